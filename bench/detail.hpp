@@ -1,0 +1,29 @@
+// Private helpers shared by the opponent implementations (not part of the interface).
+#ifndef ANYCL_BENCH_DETAIL_HPP
+#define ANYCL_BENCH_DETAIL_HPP
+
+#include <cstddef>
+#include <random>
+#include <vector>
+
+namespace anycl_bench {
+namespace detail {
+
+// Uniform random values in [-1, 1], deterministic for a given seed.
+inline std::vector<float> random_floats(size_t count, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::vector<float> v(count);
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
+
+constexpr int kWarmup = 2;   // untimed runs after the first (compiling) call
+constexpr int kMinReps = 5;  // the median is over at least this many runs
+
+inline int clamp_reps(int reps) { return reps < kMinReps ? kMinReps : reps; }
+
+}  // namespace detail
+}  // namespace anycl_bench
+
+#endif  // ANYCL_BENCH_DETAIL_HPP

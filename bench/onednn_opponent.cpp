@@ -1,0 +1,152 @@
+// oneDNN opponent: CPU-engine convolution forward / backward-data / backward-weights, with plain
+// NCHW tensors or oneDNN's preferred (blocked) layouts.
+#include "opponents.hpp"
+
+#include <dnnl.hpp>
+
+#include <cstring>
+#include <string>
+
+#include "detail.hpp"
+
+namespace anycl_bench {
+
+namespace {
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+
+enum class Pass { forward, backward_data, backward_weights };
+
+// Plain (user) descriptors of one convolution.
+struct ConvDescs {
+  memory::desc src, wei, dst;
+  memory::dims strides, pad;
+};
+
+ConvDescs plain_descs(const ConvShape& cs) {
+  const auto f32 = memory::data_type::f32;
+  const auto d = [](size_t v) { return static_cast<memory::dim>(v); };
+  ConvDescs r;
+  r.src = memory::desc({d(cs.n), d(cs.c), d(cs.h), d(cs.w)}, f32, tag::nchw);
+  if (cs.groups == 1)
+    r.wei = memory::desc({d(cs.k), d(cs.c), d(cs.r), d(cs.s)}, f32, tag::oihw);
+  else
+    r.wei = memory::desc({d(cs.groups), d(cs.k / cs.groups), d(cs.c / cs.groups), d(cs.r), d(cs.s)},
+                         f32, tag::goihw);
+  r.dst = memory::desc({d(cs.n), d(cs.k), d(cs.out_h()), d(cs.out_w())}, f32, tag::nchw);
+  r.strides = {d(cs.stride), d(cs.stride)};
+  r.pad = {d(cs.pad), d(cs.pad)};
+  return r;
+}
+
+// The descriptor handed to the primitive: the plain one, or "any" to let oneDNN choose.
+memory::desc requested(const memory::desc& plain, bool blocked) {
+  return blocked ? memory::desc(plain.dims(), plain.data_type(), tag::any) : plain;
+}
+
+// Memory in layout `want` holding random data (generated plain, reordered if needed).
+memory random_memory(const memory::desc& want, const memory::desc& plain, const dnnl::engine& eng,
+                     dnnl::stream& strm, unsigned seed) {
+  memory user(plain, eng);
+  const std::vector<float> host = detail::random_floats(plain.get_size() / sizeof(float), seed);
+  std::memcpy(user.get_data_handle(), host.data(), plain.get_size());
+  if (want == plain) return user;
+  memory m(want, eng);
+  dnnl::reorder(user, m).execute(strm, user, m);
+  strm.wait();
+  return m;
+}
+
+Timing time_conv_pass(Pass pass, const ConvShape& cs, bool blocked, int reps, OnednnAlgo algo) {
+  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  dnnl::stream strm(eng);
+  const ConvDescs p = plain_descs(cs);
+  const memory::desc src = requested(p.src, blocked), wei = requested(p.wei, blocked),
+                     dst = requested(p.dst, blocked);
+  const auto alg = algo == OnednnAlgo::direct ? dnnl::algorithm::convolution_direct
+                                              : dnnl::algorithm::convolution_auto;
+
+  // Setup (primitive descriptor + primitive creation, i.e. JIT) is part of first_call_ms.
+  dnnl::primitive prim;
+  std::string impl;
+  std::unordered_map<int, memory> args;
+  const auto create_forward_pd = [&](dnnl::prop_kind kind) {
+    return dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(kind, alg, src, wei, dst, p.strides, p.pad, p.pad), eng);
+  };
+  double setup_ms = 0.0;
+  switch (pass) {
+    case Pass::forward: {
+      dnnl::convolution_forward::primitive_desc pd;
+      setup_ms = time_once_ms([&] {
+        pd = create_forward_pd(dnnl::prop_kind::forward_inference);
+        prim = dnnl::convolution_forward(pd);
+      });
+      impl = pd.impl_info_str();
+      args = {{DNNL_ARG_SRC, random_memory(pd.src_desc(), p.src, eng, strm, 1)},
+              {DNNL_ARG_WEIGHTS, random_memory(pd.weights_desc(), p.wei, eng, strm, 2)},
+              {DNNL_ARG_DST, memory(pd.dst_desc(), eng)}};
+      break;
+    }
+    case Pass::backward_data: {
+      dnnl::convolution_backward_data::primitive_desc pd;
+      setup_ms = time_once_ms([&] {
+        const auto hint = create_forward_pd(dnnl::prop_kind::forward_training);
+        pd = dnnl::convolution_backward_data::primitive_desc(
+            dnnl::convolution_backward_data::desc(alg, src, wei, dst, p.strides, p.pad, p.pad),
+            eng, hint);
+        prim = dnnl::convolution_backward_data(pd);
+      });
+      impl = pd.impl_info_str();
+      args = {{DNNL_ARG_DIFF_DST, random_memory(pd.diff_dst_desc(), p.dst, eng, strm, 3)},
+              {DNNL_ARG_WEIGHTS, random_memory(pd.weights_desc(), p.wei, eng, strm, 2)},
+              {DNNL_ARG_DIFF_SRC, memory(pd.diff_src_desc(), eng)}};
+      break;
+    }
+    case Pass::backward_weights: {
+      dnnl::convolution_backward_weights::primitive_desc pd;
+      setup_ms = time_once_ms([&] {
+        const auto hint = create_forward_pd(dnnl::prop_kind::forward_training);
+        pd = dnnl::convolution_backward_weights::primitive_desc(
+            dnnl::convolution_backward_weights::desc(alg, src, wei, dst, p.strides, p.pad,
+                                                     p.pad),
+            eng, hint);
+        prim = dnnl::convolution_backward_weights(pd);
+      });
+      impl = pd.impl_info_str();
+      args = {{DNNL_ARG_SRC, random_memory(pd.src_desc(), p.src, eng, strm, 1)},
+              {DNNL_ARG_DIFF_DST, random_memory(pd.diff_dst_desc(), p.dst, eng, strm, 3)},
+              {DNNL_ARG_DIFF_WEIGHTS, memory(pd.diff_weights_desc(), eng)}};
+      break;
+    }
+  }
+
+  auto run = [&] {
+    prim.execute(strm, args);
+    strm.wait();
+  };
+  const double first = setup_ms + time_once_ms(run);
+  Timing t = summarize(run_timed(run, detail::kWarmup, detail::clamp_reps(reps)), conv_flops(cs),
+                       first);
+  t.note = "onednn " + impl + (blocked ? " (format any)" : " (nchw)");
+  return t;
+}
+
+}  // namespace
+
+Timing time_onednn_conv(const ConvShape& cs, bool blocked_layout, int reps, OnednnAlgo algo) {
+  return time_conv_pass(Pass::forward, cs, blocked_layout, reps, algo);
+}
+
+Timing time_onednn_conv_backward_data(const ConvShape& cs, bool blocked_layout, int reps,
+                                      OnednnAlgo algo) {
+  return time_conv_pass(Pass::backward_data, cs, blocked_layout, reps, algo);
+}
+
+Timing time_onednn_conv_backward_weights(const ConvShape& cs, bool blocked_layout, int reps,
+                                         OnednnAlgo algo) {
+  return time_conv_pass(Pass::backward_weights, cs, blocked_layout, reps, algo);
+}
+
+}  // namespace anycl_bench

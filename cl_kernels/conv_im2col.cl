@@ -1,0 +1,323 @@
+/* anycl convolution: im2col / col2im family and the packing kernels that feed
+ * the GEMM family's packed micro-kernel (NCHW, float).
+ *
+ * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2
+ * device):
+ *   REAL        element type (float)
+ *   MR          row-panel height of packed A; must equal the GEMM's MR
+ *   NR          column-panel width of packed B; must equal the GEMM's NR
+ *   C2I_VW      dx elements along w produced by one col2im work-item
+ *   DBIAS_LWS   work-group size of conv_dbias (power of two, fixed by
+ *               reqd_work_group_size, so the host must launch with it)
+ *
+ * Packed layouts (GEMM contract, all matrices row-major):
+ *   Ap[(i/MR)*K*MR + kk*MR + i%MR] = A[i][kk], rows >= M zero-filled to MR
+ *   Bp[(j/NR)*K*NR + kk*NR + j%NR] = B[kk][j], cols >= N zero-filled to NR
+ *
+ * Conventions shared by all kernels: x[n][C][H][W], w[K][Cg][R][S],
+ * y[n][K][P][Q]; Cg = C/groups, Kg = K/groups; grp selects the group. The
+ * host chunks the batch, so every tensor comes with a ulong element offset
+ * pointing at the first image of the chunk and nimg is the chunk size.
+ * All kernels guard their global ids, so global sizes may be rounded up to
+ * any local size. */
+#ifndef REAL
+#define REAL float  /* element type */
+#endif
+#ifndef MR
+#define MR 4        /* packed-A panel height; must match the GEMM */
+#endif
+#ifndef NR
+#define NR 8        /* packed-B panel width; must match the GEMM */
+#endif
+#ifndef C2I_VW
+#define C2I_VW 8    /* dx outputs along w per col2im work-item */
+#endif
+#ifndef DBIAS_LWS
+#define DBIAS_LWS 64 /* conv_dbias work-group size (power of two) */
+#endif
+
+/* First t >= 0 with base + t*step >= 0 (step > 0). */
+static inline int c2_first_nonneg(int base, int step) {
+    return base >= 0 ? 0 : (-base + step - 1) / step;
+}
+/* One past the last t with base + t*step <= lim - 1 (0 if none). */
+static inline int c2_end_below(int base, int step, int lim) {
+    return base > lim - 1 ? 0 : (lim - 1 - base) / step + 1;
+}
+
+/* ---------------------------------------------------------------------------
+ * Forward: col[(c*R + r)*S + s][p*Q + q] of one group, written straight into
+ * packed-B layout (K = Cg*R*S, N = P*Q) so the micro-kernel runs on it as is.
+ * One work-item owns channel c of panel jp: that is R*S*NR contiguous output
+ * floats, so the (p, q) split happens once per work-item and the inner loops
+ * only increment. Each panel row is cut into segments that stay on one output
+ * row p; inside a segment the in-bounds range of q is computed up front so the
+ * copy loop is branch-free (vectorises for stride 1).
+ * global = (Cg, ceil(P*Q/NR), nimg); image b of the chunk goes to
+ * colp + col_off + b*col_stride (col_stride >= ceil(PQ/NR)*NR*Cg*R*S). */
+__kernel void im2col_packed(__global const REAL *restrict x, ulong x_off,
+                            __global REAL *restrict colp, ulong col_off, ulong col_stride,
+                            int C, int H, int W, int Cg, int grp, int R, int S, int P, int Q,
+                            int sh, int sw, int pt, int pl, int dh, int dw, int nimg)
+{
+    const int c = get_global_id(0), jp = get_global_id(1), b = get_global_id(2);
+    const int PQ = P * Q;
+    if (c >= Cg || jp * NR >= PQ || b >= nimg) return;
+
+    const __global REAL *xc = x + x_off + (ulong)b * C * H * W + (ulong)(grp * Cg + c) * H * W;
+    __global REAL *out = colp + col_off + (ulong)b * col_stride +
+                         (ulong)jp * Cg * R * S * NR + (ulong)c * R * S * NR;
+    const int j0 = jp * NR;
+    const int p0 = j0 / Q, q0 = j0 - p0 * Q;
+
+    for (int r = 0; r < R; ++r) {
+        for (int s = 0; s < S; ++s, out += NR) {
+            const int roff = r * dh - pt, soff = s * dw - pl;
+            int jj = 0, p = p0, q = q0;
+            while (jj < NR) {
+                const int seg = min(NR - jj, Q - q);
+                const int ih = p * sh + roff;
+                if (p < P && ih >= 0 && ih < H) {
+                    const __global REAL *xr = xc + ih * W;
+                    const int iw0 = q * sw + soff;
+                    const int lo = min(seg, c2_first_nonneg(iw0, sw));
+                    const int hi = max(lo, min(seg, c2_end_below(iw0, sw, W)));
+                    for (int t = 0; t < lo; ++t) out[jj + t] = (REAL)0;
+                    for (int t = lo; t < hi; ++t) out[jj + t] = xr[iw0 + t * sw];
+                    for (int t = hi; t < seg; ++t) out[jj + t] = (REAL)0;
+                } else {
+                    for (int t = 0; t < seg; ++t) out[jj + t] = (REAL)0;
+                }
+                jj += seg;
+                q = 0;
+                ++p;
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Plain row-major col[(c*R + r)*S + s][p*Q + q] of one group (ld = P*Q), for
+ * hosts/GEMMs that want an unpacked B. One work-item writes S rows of Q.
+ * global = (P, Cg*R, nimg); image b goes to col + col_off + b*col_stride. */
+__kernel void im2col(__global const REAL *restrict x, ulong x_off,
+                     __global REAL *restrict col, ulong col_off, ulong col_stride,
+                     int C, int H, int W, int Cg, int grp, int R, int S, int P, int Q,
+                     int sh, int sw, int pt, int pl, int dh, int dw, int nimg)
+{
+    const int p = get_global_id(0), cr = get_global_id(1), b = get_global_id(2);
+    if (p >= P || cr >= Cg * R || b >= nimg) return;
+    const int c = cr / R, r = cr - c * R;
+    const __global REAL *xc = x + x_off + (ulong)b * C * H * W + (ulong)(grp * Cg + c) * H * W;
+    __global REAL *out = col + col_off + (ulong)b * col_stride + (ulong)cr * S * P * Q + (ulong)p * Q;
+    const int ih = p * sh - pt + r * dh;
+    const bool row_ok = ih >= 0 && ih < H;
+    for (int s = 0; s < S; ++s, out += (ulong)P * Q) {
+        const int iw0 = s * dw - pl;
+        const int lo = row_ok ? min(Q, c2_first_nonneg(iw0, sw)) : Q;
+        const int hi = row_ok ? max(lo, min(Q, c2_end_below(iw0, sw, W))) : Q;
+        for (int q = 0; q < lo; ++q) out[q] = (REAL)0;
+        for (int q = lo; q < hi; ++q) out[q] = xc[ih * W + iw0 + q * sw];
+        for (int q = hi; q < Q; ++q) out[q] = (REAL)0;
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Backward-data: dx[b][grp*Cg + c][ih][iw] = beta*dx + sum over the (r, s) taps
+ * that map onto (ih, iw) of col[(c*R + r)*S + s][p*Q + q], with col the
+ * row-major result of W_g^T * dy_g (ld = P*Q). Gather form: each dx element is
+ * owned by exactly one work-item, so no atomics and a fixed summation order
+ * (r, s ascending) => bitwise deterministic. The stride congruence is solved
+ * once per (r, s) instead of per element.
+ * global = (ceil(W/C2I_VW), H, Cg*nimg). beta == 0 means dx is not read. */
+__kernel void col2im(__global const REAL *restrict col, ulong col_off, ulong col_stride,
+                     __global REAL *restrict dx, ulong dx_off,
+                     int C, int H, int W, int Cg, int grp, int R, int S, int P, int Q,
+                     int sh, int sw, int pt, int pl, int dh, int dw, int nimg, REAL beta)
+{
+    const int wb = get_global_id(0), ih = get_global_id(1), cb = get_global_id(2);
+    const int iw0 = wb * C2I_VW;
+    if (iw0 >= W || ih >= H || cb >= Cg * nimg) return;
+    const int b = cb / Cg, c = cb - b * Cg;
+    const int nw = min(C2I_VW, W - iw0);
+    const int PQ = P * Q;
+    const __global REAL *cc = col + col_off + (ulong)b * col_stride + (ulong)c * R * S * PQ;
+
+    REAL acc[C2I_VW];
+    for (int j = 0; j < C2I_VW; ++j) acc[j] = (REAL)0;
+
+    for (int r = 0; r < R; ++r) {
+        const int oh = ih + pt - r * dh;
+        if (oh < 0 || oh % sh != 0) continue;
+        const int p = oh / sh;
+        if (p >= P) continue;
+        for (int s = 0; s < S; ++s) {
+            const __global REAL *row = cc + (ulong)(r * S + s) * PQ + (ulong)p * Q;
+            const int base = iw0 + pl - s * dw;  /* ow of j = 0 */
+            int j = max(0, -base);
+            const int rem = (base + j) % sw;
+            if (rem) j += sw - rem;
+            for (int q = (base + j) / sw; j < nw && q < Q; j += sw, ++q) acc[j] += row[q];
+        }
+    }
+    __global REAL *o = dx + dx_off + (ulong)b * C * H * W + (ulong)(grp * Cg + c) * H * W +
+                       (ulong)ih * W + iw0;
+    if (beta == (REAL)0) {
+        for (int j = 0; j < nw; ++j) o[j] = acc[j];
+    } else {
+        for (int j = 0; j < nw; ++j) o[j] = acc[j] + beta * o[j];
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Backward-weights B operand: col^T over the reduction index kk = b*P*Q + p*Q + q
+ * (K = nimg*P*Q), columns j = (c*R + r)*S + s (N = Cg*R*S), in packed-B layout.
+ * One work-item writes the NR contiguous floats of row kk in panel jp; (c, r, s)
+ * is split once and then stepped.
+ * global = (P*Q, ceil(Cg*R*S/NR), nimg); output block at colp + col_off. */
+__kernel void im2col_t_packed(__global const REAL *restrict x, ulong x_off,
+                              __global REAL *restrict colp, ulong col_off,
+                              int C, int H, int W, int Cg, int grp, int R, int S, int P, int Q,
+                              int sh, int sw, int pt, int pl, int dh, int dw, int nimg)
+{
+    const int pq = get_global_id(0), jp = get_global_id(1), b = get_global_id(2);
+    const int PQ = P * Q, RS = R * S, CRS = Cg * R * S;
+    if (pq >= PQ || jp * NR >= CRS || b >= nimg) return;
+    const int p = pq / Q, q = pq - p * Q;
+    const __global REAL *xg = x + x_off + (ulong)b * C * H * W + (ulong)grp * Cg * H * W;
+    const ulong ktot = (ulong)nimg * PQ;
+    __global REAL *out = colp + col_off + (ulong)jp * ktot * NR + ((ulong)b * PQ + pq) * NR;
+
+    const int j0 = jp * NR;
+    int c = j0 / RS;
+    int r = (j0 - c * RS) / S;
+    int s = j0 - c * RS - r * S;
+    const int ih0 = p * sh - pt, iw0 = q * sw - pl;
+    for (int jj = 0; jj < NR; ++jj) {
+        const int ih = ih0 + r * dh, iw = iw0 + s * dw;
+        REAL v = (REAL)0;
+        if (c < Cg && ih >= 0 && ih < H && iw >= 0 && iw < W) v = xg[(ulong)c * H * W + ih * W + iw];
+        out[jj] = v;
+        if (++s == S) {
+            s = 0;
+            if (++r == R) { r = 0; ++c; }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Backward-weights A operand: A[k][b*P*Q + pq] = dy[b][grp*Kg + k][pq]
+ * (M = Kg, K = nimg*P*Q) in packed-A layout. One work-item writes the MR
+ * contiguous floats of column kk in row panel ib.
+ * global = (P*Q, ceil(Kg/MR), nimg). */
+__kernel void conv_pack_dy_a(__global const REAL *restrict dy, ulong dy_off,
+                             __global REAL *restrict ap, ulong ap_off,
+                             int K, int Kg, int grp, int PQ, int nimg)
+{
+    const int pq = get_global_id(0), ib = get_global_id(1), b = get_global_id(2);
+    if (pq >= PQ || ib * MR >= Kg || b >= nimg) return;
+    const ulong ktot = (ulong)nimg * PQ;
+    const ulong kk = (ulong)b * PQ + pq;
+    __global REAL *out = ap + ap_off + (ulong)ib * ktot * MR + kk * MR;
+    const __global REAL *src = dy + dy_off + ((ulong)b * K + grp * Kg) * PQ + pq;
+    for (int ii = 0; ii < MR; ++ii) {
+        const int k = ib * MR + ii;
+        out[ii] = k < Kg ? src[(ulong)k * PQ] : (REAL)0;
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Backward-data B operand: B[k][pq] = dy[b][grp*Kg + k][pq] (K = Kg, N = P*Q)
+ * in packed-B layout, one block per image at bp + bp_off + b*bp_stride
+ * (bp_stride >= ceil(PQ/NR)*NR*Kg). One work-item copies NR contiguous floats.
+ * global = (Kg, ceil(P*Q/NR), nimg). */
+__kernel void conv_pack_dy_b(__global const REAL *restrict dy, ulong dy_off,
+                             __global REAL *restrict bp, ulong bp_off, ulong bp_stride,
+                             int K, int Kg, int grp, int PQ, int nimg)
+{
+    const int k = get_global_id(0), jp = get_global_id(1), b = get_global_id(2);
+    if (k >= Kg || jp * NR >= PQ || b >= nimg) return;
+    const __global REAL *src = dy + dy_off + ((ulong)b * K + grp * Kg + k) * PQ + jp * NR;
+    __global REAL *out = bp + bp_off + (ulong)b * bp_stride + (ulong)jp * Kg * NR + (ulong)k * NR;
+    const int n = min(NR, PQ - jp * NR);
+    for (int jj = 0; jj < n; ++jj) out[jj] = src[jj];
+    for (int jj = n; jj < NR; ++jj) out[jj] = (REAL)0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Filter packing. Forward A operand of group g is W_g[Kg][Cg*R*S], which is
+ * already row-major in w, so this is a plain pack-A; all groups in one launch,
+ * group g's block at ap + g*ceil(Kg/MR)*MR*CRS.
+ * global = (ceil(Kg/MR)*MR*CRS, groups): one work-item per packed element,
+ * consecutive ids write consecutive addresses. */
+__kernel void conv_pack_filter(__global const REAL *restrict w, __global REAL *restrict ap,
+                               int Kg, int CRS, int groups)
+{
+    const int o = get_global_id(0), g = get_global_id(1);
+    const int kpad = (Kg + MR - 1) / MR * MR;
+    if (o >= kpad * CRS || g >= groups) return;
+    const int ib = o / (CRS * MR);
+    const int rem = o - ib * CRS * MR;
+    const int kk = rem / MR, i = ib * MR + (rem - kk * MR);
+    ap[(ulong)g * kpad * CRS + o] = i < Kg ? w[((ulong)g * Kg + i) * CRS + kk] : (REAL)0;
+}
+
+/* Backward-data A operand of group g: W_g^T[Cg*R*S][Kg] in packed-A layout
+ * (M = CRS, K = Kg); group g's block at ap + g*ceil(CRS/MR)*MR*Kg.
+ * global = (ceil(CRS/MR)*MR*Kg, groups). */
+__kernel void conv_pack_filter_t(__global const REAL *restrict w, __global REAL *restrict ap,
+                                 int Kg, int CRS, int groups)
+{
+    const int o = get_global_id(0), g = get_global_id(1);
+    const int mpad = (CRS + MR - 1) / MR * MR;
+    if (o >= mpad * Kg || g >= groups) return;
+    const int ib = o / (Kg * MR);
+    const int rem = o - ib * Kg * MR;
+    const int kk = rem / MR, i = ib * MR + (rem - kk * MR);
+    ap[(ulong)g * mpad * Kg + o] = i < CRS ? w[((ulong)g * Kg + kk) * CRS + i] : (REAL)0;
+}
+
+/* ---------------------------------------------------------------------------
+ * Forward epilogue: y[b][k][pq] = act(y + bias[k]). has_bias/relu are flags
+ * (bias must still be a valid buffer when has_bias == 0). Loop-free so that
+ * POCL vectorises across work-items along pq.
+ * global = (P*Q, K, nimg). */
+__kernel void conv_bias_act(__global REAL *restrict y, ulong y_off,
+                            __global const REAL *restrict bias,
+                            int K, int PQ, int nimg, int has_bias, int relu)
+{
+    const int pq = get_global_id(0), k = get_global_id(1), b = get_global_id(2);
+    if (pq >= PQ || k >= K || b >= nimg) return;
+    const ulong i = y_off + ((ulong)b * K + k) * PQ + pq;
+    REAL v = y[i];
+    if (has_bias) v += bias[k];
+    if (relu) v = fmax(v, (REAL)0);
+    y[i] = v;
+}
+
+/* ---------------------------------------------------------------------------
+ * dbias[k] = beta*dbias[k] + sum over b < nimg, pq of dy[b][k][pq].
+ * One work-group per k; fixed strided partial sums then a local tree, so the
+ * result is bitwise reproducible for a given DBIAS_LWS. beta = 1 lets the
+ * host accumulate over batch chunks; beta == 0 means dbias is not read.
+ * global = (K*DBIAS_LWS), local = (DBIAS_LWS). */
+__kernel __attribute__((reqd_work_group_size(DBIAS_LWS, 1, 1)))
+void conv_dbias(__global const REAL *restrict dy, ulong dy_off,
+                __global REAL *restrict dbias, int K, int PQ, int nimg, REAL beta)
+{
+    __local REAL part[DBIAS_LWS];
+    const int k = get_group_id(0), lid = get_local_id(0);
+    if (k >= K) return;  /* uniform per work-group, so safe before the barriers */
+    REAL acc = (REAL)0;
+    for (int b = 0; b < nimg; ++b) {
+        const __global REAL *row = dy + dy_off + ((ulong)b * K + k) * PQ;
+        for (int i = lid; i < PQ; i += DBIAS_LWS) acc += row[i];
+    }
+    part[lid] = acc;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int h = DBIAS_LWS / 2; h > 0; h >>= 1) {
+        if (lid < h) part[lid] += part[lid + h];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (lid == 0) dbias[k] = beta == (REAL)0 ? part[0] : part[0] + beta * dbias[k];
+}

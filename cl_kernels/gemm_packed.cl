@@ -1,0 +1,203 @@
+/* Packed GEMM (GotoBLAS style): pack_a / pack_b copy op(A) and op(B) into
+ * zero-padded micro-panels, gemm_packed streams those panels through a
+ * register tile. All matrices are row-major views (see layout contract). */
+
+#ifndef REAL
+#define REAL float /* element type: float or double */
+#endif
+#ifndef VW
+#define VW 4 /* vector width of B loads / accumulators: 1, 2, 4, 8 or 16 */
+#endif
+#ifndef MR
+#define MR 4 /* rows of C per work-item = height of an Ap micro-panel */
+#endif
+#ifndef NR
+#define NR 8 /* cols of C per work-item = width of a Bp micro-panel; multiple of VW */
+#endif
+#ifndef KU
+#define KU 1 /* k-loop unroll factor of the micro-kernel */
+#endif
+#ifndef PACK_KC
+#define PACK_KC 16 /* k-run length copied by one packing work-item */
+#endif
+
+#include "common.h"
+
+#if NR % VW != 0
+#error "NR must be a multiple of VW"
+#endif
+#define NV (NR / VW) /* accumulator vectors per tile row */
+
+/* Copies one k-run [k0, k1) of a W-wide micro-panel:
+ *   dst[kk*W + r] = src[r*s_r + kk*s_k]  for r < rows, 0 for rows <= r < W.
+ * Exactly one of s_r, s_k is 1 (the other is the leading dimension), so we
+ * pick the loop order whose inner loop reads contiguous source memory; the
+ * destination run is contiguous either way. */
+inline void pack_run(__global REAL *restrict dst, __global const REAL *restrict src,
+                     const int W, const int rows, const int k0, const int k1,
+                     const int ld, const int src_rows_contig)
+{
+    if (src_rows_contig) { /* src[r + kk*ld] */
+        for (int kk = k0; kk < k1; ++kk) {
+            __global const REAL *s = src + (ulong)kk * ld;
+            __global REAL *d = dst + (ulong)kk * W;
+            if (rows == W) {
+                for (int r = 0; r < W; ++r) d[r] = s[r];
+            } else {
+                for (int r = 0; r < W; ++r) d[r] = r < rows ? s[r] : (REAL)0;
+            }
+        }
+    } else { /* src[r*ld + kk] */
+        for (int r = 0; r < W; ++r) {
+            __global REAL *d = dst + r;
+            if (r < rows) {
+                __global const REAL *s = src + (ulong)r * ld;
+                for (int kk = k0; kk < k1; ++kk) d[(ulong)kk * W] = s[kk];
+            } else {
+                for (int kk = k0; kk < k1; ++kk) d[(ulong)kk * W] = (REAL)0;
+            }
+        }
+    }
+}
+
+/* pack_a: Ap[(i/MR)*k*MR + kk*MR + i%MR] = op(A)[i][kk], rows m..pad = 0.
+ *   op(A)[i][kk] = A[a_off + i*lda + kk]   (trans_a == 0)
+ *                = A[a_off + kk*lda + i]   (trans_a != 0)
+ * Batch item b reads A + b*a_stride and writes Ap + b*ap_stride.
+ * Global: (ceil(k/PACK_KC) rounded up to local0, ceil(m/MR) rounded up to
+ *          local1, batch). Local: any; recommended (16,1,1).
+ * k must be > 0 (host skips packing when k == 0). */
+__kernel void pack_a(const int m, const int k, const int trans_a,
+                     __global const REAL *restrict A, const ulong a_off,
+                     const int lda, const ulong a_stride,
+                     __global REAL *restrict Ap, const ulong ap_stride)
+{
+    const int k0 = get_global_id(0) * PACK_KC;
+    const int p = get_global_id(1);
+    const ulong b = get_global_id(2);
+    if (k0 >= k || p * MR >= m) return;
+    const int k1 = min(k0 + PACK_KC, k);
+    const int i0 = p * MR;
+    __global const REAL *src = A + a_off + b * a_stride +
+                               (trans_a ? (ulong)i0 : (ulong)i0 * lda);
+    __global REAL *dst = Ap + b * ap_stride + (ulong)p * k * MR;
+    pack_run(dst, src, MR, min(MR, m - i0), k0, k1, lda, trans_a);
+}
+
+/* pack_b: Bp[(j/NR)*k*NR + kk*NR + j%NR] = op(B)[kk][j], cols n..pad = 0.
+ *   op(B)[kk][j] = B[b_off + kk*ldb + j]   (trans_b == 0)
+ *                = B[b_off + j*ldb + kk]   (trans_b != 0)
+ * Batch item b reads B + b*b_stride and writes Bp + b*bp_stride.
+ * Global: (ceil(k/PACK_KC) rounded up to local0, ceil(n/NR) rounded up to
+ *          local1, batch). Local: any; recommended (16,1,1).
+ * k must be > 0. */
+__kernel void pack_b(const int n, const int k, const int trans_b,
+                     __global const REAL *restrict B, const ulong b_off,
+                     const int ldb, const ulong b_stride,
+                     __global REAL *restrict Bp, const ulong bp_stride)
+{
+    const int k0 = get_global_id(0) * PACK_KC;
+    const int q = get_global_id(1);
+    const ulong b = get_global_id(2);
+    if (k0 >= k || q * NR >= n) return;
+    const int k1 = min(k0 + PACK_KC, k);
+    const int j0 = q * NR;
+    __global const REAL *src = B + b_off + b * b_stride +
+                               (trans_b ? (ulong)j0 * ldb : (ulong)j0);
+    __global REAL *dst = Bp + b * bp_stride + (ulong)q * k * NR;
+    pack_run(dst, src, NR, min(NR, n - j0), k0, k1, ldb, !trans_b);
+}
+
+/* gemm_packed: C = alpha * Ap*Bp + beta*C on the real m x n (padding is
+ * computed but never stored). Work-item (tj, ti, b) owns the MR x NR tile
+ * at C rows ti*MR.., cols tj*NR.. of batch item b:
+ *   Ap + b*ap_stride (ap_stride may be 0 = shared A), Bp + b*bp_stride,
+ *   C[c_off + b*c_stride + i*ldc + j].
+ * beta == 0 means C is write-only (NaNs in C are overwritten).
+ * Global: (ceil(n/NR) rounded up to local0, ceil(m/MR) rounded up to local1,
+ *          batch). Local: recommended (1, L): the L work-items of a group
+ *          walk down the same Bp panel, so it stays in L2 (POCL runs them
+ *          back to back). L=8..16 on CPU; any size is correct. */
+__kernel void gemm_packed(const int m, const int n, const int k, const REAL alpha,
+                          __global const REAL *restrict Ap, const ulong ap_stride,
+                          __global const REAL *restrict Bp, const ulong bp_stride,
+                          const REAL beta, __global REAL *restrict C,
+                          const ulong c_off, const int ldc, const ulong c_stride)
+{
+    const int tj = get_global_id(0);
+    const int ti = get_global_id(1);
+    const ulong b = get_global_id(2);
+    const int i0 = ti * MR;
+    const int j0 = tj * NR;
+    if (i0 >= m || j0 >= n) return;
+
+    __global const REAL *a = Ap + b * ap_stride + (ulong)ti * k * MR;
+    __global const REAL *bp = Bp + b * bp_stride + (ulong)tj * k * NR;
+
+    REALV acc[MR][NV];
+#pragma unroll
+    for (int r = 0; r < MR; ++r)
+#pragma unroll
+        for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
+
+    /* Both panels are read strictly linearly, which is what keeps the
+     * hardware prefetchers (and GPU coalescing across tj) happy. */
+    int kk = 0;
+    for (; kk + KU <= k; kk += KU) {
+#pragma unroll
+        for (int u = 0; u < KU; ++u) {
+            REALV bv[NV];
+#pragma unroll
+            for (int c = 0; c < NV; ++c) bv[c] = VLOAD(bp + c * VW);
+#pragma unroll
+            for (int r = 0; r < MR; ++r) {
+                const REALV av = (REALV)(a[r]);
+#pragma unroll
+                for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
+            }
+            a += MR;
+            bp += NR;
+        }
+    }
+    for (; kk < k; ++kk) {
+        REALV bv[NV];
+#pragma unroll
+        for (int c = 0; c < NV; ++c) bv[c] = VLOAD(bp + c * VW);
+#pragma unroll
+        for (int r = 0; r < MR; ++r) {
+            const REALV av = (REALV)(a[r]);
+#pragma unroll
+            for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
+        }
+        a += MR;
+        bp += NR;
+    }
+
+    __global REAL *crow = C + c_off + b * c_stride + (ulong)i0 * ldc + j0;
+    const int rows = min(MR, m - i0);
+    const int cols = min(NR, n - j0);
+#pragma unroll
+    for (int r = 0; r < MR; ++r) {
+        if (r < rows) {
+            if (cols == NR) {
+#pragma unroll
+                for (int c = 0; c < NV; ++c) {
+                    REALV v = alpha * acc[r][c];
+                    if (beta != (REAL)0) v = fma((REALV)beta, VLOAD(crow + c * VW), v);
+                    VSTORE(v, crow + c * VW);
+                }
+            } else {
+                /* Edge tile: spill the row so columns can be masked one by one. */
+                REAL tmp[NR];
+#pragma unroll
+                for (int c = 0; c < NV; ++c) VSTORE(acc[r][c], tmp + c * VW);
+                for (int j = 0; j < cols; ++j) {
+                    REAL v = alpha * tmp[j];
+                    if (beta != (REAL)0) v = fma(beta, crow[j], v);
+                    crow[j] = v;
+                }
+            }
+        }
+        crow += ldc;
+    }
+}

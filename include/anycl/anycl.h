@@ -1,0 +1,99 @@
+/* anycl C API: a thin, exception-free shim over the C++ API (anycl.hpp).
+ * Every function returns a status; anycl_last_error() gives this thread's detailed message. */
+#ifndef ANYCL_ANYCL_H
+#define ANYCL_ANYCL_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum anycl_status {
+  ANYCL_SUCCESS = 0,
+  ANYCL_ERROR_INVALID_ARGUMENT,
+  ANYCL_ERROR_NO_DEVICE,
+  ANYCL_ERROR_UNSUPPORTED,
+  ANYCL_ERROR_OUT_OF_MEMORY,
+  ANYCL_ERROR_BUILD_FAILED,
+  ANYCL_ERROR_KERNEL_NOT_FOUND,
+  ANYCL_ERROR_OPENCL,
+  ANYCL_ERROR_INTERNAL
+} anycl_status;
+
+typedef struct anycl_runtime anycl_runtime;
+
+/* device_spec: NULL or "" = the default device (see README, "Device spec"). */
+anycl_status anycl_runtime_create(const char* device_spec, anycl_runtime** out);
+void anycl_runtime_destroy(anycl_runtime* rt);
+size_t anycl_runtime_device_count(const anycl_runtime* rt);
+const char* anycl_runtime_device_name(const anycl_runtime* rt, size_t i);
+const char* anycl_status_string(anycl_status s);
+const char* anycl_last_error(void); /* this thread's last detailed message */
+
+/* ---- GEMM (CBLAS semantics and enum values) ---- */
+typedef enum anycl_layout { ANYCL_ROW_MAJOR = 101, ANYCL_COL_MAJOR = 102 } anycl_layout;
+typedef enum anycl_transpose { ANYCL_NO_TRANS = 111, ANYCL_TRANS = 112 } anycl_transpose;
+
+anycl_status anycl_sgemm(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
+                         anycl_transpose trans_b, size_t m, size_t n, size_t k, float alpha,
+                         const float* a, size_t lda, const float* b, size_t ldb, float beta,
+                         float* c, size_t ldc);
+/* ANYCL_ERROR_UNSUPPORTED where the device has no fp64. */
+anycl_status anycl_dgemm(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
+                         anycl_transpose trans_b, size_t m, size_t n, size_t k, double alpha,
+                         const double* a, size_t lda, const double* b, size_t ldb, double beta,
+                         double* c, size_t ldc);
+/* Matrix i of a batch starts at a + i * stride_a (likewise b, c). */
+anycl_status anycl_sgemm_strided_batched(anycl_runtime* rt, anycl_layout layout,
+                                         anycl_transpose trans_a, anycl_transpose trans_b,
+                                         size_t m, size_t n, size_t k, float alpha,
+                                         const float* a, size_t lda, size_t stride_a,
+                                         const float* b, size_t ldb, size_t stride_b,
+                                         float beta, float* c, size_t ldc, size_t stride_c,
+                                         size_t batch_count);
+anycl_status anycl_dgemm_strided_batched(anycl_runtime* rt, anycl_layout layout,
+                                         anycl_transpose trans_a, anycl_transpose trans_b,
+                                         size_t m, size_t n, size_t k, double alpha,
+                                         const double* a, size_t lda, size_t stride_a,
+                                         const double* b, size_t ldb, size_t stride_b,
+                                         double beta, double* c, size_t ldc, size_t stride_c,
+                                         size_t batch_count);
+/* Pointer-array batch: matrix i is a[i], b[i], c[i]; all share sizes and scalars. */
+anycl_status anycl_sgemm_batched(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
+                                 anycl_transpose trans_b, size_t m, size_t n, size_t k,
+                                 float alpha, const float* const* a, size_t lda,
+                                 const float* const* b, size_t ldb, float beta, float* const* c,
+                                 size_t ldc, size_t batch_count);
+anycl_status anycl_dgemm_batched(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
+                                 anycl_transpose trans_b, size_t m, size_t n, size_t k,
+                                 double alpha, const double* const* a, size_t lda,
+                                 const double* const* b, size_t ldb, double beta,
+                                 double* const* c, size_t ldc, size_t batch_count);
+
+/* Which GEMM implementation serves calls on this runtime. */
+typedef enum anycl_gemm_provider { ANYCL_GEMM_ANYCL = 0, ANYCL_GEMM_CLBLAST = 1 } anycl_gemm_provider;
+anycl_status anycl_runtime_set_gemm_provider(anycl_runtime* rt, anycl_gemm_provider provider);
+
+/* ---- 2-D convolution, NCHW float32 ---- */
+typedef struct anycl_conv2d_desc {
+  size_t n, c, h, w, k, r, s;
+  size_t stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right, dilation_h, dilation_w,
+      groups;
+  int relu; /* forward only: y = max(0, conv + bias) */
+} anycl_conv2d_desc;
+
+anycl_status anycl_conv2d_output_size(const anycl_conv2d_desc* d, size_t* p, size_t* q);
+anycl_status anycl_conv2d_forward(anycl_runtime* rt, const anycl_conv2d_desc* d, const float* x,
+                                  const float* w, const float* bias /* may be NULL */, float* y);
+anycl_status anycl_conv2d_backward_data(anycl_runtime* rt, const anycl_conv2d_desc* d,
+                                        const float* dy, const float* w, float* dx);
+anycl_status anycl_conv2d_backward_weights(anycl_runtime* rt, const anycl_conv2d_desc* d,
+                                           const float* x, const float* dy, float* dw,
+                                           float* dbias /* may be NULL */);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ANYCL_ANYCL_H */

@@ -1,0 +1,6 @@
+// anycl C++ API: the umbrella header.
+#pragma once
+
+#include "anycl/conv2d.hpp"
+#include "anycl/gemm.hpp"
+#include "anycl/runtime.hpp"

@@ -1,0 +1,54 @@
+// anycl C++ API: 2-D convolution, NCHW float32, forward and both backward passes.
+#pragma once
+
+#include <cstddef>
+
+#include "anycl/runtime.hpp"
+
+namespace anycl {
+
+// x[n][c][h][w], w[k][c/groups][r][s], y[n][k][p][q].
+struct Conv2d {
+  std::size_t n = 1, c = 1, h = 1, w = 1, k = 1, r = 1, s = 1;
+  std::size_t stride_h = 1, stride_w = 1;
+  std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  std::size_t dilation_h = 1, dilation_w = 1, groups = 1;
+  bool relu = false;  // forward only: y = max(0, conv + bias)
+
+  // Throws Error(ANYCL_ERROR_INVALID_ARGUMENT) naming the offending field.
+  void validate() const;
+  std::size_t p() const;  // output height (validate() first)
+  std::size_t q() const;  // output width
+  std::size_t x_size() const { return n * c * h * w; }
+  std::size_t w_size() const { return k * (c / groups) * r * s; }
+  std::size_t y_size() const { return n * k * p() * q(); }
+};
+
+enum class ConvAlgo { Auto, Im2col, Gemm1x1, Direct, Winograd };
+const char* to_string(ConvAlgo algo) noexcept;
+
+// Device buffers, asynchronous. bias may be null.
+Event conv2d_forward(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& w,
+                     const Buffer* bias, const Buffer& y, ConvAlgo algo = ConvAlgo::Auto);
+Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const Buffer& w,
+                           const Buffer& dx, ConvAlgo algo = ConvAlgo::Auto);
+Event conv2d_backward_weights(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& dy,
+                              const Buffer& dw, const Buffer* dbias,
+                              ConvAlgo algo = ConvAlgo::Auto);
+
+// Host pointers, synchronous.
+void conv2d_forward(Runtime& rt, const Conv2d& d, const float* x, const float* w,
+                    const float* bias, float* y, ConvAlgo algo = ConvAlgo::Auto);
+void conv2d_backward_data(Runtime& rt, const Conv2d& d, const float* dy, const float* w,
+                          float* dx, ConvAlgo algo = ConvAlgo::Auto);
+void conv2d_backward_weights(Runtime& rt, const Conv2d& d, const float* x, const float* dy,
+                             float* dw, float* dbias, ConvAlgo algo = ConvAlgo::Auto);
+
+// The algorithm Auto picks for this problem on device 0 of rt.
+ConvAlgo conv2d_select(const Runtime& rt, const Conv2d& d);
+
+// Workspace cap for im2col-style algorithms (default 256 MiB, ANYCL_CONV_WORKSPACE_MB); larger
+// problems run in batch chunks.
+void set_conv_workspace_limit(Runtime& rt, std::size_t bytes);
+
+}  // namespace anycl

@@ -1,0 +1,43 @@
+// The C boundary: no exception crosses it; each failure becomes a status and a thread-local message.
+#pragma once
+
+#include <exception>
+#include <new>
+#include <string>
+
+#include "anycl/anycl.hpp"
+
+struct anycl_runtime {
+  anycl::Runtime rt;
+  std::vector<std::string> names;  // stable storage for anycl_runtime_device_name
+};
+
+namespace anycl::capi {
+
+void set_last_error(const std::string& message);
+
+template <typename F>
+anycl_status guard(F&& body) noexcept {
+  try {
+    body();
+    set_last_error("");
+    return ANYCL_SUCCESS;
+  } catch (const anycl::Error& e) {
+    set_last_error(e.what());
+    return e.status();
+  } catch (const std::bad_alloc&) {
+    set_last_error("out of host memory");
+    return ANYCL_ERROR_OUT_OF_MEMORY;
+  } catch (const std::exception& e) {
+    set_last_error(std::string("internal error: ") + e.what());
+    return ANYCL_ERROR_INTERNAL;
+  } catch (...) {
+    set_last_error("internal error: unknown exception");
+    return ANYCL_ERROR_INTERNAL;
+  }
+}
+
+// ANYCL_ERROR_INVALID_ARGUMENT for a null runtime, named after the calling function.
+anycl::Runtime& runtime_or_throw(anycl_runtime* rt, const char* function);
+
+}  // namespace anycl::capi

@@ -1,0 +1,54 @@
+#include "capi/guard.hpp"
+
+namespace anycl::capi {
+namespace {
+thread_local std::string last_error;
+}
+
+void set_last_error(const std::string& message) { last_error = message; }
+
+anycl::Runtime& runtime_or_throw(anycl_runtime* rt, const char* function) {
+  if (!rt) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, std::string(function) + ": runtime is NULL");
+  return rt->rt;
+}
+
+}  // namespace anycl::capi
+
+extern "C" {
+
+anycl_status anycl_runtime_create(const char* device_spec, anycl_runtime** out) {
+  return anycl::capi::guard([&] {
+    if (!out) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "anycl_runtime_create: out is NULL");
+    *out = nullptr;
+    auto* rt = new anycl_runtime{anycl::Runtime(device_spec ? device_spec : ""), {}};
+    for (size_t i = 0; i < rt->rt.device_count(); ++i) rt->names.push_back(rt->rt.device(i).name);
+    *out = rt;
+  });
+}
+
+void anycl_runtime_destroy(anycl_runtime* rt) { delete rt; }
+
+size_t anycl_runtime_device_count(const anycl_runtime* rt) { return rt ? rt->rt.device_count() : 0; }
+
+const char* anycl_runtime_device_name(const anycl_runtime* rt, size_t i) {
+  return rt && i < rt->names.size() ? rt->names[i].c_str() : nullptr;
+}
+
+const char* anycl_status_string(anycl_status s) {
+  switch (s) {
+    case ANYCL_SUCCESS: return "ANYCL_SUCCESS";
+    case ANYCL_ERROR_INVALID_ARGUMENT: return "ANYCL_ERROR_INVALID_ARGUMENT";
+    case ANYCL_ERROR_NO_DEVICE: return "ANYCL_ERROR_NO_DEVICE";
+    case ANYCL_ERROR_UNSUPPORTED: return "ANYCL_ERROR_UNSUPPORTED";
+    case ANYCL_ERROR_OUT_OF_MEMORY: return "ANYCL_ERROR_OUT_OF_MEMORY";
+    case ANYCL_ERROR_BUILD_FAILED: return "ANYCL_ERROR_BUILD_FAILED";
+    case ANYCL_ERROR_KERNEL_NOT_FOUND: return "ANYCL_ERROR_KERNEL_NOT_FOUND";
+    case ANYCL_ERROR_OPENCL: return "ANYCL_ERROR_OPENCL";
+    case ANYCL_ERROR_INTERNAL: return "ANYCL_ERROR_INTERNAL";
+  }
+  return "ANYCL_UNKNOWN_STATUS";
+}
+
+const char* anycl_last_error(void) { return anycl::capi::last_error.c_str(); }
+
+}  // extern "C"

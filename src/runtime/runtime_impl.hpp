@@ -1,0 +1,64 @@
+// The runtime's insides, shared by ops/, sched/ and capi/.
+#pragma once
+
+#include <boost/compute/command_queue.hpp>
+#include <boost/compute/context.hpp>
+#include <boost/compute/device.hpp>
+#include <boost/compute/kernel.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "anycl/gemm.hpp"
+#include "anycl/runtime.hpp"
+#include "runtime/binary_cache.hpp"
+#include "runtime/kernel_library.hpp"
+#include "runtime/params.hpp"
+
+namespace anycl::detail {
+
+struct DeviceSlot {
+  DeviceInfo info;
+  boost::compute::device device;
+  std::shared_ptr<boost::compute::context> context;  // shared by the slots of one platform
+  boost::compute::command_queue queue;
+  std::map<std::string, BuiltProgram> programs;  // by variant name
+
+  const BuiltProgram& program(const std::string& variant) const;
+  bool has_program(const std::string& variant) const { return programs.count(variant) > 0; }
+  // A fresh kernel object per call: clSetKernelArg is not thread-safe on a shared kernel.
+  boost::compute::kernel kernel(const std::string& variant, const std::string& name) const;
+  std::string where() const { return "device " + info.id + " '" + info.name + "'"; }
+};
+
+class RuntimeImpl {
+ public:
+  explicit RuntimeImpl(const RuntimeOptions& options);
+
+  std::size_t size() const noexcept { return slots_.size(); }
+  DeviceSlot& slot(std::size_t i);
+  const DeviceSlot& slot(std::size_t i) const;
+  const std::vector<BuildReport>& reports() const noexcept { return reports_; }
+  const std::string& kernel_dir() const noexcept { return kernel_dir_; }
+  const BuildContext& build_context() const noexcept { return build_ctx_; }
+
+  // Per-runtime op settings (set through the public API).
+  GemmProvider gemm_provider = GemmProvider::Anycl;
+  std::size_t conv_workspace_limit = std::size_t(256) << 20;
+
+ private:
+  void open_devices(const std::string& spec);
+  void build_programs(bool fail_on_error);
+
+  RuntimeOptions options_;
+  std::string kernel_dir_;
+  ParamTable params_;
+  BinaryCache cache_;
+  BuildContext build_ctx_;
+  std::vector<DeviceSlot> slots_;
+  std::vector<BuildReport> reports_;
+};
+
+}  // namespace anycl::detail
