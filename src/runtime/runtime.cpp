@@ -66,6 +66,7 @@ RuntimeImpl::RuntimeImpl(const RuntimeOptions& options)
       params_(kernel_dir_),
       cache_(options.cache_dir, options.cache) {
   build_ctx_ = {kernel_dir_, &params_, &cache_, options.binary_only, options.binary_path};
+  if (env_is("ANYCL_GEMM", "clblast")) gemm_provider = GemmProvider::CLBlast;
   open_devices(options.device_spec);
   build_programs(options.fail_on_build_error);
 }
@@ -86,7 +87,7 @@ void RuntimeImpl::open_devices(const std::string& spec) {
   for (const Selection& sel : select_devices(spec, found)) {
     const FoundDevice& fd = found.devices[sel.device];
     if (sel.sub_devices == 0) {
-      slots_.push_back({fd.info, bc::device(fd.id), nullptr, {}, {}});
+      slots_.push_back({fd.info, bc::device(fd.id), nullptr, {}, {}, std::make_unique<WorkspacePool>()});
     } else {
       const auto subs = partition(fd, sel.sub_devices);
       for (size_t s = 0; s < subs.size(); ++s) {
@@ -95,7 +96,7 @@ void RuntimeImpl::open_devices(const std::string& spec) {
         info.is_sub_device = true;
         info.partition_index = unsigned(s);
         info.partition_count = unsigned(subs.size());
-        slots_.push_back({info, bc::device(subs[s], false), nullptr, {}, {}});
+        slots_.push_back({info, bc::device(subs[s], false), nullptr, {}, {}, std::make_unique<WorkspacePool>()});
       }
     }
     while (slot_platform.size() < slots_.size()) {

@@ -16,6 +16,7 @@
 #include "runtime/binary_cache.hpp"
 #include "runtime/kernel_library.hpp"
 #include "runtime/params.hpp"
+#include "runtime/workspace.hpp"
 
 namespace anycl::detail {
 
@@ -25,6 +26,7 @@ struct DeviceSlot {
   std::shared_ptr<boost::compute::context> context;  // shared by the slots of one platform
   boost::compute::command_queue queue;
   std::map<std::string, BuiltProgram> programs;  // by variant name
+  std::unique_ptr<WorkspacePool> workspace = std::make_unique<WorkspacePool>();
 
   const BuiltProgram& program(const std::string& variant) const;
   bool has_program(const std::string& variant) const { return programs.count(variant) > 0; }

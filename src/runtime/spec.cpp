@@ -35,8 +35,10 @@ std::vector<std::size_t> match_item(const std::string& body, const Discovery& fo
   const std::string word = lower(body);
   if (word.empty() || word == "default") return {best_device(found)};
   const auto colon = word.find(':');
-  if (colon != std::string::npos && all_digits(word.substr(0, colon)) &&
-      all_digits(word.substr(colon + 1))) {
+  if (colon != std::string::npos && all_digits(word.substr(0, colon))) {
+    if (!all_digits(word.substr(colon + 1)))
+      fail(ANYCL_ERROR_INVALID_ARGUMENT, "device spec item '" + body + "': expected P:D (platform and device "
+                                         "numbers as anycl-query prints them)");
     const auto p = std::stoul(word.substr(0, colon)), d = std::stoul(word.substr(colon + 1));
     for (std::size_t i = 0; i < found.devices.size(); ++i)
       if (found.devices[i].platform_index == p && found.devices[i].device_index == d) out.push_back(i);
@@ -47,7 +49,8 @@ std::vector<std::size_t> match_item(const std::string& body, const Discovery& fo
     const DeviceInfo& info = found.devices[i].info;
     const bool hit = is_type ? (word == "all" || info.type == word)
                              : lower(info.name).find(word) != std::string::npos ||
-                                   lower(info.platform_name).find(word) != std::string::npos;
+                                   lower(info.platform_name).find(word) != std::string::npos ||
+                                   lower(info.platform_vendor).find(word) != std::string::npos;
     if (hit) out.push_back(i);
   }
   return out;
@@ -91,7 +94,8 @@ std::vector<Selection> select_devices(const std::string& spec, const Discovery& 
     const auto comma = rest.find(',');
     const std::string item = trim(rest.substr(0, comma));
     rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
-    if (comma != std::string::npos && item.empty())
+    // An empty item anywhere in a list ("cpu,", ",cpu", "cpu,,gpu") is a typo, not "default".
+    if (item.empty() && (comma != std::string::npos || spec.find(',') != std::string::npos))
       fail(ANYCL_ERROR_INVALID_ARGUMENT, "device spec '" + spec + "' has an empty item");
     const auto slash = item.rfind('/');
     const std::string body = trim(item.substr(0, slash));

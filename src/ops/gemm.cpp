@@ -1,0 +1,186 @@
+// GEMM on device buffers: argument checks, provider choice, and the direct/packed dispatch.
+#include <climits>
+
+#include "ops/gemm_clblast.hpp"
+#include "ops/gemm_kernels.hpp"
+#include "runtime/launch.hpp"
+
+namespace anycl::detail {
+
+template <>
+const char* precision_suffix<float>() { return "f32"; }
+template <>
+const char* precision_suffix<double>() { return "f64"; }
+
+namespace {
+
+long param_or(const BuiltProgram& prog, const char* name, long fallback) {
+  auto it = prog.params.find(name);
+  return it == prog.params.end() ? fallback : it->second;
+}
+
+std::string variant(const char* family, const char* suffix) { return std::string(family) + "_" + suffix; }
+
+// The direct kernel reads the caller's matrices in place: it wins when packing cannot be paid
+// back (small problems, or one side too narrow to fill the machine with packed tiles), but only
+// reads B with vector loads when op(B) rows are contiguous.
+bool prefer_direct(const GemmProblem& p, const BuiltProgram& direct) {
+  const double work = double(p.m) * double(p.n) * double(p.k);
+  const long limit = param_or(direct, "DIRECT_MAX_WORK_CUBE_ROOT", 160);
+  if (work <= double(limit) * limit * limit) return true;
+  const long narrow = param_or(direct, "DIRECT_NARROW", 64);
+  return !p.trans_b && std::min(p.m, p.n) <= std::size_t(narrow);
+}
+
+template <typename T>
+cl_event enqueue_direct(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
+  const std::string v = variant("gemm_direct", precision_suffix<T>());
+  const BuiltProgram& prog = slot.program(v);
+  auto k = slot.kernel(v, "gemm_direct");
+  // k = 0 (also for alpha = 0) scales C by beta without reading A or B, as BLAS requires.
+  const bool skip_ab = p.k == 0 || alpha == T(0);
+  set_args(k, slot.where() + ", gemm_direct", cl_int(p.m), cl_int(p.n), cl_int(skip_ab ? 0 : p.k), alpha, a,
+           cl_ulong(p.a_off), cl_int(p.lda), cl_int(p.trans_a), cl_ulong(p.stride_a), b, cl_ulong(p.b_off),
+           cl_int(p.ldb), cl_int(p.trans_b), cl_ulong(p.stride_b), beta, c, cl_ulong(p.c_off), cl_int(p.ldc),
+           cl_ulong(p.stride_c));
+  const std::size_t mr = prog.param("MR"), nr = prog.param("NR");
+  return enqueue(slot, k, {ceil_div(p.n, nr), ceil_div(p.m, mr), p.batch},
+                 {std::size_t(param_or(prog, "WG0", 1)), std::size_t(param_or(prog, "WG1", 8)), 1}, "gemm_direct");
+}
+
+template <typename T>
+cl_event enqueue_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
+  const PackedLayout lay = packed_layout(slot, precision_suffix<T>());
+  // A batch that shares one A (stride 0) packs it once; likewise B.
+  const std::size_t batch_a = p.stride_a == 0 ? 1 : p.batch, batch_b = p.stride_b == 0 ? 1 : p.batch;
+  const std::size_t ap_elems = lay.a_panel_elems(p.m, p.k), bp_elems = lay.b_panel_elems(p.n, p.k);
+  Workspace ap(*slot.workspace, *slot.context, slot.info, ap_elems * batch_a * sizeof(T));
+  Workspace bp(*slot.workspace, *slot.context, slot.info, bp_elems * batch_b * sizeof(T));
+  enqueue_pack_a<T>(slot, p, a, ap.mem(), ap_elems, batch_a);
+  enqueue_pack_b<T>(slot, p, b, bp.mem(), bp_elems, batch_b);
+  return enqueue_packed_micro<T>(slot, p.m, p.n, p.k, alpha, ap.mem(), batch_a == 1 ? 0 : ap_elems, bp.mem(),
+                                 batch_b == 1 ? 0 : bp_elems, beta, c, p.c_off, p.ldc, p.stride_c, p.batch);
+}
+
+template <typename T>
+void check_buffer(const Buffer& buf, std::size_t offset, std::size_t extent, std::size_t device, const char* name) {
+  if (extent == 0) return;
+  if (!buf) fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string("anycl::gemm: buffer ") + name + " is empty");
+  if (buf.device() != device)
+    fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string("anycl::gemm: buffer ") + name + " lives on device " +
+                                           std::to_string(buf.device()) + ", C on device " + std::to_string(device));
+  const std::size_t have = buf.bytes() / sizeof(T);
+  if (offset > have || extent > have - offset)
+    fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string("anycl::gemm: buffer ") + name + " holds " + std::to_string(have) +
+                                           " elements; offset " + std::to_string(offset) + " + extent " +
+                                           std::to_string(extent) + " does not fit");
+}
+
+}  // namespace
+
+PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix) {
+  const BuiltProgram& prog = slot.program(variant("gemm_packed", suffix));
+  return {std::size_t(prog.param("MR")), std::size_t(prog.param("NR"))};
+}
+
+template <typename T>
+void enqueue_pack_a(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_mem ap, std::size_t ap_stride,
+                    std::size_t batch) {
+  const std::string v = variant("gemm_packed", precision_suffix<T>());
+  const BuiltProgram& prog = slot.program(v);
+  auto k = slot.kernel(v, "pack_a");
+  set_args(k, slot.where() + ", pack_a", cl_int(p.m), cl_int(p.k), cl_int(p.trans_a), a, cl_ulong(p.a_off),
+           cl_int(p.lda), cl_ulong(p.stride_a), ap, cl_ulong(ap_stride));
+  clReleaseEvent(enqueue(slot, k, {ceil_div(p.k, prog.param("PACK_KC")), ceil_div(p.m, prog.param("MR")), batch},
+                         {std::size_t(param_or(prog, "WG_PACK", 16)), 1, 1}, "pack_a"));
+}
+
+template <typename T>
+void enqueue_pack_b(const DeviceSlot& slot, const GemmProblem& p, cl_mem b, cl_mem bp, std::size_t bp_stride,
+                    std::size_t batch) {
+  const std::string v = variant("gemm_packed", precision_suffix<T>());
+  const BuiltProgram& prog = slot.program(v);
+  auto k = slot.kernel(v, "pack_b");
+  set_args(k, slot.where() + ", pack_b", cl_int(p.n), cl_int(p.k), cl_int(p.trans_b), b, cl_ulong(p.b_off),
+           cl_int(p.ldb), cl_ulong(p.stride_b), bp, cl_ulong(bp_stride));
+  clReleaseEvent(enqueue(slot, k, {ceil_div(p.k, prog.param("PACK_KC")), ceil_div(p.n, prog.param("NR")), batch},
+                         {std::size_t(param_or(prog, "WG_PACK", 16)), 1, 1}, "pack_b"));
+}
+
+template <typename T>
+cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k, T alpha, cl_mem ap,
+                              std::size_t ap_stride, cl_mem bp, std::size_t bp_stride, T beta, cl_mem c,
+                              std::size_t c_off, std::size_t ldc, std::size_t c_stride, std::size_t batch) {
+  const std::string v = variant("gemm_packed", precision_suffix<T>());
+  const BuiltProgram& prog = slot.program(v);
+  auto kern = slot.kernel(v, "gemm_packed");
+  set_args(kern, slot.where() + ", gemm_packed", cl_int(m), cl_int(n), cl_int(k), alpha, ap, cl_ulong(ap_stride), bp,
+           cl_ulong(bp_stride), beta, c, cl_ulong(c_off), cl_int(ldc), cl_ulong(c_stride));
+  return enqueue(slot, kern, {ceil_div(n, prog.param("NR")), ceil_div(m, prog.param("MR")), batch},
+                 {std::size_t(param_or(prog, "WG0", 1)), std::size_t(param_or(prog, "WG1", 8)), 1}, "gemm_packed");
+}
+
+cl_event enqueue_marker(const DeviceSlot& slot) {
+  cl_event ev = nullptr;
+  check(clEnqueueMarkerWithWaitList(slot.queue.get(), 0, nullptr, &ev), "clEnqueueMarkerWithWaitList", slot.where());
+  return ev;
+}
+
+template <typename T>
+cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
+  if (p.m == 0 || p.n == 0 || p.batch == 0) return enqueue_marker(slot);
+  const BuiltProgram& direct = slot.program(variant("gemm_direct", precision_suffix<T>()));
+  if (p.k == 0 || alpha == T(0) || prefer_direct(p, direct)) return enqueue_direct(slot, p, alpha, a, b, beta, c);
+  return enqueue_packed(slot, p, alpha, a, b, beta, c);
+}
+
+#define ANYCL_INSTANTIATE(T)                                                                                         \
+  template cl_event enqueue_gemm<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);          \
+  template void enqueue_pack_a<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t); \
+  template void enqueue_pack_b<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t); \
+  template cl_event enqueue_packed_micro<T>(const DeviceSlot&, std::size_t, std::size_t, std::size_t, T, cl_mem,   \
+                                            std::size_t, cl_mem, std::size_t, T, cl_mem, std::size_t, std::size_t, \
+                                            std::size_t, std::size_t);
+ANYCL_INSTANTIATE(float)
+ANYCL_INSTANTIATE(double)
+#undef ANYCL_INSTANTIATE
+
+}  // namespace anycl::detail
+
+namespace anycl {
+
+template <typename T>
+Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset, const Buffer& b,
+           std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset) {
+  using namespace detail;
+  const GemmExtents e = validate_gemm(shape, "anycl::gemm");
+  const std::size_t dev = c.device();
+  check_buffer<T>(a, a_offset, e.a, dev, "a");
+  check_buffer<T>(b, b_offset, e.b, dev, "b");
+  check_buffer<T>(c, c_offset, e.c, dev, "c");
+  const DeviceSlot& slot = rt.impl().slot(dev);
+  if (rt.impl().gemm_provider == GemmProvider::CLBlast)
+    return Event(clblast_gemm<T>(slot, shape, alpha, a.native(), a_offset, b.native(), b_offset, beta, c.native(),
+                                 c_offset));
+  const GemmProblem p = normalize(shape, a_offset, b_offset, c_offset);
+  // After normalization "a" may be the caller's B: pass the buffers in the same order.
+  return Event(enqueue_gemm<T>(slot, p, alpha, p.a_is_b ? b.native() : a.native(), p.a_is_b ? a.native() : b.native(),
+                               beta, c.native()));
+}
+
+template Event gemm<float>(Runtime&, const GemmShape&, float, const Buffer&, std::size_t, const Buffer&, std::size_t,
+                           float, const Buffer&, std::size_t);
+template Event gemm<double>(Runtime&, const GemmShape&, double, const Buffer&, std::size_t, const Buffer&,
+                            std::size_t, double, const Buffer&, std::size_t);
+
+void set_gemm_provider(Runtime& rt, GemmProvider provider) {
+  if (provider != GemmProvider::Anycl && provider != GemmProvider::CLBlast)
+    detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, "set_gemm_provider: unknown provider");
+  if (provider == GemmProvider::CLBlast && !detail::clblast_available())
+    detail::fail(ANYCL_ERROR_UNSUPPORTED, "set_gemm_provider: this anycl was built without CLBlast");
+  rt.impl().gemm_provider = provider;
+}
+
+GemmProvider gemm_provider(const Runtime& rt) { return rt.impl().gemm_provider; }
+
+}  // namespace anycl

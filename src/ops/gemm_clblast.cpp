@@ -1,0 +1,61 @@
+#include "ops/gemm_clblast.hpp"
+
+#include "runtime/error.hpp"
+
+#ifdef ANYCL_HAVE_CLBLAST
+#include <clblast.h>
+#endif
+
+namespace anycl::detail {
+
+#ifdef ANYCL_HAVE_CLBLAST
+
+bool clblast_available() noexcept { return true; }
+
+template <typename T>
+cl_event clblast_gemm(const DeviceSlot& slot, const GemmShape& s, T alpha, cl_mem a, std::size_t a_off, cl_mem b,
+                      std::size_t b_off, T beta, cl_mem c, std::size_t c_off) {
+  if (s.m == 0 || s.n == 0 || s.batch == 0) {
+    cl_event ev = nullptr;
+    check(clEnqueueMarkerWithWaitList(slot.queue.get(), 0, nullptr, &ev), "clEnqueueMarkerWithWaitList", slot.where());
+    return ev;
+  }
+  const auto layout = s.layout == Layout::RowMajor ? clblast::Layout::kRowMajor : clblast::Layout::kColMajor;
+  const auto ta = s.trans_a == Transpose::Yes ? clblast::Transpose::kYes : clblast::Transpose::kNo;
+  const auto tb = s.trans_b == Transpose::Yes ? clblast::Transpose::kYes : clblast::Transpose::kNo;
+  cl_command_queue q = slot.queue.get();
+  cl_event ev = nullptr;
+  const clblast::StatusCode status =
+      s.batch == 1 ? clblast::Gemm<T>(layout, ta, tb, s.m, s.n, s.k, alpha, a, a_off, s.lda, b, b_off, s.ldb, beta, c,
+                                      c_off, s.ldc, &q, &ev)
+                   : clblast::GemmStridedBatched<T>(layout, ta, tb, s.m, s.n, s.k, alpha, a, a_off, s.lda, s.stride_a,
+                                                    b, b_off, s.ldb, s.stride_b, beta, c, c_off, s.ldc, s.stride_c,
+                                                    s.batch, &q, &ev);
+  if (status != clblast::StatusCode::kSuccess) {
+    const int code = static_cast<int>(status);
+    // CLBlast forwards OpenCL errors as their own (negative) codes.
+    const std::string name = code < 0 && code > -100 ? cl_error_name(code) : "CLBlast status " + std::to_string(code);
+    fail(code < 0 && code > -100 ? status_for(code) : ANYCL_ERROR_OPENCL,
+         "CLBlast GEMM failed on " + slot.where() + ": " + name);
+  }
+  return ev;
+}
+
+#else
+
+bool clblast_available() noexcept { return false; }
+
+template <typename T>
+cl_event clblast_gemm(const DeviceSlot&, const GemmShape&, T, cl_mem, std::size_t, cl_mem, std::size_t, T, cl_mem,
+                      std::size_t) {
+  fail(ANYCL_ERROR_UNSUPPORTED, "this anycl was built without CLBlast (install libclblast-dev and rebuild)");
+}
+
+#endif
+
+template cl_event clblast_gemm<float>(const DeviceSlot&, const GemmShape&, float, cl_mem, std::size_t, cl_mem,
+                                      std::size_t, float, cl_mem, std::size_t);
+template cl_event clblast_gemm<double>(const DeviceSlot&, const GemmShape&, double, cl_mem, std::size_t, cl_mem,
+                                       std::size_t, double, cl_mem, std::size_t);
+
+}  // namespace anycl::detail

@@ -1,0 +1,93 @@
+// GEMM on host pointers: zero-copy views where the device shares host memory, copies otherwise.
+#include <memory>
+#include <vector>
+
+#include "ops/gemm_clblast.hpp"
+#include "ops/gemm_kernels.hpp"
+#include "runtime/error.hpp"
+#include "runtime/host_buffer.hpp"
+
+namespace anycl::detail {
+namespace {
+
+template <typename T>
+void require_pointer(const T* p, std::size_t extent, const char* function, const char* name) {
+  if (extent != 0 && p == nullptr)
+    fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string(function) + ": " + name + " is NULL but the sizes need " +
+                                           std::to_string(extent) + " elements");
+}
+
+std::size_t bytes_of(std::size_t elems, std::size_t size, const char* function) {
+  std::size_t r = 0;
+  if (__builtin_mul_overflow(elems, size, &r)) fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string(function) + ": size overflows");
+  return r;
+}
+
+// Runs one validated call on device 0: A and B go in, C goes in (unless beta = 0) and comes back.
+template <typename T>
+void run_on_host(RuntimeImpl& rt, const GemmShape& shape, const GemmExtents& e, T alpha, const T* a, const T* b,
+                 T beta, T* c, const char* function) {
+  if (e.c == 0) return;  // m, n or batch is 0: nothing to do
+  const DeviceSlot& slot = rt.slot(0);
+  HostBuffer cb(slot, c, bytes_of(e.c, sizeof(T), function), /*upload=*/beta != T(0));
+  // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
+  std::unique_ptr<HostBuffer> ab = e.a ? std::make_unique<HostBuffer>(slot, a, bytes_of(e.a, sizeof(T), function), true) : nullptr;
+  std::unique_ptr<HostBuffer> bb = e.b ? std::make_unique<HostBuffer>(slot, b, bytes_of(e.b, sizeof(T), function), true) : nullptr;
+  cl_mem am = ab ? ab->mem() : cb.mem(), bm = bb ? bb->mem() : cb.mem();
+  cl_event ev = nullptr;
+  if (rt.gemm_provider == GemmProvider::CLBlast) {
+    ev = clblast_gemm<T>(slot, shape, alpha, am, 0, bm, 0, beta, cb.mem(), 0);
+  } else {
+    const GemmProblem p = normalize(shape, 0, 0, 0);
+    ev = enqueue_gemm<T>(slot, p, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cb.mem());
+  }
+  clReleaseEvent(ev);
+  cb.download(slot);
+}
+
+}  // namespace
+
+}  // namespace anycl::detail
+
+namespace anycl {
+
+template <typename T>
+void gemm(Runtime& rt, const GemmShape& shape, T alpha, const T* a, const T* b, T beta, T* c) {
+  using namespace detail;
+  const char* fn = "anycl::gemm";
+  const GemmExtents e = validate_gemm(shape, fn);
+  require_pointer(a, e.a, fn, "a");
+  require_pointer(b, e.b, fn, "b");
+  require_pointer(c, e.c, fn, "c");
+  run_on_host(rt.impl(), shape, e, alpha, a, b, beta, c, fn);
+}
+
+// Each item runs as its own call: pointer arrays have no common base, and the in-order queue
+// keeps the device busy between items.
+template <typename T>
+void gemm_batched(Runtime& rt, const GemmShape& shape, T alpha, const T* const* a, const T* const* b, T beta,
+                  T* const* c) {
+  using namespace detail;
+  const char* fn = "anycl::gemm_batched";
+  GemmShape one = shape;
+  one.batch = 1;
+  const GemmExtents e = validate_gemm(one, fn);
+  if (shape.batch == 0 || e.c == 0) return;
+  if (!a || !b || !c) fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string(fn) + ": a pointer array is NULL");
+  for (std::size_t i = 0; i < shape.batch; ++i) {
+    const std::string item = std::string(fn) + " item " + std::to_string(i);
+    require_pointer(a[i], e.a, item.c_str(), "a[i]");
+    require_pointer(b[i], e.b, item.c_str(), "b[i]");
+    require_pointer(c[i], e.c, item.c_str(), "c[i]");
+  }
+  for (std::size_t i = 0; i < shape.batch; ++i) run_on_host(rt.impl(), one, e, alpha, a[i], b[i], beta, c[i], fn);
+}
+
+template void gemm<float>(Runtime&, const GemmShape&, float, const float*, const float*, float, float*);
+template void gemm<double>(Runtime&, const GemmShape&, double, const double*, const double*, double, double*);
+template void gemm_batched<float>(Runtime&, const GemmShape&, float, const float* const*, const float* const*, float,
+                                  float* const*);
+template void gemm_batched<double>(Runtime&, const GemmShape&, double, const double* const*, const double* const*,
+                                   double, double* const*);
+
+}  // namespace anycl

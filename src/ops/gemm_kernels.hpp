@@ -1,0 +1,40 @@
+// Enqueueing anycl's GEMM kernels on one device; shared by the GEMM API and convolution.
+#pragma once
+
+#include "ops/gemm_args.hpp"
+#include "runtime/runtime_impl.hpp"
+
+namespace anycl::detail {
+
+template <typename T>
+const char* precision_suffix();  // "f32" / "f64"
+
+// C = alpha * op(A) op(B) + beta * C for a validated row-major problem; picks the direct or the
+// packed kernels by shape. Returns the event of the last kernel.
+template <typename T>
+cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c);
+
+// The packed family's pieces, for callers that produce packed panels themselves (im2col).
+struct PackedLayout {
+  std::size_t mr, nr;
+  std::size_t a_panel_elems(std::size_t m, std::size_t k) const { return (m + mr - 1) / mr * mr * k; }
+  std::size_t b_panel_elems(std::size_t n, std::size_t k) const { return (n + nr - 1) / nr * nr * k; }
+};
+PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix = "f32");
+
+template <typename T>
+void enqueue_pack_a(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_mem ap, std::size_t ap_stride,
+                    std::size_t batch);
+template <typename T>
+void enqueue_pack_b(const DeviceSlot& slot, const GemmProblem& p, cl_mem b, cl_mem bp, std::size_t bp_stride,
+                    std::size_t batch);
+// Micro-kernel over packed panels: C[c_off + batch*c_stride + i*ldc + j].
+template <typename T>
+cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k, T alpha, cl_mem ap,
+                              std::size_t ap_stride, cl_mem bp, std::size_t bp_stride, T beta, cl_mem c,
+                              std::size_t c_off, std::size_t ldc, std::size_t c_stride, std::size_t batch);
+
+// An event that completes when everything queued so far on the slot has (for no-op calls).
+cl_event enqueue_marker(const DeviceSlot& slot);
+
+}  // namespace anycl::detail

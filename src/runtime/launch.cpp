@@ -1,0 +1,20 @@
+#include "runtime/launch.hpp"
+
+namespace anycl::detail {
+
+cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3 global, Range3 local,
+                 const char* kernel_name) {
+  for (auto& l : local) l = std::max<std::size_t>(l, 1);
+  while (local[0] * local[1] * local[2] > slot.info.max_work_group_size) {
+    auto& biggest = local[0] >= local[1] ? (local[0] >= local[2] ? local[0] : local[2])
+                                         : (local[1] >= local[2] ? local[1] : local[2]);
+    biggest = (biggest + 1) / 2;
+  }
+  for (int d = 0; d < 3; ++d) global[d] = ceil_div(std::max<std::size_t>(global[d], 1), local[d]) * local[d];
+  cl_event ev = nullptr;
+  check(clEnqueueNDRangeKernel(slot.queue.get(), k.get(), 3, nullptr, global.data(), local.data(), 0, nullptr, &ev),
+        (std::string("clEnqueueNDRangeKernel(") + kernel_name + ")").c_str(), slot.where());
+  return ev;
+}
+
+}  // namespace anycl::detail

@@ -1,0 +1,33 @@
+// Setting kernel arguments and enqueueing NDRanges with anycl's errors.
+#pragma once
+
+#include <array>
+#include <boost/compute/kernel.hpp>
+#include <string>
+
+#include "runtime/error.hpp"
+#include "runtime/runtime_impl.hpp"
+
+namespace anycl::detail {
+
+// Arguments are passed by exact type: cl_int, cl_ulong, float/double, cl_mem.
+template <typename... Args>
+void set_args(boost::compute::kernel& k, const std::string& where, const Args&... args) {
+  cl_uint index = 0;
+  auto one = [&](const auto& value) {
+    check(clSetKernelArg(k.get(), index, sizeof(value), &value), "clSetKernelArg", where + ", argument " + std::to_string(index));
+    ++index;
+  };
+  (one(args), ...);
+}
+
+using Range3 = std::array<std::size_t, 3>;
+
+// Rounds each global extent up to a multiple of the local one (the kernels ignore the excess),
+// shrinking the local size when the device's work-group limit asks for it. Returns the event.
+cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3 global, Range3 local,
+                 const char* kernel_name);
+
+inline std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
+
+}  // namespace anycl::detail

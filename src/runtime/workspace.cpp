@@ -1,0 +1,47 @@
+#include "runtime/workspace.hpp"
+
+#include <algorithm>
+
+#include "runtime/buffer_impl.hpp"
+#include "runtime/error.hpp"
+
+namespace anycl::detail {
+
+boost::compute::buffer WorkspacePool::acquire(const boost::compute::context& ctx, const DeviceInfo& device,
+                                              std::size_t bytes) {
+  bytes = std::max<std::size_t>(bytes, 64);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto best = free_.end();
+    for (auto it = free_.begin(); it != free_.end(); ++it)
+      if (it->size() >= bytes && (best == free_.end() || it->size() < best->size())) best = it;
+    if (best != free_.end()) {
+      boost::compute::buffer b = std::move(*best);
+      free_.erase(best);
+      return b;
+    }
+  }
+  check_allocation(device, bytes);
+  cl_int err = CL_SUCCESS;
+  cl_mem mem = clCreateBuffer(ctx.get(), CL_MEM_READ_WRITE, bytes, nullptr, &err);
+  check(err, ("clCreateBuffer(workspace, " + std::to_string(bytes) + " bytes)").c_str(),
+        "device " + device.id + " '" + device.name + "'");
+  return boost::compute::buffer(mem, false);
+}
+
+void WorkspacePool::release(boost::compute::buffer buffer) {
+  if (!buffer.get()) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  free_.push_back(std::move(buffer));
+  std::size_t total = 0;
+  for (const auto& b : free_) total += b.size();
+  // Drop the largest first: they are the rarest to be reused exactly.
+  while (total > kKeepBytes && !free_.empty()) {
+    auto largest = std::max_element(free_.begin(), free_.end(),
+                                    [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    total -= largest->size();
+    free_.erase(largest);
+  }
+}
+
+}  // namespace anycl::detail

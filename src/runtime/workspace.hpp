@@ -1,0 +1,41 @@
+// Reusable scratch buffers of one device (packing panels, im2col columns).
+#pragma once
+
+#include <boost/compute/buffer.hpp>
+#include <boost/compute/context.hpp>
+#include <mutex>
+#include <vector>
+
+#include "anycl/runtime.hpp"
+
+namespace anycl::detail {
+
+// A buffer may go back to the pool as soon as the work using it is *enqueued*: the device's
+// queue is in-order, so the next user's commands run after the previous user's.
+class WorkspacePool {
+ public:
+  boost::compute::buffer acquire(const boost::compute::context& ctx, const DeviceInfo& device, std::size_t bytes);
+  void release(boost::compute::buffer buffer);
+
+ private:
+  static constexpr std::size_t kKeepBytes = std::size_t(512) << 20;  // beyond this, let buffers go
+  std::mutex mu_;
+  std::vector<boost::compute::buffer> free_;
+};
+
+// Holds a workspace buffer for one call and hands it back to the pool on scope exit.
+class Workspace {
+ public:
+  Workspace(WorkspacePool& pool, const boost::compute::context& ctx, const DeviceInfo& device, std::size_t bytes)
+      : pool_(pool), buffer_(pool.acquire(ctx, device, bytes)) {}
+  ~Workspace() { pool_.release(std::move(buffer_)); }
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  cl_mem mem() const { return buffer_.get(); }
+
+ private:
+  WorkspacePool& pool_;
+  boost::compute::buffer buffer_;
+};
+
+}  // namespace anycl::detail
