@@ -29,7 +29,11 @@ void run_on_host(RuntimeImpl& rt, const GemmShape& shape, const GemmExtents& e, 
                  T beta, T* c, const char* function) {
   if (e.c == 0) return;  // m, n or batch is 0: nothing to do
   const DeviceSlot& slot = rt.slot(0);
-  HostBuffer cb(slot, c, bytes_of(e.c, sizeof(T), function), /*upload=*/beta != T(0));
+  // C's gaps (ldc padding, batch strides) come back with the download, so they must go up too;
+  // only a dense C with beta = 0 can skip the upload.
+  const bool dense = shape.ldc == (shape.layout == Layout::RowMajor ? shape.n : shape.m) &&
+                     (shape.batch <= 1 || shape.stride_c == shape.m * shape.n);
+  HostBuffer cb(slot, c, bytes_of(e.c, sizeof(T), function), /*upload=*/beta != T(0) || !dense);
   // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
   std::unique_ptr<HostBuffer> ab = e.a ? std::make_unique<HostBuffer>(slot, a, bytes_of(e.a, sizeof(T), function), true) : nullptr;
   std::unique_ptr<HostBuffer> bb = e.b ? std::make_unique<HostBuffer>(slot, b, bytes_of(e.b, sizeof(T), function), true) : nullptr;
