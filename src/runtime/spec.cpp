@@ -90,12 +90,14 @@ std::vector<Selection> select_devices(const std::string& spec, const Discovery& 
                                 "such as pocl-opencl-icd installed?)");
   std::vector<Selection> out;
   std::string rest = spec;
-  do {
+  bool more = true;
+  while (more) {
     const auto comma = rest.find(',');
     const std::string item = trim(rest.substr(0, comma));
-    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+    more = comma != std::string::npos;
+    rest = more ? rest.substr(comma + 1) : "";
     // An empty item anywhere in a list ("cpu,", ",cpu", "cpu,,gpu") is a typo, not "default".
-    if (item.empty() && (comma != std::string::npos || spec.find(',') != std::string::npos))
+    if (item.empty() && spec.find(',') != std::string::npos)
       fail(ANYCL_ERROR_INVALID_ARGUMENT, "device spec '" + spec + "' has an empty item");
     const auto slash = item.rfind('/');
     const std::string body = trim(item.substr(0, slash));
@@ -108,7 +110,7 @@ std::vector<Selection> select_devices(const std::string& spec, const Discovery& 
       const bool dup = std::any_of(out.begin(), out.end(), [&](const Selection& s) { return s.device == h; });
       if (!dup) out.push_back({h, parts});
     }
-  } while (!rest.empty());
+  }
   return out;
 }
 

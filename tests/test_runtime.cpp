@@ -1,0 +1,243 @@
+// src/runtime/runtime.cpp, buffer.cpp, host_buffer.cpp, error.cpp, version.cpp: opening a runtime,
+// device slots and programs, buffers (allocation limits, round trips, ranges), events, error names,
+// and no platforms at all.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <numeric>
+
+#include "anycl/anycl.hpp"
+#include "runtime/buffer_impl.hpp"
+#include "runtime/error.hpp"
+#include "runtime/host_buffer.hpp"
+#include "runtime/runtime_impl.hpp"
+#include "support.hpp"
+
+using anycl_test::contains;
+
+namespace {
+
+anycl::Status status_of(const std::function<void()>& f, std::string* message = nullptr) {
+  try {
+    f();
+  } catch (const anycl::Error& e) {
+    if (message) *message = e.what();
+    return e.status();
+  }
+  return ANYCL_SUCCESS;
+}
+
+anycl::Runtime& shared_runtime() {
+  static anycl::Runtime rt("0:0");
+  return rt;
+}
+
+}  // namespace
+
+TEST_CASE("a default runtime opens one device and builds every family", "[runtime][opencl]") {
+  anycl::RuntimeOptions o;  // not from_env: default spec regardless of ANYCL_DEVICE
+  anycl::Runtime rt(o);
+  REQUIRE(rt.device_count() == 1);
+  const auto& info = rt.device(0);
+  CHECK_FALSE(info.name.empty());
+  CHECK(anycl_test::fs::exists(rt.kernel_dir() + "/common.h"));
+  REQUIRE_FALSE(rt.build_reports().empty());
+  for (const auto& r : rt.build_reports()) {
+    INFO(r.family << ": " << r.message);
+    CHECK(r.ok);
+    CHECK(r.device == 0);
+    CHECK(r.milliseconds >= 0);
+    CHECK(contains(r.options, "-DREAL="));
+    CHECK(rt.impl().slot(0).has_program(r.family));
+  }
+  const auto& slot = rt.impl().slot(0);
+  CHECK(slot.where() == "device " + info.id + " '" + info.name + "'");
+  CHECK(slot.program(rt.build_reports()[0].family).options == rt.build_reports()[0].options);
+  CHECK(rt.impl().gemm_provider == anycl::GemmProvider::Anycl);
+}
+
+TEST_CASE("runtime: device index, unknown programs and kernels are reported, not crashed on", "[runtime][opencl]") {
+  auto& rt = shared_runtime();
+  std::string msg;
+  CHECK(status_of([&] { rt.device(rt.device_count()); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(contains(msg, "out of range"));
+  CHECK(status_of([&] { rt.impl().slot(0).program("no_such_family"); }, &msg) == ANYCL_ERROR_KERNEL_NOT_FOUND);
+  CHECK(contains(msg, "no_such_family"));
+  CHECK(status_of([&] { rt.impl().slot(0).program("no_such_family_f64"); }) == ANYCL_ERROR_UNSUPPORTED);
+  const std::string family = rt.build_reports()[0].family;
+  CHECK(status_of([&] { rt.impl().slot(0).kernel(family, "no_such_kernel"); }, &msg) == ANYCL_ERROR_KERNEL_NOT_FOUND);
+  CHECK(contains(msg, "CL_INVALID_KERNEL_NAME"));
+  CHECK(status_of([&] { rt.impl().slot(0).program(family).param("NO_SUCH_PARAM"); }) == ANYCL_ERROR_INTERNAL);
+}
+
+TEST_CASE("runtime can be moved", "[runtime][opencl]") {
+  anycl::Runtime a("0:0");
+  const std::string name = a.device(0).name;
+  anycl::Runtime b(std::move(a));
+  CHECK(b.device(0).name == name);
+  anycl::Runtime c("0:0");
+  c = std::move(b);
+  CHECK(c.device_count() == 1);
+  CHECK(c.device(0).name == name);
+}
+
+TEST_CASE("buffers: write/read round trip, offsets, finish", "[runtime][buffer][opencl]") {
+  auto& rt = shared_runtime();
+  std::vector<float> in(1000);
+  std::iota(in.begin(), in.end(), -3.5f);
+  const std::size_t bytes = in.size() * sizeof(float);
+  anycl::Buffer buf = rt.alloc(bytes);
+  REQUIRE(buf);
+  CHECK(buf.bytes() == bytes);
+  CHECK(buf.device() == 0);
+  CHECK(buf.native() != nullptr);
+  rt.write(buf, in.data(), bytes);
+  std::vector<float> out(in.size(), 0.f);
+  rt.read(buf, out.data(), bytes);
+  CHECK(out == in);
+
+  // Partial writes and reads at byte offsets.
+  const float patch[3] = {100.f, 200.f, 300.f};
+  rt.write(buf, patch, sizeof patch, 10 * sizeof(float));
+  float back[5] = {};
+  rt.read(buf, back, sizeof back, 9 * sizeof(float));
+  CHECK(back[0] == in[9]);
+  CHECK(back[1] == 100.f);
+  CHECK(back[3] == 300.f);
+  CHECK(back[4] == in[13]);
+  rt.read(buf, back, sizeof(float), bytes - sizeof(float));  // the very last element
+  CHECK(back[0] == in.back());
+  rt.write(buf, nullptr, 0, bytes);  // empty range at the end: a no-op
+  rt.finish();
+
+  anycl::Buffer empty;
+  CHECK_FALSE(empty);
+  CHECK(empty.bytes() == 0);
+  CHECK(empty.native() == nullptr);
+}
+
+TEST_CASE("buffers: out-of-range, null and empty arguments are INVALID_ARGUMENT", "[runtime][buffer][opencl]") {
+  auto& rt = shared_runtime();
+  anycl::Buffer buf = rt.alloc(64);
+  char host[128] = {};
+  std::string msg;
+  CHECK(status_of([&] { rt.read(buf, host, 65); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(contains(msg, "exceeds the buffer's 64 bytes"));
+  CHECK(status_of([&] { rt.read(buf, host, 1, 64); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(status_of([&] { rt.read(buf, host, 8, 60); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(status_of([&] { rt.read(buf, host, 1, std::size_t(-1)); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(status_of([&] { rt.read(buf, host, std::size_t(-1), 8); }) == ANYCL_ERROR_INVALID_ARGUMENT);  // no overflow
+  CHECK(status_of([&] { rt.write(buf, host, 65); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(status_of([&] { rt.write(buf, host, 4, 61); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(status_of([&] { rt.read(buf, nullptr, 4); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(status_of([&] { rt.write(buf, nullptr, 4); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(status_of([&] { rt.read(anycl::Buffer(), host, 4); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(contains(msg, "empty buffer"));
+  CHECK(status_of([&] { rt.alloc(0); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(status_of([&] { rt.alloc(16, rt.device_count()); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+}
+
+TEST_CASE("buffers: more than the device can hold is OUT_OF_MEMORY, before the driver sees it",
+          "[runtime][buffer][opencl]") {
+  auto& rt = shared_runtime();
+  const auto& info = rt.device(0);
+  REQUIRE(info.max_alloc > 0);
+  std::string msg;
+  CHECK(status_of([&] { rt.alloc(info.max_alloc + 1); }, &msg) == ANYCL_ERROR_OUT_OF_MEMORY);
+  CHECK(contains(msg, "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
+  CHECK(contains(msg, std::to_string(info.max_alloc)));
+  CHECK(contains(msg, info.name));
+  CHECK(status_of([&] { rt.alloc(std::size_t(-1)); }) == ANYCL_ERROR_OUT_OF_MEMORY);
+
+  // The global-memory limit, on a device whose max alloc is (wrongly) above it.
+  anycl::DeviceInfo odd = info;
+  odd.max_alloc = ~std::uint64_t(0);
+  odd.global_mem = 1000;
+  CHECK(status_of([&] { anycl::detail::check_allocation(odd, 1001); }, &msg) == ANYCL_ERROR_OUT_OF_MEMORY);
+  CHECK(contains(msg, "CL_DEVICE_GLOBAL_MEM_SIZE"));
+  CHECK(status_of([&] { anycl::detail::check_allocation(odd, 1000); }) == ANYCL_SUCCESS);
+}
+
+TEST_CASE("HostBuffer: zero-copy only where allowed; data reaches the caller either way",
+          "[runtime][buffer][opencl]") {
+  auto& rt = shared_runtime();
+  const auto& slot = rt.impl().slot(0);
+  const std::size_t align = std::max<std::size_t>(slot.info.mem_base_addr_align_bytes, 64);
+  std::vector<unsigned char> storage(4096 + 2 * align);
+  auto* aligned = reinterpret_cast<float*>(
+      (reinterpret_cast<std::uintptr_t>(storage.data()) + align - 1) / align * align);
+  float* misaligned = aligned + 1;
+  for (float* host : {aligned, misaligned}) {
+    for (int i = 0; i < 256; ++i) host[i] = float(i);
+    anycl::detail::HostBuffer hb(slot, host, 256 * sizeof(float), true);
+    const bool may_share = slot.info.unified_memory && host == aligned;
+    CHECK(hb.zero_copy() == may_share);
+    // The device sees the caller's data ...
+    std::vector<float> seen(256, -1.f);
+    REQUIRE(clEnqueueReadBuffer(slot.queue.get(), hb.mem(), CL_TRUE, 0, 256 * sizeof(float), seen.data(), 0,
+                                nullptr, nullptr) == CL_SUCCESS);
+    CHECK(seen[255] == 255.f);
+    // ... and device writes come back with download().
+    const float v = 42.f;
+    REQUIRE(clEnqueueFillBuffer(slot.queue.get(), hb.mem(), &v, sizeof v, 0, 256 * sizeof(float), 0, nullptr,
+                                nullptr) == CL_SUCCESS);
+    hb.download(slot);
+    CHECK(host[0] == 42.f);
+    CHECK(host[255] == 42.f);
+  }
+}
+
+TEST_CASE("events: default is invalid, copies share the native event", "[runtime][opencl]") {
+  anycl::Event none;
+  CHECK_FALSE(none.valid());
+  none.wait();  // a no-op
+  auto& rt = shared_runtime();
+  cl_int err = CL_SUCCESS;
+  cl_event user = clCreateUserEvent(rt.impl().slot(0).context->get(), &err);
+  REQUIRE(err == CL_SUCCESS);
+  clSetUserEventStatus(user, CL_COMPLETE);
+  anycl::Event e(user);
+  {
+    anycl::Event copy = e;
+    CHECK(copy.native() == user);
+    anycl::Event assigned;
+    assigned = copy;
+    CHECK(assigned.valid());
+    assigned.wait();
+  }
+  cl_uint refs = 0;
+  REQUIRE(clGetEventInfo(user, CL_EVENT_REFERENCE_COUNT, sizeof refs, &refs, nullptr) == CL_SUCCESS);
+  CHECK(refs == 1);  // the copies released what they retained
+}
+
+TEST_CASE("error names and statuses for OpenCL codes", "[runtime][error]") {
+  CHECK(anycl::detail::cl_error_name(CL_OUT_OF_RESOURCES) == "CL_OUT_OF_RESOURCES");
+  CHECK(anycl::detail::cl_error_name(CL_BUILD_PROGRAM_FAILURE) == "CL_BUILD_PROGRAM_FAILURE");
+  CHECK(anycl::detail::cl_error_name(-1001) == "CL_PLATFORM_NOT_FOUND_KHR");
+  CHECK(anycl::detail::cl_error_name(-1234) == "CL_UNKNOWN_ERROR(-1234)");
+  CHECK(anycl::detail::status_for(CL_MEM_OBJECT_ALLOCATION_FAILURE) == ANYCL_ERROR_OUT_OF_MEMORY);
+  CHECK(anycl::detail::status_for(CL_INVALID_BINARY) == ANYCL_ERROR_BUILD_FAILED);
+  CHECK(anycl::detail::status_for(CL_DEVICE_NOT_FOUND) == ANYCL_ERROR_NO_DEVICE);
+  CHECK(anycl::detail::status_for(CL_INVALID_VALUE) == ANYCL_ERROR_OPENCL);
+  std::string msg;
+  CHECK(status_of([] { anycl::detail::check(CL_OUT_OF_HOST_MEMORY, "clFoo", "device X"); }, &msg) ==
+        ANYCL_ERROR_OUT_OF_MEMORY);
+  CHECK(msg == "clFoo failed on device X: CL_OUT_OF_HOST_MEMORY");
+  CHECK_NOTHROW(anycl::detail::check(CL_SUCCESS, "clFoo", "x"));
+  const anycl::BuildError be("msg", "log text");
+  CHECK(be.status() == ANYCL_ERROR_BUILD_FAILED);
+  CHECK(be.build_log() == "log text");
+  CHECK(std::string(anycl::version()) == ANYCL_TEST_VERSION);
+}
+
+// Registered as its own ctest entry with OCL_ICD_VENDORS pointing at an empty folder.
+TEST_CASE("no OpenCL platforms: NO_DEVICE with a helpful message, no crash", "[.no-platforms]") {
+  std::vector<std::string> warnings;
+  CHECK(anycl::discover(&warnings).empty());
+  CHECK(warnings.empty());  // "no platforms" is an answer, not a failure
+  std::string msg;
+  CHECK(status_of([] { anycl::Runtime rt; }, &msg) == ANYCL_ERROR_NO_DEVICE);
+  CHECK(contains(msg, "no OpenCL platform"));
+  CHECK(contains(msg, "ICD"));
+  CHECK(status_of([] { anycl::Runtime rt("cpu"); }) == ANYCL_ERROR_NO_DEVICE);
+  CHECK(status_of([] { anycl::Runtime rt("0:0/2"); }) == ANYCL_ERROR_NO_DEVICE);
+}
