@@ -1,0 +1,123 @@
+// anycl-bench conv: the ResNet-style layers of the convolution issue at batch 8; anycl (each
+// algorithm and the selector's choice) vs CLBlast Convgemm vs oneDNN (NCHW and its own layout);
+// backward-data and backward-weights for the 3x3 layers.
+#include <random>
+#include <vector>
+
+#include "report.hpp"
+#include "runtime/runtime_impl.hpp"
+
+namespace anycl_bench {
+namespace {
+
+using anycl::ConvAlgo;
+
+anycl::Conv2d to_desc(const ConvShape& cs) {
+  anycl::Conv2d d;
+  d.n = cs.n, d.c = cs.c, d.h = cs.h, d.w = cs.w, d.k = cs.k, d.r = cs.r, d.s = cs.s;
+  d.stride_h = d.stride_w = cs.stride;
+  d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = cs.pad;
+  d.groups = cs.groups;
+  return d;
+}
+
+anycl::Buffer filled(anycl::Runtime& rt, std::size_t elems, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> v(elems);
+  for (auto& x : v) x = dist(gen);
+  anycl::Buffer b = rt.alloc(elems * sizeof(float));
+  rt.write(b, v.data(), v.size() * sizeof(float));
+  return b;
+}
+
+struct Tensors {
+  anycl::Buffer x, w, y;
+};
+
+enum class Pass { Forward, BackwardData, BackwardWeights };
+
+Timing time_pass(anycl::Runtime& rt, const anycl::Conv2d& d, const Tensors& t, Pass pass, ConvAlgo algo, double flops,
+                 int reps) {
+  try {
+    auto fn = [&] {
+      if (pass == Pass::Forward) anycl::conv2d_forward(rt, d, t.x, t.w, nullptr, t.y, algo).wait();
+      else if (pass == Pass::BackwardData) anycl::conv2d_backward_data(rt, d, t.y, t.w, t.x, algo).wait();
+      else anycl::conv2d_backward_weights(rt, d, t.x, t.y, t.w, nullptr, algo).wait();
+    };
+    Timing r = time_anycl(fn, flops, reps);
+    r.note = anycl::to_string(algo == ConvAlgo::Auto ? anycl::conv2d_select(rt, d) : algo);
+    return r;
+  } catch (const anycl::Error& e) {
+    Timing r;
+    r.supported = false;
+    r.note = e.what();
+    return r;
+  }
+}
+
+std::string label(const ConvShape& cs) {
+  std::string s = std::to_string(cs.c) + "ch " + std::to_string(cs.h) + "x" + std::to_string(cs.w) + " -> " +
+                  std::to_string(cs.k) + ", " + std::to_string(cs.r) + "x" + std::to_string(cs.s);
+  if (cs.stride > 1) s += " s" + std::to_string(cs.stride);
+  if (cs.pad) s += " p" + std::to_string(cs.pad);
+  if (cs.groups > 1) s += " dw";
+  return s;
+}
+
+}  // namespace
+
+nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
+  std::vector<ConvShape> layers = {{8, 64, 56, 56, 64, 3, 3, 1, 1},   {8, 128, 28, 28, 128, 3, 3, 1, 1},
+                                   {8, 256, 14, 14, 256, 3, 3, 1, 1}, {8, 3, 224, 224, 64, 7, 7, 2, 3},
+                                   {8, 256, 14, 14, 1024, 1, 1, 1, 0}, {8, 256, 14, 14, 256, 3, 3, 1, 1, 256}};
+  if (opt.quick) layers = {{2, 16, 14, 14, 16, 3, 3, 1, 1}, {2, 16, 14, 14, 16, 3, 3, 1, 1, 16}};
+  const bool cpu = rt.device(0).type == "cpu";
+  cl_command_queue q = rt.impl().slot(0).queue.get();
+  nlohmann::json rows = nlohmann::json::array();
+  std::fprintf(opt.table, "%-26s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s\n", "conv fwd, batch 8 (GFLOP/s)", "auto",
+               "im2col", "1x1", "direct", "winog.", "CLBlast", "dnnNCHW", "dnnBlk", "bwdData", "bwdW");
+  for (const auto& cs : layers) {
+    const anycl::Conv2d d = to_desc(cs);
+    d.validate();
+    const Tensors t{filled(rt, d.x_size(), 1), filled(rt, d.w_size(), 2), filled(rt, d.y_size(), 3)};
+    const double flops = conv_flops(cs);
+    nlohmann::json row = {{"layer", label(cs)}};
+    double fwd[5];
+    const ConvAlgo algos[] = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::Winograd};
+    for (int i = 0; i < 5; ++i) {
+      const Timing tm = time_pass(rt, d, t, Pass::Forward, algos[i], flops, opt.reps);
+      row["anycl_forward"][anycl::to_string(algos[i])] = to_json(tm);
+      fwd[i] = tm.supported ? tm.gflops : 0;
+    }
+    const Timing clb = time_clblast_convgemm(q, cs, opt.reps);
+    Timing nchw, blocked;
+    nchw.supported = blocked.supported = false;
+    if (cpu) nchw = time_onednn_conv(cs, false, opt.reps), blocked = time_onednn_conv(cs, true, opt.reps);
+    row["clblast_convgemm"] = to_json(clb);
+    row["onednn_nchw"] = to_json(nchw);
+    row["onednn_blocked"] = to_json(blocked);
+    row["anycl_vs_onednn_nchw"] = nchw.supported ? fwd[0] / nchw.gflops : 0;
+    row["anycl_vs_clblast"] = clb.supported ? fwd[0] / clb.gflops : 0;
+    double bwd[2] = {0, 0};
+    if (cs.r == 3 && cs.groups == 1) {
+      const Timing bd = time_pass(rt, d, t, Pass::BackwardData, ConvAlgo::Auto, flops, opt.reps);
+      const Timing bw = time_pass(rt, d, t, Pass::BackwardWeights, ConvAlgo::Auto, flops, opt.reps);
+      row["anycl_backward_data"] = to_json(bd);
+      row["anycl_backward_weights"] = to_json(bw);
+      if (cpu) {
+        row["onednn_backward_data_nchw"] = to_json(time_onednn_conv_backward_data(cs, false, opt.reps));
+        row["onednn_backward_weights_nchw"] = to_json(time_onednn_conv_backward_weights(cs, false, opt.reps));
+      }
+      bwd[0] = bd.supported ? bd.gflops : 0, bwd[1] = bw.supported ? bw.gflops : 0;
+    }
+    std::fprintf(opt.table, "%-26s %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f\n",
+                 label(cs).c_str(), fwd[0], fwd[1], fwd[2], fwd[3], fwd[4], clb.supported ? clb.gflops : 0.0,
+                 nchw.supported ? nchw.gflops : 0.0, blocked.supported ? blocked.gflops : 0.0, bwd[0], bwd[1]);
+    std::fflush(opt.table);
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+}  // namespace anycl_bench
