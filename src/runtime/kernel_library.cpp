@@ -18,6 +18,9 @@ const std::vector<FamilySpec>& kernel_families() {
       {"gemm_packed_f64", "gemm_packed", "gemm_packed.cl", "double", true, ""},
       {"gemm_direct_f32", "gemm_direct", "gemm_direct.cl", "float", false, ""},
       {"gemm_direct_f64", "gemm_direct", "gemm_direct.cl", "double", true, ""},
+      {"conv_im2col", "conv_im2col", "conv_im2col.cl", "float", false, "gemm_packed_f32"},
+      {"conv_direct", "conv_direct", "conv_direct.cl", "float", false, ""},
+      {"conv_winograd", "conv_winograd", "conv_winograd.cl", "float", false, "gemm_packed_f32"},
   };
   return families;
 }

@@ -31,3 +31,16 @@ cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3
 inline std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
 
 }  // namespace anycl::detail
+
+namespace anycl::detail {
+
+// One kernel of `variant` with its arguments, enqueued; returns its event.
+template <typename... Args>
+Event run_kernel(const DeviceSlot& slot, const std::string& variant, const char* name, Range3 global, Range3 local,
+                 const Args&... args) {
+  auto k = slot.kernel(variant, name);
+  set_args(k, slot.where() + ", " + name, args...);
+  return Event(enqueue(slot, k, global, local, name));
+}
+
+}  // namespace anycl::detail

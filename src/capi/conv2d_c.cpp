@@ -1,0 +1,52 @@
+#include "capi/guard.hpp"
+
+namespace {
+
+anycl::Conv2d to_desc(const anycl_conv2d_desc* d) {
+  if (!d) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "conv2d: descriptor is NULL");
+  anycl::Conv2d c;
+  c.n = d->n, c.c = d->c, c.h = d->h, c.w = d->w, c.k = d->k, c.r = d->r, c.s = d->s;
+  c.stride_h = d->stride_h, c.stride_w = d->stride_w;
+  c.pad_top = d->pad_top, c.pad_left = d->pad_left, c.pad_bottom = d->pad_bottom, c.pad_right = d->pad_right;
+  c.dilation_h = d->dilation_h, c.dilation_w = d->dilation_w, c.groups = d->groups;
+  c.relu = d->relu != 0;
+  return c;
+}
+
+}  // namespace
+
+extern "C" {
+
+anycl_status anycl_conv2d_output_size(const anycl_conv2d_desc* d, size_t* p, size_t* q) {
+  return anycl::capi::guard([&] {
+    const anycl::Conv2d c = to_desc(d);
+    c.validate();
+    if (!p || !q) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "anycl_conv2d_output_size: p or q is NULL");
+    *p = c.p();
+    *q = c.q();
+  });
+}
+
+anycl_status anycl_conv2d_forward(anycl_runtime* rt, const anycl_conv2d_desc* d, const float* x, const float* w,
+                                  const float* bias, float* y) {
+  return anycl::capi::guard([&] {
+    anycl::conv2d_forward(anycl::capi::runtime_or_throw(rt, "anycl_conv2d_forward"), to_desc(d), x, w, bias, y);
+  });
+}
+
+anycl_status anycl_conv2d_backward_data(anycl_runtime* rt, const anycl_conv2d_desc* d, const float* dy, const float* w,
+                                        float* dx) {
+  return anycl::capi::guard([&] {
+    anycl::conv2d_backward_data(anycl::capi::runtime_or_throw(rt, "anycl_conv2d_backward_data"), to_desc(d), dy, w, dx);
+  });
+}
+
+anycl_status anycl_conv2d_backward_weights(anycl_runtime* rt, const anycl_conv2d_desc* d, const float* x,
+                                           const float* dy, float* dw, float* dbias) {
+  return anycl::capi::guard([&] {
+    anycl::conv2d_backward_weights(anycl::capi::runtime_or_throw(rt, "anycl_conv2d_backward_weights"), to_desc(d), x, dy,
+                                   dw, dbias);
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,56 @@
+// Backward-data: dx from dy and w. im2col form: col = W_g^T dy_g (packed GEMM), then col2im as a
+// gather (deterministic, no atomics); 1x1 as a transposed GEMM; direct gather kernel.
+#include "ops/conv2d_geometry.hpp"
+#include "ops/conv2d_packing.hpp"
+#include "ops/gemm_kernels.hpp"
+
+namespace anycl::detail {
+
+Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap) {
+  const PackedLayout lay = packed_layout(slot);
+  const std::size_t bp_stride = round_up(g.PQ, lay.nr) * g.Kg, col_stride = g.CRS * g.PQ;
+  const std::size_t chunk = images_per_chunk(g.n, (bp_stride + col_stride) * sizeof(float), cap);
+  const PackedFilter filter(slot, g, t.w, /*transposed=*/true);
+  Workspace bp(*slot.workspace, *slot.context, slot.info, chunk * bp_stride * sizeof(float));
+  Workspace col(*slot.workspace, *slot.context, slot.info, chunk * col_stride * sizeof(float));
+  const long vw = slot.program("conv_im2col").param("C2I_VW");
+  Event last;
+  for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
+    const std::size_t nimg = std::min(chunk, g.n - b0);
+    for (cl_int grp = 0; grp < g.groups; ++grp) {
+      run_kernel(slot, "conv_im2col", "conv_pack_dy_b", {std::size_t(g.Kg), ceil_div(g.PQ, lay.nr), nimg}, {1, 1, 1},
+                 t.y, cl_ulong(b0 * g.KPQ), bp.mem(), cl_ulong(0), cl_ulong(bp_stride), g.K, g.Kg, grp, cl_int(g.PQ),
+                 cl_int(nimg));
+      enqueue_packed_micro<float>(slot, g.CRS, g.PQ, g.Kg, 1.f, filter.group(grp), 0, bp.mem(), bp_stride, 0.f,
+                                  col.mem(), 0, g.PQ, col_stride, nimg);
+      last = run_kernel(slot, "conv_im2col", "col2im",
+                        {ceil_div(std::size_t(g.W), std::size_t(vw)), std::size_t(g.H), std::size_t(g.Cg) * nimg},
+                        {1, 1, 1}, col.mem(), cl_ulong(0), cl_ulong(col_stride), t.x, cl_ulong(b0 * g.CHW), g.C, g.H,
+                        g.W, g.Cg, grp, g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg), 0.f);
+    }
+  }
+  return last;
+}
+
+Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t) {
+  // dX_g[b] (Cg x HW) = W_g^T (Cg x Kg) dY_g[b] (Kg x HW).
+  Event last;
+  for (cl_int grp = 0; grp < g.groups; ++grp) {
+    const GemmProblem p{std::size_t(g.Cg), g.PQ, std::size_t(g.Kg), true, false,
+                        std::size_t(g.Cg), g.PQ, g.PQ,
+                        std::size_t(grp) * g.Kg * g.Cg, std::size_t(grp) * g.Kg * g.PQ, std::size_t(grp) * g.Cg * g.PQ,
+                        g.n, 0, g.KPQ, g.CHW, false};
+    last = Event(enqueue_gemm<float>(slot, p, 1.f, t.w, t.y, 0.f, t.x));
+  }
+  return last;
+}
+
+Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t) {
+  const long ow = slot.program("conv_direct").param("DIR_OW");
+  return run_kernel(slot, "conv_direct", "conv_direct_bwd_data",
+                    {ceil_div(std::size_t(g.W), std::size_t(ow)), std::size_t(g.H), g.n * std::size_t(g.C)}, {1, 1, 1},
+                    t.y, cl_ulong(0), t.w, t.x, cl_ulong(0), g.C, g.H, g.W, g.K, g.groups, g.R, g.S, g.P, g.Q, g.sh,
+                    g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n), 0.f);
+}
+
+}  // namespace anycl::detail

@@ -1,0 +1,61 @@
+// Forward convolution: im2col + packed GEMM, 1x1 as a GEMM, direct, and (conv2d_winograd.cpp)
+// Winograd.
+#include "ops/conv2d_geometry.hpp"
+#include "ops/conv2d_packing.hpp"
+#include "ops/gemm_kernels.hpp"
+
+namespace anycl::detail {
+
+Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t first_image, std::size_t nimg,
+               cl_mem bias, bool relu) {
+  return run_kernel(slot, "conv_im2col", "conv_bias_act", {g.PQ, std::size_t(g.K), nimg}, {16, 1, 1}, y,
+                    cl_ulong(first_image * g.KPQ), bias ? bias : y, g.K, cl_int(g.PQ), cl_int(nimg),
+                    cl_int(bias != nullptr), cl_int(relu));
+}
+
+Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap) {
+  const PackedLayout lay = packed_layout(slot);
+  const std::size_t col_stride = round_up(g.PQ, lay.nr) * g.CRS;
+  const std::size_t chunk = images_per_chunk(g.n, col_stride * sizeof(float), cap);
+  const PackedFilter filter(slot, g, t.w, /*transposed=*/false);
+  Workspace col(*slot.workspace, *slot.context, slot.info, chunk * col_stride * sizeof(float));
+  Event last;
+  for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
+    const std::size_t nimg = std::min(chunk, g.n - b0);
+    for (cl_int grp = 0; grp < g.groups; ++grp) {
+      run_kernel(slot, "conv_im2col", "im2col_packed", {ceil_div(g.PQ, lay.nr), std::size_t(g.Cg), nimg}, {1, 1, 1},
+                 t.x, cl_ulong(b0 * g.CHW), col.mem(), cl_ulong(0), cl_ulong(col_stride), g.C, g.H, g.W, g.Cg, grp,
+                 g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg));
+      last = Event(enqueue_packed_micro<float>(slot, g.Kg, g.PQ, g.CRS, 1.f, filter.group(grp), 0, col.mem(),
+                                               col_stride, 0.f, t.y, b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ,
+                                               g.PQ, g.KPQ, nimg));
+    }
+    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu);
+  }
+  return last;
+}
+
+Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu) {
+  // Per group: Y_g[b] (Kg x HW) = W_g (Kg x Cg) X_g[b] (Cg x HW), batched over images with W shared.
+  Event last;
+  for (cl_int grp = 0; grp < g.groups; ++grp) {
+    const GemmProblem p{std::size_t(g.Kg), g.PQ, std::size_t(g.Cg), false, false,
+                        std::size_t(g.Cg), g.PQ, g.PQ,
+                        std::size_t(grp) * g.Kg * g.Cg, std::size_t(grp) * g.Cg * g.PQ, std::size_t(grp) * g.Kg * g.PQ,
+                        g.n, 0, g.CHW, g.KPQ, false};
+    last = Event(enqueue_gemm<float>(slot, p, 1.f, t.w, t.x, 0.f, t.y));
+  }
+  if (t.bias || relu) last = bias_act(slot, g, t.y, 0, g.n, t.bias, relu);
+  return last;
+}
+
+Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu) {
+  const long oq = slot.program("conv_direct").param("DIR_OQ");
+  return run_kernel(slot, "conv_direct", "conv_direct_fwd",
+                    {ceil_div(std::size_t(g.Q), std::size_t(oq)), std::size_t(g.P), g.n * std::size_t(g.K)},
+                    {1, 1, 1}, t.x, cl_ulong(0), t.w, t.bias ? t.bias : t.w, t.y, cl_ulong(0), g.C, g.H, g.W, g.K,
+                    g.groups, g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n),
+                    cl_int(t.bias != nullptr), cl_int(relu));
+}
+
+}  // namespace anycl::detail

@@ -1,0 +1,57 @@
+// A validated convolution as the kernels see it (32-bit sizes), and batch chunking.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+
+#include "anycl/conv2d.hpp"
+#include "runtime/launch.hpp"
+
+namespace anycl::detail {
+
+struct ConvGeom {
+  cl_int C, H, W, K, Cg, Kg, groups, R, S, P, Q, sh, sw, pt, pl, dh, dw;
+  std::size_t n, PQ, CHW, KPQ, CRS;  // per-image sizes in elements
+
+  explicit ConvGeom(const Conv2d& d)
+      : C(cl_int(d.c)), H(cl_int(d.h)), W(cl_int(d.w)), K(cl_int(d.k)), Cg(cl_int(d.c / d.groups)),
+        Kg(cl_int(d.k / d.groups)), groups(cl_int(d.groups)), R(cl_int(d.r)), S(cl_int(d.s)), P(cl_int(d.p())),
+        Q(cl_int(d.q())), sh(cl_int(d.stride_h)), sw(cl_int(d.stride_w)), pt(cl_int(d.pad_top)),
+        pl(cl_int(d.pad_left)), dh(cl_int(d.dilation_h)), dw(cl_int(d.dilation_w)), n(d.n),
+        PQ(std::size_t(P) * Q), CHW(std::size_t(C) * H * W), KPQ(std::size_t(K) * P * Q),
+        CRS(std::size_t(Cg) * R * S) {}
+};
+
+// Images per chunk so that `bytes_per_image` of workspace per image stays within `cap`; at least
+// one image, so no problem is refused for its size alone.
+inline std::size_t images_per_chunk(std::size_t n, std::size_t bytes_per_image, std::size_t cap) {
+  return std::clamp<std::size_t>(cap / std::max<std::size_t>(bytes_per_image, 1), 1, n);
+}
+
+inline std::size_t round_up(std::size_t a, std::size_t b) { return (a + b - 1) / b * b; }
+
+// Slices of one call: the device tensors and the optional bias (may be null).
+struct ConvTensors {
+  cl_mem x, w, bias, y;
+};
+
+// Every algorithm, one pass each. Returns the event of the last kernel.
+Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap);
+Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu);
+Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu);
+Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap);
+// x is dx here, y is dy.
+Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap);
+Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);
+Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);
+Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap);
+// w is dw and bias is dbias here.
+Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap);
+Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);
+
+// True when 1x1 convolution is a plain GEMM over the input (stride 1, no padding).
+bool is_pointwise(const Conv2d& d);
+bool is_winograd_shape(const Conv2d& d);
+bool is_direct_shape(const Conv2d& d);
+
+}  // namespace anycl::detail

@@ -1,0 +1,28 @@
+// The packed filter operand of the GEMM-based convolutions, one block per group.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "ops/conv2d_geometry.hpp"
+#include "runtime/workspace.hpp"
+
+namespace anycl::detail {
+
+// W_g (forward, Kg x CRS) or W_g^T (backward-data, CRS x Kg) of every group in packed-A layout.
+// The micro-kernel takes no A offset, so groups after the first get their own copy.
+class PackedFilter {
+ public:
+  PackedFilter(const DeviceSlot& slot, const ConvGeom& g, cl_mem w, bool transposed);
+  cl_mem group(cl_int grp) const { return grp == 0 ? all_->mem() : parts_[grp - 1]->mem(); }
+
+ private:
+  std::unique_ptr<Workspace> all_;
+  std::vector<std::unique_ptr<Workspace>> parts_;
+};
+
+// y[first..first+nimg) += bias, then ReLU, as flags say.
+Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t first_image, std::size_t nimg,
+               cl_mem bias, bool relu);
+
+}  // namespace anycl::detail

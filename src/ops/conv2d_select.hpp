@@ -1,0 +1,13 @@
+// Choosing a convolution algorithm.
+#pragma once
+
+#include "anycl/conv2d.hpp"
+
+namespace anycl::detail {
+
+enum class ConvPass { Forward, BackwardData, BackwardWeights };
+
+bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d);
+ConvAlgo select(ConvPass pass, const Conv2d& d);
+
+}  // namespace anycl::detail
