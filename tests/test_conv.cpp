@@ -1,0 +1,236 @@
+// Convolution against the plain C++ reference (tests/reference/conv_reference.hpp, accumulating
+// in double): every pass and every applicable algorithm, forced one by one, over a sweep of
+// stride, padding (including asymmetric), dilation, groups, filter sizes, odd spatial sizes and
+// batch 1 and 3.
+//
+// Tolerance, per element: |got - ref| <= f * (L + 2) * eps_float * ref_abs + 1e-30, where ref_abs
+// is the same reference pass run on |inputs| (the sum of |terms|), L the reduction length, and
+// f = 2 (f = 16 for Winograd, whose transforms add rounding of their own).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "anycl/anycl.hpp"
+#include "reference/conv_reference.hpp"
+
+namespace {
+
+using anycl::ConvAlgo;
+using anycl_test::ConvDesc;
+
+anycl::Runtime& runtime() {
+  static anycl::Runtime rt("");
+  return rt;
+}
+
+std::vector<float> random_values(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
+
+std::vector<float> abs_of(std::vector<float> v) {
+  for (auto& x : v) x = std::fabs(x);
+  return v;
+}
+
+anycl::Conv2d to_anycl(const ConvDesc& r, bool relu) {
+  anycl::Conv2d d;
+  d.n = r.n, d.c = r.c, d.h = r.h, d.w = r.w, d.k = r.k, d.r = r.r, d.s = r.s;
+  d.stride_h = r.stride_h, d.stride_w = r.stride_w;
+  d.pad_top = r.pad_top, d.pad_left = r.pad_left, d.pad_bottom = r.pad_bottom, d.pad_right = r.pad_right;
+  d.dilation_h = r.dil_h, d.dilation_w = r.dil_w, d.groups = r.groups, d.relu = relu;
+  return d;
+}
+
+std::size_t count_bad(const std::vector<float>& got, const std::vector<float>& ref, const std::vector<float>& ref_abs,
+                      double reduction, double factor) {
+  std::size_t bad = 0;
+  const double eps = std::numeric_limits<float>::epsilon();
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const double bound = factor * (reduction + 2) * eps * ref_abs[i] + 1e-30;
+    if (!(std::fabs(double(got[i]) - ref[i]) <= bound)) {
+      if (bad++ < 3) UNSCOPED_INFO("element " << i << ": " << got[i] << " vs " << ref[i] << " +- " << bound);
+    }
+  }
+  return bad;
+}
+
+std::vector<ConvAlgo> algorithms_for(const anycl::Conv2d& d) {
+  std::vector<ConvAlgo> out = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Direct};
+  if (d.r == 1 && d.s == 1 && d.stride_h == 1 && d.stride_w == 1 && !d.pad_top && !d.pad_left && !d.pad_bottom &&
+      !d.pad_right)
+    out.push_back(ConvAlgo::Gemm1x1);
+  if (d.r == 3 && d.s == 3 && d.stride_h == 1 && d.stride_w == 1 && d.dilation_h == 1 && d.dilation_w == 1 &&
+      d.groups == 1)
+    out.push_back(ConvAlgo::Winograd);
+  return out;
+}
+
+// n c h w k r s sh sw pt pl pb pr dh dw g
+const std::vector<ConvDesc> kCases = {
+    {1, 3, 7, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // 3x3 pad 1, odd sizes
+    {3, 8, 11, 10, 6, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},     // no padding, batch 3
+    {3, 5, 9, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},       // stride 2
+    {1, 4, 13, 12, 8, 3, 3, 1, 1, 2, 1, 0, 2, 1, 1, 1},     // asymmetric padding
+    {1, 4, 13, 11, 5, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},     // dilation 2, pad 2
+    {3, 6, 9, 8, 4, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2},       // 5x5, groups 2
+    {1, 3, 15, 15, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},     // 7x7 stride 2 pad 3
+    {3, 12, 7, 7, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},     // 1x1
+    {1, 8, 9, 9, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 2},       // 1x1 stride 2, groups 2
+    {3, 8, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},      // depthwise
+    {1, 6, 10, 9, 6, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 6},      // depthwise, stride/dilation/asym pad mixed
+    {1, 33, 9, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // channels past the GEMM tiles (Winograd in Auto)
+    {3, 4, 6, 5, 36, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1},      // pad > 2 (Winograd backward-data must decline)
+};
+
+void check_forward(const ConvDesc& r, ConvAlgo algo, unsigned seed) {
+  const bool relu = seed % 2 == 0;
+  const anycl::Conv2d d = to_anycl(r, relu);
+  const auto x = random_values(r.x_size(), seed), w = random_values(r.w_size(), seed + 1);
+  const auto bias = random_values(std::size_t(r.k), seed + 2);
+  const auto ref = anycl_test::conv_forward(r, x, w, bias, relu);
+  const auto ref_abs = anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false);
+  std::vector<float> y(r.y_size(), std::nanf(""));
+  anycl::conv2d_forward(runtime(), d, x.data(), w.data(), bias.data(), y.data(), algo);
+  CHECK(count_bad(y, ref, ref_abs, double(r.c / r.groups) * r.r * r.s, algo == ConvAlgo::Winograd ? 16 : 2) == 0);
+}
+
+void check_backward_data(const ConvDesc& r, ConvAlgo algo, unsigned seed) {
+  const anycl::Conv2d d = to_anycl(r, false);
+  const auto dy = random_values(r.y_size(), seed), w = random_values(r.w_size(), seed + 1);
+  const auto ref = anycl_test::conv_backward_data(r, dy, w);
+  const auto ref_abs = anycl_test::conv_backward_data(r, abs_of(dy), abs_of(w));
+  std::vector<float> dx(r.x_size(), std::nanf(""));
+  anycl::conv2d_backward_data(runtime(), d, dy.data(), w.data(), dx.data(), algo);
+  CHECK(count_bad(dx, ref, ref_abs, double(r.k / r.groups) * r.r * r.s, algo == ConvAlgo::Winograd ? 16 : 2) == 0);
+}
+
+void check_backward_weights(const ConvDesc& r, ConvAlgo algo, unsigned seed) {
+  const anycl::Conv2d d = to_anycl(r, false);
+  const auto x = random_values(r.x_size(), seed), dy = random_values(r.y_size(), seed + 1);
+  std::vector<float> ref_w, ref_b, abs_w, abs_b;
+  anycl_test::conv_backward_weights(r, x, dy, ref_w, ref_b);
+  anycl_test::conv_backward_weights(r, abs_of(x), abs_of(dy), abs_w, abs_b);
+  std::vector<float> dw(r.w_size(), std::nanf("")), dbias(std::size_t(r.k), std::nanf(""));
+  anycl::conv2d_backward_weights(runtime(), d, x.data(), dy.data(), dw.data(), dbias.data(), algo);
+  const double reduction = double(r.n) * r.out_h() * r.out_w();
+  CHECK(count_bad(dw, ref_w, abs_w, reduction, 2) == 0);
+  CHECK(count_bad(dbias, ref_b, abs_b, reduction, 2) == 0);
+}
+
+std::string describe(const ConvDesc& r) {
+  return "n" + std::to_string(r.n) + " c" + std::to_string(r.c) + " " + std::to_string(r.h) + "x" + std::to_string(r.w) +
+         " k" + std::to_string(r.k) + " " + std::to_string(r.r) + "x" + std::to_string(r.s) + " stride " +
+         std::to_string(r.stride_h) + "/" + std::to_string(r.stride_w) + " pad " + std::to_string(r.pad_top) + "," +
+         std::to_string(r.pad_left) + "," + std::to_string(r.pad_bottom) + "," + std::to_string(r.pad_right) +
+         " dil " + std::to_string(r.dil_h) + "/" + std::to_string(r.dil_w) + " groups " + std::to_string(r.groups);
+}
+
+bool winograd_declines_backward_data(const ConvDesc& r) { return r.pad_top > 2 || r.pad_left > 2; }
+
+}  // namespace
+
+TEST_CASE("conv2d forward matches the reference for every algorithm", "[conv]") {
+  for (std::size_t i = 0; i < kCases.size(); ++i)
+    for (ConvAlgo algo : algorithms_for(to_anycl(kCases[i], false))) {
+      INFO(describe(kCases[i]) << " algorithm " << anycl::to_string(algo));
+      check_forward(kCases[i], algo, unsigned(100 + i));
+    }
+}
+
+TEST_CASE("conv2d backward-data matches the reference for every algorithm", "[conv]") {
+  for (std::size_t i = 0; i < kCases.size(); ++i)
+    for (ConvAlgo algo : algorithms_for(to_anycl(kCases[i], false))) {
+      INFO(describe(kCases[i]) << " algorithm " << anycl::to_string(algo));
+      if (algo == ConvAlgo::Winograd && winograd_declines_backward_data(kCases[i])) {
+        std::vector<float> dy(kCases[i].y_size(), 1), w(kCases[i].w_size(), 1), dx(kCases[i].x_size(), 5);
+        CHECK_THROWS_AS(anycl::conv2d_backward_data(runtime(), to_anycl(kCases[i], false), dy.data(), w.data(),
+                                                    dx.data(), algo),
+                        anycl::Error);
+        CHECK(dx[0] == 5);
+        continue;
+      }
+      check_backward_data(kCases[i], algo, unsigned(200 + i));
+    }
+}
+
+TEST_CASE("conv2d backward-weights matches the reference for every algorithm", "[conv]") {
+  for (std::size_t i = 0; i < kCases.size(); ++i)
+    for (ConvAlgo algo : algorithms_for(to_anycl(kCases[i], false))) {
+      INFO(describe(kCases[i]) << " algorithm " << anycl::to_string(algo));
+      if (algo == ConvAlgo::Winograd) {  // not offered for this pass: a clear error, not a guess
+        CHECK_THROWS_AS(anycl::conv2d_backward_weights(runtime(), to_anycl(kCases[i], false), nullptr, nullptr, nullptr,
+                                                       nullptr, algo),
+                        anycl::Error);
+        continue;
+      }
+      check_backward_weights(kCases[i], algo, unsigned(300 + i));
+    }
+}
+
+TEST_CASE("conv2d in batch chunks under a small workspace cap gives the same result", "[conv]") {
+  anycl::Runtime rt("");
+  anycl::set_conv_workspace_limit(rt, 4096);  // forces one image per chunk
+  const ConvDesc r{3, 5, 9, 9, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  const anycl::Conv2d d = to_anycl(r, false);
+  const auto x = random_values(r.x_size(), 1), w = random_values(r.w_size(), 2), dy = random_values(r.y_size(), 3);
+  for (ConvAlgo algo : {ConvAlgo::Im2col, ConvAlgo::Winograd}) {
+    INFO(anycl::to_string(algo));
+    std::vector<float> y(r.y_size()), dx(r.x_size());
+    anycl::conv2d_forward(rt, d, x.data(), w.data(), nullptr, y.data(), algo);
+    CHECK(count_bad(y, anycl_test::conv_forward(r, x, w, {}, false),
+                    anycl_test::conv_forward(r, abs_of(x), abs_of(w), {}, false), 45, 16) == 0);
+    anycl::conv2d_backward_data(rt, d, dy.data(), w.data(), dx.data(), algo);
+    CHECK(count_bad(dx, anycl_test::conv_backward_data(r, dy, w), anycl_test::conv_backward_data(r, abs_of(dy), abs_of(w)),
+                    63, 16) == 0);
+  }
+  std::vector<float> dw(r.w_size()), db(r.k), ref_w, ref_b, abs_w, abs_b;
+  anycl::conv2d_backward_weights(rt, d, x.data(), dy.data(), dw.data(), db.data(), ConvAlgo::Im2col);
+  anycl_test::conv_backward_weights(r, x, dy, ref_w, ref_b);
+  anycl_test::conv_backward_weights(r, abs_of(x), abs_of(dy), abs_w, abs_b);
+  CHECK(count_bad(dw, ref_w, abs_w, 3 * 81, 2) == 0);
+  CHECK(count_bad(db, ref_b, abs_b, 3 * 81, 2) == 0);
+}
+
+TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay untouched", "[conv][errors]") {
+  anycl_runtime* rt = nullptr;
+  REQUIRE(anycl_runtime_create(nullptr, &rt) == ANYCL_SUCCESS);
+  const anycl_conv2d_desc good = {1, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+  std::vector<float> x(1024, 1), w(1024, 1), y(1024, 9);
+  struct Bad {
+    const char* what;
+    anycl_conv2d_desc d;
+    const char* mentions;
+  };
+  std::vector<Bad> cases;
+  auto with = [&](const char* what, const char* mentions, auto edit) {
+    anycl_conv2d_desc d = good;
+    edit(d);
+    cases.push_back({what, d, mentions});
+  };
+  with("zero stride", "stride", [](auto& d) { d.stride_h = 0; });
+  with("zero dilation", "dilation", [](auto& d) { d.dilation_w = 0; });
+  with("groups not dividing c", "groups", [](auto& d) { d.groups = 3; });
+  with("dilated filter larger than input", "larger than the padded input", [](auto& d) { d.r = 5, d.dilation_h = 4; });
+  with("zero batch (empty output)", "n must be positive", [](auto& d) { d.n = 0; });
+  with("size overflow", "overflow", [](auto& d) { d.n = SIZE_MAX / 2, d.h = 1u << 20; });
+  for (const auto& c : cases) {
+    INFO(c.what);
+    CHECK(anycl_conv2d_forward(rt, &c.d, x.data(), w.data(), nullptr, y.data()) == ANYCL_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(anycl_last_error()).find(c.mentions) != std::string::npos);
+    size_t p = 0, q = 0;
+    CHECK(anycl_conv2d_output_size(&c.d, &p, &q) == ANYCL_ERROR_INVALID_ARGUMENT);
+  }
+  for (float v : y) CHECK(v == 9);
+  size_t p = 0, q = 0;
+  REQUIRE(anycl_conv2d_output_size(&good, &p, &q) == ANYCL_SUCCESS);
+  CHECK(p == 8);
+  CHECK(q == 8);
+  CHECK(anycl_conv2d_forward(rt, &good, nullptr, w.data(), nullptr, y.data()) == ANYCL_ERROR_INVALID_ARGUMENT);
+  anycl_runtime_destroy(rt);
+}
