@@ -6,6 +6,7 @@
  *   REAL        element type (float)
  *   MR          row-panel height of packed A; must equal the GEMM's MR
  *   NR          column-panel width of packed B; must equal the GEMM's NR
+ *   I2C_VW      vector width of the contiguous copies in im2col_packed
  *   C2I_VW      dx elements along w produced by one col2im work-item
  *   DBIAS_LWS   work-group size of conv_dbias (power of two, fixed by
  *               reqd_work_group_size, so the host must launch with it)
@@ -32,8 +33,21 @@
 #ifndef C2I_VW
 #define C2I_VW 8    /* dx outputs along w per col2im work-item */
 #endif
+#ifndef I2C_VW
+#define I2C_VW 4    /* vector width of im2col_packed copies: 1, 2, 4, 8 or 16 */
+#endif
 #ifndef DBIAS_LWS
 #define DBIAS_LWS 64 /* conv_dbias work-group size (power of two) */
+#endif
+
+#define I2C_CAT_(a, b) a##b
+#define I2C_CAT(a, b) I2C_CAT_(a, b)
+#if I2C_VW == 1
+#define I2C_VLOAD(i, p) ((p)[(i)])
+#define I2C_VSTORE(v, i, p) ((p)[(i)] = (v))
+#else
+#define I2C_VLOAD(i, p) I2C_CAT(vload, I2C_VW)((i), (p))
+#define I2C_VSTORE(v, i, p) I2C_CAT(vstore, I2C_VW)((v), (i), (p))
 #endif
 
 /* First t >= 0 with base + t*step >= 0 (step > 0). */
@@ -53,14 +67,15 @@ static inline int c2_end_below(int base, int step, int lim) {
  * only increment. Each panel row is cut into segments that stay on one output
  * row p; inside a segment the in-bounds range of q is computed up front so the
  * copy loop is branch-free (vectorises for stride 1).
- * global = (Cg, ceil(P*Q/NR), nimg); image b of the chunk goes to
+ * global = (ceil(P*Q/NR), Cg, nimg) (panels fastest: neighbours share input
+ * rows in cache); image b of the chunk goes to
  * colp + col_off + b*col_stride (col_stride >= ceil(PQ/NR)*NR*Cg*R*S). */
 __kernel void im2col_packed(__global const REAL *restrict x, ulong x_off,
                             __global REAL *restrict colp, ulong col_off, ulong col_stride,
                             int C, int H, int W, int Cg, int grp, int R, int S, int P, int Q,
                             int sh, int sw, int pt, int pl, int dh, int dw, int nimg)
 {
-    const int c = get_global_id(0), jp = get_global_id(1), b = get_global_id(2);
+    const int jp = get_global_id(0), c = get_global_id(1), b = get_global_id(2);
     const int PQ = P * Q;
     if (c >= Cg || jp * NR >= PQ || b >= nimg) return;
 
@@ -80,11 +95,28 @@ __kernel void im2col_packed(__global const REAL *restrict x, ulong x_off,
                 if (p < P && ih >= 0 && ih < H) {
                     const __global REAL *xr = xc + ih * W;
                     const int iw0 = q * sw + soff;
-                    const int lo = min(seg, c2_first_nonneg(iw0, sw));
-                    const int hi = max(lo, min(seg, c2_end_below(iw0, sw, W)));
-                    for (int t = 0; t < lo; ++t) out[jj + t] = (REAL)0;
-                    for (int t = lo; t < hi; ++t) out[jj + t] = xr[iw0 + t * sw];
-                    for (int t = hi; t < seg; ++t) out[jj + t] = (REAL)0;
+                    int lo, hi;
+                    if (sw == 1) {  /* common case: no integer division */
+                        lo = clamp(-iw0, 0, seg);
+                        hi = clamp(W - iw0, lo, seg);
+                    } else {
+                        lo = min(seg, c2_first_nonneg(iw0, sw));
+                        hi = max(lo, min(seg, c2_end_below(iw0, sw, W)));
+                    }
+                    __global REAL *o = out + jj;
+                    for (int t = 0; t < lo; ++t) o[t] = (REAL)0;
+                    if (sw == 1) {
+                        /* Runs are <= NR long, too short for the auto-vectoriser's
+                         * main loop, hence explicit vectors. */
+                        const __global REAL *xs = xr + iw0;
+                        int t = lo;
+                        for (; t + I2C_VW <= hi; t += I2C_VW)
+                            I2C_VSTORE(I2C_VLOAD(0, xs + t), 0, o + t);
+                        for (; t < hi; ++t) o[t] = xs[t];
+                    } else {
+                        for (int t = lo; t < hi; ++t) o[t] = xr[iw0 + t * sw];
+                    }
+                    for (int t = hi; t < seg; ++t) o[t] = (REAL)0;
                 } else {
                     for (int t = 0; t < seg; ++t) out[jj + t] = (REAL)0;
                 }
@@ -155,9 +187,14 @@ __kernel void col2im(__global const REAL *restrict col, ulong col_off, ulong col
             const __global REAL *row = cc + (ulong)(r * S + s) * PQ + (ulong)p * Q;
             const int base = iw0 + pl - s * dw;  /* ow of j = 0 */
             int j = max(0, -base);
-            const int rem = (base + j) % sw;
-            if (rem) j += sw - rem;
-            for (int q = (base + j) / sw; j < nw && q < Q; j += sw, ++q) acc[j] += row[q];
+            if (sw == 1) {  /* contiguous, branch-free: vectorises */
+                const int jend = min(nw, Q - base);
+                for (; j < jend; ++j) acc[j] += row[base + j];
+            } else {
+                const int rem = (base + j) % sw;
+                if (rem) j += sw - rem;
+                for (int q = (base + j) / sw; j < nw && q < Q; j += sw, ++q) acc[j] += row[q];
+            }
         }
     }
     __global REAL *o = dx + dx_off + (ulong)b * C * H * W + (ulong)(grp * Cg + c) * H * W +
@@ -172,32 +209,41 @@ __kernel void col2im(__global const REAL *restrict col, ulong col_off, ulong col
 /* ---------------------------------------------------------------------------
  * Backward-weights B operand: col^T over the reduction index kk = b*P*Q + p*Q + q
  * (K = nimg*P*Q), columns j = (c*R + r)*S + s (N = Cg*R*S), in packed-B layout.
- * One work-item writes the NR contiguous floats of row kk in panel jp; (c, r, s)
- * is split once and then stepped.
- * global = (P*Q, ceil(Cg*R*S/NR), nimg); output block at colp + col_off. */
+ * One work-item owns output row p of image b in panel jp: Q*NR contiguous
+ * output floats. Per column j the in-bounds q range is solved up front, so
+ * the q loop is branch-free (stride-NR stores, stride-sw loads).
+ * global = (P, ceil(Cg*R*S/NR), nimg); output block at colp + col_off. */
 __kernel void im2col_t_packed(__global const REAL *restrict x, ulong x_off,
                               __global REAL *restrict colp, ulong col_off,
                               int C, int H, int W, int Cg, int grp, int R, int S, int P, int Q,
                               int sh, int sw, int pt, int pl, int dh, int dw, int nimg)
 {
-    const int pq = get_global_id(0), jp = get_global_id(1), b = get_global_id(2);
+    const int p = get_global_id(0), jp = get_global_id(1), b = get_global_id(2);
     const int PQ = P * Q, RS = R * S, CRS = Cg * R * S;
-    if (pq >= PQ || jp * NR >= CRS || b >= nimg) return;
-    const int p = pq / Q, q = pq - p * Q;
+    if (p >= P || jp * NR >= CRS || b >= nimg) return;
     const __global REAL *xg = x + x_off + (ulong)b * C * H * W + (ulong)grp * Cg * H * W;
     const ulong ktot = (ulong)nimg * PQ;
-    __global REAL *out = colp + col_off + (ulong)jp * ktot * NR + ((ulong)b * PQ + pq) * NR;
+    __global REAL *out = colp + col_off + (ulong)jp * ktot * NR + ((ulong)b * PQ + (ulong)p * Q) * NR;
 
     const int j0 = jp * NR;
     int c = j0 / RS;
     int r = (j0 - c * RS) / S;
     int s = j0 - c * RS - r * S;
-    const int ih0 = p * sh - pt, iw0 = q * sw - pl;
+    const int ih0 = p * sh - pt;
     for (int jj = 0; jj < NR; ++jj) {
-        const int ih = ih0 + r * dh, iw = iw0 + s * dw;
-        REAL v = (REAL)0;
-        if (c < Cg && ih >= 0 && ih < H && iw >= 0 && iw < W) v = xg[(ulong)c * H * W + ih * W + iw];
-        out[jj] = v;
+        __global REAL *o = out + jj;
+        const int ih = ih0 + r * dh;
+        if (c < Cg && ih >= 0 && ih < H) {
+            const __global REAL *xr = xg + (ulong)c * H * W + ih * W;
+            const int soff = s * dw - pl;
+            const int lo = min(Q, c2_first_nonneg(soff, sw));
+            const int hi = max(lo, min(Q, c2_end_below(soff, sw, W)));
+            for (int q = 0; q < lo; ++q) o[q * NR] = (REAL)0;
+            for (int q = lo; q < hi; ++q) o[q * NR] = xr[q * sw + soff];
+            for (int q = hi; q < Q; ++q) o[q * NR] = (REAL)0;
+        } else {
+            for (int q = 0; q < Q; ++q) o[q * NR] = (REAL)0;
+        }
         if (++s == S) {
             s = 0;
             if (++r == R) { r = 0; ++c; }

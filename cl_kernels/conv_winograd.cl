@@ -6,6 +6,7 @@
  *   REAL  element type (float)
  *   MR    packed-A panel height; must equal the GEMM's MR
  *   NR    packed-B panel width; must equal the GEMM's NR
+ *   WOT_RUN  tiles along tx per output-transform work-item
  *
  * Pipeline (xi = 0..15 indexes the 4x4 transform domain, row-major):
  *   U[xi] = (G g G^T)[xi]     packed-A, M = K, K-dim = C   (filter transform)
@@ -28,6 +29,9 @@
 #endif
 #ifndef NR
 #define NR 8        /* packed-B panel width; must match the GEMM */
+#endif
+#ifndef WOT_RUN
+#define WOT_RUN 4   /* tiles along tx per output-transform work-item */
 #endif
 
 /* ---------------------------------------------------------------------------
@@ -80,8 +84,8 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
  * V[xi][c][t] in packed-B layout, block xi at vp + vp_off + xi*vstride with
  * vstride >= ceil(T/NR)*NR*C; tiles t >= T are written 0.
  * One work-item owns channel c of tile panel jp: NR consecutive tiles, i.e.
- * 16 contiguous runs of NR floats. (b, ty, tx) is split once, then stepped.
- * Tiles wholly inside the image skip the per-element bounds tests.
+ * 16 contiguous runs of NR floats. The panel is cut into segments that stay
+ * on one tile row (b, ty), so row validity is decided once per segment.
  * global = (C, ceil(T/NR)). */
 __kernel void winograd_input_transform(__global const REAL *restrict x, ulong x_off,
                                        __global REAL *restrict vp, ulong vp_off, ulong vstride,
@@ -96,55 +100,84 @@ __kernel void winograd_input_transform(__global const REAL *restrict x, ulong x_
     const int t0 = jp * NR;
     int b = t0 / (tp * tq);
     int ty = (t0 - b * tp * tq) / tq;
-    int tx = t0 - b * tp * tq - ty * tq;
-    for (int jj = 0; jj < NR; ++jj) {
-        REAL d[4][4];
-        if (b < nimg) {
-            const __global REAL *xc = x + x_off + ((ulong)b * C + c) * H * W;
-            const int h0 = 2 * ty - pt, w0 = 2 * tx - pl;
-            if (h0 >= 0 && h0 + 3 < H && w0 >= 0 && w0 + 3 < W) {
-                const __global REAL *src = xc + h0 * W + w0;
-                for (int a = 0; a < 4; ++a)
-                    for (int e = 0; e < 4; ++e) d[a][e] = src[a * W + e];
-            } else {
-                for (int a = 0; a < 4; ++a)
-                    for (int e = 0; e < 4; ++e) {
-                        const int ih = h0 + a, iw = w0 + e;
-                        d[a][e] = (ih >= 0 && ih < H && iw >= 0 && iw < W) ? xc[ih * W + iw]
-                                                                           : (REAL)0;
-                    }
-            }
+    int tx0 = t0 - b * tp * tq - ty * tq;
+    /* Row transform B^T d first, on whole input rows: the 2*seg+2 columns a
+     * segment touches are loaded once (tiles overlap by 2 columns) and the
+     * loop is elementwise along w. Then the column transform reads u at
+     * stride 2. Both loops are branch-free. */
+    REAL u[4][2 * NR + 2];
+    int jj = 0;
+    while (jj < NR) {
+        const int seg = min(NR - jj, tq - tx0);
+        __global REAL *ot = o + jj;
+        if (b >= nimg) {
+            for (int xi = 0; xi < 16; ++xi)
+                for (int t = 0; t < seg; ++t) ot[(ulong)xi * vstride + t] = (REAL)0;
         } else {
-            for (int a = 0; a < 4; ++a)
-                for (int e = 0; e < 4; ++e) d[a][e] = (REAL)0;
+            const __global REAL *xc = x + x_off + ((ulong)b * C + c) * H * W;
+            const int h0 = 2 * ty - pt, w0 = 2 * tx0 - pl;
+            const __global REAL *row0 = xc + clamp(h0, 0, H - 1) * W;
+            const __global REAL *row1 = xc + clamp(h0 + 1, 0, H - 1) * W;
+            const __global REAL *row2 = xc + clamp(h0 + 2, 0, H - 1) * W;
+            const __global REAL *row3 = xc + clamp(h0 + 3, 0, H - 1) * W;
+            /* select, not multiply by 0/1: 0*Inf would leak NaN from a real row */
+            const bool m0 = h0 >= 0 && h0 < H, m1 = h0 + 1 >= 0 && h0 + 1 < H;
+            const bool m2 = h0 + 2 >= 0 && h0 + 2 < H, m3 = h0 + 3 >= 0 && h0 + 3 < H;
+            const int ncol = 2 * seg + 2;
+            /* in-bounds column range [lo, hi) of this segment */
+            const int lo = clamp(-w0, 0, ncol), hi = clamp(W - w0, lo, ncol);
+            for (int e = 0; e < lo; ++e) u[0][e] = u[1][e] = u[2][e] = u[3][e] = (REAL)0;
+            for (int e = lo; e < hi; ++e) {
+                const int iw = w0 + e;
+                const REAL d0 = m0 ? row0[iw] : (REAL)0, d1 = m1 ? row1[iw] : (REAL)0;
+                const REAL d2 = m2 ? row2[iw] : (REAL)0, d3 = m3 ? row3[iw] : (REAL)0;
+                u[0][e] = d0 - d2;
+                u[1][e] = d1 + d2;
+                u[2][e] = d2 - d1;
+                u[3][e] = d1 - d3;
+            }
+            for (int e = hi; e < ncol; ++e) u[0][e] = u[1][e] = u[2][e] = u[3][e] = (REAL)0;
+            for (int a = 0; a < 4; ++a) {
+                __global REAL *oa = ot + (ulong)(a * 4) * vstride;
+                for (int t = 0; t < seg; ++t) {
+                    const REAL e0 = u[a][2 * t], e1 = u[a][2 * t + 1];
+                    const REAL e2 = u[a][2 * t + 2], e3 = u[a][2 * t + 3];
+                    oa[t] = e0 - e2;
+                    oa[vstride + t] = e1 + e2;
+                    oa[2 * vstride + t] = e2 - e1;
+                    oa[3 * vstride + t] = e1 - e3;
+                }
+            }
         }
-        /* B^T d */
-        REAL u[4][4];
-        for (int e = 0; e < 4; ++e) {
-            u[0][e] = d[0][e] - d[2][e];
-            u[1][e] = d[1][e] + d[2][e];
-            u[2][e] = d[2][e] - d[1][e];
-            u[3][e] = d[1][e] - d[3][e];
-        }
-        /* (B^T d) B */
-        for (int a = 0; a < 4; ++a) {
-            o[(ulong)(a * 4 + 0) * vstride + jj] = u[a][0] - u[a][2];
-            o[(ulong)(a * 4 + 1) * vstride + jj] = u[a][1] + u[a][2];
-            o[(ulong)(a * 4 + 2) * vstride + jj] = u[a][2] - u[a][1];
-            o[(ulong)(a * 4 + 3) * vstride + jj] = u[a][1] - u[a][3];
-        }
-        if (++tx == tq) {
-            tx = 0;
-            if (++ty == tp) { ty = 0; ++b; }
-        }
+        jj += seg;
+        tx0 = 0;
+        if (++ty == tp) { ty = 0; ++b; }
     }
 }
 
 /* ---------------------------------------------------------------------------
  * y[b][k][2ty .. 2ty+1][2tx .. 2tx+1] = act(bias[k] + (A^T M A)), where
  * M[xi][k][t] = m[m_off + xi*mstride + k*ldm + t] is the row-major GEMM output.
- * Loop-free body so POCL vectorises across tx (contiguous reads of m).
- * global = (tq, tp, nimg*K). bias must be valid even when has_bias == 0. */
+ * One work-item does WOT_RUN consecutive tiles of one tile row: 16 contiguous
+ * read streams and 2 contiguous output rows; the odd last column (Q odd) and
+ * the odd last row (P odd) are peeled so the main loop is branch-free.
+ * global = (ceil(tq/WOT_RUN), tp, nimg*K). bias must be valid even when
+ * has_bias == 0. */
+#define WINO_OUT_TILE(T_)                                                        \
+    REAL v[16];                                                                  \
+    for (int xi = 0; xi < 16; ++xi) v[xi] = src[(ulong)xi * mstride + (T_)];     \
+    REAL s0[4], s1[4];                                                           \
+    for (int e = 0; e < 4; ++e) {                                                \
+        s0[e] = v[e] + v[4 + e] + v[8 + e];                                      \
+        s1[e] = v[4 + e] - v[8 + e] - v[12 + e];                                 \
+    }                                                                            \
+    REAL y00 = s0[0] + s0[1] + s0[2] + bv, y01 = s0[1] - s0[2] - s0[3] + bv;     \
+    REAL y10 = s1[0] + s1[1] + s1[2] + bv, y11 = s1[1] - s1[2] - s1[3] + bv;     \
+    if (relu) {                                                                  \
+        y00 = fmax(y00, (REAL)0); y01 = fmax(y01, (REAL)0);                      \
+        y10 = fmax(y10, (REAL)0); y11 = fmax(y11, (REAL)0);                      \
+    }
+
 __kernel void winograd_output_transform(__global const REAL *restrict m, ulong m_off,
                                         ulong mstride, int ldm,
                                         __global const REAL *restrict bias,
@@ -152,34 +185,40 @@ __kernel void winograd_output_transform(__global const REAL *restrict m, ulong m
                                         int K, int P, int Q, int tp, int tq, int nimg,
                                         int has_bias, int relu)
 {
-    const int tx = get_global_id(0), ty = get_global_id(1), bk = get_global_id(2);
-    if (tx >= tq || ty >= tp || bk >= nimg * K) return;
+    const int tb = get_global_id(0), ty = get_global_id(1), bk = get_global_id(2);
+    const int tx0 = tb * WOT_RUN;
+    if (tx0 >= tq || ty >= tp || bk >= nimg * K) return;
     const int b = bk / K, k = bk - b * K;
-    const int t = (b * tp + ty) * tq + tx;
-    const __global REAL *src = m + m_off + (ulong)k * ldm + t;
-
-    REAL v[16];
-    for (int xi = 0; xi < 16; ++xi) v[xi] = src[(ulong)xi * mstride];
-    /* A^T M: 2x4 */
-    REAL s0[4], s1[4];
-    for (int e = 0; e < 4; ++e) {
-        s0[e] = v[e] + v[4 + e] + v[8 + e];
-        s1[e] = v[4 + e] - v[8 + e] - v[12 + e];
-    }
+    const int n = min(WOT_RUN, tq - tx0);
+    /* tiles whose right column exists */
+    const int nfull = (2 * (tx0 + n) <= Q) ? n : n - 1;
+    const __global REAL *src = m + m_off + (ulong)k * ldm + (ulong)(b * tp + ty) * tq + tx0;
     const REAL bv = has_bias ? bias[k] : (REAL)0;
-    REAL y00 = s0[0] + s0[1] + s0[2] + bv, y01 = s0[1] - s0[2] - s0[3] + bv;
-    REAL y10 = s1[0] + s1[1] + s1[2] + bv, y11 = s1[1] - s1[2] - s1[3] + bv;
-    if (relu) {
-        y00 = fmax(y00, (REAL)0); y01 = fmax(y01, (REAL)0);
-        y10 = fmax(y10, (REAL)0); y11 = fmax(y11, (REAL)0);
-    }
-    const int oh = 2 * ty, ow = 2 * tx;
-    __global REAL *yo = y + y_off + (((ulong)b * K + k) * P + oh) * Q + ow;
-    const bool wide = ow + 1 < Q, tall = oh + 1 < P;
-    yo[0] = y00;
-    if (wide) yo[1] = y01;
-    if (tall) {
-        yo[Q] = y10;
-        if (wide) yo[Q + 1] = y11;
+    const int oh = 2 * ty;
+    __global REAL *yo = y + y_off + (((ulong)b * K + k) * P + oh) * Q + 2 * tx0;
+
+    if (oh + 1 < P) {
+        for (int t = 0; t < nfull; ++t) {
+            WINO_OUT_TILE(t)
+            yo[2 * t] = y00; yo[2 * t + 1] = y01;
+            yo[Q + 2 * t] = y10; yo[Q + 2 * t + 1] = y11;
+        }
+        if (nfull < n) {
+            WINO_OUT_TILE(nfull)
+            yo[2 * nfull] = y00;
+            yo[Q + 2 * nfull] = y10;
+            (void)y01; (void)y11;
+        }
+    } else {
+        for (int t = 0; t < nfull; ++t) {
+            WINO_OUT_TILE(t)
+            yo[2 * t] = y00; yo[2 * t + 1] = y01;
+            (void)y10; (void)y11;
+        }
+        if (nfull < n) {
+            WINO_OUT_TILE(nfull)
+            yo[2 * nfull] = y00;
+            (void)y01; (void)y10; (void)y11;
+        }
     }
 }

@@ -19,6 +19,19 @@
 #ifndef KU
 #define KU 1 /* k-loop unroll factor of the fast path */
 #endif
+/* Host launch geometry and dispatch (read by the host from the build options, unused by the code): */
+#ifndef WG_ROWS
+#define WG_ROWS 8 /* work-group (cols, WG_ROWS); cols = ceil(n/NR) when n <= 4*NR (narrow C), else 1 */
+#endif
+#ifndef DIRECT_TINY
+#define DIRECT_TINY 64 /* m*n*k <= DIRECT_TINY^3: direct for any transposes (packing cannot pay) */
+#endif
+#ifndef DIRECT_MAX
+#define DIRECT_MAX 512 /* op(B) rows contiguous and m*n*k <= DIRECT_MAX^3: direct */
+#endif
+#ifndef DIRECT_NARROW
+#define DIRECT_NARROW 128 /* op(B) rows contiguous and min(m, n) <= DIRECT_NARROW: direct */
+#endif
 
 #include "common.h"
 

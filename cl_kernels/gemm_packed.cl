@@ -20,6 +20,13 @@
 #ifndef PACK_KC
 #define PACK_KC 16 /* k-run length copied by one packing work-item */
 #endif
+/* Host launch geometry (read by the host from the build options, unused by the code): */
+#ifndef WG_ROWS
+#define WG_ROWS 8 /* gemm_packed work-group (1, WG_ROWS): work-items sharing one Bp panel */
+#endif
+#ifndef WG_PACK
+#define WG_PACK 16 /* pack_a / pack_b work-group (WG_PACK, 1, 1) */
+#endif
 
 #include "common.h"
 
@@ -27,35 +34,56 @@
 #error "NR must be a multiple of VW"
 #endif
 #define NV (NR / VW) /* accumulator vectors per tile row */
+#define W_MAX (MR > NR ? MR : NR) /* widest panel pack_run handles */
 
 /* Copies one k-run [k0, k1) of a W-wide micro-panel:
- *   dst[kk*W + r] = src[r*s_r + kk*s_k]  for r < rows, 0 for rows <= r < W.
- * Exactly one of s_r, s_k is 1 (the other is the leading dimension), so we
- * pick the loop order whose inner loop reads contiguous source memory; the
- * destination run is contiguous either way. */
-inline void pack_run(__global REAL *restrict dst, __global const REAL *restrict src,
-                     const int W, const int rows, const int k0, const int k1,
-                     const int ld, const int src_rows_contig)
+ *   dst[kk*W + r] = src[r + kk*ld]  (src_rows_contig)   or
+ *   dst[kk*W + r] = src[r*ld + kk]  (otherwise),
+ * for r < rows, and 0 for rows <= r < W. The destination run is contiguous
+ * either way. Forced inline + static so W is a compile-time constant and no
+ * generic out-of-line copy is left behind (POCL warned it cannot unroll it).
+ * No `restrict` here: Oclgrind cannot execute the noalias intrinsics that
+ * restrict-qualified inlined parameters produce. */
+static inline __attribute__((always_inline)) void
+pack_run(__global REAL *dst, __global const REAL *src, const int W, const int rows,
+         const int k0, const int k1, const int ld, const int src_rows_contig)
 {
     if (src_rows_contig) { /* src[r + kk*ld] */
         for (int kk = k0; kk < k1; ++kk) {
             __global const REAL *s = src + (ulong)kk * ld;
             __global REAL *d = dst + (ulong)kk * W;
             if (rows == W) {
+#pragma unroll
                 for (int r = 0; r < W; ++r) d[r] = s[r];
             } else {
+#pragma unroll
                 for (int r = 0; r < W; ++r) d[r] = r < rows ? s[r] : (REAL)0;
             }
         }
     } else { /* src[r*ld + kk] */
-        for (int r = 0; r < W; ++r) {
-            __global REAL *d = dst + r;
-            if (r < rows) {
-                __global const REAL *s = src + (ulong)r * ld;
-                for (int kk = k0; kk < k1; ++kk) d[(ulong)kk * W] = s[kk];
-            } else {
-                for (int kk = k0; kk < k1; ++kk) d[(ulong)kk * W] = (REAL)0;
+        /* Transpose VW x W blocks in registers: every row is read with
+         * vector loads and the destination block (contiguous) is written
+         * with vector stores; element-wise strided stores measured ~2x slower. */
+        __global const REAL *s[W_MAX];
+#pragma unroll
+        for (int r = 0; r < W; ++r) s[r] = src + (ulong)min(r, rows - 1) * ld;
+        int kk = k0;
+        for (; kk + VW <= k1; kk += VW) {
+            REAL t[VW * W_MAX];
+#pragma unroll
+            for (int r = 0; r < W; ++r) {
+                REALV v = r < rows ? VLOAD(s[r] + kk) : (REALV)0;
+#pragma unroll
+                for (int e = 0; e < VW; ++e) t[e * W + r] = VELEM(v, e);
             }
+            __global REAL *d = dst + (ulong)kk * W;
+#pragma unroll
+            for (int i = 0; i < VW * W; i += VW) VSTORE(VLOAD(t + i), d + i);
+        }
+        for (; kk < k1; ++kk) {
+            __global REAL *d = dst + (ulong)kk * W;
+#pragma unroll
+            for (int r = 0; r < W; ++r) d[r] = r < rows ? s[r][kk] : (REAL)0;
         }
     }
 }

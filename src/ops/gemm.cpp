@@ -14,22 +14,17 @@ const char* precision_suffix<double>() { return "f64"; }
 
 namespace {
 
-long param_or(const BuiltProgram& prog, const char* name, long fallback) {
-  auto it = prog.params.find(name);
-  return it == prog.params.end() ? fallback : it->second;
-}
-
 std::string variant(const char* family, const char* suffix) { return std::string(family) + "_" + suffix; }
 
 // The direct kernel reads the caller's matrices in place: it wins when packing cannot be paid
-// back (small problems, or one side too narrow to fill the machine with packed tiles), but only
-// reads B with vector loads when op(B) rows are contiguous.
+// back (small problems, or one side too narrow to fill the machine with packed tiles), but reads
+// B with vector loads only when op(B) rows are contiguous. Thresholds are per-device parameters.
 bool prefer_direct(const GemmProblem& p, const BuiltProgram& direct) {
   const double work = double(p.m) * double(p.n) * double(p.k);
-  const long limit = param_or(direct, "DIRECT_MAX_WORK_CUBE_ROOT", 160);
-  if (work <= double(limit) * limit * limit) return true;
-  const long narrow = param_or(direct, "DIRECT_NARROW", 64);
-  return !p.trans_b && std::min(p.m, p.n) <= std::size_t(narrow);
+  auto cube = [](long v) { return double(v) * double(v) * double(v); };
+  if (work <= cube(direct.param("DIRECT_TINY"))) return true;
+  if (p.trans_b) return false;
+  return work <= cube(direct.param("DIRECT_MAX")) || std::min(p.m, p.n) <= std::size_t(direct.param("DIRECT_NARROW"));
 }
 
 template <typename T>
@@ -44,8 +39,10 @@ cl_event enqueue_direct(const DeviceSlot& slot, const GemmProblem& p, T alpha, c
            cl_int(p.ldb), cl_int(p.trans_b), cl_ulong(p.stride_b), beta, c, cl_ulong(p.c_off), cl_int(p.ldc),
            cl_ulong(p.stride_c));
   const std::size_t mr = prog.param("MR"), nr = prog.param("NR");
-  return enqueue(slot, k, {ceil_div(p.n, nr), ceil_div(p.m, mr), p.batch},
-                 {std::size_t(param_or(prog, "WG0", 1)), std::size_t(param_or(prog, "WG1", 8)), 1}, "gemm_direct");
+  // A narrow C is covered by one group across its width, so the group shares A rows instead.
+  const std::size_t cols = p.n <= 4 * nr ? ceil_div(p.n, nr) : 1;
+  return enqueue(slot, k, {ceil_div(p.n, nr), ceil_div(p.m, mr), p.batch}, {cols, std::size_t(prog.param("WG_ROWS")), 1},
+                 "gemm_direct");
 }
 
 template <typename T>
@@ -92,7 +89,7 @@ void enqueue_pack_a(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_m
   set_args(k, slot.where() + ", pack_a", cl_int(p.m), cl_int(p.k), cl_int(p.trans_a), a, cl_ulong(p.a_off),
            cl_int(p.lda), cl_ulong(p.stride_a), ap, cl_ulong(ap_stride));
   clReleaseEvent(enqueue(slot, k, {ceil_div(p.k, prog.param("PACK_KC")), ceil_div(p.m, prog.param("MR")), batch},
-                         {std::size_t(param_or(prog, "WG_PACK", 16)), 1, 1}, "pack_a"));
+                         {std::size_t(prog.param("WG_PACK")), 1, 1}, "pack_a"));
 }
 
 template <typename T>
@@ -104,7 +101,7 @@ void enqueue_pack_b(const DeviceSlot& slot, const GemmProblem& p, cl_mem b, cl_m
   set_args(k, slot.where() + ", pack_b", cl_int(p.n), cl_int(p.k), cl_int(p.trans_b), b, cl_ulong(p.b_off),
            cl_int(p.ldb), cl_ulong(p.stride_b), bp, cl_ulong(bp_stride));
   clReleaseEvent(enqueue(slot, k, {ceil_div(p.k, prog.param("PACK_KC")), ceil_div(p.n, prog.param("NR")), batch},
-                         {std::size_t(param_or(prog, "WG_PACK", 16)), 1, 1}, "pack_b"));
+                         {std::size_t(prog.param("WG_PACK")), 1, 1}, "pack_b"));
 }
 
 template <typename T>
@@ -117,7 +114,7 @@ cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t
   set_args(kern, slot.where() + ", gemm_packed", cl_int(m), cl_int(n), cl_int(k), alpha, ap, cl_ulong(ap_stride), bp,
            cl_ulong(bp_stride), beta, c, cl_ulong(c_off), cl_int(ldc), cl_ulong(c_stride));
   return enqueue(slot, kern, {ceil_div(n, prog.param("NR")), ceil_div(m, prog.param("MR")), batch},
-                 {std::size_t(param_or(prog, "WG0", 1)), std::size_t(param_or(prog, "WG1", 8)), 1}, "gemm_packed");
+                 {1, std::size_t(prog.param("WG_ROWS")), 1}, "gemm_packed");
 }
 
 cl_event enqueue_marker(const DeviceSlot& slot) {

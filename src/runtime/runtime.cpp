@@ -67,6 +67,8 @@ RuntimeImpl::RuntimeImpl(const RuntimeOptions& options)
       cache_(options.cache_dir, options.cache) {
   build_ctx_ = {kernel_dir_, &params_, &cache_, options.binary_only, options.binary_path};
   if (env_is("ANYCL_GEMM", "clblast")) gemm_provider = GemmProvider::CLBlast;
+  if (const char* mb = std::getenv("ANYCL_CONV_WORKSPACE_MB"); mb && std::atol(mb) > 0)
+    conv_workspace_limit = std::size_t(std::atol(mb)) << 20;
   open_devices(options.device_spec);
   build_programs(options.fail_on_build_error);
 }
@@ -130,8 +132,9 @@ void RuntimeImpl::build_programs(bool fail_on_error) {
       BuildReport report;
       report.device = d;
       report.family = spec.variant;
-      const BuiltProgram* shared = spec.layout_from.empty() ? nullptr : &s.program(spec.layout_from);
       try {
+        // A family sharing another's tile layout cannot be built without it (the lookup throws).
+        const BuiltProgram* shared = spec.layout_from.empty() ? nullptr : &s.program(spec.layout_from);
         s.programs.emplace(spec.variant,
                            build_family(build_ctx_, spec, s.info, s.context->get(), s.device.id(), shared, report));
       } catch (const Error& e) {

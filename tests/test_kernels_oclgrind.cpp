@@ -1,0 +1,450 @@
+// Every kernel of every family, once, on small shapes, on the Oclgrind simulator. ctest runs this
+// under `oclgrind --data-races --uninitialized` (entry test_kernels_oclgrind_oclgrind, see
+// tests/CMakeLists.txt), which fails on ANY Oclgrind report: out-of-bounds access, data race,
+// use of uninitialized values, barrier divergence. The results are also checked against plain
+// references (a double-accumulating loop for GEMM, tests/reference/conv_reference.hpp for
+// convolution), so a kernel that Oclgrind runs cleanly but wrongly still fails.
+//
+// Kernels reached, by family (the test case names say which):
+//   gemm_direct_f32/f64  gemm_direct
+//   gemm_packed_f32/f64  pack_a, pack_b, gemm_packed
+//   conv_im2col          im2col_packed, im2col, col2im, im2col_t_packed, conv_pack_dy_a,
+//                        conv_pack_dy_b, conv_pack_filter, conv_pack_filter_t, conv_bias_act,
+//                        conv_dbias
+//   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
+//                        conv_direct_dbias
+//   conv_winograd        winograd_filter_transform, winograd_input_transform,
+//                        winograd_output_transform
+//
+// The packed GEMM path is taken by the public API only when m*n*k > DIRECT_MAX_WORK_CUBE_ROOT^3
+// (160^3 = 4.1M multiply-adds by default, src/ops/gemm.cpp prefer_direct) and op(B) is
+// transposed or min(m, n) > DIRECT_NARROW (64). The smallest such problem (m = MR = 4, n = NR =
+// 8, k = 128001, trans_b) is run once in float; every other packed case calls the family's
+// three kernels directly through anycl::detail (enqueue_pack_a, enqueue_pack_b,
+// enqueue_packed_micro, exactly as enqueue_packed does) on tiny shapes, so float and double,
+// both transposes, partial tiles and shared-A batches stay cheap under the interpreter.
+// `im2col` (the plain, unpacked layout) has no caller in the library; it is launched directly.
+//
+// Hidden ([.oclgrind]): it needs the Oclgrind device, which only the dedicated ctest entry
+// provides.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "anycl/anycl.hpp"
+#include "ops/conv2d_geometry.hpp"
+#include "ops/gemm_kernels.hpp"
+#include "reference/conv_reference.hpp"
+#include "support.hpp"
+
+namespace {
+
+using anycl::ConvAlgo;
+using anycl::GemmShape;
+using anycl::Layout;
+using anycl::Transpose;
+using anycl_test::ConvDesc;
+
+anycl::Runtime& runtime() {
+  static anycl::Runtime rt("oclgrind");
+  return rt;
+}
+
+template <typename T>
+std::vector<T> random_values(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<T> dist(-1, 1);
+  std::vector<T> v(n);
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GEMM reference: a plain loop in double over the stored (row- or column-major) matrices, with
+// the classic bound |err| <= 2 (k + 2) eps (|alpha| |A||B| + |beta| |C0|) per element.
+
+struct GemmRef {
+  std::vector<double> c, bound;
+};
+
+std::size_t stored(bool row, std::size_t rows, std::size_t cols, std::size_t ld) {
+  return rows == 0 || cols == 0 ? 0 : row ? (rows - 1) * ld + cols : (cols - 1) * ld + rows;
+}
+
+template <typename T>
+GemmRef gemm_reference(const GemmShape& s, T alpha, const std::vector<T>& a, const std::vector<T>& b, T beta,
+                       const std::vector<T>& c0) {
+  const bool row = s.layout == Layout::RowMajor;
+  const bool ta = s.trans_a == Transpose::Yes, tb = s.trans_b == Transpose::Yes;
+  // Element (i, j) of a stored matrix with leading dimension ld.
+  auto at = [row](const std::vector<T>& v, std::size_t off, std::size_t ld, std::size_t i, std::size_t j) {
+    return double(v[off + (row ? i * ld + j : j * ld + i)]);
+  };
+  GemmRef r{std::vector<double>(c0.begin(), c0.end()), std::vector<double>(c0.size(), 0.0)};
+  const double eps = std::numeric_limits<T>::epsilon();
+  for (std::size_t bi = 0; bi < s.batch; ++bi)
+    for (std::size_t i = 0; i < s.m; ++i)
+      for (std::size_t j = 0; j < s.n; ++j) {
+        double acc = 0, mag = 0;
+        for (std::size_t l = 0; l < s.k; ++l) {
+          const double x = ta ? at(a, bi * s.stride_a, s.lda, l, i) : at(a, bi * s.stride_a, s.lda, i, l);
+          const double y = tb ? at(b, bi * s.stride_b, s.ldb, j, l) : at(b, bi * s.stride_b, s.ldb, l, j);
+          acc += x * y;
+          mag += std::fabs(x * y);
+        }
+        const std::size_t ci = bi * s.stride_c + (row ? i * s.ldc + j : j * s.ldc + i);
+        const double old = beta == T(0) ? 0.0 : double(c0[ci]);
+        r.c[ci] = double(alpha) * acc + double(beta) * old;
+        r.bound[ci] = 2 * (double(s.k) + 2) * eps * (std::fabs(double(alpha)) * mag + std::fabs(double(beta) * old)) +
+                      std::numeric_limits<T>::min();
+      }
+  return r;
+}
+
+// Every element must match: logical ones within the bound, the rest (gaps) untouched.
+template <typename T>
+std::size_t count_bad(const std::vector<T>& got, const std::vector<T>& before, const GemmRef& r) {
+  std::size_t bad = 0;
+  for (std::size_t x = 0; x < got.size(); ++x) {
+    const bool ok = std::isnan(r.c[x]) ? std::isnan(got[x])
+                                       : std::fabs(double(got[x]) - r.c[x]) <= r.bound[x] ||
+                                             (r.bound[x] == 0 && double(got[x]) == double(before[x]));
+    if (!ok && bad++ < 3) UNSCOPED_INFO("C[" << x << "] = " << got[x] << ", expected " << r.c[x] << " +- " << r.bound[x]);
+  }
+  return bad;
+}
+
+GemmShape shape_of(Layout layout, Transpose ta, Transpose tb, std::size_t m, std::size_t n, std::size_t k,
+                   std::size_t pad = 1) {
+  GemmShape s;
+  s.layout = layout, s.trans_a = ta, s.trans_b = tb, s.m = m, s.n = n, s.k = k;
+  const bool row = layout == Layout::RowMajor, tra = ta == Transpose::Yes, trb = tb == Transpose::Yes;
+  s.lda = (row ? (tra ? m : k) : (tra ? k : m)) + pad;
+  s.ldb = (row ? (trb ? k : n) : (trb ? n : k)) + pad;
+  s.ldc = (row ? n : m) + pad;
+  return s;
+}
+
+std::size_t extent_a(const GemmShape& s) {
+  const bool row = s.layout == Layout::RowMajor, ta = s.trans_a == Transpose::Yes;
+  return (s.batch - 1) * s.stride_a + stored(row, ta ? s.k : s.m, ta ? s.m : s.k, s.lda);
+}
+std::size_t extent_b(const GemmShape& s) {
+  const bool row = s.layout == Layout::RowMajor, tb = s.trans_b == Transpose::Yes;
+  return (s.batch - 1) * s.stride_b + stored(row, tb ? s.n : s.k, tb ? s.k : s.n, s.ldb);
+}
+std::size_t extent_c(const GemmShape& s) {
+  return (s.batch - 1) * s.stride_c + stored(s.layout == Layout::RowMajor, s.m, s.n, s.ldc);
+}
+
+// One host-pointer GEMM checked against the loop. beta == 0 puts NaN in C to prove it is not read.
+template <typename T>
+void check_gemm(const GemmShape& s, T alpha, T beta, unsigned seed) {
+  const auto a = random_values<T>(extent_a(s), seed), b = random_values<T>(extent_b(s), seed + 1);
+  std::vector<T> c = random_values<T>(extent_c(s), seed + 2);
+  if (beta == T(0)) {  // logical elements NaN (must be overwritten), gaps kept (must survive)
+    const bool row = s.layout == Layout::RowMajor;
+    for (std::size_t bi = 0; bi < s.batch; ++bi)
+      for (std::size_t i = 0; i < s.m; ++i)
+        for (std::size_t j = 0; j < s.n; ++j)
+          c[bi * s.stride_c + (row ? i * s.ldc + j : j * s.ldc + i)] = std::numeric_limits<T>::quiet_NaN();
+  }
+  const std::vector<T> before = c;
+  const GemmRef ref = gemm_reference(s, alpha, a, b, beta, c);
+  anycl::gemm<T>(runtime(), s, alpha, a.data(), b.data(), beta, c.data());
+  CHECK(count_bad(c, before, ref) == 0);
+}
+
+const char* name_of(Transpose t) { return t == Transpose::Yes ? "T" : "N"; }
+
+// ---------------------------------------------------------------------------------------------
+// Packed family called piecewise (as enqueue_packed does): pack_a, pack_b, then gemm_packed.
+template <typename T>
+void check_packed_pieces(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, std::size_t batch,
+                         bool shared_a, unsigned seed) {
+  using namespace anycl::detail;
+  anycl::Runtime& rt = runtime();
+  const DeviceSlot& slot = rt.impl().slot(0);
+  GemmShape s = shape_of(Layout::RowMajor, ta ? Transpose::Yes : Transpose::No, tb ? Transpose::Yes : Transpose::No,
+                         m, n, k, 2);
+  s.batch = batch;
+  const std::size_t one_a = stored(true, ta ? k : m, ta ? m : k, s.lda), one_b = stored(true, tb ? n : k, tb ? k : n, s.ldb);
+  s.stride_a = shared_a ? 0 : one_a + 3;
+  s.stride_b = one_b + 1;
+  s.stride_c = stored(true, m, n, s.ldc) + 2;
+  const std::size_t a_off = 5, b_off = 3, c_off = 7;  // element offsets into the device buffers
+  const auto a = random_values<T>(extent_a(s), seed), b = random_values<T>(extent_b(s), seed + 1);
+  std::vector<T> c = random_values<T>(extent_c(s), seed + 2);
+  const T alpha = T(0.75), beta = T(-1.25);
+  const GemmRef ref = gemm_reference(s, alpha, a, b, beta, c);
+
+  auto upload = [&](const std::vector<T>& v, std::size_t off) {
+    anycl::Buffer buf = rt.alloc((v.size() + off) * sizeof(T));
+    std::vector<T> padded(off, T(0));
+    padded.insert(padded.end(), v.begin(), v.end());
+    rt.write(buf, padded.data(), padded.size() * sizeof(T));
+    return buf;
+  };
+  const anycl::Buffer A = upload(a, a_off), B = upload(b, b_off), C = upload(c, c_off);
+  const GemmProblem p{m, n, k, ta, tb, s.lda, s.ldb, s.ldc, a_off, b_off, c_off, batch, s.stride_a, s.stride_b,
+                      s.stride_c, false};
+  const PackedLayout lay = packed_layout(slot, precision_suffix<T>());
+  const std::size_t batch_a = shared_a ? 1 : batch;
+  const std::size_t ap_elems = lay.a_panel_elems(m, k), bp_elems = lay.b_panel_elems(n, k);
+  const anycl::Buffer Ap = rt.alloc(ap_elems * batch_a * sizeof(T)), Bp = rt.alloc(bp_elems * batch * sizeof(T));
+  enqueue_pack_a<T>(slot, p, A.native(), Ap.native(), ap_elems, batch_a);
+  enqueue_pack_b<T>(slot, p, B.native(), Bp.native(), bp_elems, batch);
+  anycl::Event(enqueue_packed_micro<T>(slot, m, n, k, alpha, Ap.native(), batch_a == 1 ? 0 : ap_elems, Bp.native(),
+                                       bp_elems, beta, C.native(), c_off, s.ldc, s.stride_c, batch))
+      .wait();
+  std::vector<T> got(c.size() + c_off);
+  rt.read(C, got.data(), got.size() * sizeof(T));
+  got.erase(got.begin(), got.begin() + std::ptrdiff_t(c_off));
+  CHECK(count_bad(got, c, ref) == 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convolution: every pass of one algorithm against the reference, with the bound of test_conv
+// (f * (L + 2) * eps * (the reference on |inputs|), f = 2, 16 for Winograd).
+
+std::vector<float> abs_of(std::vector<float> v) {
+  for (auto& x : v) x = std::fabs(x);
+  return v;
+}
+
+anycl::Conv2d to_anycl(const ConvDesc& r, bool relu) {
+  anycl::Conv2d d;
+  d.n = r.n, d.c = r.c, d.h = r.h, d.w = r.w, d.k = r.k, d.r = r.r, d.s = r.s;
+  d.stride_h = r.stride_h, d.stride_w = r.stride_w;
+  d.pad_top = r.pad_top, d.pad_left = r.pad_left, d.pad_bottom = r.pad_bottom, d.pad_right = r.pad_right;
+  d.dilation_h = r.dil_h, d.dilation_w = r.dil_w, d.groups = r.groups, d.relu = relu;
+  return d;
+}
+
+std::size_t count_bad(const std::vector<float>& got, const std::vector<float>& ref, const std::vector<float>& ref_abs,
+                      double reduction, double factor) {
+  std::size_t bad = 0;
+  const double eps = std::numeric_limits<float>::epsilon();
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const double bound = factor * (reduction + 2) * eps * ref_abs[i] + 1e-30;
+    if (!(std::fabs(double(got[i]) - ref[i]) <= bound) && bad++ < 3)
+      UNSCOPED_INFO("element " << i << ": " << got[i] << " vs " << ref[i] << " +- " << bound);
+  }
+  return bad;
+}
+
+std::string describe(const ConvDesc& r) {
+  return "n" + std::to_string(r.n) + " c" + std::to_string(r.c) + " " + std::to_string(r.h) + "x" + std::to_string(r.w) +
+         " k" + std::to_string(r.k) + " " + std::to_string(r.r) + "x" + std::to_string(r.s) + " stride " +
+         std::to_string(r.stride_h) + "/" + std::to_string(r.stride_w) + " pad " + std::to_string(r.pad_top) + "," +
+         std::to_string(r.pad_left) + "," + std::to_string(r.pad_bottom) + "," + std::to_string(r.pad_right) +
+         " dil " + std::to_string(r.dil_h) + "/" + std::to_string(r.dil_w) + " groups " + std::to_string(r.groups);
+}
+
+struct Passes {
+  bool forward = true, backward_data = true, backward_weights = true;
+};
+
+void check_conv(const ConvDesc& r, ConvAlgo algo, unsigned seed, Passes passes = {}) {
+  anycl::Runtime& rt = runtime();
+  const double f = algo == ConvAlgo::Winograd ? 16 : 2;
+  const auto x = random_values<float>(r.x_size(), seed), w = random_values<float>(r.w_size(), seed + 1);
+  const auto bias = random_values<float>(std::size_t(r.k), seed + 2), dy = random_values<float>(r.y_size(), seed + 3);
+  if (passes.forward) {  // with bias and relu
+    INFO("forward " << describe(r) << ", " << anycl::to_string(algo) << ", bias + relu");
+    std::vector<float> y(r.y_size(), std::nanf(""));
+    anycl::conv2d_forward(rt, to_anycl(r, true), x.data(), w.data(), bias.data(), y.data(), algo);
+    CHECK(count_bad(y, anycl_test::conv_forward(r, x, w, bias, true),
+                    anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false),
+                    double(r.c / r.groups) * r.r * r.s, f) == 0);
+  }
+  if (passes.backward_data) {
+    INFO("backward-data " << describe(r) << ", " << anycl::to_string(algo));
+    std::vector<float> dx(r.x_size(), std::nanf(""));
+    anycl::conv2d_backward_data(rt, to_anycl(r, false), dy.data(), w.data(), dx.data(), algo);
+    CHECK(count_bad(dx, anycl_test::conv_backward_data(r, dy, w), anycl_test::conv_backward_data(r, abs_of(dy), abs_of(w)),
+                    double(r.k / r.groups) * r.r * r.s, f) == 0);
+  }
+  if (passes.backward_weights) {  // with dbias
+    INFO("backward-weights " << describe(r) << ", " << anycl::to_string(algo) << ", dbias");
+    std::vector<float> dw(r.w_size(), std::nanf("")), db(std::size_t(r.k), std::nanf("")), ref_w, ref_b, abs_w, abs_b;
+    anycl::conv2d_backward_weights(rt, to_anycl(r, false), x.data(), dy.data(), dw.data(), db.data(), algo);
+    anycl_test::conv_backward_weights(r, x, dy, ref_w, ref_b);
+    anycl_test::conv_backward_weights(r, abs_of(x), abs_of(dy), abs_w, abs_b);
+    const double reduction = double(r.n) * r.out_h() * r.out_w();
+    CHECK(count_bad(dw, ref_w, abs_w, reduction, f) == 0);
+    CHECK(count_bad(db, ref_b, abs_b, reduction, f) == 0);
+  }
+}
+
+// n c h w k r s sh sw pt pl pb pr dh dw g
+const ConvDesc kGroupedStrided{2, 4, 6, 6, 4, 3, 3, 2, 1, 1, 0, 2, 1, 1, 1, 2};  // groups 2, stride 2/1, asym pad
+const ConvDesc kDilated{2, 3, 6, 6, 2, 3, 3, 1, 1, 2, 1, 1, 2, 2, 2, 1};        // dilation 2, asym pad
+const ConvDesc kDepthwise{1, 4, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4};      // depthwise
+const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      // 1x1
+const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
+const ConvDesc kWinograd{2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};       // 3x3 pad 1, even tiles
+const ConvDesc kWinogradOdd{1, 2, 5, 7, 3, 3, 3, 1, 1, 2, 0, 1, 2, 1, 1, 1};    // odd output, asym pad
+
+}  // namespace
+
+TEST_CASE("oclgrind: the runtime runs on the Oclgrind device", "[.oclgrind]") {
+  REQUIRE(runtime().device_count() == 1);
+  INFO(runtime().device(0).name);
+  CHECK(anycl_test::contains(anycl_test::lower(runtime().device(0).platform_name), "oclgrind"));
+  CHECK(runtime().device(0).fp64);
+}
+
+TEST_CASE("oclgrind: gemm_direct f32/f64, every transpose pair, both layouts, batch, beta 0 and k 0",
+          "[.oclgrind]") {
+  unsigned seed = 1;
+  for (Layout layout : {Layout::RowMajor, Layout::ColMajor})
+    for (Transpose ta : {Transpose::No, Transpose::Yes})
+      for (Transpose tb : {Transpose::No, Transpose::Yes}) {
+        const GemmShape s = shape_of(layout, ta, tb, 9, 7, 5);
+        INFO((layout == Layout::RowMajor ? "row" : "col") << "-major " << name_of(ta) << name_of(tb) << " 9x7x5");
+        check_gemm<float>(s, 1.5f, -0.5f, seed++);
+        check_gemm<double>(s, 1.5, -0.5, seed++);
+      }
+  {  // beta 0 (C write-only) and the scaling-only paths (alpha 0, k 0)
+    const GemmShape s = shape_of(Layout::RowMajor, Transpose::No, Transpose::Yes, 9, 7, 5);
+    check_gemm<float>(s, 2.f, 0.f, 40);
+    check_gemm<double>(s, 2., 0., 41);
+    check_gemm<float>(s, 0.f, 3.f, 42);
+    GemmShape k0 = s;
+    k0.k = 0;
+    check_gemm<double>(k0, 1., -2., 43);
+  }
+  {  // strided batch of 3, and a batch sharing A (stride 0)
+    for (bool shared : {false, true}) {
+      GemmShape s = shape_of(Layout::RowMajor, Transpose::Yes, Transpose::No, 9, 7, 5);
+      s.batch = 3;
+      s.stride_a = shared ? 0 : extent_a(s) + 2;
+      s.stride_b = extent_b(s) + 1;
+      s.stride_c = extent_c(s) + 3;
+      INFO("shared A " << shared);
+      check_gemm<float>(s, 1.f, 0.5f, 50 + shared);
+      check_gemm<double>(s, 1., 0.5, 52 + shared);
+    }
+  }
+  {  // pointer-array batch
+    const GemmShape s = shape_of(Layout::ColMajor, Transpose::No, Transpose::No, 9, 7, 5);
+    std::vector<std::vector<double>> a, b, c, before;
+    std::vector<GemmRef> refs;
+    for (unsigned i = 0; i < 2; ++i) {
+      a.push_back(random_values<double>(extent_a(s), 60 + i));
+      b.push_back(random_values<double>(extent_b(s), 70 + i));
+      c.push_back(random_values<double>(extent_c(s), 80 + i));
+      before.push_back(c.back());
+      refs.push_back(gemm_reference(s, -1.0, a.back(), b.back(), 2.0, c.back()));
+    }
+    GemmShape sb = s;
+    sb.batch = 2;
+    const double* ap[] = {a[0].data(), a[1].data()};
+    const double* bp[] = {b[0].data(), b[1].data()};
+    double* cp[] = {c[0].data(), c[1].data()};
+    anycl::gemm_batched<double>(runtime(), sb, -1.0, ap, bp, 2.0, cp);
+    for (unsigned i = 0; i < 2; ++i) CHECK(count_bad(c[i], before[i], refs[i]) == 0);
+  }
+}
+
+TEST_CASE("oclgrind: gemm_packed through the public API at the smallest shape that goes packed", "[.oclgrind]") {
+  // m*n*k = 4 * 8 * 128001 > 160^3 = 4096000, op(B) transposed: prefer_direct says no. MR x NR
+  // = 4 x 8 (the .cl defaults) makes this one full tile: the cheapest packed problem there is.
+  GemmShape s = shape_of(Layout::RowMajor, Transpose::No, Transpose::Yes, 4, 8, 128001, 0);
+  check_gemm<float>(s, 1.f, 0.f, 90);
+}
+
+TEST_CASE("oclgrind: pack_a, pack_b, gemm_packed f32/f64, every transpose pair, partial tiles, batches",
+          "[.oclgrind]") {
+  // m, n not multiples of MR = 4 / NR = 8; k not a multiple of PACK_KC = 16 nor of VW = 4.
+  unsigned seed = 100;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      INFO("trans_a " << ta << " trans_b " << tb);
+      check_packed_pieces<float>(ta, tb, 9, 11, 21, 1, false, seed++);
+      check_packed_pieces<double>(ta, tb, 9, 11, 21, 1, false, seed++);
+    }
+  INFO("batch 2, own A / shared A");
+  check_packed_pieces<float>(true, false, 5, 13, 18, 2, false, seed++);
+  check_packed_pieces<double>(false, true, 5, 13, 18, 2, true, seed++);
+}
+
+TEST_CASE("oclgrind: conv Im2col: im2col_packed, col2im, im2col_t_packed, pack kernels, bias_act, dbias",
+          "[.oclgrind]") {
+  check_conv(kGroupedStrided, ConvAlgo::Im2col, 200);
+  check_conv(kDilated, ConvAlgo::Im2col, 210);
+  {  // in batch chunks (beta = 1 accumulation of dw and dbias)
+    const std::size_t old_limit = runtime().impl().conv_workspace_limit;
+    anycl::set_conv_workspace_limit(runtime(), 64);  // one image per chunk
+    check_conv(kGroupedStrided, ConvAlgo::Im2col, 220);
+    anycl::set_conv_workspace_limit(runtime(), old_limit);
+  }
+}
+
+TEST_CASE("oclgrind: conv Gemm1x1 (gemm_direct batched with shared filter; backward-weights as im2col)",
+          "[.oclgrind]") {
+  check_conv(kPointwise, ConvAlgo::Gemm1x1, 300);
+  check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 310);
+}
+
+TEST_CASE("oclgrind: conv Direct: conv_direct_fwd, _bwd_data, _bwd_weights, _dbias", "[.oclgrind]") {
+  check_conv(kGroupedStrided, ConvAlgo::Direct, 400);
+  check_conv(kDilated, ConvAlgo::Direct, 410);
+  check_conv(kDepthwise, ConvAlgo::Direct, 420);
+}
+
+TEST_CASE("oclgrind: conv Winograd: filter, input and output transforms, forward and backward-data",
+          "[.oclgrind]") {
+  const Passes no_weights{true, true, false};  // Winograd has no backward-weights
+  check_conv(kWinograd, ConvAlgo::Winograd, 500, no_weights);
+  check_conv(kWinogradOdd, ConvAlgo::Winograd, 510, no_weights);
+}
+
+TEST_CASE("oclgrind: im2col (plain layout, no library caller) against the definition", "[.oclgrind]") {
+  using namespace anycl::detail;
+  anycl::Runtime& rt = runtime();
+  const DeviceSlot& slot = rt.impl().slot(0);
+  for (const ConvDesc& r : {kGroupedStrided, kDilated}) {
+    INFO(describe(r));
+    const ConvGeom g(to_anycl(r, false));
+    const auto x = random_values<float>(r.x_size(), 600);
+    const std::size_t rows = std::size_t(g.Cg) * g.R * g.S, col_stride = rows * g.PQ + 5, x_off = 3, col_off = 2;
+    std::vector<float> xin(x_off, 0.f);
+    xin.insert(xin.end(), x.begin(), x.end());
+    const anycl::Buffer X = rt.alloc(xin.size() * sizeof(float));
+    rt.write(X, xin.data(), xin.size() * sizeof(float));
+    const std::size_t col_elems = col_off + g.n * col_stride;
+    const anycl::Buffer COL = rt.alloc(col_elems * sizeof(float));
+    for (cl_int grp = 0; grp < g.groups; ++grp) {
+      std::vector<float> sentinel(col_elems, 7.f);
+      rt.write(COL, sentinel.data(), col_elems * sizeof(float));
+      run_kernel(slot, "conv_im2col", "im2col", {std::size_t(g.P), std::size_t(g.Cg) * g.R, g.n}, {1, 1, 1},
+                 X.native(), cl_ulong(x_off), COL.native(), cl_ulong(col_off), cl_ulong(col_stride), g.C, g.H, g.W,
+                 g.Cg, grp, g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n))
+          .wait();
+      std::vector<float> col(col_elems);
+      rt.read(COL, col.data(), col_elems * sizeof(float));
+      std::size_t bad = 0;
+      for (std::size_t b = 0; b < g.n; ++b)
+        for (std::size_t e = 0; e < col_stride; ++e) {
+          float expect = 7.f;  // the gap after each image's block is untouched
+          if (e < rows * g.PQ) {
+            const int row = int(e / g.PQ), pq = int(e % g.PQ), p = pq / g.Q, q = pq % g.Q;
+            const int c = row / (g.R * g.S), rr = (row / g.S) % g.R, s = row % g.S;
+            const int ih = p * g.sh - g.pt + rr * g.dh, iw = q * g.sw - g.pl + s * g.dw;
+            expect = ih < 0 || ih >= g.H || iw < 0 || iw >= g.W
+                         ? 0.f
+                         : x[((b * g.C + std::size_t(grp) * g.Cg + c) * g.H + ih) * g.W + iw];
+          }
+          if (col[col_off + b * col_stride + e] != expect && bad++ < 3)
+            UNSCOPED_INFO("group " << grp << " image " << b << " col[" << e << "] = " << col[col_off + b * col_stride + e]
+                                   << ", expected " << expect);
+        }
+      CHECK(bad == 0);
+    }
+  }
+}
