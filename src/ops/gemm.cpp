@@ -80,28 +80,34 @@ PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix) {
   return {std::size_t(prog.param("MR")), std::size_t(prog.param("NR"))};
 }
 
+namespace {
+
+// pack_a and pack_b differ only in which operand and panel width they take.
+template <typename T>
+void enqueue_pack(const DeviceSlot& slot, const char* name, std::size_t rows, std::size_t k, bool trans, cl_mem src,
+                  std::size_t off, std::size_t ld, std::size_t stride, const char* width, cl_mem dst,
+                  std::size_t dst_stride, std::size_t batch) {
+  const std::string v = variant("gemm_packed", precision_suffix<T>());
+  const BuiltProgram& prog = slot.program(v);
+  auto kern = slot.kernel(v, name);
+  set_args(kern, slot.where() + ", " + name, cl_int(rows), cl_int(k), cl_int(trans), src, cl_ulong(off), cl_int(ld),
+           cl_ulong(stride), dst, cl_ulong(dst_stride));
+  clReleaseEvent(enqueue(slot, kern, {ceil_div(k, prog.param("PACK_KC")), ceil_div(rows, prog.param(width)), batch},
+                         {std::size_t(prog.param("WG_PACK")), 1, 1}, name));
+}
+
+}  // namespace
+
 template <typename T>
 void enqueue_pack_a(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_mem ap, std::size_t ap_stride,
                     std::size_t batch) {
-  const std::string v = variant("gemm_packed", precision_suffix<T>());
-  const BuiltProgram& prog = slot.program(v);
-  auto k = slot.kernel(v, "pack_a");
-  set_args(k, slot.where() + ", pack_a", cl_int(p.m), cl_int(p.k), cl_int(p.trans_a), a, cl_ulong(p.a_off),
-           cl_int(p.lda), cl_ulong(p.stride_a), ap, cl_ulong(ap_stride));
-  clReleaseEvent(enqueue(slot, k, {ceil_div(p.k, prog.param("PACK_KC")), ceil_div(p.m, prog.param("MR")), batch},
-                         {std::size_t(prog.param("WG_PACK")), 1, 1}, "pack_a"));
+  enqueue_pack<T>(slot, "pack_a", p.m, p.k, p.trans_a, a, p.a_off, p.lda, p.stride_a, "MR", ap, ap_stride, batch);
 }
 
 template <typename T>
 void enqueue_pack_b(const DeviceSlot& slot, const GemmProblem& p, cl_mem b, cl_mem bp, std::size_t bp_stride,
                     std::size_t batch) {
-  const std::string v = variant("gemm_packed", precision_suffix<T>());
-  const BuiltProgram& prog = slot.program(v);
-  auto k = slot.kernel(v, "pack_b");
-  set_args(k, slot.where() + ", pack_b", cl_int(p.n), cl_int(p.k), cl_int(p.trans_b), b, cl_ulong(p.b_off),
-           cl_int(p.ldb), cl_ulong(p.stride_b), bp, cl_ulong(bp_stride));
-  clReleaseEvent(enqueue(slot, k, {ceil_div(p.k, prog.param("PACK_KC")), ceil_div(p.n, prog.param("NR")), batch},
-                         {std::size_t(prog.param("WG_PACK")), 1, 1}, "pack_b"));
+  enqueue_pack<T>(slot, "pack_b", p.n, p.k, p.trans_b, b, p.b_off, p.ldb, p.stride_b, "NR", bp, bp_stride, batch);
 }
 
 template <typename T>

@@ -1,3 +1,6 @@
+#include <random>
+#include <vector>
+
 #include "report.hpp"
 
 namespace anycl_bench {
@@ -6,6 +9,16 @@ nlohmann::json to_json(const Timing& t) {
   if (!t.supported) return {{"supported", false}, {"note", t.note}};
   return {{"gflops", t.gflops}, {"median_ms", t.median_ms}, {"first_call_ms", t.first_call_ms}, {"runs", t.runs},
           {"note", t.note}};
+}
+
+anycl::Buffer random_buffer(anycl::Runtime& rt, std::size_t elems, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> v(elems);
+  for (auto& x : v) x = dist(gen);
+  anycl::Buffer b = rt.alloc(elems * sizeof(float));
+  rt.write(b, v.data(), v.size() * sizeof(float));
+  return b;
 }
 
 Timing time_anycl(const std::function<void()>& fn, double flops, int reps) {

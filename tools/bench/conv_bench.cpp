@@ -1,7 +1,6 @@
 // anycl-bench conv: the ResNet-style layers of the convolution issue at batch 8; anycl (each
 // algorithm and the selector's choice) vs CLBlast Convgemm vs oneDNN (NCHW and its own layout);
 // backward-data and backward-weights for the 3x3 layers.
-#include <random>
 #include <vector>
 
 #include "report.hpp"
@@ -19,16 +18,6 @@ anycl::Conv2d to_desc(const ConvShape& cs) {
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = cs.pad;
   d.groups = cs.groups;
   return d;
-}
-
-anycl::Buffer filled(anycl::Runtime& rt, std::size_t elems, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> v(elems);
-  for (auto& x : v) x = dist(gen);
-  anycl::Buffer b = rt.alloc(elems * sizeof(float));
-  rt.write(b, v.data(), v.size() * sizeof(float));
-  return b;
 }
 
 struct Tensors {
@@ -80,7 +69,7 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
   for (const auto& cs : layers) {
     const anycl::Conv2d d = to_desc(cs);
     d.validate();
-    const Tensors t{filled(rt, d.x_size(), 1), filled(rt, d.w_size(), 2), filled(rt, d.y_size(), 3)};
+    const Tensors t{random_buffer(rt, d.x_size(), 1), random_buffer(rt, d.w_size(), 2), random_buffer(rt, d.y_size(), 3)};
     const double flops = conv_flops(cs);
     nlohmann::json row = {{"layer", label(cs)}};
     double fwd[5];

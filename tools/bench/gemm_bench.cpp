@@ -1,6 +1,5 @@
 // anycl-bench gemm: SGEMM shapes from the GEMM issue, anycl vs CLBlast vs OpenBLAS.
 #include <cstdio>
-#include <random>
 #include <vector>
 
 #include "report.hpp"
@@ -9,22 +8,12 @@
 namespace anycl_bench {
 namespace {
 
-anycl::Buffer filled(anycl::Runtime& rt, std::size_t elems, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> v(elems);
-  for (auto& x : v) x = dist(gen);
-  anycl::Buffer b = rt.alloc(elems * sizeof(float));
-  rt.write(b, v.data(), v.size() * sizeof(float));
-  return b;
-}
-
 Timing time_anycl_gemm(anycl::Runtime& rt, const GemmShape& g, int reps) {
   anycl::GemmShape s;
   s.m = g.m, s.n = g.n, s.k = g.k, s.lda = g.k, s.ldb = g.n, s.ldc = g.n;
   s.batch = g.batch, s.stride_a = g.m * g.k, s.stride_b = g.k * g.n, s.stride_c = g.m * g.n;
-  anycl::Buffer a = filled(rt, g.m * g.k * g.batch, 1), b = filled(rt, g.k * g.n * g.batch, 2);
-  anycl::Buffer c = filled(rt, g.m * g.n * g.batch, 3);
+  anycl::Buffer a = random_buffer(rt, g.m * g.k * g.batch, 1), b = random_buffer(rt, g.k * g.n * g.batch, 2);
+  anycl::Buffer c = random_buffer(rt, g.m * g.n * g.batch, 3);
   return time_anycl([&] { anycl::gemm<float>(rt, s, 1.f, a, 0, b, 0, 0.f, c, 0).wait(); }, gemm_flops(g), reps);
 }
 

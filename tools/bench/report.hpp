@@ -19,6 +19,9 @@ struct Options {
 // {"gflops", "median_ms", "first_call_ms", "runs", "note"} or {"supported": false, "note"}.
 nlohmann::json to_json(const Timing& t);
 
+// A device buffer of `elems` uniform random floats in [-1, 1).
+anycl::Buffer random_buffer(anycl::Runtime& rt, std::size_t elems, unsigned seed);
+
 // Times `fn` (which must block until its device work is done) the way the opponents are timed.
 Timing time_anycl(const std::function<void()>& fn, double flops, int reps);
 
