@@ -29,11 +29,12 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
   return false;
 }
 
-// Measured on POCL (README, Performance): pointwise as a GEMM; depthwise and thin groups direct;
-// Winograd for 3x3 stride 1 once channels make its GEMMs worthwhile; im2col for the rest.
+// Measured on POCL (README, Performance): depthwise and thin groups direct; Winograd for 3x3
+// stride 1 once channels make its GEMMs worthwhile; im2col for the rest. Pointwise layers too:
+// their im2col is a pack into the micro-kernel's layout, and that beat Gemm1x1 (whose per-image
+// GEMMs are small enough to go to the direct kernel) in every run, 149-162 vs 118-137 GFLOP/s.
 ConvAlgo select(ConvPass pass, const Conv2d& d) {
   if (is_direct_shape(d)) return ConvAlgo::Direct;
-  if (is_pointwise(d) && pass != ConvPass::BackwardWeights) return ConvAlgo::Gemm1x1;
   if (applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32) return ConvAlgo::Winograd;
   return ConvAlgo::Im2col;
 }
