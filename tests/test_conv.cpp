@@ -13,51 +13,21 @@
 #include <vector>
 
 #include "anycl/anycl.hpp"
-#include "reference/conv_reference.hpp"
+#include "conv_check.hpp"
 
 namespace {
 
 using anycl::ConvAlgo;
 using anycl_test::ConvDesc;
+using anycl_test::abs_of;
+using anycl_test::count_bad;
+using anycl_test::describe;
+using anycl_test::random_values;
+using anycl_test::to_anycl;
 
 anycl::Runtime& runtime() {
   static anycl::Runtime rt("");
   return rt;
-}
-
-std::vector<float> random_values(std::size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(gen);
-  return v;
-}
-
-std::vector<float> abs_of(std::vector<float> v) {
-  for (auto& x : v) x = std::fabs(x);
-  return v;
-}
-
-anycl::Conv2d to_anycl(const ConvDesc& r, bool relu) {
-  anycl::Conv2d d;
-  d.n = r.n, d.c = r.c, d.h = r.h, d.w = r.w, d.k = r.k, d.r = r.r, d.s = r.s;
-  d.stride_h = r.stride_h, d.stride_w = r.stride_w;
-  d.pad_top = r.pad_top, d.pad_left = r.pad_left, d.pad_bottom = r.pad_bottom, d.pad_right = r.pad_right;
-  d.dilation_h = r.dil_h, d.dilation_w = r.dil_w, d.groups = r.groups, d.relu = relu;
-  return d;
-}
-
-std::size_t count_bad(const std::vector<float>& got, const std::vector<float>& ref, const std::vector<float>& ref_abs,
-                      double reduction, double factor) {
-  std::size_t bad = 0;
-  const double eps = std::numeric_limits<float>::epsilon();
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    const double bound = factor * (reduction + 2) * eps * ref_abs[i] + 1e-30;
-    if (!(std::fabs(double(got[i]) - ref[i]) <= bound)) {
-      if (bad++ < 3) UNSCOPED_INFO("element " << i << ": " << got[i] << " vs " << ref[i] << " +- " << bound);
-    }
-  }
-  return bad;
 }
 
 std::vector<ConvAlgo> algorithms_for(const anycl::Conv2d& d) {
@@ -121,14 +91,6 @@ void check_backward_weights(const ConvDesc& r, ConvAlgo algo, unsigned seed) {
   const double reduction = double(r.n) * r.out_h() * r.out_w();
   CHECK(count_bad(dw, ref_w, abs_w, reduction, 2) == 0);
   CHECK(count_bad(dbias, ref_b, abs_b, reduction, 2) == 0);
-}
-
-std::string describe(const ConvDesc& r) {
-  return "n" + std::to_string(r.n) + " c" + std::to_string(r.c) + " " + std::to_string(r.h) + "x" + std::to_string(r.w) +
-         " k" + std::to_string(r.k) + " " + std::to_string(r.r) + "x" + std::to_string(r.s) + " stride " +
-         std::to_string(r.stride_h) + "/" + std::to_string(r.stride_w) + " pad " + std::to_string(r.pad_top) + "," +
-         std::to_string(r.pad_left) + "," + std::to_string(r.pad_bottom) + "," + std::to_string(r.pad_right) +
-         " dil " + std::to_string(r.dil_h) + "/" + std::to_string(r.dil_w) + " groups " + std::to_string(r.groups);
 }
 
 bool winograd_declines_backward_data(const ConvDesc& r) { return r.pad_top > 2 || r.pad_left > 2; }

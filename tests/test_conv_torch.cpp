@@ -27,11 +27,13 @@
 #include <nlohmann/json.hpp>
 
 #include "anycl/anycl.hpp"
+#include "conv_check.hpp"
 #include "support.hpp"
 
 namespace {
 
 using anycl::ConvAlgo;
+using anycl_test::random_values;
 
 struct Case {
   const char* name;
@@ -81,14 +83,6 @@ std::vector<ConvAlgo> algorithms_for(const anycl::Conv2d& d, Pass pass) {
   if (winograd_shape(d) && (pass == Pass::Forward || (pass == Pass::BackwardData && d.pad_top <= 2 && d.pad_left <= 2)))
     out.push_back(ConvAlgo::Winograd);
   return out;
-}
-
-std::vector<float> random_values(std::size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<float> dist(-1, 1);
-  std::vector<float> v(n);
-  for (auto& x : v) x = dist(gen);
-  return v;
 }
 
 void write_floats(const std::string& path, const std::vector<float>& v) {

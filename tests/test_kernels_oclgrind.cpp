@@ -39,7 +39,7 @@
 #include "anycl/anycl.hpp"
 #include "ops/conv2d_geometry.hpp"
 #include "ops/gemm_kernels.hpp"
-#include "reference/conv_reference.hpp"
+#include "conv_check.hpp"
 #include "support.hpp"
 
 namespace {
@@ -49,6 +49,11 @@ using anycl::GemmShape;
 using anycl::Layout;
 using anycl::Transpose;
 using anycl_test::ConvDesc;
+using anycl_test::abs_of;
+using anycl_test::count_bad;
+using anycl_test::describe;
+using anycl_test::random_values;
+using anycl_test::to_anycl;
 
 // ANYCL_TEST_OCLGRIND_SPEC runs the same cases on another device (e.g. "pocl"), to tell a kernel
 // bug from an Oclgrind artefact; the ctest entry leaves it unset.
@@ -56,15 +61,6 @@ anycl::Runtime& runtime() {
   static anycl::Runtime rt(std::getenv("ANYCL_TEST_OCLGRIND_SPEC") ? std::getenv("ANYCL_TEST_OCLGRIND_SPEC")
                                                                    : "oclgrind");
   return rt;
-}
-
-template <typename T>
-std::vector<T> random_values(std::size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<T> dist(-1, 1);
-  std::vector<T> v(n);
-  for (auto& x : v) x = dist(gen);
-  return v;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,40 +213,6 @@ void check_packed_pieces(bool ta, bool tb, std::size_t m, std::size_t n, std::si
 // ---------------------------------------------------------------------------------------------
 // Convolution: every pass of one algorithm against the reference, with the bound of test_conv
 // (f * (L + 2) * eps * (the reference on |inputs|), f = 2, 16 for Winograd).
-
-std::vector<float> abs_of(std::vector<float> v) {
-  for (auto& x : v) x = std::fabs(x);
-  return v;
-}
-
-anycl::Conv2d to_anycl(const ConvDesc& r, bool relu) {
-  anycl::Conv2d d;
-  d.n = r.n, d.c = r.c, d.h = r.h, d.w = r.w, d.k = r.k, d.r = r.r, d.s = r.s;
-  d.stride_h = r.stride_h, d.stride_w = r.stride_w;
-  d.pad_top = r.pad_top, d.pad_left = r.pad_left, d.pad_bottom = r.pad_bottom, d.pad_right = r.pad_right;
-  d.dilation_h = r.dil_h, d.dilation_w = r.dil_w, d.groups = r.groups, d.relu = relu;
-  return d;
-}
-
-std::size_t count_bad(const std::vector<float>& got, const std::vector<float>& ref, const std::vector<float>& ref_abs,
-                      double reduction, double factor) {
-  std::size_t bad = 0;
-  const double eps = std::numeric_limits<float>::epsilon();
-  for (std::size_t i = 0; i < got.size(); ++i) {
-    const double bound = factor * (reduction + 2) * eps * ref_abs[i] + 1e-30;
-    if (!(std::fabs(double(got[i]) - ref[i]) <= bound) && bad++ < 3)
-      UNSCOPED_INFO("element " << i << ": " << got[i] << " vs " << ref[i] << " +- " << bound);
-  }
-  return bad;
-}
-
-std::string describe(const ConvDesc& r) {
-  return "n" + std::to_string(r.n) + " c" + std::to_string(r.c) + " " + std::to_string(r.h) + "x" + std::to_string(r.w) +
-         " k" + std::to_string(r.k) + " " + std::to_string(r.r) + "x" + std::to_string(r.s) + " stride " +
-         std::to_string(r.stride_h) + "/" + std::to_string(r.stride_w) + " pad " + std::to_string(r.pad_top) + "," +
-         std::to_string(r.pad_left) + "," + std::to_string(r.pad_bottom) + "," + std::to_string(r.pad_right) +
-         " dil " + std::to_string(r.dil_h) + "/" + std::to_string(r.dil_w) + " groups " + std::to_string(r.groups);
-}
 
 struct Passes {
   bool forward = true, backward_data = true, backward_weights = true;
