@@ -6,24 +6,14 @@
 
 #include <cmath>
 #include <limits>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "anycl/anycl.hpp"
 #include "reference/conv_reference.hpp"
+#include "support.hpp"
 
 namespace anycl_test {
-
-// Uniform values in [-1, 1), reproducible from the seed.
-template <typename T = float>
-std::vector<T> random_values(std::size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<T> dist(-1, 1);
-  std::vector<T> v(n);
-  for (auto& x : v) x = dist(gen);
-  return v;
-}
 
 inline std::vector<float> abs_of(std::vector<float> v) {
   for (auto& x : v) x = std::fabs(x);

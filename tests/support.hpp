@@ -15,13 +15,38 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <functional>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "anycl/runtime.hpp"
+
 namespace anycl_test {
+
+// The status an anycl call throws (ANYCL_SUCCESS when it returns), and its message.
+inline anycl::Status status_of(const std::function<void()>& f, std::string* message = nullptr) {
+  try {
+    f();
+  } catch (const anycl::Error& e) {
+    if (message) *message = e.what();
+    return e.status();
+  }
+  return ANYCL_SUCCESS;
+}
+
+// Uniform values in [-1, 1), reproducible from the seed.
+template <typename T = float>
+std::vector<T> random_values(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<T> dist(-1, 1);
+  std::vector<T> v(n);
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
 
 namespace fs = std::filesystem;
 

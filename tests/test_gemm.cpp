@@ -5,30 +5,22 @@
 #include <array>
 #include <cmath>
 #include <limits>
-#include <random>
 #include <vector>
 
 #include "anycl/anycl.hpp"
 #include "gemm_reference.hpp"
+#include "support.hpp"
 
 namespace {
 
 using anycl::GemmShape;
 using anycl::Layout;
 using anycl::Transpose;
+using anycl_test::random_values;
 
 anycl::Runtime& runtime() {
   static anycl::Runtime rt("");
   return rt;
-}
-
-template <typename T>
-std::vector<T> random_values(std::size_t n, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<T> dist(-1, 1);
-  std::vector<T> v(n);
-  for (auto& x : v) x = dist(gen);
-  return v;
 }
 
 // Leading dimensions padded past their minimum, so row strides are exercised.

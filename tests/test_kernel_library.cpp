@@ -16,17 +16,10 @@ using anycl_test::contains;
 using anycl_test::ScopedEnv;
 using anycl_test::TempDir;
 
+using anycl_test::status_of;
+
 namespace {
 
-anycl::Status status_of(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const anycl::Error& e) {
-    if (message) *message = e.what();
-    return e.status();
-  }
-  return ANYCL_SUCCESS;
-}
 
 anycl::DeviceInfo fake_device(const std::string& c_version = "OpenCL C 1.2 PoCL") {
   anycl::DeviceInfo d;

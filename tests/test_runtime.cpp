@@ -13,18 +13,9 @@
 #include "support.hpp"
 
 using anycl_test::contains;
+using anycl_test::status_of;
 
 namespace {
-
-anycl::Status status_of(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const anycl::Error& e) {
-    if (message) *message = e.what();
-    return e.status();
-  }
-  return ANYCL_SUCCESS;
-}
 
 anycl::Runtime& shared_runtime() {
   static anycl::Runtime rt("0:0");

@@ -3,6 +3,7 @@
 
 #include "ops/conv2d_geometry.hpp"
 #include "ops/conv2d_select.hpp"
+#include "runtime/buffer_impl.hpp"
 #include "runtime/host_buffer.hpp"
 
 namespace anycl {
@@ -24,15 +25,7 @@ ConvAlgo resolve(ConvPass pass, const Conv2d& d, ConvAlgo algo) {
 }
 
 void check_tensor(const Buffer* b, std::size_t elems, std::size_t device, ConvPass pass, const char* name) {
-  const std::string fn = std::string("anycl::") + pass_name(pass);
-  if (!b || !*b) detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, fn + ": buffer " + name + " is empty");
-  if (b->device() != device)
-    detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, fn + ": buffer " + name + " is on device " + std::to_string(b->device()) +
-                                                   ", the output on device " + std::to_string(device));
-  if (b->bytes() / sizeof(float) < elems)
-    detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, fn + ": buffer " + name + " holds " +
-                                                   std::to_string(b->bytes() / sizeof(float)) + " floats, needs " +
-                                                   std::to_string(elems));
+  detail::check_operand(b, 0, elems, sizeof(float), device, std::string("anycl::") + pass_name(pass), name);
 }
 
 // Runs one pass on device buffers already checked. In `t`, x/w/y/bias play the pass's roles.

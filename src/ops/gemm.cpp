@@ -3,6 +3,7 @@
 
 #include "ops/gemm_clblast.hpp"
 #include "ops/gemm_kernels.hpp"
+#include "runtime/buffer_impl.hpp"
 #include "runtime/launch.hpp"
 
 namespace anycl::detail {
@@ -59,20 +60,6 @@ cl_event enqueue_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha, c
                                  batch_b == 1 ? 0 : bp_elems, beta, c, p.c_off, p.ldc, p.stride_c, p.batch);
 }
 
-template <typename T>
-void check_buffer(const Buffer& buf, std::size_t offset, std::size_t extent, std::size_t device, const char* name) {
-  if (extent == 0) return;
-  if (!buf) fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string("anycl::gemm: buffer ") + name + " is empty");
-  if (buf.device() != device)
-    fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string("anycl::gemm: buffer ") + name + " lives on device " +
-                                           std::to_string(buf.device()) + ", C on device " + std::to_string(device));
-  const std::size_t have = buf.bytes() / sizeof(T);
-  if (offset > have || extent > have - offset)
-    fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string("anycl::gemm: buffer ") + name + " holds " + std::to_string(have) +
-                                           " elements; offset " + std::to_string(offset) + " + extent " +
-                                           std::to_string(extent) + " does not fit");
-}
-
 }  // namespace
 
 PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix) {
@@ -123,12 +110,6 @@ cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t
                  {1, std::size_t(prog.param("WG_ROWS")), 1}, "gemm_packed");
 }
 
-cl_event enqueue_marker(const DeviceSlot& slot) {
-  cl_event ev = nullptr;
-  check(clEnqueueMarkerWithWaitList(slot.queue.get(), 0, nullptr, &ev), "clEnqueueMarkerWithWaitList", slot.where());
-  return ev;
-}
-
 template <typename T>
 cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   if (p.m == 0 || p.n == 0 || p.batch == 0) return enqueue_marker(slot);
@@ -158,9 +139,9 @@ Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::s
   using namespace detail;
   const GemmExtents e = validate_gemm(shape, "anycl::gemm");
   const std::size_t dev = c.device();
-  check_buffer<T>(a, a_offset, e.a, dev, "a");
-  check_buffer<T>(b, b_offset, e.b, dev, "b");
-  check_buffer<T>(c, c_offset, e.c, dev, "c");
+  check_operand(&a, a_offset, e.a, sizeof(T), dev, "anycl::gemm", "a");
+  check_operand(&b, b_offset, e.b, sizeof(T), dev, "anycl::gemm", "b");
+  check_operand(&c, c_offset, e.c, sizeof(T), dev, "anycl::gemm", "c");
   const DeviceSlot& slot = rt.impl().slot(dev);
   if (rt.impl().gemm_provider == GemmProvider::CLBlast)
     return Event(clblast_gemm<T>(slot, shape, alpha, a.native(), a_offset, b.native(), b_offset, beta, c.native(),

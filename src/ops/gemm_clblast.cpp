@@ -1,6 +1,7 @@
 #include "ops/gemm_clblast.hpp"
 
 #include "runtime/error.hpp"
+#include "runtime/launch.hpp"
 
 #ifdef ANYCL_HAVE_CLBLAST
 #include <clblast.h>
@@ -15,11 +16,7 @@ bool clblast_available() noexcept { return true; }
 template <typename T>
 cl_event clblast_gemm(const DeviceSlot& slot, const GemmShape& s, T alpha, cl_mem a, std::size_t a_off, cl_mem b,
                       std::size_t b_off, T beta, cl_mem c, std::size_t c_off) {
-  if (s.m == 0 || s.n == 0 || s.batch == 0) {
-    cl_event ev = nullptr;
-    check(clEnqueueMarkerWithWaitList(slot.queue.get(), 0, nullptr, &ev), "clEnqueueMarkerWithWaitList", slot.where());
-    return ev;
-  }
+  if (s.m == 0 || s.n == 0 || s.batch == 0) return enqueue_marker(slot);
   const auto layout = s.layout == Layout::RowMajor ? clblast::Layout::kRowMajor : clblast::Layout::kColMajor;
   const auto ta = s.trans_a == Transpose::Yes ? clblast::Transpose::kYes : clblast::Transpose::kNo;
   const auto tb = s.trans_b == Transpose::Yes ? clblast::Transpose::kYes : clblast::Transpose::kNo;

@@ -34,7 +34,4 @@ cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t
                               std::size_t ap_stride, cl_mem bp, std::size_t bp_stride, T beta, cl_mem c,
                               std::size_t c_off, std::size_t ldc, std::size_t c_stride, std::size_t batch);
 
-// An event that completes when everything queued so far on the slot has (for no-op calls).
-cl_event enqueue_marker(const DeviceSlot& slot);
-
 }  // namespace anycl::detail

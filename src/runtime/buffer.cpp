@@ -7,7 +7,7 @@
 namespace anycl::detail {
 
 void check_allocation(const DeviceInfo& device, std::size_t bytes) {
-  const std::string where = "device " + device.id + " '" + device.name + "'";
+  const std::string where = device_label(device);
   if (bytes == 0) fail(ANYCL_ERROR_INVALID_ARGUMENT, "cannot allocate 0 bytes on " + where);
   if (bytes > device.max_alloc)
     fail(ANYCL_ERROR_OUT_OF_MEMORY, "allocation of " + std::to_string(bytes) + " bytes on " + where +
@@ -17,6 +17,31 @@ void check_allocation(const DeviceInfo& device, std::size_t bytes) {
     fail(ANYCL_ERROR_OUT_OF_MEMORY, "allocation of " + std::to_string(bytes) + " bytes on " + where +
                                         " exceeds CL_DEVICE_GLOBAL_MEM_SIZE (" + std::to_string(device.global_mem) +
                                         " bytes)");
+}
+
+boost::compute::buffer create_buffer(cl_context ctx, const DeviceInfo& device, std::size_t bytes, cl_mem_flags flags,
+                                     void* host, const char* what) {
+  check_allocation(device, bytes);
+  cl_int err = CL_SUCCESS;
+  cl_mem mem = clCreateBuffer(ctx, flags, bytes, host, &err);
+  check(err, ("clCreateBuffer(" + std::string(what) + ", " + std::to_string(bytes) + " bytes)").c_str(),
+        device_label(device));
+  return boost::compute::buffer(mem, false);
+}
+
+void check_operand(const Buffer* buffer, std::size_t offset, std::size_t elems, std::size_t elem_size,
+                   std::size_t device, const std::string& function, const char* name) {
+  if (elems == 0) return;
+  const std::string what = function + ": buffer " + name;
+  if (!buffer || !*buffer) fail(ANYCL_ERROR_INVALID_ARGUMENT, what + " is empty");
+  if (buffer->device() != device)
+    fail(ANYCL_ERROR_INVALID_ARGUMENT, what + " lives on device " + std::to_string(buffer->device()) +
+                                           ", the output on device " + std::to_string(device));
+  const std::size_t have = buffer->bytes() / elem_size;
+  if (offset > have || elems > have - offset)
+    fail(ANYCL_ERROR_INVALID_ARGUMENT, what + " holds " + std::to_string(have) + " elements; offset " +
+                                           std::to_string(offset) + " + extent " + std::to_string(elems) +
+                                           " does not fit");
 }
 
 }  // namespace anycl::detail
@@ -44,11 +69,9 @@ cl_mem Buffer::native() const noexcept { return impl_ ? impl_->buffer.get() : nu
 
 Buffer Runtime::alloc(std::size_t bytes, std::size_t device) {
   detail::DeviceSlot& s = impl_->slot(device);
-  detail::check_allocation(s.info, bytes);
-  cl_int err = CL_SUCCESS;
-  cl_mem mem = clCreateBuffer(s.context->get(), CL_MEM_READ_WRITE, bytes, nullptr, &err);
-  detail::check(err, ("clCreateBuffer(" + std::to_string(bytes) + " bytes)").c_str(), s.where());
-  return Buffer(std::make_shared<detail::BufferImpl>(boost::compute::buffer(mem, false), device, bytes));
+  return Buffer(std::make_shared<detail::BufferImpl>(
+      detail::create_buffer(s.context->get(), s.info, bytes, CL_MEM_READ_WRITE, nullptr, "Runtime::alloc"), device,
+      bytes));
 }
 
 namespace {

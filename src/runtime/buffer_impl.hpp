@@ -19,4 +19,14 @@ class BufferImpl {
 // Refuses (ANYCL_ERROR_OUT_OF_MEMORY) what the device cannot hold, before the driver sees it.
 void check_allocation(const DeviceInfo& device, std::size_t bytes);
 
+// check_allocation, then clCreateBuffer; `what` names the buffer in error messages.
+boost::compute::buffer create_buffer(cl_context ctx, const DeviceInfo& device, std::size_t bytes, cl_mem_flags flags,
+                                     void* host, const char* what);
+
+// A caller's buffer must be on `device` and hold `elems` elements of `elem_size` bytes from
+// element `offset`; otherwise ANYCL_ERROR_INVALID_ARGUMENT "<function>: buffer <name> ...".
+// Nothing is required when elems is 0 (the operand is not touched).
+void check_operand(const Buffer* buffer, std::size_t offset, std::size_t elems, std::size_t elem_size,
+                   std::size_t device, const std::string& function, const char* name);
+
 }  // namespace anycl::detail

@@ -63,6 +63,8 @@ bool has_extension(const std::string& extensions, const char* name) {
 
 }  // namespace
 
+std::string device_label(const DeviceInfo& d) { return "device " + d.id + " '" + d.name + "'"; }
+
 DeviceInfo query_device(cl_device_id d, cl_platform_id p) {
   DeviceInfo info;
   info.name = device_string(d, CL_DEVICE_NAME);

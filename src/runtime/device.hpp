@@ -24,6 +24,9 @@ struct Discovery {
 
 Discovery discover_devices();
 
+// "device 0:0 'pthread-...'": how every message names a device.
+std::string device_label(const DeviceInfo& d);
+
 // Reads every DeviceInfo field of `device` (also used for sub-devices).
 DeviceInfo query_device(cl_device_id device, cl_platform_id platform);
 

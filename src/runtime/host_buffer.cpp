@@ -9,16 +9,13 @@ namespace anycl::detail {
 
 HostBuffer::HostBuffer(const DeviceSlot& slot, const void* host, std::size_t bytes, bool upload)
     : host_(const_cast<void*>(host)), bytes_(bytes) {
-  check_allocation(slot.info, bytes);
   const std::size_t align = slot.info.mem_base_addr_align_bytes ? slot.info.mem_base_addr_align_bytes : 128;
   zero_copy_ = slot.info.unified_memory && reinterpret_cast<std::uintptr_t>(host) % align == 0;
   cl_mem_flags flags = CL_MEM_READ_WRITE;
   if (zero_copy_) flags |= CL_MEM_USE_HOST_PTR;
   else if (upload) flags |= CL_MEM_COPY_HOST_PTR;
-  cl_int err = CL_SUCCESS;
-  cl_mem mem = clCreateBuffer(slot.context->get(), flags, bytes, (zero_copy_ || upload) ? host_ : nullptr, &err);
-  check(err, ("clCreateBuffer(" + std::to_string(bytes) + " bytes)").c_str(), slot.where());
-  buffer_ = boost::compute::buffer(mem, false);
+  buffer_ = create_buffer(slot.context->get(), slot.info, bytes, flags, (zero_copy_ || upload) ? host_ : nullptr,
+                          "host view");
 }
 
 void HostBuffer::download(const DeviceSlot& slot) {

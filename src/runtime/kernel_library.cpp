@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "runtime/device.hpp"
 #include "runtime/error.hpp"
 #include "runtime/hash.hpp"
 #include "runtime/kernel_source.hpp"
@@ -42,8 +43,6 @@ std::string cl_std(const DeviceInfo& device) {
   return v == "1.0" || v == "1.1" ? "CL" + v : "CL1.2";
 }
 
-std::string device_where(const DeviceInfo& d) { return "device " + d.id + " '" + d.name + "'"; }
-
 std::string build_log(cl_program program, cl_device_id id) {
   size_t size = 0;
   clGetProgramBuildInfo(program, id, CL_PROGRAM_BUILD_LOG, 0, nullptr, &size);
@@ -69,7 +68,7 @@ void build_or_throw(cl_program program, cl_device_id id, const std::string& opti
   if (err == CL_SUCCESS) return;
   std::string log = build_log(program, id);
   clReleaseProgram(program);
-  throw BuildError("clBuildProgram of " + what + " failed on " + device_where(device) + ": " +
+  throw BuildError("clBuildProgram of " + what + " failed on " + device_label(device) + ": " +
                        cl_error_name(err) + "\noptions: " + options + "\nbuild log:\n" + log,
                    log);
 }
@@ -86,7 +85,7 @@ BuiltProgram load_prebuilt(const BuildContext& ctx, const FamilySpec& spec, cons
   const std::string hint = "; produce it with: anycl-compile --device '" + device.id + "' --out DIR";
   auto bytes = read_file(path);
   if (!bytes)
-    fail(ANYCL_ERROR_KERNEL_NOT_FOUND, "no prebuilt binary of " + spec.variant + " for " + device_where(device) +
+    fail(ANYCL_ERROR_KERNEL_NOT_FOUND, "no prebuilt binary of " + spec.variant + " for " + device_label(device) +
                                            " (this device compiles nothing): missing " + path + hint);
   std::string why;
   auto bin = parse_program_binary(*bytes, &why);
@@ -99,7 +98,7 @@ BuiltProgram load_prebuilt(const BuildContext& ctx, const FamilySpec& spec, cons
                                        bin->options + "'; this runtime needs '" + plan.options + "')" + hint);
   cl_int err = CL_SUCCESS;
   cl_program p = create_from_binary(context, id, *bin, &err);
-  check(err, "clCreateProgramWithBinary", device_where(device) + " for " + path);
+  check(err, "clCreateProgramWithBinary", device_label(device) + " for " + path);
   build_or_throw(p, id, plan.options, "prebuilt " + path, device);
   return {boost::compute::program(p, false), plan.params, plan.options};
 }
@@ -191,7 +190,7 @@ BuiltProgram build_family(const BuildContext& ctx, const FamilySpec& spec, const
   const char* text = plan.source.c_str();
   cl_int err = CL_SUCCESS;
   cl_program p = clCreateProgramWithSource(context, 1, &text, nullptr, &err);
-  check(err, "clCreateProgramWithSource", device_where(device));
+  check(err, "clCreateProgramWithSource", device_label(device));
   build_or_throw(p, id, plan.options + " -I " + ctx.kernel_dir, spec.file, device);
   BuiltProgram built{boost::compute::program(p, false), plan.params, plan.options};
   if (ctx.cache->enabled()) {

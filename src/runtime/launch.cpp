@@ -17,4 +17,10 @@ cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3
   return ev;
 }
 
+cl_event enqueue_marker(const DeviceSlot& slot) {
+  cl_event ev = nullptr;
+  check(clEnqueueMarkerWithWaitList(slot.queue.get(), 0, nullptr, &ev), "clEnqueueMarkerWithWaitList", slot.where());
+  return ev;
+}
+
 }  // namespace anycl::detail

@@ -28,6 +28,9 @@ using Range3 = std::array<std::size_t, 3>;
 cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3 global, Range3 local,
                  const char* kernel_name);
 
+// An event that completes when everything queued so far on the slot has (for no-op calls).
+cl_event enqueue_marker(const DeviceSlot& slot);
+
 inline std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
 
 }  // namespace anycl::detail

@@ -23,18 +23,17 @@ std::vector<cl_device_id> partition(const FoundDevice& parent, unsigned parts) {
   const bool equally = std::find(info.partition_types.begin(), info.partition_types.end(), "equally") !=
                        info.partition_types.end();
   if (!equally)
-    fail(ANYCL_ERROR_UNSUPPORTED, "device " + info.id + " '" + info.name +
-                                      "' cannot be partitioned equally into sub-devices");
+    fail(ANYCL_ERROR_UNSUPPORTED, device_label(info) + " cannot be partitioned equally into sub-devices");
   if (parts > info.compute_units || parts > info.max_sub_devices)
-    fail(ANYCL_ERROR_INVALID_ARGUMENT, "device " + info.id + " '" + info.name + "' has " +
+    fail(ANYCL_ERROR_INVALID_ARGUMENT, device_label(info) + " has " +
                                            std::to_string(info.compute_units) + " compute units; cannot make " +
                                            std::to_string(parts) + " sub-devices");
   const cl_device_partition_property props[] = {CL_DEVICE_PARTITION_EQUALLY,
                                                 cl_device_partition_property(info.compute_units / parts), 0};
   cl_uint n = 0;
-  check(clCreateSubDevices(parent.id, props, 0, nullptr, &n), "clCreateSubDevices", "device " + info.id);
+  check(clCreateSubDevices(parent.id, props, 0, nullptr, &n), "clCreateSubDevices", device_label(info));
   std::vector<cl_device_id> subs(n);
-  check(clCreateSubDevices(parent.id, props, n, subs.data(), nullptr), "clCreateSubDevices", "device " + info.id);
+  check(clCreateSubDevices(parent.id, props, n, subs.data(), nullptr), "clCreateSubDevices", device_label(info));
   // Uneven unit counts leave spare sub-devices: release them, keep exactly `parts`.
   for (size_t i = parts; i < subs.size(); ++i) clReleaseDevice(subs[i]);
   subs.resize(std::min<size_t>(parts, subs.size()));

@@ -14,6 +14,7 @@
 #include "anycl/gemm.hpp"
 #include "anycl/runtime.hpp"
 #include "runtime/binary_cache.hpp"
+#include "runtime/device.hpp"
 #include "runtime/kernel_library.hpp"
 #include "runtime/params.hpp"
 #include "runtime/workspace.hpp"
@@ -32,7 +33,7 @@ struct DeviceSlot {
   bool has_program(const std::string& variant) const { return programs.count(variant) > 0; }
   // A fresh kernel object per call: clSetKernelArg is not thread-safe on a shared kernel.
   boost::compute::kernel kernel(const std::string& variant, const std::string& name) const;
-  std::string where() const { return "device " + info.id + " '" + info.name + "'"; }
+  std::string where() const { return device_label(info); }
 };
 
 class RuntimeImpl {

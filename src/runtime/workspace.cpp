@@ -21,12 +21,7 @@ boost::compute::buffer WorkspacePool::acquire(const boost::compute::context& ctx
       return b;
     }
   }
-  check_allocation(device, bytes);
-  cl_int err = CL_SUCCESS;
-  cl_mem mem = clCreateBuffer(ctx.get(), CL_MEM_READ_WRITE, bytes, nullptr, &err);
-  check(err, ("clCreateBuffer(workspace, " + std::to_string(bytes) + " bytes)").c_str(),
-        "device " + device.id + " '" + device.name + "'");
-  return boost::compute::buffer(mem, false);
+  return create_buffer(ctx.get(), device, bytes, CL_MEM_READ_WRITE, nullptr, "workspace");
 }
 
 void WorkspacePool::release(boost::compute::buffer buffer) {
