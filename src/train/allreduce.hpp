@@ -18,7 +18,8 @@ bool share_context(const Runtime& rt, const std::vector<Replica>& replicas);
 void allreduce_on_device(Runtime& rt, const std::vector<Replica*>& parts);
 void allreduce_host_staged(Runtime& rt, const std::vector<Replica*>& parts);
 
-// params() of every replica become those of replicas[0] (after what is queued on it).
+// params() of every replica become those of replicas[0] (after what is queued on it). On device:
+// enqueued on replicas[0]'s queue; finish it before the other replicas run.
 void broadcast_on_device(Runtime& rt, const std::vector<Replica>& replicas);
 void broadcast_host_staged(Runtime& rt, const std::vector<Replica>& replicas);
 
