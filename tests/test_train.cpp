@@ -133,3 +133,29 @@ TEST_CASE("DataParallelTrainer refuses bad models and arguments with clear error
   t.step(x.data(), good.data(), 4);
   CHECK(t.weights() != before);
 }
+
+// Entry test_train_two-platforms: POCL and Oclgrind are two platforms, so no shared context.
+TEST_CASE("two platforms: Auto stages the all-reduce through the host and follows 1 device",
+          "[.two-platforms]") {
+  anycl::ModelSpec m;
+  m.channels = 1, m.height = 6, m.width = 6;
+  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
+  anycl::TrainOptions o;
+  o.batch = 5;
+  const auto x = anycl_test::random_values<float>(4 * o.batch * 36, 80);
+  const std::vector<int> labels{0, 1, 2, 3, 1, 2, 0, 3, 3, 2, 1, 0, 0, 0, 1, 2, 3, 3, 2, 1};
+  anycl::Runtime both("pocl,oclgrind"), one("pocl");
+  REQUIRE(both.device_count() == 2);
+  anycl::DataParallelTrainer two(both, m, o), ref(one, m, o);
+  CHECK_FALSE(two.allreduce_on_device());
+  for (std::size_t s = 0; s < 4; ++s) {
+    const float a = two.step(x.data() + s * o.batch * 36, labels.data() + s * o.batch, o.batch);
+    const float b = ref.step(x.data() + s * o.batch * 36, labels.data() + s * o.batch, o.batch);
+    CHECK(std::abs(a - b) <= 1e-5f * b);  // sums in another order only
+    REQUIRE(two.weights(1) == two.weights(0));
+  }
+  o.allreduce = anycl::AllReduce::OnDevice;
+  std::string msg;
+  CHECK(status_of([&] { anycl::DataParallelTrainer(both, m, o); }, &msg) == ANYCL_ERROR_UNSUPPORTED);
+  CHECK(anycl_test::contains(msg, "share an OpenCL context"));
+}
