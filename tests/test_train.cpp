@@ -134,28 +134,51 @@ TEST_CASE("DataParallelTrainer refuses bad models and arguments with clear error
   CHECK(t.weights() != before);
 }
 
-// Entry test_train_two-platforms: POCL and Oclgrind are two platforms, so no shared context.
-TEST_CASE("two platforms: Auto stages the all-reduce through the host and follows 1 device",
-          "[.two-platforms]") {
+namespace {
+
+// A few steps of a tiny model on random data: `spec` (expected to open `devices` devices) follows
+// the single device `one` to rounding, and its replicas stay bitwise identical. With a
+// shared context, the host-staged all-reduce must also give bitwise the on-device weights.
+void follows_one_device(const std::string& spec, std::size_t devices, bool shared, const std::string& one_spec) {
   anycl::ModelSpec m;
   m.channels = 1, m.height = 6, m.width = 6;
   m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
   anycl::TrainOptions o;
-  o.batch = 5;
+  o.batch = 5;  // uneven over 2 or 3 devices
   const auto x = anycl_test::random_values<float>(4 * o.batch * 36, 80);
   const std::vector<int> labels{0, 1, 2, 3, 1, 2, 0, 3, 3, 2, 1, 0, 0, 0, 1, 2, 3, 3, 2, 1};
-  anycl::Runtime both("pocl,oclgrind"), one("pocl");
-  REQUIRE(both.device_count() == 2);
-  anycl::DataParallelTrainer two(both, m, o), ref(one, m, o);
-  CHECK_FALSE(two.allreduce_on_device());
+  anycl::Runtime many(spec), one(one_spec);
+  REQUIRE(many.device_count() == devices);
+  anycl::DataParallelTrainer t(many, m, o), ref(one, m, o);
+  o.allreduce = anycl::AllReduce::HostStaged;
+  anycl::DataParallelTrainer host(many, m, o);
+  CHECK(t.allreduce_on_device() == shared);
   for (std::size_t s = 0; s < 4; ++s) {
-    const float a = two.step(x.data() + s * o.batch * 36, labels.data() + s * o.batch, o.batch);
-    const float b = ref.step(x.data() + s * o.batch * 36, labels.data() + s * o.batch, o.batch);
-    CHECK(std::abs(a - b) <= 1e-5f * b);  // sums in another order only
-    REQUIRE(two.weights(1) == two.weights(0));
+    const float* xs = x.data() + s * o.batch * 36;
+    const int* ls = labels.data() + s * o.batch;
+    const float a = t.step(xs, ls, o.batch), b = ref.step(xs, ls, o.batch), c = host.step(xs, ls, o.batch);
+    CHECK(std::abs(a - b) <= 1e-5f * b);  // the same sums in another order
+    CHECK(a == c);
+    for (std::size_t r = 1; r < devices; ++r) REQUIRE(t.weights(r) == t.weights(0));
   }
+  CHECK(t.weights() == host.weights());
   o.allreduce = anycl::AllReduce::OnDevice;
   std::string msg;
-  CHECK(status_of([&] { anycl::DataParallelTrainer(both, m, o); }, &msg) == ANYCL_ERROR_UNSUPPORTED);
-  CHECK(anycl_test::contains(msg, "share an OpenCL context"));
+  const anycl::Status st = status_of([&] { anycl::DataParallelTrainer(many, m, o); }, &msg);
+  if (shared) CHECK(st == ANYCL_SUCCESS);
+  else CHECK((st == ANYCL_ERROR_UNSUPPORTED && anycl_test::contains(msg, "share an OpenCL context")));
+}
+
+}  // namespace
+
+// Entry test_train_two-platforms: POCL and Oclgrind are two platforms, so no shared context.
+TEST_CASE("two platforms: Auto stages the all-reduce through the host and follows 1 device",
+          "[.two-platforms]") {
+  follows_one_device("pocl,oclgrind", 2, false, "pocl");
+}
+
+// Entry test_train_three-pocl: three POCL devices of one platform, a tree of three.
+TEST_CASE("three devices: the tree all-reduce on device follows 1 device and equals host-staged",
+          "[.three-pocl]") {
+  follows_one_device("pocl", 3, true, "0:0");
 }
