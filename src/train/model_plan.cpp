@@ -1,6 +1,5 @@
 #include "train/model_plan.hpp"
 
-#include <climits>
 #include <cmath>
 #include <random>
 #include <string>

@@ -1,5 +1,6 @@
 #include "train/replica.hpp"
 
+#include <algorithm>
 #include <climits>
 
 #include "anycl/gemm.hpp"
