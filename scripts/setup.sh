@@ -9,7 +9,7 @@ packages=(
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd oclgrind clinfo
   libboost-dev nlohmann-json3-dev catch2
   libclblast-dev libopenblas-dev libdnnl-dev
-  python3 python3-numpy python3-torch
+  python3 python3-numpy python3-torch python3-sklearn
 )
 missing=()
 for p in "${packages[@]}"; do

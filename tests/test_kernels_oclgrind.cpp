@@ -448,3 +448,55 @@ TEST_CASE("oclgrind: im2col (plain layout; no library caller) against the defini
     }
   }
 }
+
+// Kept next to the nn_layers case so it stays one appended block.
+#include "reference/cnn_reference.hpp"
+#include "train/nn_kernels.hpp"
+
+// nn_layers: a tiny model through DataParallelTrainer reaches bias_add_rows (with and without
+// ReLU), relu_backward, maxpool_forward/backward (5x5 input: an edge row/column dropped),
+// softmax_xent, sum_rows and sgd_momentum; accumulate (multi-device only) is launched directly.
+// Checked: the loss against the double reference, the gradient against central differences.
+TEST_CASE("oclgrind: nn_layers: every kernel, through a tiny DataParallelTrainer and directly", "[.oclgrind]") {
+  anycl::ModelSpec m;
+  m.channels = 1, m.height = 5, m.width = 5;
+  m.layers = {anycl::ConvLayer{2, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{3, true},
+              anycl::DenseLayer{2, false}};
+  anycl::TrainOptions o;
+  o.batch = 3;
+  anycl::DataParallelTrainer t(runtime(), m, o);
+  const auto x = random_values<float>(3 * 25, 700);
+  const std::vector<int> labels{1, 0, 1};
+  std::vector<float> grad;
+  const float loss = t.gradient(x.data(), labels.data(), 3, grad);
+  std::vector<double> w;
+  for (float v : t.weights()) w.push_back(v);
+  CHECK(std::abs(loss - anycl_test::cnn_loss(m, w, x, labels)) <= 1e-5 * loss);
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {  // tolerance as in test_nn_layers
+    const double keep = w[i], h = 1e-4;
+    w[i] = keep + h;
+    const double up = anycl_test::cnn_loss(m, w, x, labels);
+    w[i] = keep - h;
+    const double fd = (up - anycl_test::cnn_loss(m, w, x, labels)) / (2 * h);
+    w[i] = keep;
+    bad += std::abs(grad[i] - fd) > 1e-4 + 1e-3 * std::abs(fd);
+  }
+  CHECK(bad == 0);
+  const std::vector<float> before = t.weights();
+  t.step(x.data(), labels.data(), 3);
+  const std::vector<float> after = t.weights();
+  for (std::size_t i = 0; i < after.size(); ++i)  // first step: velocity = gradient
+    CHECK(std::abs(after[i] - (before[i] - o.lr * grad[i])) <= 1e-6 * (std::abs(before[i]) + 1));
+  CHECK(t.predict(x.data(), 3).size() == 3);
+
+  anycl::Runtime& rt = runtime();
+  const auto a = random_values<float>(9, 710), b = random_values<float>(9, 711);
+  const anycl::Buffer A = rt.alloc(9 * sizeof(float)), B = rt.alloc(9 * sizeof(float));
+  rt.write(A, a.data(), 9 * sizeof(float));
+  rt.write(B, b.data(), 9 * sizeof(float));
+  anycl::detail::accumulate(rt.impl().slot(0), A.native(), B.native(), 9).wait();
+  std::vector<float> sum(9);
+  rt.read(A, sum.data(), 9 * sizeof(float));
+  for (std::size_t i = 0; i < 9; ++i) CHECK(sum[i] == a[i] + b[i]);
+}

@@ -4,3 +4,4 @@
 #include "anycl/conv2d.hpp"
 #include "anycl/gemm.hpp"
 #include "anycl/runtime.hpp"
+#include "anycl/train.hpp"

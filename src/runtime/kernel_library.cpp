@@ -22,6 +22,7 @@ const std::vector<FamilySpec>& kernel_families() {
       {"conv_im2col", "conv_im2col", "conv_im2col.cl", "float", false, "gemm_packed_f32"},
       {"conv_direct", "conv_direct", "conv_direct.cl", "float", false, ""},
       {"conv_winograd", "conv_winograd", "conv_winograd.cl", "float", false, "gemm_packed_f32"},
+      {"nn_layers", "nn_layers", "nn_layers.cl", "float", false, ""},
   };
   return families;
 }

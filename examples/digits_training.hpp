@@ -1,0 +1,92 @@
+// The handwritten-digits data set written by scripts/export_digits.py, and the epoch loop and
+// accuracy that examples/train_cnn and tests/test_train share. Header-only.
+#pragma once
+
+#include <algorithm>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "anycl/train.hpp"
+
+namespace digits {
+
+struct Set {
+  std::vector<float> images;  // count x height x width, pixels scaled to [0, 1]
+  std::vector<int> labels;
+  std::size_t count() const { return labels.size(); }
+};
+
+struct Data {
+  std::size_t height = 0, width = 0;
+  Set train, test;
+};
+
+inline Data load(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path + " (write it with: /usr/bin/python3 scripts/export_digits.py " + path + ")");
+  std::string magic;
+  int version = 0;
+  std::size_t n_train = 0, n_test = 0;
+  Data d;
+  if (!(in >> magic >> version >> d.height >> d.width >> n_train >> n_test) || magic != "anycl-digits" || version != 1 ||
+      d.height * d.width == 0)
+    throw std::runtime_error(path + " is not an anycl-digits file (scripts/export_digits.py writes them)");
+  for (std::size_t i = 0; i < n_train + n_test; ++i) {
+    Set& s = i < n_train ? d.train : d.test;
+    int label = -1;
+    if (!(in >> label) || label < 0 || label > 9) throw std::runtime_error(path + ": bad label of image " + std::to_string(i));
+    s.labels.push_back(label);
+    for (std::size_t p = 0; p < d.height * d.width; ++p) {
+      float v = -1;
+      if (!(in >> v) || v < 0 || v > 16) throw std::runtime_error(path + ": bad pixel in image " + std::to_string(i));
+      s.images.push_back(v / 16.f);
+    }
+  }
+  return d;
+}
+
+// conv(8)-ReLU-pool-conv(16)-ReLU-pool-dense(10), softmax cross-entropy.
+inline anycl::ModelSpec small_cnn(const Data& d) {
+  anycl::ModelSpec m;
+  m.channels = 1, m.height = d.height, m.width = d.width;
+  m.layers = {anycl::ConvLayer{8, 3, 1}, anycl::MaxPoolLayer{2}, anycl::ConvLayer{16, 3, 1}, anycl::MaxPoolLayer{2},
+              anycl::DenseLayer{10, false}};
+  return m;
+}
+
+// One pass over `s` in a shuffled order (from `rng`) in batches of `batch` (the last may be
+// smaller); returns the mean loss over the samples.
+inline double train_epoch(anycl::DataParallelTrainer& t, const Set& s, std::size_t batch, std::mt19937& rng) {
+  const std::size_t sample = s.images.size() / s.count();
+  std::vector<std::size_t> order(s.count());
+  std::iota(order.begin(), order.end(), std::size_t(0));
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<float> x;
+  std::vector<int> y;
+  double sum = 0;
+  for (std::size_t b0 = 0; b0 < order.size(); b0 += batch) {
+    const std::size_t n = std::min(batch, order.size() - b0);
+    x.clear(), y.clear();
+    for (std::size_t i = b0; i < b0 + n; ++i) {
+      x.insert(x.end(), s.images.begin() + std::ptrdiff_t(order[i] * sample),
+               s.images.begin() + std::ptrdiff_t((order[i] + 1) * sample));
+      y.push_back(s.labels[order[i]]);
+    }
+    sum += double(t.step(x.data(), y.data(), n)) * double(n);
+  }
+  return sum / double(s.count());
+}
+
+inline double accuracy(anycl::DataParallelTrainer& t, const Set& s) {
+  const std::vector<int> p = t.predict(s.images.data(), s.count());
+  std::size_t right = 0;
+  for (std::size_t i = 0; i < p.size(); ++i) right += p[i] == s.labels[i];
+  return double(right) / double(s.count());
+}
+
+}  // namespace digits

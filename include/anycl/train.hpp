@@ -1,0 +1,92 @@
+// anycl C++ API: data-parallel training of a small sequential CNN (float32, NCHW).
+//
+// Every device of the runtime holds a replica of the weights and runs forward and backward on
+// its slice of each batch; the gradients are summed across devices (on device buffers when the
+// devices share an OpenCL context, through the host otherwise), one device applies SGD with
+// momentum and the new weights are copied to every replica, so all replicas stay bitwise equal.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <variant>
+#include <vector>
+
+#include "anycl/runtime.hpp"
+
+namespace anycl {
+
+// Convolution (stride 1, zero padding `pad` on every side) followed by ReLU.
+struct ConvLayer {
+  std::size_t channels = 1, kernel = 3, pad = 1;
+};
+// Non-overlapping max-pooling: size x size windows with stride `size` (rows/columns past the
+// last whole window are dropped).
+struct MaxPoolLayer {
+  std::size_t size = 2;
+};
+// Fully connected layer on the flattened input, optionally followed by ReLU.
+struct DenseLayer {
+  std::size_t units = 1;
+  bool relu = false;
+};
+using Layer = std::variant<ConvLayer, MaxPoolLayer, DenseLayer>;
+
+// The input shape and the layers. The loss is softmax cross-entropy on the outputs of the last
+// layer, which must be a DenseLayer without ReLU whose units are the classes.
+struct ModelSpec {
+  std::size_t channels = 1, height = 1, width = 1;
+  std::vector<Layer> layers;
+};
+
+enum class AllReduce {
+  Auto,        // on device buffers when every device shares one context, else host-staged
+  OnDevice,    // refused (ANYCL_ERROR_UNSUPPORTED) unless every device shares one context
+  HostStaged,  // always through host memory
+};
+
+struct TrainOptions {
+  std::size_t batch = 32;  // the global batch; split across devices by compute units
+  float lr = 0.05f, momentum = 0.9f;
+  unsigned seed = 1;       // weight initialisation (He-uniform weights, zero biases)
+  AllReduce allreduce = AllReduce::Auto;
+};
+
+namespace detail {
+class TrainerImpl;
+}
+
+class DataParallelTrainer {
+ public:
+  // Throws Error(ANYCL_ERROR_INVALID_ARGUMENT) for a model it cannot build, naming the layer.
+  DataParallelTrainer(Runtime& rt, const ModelSpec& model, const TrainOptions& options = {});
+  ~DataParallelTrainer();
+  DataParallelTrainer(DataParallelTrainer&&) noexcept;
+  DataParallelTrainer& operator=(DataParallelTrainer&&) noexcept;
+
+  // One SGD step on `count` (1..batch) samples: x is count * channels * height * width floats,
+  // labels are in [0, classes). Returns the mean loss over the samples before the update.
+  float step(const float* x, const int* labels, std::size_t count);
+
+  // The mean loss and its gradient (summed over devices, in parameter order, see weights())
+  // without updating anything.
+  float gradient(const float* x, const int* labels, std::size_t count, std::vector<float>& grad);
+
+  // The logits (count x classes) and the predicted classes of `count` samples (any count; runs
+  // in batch-sized pieces on every device).
+  std::vector<float> logits(const float* x, std::size_t count);
+  std::vector<int> predict(const float* x, std::size_t count);
+
+  // Every parameter of `replica`'s device, layer by layer, weights then bias of each layer
+  // (conv weights as [out][in][kernel][kernel], dense as [units][inputs]).
+  std::vector<float> weights(std::size_t replica = 0) const;
+  void set_weights(const std::vector<float>& weights);  // every replica; clears the momentum
+  std::size_t parameter_count() const;
+  std::size_t classes() const;
+  std::size_t replicas() const;
+  bool allreduce_on_device() const;  // which path Auto took
+
+ private:
+  std::unique_ptr<detail::TrainerImpl> impl_;
+};
+
+}  // namespace anycl

@@ -1,0 +1,106 @@
+#include "train/replica.hpp"
+
+#include <algorithm>
+#include <climits>
+
+#include "anycl/gemm.hpp"
+#include "runtime/error.hpp"
+#include "train/nn_kernels.hpp"
+
+namespace anycl::detail {
+namespace {
+
+PoolGeom pool_geom(const LayerPlan& l, std::size_t n) {
+  return {n * l.in.c, l.in.h, l.in.w, l.out.h, l.out.w, l.kernel};
+}
+
+GemmShape row_major(Transpose ta, Transpose tb, std::size_t m, std::size_t n, std::size_t k, std::size_t lda,
+                    std::size_t ldb, std::size_t ldc) {
+  GemmShape s;
+  s.trans_a = ta, s.trans_b = tb, s.m = m, s.n = n, s.k = k, s.lda = lda, s.ldb = ldb, s.ldc = ldc;
+  return s;
+}
+
+}  // namespace
+
+Replica::Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::size_t capacity)
+    : rt_(rt), plan_(plan), device_(device), capacity_(capacity) {
+  auto alloc = [&](std::size_t elems) { return rt.alloc(elems * sizeof(float), device); };
+  for (std::size_t size : plan.tensor_sizes) {
+    params_.push_back(alloc(size));
+    grads_.push_back(alloc(size));
+  }
+  acts_.push_back(alloc(capacity * plan.input().size()));
+  dacts_.emplace_back();  // the input's gradient is never needed
+  for (const LayerPlan& l : plan.layers) {
+    // The kernels index with 32-bit ints.
+    if (capacity * std::max(l.in.size(), l.out.size()) > std::size_t(INT_MAX))
+      fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer: batch " + std::to_string(capacity) +
+                                             " times a layer's activations exceeds 2^31 elements");
+    acts_.push_back(alloc(capacity * l.out.size()));
+    dacts_.push_back(alloc(capacity * l.out.size()));
+    argmax_.push_back(l.kind == LayerKind::MaxPool ? alloc(capacity * l.out.size()) : Buffer());
+  }
+  labels_ = rt.alloc(capacity * sizeof(cl_int), device);
+  losses_ = alloc(capacity);
+}
+
+void Replica::forward(std::size_t n, bool loss, float scale) {
+  const DeviceSlot& slot = rt_.impl().slot(device_);
+  for (std::size_t i = 0; i < plan_.layers.size(); ++i) {
+    const LayerPlan& l = plan_.layers[i];
+    if (l.kind == LayerKind::Conv)
+      conv2d_forward(rt_, l.conv(n), acts_[i], params_[l.weights], &params_[l.weights + 1], acts_[i + 1]);
+    else if (l.kind == LayerKind::MaxPool)
+      maxpool_forward(slot, pool_geom(l, n), acts_[i].native(), acts_[i + 1].native(), argmax_[i].native());
+    else
+      dense_forward(l, i, n);
+  }
+  if (loss)
+    softmax_xent(slot, acts_.back().native(), labels_.native(), losses_.native(), dacts_.back().native(), n,
+                 plan_.classes(), scale);
+}
+
+void Replica::backward(std::size_t n) {
+  const DeviceSlot& slot = rt_.impl().slot(device_);
+  for (std::size_t i = plan_.layers.size(); i-- > 0;) {
+    const LayerPlan& l = plan_.layers[i];
+    if (l.kind == LayerKind::Conv) conv_backward(l, i, n);
+    else if (l.kind == LayerKind::Dense) dense_backward(l, i, n);
+    else if (i > 0)
+      maxpool_backward(slot, pool_geom(l, n), dacts_[i + 1].native(), argmax_[i].native(), dacts_[i].native());
+  }
+}
+
+// y (n x units) = x (n x in) * W^T, then bias (and ReLU).
+void Replica::dense_forward(const LayerPlan& l, std::size_t i, std::size_t n) {
+  const std::size_t in = l.in.size(), units = l.out.c;
+  gemm<float>(rt_, row_major(Transpose::No, Transpose::Yes, n, units, in, in, in, units), 1.f, acts_[i], 0,
+              params_[l.weights], 0, 0.f, acts_[i + 1], 0);
+  bias_add_rows(rt_.impl().slot(device_), acts_[i + 1].native(), params_[l.weights + 1].native(), n, units, l.relu);
+}
+
+// dW (units x in) = dy^T x, db = column sums of dy, dx (n x in) = dy W.
+void Replica::dense_backward(const LayerPlan& l, std::size_t i, std::size_t n) {
+  const DeviceSlot& slot = rt_.impl().slot(device_);
+  const std::size_t in = l.in.size(), units = l.out.c;
+  const Buffer& dy = dacts_[i + 1];
+  if (l.relu) relu_backward(slot, dy.native(), acts_[i + 1].native(), n * units);
+  gemm<float>(rt_, row_major(Transpose::Yes, Transpose::No, units, in, n, units, in, in), 1.f, dy, 0, acts_[i], 0,
+              0.f, grads_[l.weights], 0);
+  sum_rows(slot, dy.native(), grads_[l.weights + 1].native(), n, units);
+  if (i > 0)
+    gemm<float>(rt_, row_major(Transpose::No, Transpose::No, n, in, units, units, in, in), 1.f, dy, 0,
+                params_[l.weights], 0, 0.f, dacts_[i], 0);
+}
+
+// The conv passes know nothing of the fused ReLU: mask dy by the forward output first.
+void Replica::conv_backward(const LayerPlan& l, std::size_t i, std::size_t n) {
+  const Conv2d d = l.conv(n);
+  const Buffer& dy = dacts_[i + 1];
+  relu_backward(rt_.impl().slot(device_), dy.native(), acts_[i + 1].native(), n * l.out.size());
+  conv2d_backward_weights(rt_, d, acts_[i], dy, grads_[l.weights], &grads_[l.weights + 1]);
+  if (i > 0) conv2d_backward_data(rt_, d, dy, params_[l.weights], dacts_[i]);
+}
+
+}  // namespace anycl::detail

@@ -1,0 +1,213 @@
+// DataParallelTrainer: splits each batch over the replicas, runs them at once, sums the
+// gradients onto replica 0, updates there and copies the weights to every replica.
+#include <algorithm>
+#include <string>
+
+#include "anycl/train.hpp"
+#include "runtime/error.hpp"
+#include "train/allreduce.hpp"
+#include "train/nn_kernels.hpp"
+
+namespace anycl::detail {
+
+class TrainerImpl {
+ public:
+  TrainerImpl(Runtime& rt, const ModelSpec& spec, const TrainOptions& options);
+
+  float loss_and_gradient(const float* x, const int* labels, std::size_t count);
+  void update();
+  std::vector<float> logits(const float* x, std::size_t count);
+  std::vector<float> read_all(const std::vector<Buffer>& tensors);
+  void set_weights(const std::vector<float>& flat);
+
+  Runtime& rt;
+  const ModelPlan plan;
+  const TrainOptions options;
+  std::vector<Replica> replicas;
+  std::vector<Buffer> velocity;  // on replica 0, which applies every update
+  bool on_device = false;
+
+ private:
+  std::vector<std::size_t> split(std::size_t count) const;
+  void upload(const Replica& r, const float* x, std::size_t first, std::size_t n);
+};
+
+namespace {
+
+void check_count(std::size_t count, std::size_t limit, const char* fn) {
+  if (count == 0 || count > limit)
+    fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string("DataParallelTrainer::") + fn + ": count " + std::to_string(count) +
+                                           " is not in 1.." + std::to_string(limit) + " (the batch)");
+}
+
+bool choose_on_device(const Runtime& rt, const std::vector<Replica>& replicas, AllReduce mode) {
+  const bool shared = share_context(rt, replicas);
+  if (mode == AllReduce::OnDevice && !shared)
+    fail(ANYCL_ERROR_UNSUPPORTED,
+         "DataParallelTrainer: AllReduce::OnDevice needs devices that share an OpenCL context (one platform)");
+  return mode != AllReduce::HostStaged && shared;
+}
+
+}  // namespace
+
+TrainerImpl::TrainerImpl(Runtime& runtime, const ModelSpec& spec, const TrainOptions& opts)
+    : rt(runtime), plan(plan_model(spec)), options(opts) {
+  if (options.batch == 0) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer: the batch must be positive");
+  const std::vector<std::size_t> slices = split(options.batch);
+  replicas.reserve(rt.device_count());
+  for (std::size_t d = 0; d < rt.device_count(); ++d) replicas.emplace_back(rt, plan, d, std::max<std::size_t>(slices[d], 1));
+  on_device = choose_on_device(rt, replicas, options.allreduce);
+  for (std::size_t size : plan.tensor_sizes) velocity.push_back(rt.alloc(size * sizeof(float), 0));
+  std::vector<float> flat;
+  for (const auto& t : initial_weights(plan, options.seed)) flat.insert(flat.end(), t.begin(), t.end());
+  set_weights(flat);
+}
+
+// Slices proportional to compute units; the remainder goes to the first devices, so device 0
+// always has work when count > 0.
+std::vector<std::size_t> TrainerImpl::split(std::size_t count) const {
+  std::vector<std::size_t> n(rt.device_count());
+  std::size_t units = 0, given = 0;
+  for (std::size_t d = 0; d < n.size(); ++d) units += std::max(rt.device(d).compute_units, 1u);
+  for (std::size_t d = 0; d < n.size(); ++d) given += n[d] = count * std::max(rt.device(d).compute_units, 1u) / units;
+  for (std::size_t d = 0; given < count; d = (d + 1) % n.size(), ++given) ++n[d];
+  return n;
+}
+
+void TrainerImpl::upload(const Replica& r, const float* x, std::size_t first, std::size_t n) {
+  const std::size_t sample = plan.input().size();
+  rt.write(r.input(), x + first * sample, n * sample * sizeof(float));
+}
+
+float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::size_t count) {
+  check_count(count, options.batch, "step");
+  if (!x || !labels) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::step: x or labels is NULL");
+  for (std::size_t i = 0; i < count; ++i)
+    if (labels[i] < 0 || std::size_t(labels[i]) >= plan.classes())
+      fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::step: label " + std::to_string(i) + " is " +
+                                             std::to_string(labels[i]) + ", not in 0.." +
+                                             std::to_string(plan.classes() - 1));
+  const std::vector<std::size_t> n = split(count);
+  std::vector<Replica*> parts;
+  for (std::size_t d = 0, first = 0; d < replicas.size(); first += n[d], ++d) {
+    if (n[d] == 0) continue;
+    Replica& r = replicas[d];
+    upload(r, x, first, n[d]);
+    rt.write(r.labels(), labels + first, n[d] * sizeof(int));
+    r.forward(n[d], true, 1.f / float(count));
+    r.backward(n[d]);
+    // Submit now, so this device computes while the next one is being fed.
+    check(clFlush(rt.impl().slot(d).queue.get()), "clFlush", rt.impl().slot(d).where());
+    parts.push_back(&r);
+  }
+  if (on_device) allreduce_on_device(rt, parts);
+  else allreduce_host_staged(rt, parts);
+  double sum = 0;
+  for (const Replica* r : parts) {
+    std::vector<float> loss(n[r->device()]);
+    rt.read(r->losses(), loss.data(), loss.size() * sizeof(float));
+    for (float l : loss) sum += l;
+  }
+  return float(sum / double(count));
+}
+
+void TrainerImpl::update() {
+  const Replica& root = replicas.front();
+  const DeviceSlot& slot = rt.impl().slot(root.device());
+  for (std::size_t t = 0; t < velocity.size(); ++t)
+    sgd_momentum(slot, root.params()[t].native(), velocity[t].native(), root.grads()[t].native(),
+                 plan.tensor_sizes[t], options.lr, options.momentum);
+  if (on_device) broadcast_on_device(rt, replicas);
+  else broadcast_host_staged(rt, replicas);
+  rt.finish();
+}
+
+std::vector<float> TrainerImpl::logits(const float* x, std::size_t count) {
+  if (!x) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::logits: x is NULL");
+  std::vector<float> out(count * plan.classes());
+  for (std::size_t done = 0; done < count;) {
+    const std::vector<std::size_t> n = split(std::min(options.batch, count - done));
+    std::size_t first = done;
+    for (std::size_t d = 0; d < replicas.size(); first += n[d], ++d) {
+      if (n[d] == 0) continue;
+      upload(replicas[d], x, first, n[d]);
+      replicas[d].forward(n[d], false, 0.f);
+      check(clFlush(rt.impl().slot(d).queue.get()), "clFlush", rt.impl().slot(d).where());
+    }
+    for (std::size_t d = 0; d < replicas.size(); done += n[d], ++d)
+      if (n[d]) rt.read(replicas[d].logits(), out.data() + done * plan.classes(), n[d] * plan.classes() * sizeof(float));
+  }
+  return out;
+}
+
+std::vector<float> TrainerImpl::read_all(const std::vector<Buffer>& tensors) {
+  std::vector<float> flat(plan.parameter_count());
+  std::size_t at = 0;
+  for (const Buffer& b : tensors) {
+    rt.read(b, flat.data() + at, b.bytes());
+    at += b.bytes() / sizeof(float);
+  }
+  return flat;
+}
+
+void TrainerImpl::set_weights(const std::vector<float>& flat) {
+  if (flat.size() != plan.parameter_count())
+    fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::set_weights: " + std::to_string(flat.size()) +
+                                           " values given, the model has " + std::to_string(plan.parameter_count()));
+  for (const Replica& r : replicas)
+    for (std::size_t t = 0, at = 0; t < plan.tensor_sizes.size(); at += plan.tensor_sizes[t], ++t)
+      rt.write(r.params()[t], flat.data() + at, plan.tensor_sizes[t] * sizeof(float));
+  for (std::size_t t = 0; t < velocity.size(); ++t) {
+    const std::vector<float> zeros(plan.tensor_sizes[t], 0.f);
+    rt.write(velocity[t], zeros.data(), zeros.size() * sizeof(float));
+  }
+}
+
+}  // namespace anycl::detail
+
+namespace anycl {
+
+DataParallelTrainer::DataParallelTrainer(Runtime& rt, const ModelSpec& model, const TrainOptions& options)
+    : impl_(std::make_unique<detail::TrainerImpl>(rt, model, options)) {}
+DataParallelTrainer::~DataParallelTrainer() = default;
+DataParallelTrainer::DataParallelTrainer(DataParallelTrainer&&) noexcept = default;
+DataParallelTrainer& DataParallelTrainer::operator=(DataParallelTrainer&&) noexcept = default;
+
+float DataParallelTrainer::step(const float* x, const int* labels, std::size_t count) {
+  const float loss = impl_->loss_and_gradient(x, labels, count);
+  impl_->update();
+  return loss;
+}
+
+float DataParallelTrainer::gradient(const float* x, const int* labels, std::size_t count, std::vector<float>& grad) {
+  const float loss = impl_->loss_and_gradient(x, labels, count);
+  grad = impl_->read_all(impl_->replicas.front().grads());
+  return loss;
+}
+
+std::vector<float> DataParallelTrainer::logits(const float* x, std::size_t count) { return impl_->logits(x, count); }
+
+std::vector<int> DataParallelTrainer::predict(const float* x, std::size_t count) {
+  const std::vector<float> z = impl_->logits(x, count);
+  const std::size_t k = classes();
+  std::vector<int> out(count);
+  for (std::size_t i = 0; i < count; ++i)
+    out[i] = int(std::max_element(z.begin() + std::ptrdiff_t(i * k), z.begin() + std::ptrdiff_t((i + 1) * k)) -
+                 (z.begin() + std::ptrdiff_t(i * k)));
+  return out;
+}
+
+std::vector<float> DataParallelTrainer::weights(std::size_t replica) const {
+  if (replica >= impl_->replicas.size())
+    detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::weights: replica " + std::to_string(replica) +
+                                                   " does not exist (" + std::to_string(impl_->replicas.size()) + ")");
+  return impl_->read_all(impl_->replicas[replica].params());
+}
+
+void DataParallelTrainer::set_weights(const std::vector<float>& weights) { impl_->set_weights(weights); }
+std::size_t DataParallelTrainer::parameter_count() const { return impl_->plan.parameter_count(); }
+std::size_t DataParallelTrainer::classes() const { return impl_->plan.classes(); }
+std::size_t DataParallelTrainer::replicas() const { return impl_->replicas.size(); }
+bool DataParallelTrainer::allreduce_on_device() const { return impl_->on_device; }
+
+}  // namespace anycl
