@@ -3,4 +3,5 @@
 
 #include "anycl/conv2d.hpp"
 #include "anycl/gemm.hpp"
+#include "anycl/parallel.hpp"
 #include "anycl/runtime.hpp"
