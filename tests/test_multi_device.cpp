@@ -190,8 +190,8 @@ TEST_CASE("POCL plus Oclgrind: every split mode equals one device", "[.with-oclg
   anycl::Runtime rt("cpu,oclgrind");
   REQUIRE(rt.device_count() == 2);
   REQUIRE(anycl_test::contains(anycl_test::lower(rt.device(1).platform_name), "oclgrind"));
-  check_gemm_all<float>(rt, 20, 18, 5);
-  if (rt.device(1).fp64) check_gemm_all<double>(rt, 17, 20, 3);
+  check_gemm_all<float>(rt, 40, 36, 4);
+  if (rt.device(1).fp64) check_gemm_all<double>(rt, 34, 40, 3);
   check_conv_all(rt, kConvTiny);
 }
 
