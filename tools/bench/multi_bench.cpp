@@ -70,7 +70,8 @@ Timing time_workload(anycl::Runtime& rt, const Workload& w, int reps) {
 int worker(const std::string& spec, bool small, bool quick, int reps) {
   anycl::Runtime rt(spec);
   json out = {{"devices", json::array()}};
-  for (std::size_t i = 0; i < rt.device_count(); ++i) out["devices"].push_back(rt.device(i).name);
+  for (std::size_t i = 0; i < rt.device_count(); ++i)
+    out["devices"].push_back({{"name", rt.device(i).name}, {"compute_units", rt.device(i).compute_units}});
   if (rt.device_count() > 1) out["weights"] = anycl::device_weights(rt);  // calibration outside the timings
   for (const Workload& w : small ? small_workloads() : big_workloads(quick))
     out["results"][w.name] = to_json(time_workload(rt, w, reps));
