@@ -79,10 +79,11 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
     if (!in.first && e.a) in.first = std::make_unique<HostBuffer>(slot, a, e.a * sizeof(T), true);
     if (!in.second && e.b) in.second = std::make_unique<HostBuffer>(slot, b, e.b * sizeof(T), true);
     // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
-    const cl_mem am = in.first ? in.first->mem() : run->view->mem(), bm = in.second ? in.second->mem() : run->view->mem();
+    const cl_mem cm = run->view->mem();
+    const cl_mem am = in.first ? in.first->mem() : cm, bm = in.second ? in.second->mem() : cm;
+    runs.push_back(std::move(run));  // owned by the call before any kernel may use it
     drain.add(slot);
-    clReleaseEvent(enqueue_gemm<T>(slot, q, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, run->view->mem()));
-    runs.push_back(std::move(run));
+    clReleaseEvent(enqueue_gemm<T>(slot, q, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cm));
   }
   for (auto& r : runs) r->view->download(*r->slot);
   for (auto& r : runs) copy_block(p, r->i, r->j, c, r->out.data(), false);
