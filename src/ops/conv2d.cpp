@@ -16,8 +16,8 @@ const char* pass_name(ConvPass pass) {
 ConvAlgo resolve(ConvPass pass, const Conv2d& d, ConvAlgo algo) {
   if (algo == ConvAlgo::Auto) return select(pass, d);
   if (!applies(algo, pass, d))
-    fail(ANYCL_ERROR_UNSUPPORTED, std::string("anycl::") + pass_name(pass) + ": algorithm " + to_string(algo) +
-                                              " does not apply to this problem");
+    fail(ANYCL_ERROR_UNSUPPORTED,
+         std::string("anycl::") + pass_name(pass) + ": algorithm " + to_string(algo) + " does not apply to this problem");
   return algo;
 }
 
