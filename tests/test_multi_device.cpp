@@ -169,6 +169,43 @@ void check_everything(const std::string& spec, std::size_t devices) {
 
 TEST_CASE("cpu/2 sub-devices: every split mode equals one device", "[multi]") { check_everything("cpu/2", 2); }
 
+TEST_CASE("cpu/2: strided and pointer-array batches split too", "[multi]") {
+  anycl::Runtime rt("cpu/2");
+  even_weights(rt);
+  anycl::GemmShape s;
+  s.m = 40, s.n = 48, s.k = 6, s.lda = 6, s.ldb = 48, s.ldc = 50, s.batch = 3;
+  s.stride_a = 40 * 6 + 5, s.stride_b = 0, s.stride_c = 40 * 50 + 7;  // B shared by every item
+  const auto a = random_values(2 * s.stride_a + 40 * 6, 1), b = random_values(6 * 48, 2);
+  const auto c0 = random_values(2 * s.stride_c + 40 * 50, 3);
+  anycl::GemmShape one = s;
+  one.batch = 1;
+  for (Parallel mode : kModes) {
+    INFO("mode " << mode_name(mode));
+    anycl::set_parallel(rt, mode);
+    if (mode != Parallel::Auto) REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() > 1);
+    auto c = c0;
+    anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.5f, c.data());
+    auto c_items = c0;
+    std::vector<const float*> pa, pb;
+    std::vector<float*> pc;
+    for (std::size_t i = 0; i < 3; ++i)
+      pa.push_back(a.data() + i * s.stride_a), pb.push_back(b.data()), pc.push_back(c_items.data() + i * s.stride_c);
+    anycl::GemmShape items = one;
+    items.batch = 3;  // the pointer count
+    anycl::gemm_batched<float>(rt, items, 1.f, pa.data(), pb.data(), 0.5f, pc.data());
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto oracle = anycl_test::gemm_oracle<float>(one, 1.f, pa[i], b.data(), 0.5f, c0.data() + i * s.stride_c);
+      for (std::size_t e = 0; e < oracle.c.size(); ++e) {
+        REQUIRE(std::fabs(c[i * s.stride_c + e] - oracle.c[e]) <= oracle.bound[e]);
+        REQUIRE(std::fabs(c_items[i * s.stride_c + e] - oracle.c[e]) <= oracle.bound[e]);
+      }
+    }
+    // The gaps between batch items are not C: they stay as they were.
+    for (std::size_t i = 0; i < 2; ++i)
+      for (std::size_t e = 40 * 50; e < s.stride_c; ++e) REQUIRE(c[i * s.stride_c + e] == c0[i * s.stride_c + e]);
+  }
+}
+
 TEST_CASE("two POCL devices: every split mode equals one device", "[.two-pocl]") { check_everything("cpu", 2); }
 
 TEST_CASE("four sub-devices of two POCL devices: hybrid is a 2x2 grid", "[.two-pocl]") {
