@@ -43,16 +43,18 @@ Event dispatch_conv(RuntimeImpl& rt, std::size_t device, ConvPass pass, const Co
   return backward_weights_im2col(slot, g, t, cap);  // Gemm1x1 is im2col with an identity im2col here
 }
 
-ConvHostViews::ConvHostViews(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, const ConvHostTensors& h)
+ConvHostViews::ConvHostViews(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, const ConvHostTensors& h,
+                             bool async_upload)
     : pass_(pass) {
   const std::size_t sizes[3] = {d.x_size(), d.w_size(), d.y_size()};
   const std::size_t a_elems = pass == ConvPass::BackwardData ? sizes[2] : sizes[0];
   const std::size_t b_elems = pass == ConvPass::BackwardWeights ? sizes[2] : sizes[1];
   const std::size_t o_elems = pass == ConvPass::Forward ? sizes[2] : pass == ConvPass::BackwardData ? sizes[0] : sizes[1];
-  a_ = std::make_unique<HostBuffer>(slot, h.in_a, a_elems * sizeof(float), true);
-  b_ = std::make_unique<HostBuffer>(slot, h.in_b, b_elems * sizeof(float), true);
+  a_ = std::make_unique<HostBuffer>(slot, h.in_a, a_elems * sizeof(float), true, async_upload);
+  b_ = std::make_unique<HostBuffer>(slot, h.in_b, b_elems * sizeof(float), true, async_upload);
   o_ = std::make_unique<HostBuffer>(slot, h.out, o_elems * sizeof(float), false);
-  if (pass == ConvPass::Forward && h.bias) extra_ = std::make_unique<HostBuffer>(slot, h.bias, d.k * sizeof(float), true);
+  if (pass == ConvPass::Forward && h.bias)
+    extra_ = std::make_unique<HostBuffer>(slot, h.bias, d.k * sizeof(float), true, async_upload);
   if (pass == ConvPass::BackwardWeights && h.out2)
     extra_ = std::make_unique<HostBuffer>(slot, h.out2, d.k * sizeof(float), false);
   const cl_mem e = extra_ ? extra_->mem() : nullptr;

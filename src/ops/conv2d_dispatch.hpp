@@ -34,7 +34,9 @@ struct ConvHostTensors {
 // Device views (zero-copy where possible) of those tensors on one device, for one call.
 class ConvHostViews {
  public:
-  ConvHostViews(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, const ConvHostTensors& host);
+  // async_upload: inputs a device must copy are written without blocking (see HostBuffer).
+  ConvHostViews(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, const ConvHostTensors& host,
+                bool async_upload = false);
   const ConvTensors& tensors() const noexcept { return t_; }
   // Makes the outputs visible in host memory; blocks until the device is done.
   void download(const DeviceSlot& slot);

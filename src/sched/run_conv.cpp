@@ -61,15 +61,17 @@ void accumulate(float* dst, const float* src, std::size_t n, bool first) {
     for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
-std::unique_ptr<ConvRun> start_piece(RuntimeImpl& rt, const Piece& pc, ConvPass pass, const Conv2d& d, const Dims& g,
-                                     const ConvHostTensors& h) {
-  const DeviceSlot& slot = rt.slot(pc.device);
+// Appends the piece to `runs` first, so its memory outlives any upload it enqueues.
+ConvRun& start_piece(std::vector<std::unique_ptr<ConvRun>>& runs, const DeviceSlot& slot, const Piece& pc,
+                     ConvPass pass, const Conv2d& d, const Dims& g, const ConvHostTensors& h) {
   Conv2d sub = d;
   sub.n = pc.rows.size(), sub.k = pc.cols.size();
   const std::size_t out_elems = pass == ConvPass::Forward        ? sub.y_size()
                                 : pass == ConvPass::BackwardData ? sub.x_size()
                                                                  : sub.w_size();
-  auto run = std::unique_ptr<ConvRun>(new ConvRun{&slot, pc, sub, std::nullopt, Staging<float>(out_elems), std::nullopt, nullptr});
+  runs.push_back(std::unique_ptr<ConvRun>(
+      new ConvRun{&slot, pc, sub, std::nullopt, Staging<float>(out_elems), std::nullopt, nullptr}));
+  ConvRun* run = runs.back().get();
   // The pass's dy input: contiguous per image range unless the channels are split.
   const float* dy = nullptr;
   if (pass != ConvPass::Forward) {
@@ -91,8 +93,9 @@ std::unique_ptr<ConvRun> start_piece(RuntimeImpl& rt, const Piece& pc, ConvPass 
     if (h.out2) run->out2.emplace(sub.k);
     t = {h.in_a + pc.rows.begin * g.chw, dy, nullptr, run->out.data(), run->out2 ? run->out2->data() : nullptr};
   }
-  run->views = std::make_unique<ConvHostViews>(slot, pass, sub, t);
-  return run;
+  // Each piece's views live on its own in-order queue, so an asynchronous upload needs no event.
+  run->views = std::make_unique<ConvHostViews>(slot, pass, sub, t, true);
+  return *run;
 }
 
 // Every device finished: the pieces' results go to the caller's tensors.
@@ -124,9 +127,10 @@ void run_conv_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, ConvPass
   std::vector<std::unique_ptr<ConvRun>> runs;
   DrainOnExit drain;
   for (const Piece& pc : pieces) {
-    runs.push_back(start_piece(rt, pc, pass, d, g, host));
-    drain.add(*runs.back()->slot);
-    dispatch_conv(rt, pc.device, pass, runs.back()->sub, runs.back()->views->tensors(), algo);
+    const DeviceSlot& slot = rt.slot(pc.device);
+    drain.add(slot);
+    ConvRun& run = start_piece(runs, slot, pc, pass, d, g, host);
+    dispatch_conv(rt, pc.device, pass, run.sub, run.views->tensors(), algo);
   }
   for (auto& r : runs) r->views->download(*r->slot);
   finish_pieces(runs, pass, g, host);

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "ops/gemm_kernels.hpp"
+#include "runtime/error.hpp"
 #include "runtime/host_buffer.hpp"
 #include "sched/balance.hpp"
 #include "sched/issue.hpp"
@@ -72,17 +73,26 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
     q.a_off = p.trans_a ? i.begin : i.begin * p.lda;
     q.b_off = p.trans_b ? j.begin * p.ldb : j.begin;
     q.c_off = 0, q.ldc = q.n, q.stride_c = q.m * q.n;
-    auto run = std::make_unique<GemmRun<T>>(GemmRun<T>{&slot, q, i, j, Staging<T>(q.m * q.n * q.batch), nullptr});
-    if (beta != T(0)) copy_block(p, i, j, c, run->out.data(), true);
-    run->view = std::make_unique<HostBuffer>(slot, run->out.data(), run->out.bytes(), beta != T(0));
-    auto& in = inputs[slot.context->get()];
-    if (!in.first && e.a) in.first = std::make_unique<HostBuffer>(slot, a, e.a * sizeof(T), true);
-    if (!in.second && e.b) in.second = std::make_unique<HostBuffer>(slot, b, e.b * sizeof(T), true);
-    // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
-    const cl_mem cm = run->view->mem();
-    const cl_mem am = in.first ? in.first->mem() : cm, bm = in.second ? in.second->mem() : cm;
-    runs.push_back(std::move(run));  // owned by the call before any kernel may use it
+    // Owned by the call and drained on unwinding before anything is enqueued for it.
     drain.add(slot);
+    runs.push_back(std::make_unique<GemmRun<T>>(GemmRun<T>{&slot, q, i, j, Staging<T>(q.m * q.n * q.batch), nullptr}));
+    GemmRun<T>& run = *runs.back();
+    if (beta != T(0)) copy_block(p, i, j, c, run.out.data(), true);
+    run.view = std::make_unique<HostBuffer>(slot, run.out.data(), run.out.bytes(), beta != T(0), true);
+    auto& in = inputs[slot.context->get()];
+    if (!in.first && e.a) in.first = std::make_unique<HostBuffer>(slot, a, e.a * sizeof(T), true, true);
+    if (!in.second && e.b) in.second = std::make_unique<HostBuffer>(slot, b, e.b * sizeof(T), true, true);
+    // A device copy of A or B was written through the first device's queue: the others wait
+    // for that write on the device, not on the host.
+    std::vector<cl_event> uploads;
+    for (const auto* hb : {in.first.get(), in.second.get()})
+      if (hb && hb->upload_event()) uploads.push_back(hb->upload_event());
+    if (!uploads.empty())
+      check(clEnqueueBarrierWithWaitList(slot.queue.get(), cl_uint(uploads.size()), uploads.data(), nullptr),
+            "clEnqueueBarrierWithWaitList", slot.where());
+    // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
+    const cl_mem cm = run.view->mem();
+    const cl_mem am = in.first ? in.first->mem() : cm, bm = in.second ? in.second->mem() : cm;
     clReleaseEvent(enqueue_gemm<T>(slot, q, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cm));
   }
   for (auto& r : runs) r->view->download(*r->slot);
