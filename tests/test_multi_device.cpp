@@ -206,6 +206,24 @@ TEST_CASE("cpu/2: strided and pointer-array batches split too", "[multi]") {
   }
 }
 
+TEST_CASE("cpu/2: k = 0 and alpha = 0 only scale C, split too", "[multi]") {
+  anycl::Runtime rt("cpu/2");
+  even_weights(rt);
+  anycl::set_parallel(rt, Parallel::Data);
+  anycl::GemmShape s;
+  s.m = 48, s.n = 40, s.k = 0, s.lda = 1, s.ldb = 40, s.ldc = 40;
+  REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() == 2);
+  const auto c0 = random_values(48 * 40, 1);
+  auto c = c0;
+  anycl::gemm<float>(rt, s, 1.f, nullptr, nullptr, 0.5f, c.data());
+  for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(c[i] == 0.5f * c0[i]);
+  s.k = 8, s.lda = 8;
+  const auto a = random_values(48 * 8, 2), b = random_values(8 * 40, 3);
+  c = c0;
+  anycl::gemm<float>(rt, s, 0.f, a.data(), b.data(), 2.f, c.data());
+  for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(c[i] == 2.f * c0[i]);
+}
+
 TEST_CASE("two POCL devices: every split mode equals one device", "[.two-pocl]") { check_everything("cpu", 2); }
 
 TEST_CASE("four sub-devices of two POCL devices: hybrid is a 2x2 grid", "[.two-pocl]") {
