@@ -40,6 +40,14 @@ void only_device0(anycl::Runtime& rt) {
   anycl::set_device_weights(rt, w);
 }
 
+// cpu/2 with equal weights and a forced data split.
+anycl::Runtime data_split_cpu2() {
+  anycl::Runtime rt("cpu/2");
+  even_weights(rt);
+  anycl::set_parallel(rt, Parallel::Data);
+  return rt;
+}
+
 template <typename T>
 std::vector<T> run_gemm(anycl::Runtime& rt, const anycl::GemmShape& s, T alpha, const std::vector<T>& a,
                         const std::vector<T>& b, T beta, std::vector<T> c) {
@@ -207,9 +215,7 @@ TEST_CASE("cpu/2: strided and pointer-array batches split too", "[multi]") {
 }
 
 TEST_CASE("cpu/2: k = 0 and alpha = 0 only scale C, split too", "[multi]") {
-  anycl::Runtime rt("cpu/2");
-  even_weights(rt);
-  anycl::set_parallel(rt, Parallel::Data);
+  anycl::Runtime rt = data_split_cpu2();
   anycl::GemmShape s;
   s.m = 48, s.n = 40, s.k = 0, s.lda = 1, s.ldb = 40, s.ldc = 40;
   REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() == 2);
@@ -269,9 +275,7 @@ TEST_CASE("POCL plus Oclgrind: measured weights keep Oclgrind out of a small cal
 }
 
 TEST_CASE("a device failing mid-call: clear error, outputs untouched, runtime usable", "[multi]") {
-  anycl::Runtime rt("cpu/2");
-  even_weights(rt);
-  anycl::set_parallel(rt, Parallel::Data);
+  anycl::Runtime rt = data_split_cpu2();
   anycl::GemmShape s;
   s.m = 64, s.n = 40, s.k = 24, s.lda = 24, s.ldb = 40, s.ldc = 40;
   const auto a = random_values(64 * 24, 1), b = random_values(24 * 40, 2);
