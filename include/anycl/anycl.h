@@ -92,6 +92,20 @@ anycl_status anycl_conv2d_backward_weights(anycl_runtime* rt, const anycl_conv2d
                                            const float* x, const float* dy, float* dw,
                                            float* dbias /* may be NULL */);
 
+/* ---- Multi-device scheduling (README, "Multi-device") ---- */
+/* How host-pointer GEMM and convolution calls split over a runtime's devices: DATA splits m
+ * (GEMM) or the batch (conv), MODEL splits n or the output channels, HYBRID both. */
+typedef enum anycl_parallel {
+  ANYCL_PARALLEL_AUTO = 0,
+  ANYCL_PARALLEL_DATA,
+  ANYCL_PARALLEL_MODEL,
+  ANYCL_PARALLEL_HYBRID
+} anycl_parallel;
+anycl_status anycl_runtime_set_parallel(anycl_runtime* rt, anycl_parallel mode);
+/* One relative throughput per device (count = device count, each >= 0, one > 0); share of work
+ * is proportional. weights = NULL and count = 0 go back to measured weights. */
+anycl_status anycl_runtime_set_device_weights(anycl_runtime* rt, const double* weights, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

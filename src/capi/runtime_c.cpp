@@ -52,3 +52,22 @@ const char* anycl_status_string(anycl_status s) {
 const char* anycl_last_error(void) { return anycl::capi::last_error.c_str(); }
 
 }  // extern "C"
+
+extern "C" {
+
+anycl_status anycl_runtime_set_parallel(anycl_runtime* rt, anycl_parallel mode) {
+  return anycl::capi::guard([&] {
+    anycl::set_parallel(anycl::capi::runtime_or_throw(rt, "anycl_runtime_set_parallel"), anycl::Parallel(mode));
+  });
+}
+
+anycl_status anycl_runtime_set_device_weights(anycl_runtime* rt, const double* weights, size_t count) {
+  return anycl::capi::guard([&] {
+    anycl::Runtime& r = anycl::capi::runtime_or_throw(rt, "anycl_runtime_set_device_weights");
+    if (count && !weights)
+      throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "anycl_runtime_set_device_weights: weights is NULL");
+    anycl::set_device_weights(r, std::vector<double>(weights, weights + count));
+  });
+}
+
+}  // extern "C"

@@ -1,15 +1,12 @@
 // Convolution API: validation at the edge, algorithm choice, and host-pointer wrappers.
 #include <cstdlib>
 
-#include "ops/conv2d_geometry.hpp"
-#include "ops/conv2d_select.hpp"
+#include "ops/conv2d_dispatch.hpp"
+#include "sched/run_conv.hpp"
 #include "runtime/buffer_impl.hpp"
 #include "runtime/host_buffer.hpp"
 
-namespace anycl {
-namespace {
-
-using detail::ConvPass;
+namespace anycl::detail {
 
 const char* pass_name(ConvPass pass) {
   return pass == ConvPass::Forward ? "conv2d_forward"
@@ -17,24 +14,18 @@ const char* pass_name(ConvPass pass) {
 }
 
 ConvAlgo resolve(ConvPass pass, const Conv2d& d, ConvAlgo algo) {
-  if (algo == ConvAlgo::Auto) return detail::select(pass, d);
-  if (!detail::applies(algo, pass, d))
-    detail::fail(ANYCL_ERROR_UNSUPPORTED, std::string("anycl::") + pass_name(pass) + ": algorithm " + to_string(algo) +
-                                              " does not apply to this problem");
+  if (algo == ConvAlgo::Auto) return select(pass, d);
+  if (!applies(algo, pass, d))
+    fail(ANYCL_ERROR_UNSUPPORTED,
+         std::string("anycl::") + pass_name(pass) + ": algorithm " + to_string(algo) + " does not apply to this problem");
   return algo;
 }
 
-void check_tensor(const Buffer* b, std::size_t elems, std::size_t device, ConvPass pass, const char* name) {
-  detail::check_operand(b, 0, elems, sizeof(float), device, std::string("anycl::") + pass_name(pass), name);
-}
-
-// Runs one pass on device buffers already checked. In `t`, x/w/y/bias play the pass's roles.
-Event dispatch(Runtime& rt, ConvPass pass, const Conv2d& d, const detail::ConvTensors& t, std::size_t device,
-               ConvAlgo algo) {
-  using namespace detail;
-  const DeviceSlot& slot = rt.impl().slot(device);
+Event dispatch_conv(RuntimeImpl& rt, std::size_t device, ConvPass pass, const Conv2d& d, const ConvTensors& t,
+                    ConvAlgo algo) {
+  const DeviceSlot& slot = rt.slot(device);
   const ConvGeom g(d);
-  const std::size_t cap = rt.impl().conv_workspace_limit;
+  const std::size_t cap = rt.conv_workspace_limit;
   const ConvAlgo a = resolve(pass, d, algo);
   if (pass == ConvPass::Forward) {
     if (a == ConvAlgo::Gemm1x1) return forward_gemm1x1(slot, g, t, d.relu);
@@ -52,34 +43,62 @@ Event dispatch(Runtime& rt, ConvPass pass, const Conv2d& d, const detail::ConvTe
   return backward_weights_im2col(slot, g, t, cap);  // Gemm1x1 is im2col with an identity im2col here
 }
 
-// Host pointers: every tensor becomes a (zero-copy where possible) device view on device 0;
-// the output comes back. Inputs are validated before anything is touched.
+ConvHostViews::ConvHostViews(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, const ConvHostTensors& h,
+                             bool async_upload)
+    : pass_(pass) {
+  const std::size_t sizes[3] = {d.x_size(), d.w_size(), d.y_size()};
+  const std::size_t a_elems = pass == ConvPass::BackwardData ? sizes[2] : sizes[0];
+  const std::size_t b_elems = pass == ConvPass::BackwardWeights ? sizes[2] : sizes[1];
+  const std::size_t o_elems = pass == ConvPass::Forward ? sizes[2] : pass == ConvPass::BackwardData ? sizes[0] : sizes[1];
+  a_ = std::make_unique<HostBuffer>(slot, h.in_a, a_elems * sizeof(float), true, async_upload);
+  b_ = std::make_unique<HostBuffer>(slot, h.in_b, b_elems * sizeof(float), true, async_upload);
+  o_ = std::make_unique<HostBuffer>(slot, h.out, o_elems * sizeof(float), false);
+  if (pass == ConvPass::Forward && h.bias)
+    extra_ = std::make_unique<HostBuffer>(slot, h.bias, d.k * sizeof(float), true, async_upload);
+  if (pass == ConvPass::BackwardWeights && h.out2)
+    extra_ = std::make_unique<HostBuffer>(slot, h.out2, d.k * sizeof(float), false);
+  const cl_mem e = extra_ ? extra_->mem() : nullptr;
+  if (pass == ConvPass::Forward) t_ = {a_->mem(), b_->mem(), e, o_->mem()};
+  else if (pass == ConvPass::BackwardData) t_ = {o_->mem(), b_->mem(), nullptr, a_->mem()};
+  else t_ = {a_->mem(), o_->mem(), e, b_->mem()};
+}
+
+void ConvHostViews::download(const DeviceSlot& slot) {
+  o_->download(slot);
+  if (extra_ && pass_ == ConvPass::BackwardWeights) extra_->download(slot);
+}
+
+}  // namespace anycl::detail
+
+namespace anycl {
+namespace {
+
+using detail::ConvPass;
+using detail::pass_name;
+using detail::resolve;
+
+void check_tensor(const Buffer* b, std::size_t elems, std::size_t device, ConvPass pass, const char* name) {
+  detail::check_operand(b, 0, elems, sizeof(float), device, std::string("anycl::") + pass_name(pass), name);
+}
+
+// Host pointers: on a runtime with several devices the call is split (src/sched/); otherwise
+// (or when the plan keeps it on one device) every tensor becomes a view on that device and the
+// output comes back. Inputs are validated before anything is touched.
 void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, const float* in_b, const float* bias_in,
               float* out, float* out2, ConvAlgo algo) {
   using namespace detail;
   d.validate();
   resolve(pass, d, algo);  // an inapplicable algorithm fails before any copy
-  const std::string fn = std::string("anycl::") + pass_name(pass);
-  const std::size_t sizes[3] = {d.x_size(), d.w_size(), d.y_size()};
-  // Roles per pass: forward (x, w) -> y; backward-data (dy, w) -> dx; backward-weights (x, dy) -> dw.
-  const std::size_t a_elems = pass == ConvPass::BackwardData ? sizes[2] : sizes[0];
-  const std::size_t b_elems = pass == ConvPass::BackwardWeights ? sizes[2] : sizes[1];
-  const std::size_t o_elems = pass == ConvPass::Forward ? sizes[2] : pass == ConvPass::BackwardData ? sizes[0] : sizes[1];
-  if (!in_a || !in_b || !out) fail(ANYCL_ERROR_INVALID_ARGUMENT, fn + ": a tensor pointer is NULL");
-  const DeviceSlot& slot = rt.impl().slot(0);
-  HostBuffer a(slot, in_a, a_elems * sizeof(float), true), b(slot, in_b, b_elems * sizeof(float), true);
-  HostBuffer o(slot, out, o_elems * sizeof(float), false);
-  std::unique_ptr<HostBuffer> extra;
-  if (pass == ConvPass::Forward && bias_in) extra = std::make_unique<HostBuffer>(slot, bias_in, d.k * sizeof(float), true);
-  if (pass == ConvPass::BackwardWeights && out2) extra = std::make_unique<HostBuffer>(slot, out2, d.k * sizeof(float), false);
-  ConvTensors t{};
-  cl_mem e = extra ? extra->mem() : nullptr;
-  if (pass == ConvPass::Forward) t = {a.mem(), b.mem(), e, o.mem()};
-  else if (pass == ConvPass::BackwardData) t = {o.mem(), b.mem(), nullptr, a.mem()};
-  else t = {a.mem(), o.mem(), e, b.mem()};
-  dispatch(rt, pass, d, t, 0, algo);
-  o.download(slot);
-  if (extra && pass == ConvPass::BackwardWeights) extra->download(slot);
+  if (!in_a || !in_b || !out)
+    fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string("anycl::") + pass_name(pass) + ": a tensor pointer is NULL");
+  const ConvHostTensors host{in_a, in_b, bias_in, out, out2};
+  const std::vector<Piece> pieces = plan_conv(rt.impl(), pass, d);
+  if (pieces.size() > 1) return run_conv_pieces(rt.impl(), pieces, pass, d, host, algo);
+  const std::size_t device = pieces.empty() ? 0 : pieces[0].device;
+  const DeviceSlot& slot = rt.impl().slot(device);
+  ConvHostViews views(slot, pass, d, host);
+  dispatch_conv(rt.impl(), device, pass, d, views.tensors(), algo);
+  views.download(slot);
 }
 
 }  // namespace
@@ -102,8 +121,8 @@ Event conv2d_forward(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer
   check_tensor(&w, d.w_size(), dev, ConvPass::Forward, "w");
   check_tensor(&y, d.y_size(), dev, ConvPass::Forward, "y");
   if (bias) check_tensor(bias, d.k, dev, ConvPass::Forward, "bias");
-  return dispatch(rt, ConvPass::Forward, d, {x.native(), w.native(), bias ? bias->native() : nullptr, y.native()}, dev,
-                  algo);
+  return detail::dispatch_conv(rt.impl(), dev, ConvPass::Forward, d,
+                               {x.native(), w.native(), bias ? bias->native() : nullptr, y.native()}, algo);
 }
 
 Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const Buffer& w, const Buffer& dx,
@@ -113,7 +132,8 @@ Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const
   check_tensor(&dy, d.y_size(), dev, ConvPass::BackwardData, "dy");
   check_tensor(&w, d.w_size(), dev, ConvPass::BackwardData, "w");
   check_tensor(&dx, d.x_size(), dev, ConvPass::BackwardData, "dx");
-  return dispatch(rt, ConvPass::BackwardData, d, {dx.native(), w.native(), nullptr, dy.native()}, dev, algo);
+  return detail::dispatch_conv(rt.impl(), dev, ConvPass::BackwardData, d, {dx.native(), w.native(), nullptr, dy.native()},
+                               algo);
 }
 
 Event conv2d_backward_weights(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& dy, const Buffer& dw,
@@ -124,8 +144,8 @@ Event conv2d_backward_weights(Runtime& rt, const Conv2d& d, const Buffer& x, con
   check_tensor(&dy, d.y_size(), dev, ConvPass::BackwardWeights, "dy");
   check_tensor(&dw, d.w_size(), dev, ConvPass::BackwardWeights, "dw");
   if (dbias) check_tensor(dbias, d.k, dev, ConvPass::BackwardWeights, "dbias");
-  return dispatch(rt, ConvPass::BackwardWeights, d, {x.native(), dw.native(), dbias ? dbias->native() : nullptr, dy.native()},
-                  dev, algo);
+  return detail::dispatch_conv(rt.impl(), dev, ConvPass::BackwardWeights, d,
+                               {x.native(), dw.native(), dbias ? dbias->native() : nullptr, dy.native()}, algo);
 }
 
 void conv2d_forward(Runtime& rt, const Conv2d& d, const float* x, const float* w, const float* bias, float* y,

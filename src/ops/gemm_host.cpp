@@ -6,6 +6,7 @@
 #include "ops/gemm_kernels.hpp"
 #include "runtime/error.hpp"
 #include "runtime/host_buffer.hpp"
+#include "sched/run_gemm.hpp"
 
 namespace anycl::detail {
 namespace {
@@ -23,12 +24,11 @@ std::size_t bytes_of(std::size_t elems, std::size_t size, const char* function) 
   return r;
 }
 
-// Runs one validated call on device 0: A and B go in, C goes in (unless beta = 0) and comes back.
+// Runs one validated call on one device: A and B go in, C goes in (unless beta = 0) and comes back.
 template <typename T>
-void run_on_host(RuntimeImpl& rt, const GemmShape& shape, const GemmExtents& e, T alpha, const T* a, const T* b,
-                 T beta, T* c, const char* function) {
-  if (e.c == 0) return;  // m, n or batch is 0: nothing to do
-  const DeviceSlot& slot = rt.slot(0);
+void run_on_device(RuntimeImpl& rt, std::size_t device, const GemmShape& shape, const GemmExtents& e, T alpha,
+                   const T* a, const T* b, T beta, T* c, const char* function) {
+  const DeviceSlot& slot = rt.slot(device);
   // C's gaps (ldc padding, batch strides) come back with the download, so they must go up too;
   // only a dense C with beta = 0 can skip the upload.
   const bool dense = shape.ldc == (shape.layout == Layout::RowMajor ? shape.n : shape.m) &&
@@ -47,6 +47,18 @@ void run_on_host(RuntimeImpl& rt, const GemmShape& shape, const GemmExtents& e, 
   }
   clReleaseEvent(ev);
   cb.download(slot);
+}
+
+// A runtime with several devices spreads the call over them (src/sched/); CLBlast calls stay on
+// device 0.
+template <typename T>
+void run_on_host(RuntimeImpl& rt, const GemmShape& shape, const GemmExtents& e, T alpha, const T* a, const T* b,
+                 T beta, T* c, const char* function) {
+  if (e.c == 0) return;  // m, n or batch is 0: nothing to do
+  const std::vector<Piece> pieces =
+      rt.gemm_provider == GemmProvider::Anycl ? plan_gemm<T>(rt, shape) : std::vector<Piece>{};
+  if (pieces.size() > 1) return run_gemm_pieces(rt, pieces, shape, e, alpha, a, b, beta, c);
+  run_on_device(rt, pieces.empty() ? 0 : pieces[0].device, shape, e, alpha, a, b, beta, c, function);
 }
 
 }  // namespace

@@ -1,6 +1,14 @@
 #include "runtime/launch.hpp"
 
+#include <atomic>
+
 namespace anycl::detail {
+
+namespace {
+std::atomic<cl_command_queue> failing_queue{nullptr};
+}
+
+void fail_next_enqueue(const DeviceSlot& slot) { failing_queue = slot.queue.get(); }
 
 cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3 global, Range3 local,
                  const char* kernel_name) {
@@ -11,6 +19,10 @@ cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3
     biggest = (biggest + 1) / 2;
   }
   for (int d = 0; d < 3; ++d) global[d] = ceil_div(std::max<std::size_t>(global[d], 1), local[d]) * local[d];
+  cl_command_queue armed = slot.queue.get();
+  if (failing_queue.compare_exchange_strong(armed, nullptr))
+    check(CL_OUT_OF_RESOURCES, (std::string("clEnqueueNDRangeKernel(") + kernel_name + ") [injected]").c_str(),
+          slot.where());
   cl_event ev = nullptr;
   check(clEnqueueNDRangeKernel(slot.queue.get(), k.get(), 3, nullptr, global.data(), local.data(), 0, nullptr, &ev),
         (std::string("clEnqueueNDRangeKernel(") + kernel_name + ")").c_str(), slot.where());

@@ -31,6 +31,10 @@ cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3
 // An event that completes when everything queued so far on the slot has (for no-op calls).
 cl_event enqueue_marker(const DeviceSlot& slot);
 
+// Test hook: the next enqueue() on this slot's queue fails with CL_OUT_OF_RESOURCES, as if the
+// driver had refused it (used to check that a device failing mid-call is handled).
+void fail_next_enqueue(const DeviceSlot& slot);
+
 inline std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
 
 }  // namespace anycl::detail

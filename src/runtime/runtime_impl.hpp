@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "anycl/gemm.hpp"
+#include "anycl/parallel.hpp"
 #include "anycl/runtime.hpp"
 #include "runtime/binary_cache.hpp"
 #include "runtime/device.hpp"
@@ -50,6 +51,13 @@ class RuntimeImpl {
   // Per-runtime op settings (set through the public API).
   GemmProvider gemm_provider = GemmProvider::Anycl;
   std::size_t conv_workspace_limit = std::size_t(256) << 20;
+
+  // Multi-device scheduling (src/sched/): the split mode and one throughput weight per device
+  // (empty until set, read from ANYCL_DEVICE_WEIGHTS, loaded from the cache or measured).
+  Parallel parallel = Parallel::Auto;
+  std::vector<double> device_weights;
+  std::mutex sched_mutex;  // guards the lazy filling of device_weights
+  const BinaryCache& binary_cache() const noexcept { return cache_; }
 
  private:
   void open_devices(const std::string& spec);

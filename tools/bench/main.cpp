@@ -16,7 +16,7 @@ using nlohmann::json;
 
 int usage(const std::string& why) {
   std::cerr << "anycl-bench: " << why
-            << "\nusage: anycl-bench gemm|conv|all [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n";
+            << "\nusage: anycl-bench gemm|conv|all|multi [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n";
   return 2;
 }
 
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   const std::string env = anycl_bench::prepare_bench_environment(argv);
   if (argc < 2) return usage("which benchmark?");
   const std::string what = argv[1];
-  if (what != "gemm" && what != "conv" && what != "all") return usage("unknown benchmark " + what);
+  if (what != "gemm" && what != "conv" && what != "all" && what != "multi") return usage("unknown benchmark " + what);
   anycl_bench::Options opt;
   bool as_json = false;
   std::string spec, out;
@@ -57,10 +57,12 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) spec = argv[++i];
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) opt.reps = std::max(5, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+    else if (what == "multi" && !std::strcmp(argv[i], "--worker")) i = argc;  // the rest is the child's
     else return usage(std::string("unknown argument ") + argv[i]);
   }
   if (as_json) opt.table = stderr;
   try {
+    if (what == "multi") return anycl_bench::bench_multi(argc, argv, opt, as_json, out);
     const auto t0 = std::chrono::steady_clock::now();
     anycl::Runtime rt(spec);
     const double create_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -27,5 +27,7 @@ Timing time_anycl(const std::function<void()>& fn, double flops, int reps);
 
 nlohmann::json bench_gemm(anycl::Runtime& rt, const Options& opt);
 nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt);
+// `anycl-bench multi`: runs its configurations in child processes; returns the exit code.
+int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const std::string& out_file);
 
 }  // namespace anycl_bench

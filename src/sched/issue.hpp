@@ -1,0 +1,52 @@
+// What issuing a split call needs: private host staging for each piece's output, and the
+// guarantee that no device still works on that memory when the call unwinds.
+#pragma once
+
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <vector>
+
+#include "runtime/runtime_impl.hpp"
+
+namespace anycl::detail {
+
+// Page-aligned host memory, so devices that share host memory view it without a copy.
+template <typename T>
+class Staging {
+ public:
+  explicit Staging(std::size_t elems) : elems_(elems) {
+    constexpr std::size_t align = 4096;
+    const std::size_t bytes = (std::max<std::size_t>(elems, 1) * sizeof(T) + align - 1) / align * align;
+    mem_.reset(static_cast<T*>(std::aligned_alloc(align, bytes)));
+    if (!mem_) throw std::bad_alloc();
+  }
+  T* data() noexcept { return mem_.get(); }
+  std::size_t size() const noexcept { return elems_; }
+  std::size_t bytes() const noexcept { return elems_ * sizeof(T); }
+
+ private:
+  struct Free {
+    void operator()(T* p) const noexcept { std::free(p); }
+  };
+  std::size_t elems_;
+  std::unique_ptr<T, Free> mem_;
+};
+
+// Declared after the memory a call's devices use: when a device fails part-way, the others
+// still have work queued on that memory, so the unwinding waits for every queue first.
+class DrainOnExit {
+ public:
+  DrainOnExit() = default;
+  DrainOnExit(const DrainOnExit&) = delete;
+  DrainOnExit& operator=(const DrainOnExit&) = delete;
+  ~DrainOnExit() {
+    for (const DeviceSlot* s : slots_) clFinish(s->queue.get());  // errors were reported already
+  }
+  void add(const DeviceSlot& slot) { slots_.push_back(&slot); }
+
+ private:
+  std::vector<const DeviceSlot*> slots_;
+};
+
+}  // namespace anycl::detail

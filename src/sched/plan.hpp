@@ -1,0 +1,46 @@
+// Splitting one call's index space over devices: shares proportional to throughput weights,
+// boundaries on the kernels' tile sizes.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "anycl/parallel.hpp"
+
+namespace anycl::detail {
+
+struct Range {
+  std::size_t begin = 0, end = 0;
+  std::size_t size() const noexcept { return end - begin; }
+  bool operator==(const Range& o) const noexcept { return begin == o.begin && end == o.end; }
+};
+
+// [0, extent) cut into one contiguous range per weight, in order. Inner boundaries fall on
+// multiples of `align`; the split minimises the slowest device's time (granules / weight), so a
+// device whose share rounds to nothing (or whose weight is 0) gets an empty range.
+std::vector<Range> split_range(std::size_t extent, const std::vector<double>& weights, std::size_t align);
+
+// One device's part of a call: `rows` index GEMM's m or the conv batch, `cols` GEMM's n or the
+// output channels.
+struct Piece {
+  std::size_t device;
+  Range rows, cols;
+};
+
+// What the planner needs to know about a call.
+struct SplitProblem {
+  std::size_t rows, cols;
+  std::size_t row_align = 1, col_align = 1;
+  bool cols_splittable = true;  // false: Model and Hybrid fall back to Data
+  double flops = 0;             // for Auto's "too small to split" test
+};
+
+// Auto keeps a call on one device when the fastest device alone would need less than this
+// (weights are GFLOP/s): launching and gathering pieces would cost about as much.
+constexpr double kMinSplitSeconds = 1e-3;
+
+// The pieces that cover rows x cols exactly once (empty pieces dropped). weights[i] = 0 keeps
+// device i out. A result with one piece means "run on that device alone".
+std::vector<Piece> plan_pieces(Parallel mode, const SplitProblem& p, const std::vector<double>& weights);
+
+}  // namespace anycl::detail

@@ -1,0 +1,110 @@
+#include "sched/run_gemm.hpp"
+
+#include <cstring>
+#include <map>
+
+#include "ops/gemm_kernels.hpp"
+#include "runtime/error.hpp"
+#include "runtime/host_buffer.hpp"
+#include "sched/balance.hpp"
+#include "sched/issue.hpp"
+
+namespace anycl::detail {
+
+template <typename T>
+std::vector<Piece> plan_gemm(RuntimeImpl& rt, const GemmShape& shape) {
+  if (rt.size() < 2) return {};
+  std::vector<double> w = runtime_weights(rt);
+  std::size_t mr = 1, nr = 1;
+  for (std::size_t i = 0; i < rt.size(); ++i) {
+    const DeviceSlot& s = rt.slot(i);
+    if (!s.has_program(std::string("gemm_packed_") + precision_suffix<T>())) w[i] = 0;  // e.g. no fp64
+    if (w[i] == 0) continue;
+    const PackedLayout lay = packed_layout(s, precision_suffix<T>());
+    mr = std::max(mr, lay.mr), nr = std::max(nr, lay.nr);
+  }
+  // The kernels' row tiles run along normalized m, which is the caller's n in column-major.
+  const bool col = shape.layout == Layout::ColMajor;
+  SplitProblem p{shape.m, shape.n, col ? nr : mr, col ? mr : nr, true,
+                 2.0 * double(shape.m) * double(shape.n) * double(shape.k) * double(shape.batch)};
+  return plan_pieces(rt.parallel, p, w);
+}
+
+namespace {
+
+// One piece in flight: its problem (normalized), where its C block sits, and its private C.
+template <typename T>
+struct GemmRun {
+  const DeviceSlot* slot;
+  GemmProblem q;
+  Range i, j;  // normalized rows and columns of C
+  Staging<T> out;
+  std::unique_ptr<HostBuffer> view;
+};
+
+// Caller C block (normalized coordinates) <-> the piece's dense copy.
+template <typename T>
+void copy_block(const GemmProblem& p, const Range& i, const Range& j, T* c, T* dense, bool to_dense) {
+  for (std::size_t bi = 0; bi < p.batch; ++bi)
+    for (std::size_t r = 0; r < i.size(); ++r) {
+      T* caller = c + bi * p.stride_c + (i.begin + r) * p.ldc + j.begin;
+      T* mine = dense + (bi * i.size() + r) * j.size();
+      if (to_dense) std::memcpy(mine, caller, j.size() * sizeof(T));
+      else std::memcpy(caller, mine, j.size() * sizeof(T));
+    }
+}
+
+}  // namespace
+
+template <typename T>
+void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const GemmShape& shape, const GemmExtents& e,
+                     T alpha, const T* a, const T* b, T beta, T* c) {
+  const GemmProblem p = normalize(shape, 0, 0, 0);
+  const bool col = shape.layout == Layout::ColMajor;
+  // Within one context (platform) every device reads the same view of A and B.
+  std::map<cl_context, std::pair<std::unique_ptr<HostBuffer>, std::unique_ptr<HostBuffer>>> inputs;
+  std::vector<std::unique_ptr<GemmRun<T>>> runs;
+  DrainOnExit drain;
+  for (const Piece& piece : pieces) {
+    const DeviceSlot& slot = rt.slot(piece.device);
+    const Range i = col ? piece.cols : piece.rows, j = col ? piece.rows : piece.cols;
+    GemmProblem q = p;
+    q.m = i.size(), q.n = j.size();
+    q.a_off = p.trans_a ? i.begin : i.begin * p.lda;
+    q.b_off = p.trans_b ? j.begin * p.ldb : j.begin;
+    q.c_off = 0, q.ldc = q.n, q.stride_c = q.m * q.n;
+    // Owned by the call and drained on unwinding before anything is enqueued for it.
+    drain.add(slot);
+    runs.push_back(std::make_unique<GemmRun<T>>(GemmRun<T>{&slot, q, i, j, Staging<T>(q.m * q.n * q.batch), nullptr}));
+    GemmRun<T>& run = *runs.back();
+    if (beta != T(0)) copy_block(p, i, j, c, run.out.data(), true);
+    run.view = std::make_unique<HostBuffer>(slot, run.out.data(), run.out.bytes(), beta != T(0), true);
+    auto& in = inputs[slot.context->get()];
+    if (!in.first && e.a) in.first = std::make_unique<HostBuffer>(slot, a, e.a * sizeof(T), true, true);
+    if (!in.second && e.b) in.second = std::make_unique<HostBuffer>(slot, b, e.b * sizeof(T), true, true);
+    // A device copy of A or B was written through the first device's queue: the others wait
+    // for that write on the device, not on the host.
+    std::vector<cl_event> uploads;
+    for (const auto* hb : {in.first.get(), in.second.get()})
+      if (hb && hb->upload_event()) uploads.push_back(hb->upload_event());
+    if (!uploads.empty())
+      check(clEnqueueBarrierWithWaitList(slot.queue.get(), cl_uint(uploads.size()), uploads.data(), nullptr),
+            "clEnqueueBarrierWithWaitList", slot.where());
+    // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
+    const cl_mem cm = run.view->mem();
+    const cl_mem am = in.first ? in.first->mem() : cm, bm = in.second ? in.second->mem() : cm;
+    clReleaseEvent(enqueue_gemm<T>(slot, q, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cm));
+  }
+  for (auto& r : runs) r->view->download(*r->slot);
+  for (auto& r : runs) copy_block(p, r->i, r->j, c, r->out.data(), false);
+}
+
+#define ANYCL_INSTANTIATE(T)                                                                                    \
+  template std::vector<Piece> plan_gemm<T>(RuntimeImpl&, const GemmShape&);                                    \
+  template void run_gemm_pieces<T>(RuntimeImpl&, const std::vector<Piece>&, const GemmShape&, const GemmExtents&, \
+                                   T, const T*, const T*, T, T*);
+ANYCL_INSTANTIATE(float)
+ANYCL_INSTANTIATE(double)
+#undef ANYCL_INSTANTIATE
+
+}  // namespace anycl::detail

@@ -1,0 +1,371 @@
+// Multi-device scheduling end to end: split GEMM and convolution results equal the single-device
+// results and an independent reference (OpenBLAS / the plain C++ convolution) within the usual
+// tolerances, for every split mode, on 2 POCL devices, `cpu/2` sub-devices and POCL + Oclgrind;
+// a device failing mid-call; the weight cache and overrides.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "anycl/anycl.hpp"
+#include "conv_check.hpp"
+#include "gemm_reference.hpp"
+#include "ops/conv2d_select.hpp"
+#include "runtime/launch.hpp"
+#include "sched/run_conv.hpp"
+#include "sched/run_gemm.hpp"
+#include "support.hpp"
+
+using anycl::Parallel;
+using anycl_test::ConvDesc;
+using anycl_test::count_bad;
+using anycl_test::random_values;
+
+namespace {
+
+const Parallel kModes[] = {Parallel::Data, Parallel::Model, Parallel::Hybrid, Parallel::Auto};
+
+std::string mode_name(Parallel m) {
+  const char* names[] = {"auto", "data", "model", "hybrid"};
+  return names[int(m)];
+}
+
+// Equal weights: every device gets real work however slow it is (the point here is
+// correctness, not speed). Weights {1, 0, ...} keep a call on device 0 alone.
+void even_weights(anycl::Runtime& rt) { anycl::set_device_weights(rt, std::vector<double>(rt.device_count(), 1.0)); }
+void only_device0(anycl::Runtime& rt) {
+  std::vector<double> w(rt.device_count(), 0.0);
+  w[0] = 1;
+  anycl::set_device_weights(rt, w);
+}
+
+// cpu/2 with equal weights and a forced data split.
+anycl::Runtime data_split_cpu2() {
+  anycl::Runtime rt("cpu/2");
+  even_weights(rt);
+  anycl::set_parallel(rt, Parallel::Data);
+  return rt;
+}
+
+template <typename T>
+std::vector<T> run_gemm(anycl::Runtime& rt, const anycl::GemmShape& s, T alpha, const std::vector<T>& a,
+                        const std::vector<T>& b, T beta, std::vector<T> c) {
+  anycl::gemm<T>(rt, s, alpha, a.data(), b.data(), beta, c.data());
+  return c;
+}
+
+template <typename T>
+void check_gemm_case(anycl::Runtime& rt, const anycl::GemmShape& s, unsigned seed) {
+  const bool row = s.layout == anycl::Layout::RowMajor;
+  const bool ta = s.trans_a == anycl::Transpose::Yes, tb = s.trans_b == anycl::Transpose::Yes;
+  const std::size_t na = anycl_test::stored_elems(row, ta ? s.k : s.m, ta ? s.m : s.k, s.lda);
+  const std::size_t nb = anycl_test::stored_elems(row, tb ? s.n : s.k, tb ? s.k : s.n, s.ldb);
+  const std::size_t nc = anycl_test::stored_elems(row, s.m, s.n, s.ldc);
+  const auto a = random_values<T>(na, seed), b = random_values<T>(nb, seed + 1), c0 = random_values<T>(nc, seed + 2);
+  const T alpha = T(0.75), beta = T(-0.5);
+  const auto oracle = anycl_test::gemm_oracle<T>(s, alpha, a.data(), b.data(), beta, c0.data());
+  only_device0(rt);
+  const auto single = run_gemm<T>(rt, s, alpha, a, b, beta, c0);
+  even_weights(rt);
+  for (Parallel mode : kModes) {
+    anycl::set_parallel(rt, mode);
+    INFO("mode " << mode_name(mode) << (row ? " row" : " col") << "-major ta " << ta << " tb " << tb << " m " << s.m
+                 << " n " << s.n << " k " << s.k);
+    if (mode != Parallel::Auto) REQUIRE(anycl::detail::plan_gemm<T>(rt.impl(), s).size() > 1);
+    const auto multi = run_gemm<T>(rt, s, alpha, a, b, beta, c0);
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < nc; ++i) {
+      const double d_ref = std::fabs(double(multi[i]) - oracle.c[i]);
+      const double d_single = std::fabs(double(multi[i]) - double(single[i]));
+      if (!(d_ref <= oracle.bound[i] && d_single <= 2 * oracle.bound[i]) && bad++ < 3)
+        UNSCOPED_INFO("C[" << i << "] multi " << multi[i] << " single " << single[i] << " ref " << oracle.c[i]);
+    }
+    CHECK(bad == 0);
+  }
+}
+
+// Row/column-major, every transpose pair, padded leading dimensions, beta != 0.
+template <typename T>
+void check_gemm_all(anycl::Runtime& rt, std::size_t m, std::size_t n, std::size_t k) {
+  unsigned seed = 10;
+  for (auto layout : {anycl::Layout::RowMajor, anycl::Layout::ColMajor})
+    for (auto ta : {anycl::Transpose::No, anycl::Transpose::Yes})
+      for (auto tb : {anycl::Transpose::No, anycl::Transpose::Yes}) {
+        anycl::GemmShape s;
+        s.layout = layout, s.trans_a = ta, s.trans_b = tb, s.m = m, s.n = n, s.k = k;
+        const bool row = layout == anycl::Layout::RowMajor;
+        const bool tra = ta == anycl::Transpose::Yes, trb = tb == anycl::Transpose::Yes;
+        s.lda = ((row != tra) ? k : m) + 3;
+        s.ldb = ((row != trb) ? n : k) + 1;
+        s.ldc = (row ? n : m) + 2;
+        check_gemm_case<T>(rt, s, seed += 3);
+      }
+}
+
+struct ConvRun {
+  std::vector<float> y, dx, dw, dbias;
+};
+
+ConvRun run_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const std::vector<float>& x, const std::vector<float>& w,
+                 const std::vector<float>& bias, const std::vector<float>& dy) {
+  ConvRun r{std::vector<float>(d.y_size(), std::nanf("")), std::vector<float>(d.x_size(), std::nanf("")),
+            std::vector<float>(d.w_size(), std::nanf("")), std::vector<float>(d.k, std::nanf(""))};
+  anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), r.y.data());
+  anycl::conv2d_backward_data(rt, d, dy.data(), w.data(), r.dx.data());
+  anycl::conv2d_backward_weights(rt, d, x.data(), dy.data(), r.dw.data(), r.dbias.data());
+  return r;
+}
+
+// Within tolerance of the reference, and of the single-device result.
+void check_close(const std::vector<float>& got, const std::vector<float>& single, const std::vector<float>& ref,
+                 const std::vector<float>& ref_abs, double reduction, double factor) {
+  CHECK(count_bad(got, ref, ref_abs, reduction, factor) == 0);
+  std::vector<float> single_abs(ref_abs);
+  for (auto& v : single_abs) v *= 2;  // both sides carry rounding error
+  CHECK(count_bad(got, std::vector<float>(single.begin(), single.end()), single_abs, reduction, factor) == 0);
+}
+
+// All three passes; forward with bias and ReLU.
+void check_conv_all(anycl::Runtime& rt, const ConvDesc& r) {
+  const anycl::Conv2d d = anycl_test::to_anycl(r, true);
+  const auto x = random_values(r.x_size(), 1), w = random_values(r.w_size(), 2), bias = random_values(r.k, 3);
+  const auto dy = random_values(r.y_size(), 4);
+  const auto ref_y = anycl_test::conv_forward(r, x, w, bias, true);
+  const auto abs_y = anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), anycl_test::abs_of(bias), false);
+  const auto ref_dx = anycl_test::conv_backward_data(r, dy, w);
+  const auto abs_dx = anycl_test::conv_backward_data(r, anycl_test::abs_of(dy), anycl_test::abs_of(w));
+  std::vector<float> ref_dw, ref_db, abs_dw, abs_db;
+  anycl_test::conv_backward_weights(r, x, dy, ref_dw, ref_db);
+  anycl_test::conv_backward_weights(r, anycl_test::abs_of(x), anycl_test::abs_of(dy), abs_dw, abs_db);
+  only_device0(rt);
+  const ConvRun single = run_conv(rt, d, x, w, bias, dy);
+  even_weights(rt);
+  // Winograd (chosen for >= 32 channels) carries a larger error than the GEMM forms.
+  const double factor = anycl::detail::select(anycl::detail::ConvPass::Forward, d) == anycl::ConvAlgo::Winograd ? 16 : 2;
+  for (Parallel mode : kModes) {
+    anycl::set_parallel(rt, mode);
+    INFO("mode " << mode_name(mode) << " " << anycl_test::describe(r));
+    if (mode != Parallel::Auto)
+      for (auto pass : {anycl::detail::ConvPass::Forward, anycl::detail::ConvPass::BackwardData,
+                        anycl::detail::ConvPass::BackwardWeights})
+        REQUIRE(anycl::detail::plan_conv(rt.impl(), pass, d).size() > 1);
+    const ConvRun got = run_conv(rt, d, x, w, bias, dy);
+    check_close(got.y, single.y, ref_y, abs_y, double(r.c) * r.r * r.s, factor);
+    check_close(got.dx, single.dx, ref_dx, abs_dx, double(r.k) * r.r * r.s, factor);
+    const double reduction = double(r.n) * r.out_h() * r.out_w();
+    check_close(got.dw, single.dw, ref_dw, abs_dw, reduction, 2);
+    check_close(got.dbias, single.dbias, ref_db, abs_db, reduction, 2);
+  }
+}
+
+// n, c, h, w, k, r, s, stride, pad: batch and channels that split unevenly over the tiles.
+const ConvDesc kConv = {5, 6, 9, 8, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+const ConvDesc kConvWinograd = {4, 32, 8, 8, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+const ConvDesc kConvTiny = {2, 3, 5, 5, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+
+void check_everything(const std::string& spec, std::size_t devices) {
+  anycl::Runtime rt(spec);
+  REQUIRE(rt.device_count() == devices);
+  check_gemm_all<float>(rt, 70, 45, 33);
+  if (rt.device(0).fp64) check_gemm_all<double>(rt, 37, 66, 20);
+  check_conv_all(rt, kConv);
+  check_conv_all(rt, kConvWinograd);
+}
+
+}  // namespace
+
+TEST_CASE("cpu/2 sub-devices: every split mode equals one device", "[multi]") { check_everything("cpu/2", 2); }
+
+TEST_CASE("cpu/2: strided and pointer-array batches split too", "[multi]") {
+  anycl::Runtime rt("cpu/2");
+  even_weights(rt);
+  anycl::GemmShape s;
+  s.m = 40, s.n = 48, s.k = 6, s.lda = 6, s.ldb = 48, s.ldc = 50, s.batch = 3;
+  s.stride_a = 40 * 6 + 5, s.stride_b = 0, s.stride_c = 40 * 50 + 7;  // B shared by every item
+  const auto a = random_values(2 * s.stride_a + 40 * 6, 1), b = random_values(6 * 48, 2);
+  const auto c0 = random_values(2 * s.stride_c + 40 * 50, 3);
+  anycl::GemmShape one = s;
+  one.batch = 1;
+  for (Parallel mode : kModes) {
+    INFO("mode " << mode_name(mode));
+    anycl::set_parallel(rt, mode);
+    if (mode != Parallel::Auto) REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() > 1);
+    auto c = c0;
+    anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.5f, c.data());
+    auto c_items = c0;
+    std::vector<const float*> pa, pb;
+    std::vector<float*> pc;
+    for (std::size_t i = 0; i < 3; ++i)
+      pa.push_back(a.data() + i * s.stride_a), pb.push_back(b.data()), pc.push_back(c_items.data() + i * s.stride_c);
+    anycl::GemmShape items = one;
+    items.batch = 3;  // the pointer count
+    anycl::gemm_batched<float>(rt, items, 1.f, pa.data(), pb.data(), 0.5f, pc.data());
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto oracle = anycl_test::gemm_oracle<float>(one, 1.f, pa[i], b.data(), 0.5f, c0.data() + i * s.stride_c);
+      for (std::size_t e = 0; e < oracle.c.size(); ++e) {
+        REQUIRE(std::fabs(c[i * s.stride_c + e] - oracle.c[e]) <= oracle.bound[e]);
+        REQUIRE(std::fabs(c_items[i * s.stride_c + e] - oracle.c[e]) <= oracle.bound[e]);
+      }
+    }
+    // The gaps between batch items are not C: they stay as they were.
+    for (std::size_t i = 0; i < 2; ++i)
+      for (std::size_t e = 40 * 50; e < s.stride_c; ++e) REQUIRE(c[i * s.stride_c + e] == c0[i * s.stride_c + e]);
+  }
+}
+
+TEST_CASE("cpu/2: k = 0 and alpha = 0 only scale C, split too", "[multi]") {
+  anycl::Runtime rt = data_split_cpu2();
+  anycl::GemmShape s;
+  s.m = 48, s.n = 40, s.k = 0, s.lda = 1, s.ldb = 40, s.ldc = 40;
+  REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() == 2);
+  const auto c0 = random_values(48 * 40, 1);
+  auto c = c0;
+  anycl::gemm<float>(rt, s, 1.f, nullptr, nullptr, 0.5f, c.data());
+  for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(c[i] == 0.5f * c0[i]);
+  s.k = 8, s.lda = 8;
+  const auto a = random_values(48 * 8, 2), b = random_values(8 * 40, 3);
+  c = c0;
+  anycl::gemm<float>(rt, s, 0.f, a.data(), b.data(), 2.f, c.data());
+  for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(c[i] == 2.f * c0[i]);
+}
+
+TEST_CASE("two POCL devices: every split mode equals one device", "[.two-pocl]") { check_everything("cpu", 2); }
+
+TEST_CASE("four sub-devices of two POCL devices: hybrid is a 2x2 grid", "[.two-pocl]") {
+  anycl::Runtime rt("cpu/2");
+  REQUIRE(rt.device_count() == 4);
+  even_weights(rt);
+  anycl::GemmShape s;
+  s.m = 64, s.n = 96, s.k = 16, s.lda = 16, s.ldb = 96, s.ldc = 96;
+  anycl::set_parallel(rt, Parallel::Hybrid);
+  const auto pieces = anycl::detail::plan_gemm<float>(rt.impl(), s);
+  REQUIRE(pieces.size() == 4);
+  CHECK(pieces[0].rows == pieces[1].rows);
+  CHECK_FALSE(pieces[0].rows == pieces[2].rows);
+  check_gemm_all<float>(rt, 50, 70, 9);
+  check_conv_all(rt, kConv);
+}
+
+TEST_CASE("POCL plus Oclgrind: every split mode equals one device", "[.with-oclgrind]") {
+  anycl::Runtime rt("cpu,oclgrind");
+  REQUIRE(rt.device_count() == 2);
+  REQUIRE(anycl_test::contains(anycl_test::lower(rt.device(1).platform_name), "oclgrind"));
+  check_gemm_all<float>(rt, 40, 36, 4);
+  if (rt.device(1).fp64) check_gemm_all<double>(rt, 34, 40, 3);
+  check_conv_all(rt, kConvTiny);
+}
+
+TEST_CASE("POCL plus Oclgrind: measured weights keep Oclgrind out of a small call", "[.with-oclgrind]") {
+  anycl_test::TempDir cache;
+  anycl::RuntimeOptions o = anycl::RuntimeOptions::from_env("cpu,oclgrind");
+  o.cache_dir = cache.path();
+  anycl::Runtime rt(o);
+  const auto w = anycl::device_weights(rt);
+  REQUIRE(w.size() == 2);
+  INFO("POCL " << w[0] << " GFLOP/s, Oclgrind " << w[1] << " GFLOP/s");
+  CHECK(w[1] > 0);
+  CHECK(w[1] * 50 < w[0]);
+  anycl::GemmShape s;
+  s.m = s.n = s.k = s.lda = s.ldb = s.ldc = 256;
+  for (Parallel mode : kModes) {
+    anycl::set_parallel(rt, mode);
+    for (const auto& p : anycl::detail::plan_gemm<float>(rt.impl(), s)) CHECK(p.device == 0);
+  }
+}
+
+TEST_CASE("a device failing mid-call: clear error, outputs untouched, runtime usable", "[multi]") {
+  anycl::Runtime rt = data_split_cpu2();
+  anycl::GemmShape s;
+  s.m = 64, s.n = 40, s.k = 24, s.lda = 24, s.ldb = 40, s.ldc = 40;
+  const auto a = random_values(64 * 24, 1), b = random_values(24 * 40, 2);
+  const std::vector<float> c0 = random_values(64 * 40, 3);
+  std::vector<float> c = c0;
+  anycl::detail::fail_next_enqueue(rt.impl().slot(1));
+  std::string msg;
+  CHECK(anycl_test::status_of([&] { anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 1.f, c.data()); }, &msg) ==
+        ANYCL_ERROR_OPENCL);
+  CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
+  CHECK(anycl_test::contains(msg, rt.impl().slot(1).where()));
+  CHECK(std::memcmp(c.data(), c0.data(), c.size() * sizeof(float)) == 0);
+  // The runtime carries on: the same call now succeeds on both devices.
+  anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 1.f, c.data());
+  const auto oracle = anycl_test::gemm_oracle<float>(s, 1.f, a.data(), b.data(), 1.f, c0.data());
+  for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - oracle.c[i]) <= oracle.bound[i]);
+
+  // Convolution: the failing device is the first one this time; backward-weights sums partials.
+  const ConvDesc r = kConv;
+  const anycl::Conv2d d = anycl_test::to_anycl(r, false);
+  const auto x = random_values(r.x_size(), 4), dy = random_values(r.y_size(), 5);
+  std::vector<float> dw(r.w_size(), 7.f), db(r.k, 7.f);
+  anycl::detail::fail_next_enqueue(rt.impl().slot(0));
+  CHECK(anycl_test::status_of([&] {
+          anycl::conv2d_backward_weights(rt, d, x.data(), dy.data(), dw.data(), db.data());
+        }) != ANYCL_SUCCESS);
+  CHECK(std::all_of(dw.begin(), dw.end(), [](float v) { return v == 7.f; }));
+  CHECK(std::all_of(db.begin(), db.end(), [](float v) { return v == 7.f; }));
+  anycl::conv2d_backward_weights(rt, d, x.data(), dy.data(), dw.data(), db.data());
+  std::vector<float> ref_dw, ref_db, abs_dw, abs_db;
+  anycl_test::conv_backward_weights(r, x, dy, ref_dw, ref_db);
+  anycl_test::conv_backward_weights(r, anycl_test::abs_of(x), anycl_test::abs_of(dy), abs_dw, abs_db);
+  CHECK(count_bad(dw, ref_dw, abs_dw, double(r.n) * r.out_h() * r.out_w(), 2) == 0);
+}
+
+TEST_CASE("device weights: measured once, cached on disk, overridable", "[multi]") {
+  anycl_test::TempDir cache;
+  anycl::RuntimeOptions o = anycl::RuntimeOptions::from_env("cpu/2");
+  o.cache_dir = cache.path();
+  std::vector<double> first;
+  {
+    anycl::Runtime rt(o);
+    first = anycl::device_weights(rt);
+    REQUIRE(first.size() == 2);
+    CHECK(first[0] > 0);
+    CHECK(first[1] > 0);
+  }
+  const auto files = anycl_test::list_dir(cache.path());
+  CHECK(std::count_if(files.begin(), files.end(), [](const std::string& f) { return f.rfind("weight-", 0) == 0; }) >= 1);
+  {
+    anycl::Runtime rt(o);
+    CHECK(anycl::device_weights(rt) == first);  // a re-measurement would not repeat to the last bit
+  }
+  {
+    anycl_test::ScopedEnv env("ANYCL_DEVICE_WEIGHTS", std::string("3,1"));
+    anycl::Runtime rt(o);
+    CHECK(anycl::device_weights(rt) == std::vector<double>{3, 1});
+    anycl::set_device_weights(rt, {1, 2});
+    CHECK(anycl::device_weights(rt) == std::vector<double>{1, 2});
+    CHECK(anycl_test::status_of([&] { anycl::set_device_weights(rt, {1}); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+    CHECK(anycl_test::status_of([&] { anycl::set_device_weights(rt, {0, 0}); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  }
+  {
+    anycl_test::ScopedEnv env("ANYCL_DEVICE_WEIGHTS", std::string("3,fast"));
+    anycl::Runtime rt(o);
+    std::string msg;
+    CHECK(anycl_test::status_of([&] { anycl::device_weights(rt); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
+    CHECK(anycl_test::contains(msg, "ANYCL_DEVICE_WEIGHTS"));
+  }
+}
+
+TEST_CASE("C API: set_parallel and set_device_weights", "[multi]") {
+  anycl_runtime* rt = nullptr;
+  REQUIRE(anycl_runtime_create("cpu/2", &rt) == ANYCL_SUCCESS);
+  CHECK(anycl_runtime_set_parallel(rt, ANYCL_PARALLEL_MODEL) == ANYCL_SUCCESS);
+  CHECK(anycl_runtime_set_parallel(rt, anycl_parallel(9)) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(anycl_runtime_set_parallel(nullptr, ANYCL_PARALLEL_DATA) == ANYCL_ERROR_INVALID_ARGUMENT);
+  const double w[2] = {1, 1};
+  CHECK(anycl_runtime_set_device_weights(rt, w, 2) == ANYCL_SUCCESS);
+  CHECK(anycl_runtime_set_device_weights(rt, w, 1) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(anycl_runtime_set_device_weights(rt, nullptr, 2) == ANYCL_ERROR_INVALID_ARGUMENT);
+  // A model-split SGEMM through the C API matches OpenBLAS.
+  const int m = 33, n = 64, k = 7;
+  const auto a = random_values(m * k, 1), b = random_values(k * n, 2);
+  std::vector<float> c(m * n, 0.f);
+  REQUIRE(anycl_sgemm(rt, ANYCL_ROW_MAJOR, ANYCL_NO_TRANS, ANYCL_NO_TRANS, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f,
+                      c.data(), n) == ANYCL_SUCCESS);
+  anycl::GemmShape s;
+  s.m = m, s.n = n, s.k = k, s.lda = k, s.ldb = n, s.ldc = n;
+  const auto oracle = anycl_test::gemm_oracle<float>(s, 1.f, a.data(), b.data(), 0.f, c.data());
+  for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - oracle.c[i]) <= oracle.bound[i]);
+  anycl_runtime_destroy(rt);
+}

@@ -1,0 +1,165 @@
+// anycl-bench multi: the multi-device scheduler. SGEMM 2048^2 and the 3x3 ResNet layers (batch 8,
+// host pointers) on `cpu/2` (two 1-core sub-devices, split by the scheduler) against one 1-core
+// device and the whole device; and POCL + Oclgrind on a small problem against POCL alone (the
+// balancer must give the ~1e5x slower Oclgrind next to nothing). Each configuration runs in a
+// child process: POCL_MAX_PTHREAD_COUNT and OCL_ICD_VENDORS are read when OpenCL initialises.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <vector>
+
+#include "report.hpp"
+
+namespace anycl_bench {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct Workload {
+  std::string name;
+  bool gemm;
+  std::size_t size;  // GEMM m = n = k
+  ConvShape conv;
+};
+
+std::vector<Workload> big_workloads(bool quick) {
+  if (quick) return {{"sgemm 256", true, 256, {}}, {"conv 16ch 14x14->16", false, 0, {2, 16, 14, 14, 16, 3, 3, 1, 1}}};
+  return {{"sgemm 2048", true, 2048, {}},
+          {"conv 64ch 56x56->64", false, 0, {8, 64, 56, 56, 64, 3, 3, 1, 1}},
+          {"conv 128ch 28x28->128", false, 0, {8, 128, 28, 28, 128, 3, 3, 1, 1}},
+          {"conv 256ch 14x14->256", false, 0, {8, 256, 14, 14, 256, 3, 3, 1, 1}}};
+}
+
+std::vector<Workload> small_workloads() {
+  return {{"sgemm 384", true, 384, {}}, {"conv 32ch 14x14->32", false, 0, {8, 32, 14, 14, 32, 3, 3, 1, 1}}};
+}
+
+std::vector<float> random_host(std::size_t n, unsigned seed) {
+  std::vector<float> v(n);
+  unsigned s = seed * 2654435761u + 1;
+  for (auto& x : v) x = float((s = s * 1664525u + 1013904223u) >> 8) / float(1 << 24) - 0.5f;
+  return v;
+}
+
+// Host-pointer calls: the ones the scheduler splits.
+Timing time_workload(anycl::Runtime& rt, const Workload& w, int reps) {
+  if (w.gemm) {
+    const std::size_t n = w.size;
+    const auto a = random_host(n * n, 1), b = random_host(n * n, 2);
+    std::vector<float> c(n * n);
+    anycl::GemmShape s;
+    s.m = s.n = s.k = s.lda = s.ldb = s.ldc = n;
+    return time_anycl([&] { anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data()); },
+                      2.0 * double(n) * n * n, reps);
+  }
+  const ConvShape& cs = w.conv;
+  anycl::Conv2d d;
+  d.n = cs.n, d.c = cs.c, d.h = cs.h, d.w = cs.w, d.k = cs.k, d.r = cs.r, d.s = cs.s;
+  d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = cs.pad;
+  const auto x = random_host(d.x_size(), 3), wt = random_host(d.w_size(), 4);
+  std::vector<float> y(d.y_size());
+  return time_anycl([&] { anycl::conv2d_forward(rt, d, x.data(), wt.data(), nullptr, y.data()); }, conv_flops(cs), reps);
+}
+
+// The child: one configuration, JSON {workload: timing} on stdout.
+int worker(const std::string& spec, bool small, bool quick, int reps) {
+  anycl::Runtime rt(spec);
+  json out = {{"devices", json::array()}};
+  for (std::size_t i = 0; i < rt.device_count(); ++i)
+    out["devices"].push_back({{"name", rt.device(i).name}, {"compute_units", rt.device(i).compute_units}});
+  if (rt.device_count() > 1) out["weights"] = anycl::device_weights(rt);  // calibration outside the timings
+  for (const Workload& w : small ? small_workloads() : big_workloads(quick))
+    out["results"][w.name] = to_json(time_workload(rt, w, reps));
+  std::cout << out.dump() << "\n";
+  return 0;
+}
+
+std::string oclgrind_icd() {
+  if (const char* env = std::getenv("ANYCL_OCLGRIND_ICD")) return env;
+  for (const char* p : {"/usr/lib/oclgrind/liboclgrind-rt-icd.so", "/usr/lib/x86_64-linux-gnu/liboclgrind-rt-icd.so",
+                        "/usr/local/lib/liboclgrind-rt-icd.so"})
+    if (fs::exists(p)) return p;
+  return "";
+}
+
+// An ICD vendor folder with the system's ICDs plus Oclgrind's.
+std::string vendors_with_oclgrind(const std::string& icd) {
+  const fs::path dir = fs::temp_directory_path() / ("anycl-bench-icd-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/etc/OpenCL/vendors", ec))
+    fs::copy_file(e.path(), dir / e.path().filename(), fs::copy_options::overwrite_existing, ec);
+  std::ofstream(dir / "oclgrind.icd") << icd << "\n";
+  return dir.string();
+}
+
+// Options go before --worker: everything after it is the worker's.
+json run_child(const std::string& env, const std::string& options, const std::string& worker_args) {
+  const std::string exe = fs::read_symlink("/proc/self/exe").string();
+  const std::string cmd = env + " '" + exe + "' multi " + options + " --worker " + worker_args;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) throw std::runtime_error("cannot run " + cmd);
+  std::string text;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
+  const int rc = pclose(p);
+  if (rc != 0 || text.empty()) throw std::runtime_error("child failed (" + std::to_string(rc) + "): " + cmd);
+  return json::parse(text);
+}
+
+double gflops(const json& r) { return r.value("gflops", 0.0); }
+
+}  // namespace
+
+int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const std::string& out_file) {
+  for (int i = 2; i + 1 < argc; ++i)
+    if (std::string(argv[i]) == "--worker") {
+      const std::string spec = argv[i + 1];
+      const bool small = i + 2 < argc && std::string(argv[i + 2]) == "small";
+      return worker(spec, small, opt.quick, opt.reps);
+    }
+  const std::string common = "--reps " + std::to_string(opt.reps) + (opt.quick ? " --quick" : "");
+  json doc = {{"schema", "anycl-bench-multi/1"}};
+  json& big = doc["split"];
+  big["one_core"] = run_child("POCL_MAX_PTHREAD_COUNT=1", common, "cpu big");
+  big["whole_device"] = run_child("", common, "cpu big");
+  big["cpu_2"] = run_child("", common, "cpu/2 big");
+  std::fprintf(opt.table, "%-26s %10s %10s %10s | %9s %9s\n", "multi (GFLOP/s)", "1 core", "whole", "cpu/2",
+               "vs 1core", "vs whole");
+  for (const auto& w : big_workloads(opt.quick)) {
+    const double one = gflops(big["one_core"]["results"][w.name]), whole = gflops(big["whole_device"]["results"][w.name]),
+                 split = gflops(big["cpu_2"]["results"][w.name]);
+    big["ratios"][w.name] = {{"cpu_2_vs_one_core", one > 0 ? split / one : 0}, {"cpu_2_vs_whole", whole > 0 ? split / whole : 0}};
+    std::fprintf(opt.table, "%-26s %10.1f %10.1f %10.1f | %8.2fx %8.2fx\n", w.name.c_str(), one, whole, split,
+                 one > 0 ? split / one : 0, whole > 0 ? split / whole : 0);
+  }
+  const std::string icd = oclgrind_icd();
+  json& het = doc["heterogeneous"];
+  if (icd.empty()) {
+    het = {{"supported", false}, {"note", "Oclgrind's ICD library was not found (set ANYCL_OCLGRIND_ICD)"}};
+  } else {
+    const std::string dir = vendors_with_oclgrind(icd);
+    const std::string vendors = "OCL_ICD_VENDORS='" + dir + "'";
+    het["pocl_alone"] = run_child(vendors, common, "cpu small");
+    het["pocl_oclgrind"] = run_child(vendors, common, "cpu,oclgrind small");
+    for (const auto& w : small_workloads()) {
+      const double alone = gflops(het["pocl_alone"]["results"][w.name]), both = gflops(het["pocl_oclgrind"]["results"][w.name]);
+      het["ratios"][w.name] = {{"with_oclgrind_vs_alone", alone > 0 ? both / alone : 0}};
+      std::fprintf(opt.table, "%-26s %10.1f %10s %10.1f | %8.2fx (POCL+Oclgrind vs POCL alone)\n", w.name.c_str(),
+                   alone, "", both, alone > 0 ? both / alone : 0);
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
+  std::fflush(opt.table);
+  if (!out_file.empty()) std::ofstream(out_file) << doc.dump(2) << "\n";
+  if (as_json) std::cout << doc.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace anycl_bench
