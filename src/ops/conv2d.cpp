@@ -16,8 +16,8 @@ const char* pass_name(ConvPass pass) {
                                    : pass == ConvPass::BackwardData ? "conv2d_backward_data" : "conv2d_backward_weights";
 }
 
-ConvAlgo resolve(ConvPass pass, const Conv2d& d, ConvAlgo algo) {
-  if (algo == ConvAlgo::Auto) return detail::select(pass, d);
+ConvAlgo resolve(Runtime& rt, ConvPass pass, const Conv2d& d, ConvAlgo algo, std::size_t device) {
+  if (algo == ConvAlgo::Auto) return rt.impl().conv_find ? conv2d_find(rt, d, pass, device).algo : detail::select(pass, d);
   if (!detail::applies(algo, pass, d))
     detail::fail(ANYCL_ERROR_UNSUPPORTED, std::string("anycl::") + pass_name(pass) + ": algorithm " + to_string(algo) +
                                               " does not apply to this problem");
@@ -35,7 +35,7 @@ Event dispatch(Runtime& rt, ConvPass pass, const Conv2d& d, const detail::ConvTe
   const DeviceSlot& slot = rt.impl().slot(device);
   const ConvGeom g(d);
   const std::size_t cap = rt.impl().conv_workspace_limit;
-  const ConvAlgo a = resolve(pass, d, algo);
+  const ConvAlgo a = resolve(rt, pass, d, algo, device);
   if (pass == ConvPass::Forward) {
     if (a == ConvAlgo::Gemm1x1) return forward_gemm1x1(slot, g, t, d.relu);
     if (a == ConvAlgo::Direct) return forward_direct(slot, g, t, d.relu);
@@ -58,7 +58,7 @@ void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, co
               float* out, float* out2, ConvAlgo algo) {
   using namespace detail;
   d.validate();
-  resolve(pass, d, algo);  // an inapplicable algorithm fails before any copy
+  algo = resolve(rt, pass, d, algo, 0);  // an inapplicable algorithm fails before any copy
   const std::string fn = std::string("anycl::") + pass_name(pass);
   const std::size_t sizes[3] = {d.x_size(), d.w_size(), d.y_size()};
   // Roles per pass: forward (x, w) -> y; backward-data (dy, w) -> dx; backward-weights (x, dy) -> dw.

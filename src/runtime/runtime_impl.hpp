@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "anycl/conv2d.hpp"
 #include "anycl/gemm.hpp"
 #include "anycl/runtime.hpp"
 #include "runtime/binary_cache.hpp"
@@ -50,6 +51,9 @@ class RuntimeImpl {
   // Per-runtime op settings (set through the public API).
   GemmProvider gemm_provider = GemmProvider::Anycl;
   std::size_t conv_workspace_limit = std::size_t(256) << 20;
+  bool conv_find = false;  // Auto consults conv2d_find (ANYCL_CONV_FIND=1)
+  std::mutex conv_find_mu;  // guards conv_find_memo
+  std::map<std::string, ConvFindResult> conv_find_memo;  // by find key (ops/conv2d_find.cpp)
 
  private:
   void open_devices(const std::string& spec);
