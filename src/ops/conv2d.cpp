@@ -37,7 +37,7 @@ Event dispatch(Runtime& rt, ConvPass pass, const Conv2d& d, const detail::ConvTe
   const std::size_t cap = rt.impl().conv_workspace_limit;
   const ConvAlgo a = resolve(rt, pass, d, algo, device);
   if (pass == ConvPass::Forward) {
-    if (a == ConvAlgo::Gemm1x1) return forward_gemm1x1(slot, g, t, d.relu);
+    if (a == ConvAlgo::Gemm1x1) return forward_gemm1x1(slot, g, t, d.relu, cap);
     if (a == ConvAlgo::Direct) return forward_direct(slot, g, t, d.relu);
     if (a == ConvAlgo::Winograd) return forward_winograd(slot, g, t, d.relu, cap);
     return forward_im2col(slot, g, t, d.relu, cap);
