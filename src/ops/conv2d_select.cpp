@@ -33,7 +33,7 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
 // stride 1 once channels make its GEMMs worthwhile; im2col for the rest. Pointwise forward runs
 // Gemm1x1, one GEMM with the batch folded into N: on 256ch 14x14 -> 1024 it took ~10 ms of CPU
 // per call against ~11.3 ms for im2col, whose per-image GEMMs pad every image's last panel.
-// Pointwise backward-data stays on im2col (faster than per-image GEMMs here).
+// Pointwise backward-data keeps im2col (its Gemm1x1 is still per-image GEMMs; not re-measured).
 ConvAlgo select(ConvPass pass, const Conv2d& d) {
   if (is_direct_shape(d)) return ConvAlgo::Direct;
   if (applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32) return ConvAlgo::Winograd;
