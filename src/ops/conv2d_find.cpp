@@ -131,9 +131,19 @@ ConvFindResult time_candidates(Runtime& rt, const Conv2d& d, ConvPass pass, std:
   ConvFindResult r;
   r.timed = true;
   double best = 0;
-  for (ConvAlgo a : order) {
-    run_once(rt, d, pass, scratch, a);
-    std::vector<double> ms{run_once(rt, d, pass, scratch, a)};
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const ConvAlgo a = order[i];
+    std::vector<double> ms;
+    try {
+      run_once(rt, d, pass, scratch, a);
+      ms.push_back(run_once(rt, d, pass, scratch, a));
+    } catch (const Error& e) {
+      // A candidate that cannot run here (say, its workspace does not fit) is not a candidate;
+      // Auto must not fail where the selector's pick would have run.
+      if (i + 1 == order.size() && r.times.empty()) throw;
+      log_warn(std::string("conv find: skipping ") + to_string(a) + ": " + e.what());
+      continue;
+    }
     const bool cut = !r.times.empty() && ms[0] > kCutFactor * best;
     while (!cut && ms.size() < std::size_t(kReps)) ms.push_back(run_once(rt, d, pass, scratch, a));
     std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
