@@ -252,6 +252,37 @@ __kernel void im2col_t_packed(__global const REAL *restrict x, ulong x_off,
 }
 
 /* ---------------------------------------------------------------------------
+ * Pointwise forward B operand with the batch folded into the columns:
+ * B[c][b*PQ + pq] = x[b][grp*Cg + c][pq] (K = Cg, N = nimg*PQ), packed-B
+ * layout. One GEMM then covers the chunk and only the last panel of the
+ * chunk is padded, not the last panel of every image. One work-item copies
+ * the NR floats of channel c in panel jp: runs that stay in one image.
+ * global = (Cg, ceil(nimg*PQ/NR), 1), channels fastest so a work-group's
+ * stores are contiguous. Stride 1 and no padding, so H*W == PQ. */
+__kernel void conv_pack_x_1x1(__global const REAL *restrict x, ulong x_off,
+                              __global REAL *restrict bp,
+                              int C, int Cg, int grp, int PQ, int nimg)
+{
+    const int c = get_global_id(0), jp = get_global_id(1);
+    if (c >= Cg || jp * NR >= nimg * PQ) return;
+    const int j0 = jp * NR;
+    int b = j0 / PQ, pq = j0 - b * PQ;
+    __global REAL *out = bp + ((ulong)jp * Cg + c) * NR;
+    for (int jj = 0; jj < NR;) {
+        const int seg = min(NR - jj, PQ - pq);
+        if (b < nimg) {
+            const __global REAL *src = x + x_off + ((ulong)b * C + grp * Cg + c) * PQ + pq;
+            for (int t = 0; t < seg; ++t) out[jj + t] = src[t];
+        } else {
+            for (int t = 0; t < seg; ++t) out[jj + t] = (REAL)0;
+        }
+        jj += seg;
+        pq = 0;
+        ++b;
+    }
+}
+
+/* ---------------------------------------------------------------------------
  * Backward-weights A operand: A[k][b*P*Q + pq] = dy[b][grp*Kg + k][pq]
  * (M = Kg, K = nimg*P*Q) in packed-A layout. One work-item writes the MR
  * contiguous floats of column kk in row panel ib.
@@ -288,39 +319,6 @@ __kernel void conv_pack_dy_b(__global const REAL *restrict dy, ulong dy_off,
     const int n = min(NR, PQ - jp * NR);
     for (int jj = 0; jj < n; ++jj) out[jj] = src[jj];
     for (int jj = n; jj < NR; ++jj) out[jj] = (REAL)0;
-}
-
-/* ---------------------------------------------------------------------------
- * Filter packing. Forward A operand of group g is W_g[Kg][Cg*R*S], which is
- * already row-major in w, so this is a plain pack-A; all groups in one launch,
- * group g's block at ap + g*ceil(Kg/MR)*MR*CRS.
- * global = (ceil(Kg/MR)*MR*CRS, groups): one work-item per packed element,
- * consecutive ids write consecutive addresses. */
-__kernel void conv_pack_filter(__global const REAL *restrict w, __global REAL *restrict ap,
-                               int Kg, int CRS, int groups)
-{
-    const int o = get_global_id(0), g = get_global_id(1);
-    const int kpad = (Kg + MR - 1) / MR * MR;
-    if (o >= kpad * CRS || g >= groups) return;
-    const int ib = o / (CRS * MR);
-    const int rem = o - ib * CRS * MR;
-    const int kk = rem / MR, i = ib * MR + (rem - kk * MR);
-    ap[(ulong)g * kpad * CRS + o] = i < Kg ? w[((ulong)g * Kg + i) * CRS + kk] : (REAL)0;
-}
-
-/* Backward-data A operand of group g: W_g^T[Cg*R*S][Kg] in packed-A layout
- * (M = CRS, K = Kg); group g's block at ap + g*ceil(CRS/MR)*MR*Kg.
- * global = (ceil(CRS/MR)*MR*Kg, groups). */
-__kernel void conv_pack_filter_t(__global const REAL *restrict w, __global REAL *restrict ap,
-                                 int Kg, int CRS, int groups)
-{
-    const int o = get_global_id(0), g = get_global_id(1);
-    const int mpad = (CRS + MR - 1) / MR * MR;
-    if (o >= mpad * Kg || g >= groups) return;
-    const int ib = o / (Kg * MR);
-    const int rem = o - ib * Kg * MR;
-    const int kk = rem / MR, i = ib * MR + (rem - kk * MR);
-    ap[(ulong)g * mpad * Kg + o] = i < CRS ? w[((ulong)g * Kg + kk) * CRS + i] : (REAL)0;
 }
 
 /* ---------------------------------------------------------------------------

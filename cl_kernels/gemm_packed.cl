@@ -140,7 +140,10 @@ __kernel void pack_b(const int n, const int k, const int trans_b,
  * computed but never stored). Work-item (tj, ti, b) owns the MR x NR tile
  * at C rows ti*MR.., cols tj*NR.. of batch item b:
  *   Ap + b*ap_stride (ap_stride may be 0 = shared A), Bp + b*bp_stride,
- *   C[c_off + b*c_stride + i*ldc + j].
+ *   C[c_off + b*c_stride + (j/c_seg)*c_seg_stride + i*ldc + j%c_seg].
+ * Column segments let one GEMM cover several images of a convolution
+ * (n = images*P*Q, c_seg = P*Q, c_seg_stride = K*P*Q): no panel is padded
+ * per image. A plain GEMM passes c_seg = n.
  * beta == 0 means C is write-only (NaNs in C are overwritten).
  * Global: (ceil(n/NR) rounded up to local0, ceil(m/MR) rounded up to local1,
  *          batch). Local: recommended (1, L): the L work-items of a group
@@ -150,7 +153,8 @@ __kernel void gemm_packed(const int m, const int n, const int k, const REAL alph
                           __global const REAL *restrict Ap, const ulong ap_stride,
                           __global const REAL *restrict Bp, const ulong bp_stride,
                           const REAL beta, __global REAL *restrict C,
-                          const ulong c_off, const int ldc, const ulong c_stride)
+                          const ulong c_off, const int ldc, const ulong c_stride,
+                          const int c_seg, const ulong c_seg_stride)
 {
     const int tj = get_global_id(0);
     const int ti = get_global_id(1);
@@ -201,13 +205,15 @@ __kernel void gemm_packed(const int m, const int n, const int k, const REAL alph
         bp += NR;
     }
 
-    __global REAL *crow = C + c_off + b * c_stride + (ulong)i0 * ldc + j0;
+    const int seg = j0 / c_seg, seg_j0 = j0 - seg * c_seg;
+    __global REAL *crow = C + c_off + b * c_stride + (ulong)seg * c_seg_stride + (ulong)i0 * ldc + seg_j0;
     const int rows = min(MR, m - i0);
     const int cols = min(NR, n - j0);
+    const int whole = cols == NR && seg_j0 + NR <= c_seg;
 #pragma unroll
     for (int r = 0; r < MR; ++r) {
         if (r < rows) {
-            if (cols == NR) {
+            if (whole) {
 #pragma unroll
                 for (int c = 0; c < NV; ++c) {
                     REALV v = alpha * acc[r][c];
@@ -215,14 +221,20 @@ __kernel void gemm_packed(const int m, const int n, const int k, const REAL alph
                     VSTORE(v, crow + c * VW);
                 }
             } else {
-                /* Edge tile: spill the row so columns can be masked one by one. */
+                /* Edge tile or segment boundary: spill the row so columns
+                 * can be masked and placed one by one. */
                 REAL tmp[NR];
 #pragma unroll
                 for (int c = 0; c < NV; ++c) VSTORE(acc[r][c], tmp + c * VW);
-                for (int j = 0; j < cols; ++j) {
+                __global REAL *cs = crow;
+                for (int j = 0, sj = seg_j0; j < cols; ++j, ++sj) {
+                    if (sj == c_seg) {
+                        sj = 0;
+                        cs += c_seg_stride - c_seg;
+                    }
                     REAL v = alpha * tmp[j];
-                    if (beta != (REAL)0) v = fma(beta, crow[j], v);
-                    crow[j] = v;
+                    if (beta != (REAL)0) v = fma(beta, cs[j], v);
+                    cs[j] = v;
                 }
             }
         }

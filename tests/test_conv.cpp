@@ -157,6 +157,13 @@ TEST_CASE("conv2d in batch chunks under a small workspace cap gives the same res
   anycl_test::conv_backward_weights(r, abs_of(x), abs_of(dy), abs_w, abs_b);
   CHECK(count_bad(dw, ref_w, abs_w, 3 * 81, 2) == 0);
   CHECK(count_bad(db, ref_b, abs_b, 3 * 81, 2) == 0);
+  // Pointwise Gemm1x1 folds the chunk's images into one GEMM: chunk edges inside a panel.
+  const ConvDesc pw{3, 5, 7, 5, 9, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};
+  const auto xp = random_values(pw.x_size(), 4), wp = random_values(pw.w_size(), 5);
+  std::vector<float> yp(pw.y_size());
+  anycl::conv2d_forward(rt, to_anycl(pw, false), xp.data(), wp.data(), nullptr, yp.data(), ConvAlgo::Gemm1x1);
+  CHECK(count_bad(yp, anycl_test::conv_forward(pw, xp, wp, {}, false),
+                  anycl_test::conv_forward(pw, abs_of(xp), abs_of(wp), {}, false), 5, 2) == 0);
 }
 
 TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay untouched", "[conv][errors]") {

@@ -9,8 +9,7 @@
 //   gemm_direct_f32/f64  gemm_direct
 //   gemm_packed_f32/f64  pack_a, pack_b, gemm_packed
 //   conv_im2col          im2col_packed, im2col, col2im, im2col_t_packed, conv_pack_dy_a,
-//                        conv_pack_dy_b, conv_pack_filter, conv_pack_filter_t, conv_bias_act,
-//                        conv_dbias
+//                        conv_pack_dy_b, conv_pack_x_1x1, conv_bias_act, conv_dbias
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
 //   conv_winograd        winograd_filter_transform, winograd_input_transform,
@@ -385,10 +384,15 @@ TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack k
   }
 }
 
-TEST_CASE("oclgrind: conv Gemm1x1 (gemm_direct batched with shared filter; backward-weights as im2col)",
+TEST_CASE("oclgrind: conv Gemm1x1 (forward conv_pack_x_1x1 + gemm_packed over column segments; backward-data "
+          "gemm_direct batched; backward-weights as im2col)",
           "[.oclgrind]") {
   check_conv(kPointwise, ConvAlgo::Gemm1x1, 300);
   check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 310);
+  const std::size_t old_limit = runtime().impl().conv_workspace_limit;
+  anycl::set_conv_workspace_limit(runtime(), 64);  // one image per chunk
+  check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 320);
+  anycl::set_conv_workspace_limit(runtime(), old_limit);
 }
 
 TEST_CASE("oclgrind: conv Direct: conv_direct_fwd; _bwd_data; _bwd_weights; _dbias", "[.oclgrind]") {

@@ -106,6 +106,29 @@ anycl_status anycl_runtime_set_parallel(anycl_runtime* rt, anycl_parallel mode);
  * is proportional. weights = NULL and count = 0 go back to measured weights. */
 anycl_status anycl_runtime_set_device_weights(anycl_runtime* rt, const double* weights, size_t count);
 
+/* The find step (README, Convolution): times every algorithm that applies to (device, d, pass)
+ * on scratch tensors once, keeps the winner in memory and in the on-disk cache. *algo gets the
+ * winner; times_ms (may be NULL) gets ANYCL_CONV_ALGO_COUNT entries, times_ms[a - 1] for
+ * algorithm a, negative for one that does not apply; *timed (may be NULL) is 0 when the answer
+ * came from memory or the cache. */
+typedef enum anycl_conv_algo {
+  ANYCL_CONV_AUTO = 0,
+  ANYCL_CONV_IM2COL = 1,
+  ANYCL_CONV_GEMM1X1 = 2,
+  ANYCL_CONV_DIRECT = 3,
+  ANYCL_CONV_WINOGRAD = 4
+} anycl_conv_algo;
+#define ANYCL_CONV_ALGO_COUNT 4
+typedef enum anycl_conv_pass {
+  ANYCL_CONV_FORWARD = 0,
+  ANYCL_CONV_BACKWARD_DATA = 1,
+  ANYCL_CONV_BACKWARD_WEIGHTS = 2
+} anycl_conv_pass;
+anycl_status anycl_conv2d_find(anycl_runtime* rt, const anycl_conv2d_desc* d, anycl_conv_pass pass,
+                               size_t device, anycl_conv_algo* algo, double* times_ms, int* timed);
+/* Nonzero: the default algorithm runs the find winner (ANYCL_CONV_FIND=1 sets it at creation). */
+anycl_status anycl_runtime_set_conv_find(anycl_runtime* rt, int on);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "anycl/runtime.hpp"
 
@@ -44,8 +45,28 @@ void conv2d_backward_data(Runtime& rt, const Conv2d& d, const float* dy, const f
 void conv2d_backward_weights(Runtime& rt, const Conv2d& d, const float* x, const float* dy,
                              float* dw, float* dbias, ConvAlgo algo = ConvAlgo::Auto);
 
-// The algorithm Auto picks for this problem on device 0 of rt.
+// The algorithm the shape selector picks for the forward pass (what Auto runs without find).
 ConvAlgo conv2d_select(const Runtime& rt, const Conv2d& d);
+
+// The find step (like cudnnFind): times every algorithm that applies to (device, d, pass) on
+// scratch tensors, once, and keeps the winner in memory and in the on-disk cache beside the
+// program binaries (README, Convolution).
+enum class ConvPass { Forward, BackwardData, BackwardWeights };
+struct ConvAlgoTime {
+  ConvAlgo algo;
+  double ms;         // median wall time of one call, kernels included
+  bool cut = false;  // stopped after one timed run: already far slower than the best
+};
+struct ConvFindResult {
+  ConvAlgo algo = ConvAlgo::Auto;   // the fastest candidate
+  bool timed = false;               // false: answered from memory or the on-disk cache
+  std::vector<ConvAlgoTime> times;  // every candidate, fastest first
+};
+ConvFindResult conv2d_find(Runtime& rt, const Conv2d& d, ConvPass pass, std::size_t device = 0);
+
+// With find on, Auto runs conv2d_find's winner (timing a new problem on its first call) instead of
+// the selector's pick. Default off; ANYCL_CONV_FIND=1 turns it on for new runtimes.
+void set_conv_find(Runtime& rt, bool on);
 
 // Workspace cap for im2col-style algorithms (default 256 MiB, ANYCL_CONV_WORKSPACE_MB); larger
 // problems run in batch chunks.

@@ -2,6 +2,9 @@
 
 namespace {
 
+static_assert(int(anycl::ConvAlgo::Winograd) == ANYCL_CONV_WINOGRAD && int(anycl::ConvPass::BackwardWeights) ==
+                  ANYCL_CONV_BACKWARD_WEIGHTS, "the C enums mirror the C++ ones");
+
 anycl::Conv2d to_desc(const anycl_conv2d_desc* d) {
   if (!d) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "conv2d: descriptor is NULL");
   anycl::Conv2d c;
@@ -47,6 +50,28 @@ anycl_status anycl_conv2d_backward_weights(anycl_runtime* rt, const anycl_conv2d
     anycl::conv2d_backward_weights(anycl::capi::runtime_or_throw(rt, "anycl_conv2d_backward_weights"), to_desc(d), x, dy,
                                    dw, dbias);
   });
+}
+
+anycl_status anycl_conv2d_find(anycl_runtime* rt, const anycl_conv2d_desc* d, anycl_conv_pass pass, size_t device,
+                               anycl_conv_algo* algo, double* times_ms, int* timed) {
+  return anycl::capi::guard([&] {
+    anycl::Runtime& r = anycl::capi::runtime_or_throw(rt, "anycl_conv2d_find");
+    const anycl::Conv2d c = to_desc(d);
+    if (!algo) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "anycl_conv2d_find: algo is NULL");
+    if (pass != ANYCL_CONV_FORWARD && pass != ANYCL_CONV_BACKWARD_DATA && pass != ANYCL_CONV_BACKWARD_WEIGHTS)
+      throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "anycl_conv2d_find: unknown pass " + std::to_string(int(pass)));
+    const anycl::ConvFindResult f = anycl::conv2d_find(r, c, anycl::ConvPass(pass), device);
+    *algo = anycl_conv_algo(f.algo);
+    if (timed) *timed = f.timed;
+    if (!times_ms) return;
+    for (int i = 0; i < ANYCL_CONV_ALGO_COUNT; ++i) times_ms[i] = -1;
+    for (const anycl::ConvAlgoTime& t : f.times) times_ms[int(t.algo) - 1] = t.ms;
+  });
+}
+
+anycl_status anycl_runtime_set_conv_find(anycl_runtime* rt, int on) {
+  return anycl::capi::guard(
+      [&] { anycl::set_conv_find(anycl::capi::runtime_or_throw(rt, "anycl_runtime_set_conv_find"), on != 0); });
 }
 
 }  // extern "C"

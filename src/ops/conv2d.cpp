@@ -28,7 +28,7 @@ Event dispatch_conv(RuntimeImpl& rt, std::size_t device, ConvPass pass, const Co
   const std::size_t cap = rt.conv_workspace_limit;
   const ConvAlgo a = resolve(pass, d, algo);
   if (pass == ConvPass::Forward) {
-    if (a == ConvAlgo::Gemm1x1) return forward_gemm1x1(slot, g, t, d.relu);
+    if (a == ConvAlgo::Gemm1x1) return forward_gemm1x1(slot, g, t, d.relu, cap);
     if (a == ConvAlgo::Direct) return forward_direct(slot, g, t, d.relu);
     if (a == ConvAlgo::Winograd) return forward_winograd(slot, g, t, d.relu, cap);
     return forward_im2col(slot, g, t, d.relu, cap);
@@ -77,13 +77,19 @@ using detail::ConvPass;
 using detail::pass_name;
 using detail::resolve;
 
+// Auto takes the find step's winner when find is on (set_conv_find); otherwise resolve() decides.
+ConvAlgo choose(Runtime& rt, ConvPass pass, const Conv2d& d, ConvAlgo algo, std::size_t device) {
+  if (algo == ConvAlgo::Auto && rt.impl().conv_find) return conv2d_find(rt, d, pass, device).algo;
+  return resolve(pass, d, algo);
+}
+
 void check_tensor(const Buffer* b, std::size_t elems, std::size_t device, ConvPass pass, const char* name) {
   detail::check_operand(b, 0, elems, sizeof(float), device, std::string("anycl::") + pass_name(pass), name);
 }
 
-// Host pointers: on a runtime with several devices the call is split (src/sched/); otherwise
-// (or when the plan keeps it on one device) every tensor becomes a view on that device and the
-// output comes back. Inputs are validated before anything is touched.
+// Host pointers: on a runtime with several devices the call is split (src/sched/) and each piece
+// takes Auto's choice for its own shape; otherwise (or when the plan keeps it on one device) every
+// tensor becomes a view on that device, the find step applies, and the output comes back. Inputs are validated before anything is touched.
 void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, const float* in_b, const float* bias_in,
               float* out, float* out2, ConvAlgo algo) {
   using namespace detail;
@@ -96,6 +102,7 @@ void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, co
   if (pieces.size() > 1) return run_conv_pieces(rt.impl(), pieces, pass, d, host, algo);
   const std::size_t device = pieces.empty() ? 0 : pieces[0].device;
   const DeviceSlot& slot = rt.impl().slot(device);
+  algo = choose(rt, pass, d, algo, device);
   ConvHostViews views(slot, pass, d, host);
   dispatch_conv(rt.impl(), device, pass, d, views.tensors(), algo);
   views.download(slot);
@@ -122,7 +129,8 @@ Event conv2d_forward(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer
   check_tensor(&y, d.y_size(), dev, ConvPass::Forward, "y");
   if (bias) check_tensor(bias, d.k, dev, ConvPass::Forward, "bias");
   return detail::dispatch_conv(rt.impl(), dev, ConvPass::Forward, d,
-                               {x.native(), w.native(), bias ? bias->native() : nullptr, y.native()}, algo);
+                               {x.native(), w.native(), bias ? bias->native() : nullptr, y.native()},
+                               choose(rt, ConvPass::Forward, d, algo, dev));
 }
 
 Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const Buffer& w, const Buffer& dx,
@@ -133,7 +141,7 @@ Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const
   check_tensor(&w, d.w_size(), dev, ConvPass::BackwardData, "w");
   check_tensor(&dx, d.x_size(), dev, ConvPass::BackwardData, "dx");
   return detail::dispatch_conv(rt.impl(), dev, ConvPass::BackwardData, d, {dx.native(), w.native(), nullptr, dy.native()},
-                               algo);
+                               choose(rt, ConvPass::BackwardData, d, algo, dev));
 }
 
 Event conv2d_backward_weights(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& dy, const Buffer& dw,
@@ -145,7 +153,8 @@ Event conv2d_backward_weights(Runtime& rt, const Conv2d& d, const Buffer& x, con
   check_tensor(&dw, d.w_size(), dev, ConvPass::BackwardWeights, "dw");
   if (dbias) check_tensor(dbias, d.k, dev, ConvPass::BackwardWeights, "dbias");
   return detail::dispatch_conv(rt.impl(), dev, ConvPass::BackwardWeights, d,
-                               {x.native(), dw.native(), dbias ? dbias->native() : nullptr, dy.native()}, algo);
+                               {x.native(), dw.native(), dbias ? dbias->native() : nullptr, dy.native()},
+                               choose(rt, ConvPass::BackwardWeights, d, algo, dev));
 }
 
 void conv2d_forward(Runtime& rt, const Conv2d& d, const float* x, const float* w, const float* bias, float* y,

@@ -37,7 +37,7 @@ struct ConvTensors {
 
 // Every algorithm, one pass each. Returns the event of the last kernel.
 Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap);
-Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu);
+Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap);
 Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu);
 Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap);
 // x is dx here, y is dy.

@@ -9,8 +9,11 @@ PackedFilter::PackedFilter(const DeviceSlot& slot, const ConvGeom& g, cl_mem w, 
   const std::size_t rows = transposed ? g.CRS : std::size_t(g.Kg), depth = transposed ? std::size_t(g.Kg) : g.CRS;
   const std::size_t block = lay.a_panel_elems(rows, depth);
   all_ = std::make_unique<Workspace>(*slot.workspace, *slot.context, slot.info, block * g.groups * sizeof(float));
-  run_kernel(slot, "conv_im2col", transposed ? "conv_pack_filter_t" : "conv_pack_filter", {block, std::size_t(g.groups), 1},
-             {64, 1, 1}, w, all_->mem(), g.Kg, cl_int(g.CRS), g.groups);
+  // W_g is row-major Kg x CRS, so this is the GEMM's pack_a (vectorised, tuned), all groups as
+  // one batch. A per-element kernel with div/mod took ~5% of a 1x1 layer's time.
+  const GemmProblem p{rows, 0, depth, transposed, false, g.CRS, 0, 0, 0, 0, 0,
+                      std::size_t(g.groups), std::size_t(g.Kg) * g.CRS, 0, 0};
+  enqueue_pack_a<float>(slot, p, w, all_->mem(), block, g.groups);
   for (cl_int grp = 1; grp < g.groups; ++grp) {
     parts_.push_back(std::make_unique<Workspace>(*slot.workspace, *slot.context, slot.info, block * sizeof(float)));
     check(clEnqueueCopyBuffer(slot.queue.get(), all_->mem(), parts_.back()->mem(), grp * block * sizeof(float), 0,

@@ -5,7 +5,7 @@
 
 namespace anycl::detail {
 
-enum class ConvPass { Forward, BackwardData, BackwardWeights };
+using anycl::ConvPass;
 
 bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d);
 ConvAlgo select(ConvPass pass, const Conv2d& d);

@@ -28,10 +28,12 @@ void enqueue_pack_a(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_m
 template <typename T>
 void enqueue_pack_b(const DeviceSlot& slot, const GemmProblem& p, cl_mem b, cl_mem bp, std::size_t bp_stride,
                     std::size_t batch);
-// Micro-kernel over packed panels: C[c_off + batch*c_stride + i*ldc + j].
+// Micro-kernel over packed panels: C[c_off + batch*c_stride + (j/c_seg)*c_seg_stride + i*ldc + j%c_seg]
+// (c_seg 0 = n: plain row-major C).
 template <typename T>
 cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k, T alpha, cl_mem ap,
                               std::size_t ap_stride, cl_mem bp, std::size_t bp_stride, T beta, cl_mem c,
-                              std::size_t c_off, std::size_t ldc, std::size_t c_stride, std::size_t batch);
+                              std::size_t c_off, std::size_t ldc, std::size_t c_stride, std::size_t batch,
+                              std::size_t c_seg = 0, std::size_t c_seg_stride = 0);
 
 }  // namespace anycl::detail

@@ -101,7 +101,7 @@ BuiltProgram load_prebuilt(const BuildContext& ctx, const FamilySpec& spec, cons
   cl_program p = create_from_binary(context, id, *bin, &err);
   check(err, "clCreateProgramWithBinary", device_label(device) + " for " + path);
   build_or_throw(p, id, plan.options, "prebuilt " + path, device);
-  return {boost::compute::program(p, false), plan.params, plan.options};
+  return {boost::compute::program(p, false), plan.params, plan.options, plan.source_hash};
 }
 
 // A cache entry the driver rejects is rebuilt from source; that is the point of the cache being
@@ -113,7 +113,7 @@ std::optional<BuiltProgram> load_cached(const BuildContext& ctx, const BuildPlan
   cl_int err = CL_SUCCESS;
   cl_program p = create_from_binary(context, id, *bin, &err);
   if (err == CL_SUCCESS) err = clBuildProgram(p, 1, &id, plan.options.c_str(), nullptr, nullptr);
-  if (err == CL_SUCCESS) return BuiltProgram{boost::compute::program(p, false), plan.params, plan.options};
+  if (err == CL_SUCCESS) return BuiltProgram{boost::compute::program(p, false), plan.params, plan.options, plan.source_hash};
   if (p) clReleaseProgram(p);
   log_warn("binary cache: entry " + key + " rejected by the driver (" + cl_error_name(err) + "); rebuilding");
   return std::nullopt;
@@ -193,7 +193,7 @@ BuiltProgram build_family(const BuildContext& ctx, const FamilySpec& spec, const
   cl_program p = clCreateProgramWithSource(context, 1, &text, nullptr, &err);
   check(err, "clCreateProgramWithSource", device_label(device));
   build_or_throw(p, id, plan.options + " -I " + ctx.kernel_dir, spec.file, device);
-  BuiltProgram built{boost::compute::program(p, false), plan.params, plan.options};
+  BuiltProgram built{boost::compute::program(p, false), plan.params, plan.options, plan.source_hash};
   if (ctx.cache->enabled()) {
     ProgramBinary bin = extract_binary(built, plan, device, id);
     if (!bin.payload.empty()) ctx.cache->store(key, bin);

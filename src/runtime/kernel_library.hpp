@@ -27,6 +27,7 @@ struct BuiltProgram {
   boost::compute::program program;
   ParamSet params;      // every tunable the program was built with
   std::string options;  // without -I
+  std::string source_hash;  // of the expanded source: results measured on it (conv find) key on it
   long param(const std::string& name) const;  // throws ANYCL_ERROR_INTERNAL when absent
 };
 

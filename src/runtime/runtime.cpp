@@ -68,6 +68,7 @@ RuntimeImpl::RuntimeImpl(const RuntimeOptions& options)
   if (env_is("ANYCL_GEMM", "clblast")) gemm_provider = GemmProvider::CLBlast;
   if (const char* mb = std::getenv("ANYCL_CONV_WORKSPACE_MB"); mb && std::atol(mb) > 0)
     conv_workspace_limit = std::size_t(std::atol(mb)) << 20;
+  conv_find = env_is("ANYCL_CONV_FIND", "1");
   open_devices(options.device_spec);
   build_programs(options.fail_on_build_error);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "anycl/conv2d.hpp"
 #include "anycl/gemm.hpp"
 #include "anycl/parallel.hpp"
 #include "anycl/runtime.hpp"
@@ -51,6 +52,9 @@ class RuntimeImpl {
   // Per-runtime op settings (set through the public API).
   GemmProvider gemm_provider = GemmProvider::Anycl;
   std::size_t conv_workspace_limit = std::size_t(256) << 20;
+  bool conv_find = false;  // Auto consults conv2d_find (ANYCL_CONV_FIND=1)
+  std::mutex conv_find_mu;  // guards conv_find_memo
+  std::map<std::string, ConvFindResult> conv_find_memo;  // by find key (ops/conv2d_find.cpp)
 
   // Multi-device scheduling (src/sched/): the split mode and one throughput weight per device
   // (empty until set, read from ANYCL_DEVICE_WEIGHTS, loaded from the cache or measured).

@@ -1,6 +1,7 @@
 // anycl-bench conv: the ResNet-style layers of the convolution issue at batch 8; anycl (each
 // algorithm and the selector's choice) vs CLBlast Convgemm vs oneDNN (NCHW and its own layout);
 // backward-data and backward-weights for the 3x3 layers.
+#include <chrono>
 #include <vector>
 
 #include "report.hpp"
@@ -45,6 +46,20 @@ Timing time_pass(anycl::Runtime& rt, const anycl::Conv2d& d, const Tensors& t, P
   }
 }
 
+// What the find step picks against the selector, and what finding cost (0 when cached).
+nlohmann::json find_json(anycl::Runtime& rt, const anycl::Conv2d& d) {
+  const auto start = std::chrono::steady_clock::now();
+  const anycl::ConvFindResult f = anycl::conv2d_find(rt, d, anycl::ConvPass::Forward);
+  nlohmann::json j = {{"winner", anycl::to_string(f.algo)},
+                      {"selector", anycl::to_string(anycl::conv2d_select(rt, d))},
+                      {"timed", f.timed},
+                      {"find_ms", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count()}};
+  for (const anycl::ConvAlgoTime& t : f.times) j["candidate_ms"][anycl::to_string(t.algo)] = t.ms;
+  std::fprintf(stderr, "find forward: winner %s, selector %s, %s\n", anycl::to_string(f.algo),
+               anycl::to_string(anycl::conv2d_select(rt, d)), j["candidate_ms"].dump().c_str());
+  return j;
+}
+
 std::string label(const ConvShape& cs) {
   std::string s = std::to_string(cs.c) + "ch " + std::to_string(cs.h) + "x" + std::to_string(cs.w) + " -> " +
                   std::to_string(cs.k) + ", " + std::to_string(cs.r) + "x" + std::to_string(cs.s);
@@ -79,6 +94,7 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
       row["anycl_forward"][anycl::to_string(algos[i])] = to_json(tm);
       fwd[i] = tm.supported ? tm.gflops : 0;
     }
+    row["find_forward"] = find_json(rt, d);
     const Timing clb = time_clblast_convgemm(q, cs, opt.reps);
     Timing nchw, blocked;
     nchw.supported = blocked.supported = false;
