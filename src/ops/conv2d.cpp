@@ -34,7 +34,8 @@ Event dispatch(Runtime& rt, ConvPass pass, const Conv2d& d, const detail::ConvTe
   using namespace detail;
   const DeviceSlot& slot = rt.impl().slot(device);
   const ConvGeom g(d);
-  const std::size_t cap = rt.impl().conv_workspace_limit;
+  // No workspace may exceed what one allocation on the device can be: smaller chunks instead.
+  const std::size_t cap = std::min<std::uint64_t>(rt.impl().conv_workspace_limit, slot.info.max_alloc);
   const ConvAlgo a = resolve(pass, d, algo);
   if (pass == ConvPass::Forward) {
     if (a == ConvAlgo::Gemm1x1) return forward_gemm1x1(slot, g, t, d.relu);
@@ -52,8 +53,8 @@ Event dispatch(Runtime& rt, ConvPass pass, const Conv2d& d, const detail::ConvTe
   return backward_weights_im2col(slot, g, t, cap);  // Gemm1x1 is im2col with an identity im2col here
 }
 
-// Host pointers: every tensor becomes a (zero-copy where possible) device view on device 0;
-// the output comes back. Inputs are validated before anything is touched.
+// Host pointers: every input becomes a (zero-copy where possible) device view on device 0, every
+// output a device copy that comes back at the end. Inputs are validated before anything is touched.
 void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, const float* in_b, const float* bias_in,
               float* out, float* out2, ConvAlgo algo) {
   using namespace detail;
@@ -67,11 +68,14 @@ void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, co
   const std::size_t o_elems = pass == ConvPass::Forward ? sizes[2] : pass == ConvPass::BackwardData ? sizes[0] : sizes[1];
   if (!in_a || !in_b || !out) fail(ANYCL_ERROR_INVALID_ARGUMENT, fn + ": a tensor pointer is NULL");
   const DeviceSlot& slot = rt.impl().slot(0);
-  HostBuffer a(slot, in_a, a_elems * sizeof(float), true), b(slot, in_b, b_elems * sizeof(float), true);
-  HostBuffer o(slot, out, o_elems * sizeof(float), false);
+  HostBuffer a(slot, in_a, a_elems * sizeof(float), HostAccess::Read);
+  HostBuffer b(slot, in_b, b_elems * sizeof(float), HostAccess::Read);
+  HostBuffer o(slot, out, o_elems * sizeof(float), HostAccess::Write);
   std::unique_ptr<HostBuffer> extra;
-  if (pass == ConvPass::Forward && bias_in) extra = std::make_unique<HostBuffer>(slot, bias_in, d.k * sizeof(float), true);
-  if (pass == ConvPass::BackwardWeights && out2) extra = std::make_unique<HostBuffer>(slot, out2, d.k * sizeof(float), false);
+  if (pass == ConvPass::Forward && bias_in)
+    extra = std::make_unique<HostBuffer>(slot, bias_in, d.k * sizeof(float), HostAccess::Read);
+  if (pass == ConvPass::BackwardWeights && out2)
+    extra = std::make_unique<HostBuffer>(slot, out2, d.k * sizeof(float), HostAccess::Write);
   ConvTensors t{};
   cl_mem e = extra ? extra->mem() : nullptr;
   if (pass == ConvPass::Forward) t = {a.mem(), b.mem(), e, o.mem()};

@@ -9,10 +9,10 @@ namespace anycl::detail {
 Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t bp_stride = round_up(g.PQ, lay.nr) * g.Kg, col_stride = g.CRS * g.PQ;
-  const std::size_t chunk = images_per_chunk(g.n, (bp_stride + col_stride) * sizeof(float), cap);
+  const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({bp_stride + col_stride, sizeof(float)}), cap);
   const PackedFilter filter(slot, g, t.w, /*transposed=*/true);
-  Workspace bp(*slot.workspace, *slot.context, slot.info, chunk * bp_stride * sizeof(float));
-  Workspace col(*slot.workspace, *slot.context, slot.info, chunk * col_stride * sizeof(float));
+  Workspace bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, bp_stride, sizeof(float)}));
+  Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
   const long vw = slot.program("conv_im2col").param("C2I_VW");
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {

@@ -31,7 +31,7 @@ cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3
 // An event that completes when everything queued so far on the slot has (for no-op calls).
 cl_event enqueue_marker(const DeviceSlot& slot);
 
-inline std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
+inline std::size_t ceil_div(std::size_t a, std::size_t b) { return a / b + (a % b != 0); }  // no a + b overflow
 
 }  // namespace anycl::detail
 
