@@ -203,6 +203,25 @@ TEST_CASE("cache: an intact entry the driver rejects is rebuilt and replaced", "
       "rejected by the driver");
 }
 
+TEST_CASE("cache: an entry that is a folder is a miss; the runtime builds and says it cannot store", "[cache][opencl]") {
+  WarmCache warm;
+  const auto files = bin_files(warm.dir.path());
+  REQUIRE_FALSE(files.empty());
+  anycl_test::fs::remove(files.front());
+  anycl_test::fs::create_directories(files.front());
+  std::string log;
+  {
+    ScopedEnv verbose("ANYCL_LOG", std::string("warn"));
+    anycl_test::StderrCapture capture;
+    anycl::Runtime rt(options_for(warm.dir.path()));
+    log = capture.text();
+    require_all_ok(rt);
+    CHECK(count_hits(rt) == rt.build_reports().size() - 1);
+  }
+  CHECK(contains(log, "binary cache: cannot write " + files.front()));
+  CHECK(anycl_test::fs::is_directory(files.front()));
+}
+
 TEST_CASE("cache: ANYCL_CACHE=off (or 0) writes nothing", "[cache][opencl][env]") {
   for (const std::string value : {"off", "0"}) {
     INFO("ANYCL_CACHE=" << value);
