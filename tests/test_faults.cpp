@@ -226,6 +226,26 @@ TEST_CASE("fault: clEnqueueNDRangeKernel fails with CL_OUT_OF_RESOURCES", "[faul
   }
 }
 
+TEST_CASE("fault: clEnqueueNDRangeKernel fails inside CLBlast", "[fault][clblast]") {
+  anycl::Runtime rt("0:0");
+  anycl::set_gemm_provider(rt, anycl::GemmProvider::CLBlast);
+  HostGemm g(96, 80, 64, false);
+  auto op = [&] {
+    std::copy(g.c0.begin(), g.c0.end(), g.c.p);
+    anycl::gemm<float>(rt, g.s, 1.5f, g.a.p, g.b.p, 0.5f, g.c.p);
+  };
+  op();  // CLBlast compiles its kernels on first use
+  const long calls = fail_each_call("clEnqueueNDRangeKernel", CL_OUT_OF_RESOURCES, op,
+                                    [&](anycl::Status st, const std::string& msg) {
+                                      CHECK(st == ANYCL_ERROR_OPENCL);
+                                      // CLBlast reports the OpenCL error, not which call failed.
+                                      check_message(msg, "CLBlast GEMM failed on", "CL_OUT_OF_RESOURCES");
+                                      CHECK(g.c_untouched());
+                                    });
+  CHECK(calls >= 1);
+  CHECK(g.bad() == 0);
+}
+
 TEST_CASE("fault: clEnqueueReadBuffer fails", "[fault]") {
   auto& rt = runtime();
   const std::vector<float> in = random_values(256, 9);
