@@ -131,9 +131,35 @@ struct HostConv {
   std::size_t bad() const { return anycl_test::count_bad(y, ref, ref_abs, double(r.c_per_group() * r.r * r.s), 4); }
 };
 
+// Backward-weights on host pointers, chunked too: two outputs (dw, dbias) both accumulated over
+// the chunks, so a failure after the first chunk would leave them half summed if they were views.
+struct HostConvWeights {
+  anycl_test::ConvDesc r;
+  anycl::Conv2d d;
+  std::vector<float> x, dy, dw0, db0, dw, db, ref_w, ref_b, abs_w, abs_b;
+  HostConvWeights() {
+    r.n = 3, r.c = 4, r.h = 7, r.w = 9, r.k = 4, r.r = 3, r.s = 3, r.pad_top = r.pad_left = 1;
+    d = anycl_test::to_anycl(r, false);
+    x = random_values(r.x_size(), 13), dy = random_values(r.y_size(), 14);
+    dw0 = random_values(r.w_size(), 15), db0 = random_values(std::size_t(r.k), 16);
+    anycl_test::conv_backward_weights(r, x, dy, ref_w, ref_b);
+    anycl_test::conv_backward_weights(r, anycl_test::abs_of(x), anycl_test::abs_of(dy), abs_w, abs_b);
+  }
+  void run() {
+    dw = dw0, db = db0;
+    anycl::conv2d_backward_weights(runtime(), d, x.data(), dy.data(), dw.data(), db.data(), anycl::ConvAlgo::Im2col);
+  }
+  bool untouched() const { return dw == dw0 && db == db0; }
+  std::size_t bad() const {
+    const double reduction = double(r.n) * r.out_h() * r.out_w();
+    return anycl_test::count_bad(dw, ref_w, abs_w, reduction, 2) + anycl_test::count_bad(db, ref_b, abs_b, reduction, 2);
+  }
+};
+
 // Host GEMM (small: the direct kernel; large: pack + packed kernels) with aligned and misaligned
-// memory, and a chunked convolution: each failing run is `status` + a message naming `call`, with
-// the outputs untouched and no OpenCL object left behind; the final run is correct.
+// memory, and chunked forward and backward-weights convolutions: each failing run is `status` and
+// a message naming `call`, with the outputs untouched and no OpenCL object left behind; the final
+// run is correct.
 void check_host_ops(const char* entry, cl_int error, anycl::Status status, const char* call, const char* error_name) {
   auto& rt = runtime();
   anycl::set_conv_workspace_limit(rt, 2000);  // one image per chunk
@@ -163,6 +189,17 @@ void check_host_ops(const char* entry, cl_int error, anycl::Status status, const
   });
   CHECK(calls >= 1);
   CHECK(conv.bad() == 0);
+  HostConvWeights bw;
+  bw.run();
+  const cl_uint bw_refs = context_refs(rt);
+  const long bw_calls = fail_each_call(entry, error, [&] { bw.run(); }, [&](anycl::Status st, const std::string& msg) {
+    CHECK(st == status);
+    check_message(msg, call, error_name);
+    CHECK(bw.untouched());
+    CHECK(context_refs(rt) == bw_refs);
+  });
+  CHECK(bw_calls >= 1);
+  CHECK(bw.bad() == 0);
   anycl::set_conv_workspace_limit(rt, std::size_t(256) << 20);
 }
 

@@ -1,5 +1,6 @@
 // Convolution API: validation at the edge, algorithm choice, and host-pointer wrappers.
 #include <cstdlib>
+#include <vector>
 
 #include "ops/conv2d_geometry.hpp"
 #include "ops/conv2d_select.hpp"
@@ -82,8 +83,12 @@ void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, co
   else if (pass == ConvPass::BackwardData) t = {o.mem(), b.mem(), nullptr, a.mem()};
   else t = {a.mem(), o.mem(), e, b.mem()};
   dispatch(rt, pass, d, t, 0, algo);
+  if (!(extra && pass == ConvPass::BackwardWeights)) return o.download(slot);
+  // Two outputs: dbias goes to a staging copy first, so a failing read changes neither.
+  std::vector<float> dbias(d.k);
+  extra->download(slot, dbias.data());
   o.download(slot);
-  if (extra && pass == ConvPass::BackwardWeights) extra->download(slot);
+  std::copy(dbias.begin(), dbias.end(), out2);
 }
 
 }  // namespace

@@ -24,9 +24,10 @@ HostBuffer::~HostBuffer() {
   clFinish(queue_);  // nothing to report from a destructor: the call already failed or finished
 }
 
-void HostBuffer::download(const DeviceSlot& slot) {
+void HostBuffer::download(const DeviceSlot& slot, void* elsewhere) {
   if (access_ == HostAccess::Read) fail(ANYCL_ERROR_INTERNAL, "HostBuffer::download of an input view");
-  check(clEnqueueReadBuffer(slot.queue.get(), mem(), CL_TRUE, 0, bytes_, host_, 0, nullptr, nullptr),
+  check(clEnqueueReadBuffer(slot.queue.get(), mem(), CL_TRUE, 0, bytes_, elsewhere ? elsewhere : host_, 0, nullptr,
+                            nullptr),
         "clEnqueueReadBuffer", slot.where());
 }
 

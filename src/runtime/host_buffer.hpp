@@ -32,8 +32,9 @@ class HostBuffer {
   cl_mem mem() const noexcept { return buffer_.get(); }
   bool zero_copy() const noexcept { return zero_copy_; }
 
-  // Copies the device's result into the caller's memory (outputs only); blocks until done.
-  void download(const DeviceSlot& slot);
+  // Copies the device's result into the caller's memory, or into `elsewhere` when given (outputs
+  // only); blocks until done.
+  void download(const DeviceSlot& slot, void* elsewhere = nullptr);
 
  private:
   boost::compute::buffer buffer_;
