@@ -5,6 +5,8 @@
 // the device, must leave the caller's outputs untouched and release what the call created (the
 // context's reference count is back where it was; ASan/LSan builds check host memory), and the
 // same runtime must then compute the right answer (OpenBLAS / the plain C++ conv reference).
+#include <dlfcn.h>
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -438,21 +440,34 @@ TEST_CASE("fault: clGetDeviceIDs fails on one of two platforms: the other still 
   CHECK(anycl::discover().size() == 2);
 }
 
-#ifdef ANYCL_FAULT_PRELOAD
+namespace {
+
+// LD_PRELOAD for a child built like this executable: with a shared ASan runtime (GCC), ASan must
+// come first in the library list, so it is preloaded too.
+std::string fault_preload() {
+  std::string preload = ANYCL_FAULT_PRELOAD;
+  Dl_info info{};
+  void* asan = dlsym(RTLD_DEFAULT, "__asan_init");
+  if (asan && dladdr(asan, &info) && info.dli_fname && contains(info.dli_fname, "libasan.so"))
+    preload = std::string(info.dli_fname) + ":" + preload;
+  return preload;
+}
+
+}  // namespace
+
 TEST_CASE("fault: libanycl_fault.so under LD_PRELOAD, armed by ANYCL_FAULT", "[fault][process]") {
   // The only platform fails: anycl-query says which and why instead of "no ICD registered".
   const std::string platform = runtime().device(0).platform_name;
   const auto r = anycl_test::run_process(
-      {ANYCL_QUERY_EXE}, {{"LD_PRELOAD", std::string(ANYCL_FAULT_PRELOAD)},
+      {ANYCL_QUERY_EXE}, {{"LD_PRELOAD", fault_preload()},
                           {"ANYCL_FAULT", std::string("clGetDeviceIDs:1:CL_DEVICE_NOT_AVAILABLE")}});
   INFO(r.out << r.err);
   CHECK(r.signal == 0);
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "no usable OpenCL platform; skipping platform '" + platform +
                             "': clGetDeviceIDs: CL_DEVICE_NOT_AVAILABLE"));
-  const auto bad = anycl_test::run_process({ANYCL_QUERY_EXE}, {{"LD_PRELOAD", std::string(ANYCL_FAULT_PRELOAD)},
+  const auto bad = anycl_test::run_process({ANYCL_QUERY_EXE}, {{"LD_PRELOAD", fault_preload()},
                                                                {"ANYCL_FAULT", std::string("clNoSuchCall:1:-5")}});
   CHECK(contains(bad.err, "anycl_fault: ignoring ANYCL_FAULT='clNoSuchCall:1:-5'"));
   CHECK_FALSE(contains(bad.out, "skipping platform"));
 }
-#endif
