@@ -21,8 +21,8 @@ Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const Conv
       run_kernel(slot, "conv_im2col", "conv_pack_dy_b", {std::size_t(g.Kg), ceil_div(g.PQ, lay.nr), nimg}, {1, 1, 1},
                  t.y, cl_ulong(b0 * g.KPQ), bp.mem(), cl_ulong(0), cl_ulong(bp_stride), g.K, g.Kg, grp, cl_int(g.PQ),
                  cl_int(nimg));
-      enqueue_packed_micro<float>(slot, g.CRS, g.PQ, g.Kg, 1.f, filter.group(grp), 0, bp.mem(), bp_stride, 0.f,
-                                  col.mem(), 0, g.PQ, col_stride, nimg);
+      Event(enqueue_packed_micro<float>(slot, g.CRS, g.PQ, g.Kg, 1.f, filter.group(grp), 0, bp.mem(), bp_stride,
+                                        0.f, col.mem(), 0, g.PQ, col_stride, nimg));
       last = run_kernel(slot, "conv_im2col", "col2im",
                         {ceil_div(std::size_t(g.W), std::size_t(vw)), std::size_t(g.H), std::size_t(g.Cg) * nimg},
                         {1, 1, 1}, col.mem(), cl_ulong(0), cl_ulong(col_stride), t.x, cl_ulong(b0 * g.CHW), g.C, g.H,

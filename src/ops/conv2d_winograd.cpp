@@ -40,8 +40,8 @@ Event winograd(const DeviceSlot& slot, const WinogradPlan& w, std::size_t n, cl_
     run_kernel(slot, "conv_winograd", "winograd_input_transform", {std::size_t(w.cin), ceil_div(tiles, lay.nr), 1},
                {1, 1, 1}, in, cl_ulong(b0 * in_image), v.mem(), cl_ulong(0), cl_ulong(vstride), w.cin, w.ih, w.iw,
                cl_int(tp), cl_int(tq), w.pt, w.pl, cl_int(nimg));
-    enqueue_packed_micro<float>(slot, w.cout, tiles, w.cin, 1.f, u.mem(), ustride, v.mem(), vstride, 0.f, m.mem(), 0,
-                                tiles, mstride, 16);
+    Event(enqueue_packed_micro<float>(slot, w.cout, tiles, w.cin, 1.f, u.mem(), ustride, v.mem(), vstride, 0.f,
+                                      m.mem(), 0, tiles, mstride, 16));
     last = run_kernel(slot, "conv_winograd", "winograd_output_transform",
                       {ceil_div(tq, run), tp, nimg * std::size_t(w.cout)}, {1, 1, 1}, m.mem(), cl_ulong(0),
                       cl_ulong(mstride),
