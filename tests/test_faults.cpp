@@ -118,7 +118,7 @@ struct HostGemm {
     std::copy(c0.begin(), c0.end(), c.p);
     anycl::gemm<float>(runtime(), s, 1.5f, a.p, b.p, 0.5f, c.p);
   }
-  bool c_untouched() const { return c.values() == c0; }
+  bool untouched() const { return c.values() == c0; }
   std::size_t bad() const {
     std::size_t bad = 0;
     for (std::size_t i = 0; i < c.n; ++i) bad += std::fabs(double(c.p[i]) - oracle.c[i]) <= oracle.bound[i] ? 0 : 1;
@@ -145,6 +145,7 @@ struct HostConv {
     y = y0;
     anycl::conv2d_forward(runtime(), d, x.data(), w.data(), bias.data(), y.data(), anycl::ConvAlgo::Im2col);
   }
+  bool untouched() const { return y == y0; }
   std::size_t bad() const { return anycl_test::count_bad(y, ref, ref_abs, double(r.c_per_group() * r.r * r.s), 4); }
 };
 
@@ -173,10 +174,27 @@ struct HostConvWeights {
   }
 };
 
+// Fails each call of `entry` that one host-pointer operation makes (op: run(), untouched(), bad()):
+// every failing run is `status` and a message naming `call`, with the outputs untouched and no
+// OpenCL object left behind; the final run is correct.
+template <typename Op>
+void check_host_op(Op& op, const char* entry, cl_int error, anycl::Status status, const char* call,
+                   const char* error_name) {
+  auto& rt = runtime();
+  op.run();  // warms the workspace pool: what is pooled before and after is the same
+  const cl_uint refs = settled_refs(rt);
+  const long calls = fail_each_call(entry, error, [&] { op.run(); }, [&](anycl::Status st, const std::string& msg) {
+    CHECK(st == status);
+    check_message(msg, call, error_name);
+    CHECK(op.untouched());
+    CHECK(settled_refs(rt) == refs);
+  });
+  CHECK(calls >= 1);
+  CHECK(op.bad() == 0);
+}
+
 // Host GEMM (small: the direct kernel; large: pack + packed kernels) with aligned and misaligned
-// memory, and chunked forward and backward-weights convolutions: each failing run is `status` and
-// a message naming `call`, with the outputs untouched and no OpenCL object left behind; the final
-// run is correct.
+// memory, and chunked forward and backward-weights convolutions.
 void check_host_ops(const char* entry, cl_int error, anycl::Status status, const char* call, const char* error_name) {
   auto& rt = runtime();
   anycl::set_conv_workspace_limit(rt, 2000);  // one image per chunk
@@ -184,39 +202,12 @@ void check_host_ops(const char* entry, cl_int error, anycl::Status status, const
     for (const std::size_t size : {8, 192}) {
       INFO((aligned ? "aligned" : "misaligned") << " host memory, sgemm " << size << "^3");
       HostGemm g(size, size + 3, size + 1, aligned, /*trans_b=*/size > 8);
-      g.run();  // warms the workspace pool: what is pooled before and after is the same
-      const cl_uint refs = settled_refs(rt);
-      const long calls = fail_each_call(entry, error, [&] { g.run(); }, [&](anycl::Status st, const std::string& msg) {
-        CHECK(st == status);
-        check_message(msg, call, error_name);
-        CHECK(g.c_untouched());
-        CHECK(settled_refs(rt) == refs);
-      });
-      CHECK(calls >= 1);
-      CHECK(g.bad() == 0);
+      check_host_op(g, entry, error, status, call, error_name);
     }
   HostConv conv;
-  conv.run();
-  const cl_uint refs = settled_refs(rt);
-  const long calls = fail_each_call(entry, error, [&] { conv.run(); }, [&](anycl::Status st, const std::string& msg) {
-    CHECK(st == status);
-    check_message(msg, call, error_name);
-    CHECK(conv.y == conv.y0);
-    CHECK(settled_refs(rt) == refs);
-  });
-  CHECK(calls >= 1);
-  CHECK(conv.bad() == 0);
+  check_host_op(conv, entry, error, status, call, error_name);
   HostConvWeights bw;
-  bw.run();
-  const cl_uint bw_refs = settled_refs(rt);
-  const long bw_calls = fail_each_call(entry, error, [&] { bw.run(); }, [&](anycl::Status st, const std::string& msg) {
-    CHECK(st == status);
-    check_message(msg, call, error_name);
-    CHECK(bw.untouched());
-    CHECK(settled_refs(rt) == bw_refs);
-  });
-  CHECK(bw_calls >= 1);
-  CHECK(bw.bad() == 0);
+  check_host_op(bw, entry, error, status, call, error_name);
   anycl::set_conv_workspace_limit(rt, std::size_t(256) << 20);
 }
 
@@ -304,7 +295,7 @@ TEST_CASE("fault: clEnqueueNDRangeKernel fails with CL_OUT_OF_RESOURCES", "[faul
                                         CHECK(st == ANYCL_ERROR_OPENCL);
                                         check_message(msg, "clEnqueueNDRangeKernel(", "CL_OUT_OF_RESOURCES");
                                         rt.read(C, g.c.p, g.c.n * 4);
-                                        CHECK(g.c_untouched());
+                                        CHECK(g.untouched());
                                       });
     CHECK(calls == (size == 8 ? 1 : 3));  // direct: one kernel; packed: pack_a, pack_b, gemm_packed
     rt.read(C, g.c.p, g.c.n * 4);
@@ -326,7 +317,7 @@ TEST_CASE("fault: clEnqueueNDRangeKernel fails inside CLBlast", "[fault][clblast
                                       CHECK(st == ANYCL_ERROR_OPENCL);
                                       // CLBlast reports the OpenCL error, not which call failed.
                                       check_message(msg, "CLBlast GEMM failed on", "CL_OUT_OF_RESOURCES");
-                                      CHECK(g.c_untouched());
+                                      CHECK(g.untouched());
                                     });
   CHECK(calls >= 1);
   CHECK(g.bad() == 0);
@@ -368,7 +359,7 @@ TEST_CASE("fault: the C API turns an injected failure into a status and a messag
   const std::string msg = anycl_last_error();
   CHECK(contains(msg, "clCreateBuffer"));
   CHECK(contains(msg, runtime().device(0).name));
-  CHECK(g.c_untouched());
+  CHECK(g.untouched());
   CHECK(call() == ANYCL_SUCCESS);
   CHECK(g.bad() == 0);
   anycl_runtime_destroy(rt);
