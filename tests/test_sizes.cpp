@@ -6,7 +6,9 @@
 // or, for convolution workspaces, run in smaller chunks with the right result. Nothing wraps.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <climits>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -297,4 +299,38 @@ TEST_CASE("sizes: convolution workspaces above the device's allocation limit run
     CHECK(anycl_test::count_bad(y, ref, ref_abs, double(r.c * r.r * r.s), algo == anycl::ConvAlgo::Winograd ? 16 : 2) ==
           0);
   }
+}
+
+TEST_CASE("sizes: a GEMM packing workspace above the device's allocation limit is refused", "[sizes][gemm]") {
+  anycl::Runtime rt("0:0");
+  anycl::DeviceInfo& info = rt.impl().slot(0).info;
+  GemmShape s = square(192);
+  s.trans_b = anycl::Transpose::Yes;  // B transposed: the packed kernels, with A and B packed first
+  const auto a = anycl_test::random_values(192 * 192, 31), b = anycl_test::random_values(192 * 192, 32);
+  const std::vector<float> c0(192 * 192, 7.f);
+  anycl::Buffer A = rt.alloc(a.size() * 4), B = rt.alloc(b.size() * 4), C = rt.alloc(c0.size() * 4);
+  rt.write(A, a.data(), a.size() * 4);
+  rt.write(B, b.data(), b.size() * 4);
+  rt.write(C, c0.data(), c0.size() * 4);
+  const std::uint64_t real_max_alloc = info.max_alloc;
+  info.max_alloc = 64 << 10;  // below one packed 192 x 192 panel set (147 KiB)
+  std::string msg;
+  CHECK(status_of([&] { anycl::gemm<float>(rt, s, 1.f, A, 0, B, 0, 0.f, C, 0).wait(); }, &msg) ==
+        ANYCL_ERROR_OUT_OF_MEMORY);
+  CHECK(contains(msg, "workspace: allocation of"));
+  CHECK(contains(msg, "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
+  info.max_alloc = real_max_alloc;
+  std::vector<float> c(c0.size());
+  rt.read(C, c.data(), c.size() * 4);
+  CHECK(c == c0);
+  anycl::gemm<float>(rt, s, 1.f, A, 0, B, 0, 0.f, C, 0).wait();  // the same runtime works on
+  rt.read(C, c.data(), c.size() * 4);
+  double worst = 0;
+  for (std::size_t i = 0; i < 192; ++i)
+    for (std::size_t j = 0; j < 192; ++j) {
+      double ref = 0;
+      for (std::size_t k = 0; k < 192; ++k) ref += double(a[i * 192 + k]) * b[j * 192 + k];
+      worst = std::max(worst, std::fabs(ref - c[i * 192 + j]));
+    }
+  CHECK(worst < 1e-3);  // |terms| <= 1, 192 of them: float rounding stays far below this
 }
