@@ -96,6 +96,18 @@ struct WarmCache {
   }
 };
 
+// Opens a runtime on the cache in `dir` with warnings on: every family builds, all but one from
+// the cache. Returns what was logged.
+std::string open_with_one_rebuild(const std::string& dir) {
+  ScopedEnv verbose("ANYCL_LOG", std::string("warn"));
+  anycl_test::StderrCapture capture;
+  anycl::Runtime rt(options_for(dir));
+  const std::string log = capture.text();
+  require_all_ok(rt);
+  CHECK(count_hits(rt) == rt.build_reports().size() - 1);
+  return log;
+}
+
 // Damages one entry with `damage`, then checks the next runtime rebuilds exactly that one family,
 // says why on the log, and leaves a valid entry in its place.
 void check_damaged_entry_rebuilt(const std::function<void(const std::string&)>& damage, const char* log_word) {
@@ -108,15 +120,7 @@ void check_damaged_entry_rebuilt(const std::function<void(const std::string&)>& 
   damage(victim);
   REQUIRE(anycl_test::slurp(victim) != original);
 
-  std::string log;
-  {
-    ScopedEnv verbose("ANYCL_LOG", std::string("warn"));
-    anycl_test::StderrCapture capture;
-    anycl::Runtime rt(options_for(warm.dir.path()));
-    log = capture.text();
-    require_all_ok(rt);
-    CHECK(count_hits(rt) == rt.build_reports().size() - 1);  // only the damaged family rebuilt
-  }
+  const std::string log = open_with_one_rebuild(warm.dir.path());
   CHECK(contains(log, log_word));
   CHECK(bin_files(warm.dir.path()).size() == warm.entries);
   check_cache_clean(warm.dir.path(), warm.device_name);
@@ -201,6 +205,17 @@ TEST_CASE("cache: an intact entry the driver rejects is rebuilt and replaced", "
         anycl_test::spit(path, anycl::detail::serialize(*bin));
       },
       "rejected by the driver");
+}
+
+TEST_CASE("cache: an entry that is a folder is a miss; the runtime builds and says it cannot store", "[cache][opencl]") {
+  WarmCache warm;
+  const auto files = bin_files(warm.dir.path());
+  REQUIRE_FALSE(files.empty());
+  anycl_test::fs::remove(files.front());
+  anycl_test::fs::create_directories(files.front());
+  const std::string log = open_with_one_rebuild(warm.dir.path());
+  CHECK(contains(log, "binary cache: cannot write " + files.front()));
+  CHECK(anycl_test::fs::is_directory(files.front()));
 }
 
 TEST_CASE("cache: ANYCL_CACHE=off (or 0) writes nothing", "[cache][opencl][env]") {

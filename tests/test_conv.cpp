@@ -187,7 +187,8 @@ TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay unt
   with("groups not dividing c", "groups", [](auto& d) { d.groups = 3; });
   with("dilated filter larger than input", "larger than the padded input", [](auto& d) { d.r = 5, d.dilation_h = 4; });
   with("zero batch (empty output)", "n must be positive", [](auto& d) { d.n = 0; });
-  with("size overflow", "overflow", [](auto& d) { d.n = SIZE_MAX / 2, d.h = 1u << 20; });
+  with("size overflow", "overflow", [](auto& d) { d.n = 1u << 30, d.c = 1u << 30, d.h = 1u << 20; });
+  with("field beyond 32 bits", "n = 9223372036854775807 exceeds 2^31 - 1", [](auto& d) { d.n = SIZE_MAX / 2; });
   for (const auto& c : cases) {
     INFO(c.what);
     CHECK(anycl_conv2d_forward(rt, &c.d, x.data(), w.data(), nullptr, y.data()) == ANYCL_ERROR_INVALID_ARGUMENT);

@@ -189,6 +189,45 @@ TEST_CASE("a kernel that does not compile: BuildError names device, options and 
   CHECK(status_of([&] { rt.impl().slot(0).program("gemm_direct_f32"); }) == ANYCL_ERROR_KERNEL_NOT_FOUND);
 }
 
+// The tests run as root, for whom chmod 000 hides nothing: "unreadable" is made honest with a
+// folder where a file belongs, and dangling symlinks.
+TEST_CASE("hostile kernel folders: a file, a dangling symlink, a folder or empty file as .cl", "[kernel_library][files]") {
+  TempDir dir;
+  anycl_test::spit(dir / "not-a-folder", "x");
+  anycl_test::fs::create_symlink(dir / "nowhere", dir / "dangling");
+  anycl_test::fs::create_directories(dir / "broken-common");
+  anycl_test::fs::create_symlink(dir / "nowhere.h", dir / "broken-common/common.h");
+  for (const std::string& bad : {dir / "not-a-folder", dir / "dangling", dir / "broken-common", dir / "missing"}) {
+    INFO(bad);
+    ScopedEnv verbose("ANYCL_LOG", std::string("warn"));
+    anycl_test::StderrCapture capture;
+    const std::string found = anycl::detail::find_kernel_dir(bad);
+    const std::string log = capture.text();
+    CHECK(found == anycl_test::fs::canonical(anycl_test::source_kernel_dir()).string());  // the next candidate
+    CHECK(contains(log, "kernel folder " + bad + " is missing or holds no common.h"));
+  }
+
+  anycl::RuntimeOptions o;
+  o.kernel_path = dir / "kernels";
+  // The shared test cache: the intact families are the shipped sources, so they load from it.
+  o.device_spec = "0:0";
+  anycl_test::copy_kernel_dir(o.kernel_path);
+  const std::string cl = o.kernel_path + "/conv_direct.cl";
+  for (const std::string& why : {"cannot read kernel file " + cl, "kernel file " + cl + " is empty"}) {
+    INFO(why);
+    anycl_test::fs::remove_all(cl);
+    if (contains(why, "empty")) anycl_test::spit(cl, "");
+    else anycl_test::fs::create_directories(cl);
+    o.fail_on_build_error = true;
+    std::string msg;
+    CHECK(status_of([&] { anycl::Runtime rt(o); }, &msg) == ANYCL_ERROR_KERNEL_NOT_FOUND);
+    CHECK(contains(msg, why));
+    o.fail_on_build_error = false;
+    anycl::Runtime rt(o);
+    for (const auto& r : rt.build_reports()) CHECK(r.ok == (r.family != "conv_direct"));
+  }
+}
+
 TEST_CASE("binary-only: anycl-compile output loads as prebuilt for every family", "[kernel_library][opencl][process]") {
   TempDir out("anycl-bin");
   run_compile(out.path());

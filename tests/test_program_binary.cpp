@@ -157,6 +157,14 @@ TEST_CASE("read_file and write_file_atomic", "[program_binary][files]") {
   CHECK(contains(why, "missing-folder"));
   CHECK(anycl::detail::write_file_atomic(dir / "empty.bin", "", &why));
   CHECK(anycl::detail::read_file(dir / "empty.bin") == std::string());
+
+  // What is not a regular file is not read (a folder would read as an empty file).
+  anycl_test::fs::create_directories(dir / "a-folder");
+  CHECK_FALSE(anycl::detail::read_file(dir / "a-folder").has_value());
+  anycl_test::fs::create_symlink(dir / "nowhere", dir / "dangling");
+  CHECK_FALSE(anycl::detail::read_file(dir / "dangling").has_value());
+  anycl_test::fs::create_symlink(path, dir / "link");
+  CHECK(anycl::detail::read_file(dir / "link") == std::string("replaced"));
 }
 
 TEST_CASE("concurrent atomic writers: readers only ever see a whole file", "[program_binary][files]") {

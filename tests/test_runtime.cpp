@@ -148,8 +148,9 @@ TEST_CASE("buffers: more than the device can hold is OUT_OF_MEMORY, before the d
   CHECK(status_of([&] { anycl::detail::check_allocation(odd, 1000); }) == ANYCL_SUCCESS);
 }
 
-TEST_CASE("HostBuffer: zero-copy only where allowed; data reaches the caller either way",
+TEST_CASE("HostBuffer: zero-copy only for aligned inputs; outputs reach the caller in download()",
           "[runtime][buffer][opencl]") {
+  using anycl::detail::HostAccess;
   auto& rt = shared_runtime();
   const auto& slot = rt.impl().slot(0);
   const std::size_t align = std::max<std::size_t>(slot.info.mem_base_addr_align_bytes, 64);
@@ -159,21 +160,27 @@ TEST_CASE("HostBuffer: zero-copy only where allowed; data reaches the caller eit
   float* misaligned = aligned + 1;
   for (float* host : {aligned, misaligned}) {
     for (int i = 0; i < 256; ++i) host[i] = float(i);
-    anycl::detail::HostBuffer hb(slot, host, 256 * sizeof(float), true);
-    const bool may_share = slot.info.unified_memory && host == aligned;
-    CHECK(hb.zero_copy() == may_share);
-    // The device sees the caller's data ...
+    // An input: the device sees the caller's data, in place where it may.
+    anycl::detail::HostBuffer in(slot, host, 256 * sizeof(float), HostAccess::Read);
+    CHECK(in.zero_copy() == (slot.info.unified_memory && host == aligned));
     std::vector<float> seen(256, -1.f);
-    REQUIRE(clEnqueueReadBuffer(slot.queue.get(), hb.mem(), CL_TRUE, 0, 256 * sizeof(float), seen.data(), 0,
+    REQUIRE(clEnqueueReadBuffer(slot.queue.get(), in.mem(), CL_TRUE, 0, 256 * sizeof(float), seen.data(), 0,
                                 nullptr, nullptr) == CL_SUCCESS);
     CHECK(seen[255] == 255.f);
-    // ... and device writes come back with download().
-    const float v = 42.f;
-    REQUIRE(clEnqueueFillBuffer(slot.queue.get(), hb.mem(), &v, sizeof v, 0, 256 * sizeof(float), 0, nullptr,
-                                nullptr) == CL_SUCCESS);
-    hb.download(slot);
-    CHECK(host[0] == 42.f);
-    CHECK(host[255] == 42.f);
+    // An output is a device copy: device writes reach the caller in download(), not before.
+    for (HostAccess access : {HostAccess::Write, HostAccess::ReadWrite}) {
+      anycl::detail::HostBuffer out(slot, host, 256 * sizeof(float), access);
+      CHECK_FALSE(out.zero_copy());
+      const float v = 42.f;
+      REQUIRE(clEnqueueFillBuffer(slot.queue.get(), out.mem(), &v, sizeof v, 0, 256 * sizeof(float), 0, nullptr,
+                                  nullptr) == CL_SUCCESS);
+      REQUIRE(clFinish(slot.queue.get()) == CL_SUCCESS);
+      CHECK(host[7] == 7.f);
+      out.download(slot);
+      CHECK(host[0] == 42.f);
+      CHECK(host[255] == 42.f);
+      for (int i = 0; i < 256; ++i) host[i] = float(i);
+    }
   }
 }
 

@@ -107,7 +107,9 @@ void print_text(const json& doc) {
 int run(const Args& args) {
   anycl::detail::Discovery found = anycl::detail::discover_devices();
   if (found.platforms.empty()) {
-    const std::string msg = "no OpenCL platforms found (no ICD registered in /etc/OpenCL/vendors or OCL_ICD_VENDORS)";
+    std::string msg = "no OpenCL platforms found (no ICD registered in /etc/OpenCL/vendors or OCL_ICD_VENDORS)";
+    if (!found.warnings.empty()) msg = "no usable OpenCL platform";  // there were some, and they failed:
+    for (const auto& w : found.warnings) msg += "; " + w;
     if (args.json) std::cout << json{{"schema", "anycl-query/1"}, {"platforms", json::array()}, {"error", msg}}.dump(2) << "\n";
     else std::cerr << "anycl-query: " << msg << "\n";
     return 1;

@@ -1,5 +1,7 @@
 // Convolution API: validation at the edge, algorithm choice, and host-pointer wrappers.
 #include <cstdlib>
+#include <cstring>
+#include <vector>
 
 #include "ops/conv2d_dispatch.hpp"
 #include "sched/run_conv.hpp"
@@ -25,7 +27,8 @@ Event dispatch_conv(RuntimeImpl& rt, std::size_t device, ConvPass pass, const Co
                     ConvAlgo algo) {
   const DeviceSlot& slot = rt.slot(device);
   const ConvGeom g(d);
-  const std::size_t cap = rt.conv_workspace_limit;
+  // No workspace may exceed what one allocation on the device can be: smaller chunks instead.
+  const std::size_t cap = std::min<std::uint64_t>(rt.conv_workspace_limit, slot.info.max_alloc);
   const ConvAlgo a = resolve(pass, d, algo);
   if (pass == ConvPass::Forward) {
     if (a == ConvAlgo::Gemm1x1) return forward_gemm1x1(slot, g, t, d.relu, cap);
@@ -50,13 +53,13 @@ ConvHostViews::ConvHostViews(const DeviceSlot& slot, ConvPass pass, const Conv2d
   const std::size_t a_elems = pass == ConvPass::BackwardData ? sizes[2] : sizes[0];
   const std::size_t b_elems = pass == ConvPass::BackwardWeights ? sizes[2] : sizes[1];
   const std::size_t o_elems = pass == ConvPass::Forward ? sizes[2] : pass == ConvPass::BackwardData ? sizes[0] : sizes[1];
-  a_ = std::make_unique<HostBuffer>(slot, h.in_a, a_elems * sizeof(float), true, async_upload);
-  b_ = std::make_unique<HostBuffer>(slot, h.in_b, b_elems * sizeof(float), true, async_upload);
-  o_ = std::make_unique<HostBuffer>(slot, h.out, o_elems * sizeof(float), false);
+  a_ = std::make_unique<HostBuffer>(slot, h.in_a, a_elems * sizeof(float), HostAccess::Read, async_upload);
+  b_ = std::make_unique<HostBuffer>(slot, h.in_b, b_elems * sizeof(float), HostAccess::Read, async_upload);
+  o_ = std::make_unique<HostBuffer>(slot, h.out, o_elems * sizeof(float), HostAccess::Write);
   if (pass == ConvPass::Forward && h.bias)
-    extra_ = std::make_unique<HostBuffer>(slot, h.bias, d.k * sizeof(float), true, async_upload);
+    extra_ = std::make_unique<HostBuffer>(slot, h.bias, d.k * sizeof(float), HostAccess::Read, async_upload);
   if (pass == ConvPass::BackwardWeights && h.out2)
-    extra_ = std::make_unique<HostBuffer>(slot, h.out2, d.k * sizeof(float), false);
+    extra_ = std::make_unique<HostBuffer>(slot, h.out2, d.k * sizeof(float), HostAccess::Write);
   const cl_mem e = extra_ ? extra_->mem() : nullptr;
   if (pass == ConvPass::Forward) t_ = {a_->mem(), b_->mem(), e, o_->mem()};
   else if (pass == ConvPass::BackwardData) t_ = {o_->mem(), b_->mem(), nullptr, a_->mem()};
@@ -64,8 +67,12 @@ ConvHostViews::ConvHostViews(const DeviceSlot& slot, ConvPass pass, const Conv2d
 }
 
 void ConvHostViews::download(const DeviceSlot& slot) {
+  if (!(extra_ && pass_ == ConvPass::BackwardWeights)) return o_->download(slot);
+  // Two outputs: dbias goes to a staging copy first, so a failing read changes neither.
+  std::vector<float> dbias(extra_->bytes() / sizeof(float));
+  extra_->download(slot, dbias.data());
   o_->download(slot);
-  if (extra_ && pass_ == ConvPass::BackwardWeights) extra_->download(slot);
+  std::memcpy(extra_->host(), dbias.data(), extra_->bytes());
 }
 
 }  // namespace anycl::detail

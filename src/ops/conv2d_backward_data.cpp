@@ -9,10 +9,10 @@ namespace anycl::detail {
 Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t bp_stride = round_up(g.PQ, lay.nr) * g.Kg, col_stride = g.CRS * g.PQ;
-  const std::size_t chunk = images_per_chunk(g.n, (bp_stride + col_stride) * sizeof(float), cap);
+  const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({bp_stride + col_stride, sizeof(float)}), cap);
   const PackedFilter filter(slot, g, t.w, /*transposed=*/true);
-  Workspace bp(*slot.workspace, *slot.context, slot.info, chunk * bp_stride * sizeof(float));
-  Workspace col(*slot.workspace, *slot.context, slot.info, chunk * col_stride * sizeof(float));
+  Workspace bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, bp_stride, sizeof(float)}));
+  Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
   const long vw = slot.program("conv_im2col").param("C2I_VW");
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
@@ -21,8 +21,8 @@ Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const Conv
       run_kernel(slot, "conv_im2col", "conv_pack_dy_b", {std::size_t(g.Kg), ceil_div(g.PQ, lay.nr), nimg}, {1, 1, 1},
                  t.y, cl_ulong(b0 * g.KPQ), bp.mem(), cl_ulong(0), cl_ulong(bp_stride), g.K, g.Kg, grp, cl_int(g.PQ),
                  cl_int(nimg));
-      enqueue_packed_micro<float>(slot, g.CRS, g.PQ, g.Kg, 1.f, filter.group(grp), 0, bp.mem(), bp_stride, 0.f,
-                                  col.mem(), 0, g.PQ, col_stride, nimg);
+      Event(enqueue_packed_micro<float>(slot, g.CRS, g.PQ, g.Kg, 1.f, filter.group(grp), 0, bp.mem(), bp_stride,
+                                        0.f, col.mem(), 0, g.PQ, col_stride, nimg));
       last = run_kernel(slot, "conv_im2col", "col2im",
                         {ceil_div(std::size_t(g.W), std::size_t(vw)), std::size_t(g.H), std::size_t(g.Cg) * nimg},
                         {1, 1, 1}, col.mem(), cl_ulong(0), cl_ulong(col_stride), t.x, cl_ulong(b0 * g.CHW), g.C, g.H,

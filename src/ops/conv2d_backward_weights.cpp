@@ -17,11 +17,12 @@ Event dbias_im2col(const DeviceSlot& slot, const ConvGeom& g, cl_mem dy, std::si
 
 Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
-  const std::size_t per_image = (round_up(g.Kg, lay.mr) + round_up(g.CRS, lay.nr)) * g.PQ * sizeof(float);
+  const std::size_t per_image =
+      workspace_bytes({round_up(g.Kg, lay.mr) + round_up(g.CRS, lay.nr), g.PQ, sizeof(float)});
   // The reduction length nimg * PQ is a 32-bit kernel argument.
   const std::size_t chunk = std::min(images_per_chunk(g.n, per_image, cap), std::size_t(0x7fffffff) / g.PQ);
-  Workspace ap(*slot.workspace, *slot.context, slot.info, round_up(g.Kg, lay.mr) * g.PQ * chunk * sizeof(float));
-  Workspace bp(*slot.workspace, *slot.context, slot.info, round_up(g.CRS, lay.nr) * g.PQ * chunk * sizeof(float));
+  Workspace ap(*slot.workspace, *slot.context, slot.info, workspace_bytes({round_up(g.Kg, lay.mr), g.PQ, chunk, sizeof(float)}));
+  Workspace bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({round_up(g.CRS, lay.nr), g.PQ, chunk, sizeof(float)}));
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0);

@@ -1,4 +1,5 @@
 // The convolution descriptor: validation and output sizes.
+#include <climits>
 #include <string>
 
 #include "anycl/conv2d.hpp"
@@ -23,12 +24,20 @@ std::size_t checked_add(std::size_t a, std::size_t b, const char* what) {
   return r;
 }
 
-// (in + pads - dilation*(filter-1) - 1) / stride + 1, with every step checked.
+void check_int_range(const char* name, std::size_t value) {
+  if (value > std::size_t(INT_MAX))
+    invalid(std::string(name) + " = " + std::to_string(value) + " exceeds 2^31 - 1, the kernels' 32-bit range");
+}
+
+// (in + pads - dilation*(filter-1) - 1) / stride + 1, with every step checked; the padded extent
+// must stay in the kernels' 32-bit range too (they compute input rows from it).
 std::size_t out_extent(std::size_t in, std::size_t pad_a, std::size_t pad_b, std::size_t filter, std::size_t dilation,
                        std::size_t stride, const char* axis) {
   if (stride == 0 || dilation == 0 || filter == 0)
     invalid(std::string("stride, dilation and filter size along the ") + axis + " must be positive");
   const std::size_t padded = checked_add(checked_add(in, pad_a, axis), pad_b, axis);
+  if (padded > std::size_t(INT_MAX))
+    invalid(std::string("the padded input ") + axis + " (" + std::to_string(padded) + ") exceeds 2^31 - 1");
   const std::size_t span = checked_add(checked_mul(dilation, filter - 1, axis), 1, axis);
   if (span > padded)
     invalid(std::string("the dilated filter (") + std::to_string(span) + ") is larger than the padded input " + axis +
@@ -44,6 +53,11 @@ void Conv2d::validate() const {
       {"stride_w", stride_w}, {"dilation_h", dilation_h}, {"dilation_w", dilation_w}, {"groups", groups}};
   for (const auto& [name, value] : positive)
     if (value == 0) invalid(std::string(name) + " must be positive");
+  // The kernels take every field as a 32-bit int: a larger value would wrap around there.
+  const std::pair<const char*, std::size_t> pads[] = {
+      {"pad_top", pad_top}, {"pad_left", pad_left}, {"pad_bottom", pad_bottom}, {"pad_right", pad_right}};
+  for (const auto& [name, value] : positive) check_int_range(name, value);
+  for (const auto& [name, value] : pads) check_int_range(name, value);
   if (c % groups != 0 || k % groups != 0)
     invalid("groups = " + std::to_string(groups) + " must divide c = " + std::to_string(c) + " and k = " +
             std::to_string(k));
@@ -57,6 +71,9 @@ void Conv2d::validate() const {
   for (std::size_t e : {x_elems, y_elems, w_elems}) checked_mul(e, sizeof(float), "tensor bytes");
   if (c * h * w > 0x7fffffff || k * P * Q > 0x7fffffff || (c / groups) * r * s > 0x7fffffff)
     invalid("one image's tensors must have fewer than 2^31 elements");
+  // The direct kernels number (image, channel) pairs and the filter packer filter elements in int.
+  if (w_elems > 0x7fffffff) invalid("the filter must have fewer than 2^31 elements");
+  if (n * c > 0x7fffffff || n * k > 0x7fffffff) invalid("n * c and n * k must be below 2^31");
 }
 
 std::size_t Conv2d::p() const { return out_extent(h, pad_top, pad_bottom, r, dilation_h, stride_h, "height"); }

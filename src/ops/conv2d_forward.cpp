@@ -16,9 +16,9 @@ Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t 
 Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t col_stride = round_up(g.PQ, lay.nr) * g.CRS;
-  const std::size_t chunk = images_per_chunk(g.n, col_stride * sizeof(float), cap);
+  const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
   const PackedFilter filter(slot, g, t.w, /*transposed=*/false);
-  Workspace col(*slot.workspace, *slot.context, slot.info, chunk * col_stride * sizeof(float));
+  Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0);

@@ -19,20 +19,20 @@ Event winograd(const DeviceSlot& slot, const WinogradPlan& w, std::size_t n, cl_
   const std::size_t run = std::size_t(slot.program("conv_winograd").param("WOT_RUN"));
   const std::size_t tp = ceil_div(std::size_t(w.oh), 2), tq = ceil_div(std::size_t(w.ow), 2);
   const std::size_t ustride = lay.a_panel_elems(std::size_t(w.cout), std::size_t(w.cin));
-  Workspace u(*slot.workspace, *slot.context, slot.info, 16 * ustride * sizeof(float));
+  Workspace u(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, ustride, sizeof(float)}));
   run_kernel(slot, "conv_winograd", "winograd_filter_transform", {std::size_t(w.cin), round_up(w.cout, lay.mr), 1},
              {1, 1, 1}, filter, u.mem(), cl_ulong(ustride), w.cout, w.cin, cl_int(w.flip));
   // Per image: 16 transformed input blocks (packed B) and 16 GEMM outputs.
   const std::size_t tiles1 = tp * tq;
-  const std::size_t per_image = 16 * (std::size_t(w.cin) + std::size_t(w.cout)) * tiles1 * sizeof(float);
+  const std::size_t per_image = workspace_bytes({16, std::size_t(w.cin) + std::size_t(w.cout), tiles1, sizeof(float)});
   const std::size_t chunk = images_per_chunk(n, per_image, cap);
   // Off-by-a-little strides: exact multiples of 4 KiB made the 16 blocks alias in cache (the
   // transforms ran 15-20% slower on POCL).
   const std::size_t skew = 32;
   const std::size_t vstride = round_up(chunk * tiles1, lay.nr) * w.cin + skew;
   const std::size_t mstride = std::size_t(w.cout) * chunk * tiles1 + skew;
-  Workspace v(*slot.workspace, *slot.context, slot.info, 16 * vstride * sizeof(float));
-  Workspace m(*slot.workspace, *slot.context, slot.info, 16 * mstride * sizeof(float));
+  Workspace v(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, vstride, sizeof(float)}));
+  Workspace m(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, mstride, sizeof(float)}));
   const std::size_t in_image = std::size_t(w.cin) * w.ih * w.iw, out_image = std::size_t(w.cout) * w.oh * w.ow;
   Event last;
   for (std::size_t b0 = 0; b0 < n; b0 += chunk) {
@@ -40,8 +40,8 @@ Event winograd(const DeviceSlot& slot, const WinogradPlan& w, std::size_t n, cl_
     run_kernel(slot, "conv_winograd", "winograd_input_transform", {std::size_t(w.cin), ceil_div(tiles, lay.nr), 1},
                {1, 1, 1}, in, cl_ulong(b0 * in_image), v.mem(), cl_ulong(0), cl_ulong(vstride), w.cin, w.ih, w.iw,
                cl_int(tp), cl_int(tq), w.pt, w.pl, cl_int(nimg));
-    enqueue_packed_micro<float>(slot, w.cout, tiles, w.cin, 1.f, u.mem(), ustride, v.mem(), vstride, 0.f, m.mem(), 0,
-                                tiles, mstride, 16);
+    Event(enqueue_packed_micro<float>(slot, w.cout, tiles, w.cin, 1.f, u.mem(), ustride, v.mem(), vstride, 0.f,
+                                      m.mem(), 0, tiles, mstride, 16));
     last = run_kernel(slot, "conv_winograd", "winograd_output_transform",
                       {ceil_div(tq, run), tp, nimg * std::size_t(w.cout)}, {1, 1, 1}, m.mem(), cl_ulong(0),
                       cl_ulong(mstride),

@@ -52,8 +52,8 @@ cl_event enqueue_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha, c
   // A batch that shares one A (stride 0) packs it once; likewise B.
   const std::size_t batch_a = p.stride_a == 0 ? 1 : p.batch, batch_b = p.stride_b == 0 ? 1 : p.batch;
   const std::size_t ap_elems = lay.a_panel_elems(p.m, p.k), bp_elems = lay.b_panel_elems(p.n, p.k);
-  Workspace ap(*slot.workspace, *slot.context, slot.info, ap_elems * batch_a * sizeof(T));
-  Workspace bp(*slot.workspace, *slot.context, slot.info, bp_elems * batch_b * sizeof(T));
+  Workspace ap(*slot.workspace, *slot.context, slot.info, workspace_bytes({ap_elems, batch_a, sizeof(T)}));
+  Workspace bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({bp_elems, batch_b, sizeof(T)}));
   enqueue_pack_a<T>(slot, p, a, ap.mem(), ap_elems, batch_a);
   enqueue_pack_b<T>(slot, p, b, bp.mem(), bp_elems, batch_b);
   return enqueue_packed_micro<T>(slot, p.m, p.n, p.k, alpha, ap.mem(), batch_a == 1 ? 0 : ap_elems, bp.mem(),

@@ -53,6 +53,7 @@ GemmExtents validate_gemm(const GemmShape& s, const char* function) {
   if (tb != ANYCL_NO_TRANS && tb != ANYCL_TRANS)
     invalid(function, "trans_b " + std::to_string(tb) + " is neither NO_TRANS (111) nor TRANS (112)");
   if (s.m > INT_MAX || s.n > INT_MAX || s.k > INT_MAX) invalid(function, "m, n and k must be below 2^31");
+  if (s.batch > INT_MAX) invalid(function, "batch must be below 2^31");
   const bool row = s.layout == Layout::RowMajor;
   const bool tra = s.trans_a == Transpose::Yes, trb = s.trans_b == Transpose::Yes;
   GemmExtents e;

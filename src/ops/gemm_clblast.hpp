@@ -10,7 +10,7 @@ bool clblast_available() noexcept;
 
 // The caller's (validated) shape as is: CLBlast takes both layouts itself.
 template <typename T>
-cl_event clblast_gemm(const DeviceSlot& slot, const GemmShape& s, T alpha, cl_mem a, std::size_t a_off, cl_mem b,
-                      std::size_t b_off, T beta, cl_mem c, std::size_t c_off);
+[[nodiscard]] cl_event clblast_gemm(const DeviceSlot& slot, const GemmShape& s, T alpha, cl_mem a, std::size_t a_off,
+                                    cl_mem b, std::size_t b_off, T beta, cl_mem c, std::size_t c_off);
 
 }  // namespace anycl::detail

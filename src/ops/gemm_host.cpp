@@ -1,4 +1,5 @@
-// GEMM on host pointers: zero-copy views where the device shares host memory, copies otherwise.
+// GEMM on host pointers: zero-copy views of A and B where the device shares host memory, a device
+// copy of C (host_buffer.hpp says why).
 #include <memory>
 #include <vector>
 
@@ -33,10 +34,14 @@ void run_on_device(RuntimeImpl& rt, std::size_t device, const GemmShape& shape, 
   // only a dense C with beta = 0 can skip the upload.
   const bool dense = shape.ldc == (shape.layout == Layout::RowMajor ? shape.n : shape.m) &&
                      (shape.batch <= 1 || shape.stride_c == shape.m * shape.n);
-  HostBuffer cb(slot, c, bytes_of(e.c, sizeof(T), function), /*upload=*/beta != T(0) || !dense);
+  HostBuffer cb(slot, c, bytes_of(e.c, sizeof(T), function),
+                beta != T(0) || !dense ? HostAccess::ReadWrite : HostAccess::Write);
   // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
-  std::unique_ptr<HostBuffer> ab = e.a ? std::make_unique<HostBuffer>(slot, a, bytes_of(e.a, sizeof(T), function), true) : nullptr;
-  std::unique_ptr<HostBuffer> bb = e.b ? std::make_unique<HostBuffer>(slot, b, bytes_of(e.b, sizeof(T), function), true) : nullptr;
+  auto input = [&](const T* p, std::size_t elems) {
+    return elems ? std::make_unique<HostBuffer>(slot, p, bytes_of(elems, sizeof(T), function), HostAccess::Read)
+                 : nullptr;
+  };
+  std::unique_ptr<HostBuffer> ab = input(a, e.a), bb = input(b, e.b);
   cl_mem am = ab ? ab->mem() : cb.mem(), bm = bb ? bb->mem() : cb.mem();
   cl_event ev = nullptr;
   if (rt.gemm_provider == GemmProvider::CLBlast) {

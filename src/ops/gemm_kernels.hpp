@@ -12,7 +12,8 @@ const char* precision_suffix();  // "f32" / "f64"
 // C = alpha * op(A) op(B) + beta * C for a validated row-major problem; picks the direct or the
 // packed kernels by shape. Returns the event of the last kernel.
 template <typename T>
-cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c);
+[[nodiscard]] cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta,
+                                    cl_mem c);
 
 // The packed family's pieces, for callers that produce packed panels themselves (im2col).
 struct PackedLayout {
@@ -31,9 +32,10 @@ void enqueue_pack_b(const DeviceSlot& slot, const GemmProblem& p, cl_mem b, cl_m
 // Micro-kernel over packed panels: C[c_off + batch*c_stride + (j/c_seg)*c_seg_stride + i*ldc + j%c_seg]
 // (c_seg 0 = n: plain row-major C).
 template <typename T>
-cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k, T alpha, cl_mem ap,
-                              std::size_t ap_stride, cl_mem bp, std::size_t bp_stride, T beta, cl_mem c,
-                              std::size_t c_off, std::size_t ldc, std::size_t c_stride, std::size_t batch,
-                              std::size_t c_seg = 0, std::size_t c_seg_stride = 0);
+[[nodiscard]] cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k,
+                                            T alpha, cl_mem ap, std::size_t ap_stride, cl_mem bp,
+                                            std::size_t bp_stride, T beta, cl_mem c, std::size_t c_off,
+                                            std::size_t ldc, std::size_t c_stride, std::size_t batch,
+                                            std::size_t c_seg = 0, std::size_t c_seg_stride = 0);
 
 }  // namespace anycl::detail

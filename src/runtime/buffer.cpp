@@ -6,22 +6,22 @@
 
 namespace anycl::detail {
 
-void check_allocation(const DeviceInfo& device, std::size_t bytes) {
-  const std::string where = device_label(device);
-  if (bytes == 0) fail(ANYCL_ERROR_INVALID_ARGUMENT, "cannot allocate 0 bytes on " + where);
+void check_allocation(const DeviceInfo& device, std::size_t bytes, const char* what) {
+  const std::string where = device_label(device), prefix = what ? std::string(what) + ": " : std::string();
+  if (bytes == 0) fail(ANYCL_ERROR_INVALID_ARGUMENT, prefix + "cannot allocate 0 bytes on " + where);
   if (bytes > device.max_alloc)
-    fail(ANYCL_ERROR_OUT_OF_MEMORY, "allocation of " + std::to_string(bytes) + " bytes on " + where +
+    fail(ANYCL_ERROR_OUT_OF_MEMORY, prefix + "allocation of " + std::to_string(bytes) + " bytes on " + where +
                                         " exceeds CL_DEVICE_MAX_MEM_ALLOC_SIZE (" + std::to_string(device.max_alloc) +
                                         " bytes)");
   if (bytes > device.global_mem)
-    fail(ANYCL_ERROR_OUT_OF_MEMORY, "allocation of " + std::to_string(bytes) + " bytes on " + where +
+    fail(ANYCL_ERROR_OUT_OF_MEMORY, prefix + "allocation of " + std::to_string(bytes) + " bytes on " + where +
                                         " exceeds CL_DEVICE_GLOBAL_MEM_SIZE (" + std::to_string(device.global_mem) +
                                         " bytes)");
 }
 
 boost::compute::buffer create_buffer(cl_context ctx, const DeviceInfo& device, std::size_t bytes, cl_mem_flags flags,
                                      void* host, const char* what) {
-  check_allocation(device, bytes);
+  check_allocation(device, bytes, what);
   cl_int err = CL_SUCCESS;
   cl_mem mem = clCreateBuffer(ctx, flags, bytes, host, &err);
   check(err, ("clCreateBuffer(" + std::string(what) + ", " + std::to_string(bytes) + " bytes)").c_str(),

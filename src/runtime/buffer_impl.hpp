@@ -16,8 +16,9 @@ class BufferImpl {
   std::size_t bytes;
 };
 
-// Refuses (ANYCL_ERROR_OUT_OF_MEMORY) what the device cannot hold, before the driver sees it.
-void check_allocation(const DeviceInfo& device, std::size_t bytes);
+// Refuses (ANYCL_ERROR_OUT_OF_MEMORY) what the device cannot hold, before the driver sees it;
+// `what` (if given) names the buffer in the message.
+void check_allocation(const DeviceInfo& device, std::size_t bytes, const char* what = nullptr);
 
 // check_allocation, then clCreateBuffer; `what` names the buffer in error messages.
 boost::compute::buffer create_buffer(cl_context ctx, const DeviceInfo& device, std::size_t bytes, cl_mem_flags flags,

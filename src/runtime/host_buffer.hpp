@@ -8,26 +8,48 @@
 
 namespace anycl::detail {
 
+// What a call does with the caller's memory.
+enum class HostAccess {
+  Read,       // an input: the device only reads it
+  Write,      // an output: written completely, its old contents are not needed
+  ReadWrite,  // an output whose old contents the device reads (C with beta != 0, gaps)
+};
+
 class HostBuffer {
  public:
-  // Zero-copy (CL_MEM_USE_HOST_PTR) where the device shares host memory and the pointer meets
-  // CL_DEVICE_MEM_BASE_ADDR_ALIGN; otherwise a device copy, filled when `upload` is true.
+  // Inputs are zero-copy (CL_MEM_USE_HOST_PTR) where the device shares host memory and the
+  // pointer meets CL_DEVICE_MEM_BASE_ADDR_ALIGN; otherwise, and for every output, a device copy.
+  // Outputs are never zero-copy: the caller's memory changes only in download(), after every
+  // kernel of the call was enqueued and ran, so a call that fails leaves its outputs untouched.
   // With `async_upload`, a device copy is filled by a non-blocking write on the slot's queue
-  // instead (uploads to several devices then overlap); the caller keeps `host` alive until that
-  // queue is finished, and other queues reading the buffer wait for upload_event().
-  HostBuffer(const DeviceSlot& slot, const void* host, std::size_t bytes, bool upload, bool async_upload = false);
+  // instead of at creation (uploads to several devices then overlap); the caller keeps `host`
+  // alive until that queue is finished, and other queues reading the buffer wait for
+  // upload_event().
+  HostBuffer(const DeviceSlot& slot, const void* host, std::size_t bytes, HostAccess access,
+             bool async_upload = false);
+  // Waits for the device before the view goes away: a failed host-pointer call returns with
+  // nothing of it still running, so no queued kernel reads a zero-copy input after the caller got
+  // the error back. After a successful call the queue is already idle (download() blocks).
+  ~HostBuffer();
+  HostBuffer(const HostBuffer&) = delete;
+  HostBuffer& operator=(const HostBuffer&) = delete;
 
   cl_mem mem() const noexcept { return buffer_.get(); }
   bool zero_copy() const noexcept { return zero_copy_; }
   cl_event upload_event() const noexcept { return upload_.native(); }  // null unless async
+  void* host() const noexcept { return host_; }
+  std::size_t bytes() const noexcept { return bytes_; }
 
-  // Makes device writes visible in the caller's memory; blocks until done.
-  void download(const DeviceSlot& slot);
+  // Copies the device's result into the caller's memory, or into `elsewhere` when given (outputs
+  // only); blocks until done.
+  void download(const DeviceSlot& slot, void* elsewhere = nullptr);
 
  private:
   boost::compute::buffer buffer_;
+  cl_command_queue queue_;
   void* host_;
   std::size_t bytes_;
+  HostAccess access_;
   bool zero_copy_;
   Event upload_;
 };

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/error.hpp"
+#include "runtime/log.hpp"
 #include "runtime/program_binary.hpp"
 
 namespace anycl::detail {
@@ -43,13 +44,16 @@ std::string find_kernel_dir(const std::string& preferred) {
   if (!preferred.empty()) candidates.push_back(preferred);
   if (const char* env = std::getenv("ANYCL_KERNEL_PATH"))
     for (auto& p : split_paths(env)) candidates.push_back(p);
+  const std::size_t asked_for = candidates.size();  // named by the caller, not built-in defaults
 #ifdef ANYCL_BUILD_KERNEL_DIR
   candidates.push_back(ANYCL_BUILD_KERNEL_DIR);
 #endif
   candidates.push_back(installed_kernel_dir());
   std::string looked;
-  for (const auto& c : candidates) {
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const std::string& c = candidates[i];
     if (!c.empty() && is_kernel_dir(c)) return fs::absolute(c).lexically_normal().string();
+    if (i < asked_for) log_warn("kernel folder " + c + " is missing or holds no common.h; trying the next candidate");
     looked += "\n  " + (c.empty() ? std::string("(install prefix unknown)") : c);
   }
   fail(ANYCL_ERROR_KERNEL_NOT_FOUND,
@@ -60,6 +64,8 @@ std::string find_kernel_dir(const std::string& preferred) {
 std::string read_kernel_file(const std::string& dir, const std::string& file) {
   auto text = read_file(dir + "/" + file);
   if (!text) fail(ANYCL_ERROR_KERNEL_NOT_FOUND, "cannot read kernel file " + dir + "/" + file);
+  // An empty file would build into a program without kernels and fail only at first use.
+  if (text->empty()) fail(ANYCL_ERROR_KERNEL_NOT_FOUND, "kernel file " + dir + "/" + file + " is empty");
   return *text;
 }
 

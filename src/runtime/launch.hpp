@@ -25,17 +25,17 @@ using Range3 = std::array<std::size_t, 3>;
 
 // Rounds each global extent up to a multiple of the local one (the kernels ignore the excess),
 // shrinking the local size when the device's work-group limit asks for it. Returns the event.
-cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3 global, Range3 local,
-                 const char* kernel_name);
+[[nodiscard]] cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3 global, Range3 local,
+                               const char* kernel_name);
 
 // An event that completes when everything queued so far on the slot has (for no-op calls).
-cl_event enqueue_marker(const DeviceSlot& slot);
+[[nodiscard]] cl_event enqueue_marker(const DeviceSlot& slot);
 
 // Test hook: the next enqueue() on this slot's queue fails with CL_OUT_OF_RESOURCES, as if the
 // driver had refused it (used to check that a device failing mid-call is handled).
 void fail_next_enqueue(const DeviceSlot& slot);
 
-inline std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
+inline std::size_t ceil_div(std::size_t a, std::size_t b) { return a / b + (a % b != 0); }  // no a + b overflow
 
 }  // namespace anycl::detail
 

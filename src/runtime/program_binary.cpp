@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -93,6 +94,9 @@ std::optional<ProgramBinary> parse_program_binary(const std::string& bytes, std:
 }
 
 std::optional<std::string> read_file(const std::string& path) {
+  // A folder opens and reads as an empty file; only regular files (or links to them) count.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream ss;

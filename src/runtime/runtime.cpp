@@ -112,7 +112,11 @@ void RuntimeImpl::open_devices(const std::string& spec) {
     const cl_context_properties props[] = {CL_CONTEXT_PLATFORM, cl_context_properties(platform), 0};
     cl_int err = CL_SUCCESS;
     cl_context ctx = clCreateContext(props, cl_uint(ids.size()), ids.data(), nullptr, nullptr, &err);
-    check(err, "clCreateContext", "platform '" + slots_[indices[0]].info.platform_name + "'");
+    if (err != CL_SUCCESS) {
+      std::string devices;
+      for (size_t i : indices) devices += (devices.empty() ? "" : ", ") + slots_[i].where();
+      check(err, "clCreateContext", devices + " (platform '" + slots_[indices[0]].info.platform_name + "')");
+    }
     auto shared = std::make_shared<bc::context>(ctx, false);
     for (size_t i : indices) {
       DeviceSlot& s = slots_[i];

@@ -85,9 +85,12 @@ std::string describe_devices(const Discovery& found) {
 }
 
 std::vector<Selection> select_devices(const std::string& spec, const Discovery& found) {
-  if (found.devices.empty())
+  if (found.devices.empty()) {
+    std::string why;
+    for (const auto& w : found.warnings) why += "; " + w;
     fail(ANYCL_ERROR_NO_DEVICE, "no OpenCL platform with a usable device was found (is an ICD "
-                                "such as pocl-opencl-icd installed?)");
+                                "such as pocl-opencl-icd installed?)" + why);
+  }
   std::vector<Selection> out;
   std::string rest = spec;
   bool more = true;

@@ -3,6 +3,8 @@
 
 #include <boost/compute/buffer.hpp>
 #include <boost/compute/context.hpp>
+#include <cstdint>
+#include <initializer_list>
 #include <mutex>
 #include <vector>
 
@@ -22,6 +24,15 @@ class WorkspacePool {
   std::mutex mu_;
   std::vector<boost::compute::buffer> free_;
 };
+
+// The product of `factors`, saturating at SIZE_MAX: a workspace too big for size_t is then refused
+// by the allocation check (ANYCL_ERROR_OUT_OF_MEMORY) instead of wrapping around to a small size.
+inline std::size_t workspace_bytes(std::initializer_list<std::size_t> factors) {
+  std::size_t r = 1;
+  for (std::size_t f : factors)
+    if (__builtin_mul_overflow(r, f, &r)) return SIZE_MAX;
+  return r;
+}
 
 // Holds a workspace buffer for one call and hands it back to the pool on scope exit.
 class Workspace {

@@ -78,10 +78,11 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
     runs.push_back(std::make_unique<GemmRun<T>>(GemmRun<T>{&slot, q, i, j, Staging<T>(q.m * q.n * q.batch), nullptr}));
     GemmRun<T>& run = *runs.back();
     if (beta != T(0)) copy_block(p, i, j, c, run.out.data(), true);
-    run.view = std::make_unique<HostBuffer>(slot, run.out.data(), run.out.bytes(), beta != T(0), true);
+    run.view = std::make_unique<HostBuffer>(slot, run.out.data(), run.out.bytes(),
+                                            beta != T(0) ? HostAccess::ReadWrite : HostAccess::Write, true);
     auto& in = inputs[slot.context->get()];
-    if (!in.first && e.a) in.first = std::make_unique<HostBuffer>(slot, a, e.a * sizeof(T), true, true);
-    if (!in.second && e.b) in.second = std::make_unique<HostBuffer>(slot, b, e.b * sizeof(T), true, true);
+    if (!in.first && e.a) in.first = std::make_unique<HostBuffer>(slot, a, e.a * sizeof(T), HostAccess::Read, true);
+    if (!in.second && e.b) in.second = std::make_unique<HostBuffer>(slot, b, e.b * sizeof(T), HostAccess::Read, true);
     // A device copy of A or B was written through the first device's queue: the others wait
     // for that write on the device, not on the host.
     std::vector<cl_event> uploads;
