@@ -1,7 +1,8 @@
 // Every kernel of every family, once, on small shapes, on the Oclgrind simulator. ctest runs this
-// under `oclgrind --data-races` (entry test_kernels_oclgrind_oclgrind, see tests/CMakeLists.txt,
-// which also says why --uninitialized is off), which fails on ANY Oclgrind report: out-of-bounds
-// access, data race, barrier divergence. The results are also checked against plain
+// under `oclgrind --data-races --uninitialized` (entry test_kernels_oclgrind_oclgrind, see
+// tests/CMakeLists.txt), which fails on ANY Oclgrind report: out-of-bounds access, data race,
+// use of uninitialised memory, barrier divergence. Buffer releases are deferred to the end of the
+// run (tests/oclgrind/deferred_release.cpp says why: an Oclgrind artefact on reused buffer slots). The results are also checked against plain
 // references (a double-accumulating loop for GEMM, tests/reference/conv_reference.hpp for
 // convolution), so a kernel that Oclgrind runs cleanly but wrongly still fails.
 //
@@ -44,6 +45,7 @@
 #include "ops/conv2d_geometry.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "conv_check.hpp"
+#include "oclgrind/deferred_release.hpp"
 #include "support.hpp"
 
 namespace {
@@ -75,7 +77,10 @@ anycl::Runtime& runtime() {
 
 struct ReleaseRuntimeAtRunEnd : Catch::TestEventListenerBase {
   using TestEventListenerBase::TestEventListenerBase;
-  void testRunEnded(const Catch::TestRunStats&) override { runtime_slot().reset(); }
+  void testRunEnded(const Catch::TestRunStats&) override {
+    runtime_slot().reset();
+    anycl_test::release_deferred_buffers();
+  }
 };
 CATCH_REGISTER_LISTENER(ReleaseRuntimeAtRunEnd)
 

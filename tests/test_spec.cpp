@@ -142,7 +142,8 @@ TEST_CASE("/N asks for N equal sub-devices", "[spec]") {
 TEST_CASE("malformed specs are INVALID_ARGUMENT, with the offending item named", "[spec]") {
   const Discovery d = synthetic();
   for (const std::string spec : {"cpu/0", "cpu/x", "cpu/", "cpu/-1", "cpu/99999", "0:", "0:x", "1:0:0", ",,", ",",
-                                 "cpu,", ",cpu", "cpu,,0:0"}) {
+                                 "cpu,", ",cpu", "cpu,,0:0",
+                                 "0999999999999999999999999999999999:2", "0:99999999999999999999"}) {
     INFO("spec '" << spec << "'");
     std::string msg;
     CHECK(status_of(spec, d, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);

@@ -39,6 +39,9 @@ std::vector<std::size_t> match_item(const std::string& body, const Discovery& fo
     if (!all_digits(word.substr(colon + 1)))
       fail(ANYCL_ERROR_INVALID_ARGUMENT, "device spec item '" + body + "': expected P:D (platform and device "
                                          "numbers as anycl-query prints them)");
+    // More digits than any real index: a typo, and std::stoul would throw out_of_range.
+    if (colon > 6 || word.size() - colon - 1 > 6)
+      fail(ANYCL_ERROR_INVALID_ARGUMENT, "device spec item '" + body + "': platform or device number too large");
     const auto p = std::stoul(word.substr(0, colon)), d = std::stoul(word.substr(colon + 1));
     for (std::size_t i = 0; i < found.devices.size(); ++i)
       if (found.devices[i].platform_index == p && found.devices[i].device_index == d) out.push_back(i);

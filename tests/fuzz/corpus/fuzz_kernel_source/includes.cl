@@ -1,0 +1,4 @@
+#include "outer.h"
+  #include "self.h"
+#include "missing.h"
+#include "
