@@ -58,9 +58,10 @@ anycl_status anycl_conv2d_find(anycl_runtime* rt, const anycl_conv2d_desc* d, an
     anycl::Runtime& r = anycl::capi::runtime_or_throw(rt, "anycl_conv2d_find");
     const anycl::Conv2d c = to_desc(d);
     if (!algo) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "anycl_conv2d_find: algo is NULL");
-    if (pass != ANYCL_CONV_FORWARD && pass != ANYCL_CONV_BACKWARD_DATA && pass != ANYCL_CONV_BACKWARD_WEIGHTS)
-      throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "anycl_conv2d_find: unknown pass " + std::to_string(int(pass)));
-    const anycl::ConvFindResult f = anycl::conv2d_find(r, c, anycl::ConvPass(pass), device);
+    const auto p = anycl::capi::from_c_enum<anycl::ConvPass>(pass);
+    if (p != anycl::ConvPass::Forward && p != anycl::ConvPass::BackwardData && p != anycl::ConvPass::BackwardWeights)
+      throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "anycl_conv2d_find: unknown pass " + std::to_string(int(p)));
+    const anycl::ConvFindResult f = anycl::conv2d_find(r, c, p, device);
     *algo = anycl_conv_algo(f.algo);
     if (timed) *timed = f.timed;
     if (!times_ms) return;

@@ -5,9 +5,9 @@ namespace {
 anycl::GemmShape shape_of(anycl_layout layout, anycl_transpose ta, anycl_transpose tb, size_t m, size_t n, size_t k,
                           size_t lda, size_t ldb, size_t ldc) {
   anycl::GemmShape s;
-  s.layout = static_cast<anycl::Layout>(layout);
-  s.trans_a = static_cast<anycl::Transpose>(ta);
-  s.trans_b = static_cast<anycl::Transpose>(tb);
+  s.layout = anycl::capi::from_c_enum<anycl::Layout>(layout);
+  s.trans_a = anycl::capi::from_c_enum<anycl::Transpose>(ta);
+  s.trans_b = anycl::capi::from_c_enum<anycl::Transpose>(tb);
   s.m = m, s.n = n, s.k = k, s.lda = lda, s.ldb = ldb, s.ldc = ldc;
   return s;
 }
@@ -80,7 +80,7 @@ anycl_status anycl_dgemm_batched(anycl_runtime* rt, anycl_layout layout, anycl_t
 anycl_status anycl_runtime_set_gemm_provider(anycl_runtime* rt, anycl_gemm_provider provider) {
   return anycl::capi::guard([&] {
     anycl::set_gemm_provider(anycl::capi::runtime_or_throw(rt, "anycl_runtime_set_gemm_provider"),
-                             static_cast<anycl::GemmProvider>(provider));
+                             anycl::capi::from_c_enum<anycl::GemmProvider>(provider));
   });
 }
 

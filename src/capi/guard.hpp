@@ -1,6 +1,7 @@
 // The C boundary: no exception crosses it; each failure becomes a status and a thread-local message.
 #pragma once
 
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
@@ -13,6 +14,17 @@ struct anycl_runtime {
 };
 
 namespace anycl::capi {
+
+// The C++ enum a C enum argument names. A C caller may pass any int there, and reading a C enum
+// outside its enumerators' range is undefined in C++ (UBSan stops on it), so the bits are read
+// as an int; the scoped C++ enums hold any int, and the C++ API refuses unknown values.
+template <typename To, typename From>
+To from_c_enum(const From& e) noexcept {
+  static_assert(sizeof(From) == sizeof(int), "C enums are int-sized here");
+  int bits = 0;
+  std::memcpy(&bits, &e, sizeof bits);
+  return static_cast<To>(bits);
+}
 
 void set_last_error(const std::string& message);
 

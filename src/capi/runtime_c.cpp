@@ -35,7 +35,7 @@ const char* anycl_runtime_device_name(const anycl_runtime* rt, size_t i) {
 }
 
 const char* anycl_status_string(anycl_status s) {
-  switch (s) {
+  switch (anycl::capi::from_c_enum<int>(s)) {
     case ANYCL_SUCCESS: return "ANYCL_SUCCESS";
     case ANYCL_ERROR_INVALID_ARGUMENT: return "ANYCL_ERROR_INVALID_ARGUMENT";
     case ANYCL_ERROR_NO_DEVICE: return "ANYCL_ERROR_NO_DEVICE";
@@ -57,7 +57,7 @@ extern "C" {
 
 anycl_status anycl_runtime_set_parallel(anycl_runtime* rt, anycl_parallel mode) {
   return anycl::capi::guard([&] {
-    anycl::set_parallel(anycl::capi::runtime_or_throw(rt, "anycl_runtime_set_parallel"), anycl::Parallel(mode));
+    anycl::set_parallel(anycl::capi::runtime_or_throw(rt, "anycl_runtime_set_parallel"), anycl::capi::from_c_enum<anycl::Parallel>(mode));
   });
 }
 
