@@ -54,7 +54,7 @@ const std::vector<ConvDesc> kCases = {
     {1, 8, 9, 9, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 2},       // 1x1 stride 2, groups 2
     {3, 8, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},      // depthwise
     {1, 6, 10, 9, 6, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 6},      // depthwise, stride/dilation/asym pad mixed
-    {1, 33, 9, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // channels past the GEMM tiles (Winograd in Auto for backward-data)
+    {1, 33, 9, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // channels past the GEMM tiles (Winograd in Auto)
     {3, 4, 6, 5, 36, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1},      // pad > 2 (Winograd backward-data must decline)
 };
 

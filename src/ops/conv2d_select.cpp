@@ -34,13 +34,9 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
 // Gemm1x1, one GEMM with the batch folded into N: on 256ch 14x14 -> 1024 it took ~10 ms of CPU
 // per call against ~11.3 ms for im2col, whose per-image GEMMs pad every image's last panel.
 // Pointwise backward-data keeps im2col (its Gemm1x1 is still per-image GEMMs; not re-measured).
-// Forward on small outputs (256ch 14x14 -> 256) keeps im2col too: there Winograd's transforms
-// cost more than its saved multiplies (im2col 162.8 vs Winograd 142.2 GFLOP/s, and 155.8 vs
-// 153.3 in an earlier run; the find step agreed).
 ConvAlgo select(ConvPass pass, const Conv2d& d) {
   if (is_direct_shape(d)) return ConvAlgo::Direct;
-  const bool small_output = pass == ConvPass::Forward && d.p() * d.q() < 16 * 16;
-  if (applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32 && !small_output) return ConvAlgo::Winograd;
+  if (applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32) return ConvAlgo::Winograd;
   if (pass == ConvPass::Forward && is_pointwise(d)) return ConvAlgo::Gemm1x1;
   return ConvAlgo::Im2col;
 }
