@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "anycl/anycl.hpp"
+#include "fake_device.hpp"
 #include "runtime/spec.hpp"
 #include "support.hpp"
 
@@ -17,15 +18,8 @@ namespace {
 
 FoundDevice fake(std::size_t p, std::size_t d, const std::string& name, const std::string& platform,
                  const std::string& platform_vendor, const std::string& type, unsigned units, unsigned mhz) {
-  FoundDevice f;
-  f.platform_index = p;
-  f.device_index = d;
-  f.info.id = std::to_string(p) + ":" + std::to_string(d);
-  f.info.name = name;
-  f.info.platform_name = platform;
+  FoundDevice f = anycl_test::fake_device(p, d, name, platform, type, units);
   f.info.platform_vendor = platform_vendor;
-  f.info.type = type;
-  f.info.compute_units = units;
   f.info.clock_mhz = mhz;
   return f;
 }

@@ -11,7 +11,8 @@
 
 namespace anycl::detail {
 
-// Page-aligned host memory, so devices that share host memory view it without a copy.
+// Page-aligned host memory, so devices that share host memory view an input staged here without a
+// copy. Outputs are read back into it (HostBuffer never lets a device write host memory in place).
 template <typename T>
 class Staging {
  public:

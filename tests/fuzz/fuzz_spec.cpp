@@ -6,20 +6,14 @@
 #include <cstdint>
 #include <string>
 
+#include "../fake_device.hpp"
 #include "runtime/spec.hpp"
 
 namespace {
 
 anycl::detail::FoundDevice fake(std::size_t p, std::size_t d, const char* name, const char* platform, const char* type,
                                 unsigned max_sub) {
-  anycl::detail::FoundDevice f;
-  f.platform_index = p;
-  f.device_index = d;
-  f.info.id = std::to_string(p) + ":" + std::to_string(d);
-  f.info.name = name;
-  f.info.platform_name = platform;
-  f.info.type = type;
-  f.info.compute_units = max_sub;
+  anycl::detail::FoundDevice f = anycl_test::fake_device(p, d, name, platform, type, max_sub);
   f.info.max_sub_devices = max_sub;
   f.info.partition_types = {"equally"};
   return f;
