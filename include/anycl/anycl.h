@@ -28,6 +28,9 @@ anycl_status anycl_runtime_create(const char* device_spec, anycl_runtime** out);
 void anycl_runtime_destroy(anycl_runtime* rt);
 size_t anycl_runtime_device_count(const anycl_runtime* rt);
 const char* anycl_runtime_device_name(const anycl_runtime* rt, size_t i);
+/* Frees the device memory the runtime keeps for reuse between calls (see
+ * anycl::Runtime::release_workspace). */
+anycl_status anycl_runtime_release_workspace(anycl_runtime* rt);
 const char* anycl_status_string(anycl_status s);
 const char* anycl_last_error(void); /* this thread's last detailed message */
 

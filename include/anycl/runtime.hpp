@@ -146,6 +146,9 @@ class Runtime {
   void write(const Buffer& dst, const void* src, std::size_t bytes, std::size_t offset = 0);
   void read(const Buffer& src, void* dst, std::size_t bytes, std::size_t offset = 0);
   void finish();  // waits for all queued work on every device
+  // Frees the device memory kept for reuse between calls (scratch buffers, device copies of
+  // host-pointer operands; up to 512 MiB per device). Later calls allocate it again.
+  void release_workspace();
 
   detail::RuntimeImpl& impl() noexcept { return *impl_; }
   const detail::RuntimeImpl& impl() const noexcept { return *impl_; }

@@ -55,6 +55,11 @@ const char* anycl_last_error(void) { return anycl::capi::last_error.c_str(); }
 
 extern "C" {
 
+anycl_status anycl_runtime_release_workspace(anycl_runtime* rt) {
+  return anycl::capi::guard(
+      [&] { anycl::capi::runtime_or_throw(rt, "anycl_runtime_release_workspace").release_workspace(); });
+}
+
 anycl_status anycl_runtime_set_parallel(anycl_runtime* rt, anycl_parallel mode) {
   return anycl::capi::guard([&] {
     anycl::set_parallel(anycl::capi::runtime_or_throw(rt, "anycl_runtime_set_parallel"), anycl::capi::from_c_enum<anycl::Parallel>(mode));

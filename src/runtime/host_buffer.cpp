@@ -9,27 +9,29 @@ namespace anycl::detail {
 
 HostBuffer::HostBuffer(const DeviceSlot& slot, const void* host, std::size_t bytes, HostAccess access,
                        bool async_upload)
-    : queue_(slot.queue.get()), host_(const_cast<void*>(host)), bytes_(bytes), access_(access) {
+    : pool_(nullptr), queue_(slot.queue.get()), host_(const_cast<void*>(host)), bytes_(bytes), access_(access) {
   const std::size_t align = slot.info.mem_base_addr_align_bytes ? slot.info.mem_base_addr_align_bytes : 128;
   zero_copy_ = access == HostAccess::Read && slot.info.unified_memory &&
                reinterpret_cast<std::uintptr_t>(host) % align == 0;
-  const bool upload = access != HostAccess::Write && !zero_copy_;
-  const bool copy_at_creation = upload && !async_upload;
-  cl_mem_flags flags = CL_MEM_READ_WRITE;
-  if (zero_copy_) flags |= CL_MEM_USE_HOST_PTR;
-  else if (copy_at_creation) flags |= CL_MEM_COPY_HOST_PTR;
-  buffer_ = create_buffer(slot.context->get(), slot.info, bytes, flags, (zero_copy_ || copy_at_creation) ? host_ : nullptr,
-                          access == HostAccess::Read ? "host input view" : "host output copy");
-  if (upload && async_upload) {
-    cl_event ev = nullptr;
-    check(clEnqueueWriteBuffer(queue_, mem(), CL_FALSE, 0, bytes, host_, 0, nullptr, &ev), "clEnqueueWriteBuffer",
-          slot.where());
-    upload_ = Event(ev);
+  const char* what = access == HostAccess::Read ? "host input view" : "host output copy";
+  if (zero_copy_) {
+    buffer_ = create_buffer(slot.context->get(), slot.info, bytes, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, host_,
+                            what);
+    return;
   }
+  buffer_ = slot.workspace->acquire(*slot.context, slot.info, bytes, what);
+  pool_ = slot.workspace.get();
+  if (access == HostAccess::Write || bytes == 0) return;
+  cl_event ev = nullptr;
+  check(clEnqueueWriteBuffer(queue_, mem(), async_upload ? CL_FALSE : CL_TRUE, 0, bytes, host_, 0, nullptr,
+                             async_upload ? &ev : nullptr),
+        "clEnqueueWriteBuffer", slot.where());
+  upload_ = Event(ev);
 }
 
 HostBuffer::~HostBuffer() {
   clFinish(queue_);  // nothing to report from a destructor: the call already failed or finished
+  if (pool_) pool_->release(std::move(buffer_));
 }
 
 void HostBuffer::download(const DeviceSlot& slot, void* elsewhere) {

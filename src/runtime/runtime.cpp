@@ -183,4 +183,8 @@ void Runtime::finish() {
     detail::check(clFinish(impl_->slot(i).queue.get()), "clFinish", impl_->slot(i).where());
 }
 
+void Runtime::release_workspace() {
+  for (std::size_t i = 0; i < impl_->size(); ++i) impl_->slot(i).workspace->clear();
+}
+
 }  // namespace anycl

@@ -8,7 +8,7 @@
 namespace anycl::detail {
 
 boost::compute::buffer WorkspacePool::acquire(const boost::compute::context& ctx, const DeviceInfo& device,
-                                              std::size_t bytes) {
+                                              std::size_t bytes, const char* what) {
   bytes = std::max<std::size_t>(bytes, 64);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -21,7 +21,7 @@ boost::compute::buffer WorkspacePool::acquire(const boost::compute::context& ctx
       return b;
     }
   }
-  return create_buffer(ctx.get(), device, bytes, CL_MEM_READ_WRITE, nullptr, "workspace");
+  return create_buffer(ctx.get(), device, bytes, CL_MEM_READ_WRITE, nullptr, what);
 }
 
 void WorkspacePool::release(boost::compute::buffer buffer) {
@@ -37,6 +37,11 @@ void WorkspacePool::release(boost::compute::buffer buffer) {
     total -= largest->size();
     free_.erase(largest);
   }
+}
+
+void WorkspacePool::clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  free_.clear();
 }
 
 }  // namespace anycl::detail

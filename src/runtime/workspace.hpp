@@ -16,8 +16,12 @@ namespace anycl::detail {
 // queue is in-order, so the next user's commands run after the previous user's.
 class WorkspacePool {
  public:
-  boost::compute::buffer acquire(const boost::compute::context& ctx, const DeviceInfo& device, std::size_t bytes);
+  // `what` names the buffer in the error when a new one cannot be allocated.
+  boost::compute::buffer acquire(const boost::compute::context& ctx, const DeviceInfo& device, std::size_t bytes,
+                                 const char* what = "workspace");
   void release(boost::compute::buffer buffer);
+  // Drops every pooled buffer. Commands still queued on one keep it alive until they finish.
+  void clear();
 
  private:
   static constexpr std::size_t kKeepBytes = std::size_t(512) << 20;  // beyond this, let buffers go

@@ -5,6 +5,7 @@
 
 #include "ops/gemm_kernels.hpp"
 #include "sched/balance.hpp"
+#include "sched/host_block.hpp"
 #include "sched/issue.hpp"
 
 namespace anycl::detail {
@@ -26,15 +27,15 @@ std::vector<Piece> plan_conv(RuntimeImpl& rt, ConvPass, const Conv2d& d) {
 
 namespace {
 
-// One piece in flight: its sub-problem, the host memory its device reads and writes, its views.
+// One piece in flight: its sub-problem, its device views, and host staging where it needs one.
 struct ConvRun {
   const DeviceSlot* slot;
   Piece piece;
   Conv2d sub;
-  std::optional<Staging<float>> dy;  // gathered dy[n0:n1, k0:k1] when the channels are split
-  Staging<float> out;                // y, dx or dw of this piece
-  std::optional<Staging<float>> out2;  // dbias
-  std::unique_ptr<ConvHostViews> views;
+  bool partial;                          // holds a partial sum of a slice other pieces share
+  std::optional<Staging<float>> dy;      // gathered dy[n0:n1, k0:k1] when the channels are split
+  std::optional<Staging<float>> sum;     // a partial sum's dx or dw (then dbias), read back for adding
+  std::unique_ptr<ConvHostViews> views;  // the piece's outputs stay on its device until the end
 };
 
 struct Dims {
@@ -43,15 +44,25 @@ struct Dims {
       : chw(d.c * d.h * d.w), kpq(d.k * d.p() * d.q()), pq(d.p() * d.q()), crs(d.c / d.groups * d.r * d.s), k(d.k) {}
 };
 
-// Images [n0, n1) of a (n, K, PQ) tensor, channels [k0, k1): one block per image.
-void copy_channel_block(const Dims& g, const Piece& pc, float* full, float* block, bool to_block) {
+// Pieces that share an output slice (the same images for dx under a channel split, the same
+// channels for dw under a batch split) each hold a partial sum of it, added up on the host.
+bool same_slice(ConvPass pass, const Piece& a, const Piece& b) {
+  return pass == ConvPass::BackwardData ? a.rows == b.rows : a.cols == b.cols;
+}
+
+bool holds_partial_sum(ConvPass pass, const std::vector<Piece>& pieces, std::size_t i) {
+  if (pass == ConvPass::Forward) return false;
+  for (std::size_t j = 0; j < pieces.size(); ++j)
+    if (j != i && same_slice(pass, pieces[i], pieces[j])) return true;
+  return false;
+}
+
+// Gathers dy[n0:n1, k0:k1] of a (n, K, PQ) tensor into one dense block.
+void gather_channel_block(const Dims& g, const Piece& pc, const float* full, float* block) {
   const std::size_t kk = pc.cols.size();
-  for (std::size_t i = 0; i < pc.rows.size(); ++i) {
-    float* f = full + ((pc.rows.begin + i) * g.k + pc.cols.begin) * g.pq;
-    float* b = block + i * kk * g.pq;
-    if (to_block) std::memcpy(b, f, kk * g.pq * sizeof(float));
-    else std::memcpy(f, b, kk * g.pq * sizeof(float));
-  }
+  for (std::size_t i = 0; i < pc.rows.size(); ++i)
+    std::memcpy(block + i * kk * g.pq, full + ((pc.rows.begin + i) * g.k + pc.cols.begin) * g.pq,
+                kk * g.pq * sizeof(float));
 }
 
 // dst = src for the first partial result of a slice, dst += src for the others.
@@ -61,17 +72,18 @@ void accumulate(float* dst, const float* src, std::size_t n, bool first) {
     for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
+std::size_t out_elems(ConvPass pass, const Conv2d& sub) {
+  return pass == ConvPass::Forward ? sub.y_size() : pass == ConvPass::BackwardData ? sub.x_size() : sub.w_size();
+}
+
 // Appends the piece to `runs` first, so its memory outlives any upload it enqueues.
 ConvRun& start_piece(std::vector<std::unique_ptr<ConvRun>>& runs, const DeviceSlot& slot, const Piece& pc,
-                     ConvPass pass, const Conv2d& d, const Dims& g, const ConvHostTensors& h) {
+                     bool partial, ConvPass pass, const Conv2d& d, const Dims& g, const ConvHostTensors& h) {
   Conv2d sub = d;
   sub.n = pc.rows.size(), sub.k = pc.cols.size();
-  const std::size_t out_elems = pass == ConvPass::Forward        ? sub.y_size()
-                                : pass == ConvPass::BackwardData ? sub.x_size()
-                                                                 : sub.w_size();
-  runs.push_back(std::unique_ptr<ConvRun>(
-      new ConvRun{&slot, pc, sub, std::nullopt, Staging<float>(out_elems), std::nullopt, nullptr}));
+  runs.push_back(std::unique_ptr<ConvRun>(new ConvRun{&slot, pc, sub, partial, std::nullopt, std::nullopt, nullptr}));
   ConvRun* run = runs.back().get();
+  if (partial) run->sum.emplace(out_elems(pass, sub) + (h.out2 ? sub.k : 0));
   // The pass's dy input: contiguous per image range unless the channels are split.
   const float* dy = nullptr;
   if (pass != ConvPass::Forward) {
@@ -79,42 +91,61 @@ ConvRun& start_piece(std::vector<std::unique_ptr<ConvRun>>& runs, const DeviceSl
     dy = full + pc.rows.begin * g.kpq;
     if (sub.k != d.k) {
       run->dy.emplace(sub.y_size());
-      copy_channel_block(g, pc, const_cast<float*>(full), run->dy->data(), true);
+      gather_channel_block(g, pc, full, run->dy->data());
       dy = run->dy->data();
     }
   }
+  // The views' outputs are device copies that are never downloaded through the views (see
+  // read_outputs); out and out2 only say which outputs exist.
   ConvHostTensors t{};
-  if (pass == ConvPass::Forward) {
+  if (pass == ConvPass::Forward)
     t = {h.in_a + pc.rows.begin * g.chw, h.in_b + pc.cols.begin * g.crs, h.bias ? h.bias + pc.cols.begin : nullptr,
-         run->out.data(), nullptr};
-  } else if (pass == ConvPass::BackwardData) {
-    t = {dy, h.in_b + pc.cols.begin * g.crs, nullptr, run->out.data(), nullptr};
-  } else {
-    if (h.out2) run->out2.emplace(sub.k);
-    t = {h.in_a + pc.rows.begin * g.chw, dy, nullptr, run->out.data(), run->out2 ? run->out2->data() : nullptr};
-  }
+         h.out, nullptr};
+  else if (pass == ConvPass::BackwardData)
+    t = {dy, h.in_b + pc.cols.begin * g.crs, nullptr, h.out, nullptr};
+  else
+    t = {h.in_a + pc.rows.begin * g.chw, dy, nullptr, h.out, h.out2};
   // Each piece's views live on its own in-order queue, so an asynchronous upload needs no event.
   run->views = std::make_unique<ConvHostViews>(slot, pass, sub, t, true);
   return *run;
 }
 
-// Every device finished: the pieces' results go to the caller's tensors.
-void finish_pieces(const std::vector<std::unique_ptr<ConvRun>>& runs, ConvPass pass, const Dims& g,
-                   const ConvHostTensors& h) {
+// Enqueues the reads of a finished piece's outputs: into the caller's tensors (a block of
+// images, or of channels in every image) or, for a partial sum, into its staging.
+void read_outputs(ConvRun& r, ConvPass pass, const Dims& g, const ConvHostTensors& h) {
+  const ConvTensors& t = r.views->tensors();
+  const Piece& pc = r.piece;
+  const std::size_t f = sizeof(float), kk = pc.cols.size();
+  if (r.partial) {
+    const std::size_t n = out_elems(pass, r.sub);
+    enqueue_block_read(*r.slot, pass == ConvPass::BackwardData ? t.x : t.w, {r.sum->data(), n * f, 1, 0});
+    if (h.out2) enqueue_block_read(*r.slot, t.bias, {r.sum->data() + n, kk * f, 1, 0});
+  } else if (pass == ConvPass::Forward) {
+    enqueue_block_read(*r.slot, t.y, {h.out + (pc.rows.begin * g.k + pc.cols.begin) * g.pq, kk * g.pq * f,
+                                      pc.rows.size(), g.kpq * f});
+  } else if (pass == ConvPass::BackwardData) {
+    enqueue_block_read(*r.slot, t.x, {h.out + pc.rows.begin * g.chw, pc.rows.size() * g.chw * f, 1, 0});
+  } else {
+    enqueue_block_read(*r.slot, t.w, {h.out + pc.cols.begin * g.crs, kk * g.crs * f, 1, 0});
+    if (h.out2) enqueue_block_read(*r.slot, t.bias, {h.out2 + pc.cols.begin, kk * f, 1, 0});
+  }
+}
+
+// Adds up the partial sums of each shared slice in the caller's tensors.
+void reduce_partials(const std::vector<std::unique_ptr<ConvRun>>& runs, ConvPass pass, const Dims& g,
+                     const ConvHostTensors& h) {
   for (std::size_t i = 0; i < runs.size(); ++i) {
     ConvRun& r = *runs[i];
-    const Piece& pc = r.piece;
-    // Pieces that share a slice hold partial sums of it (same row range for dx, same columns for dw).
+    if (!r.partial) continue;
     bool first = true;
     for (std::size_t j = 0; j < i; ++j)
-      if (pass == ConvPass::BackwardData ? runs[j]->piece.rows == pc.rows : runs[j]->piece.cols == pc.cols) first = false;
-    if (pass == ConvPass::Forward) {
-      copy_channel_block(g, pc, h.out, r.out.data(), false);
-    } else if (pass == ConvPass::BackwardData) {
-      accumulate(h.out + pc.rows.begin * g.chw, r.out.data(), r.out.size(), first);
+      if (same_slice(pass, runs[j]->piece, r.piece)) first = false;
+    const std::size_t n = out_elems(pass, r.sub);
+    if (pass == ConvPass::BackwardData) {
+      accumulate(h.out + r.piece.rows.begin * g.chw, r.sum->data(), n, first);
     } else {
-      accumulate(h.out + pc.cols.begin * g.crs, r.out.data(), r.out.size(), first);
-      if (h.out2) accumulate(h.out2 + pc.cols.begin, r.out2->data(), pc.cols.size(), first);
+      accumulate(h.out + r.piece.cols.begin * g.crs, r.sum->data(), n, first);
+      if (h.out2) accumulate(h.out2 + r.piece.cols.begin, r.sum->data() + n, r.piece.cols.size(), first);
     }
   }
 }
@@ -126,14 +157,17 @@ void run_conv_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, ConvPass
   const Dims g(d);
   std::vector<std::unique_ptr<ConvRun>> runs;
   DrainOnExit drain;
-  for (const Piece& pc : pieces) {
-    const DeviceSlot& slot = rt.slot(pc.device);
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    const DeviceSlot& slot = rt.slot(pieces[i].device);
     drain.add(slot);
-    ConvRun& run = start_piece(runs, slot, pc, pass, d, g, host);
-    dispatch_conv(rt, pc.device, pass, run.sub, run.views->tensors(), algo);
+    ConvRun& run = start_piece(runs, slot, pieces[i], holds_partial_sum(pass, pieces, i), pass, d, g, host);
+    dispatch_conv(rt, pieces[i].device, pass, run.sub, run.views->tensors(), algo);
   }
-  for (auto& r : runs) r->views->download(*r->slot);
-  finish_pieces(runs, pass, g, host);
+  // The caller's tensors change only once every device finished; the reads then run in parallel.
+  for (auto& r : runs) finish_queue(*r->slot);
+  for (auto& r : runs) read_outputs(*r, pass, g, host);
+  for (auto& r : runs) finish_queue(*r->slot);
+  reduce_partials(runs, pass, g, host);
 }
 
 }  // namespace anycl::detail

@@ -1,12 +1,12 @@
 #include "sched/run_gemm.hpp"
 
-#include <cstring>
 #include <map>
 
 #include "ops/gemm_kernels.hpp"
 #include "runtime/error.hpp"
 #include "runtime/host_buffer.hpp"
 #include "sched/balance.hpp"
+#include "sched/host_block.hpp"
 #include "sched/issue.hpp"
 
 namespace anycl::detail {
@@ -32,26 +32,20 @@ std::vector<Piece> plan_gemm(RuntimeImpl& rt, const GemmShape& shape) {
 
 namespace {
 
-// One piece in flight: its problem (normalized), where its C block sits, and its private C.
+// One piece in flight: its problem (normalized), where its C block sits, its dense C on the device.
 template <typename T>
 struct GemmRun {
   const DeviceSlot* slot;
   GemmProblem q;
   Range i, j;  // normalized rows and columns of C
-  Staging<T> out;
-  std::unique_ptr<HostBuffer> view;
+  std::unique_ptr<HostBuffer> c;
 };
 
-// Caller C block (normalized coordinates) <-> the piece's dense copy.
+// Batch item `bi` of the piece's block of the caller's C (normalized coordinates).
 template <typename T>
-void copy_block(const GemmProblem& p, const Range& i, const Range& j, T* c, T* dense, bool to_dense) {
-  for (std::size_t bi = 0; bi < p.batch; ++bi)
-    for (std::size_t r = 0; r < i.size(); ++r) {
-      T* caller = c + bi * p.stride_c + (i.begin + r) * p.ldc + j.begin;
-      T* mine = dense + (bi * i.size() + r) * j.size();
-      if (to_dense) std::memcpy(mine, caller, j.size() * sizeof(T));
-      else std::memcpy(caller, mine, j.size() * sizeof(T));
-    }
+HostBlock c_block(const GemmProblem& p, const GemmRun<T>& r, std::size_t bi, T* c) {
+  return {c + bi * p.stride_c + r.i.begin * p.ldc + r.j.begin, r.j.size() * sizeof(T), r.i.size(),
+          p.ldc * sizeof(T), bi * r.i.size() * r.j.size() * sizeof(T)};
 }
 
 }  // namespace
@@ -75,11 +69,11 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
     q.c_off = 0, q.ldc = q.n, q.stride_c = q.m * q.n;
     // Owned by the call and drained on unwinding before anything is enqueued for it.
     drain.add(slot);
-    runs.push_back(std::make_unique<GemmRun<T>>(GemmRun<T>{&slot, q, i, j, Staging<T>(q.m * q.n * q.batch), nullptr}));
+    runs.push_back(std::make_unique<GemmRun<T>>(GemmRun<T>{&slot, q, i, j, nullptr}));
     GemmRun<T>& run = *runs.back();
-    if (beta != T(0)) copy_block(p, i, j, c, run.out.data(), true);
-    run.view = std::make_unique<HostBuffer>(slot, run.out.data(), run.out.bytes(),
-                                            beta != T(0) ? HostAccess::ReadWrite : HostAccess::Write, true);
+    run.c = std::make_unique<HostBuffer>(slot, nullptr, q.m * q.n * q.batch * sizeof(T), HostAccess::Write);
+    if (beta != T(0))
+      for (std::size_t bi = 0; bi < p.batch; ++bi) enqueue_block_write(slot, run.c->mem(), c_block(p, run, bi, c));
     auto& in = inputs[slot.context->get()];
     if (!in.first && e.a) in.first = std::make_unique<HostBuffer>(slot, a, e.a * sizeof(T), HostAccess::Read, true);
     if (!in.second && e.b) in.second = std::make_unique<HostBuffer>(slot, b, e.b * sizeof(T), HostAccess::Read, true);
@@ -92,12 +86,15 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
       check(clEnqueueBarrierWithWaitList(slot.queue.get(), cl_uint(uploads.size()), uploads.data(), nullptr),
             "clEnqueueBarrierWithWaitList", slot.where());
     // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
-    const cl_mem cm = run.view->mem();
+    const cl_mem cm = run.c->mem();
     const cl_mem am = in.first ? in.first->mem() : cm, bm = in.second ? in.second->mem() : cm;
     clReleaseEvent(enqueue_gemm<T>(slot, q, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cm));
   }
-  for (auto& r : runs) r->view->download(*r->slot);
-  for (auto& r : runs) copy_block(p, r->i, r->j, c, r->out.data(), false);
+  // C changes only once every device finished its piece; the blocks then come back in parallel.
+  for (auto& r : runs) finish_queue(*r->slot);
+  for (auto& r : runs)
+    for (std::size_t bi = 0; bi < p.batch; ++bi) enqueue_block_read(*r->slot, r->c->mem(), c_block(p, *r, bi, c));
+  for (auto& r : runs) finish_queue(*r->slot);
 }
 
 #define ANYCL_INSTANTIATE(T)                                                                                    \
