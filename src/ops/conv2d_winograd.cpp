@@ -20,7 +20,7 @@ Event winograd(const DeviceSlot& slot, const WinogradPlan& w, std::size_t n, cl_
   const std::size_t tp = ceil_div(std::size_t(w.oh), 2), tq = ceil_div(std::size_t(w.ow), 2);
   const std::size_t ustride = lay.a_panel_elems(std::size_t(w.cout), std::size_t(w.cin));
   Workspace u(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, ustride, sizeof(float)}));
-  run_kernel(slot, "conv_winograd", "winograd_filter_transform", {std::size_t(w.cin), round_up(w.cout, lay.mr), 1},
+  run_kernel(slot, "conv_winograd", "winograd_filter_transform", {std::size_t(w.cin), ceil_div(w.cout, lay.mr), 1},
              {1, 1, 1}, filter, u.mem(), cl_ulong(ustride), w.cout, w.cin, cl_int(w.flip));
   // Per image: 16 transformed input blocks (packed B) and 16 GEMM outputs.
   const std::size_t tiles1 = tp * tq;
