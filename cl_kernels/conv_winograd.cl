@@ -46,6 +46,22 @@
  * per plane are MR contiguous values (one filter per work-item made 16
  * scattered stores per filter and ran at ~40 ns a filter on POCL).
  * global = (Kd, ceil(M/MR)). */
+#define WCAT_(a, b) a##b
+#define WCAT(a, b) WCAT_(a, b)
+
+/* The 9 taps of filter row i (zero for a padding row i >= M), in forward order. */
+REAL filter_tap(const __global REAL *w, int i, int j, int M, int Kd, int flip, int e)
+{
+    if (i >= M) return (REAL)0;
+    return flip ? w[((ulong)j * M + i) * 9 + (8 - e)] : w[((ulong)i * Kd + j) * 9 + e];
+}
+
+#if MR == 2 || MR == 4 || MR == 8 || MR == 16
+typedef WCAT(REAL, MR) realm; /* one value of the MR filters of a packed row */
+#else
+typedef REAL realm;           /* odd MR: a scalar per filter (the loop below) */
+#endif
+
 __kernel void winograd_filter_transform(__global const REAL *restrict w,
                                         __global REAL *restrict up, ulong ustride,
                                         int M, int Kd, int flip)
@@ -53,36 +69,43 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
     const int j = get_global_id(0), ip = get_global_id(1);
     if (j >= Kd || ip * MR >= M) return;
     __global REAL *o = up + (ulong)ip * Kd * MR + (ulong)j * MR;
-    REAL u[16][MR];
-    for (int r = 0; r < MR; ++r) {
-        const int i = ip * MR + r;
-        REAL g[3][3];
-        if (i < M) {
-            const __global REAL *src = w + (flip ? ((ulong)j * M + i) : ((ulong)i * Kd + j)) * 9;
-            for (int a = 0; a < 3; ++a)
-                for (int b = 0; b < 3; ++b)
-                    g[a][b] = flip ? src[(2 - a) * 3 + (2 - b)] : src[a * 3 + b];
-        } else {
-            for (int a = 0; a < 3; ++a)
-                for (int b = 0; b < 3; ++b) g[a][b] = (REAL)0;
+#if MR == 2 || MR == 4 || MR == 8 || MR == 16
+    const int lanes = 1;
+#else
+    const int lanes = MR;
+#endif
+    for (int r = 0; r < lanes; ++r) {
+        /* g[e]: tap e of the MR filters (vector) or of filter row ip*MR + r (scalar) */
+        realm g[9];
+        for (int e = 0; e < 9; ++e) {
+#if MR == 2 || MR == 4 || MR == 8 || MR == 16
+            REAL lane[MR];
+            for (int q = 0; q < MR; ++q) lane[q] = filter_tap(w, ip * MR + q, j, M, Kd, flip, e);
+            g[e] = WCAT(vload, MR)(0, lane);
+#else
+            g[e] = filter_tap(w, ip * MR + r, j, M, Kd, flip, e);
+#endif
         }
         /* Gg: 4x3, then (Gg)G^T: 4x4 */
-        REAL t[4][3];
+        realm t[4][3];
         for (int b = 0; b < 3; ++b) {
-            t[0][b] = g[0][b];
-            t[1][b] = (REAL)0.5 * (g[0][b] + g[1][b] + g[2][b]);
-            t[2][b] = (REAL)0.5 * (g[0][b] - g[1][b] + g[2][b]);
-            t[3][b] = g[2][b];
+            t[0][b] = g[b];
+            t[1][b] = (REAL)0.5 * (g[b] + g[3 + b] + g[6 + b]);
+            t[2][b] = (REAL)0.5 * (g[b] - g[3 + b] + g[6 + b]);
+            t[3][b] = g[6 + b];
         }
         for (int a = 0; a < 4; ++a) {
-            u[a * 4 + 0][r] = t[a][0];
-            u[a * 4 + 1][r] = (REAL)0.5 * (t[a][0] + t[a][1] + t[a][2]);
-            u[a * 4 + 2][r] = (REAL)0.5 * (t[a][0] - t[a][1] + t[a][2]);
-            u[a * 4 + 3][r] = t[a][2];
+            const realm u[4] = {t[a][0], (REAL)0.5 * (t[a][0] + t[a][1] + t[a][2]),
+                                (REAL)0.5 * (t[a][0] - t[a][1] + t[a][2]), t[a][2]};
+            for (int c = 0; c < 4; ++c) {
+#if MR == 2 || MR == 4 || MR == 8 || MR == 16
+                WCAT(vstore, MR)(u[c], 0, o + (ulong)(a * 4 + c) * ustride);
+#else
+                o[(ulong)(a * 4 + c) * ustride + r] = u[c];
+#endif
+            }
         }
     }
-    for (int xi = 0; xi < 16; ++xi)
-        for (int r = 0; r < MR; ++r) o[(ulong)xi * ustride + r] = u[xi][r];
 }
 
 /* ---------------------------------------------------------------------------
@@ -183,8 +206,6 @@ __kernel void winograd_input_transform(__global const REAL *restrict x, ulong x_
         y10 = fmax(y10, (REAL)0); y11 = fmax(y11, (REAL)0);                      \
     }
 
-#define WCAT_(a, b) a##b
-#define WCAT(a, b) WCAT_(a, b)
 typedef WCAT(REAL, WOT_RUN) realw; /* one value of WOT_RUN consecutive tiles */
 
 /* Row of WOT_RUN full tiles: columns 2t and 2t+1 come from lanes t of a and b. */

@@ -8,12 +8,14 @@
 // f = 2 (f = 16 for Winograd, whose transforms add rounding of their own).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "anycl/anycl.hpp"
 #include "conv_check.hpp"
+#include "support.hpp"
 
 namespace {
 
@@ -58,7 +60,7 @@ const std::vector<ConvDesc> kCases = {
     {3, 4, 6, 5, 36, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1},      // pad > 2 (Winograd backward-data must decline)
 };
 
-void check_forward(const ConvDesc& r, ConvAlgo algo, unsigned seed) {
+void check_forward(const ConvDesc& r, ConvAlgo algo, unsigned seed, anycl::Runtime& rt = runtime()) {
   const bool relu = seed % 2 == 0;
   const anycl::Conv2d d = to_anycl(r, relu);
   const auto x = random_values(r.x_size(), seed), w = random_values(r.w_size(), seed + 1);
@@ -66,17 +68,17 @@ void check_forward(const ConvDesc& r, ConvAlgo algo, unsigned seed) {
   const auto ref = anycl_test::conv_forward(r, x, w, bias, relu);
   const auto ref_abs = anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false);
   std::vector<float> y(r.y_size(), std::nanf(""));
-  anycl::conv2d_forward(runtime(), d, x.data(), w.data(), bias.data(), y.data(), algo);
+  anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), y.data(), algo);
   CHECK(count_bad(y, ref, ref_abs, double(r.c / r.groups) * r.r * r.s, algo == ConvAlgo::Winograd ? 16 : 2) == 0);
 }
 
-void check_backward_data(const ConvDesc& r, ConvAlgo algo, unsigned seed) {
+void check_backward_data(const ConvDesc& r, ConvAlgo algo, unsigned seed, anycl::Runtime& rt = runtime()) {
   const anycl::Conv2d d = to_anycl(r, false);
   const auto dy = random_values(r.y_size(), seed), w = random_values(r.w_size(), seed + 1);
   const auto ref = anycl_test::conv_backward_data(r, dy, w);
   const auto ref_abs = anycl_test::conv_backward_data(r, abs_of(dy), abs_of(w));
   std::vector<float> dx(r.x_size(), std::nanf(""));
-  anycl::conv2d_backward_data(runtime(), d, dy.data(), w.data(), dx.data(), algo);
+  anycl::conv2d_backward_data(rt, d, dy.data(), w.data(), dx.data(), algo);
   CHECK(count_bad(dx, ref, ref_abs, double(r.k / r.groups) * r.r * r.s, algo == ConvAlgo::Winograd ? 16 : 2) == 0);
 }
 
@@ -133,6 +135,37 @@ TEST_CASE("conv2d backward-weights matches the reference for every algorithm", "
       }
       check_backward_weights(kCases[i], algo, unsigned(300 + i));
     }
+}
+
+// The Winograd kernels take vector paths when the GEMM's panel height MR and the output run
+// WOT_RUN have OpenCL vector types; MR = 3 has none and takes the scalar filter transform, and
+// WOT_RUN = 2 gives short vector runs with ragged ends on every odd tile row.
+TEST_CASE("conv2d Winograd with MR = 3 and WOT_RUN = 2 matches the reference", "[conv]") {
+  anycl_test::TempDir dir;
+  anycl_test::copy_kernel_dir(dir.path());
+  anycl_test::spit(dir.path() + "/params/zz-test.json",
+                   // Every key matches any device: more keys than any shipped entry, so this one wins.
+                   R"({"entries": [{"name": "odd panels", "match": {"device_name_prefix": "",
+                       "driver_version_prefix": "", "min_vector_width_float": 0, "min_local_mem_kb": 0},
+                       "params": {"gemm_packed_f32": {"MR": 3, "NR": 8, "VW": 4}, "conv_winograd": {"WOT_RUN": 2}}}]})");
+  anycl::RuntimeOptions opt = anycl::RuntimeOptions::from_env();
+  opt.kernel_path = dir.path();
+  opt.cache = false;
+  anycl::Runtime rt(opt);
+  bool built = false;  // the parameters really reached the Winograd build
+  for (const anycl::BuildReport& b : rt.build_reports())
+    if (b.family == "conv_winograd")
+      built = b.ok && b.options.find("-DMR=3 ") != std::string::npos && b.options.find("-DWOT_RUN=2") != std::string::npos;
+  REQUIRE(built);
+  for (std::size_t i = 0; i < kCases.size(); ++i) {
+    const anycl::Conv2d d = to_anycl(kCases[i], false);
+    const auto algos = algorithms_for(d);
+    if (std::find(algos.begin(), algos.end(), ConvAlgo::Winograd) == algos.end()) continue;
+    INFO(describe(kCases[i]));
+    check_forward(kCases[i], ConvAlgo::Winograd, unsigned(400 + i), rt);
+    if (!winograd_declines_backward_data(kCases[i]))
+      check_backward_data(kCases[i], ConvAlgo::Winograd, unsigned(500 + i), rt);
+  }
 }
 
 TEST_CASE("conv2d in batch chunks under a small workspace cap gives the same result", "[conv]") {

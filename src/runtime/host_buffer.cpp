@@ -19,7 +19,10 @@ HostBuffer::HostBuffer(const DeviceSlot& slot, const void* host, std::size_t byt
                             what);
     return;
   }
-  buffer_ = slot.workspace->acquire(*slot.context, slot.info, bytes, what);
+  // Exactly `bytes`, so an upload covers the whole buffer: Oclgrind 21.10 shrinks a buffer's
+  // shadow to the size of a partial host copy and then reports its device-written rest as
+  // uninitialised when the buffer serves as scratch later (tests/oclgrind/stale_shadow.cpp).
+  buffer_ = slot.workspace->acquire(*slot.context, slot.info, bytes, what, /*exact=*/true);
   pool_ = slot.workspace.get();
   if (access == HostAccess::Write || bytes == 0) return;
   cl_event ev = nullptr;

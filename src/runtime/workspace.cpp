@@ -8,13 +8,14 @@
 namespace anycl::detail {
 
 boost::compute::buffer WorkspacePool::acquire(const boost::compute::context& ctx, const DeviceInfo& device,
-                                              std::size_t bytes, const char* what) {
-  bytes = std::max<std::size_t>(bytes, 64);
+                                              std::size_t bytes, const char* what, bool exact) {
+  bytes = std::max<std::size_t>(bytes, exact ? 1 : 64);
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto best = free_.end();
     for (auto it = free_.begin(); it != free_.end(); ++it)
-      if (it->size() >= bytes && (best == free_.end() || it->size() < best->size())) best = it;
+      if ((exact ? it->size() == bytes : it->size() >= bytes) && (best == free_.end() || it->size() < best->size()))
+        best = it;
     if (best != free_.end()) {
       boost::compute::buffer b = std::move(*best);
       free_.erase(best);

@@ -16,9 +16,10 @@ namespace anycl::detail {
 // queue is in-order, so the next user's commands run after the previous user's.
 class WorkspacePool {
  public:
-  // `what` names the buffer in the error when a new one cannot be allocated.
+  // `what` names the buffer in the error when a new one cannot be allocated. `exact`: only a
+  // buffer of exactly `bytes` will do (see HostBuffer).
   boost::compute::buffer acquire(const boost::compute::context& ctx, const DeviceInfo& device, std::size_t bytes,
-                                 const char* what = "workspace");
+                                 const char* what = "workspace", bool exact = false);
   void release(boost::compute::buffer buffer);
   // Drops every pooled buffer. Commands still queued on one keep it alive until they finish.
   void clear();
