@@ -57,22 +57,26 @@ __kernel void maxpool_forward(__global const REAL *restrict x, __global REAL *re
     arg[i] = best;
 }
 
-/* One input element per work-item: dx = dy of its window if it was the window's argmax, else 0
- * (also 0 for elements no window covers). */
+/* One window per work-item, over a ceil(H/size) x ceil(W/size) grid of windows: dx = dy of the
+ * window where the element was its argmax, else 0. Grid windows past P x Q cover the rows and
+ * columns no pooling window reaches and write zeros. (One element per work-item needed four
+ * integer divisions per element and was the slowest kernel of a training step on POCL.) */
 __kernel void maxpool_backward(__global const REAL *restrict dy, __global const int *restrict arg,
                                __global REAL *restrict dx, int planes, int H, int W, int P, int Q,
                                int size)
 {
+    const int PH = (H + size - 1) / size, QW = (W + size - 1) / size;
     const int i = get_global_id(0);
-    if (i >= planes * H * W) return;
-    const int pl = i / (H * W), hw = i - pl * H * W, h = hw / W, w = hw - h * W;
-    const int p = h / size, q = w / size;
-    REAL g = (REAL)0;
-    if (p < P && q < Q) {
-        const int o = pl * P * Q + p * Q + q;
-        if (arg[o] == hw) g = dy[o];
-    }
-    dx[i] = g;
+    if (i >= planes * PH * QW) return;
+    const int pl = i / (PH * QW), pq = i - pl * PH * QW, p = pq / QW, q = pq - p * QW;
+    const bool pooled = p < P && q < Q;
+    const int o = (pl * P + p) * Q + q;
+    const int best = pooled ? arg[o] : -1;
+    const REAL g = pooled ? dy[o] : (REAL)0;
+    __global REAL *plane = dx + (size_t)pl * H * W;
+    const int h1 = min(p * size + size, H), w1 = min(q * size + size, W);
+    for (int h = p * size; h < h1; ++h)
+        for (int w = q * size; w < w1; ++w) plane[h * W + w] = h * W + w == best ? g : (REAL)0;
 }
 
 /* One row (sample) per work-item: loss[r] = logsumexp(z) - z[label]; dz = (softmax(z) -

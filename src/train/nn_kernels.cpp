@@ -28,7 +28,8 @@ Event maxpool_forward(const DeviceSlot& slot, const PoolGeom& g, cl_mem x, cl_me
 }
 
 Event maxpool_backward(const DeviceSlot& slot, const PoolGeom& g, cl_mem dy, cl_mem arg, cl_mem dx) {
-  return run_1d(slot, "maxpool_backward", g.planes * g.h * g.w, dy, arg, dx, cl_int(g.planes), cl_int(g.h),
+  const std::size_t windows = g.planes * ceil_div(g.h, g.size) * ceil_div(g.w, g.size);
+  return run_1d(slot, "maxpool_backward", windows, dy, arg, dx, cl_int(g.planes), cl_int(g.h),
                 cl_int(g.w), cl_int(g.p), cl_int(g.q), cl_int(g.size));
 }
 
