@@ -30,6 +30,7 @@ class TrainerImpl {
  private:
   std::vector<std::size_t> split(std::size_t count) const;
   void upload(const Replica& r, const float* x, std::size_t first, std::size_t n);
+  void enqueue_write(std::size_t device, const Buffer& to, const void* from, std::size_t bytes);
 };
 
 namespace {
@@ -74,10 +75,39 @@ std::vector<std::size_t> TrainerImpl::split(std::size_t count) const {
   return n;
 }
 
+// Non-blocking: a blocking write costs a round trip to the device's worker thread (40-70 us on
+// POCL, several per step). The caller's memory is read until the queue reaches the write.
 void TrainerImpl::upload(const Replica& r, const float* x, std::size_t first, std::size_t n) {
   const std::size_t sample = plan.input().size();
-  rt.write(r.input(), x + first * sample, n * sample * sizeof(float));
+  enqueue_write(r.device(), r.input(), x + first * sample, n * sample * sizeof(float));
 }
+
+void TrainerImpl::enqueue_write(std::size_t device, const Buffer& to, const void* from, std::size_t bytes) {
+  const DeviceSlot& slot = rt.impl().slot(device);
+  check(clEnqueueWriteBuffer(slot.queue.get(), to.native(), CL_FALSE, 0, bytes, from, 0, nullptr, nullptr),
+        "clEnqueueWriteBuffer", slot.where());
+}
+
+namespace {
+
+// On an error the queues may still read the caller's memory (non-blocking uploads): the call
+// returns only after they finished.
+class FinishOnError {
+ public:
+  explicit FinishOnError(Runtime& rt) : rt_(rt), exceptions_(std::uncaught_exceptions()) {}
+  FinishOnError(const FinishOnError&) = delete;
+  FinishOnError& operator=(const FinishOnError&) = delete;
+  ~FinishOnError() {
+    if (std::uncaught_exceptions() > exceptions_)
+      for (std::size_t d = 0; d < rt_.device_count(); ++d) clFinish(rt_.impl().slot(d).queue.get());
+  }
+
+ private:
+  Runtime& rt_;
+  int exceptions_;
+};
+
+}  // namespace
 
 float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::size_t count) {
   check_count(count, options.batch, "step");
@@ -89,24 +119,34 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
                                              std::to_string(plan.classes() - 1));
   const std::vector<std::size_t> n = split(count);
   std::vector<Replica*> parts;
+  std::vector<std::vector<float>> losses(replicas.size());
+  std::vector<Event> loss_read(replicas.size());
+  FinishOnError finish_on_error(rt);  // after the memory the queues write
   for (std::size_t d = 0, first = 0; d < replicas.size(); first += n[d], ++d) {
     if (n[d] == 0) continue;
     Replica& r = replicas[d];
+    const DeviceSlot& slot = rt.impl().slot(d);
     upload(r, x, first, n[d]);
-    rt.write(r.labels(), labels + first, n[d] * sizeof(int));
+    enqueue_write(d, r.labels(), labels + first, n[d] * sizeof(int));
     r.forward(n[d], true, 1.f / float(count));
     r.backward(n[d]);
+    // Read back behind the backward pass: ready when the device is, without a wait of its own.
+    losses[d].resize(n[d]);
+    cl_event ev = nullptr;
+    check(clEnqueueReadBuffer(slot.queue.get(), r.losses().native(), CL_FALSE, 0, n[d] * sizeof(float),
+                              losses[d].data(), 0, nullptr, &ev),
+          "clEnqueueReadBuffer", slot.where());
+    loss_read[d] = Event(ev);
     // Submit now, so this device computes while the next one is being fed.
-    check(clFlush(rt.impl().slot(d).queue.get()), "clFlush", rt.impl().slot(d).where());
+    check(clFlush(slot.queue.get()), "clFlush", slot.where());
     parts.push_back(&r);
   }
   if (on_device) allreduce_on_device(rt, parts);
   else allreduce_host_staged(rt, parts);
   double sum = 0;
   for (const Replica* r : parts) {
-    std::vector<float> loss(n[r->device()]);
-    rt.read(r->losses(), loss.data(), loss.size() * sizeof(float));
-    for (float l : loss) sum += l;
+    loss_read[r->device()].wait();
+    for (float l : losses[r->device()]) sum += l;
   }
   return float(sum / double(count));
 }
@@ -125,6 +165,7 @@ void TrainerImpl::update() {
 std::vector<float> TrainerImpl::logits(const float* x, std::size_t count) {
   if (!x) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::logits: x is NULL");
   std::vector<float> out(count * plan.classes());
+  FinishOnError finish_on_error(rt);
   for (std::size_t done = 0; done < count;) {
     const std::vector<std::size_t> n = split(std::min(options.batch, count - done));
     std::size_t first = done;
