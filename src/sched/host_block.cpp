@@ -15,34 +15,33 @@ struct Rect {
       : buffer_origin{b.device_offset, 0, 0}, host_origin{0, 0, 0}, region{b.row_bytes, b.rows, 1} {}
 };
 
-}  // namespace
-
-void enqueue_block_write(const DeviceSlot& slot, cl_mem buffer, const HostBlock& b) {
+// Both directions: the same block, only the copy's direction differs.
+void enqueue_block(const DeviceSlot& slot, cl_mem buffer, const HostBlock& b, bool to_device) {
   if (b.rows == 0 || b.row_bytes == 0) return;
   const cl_command_queue q = slot.queue.get();
   if (contiguous(b)) {
-    check(clEnqueueWriteBuffer(q, buffer, CL_FALSE, b.device_offset, b.row_bytes * b.rows, b.host, 0, nullptr, nullptr),
-          "clEnqueueWriteBuffer", slot.where());
+    const std::size_t bytes = b.row_bytes * b.rows;
+    check(to_device ? clEnqueueWriteBuffer(q, buffer, CL_FALSE, b.device_offset, bytes, b.host, 0, nullptr, nullptr)
+                    : clEnqueueReadBuffer(q, buffer, CL_FALSE, b.device_offset, bytes, b.host, 0, nullptr, nullptr),
+          to_device ? "clEnqueueWriteBuffer" : "clEnqueueReadBuffer", slot.where());
     return;
   }
   const Rect r(b);
-  check(clEnqueueWriteBufferRect(q, buffer, CL_FALSE, r.buffer_origin, r.host_origin, r.region, b.row_bytes, 0,
-                                 b.pitch, 0, b.host, 0, nullptr, nullptr),
-        "clEnqueueWriteBufferRect", slot.where());
+  check(to_device ? clEnqueueWriteBufferRect(q, buffer, CL_FALSE, r.buffer_origin, r.host_origin, r.region,
+                                             b.row_bytes, 0, b.pitch, 0, b.host, 0, nullptr, nullptr)
+                  : clEnqueueReadBufferRect(q, buffer, CL_FALSE, r.buffer_origin, r.host_origin, r.region,
+                                            b.row_bytes, 0, b.pitch, 0, b.host, 0, nullptr, nullptr),
+        to_device ? "clEnqueueWriteBufferRect" : "clEnqueueReadBufferRect", slot.where());
 }
 
-void enqueue_block_read(const DeviceSlot& slot, cl_mem buffer, const HostBlock& b) {
-  if (b.rows == 0 || b.row_bytes == 0) return;
-  const cl_command_queue q = slot.queue.get();
-  if (contiguous(b)) {
-    check(clEnqueueReadBuffer(q, buffer, CL_FALSE, b.device_offset, b.row_bytes * b.rows, b.host, 0, nullptr, nullptr),
-          "clEnqueueReadBuffer", slot.where());
-    return;
-  }
-  const Rect r(b);
-  check(clEnqueueReadBufferRect(q, buffer, CL_FALSE, r.buffer_origin, r.host_origin, r.region, b.row_bytes, 0,
-                                b.pitch, 0, b.host, 0, nullptr, nullptr),
-        "clEnqueueReadBufferRect", slot.where());
+}  // namespace
+
+void enqueue_block_write(const DeviceSlot& slot, cl_mem buffer, const HostBlock& block) {
+  enqueue_block(slot, buffer, block, true);
+}
+
+void enqueue_block_read(const DeviceSlot& slot, cl_mem buffer, const HostBlock& block) {
+  enqueue_block(slot, buffer, block, false);
 }
 
 void finish_queue(const DeviceSlot& slot) { check(clFinish(slot.queue.get()), "clFinish", slot.where()); }
