@@ -41,6 +41,8 @@ TEST_CASE("NULL arguments are INVALID_ARGUMENT or harmless", "[capi]") {
   CHECK(contains(anycl_last_error(), "anycl_runtime_create"));
   CHECK(anycl_runtime_device_count(nullptr) == 0);
   CHECK(anycl_runtime_device_name(nullptr, 0) == nullptr);
+  CHECK(anycl_runtime_release_workspace(nullptr) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(contains(anycl_last_error(), "anycl_runtime_release_workspace"));
   anycl_runtime_destroy(nullptr);
 }
 
@@ -64,6 +66,7 @@ TEST_CASE("failures become statuses with a message in anycl_last_error", "[capi]
   anycl::Runtime cpp("0:0");
   CHECK(std::string(anycl_runtime_device_name(rt, 0)) == cpp.device(0).name);
   CHECK(anycl_runtime_device_name(rt, 1) == nullptr);
+  CHECK(anycl_runtime_release_workspace(rt) == ANYCL_SUCCESS);
   anycl_runtime_destroy(rt);
 }
 

@@ -263,6 +263,28 @@ TEST_CASE("fault: convolution leaves no OpenCL object behind, for every pass and
   anycl::set_conv_workspace_limit(rt, std::size_t(256) << 20);
 }
 
+// Not a fault: the pool that makes a warm host-pointer call allocate nothing, seen through the
+// context reference count (each pooled buffer holds one).
+TEST_CASE("workspace pool: warm host-pointer calls allocate nothing, and release_workspace frees the pool",
+          "[fault][workspace]") {
+  auto& rt = runtime();
+  HostGemm g(192, 195, 193, /*aligned=*/false, /*trans_b=*/true);  // device copies of A, B and C
+  g.run();
+  const cl_uint warm = settled_refs(rt);
+  long creates = 0;
+  REQUIRE(anycl_fault_arm("clCreateBuffer", 1000000, CL_MEM_OBJECT_ALLOCATION_FAILURE, nullptr) == 0);
+  g.run();
+  creates = anycl_fault_seen();
+  anycl_fault_disarm();
+  CHECK(creates == 0);
+  CHECK(settled_refs(rt) == warm);
+  CHECK(g.bad() == 0);
+  rt.release_workspace();
+  CHECK(settled_refs(rt) < warm);
+  g.run();
+  CHECK(g.bad() == 0);
+}
+
 TEST_CASE("fault: clCreateBuffer fails with CL_MEM_OBJECT_ALLOCATION_FAILURE", "[fault]") {
   auto& rt = runtime();
   std::string msg;
