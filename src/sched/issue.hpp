@@ -1,5 +1,6 @@
-// What issuing a split call needs: private host staging for each piece's output, and the
-// guarantee that no device still works on that memory when the call unwinds.
+// What issuing a split call needs: private host staging (a gathered input slice, a partial sum
+// read back for adding), and the guarantee that no device still works on host memory when the
+// call unwinds.
 #pragma once
 
 #include <cstdlib>
@@ -12,7 +13,8 @@
 namespace anycl::detail {
 
 // Page-aligned host memory, so devices that share host memory view an input staged here without a
-// copy. Outputs are read back into it (HostBuffer never lets a device write host memory in place).
+// copy. Partial sums are read back into it and added into the caller's output after every device
+// finished; other outputs go straight to the caller (run_conv.cpp, run_gemm.cpp).
 template <typename T>
 class Staging {
  public:
