@@ -46,13 +46,17 @@ Event dispatch_conv(RuntimeImpl& rt, std::size_t device, ConvPass pass, const Co
   return backward_weights_im2col(slot, g, t, cap);  // Gemm1x1 is im2col with an identity im2col here
 }
 
+std::size_t output_elems(ConvPass pass, const Conv2d& d) {
+  return pass == ConvPass::Forward ? d.y_size() : pass == ConvPass::BackwardData ? d.x_size() : d.w_size();
+}
+
 ConvHostViews::ConvHostViews(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, const ConvHostTensors& h,
                              bool async_upload)
     : pass_(pass) {
   const std::size_t sizes[3] = {d.x_size(), d.w_size(), d.y_size()};
   const std::size_t a_elems = pass == ConvPass::BackwardData ? sizes[2] : sizes[0];
   const std::size_t b_elems = pass == ConvPass::BackwardWeights ? sizes[2] : sizes[1];
-  const std::size_t o_elems = pass == ConvPass::Forward ? sizes[2] : pass == ConvPass::BackwardData ? sizes[0] : sizes[1];
+  const std::size_t o_elems = output_elems(pass, d);
   a_ = std::make_unique<HostBuffer>(slot, h.in_a, a_elems * sizeof(float), HostAccess::Read, async_upload);
   b_ = std::make_unique<HostBuffer>(slot, h.in_b, b_elems * sizeof(float), HostAccess::Read, async_upload);
   o_ = std::make_unique<HostBuffer>(slot, h.out, o_elems * sizeof(float), HostAccess::Write);

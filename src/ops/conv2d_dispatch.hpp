@@ -12,6 +12,9 @@ namespace anycl::detail {
 
 const char* pass_name(ConvPass pass);  // "conv2d_forward", ...
 
+// Elements of the pass's main output: y (forward), dx (backward-data) or dw (backward-weights).
+std::size_t output_elems(ConvPass pass, const Conv2d& d);
+
 // Auto's choice, or the forced algorithm when it applies (else ANYCL_ERROR_UNSUPPORTED).
 ConvAlgo resolve(ConvPass pass, const Conv2d& d, ConvAlgo algo);
 

@@ -32,9 +32,10 @@ struct ConvRun {
   const DeviceSlot* slot;
   Piece piece;
   Conv2d sub;
-  bool partial;                          // holds a partial sum of a slice other pieces share
-  std::optional<Staging<float>> dy;      // gathered dy[n0:n1, k0:k1] when the channels are split
-  std::optional<Staging<float>> sum;     // a partial sum's dx or dw (then dbias), read back for adding
+  std::optional<Staging<float>> dy;   // gathered dy[n0:n1, k0:k1] when the channels are split
+  // Set when the piece holds a partial sum of a slice other pieces share: its dx or dw (then
+  // dbias), read back here for adding.
+  std::optional<Staging<float>> sum;
   std::unique_ptr<ConvHostViews> views;  // the piece's outputs stay on its device until the end
 };
 
@@ -72,18 +73,14 @@ void accumulate(float* dst, const float* src, std::size_t n, bool first) {
     for (std::size_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
-std::size_t out_elems(ConvPass pass, const Conv2d& sub) {
-  return pass == ConvPass::Forward ? sub.y_size() : pass == ConvPass::BackwardData ? sub.x_size() : sub.w_size();
-}
-
 // Appends the piece to `runs` first, so its memory outlives any upload it enqueues.
 ConvRun& start_piece(std::vector<std::unique_ptr<ConvRun>>& runs, const DeviceSlot& slot, const Piece& pc,
                      bool partial, ConvPass pass, const Conv2d& d, const Dims& g, const ConvHostTensors& h) {
   Conv2d sub = d;
   sub.n = pc.rows.size(), sub.k = pc.cols.size();
-  runs.push_back(std::unique_ptr<ConvRun>(new ConvRun{&slot, pc, sub, partial, std::nullopt, std::nullopt, nullptr}));
+  runs.push_back(std::unique_ptr<ConvRun>(new ConvRun{&slot, pc, sub, std::nullopt, std::nullopt, nullptr}));
   ConvRun* run = runs.back().get();
-  if (partial) run->sum.emplace(out_elems(pass, sub) + (h.out2 ? sub.k : 0));
+  if (partial) run->sum.emplace(output_elems(pass, sub) + (h.out2 ? sub.k : 0));
   // The pass's dy input: contiguous per image range unless the channels are split.
   const float* dy = nullptr;
   if (pass != ConvPass::Forward) {
@@ -116,8 +113,8 @@ void read_outputs(ConvRun& r, ConvPass pass, const Dims& g, const ConvHostTensor
   const ConvTensors& t = r.views->tensors();
   const Piece& pc = r.piece;
   const std::size_t f = sizeof(float), kk = pc.cols.size();
-  if (r.partial) {
-    const std::size_t n = out_elems(pass, r.sub);
+  if (r.sum) {
+    const std::size_t n = output_elems(pass, r.sub);
     enqueue_block_read(*r.slot, pass == ConvPass::BackwardData ? t.x : t.w, {r.sum->data(), n * f, 1, 0});
     if (h.out2) enqueue_block_read(*r.slot, t.bias, {r.sum->data() + n, kk * f, 1, 0});
   } else if (pass == ConvPass::Forward) {
@@ -136,11 +133,11 @@ void reduce_partials(const std::vector<std::unique_ptr<ConvRun>>& runs, ConvPass
                      const ConvHostTensors& h) {
   for (std::size_t i = 0; i < runs.size(); ++i) {
     ConvRun& r = *runs[i];
-    if (!r.partial) continue;
+    if (!r.sum) continue;
     bool first = true;
     for (std::size_t j = 0; j < i; ++j)
       if (same_slice(pass, runs[j]->piece, r.piece)) first = false;
-    const std::size_t n = out_elems(pass, r.sub);
+    const std::size_t n = output_elems(pass, r.sub);
     if (pass == ConvPass::BackwardData) {
       accumulate(h.out + r.piece.rows.begin * g.chw, r.sum->data(), n, first);
     } else {
