@@ -189,8 +189,9 @@ __kernel void winograd_input_transform(__global const REAL *restrict x, ulong x_
  * One work-item does WOT_RUN consecutive tiles of one tile row: 16 contiguous
  * read streams and 2 contiguous output rows; the odd last column (Q odd) and
  * the odd last row (P odd) are peeled so the main loop is branch-free.
- * global = (ceil(tq/WOT_RUN), tp, nimg*K). bias must be valid even when
- * has_bias == 0. */
+ * global = (ceil(tq/WOT_RUN), tp, K*nimg), id 2 = k*nimg + b: a contiguous
+ * range of it is a range of output channels, what one of several devices
+ * sharing the pass computes. bias must be valid even when has_bias == 0. */
 #define WINO_OUT_TILE(T_)                                                        \
     REAL v[16];                                                                  \
     for (int xi = 0; xi < 16; ++xi) v[xi] = src[(ulong)xi * mstride + (T_)];     \
@@ -250,10 +251,10 @@ __kernel void winograd_output_transform(__global const REAL *restrict m, ulong m
                                         int K, int P, int Q, int tp, int tq, int nimg,
                                         int has_bias, int relu)
 {
-    const int tb = get_global_id(0), ty = get_global_id(1), bk = get_global_id(2);
+    const int tb = get_global_id(0), ty = get_global_id(1), kb = get_global_id(2);
     const int tx0 = tb * WOT_RUN;
-    if (tx0 >= tq || ty >= tp || bk >= nimg * K) return;
-    const int b = bk / K, k = bk - b * K;
+    if (tx0 >= tq || ty >= tp || kb >= K * nimg) return;
+    const int k = kb / nimg, b = kb - k * nimg;
     const int n = min(WOT_RUN, tq - tx0);
     /* tiles whose right column exists */
     const int nfull = (2 * (tx0 + n) <= Q) ? n : n - 1;

@@ -101,15 +101,16 @@ template <typename T>
 cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k, T alpha, cl_mem ap,
                               std::size_t ap_stride, cl_mem bp, std::size_t bp_stride, T beta, cl_mem c,
                               std::size_t c_off, std::size_t ldc, std::size_t c_stride, std::size_t batch,
-                              std::size_t c_seg, std::size_t c_seg_stride) {
+                              std::size_t c_seg, std::size_t c_seg_stride, std::size_t first_panel) {
   const std::string v = variant("gemm_packed", precision_suffix<T>());
   const BuiltProgram& prog = slot.program(v);
   auto kern = slot.kernel(v, "gemm_packed");
   set_args(kern, slot.where() + ", gemm_packed", cl_int(m), cl_int(n), cl_int(k), alpha, ap, cl_ulong(ap_stride), bp,
            cl_ulong(bp_stride), beta, c, cl_ulong(c_off), cl_int(ldc), cl_ulong(c_stride),
            cl_int(c_seg ? c_seg : n), cl_ulong(c_seg_stride));
-  return enqueue(slot, kern, {ceil_div(n, prog.param("NR")), ceil_div(m, prog.param("MR")), batch},
-                 {1, std::size_t(prog.param("WG_ROWS")), 1}, "gemm_packed");
+  const std::size_t panels = ceil_div(m, prog.param("MR"));
+  return enqueue(slot, kern, {ceil_div(n, prog.param("NR")), panels - std::min(first_panel, panels), batch},
+                 {1, std::size_t(prog.param("WG_ROWS")), 1}, "gemm_packed", {0, first_panel, 0});
 }
 
 template <typename T>
@@ -126,7 +127,7 @@ cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_
   template void enqueue_pack_b<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t); \
   template cl_event enqueue_packed_micro<T>(const DeviceSlot&, std::size_t, std::size_t, std::size_t, T, cl_mem,   \
                                             std::size_t, cl_mem, std::size_t, T, cl_mem, std::size_t, std::size_t, \
-                                            std::size_t, std::size_t, std::size_t, std::size_t);
+                                            std::size_t, std::size_t, std::size_t, std::size_t, std::size_t);
 ANYCL_INSTANTIATE(float)
 ANYCL_INSTANTIATE(double)
 #undef ANYCL_INSTANTIATE

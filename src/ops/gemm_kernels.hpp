@@ -30,12 +30,14 @@ template <typename T>
 void enqueue_pack_b(const DeviceSlot& slot, const GemmProblem& p, cl_mem b, cl_mem bp, std::size_t bp_stride,
                     std::size_t batch);
 // Micro-kernel over packed panels: C[c_off + batch*c_stride + (j/c_seg)*c_seg_stride + i*ldc + j%c_seg]
-// (c_seg 0 = n: plain row-major C).
+// (c_seg 0 = n: plain row-major C). Rows from first_panel*MR to m: a device's part of a GEMM
+// whose packed A holds every row.
 template <typename T>
 [[nodiscard]] cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k,
                                             T alpha, cl_mem ap, std::size_t ap_stride, cl_mem bp,
                                             std::size_t bp_stride, T beta, cl_mem c, std::size_t c_off,
                                             std::size_t ldc, std::size_t c_stride, std::size_t batch,
-                                            std::size_t c_seg = 0, std::size_t c_seg_stride = 0);
+                                            std::size_t c_seg = 0, std::size_t c_seg_stride = 0,
+                                            std::size_t first_panel = 0);
 
 }  // namespace anycl::detail

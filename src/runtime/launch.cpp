@@ -11,7 +11,7 @@ std::atomic<cl_command_queue> failing_queue{nullptr};
 void fail_next_enqueue(const DeviceSlot& slot) { failing_queue = slot.queue.get(); }
 
 cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3 global, Range3 local,
-                 const char* kernel_name) {
+                 const char* kernel_name, Range3 offset) {
   for (auto& l : local) l = std::max<std::size_t>(l, 1);
   while (local[0] * local[1] * local[2] > slot.info.max_work_group_size) {
     auto& biggest = local[0] >= local[1] ? (local[0] >= local[2] ? local[0] : local[2])
@@ -24,7 +24,7 @@ cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3
     check(CL_OUT_OF_RESOURCES, (std::string("clEnqueueNDRangeKernel(") + kernel_name + ") [injected]").c_str(),
           slot.where());
   cl_event ev = nullptr;
-  check(clEnqueueNDRangeKernel(slot.queue.get(), k.get(), 3, nullptr, global.data(), local.data(), 0, nullptr, &ev),
+  check(clEnqueueNDRangeKernel(slot.queue.get(), k.get(), 3, offset.data(), global.data(), local.data(), 0, nullptr, &ev),
         (std::string("clEnqueueNDRangeKernel(") + kernel_name + ")").c_str(), slot.where());
   return ev;
 }

@@ -24,9 +24,10 @@ void set_args(boost::compute::kernel& k, const std::string& where, const Args&..
 using Range3 = std::array<std::size_t, 3>;
 
 // Rounds each global extent up to a multiple of the local one (the kernels ignore the excess),
-// shrinking the local size when the device's work-group limit asks for it. Returns the event.
+// shrinking the local size when the device's work-group limit asks for it. `offset` starts the
+// global ids there: a part of a kernel's index space (devices sharing one pass). Returns the event.
 [[nodiscard]] cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3 global, Range3 local,
-                               const char* kernel_name);
+                               const char* kernel_name, Range3 offset = {0, 0, 0});
 
 // An event that completes when everything queued so far on the slot has (for no-op calls).
 [[nodiscard]] cl_event enqueue_marker(const DeviceSlot& slot);
@@ -41,13 +42,21 @@ inline std::size_t ceil_div(std::size_t a, std::size_t b) { return a / b + (a % 
 
 namespace anycl::detail {
 
-// One kernel of `variant` with its arguments, enqueued; returns its event.
+// One kernel of `variant` with its arguments, enqueued over global ids [offset, offset + global);
+// returns its event.
+template <typename... Args>
+Event run_kernel_part(const DeviceSlot& slot, const std::string& variant, const char* name, Range3 offset,
+                      Range3 global, Range3 local, const Args&... args) {
+  auto k = slot.kernel(variant, name);
+  set_args(k, slot.where() + ", " + name, args...);
+  return Event(enqueue(slot, k, global, local, name, offset));
+}
+
+// The same over the whole index space.
 template <typename... Args>
 Event run_kernel(const DeviceSlot& slot, const std::string& variant, const char* name, Range3 global, Range3 local,
                  const Args&... args) {
-  auto k = slot.kernel(variant, name);
-  set_args(k, slot.where() + ", " + name, args...);
-  return Event(enqueue(slot, k, global, local, name));
+  return run_kernel_part(slot, variant, name, {0, 0, 0}, global, local, args...);
 }
 
 }  // namespace anycl::detail

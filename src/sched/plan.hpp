@@ -6,14 +6,9 @@
 #include <vector>
 
 #include "anycl/parallel.hpp"
+#include "runtime/range.hpp"
 
 namespace anycl::detail {
-
-struct Range {
-  std::size_t begin = 0, end = 0;
-  std::size_t size() const noexcept { return end - begin; }
-  bool operator==(const Range& o) const noexcept { return begin == o.begin && end == o.end; }
-};
 
 // [0, extent) cut into one contiguous range per weight, in order. Inner boundaries fall on
 // multiples of `align`; the split minimises the slowest device's time (granules / weight), so a

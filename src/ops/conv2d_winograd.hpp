@@ -1,0 +1,50 @@
+// Winograd F(2x2, 3x3) in its three stages: filter transform, input transform, then the 16 GEMMs
+// with the output transform. One device runs them back to back (forward_winograd); devices that
+// share one context each run a part of every stage and meet between stages
+// (sched/run_conv_shared.cpp).
+#pragma once
+
+#include "ops/conv2d_geometry.hpp"
+#include "runtime/range.hpp"
+
+namespace anycl::detail {
+
+// A stride-1 3x3 correlation from `in` (cin x ih x iw) to `out` (cout x oh x ow), the filter
+// taken forward or flipped (backward-data), with top/left padding pt/pl.
+struct WinogradPlan {
+  cl_int cin, cout, ih, iw, oh, ow, pt, pl;
+  bool flip;
+};
+
+WinogradPlan winograd_forward_plan(const ConvGeom& g);
+// dx is the full correlation of dy with the rotated filter: padding becomes 2 - pad.
+WinogradPlan winograd_backward_data_plan(const ConvGeom& g);
+
+// The transform-domain buffers of a pass over up to `images` images, in elements: U (16 packed-A
+// blocks of transformed filters), V (16 packed-B blocks of transformed input tiles) and M (the 16
+// GEMM outputs), each block `*stride` after the previous one.
+struct WinogradLayout {
+  std::size_t mr, nr, tp, tq, images, ustride, vstride, mstride;
+  std::size_t row_panels;  // packed-A panels of output channels: what devices split
+  WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w, std::size_t images);
+  std::size_t tiles(std::size_t nimg) const { return nimg * tp * tq; }
+};
+
+// U for the filters of `panels` (output channels panels.begin*mr ..).
+void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
+                      cl_mem u, Range panels);
+// V for the input channels `channels` of images [b0, b0 + nimg) of `in`.
+void winograd_inputs(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem in,
+                     std::size_t b0, std::size_t nimg, cl_mem v, Range channels);
+
+struct WinogradScratch {
+  cl_mem u, v, m;
+};
+
+// M = U V for the output channels of `panels`, then their outputs in images [b0, b0 + nimg) of
+// `out` (+bias, ReLU). Returns the output transform's event.
+Event winograd_outputs(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
+                       const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu,
+                       Range panels);
+
+}  // namespace anycl::detail
