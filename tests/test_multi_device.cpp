@@ -14,6 +14,7 @@
 #include "ops/conv2d_select.hpp"
 #include "runtime/launch.hpp"
 #include "sched/run_conv.hpp"
+#include "sched/run_conv_shared.hpp"
 #include "sched/run_gemm.hpp"
 #include "support.hpp"
 
@@ -177,6 +178,47 @@ void check_everything(const std::string& spec, std::size_t devices) {
 
 TEST_CASE("cpu/2 sub-devices: every split mode equals one device", "[multi]") { check_everything("cpu/2", 2); }
 
+std::vector<std::size_t> shared_devices(anycl::Runtime& rt, const anycl::Conv2d& d, anycl::detail::ConvPass pass) {
+  return anycl::detail::shared_winograd_devices(rt.impl(), pass, d, anycl::ConvAlgo::Auto);
+}
+
+// Forward with bias and ReLU under Auto on cpu/2, where the sub-devices share one Winograd pass:
+// within the Winograd tolerance of the reference and of one device, for uneven shares.
+void check_shared_winograd(anycl::Runtime& rt, const ConvDesc& r, const std::vector<double>& weights) {
+  const anycl::Conv2d d = anycl_test::to_anycl(r, true);
+  INFO(anycl_test::describe(r) << " weights " << weights[0] << ", " << weights[1]);
+  const auto x = random_values(r.x_size(), 11), w = random_values(r.w_size(), 12), bias = random_values(r.k, 13);
+  const auto ref = anycl_test::conv_forward(r, x, w, bias, true);
+  const auto abs = anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), anycl_test::abs_of(bias),
+                                            false);
+  only_device0(rt);
+  std::vector<float> single(d.y_size(), std::nanf("")), shared(d.y_size(), std::nanf(""));
+  anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), single.data());
+  anycl::set_device_weights(rt, weights);
+  REQUIRE(shared_devices(rt, d, anycl::detail::ConvPass::Forward).size() == 2);
+  anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), shared.data());
+  check_close(shared, single, ref, abs, double(r.c) * r.r * r.s, 16);
+}
+
+TEST_CASE("cpu/2: Auto shares one forward Winograd pass between the sub-devices", "[multi]") {
+  anycl::Runtime rt("cpu/2");
+  anycl::set_parallel(rt, Parallel::Auto);
+  // Output channels not a whole number of panels, odd input channels and images, odd output
+  // sizes, asymmetric padding.
+  const ConvDesc odd = {3, 33, 9, 7, 44, 3, 3, 1, 1, 1, 0, 1, 2, 1, 1, 1};
+  for (const auto& weights : {std::vector<double>{1, 1}, std::vector<double>{3, 1}, std::vector<double>{1, 4}}) {
+    check_shared_winograd(rt, kConvWinograd, weights);
+    check_shared_winograd(rt, odd, weights);
+  }
+  // Backward passes keep the piece split, and so does a forced mode.
+  const anycl::Conv2d d = anycl_test::to_anycl(odd, false);
+  CHECK(shared_devices(rt, d, anycl::detail::ConvPass::BackwardData).empty());
+  even_weights(rt);
+  anycl::set_parallel(rt, Parallel::Data);
+  CHECK(shared_devices(rt, d, anycl::detail::ConvPass::Forward).empty());
+  CHECK(anycl::detail::plan_conv(rt.impl(), anycl::detail::ConvPass::Forward, d).size() == 2);
+}
+
 TEST_CASE("cpu/2: strided and pointer-array batches split too", "[multi]") {
   anycl::Runtime rt("cpu/2");
   even_weights(rt);
@@ -309,6 +351,30 @@ TEST_CASE("a device failing mid-call: clear error, outputs untouched, runtime us
   anycl_test::conv_backward_weights(r, x, dy, ref_dw, ref_db);
   anycl_test::conv_backward_weights(r, anycl_test::abs_of(x), anycl_test::abs_of(dy), abs_dw, abs_db);
   CHECK(count_bad(dw, ref_dw, abs_dw, double(r.n) * r.out_h() * r.out_w(), 2) == 0);
+}
+
+TEST_CASE("a device failing in a shared Winograd pass: clear error, output untouched, runtime usable", "[multi]") {
+  anycl::Runtime rt("cpu/2");
+  even_weights(rt);
+  const ConvDesc r = kConvWinograd;
+  const anycl::Conv2d d = anycl_test::to_anycl(r, false);
+  REQUIRE(shared_devices(rt, d, anycl::detail::ConvPass::Forward).size() == 2);
+  const auto x = random_values(r.x_size(), 6), w = random_values(r.w_size(), 7);
+  std::vector<float> y(r.y_size(), 7.f);
+  for (std::size_t failing : {0, 1}) {
+    INFO("failing device " << failing);
+    anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
+    std::string msg;
+    CHECK(anycl_test::status_of([&] { anycl::conv2d_forward(rt, d, x.data(), w.data(), nullptr, y.data()); }, &msg) ==
+          ANYCL_ERROR_OPENCL);
+    CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
+    CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
+    CHECK(std::all_of(y.begin(), y.end(), [](float v) { return v == 7.f; }));
+  }
+  anycl::conv2d_forward(rt, d, x.data(), w.data(), nullptr, y.data());
+  const auto ref = anycl_test::conv_forward(r, x, w, {}, false);
+  const auto abs = anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), {}, false);
+  CHECK(count_bad(y, ref, abs, double(r.c) * r.r * r.s, 16) == 0);
 }
 
 TEST_CASE("device weights: measured once, cached on disk, overridable", "[multi]") {

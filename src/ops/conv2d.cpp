@@ -5,6 +5,7 @@
 
 #include "ops/conv2d_dispatch.hpp"
 #include "sched/run_conv.hpp"
+#include "sched/run_conv_shared.hpp"
 #include "runtime/buffer_impl.hpp"
 #include "runtime/host_buffer.hpp"
 
@@ -98,9 +99,11 @@ void check_tensor(const Buffer* b, std::size_t elems, std::size_t device, ConvPa
   detail::check_operand(b, 0, elems, sizeof(float), device, std::string("anycl::") + pass_name(pass), name);
 }
 
-// Host pointers: on a runtime with several devices the call is split (src/sched/) and each piece
-// takes Auto's choice for its own shape; otherwise (or when the plan keeps it on one device) every
-// tensor becomes a view on that device, the find step applies, and the output comes back. Inputs are validated before anything is touched.
+// Host pointers: on a runtime with several devices, devices of one context share a Winograd pass
+// (src/sched/run_conv_shared.cpp), other calls are split into pieces, each taking Auto's choice
+// for its own shape; otherwise (or when the plan keeps it on one device) every tensor becomes a
+// view on that device, the find step applies, and the output comes back. Inputs are validated
+// before anything is touched.
 void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, const float* in_b, const float* bias_in,
               float* out, float* out2, ConvAlgo algo) {
   using namespace detail;
@@ -109,6 +112,8 @@ void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, co
   if (!in_a || !in_b || !out)
     fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string("anycl::") + pass_name(pass) + ": a tensor pointer is NULL");
   const ConvHostTensors host{in_a, in_b, bias_in, out, out2};
+  if (const auto devices = shared_winograd_devices(rt.impl(), pass, d, algo); devices.size() > 1)
+    return run_conv_shared(rt.impl(), devices, d, host);
   const std::vector<Piece> pieces = plan_conv(rt.impl(), pass, d);
   if (pieces.size() > 1) return run_conv_pieces(rt.impl(), pieces, pass, d, host, algo);
   const std::size_t device = pieces.empty() ? 0 : pieces[0].device;

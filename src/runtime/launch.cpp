@@ -35,4 +35,10 @@ cl_event enqueue_marker(const DeviceSlot& slot) {
   return ev;
 }
 
+void enqueue_wait(const DeviceSlot& slot, const std::vector<cl_event>& events) {
+  if (events.empty()) return;
+  check(clEnqueueBarrierWithWaitList(slot.queue.get(), cl_uint(events.size()), events.data(), nullptr),
+        "clEnqueueBarrierWithWaitList", slot.where());
+}
+
 }  // namespace anycl::detail

@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/compute/kernel.hpp>
 #include <string>
+#include <vector>
 
 #include "runtime/error.hpp"
 #include "runtime/runtime_impl.hpp"
@@ -31,6 +32,10 @@ using Range3 = std::array<std::size_t, 3>;
 
 // An event that completes when everything queued so far on the slot has (for no-op calls).
 [[nodiscard]] cl_event enqueue_marker(const DeviceSlot& slot);
+
+// Nothing queued on the slot after this runs before every event completed: how devices that
+// share a context (and its buffers) meet between the stages of one call.
+void enqueue_wait(const DeviceSlot& slot, const std::vector<cl_event>& events);
 
 // Test hook: the next enqueue() on this slot's queue fails with CL_OUT_OF_RESOURCES, as if the
 // driver had refused it (used to check that a device failing mid-call is handled).

@@ -83,7 +83,7 @@ std::vector<Piece> plan_pieces(Parallel mode, const SplitProblem& p, const std::
     });
   };
   if (mode == Parallel::Auto) {
-    if (devs.size() == 1 || p.flops / (weights[fastest()] * 1e9) < kMinSplitSeconds)
+    if (devs.size() == 1 || !worth_splitting(p.flops, weights[fastest()]))
       return {{fastest(), {0, p.rows}, {0, p.cols}}};
     mode = choose(p, devs.size());
   }

@@ -33,6 +33,9 @@ struct SplitProblem {
 // Auto keeps a call on one device when the fastest device alone would need less than this
 // (weights are GFLOP/s): launching and gathering pieces would cost about as much.
 constexpr double kMinSplitSeconds = 1e-3;
+inline bool worth_splitting(double flops, double fastest_gflops) {
+  return flops / (fastest_gflops * 1e9) >= kMinSplitSeconds;
+}
 
 // The pieces that cover rows x cols exactly once (empty pieces dropped). weights[i] = 0 keeps
 // device i out. A result with one piece means "run on that device alone".

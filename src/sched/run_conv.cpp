@@ -20,9 +20,12 @@ std::vector<Piece> plan_conv(RuntimeImpl& rt, ConvPass, const Conv2d& d) {
   }
   // Output channels are the GEMM rows of the forward and backward-weights kernels; a channel
   // split of a grouped convolution would cut through groups.
-  const double flops = 2.0 * double(d.n) * double(d.k) * double(d.p()) * double(d.q()) * double(d.c / d.groups) *
-                       double(d.r) * double(d.s);
-  return plan_pieces(rt.parallel, {d.n, d.k, 1, mr, d.groups == 1, flops}, w);
+  return plan_pieces(rt.parallel, {d.n, d.k, 1, mr, d.groups == 1, conv_flops(d)}, w);
+}
+
+double conv_flops(const Conv2d& d) {
+  return 2.0 * double(d.n) * double(d.k) * double(d.p()) * double(d.q()) * double(d.c / d.groups) * double(d.r) *
+         double(d.s);
 }
 
 namespace {

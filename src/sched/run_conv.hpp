@@ -12,6 +12,9 @@ namespace anycl::detail {
 // one-device runtime. One piece: run on that device alone.
 std::vector<Piece> plan_conv(RuntimeImpl& rt, ConvPass pass, const Conv2d& d);
 
+// Multiply-adds x 2 of the pass (the same for all three passes).
+double conv_flops(const Conv2d& d);
+
 // Runs the pieces at once (one queue each), then writes the outputs: scattered for a channel
 // split, summed across devices where a piece holds a partial result (backward-data under a
 // channel split, backward-weights under a batch split). Nothing is written before every device
