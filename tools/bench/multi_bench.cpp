@@ -3,6 +3,8 @@
 // device and the whole device; and POCL + Oclgrind on a small problem against POCL alone (the
 // balancer must give the ~1e5x slower Oclgrind next to nothing). Each configuration runs in a
 // child process: POCL_MAX_PTHREAD_COUNT and OCL_ICD_VENDORS are read when OpenCL initialises.
+// The configurations take turns over several rounds and each median pools its rounds, so a slow
+// spell of the shared machine falls on all of them rather than on whichever ran then.
 #include <unistd.h>
 
 #include <cstdio>
@@ -46,16 +48,17 @@ std::vector<float> random_host(std::size_t n, unsigned seed) {
   return v;
 }
 
-// Host-pointer calls: the ones the scheduler splits.
-Timing time_workload(anycl::Runtime& rt, const Workload& w, int reps) {
+double flops(const Workload& w) { return w.gemm ? 2.0 * double(w.size) * w.size * w.size : conv_flops(w.conv); }
+
+// Host-pointer calls (the ones the scheduler splits): milliseconds of each timed run.
+std::vector<double> time_workload(anycl::Runtime& rt, const Workload& w, int reps) {
   if (w.gemm) {
     const std::size_t n = w.size;
     const auto a = random_host(n * n, 1), b = random_host(n * n, 2);
     std::vector<float> c(n * n);
     anycl::GemmShape s;
     s.m = s.n = s.k = s.lda = s.ldb = s.ldc = n;
-    return time_anycl([&] { anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data()); },
-                      2.0 * double(n) * n * n, reps);
+    return run_timed([&] { anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data()); }, 2, reps);
   }
   const ConvShape& cs = w.conv;
   anycl::Conv2d d;
@@ -63,10 +66,10 @@ Timing time_workload(anycl::Runtime& rt, const Workload& w, int reps) {
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = cs.pad;
   const auto x = random_host(d.x_size(), 3), wt = random_host(d.w_size(), 4);
   std::vector<float> y(d.y_size());
-  return time_anycl([&] { anycl::conv2d_forward(rt, d, x.data(), wt.data(), nullptr, y.data()); }, conv_flops(cs), reps);
+  return run_timed([&] { anycl::conv2d_forward(rt, d, x.data(), wt.data(), nullptr, y.data()); }, 2, reps);
 }
 
-// The child: one configuration, JSON {workload: timing} on stdout.
+// The child: one configuration, JSON {"devices", "weights", "runs_ms": {workload: [ms, ...]}}.
 int worker(const std::string& spec, bool small, bool quick, int reps) {
   anycl::Runtime rt(spec);
   json out = {{"devices", json::array()}};
@@ -76,7 +79,7 @@ int worker(const std::string& spec, bool small, bool quick, int reps) {
   // The small workloads take about a millisecond: ten times the repetitions keep their medians
   // from following a single scheduler hiccup.
   for (const Workload& w : small ? small_workloads() : big_workloads(quick))
-    out["results"][w.name] = to_json(time_workload(rt, w, small ? reps * 10 : reps));
+    out["runs_ms"][w.name] = time_workload(rt, w, small ? reps * 10 : reps);
   std::cout << out.dump() << "\n";
   return 0;
 }
@@ -116,6 +119,38 @@ json run_child(const std::string& env, const std::string& options, const std::st
 
 double gflops(const json& r) { return r.value("gflops", 0.0); }
 
+struct Config {
+  std::string name, env, worker_args;
+};
+
+constexpr int kRounds = 3;
+
+// Every configuration once per round, in an order rotated each round; then, per configuration,
+// its devices and weights (from the last round) and each workload's median over all rounds.
+json run_rounds(const std::vector<Config>& configs, const std::vector<Workload>& workloads, const std::string& options) {
+  json out;
+  for (int round = 0; round < kRounds; ++round)
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+      const Config& c = configs[(i + round) % configs.size()];
+      json child = run_child(c.env, options, c.worker_args);
+      json& o = out[c.name];
+      for (const Workload& w : workloads)
+        for (double ms : child["runs_ms"][w.name]) o["runs_ms"][w.name].push_back(ms);
+      child.erase("runs_ms");
+      o.update(child);
+    }
+  for (const Config& c : configs) {
+    json& o = out[c.name];
+    for (const Workload& w : workloads) {
+      Timing t = summarize(o["runs_ms"][w.name].get<std::vector<double>>(), flops(w), 0);
+      t.note = "anycl, " + std::to_string(kRounds) + " rounds";
+      o["results"][w.name] = to_json(t);
+    }
+    o.erase("runs_ms");
+  }
+  return out;
+}
+
 }  // namespace
 
 int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const std::string& out_file) {
@@ -127,10 +162,11 @@ int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const s
     }
   const std::string common = "--reps " + std::to_string(opt.reps) + (opt.quick ? " --quick" : "");
   json doc = {{"schema", "anycl-bench-multi/1"}};
+  doc["rounds"] = kRounds;
   json& big = doc["split"];
-  big["one_core"] = run_child("POCL_MAX_PTHREAD_COUNT=1", common, "cpu big");
-  big["whole_device"] = run_child("", common, "cpu big");
-  big["cpu_2"] = run_child("", common, "cpu/2 big");
+  big = run_rounds({{"one_core", "POCL_MAX_PTHREAD_COUNT=1", "cpu big"}, {"whole_device", "", "cpu big"},
+                    {"cpu_2", "", "cpu/2 big"}},
+                   big_workloads(opt.quick), common);
   std::fprintf(opt.table, "%-26s %10s %10s %10s | %9s %9s\n", "multi (GFLOP/s)", "1 core", "whole", "cpu/2",
                "vs 1core", "vs whole");
   for (const auto& w : big_workloads(opt.quick)) {
@@ -147,8 +183,8 @@ int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const s
   } else {
     const std::string dir = vendors_with_oclgrind(icd);
     const std::string vendors = "OCL_ICD_VENDORS='" + dir + "'";
-    het["pocl_alone"] = run_child(vendors, common, "cpu small");
-    het["pocl_oclgrind"] = run_child(vendors, common, "cpu,oclgrind small");
+    het = run_rounds({{"pocl_alone", vendors, "cpu small"}, {"pocl_oclgrind", vendors, "cpu,oclgrind small"}},
+                     small_workloads(), common);
     for (const auto& w : small_workloads()) {
       const double alone = gflops(het["pocl_alone"]["results"][w.name]), both = gflops(het["pocl_oclgrind"]["results"][w.name]);
       het["ratios"][w.name] = {{"with_oclgrind_vs_alone", alone > 0 ? both / alone : 0}};
