@@ -14,7 +14,8 @@
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
 //   conv_winograd        winograd_filter_transform, winograd_input_transform,
-//                        winograd_output_transform
+//                        winograd_output_transform (also in parts with global offsets, as devices
+//                        sharing one pass run them)
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
 // transposed (64^3 = 262144 multiply-adds by default), or, with op(B) not transposed, m*n*k >
@@ -43,6 +44,7 @@
 
 #include "anycl/anycl.hpp"
 #include "ops/conv2d_geometry.hpp"
+#include "ops/conv2d_winograd.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "conv_check.hpp"
 #include "oclgrind/deferred_release.hpp"
@@ -411,6 +413,42 @@ TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; forward
   const Passes no_weights{true, true, false};  // Winograd has no backward-weights
   check_conv(kWinograd, ConvAlgo::Winograd, 500, no_weights);
   check_conv(kWinogradOdd, ConvAlgo::Winograd, 510, no_weights);
+}
+
+// The stages as the shared multi-device pass runs them (sched/run_conv_shared.cpp): each over
+// parts of its index space with global offsets, an empty part among them, here one after the
+// other on one device.
+TEST_CASE("oclgrind: conv Winograd stages in parts (filters and outputs by panel, inputs by channel)",
+          "[.oclgrind]") {
+  using namespace anycl::detail;
+  anycl::Runtime& rt = runtime();
+  const DeviceSlot& slot = rt.impl().slot(0);
+  const int mr = int(packed_layout(slot).mr);
+  const ConvDesc r{2, 5, 6, 5, 2 * mr + 1, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1};
+  const anycl::Conv2d d = to_anycl(r, true);
+  const WinogradPlan plan = winograd_forward_plan(ConvGeom(d));
+  const WinogradLayout lay(slot, plan, d.n);
+  REQUIRE(lay.row_panels == 3);
+  const auto x = random_values<float>(r.x_size(), 520), w = random_values<float>(r.w_size(), 521);
+  const auto bias = random_values<float>(std::size_t(r.k), 522);
+  auto upload = [&](const std::vector<float>& v) {
+    anycl::Buffer b = rt.alloc(v.size() * sizeof(float));
+    rt.write(b, v.data(), v.size() * sizeof(float));
+    return b;
+  };
+  const anycl::Buffer X = upload(x), W = upload(w), B = upload(bias), Y = rt.alloc(r.y_size() * sizeof(float));
+  const anycl::Buffer U = rt.alloc(16 * lay.ustride * sizeof(float)), V = rt.alloc(16 * lay.vstride * sizeof(float));
+  const anycl::Buffer M = rt.alloc(16 * lay.mstride * sizeof(float));
+  const Range panels[] = {{0, 1}, {1, 1}, {1, 3}}, channels[] = {{0, 2}, {2, 2}, {2, 5}};
+  for (const Range& p : panels) winograd_filters(slot, plan, lay, W.native(), U.native(), p);
+  for (const Range& c : channels) winograd_inputs(slot, plan, lay, X.native(), 0, d.n, V.native(), c);
+  for (const Range& p : panels)
+    winograd_outputs(slot, plan, lay, {U.native(), V.native(), M.native()}, B.native(), Y.native(), 0, d.n, true, p)
+        .wait();
+  std::vector<float> y(r.y_size(), std::nanf(""));
+  rt.read(Y, y.data(), y.size() * sizeof(float));
+  CHECK(count_bad(y, anycl_test::conv_forward(r, x, w, bias, true),
+                  anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false), double(r.c) * 9, 16) == 0);
 }
 
 TEST_CASE("oclgrind: im2col (plain layout; no library caller) against the definition", "[.oclgrind]") {

@@ -18,11 +18,14 @@ cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3
                                          : (local[1] >= local[2] ? local[1] : local[2]);
     biggest = (biggest + 1) / 2;
   }
-  for (int d = 0; d < 3; ++d) global[d] = ceil_div(std::max<std::size_t>(global[d], 1), local[d]) * local[d];
   cl_command_queue armed = slot.queue.get();
   if (failing_queue.compare_exchange_strong(armed, nullptr))
     check(CL_OUT_OF_RESOURCES, (std::string("clEnqueueNDRangeKernel(") + kernel_name + ") [injected]").c_str(),
           slot.where());
+  // No work-items: OpenCL 1.2 refuses a zero extent, and one stray work-item at an offset would
+  // touch a part of the index space another device owns.
+  if (global[0] == 0 || global[1] == 0 || global[2] == 0) return enqueue_marker(slot);
+  for (int d = 0; d < 3; ++d) global[d] = ceil_div(global[d], local[d]) * local[d];
   cl_event ev = nullptr;
   check(clEnqueueNDRangeKernel(slot.queue.get(), k.get(), 3, offset.data(), global.data(), local.data(), 0, nullptr, &ev),
         (std::string("clEnqueueNDRangeKernel(") + kernel_name + ")").c_str(), slot.where());

@@ -25,8 +25,9 @@ void set_args(boost::compute::kernel& k, const std::string& where, const Args&..
 using Range3 = std::array<std::size_t, 3>;
 
 // Rounds each global extent up to a multiple of the local one (the kernels ignore the excess),
-// shrinking the local size when the device's work-group limit asks for it. `offset` starts the
-// global ids there: a part of a kernel's index space (devices sharing one pass). Returns the event.
+// shrinking the local size when the device's work-group limit asks for it; a zero extent
+// launches nothing (the event is a marker). `offset` starts the global ids there: a part of a
+// kernel's index space (devices sharing one pass). Returns the event.
 [[nodiscard]] cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3 global, Range3 local,
                                const char* kernel_name, Range3 offset = {0, 0, 0});
 
