@@ -182,25 +182,32 @@ std::vector<std::size_t> shared_devices(anycl::Runtime& rt, const anycl::Conv2d&
   return anycl::detail::shared_winograd_devices(rt.impl(), pass, d, anycl::ConvAlgo::Auto);
 }
 
-// Forward with bias and ReLU under Auto on cpu/2, where the sub-devices share one Winograd pass:
-// within the Winograd tolerance of the reference and of one device, for uneven shares.
+// Forward (bias and ReLU) and backward-data under Auto on cpu/2, where the sub-devices share one
+// Winograd pass: within the Winograd tolerance of the reference and of one device.
 void check_shared_winograd(anycl::Runtime& rt, const ConvDesc& r, const std::vector<double>& weights) {
+  using anycl::detail::ConvPass;
   const anycl::Conv2d d = anycl_test::to_anycl(r, true);
   INFO(anycl_test::describe(r) << " weights " << weights[0] << ", " << weights[1]);
   const auto x = random_values(r.x_size(), 11), w = random_values(r.w_size(), 12), bias = random_values(r.k, 13);
-  const auto ref = anycl_test::conv_forward(r, x, w, bias, true);
-  const auto abs = anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), anycl_test::abs_of(bias),
-                                            false);
+  const auto dy = random_values(r.y_size(), 14);
   only_device0(rt);
-  std::vector<float> single(d.y_size(), std::nanf("")), shared(d.y_size(), std::nanf(""));
-  anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), single.data());
+  std::vector<float> y1(d.y_size(), std::nanf("")), y2(y1), dx1(d.x_size(), std::nanf("")), dx2(dx1);
+  anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), y1.data());
+  anycl::conv2d_backward_data(rt, d, dy.data(), w.data(), dx1.data());
   anycl::set_device_weights(rt, weights);
-  REQUIRE(shared_devices(rt, d, anycl::detail::ConvPass::Forward).size() == 2);
-  anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), shared.data());
-  check_close(shared, single, ref, abs, double(r.c) * r.r * r.s, 16);
+  REQUIRE(shared_devices(rt, d, ConvPass::Forward).size() == 2);
+  REQUIRE(shared_devices(rt, d, ConvPass::BackwardData).size() == 2);
+  anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), y2.data());
+  anycl::conv2d_backward_data(rt, d, dy.data(), w.data(), dx2.data());
+  check_close(y2, y1, anycl_test::conv_forward(r, x, w, bias, true),
+              anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), anycl_test::abs_of(bias), false),
+              double(r.c) * r.r * r.s, 16);
+  check_close(dx2, dx1, anycl_test::conv_backward_data(r, dy, w),
+              anycl_test::conv_backward_data(r, anycl_test::abs_of(dy), anycl_test::abs_of(w)), double(r.k) * r.r * r.s,
+              16);
 }
 
-TEST_CASE("cpu/2: Auto shares one forward Winograd pass between the sub-devices", "[multi]") {
+TEST_CASE("cpu/2: Auto shares one Winograd pass between the sub-devices", "[multi]") {
   anycl::Runtime rt("cpu/2");
   anycl::set_parallel(rt, Parallel::Auto);
   // Output channels not a whole number of panels, odd input channels and images, odd output
@@ -210,9 +217,9 @@ TEST_CASE("cpu/2: Auto shares one forward Winograd pass between the sub-devices"
     check_shared_winograd(rt, kConvWinograd, weights);
     check_shared_winograd(rt, odd, weights);
   }
-  // Backward passes keep the piece split, and so does a forced mode.
+  // Backward-weights (no Winograd) keeps the piece split, and so does a forced mode.
   const anycl::Conv2d d = anycl_test::to_anycl(odd, false);
-  CHECK(shared_devices(rt, d, anycl::detail::ConvPass::BackwardData).empty());
+  CHECK(shared_devices(rt, d, anycl::detail::ConvPass::BackwardWeights).empty());
   even_weights(rt);
   anycl::set_parallel(rt, Parallel::Data);
   CHECK(shared_devices(rt, d, anycl::detail::ConvPass::Forward).empty());

@@ -1,7 +1,8 @@
-// Devices that share a context see the same buffers, so one Winograd pass can be split stage by
-// stage instead of into independent sub-convolutions: filters and the GEMM with the output
-// transform by output-channel panels, the input transform by input channels. The devices meet
-// twice (after the uploads and filter transforms, after the input transforms). A batch split
+// Devices that share a context see the same buffers, so one Winograd pass (forward or
+// backward-data) can be split stage by stage instead of into independent sub-convolutions:
+// filters and the GEMM with the output transform by output-channel panels, the input transform by
+// input channels, uploads and reads by images. The devices meet twice: after the uploads, and
+// after the filter and input transforms. A batch split
 // instead transforms every filter on every device and rounds each device's tiles up to whole
 // GEMM panels: on 256ch 14x14 batch 8 one core took 7.5 ms for half the batch against 12.7 ms
 // for all of it.
@@ -35,6 +36,10 @@ std::vector<Range> shares(std::size_t extent, const std::vector<double>& weights
   return split_range(extent, weights, 1);
 }
 
+WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d) {
+  return pass == ConvPass::Forward ? winograd_forward_plan(ConvGeom(d)) : winograd_backward_data_plan(ConvGeom(d));
+}
+
 std::vector<cl_event> natives(const std::vector<Event>& events) {
   std::vector<cl_event> out;
   for (const Event& e : events) out.push_back(e.native());
@@ -50,7 +55,7 @@ void meet(const std::vector<const DeviceSlot*>& slots, const std::vector<Event>&
 }  // namespace
 
 std::vector<std::size_t> shared_winograd_devices(RuntimeImpl& rt, ConvPass pass, const Conv2d& d, ConvAlgo algo) {
-  if (rt.size() < 2 || rt.parallel != Parallel::Auto || pass != ConvPass::Forward ||
+  if (rt.size() < 2 || rt.parallel != Parallel::Auto || pass == ConvPass::BackwardWeights ||
       resolve(pass, d, algo) != ConvAlgo::Winograd)
     return {};
   const std::vector<double> weights = runtime_weights(rt);
@@ -70,61 +75,64 @@ std::vector<std::size_t> shared_winograd_devices(RuntimeImpl& rt, ConvPass pass,
     const PackedLayout l = packed_layout(s);
     if (s.context != home.context || l.mr != layout.mr || l.nr != layout.nr) return {};
   }
-  const WinogradLayout lay(home, winograd_forward_plan(ConvGeom(d)), d.n);
+  const WinogradLayout lay(home, winograd_plan(pass, d), d.n);
   if (scratch_bytes(lay) > workspace_cap(rt, home)) return {};
   return devices;
 }
 
-void run_conv_shared(RuntimeImpl& rt, const std::vector<std::size_t>& devices, const Conv2d& d,
+void run_conv_shared(RuntimeImpl& rt, const std::vector<std::size_t>& devices, ConvPass pass, const Conv2d& d,
                      const ConvHostTensors& h) {
-  const ConvGeom g(d);
-  const WinogradPlan plan = winograd_forward_plan(g);
+  const WinogradPlan plan = winograd_plan(pass, d);
   std::vector<const DeviceSlot*> slots;
   std::vector<double> weights;
   const std::vector<double> all_weights = runtime_weights(rt);
   for (std::size_t i : devices) slots.push_back(&rt.slot(i)), weights.push_back(all_weights[i]);
   const DeviceSlot& home = *slots[0];
   const WinogradLayout lay(home, plan, d.n);
+  // The pass's image tensors: x -> y forward, dy -> dx backward-data.
+  const std::size_t in_image = std::size_t(plan.cin) * plan.ih * plan.iw;
+  const std::size_t out_image = std::size_t(plan.cout) * plan.oh * plan.ow;
   auto buffer = [&](std::size_t elems) {
     return std::make_unique<Workspace>(*home.workspace, *home.context, home.info,
                                        workspace_bytes({std::max<std::size_t>(elems, 1), sizeof(float)}));
   };
-  const auto x = buffer(d.x_size()), w = buffer(d.w_size()), y = buffer(d.y_size());
+  const auto in = buffer(d.n * in_image), filter = buffer(d.w_size()), out = buffer(d.n * out_image);
   const auto bias = h.bias ? buffer(d.k) : nullptr;
   const auto u = buffer(16 * lay.ustride), v = buffer(16 * lay.vstride), m = buffer(16 * lay.mstride);
   DrainOnExit drain;  // after the buffers: a failing device's partners still use them
   for (const DeviceSlot* s : slots) drain.add(*s);
 
-  const std::vector<Range> images = shares(d.n, weights), panels = shares(lay.row_panels, weights),
-                           channels = shares(d.c, weights);
-  const std::size_t f = sizeof(float), chw = g.CHW, crs = g.CRS, kpq = g.KPQ;
+  const std::vector<Range> images = shares(d.n, weights), filters = shares(d.w_size(), weights),
+                           panels = shares(lay.row_panels, weights), channels = shares(plan.cin, weights);
+  const std::size_t f = sizeof(float);
+  auto upload = [&](const DeviceSlot& s, const Workspace& to, const float* from, Range part, std::size_t unit) {
+    enqueue_block_write(s, to.mem(), {const_cast<float*>(from + part.begin * unit), part.size() * unit * f, 1, 0,
+                                      part.begin * unit * f});
+  };
   std::vector<Event> done;
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    const DeviceSlot& s = *slots[i];
-    // Each device uploads its images and the filters of its panels, then transforms those.
-    const std::size_t k0 = std::min(d.k, panels[i].begin * lay.mr), k1 = std::min(d.k, panels[i].end * lay.mr);
-    enqueue_block_write(s, x->mem(), {const_cast<float*>(h.in_a + images[i].begin * chw), images[i].size() * chw * f,
-                                      1, 0, images[i].begin * chw * f});
-    enqueue_block_write(s, w->mem(), {const_cast<float*>(h.in_b + k0 * crs), (k1 - k0) * crs * f, 1, 0, k0 * crs * f});
-    if (bias && i == 0) enqueue_block_write(s, bias->mem(), {const_cast<float*>(h.bias), d.k * f, 1, 0});
-    winograd_filters(s, plan, lay, w->mem(), u->mem(), panels[i]);
-    done.emplace_back(enqueue_marker(s));
+    upload(*slots[i], *in, h.in_a, images[i], in_image);
+    upload(*slots[i], *filter, h.in_b, filters[i], 1);
+    if (bias && i == 0) upload(*slots[i], *bias, h.bias, {0, d.k}, 1);
+    done.emplace_back(enqueue_marker(*slots[i]));
   }
   meet(slots, done);
   done.clear();
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    winograd_inputs(*slots[i], plan, lay, x->mem(), 0, d.n, v->mem(), channels[i]);
+    winograd_filters(*slots[i], plan, lay, filter->mem(), u->mem(), panels[i]);
+    winograd_inputs(*slots[i], plan, lay, in->mem(), 0, d.n, v->mem(), channels[i]);
     done.emplace_back(enqueue_marker(*slots[i]));
   }
   meet(slots, done);
+  const bool relu = pass == ConvPass::Forward && d.relu;
   for (std::size_t i = 0; i < slots.size(); ++i)
-    winograd_outputs(*slots[i], plan, lay, {u->mem(), v->mem(), m->mem()}, bias ? bias->mem() : nullptr, y->mem(), 0,
-                     d.n, d.relu, panels[i]);
+    winograd_outputs(*slots[i], plan, lay, {u->mem(), v->mem(), m->mem()}, bias ? bias->mem() : nullptr, out->mem(),
+                     0, d.n, relu, panels[i]);
   // The caller's output changes only once every device finished; then each reads its images.
   for (const DeviceSlot* s : slots) finish_queue(*s);
   for (std::size_t i = 0; i < slots.size(); ++i)
-    enqueue_block_read(*slots[i], y->mem(),
-                       {h.out + images[i].begin * kpq, images[i].size() * kpq * f, 1, 0, images[i].begin * kpq * f});
+    enqueue_block_read(*slots[i], out->mem(), {h.out + images[i].begin * out_image, images[i].size() * out_image * f,
+                                               1, 0, images[i].begin * out_image * f});
   for (const DeviceSlot* s : slots) finish_queue(*s);
 }
 
