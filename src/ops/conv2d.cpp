@@ -28,8 +28,7 @@ Event dispatch_conv(RuntimeImpl& rt, std::size_t device, ConvPass pass, const Co
                     ConvAlgo algo) {
   const DeviceSlot& slot = rt.slot(device);
   const ConvGeom g(d);
-  // No workspace may exceed what one allocation on the device can be: smaller chunks instead.
-  const std::size_t cap = std::min<std::uint64_t>(rt.conv_workspace_limit, slot.info.max_alloc);
+  const std::size_t cap = conv_workspace_cap(rt, slot);
   const ConvAlgo a = resolve(pass, d, algo);
   if (pass == ConvPass::Forward) {
     if (a == ConvAlgo::Gemm1x1) return forward_gemm1x1(slot, g, t, d.relu, cap);
@@ -45,6 +44,10 @@ Event dispatch_conv(RuntimeImpl& rt, std::size_t device, ConvPass pass, const Co
   }
   if (a == ConvAlgo::Direct) return backward_weights_direct(slot, g, t);
   return backward_weights_im2col(slot, g, t, cap);  // Gemm1x1 is im2col with an identity im2col here
+}
+
+std::size_t conv_workspace_cap(const RuntimeImpl& rt, const DeviceSlot& slot) {
+  return std::min<std::uint64_t>(rt.conv_workspace_limit, slot.info.max_alloc);
 }
 
 std::size_t output_elems(ConvPass pass, const Conv2d& d) {

@@ -12,6 +12,10 @@ namespace anycl::detail {
 
 const char* pass_name(ConvPass pass);  // "conv2d_forward", ...
 
+// The most one convolution workspace may take on the slot: the runtime's limit, and no more than
+// one allocation on the device can be (bigger problems run in chunks of images).
+std::size_t conv_workspace_cap(const RuntimeImpl& rt, const DeviceSlot& slot);
+
 // Elements of the pass's main output: y (forward), dx (backward-data) or dw (backward-weights).
 std::size_t output_elems(ConvPass pass, const Conv2d& d);
 

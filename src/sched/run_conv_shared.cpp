@@ -2,10 +2,9 @@
 // backward-data) can be split stage by stage instead of into independent sub-convolutions:
 // filters and the GEMM with the output transform by output-channel panels, the input transform by
 // input channels, uploads and reads by images. The devices meet twice: after the uploads, and
-// after the filter and input transforms. A batch split
-// instead transforms every filter on every device and rounds each device's tiles up to whole
-// GEMM panels: on 256ch 14x14 batch 8 one core took 7.5 ms for half the batch against 12.7 ms
-// for all of it.
+// after the filter and input transforms. A batch split instead transforms every filter on every
+// device and rounds each device's tiles up to whole GEMM panels: on 256ch 14x14 batch 8 one core
+// took 7.5 ms for half the batch against 12.7 ms for all of it.
 #include "sched/run_conv_shared.hpp"
 
 #include <algorithm>
@@ -25,10 +24,6 @@ namespace {
 // The transform-domain workspace for the whole batch at once (the shared pass does not chunk).
 std::size_t scratch_bytes(const WinogradLayout& lay) {
   return workspace_bytes({16, lay.ustride + lay.vstride + lay.mstride, sizeof(float)});
-}
-
-std::size_t workspace_cap(const RuntimeImpl& rt, const DeviceSlot& slot) {
-  return std::min<std::uint64_t>(rt.conv_workspace_limit, slot.info.max_alloc);
 }
 
 // Each device's share of [0, extent), by weight.
@@ -76,7 +71,7 @@ std::vector<std::size_t> shared_winograd_devices(RuntimeImpl& rt, ConvPass pass,
     if (s.context != home.context || l.mr != layout.mr || l.nr != layout.nr) return {};
   }
   const WinogradLayout lay(home, winograd_plan(pass, d), d.n);
-  if (scratch_bytes(lay) > workspace_cap(rt, home)) return {};
+  if (scratch_bytes(lay) > conv_workspace_cap(rt, home)) return {};
   return devices;
 }
 
