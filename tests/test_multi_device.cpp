@@ -179,7 +179,7 @@ void check_everything(const std::string& spec, std::size_t devices) {
 TEST_CASE("cpu/2 sub-devices: every split mode equals one device", "[multi]") { check_everything("cpu/2", 2); }
 
 std::vector<std::size_t> shared_devices(anycl::Runtime& rt, const anycl::Conv2d& d, anycl::detail::ConvPass pass) {
-  return anycl::detail::shared_winograd_devices(rt.impl(), pass, d, anycl::ConvAlgo::Auto);
+  return anycl::detail::plan_shared_winograd(rt.impl(), pass, d, anycl::ConvAlgo::Auto).devices;
 }
 
 // Forward (bias and ReLU) and backward-data under Auto on cpu/2, where the sub-devices share one

@@ -115,8 +115,8 @@ void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, co
   if (!in_a || !in_b || !out)
     fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string("anycl::") + pass_name(pass) + ": a tensor pointer is NULL");
   const ConvHostTensors host{in_a, in_b, bias_in, out, out2};
-  if (const auto devices = shared_winograd_devices(rt.impl(), pass, d, algo); devices.size() > 1)
-    return run_conv_shared(rt.impl(), devices, pass, d, host);
+  if (const SharedPass shared = plan_shared_winograd(rt.impl(), pass, d, algo); shared.devices.size() > 1)
+    return run_conv_shared(rt.impl(), shared, pass, d, host);
   const std::vector<Piece> pieces = plan_conv(rt.impl(), pass, d);
   if (pieces.size() > 1) return run_conv_pieces(rt.impl(), pieces, pass, d, host, algo);
   const std::size_t device = pieces.empty() ? 0 : pieces[0].device;

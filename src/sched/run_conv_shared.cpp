@@ -49,39 +49,38 @@ void meet(const std::vector<const DeviceSlot*>& slots, const std::vector<Event>&
 
 }  // namespace
 
-std::vector<std::size_t> shared_winograd_devices(RuntimeImpl& rt, ConvPass pass, const Conv2d& d, ConvAlgo algo) {
+SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d, ConvAlgo algo) {
   if (rt.size() < 2 || rt.parallel != Parallel::Auto || pass == ConvPass::BackwardWeights ||
       resolve(pass, d, algo) != ConvAlgo::Winograd)
     return {};
   const std::vector<double> weights = runtime_weights(rt);
-  std::vector<std::size_t> devices;
+  SharedPass out;
   double fastest = 0;
   for (std::size_t i = 0; i < rt.size(); ++i) {
     const DeviceSlot& s = rt.slot(i);
     if (!(weights[i] > 0) || !s.has_program("conv_winograd") || !s.has_program("gemm_packed_f32")) continue;
-    devices.push_back(i);
+    out.devices.push_back(i), out.weights.push_back(weights[i]);
     fastest = std::max(fastest, weights[i]);
   }
-  if (devices.size() < 2 || !worth_splitting(conv_flops(d), fastest)) return {};
-  const DeviceSlot& home = rt.slot(devices[0]);
+  if (out.devices.size() < 2 || !worth_splitting(conv_flops(d), fastest)) return {};
+  const DeviceSlot& home = rt.slot(out.devices[0]);
   const PackedLayout layout = packed_layout(home);
-  for (std::size_t i : devices) {
+  for (std::size_t i : out.devices) {
     const DeviceSlot& s = rt.slot(i);
     const PackedLayout l = packed_layout(s);
     if (s.context != home.context || l.mr != layout.mr || l.nr != layout.nr) return {};
   }
   const WinogradLayout lay(home, winograd_plan(pass, d), d.n);
   if (scratch_bytes(lay) > conv_workspace_cap(rt, home)) return {};
-  return devices;
+  return out;
 }
 
-void run_conv_shared(RuntimeImpl& rt, const std::vector<std::size_t>& devices, ConvPass pass, const Conv2d& d,
+void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
                      const ConvHostTensors& h) {
   const WinogradPlan plan = winograd_plan(pass, d);
   std::vector<const DeviceSlot*> slots;
-  std::vector<double> weights;
-  const std::vector<double> all_weights = runtime_weights(rt);
-  for (std::size_t i : devices) slots.push_back(&rt.slot(i)), weights.push_back(all_weights[i]);
+  for (std::size_t i : shared.devices) slots.push_back(&rt.slot(i));
+  const std::vector<double>& weights = shared.weights;
   const DeviceSlot& home = *slots[0];
   const WinogradLayout lay(home, plan, d.n);
   // The pass's image tensors: x -> y forward, dy -> dx backward-data.

@@ -48,7 +48,7 @@ std::vector<float> random_host(std::size_t n, unsigned seed) {
   return v;
 }
 
-double flops(const Workload& w) { return w.gemm ? 2.0 * double(w.size) * w.size * w.size : conv_flops(w.conv); }
+double flops(const Workload& w) { return w.gemm ? gemm_flops({w.size, w.size, w.size}) : conv_flops(w.conv); }
 
 // Host-pointer calls (the ones the scheduler splits): milliseconds of each timed run.
 std::vector<double> time_workload(anycl::Runtime& rt, const Workload& w, int reps) {
