@@ -1,6 +1,6 @@
 // What issuing a split call needs: private host staging (a gathered input slice, a partial sum
 // read back for adding), and the guarantee that no device still works on host memory when the
-// call unwinds.
+// call unwinds (FinishOnUnwind).
 #pragma once
 
 #include <cstdlib>
@@ -8,7 +8,7 @@
 #include <new>
 #include <vector>
 
-#include "runtime/runtime_impl.hpp"
+#include "runtime/finish_on_unwind.hpp"
 
 namespace anycl::detail {
 
@@ -34,22 +34,6 @@ class Staging {
   };
   std::size_t elems_;
   std::unique_ptr<T, Free> mem_;
-};
-
-// Declared after the memory a call's devices use: when a device fails part-way, the others
-// still have work queued on that memory, so the unwinding waits for every queue first.
-class DrainOnExit {
- public:
-  DrainOnExit() = default;
-  DrainOnExit(const DrainOnExit&) = delete;
-  DrainOnExit& operator=(const DrainOnExit&) = delete;
-  ~DrainOnExit() {
-    for (const DeviceSlot* s : slots_) clFinish(s->queue.get());  // errors were reported already
-  }
-  void add(const DeviceSlot& slot) { slots_.push_back(&slot); }
-
- private:
-  std::vector<const DeviceSlot*> slots_;
 };
 
 }  // namespace anycl::detail

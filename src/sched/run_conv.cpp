@@ -156,10 +156,10 @@ void run_conv_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, ConvPass
                      const ConvHostTensors& host, ConvAlgo algo) {
   const Dims g(d);
   std::vector<std::unique_ptr<ConvRun>> runs;
-  DrainOnExit drain;
+  FinishOnUnwind unwind;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     const DeviceSlot& slot = rt.slot(pieces[i].device);
-    drain.add(slot);
+    unwind.add(slot);
     ConvRun& run = start_piece(runs, slot, pieces[i], holds_partial_sum(pass, pieces, i), pass, d, g, host);
     dispatch_conv(rt, pieces[i].device, pass, run.sub, run.views->tensors(), algo);
   }

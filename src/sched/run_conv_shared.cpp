@@ -11,9 +11,9 @@
 
 #include "ops/conv2d_winograd.hpp"
 #include "ops/gemm_kernels.hpp"
+#include "runtime/finish_on_unwind.hpp"
 #include "sched/balance.hpp"
 #include "sched/host_block.hpp"
-#include "sched/issue.hpp"
 #include "sched/plan.hpp"
 #include "sched/run_conv.hpp"
 
@@ -93,8 +93,8 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
   const auto in = buffer(d.n * in_image), filter = buffer(d.w_size()), out = buffer(d.n * out_image);
   const auto bias = h.bias ? buffer(d.k) : nullptr;
   const auto u = buffer(16 * lay.ustride), v = buffer(16 * lay.vstride), m = buffer(16 * lay.mstride);
-  DrainOnExit drain;  // after the buffers: a failing device's partners still use them
-  for (const DeviceSlot* s : slots) drain.add(*s);
+  FinishOnUnwind unwind;  // after the buffers: a failing device's partners still use them
+  for (const DeviceSlot* s : slots) unwind.add(*s);
 
   const std::vector<Range> images = shares(d.n, weights), filters = shares(d.w_size(), weights),
                            panels = shares(lay.row_panels, weights), channels = shares(plan.cin, weights);

@@ -58,7 +58,7 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
   // Within one context (platform) every device reads the same view of A and B.
   std::map<cl_context, std::pair<std::unique_ptr<HostBuffer>, std::unique_ptr<HostBuffer>>> inputs;
   std::vector<std::unique_ptr<GemmRun<T>>> runs;
-  DrainOnExit drain;
+  FinishOnUnwind unwind;
   for (const Piece& piece : pieces) {
     const DeviceSlot& slot = rt.slot(piece.device);
     const Range i = col ? piece.cols : piece.rows, j = col ? piece.rows : piece.cols;
@@ -68,7 +68,7 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
     q.b_off = p.trans_b ? j.begin * p.ldb : j.begin;
     q.c_off = 0, q.ldc = q.n, q.stride_c = q.m * q.n;
     // Owned by the call and drained on unwinding before anything is enqueued for it.
-    drain.add(slot);
+    unwind.add(slot);
     runs.push_back(std::make_unique<GemmRun<T>>(GemmRun<T>{&slot, q, i, j, nullptr}));
     GemmRun<T>& run = *runs.back();
     run.c = std::make_unique<HostBuffer>(slot, nullptr, q.m * q.n * q.batch * sizeof(T), HostAccess::Write);

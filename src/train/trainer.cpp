@@ -5,6 +5,7 @@
 
 #include "anycl/train.hpp"
 #include "runtime/error.hpp"
+#include "runtime/finish_on_unwind.hpp"
 #include "train/allreduce.hpp"
 #include "train/nn_kernels.hpp"
 
@@ -91,21 +92,10 @@ void TrainerImpl::enqueue_write(std::size_t device, const Buffer& to, const void
 namespace {
 
 // On an error the queues may still read the caller's memory (non-blocking uploads): the call
-// returns only after they finished.
-class FinishOnError {
- public:
-  explicit FinishOnError(Runtime& rt) : rt_(rt), exceptions_(std::uncaught_exceptions()) {}
-  FinishOnError(const FinishOnError&) = delete;
-  FinishOnError& operator=(const FinishOnError&) = delete;
-  ~FinishOnError() {
-    if (std::uncaught_exceptions() > exceptions_)
-      for (std::size_t d = 0; d < rt_.device_count(); ++d) clFinish(rt_.impl().slot(d).queue.get());
-  }
-
- private:
-  Runtime& rt_;
-  int exceptions_;
-};
+// returns only after every device's queue finished.
+void finish_all_on_unwind(FinishOnUnwind& f, Runtime& rt) {
+  for (std::size_t d = 0; d < rt.device_count(); ++d) f.add(rt.impl().slot(d));
+}
 
 }  // namespace
 
@@ -121,7 +111,8 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
   std::vector<Replica*> parts;
   std::vector<std::vector<float>> losses(replicas.size());
   std::vector<Event> loss_read(replicas.size());
-  FinishOnError finish_on_error(rt);  // after the memory the queues write
+  FinishOnUnwind finish_on_error;  // after the memory the queues write
+  finish_all_on_unwind(finish_on_error, rt);
   for (std::size_t d = 0, first = 0; d < replicas.size(); first += n[d], ++d) {
     if (n[d] == 0) continue;
     Replica& r = replicas[d];
@@ -165,7 +156,8 @@ void TrainerImpl::update() {
 std::vector<float> TrainerImpl::logits(const float* x, std::size_t count) {
   if (!x) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::logits: x is NULL");
   std::vector<float> out(count * plan.classes());
-  FinishOnError finish_on_error(rt);
+  FinishOnUnwind finish_on_error;
+  finish_all_on_unwind(finish_on_error, rt);
   for (std::size_t done = 0; done < count;) {
     const std::vector<std::size_t> n = split(std::min(options.batch, count - done));
     std::size_t first = done;
