@@ -9,6 +9,7 @@
 #include "runtime/buffer_impl.hpp"
 #include "runtime/error.hpp"
 #include "runtime/host_buffer.hpp"
+#include "runtime/workspace.hpp"
 #include "runtime/runtime_impl.hpp"
 #include "support.hpp"
 
@@ -182,6 +183,37 @@ TEST_CASE("HostBuffer: zero-copy only for aligned inputs; outputs reach the call
       for (int i = 0; i < 256; ++i) host[i] = float(i);
     }
   }
+}
+
+TEST_CASE("workspace: big buffers on a CPU device live in 2 MiB-aligned host memory; data round-trips",
+          "[runtime][buffer][opencl]") {
+  auto& rt = shared_runtime();
+  const auto& slot = rt.impl().slot(0);
+  REQUIRE(slot.info.type == "cpu");  // the test runtime is POCL's CPU device
+  REQUIRE(slot.info.unified_memory);
+  anycl::detail::WorkspacePool pool;
+  auto host_ptr = [&](const boost::compute::buffer& b) {
+    void* p = nullptr;
+    REQUIRE(clGetMemObjectInfo(b.get(), CL_MEM_HOST_PTR, sizeof p, &p, nullptr) == CL_SUCCESS);
+    return reinterpret_cast<std::uintptr_t>(p);
+  };
+  const std::size_t big = (std::size_t(6) << 20) + 12, small = std::size_t(1) << 20;
+  boost::compute::buffer b = pool.acquire(*slot.context, slot.info, big);
+  CHECK(b.size() == big);
+  CHECK(host_ptr(b) != 0);
+  CHECK(host_ptr(b) % (std::size_t(2) << 20) == 0);
+  // The device's writes are what a read returns, at both ends of the buffer.
+  const float v = 3.5f;
+  REQUIRE(clEnqueueFillBuffer(slot.queue.get(), b.get(), &v, sizeof v, 0, big / 4 * 4, 0, nullptr, nullptr) ==
+          CL_SUCCESS);
+  std::vector<float> seen(big / 4, 0.f);
+  REQUIRE(clEnqueueReadBuffer(slot.queue.get(), b.get(), CL_TRUE, 0, seen.size() * 4, seen.data(), 0, nullptr,
+                              nullptr) == CL_SUCCESS);
+  CHECK(seen.front() == 3.5f);
+  CHECK(seen.back() == 3.5f);
+  // Small buffers stay the driver's own allocations.
+  boost::compute::buffer s = pool.acquire(*slot.context, slot.info, small);
+  CHECK(host_ptr(s) == 0);
 }
 
 TEST_CASE("events: default is invalid, copies share the native event", "[runtime][opencl]") {

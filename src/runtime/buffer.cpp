@@ -2,6 +2,7 @@
 
 #include "runtime/buffer_impl.hpp"
 #include "runtime/error.hpp"
+#include "runtime/huge_page_buffer.hpp"
 #include "runtime/runtime_impl.hpp"
 
 namespace anycl::detail {
@@ -70,8 +71,7 @@ cl_mem Buffer::native() const noexcept { return impl_ ? impl_->buffer.get() : nu
 Buffer Runtime::alloc(std::size_t bytes, std::size_t device) {
   detail::DeviceSlot& s = impl_->slot(device);
   return Buffer(std::make_shared<detail::BufferImpl>(
-      detail::create_buffer(s.context->get(), s.info, bytes, CL_MEM_READ_WRITE, nullptr, "Runtime::alloc"), device,
-      bytes));
+      detail::allocate_buffer(s.context->get(), s.info, bytes, "Runtime::alloc"), device, bytes));
 }
 
 namespace {

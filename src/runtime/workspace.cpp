@@ -4,6 +4,7 @@
 
 #include "runtime/buffer_impl.hpp"
 #include "runtime/error.hpp"
+#include "runtime/huge_page_buffer.hpp"
 
 namespace anycl::detail {
 
@@ -22,7 +23,7 @@ boost::compute::buffer WorkspacePool::acquire(const boost::compute::context& ctx
       return b;
     }
   }
-  return create_buffer(ctx.get(), device, bytes, CL_MEM_READ_WRITE, nullptr, what);
+  return allocate_buffer(ctx.get(), device, bytes, what);
 }
 
 void WorkspacePool::release(boost::compute::buffer buffer) {

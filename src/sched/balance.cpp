@@ -9,6 +9,7 @@
 #include "runtime/buffer_impl.hpp"
 #include "runtime/error.hpp"
 #include "runtime/hash.hpp"
+#include "runtime/huge_page_buffer.hpp"
 #include "runtime/log.hpp"
 #include "runtime/version.hpp"
 
@@ -69,7 +70,7 @@ double measured_weight(const RuntimeImpl& rt, const DeviceSlot& slot) {
 double calibrate(const DeviceSlot& slot) {
   const std::size_t bytes = kMaxCalibrationN * kMaxCalibrationN * sizeof(float);
   auto make = [&](const char* what) {
-    return create_buffer(slot.context->get(), slot.info, bytes, CL_MEM_READ_WRITE, nullptr, what);
+    return allocate_buffer(slot.context->get(), slot.info, bytes, what);
   };
   const auto a = make("calibration a"), b = make("calibration b"), c = make("calibration c");
   const std::vector<float> ones(kMaxCalibrationN * kMaxCalibrationN, 1.f);

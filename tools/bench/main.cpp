@@ -16,7 +16,8 @@ using nlohmann::json;
 
 int usage(const std::string& why) {
   std::cerr << "anycl-bench: " << why
-            << "\nusage: anycl-bench gemm|conv|all|multi [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n";
+            << "\nusage: anycl-bench gemm|conv|all|multi [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n"
+            << "       anycl-bench multi ... [--rounds N]\n";
   return 2;
 }
 
@@ -57,6 +58,8 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) spec = argv[++i];
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) opt.reps = std::max(5, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
+    else if (what == "multi" && !std::strcmp(argv[i], "--rounds") && i + 1 < argc)
+      opt.rounds = std::max(1, std::atoi(argv[++i]));
     else if (what == "multi" && !std::strcmp(argv[i], "--worker")) i = argc;  // the rest is the child's
     else return usage(std::string("unknown argument ") + argv[i]);
   }

@@ -123,13 +123,12 @@ struct Config {
   std::string name, env, worker_args;
 };
 
-constexpr int kRounds = 3;
-
 // Every configuration once per round, in an order rotated each round; then, per configuration,
 // its devices and weights (from the last round) and each workload's median over all rounds.
-json run_rounds(const std::vector<Config>& configs, const std::vector<Workload>& workloads, const std::string& options) {
+json run_rounds(const std::vector<Config>& configs, const std::vector<Workload>& workloads, const std::string& options,
+                int rounds) {
   json out;
-  for (int round = 0; round < kRounds; ++round)
+  for (int round = 0; round < rounds; ++round)
     for (std::size_t i = 0; i < configs.size(); ++i) {
       const Config& c = configs[(i + round) % configs.size()];
       json child = run_child(c.env, options, c.worker_args);
@@ -143,7 +142,7 @@ json run_rounds(const std::vector<Config>& configs, const std::vector<Workload>&
     json& o = out[c.name];
     for (const Workload& w : workloads) {
       Timing t = summarize(o["runs_ms"][w.name].get<std::vector<double>>(), flops(w), 0);
-      t.note = "anycl, " + std::to_string(kRounds) + " rounds";
+      t.note = "anycl, " + std::to_string(rounds) + " rounds";
       o["results"][w.name] = to_json(t);
     }
     o.erase("runs_ms");
@@ -162,11 +161,11 @@ int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const s
     }
   const std::string common = "--reps " + std::to_string(opt.reps) + (opt.quick ? " --quick" : "");
   json doc = {{"schema", "anycl-bench-multi/1"}};
-  doc["rounds"] = kRounds;
+  doc["rounds"] = opt.rounds;
   json& big = doc["split"];
   big = run_rounds({{"one_core", "POCL_MAX_PTHREAD_COUNT=1", "cpu big"}, {"whole_device", "", "cpu big"},
                     {"cpu_2", "", "cpu/2 big"}},
-                   big_workloads(opt.quick), common);
+                   big_workloads(opt.quick), common, opt.rounds);
   std::fprintf(opt.table, "%-26s %10s %10s %10s | %9s %9s\n", "multi (GFLOP/s)", "1 core", "whole", "cpu/2",
                "vs 1core", "vs whole");
   for (const auto& w : big_workloads(opt.quick)) {
@@ -184,7 +183,7 @@ int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const s
     const std::string dir = vendors_with_oclgrind(icd);
     const std::string vendors = "OCL_ICD_VENDORS='" + dir + "'";
     het = run_rounds({{"pocl_alone", vendors, "cpu small"}, {"pocl_oclgrind", vendors, "cpu,oclgrind small"}},
-                     small_workloads(), common);
+                     small_workloads(), common, opt.rounds);
     for (const auto& w : small_workloads()) {
       const double alone = gflops(het["pocl_alone"]["results"][w.name]), both = gflops(het["pocl_oclgrind"]["results"][w.name]);
       het["ratios"][w.name] = {{"with_oclgrind_vs_alone", alone > 0 ? both / alone : 0}};

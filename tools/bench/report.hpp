@@ -12,6 +12,7 @@ namespace anycl_bench {
 
 struct Options {
   int reps = 7;        // timed runs behind each median (at least 5)
+  int rounds = 3;      // multi: turns each configuration takes, in rotated order
   bool quick = false;  // fewer shapes, for smoke tests
   std::FILE* table = stdout;  // the human-readable table (stderr when --json owns stdout)
 };
