@@ -1,6 +1,6 @@
-// src/runtime/runtime.cpp, buffer.cpp, host_buffer.cpp, error.cpp, version.cpp: opening a runtime,
-// device slots and programs, buffers (allocation limits, round trips, ranges), events, error names,
-// and no platforms at all.
+// src/runtime/runtime.cpp, buffer.cpp, host_buffer.cpp, huge_page_buffer.cpp, error.cpp, version.cpp:
+// opening a runtime, device slots and programs, buffers (allocation limits, round trips, ranges,
+// huge-page workspaces), events, error names, and no platforms at all.
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <numeric>
@@ -9,8 +9,8 @@
 #include "runtime/buffer_impl.hpp"
 #include "runtime/error.hpp"
 #include "runtime/host_buffer.hpp"
-#include "runtime/workspace.hpp"
 #include "runtime/runtime_impl.hpp"
+#include "runtime/workspace.hpp"
 #include "support.hpp"
 
 using anycl_test::contains;
