@@ -56,7 +56,9 @@ REAL filter_tap(const __global REAL *w, int i, int j, int M, int Kd, int flip, i
     return flip ? w[((ulong)j * M + i) * 9 + (8 - e)] : w[((ulong)i * Kd + j) * 9 + e];
 }
 
-#if MR == 2 || MR == 4 || MR == 8 || MR == 16
+#define MR_IS_VECTOR (MR == 2 || MR == 4 || MR == 8 || MR == 16) /* an OpenCL vector width */
+
+#if MR_IS_VECTOR
 typedef WCAT(REAL, MR) realm; /* one value of the MR filters of a packed row */
 #else
 typedef REAL realm;           /* odd MR: a scalar per filter (the loop below) */
@@ -69,7 +71,7 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
     const int j = get_global_id(0), ip = get_global_id(1);
     if (j >= Kd || ip * MR >= M) return;
     __global REAL *o = up + (ulong)ip * Kd * MR + (ulong)j * MR;
-#if MR == 2 || MR == 4 || MR == 8 || MR == 16
+#if MR_IS_VECTOR
     const int lanes = 1;
 #else
     const int lanes = MR;
@@ -78,7 +80,7 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
         /* g[e]: tap e of the MR filters (vector) or of filter row ip*MR + r (scalar) */
         realm g[9];
         for (int e = 0; e < 9; ++e) {
-#if MR == 2 || MR == 4 || MR == 8 || MR == 16
+#if MR_IS_VECTOR
             REAL lane[MR];
             for (int q = 0; q < MR; ++q) lane[q] = filter_tap(w, ip * MR + q, j, M, Kd, flip, e);
             g[e] = WCAT(vload, MR)(0, lane);
@@ -98,7 +100,7 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
             const realm u[4] = {t[a][0], (REAL)0.5 * (t[a][0] + t[a][1] + t[a][2]),
                                 (REAL)0.5 * (t[a][0] - t[a][1] + t[a][2]), t[a][2]};
             for (int c = 0; c < 4; ++c) {
-#if MR == 2 || MR == 4 || MR == 8 || MR == 16
+#if MR_IS_VECTOR
                 WCAT(vstore, MR)(u[c], 0, o + (ulong)(a * 4 + c) * ustride);
 #else
                 o[(ulong)(a * 4 + c) * ustride + r] = u[c];

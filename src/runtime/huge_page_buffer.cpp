@@ -7,6 +7,7 @@
 #include "runtime/buffer_impl.hpp"
 #include "runtime/device.hpp"
 #include "runtime/error.hpp"
+#include "runtime/launch.hpp"
 
 namespace anycl::detail {
 
@@ -19,7 +20,7 @@ void CL_CALLBACK free_host_memory(cl_mem, void* memory) { std::free(memory); }
 
 boost::compute::buffer create_huge_page_buffer(cl_context ctx, const DeviceInfo& device, std::size_t bytes,
                                                const char* what) {
-  const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  const std::size_t rounded = ceil_div(bytes, kHugePage) * kHugePage;
   void* memory = std::aligned_alloc(kHugePage, rounded);
   if (!memory)
     fail(ANYCL_ERROR_OUT_OF_MEMORY, std::string(what) + ": host allocation of " + std::to_string(rounded) +

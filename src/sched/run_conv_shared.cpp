@@ -35,15 +35,12 @@ WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d) {
   return pass == ConvPass::Forward ? winograd_forward_plan(ConvGeom(d)) : winograd_backward_data_plan(ConvGeom(d));
 }
 
-std::vector<cl_event> natives(const std::vector<Event>& events) {
-  std::vector<cl_event> out;
-  for (const Event& e : events) out.push_back(e.native());
-  return out;
-}
-
-// Every slot waits for the others' markers: the end of a stage on all devices.
-void meet(const std::vector<const DeviceSlot*>& slots, const std::vector<Event>& markers) {
-  const std::vector<cl_event> all = natives(markers);
+// Nothing queued after this on any slot starts before everything queued so far on every slot
+// ended: the end of a stage on all devices, without the host waiting.
+void meet(const std::vector<const DeviceSlot*>& slots) {
+  std::vector<Event> markers;
+  std::vector<cl_event> all;
+  for (const DeviceSlot* s : slots) all.push_back(markers.emplace_back(enqueue_marker(*s)).native());
   for (const DeviceSlot* s : slots) enqueue_wait(*s, all);
 }
 
@@ -103,21 +100,17 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
     enqueue_block_write(s, to.mem(), {const_cast<float*>(from + part.begin * unit), part.size() * unit * f, 1, 0,
                                       part.begin * unit * f});
   };
-  std::vector<Event> done;
   for (std::size_t i = 0; i < slots.size(); ++i) {
     upload(*slots[i], *in, h.in_a, images[i], in_image);
     upload(*slots[i], *filter, h.in_b, filters[i], 1);
     if (bias && i == 0) upload(*slots[i], *bias, h.bias, {0, d.k}, 1);
-    done.emplace_back(enqueue_marker(*slots[i]));
   }
-  meet(slots, done);
-  done.clear();
+  meet(slots);
   for (std::size_t i = 0; i < slots.size(); ++i) {
     winograd_filters(*slots[i], plan, lay, filter->mem(), u->mem(), panels[i]);
     winograd_inputs(*slots[i], plan, lay, in->mem(), 0, d.n, v->mem(), channels[i]);
-    done.emplace_back(enqueue_marker(*slots[i]));
   }
-  meet(slots, done);
+  meet(slots);
   const bool relu = pass == ConvPass::Forward && d.relu;
   for (std::size_t i = 0; i < slots.size(); ++i)
     winograd_outputs(*slots[i], plan, lay, {u->mem(), v->mem(), m->mem()}, bias ? bias->mem() : nullptr, out->mem(),

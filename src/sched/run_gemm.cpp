@@ -5,6 +5,7 @@
 #include "ops/gemm_kernels.hpp"
 #include "runtime/error.hpp"
 #include "runtime/host_buffer.hpp"
+#include "runtime/launch.hpp"
 #include "sched/balance.hpp"
 #include "sched/host_block.hpp"
 #include "sched/issue.hpp"
@@ -82,9 +83,7 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
     std::vector<cl_event> uploads;
     for (const auto* hb : {in.first.get(), in.second.get()})
       if (hb && hb->upload_event()) uploads.push_back(hb->upload_event());
-    if (!uploads.empty())
-      check(clEnqueueBarrierWithWaitList(slot.queue.get(), cl_uint(uploads.size()), uploads.data(), nullptr),
-            "clEnqueueBarrierWithWaitList", slot.where());
+    enqueue_wait(slot, uploads);
     // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
     const cl_mem cm = run.c->mem();
     const cl_mem am = in.first ? in.first->mem() : cm, bm = in.second ? in.second->mem() : cm;

@@ -6,6 +6,7 @@
 #include "anycl/train.hpp"
 #include "runtime/error.hpp"
 #include "runtime/finish_on_unwind.hpp"
+#include "sched/host_block.hpp"
 #include "train/allreduce.hpp"
 #include "train/nn_kernels.hpp"
 
@@ -84,9 +85,7 @@ void TrainerImpl::upload(const Replica& r, const float* x, std::size_t first, st
 }
 
 void TrainerImpl::enqueue_write(std::size_t device, const Buffer& to, const void* from, std::size_t bytes) {
-  const DeviceSlot& slot = rt.impl().slot(device);
-  check(clEnqueueWriteBuffer(slot.queue.get(), to.native(), CL_FALSE, 0, bytes, from, 0, nullptr, nullptr),
-        "clEnqueueWriteBuffer", slot.where());
+  enqueue_block_write(rt.impl().slot(device), to.native(), {const_cast<void*>(from), bytes, 1, 0});
 }
 
 namespace {
