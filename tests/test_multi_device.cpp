@@ -13,6 +13,7 @@
 #include "gemm_reference.hpp"
 #include "ops/conv2d_select.hpp"
 #include "runtime/launch.hpp"
+#include "sched/balance.hpp"
 #include "sched/run_conv.hpp"
 #include "sched/run_conv_shared.hpp"
 #include "sched/run_gemm.hpp"
@@ -418,6 +419,77 @@ TEST_CASE("device weights: measured once, cached on disk, overridable", "[multi]
     CHECK(anycl_test::status_of([&] { anycl::device_weights(rt); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
     CHECK(anycl_test::contains(msg, "ANYCL_DEVICE_WEIGHTS"));
   }
+}
+
+TEST_CASE("device weights: measured ones follow the split calls' timings, set ones stay", "[multi]") {
+  anycl_test::TempDir cache;
+  anycl::RuntimeOptions o = anycl::RuntimeOptions::from_env("cpu/2");
+  o.cache_dir = cache.path();
+  anycl::Runtime rt(o);
+  const std::vector<double> calibrated = anycl::device_weights(rt);
+  REQUIRE(calibrated.size() == 2);
+  anycl::GemmShape s;
+  s.m = s.n = s.k = s.lda = s.ldb = s.ldc = 512;  // big enough to be worth splitting, like the convolutions
+  const auto a = random_values(512 * 512, 1), b = random_values(512 * 512, 2);
+  std::vector<float> c(512 * 512);
+  REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() == 2);
+  anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data());
+  const std::vector<double> learned = anycl::device_weights(rt);
+  INFO("calibrated " << calibrated[0] << ", " << calibrated[1] << "; after one call " << learned[0] << ", "
+                     << learned[1]);
+  CHECK(learned != calibrated);  // two devices' timings never match to the last bit
+  // The devices keep their total; each stays within 4x of its calibration.
+  CHECK(learned[0] + learned[1] == Approx(calibrated[0] + calibrated[1]).epsilon(1e-12));
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(learned[i] >= calibrated[i] / 4);
+    CHECK(learned[i] <= calibrated[i] * 4);
+  }
+  // The shared Winograd pass and the piece split of other convolutions learn too.
+  anycl::Conv2d d;
+  d.n = 4, d.c = 64, d.h = d.w = 28, d.k = 64, d.r = d.s = 3;
+  d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
+  REQUIRE(shared_devices(rt, d, anycl::detail::ConvPass::Forward).size() == 2);
+  anycl::Conv2d pointwise = d;
+  pointwise.n = 8, pointwise.c = pointwise.k = 128, pointwise.r = pointwise.s = 1;
+  pointwise.pad_top = pointwise.pad_left = pointwise.pad_bottom = pointwise.pad_right = 0;
+  REQUIRE(shared_devices(rt, pointwise, anycl::detail::ConvPass::Forward).empty());
+  REQUIRE(anycl::detail::plan_conv(rt.impl(), anycl::detail::ConvPass::Forward, pointwise).size() == 2);
+  for (const anycl::Conv2d& conv : {d, pointwise}) {
+    const auto x = random_values(conv.x_size(), 3), wt = random_values(conv.w_size(), 4);
+    std::vector<float> y(conv.y_size());
+    const std::vector<double> before = anycl::device_weights(rt);
+    anycl::conv2d_forward(rt, conv, x.data(), wt.data(), nullptr, y.data());
+    CHECK(anycl::device_weights(rt) != before);
+  }
+  anycl::set_device_weights(rt, {1, 3});
+  anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data());
+  CHECK(anycl::device_weights(rt) == std::vector<double>{1, 3});
+  anycl::set_device_weights(rt, {});  // back to the calibration (from the cache): learning starts again
+  CHECK(anycl::device_weights(rt) == calibrated);
+}
+
+TEST_CASE("learn_weights: speeds pull the weights, within 4x of the calibration", "[multi]") {
+  anycl_test::TempDir cache;
+  anycl::RuntimeOptions o = anycl::RuntimeOptions::from_env("cpu/2");
+  o.cache_dir = cache.path();
+  anycl::Runtime rt(o);
+  const std::vector<double> cal = anycl::device_weights(rt);
+  auto& impl = rt.impl();
+  // Half the work each, device 0 twice as slow: the weights settle at 1:2, total kept.
+  for (int call = 0; call < 60; ++call) anycl::detail::learn_weights(impl, {{0, 0.5, 0.02}, {1, 0.5, 0.01}});
+  std::vector<double> w = anycl::device_weights(rt);
+  CHECK(w[1] / w[0] == Approx(2).epsilon(1e-6));
+  CHECK(w[0] + w[1] == Approx(cal[0] + cal[1]).epsilon(1e-12));
+  // Shares that took equal times are kept: the fixed point.
+  anycl::detail::learn_weights(impl, {{0, w[0] / (w[0] + w[1]), 0.01}, {1, w[1] / (w[0] + w[1]), 0.01}});
+  CHECK(anycl::device_weights(rt)[1] / anycl::device_weights(rt)[0] == Approx(2).epsilon(1e-9));
+  // One device timed alone says nothing about the other.
+  w = anycl::device_weights(rt);
+  anycl::detail::learn_weights(impl, {{0, 1.0, 0.5}});
+  CHECK(anycl::device_weights(rt) == w);
+  // A device a thousand times slower stops at a quarter of its calibration.
+  for (int call = 0; call < 60; ++call) anycl::detail::learn_weights(impl, {{0, 0.5, 10.0}, {1, 0.5, 0.01}});
+  CHECK(anycl::device_weights(rt)[0] == Approx(cal[0] / 4).epsilon(1e-12));
 }
 
 TEST_CASE("C API: set_parallel and set_device_weights", "[multi]") {

@@ -58,9 +58,12 @@ class RuntimeImpl {
 
   // Multi-device scheduling (src/sched/): the split mode and one throughput weight per device
   // (empty until set, read from ANYCL_DEVICE_WEIGHTS, loaded from the cache or measured).
+  // Measured weights then follow the split calls (sched/balance.hpp, learn_weights), within
+  // bounds around `calibrated_weights`; set ones stay as set.
   Parallel parallel = Parallel::Auto;
   std::vector<double> device_weights;
-  std::mutex sched_mutex;  // guards the lazy filling of device_weights
+  std::vector<double> calibrated_weights;  // empty when the weights were set
+  std::mutex sched_mutex;  // guards device_weights and calibrated_weights
   const BinaryCache& binary_cache() const noexcept { return cache_; }
 
  private:

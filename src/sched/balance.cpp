@@ -1,5 +1,6 @@
 #include "sched/balance.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -20,6 +21,13 @@ namespace {
 constexpr const char* kCalibrationVersion = "sgemm-grow-1";
 constexpr double kTrustSeconds = 0.02;  // a run this long is well above launch noise
 constexpr std::size_t kMaxCalibrationN = 512;
+// Each split call moves a device's weight this far toward its speed in that call: a slowdown
+// that lasts (a shared machine's memory bandwidth drifts over seconds, on this project's VM by
+// up to 2x per core) is followed within a few calls, a one-call hiccup moves it little.
+constexpr double kLearnRate = 0.3;
+// ... and never beyond this factor either way from the calibration, so a device that briefly
+// looked slow keeps a share and keeps being timed.
+constexpr double kLearnRange = 4;
 
 double seconds_for_sgemm(const DeviceSlot& slot, std::size_t n, cl_mem a, cl_mem b, cl_mem c) {
   const GemmProblem p{n, n, n, false, false, n, n, n, 0, 0, 0, 1, 0, 0, 0, false};
@@ -136,7 +144,33 @@ std::vector<double> runtime_weights(RuntimeImpl& rt) {
   }
   std::vector<double> w;
   for (std::size_t i = 0; i < rt.size(); ++i) w.push_back(measured_weight(rt, rt.slot(i)));
+  rt.calibrated_weights = w;
   return rt.device_weights = w;
+}
+
+void learn_weights(RuntimeImpl& rt, const std::vector<ShareTime>& times) {
+  // Per device: its fraction of the work over the seconds it took (several intervals add up).
+  std::vector<double> fraction(rt.size(), 0), seconds(rt.size(), 0);
+  for (const ShareTime& t : times)
+    if (t.device < rt.size()) fraction[t.device] += t.fraction, seconds[t.device] += t.seconds;
+  std::vector<std::size_t> timed;
+  for (std::size_t i = 0; i < rt.size(); ++i)
+    if (fraction[i] > 0 && seconds[i] > 0) timed.push_back(i);
+  if (timed.size() < 2) return;  // speeds are only compared with each other
+  std::lock_guard<std::mutex> lock(rt.sched_mutex);
+  std::vector<double>& w = rt.device_weights;
+  const std::vector<double>& cal = rt.calibrated_weights;
+  if (cal.size() != rt.size() || w.size() != rt.size()) return;  // weights set by the caller stay
+  // The timed devices keep their total weight; within it each moves toward its speed in this
+  // call. At equal finish times the speeds are proportional to the current weights: a fixed
+  // point. A launch cost that every device pays alike does not move it.
+  double total = 0, speed_total = 0;
+  for (std::size_t i : timed) total += w[i], speed_total += fraction[i] / seconds[i];
+  for (std::size_t i : timed) {
+    const double target = fraction[i] / seconds[i] / speed_total * total;
+    const double next = (1 - kLearnRate) * w[i] + kLearnRate * target;
+    w[i] = std::clamp(next, cal[i] / kLearnRange, cal[i] * kLearnRange);
+  }
 }
 
 }  // namespace anycl::detail

@@ -1,5 +1,6 @@
 // Per-device throughput weights for splitting calls: a short calibration per device, kept in the
-// on-disk cache beside the program binaries, overridable (setter, ANYCL_DEVICE_WEIGHTS).
+// on-disk cache beside the program binaries, then refined by the split calls' own timings;
+// overridable (setter, ANYCL_DEVICE_WEIGHTS).
 #pragma once
 
 #include <optional>
@@ -7,11 +8,15 @@
 #include <vector>
 
 #include "runtime/runtime_impl.hpp"
+#include "sched/share_timer.hpp"
 
 namespace anycl::detail {
 
 // The runtime's weights (GFLOP/s of a calibration SGEMM unless overridden), filled on first use.
 std::vector<double> runtime_weights(RuntimeImpl& rt);
+
+// Measured weights follow the devices' speeds in split calls (set weights stay as set).
+void learn_weights(RuntimeImpl& rt, const std::vector<ShareTime>& times);
 
 // Validated override: one finite value >= 0 per device, at least one > 0.
 std::vector<double> checked_weights(const std::vector<double>& weights, std::size_t devices, const char* function);

@@ -21,6 +21,7 @@ void set_device_weights(Runtime& rt, const std::vector<double>& weights) {
   if (!weights.empty()) w = detail::checked_weights(weights, rt.device_count(), "set_device_weights");
   std::lock_guard<std::mutex> lock(rt.impl().sched_mutex);
   rt.impl().device_weights = w;
+  rt.impl().calibrated_weights.clear();
 }
 
 std::vector<double> device_weights(Runtime& rt) { return detail::runtime_weights(rt.impl()); }

@@ -156,18 +156,24 @@ void run_conv_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, ConvPass
                      const ConvHostTensors& host, ConvAlgo algo) {
   const Dims g(d);
   std::vector<std::unique_ptr<ConvRun>> runs;
+  ShareTimer timer;  // before `unwind`: its markers are released after the queues drained
   FinishOnUnwind unwind;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
-    const DeviceSlot& slot = rt.slot(pieces[i].device);
+    const Piece& pc = pieces[i];
+    const DeviceSlot& slot = rt.slot(pc.device);
     unwind.add(slot);
-    ConvRun& run = start_piece(runs, slot, pieces[i], holds_partial_sum(pass, pieces, i), pass, d, g, host);
-    dispatch_conv(rt, pieces[i].device, pass, run.sub, run.views->tensors(), algo);
+    const std::size_t timed = timer.begin(slot, pc.device, double(pc.rows.size()) * double(pc.cols.size()) /
+                                                               (double(d.n) * double(d.k)));
+    ConvRun& run = start_piece(runs, slot, pc, holds_partial_sum(pass, pieces, i), pass, d, g, host);
+    dispatch_conv(rt, pc.device, pass, run.sub, run.views->tensors(), algo);
+    timer.end(slot, timed);
   }
   // The caller's tensors change only once every device finished; the reads then run in parallel.
   for (auto& r : runs) finish_queue(*r->slot);
   for (auto& r : runs) read_outputs(*r, pass, g, host);
   for (auto& r : runs) finish_queue(*r->slot);
   reduce_partials(runs, pass, g, host);
+  learn_weights(rt, timer.times());
 }
 
 }  // namespace anycl::detail

@@ -90,6 +90,7 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
   const auto in = buffer(d.n * in_image), filter = buffer(d.w_size()), out = buffer(d.n * out_image);
   const auto bias = h.bias ? buffer(d.k) : nullptr;
   const auto u = buffer(16 * lay.ustride), v = buffer(16 * lay.vstride), m = buffer(16 * lay.mstride);
+  ShareTimer timer;
   FinishOnUnwind unwind;  // after the buffers: a failing device's partners still use them
   for (const DeviceSlot* s : slots) unwind.add(*s);
 
@@ -111,16 +112,22 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
     winograd_inputs(*slots[i], plan, lay, in->mem(), 0, d.n, v->mem(), channels[i]);
   }
   meet(slots);
+  // The GEMMs and output transforms hold most of the work, and the devices start them together:
+  // their times say how the devices compare.
   const bool relu = pass == ConvPass::Forward && d.relu;
-  for (std::size_t i = 0; i < slots.size(); ++i)
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const std::size_t timed = timer.begin(*slots[i], shared.devices[i], double(panels[i].size()) / lay.row_panels);
     winograd_outputs(*slots[i], plan, lay, {u->mem(), v->mem(), m->mem()}, bias ? bias->mem() : nullptr, out->mem(),
                      0, d.n, relu, panels[i]);
+    timer.end(*slots[i], timed);
+  }
   // The caller's output changes only once every device finished; then each reads its images.
   for (const DeviceSlot* s : slots) finish_queue(*s);
   for (std::size_t i = 0; i < slots.size(); ++i)
     enqueue_block_read(*slots[i], out->mem(), {h.out + images[i].begin * out_image, images[i].size() * out_image * f,
                                                1, 0, images[i].begin * out_image * f});
   for (const DeviceSlot* s : slots) finish_queue(*s);
+  learn_weights(rt, timer.times());
 }
 
 }  // namespace anycl::detail

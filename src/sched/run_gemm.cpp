@@ -59,6 +59,8 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
   // Within one context (platform) every device reads the same view of A and B.
   std::map<cl_context, std::pair<std::unique_ptr<HostBuffer>, std::unique_ptr<HostBuffer>>> inputs;
   std::vector<std::unique_ptr<GemmRun<T>>> runs;
+  ShareTimer timer;  // before `unwind`: its markers are released after the queues drained
+  const double area = double(p.m) * double(p.n);
   FinishOnUnwind unwind;
   for (const Piece& piece : pieces) {
     const DeviceSlot& slot = rt.slot(piece.device);
@@ -87,13 +89,16 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
     // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
     const cl_mem cm = run.c->mem();
     const cl_mem am = in.first ? in.first->mem() : cm, bm = in.second ? in.second->mem() : cm;
+    const std::size_t timed = timer.begin(slot, piece.device, double(q.m) * double(q.n) / area);
     clReleaseEvent(enqueue_gemm<T>(slot, q, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cm));
+    timer.end(slot, timed);
   }
   // C changes only once every device finished its piece; the blocks then come back in parallel.
   for (auto& r : runs) finish_queue(*r->slot);
   for (auto& r : runs)
     for (std::size_t bi = 0; bi < p.batch; ++bi) enqueue_block_read(*r->slot, r->c->mem(), c_block(p, *r, bi, c));
   for (auto& r : runs) finish_queue(*r->slot);
+  learn_weights(rt, timer.times());
 }
 
 #define ANYCL_INSTANTIATE(T)                                                                                    \
