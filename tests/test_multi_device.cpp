@@ -50,6 +50,13 @@ anycl::Runtime data_split_cpu2() {
   return rt;
 }
 
+// cpu/2 whose measured weights go to (and come from) `cache`, not the user's cache.
+anycl::Runtime cpu2_cached_in(const anycl_test::TempDir& cache) {
+  anycl::RuntimeOptions o = anycl::RuntimeOptions::from_env("cpu/2");
+  o.cache_dir = cache.path();
+  return anycl::Runtime(o);
+}
+
 template <typename T>
 std::vector<T> run_gemm(anycl::Runtime& rt, const anycl::GemmShape& s, T alpha, const std::vector<T>& a,
                         const std::vector<T>& b, T beta, std::vector<T> c) {
@@ -423,9 +430,7 @@ TEST_CASE("device weights: measured once, cached on disk, overridable", "[multi]
 
 TEST_CASE("device weights: measured ones follow the split calls' timings, set ones stay", "[multi]") {
   anycl_test::TempDir cache;
-  anycl::RuntimeOptions o = anycl::RuntimeOptions::from_env("cpu/2");
-  o.cache_dir = cache.path();
-  anycl::Runtime rt(o);
+  anycl::Runtime rt = cpu2_cached_in(cache);
   const std::vector<double> calibrated = anycl::device_weights(rt);
   REQUIRE(calibrated.size() == 2);
   anycl::GemmShape s;
@@ -470,9 +475,7 @@ TEST_CASE("device weights: measured ones follow the split calls' timings, set on
 
 TEST_CASE("learn_weights: speeds pull the weights, within 4x of the calibration", "[multi]") {
   anycl_test::TempDir cache;
-  anycl::RuntimeOptions o = anycl::RuntimeOptions::from_env("cpu/2");
-  o.cache_dir = cache.path();
-  anycl::Runtime rt(o);
+  anycl::Runtime rt = cpu2_cached_in(cache);
   const std::vector<double> cal = anycl::device_weights(rt);
   auto& impl = rt.impl();
   // Half the work each, device 0 twice as slow: the weights settle at 1:2, total kept.
