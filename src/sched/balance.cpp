@@ -22,8 +22,8 @@ constexpr const char* kCalibrationVersion = "sgemm-grow-1";
 constexpr double kTrustSeconds = 0.02;  // a run this long is well above launch noise
 constexpr std::size_t kMaxCalibrationN = 512;
 // Each split call moves a device's weight this far toward its speed in that call: a slowdown
-// that lasts (a shared machine's memory bandwidth drifts over seconds, on this project's VM by
-// up to 2x per core) is followed within a few calls, a one-call hiccup moves it little.
+// that lasts (another job busy on one core, a calibration taken while the machine was busy) is
+// followed within a few calls, a one-call hiccup moves it little (README, Multi-device).
 constexpr double kLearnRate = 0.3;
 // ... and never beyond this factor either way from the calibration, so a device that briefly
 // looked slow keeps a share and keeps being timed.
