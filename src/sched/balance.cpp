@@ -162,8 +162,9 @@ void learn_weights(RuntimeImpl& rt, const std::vector<ShareTime>& times) {
   const std::vector<double>& cal = rt.calibrated_weights;
   if (cal.size() != rt.size() || w.size() != rt.size()) return;  // weights set by the caller stay
   // The timed devices keep their total weight; within it each moves toward its speed in this
-  // call. At equal finish times the speeds are proportional to the current weights: a fixed
-  // point. A launch cost that every device pays alike does not move it.
+  // call. At equal finish times each target is the device's share of the work in this call, so
+  // weights that give those shares stay put (a fixed point), whatever launch cost every device
+  // pays alike.
   double total = 0, speed_total = 0;
   for (std::size_t i : timed) total += w[i], speed_total += fraction[i] / seconds[i];
   for (std::size_t i : timed) {

@@ -90,7 +90,7 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
   const auto in = buffer(d.n * in_image), filter = buffer(d.w_size()), out = buffer(d.n * out_image);
   const auto bias = h.bias ? buffer(d.k) : nullptr;
   const auto u = buffer(16 * lay.ustride), v = buffer(16 * lay.vstride), m = buffer(16 * lay.mstride);
-  ShareTimer timer;
+  ShareTimer timer;  // before `unwind`: its markers are released after the queues drained
   FinishOnUnwind unwind;  // after the buffers: a failing device's partners still use them
   for (const DeviceSlot* s : slots) unwind.add(*s);
 
