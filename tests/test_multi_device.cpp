@@ -17,6 +17,7 @@
 #include "sched/run_conv.hpp"
 #include "sched/run_conv_shared.hpp"
 #include "sched/run_gemm.hpp"
+#include "sched/same_memory.hpp"
 #include "support.hpp"
 
 using anycl::Parallel;
@@ -64,6 +65,30 @@ std::vector<T> run_gemm(anycl::Runtime& rt, const anycl::GemmShape& s, T alpha, 
   return c;
 }
 
+// The same call on device buffers of device `home`, each operand at an element offset.
+template <typename T>
+std::vector<T> run_gemm_on_buffers(anycl::Runtime& rt, const anycl::GemmShape& s, T alpha, const std::vector<T>& a,
+                                   const std::vector<T>& b, T beta, std::vector<T> c, std::size_t home) {
+  const std::size_t off = 3;
+  auto put = [&](const std::vector<T>& v) {
+    anycl::Buffer buf = rt.alloc((v.size() + off) * sizeof(T), home);
+    if (!v.empty()) rt.write(buf, v.data(), v.size() * sizeof(T), off * sizeof(T));
+    return buf;
+  };
+  const anycl::Buffer ba = put(a), bb = put(b), bc = put(c);
+  anycl::gemm<T>(rt, s, alpha, ba, off, bb, off, beta, bc, off).wait();
+  rt.read(bc, c.data(), c.size() * sizeof(T), off * sizeof(T));
+  return c;
+}
+
+// Device-buffer calls split only over devices that share the buffers' memory (cpu/2, two POCL
+// devices); POCL and Oclgrind are two platforms.
+bool one_memory(anycl::Runtime& rt) {
+  for (std::size_t i = 1; i < rt.device_count(); ++i)
+    if (!anycl::detail::same_memory(rt.impl().slot(0), rt.impl().slot(i))) return false;
+  return true;
+}
+
 template <typename T>
 void check_gemm_case(anycl::Runtime& rt, const anycl::GemmShape& s, unsigned seed) {
   const bool row = s.layout == anycl::Layout::RowMajor;
@@ -82,15 +107,22 @@ void check_gemm_case(anycl::Runtime& rt, const anycl::GemmShape& s, unsigned see
     INFO("mode " << mode_name(mode) << (row ? " row" : " col") << "-major ta " << ta << " tb " << tb << " m " << s.m
                  << " n " << s.n << " k " << s.k);
     if (mode != Parallel::Auto) REQUIRE(anycl::detail::plan_gemm<T>(rt.impl(), s).size() > 1);
-    const auto multi = run_gemm<T>(rt, s, alpha, a, b, beta, c0);
-    std::size_t bad = 0;
-    for (std::size_t i = 0; i < nc; ++i) {
-      const double d_ref = std::fabs(double(multi[i]) - oracle.c[i]);
-      const double d_single = std::fabs(double(multi[i]) - double(single[i]));
-      if (!(d_ref <= oracle.bound[i] && d_single <= 2 * oracle.bound[i]) && bad++ < 3)
-        UNSCOPED_INFO("C[" << i << "] multi " << multi[i] << " single " << single[i] << " ref " << oracle.c[i]);
+    // Device buffers: on device 0 or the last device, which then orders the call.
+    const std::size_t home = seed % 2 ? rt.device_count() - 1 : 0;
+    if (mode != Parallel::Auto && one_memory(rt))
+      REQUIRE(anycl::detail::plan_gemm<T>(rt.impl(), s, &rt.impl().slot(home)).size() > 1);
+    const std::vector<T> results[] = {run_gemm<T>(rt, s, alpha, a, b, beta, c0),
+                                      run_gemm_on_buffers<T>(rt, s, alpha, a, b, beta, c0, home)};
+    for (const auto& multi : results) {
+      std::size_t bad = 0;
+      for (std::size_t i = 0; i < nc; ++i) {
+        const double d_ref = std::fabs(double(multi[i]) - oracle.c[i]);
+        const double d_single = std::fabs(double(multi[i]) - double(single[i]));
+        if (!(d_ref <= oracle.bound[i] && d_single <= 2 * oracle.bound[i]) && bad++ < 3)
+          UNSCOPED_INFO("C[" << i << "] multi " << multi[i] << " single " << single[i] << " ref " << oracle.c[i]);
+      }
+      CHECK(bad == 0);
     }
-    CHECK(bad == 0);
   }
 }
 
@@ -112,17 +144,41 @@ void check_gemm_all(anycl::Runtime& rt, std::size_t m, std::size_t n, std::size_
       }
 }
 
-struct ConvRun {
+struct ConvOut {
   std::vector<float> y, dx, dw, dbias;
 };
 
-ConvRun run_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const std::vector<float>& x, const std::vector<float>& w,
+ConvOut run_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const std::vector<float>& x, const std::vector<float>& w,
                  const std::vector<float>& bias, const std::vector<float>& dy) {
-  ConvRun r{std::vector<float>(d.y_size(), std::nanf("")), std::vector<float>(d.x_size(), std::nanf("")),
+  ConvOut r{std::vector<float>(d.y_size(), std::nanf("")), std::vector<float>(d.x_size(), std::nanf("")),
             std::vector<float>(d.w_size(), std::nanf("")), std::vector<float>(d.k, std::nanf(""))};
   anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), r.y.data());
   anycl::conv2d_backward_data(rt, d, dy.data(), w.data(), r.dx.data());
   anycl::conv2d_backward_weights(rt, d, x.data(), dy.data(), r.dw.data(), r.dbias.data());
+  return r;
+}
+
+// The three passes on device buffers of device `home`, each call waiting only for the one before
+// through the buffers' queue (backward-weights only when `weights`).
+ConvOut run_conv_on_buffers(anycl::Runtime& rt, const anycl::Conv2d& d, const std::vector<float>& x,
+                            const std::vector<float>& w, const std::vector<float>& bias, const std::vector<float>& dy,
+                            std::size_t home, bool weights) {
+  auto put = [&](const std::vector<float>& v) {
+    anycl::Buffer buf = rt.alloc(v.size() * sizeof(float), home);
+    rt.write(buf, v.data(), v.size() * sizeof(float));
+    return buf;
+  };
+  ConvOut r{std::vector<float>(d.y_size(), std::nanf("")), std::vector<float>(d.x_size(), std::nanf("")),
+            std::vector<float>(d.w_size(), std::nanf("")), std::vector<float>(d.k, std::nanf(""))};
+  const anycl::Buffer bx = put(x), bw = put(w), bb = put(bias), bdy = put(dy), by = put(r.y), bdx = put(r.dx),
+                      bdw = put(r.dw), bdb = put(r.dbias);
+  anycl::conv2d_forward(rt, d, bx, bw, &bb, by);
+  anycl::conv2d_backward_data(rt, d, bdy, bw, bdx);
+  if (weights) anycl::conv2d_backward_weights(rt, d, bx, bdy, bdw, &bdb);
+  rt.read(by, r.y.data(), r.y.size() * sizeof(float));
+  rt.read(bdx, r.dx.data(), r.dx.size() * sizeof(float));
+  rt.read(bdw, r.dw.data(), r.dw.size() * sizeof(float));
+  rt.read(bdb, r.dbias.data(), r.dbias.size() * sizeof(float));
   return r;
 }
 
@@ -148,7 +204,7 @@ void check_conv_all(anycl::Runtime& rt, const ConvDesc& r) {
   anycl_test::conv_backward_weights(r, x, dy, ref_dw, ref_db);
   anycl_test::conv_backward_weights(r, anycl_test::abs_of(x), anycl_test::abs_of(dy), abs_dw, abs_db);
   only_device0(rt);
-  const ConvRun single = run_conv(rt, d, x, w, bias, dy);
+  const ConvOut single = run_conv(rt, d, x, w, bias, dy);
   even_weights(rt);
   // Winograd (chosen for >= 32 channels) carries a larger error than the GEMM forms.
   const double factor = anycl::detail::select(anycl::detail::ConvPass::Forward, d) == anycl::ConvAlgo::Winograd ? 16 : 2;
@@ -159,12 +215,13 @@ void check_conv_all(anycl::Runtime& rt, const ConvDesc& r) {
       for (auto pass : {anycl::detail::ConvPass::Forward, anycl::detail::ConvPass::BackwardData,
                         anycl::detail::ConvPass::BackwardWeights})
         REQUIRE(anycl::detail::plan_conv(rt.impl(), pass, d).size() > 1);
-    const ConvRun got = run_conv(rt, d, x, w, bias, dy);
-    check_close(got.y, single.y, ref_y, abs_y, double(r.c) * r.r * r.s, factor);
-    check_close(got.dx, single.dx, ref_dx, abs_dx, double(r.k) * r.r * r.s, factor);
-    const double reduction = double(r.n) * r.out_h() * r.out_w();
-    check_close(got.dw, single.dw, ref_dw, abs_dw, reduction, 2);
-    check_close(got.dbias, single.dbias, ref_db, abs_db, reduction, 2);
+    for (const ConvOut& got : {run_conv(rt, d, x, w, bias, dy), run_conv_on_buffers(rt, d, x, w, bias, dy, 0, true)}) {
+      check_close(got.y, single.y, ref_y, abs_y, double(r.c) * r.r * r.s, factor);
+      check_close(got.dx, single.dx, ref_dx, abs_dx, double(r.k) * r.r * r.s, factor);
+      const double reduction = double(r.n) * r.out_h() * r.out_w();
+      check_close(got.dw, single.dw, ref_dw, abs_dw, reduction, 2);
+      check_close(got.dbias, single.dbias, ref_db, abs_db, reduction, 2);
+    }
   }
 }
 
@@ -207,12 +264,22 @@ void check_shared_winograd(anycl::Runtime& rt, const ConvDesc& r, const std::vec
   REQUIRE(shared_devices(rt, d, ConvPass::BackwardData).size() == 2);
   anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), y2.data());
   anycl::conv2d_backward_data(rt, d, dy.data(), w.data(), dx2.data());
-  check_close(y2, y1, anycl_test::conv_forward(r, x, w, bias, true),
-              anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), anycl_test::abs_of(bias), false),
-              double(r.c) * r.r * r.s, 16);
-  check_close(dx2, dx1, anycl_test::conv_backward_data(r, dy, w),
-              anycl_test::conv_backward_data(r, anycl_test::abs_of(dy), anycl_test::abs_of(w)), double(r.k) * r.r * r.s,
-              16);
+  const auto ref_y = anycl_test::conv_forward(r, x, w, bias, true);
+  const auto abs_y =
+      anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), anycl_test::abs_of(bias), false);
+  const auto ref_dx = anycl_test::conv_backward_data(r, dy, w);
+  const auto abs_dx = anycl_test::conv_backward_data(r, anycl_test::abs_of(dy), anycl_test::abs_of(w));
+  check_close(y2, y1, ref_y, abs_y, double(r.c) * r.r * r.s, 16);
+  check_close(dx2, dx1, ref_dx, abs_dx, double(r.k) * r.r * r.s, 16);
+  // Device buffers on either device: the same shared pass, in place and asynchronous.
+  for (std::size_t home : {0, 1}) {
+    INFO("buffers on device " << home);
+    REQUIRE(anycl::detail::plan_shared_winograd(rt.impl(), ConvPass::Forward, d, anycl::ConvAlgo::Auto, home)
+                .devices.size() == 2);
+    const ConvOut got = run_conv_on_buffers(rt, d, x, w, bias, dy, home, false);
+    check_close(got.y, y1, ref_y, abs_y, double(r.c) * r.r * r.s, 16);
+    check_close(got.dx, dx1, ref_dx, abs_dx, double(r.k) * r.r * r.s, 16);
+  }
 }
 
 TEST_CASE("cpu/2: Auto shares one Winograd pass between the sub-devices", "[multi]") {
@@ -258,16 +325,21 @@ TEST_CASE("cpu/2: strided and pointer-array batches split too", "[multi]") {
     anycl::GemmShape items = one;
     items.batch = 3;  // the pointer count
     anycl::gemm_batched<float>(rt, items, 1.f, pa.data(), pb.data(), 0.5f, pc.data());
+    const auto c_buf = run_gemm_on_buffers<float>(rt, s, 1.f, a, b, 0.5f, c0, 1);
     for (std::size_t i = 0; i < 3; ++i) {
       const auto oracle = anycl_test::gemm_oracle<float>(one, 1.f, pa[i], b.data(), 0.5f, c0.data() + i * s.stride_c);
       for (std::size_t e = 0; e < oracle.c.size(); ++e) {
         REQUIRE(std::fabs(c[i * s.stride_c + e] - oracle.c[e]) <= oracle.bound[e]);
         REQUIRE(std::fabs(c_items[i * s.stride_c + e] - oracle.c[e]) <= oracle.bound[e]);
+        REQUIRE(std::fabs(c_buf[i * s.stride_c + e] - oracle.c[e]) <= oracle.bound[e]);
       }
     }
     // The gaps between batch items are not C: they stay as they were.
     for (std::size_t i = 0; i < 2; ++i)
-      for (std::size_t e = 40 * 50; e < s.stride_c; ++e) REQUIRE(c[i * s.stride_c + e] == c0[i * s.stride_c + e]);
+      for (std::size_t e = 40 * 50; e < s.stride_c; ++e) {
+        REQUIRE(c[i * s.stride_c + e] == c0[i * s.stride_c + e]);
+        REQUIRE(c_buf[i * s.stride_c + e] == c0[i * s.stride_c + e]);
+      }
   }
 }
 
@@ -285,6 +357,74 @@ TEST_CASE("cpu/2: k = 0 and alpha = 0 only scale C, split too", "[multi]") {
   c = c0;
   anycl::gemm<float>(rt, s, 0.f, a.data(), b.data(), 2.f, c.data());
   for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(c[i] == 2.f * c0[i]);
+}
+
+TEST_CASE("cpu/2: device-buffer calls split and keep the order of the buffers' queue", "[multi]") {
+  anycl::Runtime rt("cpu/2");
+  // C1 = A B split by rows, then C2 = C1 B2 split by columns (each device reads all of C1), then a
+  // shared Winograd convolution of C2, queued back to back with no wait in between: each call's
+  // pieces must wait for the previous call's pieces on both devices.
+  const std::size_t n = 256;
+  anycl::GemmShape s;
+  s.m = s.n = s.k = s.lda = s.ldb = s.ldc = n;
+  const ConvDesc r = {1, 32, 32, 64, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};  // x is C2 (256 x 256 = 32 x 32 x 64)
+  const anycl::Conv2d d = anycl_test::to_anycl(r, false);
+  REQUIRE(d.x_size() == n * n);
+  const auto a = random_values(n * n, 1), b = random_values(n * n, 2), b2 = random_values(n * n, 3);
+  const auto w = random_values(r.w_size(), 4);
+  auto put = [&](const std::vector<float>& v) {
+    anycl::Buffer buf = rt.alloc(v.size() * sizeof(float));
+    rt.write(buf, v.data(), v.size() * sizeof(float));
+    return buf;
+  };
+  // Either device holds most of every call and finishes last: the other must wait for it.
+  for (const auto& weights : {std::vector<double>{1, 4}, std::vector<double>{4, 1}}) {
+    INFO("weights " << weights[0] << ", " << weights[1]);
+    anycl::set_device_weights(rt, weights);
+    std::vector<float> c1(n * n, std::nanf("")), c2(n * n, std::nanf("")), y(d.y_size(), std::nanf(""));
+    const anycl::Buffer ba = put(a), bb = put(b), bb2 = put(b2), bw = put(w), bc1 = put(c1), bc2 = put(c2), by = put(y);
+    anycl::set_parallel(rt, Parallel::Data);
+    REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s, &rt.impl().slot(0)).size() == 2);
+    anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 0.f, bc1, 0);
+    anycl::set_parallel(rt, Parallel::Model);
+    REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s, &rt.impl().slot(0)).size() == 2);
+    anycl::gemm<float>(rt, s, 1.f, bc1, 0, bb2, 0, 0.f, bc2, 0);
+    anycl::set_parallel(rt, Parallel::Auto);
+    using anycl::detail::ConvPass;
+    const auto shared = anycl::detail::plan_shared_winograd(rt.impl(), ConvPass::Forward, d, anycl::ConvAlgo::Auto, 0);
+    REQUIRE(shared.devices.size() == 2);
+    anycl::conv2d_forward(rt, d, bc2, bw, nullptr, by).wait();
+    rt.read(bc1, c1.data(), c1.size() * sizeof(float));
+    rt.read(bc2, c2.data(), c2.size() * sizeof(float));
+    rt.read(by, y.data(), y.size() * sizeof(float));
+    const auto o1 = anycl_test::gemm_oracle<float>(s, 1.f, a.data(), b.data(), 0.f, c1.data());
+    for (std::size_t i = 0; i < c1.size(); ++i) REQUIRE(std::fabs(c1[i] - o1.c[i]) <= o1.bound[i]);
+    // Against the C1 the devices produced: a C2 computed from a C1 still being written would differ.
+    const auto o2 = anycl_test::gemm_oracle<float>(s, 1.f, c1.data(), b2.data(), 0.f, c2.data());
+    for (std::size_t i = 0; i < c2.size(); ++i) REQUIRE(std::fabs(c2[i] - o2.c[i]) <= o2.bound[i]);
+    const auto ref = anycl_test::conv_forward(r, c2, w, {}, false);
+    const auto abs = anycl_test::conv_forward(r, anycl_test::abs_of(c2), anycl_test::abs_of(w), {}, false);
+    CHECK(count_bad(y, ref, abs, double(r.c) * r.r * r.s, 16) == 0);
+  }
+}
+
+TEST_CASE("cpu/2: a device failing in a device-buffer split: clear error, runtime usable", "[multi]") {
+  anycl::Runtime rt = data_split_cpu2();
+  anycl::GemmShape s;
+  s.m = 64, s.n = 40, s.k = 24, s.lda = 24, s.ldb = 40, s.ldc = 40;
+  const auto a = random_values(64 * 24, 1), b = random_values(24 * 40, 2), c0 = random_values(64 * 40, 3);
+  for (std::size_t failing : {0, 1}) {
+    INFO("failing device " << failing);
+    anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
+    std::string msg;
+    CHECK(anycl_test::status_of([&] { run_gemm_on_buffers<float>(rt, s, 1.f, a, b, 1.f, c0, 0); }, &msg) ==
+          ANYCL_ERROR_OPENCL);
+    CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
+    CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
+  }
+  const auto c = run_gemm_on_buffers<float>(rt, s, 1.f, a, b, 1.f, c0, 0);
+  const auto oracle = anycl_test::gemm_oracle<float>(s, 1.f, a.data(), b.data(), 1.f, c0.data());
+  for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - oracle.c[i]) <= oracle.bound[i]);
 }
 
 TEST_CASE("two POCL devices: every split mode equals one device", "[.two-pocl]") { check_everything("cpu", 2); }

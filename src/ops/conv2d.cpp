@@ -3,6 +3,7 @@
 #include <cstring>
 #include <vector>
 
+#include "ops/buffer_calls.hpp"
 #include "ops/conv2d_dispatch.hpp"
 #include "sched/run_conv.hpp"
 #include "sched/run_conv_shared.hpp"
@@ -129,6 +130,34 @@ void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, co
 
 }  // namespace
 
+namespace detail {
+
+// Devices of one memory share a Winograd pass (forward, backward-data) under Auto; every other
+// call runs on the buffers' device.
+Event conv_on_buffers(Runtime& rt, ConvPass pass, const Conv2d& d, const ConvBuffers& b, ConvAlgo algo,
+                      Spread spread) {
+  d.validate();
+  const std::size_t dev = b.out->device();
+  const bool fwd = pass == ConvPass::Forward, bwd_data = pass == ConvPass::BackwardData;
+  check_tensor(b.in_a, bwd_data ? d.y_size() : d.x_size(), dev, pass, bwd_data ? "dy" : "x");
+  check_tensor(b.in_b, pass == ConvPass::BackwardWeights ? d.y_size() : d.w_size(), dev, pass,
+               pass == ConvPass::BackwardWeights ? "dy" : "w");
+  check_tensor(b.out, output_elems(pass, d), dev, pass, fwd ? "y" : bwd_data ? "dx" : "dw");
+  if (b.bias) check_tensor(b.bias, d.k, dev, pass, "bias");
+  if (b.out2) check_tensor(b.out2, d.k, dev, pass, "dbias");
+  const cl_mem a = b.in_a->native(), w = b.in_b->native(), o = b.out->native();
+  const ConvTensors t = fwd        ? ConvTensors{a, w, b.bias ? b.bias->native() : nullptr, o}
+                        : bwd_data ? ConvTensors{o, w, nullptr, a}
+                                   : ConvTensors{a, o, b.out2 ? b.out2->native() : nullptr, w};
+  algo = choose(rt, pass, d, algo, dev);
+  if (spread == Spread::Devices)
+    if (const SharedPass shared = plan_shared_winograd(rt.impl(), pass, d, algo, dev); shared.devices.size() > 1)
+      return run_conv_shared_buffers(rt.impl(), shared, pass, d, t);
+  return dispatch_conv(rt.impl(), dev, pass, d, t, algo);
+}
+
+}  // namespace detail
+
 ConvAlgo conv2d_select(const Runtime&, const Conv2d& d) {
   d.validate();
   return detail::select(ConvPass::Forward, d);
@@ -141,39 +170,19 @@ void set_conv_workspace_limit(Runtime& rt, std::size_t bytes) {
 
 Event conv2d_forward(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& w, const Buffer* bias,
                      const Buffer& y, ConvAlgo algo) {
-  d.validate();
-  const std::size_t dev = y.device();
-  check_tensor(&x, d.x_size(), dev, ConvPass::Forward, "x");
-  check_tensor(&w, d.w_size(), dev, ConvPass::Forward, "w");
-  check_tensor(&y, d.y_size(), dev, ConvPass::Forward, "y");
-  if (bias) check_tensor(bias, d.k, dev, ConvPass::Forward, "bias");
-  return detail::dispatch_conv(rt.impl(), dev, ConvPass::Forward, d,
-                               {x.native(), w.native(), bias ? bias->native() : nullptr, y.native()},
-                               choose(rt, ConvPass::Forward, d, algo, dev));
+  return detail::conv_on_buffers(rt, ConvPass::Forward, d, {&x, &w, bias, &y, nullptr}, algo, detail::Spread::Devices);
 }
 
 Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const Buffer& w, const Buffer& dx,
                            ConvAlgo algo) {
-  d.validate();
-  const std::size_t dev = dx.device();
-  check_tensor(&dy, d.y_size(), dev, ConvPass::BackwardData, "dy");
-  check_tensor(&w, d.w_size(), dev, ConvPass::BackwardData, "w");
-  check_tensor(&dx, d.x_size(), dev, ConvPass::BackwardData, "dx");
-  return detail::dispatch_conv(rt.impl(), dev, ConvPass::BackwardData, d, {dx.native(), w.native(), nullptr, dy.native()},
-                               choose(rt, ConvPass::BackwardData, d, algo, dev));
+  return detail::conv_on_buffers(rt, ConvPass::BackwardData, d, {&dy, &w, nullptr, &dx, nullptr}, algo,
+                                 detail::Spread::Devices);
 }
 
 Event conv2d_backward_weights(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& dy, const Buffer& dw,
                               const Buffer* dbias, ConvAlgo algo) {
-  d.validate();
-  const std::size_t dev = dw.device();
-  check_tensor(&x, d.x_size(), dev, ConvPass::BackwardWeights, "x");
-  check_tensor(&dy, d.y_size(), dev, ConvPass::BackwardWeights, "dy");
-  check_tensor(&dw, d.w_size(), dev, ConvPass::BackwardWeights, "dw");
-  if (dbias) check_tensor(dbias, d.k, dev, ConvPass::BackwardWeights, "dbias");
-  return detail::dispatch_conv(rt.impl(), dev, ConvPass::BackwardWeights, d,
-                               {x.native(), dw.native(), dbias ? dbias->native() : nullptr, dy.native()},
-                               choose(rt, ConvPass::BackwardWeights, d, algo, dev));
+  return detail::conv_on_buffers(rt, ConvPass::BackwardWeights, d, {&x, &dy, nullptr, &dw, dbias}, algo,
+                                 detail::Spread::Devices);
 }
 
 void conv2d_forward(Runtime& rt, const Conv2d& d, const float* x, const float* w, const float* bias, float* y,

@@ -1,10 +1,12 @@
 // GEMM on device buffers: argument checks, provider choice, and the direct/packed dispatch.
 #include <climits>
 
+#include "ops/buffer_calls.hpp"
 #include "ops/gemm_clblast.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "runtime/buffer_impl.hpp"
 #include "runtime/launch.hpp"
+#include "sched/run_gemm.hpp"
 
 namespace anycl::detail {
 
@@ -132,14 +134,10 @@ ANYCL_INSTANTIATE(float)
 ANYCL_INSTANTIATE(double)
 #undef ANYCL_INSTANTIATE
 
-}  // namespace anycl::detail
-
-namespace anycl {
-
 template <typename T>
-Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset, const Buffer& b,
-           std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset) {
-  using namespace detail;
+Event gemm_on_buffers(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset,
+                      const Buffer& b, std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset,
+                      Spread spread) {
   const GemmExtents e = validate_gemm(shape, "anycl::gemm");
   const std::size_t dev = c.device();
   check_operand(&a, a_offset, e.a, sizeof(T), dev, "anycl::gemm", "a");
@@ -151,8 +149,28 @@ Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::s
                                  c_offset));
   const GemmProblem p = normalize(shape, a_offset, b_offset, c_offset);
   // After normalization "a" may be the caller's B: pass the buffers in the same order.
-  return Event(enqueue_gemm<T>(slot, p, alpha, p.a_is_b ? b.native() : a.native(), p.a_is_b ? a.native() : b.native(),
-                               beta, c.native()));
+  const cl_mem pa = p.a_is_b ? b.native() : a.native(), pb = p.a_is_b ? a.native() : b.native();
+  if (spread == Spread::Devices)
+    if (const auto pieces = plan_gemm<T>(rt.impl(), shape, &slot); pieces.size() > 1)
+      return run_gemm_buffers<T>(rt.impl(), pieces, slot, p, shape.layout == Layout::ColMajor, alpha, pa, pb, beta,
+                                 c.native());
+  return Event(enqueue_gemm<T>(slot, p, alpha, pa, pb, beta, c.native()));
+}
+
+template Event gemm_on_buffers<float>(Runtime&, const GemmShape&, float, const Buffer&, std::size_t, const Buffer&,
+                                      std::size_t, float, const Buffer&, std::size_t, Spread);
+template Event gemm_on_buffers<double>(Runtime&, const GemmShape&, double, const Buffer&, std::size_t, const Buffer&,
+                                       std::size_t, double, const Buffer&, std::size_t, Spread);
+
+}  // namespace anycl::detail
+
+namespace anycl {
+
+template <typename T>
+Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset, const Buffer& b,
+           std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset) {
+  return detail::gemm_on_buffers<T>(rt, shape, alpha, a, a_offset, b, b_offset, beta, c, c_offset,
+                                    detail::Spread::Devices);
 }
 
 template Event gemm<float>(Runtime&, const GemmShape&, float, const Buffer&, std::size_t, const Buffer&, std::size_t,

@@ -1,5 +1,6 @@
-// Devices that share a context see the same buffers, so one Winograd pass (forward or
-// backward-data) can be split stage by stage instead of into independent sub-convolutions:
+// Devices that share one memory (same_memory.hpp) see the same buffers and may write disjoint
+// parts of them at once, so one Winograd pass (forward or backward-data), on host pointers or on
+// the caller's device buffers, can be split stage by stage instead of into sub-convolutions:
 // filters and the GEMM with the output transform by output-channel panels, the input transform by
 // input channels, uploads and reads by images. The devices meet twice: after the uploads, and
 // after the filter and input transforms. A batch split instead transforms every filter on every
@@ -14,8 +15,10 @@
 #include "runtime/finish_on_unwind.hpp"
 #include "sched/balance.hpp"
 #include "sched/host_block.hpp"
+#include "sched/meet.hpp"
 #include "sched/plan.hpp"
 #include "sched/run_conv.hpp"
+#include "sched/same_memory.hpp"
 
 namespace anycl::detail {
 
@@ -35,18 +38,10 @@ WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d) {
   return pass == ConvPass::Forward ? winograd_forward_plan(ConvGeom(d)) : winograd_backward_data_plan(ConvGeom(d));
 }
 
-// Nothing queued after this on any slot starts before everything queued so far on every slot
-// ended: the end of a stage on all devices, without the host waiting.
-void meet(const std::vector<const DeviceSlot*>& slots) {
-  std::vector<Event> markers;
-  std::vector<cl_event> all;
-  for (const DeviceSlot* s : slots) all.push_back(markers.emplace_back(enqueue_marker(*s)).native());
-  for (const DeviceSlot* s : slots) enqueue_wait(*s, all);
-}
-
 }  // namespace
 
-SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d, ConvAlgo algo) {
+SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d, ConvAlgo algo,
+                                std::optional<std::size_t> home_device) {
   if (rt.size() < 2 || rt.parallel != Parallel::Auto || pass == ConvPass::BackwardWeights ||
       resolve(pass, d, algo) != ConvAlgo::Winograd)
     return {};
@@ -56,46 +51,99 @@ SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d,
   for (std::size_t i = 0; i < rt.size(); ++i) {
     const DeviceSlot& s = rt.slot(i);
     if (!(weights[i] > 0) || !s.has_program("conv_winograd") || !s.has_program("gemm_packed_f32")) continue;
+    if (home_device && !same_memory(rt.slot(*home_device), s)) continue;
     out.devices.push_back(i), out.weights.push_back(weights[i]);
     fastest = std::max(fastest, weights[i]);
   }
   if (out.devices.size() < 2 || !worth_splitting(conv_flops(d), fastest)) return {};
+  // The caller's buffers' device orders the call and lends the scratch: it must take part.
+  if (home_device && out.devices[0] != *home_device) {
+    const auto at = std::find(out.devices.begin(), out.devices.end(), *home_device);
+    if (at == out.devices.end()) return {};
+    std::iter_swap(at, out.devices.begin());
+    std::iter_swap(out.weights.begin() + (at - out.devices.begin()), out.weights.begin());
+  }
   const DeviceSlot& home = rt.slot(out.devices[0]);
   const PackedLayout layout = packed_layout(home);
   for (std::size_t i : out.devices) {
     const DeviceSlot& s = rt.slot(i);
     const PackedLayout l = packed_layout(s);
-    if (s.context != home.context || l.mr != layout.mr || l.nr != layout.nr) return {};
+    if (!same_memory(home, s) || l.mr != layout.mr || l.nr != layout.nr) return {};
   }
   const WinogradLayout lay(home, winograd_plan(pass, d), d.n);
   if (scratch_bytes(lay) > conv_workspace_cap(rt, home)) return {};
   return out;
 }
 
+namespace {
+
+// A workspace of `elems` floats from home's pool, in the context every device of the pass shares.
+std::unique_ptr<Workspace> floats(const DeviceSlot& home, std::size_t elems) {
+  return std::make_unique<Workspace>(*home.workspace, *home.context, home.info,
+                                     workspace_bytes({std::max<std::size_t>(elems, 1), sizeof(float)}));
+}
+
+// The pass's scratch and tensors, all visible to every device of the pass.
+struct SharedBuffers {
+  cl_mem in, filter, bias, out;  // x -> y forward, dy -> dx backward-data
+  WinogradScratch scratch;
+};
+
+// Owns the transform-domain buffers from the first device's pool for as long as the call needs
+// them: until every device finished (host pointers), or until the join is queued on the first
+// device (device buffers), after which that device's later users of the pool wait for the others.
+struct Scratch {
+  std::unique_ptr<Workspace> u, v, m;
+  Scratch(const DeviceSlot& home, const WinogradLayout& lay)
+      : u(floats(home, 16 * lay.ustride)), v(floats(home, 16 * lay.vstride)), m(floats(home, 16 * lay.mstride)) {}
+  WinogradScratch mems() const { return {u->mem(), v->mem(), m->mem()}; }
+};
+
+std::vector<const DeviceSlot*> slots_of(RuntimeImpl& rt, const SharedPass& shared) {
+  std::vector<const DeviceSlot*> slots;
+  for (std::size_t i : shared.devices) slots.push_back(&rt.slot(i));
+  return slots;
+}
+
+// Meet; filter and input transforms; meet; the GEMMs with the output transform. The devices
+// start the last stage together and it holds most of the work: its times say how they compare.
+void shared_stages(const std::vector<const DeviceSlot*>& slots, const SharedPass& shared, const WinogradPlan& plan,
+                   const WinogradLayout& lay, const SharedBuffers& b, bool relu, ShareTimer* timer) {
+  const std::vector<Range> panels = shares(lay.row_panels, shared.weights),
+                           channels = shares(plan.cin, shared.weights);
+  meet(slots);
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    winograd_filters(*slots[i], plan, lay, b.filter, b.scratch.u, panels[i]);
+    winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, channels[i]);
+  }
+  meet(slots);
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const double fraction = double(panels[i].size()) / lay.row_panels;
+    const std::size_t timed = timer ? timer->begin(*slots[i], shared.devices[i], fraction) : 0;
+    winograd_outputs(*slots[i], plan, lay, b.scratch, b.bias, b.out, 0, lay.images, relu, panels[i]);
+    if (timer) timer->end(*slots[i], timed);
+  }
+}
+
+}  // namespace
+
 void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
                      const ConvHostTensors& h) {
   const WinogradPlan plan = winograd_plan(pass, d);
-  std::vector<const DeviceSlot*> slots;
-  for (std::size_t i : shared.devices) slots.push_back(&rt.slot(i));
-  const std::vector<double>& weights = shared.weights;
+  const std::vector<const DeviceSlot*> slots = slots_of(rt, shared);
   const DeviceSlot& home = *slots[0];
   const WinogradLayout lay(home, plan, d.n);
-  // The pass's image tensors: x -> y forward, dy -> dx backward-data.
   const std::size_t in_image = std::size_t(plan.cin) * plan.ih * plan.iw;
   const std::size_t out_image = std::size_t(plan.cout) * plan.oh * plan.ow;
-  auto buffer = [&](std::size_t elems) {
-    return std::make_unique<Workspace>(*home.workspace, *home.context, home.info,
-                                       workspace_bytes({std::max<std::size_t>(elems, 1), sizeof(float)}));
-  };
-  const auto in = buffer(d.n * in_image), filter = buffer(d.w_size()), out = buffer(d.n * out_image);
-  const auto bias = h.bias ? buffer(d.k) : nullptr;
-  const auto u = buffer(16 * lay.ustride), v = buffer(16 * lay.vstride), m = buffer(16 * lay.mstride);
+  const auto in = floats(home, d.n * in_image), filter = floats(home, d.w_size()), out = floats(home, d.n * out_image);
+  const auto bias = h.bias ? floats(home, d.k) : nullptr;
+  const Scratch scratch(home, lay);
   ShareTimer timer;  // before `unwind`: its markers are released after the queues drained
   FinishOnUnwind unwind;  // after the buffers: a failing device's partners still use them
   for (const DeviceSlot* s : slots) unwind.add(*s);
 
-  const std::vector<Range> images = shares(d.n, weights), filters = shares(d.w_size(), weights),
-                           panels = shares(lay.row_panels, weights), channels = shares(plan.cin, weights);
+  // Each device uploads its images and its part of the filter; the first meeting waits for all.
+  const std::vector<Range> images = shares(d.n, shared.weights), filters = shares(d.w_size(), shared.weights);
   const std::size_t f = sizeof(float);
   auto upload = [&](const DeviceSlot& s, const Workspace& to, const float* from, Range part, std::size_t unit) {
     enqueue_block_write(s, to.mem(), {const_cast<float*>(from + part.begin * unit), part.size() * unit * f, 1, 0,
@@ -106,21 +154,9 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
     upload(*slots[i], *filter, h.in_b, filters[i], 1);
     if (bias && i == 0) upload(*slots[i], *bias, h.bias, {0, d.k}, 1);
   }
-  meet(slots);
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    winograd_filters(*slots[i], plan, lay, filter->mem(), u->mem(), panels[i]);
-    winograd_inputs(*slots[i], plan, lay, in->mem(), 0, d.n, v->mem(), channels[i]);
-  }
-  meet(slots);
-  // The GEMMs and output transforms hold most of the work, and the devices start them together:
-  // their times say how the devices compare.
-  const bool relu = pass == ConvPass::Forward && d.relu;
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    const std::size_t timed = timer.begin(*slots[i], shared.devices[i], double(panels[i].size()) / lay.row_panels);
-    winograd_outputs(*slots[i], plan, lay, {u->mem(), v->mem(), m->mem()}, bias ? bias->mem() : nullptr, out->mem(),
-                     0, d.n, relu, panels[i]);
-    timer.end(*slots[i], timed);
-  }
+  shared_stages(slots, shared, plan, lay,
+                {in->mem(), filter->mem(), bias ? bias->mem() : nullptr, out->mem(), scratch.mems()},
+                pass == ConvPass::Forward && d.relu, &timer);
   // The caller's output changes only once every device finished; then each reads its images.
   for (const DeviceSlot* s : slots) finish_queue(*s);
   for (std::size_t i = 0; i < slots.size(); ++i)
@@ -128,6 +164,23 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
                                                1, 0, images[i].begin * out_image * f});
   for (const DeviceSlot* s : slots) finish_queue(*s);
   learn_weights(rt, timer.times());
+}
+
+Event run_conv_shared_buffers(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
+                              const ConvTensors& t) {
+  const WinogradPlan plan = winograd_plan(pass, d);
+  const std::vector<const DeviceSlot*> slots = slots_of(rt, shared);
+  const DeviceSlot& home = *slots[0];
+  const WinogradLayout lay(home, plan, d.n);
+  const Scratch scratch(home, lay);
+  FinishOnUnwind unwind;
+  for (const DeviceSlot* s : slots) unwind.add(*s);
+  const bool forward = pass == ConvPass::Forward;
+  // The first meeting also orders every device after the work queued on home before the call.
+  shared_stages(slots, shared, plan, lay,
+                {forward ? t.x : t.y, t.w, forward ? t.bias : nullptr, forward ? t.y : t.x, scratch.mems()},
+                forward && d.relu, nullptr);
+  return join(home, slots);
 }
 
 }  // namespace anycl::detail

@@ -9,17 +9,20 @@
 #include "sched/balance.hpp"
 #include "sched/host_block.hpp"
 #include "sched/issue.hpp"
+#include "sched/meet.hpp"
+#include "sched/same_memory.hpp"
 
 namespace anycl::detail {
 
 template <typename T>
-std::vector<Piece> plan_gemm(RuntimeImpl& rt, const GemmShape& shape) {
+std::vector<Piece> plan_gemm(RuntimeImpl& rt, const GemmShape& shape, const DeviceSlot* home) {
   if (rt.size() < 2) return {};
   std::vector<double> w = runtime_weights(rt);
   std::size_t mr = 1, nr = 1;
   for (std::size_t i = 0; i < rt.size(); ++i) {
     const DeviceSlot& s = rt.slot(i);
     if (!s.has_program(std::string("gemm_packed_") + precision_suffix<T>())) w[i] = 0;  // e.g. no fp64
+    if (home && !same_memory(*home, s)) w[i] = 0;
     if (w[i] == 0) continue;
     const PackedLayout lay = packed_layout(s, precision_suffix<T>());
     mr = std::max(mr, lay.mr), nr = std::max(nr, lay.nr);
@@ -101,10 +104,34 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
   learn_weights(rt, timer.times());
 }
 
+template <typename T>
+Event run_gemm_buffers(RuntimeImpl& rt, const std::vector<Piece>& pieces, const DeviceSlot& home, const GemmProblem& p,
+                       bool col, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
+  std::vector<const DeviceSlot*> slots;
+  FinishOnUnwind unwind;
+  for (const Piece& piece : pieces) {
+    slots.push_back(&rt.slot(piece.device));
+    unwind.add(*slots.back());
+  }
+  fork(home, slots);
+  for (std::size_t n = 0; n < pieces.size(); ++n) {
+    const Range i = col ? pieces[n].cols : pieces[n].rows, j = col ? pieces[n].rows : pieces[n].cols;
+    GemmProblem q = p;
+    q.m = i.size(), q.n = j.size();
+    q.a_off += p.trans_a ? i.begin : i.begin * p.lda;
+    q.b_off += p.trans_b ? j.begin * p.ldb : j.begin;
+    q.c_off += i.begin * p.ldc + j.begin;
+    clReleaseEvent(enqueue_gemm<T>(*slots[n], q, alpha, a, b, beta, c));
+  }
+  return join(home, slots);
+}
+
 #define ANYCL_INSTANTIATE(T)                                                                                    \
-  template std::vector<Piece> plan_gemm<T>(RuntimeImpl&, const GemmShape&);                                    \
+  template std::vector<Piece> plan_gemm<T>(RuntimeImpl&, const GemmShape&, const DeviceSlot*);                 \
   template void run_gemm_pieces<T>(RuntimeImpl&, const std::vector<Piece>&, const GemmShape&, const GemmExtents&, \
-                                   T, const T*, const T*, T, T*);
+                                   T, const T*, const T*, T, T*);                                               \
+  template Event run_gemm_buffers<T>(RuntimeImpl&, const std::vector<Piece>&, const DeviceSlot&, const GemmProblem&, \
+                                     bool, T, cl_mem, cl_mem, T, cl_mem);
 ANYCL_INSTANTIATE(float)
 ANYCL_INSTANTIATE(double)
 #undef ANYCL_INSTANTIATE

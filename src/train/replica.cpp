@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <climits>
 
-#include "anycl/gemm.hpp"
+#include "ops/buffer_calls.hpp"
 #include "runtime/error.hpp"
 #include "train/nn_kernels.hpp"
 
@@ -50,7 +50,9 @@ void Replica::forward(std::size_t n, bool loss, float scale) {
   for (std::size_t i = 0; i < plan_.layers.size(); ++i) {
     const LayerPlan& l = plan_.layers[i];
     if (l.kind == LayerKind::Conv)
-      conv2d_forward(rt_, l.conv(n), acts_[i], params_[l.weights], &params_[l.weights + 1], acts_[i + 1]);
+      conv_on_buffers(rt_, ConvPass::Forward, l.conv(n),
+                      {&acts_[i], &params_[l.weights], &params_[l.weights + 1], &acts_[i + 1], nullptr}, ConvAlgo::Auto,
+                      Spread::Home);
     else if (l.kind == LayerKind::MaxPool)
       maxpool_forward(slot, pool_geom(l, n), acts_[i].native(), acts_[i + 1].native(), argmax_[i].native());
     else
@@ -75,8 +77,8 @@ void Replica::backward(std::size_t n) {
 // y (n x units) = x (n x in) * W^T, then bias (and ReLU).
 void Replica::dense_forward(const LayerPlan& l, std::size_t i, std::size_t n) {
   const std::size_t in = l.in.size(), units = l.out.c;
-  gemm<float>(rt_, row_major(Transpose::No, Transpose::Yes, n, units, in, in, in, units), 1.f, acts_[i], 0,
-              params_[l.weights], 0, 0.f, acts_[i + 1], 0);
+  gemm_on_buffers<float>(rt_, row_major(Transpose::No, Transpose::Yes, n, units, in, in, in, units), 1.f, acts_[i], 0,
+                         params_[l.weights], 0, 0.f, acts_[i + 1], 0, Spread::Home);
   bias_add_rows(rt_.impl().slot(device_), acts_[i + 1].native(), params_[l.weights + 1].native(), n, units, l.relu);
 }
 
@@ -86,12 +88,12 @@ void Replica::dense_backward(const LayerPlan& l, std::size_t i, std::size_t n) {
   const std::size_t in = l.in.size(), units = l.out.c;
   const Buffer& dy = dacts_[i + 1];
   if (l.relu) relu_backward(slot, dy.native(), acts_[i + 1].native(), n * units);
-  gemm<float>(rt_, row_major(Transpose::Yes, Transpose::No, units, in, n, units, in, in), 1.f, dy, 0, acts_[i], 0,
-              0.f, grads_[l.weights], 0);
+  gemm_on_buffers<float>(rt_, row_major(Transpose::Yes, Transpose::No, units, in, n, units, in, in), 1.f, dy, 0,
+                         acts_[i], 0, 0.f, grads_[l.weights], 0, Spread::Home);
   sum_rows(slot, dy.native(), grads_[l.weights + 1].native(), n, units);
   if (i > 0)
-    gemm<float>(rt_, row_major(Transpose::No, Transpose::No, n, in, units, units, in, in), 1.f, dy, 0,
-                params_[l.weights], 0, 0.f, dacts_[i], 0);
+    gemm_on_buffers<float>(rt_, row_major(Transpose::No, Transpose::No, n, in, units, units, in, in), 1.f, dy, 0,
+                           params_[l.weights], 0, 0.f, dacts_[i], 0, Spread::Home);
 }
 
 // The conv passes know nothing of the fused ReLU: mask dy by the forward output first.
@@ -99,8 +101,11 @@ void Replica::conv_backward(const LayerPlan& l, std::size_t i, std::size_t n) {
   const Conv2d d = l.conv(n);
   const Buffer& dy = dacts_[i + 1];
   relu_backward(rt_.impl().slot(device_), dy.native(), acts_[i + 1].native(), n * l.out.size());
-  conv2d_backward_weights(rt_, d, acts_[i], dy, grads_[l.weights], &grads_[l.weights + 1]);
-  if (i > 0) conv2d_backward_data(rt_, d, dy, params_[l.weights], dacts_[i]);
+  conv_on_buffers(rt_, ConvPass::BackwardWeights, d,
+                  {&acts_[i], &dy, nullptr, &grads_[l.weights], &grads_[l.weights + 1]}, ConvAlgo::Auto, Spread::Home);
+  if (i > 0)
+    conv_on_buffers(rt_, ConvPass::BackwardData, d, {&dy, &params_[l.weights], nullptr, &dacts_[i], nullptr},
+                    ConvAlgo::Auto, Spread::Home);
 }
 
 }  // namespace anycl::detail

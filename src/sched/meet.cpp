@@ -1,0 +1,29 @@
+#include "sched/meet.hpp"
+
+#include "runtime/launch.hpp"
+
+namespace anycl::detail {
+
+void meet(const std::vector<const DeviceSlot*>& slots) {
+  std::vector<Event> markers;
+  std::vector<cl_event> all;
+  for (const DeviceSlot* s : slots) all.push_back(markers.emplace_back(enqueue_marker(*s)).native());
+  for (const DeviceSlot* s : slots) enqueue_wait(*s, all);
+}
+
+void fork(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots) {
+  const Event start(enqueue_marker(home));
+  for (const DeviceSlot* s : slots)
+    if (s != &home) enqueue_wait(*s, {start.native()});
+}
+
+Event join(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots) {
+  std::vector<Event> ends;
+  std::vector<cl_event> natives;
+  for (const DeviceSlot* s : slots)
+    if (s != &home) natives.push_back(ends.emplace_back(enqueue_marker(*s)).native());
+  enqueue_wait(home, natives);
+  return Event(enqueue_marker(home));
+}
+
+}  // namespace anycl::detail

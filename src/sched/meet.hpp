@@ -1,0 +1,22 @@
+// Ordering several devices' queues against each other without the host waiting: the points where
+// a split call's devices meet.
+#pragma once
+
+#include <vector>
+
+#include "runtime/runtime_impl.hpp"
+
+namespace anycl::detail {
+
+// Nothing queued after this on any slot starts before everything queued so far on every slot
+// ended: the end of a stage on all devices.
+void meet(const std::vector<const DeviceSlot*>& slots);
+
+// The two ends of an asynchronous split call on device buffers. The caller's buffers belong to
+// `home`, whose in-order queue orders the caller's work: `fork` makes every other slot start after
+// what is queued on home so far; `join` makes home's later commands wait until every slot has
+// finished its part, and returns the event of the whole call (a marker on home).
+void fork(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots);
+Event join(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots);
+
+}  // namespace anycl::detail
