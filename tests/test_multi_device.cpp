@@ -15,6 +15,7 @@
 #include "runtime/launch.hpp"
 #include "sched/balance.hpp"
 #include "sched/run_conv.hpp"
+#include "sched/run_conv_buffers.hpp"
 #include "sched/run_conv_shared.hpp"
 #include "sched/run_gemm.hpp"
 #include "sched/same_memory.hpp"
@@ -215,6 +216,10 @@ void check_conv_all(anycl::Runtime& rt, const ConvDesc& r) {
       for (auto pass : {anycl::detail::ConvPass::Forward, anycl::detail::ConvPass::BackwardData,
                         anycl::detail::ConvPass::BackwardWeights})
         REQUIRE(anycl::detail::plan_conv(rt.impl(), pass, d).size() > 1);
+    // On device buffers: a shared Winograd pass under Auto, a batch split otherwise.
+    if (mode != Parallel::Auto && one_memory(rt))
+      for (auto pass : {anycl::detail::ConvPass::Forward, anycl::detail::ConvPass::BackwardData})
+        REQUIRE(anycl::detail::plan_conv_buffers(rt.impl(), pass, d, 0).size() > 1);
     for (const ConvOut& got : {run_conv(rt, d, x, w, bias, dy), run_conv_on_buffers(rt, d, x, w, bias, dy, 0, true)}) {
       check_close(got.y, single.y, ref_y, abs_y, double(r.c) * r.r * r.s, factor);
       check_close(got.dx, single.dx, ref_dx, abs_dx, double(r.k) * r.r * r.s, factor);

@@ -6,6 +6,7 @@
 #include "ops/buffer_calls.hpp"
 #include "ops/conv2d_dispatch.hpp"
 #include "sched/run_conv.hpp"
+#include "sched/run_conv_buffers.hpp"
 #include "sched/run_conv_shared.hpp"
 #include "runtime/buffer_impl.hpp"
 #include "runtime/host_buffer.hpp"
@@ -132,8 +133,8 @@ void run_host(Runtime& rt, ConvPass pass, const Conv2d& d, const float* in_a, co
 
 namespace detail {
 
-// Devices of one memory share a Winograd pass (forward, backward-data) under Auto; every other
-// call runs on the buffers' device.
+// Devices of one memory share a Winograd pass (forward, backward-data) under Auto, or split other
+// forward and backward-data passes by images; backward-weights runs on the buffers' device.
 Event conv_on_buffers(Runtime& rt, ConvPass pass, const Conv2d& d, const ConvBuffers& b, ConvAlgo algo,
                       Spread spread) {
   d.validate();
@@ -150,9 +151,12 @@ Event conv_on_buffers(Runtime& rt, ConvPass pass, const Conv2d& d, const ConvBuf
                         : bwd_data ? ConvTensors{o, w, nullptr, a}
                                    : ConvTensors{a, o, b.out2 ? b.out2->native() : nullptr, w};
   algo = choose(rt, pass, d, algo, dev);
-  if (spread == Spread::Devices)
+  if (spread == Spread::Devices) {
     if (const SharedPass shared = plan_shared_winograd(rt.impl(), pass, d, algo, dev); shared.devices.size() > 1)
       return run_conv_shared_buffers(rt.impl(), shared, pass, d, t);
+    if (const auto pieces = plan_conv_buffers(rt.impl(), pass, d, dev); pieces.size() > 1)
+      return run_conv_buffers(rt.impl(), pieces, pass, d, t, algo, dev);
+  }
   return dispatch_conv(rt.impl(), dev, pass, d, t, algo);
 }
 
