@@ -21,7 +21,8 @@ struct GemmShape {
   std::size_t stride_a = 0, stride_b = 0, stride_c = 0;
 };
 
-// On device buffers (offsets in elements), asynchronous: returns the event of the last kernel.
+// On device buffers (offsets in elements), asynchronous: returns the event that ends the call.
+// A runtime of several devices that share the buffers' memory splits it (README, Multi-device).
 // beta == 0 means C is not read. Supported T: float, double (double needs an fp64 device).
 template <typename T>
 Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset,

@@ -27,14 +27,18 @@ struct Workload {
   bool gemm;
   std::size_t size;  // GEMM m = n = k
   ConvShape conv;
+  bool buffers = false;  // device buffers of device 0 instead of host pointers
 };
 
 std::vector<Workload> big_workloads(bool quick) {
   if (quick) return {{"sgemm 256", true, 256, {}}, {"conv 16ch 14x14->16", false, 0, {2, 16, 14, 14, 16, 3, 3, 1, 1}}};
+  const ConvShape c64 = {8, 64, 56, 56, 64, 3, 3, 1, 1};
   return {{"sgemm 2048", true, 2048, {}},
-          {"conv 64ch 56x56->64", false, 0, {8, 64, 56, 56, 64, 3, 3, 1, 1}},
+          {"conv 64ch 56x56->64", false, 0, c64},
           {"conv 128ch 28x28->128", false, 0, {8, 128, 28, 28, 128, 3, 3, 1, 1}},
-          {"conv 256ch 14x14->256", false, 0, {8, 256, 14, 14, 256, 3, 3, 1, 1}}};
+          {"conv 256ch 14x14->256", false, 0, {8, 256, 14, 14, 256, 3, 3, 1, 1}},
+          {"sgemm 2048 on buffers", true, 2048, {}, true},
+          {"conv 64ch 56x56 on buffers", false, 0, c64, true}};
 }
 
 std::vector<Workload> small_workloads() {
@@ -50,7 +54,14 @@ std::vector<float> random_host(std::size_t n, unsigned seed) {
 
 double flops(const Workload& w) { return w.gemm ? gemm_flops({w.size, w.size, w.size}) : conv_flops(w.conv); }
 
-// Host-pointer calls (the ones the scheduler splits): milliseconds of each timed run.
+anycl::Buffer on_device(anycl::Runtime& rt, const std::vector<float>& v) {
+  anycl::Buffer b = rt.alloc(v.size() * sizeof(float));
+  rt.write(b, v.data(), v.size() * sizeof(float));
+  return b;
+}
+
+// Milliseconds of each timed run: host pointers (synchronous), or device buffers until the
+// call's event completes.
 std::vector<double> time_workload(anycl::Runtime& rt, const Workload& w, int reps) {
   if (w.gemm) {
     const std::size_t n = w.size;
@@ -58,7 +69,10 @@ std::vector<double> time_workload(anycl::Runtime& rt, const Workload& w, int rep
     std::vector<float> c(n * n);
     anycl::GemmShape s;
     s.m = s.n = s.k = s.lda = s.ldb = s.ldc = n;
-    return run_timed([&] { anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data()); }, 2, reps);
+    if (!w.buffers)
+      return run_timed([&] { anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data()); }, 2, reps);
+    const anycl::Buffer ba = on_device(rt, a), bb = on_device(rt, b), bc = on_device(rt, c);
+    return run_timed([&] { anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 0.f, bc, 0).wait(); }, 2, reps);
   }
   const ConvShape& cs = w.conv;
   anycl::Conv2d d;
@@ -66,7 +80,10 @@ std::vector<double> time_workload(anycl::Runtime& rt, const Workload& w, int rep
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = cs.pad;
   const auto x = random_host(d.x_size(), 3), wt = random_host(d.w_size(), 4);
   std::vector<float> y(d.y_size());
-  return run_timed([&] { anycl::conv2d_forward(rt, d, x.data(), wt.data(), nullptr, y.data()); }, 2, reps);
+  if (!w.buffers)
+    return run_timed([&] { anycl::conv2d_forward(rt, d, x.data(), wt.data(), nullptr, y.data()); }, 2, reps);
+  const anycl::Buffer bx = on_device(rt, x), bw = on_device(rt, wt), by = on_device(rt, y);
+  return run_timed([&] { anycl::conv2d_forward(rt, d, bx, bw, nullptr, by).wait(); }, 2, reps);
 }
 
 // The child: one configuration, JSON {"devices", "weights", "runs_ms": {workload: [ms, ...]}}.
