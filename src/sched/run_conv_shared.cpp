@@ -105,6 +105,18 @@ std::vector<const DeviceSlot*> slots_of(RuntimeImpl& rt, const SharedPass& share
   return slots;
 }
 
+// What a pass starts from: its geometry, its devices (the first lends the scratch and orders the
+// call), the layout of its transform-domain buffers, and those buffers.
+struct Setup {
+  WinogradPlan plan;
+  std::vector<const DeviceSlot*> slots;
+  WinogradLayout lay;
+  Scratch scratch;
+  Setup(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d)
+      : plan(winograd_plan(pass, d)), slots(slots_of(rt, shared)), lay(*slots[0], plan, d.n), scratch(*slots[0], lay) {}
+  const DeviceSlot& home() const { return *slots[0]; }
+};
+
 // Meet; filter and input transforms; meet; the GEMMs with the output transform. The devices
 // start the last stage together and it holds most of the work: its times say how they compare.
 void shared_stages(const std::vector<const DeviceSlot*>& slots, const SharedPass& shared, const WinogradPlan& plan,
@@ -129,15 +141,13 @@ void shared_stages(const std::vector<const DeviceSlot*>& slots, const SharedPass
 
 void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
                      const ConvHostTensors& h) {
-  const WinogradPlan plan = winograd_plan(pass, d);
-  const std::vector<const DeviceSlot*> slots = slots_of(rt, shared);
-  const DeviceSlot& home = *slots[0];
-  const WinogradLayout lay(home, plan, d.n);
-  const std::size_t in_image = std::size_t(plan.cin) * plan.ih * plan.iw;
-  const std::size_t out_image = std::size_t(plan.cout) * plan.oh * plan.ow;
+  const Setup set(rt, shared, pass, d);
+  const std::vector<const DeviceSlot*>& slots = set.slots;
+  const DeviceSlot& home = set.home();
+  const std::size_t in_image = std::size_t(set.plan.cin) * set.plan.ih * set.plan.iw;
+  const std::size_t out_image = std::size_t(set.plan.cout) * set.plan.oh * set.plan.ow;
   const auto in = floats(home, d.n * in_image), filter = floats(home, d.w_size()), out = floats(home, d.n * out_image);
   const auto bias = h.bias ? floats(home, d.k) : nullptr;
-  const Scratch scratch(home, lay);
   ShareTimer timer;  // before `unwind`: its markers are released after the queues drained
   FinishOnUnwind unwind;  // after the buffers: a failing device's partners still use them
   for (const DeviceSlot* s : slots) unwind.add(*s);
@@ -154,8 +164,8 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
     upload(*slots[i], *filter, h.in_b, filters[i], 1);
     if (bias && i == 0) upload(*slots[i], *bias, h.bias, {0, d.k}, 1);
   }
-  shared_stages(slots, shared, plan, lay,
-                {in->mem(), filter->mem(), bias ? bias->mem() : nullptr, out->mem(), scratch.mems()},
+  shared_stages(slots, shared, set.plan, set.lay,
+                {in->mem(), filter->mem(), bias ? bias->mem() : nullptr, out->mem(), set.scratch.mems()},
                 pass == ConvPass::Forward && d.relu, &timer);
   // The caller's output changes only once every device finished; then each reads its images.
   for (const DeviceSlot* s : slots) finish_queue(*s);
@@ -168,19 +178,15 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
 
 Event run_conv_shared_buffers(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
                               const ConvTensors& t) {
-  const WinogradPlan plan = winograd_plan(pass, d);
-  const std::vector<const DeviceSlot*> slots = slots_of(rt, shared);
-  const DeviceSlot& home = *slots[0];
-  const WinogradLayout lay(home, plan, d.n);
-  const Scratch scratch(home, lay);
+  const Setup set(rt, shared, pass, d);
   FinishOnUnwind unwind;
-  for (const DeviceSlot* s : slots) unwind.add(*s);
+  for (const DeviceSlot* s : set.slots) unwind.add(*s);
   const bool forward = pass == ConvPass::Forward;
   // The first meeting also orders every device after the work queued on home before the call.
-  shared_stages(slots, shared, plan, lay,
-                {forward ? t.x : t.y, t.w, forward ? t.bias : nullptr, forward ? t.y : t.x, scratch.mems()},
+  shared_stages(set.slots, shared, set.plan, set.lay,
+                {forward ? t.x : t.y, t.w, forward ? t.bias : nullptr, forward ? t.y : t.x, set.scratch.mems()},
                 forward && d.relu, nullptr);
-  return join(home, slots);
+  return join(set.home(), set.slots);
 }
 
 }  // namespace anycl::detail
