@@ -27,6 +27,14 @@
 
 namespace anycl_test {
 
+// A buffer on `device` holding v from element `offset` on (the elements before it unwritten).
+template <typename T>
+anycl::Buffer upload(anycl::Runtime& rt, const std::vector<T>& v, std::size_t offset = 0, std::size_t device = 0) {
+  anycl::Buffer buf = rt.alloc((v.size() + offset) * sizeof(T), device);
+  if (!v.empty()) rt.write(buf, v.data(), v.size() * sizeof(T), offset * sizeof(T));
+  return buf;
+}
+
 // The status an anycl call throws (ANYCL_SUCCESS when it returns), and its message.
 inline anycl::Status status_of(const std::function<void()>& f, std::string* message = nullptr) {
   try {

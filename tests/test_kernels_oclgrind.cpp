@@ -431,11 +431,7 @@ TEST_CASE("oclgrind: conv Winograd stages in parts (filters and outputs by panel
   REQUIRE(lay.row_panels == 3);
   const auto x = random_values<float>(r.x_size(), 520), w = random_values<float>(r.w_size(), 521);
   const auto bias = random_values<float>(std::size_t(r.k), 522);
-  auto upload = [&](const std::vector<float>& v) {
-    anycl::Buffer b = rt.alloc(v.size() * sizeof(float));
-    rt.write(b, v.data(), v.size() * sizeof(float));
-    return b;
-  };
+  auto upload = [&](const std::vector<float>& v) { return anycl_test::upload(rt, v); };
   const anycl::Buffer X = upload(x), W = upload(w), B = upload(bias), Y = rt.alloc(r.y_size() * sizeof(float));
   const anycl::Buffer U = rt.alloc(16 * lay.ustride * sizeof(float)), V = rt.alloc(16 * lay.vstride * sizeof(float));
   const anycl::Buffer M = rt.alloc(16 * lay.mstride * sizeof(float));

@@ -71,11 +71,7 @@ template <typename T>
 std::vector<T> run_gemm_on_buffers(anycl::Runtime& rt, const anycl::GemmShape& s, T alpha, const std::vector<T>& a,
                                    const std::vector<T>& b, T beta, std::vector<T> c, std::size_t home) {
   const std::size_t off = 3;
-  auto put = [&](const std::vector<T>& v) {
-    anycl::Buffer buf = rt.alloc((v.size() + off) * sizeof(T), home);
-    if (!v.empty()) rt.write(buf, v.data(), v.size() * sizeof(T), off * sizeof(T));
-    return buf;
-  };
+  auto put = [&](const std::vector<T>& v) { return anycl_test::upload(rt, v, off, home); };
   const anycl::Buffer ba = put(a), bb = put(b), bc = put(c);
   anycl::gemm<T>(rt, s, alpha, ba, off, bb, off, beta, bc, off).wait();
   rt.read(bc, c.data(), c.size() * sizeof(T), off * sizeof(T));
@@ -164,11 +160,7 @@ ConvOut run_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const std::vector<f
 ConvOut run_conv_on_buffers(anycl::Runtime& rt, const anycl::Conv2d& d, const std::vector<float>& x,
                             const std::vector<float>& w, const std::vector<float>& bias, const std::vector<float>& dy,
                             std::size_t home, bool weights) {
-  auto put = [&](const std::vector<float>& v) {
-    anycl::Buffer buf = rt.alloc(v.size() * sizeof(float), home);
-    rt.write(buf, v.data(), v.size() * sizeof(float));
-    return buf;
-  };
+  auto put = [&](const std::vector<float>& v) { return anycl_test::upload(rt, v, 0, home); };
   ConvOut r{std::vector<float>(d.y_size(), std::nanf("")), std::vector<float>(d.x_size(), std::nanf("")),
             std::vector<float>(d.w_size(), std::nanf("")), std::vector<float>(d.k, std::nanf(""))};
   const anycl::Buffer bx = put(x), bw = put(w), bb = put(bias), bdy = put(dy), by = put(r.y), bdx = put(r.dx),
@@ -377,17 +369,14 @@ TEST_CASE("cpu/2: device-buffer calls split and keep the order of the buffers' q
   REQUIRE(d.x_size() == n * n);
   const auto a = random_values(n * n, 1), b = random_values(n * n, 2), b2 = random_values(n * n, 3);
   const auto w = random_values(r.w_size(), 4);
-  auto put = [&](const std::vector<float>& v) {
-    anycl::Buffer buf = rt.alloc(v.size() * sizeof(float));
-    rt.write(buf, v.data(), v.size() * sizeof(float));
-    return buf;
-  };
   // Either device holds most of every call and finishes last: the other must wait for it.
   for (const auto& weights : {std::vector<double>{1, 4}, std::vector<double>{4, 1}}) {
     INFO("weights " << weights[0] << ", " << weights[1]);
     anycl::set_device_weights(rt, weights);
     std::vector<float> c1(n * n, std::nanf("")), c2(n * n, std::nanf("")), y(d.y_size(), std::nanf(""));
-    const anycl::Buffer ba = put(a), bb = put(b), bb2 = put(b2), bw = put(w), bc1 = put(c1), bc2 = put(c2), by = put(y);
+    using anycl_test::upload;
+    const anycl::Buffer ba = upload(rt, a), bb = upload(rt, b), bb2 = upload(rt, b2), bw = upload(rt, w),
+                        bc1 = upload(rt, c1), bc2 = upload(rt, c2), by = upload(rt, y);
     anycl::set_parallel(rt, Parallel::Data);
     REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s, &rt.impl().slot(0)).size() == 2);
     anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 0.f, bc1, 0);

@@ -22,6 +22,7 @@ class FinishOnUnwind {
       for (const DeviceSlot* s : slots_) clFinish(s->queue.get());  // errors were reported already
   }
   void add(const DeviceSlot& slot) { slots_.push_back(&slot); }
+  void add(const std::vector<const DeviceSlot*>& slots) { slots_.insert(slots_.end(), slots.begin(), slots.end()); }
 
  private:
   int exceptions_;

@@ -10,14 +10,19 @@
 
 namespace anycl::detail {
 
+std::vector<double> conv_weights(RuntimeImpl& rt) {
+  std::vector<double> w = runtime_weights(rt);
+  for (std::size_t i = 0; i < rt.size(); ++i)
+    if (!rt.slot(i).has_program("gemm_packed_f32") || !rt.slot(i).has_program("conv_im2col")) w[i] = 0;
+  return w;
+}
+
 std::vector<Piece> plan_conv(RuntimeImpl& rt, ConvPass, const Conv2d& d) {
   if (rt.size() < 2) return {};
-  std::vector<double> w = runtime_weights(rt);
+  const std::vector<double> w = conv_weights(rt);
   std::size_t mr = 1;
-  for (std::size_t i = 0; i < rt.size(); ++i) {
-    if (!rt.slot(i).has_program("gemm_packed_f32") || !rt.slot(i).has_program("conv_im2col")) w[i] = 0;
+  for (std::size_t i = 0; i < rt.size(); ++i)
     if (w[i] > 0) mr = std::max(mr, packed_layout(rt.slot(i)).mr);
-  }
   // Output channels are the GEMM rows of the forward and backward-weights kernels; a channel
   // split of a grouped convolution would cut through groups.
   return plan_pieces(rt.parallel, {d.n, d.k, 1, mr, d.groups == 1, conv_flops(d)}, w);

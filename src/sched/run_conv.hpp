@@ -12,6 +12,10 @@ namespace anycl::detail {
 // one-device runtime. One piece: run on that device alone.
 std::vector<Piece> plan_conv(RuntimeImpl& rt, ConvPass pass, const Conv2d& d);
 
+// The runtime's weights, 0 for devices without the convolution programs (e.g. no compiler and
+// no prebuilt binary for them).
+std::vector<double> conv_weights(RuntimeImpl& rt);
+
 // Multiply-adds x 2 of the pass (the same for all three passes).
 double conv_flops(const Conv2d& d);
 

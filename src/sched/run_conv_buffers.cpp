@@ -2,7 +2,6 @@
 
 #include "runtime/error.hpp"
 #include "runtime/finish_on_unwind.hpp"
-#include "sched/balance.hpp"
 #include "sched/meet.hpp"
 #include "sched/run_conv.hpp"
 #include "sched/same_memory.hpp"
@@ -50,12 +49,12 @@ class SubBuffer {
 
 std::vector<Piece> plan_conv_buffers(RuntimeImpl& rt, ConvPass pass, const Conv2d& d, std::size_t home) {
   if (rt.size() < 2 || pass == ConvPass::BackwardWeights) return {};
-  std::vector<double> w = runtime_weights(rt);
+  std::vector<double> w = conv_weights(rt);
   std::size_t align = 1;
   double fastest = 0;
   for (std::size_t i = 0; i < rt.size(); ++i) {
     const DeviceSlot& s = rt.slot(i);
-    if (!same_memory(rt.slot(home), s) || !s.has_program("gemm_packed_f32") || !s.has_program("conv_im2col")) w[i] = 0;
+    if (!same_memory(rt.slot(home), s)) w[i] = 0;
     if (!(w[i] > 0)) continue;
     align = std::max<std::size_t>(align, s.info.mem_base_addr_align_bytes);
     fastest = std::max(fastest, w[i]);
@@ -74,11 +73,9 @@ Event run_conv_buffers(RuntimeImpl& rt, const std::vector<Piece>& pieces, ConvPa
   const bool forward = pass == ConvPass::Forward;
   const ImageBytes bytes(pass, d);
   std::vector<const DeviceSlot*> slots;
+  for (const Piece& pc : pieces) slots.push_back(&rt.slot(pc.device));
   FinishOnUnwind unwind;
-  for (const Piece& pc : pieces) {
-    slots.push_back(&rt.slot(pc.device));
-    unwind.add(*slots.back());
-  }
+  unwind.add(slots);
   fork(rt.slot(home), slots);
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     const Range images = pieces[i].rows;

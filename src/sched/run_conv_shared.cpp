@@ -150,7 +150,7 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
   const auto bias = h.bias ? floats(home, d.k) : nullptr;
   ShareTimer timer;  // before `unwind`: its markers are released after the queues drained
   FinishOnUnwind unwind;  // after the buffers: a failing device's partners still use them
-  for (const DeviceSlot* s : slots) unwind.add(*s);
+  unwind.add(slots);
 
   // Each device uploads its images and its part of the filter; the first meeting waits for all.
   const std::vector<Range> images = shares(d.n, shared.weights), filters = shares(d.w_size(), shared.weights);
@@ -180,7 +180,7 @@ Event run_conv_shared_buffers(RuntimeImpl& rt, const SharedPass& shared, ConvPas
                               const ConvTensors& t) {
   const Setup set(rt, shared, pass, d);
   FinishOnUnwind unwind;
-  for (const DeviceSlot* s : set.slots) unwind.add(*s);
+  unwind.add(set.slots);
   const bool forward = pass == ConvPass::Forward;
   // The first meeting also orders every device after the work queued on home before the call.
   shared_stages(set.slots, shared, set.plan, set.lay,

@@ -108,11 +108,9 @@ template <typename T>
 Event run_gemm_buffers(RuntimeImpl& rt, const std::vector<Piece>& pieces, const DeviceSlot& home, const GemmProblem& p,
                        bool col, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   std::vector<const DeviceSlot*> slots;
+  for (const Piece& piece : pieces) slots.push_back(&rt.slot(piece.device));
   FinishOnUnwind unwind;
-  for (const Piece& piece : pieces) {
-    slots.push_back(&rt.slot(piece.device));
-    unwind.add(*slots.back());
-  }
+  unwind.add(slots);
   fork(home, slots);
   for (std::size_t n = 0; n < pieces.size(); ++n) {
     const Range i = col ? pieces[n].cols : pieces[n].rows, j = col ? pieces[n].rows : pieces[n].cols;
