@@ -37,6 +37,8 @@
 #define WOT_RUN 4   /* tiles along tx per output-transform work-item: 2, 4, 8 or 16 */
 #endif
 
+#include "claim.h"
+
 /* ---------------------------------------------------------------------------
  * U[xi][i][j] in packed-A layout (rows i < M, K-dim j < Kd), block xi at
  * up + xi*ustride with ustride = ceil(M/MR)*MR*Kd; padded rows are written 0.
@@ -117,12 +119,10 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
  * 16 contiguous runs of NR floats. The panel is cut into segments that stay
  * on one tile row (b, ty), so row validity is decided once per segment.
  * global = (C, ceil(T/NR)). */
-__kernel void winograd_input_transform(__global const REAL *restrict x, ulong x_off,
-                                       __global REAL *restrict vp, ulong vp_off, ulong vstride,
-                                       int C, int H, int W, int tp, int tq, int pt, int pl,
-                                       int nimg)
+static inline __attribute__((always_inline)) void
+input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __global REAL *vp,
+            ulong vp_off, ulong vstride, int C, int H, int W, int tp, int tq, int pt, int pl, int nimg)
 {
-    const int c = get_global_id(0), jp = get_global_id(1);
     const int T = nimg * tp * tq;
     if (c >= C || jp * NR >= T) return;
     __global REAL *o = vp + vp_off + (ulong)jp * C * NR + (ulong)c * NR;
@@ -183,6 +183,29 @@ __kernel void winograd_input_transform(__global const REAL *restrict x, ulong x_
         tx0 = 0;
         if (++ty == tp) { ty = 0; ++b; }
     }
+}
+
+__kernel void winograd_input_transform(__global const REAL *restrict x, ulong x_off,
+                                       __global REAL *restrict vp, ulong vp_off, ulong vstride,
+                                       int C, int H, int W, int tp, int tq, int pt, int pl,
+                                       int nimg)
+{
+    input_panel(get_global_id(0), get_global_id(1), x, x_off, vp, vp_off, vstride, C, H, W, tp, tq,
+                pt, pl, nimg);
+}
+
+/* winograd_input_transform with its work-groups claimed from claims[claim] (claim.h). */
+__kernel void winograd_input_transform_claimed(__global const REAL *restrict x, ulong x_off,
+                                               __global REAL *restrict vp, ulong vp_off,
+                                               ulong vstride, int C, int H, int W, int tp, int tq,
+                                               int pt, int pl, int nimg,
+                                               __global volatile int *claims, const int claim)
+{
+    __local volatile int taken;
+    const int g = claim_group(claims + claim, &taken);
+    if (g < 0) return;
+    input_panel(claimed_id(g, 0), claimed_id(g, 1), x, x_off, vp, vp_off, vstride, C, H, W, tp, tq,
+                pt, pl, nimg);
 }
 
 /* ---------------------------------------------------------------------------
@@ -246,14 +269,11 @@ void wino_out_full_run(const __global REAL *src, ulong mstride, REAL bias_v, int
     wino_out_row(y10, y11, yo + Q);
 }
 
-__kernel void winograd_output_transform(__global const REAL *restrict m, ulong m_off,
-                                        ulong mstride, int ldm,
-                                        __global const REAL *restrict bias,
-                                        __global REAL *restrict y, ulong y_off,
-                                        int K, int P, int Q, int tp, int tq, int nimg,
-                                        int has_bias, int relu)
+static inline __attribute__((always_inline)) void
+output_run(const int tb, const int ty, const int kb, const __global REAL *m, ulong m_off,
+           ulong mstride, int ldm, const __global REAL *bias, __global REAL *y, ulong y_off, int K,
+           int P, int Q, int tp, int tq, int nimg, int has_bias, int relu)
 {
-    const int tb = get_global_id(0), ty = get_global_id(1), kb = get_global_id(2);
     const int tx0 = tb * WOT_RUN;
     if (tx0 >= tq || ty >= tp || kb >= K * nimg) return;
     const int k = kb / nimg, b = kb - k * nimg;
@@ -291,4 +311,31 @@ __kernel void winograd_output_transform(__global const REAL *restrict m, ulong m
             (void)y01; (void)y10; (void)y11;
         }
     }
+}
+
+__kernel void winograd_output_transform(__global const REAL *restrict m, ulong m_off,
+                                        ulong mstride, int ldm,
+                                        __global const REAL *restrict bias,
+                                        __global REAL *restrict y, ulong y_off,
+                                        int K, int P, int Q, int tp, int tq, int nimg,
+                                        int has_bias, int relu)
+{
+    output_run(get_global_id(0), get_global_id(1), get_global_id(2), m, m_off, mstride, ldm, bias,
+               y, y_off, K, P, Q, tp, tq, nimg, has_bias, relu);
+}
+
+/* winograd_output_transform with its work-groups claimed from claims[claim] (claim.h). */
+__kernel void winograd_output_transform_claimed(__global const REAL *restrict m, ulong m_off,
+                                                ulong mstride, int ldm,
+                                                __global const REAL *restrict bias,
+                                                __global REAL *restrict y, ulong y_off,
+                                                int K, int P, int Q, int tp, int tq, int nimg,
+                                                int has_bias, int relu,
+                                                __global volatile int *claims, const int claim)
+{
+    __local volatile int taken;
+    const int g = claim_group(claims + claim, &taken);
+    if (g < 0) return;
+    output_run(claimed_id(g, 0), claimed_id(g, 1), claimed_id(g, 2), m, m_off, mstride, ldm, bias,
+               y, y_off, K, P, Q, tp, tq, nimg, has_bias, relu);
 }

@@ -29,6 +29,7 @@
 #endif
 
 #include "common.h"
+#include "claim.h"
 
 #if NR % VW != 0
 #error "NR must be a multiple of VW"
@@ -95,14 +96,12 @@ pack_run(__global REAL *dst, __global const REAL *src, const int W, const int ro
  * Global: (ceil(k/PACK_KC) rounded up to local0, ceil(m/MR) rounded up to
  *          local1, batch). Local: any; recommended (16,1,1).
  * k must be > 0 (host skips packing when k == 0). */
-__kernel void pack_a(const int m, const int k, const int trans_a,
-                     __global const REAL *restrict A, const ulong a_off,
-                     const int lda, const ulong a_stride,
-                     __global REAL *restrict Ap, const ulong ap_stride)
+static inline __attribute__((always_inline)) void
+pack_a_run(const int gk, const int p, const ulong b, const int m, const int k, const int trans_a,
+           __global const REAL *A, const ulong a_off, const int lda, const ulong a_stride,
+           __global REAL *Ap, const ulong ap_stride)
 {
-    const int k0 = get_global_id(0) * PACK_KC;
-    const int p = get_global_id(1);
-    const ulong b = get_global_id(2);
+    const int k0 = gk * PACK_KC;
     if (k0 >= k || p * MR >= m) return;
     const int k1 = min(k0 + PACK_KC, k);
     const int i0 = p * MR;
@@ -112,6 +111,29 @@ __kernel void pack_a(const int m, const int k, const int trans_a,
     pack_run(dst, src, MR, min(MR, m - i0), k0, k1, lda, trans_a);
 }
 
+__kernel void pack_a(const int m, const int k, const int trans_a,
+                     __global const REAL *restrict A, const ulong a_off,
+                     const int lda, const ulong a_stride,
+                     __global REAL *restrict Ap, const ulong ap_stride)
+{
+    pack_a_run(get_global_id(0), get_global_id(1), get_global_id(2), m, k, trans_a, A, a_off, lda,
+               a_stride, Ap, ap_stride);
+}
+
+/* pack_a with its work-groups claimed from claims[claim] (claim.h). */
+__kernel void pack_a_claimed(const int m, const int k, const int trans_a,
+                             __global const REAL *restrict A, const ulong a_off,
+                             const int lda, const ulong a_stride,
+                             __global REAL *restrict Ap, const ulong ap_stride,
+                             __global volatile int *claims, const int claim)
+{
+    __local volatile int taken;
+    const int g = claim_group(claims + claim, &taken);
+    if (g < 0) return;
+    pack_a_run(claimed_id(g, 0), claimed_id(g, 1), claimed_id(g, 2), m, k, trans_a, A, a_off, lda,
+               a_stride, Ap, ap_stride);
+}
+
 /* pack_b: Bp[(j/NR)*k*NR + kk*NR + j%NR] = op(B)[kk][j], cols n..pad = 0.
  *   op(B)[kk][j] = B[b_off + kk*ldb + j]   (trans_b == 0)
  *                = B[b_off + j*ldb + kk]   (trans_b != 0)
@@ -119,14 +141,12 @@ __kernel void pack_a(const int m, const int k, const int trans_a,
  * Global: (ceil(k/PACK_KC) rounded up to local0, ceil(n/NR) rounded up to
  *          local1, batch). Local: any; recommended (16,1,1).
  * k must be > 0. */
-__kernel void pack_b(const int n, const int k, const int trans_b,
-                     __global const REAL *restrict B, const ulong b_off,
-                     const int ldb, const ulong b_stride,
-                     __global REAL *restrict Bp, const ulong bp_stride)
+static inline __attribute__((always_inline)) void
+pack_b_run(const int gk, const int q, const ulong b, const int n, const int k, const int trans_b,
+           __global const REAL *B, const ulong b_off, const int ldb, const ulong b_stride,
+           __global REAL *Bp, const ulong bp_stride)
 {
-    const int k0 = get_global_id(0) * PACK_KC;
-    const int q = get_global_id(1);
-    const ulong b = get_global_id(2);
+    const int k0 = gk * PACK_KC;
     if (k0 >= k || q * NR >= n) return;
     const int k1 = min(k0 + PACK_KC, k);
     const int j0 = q * NR;
@@ -134,6 +154,29 @@ __kernel void pack_b(const int n, const int k, const int trans_b,
                                (trans_b ? (ulong)j0 * ldb : (ulong)j0);
     __global REAL *dst = Bp + b * bp_stride + (ulong)q * k * NR;
     pack_run(dst, src, NR, min(NR, n - j0), k0, k1, ldb, !trans_b);
+}
+
+__kernel void pack_b(const int n, const int k, const int trans_b,
+                     __global const REAL *restrict B, const ulong b_off,
+                     const int ldb, const ulong b_stride,
+                     __global REAL *restrict Bp, const ulong bp_stride)
+{
+    pack_b_run(get_global_id(0), get_global_id(1), get_global_id(2), n, k, trans_b, B, b_off, ldb,
+               b_stride, Bp, bp_stride);
+}
+
+/* pack_b with its work-groups claimed from claims[claim] (claim.h). */
+__kernel void pack_b_claimed(const int n, const int k, const int trans_b,
+                             __global const REAL *restrict B, const ulong b_off,
+                             const int ldb, const ulong b_stride,
+                             __global REAL *restrict Bp, const ulong bp_stride,
+                             __global volatile int *claims, const int claim)
+{
+    __local volatile int taken;
+    const int g = claim_group(claims + claim, &taken);
+    if (g < 0) return;
+    pack_b_run(claimed_id(g, 0), claimed_id(g, 1), claimed_id(g, 2), n, k, trans_b, B, b_off, ldb,
+               b_stride, Bp, bp_stride);
 }
 
 /* gemm_packed: C = alpha * Ap*Bp + beta*C on the real m x n (padding is
@@ -149,16 +192,13 @@ __kernel void pack_b(const int n, const int k, const int trans_b,
  *          batch). Local: recommended (1, L): the L work-items of a group
  *          walk down the same Bp panel, so it stays in L2 (POCL runs them
  *          back to back). L=8..16 on CPU; any size is correct. */
-__kernel void gemm_packed(const int m, const int n, const int k, const REAL alpha,
-                          __global const REAL *restrict Ap, const ulong ap_stride,
-                          __global const REAL *restrict Bp, const ulong bp_stride,
-                          const REAL beta, __global REAL *restrict C,
-                          const ulong c_off, const int ldc, const ulong c_stride,
-                          const int c_seg, const ulong c_seg_stride)
+static inline __attribute__((always_inline)) void
+gemm_tile(const int tj, const int ti, const ulong b, const int m, const int n, const int k,
+          const REAL alpha, __global const REAL *Ap, const ulong ap_stride,
+          __global const REAL *Bp, const ulong bp_stride, const REAL beta, __global REAL *C,
+          const ulong c_off, const int ldc, const ulong c_stride, const int c_seg,
+          const ulong c_seg_stride)
 {
-    const int tj = get_global_id(0);
-    const int ti = get_global_id(1);
-    const ulong b = get_global_id(2);
     const int i0 = ti * MR;
     const int j0 = tj * NR;
     if (i0 >= m || j0 >= n) return;
@@ -240,4 +280,31 @@ __kernel void gemm_packed(const int m, const int n, const int k, const REAL alph
         }
         crow += ldc;
     }
+}
+
+__kernel void gemm_packed(const int m, const int n, const int k, const REAL alpha,
+                          __global const REAL *restrict Ap, const ulong ap_stride,
+                          __global const REAL *restrict Bp, const ulong bp_stride,
+                          const REAL beta, __global REAL *restrict C,
+                          const ulong c_off, const int ldc, const ulong c_stride,
+                          const int c_seg, const ulong c_seg_stride)
+{
+    gemm_tile(get_global_id(0), get_global_id(1), get_global_id(2), m, n, k, alpha, Ap, ap_stride,
+              Bp, bp_stride, beta, C, c_off, ldc, c_stride, c_seg, c_seg_stride);
+}
+
+/* gemm_packed with its work-groups claimed from claims[claim] (claim.h). */
+__kernel void gemm_packed_claimed(const int m, const int n, const int k, const REAL alpha,
+                                  __global const REAL *restrict Ap, const ulong ap_stride,
+                                  __global const REAL *restrict Bp, const ulong bp_stride,
+                                  const REAL beta, __global REAL *restrict C,
+                                  const ulong c_off, const int ldc, const ulong c_stride,
+                                  const int c_seg, const ulong c_seg_stride,
+                                  __global volatile int *claims, const int claim)
+{
+    __local volatile int taken;
+    const int g = claim_group(claims + claim, &taken);
+    if (g < 0) return;
+    gemm_tile(claimed_id(g, 0), claimed_id(g, 1), claimed_id(g, 2), m, n, k, alpha, Ap, ap_stride,
+              Bp, bp_stride, beta, C, c_off, ldc, c_stride, c_seg, c_seg_stride);
 }

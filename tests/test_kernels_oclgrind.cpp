@@ -8,14 +8,14 @@
 //
 // Kernels reached, by family (the test case names say which):
 //   gemm_direct_f32/f64  gemm_direct
-//   gemm_packed_f32/f64  pack_a, pack_b, gemm_packed
+//   gemm_packed_f32/f64  pack_a, pack_b, gemm_packed, and their _claimed twins
 //   conv_im2col          im2col_packed, im2col, col2im, im2col_t_packed, conv_pack_dy_a,
 //                        conv_pack_dy_b, conv_pack_x_1x1, conv_bias_act, conv_dbias
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
 //   conv_winograd        winograd_filter_transform, winograd_input_transform,
 //                        winograd_output_transform (also in parts with global offsets, as devices
-//                        sharing one pass run them)
+//                        sharing one pass run them), and the two transforms' _claimed twins
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
 // transposed (64^3 = 262144 multiply-adds by default), or, with op(B) not transposed, m*n*k >
@@ -45,6 +45,7 @@
 #include "anycl/anycl.hpp"
 #include "ops/conv2d_geometry.hpp"
 #include "ops/conv2d_winograd.hpp"
+#include "sched/claims.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "conv_check.hpp"
 #include "oclgrind/deferred_release.hpp"
@@ -186,9 +187,12 @@ const char* name_of(Transpose t) { return t == Transpose::Yes ? "T" : "N"; }
 
 // ---------------------------------------------------------------------------------------------
 // Packed family called piecewise (as enqueue_packed does): pack_a, pack_b, then gemm_packed.
+// With `claimed`, the claimed twins run as two devices sharing the call would (sched/claims.hpp),
+// each stage launched twice with one counter: the first launch takes every work-group, the
+// second finds them taken (beta != 0 would show a tile computed twice).
 template <typename T>
 void check_packed_pieces(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, std::size_t batch,
-                         bool shared_a, unsigned seed) {
+                         bool shared_a, unsigned seed, bool claimed = false) {
 
   using namespace anycl::detail;
   anycl::Runtime& rt = runtime();
@@ -222,11 +226,17 @@ void check_packed_pieces(bool ta, bool tb, std::size_t m, std::size_t n, std::si
   // The panels start as NaN: a packed element the kernels failed to write would poison C.
   const anycl::Buffer Ap = upload(std::vector<T>(ap_elems * batch_a, std::numeric_limits<T>::quiet_NaN()), 0);
   const anycl::Buffer Bp = upload(std::vector<T>(bp_elems * batch, std::numeric_limits<T>::quiet_NaN()), 0);
-  enqueue_pack_a<T>(slot, p, A.native(), Ap.native(), ap_elems, batch_a);
-  enqueue_pack_b<T>(slot, p, B.native(), Bp.native(), bp_elems, batch);
-  anycl::Event(enqueue_packed_micro<T>(slot, m, n, k, alpha, Ap.native(), batch_a == 1 ? 0 : ap_elems, Bp.native(),
-                                       bp_elems, beta, C.native(), c_off, s.ldc, s.stride_c, batch))
-      .wait();
+  const Claims claims(slot, 3);
+  const Claim pack_a = claims.stage(0), pack_b = claims.stage(1), products = claims.stage(2);
+  for (int launch = 0; launch < (claimed ? 2 : 1); ++launch) {
+    enqueue_pack_a<T>(slot, p, A.native(), Ap.native(), ap_elems, batch_a, claimed ? &pack_a : nullptr);
+    enqueue_pack_b<T>(slot, p, B.native(), Bp.native(), bp_elems, batch, claimed ? &pack_b : nullptr);
+  }
+  for (int launch = 0; launch < (claimed ? 2 : 1); ++launch)
+    anycl::Event(enqueue_packed_micro<T>(slot, m, n, k, alpha, Ap.native(), batch_a == 1 ? 0 : ap_elems, Bp.native(),
+                                         bp_elems, beta, C.native(), c_off, s.ldc, s.stride_c, batch, 0, 0, 0,
+                                         claimed ? &products : nullptr))
+        .wait();
   std::vector<T> got(c.size() + c_off);
   rt.read(C, got.data(), got.size() * sizeof(T));
   got.erase(got.begin(), got.begin() + std::ptrdiff_t(c_off));
@@ -379,6 +389,18 @@ TEST_CASE("oclgrind: pack_a; pack_b; gemm_packed f32/f64; every transpose pair; 
   check_packed_pieces<double>(false, true, 5, 13, 18, 2, true, seed++);
 }
 
+TEST_CASE("oclgrind: pack_a_claimed; pack_b_claimed; gemm_packed_claimed; partial tiles; batches", "[.oclgrind]") {
+  unsigned seed = 150;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true}) {
+      INFO("trans_a " << ta << " trans_b " << tb);
+      check_packed_pieces<float>(ta, tb, 9, 11, 21, 1, false, seed++, true);
+    }
+  INFO("batch 2, own A / shared A");
+  check_packed_pieces<float>(true, false, 5, 13, 18, 2, false, seed++, true);
+  check_packed_pieces<double>(false, true, 5, 13, 18, 2, true, seed++, true);
+}
+
 TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack kernels; bias_act; dbias",
           "[.oclgrind]") {
   check_conv(kGroupedStrided, ConvAlgo::Im2col, 200);
@@ -417,9 +439,8 @@ TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; forward
 
 // The stages as the shared multi-device pass runs them (sched/run_conv_shared.cpp): each over
 // parts of its index space with global offsets, an empty part among them, here one after the
-// other on one device.
-TEST_CASE("oclgrind: conv Winograd stages in parts (filters and outputs by panel, inputs by channel)",
-          "[.oclgrind]") {
+// other on one device; or claimed.
+void check_winograd_stages(bool claimed) {
   using namespace anycl::detail;
   anycl::Runtime& rt = runtime();
   const DeviceSlot& slot = rt.impl().slot(0);
@@ -437,14 +458,35 @@ TEST_CASE("oclgrind: conv Winograd stages in parts (filters and outputs by panel
   const anycl::Buffer M = rt.alloc(16 * lay.mstride * sizeof(float));
   const Range panels[] = {{0, 1}, {1, 1}, {1, 3}}, channels[] = {{0, 2}, {2, 2}, {2, 5}};
   for (const Range& p : panels) winograd_filters(slot, plan, lay, W.native(), U.native(), p);
-  for (const Range& c : channels) winograd_inputs(slot, plan, lay, X.native(), 0, d.n, V.native(), c);
-  for (const Range& p : panels)
-    winograd_outputs(slot, plan, lay, {U.native(), V.native(), M.native()}, B.native(), Y.native(), 0, d.n, true, p)
-        .wait();
+  const WinogradScratch scratch{U.native(), V.native(), M.native()};
+  if (claimed) {  // as two devices sharing the pass: each claimed stage launched twice, one counter each
+    const Claims claims(slot, 3);
+    const Claim inputs = claims.stage(0), products = claims.stage(1), outputs = claims.stage(2);
+    const Range all_panels{0, lay.row_panels}, all_channels{0, std::size_t(plan.cin)};
+    for (int launch = 0; launch < 2; ++launch)
+      winograd_inputs(slot, plan, lay, X.native(), 0, d.n, V.native(), all_channels, &inputs);
+    for (int launch = 0; launch < 2; ++launch) winograd_products(slot, plan, lay, scratch, d.n, all_panels, &products);
+    for (int launch = 0; launch < 2; ++launch)
+      winograd_output_transform(slot, plan, lay, scratch, B.native(), Y.native(), 0, d.n, true, all_panels, &outputs)
+          .wait();
+  } else {
+    for (const Range& c : channels) winograd_inputs(slot, plan, lay, X.native(), 0, d.n, V.native(), c);
+    for (const Range& p : panels)
+      winograd_outputs(slot, plan, lay, scratch, B.native(), Y.native(), 0, d.n, true, p).wait();
+  }
   std::vector<float> y(r.y_size(), std::nanf(""));
   rt.read(Y, y.data(), y.size() * sizeof(float));
   CHECK(count_bad(y, anycl_test::conv_forward(r, x, w, bias, true),
                   anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false), double(r.c) * 9, 16) == 0);
+}
+
+TEST_CASE("oclgrind: conv Winograd stages in parts (filters and outputs by panel, inputs by channel)",
+          "[.oclgrind]") {
+  check_winograd_stages(false);
+}
+
+TEST_CASE("oclgrind: conv Winograd stages claimed (input transform, products, output transform)", "[.oclgrind]") {
+  check_winograd_stages(true);
 }
 
 TEST_CASE("oclgrind: im2col (plain layout; no library caller) against the definition", "[.oclgrind]") {

@@ -7,17 +7,21 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <optional>
 
 #include "anycl/anycl.hpp"
 #include "conv_check.hpp"
 #include "gemm_reference.hpp"
 #include "ops/conv2d_select.hpp"
+#include "ops/gemm_kernels.hpp"
 #include "runtime/launch.hpp"
 #include "sched/balance.hpp"
+#include "sched/claims.hpp"
 #include "sched/run_conv.hpp"
 #include "sched/run_conv_buffers.hpp"
 #include "sched/run_conv_shared.hpp"
 #include "sched/run_gemm.hpp"
+#include "sched/run_gemm_shared.hpp"
 #include "sched/same_memory.hpp"
 #include "support.hpp"
 
@@ -86,8 +90,10 @@ bool one_memory(anycl::Runtime& rt) {
   return true;
 }
 
+// With `claimed`, Auto must run the call as one shared packed pass whose devices claim tiles
+// (sched/run_gemm_shared.cpp), on host pointers and on buffers.
 template <typename T>
-void check_gemm_case(anycl::Runtime& rt, const anycl::GemmShape& s, unsigned seed) {
+void check_gemm_case(anycl::Runtime& rt, const anycl::GemmShape& s, unsigned seed, bool claimed = false) {
   const bool row = s.layout == anycl::Layout::RowMajor;
   const bool ta = s.trans_a == anycl::Transpose::Yes, tb = s.trans_b == anycl::Transpose::Yes;
   const std::size_t na = anycl_test::stored_elems(row, ta ? s.k : s.m, ta ? s.m : s.k, s.lda);
@@ -108,6 +114,10 @@ void check_gemm_case(anycl::Runtime& rt, const anycl::GemmShape& s, unsigned see
     const std::size_t home = seed % 2 ? rt.device_count() - 1 : 0;
     if (mode != Parallel::Auto && one_memory(rt))
       REQUIRE(anycl::detail::plan_gemm<T>(rt.impl(), s, &rt.impl().slot(home)).size() > 1);
+    if (mode == Parallel::Auto && claimed)
+      for (std::optional<std::size_t> buffers : {std::optional<std::size_t>(), std::optional<std::size_t>(home)})
+        REQUIRE(anycl::detail::plan_shared_gemm<T>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), alpha, buffers)
+                    .size() == rt.device_count());
     const std::vector<T> results[] = {run_gemm<T>(rt, s, alpha, a, b, beta, c0),
                                       run_gemm_on_buffers<T>(rt, s, alpha, a, b, beta, c0, home)};
     for (const auto& multi : results) {
@@ -125,7 +135,7 @@ void check_gemm_case(anycl::Runtime& rt, const anycl::GemmShape& s, unsigned see
 
 // Row/column-major, every transpose pair, padded leading dimensions, beta != 0.
 template <typename T>
-void check_gemm_all(anycl::Runtime& rt, std::size_t m, std::size_t n, std::size_t k) {
+void check_gemm_all(anycl::Runtime& rt, std::size_t m, std::size_t n, std::size_t k, bool claimed = false) {
   unsigned seed = 10;
   for (auto layout : {anycl::Layout::RowMajor, anycl::Layout::ColMajor})
     for (auto ta : {anycl::Transpose::No, anycl::Transpose::Yes})
@@ -137,7 +147,7 @@ void check_gemm_all(anycl::Runtime& rt, std::size_t m, std::size_t n, std::size_
         s.lda = ((row != tra) ? k : m) + 3;
         s.ldb = ((row != trb) ? n : k) + 1;
         s.ldc = (row ? n : m) + 2;
-        check_gemm_case<T>(rt, s, seed += 3);
+        check_gemm_case<T>(rt, s, seed += 3, claimed);
       }
 }
 
@@ -298,46 +308,120 @@ TEST_CASE("cpu/2: Auto shares one Winograd pass between the sub-devices", "[mult
   CHECK(anycl::detail::plan_conv(rt.impl(), anycl::detail::ConvPass::Forward, d).size() == 2);
 }
 
-TEST_CASE("cpu/2: strided and pointer-array batches split too", "[multi]") {
+TEST_CASE("cpu/2: claimed tiles: a device held back takes none, the other takes all, none runs twice", "[multi]") {
+  using namespace anycl::detail;
   anycl::Runtime rt("cpu/2");
-  even_weights(rt);
-  anycl::GemmShape s;
-  s.m = 40, s.n = 48, s.k = 6, s.lda = 6, s.ldb = 48, s.ldc = 50, s.batch = 3;
-  s.stride_a = 40 * 6 + 5, s.stride_b = 0, s.stride_c = 40 * 50 + 7;  // B shared by every item
-  const auto a = random_values(2 * s.stride_a + 40 * 6, 1), b = random_values(6 * 48, 2);
-  const auto c0 = random_values(2 * s.stride_c + 40 * 50, 3);
+  const DeviceSlot &s0 = rt.impl().slot(0), &s1 = rt.impl().slot(1);
+  REQUIRE(can_claim(s0, s1, {"gemm_packed_f32"}));
+  anycl::GemmShape shape;
+  shape.m = 300, shape.n = 200, shape.k = 64, shape.lda = 64, shape.ldb = 200, shape.ldc = 200;
+  const auto a = random_values(300 * 64, 1), b = random_values(64 * 200, 2), c0 = random_values(300 * 200, 3);
+  const auto oracle = anycl_test::gemm_oracle<float>(shape, 1.f, a.data(), b.data(), 1.f, c0.data());
+  const GemmProblem p = normalize(shape, 0, 0, 0);
+  const anycl::Buffer A = anycl_test::upload(rt, a), B = anycl_test::upload(rt, b), C = anycl_test::upload(rt, c0);
+  const PackedPanels panels(s0, p, packed_layout(s0), sizeof(float));
+  enqueue_pack_a<float>(s0, p, A.native(), panels.ap.mem(), panels.ap_elems, 1);
+  enqueue_pack_b<float>(s0, p, B.native(), panels.bp.mem(), panels.bp_elems, 1);
+  const Claims claims(s0, 1);
+  const Claim products = claims.stage(0);
+  cl_int err = CL_SUCCESS;
+  cl_event gate = clCreateUserEvent(s1.context->get(), &err);
+  REQUIRE(err == CL_SUCCESS);
+  enqueue_wait(s1, {gate});
+  // Device 1 waits for device 0's packing and counter, and for the gate.
+  const anycl::Event packed(enqueue_marker(s0));
+  enqueue_wait(s1, {packed.native()});
+  auto launch = [&](const DeviceSlot& slot) {
+    return anycl::Event(enqueue_packed_micro<float>(slot, p.m, p.n, p.k, 1.f, panels.ap.mem(), 0, panels.bp.mem(), 0,
+                                                    1.f, C.native(), 0, p.ldc, 0, 1, 0, 0, 0, &products));
+  };
+  const anycl::Event on0 = launch(s0), on1 = launch(s1);
+  on0.wait();  // device 1 has not started: device 0 alone claimed every tile
+  std::vector<float> first(c0.size()), second(c0.size());
+  rt.read(C, first.data(), first.size() * sizeof(float));
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < first.size(); ++i) bad += !(std::fabs(first[i] - oracle.c[i]) <= oracle.bound[i]);
+  CHECK(bad == 0);
+  REQUIRE(clSetUserEventStatus(gate, CL_COMPLETE) == CL_SUCCESS);
+  on1.wait();  // device 1 finds every tile taken: with beta = 1 a tile done again would change C
+  rt.read(C, second.data(), second.size() * sizeof(float));
+  CHECK(first == second);
+  clReleaseEvent(gate);
+}
+
+// A row-major strided batch (a stride of 0 shares that operand) in every mode: on host pointers,
+// as pointer arrays and on device buffers of device 1, each item against the oracle; the gaps
+// between the items of C stay as they were. With `claimed`, Auto must run it as one shared pass.
+void check_strided_batch(anycl::Runtime& rt, const anycl::GemmShape& s, bool claimed) {
+  const bool ta = s.trans_a == anycl::Transpose::Yes, tb = s.trans_b == anycl::Transpose::Yes;
+  const std::size_t one_a = anycl_test::stored_elems(true, ta ? s.k : s.m, ta ? s.m : s.k, s.lda);
+  const std::size_t one_b = anycl_test::stored_elems(true, tb ? s.n : s.k, tb ? s.k : s.n, s.ldb);
+  const std::size_t one_c = anycl_test::stored_elems(true, s.m, s.n, s.ldc), items = s.batch;
+  const auto a = random_values((items - 1) * s.stride_a + one_a, 1), b = random_values((items - 1) * s.stride_b + one_b, 2);
+  const auto c0 = random_values((items - 1) * s.stride_c + one_c, 3);
   anycl::GemmShape one = s;
   one.batch = 1;
   for (Parallel mode : kModes) {
     INFO("mode " << mode_name(mode));
     anycl::set_parallel(rt, mode);
     if (mode != Parallel::Auto) REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() > 1);
+    if (mode == Parallel::Auto && claimed)
+      REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), 1.f).size() > 1);
     auto c = c0;
     anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.5f, c.data());
     auto c_items = c0;
     std::vector<const float*> pa, pb;
     std::vector<float*> pc;
-    for (std::size_t i = 0; i < 3; ++i)
-      pa.push_back(a.data() + i * s.stride_a), pb.push_back(b.data()), pc.push_back(c_items.data() + i * s.stride_c);
-    anycl::GemmShape items = one;
-    items.batch = 3;  // the pointer count
-    anycl::gemm_batched<float>(rt, items, 1.f, pa.data(), pb.data(), 0.5f, pc.data());
+    for (std::size_t i = 0; i < items; ++i)
+      pa.push_back(a.data() + i * s.stride_a), pb.push_back(b.data() + i * s.stride_b),
+          pc.push_back(c_items.data() + i * s.stride_c);
+    anycl::GemmShape pointers = one;
+    pointers.batch = items;  // the pointer count
+    anycl::gemm_batched<float>(rt, pointers, 1.f, pa.data(), pb.data(), 0.5f, pc.data());
     const auto c_buf = run_gemm_on_buffers<float>(rt, s, 1.f, a, b, 0.5f, c0, 1);
-    for (std::size_t i = 0; i < 3; ++i) {
-      const auto oracle = anycl_test::gemm_oracle<float>(one, 1.f, pa[i], b.data(), 0.5f, c0.data() + i * s.stride_c);
+    for (std::size_t i = 0; i < items; ++i) {
+      const auto oracle = anycl_test::gemm_oracle<float>(one, 1.f, pa[i], pb[i], 0.5f, c0.data() + i * s.stride_c);
       for (std::size_t e = 0; e < oracle.c.size(); ++e) {
         REQUIRE(std::fabs(c[i * s.stride_c + e] - oracle.c[e]) <= oracle.bound[e]);
         REQUIRE(std::fabs(c_items[i * s.stride_c + e] - oracle.c[e]) <= oracle.bound[e]);
         REQUIRE(std::fabs(c_buf[i * s.stride_c + e] - oracle.c[e]) <= oracle.bound[e]);
       }
     }
-    // The gaps between batch items are not C: they stay as they were.
-    for (std::size_t i = 0; i < 2; ++i)
-      for (std::size_t e = 40 * 50; e < s.stride_c; ++e) {
+    for (std::size_t i = 0; i + 1 < items; ++i)
+      for (std::size_t e = one_c; e < s.stride_c; ++e) {
         REQUIRE(c[i * s.stride_c + e] == c0[i * s.stride_c + e]);
         REQUIRE(c_buf[i * s.stride_c + e] == c0[i * s.stride_c + e]);
       }
   }
+}
+
+TEST_CASE("cpu/2: strided and pointer-array batches split too", "[multi]") {
+  anycl::Runtime rt("cpu/2");
+  even_weights(rt);
+  anycl::GemmShape s;
+  s.m = 40, s.n = 48, s.k = 6, s.lda = 6, s.ldb = 48, s.ldc = 50, s.batch = 3;
+  s.stride_a = 40 * 6 + 5, s.stride_b = 0, s.stride_c = 40 * 50 + 7;  // B shared by every item
+  check_strided_batch(rt, s, false);
+}
+
+// Big enough that every layout and transpose pair runs packed and is worth splitting (past
+// DIRECT_MAX^3 with min(m, n) > DIRECT_NARROW), with edge tiles in m and n; then a strided batch
+// and a batch that shares A.
+void check_claimed_gemm(anycl::Runtime& rt) {
+  check_gemm_all<float>(rt, 601, 530, 523, true);
+  for (const bool shared_a : {false, true}) {
+    anycl::GemmShape s;
+    s.trans_b = anycl::Transpose::Yes;
+    s.m = 257, s.n = 250, s.k = 300, s.lda = 301, s.ldb = 300, s.ldc = 252, s.batch = 3;
+    s.stride_a = shared_a ? 0 : 257 * 301 + 5, s.stride_b = 250 * 300 + 2, s.stride_c = 257 * 252 + 1;
+    INFO("batch of 3, shared A " << shared_a);
+    check_strided_batch(rt, s, true);
+  }
+}
+
+TEST_CASE("cpu/2: Auto runs a packed GEMM as one pass whose sub-devices claim tiles; equals one device", "[multi]") {
+  anycl::Runtime rt("cpu/2");
+  check_claimed_gemm(rt);
 }
 
 TEST_CASE("cpu/2: k = 0 and alpha = 0 only scale C, split too", "[multi]") {
@@ -423,6 +507,12 @@ TEST_CASE("cpu/2: a device failing in a device-buffer split: clear error, runtim
 
 TEST_CASE("two POCL devices: every split mode equals one device", "[.two-pocl]") { check_everything("cpu", 2); }
 
+TEST_CASE("two POCL devices: Auto runs a packed GEMM as one pass whose devices claim tiles", "[.two-pocl]") {
+  anycl::Runtime rt("cpu");
+  REQUIRE(rt.device_count() == 2);
+  check_claimed_gemm(rt);
+}
+
 TEST_CASE("four sub-devices of two POCL devices: hybrid is a 2x2 grid", "[.two-pocl]") {
   anycl::Runtime rt("cpu/2");
   REQUIRE(rt.device_count() == 4);
@@ -502,6 +592,29 @@ TEST_CASE("a device failing mid-call: clear error, outputs untouched, runtime us
   CHECK(count_bad(dw, ref_dw, abs_dw, double(r.n) * r.out_h() * r.out_w(), 2) == 0);
 }
 
+TEST_CASE("a device failing in a claimed GEMM: clear error, output untouched, runtime usable", "[multi]") {
+  anycl::Runtime rt("cpu/2");
+  anycl::GemmShape s;
+  s.trans_b = anycl::Transpose::Yes;
+  s.m = 300, s.n = 280, s.k = 260, s.lda = 260, s.ldb = 260, s.ldc = 280;
+  REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), 1.f).size() == 2);
+  const auto a = random_values(300 * 260, 1), b = random_values(280 * 260, 2), c0 = random_values(300 * 280, 3);
+  std::vector<float> c = c0;
+  for (std::size_t failing : {0, 1}) {
+    INFO("failing device " << failing);
+    anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
+    std::string msg;
+    CHECK(anycl_test::status_of([&] { anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 1.f, c.data()); }, &msg) ==
+          ANYCL_ERROR_OPENCL);
+    CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
+    CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
+    CHECK(c == c0);
+  }
+  anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 1.f, c.data());
+  const auto oracle = anycl_test::gemm_oracle<float>(s, 1.f, a.data(), b.data(), 1.f, c0.data());
+  for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - oracle.c[i]) <= oracle.bound[i]);
+}
+
 TEST_CASE("a device failing in a shared Winograd pass: clear error, output untouched, runtime usable", "[multi]") {
   anycl::Runtime rt("cpu/2");
   even_weights(rt);
@@ -562,7 +675,7 @@ TEST_CASE("device weights: measured once, cached on disk, overridable", "[multi]
   }
 }
 
-TEST_CASE("device weights: measured ones follow the split calls' timings, set ones stay", "[multi]") {
+TEST_CASE("device weights: measured ones follow the fixed splits' timings, set ones stay", "[multi]") {
   anycl_test::TempDir cache;
   anycl::Runtime rt = cpu2_cached_in(cache);
   const std::vector<double> calibrated = anycl::device_weights(rt);
@@ -571,6 +684,8 @@ TEST_CASE("device weights: measured ones follow the split calls' timings, set on
   s.m = s.n = s.k = s.lda = s.ldb = s.ldc = 512;  // big enough to be worth splitting, like the convolutions
   const auto a = random_values(512 * 512, 1), b = random_values(512 * 512, 2);
   std::vector<float> c(512 * 512);
+  // 512^3 runs the direct kernel, which the devices split by weight: the call's timings move them.
+  REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), 1.f).empty());
   REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() == 2);
   anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data());
   const std::vector<double> learned = anycl::device_weights(rt);
@@ -583,22 +698,32 @@ TEST_CASE("device weights: measured ones follow the split calls' timings, set on
     CHECK(learned[i] >= calibrated[i] / 4);
     CHECK(learned[i] <= calibrated[i] * 4);
   }
-  // The shared Winograd pass and the piece split of other convolutions learn too.
+  // A packed GEMM and the shared Winograd pass have their devices claim work from each other:
+  // nothing is split by weight, nothing is learnt. The piece split of other convolutions learns.
+  anycl::GemmShape big = s;
+  big.m = big.n = big.k = big.lda = big.ldb = big.ldc = 768;
+  REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(big, 0, 0, 0), 1.f).size() == 2);
+  const auto big_a = random_values(768 * 768, 5);
+  std::vector<float> big_c(768 * 768);
+  anycl::gemm<float>(rt, big, 1.f, big_a.data(), big_a.data(), 0.f, big_c.data());
+  CHECK(anycl::device_weights(rt) == learned);
   anycl::Conv2d d;
   d.n = 4, d.c = 64, d.h = d.w = 28, d.k = 64, d.r = d.s = 3;
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
-  REQUIRE(shared_devices(rt, d, anycl::detail::ConvPass::Forward).size() == 2);
+  REQUIRE(anycl::detail::plan_shared_winograd(rt.impl(), anycl::detail::ConvPass::Forward, d, anycl::ConvAlgo::Auto)
+              .claimed);
   anycl::Conv2d pointwise = d;
   pointwise.n = 8, pointwise.c = pointwise.k = 128, pointwise.r = pointwise.s = 1;
   pointwise.pad_top = pointwise.pad_left = pointwise.pad_bottom = pointwise.pad_right = 0;
   REQUIRE(shared_devices(rt, pointwise, anycl::detail::ConvPass::Forward).empty());
   REQUIRE(anycl::detail::plan_conv(rt.impl(), anycl::detail::ConvPass::Forward, pointwise).size() == 2);
-  for (const anycl::Conv2d& conv : {d, pointwise}) {
+  for (const bool claimed : {true, false}) {
+    const anycl::Conv2d& conv = claimed ? d : pointwise;
     const auto x = random_values(conv.x_size(), 3), wt = random_values(conv.w_size(), 4);
     std::vector<float> y(conv.y_size());
     const std::vector<double> before = anycl::device_weights(rt);
     anycl::conv2d_forward(rt, conv, x.data(), wt.data(), nullptr, y.data());
-    CHECK(anycl::device_weights(rt) != before);
+    CHECK((anycl::device_weights(rt) == before) == claimed);
   }
   anycl::set_device_weights(rt, {1, 3});
   anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data());

@@ -9,6 +9,8 @@
 
 namespace anycl::detail {
 
+struct Claim;  // runtime/launch.hpp
+
 // A stride-1 3x3 correlation from `in` (cin x ih x iw) to `out` (cout x oh x ow), the filter
 // taken forward or flipped (backward-data), with top/left padding pt/pl.
 struct WinogradPlan {
@@ -33,16 +35,23 @@ struct WinogradLayout {
 // U for the filters of `panels` (output channels panels.begin*mr ..).
 void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
                       cl_mem u, Range panels);
-// V for the input channels `channels` of images [b0, b0 + nimg) of `in`.
+// V for the input channels `channels` of images [b0, b0 + nimg) of `in`. With `claim`, the
+// devices that launch the same channels claim their parts of them (runtime/launch.hpp, Claim).
 void winograd_inputs(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem in,
-                     std::size_t b0, std::size_t nimg, cl_mem v, Range channels);
+                     std::size_t b0, std::size_t nimg, cl_mem v, Range channels, const Claim* claim = nullptr);
 
 struct WinogradScratch {
   cl_mem u, v, m;
 };
 
-// M = U V for the output channels of `panels`, then their outputs in images [b0, b0 + nimg) of
-// `out` (+bias, ReLU). Returns the output transform's event.
+// M = U V for the output channels of `panels` (of images [0, nimg) of the layout).
+void winograd_products(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
+                       const WinogradScratch& s, std::size_t nimg, Range panels, const Claim* claim = nullptr);
+// The outputs of `panels`' channels in images [b0, b0 + nimg) of `out` (+bias, ReLU), from M.
+Event winograd_output_transform(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
+                                const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg,
+                                bool relu, Range panels, const Claim* claim = nullptr);
+// Both, one after the other on one device. Returns the output transform's event.
 Event winograd_outputs(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
                        const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu,
                        Range panels);

@@ -7,6 +7,7 @@
 #include "runtime/buffer_impl.hpp"
 #include "runtime/launch.hpp"
 #include "sched/run_gemm.hpp"
+#include "sched/run_gemm_shared.hpp"
 
 namespace anycl::detail {
 
@@ -50,19 +51,28 @@ cl_event enqueue_direct(const DeviceSlot& slot, const GemmProblem& p, T alpha, c
 
 template <typename T>
 cl_event enqueue_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
-  const PackedLayout lay = packed_layout(slot, precision_suffix<T>());
-  // A batch that shares one A (stride 0) packs it once; likewise B.
-  const std::size_t batch_a = p.stride_a == 0 ? 1 : p.batch, batch_b = p.stride_b == 0 ? 1 : p.batch;
-  const std::size_t ap_elems = lay.a_panel_elems(p.m, p.k), bp_elems = lay.b_panel_elems(p.n, p.k);
-  Workspace ap(*slot.workspace, *slot.context, slot.info, workspace_bytes({ap_elems, batch_a, sizeof(T)}));
-  Workspace bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({bp_elems, batch_b, sizeof(T)}));
-  enqueue_pack_a<T>(slot, p, a, ap.mem(), ap_elems, batch_a);
-  enqueue_pack_b<T>(slot, p, b, bp.mem(), bp_elems, batch_b);
-  return enqueue_packed_micro<T>(slot, p.m, p.n, p.k, alpha, ap.mem(), batch_a == 1 ? 0 : ap_elems, bp.mem(),
-                                 batch_b == 1 ? 0 : bp_elems, beta, c, p.c_off, p.ldc, p.stride_c, p.batch);
+  const PackedPanels panels(slot, p, packed_layout(slot, precision_suffix<T>()), sizeof(T));
+  enqueue_pack_a<T>(slot, p, a, panels.ap.mem(), panels.ap_elems, panels.batch_a);
+  enqueue_pack_b<T>(slot, p, b, panels.bp.mem(), panels.bp_elems, panels.batch_b);
+  return enqueue_packed_micro<T>(slot, p.m, p.n, p.k, alpha, panels.ap.mem(), panels.ap_stride(), panels.bp.mem(),
+                                 panels.bp_stride(), beta, c, p.c_off, p.ldc, p.stride_c, p.batch);
 }
 
 }  // namespace
+
+PackedPanels::PackedPanels(const DeviceSlot& slot, const GemmProblem& p, const PackedLayout& lay, std::size_t elem)
+    : batch_a(p.stride_a == 0 ? 1 : p.batch),
+      batch_b(p.stride_b == 0 ? 1 : p.batch),
+      ap_elems(lay.a_panel_elems(p.m, p.k)),
+      bp_elems(lay.b_panel_elems(p.n, p.k)),
+      ap(*slot.workspace, *slot.context, slot.info, workspace_bytes({ap_elems, batch_a, elem})),
+      bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({bp_elems, batch_b, elem})) {}
+
+template <typename T>
+bool runs_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha) {
+  if (p.m == 0 || p.n == 0 || p.batch == 0 || p.k == 0 || alpha == T(0)) return false;
+  return !prefer_direct(p, slot.program(variant("gemm_direct", precision_suffix<T>())));
+}
 
 PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix) {
   const BuiltProgram& prog = slot.program(variant("gemm_packed", suffix));
@@ -75,61 +85,65 @@ namespace {
 template <typename T>
 void enqueue_pack(const DeviceSlot& slot, const char* name, std::size_t rows, std::size_t k, bool trans, cl_mem src,
                   std::size_t off, std::size_t ld, std::size_t stride, const char* width, cl_mem dst,
-                  std::size_t dst_stride, std::size_t batch) {
+                  std::size_t dst_stride, std::size_t batch, const Claim* claim) {
   const std::string v = variant("gemm_packed", precision_suffix<T>());
   const BuiltProgram& prog = slot.program(v);
-  auto kern = slot.kernel(v, name);
-  set_args(kern, slot.where() + ", " + name, cl_int(rows), cl_int(k), cl_int(trans), src, cl_ulong(off), cl_int(ld),
-           cl_ulong(stride), dst, cl_ulong(dst_stride));
-  clReleaseEvent(enqueue(slot, kern, {ceil_div(k, prog.param("PACK_KC")), ceil_div(rows, prog.param(width)), batch},
-                         {std::size_t(prog.param("WG_PACK")), 1, 1}, name));
+  clReleaseEvent(enqueue_kernel(slot, v, name, claim, {0, 0, 0},
+                                {ceil_div(k, prog.param("PACK_KC")), ceil_div(rows, prog.param(width)), batch},
+                                {std::size_t(prog.param("WG_PACK")), 1, 1}, cl_int(rows), cl_int(k), cl_int(trans), src,
+                                cl_ulong(off), cl_int(ld), cl_ulong(stride), dst, cl_ulong(dst_stride)));
 }
 
 }  // namespace
 
 template <typename T>
 void enqueue_pack_a(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_mem ap, std::size_t ap_stride,
-                    std::size_t batch) {
-  enqueue_pack<T>(slot, "pack_a", p.m, p.k, p.trans_a, a, p.a_off, p.lda, p.stride_a, "MR", ap, ap_stride, batch);
+                    std::size_t batch, const Claim* claim) {
+  enqueue_pack<T>(slot, "pack_a", p.m, p.k, p.trans_a, a, p.a_off, p.lda, p.stride_a, "MR", ap, ap_stride, batch,
+                  claim);
 }
 
 template <typename T>
 void enqueue_pack_b(const DeviceSlot& slot, const GemmProblem& p, cl_mem b, cl_mem bp, std::size_t bp_stride,
-                    std::size_t batch) {
-  enqueue_pack<T>(slot, "pack_b", p.n, p.k, p.trans_b, b, p.b_off, p.ldb, p.stride_b, "NR", bp, bp_stride, batch);
+                    std::size_t batch, const Claim* claim) {
+  enqueue_pack<T>(slot, "pack_b", p.n, p.k, p.trans_b, b, p.b_off, p.ldb, p.stride_b, "NR", bp, bp_stride, batch,
+                  claim);
 }
 
 template <typename T>
 cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k, T alpha, cl_mem ap,
                               std::size_t ap_stride, cl_mem bp, std::size_t bp_stride, T beta, cl_mem c,
                               std::size_t c_off, std::size_t ldc, std::size_t c_stride, std::size_t batch,
-                              std::size_t c_seg, std::size_t c_seg_stride, std::size_t first_panel) {
+                              std::size_t c_seg, std::size_t c_seg_stride, std::size_t first_panel,
+                              const Claim* claim) {
   const std::string v = variant("gemm_packed", precision_suffix<T>());
   const BuiltProgram& prog = slot.program(v);
-  auto kern = slot.kernel(v, "gemm_packed");
-  set_args(kern, slot.where() + ", gemm_packed", cl_int(m), cl_int(n), cl_int(k), alpha, ap, cl_ulong(ap_stride), bp,
-           cl_ulong(bp_stride), beta, c, cl_ulong(c_off), cl_int(ldc), cl_ulong(c_stride),
-           cl_int(c_seg ? c_seg : n), cl_ulong(c_seg_stride));
   const std::size_t panels = ceil_div(m, prog.param("MR"));
-  return enqueue(slot, kern, {ceil_div(n, prog.param("NR")), panels - std::min(first_panel, panels), batch},
-                 {1, std::size_t(prog.param("WG_ROWS")), 1}, "gemm_packed", {0, first_panel, 0});
+  return enqueue_kernel(slot, v, "gemm_packed", claim, {0, first_panel, 0},
+                        {ceil_div(n, prog.param("NR")), panels - std::min(first_panel, panels), batch},
+                        {1, std::size_t(prog.param("WG_ROWS")), 1}, cl_int(m), cl_int(n), cl_int(k), alpha, ap,
+                        cl_ulong(ap_stride), bp, cl_ulong(bp_stride), beta, c, cl_ulong(c_off), cl_int(ldc),
+                        cl_ulong(c_stride), cl_int(c_seg ? c_seg : n), cl_ulong(c_seg_stride));
 }
 
 template <typename T>
 cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   if (p.m == 0 || p.n == 0 || p.batch == 0) return enqueue_marker(slot);
-  const BuiltProgram& direct = slot.program(variant("gemm_direct", precision_suffix<T>()));
-  if (p.k == 0 || alpha == T(0) || prefer_direct(p, direct)) return enqueue_direct(slot, p, alpha, a, b, beta, c);
+  if (!runs_packed(slot, p, alpha)) return enqueue_direct(slot, p, alpha, a, b, beta, c);
   return enqueue_packed(slot, p, alpha, a, b, beta, c);
 }
 
 #define ANYCL_INSTANTIATE(T)                                                                                         \
+  template bool runs_packed<T>(const DeviceSlot&, const GemmProblem&, T);                                          \
   template cl_event enqueue_gemm<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);          \
-  template void enqueue_pack_a<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t); \
-  template void enqueue_pack_b<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t); \
+  template void enqueue_pack_a<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t,   \
+                                  const Claim*);                                                                   \
+  template void enqueue_pack_b<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t,   \
+                                  const Claim*);                                                                   \
   template cl_event enqueue_packed_micro<T>(const DeviceSlot&, std::size_t, std::size_t, std::size_t, T, cl_mem,   \
                                             std::size_t, cl_mem, std::size_t, T, cl_mem, std::size_t, std::size_t, \
-                                            std::size_t, std::size_t, std::size_t, std::size_t, std::size_t);
+                                            std::size_t, std::size_t, std::size_t, std::size_t, std::size_t,       \
+                                            const Claim*);
 ANYCL_INSTANTIATE(float)
 ANYCL_INSTANTIATE(double)
 #undef ANYCL_INSTANTIATE
@@ -150,10 +164,13 @@ Event gemm_on_buffers(Runtime& rt, const GemmShape& shape, T alpha, const Buffer
   const GemmProblem p = normalize(shape, a_offset, b_offset, c_offset);
   // After normalization "a" may be the caller's B: pass the buffers in the same order.
   const cl_mem pa = p.a_is_b ? b.native() : a.native(), pb = p.a_is_b ? a.native() : b.native();
-  if (spread == Spread::Devices)
+  if (spread == Spread::Devices) {
+    if (const auto shared = plan_shared_gemm<T>(rt.impl(), p, alpha, dev); shared.size() > 1)
+      return run_gemm_shared<T>(rt.impl(), shared, p, alpha, pa, pb, beta, c.native());
     if (const auto pieces = plan_gemm<T>(rt.impl(), shape, &slot); pieces.size() > 1)
       return run_gemm_buffers<T>(rt.impl(), pieces, slot, p, shape.layout == Layout::ColMajor, alpha, pa, pb, beta,
                                  c.native());
+  }
   return Event(enqueue_gemm<T>(slot, p, alpha, pa, pb, beta, c.native()));
 }
 

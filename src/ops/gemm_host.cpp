@@ -8,6 +8,7 @@
 #include "runtime/error.hpp"
 #include "runtime/host_buffer.hpp"
 #include "sched/run_gemm.hpp"
+#include "sched/run_gemm_shared.hpp"
 
 namespace anycl::detail {
 namespace {
@@ -25,11 +26,12 @@ std::size_t bytes_of(std::size_t elems, std::size_t size, const char* function) 
   return r;
 }
 
-// Runs one validated call on one device: A and B go in, C goes in (unless beta = 0) and comes back.
+// Runs one validated call on one device, or as one shared pass over `devices` (the first holds
+// the buffers): A and B go in, C goes in (unless beta = 0) and comes back.
 template <typename T>
-void run_on_device(RuntimeImpl& rt, std::size_t device, const GemmShape& shape, const GemmExtents& e, T alpha,
-                   const T* a, const T* b, T beta, T* c, const char* function) {
-  const DeviceSlot& slot = rt.slot(device);
+void run_on_device(RuntimeImpl& rt, const std::vector<std::size_t>& devices, const GemmShape& shape,
+                   const GemmExtents& e, T alpha, const T* a, const T* b, T beta, T* c, const char* function) {
+  const DeviceSlot& slot = rt.slot(devices[0]);
   // C's gaps (ldc padding, batch strides) come back with the download, so they must go up too;
   // only a dense C with beta = 0 can skip the upload.
   const bool dense = shape.ldc == (shape.layout == Layout::RowMajor ? shape.n : shape.m) &&
@@ -46,11 +48,12 @@ void run_on_device(RuntimeImpl& rt, std::size_t device, const GemmShape& shape, 
   cl_event ev = nullptr;
   if (rt.gemm_provider == GemmProvider::CLBlast) {
     ev = clblast_gemm<T>(slot, shape, alpha, am, 0, bm, 0, beta, cb.mem(), 0);
+  } else if (const GemmProblem p = normalize(shape, 0, 0, 0); devices.size() > 1) {
+    run_gemm_shared<T>(rt, devices, p, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cb.mem());
   } else {
-    const GemmProblem p = normalize(shape, 0, 0, 0);
     ev = enqueue_gemm<T>(slot, p, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cb.mem());
   }
-  clReleaseEvent(ev);
+  if (ev) clReleaseEvent(ev);
   cb.download(slot);
 }
 
@@ -60,10 +63,12 @@ template <typename T>
 void run_on_host(RuntimeImpl& rt, const GemmShape& shape, const GemmExtents& e, T alpha, const T* a, const T* b,
                  T beta, T* c, const char* function) {
   if (e.c == 0) return;  // m, n or batch is 0: nothing to do
+  if (const auto shared = plan_shared_gemm<T>(rt, normalize(shape, 0, 0, 0), alpha); shared.size() > 1)
+    return run_on_device(rt, shared, shape, e, alpha, a, b, beta, c, function);
   const std::vector<Piece> pieces =
       rt.gemm_provider == GemmProvider::Anycl ? plan_gemm<T>(rt, shape) : std::vector<Piece>{};
   if (pieces.size() > 1) return run_gemm_pieces(rt, pieces, shape, e, alpha, a, b, beta, c);
-  run_on_device(rt, pieces.empty() ? 0 : pieces[0].device, shape, e, alpha, a, b, beta, c, function);
+  run_on_device(rt, {pieces.empty() ? 0 : pieces[0].device}, shape, e, alpha, a, b, beta, c, function);
 }
 
 }  // namespace

@@ -3,8 +3,11 @@
 
 #include "ops/gemm_args.hpp"
 #include "runtime/runtime_impl.hpp"
+#include "runtime/workspace.hpp"
 
 namespace anycl::detail {
+
+struct Claim;  // runtime/launch.hpp: kernels whose work-groups several devices take from one counter
 
 template <typename T>
 const char* precision_suffix();  // "f32" / "f64"
@@ -23,21 +26,35 @@ struct PackedLayout {
 };
 PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix = "f32");
 
+// Whether enqueue_gemm runs this problem through the packed kernels (else the direct one).
+template <typename T>
+bool runs_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha);
+
+// The packed panels of one GEMM, from the slot's workspace pool. A batch that shares one A
+// (stride 0) packs it once; likewise B.
+struct PackedPanels {
+  std::size_t batch_a, batch_b, ap_elems, bp_elems;
+  Workspace ap, bp;
+  PackedPanels(const DeviceSlot& slot, const GemmProblem& p, const PackedLayout& lay, std::size_t elem_bytes);
+  std::size_t ap_stride() const { return batch_a == 1 ? 0 : ap_elems; }
+  std::size_t bp_stride() const { return batch_b == 1 ? 0 : bp_elems; }
+};
+
 template <typename T>
 void enqueue_pack_a(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_mem ap, std::size_t ap_stride,
-                    std::size_t batch);
+                    std::size_t batch, const Claim* claim = nullptr);
 template <typename T>
 void enqueue_pack_b(const DeviceSlot& slot, const GemmProblem& p, cl_mem b, cl_mem bp, std::size_t bp_stride,
-                    std::size_t batch);
+                    std::size_t batch, const Claim* claim = nullptr);
 // Micro-kernel over packed panels: C[c_off + batch*c_stride + (j/c_seg)*c_seg_stride + i*ldc + j%c_seg]
 // (c_seg 0 = n: plain row-major C). Rows from first_panel*MR to m: a device's part of a GEMM
-// whose packed A holds every row.
+// whose packed A holds every row. With `claim`, the tiles are claimed (first_panel must be 0).
 template <typename T>
 [[nodiscard]] cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k,
                                             T alpha, cl_mem ap, std::size_t ap_stride, cl_mem bp,
                                             std::size_t bp_stride, T beta, cl_mem c, std::size_t c_off,
                                             std::size_t ldc, std::size_t c_stride, std::size_t batch,
                                             std::size_t c_seg = 0, std::size_t c_seg_stride = 0,
-                                            std::size_t first_panel = 0);
+                                            std::size_t first_panel = 0, const Claim* claim = nullptr);
 
 }  // namespace anycl::detail

@@ -48,14 +48,33 @@ inline std::size_t ceil_div(std::size_t a, std::size_t b) { return a / b + (a % 
 
 namespace anycl::detail {
 
-// One kernel of `variant` with its arguments, enqueued over global ids [offset, offset + global);
-// returns its event.
+// A launch whose work-groups devices sharing one memory take from a common counter
+// (cl_kernels/claim.h): the kernel's "_claimed" twin, with counters[index] appended to its
+// arguments. Every device of the stage launches the whole index space with the same counter.
+struct Claim {
+  cl_mem counters;
+  cl_int index;
+};
+
+// One kernel of `variant` with its arguments (or its claimed twin when `claim` is given),
+// enqueued over global ids [offset, offset + global); returns its event.
+template <typename... Args>
+[[nodiscard]] cl_event enqueue_kernel(const DeviceSlot& slot, const std::string& variant, const std::string& name,
+                                      const Claim* claim, Range3 offset, Range3 global, Range3 local,
+                                      const Args&... args) {
+  const std::string kernel = claim ? name + "_claimed" : name;
+  auto k = slot.kernel(variant, kernel);
+  if (claim)
+    set_args(k, slot.where() + ", " + kernel, args..., claim->counters, claim->index);
+  else
+    set_args(k, slot.where() + ", " + kernel, args...);
+  return enqueue(slot, k, global, local, kernel.c_str(), offset);
+}
+
 template <typename... Args>
 Event run_kernel_part(const DeviceSlot& slot, const std::string& variant, const char* name, Range3 offset,
                       Range3 global, Range3 local, const Args&... args) {
-  auto k = slot.kernel(variant, name);
-  set_args(k, slot.where() + ", " + name, args...);
-  return Event(enqueue(slot, k, global, local, name, offset));
+  return Event(enqueue_kernel(slot, variant, name, nullptr, offset, global, local, args...));
 }
 
 // The same over the whole index space.

@@ -9,11 +9,13 @@
 #include "sched/run_conv_shared.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "ops/conv2d_winograd.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "runtime/finish_on_unwind.hpp"
 #include "sched/balance.hpp"
+#include "sched/claims.hpp"
 #include "sched/host_block.hpp"
 #include "sched/meet.hpp"
 #include "sched/plan.hpp"
@@ -72,6 +74,9 @@ SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d,
   }
   const WinogradLayout lay(home, winograd_plan(pass, d), d.n);
   if (scratch_bytes(lay) > conv_workspace_cap(rt, home)) return {};
+  out.claimed = std::all_of(out.devices.begin(), out.devices.end(), [&](std::size_t i) {
+    return can_claim(home, rt.slot(i), {"conv_winograd", "gemm_packed_f32"});
+  });
   return out;
 }
 
@@ -112,23 +117,47 @@ struct Setup {
   std::vector<const DeviceSlot*> slots;
   WinogradLayout lay;
   Scratch scratch;
+  std::optional<Claims> claims;  // for the claimed stages, when the devices claim
   Setup(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d)
-      : plan(winograd_plan(pass, d)), slots(slots_of(rt, shared)), lay(*slots[0], plan, d.n), scratch(*slots[0], lay) {}
+      : plan(winograd_plan(pass, d)), slots(slots_of(rt, shared)), lay(*slots[0], plan, d.n), scratch(*slots[0], lay) {
+    if (shared.claimed) claims.emplace(home(), 3);
+  }
   const DeviceSlot& home() const { return *slots[0]; }
 };
 
-// Meet; filter and input transforms; meet; the GEMMs with the output transform. The devices
-// start the last stage together and it holds most of the work: its times say how they compare.
-void shared_stages(const std::vector<const DeviceSlot*>& slots, const SharedPass& shared, const WinogradPlan& plan,
-                   const WinogradLayout& lay, const SharedBuffers& b, bool relu, ShareTimer* timer) {
+// Meet; filter and input transforms; meet; the GEMMs; the output transform. With claims (every
+// device can claim the others' work-groups) each device launches the whole of the input
+// transform, the GEMMs and the output transform and takes work-groups from a counter, so the
+// devices also meet between the GEMMs and the output transform, which reads every GEMM's
+// output. Otherwise each device takes its share of every stage by weight and goes on from its
+// GEMMs to its channels' outputs; the devices start that stage together and it holds most of
+// the work, so its times say how they compare.
+void shared_stages(const Setup& set, const SharedPass& shared, const SharedBuffers& b, bool relu, ShareTimer* timer) {
+  const std::vector<const DeviceSlot*>& slots = set.slots;
+  const WinogradPlan& plan = set.plan;
+  const WinogradLayout& lay = set.lay;
+  const std::optional<Claims>& claims = set.claims;
   const std::vector<Range> panels = shares(lay.row_panels, shared.weights),
                            channels = shares(plan.cin, shared.weights);
+  const Range all_panels{0, lay.row_panels}, all_channels{0, std::size_t(plan.cin)};
+  const Claim inputs = claims ? claims->stage(0) : Claim{}, products = claims ? claims->stage(1) : Claim{},
+              outputs = claims ? claims->stage(2) : Claim{};
   meet(slots);
   for (std::size_t i = 0; i < slots.size(); ++i) {
     winograd_filters(*slots[i], plan, lay, b.filter, b.scratch.u, panels[i]);
-    winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, channels[i]);
+    if (claims)
+      winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, all_channels, &inputs);
+    else
+      winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, channels[i]);
   }
   meet(slots);
+  if (claims) {
+    for (const DeviceSlot* s : slots) winograd_products(*s, plan, lay, b.scratch, lay.images, all_panels, &products);
+    meet(slots);
+    for (const DeviceSlot* s : slots)
+      winograd_output_transform(*s, plan, lay, b.scratch, b.bias, b.out, 0, lay.images, relu, all_panels, &outputs);
+    return;
+  }
   for (std::size_t i = 0; i < slots.size(); ++i) {
     const double fraction = double(panels[i].size()) / lay.row_panels;
     const std::size_t timed = timer ? timer->begin(*slots[i], shared.devices[i], fraction) : 0;
@@ -164,8 +193,7 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
     upload(*slots[i], *filter, h.in_b, filters[i], 1);
     if (bias && i == 0) upload(*slots[i], *bias, h.bias, {0, d.k}, 1);
   }
-  shared_stages(slots, shared, set.plan, set.lay,
-                {in->mem(), filter->mem(), bias ? bias->mem() : nullptr, out->mem(), set.scratch.mems()},
+  shared_stages(set, shared, {in->mem(), filter->mem(), bias ? bias->mem() : nullptr, out->mem(), set.scratch.mems()},
                 pass == ConvPass::Forward && d.relu, &timer);
   // The caller's output changes only once every device finished; then each reads its images.
   for (const DeviceSlot* s : slots) finish_queue(*s);
@@ -183,8 +211,7 @@ Event run_conv_shared_buffers(RuntimeImpl& rt, const SharedPass& shared, ConvPas
   unwind.add(set.slots);
   const bool forward = pass == ConvPass::Forward;
   // The first meeting also orders every device after the work queued on home before the call.
-  shared_stages(set.slots, shared, set.plan, set.lay,
-                {forward ? t.x : t.y, t.w, forward ? t.bias : nullptr, forward ? t.y : t.x, set.scratch.mems()},
+  shared_stages(set, shared, {forward ? t.x : t.y, t.w, forward ? t.bias : nullptr, forward ? t.y : t.x, set.scratch.mems()},
                 forward && d.relu, nullptr);
   return join(set.home(), set.slots);
 }

@@ -11,8 +11,8 @@
 // fully poisoned shadow of the right size: the check stays complete (it is stricter than with
 // stale clean shadows), and no report is filtered.
 //
-// clEnqueueCopyBuffer is replaced by a byte-copy kernel (tests/oclgrind/copy_buffer.cl) for the
-// same reason: Oclgrind treats a copy as a host-side store, which replaces the destination
+// clEnqueueCopyBuffer (and clEnqueueFillBuffer) is replaced by a byte-copy (byte-fill) kernel
+// (tests/oclgrind/copy_buffer.cl) for the same reason: Oclgrind treats a copy as a host-side store, which replaces the destination
 // buffer's whole shadow with one of the copied size (stale_shadow `partial`). anycl copies each
 // group's packed filter into a pooled workspace; when the pool later hands that buffer out for a
 // larger request, kernel writes past the copied size went unrecorded. A kernel copy moves the
@@ -49,7 +49,7 @@ ReleaseFn real_release() {
 }
 
 // One built copy program per context (kept until exit: few contexts, tiny programs).
-cl_kernel copy_kernel(cl_command_queue queue, cl_int* err) {
+cl_kernel copy_kernel(cl_command_queue queue, const char* name, cl_int* err) {
   static std::mutex mu;
   static std::map<cl_context, cl_program> programs;
   cl_context ctx = nullptr;
@@ -71,7 +71,7 @@ cl_kernel copy_kernel(cl_command_queue queue, cl_int* err) {
       return nullptr;
     }
   }
-  return clCreateKernel(prog, "copy_bytes", err);
+  return clCreateKernel(prog, name, err);
 }
 
 }  // namespace
@@ -81,7 +81,7 @@ extern "C" CL_API_ENTRY cl_int CL_API_CALL clEnqueueCopyBuffer(cl_command_queue 
                                                                cl_uint num_events, const cl_event* wait_list,
                                                                cl_event* event) CL_API_SUFFIX__VERSION_1_0 {
   cl_int err = CL_SUCCESS;
-  cl_kernel kern = copy_kernel(queue, &err);
+  cl_kernel kern = copy_kernel(queue, "copy_bytes", &err);
   if (!kern) return err;
   const cl_ulong so = src_offset, dof = dst_offset;
   if ((err = clSetKernelArg(kern, 0, sizeof src, &src)) == CL_SUCCESS &&
@@ -90,6 +90,32 @@ extern "C" CL_API_ENTRY cl_int CL_API_CALL clEnqueueCopyBuffer(cl_command_queue 
       (err = clSetKernelArg(kern, 3, sizeof dof, &dof)) == CL_SUCCESS)
     err = clEnqueueNDRangeKernel(queue, kern, 1, nullptr, &size, nullptr, num_events, wait_list, event);
   clReleaseKernel(kern);
+  return err;
+}
+
+// A fill is a host-side store too (anycl zeroes the counters of claimed kernels with one).
+extern "C" CL_API_ENTRY cl_int CL_API_CALL clEnqueueFillBuffer(cl_command_queue queue, cl_mem dst, const void* pattern,
+                                                               size_t pattern_size, size_t offset, size_t size,
+                                                               cl_uint num_events, const cl_event* wait_list,
+                                                               cl_event* event) CL_API_SUFFIX__VERSION_1_2 {
+  cl_int err = CL_SUCCESS;
+  cl_context ctx = nullptr;
+  if ((err = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof ctx, &ctx, nullptr)) != CL_SUCCESS) return err;
+  // A fresh buffer of the pattern's size: its shadow is exactly the pattern's bytes.
+  cl_mem pat = clCreateBuffer(ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, pattern_size, const_cast<void*>(pattern),
+                              &err);
+  if (err != CL_SUCCESS) return err;
+  cl_kernel kern = copy_kernel(queue, "fill_bytes", &err);
+  if (!kern) return err;
+  const cl_uint ps = cl_uint(pattern_size);
+  const cl_ulong off = offset;
+  if ((err = clSetKernelArg(kern, 0, sizeof pat, &pat)) == CL_SUCCESS &&
+      (err = clSetKernelArg(kern, 1, sizeof ps, &ps)) == CL_SUCCESS &&
+      (err = clSetKernelArg(kern, 2, sizeof dst, &dst)) == CL_SUCCESS &&
+      (err = clSetKernelArg(kern, 3, sizeof off, &off)) == CL_SUCCESS)
+    err = clEnqueueNDRangeKernel(queue, kern, 1, nullptr, &size, nullptr, num_events, wait_list, event);
+  clReleaseKernel(kern);
+  clReleaseMemObject(pat);  // deferred, like every release here
   return err;
 }
 

@@ -1,0 +1,34 @@
+/* Claimed work-groups: devices that share one memory split a kernel by
+ * taking its work-groups from one counter instead of each running a fixed
+ * part of the index space. Every device launches the whole index space; each
+ * group takes the next linear index from the counter (dimension 0 fastest,
+ * the order a device would run them in) and the groups that come after the
+ * last one exit at once. A device slowed down part-way through (another
+ * process on its core, a busy memory channel) simply takes fewer groups,
+ * where a fixed split would make every other device wait for it.
+ * The host zeroes the counter before any device starts the kernel. */
+#ifndef ANYCL_CLAIM_H
+#define ANYCL_CLAIM_H
+
+/* The linear index of the group this work-group claimed, or -1 when every
+ * group has been taken. Every work-item of the group must call it (it has a
+ * barrier); one atomic per group, shared through `taken`. */
+static inline int claim_group(__global volatile int *counter, __local volatile int *taken)
+{
+    if (get_local_id(0) == 0 && get_local_id(1) == 0 && get_local_id(2) == 0)
+        *taken = atomic_inc(counter);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    const int g = *taken;
+    const int groups = (int)(get_num_groups(0) * get_num_groups(1) * get_num_groups(2));
+    return g < groups ? g : -1;
+}
+
+/* This work-item's global id along `dim` when its group is the linear group g. */
+static inline int claimed_id(const int g, const uint dim)
+{
+    const int n0 = (int)get_num_groups(0), n1 = (int)get_num_groups(1);
+    const int group = dim == 0 ? g % n0 : dim == 1 ? (g / n0) % n1 : g / (n0 * n1);
+    return group * (int)get_local_size(dim) + (int)get_local_id(dim) + (int)get_global_offset(dim);
+}
+
+#endif /* ANYCL_CLAIM_H */

@@ -1,0 +1,23 @@
+#include "sched/claims.hpp"
+
+#include "runtime/error.hpp"
+#include "sched/same_memory.hpp"
+
+namespace anycl::detail {
+
+bool can_claim(const DeviceSlot& a, const DeviceSlot& b, const std::vector<std::string>& variants) {
+  if (!same_memory(a, b) || a.info.max_work_group_size != b.info.max_work_group_size) return false;
+  for (const std::string& v : variants)
+    if (!a.has_program(v) || !b.has_program(v) || a.program(v).options != b.program(v).options) return false;
+  return true;
+}
+
+Claims::Claims(const DeviceSlot& home, std::size_t stages)
+    : counters_(*home.workspace, *home.context, home.info, stages * sizeof(cl_int)) {
+  const cl_int zero = 0;
+  check(clEnqueueFillBuffer(home.queue.get(), counters_.mem(), &zero, sizeof zero, 0, stages * sizeof zero, 0,
+                            nullptr, nullptr),
+        "clEnqueueFillBuffer(claim counters)", home.where());
+}
+
+}  // namespace anycl::detail
