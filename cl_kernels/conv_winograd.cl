@@ -269,11 +269,14 @@ void wino_out_full_run(const __global REAL *src, ulong mstride, REAL bias_v, int
     wino_out_row(y10, y11, yo + Q);
 }
 
-static inline __attribute__((always_inline)) void
-output_run(const int tb, const int ty, const int kb, const __global REAL *m, ulong m_off,
-           ulong mstride, int ldm, const __global REAL *bias, __global REAL *y, ulong y_off, int K,
-           int P, int Q, int tp, int tq, int nimg, int has_bias, int relu)
+__kernel void winograd_output_transform(__global const REAL *restrict m, ulong m_off,
+                                        ulong mstride, int ldm,
+                                        __global const REAL *restrict bias,
+                                        __global REAL *restrict y, ulong y_off,
+                                        int K, int P, int Q, int tp, int tq, int nimg,
+                                        int has_bias, int relu)
 {
+    const int tb = get_global_id(0), ty = get_global_id(1), kb = get_global_id(2);
     const int tx0 = tb * WOT_RUN;
     if (tx0 >= tq || ty >= tp || kb >= K * nimg) return;
     const int k = kb / nimg, b = kb - k * nimg;
@@ -311,31 +314,4 @@ output_run(const int tb, const int ty, const int kb, const __global REAL *m, ulo
             (void)y01; (void)y10; (void)y11;
         }
     }
-}
-
-__kernel void winograd_output_transform(__global const REAL *restrict m, ulong m_off,
-                                        ulong mstride, int ldm,
-                                        __global const REAL *restrict bias,
-                                        __global REAL *restrict y, ulong y_off,
-                                        int K, int P, int Q, int tp, int tq, int nimg,
-                                        int has_bias, int relu)
-{
-    output_run(get_global_id(0), get_global_id(1), get_global_id(2), m, m_off, mstride, ldm, bias,
-               y, y_off, K, P, Q, tp, tq, nimg, has_bias, relu);
-}
-
-/* winograd_output_transform with its work-groups claimed from claims[claim] (claim.h). */
-__kernel void winograd_output_transform_claimed(__global const REAL *restrict m, ulong m_off,
-                                                ulong mstride, int ldm,
-                                                __global const REAL *restrict bias,
-                                                __global REAL *restrict y, ulong y_off,
-                                                int K, int P, int Q, int tp, int tq, int nimg,
-                                                int has_bias, int relu,
-                                                __global volatile int *claims, const int claim)
-{
-    __local volatile int taken;
-    const int g = claim_group(claims + claim, &taken);
-    if (g < 0) return;
-    output_run(claimed_id(g, 0), claimed_id(g, 1), claimed_id(g, 2), m, m_off, mstride, ldm, bias,
-               y, y_off, K, P, Q, tp, tq, nimg, has_bias, relu);
 }

@@ -698,8 +698,9 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
     CHECK(learned[i] >= calibrated[i] / 4);
     CHECK(learned[i] <= calibrated[i] * 4);
   }
-  // A packed GEMM and the shared Winograd pass have their devices claim work from each other:
-  // nothing is split by weight, nothing is learnt. The piece split of other convolutions learns.
+  // A packed GEMM has its devices claim tiles from each other: nothing is split by weight, nothing
+  // is learnt. The shared Winograd pass (its products by weight) and the piece split of other
+  // convolutions learn.
   anycl::GemmShape big = s;
   big.m = big.n = big.k = big.lda = big.ldb = big.ldc = 768;
   REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(big, 0, 0, 0), 1.f).size() == 2);
@@ -717,13 +718,12 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
   pointwise.pad_top = pointwise.pad_left = pointwise.pad_bottom = pointwise.pad_right = 0;
   REQUIRE(shared_devices(rt, pointwise, anycl::detail::ConvPass::Forward).empty());
   REQUIRE(anycl::detail::plan_conv(rt.impl(), anycl::detail::ConvPass::Forward, pointwise).size() == 2);
-  for (const bool claimed : {true, false}) {
-    const anycl::Conv2d& conv = claimed ? d : pointwise;
+  for (const anycl::Conv2d& conv : {d, pointwise}) {
     const auto x = random_values(conv.x_size(), 3), wt = random_values(conv.w_size(), 4);
     std::vector<float> y(conv.y_size());
     const std::vector<double> before = anycl::device_weights(rt);
     anycl::conv2d_forward(rt, conv, x.data(), wt.data(), nullptr, y.data());
-    CHECK((anycl::device_weights(rt) == before) == claimed);
+    CHECK(anycl::device_weights(rt) != before);
   }
   anycl::set_device_weights(rt, {1, 3});
   anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data());

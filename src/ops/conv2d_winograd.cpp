@@ -35,50 +35,30 @@ void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const Winog
                   cl_int(w.flip));
 }
 
-namespace {
-
-// Claimed launches take bigger work-groups: one claim (an atomic both devices hit) per group
-// must stay small against the group's work.
-Range3 transform_group(const Claim* claim, Range3 claimed) { return claim ? claimed : Range3{1, 1, 1}; }
-
-}  // namespace
-
 void winograd_inputs(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem in,
                      std::size_t b0, std::size_t nimg, cl_mem v, Range channels, const Claim* claim) {
   const std::size_t in_image = std::size_t(w.cin) * w.ih * w.iw;
   clReleaseEvent(enqueue_kernel(slot, "conv_winograd", "winograd_input_transform", claim, {channels.begin, 0, 0},
                                 {channels.size(), ceil_div(lay.tiles(nimg), lay.nr), 1},
-                                transform_group(claim, {16, 1, 1}), in, cl_ulong(b0 * in_image), v, cl_ulong(0),
+                                // claimed: 16 channels a group, so the one atomic per group stays cheap
+                                claim ? Range3{16, 1, 1} : Range3{1, 1, 1}, in, cl_ulong(b0 * in_image), v, cl_ulong(0),
                                 cl_ulong(lay.vstride), w.cin, w.ih, w.iw, cl_int(lay.tp), cl_int(lay.tq), w.pt, w.pl,
                                 cl_int(nimg)));
-}
-
-void winograd_products(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
-                       const WinogradScratch& s, std::size_t nimg, Range panels, const Claim* claim) {
-  const std::size_t tiles = lay.tiles(nimg), k1 = std::min(std::size_t(w.cout), panels.end * lay.mr);
-  clReleaseEvent(enqueue_packed_micro<float>(slot, k1, tiles, std::size_t(w.cin), 1.f, s.u, lay.ustride, s.v,
-                                             lay.vstride, 0.f, s.m, 0, tiles, lay.mstride, 16, 0, 0, panels.begin,
-                                             claim));
-}
-
-Event winograd_output_transform(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
-                                const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg,
-                                bool relu, Range panels, const Claim* claim) {
-  const std::size_t out_image = std::size_t(w.cout) * w.oh * w.ow;
-  const std::size_t k0 = panels.begin * lay.mr, k1 = std::min(std::size_t(w.cout), panels.end * lay.mr);
-  const std::size_t run = std::size_t(slot.program("conv_winograd").param("WOT_RUN"));
-  return Event(enqueue_kernel(slot, "conv_winograd", "winograd_output_transform", claim, {0, 0, k0 * nimg},
-                              {ceil_div(lay.tq, run), lay.tp, (k1 - k0) * nimg}, transform_group(claim, {1, 2, 16}),
-                              s.m, cl_ulong(0), cl_ulong(lay.mstride), cl_int(lay.tiles(nimg)), bias ? bias : out, out,
-                              cl_ulong(b0 * out_image), w.cout, w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq),
-                              cl_int(nimg), cl_int(bias != nullptr), cl_int(relu)));
 }
 
 Event winograd_outputs(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
                        const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu,
                        Range panels) {
-  winograd_products(slot, w, lay, s, nimg, panels);
-  return winograd_output_transform(slot, w, lay, s, bias, out, b0, nimg, relu, panels);
+  const std::size_t tiles = lay.tiles(nimg), out_image = std::size_t(w.cout) * w.oh * w.ow;
+  const std::size_t k0 = panels.begin * lay.mr, k1 = std::min(std::size_t(w.cout), panels.end * lay.mr);
+  Event(enqueue_packed_micro<float>(slot, k1, tiles, std::size_t(w.cin), 1.f, s.u, lay.ustride, s.v, lay.vstride,
+                                    0.f, s.m, 0, tiles, lay.mstride, 16, 0, 0, panels.begin));
+  const std::size_t run = std::size_t(slot.program("conv_winograd").param("WOT_RUN"));
+  return run_kernel_part(slot, "conv_winograd", "winograd_output_transform", {0, 0, k0 * nimg},
+                         {ceil_div(lay.tq, run), lay.tp, (k1 - k0) * nimg}, {1, 1, 1}, s.m, cl_ulong(0),
+                         cl_ulong(lay.mstride), cl_int(tiles), bias ? bias : out, out, cl_ulong(b0 * out_image),
+                         w.cout, w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq), cl_int(nimg), cl_int(bias != nullptr),
+                         cl_int(relu));
 }
 
 namespace {

@@ -44,14 +44,8 @@ struct WinogradScratch {
   cl_mem u, v, m;
 };
 
-// M = U V for the output channels of `panels` (of images [0, nimg) of the layout).
-void winograd_products(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
-                       const WinogradScratch& s, std::size_t nimg, Range panels, const Claim* claim = nullptr);
-// The outputs of `panels`' channels in images [b0, b0 + nimg) of `out` (+bias, ReLU), from M.
-Event winograd_output_transform(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
-                                const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg,
-                                bool relu, Range panels, const Claim* claim = nullptr);
-// Both, one after the other on one device. Returns the output transform's event.
+// M = U V for the output channels of `panels`, then their outputs in images [b0, b0 + nimg) of
+// `out` (+bias, ReLU). Returns the output transform's event.
 Event winograd_outputs(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
                        const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu,
                        Range panels);

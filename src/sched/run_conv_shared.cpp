@@ -75,7 +75,7 @@ SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d,
   const WinogradLayout lay(home, winograd_plan(pass, d), d.n);
   if (scratch_bytes(lay) > conv_workspace_cap(rt, home)) return {};
   out.claimed = std::all_of(out.devices.begin(), out.devices.end(), [&](std::size_t i) {
-    return can_claim(home, rt.slot(i), {"conv_winograd", "gemm_packed_f32"});
+    return can_claim(home, rt.slot(i), {"conv_winograd"});
   });
   return out;
 }
@@ -117,47 +117,37 @@ struct Setup {
   std::vector<const DeviceSlot*> slots;
   WinogradLayout lay;
   Scratch scratch;
-  std::optional<Claims> claims;  // for the claimed stages, when the devices claim
+  std::optional<Claims> claims;  // for the claimed input transform, when the devices claim
   Setup(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d)
       : plan(winograd_plan(pass, d)), slots(slots_of(rt, shared)), lay(*slots[0], plan, d.n), scratch(*slots[0], lay) {
-    if (shared.claimed) claims.emplace(home(), 3);
+    if (shared.claimed) claims.emplace(home(), 1);
   }
   const DeviceSlot& home() const { return *slots[0]; }
 };
 
-// Meet; filter and input transforms; meet; the GEMMs; the output transform. With claims (every
-// device can claim the others' work-groups) each device launches the whole of the input
-// transform, the GEMMs and the output transform and takes work-groups from a counter, so the
-// devices also meet between the GEMMs and the output transform, which reads every GEMM's
-// output. Otherwise each device takes its share of every stage by weight and goes on from its
-// GEMMs to its channels' outputs; the devices start that stage together and it holds most of
-// the work, so its times say how they compare.
+// Meet; filter and input transforms; meet; the GEMMs with the output transform. When the devices
+// can claim from each other (sched/claims.hpp), each launches the whole input transform and takes
+// its work-groups from a counter: that stage only streams memory, whose speed per core varies most.
+// The GEMMs and output transform stay split by weight: each device transforms the M panels it
+// has just computed, while they are still in its cache (claiming them too, with a meeting
+// between, measured 0.75-0.85x of the whole device on the 64ch and 128ch layers). The devices
+// start that stage together and it holds most of the work: its times say how they compare.
 void shared_stages(const Setup& set, const SharedPass& shared, const SharedBuffers& b, bool relu, ShareTimer* timer) {
   const std::vector<const DeviceSlot*>& slots = set.slots;
   const WinogradPlan& plan = set.plan;
   const WinogradLayout& lay = set.lay;
-  const std::optional<Claims>& claims = set.claims;
   const std::vector<Range> panels = shares(lay.row_panels, shared.weights),
                            channels = shares(plan.cin, shared.weights);
-  const Range all_panels{0, lay.row_panels}, all_channels{0, std::size_t(plan.cin)};
-  const Claim inputs = claims ? claims->stage(0) : Claim{}, products = claims ? claims->stage(1) : Claim{},
-              outputs = claims ? claims->stage(2) : Claim{};
+  const Claim inputs = set.claims ? set.claims->stage(0) : Claim{};
   meet(slots);
   for (std::size_t i = 0; i < slots.size(); ++i) {
     winograd_filters(*slots[i], plan, lay, b.filter, b.scratch.u, panels[i]);
-    if (claims)
-      winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, all_channels, &inputs);
+    if (set.claims)
+      winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, {0, std::size_t(plan.cin)}, &inputs);
     else
       winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, channels[i]);
   }
   meet(slots);
-  if (claims) {
-    for (const DeviceSlot* s : slots) winograd_products(*s, plan, lay, b.scratch, lay.images, all_panels, &products);
-    meet(slots);
-    for (const DeviceSlot* s : slots)
-      winograd_output_transform(*s, plan, lay, b.scratch, b.bias, b.out, 0, lay.images, relu, all_panels, &outputs);
-    return;
-  }
   for (std::size_t i = 0; i < slots.size(); ++i) {
     const double fraction = double(panels[i].size()) / lay.row_panels;
     const std::size_t timed = timer ? timer->begin(*slots[i], shared.devices[i], fraction) : 0;
