@@ -48,7 +48,8 @@ void enqueue_pack_b(const DeviceSlot& slot, const GemmProblem& p, cl_mem b, cl_m
                     std::size_t batch, const Claim* claim = nullptr);
 // Micro-kernel over packed panels: C[c_off + batch*c_stride + (j/c_seg)*c_seg_stride + i*ldc + j%c_seg]
 // (c_seg 0 = n: plain row-major C). Rows from first_panel*MR to m: a device's part of a GEMM
-// whose packed A holds every row. With `claim`, the tiles are claimed (first_panel must be 0).
+// whose packed A holds every row. With `claim`, every device that launches the same rows claims
+// their tiles from one counter.
 template <typename T>
 [[nodiscard]] cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k,
                                             T alpha, cl_mem ap, std::size_t ap_stride, cl_mem bp,
