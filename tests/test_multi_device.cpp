@@ -404,16 +404,17 @@ TEST_CASE("cpu/2: strided and pointer-array batches split too", "[multi]") {
   check_strided_batch(rt, s, false);
 }
 
-// Big enough that every layout and transpose pair runs packed and is worth splitting (past
-// DIRECT_MAX^3 with min(m, n) > DIRECT_NARROW), with edge tiles in m and n; then a strided batch
-// and a batch that shares A.
+// Big enough that every layout and transpose pair runs packed (past DIRECT_MAX^3 with min(m, n) >
+// DIRECT_NARROW) and is worth splitting (0.33 GFLOP: over 1 ms below 330 GFLOP/s, whatever the
+// calibration measured), with edge tiles in m and n; then a strided batch and a batch that
+// shares A.
 void check_claimed_gemm(anycl::Runtime& rt) {
   check_gemm_all<float>(rt, 601, 530, 523, true);
   for (const bool shared_a : {false, true}) {
     anycl::GemmShape s;
     s.trans_b = anycl::Transpose::Yes;
-    s.m = 257, s.n = 250, s.k = 300, s.lda = 301, s.ldb = 300, s.ldc = 252, s.batch = 3;
-    s.stride_a = shared_a ? 0 : 257 * 301 + 5, s.stride_b = 250 * 300 + 2, s.stride_c = 257 * 252 + 1;
+    s.m = 257, s.n = 250, s.k = 700, s.lda = 701, s.ldb = 700, s.ldc = 252, s.batch = 3;  // 0.27 GFLOP
+    s.stride_a = shared_a ? 0 : 257 * 701 + 5, s.stride_b = 250 * 700 + 2, s.stride_c = 257 * 252 + 1;
     INFO("batch of 3, shared A " << shared_a);
     check_strided_batch(rt, s, true);
   }
@@ -596,9 +597,10 @@ TEST_CASE("a device failing in a claimed GEMM: clear error, output untouched, ru
   anycl::Runtime rt("cpu/2");
   anycl::GemmShape s;
   s.trans_b = anycl::Transpose::Yes;
-  s.m = 300, s.n = 280, s.k = 260, s.lda = 260, s.ldb = 260, s.ldc = 280;
+  // Worth splitting whatever the calibration measured (0.7 GFLOP: over 1 ms below 700 GFLOP/s).
+  s.m = 768, s.n = 700, s.k = 640, s.lda = 640, s.ldb = 640, s.ldc = 700;
   REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), 1.f).size() == 2);
-  const auto a = random_values(300 * 260, 1), b = random_values(280 * 260, 2), c0 = random_values(300 * 280, 3);
+  const auto a = random_values(768 * 640, 1), b = random_values(700 * 640, 2), c0 = random_values(768 * 700, 3);
   std::vector<float> c = c0;
   for (std::size_t failing : {0, 1}) {
     INFO("failing device " << failing);
