@@ -89,6 +89,24 @@ pack_run(__global REAL *dst, __global const REAL *src, const int W, const int ro
     }
 }
 
+/* Panel p of k-run gk: the W-wide micro-panel of rows p*W.. (of `rows`) of a
+ * matrix whose rows are contiguous in memory (row r at src + r, element kk at
+ * kk*ld) when `contig`, else strided (row r at src + r*ld), as pack_a and
+ * pack_b below need it. */
+static inline __attribute__((always_inline)) void
+pack_panel(const int gk, const int p, const ulong b, const int W, const int rows, const int k,
+           const int contig, __global const REAL *src, const ulong off, const int ld,
+           const ulong stride, __global REAL *dst, const ulong dst_stride)
+{
+    const int k0 = gk * PACK_KC;
+    if (k0 >= k || p * W >= rows) return;
+    const int k1 = min(k0 + PACK_KC, k);
+    const int r0 = p * W;
+    pack_run(dst + b * dst_stride + (ulong)p * k * W,
+             src + off + b * stride + (contig ? (ulong)r0 : (ulong)r0 * ld), W, min(W, rows - r0),
+             k0, k1, ld, contig);
+}
+
 /* pack_a: Ap[(i/MR)*k*MR + kk*MR + i%MR] = op(A)[i][kk], rows m..pad = 0.
  *   op(A)[i][kk] = A[a_off + i*lda + kk]   (trans_a == 0)
  *                = A[a_off + kk*lda + i]   (trans_a != 0)
@@ -96,28 +114,13 @@ pack_run(__global REAL *dst, __global const REAL *src, const int W, const int ro
  * Global: (ceil(k/PACK_KC) rounded up to local0, ceil(m/MR) rounded up to
  *          local1, batch). Local: any; recommended (16,1,1).
  * k must be > 0 (host skips packing when k == 0). */
-static inline __attribute__((always_inline)) void
-pack_a_run(const int gk, const int p, const ulong b, const int m, const int k, const int trans_a,
-           __global const REAL *A, const ulong a_off, const int lda, const ulong a_stride,
-           __global REAL *Ap, const ulong ap_stride)
-{
-    const int k0 = gk * PACK_KC;
-    if (k0 >= k || p * MR >= m) return;
-    const int k1 = min(k0 + PACK_KC, k);
-    const int i0 = p * MR;
-    __global const REAL *src = A + a_off + b * a_stride +
-                               (trans_a ? (ulong)i0 : (ulong)i0 * lda);
-    __global REAL *dst = Ap + b * ap_stride + (ulong)p * k * MR;
-    pack_run(dst, src, MR, min(MR, m - i0), k0, k1, lda, trans_a);
-}
-
 __kernel void pack_a(const int m, const int k, const int trans_a,
                      __global const REAL *restrict A, const ulong a_off,
                      const int lda, const ulong a_stride,
                      __global REAL *restrict Ap, const ulong ap_stride)
 {
-    pack_a_run(get_global_id(0), get_global_id(1), get_global_id(2), m, k, trans_a, A, a_off, lda,
-               a_stride, Ap, ap_stride);
+    pack_panel(get_global_id(0), get_global_id(1), get_global_id(2), MR, m, k, trans_a, A, a_off,
+               lda, a_stride, Ap, ap_stride);
 }
 
 /* pack_a with its work-groups claimed from claims[claim] (claim.h). */
@@ -130,8 +133,8 @@ __kernel void pack_a_claimed(const int m, const int k, const int trans_a,
     __local volatile int taken;
     const int g = claim_group(claims + claim, &taken);
     if (g < 0) return;
-    pack_a_run(claimed_id(g, 0), claimed_id(g, 1), claimed_id(g, 2), m, k, trans_a, A, a_off, lda,
-               a_stride, Ap, ap_stride);
+    pack_panel(claimed_id(g, 0), claimed_id(g, 1), claimed_id(g, 2), MR, m, k, trans_a, A, a_off,
+               lda, a_stride, Ap, ap_stride);
 }
 
 /* pack_b: Bp[(j/NR)*k*NR + kk*NR + j%NR] = op(B)[kk][j], cols n..pad = 0.
@@ -141,28 +144,13 @@ __kernel void pack_a_claimed(const int m, const int k, const int trans_a,
  * Global: (ceil(k/PACK_KC) rounded up to local0, ceil(n/NR) rounded up to
  *          local1, batch). Local: any; recommended (16,1,1).
  * k must be > 0. */
-static inline __attribute__((always_inline)) void
-pack_b_run(const int gk, const int q, const ulong b, const int n, const int k, const int trans_b,
-           __global const REAL *B, const ulong b_off, const int ldb, const ulong b_stride,
-           __global REAL *Bp, const ulong bp_stride)
-{
-    const int k0 = gk * PACK_KC;
-    if (k0 >= k || q * NR >= n) return;
-    const int k1 = min(k0 + PACK_KC, k);
-    const int j0 = q * NR;
-    __global const REAL *src = B + b_off + b * b_stride +
-                               (trans_b ? (ulong)j0 * ldb : (ulong)j0);
-    __global REAL *dst = Bp + b * bp_stride + (ulong)q * k * NR;
-    pack_run(dst, src, NR, min(NR, n - j0), k0, k1, ldb, !trans_b);
-}
-
 __kernel void pack_b(const int n, const int k, const int trans_b,
                      __global const REAL *restrict B, const ulong b_off,
                      const int ldb, const ulong b_stride,
                      __global REAL *restrict Bp, const ulong bp_stride)
 {
-    pack_b_run(get_global_id(0), get_global_id(1), get_global_id(2), n, k, trans_b, B, b_off, ldb,
-               b_stride, Bp, bp_stride);
+    pack_panel(get_global_id(0), get_global_id(1), get_global_id(2), NR, n, k, !trans_b, B, b_off,
+               ldb, b_stride, Bp, bp_stride);
 }
 
 /* pack_b with its work-groups claimed from claims[claim] (claim.h). */
@@ -175,8 +163,8 @@ __kernel void pack_b_claimed(const int n, const int k, const int trans_b,
     __local volatile int taken;
     const int g = claim_group(claims + claim, &taken);
     if (g < 0) return;
-    pack_b_run(claimed_id(g, 0), claimed_id(g, 1), claimed_id(g, 2), n, k, trans_b, B, b_off, ldb,
-               b_stride, Bp, bp_stride);
+    pack_panel(claimed_id(g, 0), claimed_id(g, 1), claimed_id(g, 2), NR, n, k, !trans_b, B, b_off,
+               ldb, b_stride, Bp, bp_stride);
 }
 
 /* gemm_packed: C = alpha * Ap*Bp + beta*C on the real m x n (padding is

@@ -4,6 +4,12 @@
 
 namespace anycl::detail {
 
+std::vector<const DeviceSlot*> slots_of(RuntimeImpl& rt, const std::vector<std::size_t>& devices) {
+  std::vector<const DeviceSlot*> slots;
+  for (std::size_t i : devices) slots.push_back(&rt.slot(i));
+  return slots;
+}
+
 void meet(const std::vector<const DeviceSlot*>& slots) {
   std::vector<Event> markers;
   std::vector<cl_event> all;

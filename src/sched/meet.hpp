@@ -8,6 +8,9 @@
 
 namespace anycl::detail {
 
+// The slots of these devices, in order: the lists the functions below take.
+std::vector<const DeviceSlot*> slots_of(RuntimeImpl& rt, const std::vector<std::size_t>& devices);
+
 // Nothing queued after this on any slot starts before everything queued so far on every slot
 // ended: the end of a stage on all devices.
 void meet(const std::vector<const DeviceSlot*>& slots);

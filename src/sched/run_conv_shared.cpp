@@ -104,12 +104,6 @@ struct Scratch {
   WinogradScratch mems() const { return {u->mem(), v->mem(), m->mem()}; }
 };
 
-std::vector<const DeviceSlot*> slots_of(RuntimeImpl& rt, const SharedPass& shared) {
-  std::vector<const DeviceSlot*> slots;
-  for (std::size_t i : shared.devices) slots.push_back(&rt.slot(i));
-  return slots;
-}
-
 // What a pass starts from: its geometry, its devices (the first lends the scratch and orders the
 // call), the layout of its transform-domain buffers, and those buffers.
 struct Setup {
@@ -119,7 +113,7 @@ struct Setup {
   Scratch scratch;
   std::optional<Claims> claims;  // for the claimed input transform, when the devices claim
   Setup(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d)
-      : plan(winograd_plan(pass, d)), slots(slots_of(rt, shared)), lay(*slots[0], plan, d.n), scratch(*slots[0], lay) {
+      : plan(winograd_plan(pass, d)), slots(slots_of(rt, shared.devices)), lay(*slots[0], plan, d.n), scratch(*slots[0], lay) {
     if (shared.claimed) claims.emplace(home(), 1);
   }
   const DeviceSlot& home() const { return *slots[0]; }

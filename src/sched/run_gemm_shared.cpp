@@ -36,8 +36,7 @@ std::vector<std::size_t> plan_shared_gemm(RuntimeImpl& rt, const GemmProblem& p,
 template <typename T>
 Event run_gemm_shared(RuntimeImpl& rt, const std::vector<std::size_t>& devices, const GemmProblem& p, T alpha,
                       cl_mem a, cl_mem b, T beta, cl_mem c) {
-  std::vector<const DeviceSlot*> slots;
-  for (std::size_t i : devices) slots.push_back(&rt.slot(i));
+  const std::vector<const DeviceSlot*> slots = slots_of(rt, devices);
   const DeviceSlot& home = *slots[0];
   // Returned to home's pool once the join is queued: home's later users of them wait for it.
   const PackedPanels panels(home, p, packed_layout(home, precision_suffix<T>()), sizeof(T));
