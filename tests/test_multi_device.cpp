@@ -677,6 +677,25 @@ TEST_CASE("device weights: measured once, cached on disk, overridable", "[multi]
   }
 }
 
+// Its own ctest entry, so no OpenCL call precedes it: POCL reads POCL_CACHE_DIR when it starts,
+// and an empty one makes this the first run on a fresh machine, where POCL compiles each kernel
+// for its local size at the first launch. Counting that compile as run time once gave a 2-core
+// CPU 0.01 GFLOP/s, and with that weight Oclgrind got a share that made POCL+Oclgrind calls
+// thousands of times slower.
+TEST_CASE("device weights: a cold kernel compile does not count as device time", "[.cold-calibration]") {
+  anycl_test::TempDir pocl_cache("anycl-pocl-cache");
+  anycl_test::ScopedEnv env("POCL_CACHE_DIR", pocl_cache.path());
+  anycl::Runtime rt("cpu");
+  const anycl::detail::DeviceSlot& slot = rt.impl().slot(0);
+  const double cold = anycl::detail::calibrate(slot);
+  REQUIRE(!anycl_test::list_dir(pocl_cache.path()).empty());  // POCL did compile into the empty cache
+  const double warm = anycl::detail::calibrate(slot);
+  INFO("cold " << cold << " GFLOP/s, warm " << warm << " GFLOP/s");
+  // Two timings of one device under the same load; a counted compile costs a factor over 100.
+  CHECK(cold > warm / 3);
+  CHECK(warm > cold / 3);
+}
+
 TEST_CASE("device weights: measured ones follow the fixed splits' timings, set ones stay", "[multi]") {
   anycl_test::TempDir cache;
   anycl::Runtime rt = cpu2_cached_in(cache);

@@ -18,7 +18,7 @@ namespace anycl::detail {
 namespace {
 
 // Bump when the calibration changes, so old cached weights are not compared with new ones.
-constexpr const char* kCalibrationVersion = "sgemm-grow-1";
+constexpr const char* kCalibrationVersion = "sgemm-grow-2";
 constexpr double kTrustSeconds = 0.02;  // a run this long is well above launch noise
 constexpr std::size_t kMaxCalibrationN = 512;
 // Each split call moves a device's weight this far toward its speed in that call: a slowdown
@@ -87,9 +87,13 @@ double calibrate(const DeviceSlot& slot) {
           "clEnqueueWriteBuffer", slot.where());
   double gflops = 0;
   for (std::size_t n = 16; n <= kMaxCalibrationN; n *= 2) {
-    // The first run of a size may include the driver's kernel compilation: time the second.
-    const double first = seconds_for_sgemm(slot, n, a.get(), b.get(), c.get());
-    const double t = first > 10 * kTrustSeconds ? first : seconds_for_sgemm(slot, n, a.get(), b.get(), c.get());
+    // The first run of a size may include the driver's compilation of the kernel for that size
+    // (POCL compiles per local size at the first launch, seconds on a fresh machine): time the
+    // next ones, however long the first took. The faster of two: a calibration is one short
+    // run per device, and a stray pause in it would skew every split until learning undoes it.
+    seconds_for_sgemm(slot, n, a.get(), b.get(), c.get());
+    const double t = std::min(seconds_for_sgemm(slot, n, a.get(), b.get(), c.get()),
+                              seconds_for_sgemm(slot, n, a.get(), b.get(), c.get()));
     gflops = 2.0 * double(n) * n * n / std::max(t, 1e-9) / 1e9;
     if (t >= kTrustSeconds) break;
   }
