@@ -2,17 +2,19 @@
  * dilation 1, groups 1, any (asymmetric) padding. NCHW float.
  *
  * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2
- * device):
- *   REAL  element type (float)
- *   MR    packed-A panel height; must equal the GEMM's MR
- *   NR    packed-B panel width; must equal the GEMM's NR
- *   WOT_RUN  tiles along tx per output-transform work-item
+ * device). MR, NR, VW, KU and WG_ROWS are the packed GEMM's (gemm_packed.cl):
+ * the host builds this family with that family's values.
+ *   REAL     element type (float)
+ *   MR       packed-A panel height
+ *   NR       packed-B panel width
+ *   VW, KU   vector width and k-unroll of the products' register tile
+ *   WG_ROWS  host launch geometry of the products: work-group (1, WG_ROWS)
  *
  * Pipeline (xi = 0..15 indexes the 4x4 transform domain, row-major):
  *   U[xi] = (G g G^T)[xi]     packed-A, M = K, K-dim = C   (filter transform)
  *   V[xi] = (B^T d B)[xi]     packed-B, K-dim = C, N = T   (input transform)
- *   M[xi] = U[xi] * V[xi]     16 batched GEMMs by the GEMM family, row-major
- *   y     = A^T M A (+bias, ReLU)                          (output transform)
+ *   y     = A^T (U[xi] V[xi]) A (+bias, ReLU)  the 16 products, each folded
+ *           into the outputs as it is computed (products and output transform)
  * Tiles: tp = ceil(P/2), tq = ceil(Q/2), tile t = (b*tp + ty)*tq + tx over the
  * nimg images of the host's batch chunk, T = nimg*tp*tq. Tile (ty, tx) reads
  * input rows 2ty-pt .. 2ty-pt+3 and cols 2tx-pl .. 2tx-pl+3 (zero outside).
@@ -20,24 +22,33 @@
  * Backward-data uses the same kernels: dx = forward Winograd on dy (C_in = K,
  * C_out = C) with winograd_filter_transform(flip = 1) and padding
  * (2-pt, 2-pl, 2-pb, 2-pr) (needs every pad <= 2), no bias, no ReLU.
- * Host tip: make vstride/mstride NOT a multiple of 1024 floats (e.g. add 16):
- * the 16 planes are streamed together and 4 KiB-aliased planes measured
- * ~15-20% slower on POCL.
+ * Host tip: make vstride NOT a multiple of 1024 floats (e.g. add 16): the 16
+ * planes are streamed together and 4 KiB-aliased planes measured ~15-20%
+ * slower on POCL.
  * All kernels guard their global ids, so global sizes may be rounded up. */
 #ifndef REAL
 #define REAL float  /* element type */
 #endif
 #ifndef MR
-#define MR 4        /* packed-A panel height; must match the GEMM */
+#define MR 4        /* packed-A panel height */
 #endif
 #ifndef NR
-#define NR 8        /* packed-B panel width; must match the GEMM */
+#define NR 8        /* packed-B panel width; a multiple of VW */
 #endif
-#ifndef WOT_RUN
-#define WOT_RUN 4   /* tiles along tx per output-transform work-item: 2, 4, 8 or 16 */
+#ifndef VW
+#define VW 4        /* vector width of the products' accumulators: 1, 2, 4, 8 or 16 */
+#endif
+#ifndef KU
+#define KU 1        /* k-loop unroll of the products */
+#endif
+/* Host launch geometry (read by the host from the build options, unused by the code): */
+#ifndef WG_ROWS
+#define WG_ROWS 8   /* products work-group (1, WG_ROWS): channel panels sharing one V panel */
 #endif
 
+#include "common.h"
 #include "claim.h"
+#include "micro_tile.h"
 
 /* ---------------------------------------------------------------------------
  * U[xi][i][j] in packed-A layout (rows i < M, K-dim j < Kd), block xi at
@@ -209,109 +220,110 @@ __kernel void winograd_input_transform_claimed(__global const REAL *restrict x, 
 }
 
 /* ---------------------------------------------------------------------------
- * y[b][k][2ty .. 2ty+1][2tx .. 2tx+1] = act(bias[k] + (A^T M A)), where
- * M[xi][k][t] = m[m_off + xi*mstride + k*ldm + t] is the row-major GEMM output.
- * One work-item does WOT_RUN consecutive tiles of one tile row: 16 contiguous
- * read streams and 2 contiguous output rows; the odd last column (Q odd) and
- * the odd last row (P odd) are peeled so the main loop is branch-free.
- * global = (ceil(tq/WOT_RUN), tp, K*nimg), id 2 = k*nimg + b: a contiguous
- * range of it is a range of output channels, what one of several devices
- * sharing the pass computes. bias must be valid even when has_bias == 0. */
-#define WINO_OUT_TILE(T_)                                                        \
-    REAL v[16];                                                                  \
-    for (int xi = 0; xi < 16; ++xi) v[xi] = src[(ulong)xi * mstride + (T_)];     \
-    REAL s0[4], s1[4];                                                           \
-    for (int e = 0; e < 4; ++e) {                                                \
-        s0[e] = v[e] + v[4 + e] + v[8 + e];                                      \
-        s1[e] = v[4 + e] - v[8 + e] - v[12 + e];                                 \
-    }                                                                            \
-    REAL y00 = s0[0] + s0[1] + s0[2] + bv, y01 = s0[1] - s0[2] - s0[3] + bv;     \
-    REAL y10 = s1[0] + s1[1] + s1[2] + bv, y11 = s1[1] - s1[2] - s1[3] + bv;     \
-    if (relu) {                                                                  \
-        y00 = fmax(y00, (REAL)0); y01 = fmax(y01, (REAL)0);                      \
-        y10 = fmax(y10, (REAL)0); y11 = fmax(y11, (REAL)0);                      \
-    }
+ * The 16 products and the output transform in one pass, without M:
+ *   y[b][k][2ty+i][2tx+j] = act(bias[k] + sum_xi A[xi/4][i] A[xi%4][j] (U[xi] V[xi])[k][t]),
+ * A = [[1,0],[1,1],[1,-1],[0,-1]] (A^T M A of F(2x2, 3x3)). Work-item (tj, ti)
+ * owns the MR x NR tile of output channels ti*MR.. and tiles tj*NR..: it runs
+ * the 16 panel products of the packed GEMM's micro-kernel one after the other
+ * and folds each into the 4 outputs at once, so the 16 product planes are
+ * never stored (16 K x T planes, 26 MB on a 64-channel 56x56 layer at batch
+ * 8, which a second kernel used to read back). U and V are as the filter
+ * and input transforms write them (packed-A / packed-B, blocks ustride /
+ * vstride apart).
+ * global = (ceil(T/NR), ceil(K/MR)); local (1, WG_ROWS): the work-items of a
+ * group walk down the channel panels of one V panel, which stays in cache.
+ * bias must be valid even when has_bias == 0. */
 
-typedef WCAT(REAL, WOT_RUN) realw; /* one value of WOT_RUN consecutive tiles */
-
-/* Row of WOT_RUN full tiles: columns 2t and 2t+1 come from lanes t of a and b. */
-void wino_out_row(realw a, realw b, __global REAL *dst)
+/* A[a][i]: how much transform row (column) a of a product adds to output row
+ * (column) i. */
+static inline REAL wino_a(const int a, const int i)
 {
-    REAL pa[WOT_RUN], pb[WOT_RUN];
-    WCAT(vstore, WOT_RUN)(a, 0, pa);
-    WCAT(vstore, WOT_RUN)(b, 0, pb);
-    for (int t = 0; t < WOT_RUN; ++t) {
-        dst[2 * t] = pa[t];
-        dst[2 * t + 1] = pb[t];
+    return i == 0 ? (a < 3 ? (REAL)1 : (REAL)0) : (a == 0 ? (REAL)0 : a == 1 ? (REAL)1 : (REAL)-1);
+}
+
+/* Row r's 4 outputs of NR tiles (o = 2i + j) to y: tile t = (b*tp + ty)*tq + tx. */
+static inline __attribute__((always_inline)) void
+wino_store_row(REAL o[4][NR], const int t0, const int T, const REAL bv, const int relu,
+               __global REAL *yk, const ulong image, const int P, const int Q, const int tp, const int tq)
+{
+    int b = t0 / (tp * tq);
+    int ty = (t0 - b * tp * tq) / tq;
+    int tx = t0 - b * tp * tq - ty * tq;
+    const int n = min(NR, T - t0);
+    for (int c = 0; c < n; ++c) {
+        __global REAL *yo = yk + (ulong)b * image + (ulong)(2 * ty) * Q + 2 * tx;
+        REAL v[4];
+        for (int e = 0; e < 4; ++e) v[e] = relu ? fmax(o[e][c] + bv, (REAL)0) : o[e][c] + bv;
+        const int right = 2 * tx + 1 < Q, below = 2 * ty + 1 < P;
+        yo[0] = v[0];
+        if (right) yo[1] = v[1];
+        if (below) yo[Q] = v[2];
+        if (right && below) yo[Q + 1] = v[3];
+        if (++tx == tq) {
+            tx = 0;
+            if (++ty == tp) { ty = 0; ++b; }
+        }
     }
 }
 
-/* A run of WOT_RUN tiles that are all inside the output (the common case), a
- * lane per tile: the 16 read streams become vector loads. */
-void wino_out_full_run(const __global REAL *src, ulong mstride, REAL bias_v, int relu,
-                       __global REAL *yo, int Q)
+static inline __attribute__((always_inline)) void
+products_output_tile(const int tj, const int ti, __global const REAL *up, const ulong ustride,
+                     __global const REAL *vp, const ulong vstride, const int K, const int C,
+                     __global const REAL *bias, __global REAL *y, const ulong y_off, const int P,
+                     const int Q, const int tp, const int tq, const int nimg, const int has_bias,
+                     const int relu)
 {
-    realw v[16];
-    for (int xi = 0; xi < 16; ++xi) v[xi] = WCAT(vload, WOT_RUN)(0, src + (ulong)xi * mstride);
-    realw s0[4], s1[4];
-    for (int e = 0; e < 4; ++e) {
-        s0[e] = v[e] + v[4 + e] + v[8 + e];
-        s1[e] = v[4 + e] - v[8 + e] - v[12 + e];
+    const int T = nimg * tp * tq, i0 = ti * MR, t0 = tj * NR;
+    if (i0 >= K || t0 >= T) return;
+    REALV out[4][MR][NV];
+    for (int e = 0; e < 4; ++e)
+        for (int r = 0; r < MR; ++r)
+            for (int c = 0; c < NV; ++c) out[e][r][c] = (REALV)0;
+    for (int xi = 0; xi < 16; ++xi) {
+        REALV acc[MR][NV];
+        micro_tile(acc, up + xi * ustride + (ulong)ti * C * MR, vp + xi * vstride + (ulong)tj * C * NR, C);
+        const int pa = xi / 4, pb = xi % 4;
+        for (int e = 0; e < 4; ++e) {
+            const REAL w = wino_a(pa, e / 2) * wino_a(pb, e % 2);
+            if (w == (REAL)0) continue;
+            for (int r = 0; r < MR; ++r)
+                for (int c = 0; c < NV; ++c)
+                    out[e][r][c] = w > 0 ? out[e][r][c] + acc[r][c] : out[e][r][c] - acc[r][c];
+        }
     }
-    const realw bv = (realw)bias_v;
-    realw y00 = s0[0] + s0[1] + s0[2] + bv, y01 = s0[1] - s0[2] - s0[3] + bv;
-    realw y10 = s1[0] + s1[1] + s1[2] + bv, y11 = s1[1] - s1[2] - s1[3] + bv;
-    if (relu) {
-        y00 = fmax(y00, (realw)0); y01 = fmax(y01, (realw)0);
-        y10 = fmax(y10, (realw)0); y11 = fmax(y11, (realw)0);
+    const ulong image = (ulong)K * P * Q;
+    for (int r = 0; r < min(MR, K - i0); ++r) {
+        REAL o[4][NR];
+        for (int e = 0; e < 4; ++e)
+            for (int c = 0; c < NV; ++c) VSTORE(out[e][r][c], &o[e][c * VW]);
+        const int k = i0 + r;
+        wino_store_row(o, t0, T, has_bias ? bias[k] : (REAL)0, relu, y + y_off + (ulong)k * P * Q,
+                       image, P, Q, tp, tq);
     }
-    wino_out_row(y00, y01, yo);
-    wino_out_row(y10, y11, yo + Q);
 }
 
-__kernel void winograd_output_transform(__global const REAL *restrict m, ulong m_off,
-                                        ulong mstride, int ldm,
-                                        __global const REAL *restrict bias,
-                                        __global REAL *restrict y, ulong y_off,
-                                        int K, int P, int Q, int tp, int tq, int nimg,
-                                        int has_bias, int relu)
+__kernel void winograd_products_output(__global const REAL *restrict up, ulong ustride,
+                                       __global const REAL *restrict vp, ulong vstride,
+                                       int K, int C, __global const REAL *restrict bias,
+                                       __global REAL *restrict y, ulong y_off, int P, int Q,
+                                       int tp, int tq, int nimg, int has_bias, int relu)
 {
-    const int tb = get_global_id(0), ty = get_global_id(1), kb = get_global_id(2);
-    const int tx0 = tb * WOT_RUN;
-    if (tx0 >= tq || ty >= tp || kb >= K * nimg) return;
-    const int k = kb / nimg, b = kb - k * nimg;
-    const int n = min(WOT_RUN, tq - tx0);
-    /* tiles whose right column exists */
-    const int nfull = (2 * (tx0 + n) <= Q) ? n : n - 1;
-    const __global REAL *src = m + m_off + (ulong)k * ldm + (ulong)(b * tp + ty) * tq + tx0;
-    const REAL bv = has_bias ? bias[k] : (REAL)0;
-    const int oh = 2 * ty;
-    __global REAL *yo = y + y_off + (((ulong)b * K + k) * P + oh) * Q + 2 * tx0;
+    products_output_tile(get_global_id(0), get_global_id(1), up, ustride, vp, vstride, K, C, bias,
+                         y, y_off, P, Q, tp, tq, nimg, has_bias, relu);
+}
 
-    if (n == WOT_RUN && nfull == n && oh + 1 < P) {
-        wino_out_full_run(src, mstride, bv, relu, yo, Q);
-    } else if (oh + 1 < P) {
-        for (int t = 0; t < nfull; ++t) {
-            WINO_OUT_TILE(t)
-            yo[2 * t] = y00; yo[2 * t + 1] = y01;
-            yo[Q + 2 * t] = y10; yo[Q + 2 * t + 1] = y11;
-        }
-        if (nfull < n) {
-            WINO_OUT_TILE(nfull)
-            yo[2 * nfull] = y00;
-            yo[Q + 2 * nfull] = y10;
-            (void)y01; (void)y11;
-        }
-    } else {
-        for (int t = 0; t < nfull; ++t) {
-            WINO_OUT_TILE(t)
-            yo[2 * t] = y00; yo[2 * t + 1] = y01;
-            (void)y10; (void)y11;
-        }
-        if (nfull < n) {
-            WINO_OUT_TILE(nfull)
-            yo[2 * nfull] = y00;
-            (void)y01; (void)y10; (void)y11;
-        }
-    }
+/* winograd_products_output with its work-groups claimed from claims[claim] (claim.h). */
+__kernel void winograd_products_output_claimed(__global const REAL *restrict up, ulong ustride,
+                                               __global const REAL *restrict vp, ulong vstride,
+                                               int K, int C, __global const REAL *restrict bias,
+                                               __global REAL *restrict y, ulong y_off, int P,
+                                               int Q, int tp, int tq, int nimg, int has_bias,
+                                               int relu, __global volatile int *claims,
+                                               const int claim)
+{
+    __local volatile int taken;
+    const int g = claim_group(claims + claim, &taken);
+    if (g < 0) return;
+    products_output_tile(claimed_id(g, 0), claimed_id(g, 1), up, ustride, vp, vstride, K, C, bias,
+                         y, y_off, P, Q, tp, tq, nimg, has_bias, relu);
 }

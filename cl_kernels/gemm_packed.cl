@@ -30,11 +30,8 @@
 
 #include "common.h"
 #include "claim.h"
+#include "micro_tile.h"
 
-#if NR % VW != 0
-#error "NR must be a multiple of VW"
-#endif
-#define NV (NR / VW) /* accumulator vectors per tile row */
 #define W_MAX (MR > NR ? MR : NR) /* widest panel pack_run handles */
 
 /* Copies one k-run [k0, k1) of a W-wide micro-panel:
@@ -195,43 +192,7 @@ gemm_tile(const int tj, const int ti, const ulong b, const int m, const int n, c
     __global const REAL *bp = Bp + b * bp_stride + (ulong)tj * k * NR;
 
     REALV acc[MR][NV];
-#pragma unroll
-    for (int r = 0; r < MR; ++r)
-#pragma unroll
-        for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
-
-    /* Both panels are read strictly linearly, which is what keeps the
-     * hardware prefetchers (and GPU coalescing across tj) happy. */
-    int kk = 0;
-    for (; kk + KU <= k; kk += KU) {
-#pragma unroll
-        for (int u = 0; u < KU; ++u) {
-            REALV bv[NV];
-#pragma unroll
-            for (int c = 0; c < NV; ++c) bv[c] = VLOAD(bp + c * VW);
-#pragma unroll
-            for (int r = 0; r < MR; ++r) {
-                const REALV av = (REALV)(a[r]);
-#pragma unroll
-                for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
-            }
-            a += MR;
-            bp += NR;
-        }
-    }
-    for (; kk < k; ++kk) {
-        REALV bv[NV];
-#pragma unroll
-        for (int c = 0; c < NV; ++c) bv[c] = VLOAD(bp + c * VW);
-#pragma unroll
-        for (int r = 0; r < MR; ++r) {
-            const REALV av = (REALV)(a[r]);
-#pragma unroll
-            for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
-        }
-        a += MR;
-        bp += NR;
-    }
+    micro_tile(acc, a, bp, k);
 
     const int seg = j0 / c_seg, seg_j0 = j0 - seg * c_seg;
     __global REAL *crow = C + c_off + b * c_stride + (ulong)seg * c_seg_stride + (ulong)i0 * ldc + seg_j0;

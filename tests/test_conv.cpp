@@ -137,17 +137,17 @@ TEST_CASE("conv2d backward-weights matches the reference for every algorithm", "
     }
 }
 
-// The Winograd kernels take vector paths when the GEMM's panel height MR and the output run
-// WOT_RUN have OpenCL vector types; MR = 3 has none and takes the scalar filter transform, and
-// WOT_RUN = 2 gives short vector runs with ragged ends on every odd tile row.
-TEST_CASE("conv2d Winograd with MR = 3 and WOT_RUN = 2 matches the reference", "[conv]") {
+// The Winograd filter transform takes a vector path when the GEMM's panel height MR is an
+// OpenCL vector width; MR = 3 has none and takes the scalar one. The products share the GEMM's
+// register tile: KU = 3 leaves a k-loop tail for most channel counts.
+TEST_CASE("conv2d Winograd with MR = 3 and KU = 3 matches the reference", "[conv]") {
   anycl_test::TempDir dir;
   anycl_test::copy_kernel_dir(dir.path());
   anycl_test::spit(dir.path() + "/params/zz-test.json",
                    // Every key matches any device: more keys than any shipped entry, so this one wins.
                    R"({"entries": [{"name": "odd panels", "match": {"device_name_prefix": "",
                        "driver_version_prefix": "", "min_vector_width_float": 0, "min_local_mem_kb": 0},
-                       "params": {"gemm_packed_f32": {"MR": 3, "NR": 8, "VW": 4}, "conv_winograd": {"WOT_RUN": 2}}}]})");
+                       "params": {"gemm_packed_f32": {"MR": 3, "NR": 8, "VW": 4, "KU": 3}}}]})");
   anycl::RuntimeOptions opt = anycl::RuntimeOptions::from_env();
   opt.kernel_path = dir.path();
   opt.cache = false;
@@ -155,7 +155,7 @@ TEST_CASE("conv2d Winograd with MR = 3 and WOT_RUN = 2 matches the reference", "
   bool built = false;  // the parameters really reached the Winograd build
   for (const anycl::BuildReport& b : rt.build_reports())
     if (b.family == "conv_winograd")
-      built = b.ok && b.options.find("-DMR=3 ") != std::string::npos && b.options.find("-DWOT_RUN=2") != std::string::npos;
+      built = b.ok && b.options.find("-DMR=3 ") != std::string::npos && b.options.find("-DKU=3 ") != std::string::npos;
   REQUIRE(built);
   for (std::size_t i = 0; i < kCases.size(); ++i) {
     const anycl::Conv2d d = to_anycl(kCases[i], false);

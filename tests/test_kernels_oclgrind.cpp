@@ -14,8 +14,8 @@
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
 //   conv_winograd        winograd_filter_transform, winograd_input_transform,
-//                        winograd_output_transform (also in parts with global offsets, as devices
-//                        sharing one pass run them), and winograd_input_transform_claimed
+//                        winograd_products_output (also in parts with global offsets, as devices
+//                        sharing one pass run them), and the _claimed twins of the last two
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
 // transposed (64^3 = 262144 multiply-adds by default), or, with op(B) not transposed, m*n*k >
@@ -439,46 +439,57 @@ TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; forward
 
 // The stages as the shared multi-device pass runs them (sched/run_conv_shared.cpp): each over
 // parts of its index space with global offsets, an empty part among them, here one after the
-// other on one device; or with the input transform claimed.
+// other on one device; or with the input transform and the products claimed.
 void check_winograd_stages(bool claimed) {
   using namespace anycl::detail;
   anycl::Runtime& rt = runtime();
   const DeviceSlot& slot = rt.impl().slot(0);
-  const int mr = int(packed_layout(slot).mr);
+  const int mr = int(packed_layout(slot).mr), nr = int(packed_layout(slot).nr);
   const ConvDesc r{2, 5, 6, 5, 2 * mr + 1, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1};
   const anycl::Conv2d d = to_anycl(r, true);
   const WinogradPlan plan = winograd_forward_plan(ConvGeom(d));
   const WinogradLayout lay(slot, plan, d.n);
   REQUIRE(lay.row_panels == 3);
+  // 2 images of 3 x 2 tiles: two tile panels when nr <= 8, the last one partial.
+  REQUIRE(lay.tiles(d.n) == 12);
+  REQUIRE(lay.tile_panels(d.n) == std::size_t((12 + nr - 1) / nr));
+  REQUIRE(lay.tile_panels(d.n) >= 2);
   const auto x = random_values<float>(r.x_size(), 520), w = random_values<float>(r.w_size(), 521);
   const auto bias = random_values<float>(std::size_t(r.k), 522);
   auto upload = [&](const std::vector<float>& v) { return anycl_test::upload(rt, v); };
   const anycl::Buffer X = upload(x), W = upload(w), B = upload(bias), Y = rt.alloc(r.y_size() * sizeof(float));
   const anycl::Buffer U = rt.alloc(16 * lay.ustride * sizeof(float)), V = rt.alloc(16 * lay.vstride * sizeof(float));
-  const anycl::Buffer M = rt.alloc(16 * lay.mstride * sizeof(float));
-  const Range panels[] = {{0, 1}, {1, 1}, {1, 3}}, channels[] = {{0, 2}, {2, 2}, {2, 5}};
+  const std::size_t tp = lay.tile_panels(d.n);
+  const Range panels[] = {{0, 1}, {1, 1}, {1, 3}}, channels[] = {{0, 2}, {2, 2}, {2, 5}},
+              tiles[] = {{0, 1}, {1, 1}, {1, tp}};
   for (const Range& p : panels) winograd_filters(slot, plan, lay, W.native(), U.native(), p);
-  const WinogradScratch scratch{U.native(), V.native(), M.native()};
-  const Claims claims(slot, 1);
-  const Claim inputs = claims.stage(0);
-  if (claimed)  // as two devices sharing the pass: launched twice with one counter
+  const WinogradScratch scratch{U.native(), V.native()};
+  const Claims claims(slot, 2);
+  const Claim inputs = claims.stage(0), products = claims.stage(1);
+  // Claimed: as two devices sharing the pass, each stage launched twice with one counter.
+  if (claimed)
     for (int launch = 0; launch < 2; ++launch)
       winograd_inputs(slot, plan, lay, X.native(), 0, d.n, V.native(), {0, std::size_t(plan.cin)}, &inputs);
   else
     for (const Range& c : channels) winograd_inputs(slot, plan, lay, X.native(), 0, d.n, V.native(), c);
-  for (const Range& p : panels) winograd_outputs(slot, plan, lay, scratch, B.native(), Y.native(), 0, d.n, true, p).wait();
+  if (claimed)
+    for (int launch = 0; launch < 2; ++launch)
+      winograd_products(slot, plan, lay, scratch, B.native(), Y.native(), 0, d.n, true, {0, tp}, &products).wait();
+  else
+    for (const Range& t : tiles)
+      winograd_products(slot, plan, lay, scratch, B.native(), Y.native(), 0, d.n, true, t).wait();
   std::vector<float> y(r.y_size(), std::nanf(""));
   rt.read(Y, y.data(), y.size() * sizeof(float));
   CHECK(count_bad(y, anycl_test::conv_forward(r, x, w, bias, true),
                   anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false), double(r.c) * 9, 16) == 0);
 }
 
-TEST_CASE("oclgrind: conv Winograd stages in parts (filters and outputs by panel, inputs by channel)",
+TEST_CASE("oclgrind: conv Winograd stages in parts (filters by panel, inputs by channel, products by tiles)",
           "[.oclgrind]") {
   check_winograd_stages(false);
 }
 
-TEST_CASE("oclgrind: conv Winograd stages with the input transform claimed", "[.oclgrind]") {
+TEST_CASE("oclgrind: conv Winograd stages with the input transform and the products claimed", "[.oclgrind]") {
   check_winograd_stages(true);
 }
 

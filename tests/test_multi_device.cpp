@@ -278,6 +278,22 @@ void check_shared_winograd(anycl::Runtime& rt, const ConvDesc& r, const std::vec
   const auto abs_dx = anycl_test::conv_backward_data(r, anycl_test::abs_of(dy), anycl_test::abs_of(w));
   check_close(y2, y1, ref_y, abs_y, double(r.c) * r.r * r.s, 16);
   check_close(dx2, dx1, ref_dx, abs_dx, double(r.k) * r.r * r.s, 16);
+  // Devices that share memory but cannot claim (other builds or work-group limits) split the
+  // input transform and the products by weight instead.
+  for (const ConvPass pass : {ConvPass::Forward, ConvPass::BackwardData}) {
+    anycl::detail::SharedPass split = anycl::detail::plan_shared_winograd(rt.impl(), pass, d, anycl::ConvAlgo::Auto);
+    REQUIRE(split.claimed);
+    split.claimed = false;
+    const bool fwd = pass == ConvPass::Forward;
+    std::vector<float> out(fwd ? d.y_size() : d.x_size(), std::nanf(""));
+    anycl::detail::run_conv_shared(rt.impl(), split, pass, d,
+                                   {fwd ? x.data() : dy.data(), w.data(), fwd ? bias.data() : nullptr, out.data(), nullptr});
+    INFO((fwd ? "forward" : "backward-data") << ", split by weight");
+    if (fwd)
+      check_close(out, y1, ref_y, abs_y, double(r.c) * r.r * r.s, 16);
+    else
+      check_close(out, dx1, ref_dx, abs_dx, double(r.k) * r.r * r.s, 16);
+  }
   // Device buffers on either device: the same shared pass, in place and asynchronous.
   for (std::size_t home : {0, 1}) {
     INFO("buffers on device " << home);
@@ -719,9 +735,9 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
     CHECK(learned[i] >= calibrated[i] / 4);
     CHECK(learned[i] <= calibrated[i] * 4);
   }
-  // A packed GEMM has its devices claim tiles from each other: nothing is split by weight, nothing
-  // is learnt. The shared Winograd pass (its products by weight) and the piece split of other
-  // convolutions learn.
+  // A packed GEMM and the shared Winograd pass have their devices claim work-groups from each
+  // other: nothing is split by weight, nothing is learnt. The same pass split by weight (devices
+  // that cannot claim) and the piece split of other convolutions learn.
   anycl::GemmShape big = s;
   big.m = big.n = big.k = big.lda = big.ldb = big.ldc = 768;
   REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(big, 0, 0, 0), 1.f).size() == 2);
@@ -732,18 +748,27 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
   anycl::Conv2d d;
   d.n = 4, d.c = 64, d.h = d.w = 28, d.k = 64, d.r = d.s = 3;
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
-  REQUIRE(anycl::detail::plan_shared_winograd(rt.impl(), anycl::detail::ConvPass::Forward, d, anycl::ConvAlgo::Auto)
-              .claimed);
+  anycl::detail::SharedPass shared =
+      anycl::detail::plan_shared_winograd(rt.impl(), anycl::detail::ConvPass::Forward, d, anycl::ConvAlgo::Auto);
+  REQUIRE(shared.claimed);
+  const auto x = random_values(d.x_size(), 3), wt = random_values(d.w_size(), 4);
+  std::vector<float> y(d.y_size());
+  anycl::conv2d_forward(rt, d, x.data(), wt.data(), nullptr, y.data());
+  CHECK(anycl::device_weights(rt) == learned);
+  shared.claimed = false;
+  anycl::detail::run_conv_shared(rt.impl(), shared, anycl::detail::ConvPass::Forward, d,
+                                 {x.data(), wt.data(), nullptr, y.data(), nullptr});
+  CHECK(anycl::device_weights(rt) != learned);
   anycl::Conv2d pointwise = d;
   pointwise.n = 8, pointwise.c = pointwise.k = 128, pointwise.r = pointwise.s = 1;
   pointwise.pad_top = pointwise.pad_left = pointwise.pad_bottom = pointwise.pad_right = 0;
   REQUIRE(shared_devices(rt, pointwise, anycl::detail::ConvPass::Forward).empty());
   REQUIRE(anycl::detail::plan_conv(rt.impl(), anycl::detail::ConvPass::Forward, pointwise).size() == 2);
-  for (const anycl::Conv2d& conv : {d, pointwise}) {
-    const auto x = random_values(conv.x_size(), 3), wt = random_values(conv.w_size(), 4);
-    std::vector<float> y(conv.y_size());
+  {
+    const auto px = random_values(pointwise.x_size(), 3), pw = random_values(pointwise.w_size(), 4);
+    std::vector<float> py(pointwise.y_size());
     const std::vector<double> before = anycl::device_weights(rt);
-    anycl::conv2d_forward(rt, conv, x.data(), wt.data(), nullptr, y.data());
+    anycl::conv2d_forward(rt, pointwise, px.data(), pw.data(), nullptr, py.data());
     CHECK(anycl::device_weights(rt) != before);
   }
   anycl::set_device_weights(rt, {1, 3});

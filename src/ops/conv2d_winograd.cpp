@@ -25,7 +25,6 @@ WinogradLayout::WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w, st
   // transforms ran 15-20% slower on POCL).
   const std::size_t skew = 32;
   vstride = round_up(tiles(n), nr) * std::size_t(w.cin) + skew;
-  mstride = std::size_t(w.cout) * tiles(n) + skew;
 }
 
 void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
@@ -39,47 +38,41 @@ void winograd_inputs(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
                      std::size_t b0, std::size_t nimg, cl_mem v, Range channels, const Claim* claim) {
   const std::size_t in_image = std::size_t(w.cin) * w.ih * w.iw;
   clReleaseEvent(enqueue_kernel(slot, "conv_winograd", "winograd_input_transform", claim, {channels.begin, 0, 0},
-                                {channels.size(), ceil_div(lay.tiles(nimg), lay.nr), 1},
+                                {channels.size(), lay.tile_panels(nimg), 1},
                                 // claimed: 16 channels a group, so the one atomic per group stays cheap
                                 claim ? Range3{16, 1, 1} : Range3{1, 1, 1}, in, cl_ulong(b0 * in_image), v, cl_ulong(0),
                                 cl_ulong(lay.vstride), w.cin, w.ih, w.iw, cl_int(lay.tp), cl_int(lay.tq), w.pt, w.pl,
                                 cl_int(nimg)));
 }
 
-Event winograd_outputs(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
-                       const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu,
-                       Range panels) {
-  const std::size_t tiles = lay.tiles(nimg), out_image = std::size_t(w.cout) * w.oh * w.ow;
-  const std::size_t k0 = panels.begin * lay.mr, k1 = std::min(std::size_t(w.cout), panels.end * lay.mr);
-  Event(enqueue_packed_micro<float>(slot, k1, tiles, std::size_t(w.cin), 1.f, s.u, lay.ustride, s.v, lay.vstride,
-                                    0.f, s.m, 0, tiles, lay.mstride, 16, 0, 0, panels.begin));
-  const std::size_t run = std::size_t(slot.program("conv_winograd").param("WOT_RUN"));
-  return run_kernel_part(slot, "conv_winograd", "winograd_output_transform", {0, 0, k0 * nimg},
-                         {ceil_div(lay.tq, run), lay.tp, (k1 - k0) * nimg}, {1, 1, 1}, s.m, cl_ulong(0),
-                         cl_ulong(lay.mstride), cl_int(tiles), bias ? bias : out, out, cl_ulong(b0 * out_image),
-                         w.cout, w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq), cl_int(nimg), cl_int(bias != nullptr),
-                         cl_int(relu));
+Event winograd_products(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
+                        const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu,
+                        Range tile_panels, const Claim* claim) {
+  const std::size_t out_image = std::size_t(w.cout) * w.oh * w.ow;
+  const std::size_t rows = std::size_t(slot.program("conv_winograd").param("WG_ROWS"));
+  return Event(enqueue_kernel(slot, "conv_winograd", "winograd_products_output", claim, {tile_panels.begin, 0, 0},
+                              {tile_panels.size(), lay.row_panels, 1}, {1, rows, 1}, s.u, cl_ulong(lay.ustride), s.v,
+                              cl_ulong(lay.vstride), w.cout, w.cin, bias ? bias : out, out, cl_ulong(b0 * out_image),
+                              w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq), cl_int(nimg), cl_int(bias != nullptr),
+                              cl_int(relu)));
 }
 
 namespace {
 
-// One device, the whole pass: the batch in chunks whose V and M fit the workspace cap.
+// One device, the whole pass: the batch in chunks whose V fits the workspace cap.
 Event winograd(const DeviceSlot& slot, const WinogradPlan& w, std::size_t n, cl_mem in, cl_mem filter, cl_mem bias,
                cl_mem out, bool relu, std::size_t cap) {
   const WinogradLayout one(slot, w, 1);
-  const std::size_t per_image = workspace_bytes({16, std::size_t(w.cin) + std::size_t(w.cout), one.tiles(1),
-                                                 sizeof(float)});
+  const std::size_t per_image = workspace_bytes({16, std::size_t(w.cin), one.tiles(1), sizeof(float)});
   const WinogradLayout lay(slot, w, images_per_chunk(n, per_image, cap));
-  const Range all_panels{0, lay.row_panels};
   Workspace u(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, lay.ustride, sizeof(float)}));
-  winograd_filters(slot, w, lay, filter, u.mem(), all_panels);
+  winograd_filters(slot, w, lay, filter, u.mem(), {0, lay.row_panels});
   Workspace v(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, lay.vstride, sizeof(float)}));
-  Workspace m(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, lay.mstride, sizeof(float)}));
   Event last;
   for (std::size_t b0 = 0; b0 < n; b0 += lay.images) {
     const std::size_t nimg = std::min(lay.images, n - b0);
     winograd_inputs(slot, w, lay, in, b0, nimg, v.mem(), {0, std::size_t(w.cin)});
-    last = winograd_outputs(slot, w, lay, {u.mem(), v.mem(), m.mem()}, bias, out, b0, nimg, relu, all_panels);
+    last = winograd_products(slot, w, lay, {u.mem(), v.mem()}, bias, out, b0, nimg, relu, {0, lay.tile_panels(nimg)});
   }
   return last;
 }

@@ -1,5 +1,5 @@
-// Winograd F(2x2, 3x3) in its three stages: filter transform, input transform, then the 16 GEMMs
-// with the output transform. One device runs them back to back (forward_winograd); devices that
+// Winograd F(2x2, 3x3) in its three stages: filter transform, input transform, then the 16
+// products with the output transform (one kernel). One device runs them back to back (forward_winograd); devices that
 // share one context each run a part of every stage and meet between stages
 // (sched/run_conv_shared.cpp).
 #pragma once
@@ -23,13 +23,15 @@ WinogradPlan winograd_forward_plan(const ConvGeom& g);
 WinogradPlan winograd_backward_data_plan(const ConvGeom& g);
 
 // The transform-domain buffers of a pass over up to `images` images, in elements: U (16 packed-A
-// blocks of transformed filters), V (16 packed-B blocks of transformed input tiles) and M (the 16
-// GEMM outputs), each block `*stride` after the previous one.
+// blocks of transformed filters) and V (16 packed-B blocks of transformed input tiles), each
+// block `*stride` after the previous one.
 struct WinogradLayout {
-  std::size_t mr, nr, tp, tq, images, ustride, vstride, mstride;
-  std::size_t row_panels;  // packed-A panels of output channels: what devices split
+  std::size_t mr, nr, tp, tq, images, ustride, vstride;
+  std::size_t row_panels;  // packed-A panels of output channels: how devices split the filters
   WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w, std::size_t images);
   std::size_t tiles(std::size_t nimg) const { return nimg * tp * tq; }
+  // Packed-B panels of tiles: how devices split the products when they do not claim them.
+  std::size_t tile_panels(std::size_t nimg) const { return (tiles(nimg) + nr - 1) / nr; }
 };
 
 // U for the filters of `panels` (output channels panels.begin*mr ..).
@@ -41,13 +43,14 @@ void winograd_inputs(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
                      std::size_t b0, std::size_t nimg, cl_mem v, Range channels, const Claim* claim = nullptr);
 
 struct WinogradScratch {
-  cl_mem u, v, m;
+  cl_mem u, v;
 };
 
-// M = U V for the output channels of `panels`, then their outputs in images [b0, b0 + nimg) of
-// `out` (+bias, ReLU). Returns the output transform's event.
-Event winograd_outputs(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
-                       const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu,
-                       Range panels);
+// The 16 products U V for the tiles of `tile_panels` (nr tiles each) of images [b0, b0 + nimg),
+// each folded into their outputs in `out` (+bias, ReLU) as it is computed. With `claim`, the
+// devices that launch the same panels claim their parts of them. Returns the event.
+Event winograd_products(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay,
+                        const WinogradScratch& s, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu,
+                        Range tile_panels, const Claim* claim = nullptr);
 
 }  // namespace anycl::detail

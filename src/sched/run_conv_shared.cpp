@@ -1,11 +1,11 @@
 // Devices that share one memory (same_memory.hpp) see the same buffers and may write disjoint
 // parts of them at once, so one Winograd pass (forward or backward-data), on host pointers or on
 // the caller's device buffers, can be split stage by stage instead of into sub-convolutions:
-// filters and the GEMM with the output transform by output-channel panels, the input transform by
-// input channels, uploads and reads by images. The devices meet twice: after the uploads, and
-// after the filter and input transforms. A batch split instead transforms every filter on every
-// device and rounds each device's tiles up to whole GEMM panels: on 256ch 14x14 batch 8 one core
-// took 7.5 ms for half the batch against 12.7 ms for all of it.
+// filters by output-channel panels, the input transform by input channels, the products (with
+// the output transform) by tile panels, uploads and reads by images. The devices meet twice:
+// after the uploads, and after the filter and input transforms. A batch split instead transforms
+// every filter on every device and rounds each device's tiles up to whole GEMM panels: on 256ch
+// 14x14 batch 8 one core took 7.5 ms for half the batch against 12.7 ms for all of it.
 #include "sched/run_conv_shared.hpp"
 
 #include <algorithm>
@@ -28,7 +28,7 @@ namespace {
 
 // The transform-domain workspace for the whole batch at once (the shared pass does not chunk).
 std::size_t scratch_bytes(const WinogradLayout& lay) {
-  return workspace_bytes({16, lay.ustride + lay.vstride + lay.mstride, sizeof(float)});
+  return workspace_bytes({16, lay.ustride + lay.vstride, sizeof(float)});
 }
 
 // Each device's share of [0, extent), by weight.
@@ -98,10 +98,10 @@ struct SharedBuffers {
 // them: until every device finished (host pointers), or until the join is queued on the first
 // device (device buffers), after which that device's later users of the pool wait for the others.
 struct Scratch {
-  std::unique_ptr<Workspace> u, v, m;
+  std::unique_ptr<Workspace> u, v;
   Scratch(const DeviceSlot& home, const WinogradLayout& lay)
-      : u(floats(home, 16 * lay.ustride)), v(floats(home, 16 * lay.vstride)), m(floats(home, 16 * lay.mstride)) {}
-  WinogradScratch mems() const { return {u->mem(), v->mem(), m->mem()}; }
+      : u(floats(home, 16 * lay.ustride)), v(floats(home, 16 * lay.vstride)) {}
+  WinogradScratch mems() const { return {u->mem(), v->mem()}; }
 };
 
 // What a pass starts from: its geometry, its devices (the first lends the scratch and orders the
@@ -111,31 +111,31 @@ struct Setup {
   std::vector<const DeviceSlot*> slots;
   WinogradLayout lay;
   Scratch scratch;
-  std::optional<Claims> claims;  // for the claimed input transform, when the devices claim
+  std::optional<Claims> claims;  // for the claimed input transform and products, when the devices claim
   Setup(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d)
       : plan(winograd_plan(pass, d)), slots(slots_of(rt, shared.devices)), lay(*slots[0], plan, d.n), scratch(*slots[0], lay) {
-    if (shared.claimed) claims.emplace(home(), 1);
+    if (shared.claimed) claims.emplace(home(), 2);
   }
   const DeviceSlot& home() const { return *slots[0]; }
 };
 
-// Meet; filter and input transforms; meet; the GEMMs with the output transform. When the devices
-// can claim from each other (sched/claims.hpp), each launches the whole input transform and takes
-// its work-groups from a counter: that stage only streams memory, whose speed per core varies most.
-// The GEMMs and output transform stay split by weight: each device transforms the M panels it
-// has just computed, while they are still in its cache (claiming them too, with a meeting
-// between, measured 0.75-0.85x of the whole device on the 64ch and 128ch layers). The devices
-// start that stage together and it holds most of the work: its times say how they compare.
+// Meet; filter and input transforms; meet; the products with the output transform. When the
+// devices can claim from each other (sched/claims.hpp), each launches the whole input transform
+// and the whole products stage and takes its work-groups from a counter per stage, so a device
+// slowed down during the call does less of it. Otherwise both stages are split by weight, and
+// the products (most of the work, started together) are timed: their times say how the devices
+// compare.
 void shared_stages(const Setup& set, const SharedPass& shared, const SharedBuffers& b, bool relu, ShareTimer* timer) {
   const std::vector<const DeviceSlot*>& slots = set.slots;
   const WinogradPlan& plan = set.plan;
   const WinogradLayout& lay = set.lay;
-  const std::vector<Range> panels = shares(lay.row_panels, shared.weights),
-                           channels = shares(plan.cin, shared.weights);
-  const Claim inputs = set.claims ? set.claims->stage(0) : Claim{};
+  const std::size_t tile_panels = lay.tile_panels(lay.images);
+  const std::vector<Range> filters = shares(lay.row_panels, shared.weights),
+                           channels = shares(plan.cin, shared.weights), tiles = shares(tile_panels, shared.weights);
+  const Claim inputs = set.claims ? set.claims->stage(0) : Claim{}, products = set.claims ? set.claims->stage(1) : Claim{};
   meet(slots);
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    winograd_filters(*slots[i], plan, lay, b.filter, b.scratch.u, panels[i]);
+    winograd_filters(*slots[i], plan, lay, b.filter, b.scratch.u, filters[i]);
     if (set.claims)
       winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, {0, std::size_t(plan.cin)}, &inputs);
     else
@@ -143,9 +143,13 @@ void shared_stages(const Setup& set, const SharedPass& shared, const SharedBuffe
   }
   meet(slots);
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    const double fraction = double(panels[i].size()) / lay.row_panels;
+    if (set.claims) {
+      winograd_products(*slots[i], plan, lay, b.scratch, b.bias, b.out, 0, lay.images, relu, {0, tile_panels}, &products);
+      continue;
+    }
+    const double fraction = double(tiles[i].size()) / tile_panels;
     const std::size_t timed = timer ? timer->begin(*slots[i], shared.devices[i], fraction) : 0;
-    winograd_outputs(*slots[i], plan, lay, b.scratch, b.bias, b.out, 0, lay.images, relu, panels[i]);
+    winograd_products(*slots[i], plan, lay, b.scratch, b.bias, b.out, 0, lay.images, relu, tiles[i]);
     if (timer) timer->end(*slots[i], timed);
   }
 }

@@ -9,7 +9,7 @@
 namespace anycl::detail {
 
 // The devices that share a pass, their weights (the shares follow them), and whether they claim
-// the input transform's work-groups from each other (sched/claims.hpp).
+// the input transform's and the products' work-groups from each other (sched/claims.hpp).
 struct SharedPass {
   std::vector<std::size_t> devices;
   std::vector<double> weights;
@@ -24,8 +24,8 @@ struct SharedPass {
 SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d, ConvAlgo algo,
                                 std::optional<std::size_t> home = std::nullopt);
 
-// Runs it, each device taking a share of every stage by its weight (the input transform by
-// claiming, when the devices can). The output is written only after every device finished.
+// Runs it, each device taking a share of every stage by its weight (the input transform and the
+// products by claiming, when the devices can). The output is written only after every device finished.
 void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
                      const ConvHostTensors& host);
 

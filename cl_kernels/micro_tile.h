@@ -1,0 +1,54 @@
+/* The packed GEMM's register tile, shared by gemm_packed and the fused
+ * Winograd products: an MR x NR block of C as MR x NV accumulator vectors,
+ * fed by a packed-A micro-panel (MR values per k) and a packed-B micro-panel
+ * (NR values per k), both read strictly linearly, which is what keeps the
+ * hardware prefetchers (and GPU coalescing across work-items) happy.
+ * Expects REAL, VW, MR, NR, KU and common.h. */
+#ifndef ANYCL_MICRO_TILE_H
+#define ANYCL_MICRO_TILE_H
+
+#if NR % VW != 0
+#error "NR must be a multiple of VW"
+#endif
+#define NV (NR / VW) /* accumulator vectors per tile row */
+
+/* One k step: acc += a[0..MR) (x) bp[0..NR). */
+static inline __attribute__((always_inline)) void
+micro_tile_step(REALV acc[MR][NV], __global const REAL *a, __global const REAL *bp)
+{
+    REALV bv[NV];
+#pragma unroll
+    for (int c = 0; c < NV; ++c) bv[c] = VLOAD(bp + c * VW);
+#pragma unroll
+    for (int r = 0; r < MR; ++r) {
+        const REALV av = (REALV)(a[r]);
+#pragma unroll
+        for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
+    }
+}
+
+/* acc = sum over kk < k of the panels' outer products (acc is overwritten). */
+static inline __attribute__((always_inline)) void
+micro_tile(REALV acc[MR][NV], __global const REAL *a, __global const REAL *bp, const int k)
+{
+#pragma unroll
+    for (int r = 0; r < MR; ++r)
+#pragma unroll
+        for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
+    int kk = 0;
+    for (; kk + KU <= k; kk += KU) {
+#pragma unroll
+        for (int u = 0; u < KU; ++u) {
+            micro_tile_step(acc, a, bp);
+            a += MR;
+            bp += NR;
+        }
+    }
+    for (; kk < k; ++kk) {
+        micro_tile_step(acc, a, bp);
+        a += MR;
+        bp += NR;
+    }
+}
+
+#endif /* ANYCL_MICRO_TILE_H */
