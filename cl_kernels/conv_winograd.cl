@@ -123,6 +123,14 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
     }
 }
 
+/* Tile t's image b, tile row ty and tile column tx: t = (b*tp + ty)*tq + tx. */
+static inline void tile_at(const int t, const int tp, const int tq, int *b, int *ty, int *tx)
+{
+    *b = t / (tp * tq);
+    *ty = (t - *b * tp * tq) / tq;
+    *tx = t - (*b * tp + *ty) * tq;
+}
+
 /* ---------------------------------------------------------------------------
  * V[xi][c][t] in packed-B layout, block xi at vp + vp_off + xi*vstride with
  * vstride >= ceil(T/NR)*NR*C; tiles t >= T are written 0.
@@ -138,10 +146,8 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __gl
     if (c >= C || jp * NR >= T) return;
     __global REAL *o = vp + vp_off + (ulong)jp * C * NR + (ulong)c * NR;
 
-    const int t0 = jp * NR;
-    int b = t0 / (tp * tq);
-    int ty = (t0 - b * tp * tq) / tq;
-    int tx0 = t0 - b * tp * tq - ty * tq;
+    int b, ty, tx0;
+    tile_at(jp * NR, tp, tq, &b, &ty, &tx0);
     /* Row transform B^T d first, on whole input rows: the 2*seg+2 columns a
      * segment touches are loaded once (tiles overlap by 2 columns) and the
      * loop is elementwise along w. Then the column transform reads u at
@@ -246,9 +252,8 @@ static inline __attribute__((always_inline)) void
 wino_store_row(REAL o[4][NR], const int t0, const int T, const REAL bv, const int relu,
                __global REAL *yk, const ulong image, const int P, const int Q, const int tp, const int tq)
 {
-    int b = t0 / (tp * tq);
-    int ty = (t0 - b * tp * tq) / tq;
-    int tx = t0 - b * tp * tq - ty * tq;
+    int b, ty, tx;
+    tile_at(t0, tp, tq, &b, &ty, &tx);
     const int n = min(NR, T - t0);
     for (int c = 0; c < n; ++c) {
         __global REAL *yo = yk + (ulong)b * image + (ulong)(2 * ty) * Q + 2 * tx;

@@ -27,6 +27,8 @@ WinogradLayout::WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w, st
   vstride = round_up(tiles(n), nr) * std::size_t(w.cin) + skew;
 }
 
+std::size_t WinogradLayout::tile_panels(std::size_t nimg) const { return ceil_div(tiles(nimg), nr); }
+
 void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
                       cl_mem u, Range panels) {
   run_kernel_part(slot, "conv_winograd", "winograd_filter_transform", {0, panels.begin, 0},

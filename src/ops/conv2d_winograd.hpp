@@ -31,7 +31,7 @@ struct WinogradLayout {
   WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w, std::size_t images);
   std::size_t tiles(std::size_t nimg) const { return nimg * tp * tq; }
   // Packed-B panels of tiles: how devices split the products when they do not claim them.
-  std::size_t tile_panels(std::size_t nimg) const { return (tiles(nimg) + nr - 1) / nr; }
+  std::size_t tile_panels(std::size_t nimg) const;
 };
 
 // U for the filters of `panels` (output channels panels.begin*mr ..).

@@ -132,25 +132,27 @@ void shared_stages(const Setup& set, const SharedPass& shared, const SharedBuffe
   const std::size_t tile_panels = lay.tile_panels(lay.images);
   const std::vector<Range> filters = shares(lay.row_panels, shared.weights),
                            channels = shares(plan.cin, shared.weights), tiles = shares(tile_panels, shared.weights);
+  // Claimed, every device launches a stage whole; otherwise each launches its share.
   const Claim inputs = set.claims ? set.claims->stage(0) : Claim{}, products = set.claims ? set.claims->stage(1) : Claim{};
+  auto part = [&](const std::vector<Range>& split, std::size_t extent, std::size_t i) {
+    return set.claims ? Range{0, extent} : split[i];
+  };
+  const Claim* claim_inputs = set.claims ? &inputs : nullptr;
+  const Claim* claim_products = set.claims ? &products : nullptr;
+  ShareTimer* const shares_timer = set.claims ? nullptr : timer;  // a claimed stage has no share to time
   meet(slots);
   for (std::size_t i = 0; i < slots.size(); ++i) {
     winograd_filters(*slots[i], plan, lay, b.filter, b.scratch.u, filters[i]);
-    if (set.claims)
-      winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, {0, std::size_t(plan.cin)}, &inputs);
-    else
-      winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, channels[i]);
+    winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, part(channels, plan.cin, i),
+                    claim_inputs);
   }
   meet(slots);
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    if (set.claims) {
-      winograd_products(*slots[i], plan, lay, b.scratch, b.bias, b.out, 0, lay.images, relu, {0, tile_panels}, &products);
-      continue;
-    }
     const double fraction = double(tiles[i].size()) / tile_panels;
-    const std::size_t timed = timer ? timer->begin(*slots[i], shared.devices[i], fraction) : 0;
-    winograd_products(*slots[i], plan, lay, b.scratch, b.bias, b.out, 0, lay.images, relu, tiles[i]);
-    if (timer) timer->end(*slots[i], timed);
+    const std::size_t timed = shares_timer ? shares_timer->begin(*slots[i], shared.devices[i], fraction) : 0;
+    winograd_products(*slots[i], plan, lay, b.scratch, b.bias, b.out, 0, lay.images, relu,
+                      part(tiles, tile_panels, i), claim_products);
+    if (shares_timer) shares_timer->end(*slots[i], timed);
   }
 }
 
