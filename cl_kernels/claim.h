@@ -23,6 +23,32 @@ static inline int claim_group(__global volatile int *counter, __local volatile i
     return g < groups ? g : -1;
 }
 
+/* Claims over a stage's items instead of its work-groups, for kernels whose
+ * natural work-groups are too small to claim one at a time: each device
+ * launches the same number of groups, and claim number n takes the `span`
+ * consecutive items n*span .. n*span+span-1 (span = ceil(items / groups)),
+ * which the group's work-items then share. Returns the first item, or
+ * `items` when every claim has been taken. On two POCL sub-devices the
+ * Winograd input transform claimed 16 channels at a time ran 1.4-2x slower
+ * than in runs of a few tile panels: the atomics and the devices' interleaved
+ * reads and writes cost more than the stage. Every work-item must call it. */
+static inline int claim_span(__global volatile int *counter, const int items, __local volatile int *taken)
+{
+    if (get_local_id(0) == 0 && get_local_id(1) == 0 && get_local_id(2) == 0)
+        *taken = atomic_inc(counter);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    const int groups = (int)(get_num_groups(0) * get_num_groups(1) * get_num_groups(2));
+    const int span = (items + groups - 1) / groups;
+    return *taken < groups ? min(*taken * span, items) : items;
+}
+
+/* One past the last item of the claim that starts at `first`. */
+static inline int claim_span_end(const int first, const int items)
+{
+    const int groups = (int)(get_num_groups(0) * get_num_groups(1) * get_num_groups(2));
+    return min(first + (items + groups - 1) / groups, items);
+}
+
 /* This work-item's global id along `dim` when its group is the linear group g. */
 static inline int claimed_id(const int g, const uint dim)
 {

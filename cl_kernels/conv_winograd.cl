@@ -211,7 +211,9 @@ __kernel void winograd_input_transform(__global const REAL *restrict x, ulong x_
                 pt, pl, nimg);
 }
 
-/* winograd_input_transform with its work-groups claimed from claims[claim] (claim.h). */
+/* winograd_input_transform with its items (c, jp), channel fastest, claimed
+ * from claims[claim] in spans (claim.h, claim_span): global = any number of
+ * groups, the same on every device (not the plain kernel's C x panels). */
 __kernel void winograd_input_transform_claimed(__global const REAL *restrict x, ulong x_off,
                                                __global REAL *restrict vp, ulong vp_off,
                                                ulong vstride, int C, int H, int W, int tp, int tq,
@@ -219,10 +221,11 @@ __kernel void winograd_input_transform_claimed(__global const REAL *restrict x, 
                                                __global volatile int *claims, const int claim)
 {
     __local volatile int taken;
-    const int g = claim_group(claims + claim, &taken);
-    if (g < 0) return;
-    input_panel(claimed_id(g, 0), claimed_id(g, 1), x, x_off, vp, vp_off, vstride, C, H, W, tp, tq,
-                pt, pl, nimg);
+    const int items = C * ((nimg * tp * tq + NR - 1) / NR);
+    const int first = claim_span(claims + claim, items, &taken);
+    const int end = claim_span_end(first, items);
+    for (int i = first + (int)get_local_id(0); i < end; i += (int)get_local_size(0))
+        input_panel(i % C, i / C, x, x_off, vp, vp_off, vstride, C, H, W, tp, tq, pt, pl, nimg);
 }
 
 /* ---------------------------------------------------------------------------

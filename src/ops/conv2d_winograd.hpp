@@ -38,7 +38,8 @@ struct WinogradLayout {
 void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
                       cl_mem u, Range panels);
 // V for the input channels `channels` of images [b0, b0 + nimg) of `in`. With `claim`, the
-// devices that launch the same channels claim their parts of them (runtime/launch.hpp, Claim).
+// devices that launch it claim spans of the whole stage (runtime/launch.hpp, Claim): `channels`
+// must then be all of them.
 void winograd_inputs(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem in,
                      std::size_t b0, std::size_t nimg, cl_mem v, Range channels, const Claim* claim = nullptr);
 
