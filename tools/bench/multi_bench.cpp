@@ -4,14 +4,20 @@
 // balancer must give the ~1e5x slower Oclgrind next to nothing). Each configuration runs in a
 // child process: POCL_MAX_PTHREAD_COUNT and OCL_ICD_VENDORS are read when OpenCL initialises.
 // The configurations take turns over several rounds and each median pools its rounds, so a slow
-// spell of the shared machine falls on all of them rather than on whichever ran then.
+// spell of the shared machine falls on all of them rather than on whichever ran then. A paired
+// part then runs the three in one process, a call of each in turn (paired_worker), and takes the
+// ratios call by call: the slow spells, which last about half a second, no longer decide them.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <vector>
 
 #include "report.hpp"
@@ -60,30 +66,68 @@ anycl::Buffer on_device(anycl::Runtime& rt, const std::vector<float>& v) {
   return b;
 }
 
-// Milliseconds of each timed run: host pointers (synchronous), or device buffers until the
+// The inputs and output of one workload, made once: on the host, and on device 0 when the
+// workload runs on device buffers.
+struct Operands {
+  std::vector<float> a, b, c;
+  std::optional<anycl::Buffer> da, db, dc;
+};
+
+// One call of the workload on rt: host pointers (synchronous), or device buffers until the
 // call's event completes.
-std::vector<double> time_workload(anycl::Runtime& rt, const Workload& w, int reps) {
-  if (w.gemm) {
-    const std::size_t n = w.size;
-    const auto a = random_host(n * n, 1), b = random_host(n * n, 2);
-    std::vector<float> c(n * n);
-    anycl::GemmShape s;
-    s.m = s.n = s.k = s.lda = s.ldb = s.ldc = n;
-    if (!w.buffers)
-      return run_timed([&] { anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data()); }, 2, reps);
-    const anycl::Buffer ba = on_device(rt, a), bb = on_device(rt, b), bc = on_device(rt, c);
-    return run_timed([&] { anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 0.f, bc, 0).wait(); }, 2, reps);
-  }
-  const ConvShape& cs = w.conv;
+std::function<void()> workload_call(anycl::Runtime& rt, const Workload& w) {
+  auto o = std::make_shared<Operands>();
   anycl::Conv2d d;
-  d.n = cs.n, d.c = cs.c, d.h = cs.h, d.w = cs.w, d.k = cs.k, d.r = cs.r, d.s = cs.s;
-  d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = cs.pad;
-  const auto x = random_host(d.x_size(), 3), wt = random_host(d.w_size(), 4);
-  std::vector<float> y(d.y_size());
+  if (w.gemm) {
+    o->a = random_host(w.size * w.size, 1), o->b = random_host(w.size * w.size, 2);
+    o->c.resize(w.size * w.size);
+  } else {
+    const ConvShape& cs = w.conv;
+    d.n = cs.n, d.c = cs.c, d.h = cs.h, d.w = cs.w, d.k = cs.k, d.r = cs.r, d.s = cs.s;
+    d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = cs.pad;
+    o->a = random_host(d.x_size(), 3), o->b = random_host(d.w_size(), 4);
+    o->c.resize(d.y_size());
+  }
+  if (w.buffers) o->da = on_device(rt, o->a), o->db = on_device(rt, o->b), o->dc = on_device(rt, o->c);
+  anycl::GemmShape s;
+  s.m = s.n = s.k = s.lda = s.ldb = s.ldc = w.size;
+  if (w.gemm && !w.buffers)
+    return [&rt, o, s] { anycl::gemm<float>(rt, s, 1.f, o->a.data(), o->b.data(), 0.f, o->c.data()); };
+  if (w.gemm) return [&rt, o, s] { anycl::gemm<float>(rt, s, 1.f, *o->da, 0, *o->db, 0, 0.f, *o->dc, 0).wait(); };
   if (!w.buffers)
-    return run_timed([&] { anycl::conv2d_forward(rt, d, x.data(), wt.data(), nullptr, y.data()); }, 2, reps);
-  const anycl::Buffer bx = on_device(rt, x), bw = on_device(rt, wt), by = on_device(rt, y);
-  return run_timed([&] { anycl::conv2d_forward(rt, d, bx, bw, nullptr, by).wait(); }, 2, reps);
+    return [&rt, o, d] { anycl::conv2d_forward(rt, d, o->a.data(), o->b.data(), nullptr, o->c.data()); };
+  return [&rt, o, d] { anycl::conv2d_forward(rt, d, *o->da, *o->db, nullptr, *o->dc).wait(); };
+}
+
+// Milliseconds of each timed run.
+std::vector<double> time_workload(anycl::Runtime& rt, const Workload& w, int reps) {
+  return run_timed(workload_call(rt, w), 2, reps);
+}
+
+// The paired child: the whole device, cpu/2, and cpu/2 with all the work on its first
+// sub-device (weights 1, 0: one core) in one process, one call of each in turn (the order
+// rotated every time), so that a slow spell of the machine (they last about half a second)
+// falls on the three alike. JSON {"runs_ms": {workload: {"one_core"|"whole_device"|"cpu_2": [ms]}}}.
+int paired_worker(bool quick, int reps) {
+  anycl::Runtime whole("cpu"), split("cpu/2"), one("cpu/2");
+  anycl::device_weights(split);  // calibration outside the timings
+  anycl::set_device_weights(one, {1, 0});
+  const std::vector<std::pair<std::string, anycl::Runtime*>> configs = {
+      {"one_core", &one}, {"whole_device", &whole}, {"cpu_2", &split}};
+  json out;
+  for (const Workload& w : big_workloads(quick)) {
+    std::vector<std::function<void()>> calls;
+    for (const auto& c : configs) calls.push_back(workload_call(*c.second, w));
+    for (int warm = 0; warm < 2; ++warm)
+      for (auto& call : calls) call();
+    for (int r = 0; r < reps; ++r)
+      for (std::size_t k = 0; k < calls.size(); ++k) {
+        const std::size_t i = (k + r) % calls.size();
+        out["runs_ms"][w.name][configs[i].first].push_back(time_once_ms(calls[i]));
+      }
+  }
+  std::cout << out.dump() << "\n";
+  return 0;
 }
 
 // The child: one configuration, JSON {"devices", "weights", "runs_ms": {workload: [ms, ...]}}.
@@ -167,12 +211,49 @@ json run_rounds(const std::vector<Config>& configs, const std::vector<Workload>&
   return out;
 }
 
+// The paired configurations (paired_worker), one child per round: per workload each
+// configuration's median GFLOP/s, and the medians over all rounds of the per-turn speed ratios
+// (each cpu/2 call against the one-core and whole-device calls next to it in time; and the whole
+// device against one core, how far the device itself scales then).
+json run_paired(const std::vector<Workload>& workloads, const std::string& options, int rounds, FILE* table) {
+  json runs;
+  for (int round = 0; round < rounds; ++round) {
+    const json child = run_child("", options, "paired");
+    for (const Workload& w : workloads)
+      for (const char* c : {"one_core", "whole_device", "cpu_2"})
+        for (double ms : child["runs_ms"][w.name][c]) runs[w.name][c].push_back(ms);
+  }
+  std::fprintf(table, "%-26s %10s %10s %10s | %9s %9s | %s\n", "paired (GFLOP/s)", "1 core", "whole", "cpu/2",
+               "vs 1core", "vs whole", "whole vs 1core (one process, calls alternated)");
+  json out;
+  for (const Workload& w : workloads) {
+    const auto one = runs[w.name]["one_core"].get<std::vector<double>>();
+    const auto whole = runs[w.name]["whole_device"].get<std::vector<double>>();
+    const auto split = runs[w.name]["cpu_2"].get<std::vector<double>>();
+    std::vector<double> vs_one, vs_whole, whole_vs_one;
+    for (std::size_t i = 0; i < split.size(); ++i) {
+      vs_one.push_back(one[i] / split[i]), vs_whole.push_back(whole[i] / split[i]);
+      whole_vs_one.push_back(one[i] / whole[i]);
+    }
+    json& o = out[w.name];
+    for (const auto& [name, ms] : {std::pair{"one_core", one}, {"whole_device", whole}, {"cpu_2", split}})
+      o[name] = to_json(summarize(ms, flops(w), 0));
+    o["ratios"] = {{"cpu_2_vs_one_core", median(vs_one)},
+                   {"cpu_2_vs_whole", median(vs_whole)},
+                   {"whole_vs_one_core", median(whole_vs_one)}};
+    std::fprintf(table, "%-26s %10.1f %10.1f %10.1f | %8.2fx %8.2fx | %8.2fx\n", w.name.c_str(), gflops(o["one_core"]),
+                 gflops(o["whole_device"]), gflops(o["cpu_2"]), median(vs_one), median(vs_whole), median(whole_vs_one));
+  }
+  return out;
+}
+
 }  // namespace
 
 int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const std::string& out_file) {
   for (int i = 2; i + 1 < argc; ++i)
     if (std::string(argv[i]) == "--worker") {
       const std::string spec = argv[i + 1];
+      if (spec == "paired") return paired_worker(opt.quick, opt.reps);
       const bool small = i + 2 < argc && std::string(argv[i + 2]) == "small";
       return worker(spec, small, opt.quick, opt.reps);
     }
@@ -192,6 +273,7 @@ int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const s
     std::fprintf(opt.table, "%-26s %10.1f %10.1f %10.1f | %8.2fx %8.2fx\n", w.name.c_str(), one, whole, split,
                  one > 0 ? split / one : 0, whole > 0 ? split / whole : 0);
   }
+  doc["paired"] = run_paired(big_workloads(opt.quick), common, opt.rounds, opt.table);
   const std::string icd = oclgrind_icd();
   json& het = doc["heterogeneous"];
   if (icd.empty()) {
