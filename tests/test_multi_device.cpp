@@ -718,10 +718,13 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
   const std::vector<double> calibrated = anycl::device_weights(rt);
   REQUIRE(calibrated.size() == 2);
   anycl::GemmShape s;
-  s.m = s.n = s.k = s.lda = s.ldb = s.ldc = 512;  // big enough to be worth splitting, like the convolutions
-  const auto a = random_values(512 * 512, 1), b = random_values(512 * 512, 2);
-  std::vector<float> c(512 * 512);
-  // 512^3 runs the direct kernel, which the devices split by weight: the call's timings move them.
+  // 537 MFLOP, worth splitting (over 1 ms) below 537 GFLOP/s a device: 512^3 (268 MFLOP) was
+  // close to the limit once a sub-device calibrated at 214.7 GFLOP/s.
+  s.m = 128, s.n = 2048, s.k = 1024, s.lda = 1024, s.ldb = 2048, s.ldc = 2048;
+  const auto a = random_values(128 * 1024, 1), b = random_values(1024 * 2048, 2);
+  std::vector<float> c(128 * 2048);
+  // A narrow GEMM runs the direct kernel, which the devices split by weight: the call's timings
+  // move them.
   REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), 1.f).empty());
   REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() == 2);
   anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data());
@@ -745,8 +748,8 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
   std::vector<float> big_c(768 * 768);
   anycl::gemm<float>(rt, big, 1.f, big_a.data(), big_a.data(), 0.f, big_c.data());
   CHECK(anycl::device_weights(rt) == learned);
-  anycl::Conv2d d;
-  d.n = 4, d.c = 64, d.h = d.w = 28, d.k = 64, d.r = d.s = 3;
+  anycl::Conv2d d;  // 462 MFLOP: worth splitting (>= 1 ms) up to 462 GFLOP/s a sub-device
+  d.n = 8, d.c = 64, d.h = d.w = 28, d.k = 64, d.r = d.s = 3;
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
   anycl::detail::SharedPass shared =
       anycl::detail::plan_shared_winograd(rt.impl(), anycl::detail::ConvPass::Forward, d, anycl::ConvAlgo::Auto);
@@ -760,7 +763,10 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
                                  {x.data(), wt.data(), nullptr, y.data(), nullptr});
   CHECK(anycl::device_weights(rt) != learned);
   anycl::Conv2d pointwise = d;
-  pointwise.n = 8, pointwise.c = pointwise.k = 128, pointwise.r = pointwise.s = 1;
+  // Big enough to be worth splitting (plan.hpp: at least 1 ms on the fastest device) beyond a
+  // 1-core sub-device's peak: 822 MFLOP. At batch 8 (205 MFLOP) a calibration of 214.7 GFLOP/s
+  // kept it on one device.
+  pointwise.n = 32, pointwise.c = pointwise.k = 128, pointwise.r = pointwise.s = 1;
   pointwise.pad_top = pointwise.pad_left = pointwise.pad_bottom = pointwise.pad_right = 0;
   REQUIRE(shared_devices(rt, pointwise, anycl::detail::ConvPass::Forward).empty());
   REQUIRE(anycl::detail::plan_conv(rt.impl(), anycl::detail::ConvPass::Forward, pointwise).size() == 2);
