@@ -10,43 +10,47 @@
 #ifndef ANYCL_CLAIM_H
 #define ANYCL_CLAIM_H
 
-/* The linear index of the group this work-group claimed, or -1 when every
- * group has been taken. Every work-item of the group must call it (it has a
- * barrier); one atomic per group, shared through `taken`. */
-static inline int claim_group(__global volatile int *counter, __local volatile int *taken)
+/* The next number from the counter, one atomic per group, shared through
+ * `taken`. Every work-item of the group must call it (it has a barrier). */
+static inline int take_claim(__global volatile int *counter, __local volatile int *taken)
 {
     if (get_local_id(0) == 0 && get_local_id(1) == 0 && get_local_id(2) == 0)
         *taken = atomic_inc(counter);
     barrier(CLK_LOCAL_MEM_FENCE);
-    const int g = *taken;
-    const int groups = (int)(get_num_groups(0) * get_num_groups(1) * get_num_groups(2));
-    return g < groups ? g : -1;
+    return *taken;
+}
+
+static inline int launched_groups(void)
+{
+    return (int)(get_num_groups(0) * get_num_groups(1) * get_num_groups(2));
+}
+
+/* The linear index of the group this work-group claimed, or -1 when every
+ * group has been taken. Every work-item of the group must call it. */
+static inline int claim_group(__global volatile int *counter, __local volatile int *taken)
+{
+    const int g = take_claim(counter, taken);
+    return g < launched_groups() ? g : -1;
 }
 
 /* Claims over a stage's items instead of its work-groups, for kernels whose
  * natural work-groups are too small to claim one at a time: each device
  * launches the same number of groups, and claim number n takes the `span`
  * consecutive items n*span .. n*span+span-1 (span = ceil(items / groups)),
- * which the group's work-items then share. Returns the first item, or
- * `items` when every claim has been taken. On two POCL sub-devices the
- * Winograd input transform claimed 16 channels at a time ran 1.4-2x slower
- * than in runs of a few tile panels: the atomics and the devices' interleaved
- * reads and writes cost more than the stage. Every work-item must call it. */
-static inline int claim_span(__global volatile int *counter, const int items, __local volatile int *taken)
+ * which the group's work-items then share. Returns the first item and sets
+ * *end one past the last; both are `items` when every claim has been taken.
+ * On two POCL sub-devices the Winograd input transform claimed 16 channels at
+ * a time ran 1.4-2x slower than in runs of a few tile panels: the atomics and
+ * the devices' interleaved reads and writes cost more than the stage. Every
+ * work-item must call it. */
+static inline int claim_span(__global volatile int *counter, const int items, __local volatile int *taken,
+                             int *end)
 {
-    if (get_local_id(0) == 0 && get_local_id(1) == 0 && get_local_id(2) == 0)
-        *taken = atomic_inc(counter);
-    barrier(CLK_LOCAL_MEM_FENCE);
-    const int groups = (int)(get_num_groups(0) * get_num_groups(1) * get_num_groups(2));
+    const int n = take_claim(counter, taken), groups = launched_groups();
     const int span = (items + groups - 1) / groups;
-    return *taken < groups ? min(*taken * span, items) : items;
-}
-
-/* One past the last item of the claim that starts at `first`. */
-static inline int claim_span_end(const int first, const int items)
-{
-    const int groups = (int)(get_num_groups(0) * get_num_groups(1) * get_num_groups(2));
-    return min(first + (items + groups - 1) / groups, items);
+    const int first = n < groups ? min(n * span, items) : items;
+    *end = min(first + span, items);
+    return first;
 }
 
 /* This work-item's global id along `dim` when its group is the linear group g. */

@@ -222,8 +222,8 @@ __kernel void winograd_input_transform_claimed(__global const REAL *restrict x, 
 {
     __local volatile int taken;
     const int items = C * ((nimg * tp * tq + NR - 1) / NR);
-    const int first = claim_span(claims + claim, items, &taken);
-    const int end = claim_span_end(first, items);
+    int end;
+    const int first = claim_span(claims + claim, items, &taken, &end);
     for (int i = first + (int)get_local_id(0); i < end; i += (int)get_local_size(0))
         input_panel(i % C, i / C, x, x_off, vp, vp_off, vstride, C, H, W, tp, tq, pt, pl, nimg);
 }

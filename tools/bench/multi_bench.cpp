@@ -9,7 +9,6 @@
 // ratios call by call: the slow spells, which last about half a second, no longer decide them.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -108,22 +107,23 @@ std::vector<double> time_workload(anycl::Runtime& rt, const Workload& w, int rep
 // sub-device (weights 1, 0: one core) in one process, one call of each in turn (the order
 // rotated every time), so that a slow spell of the machine (they last about half a second)
 // falls on the three alike. JSON {"runs_ms": {workload: {"one_core"|"whole_device"|"cpu_2": [ms]}}}.
+constexpr const char* kPairedConfigs[] = {"one_core", "whole_device", "cpu_2"};
+
 int paired_worker(bool quick, int reps) {
   anycl::Runtime whole("cpu"), split("cpu/2"), one("cpu/2");
   anycl::device_weights(split);  // calibration outside the timings
   anycl::set_device_weights(one, {1, 0});
-  const std::vector<std::pair<std::string, anycl::Runtime*>> configs = {
-      {"one_core", &one}, {"whole_device", &whole}, {"cpu_2", &split}};
+  anycl::Runtime* const runtimes[] = {&one, &whole, &split};  // in kPairedConfigs' order
   json out;
   for (const Workload& w : big_workloads(quick)) {
     std::vector<std::function<void()>> calls;
-    for (const auto& c : configs) calls.push_back(workload_call(*c.second, w));
+    for (anycl::Runtime* rt : runtimes) calls.push_back(workload_call(*rt, w));
     for (int warm = 0; warm < 2; ++warm)
       for (auto& call : calls) call();
     for (int r = 0; r < reps; ++r)
       for (std::size_t k = 0; k < calls.size(); ++k) {
         const std::size_t i = (k + r) % calls.size();
-        out["runs_ms"][w.name][configs[i].first].push_back(time_once_ms(calls[i]));
+        out["runs_ms"][w.name][kPairedConfigs[i]].push_back(time_once_ms(calls[i]));
       }
   }
   std::cout << out.dump() << "\n";
@@ -220,7 +220,7 @@ json run_paired(const std::vector<Workload>& workloads, const std::string& optio
   for (int round = 0; round < rounds; ++round) {
     const json child = run_child("", options, "paired");
     for (const Workload& w : workloads)
-      for (const char* c : {"one_core", "whole_device", "cpu_2"})
+      for (const char* c : kPairedConfigs)
         for (double ms : child["runs_ms"][w.name][c]) runs[w.name][c].push_back(ms);
   }
   std::fprintf(table, "%-26s %10s %10s %10s | %9s %9s | %s\n", "paired (GFLOP/s)", "1 core", "whole", "cpu/2",
@@ -236,13 +236,11 @@ json run_paired(const std::vector<Workload>& workloads, const std::string& optio
       whole_vs_one.push_back(one[i] / whole[i]);
     }
     json& o = out[w.name];
-    for (const auto& [name, ms] : {std::pair{"one_core", one}, {"whole_device", whole}, {"cpu_2", split}})
-      o[name] = to_json(summarize(ms, flops(w), 0));
-    o["ratios"] = {{"cpu_2_vs_one_core", median(vs_one)},
-                   {"cpu_2_vs_whole", median(vs_whole)},
-                   {"whole_vs_one_core", median(whole_vs_one)}};
+    for (const char* c : kPairedConfigs) o[c] = to_json(summarize(runs[w.name][c].get<std::vector<double>>(), flops(w), 0));
+    const double r_one = median(vs_one), r_whole = median(vs_whole), r_scaling = median(whole_vs_one);
+    o["ratios"] = {{"cpu_2_vs_one_core", r_one}, {"cpu_2_vs_whole", r_whole}, {"whole_vs_one_core", r_scaling}};
     std::fprintf(table, "%-26s %10.1f %10.1f %10.1f | %8.2fx %8.2fx | %8.2fx\n", w.name.c_str(), gflops(o["one_core"]),
-                 gflops(o["whole_device"]), gflops(o["cpu_2"]), median(vs_one), median(vs_whole), median(whole_vs_one));
+                 gflops(o["whole_device"]), gflops(o["cpu_2"]), r_one, r_whole, r_scaling);
   }
   return out;
 }
