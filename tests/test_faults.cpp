@@ -21,6 +21,10 @@
 #include "opencl_fault.h"
 #include "conv_check.hpp"
 #include "runtime/runtime_impl.hpp"
+#include "sched/run_conv_buffers.hpp"
+#include "sched/run_conv_shared.hpp"
+#include "sched/run_gemm.hpp"
+#include "sched/run_gemm_shared.hpp"
 #include "support.hpp"
 
 namespace {
@@ -351,6 +355,136 @@ TEST_CASE("fault: clEnqueueNDRangeKernel fails inside CLBlast", "[fault][clblast
                                     });
   CHECK(calls >= 1);
   CHECK(g.bad() == 0);
+}
+
+namespace {
+
+// One split call on device buffers of cpu/2's first sub-device, with outputs reset before every
+// run and an oracle for what they must hold after a run that succeeds.
+struct SplitCall {
+  std::vector<const anycl::Buffer*> outs;
+  std::vector<std::vector<float>> initial;
+  std::function<anycl::Event()> call;
+  std::function<std::size_t(const std::vector<std::vector<float>>&)> bad;
+};
+
+std::vector<std::vector<float>> read_outs(anycl::Runtime& rt, const SplitCall& c) {
+  std::vector<std::vector<float>> v;
+  for (const anycl::Buffer* b : c.outs) {
+    v.emplace_back(b->bytes() / sizeof(float));
+    rt.read(*b, v.back().data(), b->bytes());
+  }
+  return v;
+}
+
+// Each kernel launch and each buffer allocation the call makes fails in turn (every run starts
+// with empty workspace pools): an error naming the OpenCL call, and every output as it was,
+// though the other sub-device may have had its part queued already. Then the call is right.
+void check_split_call(anycl::Runtime& rt, const SplitCall& c) {
+  const auto op = [&] {
+    for (std::size_t i = 0; i < c.outs.size(); ++i) rt.write(*c.outs[i], c.initial[i].data(), c.outs[i]->bytes());
+    rt.release_workspace();
+    c.call().wait();
+  };
+  op();  // compiles what the call needs for its local sizes
+  struct Fault {
+    const char* entry;
+    cl_int error;
+    const char* name;
+  };
+  for (const Fault f : {Fault{"clEnqueueNDRangeKernel", CL_OUT_OF_RESOURCES, "CL_OUT_OF_RESOURCES"},
+                        Fault{"clCreateBuffer", CL_MEM_OBJECT_ALLOCATION_FAILURE, "CL_MEM_OBJECT_ALLOCATION_FAILURE"}}) {
+    INFO(f.entry << " fails");
+    const long calls = fail_each_call(f.entry, f.error, op, [&](anycl::Status st, const std::string& msg) {
+      CHECK(st != ANYCL_SUCCESS);
+      CHECK(contains(msg, f.entry));
+      CHECK(contains(msg, f.name));
+      CHECK(read_outs(rt, c) == c.initial);
+    });
+    if (f.error == CL_OUT_OF_RESOURCES) CHECK(calls >= 2);  // a kernel at least on each device
+  }
+  CHECK(c.bad(read_outs(rt, c)) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("fault: device-buffer calls on cpu/2, split or not, leave their outputs untouched", "[fault][multi]") {
+  anycl::Runtime rt("cpu/2");
+  anycl::set_device_weights(rt, {1.0, 1.0});  // as GFLOP/s: every call here is worth splitting
+  using anycl_test::upload;
+  SECTION("GEMM split by rows, and as one claimed pass") {
+    for (const anycl::Parallel mode : {anycl::Parallel::Data, anycl::Parallel::Auto}) {
+      anycl::set_parallel(rt, mode);
+      const std::size_t m = mode == anycl::Parallel::Data ? 96 : 768, n = m - 32, k = m - 64;
+      INFO((mode == anycl::Parallel::Data ? "data split " : "claimed ") << m << "x" << n << "x" << k);
+      const HostGemm g(m, n, k, false, /*trans_b=*/true);
+      const auto claimed = anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(g.s, 0, 0, 0),
+                                                                  1.5f, 0);
+      const auto pieces = anycl::detail::plan_gemm<float>(rt.impl(), g.s, &rt.impl().slot(0));
+      REQUIRE((mode == anycl::Parallel::Auto ? claimed.size() : pieces.size()) == 2);
+      const anycl::Buffer A = upload(rt, g.a.values()), B = upload(rt, g.b.values()), C = upload(rt, g.c0);
+      check_split_call(rt, {{&C}, {g.c0}, [&] { return anycl::gemm<float>(rt, g.s, 1.5f, A, 0, B, 0, 0.5f, C, 0); },
+                            [&](const std::vector<std::vector<float>>& out) {
+                              std::size_t bad = 0;
+                              for (std::size_t i = 0; i < out[0].size(); ++i)
+                                bad += std::fabs(double(out[0][i]) - g.oracle.c[i]) <= g.oracle.bound[i] ? 0 : 1;
+                              return bad;
+                            }});
+    }
+  }
+  SECTION("convolution forward split by images, and as one shared Winograd pass") {
+    for (const anycl::Parallel mode : {anycl::Parallel::Data, anycl::Parallel::Auto}) {
+      anycl::set_parallel(rt, mode);
+      anycl_test::ConvDesc r;
+      r.n = 4, r.c = 32, r.h = 8, r.w = 8, r.k = 48, r.r = 3, r.s = 3;  // Winograd under Auto
+      r.pad_top = r.pad_left = r.pad_bottom = r.pad_right = 1;
+      INFO((mode == anycl::Parallel::Data ? "data split " : "shared pass ") << anycl_test::describe(r));
+      const anycl::Conv2d d = anycl_test::to_anycl(r, false);
+      using anycl::detail::ConvPass;
+      REQUIRE((mode == anycl::Parallel::Auto
+                   ? anycl::detail::plan_shared_winograd(rt.impl(), ConvPass::Forward, d, anycl::ConvAlgo::Auto, 0)
+                             .devices.size() == 2
+                   : anycl::detail::plan_conv_buffers(rt.impl(), ConvPass::Forward, d, 0).size() == 2));
+      const auto x = random_values(r.x_size(), 4), w = random_values(r.w_size(), 5), y0 = random_values(r.y_size(), 6);
+      const auto ref = anycl_test::conv_forward(r, x, w, {}, false);
+      const auto abs = anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), {}, false);
+      const anycl::Buffer X = upload(rt, x), W = upload(rt, w), Y = upload(rt, y0);
+      check_split_call(rt, {{&Y}, {y0}, [&] { return anycl::conv2d_forward(rt, d, X, W, nullptr, Y); },
+                            [&](const std::vector<std::vector<float>>& out) {
+                              return anycl_test::count_bad(out[0], ref, abs, double(r.c) * r.r * r.s, 16);
+                            }});
+    }
+  }
+  SECTION("convolution backward-weights, split by images (partial sums added) and on one device") {
+    anycl::set_parallel(rt, anycl::Parallel::Data);
+    for (const bool split : {true, false}) {
+      anycl_test::ConvDesc r;
+      r.n = 4, r.c = 16, r.h = 8, r.w = 8, r.k = 32, r.r = 3, r.s = 3;  // x and y images of 4 and 8 KiB
+      r.pad_top = r.pad_left = r.pad_bottom = r.pad_right = 1;
+      if (!split) r.c = 15, r.h = 7, r.w = 9, r.pad_bottom = r.pad_right = 0;  // no image boundary aligns
+      INFO((split ? "split " : "one device ") << anycl_test::describe(r));
+      const anycl::Conv2d d = anycl_test::to_anycl(r, false);
+      REQUIRE(anycl::detail::plan_conv_buffers(rt.impl(), anycl::detail::ConvPass::BackwardWeights, d, 0).size() ==
+              (split ? 2 : 0));
+      const auto x = random_values(r.x_size(), 13), dy = random_values(r.y_size(), 14);
+      const auto dw0 = random_values(r.w_size(), 15), db0 = random_values(std::size_t(r.k), 16);
+      std::vector<float> ref_w, ref_b, abs_w, abs_b;
+      anycl_test::conv_backward_weights(r, x, dy, ref_w, ref_b);
+      anycl_test::conv_backward_weights(r, anycl_test::abs_of(x), anycl_test::abs_of(dy), abs_w, abs_b);
+      const anycl::Buffer X = upload(rt, x), DY = upload(rt, dy), DW = upload(rt, dw0), DB = upload(rt, db0);
+      const double reduction = double(r.n) * r.out_h() * r.out_w();
+      // Chunks of one image on one device: several kernels write dw and dbias.
+      anycl::set_conv_workspace_limit(rt, split ? std::size_t(256) << 20 : 2000);
+      check_split_call(rt, {{&DW, &DB}, {dw0, db0},
+                            [&] {
+                              return anycl::conv2d_backward_weights(rt, d, X, DY, DW, &DB, anycl::ConvAlgo::Im2col);
+                            },
+                            [&](const std::vector<std::vector<float>>& out) {
+                              return anycl_test::count_bad(out[0], ref_w, abs_w, reduction, 2) +
+                                     anycl_test::count_bad(out[1], ref_b, abs_b, reduction, 2);
+                            }});
+    }
+  }
 }
 
 TEST_CASE("fault: clEnqueueReadBuffer fails", "[fault]") {

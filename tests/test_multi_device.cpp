@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <optional>
 
@@ -218,9 +219,11 @@ void check_conv_all(anycl::Runtime& rt, const ConvDesc& r) {
       for (auto pass : {anycl::detail::ConvPass::Forward, anycl::detail::ConvPass::BackwardData,
                         anycl::detail::ConvPass::BackwardWeights})
         REQUIRE(anycl::detail::plan_conv(rt.impl(), pass, d).size() > 1);
-    // On device buffers: a shared Winograd pass under Auto, a batch split otherwise.
+    // On device buffers: a shared Winograd pass under Auto, a batch split otherwise (partial
+    // sums of dw and dbias added on the buffers' device).
     if (mode != Parallel::Auto && one_memory(rt))
-      for (auto pass : {anycl::detail::ConvPass::Forward, anycl::detail::ConvPass::BackwardData})
+      for (auto pass : {anycl::detail::ConvPass::Forward, anycl::detail::ConvPass::BackwardData,
+                        anycl::detail::ConvPass::BackwardWeights})
         REQUIRE(anycl::detail::plan_conv_buffers(rt.impl(), pass, d, 0).size() > 1);
     for (const ConvOut& got : {run_conv(rt, d, x, w, bias, dy), run_conv_on_buffers(rt, d, x, w, bias, dy, 0, true)}) {
       check_close(got.y, single.y, ref_y, abs_y, double(r.c) * r.r * r.s, factor);
@@ -441,6 +444,14 @@ TEST_CASE("cpu/2: Auto runs a packed GEMM as one pass whose sub-devices claim ti
   check_claimed_gemm(rt);
 }
 
+TEST_CASE("cpu/2: with CLBlast as the GEMM provider, every split mode equals one device", "[multi][clblast]") {
+  // Claimed tiles need anycl's own kernels, so every mode, Auto included, splits into pieces that
+  // CLBlast computes, on host pointers and on buffers of either device.
+  anycl::Runtime rt("cpu/2");
+  anycl::set_gemm_provider(rt, anycl::GemmProvider::CLBlast);
+  check_gemm_all<float>(rt, 70, 45, 33);
+}
+
 TEST_CASE("cpu/2: k = 0 and alpha = 0 only scale C, split too", "[multi]") {
   anycl::Runtime rt = data_split_cpu2();
   anycl::GemmShape s;
@@ -503,23 +514,124 @@ TEST_CASE("cpu/2: device-buffer calls split and keep the order of the buffers' q
   }
 }
 
-TEST_CASE("cpu/2: a device failing in a device-buffer split: clear error, runtime usable", "[multi]") {
-  anycl::Runtime rt = data_split_cpu2();
-  anycl::GemmShape s;
-  s.m = 64, s.n = 40, s.k = 24, s.lda = 24, s.ldb = 40, s.ldc = 40;
-  const auto a = random_values(64 * 24, 1), b = random_values(24 * 40, 2), c0 = random_values(64 * 40, 3);
+namespace {
+
+std::vector<float> read_all(anycl::Runtime& rt, const anycl::Buffer& b) {
+  std::vector<float> v(b.bytes() / sizeof(float));
+  rt.read(b, v.data(), b.bytes());
+  return v;
+}
+
+// `call` (one split device-buffer call writing `outs`, on device 0) fails on either device: a
+// clear error, and every output reads back as it was. Then it succeeds; returns the outputs.
+std::vector<std::vector<float>> check_untouched_on_failure(anycl::Runtime& rt,
+                                                           const std::vector<const anycl::Buffer*>& outs,
+                                                           const std::function<anycl::Event()>& call) {
+  std::vector<std::vector<float>> before, after;
+  for (const anycl::Buffer* b : outs) before.push_back(read_all(rt, *b));
   for (std::size_t failing : {0, 1}) {
     INFO("failing device " << failing);
     anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
     std::string msg;
-    CHECK(anycl_test::status_of([&] { run_gemm_on_buffers<float>(rt, s, 1.f, a, b, 1.f, c0, 0); }, &msg) ==
-          ANYCL_ERROR_OPENCL);
+    CHECK(anycl_test::status_of([&] { call().wait(); }, &msg) == ANYCL_ERROR_OPENCL);
     CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
     CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
+    for (std::size_t i = 0; i < outs.size(); ++i) {
+      const std::vector<float> now = read_all(rt, *outs[i]);
+      CHECK(std::memcmp(now.data(), before[i].data(), outs[i]->bytes()) == 0);  // NaNs too
+    }
   }
-  const auto c = run_gemm_on_buffers<float>(rt, s, 1.f, a, b, 1.f, c0, 0);
-  const auto oracle = anycl_test::gemm_oracle<float>(s, 1.f, a.data(), b.data(), 1.f, c0.data());
-  for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - oracle.c[i]) <= oracle.bound[i]);
+  call().wait();
+  for (const anycl::Buffer* b : outs) after.push_back(read_all(rt, *b));
+  return after;
+}
+
+}  // namespace
+
+TEST_CASE("cpu/2: a device failing in a device-buffer split: clear error, outputs untouched, runtime usable",
+          "[multi]") {
+  anycl::Runtime rt("cpu/2");
+  even_weights(rt);
+  using anycl::detail::ConvPass;
+  using anycl_test::upload;
+  SECTION("GEMM split by rows, queued behind an unfinished call that writes C") {
+    anycl::set_parallel(rt, Parallel::Data);
+    anycl::GemmShape s;
+    s.m = 768, s.n = 700, s.k = 640, s.lda = 640, s.ldb = 700, s.ldc = 700;
+    REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s, &rt.impl().slot(0)).size() == 2);
+    const auto a = random_values(768 * 640, 1), b = random_values(640 * 700, 2);
+    const anycl::Buffer ba = upload(rt, a), bb = upload(rt, b),
+                        bc = upload(rt, std::vector<float>(768 * 700, std::nanf("")));
+    std::vector<float> zero(768 * 700, 0.f);
+    const auto o = anycl_test::gemm_oracle<float>(s, 1.f, a.data(), b.data(), 0.f, zero.data());
+    for (std::size_t failing : {0, 1}) {
+      INFO("failing device " << failing);
+      // Not waited for (a few ms of work): the failing call must restore C as this call leaves
+      // it, not the NaNs it finds when it fails.
+      anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 0.f, bc, 0);
+      anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
+      std::string msg;
+      CHECK(anycl_test::status_of([&] { anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 1.f, bc, 0); }, &msg) ==
+            ANYCL_ERROR_OPENCL);
+      CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
+      const std::vector<float> c = read_all(rt, bc);
+      for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - o.c[i]) <= o.bound[i]);
+      rt.write(bc, std::vector<float>(c.size(), std::nanf("")).data(), bc.bytes());
+    }
+    const auto c = check_untouched_on_failure(rt, {&bc}, [&] {
+      return anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 0.f, bc, 0);
+    })[0];
+    for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - o.c[i]) <= o.bound[i]);
+  }
+  SECTION("GEMM as one claimed pass") {
+    anycl::GemmShape s;
+    s.m = 768, s.n = 700, s.k = 640, s.lda = 640, s.ldb = 700, s.ldc = 700;
+    REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), 1.f, 0).size() ==
+            2);
+    const auto a = random_values(768 * 640, 1), b = random_values(640 * 700, 2), c0 = random_values(768 * 700, 3);
+    const anycl::Buffer ba = upload(rt, a), bb = upload(rt, b), bc = upload(rt, c0);
+    const auto c = check_untouched_on_failure(rt, {&bc}, [&] {
+      return anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 1.f, bc, 0);
+    })[0];
+    const auto oracle = anycl_test::gemm_oracle<float>(s, 1.f, a.data(), b.data(), 1.f, c0.data());
+    for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - oracle.c[i]) <= oracle.bound[i]);
+  }
+  SECTION("convolution forward, a batch split and a shared Winograd pass") {
+    for (const ConvDesc& r : {kConv, kConvWinograd}) {
+      INFO(anycl_test::describe(r));
+      const anycl::Conv2d d = anycl_test::to_anycl(r, false);
+      const bool shared =
+          anycl::detail::plan_shared_winograd(rt.impl(), ConvPass::Forward, d, anycl::ConvAlgo::Auto, 0).devices.size() ==
+          2;
+      REQUIRE((shared || anycl::detail::plan_conv_buffers(rt.impl(), ConvPass::Forward, d, 0).size() == 2));
+      const auto x = random_values(r.x_size(), 4), w = random_values(r.w_size(), 5);
+      const anycl::Buffer bx = upload(rt, x), bw = upload(rt, w), by = upload(rt, std::vector<float>(r.y_size(), 7.f));
+      const auto y = check_untouched_on_failure(rt, {&by}, [&] {
+        return anycl::conv2d_forward(rt, d, bx, bw, nullptr, by);
+      })[0];
+      const auto ref = anycl_test::conv_forward(r, x, w, {}, false);
+      const auto abs = anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), {}, false);
+      CHECK(count_bad(y, ref, abs, double(r.c) * r.r * r.s, 16) == 0);
+    }
+  }
+  SECTION("convolution backward-weights: partial sums added on the buffers' device") {
+    const ConvDesc r = kConv;
+    const anycl::Conv2d d = anycl_test::to_anycl(r, false);
+    REQUIRE(anycl::detail::plan_conv_buffers(rt.impl(), ConvPass::BackwardWeights, d, 0).size() == 2);
+    const auto x = random_values(r.x_size(), 4), dy = random_values(r.y_size(), 5);
+    const anycl::Buffer bx = upload(rt, x), bdy = upload(rt, dy), bdw = upload(rt, std::vector<float>(r.w_size(), 7.f)),
+                        bdb = upload(rt, std::vector<float>(r.k, 7.f));
+    const auto got = check_untouched_on_failure(rt, {&bdw, &bdb}, [&] {
+      return anycl::conv2d_backward_weights(rt, d, bx, bdy, bdw, &bdb);
+    });
+    const std::vector<float>&dw = got[0], &db = got[1];
+    std::vector<float> ref_dw, ref_db, abs_dw, abs_db;
+    anycl_test::conv_backward_weights(r, x, dy, ref_dw, ref_db);
+    anycl_test::conv_backward_weights(r, anycl_test::abs_of(x), anycl_test::abs_of(dy), abs_dw, abs_db);
+    const double reduction = double(r.n) * r.out_h() * r.out_w();
+    CHECK(count_bad(dw, ref_dw, abs_dw, reduction, 2) == 0);
+    CHECK(count_bad(db, ref_db, abs_db, reduction, 2) == 0);
+  }
 }
 
 TEST_CASE("two POCL devices: every split mode equals one device", "[.two-pocl]") { check_everything("cpu", 2); }

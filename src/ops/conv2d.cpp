@@ -157,7 +157,15 @@ Event conv_on_buffers(Runtime& rt, ConvPass pass, const Conv2d& d, const ConvBuf
     if (const auto pieces = plan_conv_buffers(rt.impl(), pass, d, dev); pieces.size() > 1)
       return run_conv_buffers(rt.impl(), pieces, pass, d, t, algo, dev);
   }
-  return dispatch_conv(rt.impl(), dev, pass, d, t, algo);
+  if (spread == Spread::Home) return dispatch_conv(rt.impl(), dev, pass, d, t, algo);
+  // Several kernels may write the outputs (chunks of images, dw then dbias): held back until all
+  // are queued, so that a failure part-way leaves the caller's outputs as they were. A training
+  // replica's calls (Spread::Home) write the trainer's own buffers, and a failed step throws.
+  const DeviceSlot& slot = rt.impl().slot(dev);
+  Gate gate(slot, {&slot}, conv_outputs(pass, d, t));
+  Event done = dispatch_conv(rt.impl(), dev, pass, d, t, algo);
+  gate.open();
+  return done;
 }
 
 }  // namespace detail

@@ -158,19 +158,22 @@ Event gemm_on_buffers(Runtime& rt, const GemmShape& shape, T alpha, const Buffer
   check_operand(&b, b_offset, e.b, sizeof(T), dev, "anycl::gemm", "b");
   check_operand(&c, c_offset, e.c, sizeof(T), dev, "anycl::gemm", "c");
   const DeviceSlot& slot = rt.impl().slot(dev);
-  if (rt.impl().gemm_provider == GemmProvider::CLBlast)
-    return Event(clblast_gemm<T>(slot, shape, alpha, a.native(), a_offset, b.native(), b_offset, beta, c.native(),
-                                 c_offset));
+  const bool clblast = rt.impl().gemm_provider == GemmProvider::CLBlast;
   const GemmProblem p = normalize(shape, a_offset, b_offset, c_offset);
   // After normalization "a" may be the caller's B: pass the buffers in the same order.
   const cl_mem pa = p.a_is_b ? b.native() : a.native(), pb = p.a_is_b ? a.native() : b.native();
   if (spread == Spread::Devices) {
-    if (const auto shared = plan_shared_gemm<T>(rt.impl(), p, alpha, dev); shared.size() > 1)
+    // Claimed tiles need anycl's packed kernels; CLBlast splits into pieces.
+    if (const auto shared = clblast ? std::vector<std::size_t>{} : plan_shared_gemm<T>(rt.impl(), p, alpha, dev);
+        shared.size() > 1)
       return run_gemm_shared<T>(rt.impl(), shared, p, alpha, pa, pb, beta, c.native());
     if (const auto pieces = plan_gemm<T>(rt.impl(), shape, &slot); pieces.size() > 1)
       return run_gemm_buffers<T>(rt.impl(), pieces, slot, p, shape.layout == Layout::ColMajor, alpha, pa, pb, beta,
                                  c.native());
   }
+  if (clblast)
+    return Event(clblast_gemm<T>(slot, shape, alpha, a.native(), a_offset, b.native(), b_offset, beta, c.native(),
+                                 c_offset));
   return Event(enqueue_gemm<T>(slot, p, alpha, pa, pb, beta, c.native()));
 }
 

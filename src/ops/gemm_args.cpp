@@ -85,4 +85,9 @@ GemmProblem normalize(const GemmShape& s, std::size_t a_off, std::size_t b_off, 
   return p;
 }
 
+std::size_t c_span(const GemmProblem& p) {
+  if (p.m == 0 || p.n == 0 || p.batch == 0) return 0;
+  return (p.batch - 1) * p.stride_c + (p.m - 1) * p.ldc + p.n;
+}
+
 }  // namespace anycl::detail

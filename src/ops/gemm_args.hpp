@@ -30,4 +30,7 @@ struct GemmProblem {
 
 GemmProblem normalize(const GemmShape& s, std::size_t a_off, std::size_t b_off, std::size_t c_off);
 
+// Elements of C the problem spans from c_off, gaps between rows and matrices included.
+std::size_t c_span(const GemmProblem& p);
+
 }  // namespace anycl::detail

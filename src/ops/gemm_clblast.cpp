@@ -50,6 +50,17 @@ cl_event clblast_gemm(const DeviceSlot&, const GemmShape&, T, cl_mem, std::size_
 
 #endif
 
+template <typename T>
+cl_event clblast_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
+  GemmShape s;
+  s.trans_a = p.trans_a ? Transpose::Yes : Transpose::No, s.trans_b = p.trans_b ? Transpose::Yes : Transpose::No;
+  s.m = p.m, s.n = p.n, s.k = p.k, s.lda = p.lda, s.ldb = p.ldb, s.ldc = p.ldc;
+  s.batch = p.batch, s.stride_a = p.stride_a, s.stride_b = p.stride_b, s.stride_c = p.stride_c;
+  return clblast_gemm<T>(slot, s, alpha, a, p.a_off, b, p.b_off, beta, c, p.c_off);
+}
+
+template cl_event clblast_gemm<float>(const DeviceSlot&, const GemmProblem&, float, cl_mem, cl_mem, float, cl_mem);
+template cl_event clblast_gemm<double>(const DeviceSlot&, const GemmProblem&, double, cl_mem, cl_mem, double, cl_mem);
 template cl_event clblast_gemm<float>(const DeviceSlot&, const GemmShape&, float, cl_mem, std::size_t, cl_mem,
                                       std::size_t, float, cl_mem, std::size_t);
 template cl_event clblast_gemm<double>(const DeviceSlot&, const GemmShape&, double, cl_mem, std::size_t, cl_mem,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "anycl/gemm.hpp"
+#include "ops/gemm_args.hpp"
 #include "runtime/runtime_impl.hpp"
 
 namespace anycl::detail {
@@ -12,5 +13,10 @@ bool clblast_available() noexcept;
 template <typename T>
 [[nodiscard]] cl_event clblast_gemm(const DeviceSlot& slot, const GemmShape& s, T alpha, cl_mem a, std::size_t a_off,
                                     cl_mem b, std::size_t b_off, T beta, cl_mem c, std::size_t c_off);
+
+// A normalized problem (row-major, offsets inside, operands in its order): a split call's piece.
+template <typename T>
+[[nodiscard]] cl_event clblast_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta,
+                                    cl_mem c);
 
 }  // namespace anycl::detail

@@ -57,16 +57,16 @@ void run_on_device(RuntimeImpl& rt, const std::vector<std::size_t>& devices, con
   cb.download(slot);
 }
 
-// A runtime with several devices spreads the call over them (src/sched/); CLBlast calls stay on
-// device 0.
+// A runtime with several devices spreads the call over them (src/sched/). Claimed tiles need
+// anycl's packed kernels, so CLBlast calls split into pieces.
 template <typename T>
 void run_on_host(RuntimeImpl& rt, const GemmShape& shape, const GemmExtents& e, T alpha, const T* a, const T* b,
                  T beta, T* c, const char* function) {
   if (e.c == 0) return;  // m, n or batch is 0: nothing to do
-  if (const auto shared = plan_shared_gemm<T>(rt, normalize(shape, 0, 0, 0), alpha); shared.size() > 1)
-    return run_on_device(rt, shared, shape, e, alpha, a, b, beta, c, function);
-  const std::vector<Piece> pieces =
-      rt.gemm_provider == GemmProvider::Anycl ? plan_gemm<T>(rt, shape) : std::vector<Piece>{};
+  if (rt.gemm_provider == GemmProvider::Anycl)
+    if (const auto shared = plan_shared_gemm<T>(rt, normalize(shape, 0, 0, 0), alpha); shared.size() > 1)
+      return run_on_device(rt, shared, shape, e, alpha, a, b, beta, c, function);
+  const std::vector<Piece> pieces = plan_gemm<T>(rt, shape);
   if (pieces.size() > 1) return run_gemm_pieces(rt, pieces, shape, e, alpha, a, b, beta, c);
   run_on_device(rt, {pieces.empty() ? 0 : pieces[0].device}, shape, e, alpha, a, b, beta, c, function);
 }

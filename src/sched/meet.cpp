@@ -17,18 +17,16 @@ void meet(const std::vector<const DeviceSlot*>& slots) {
   for (const DeviceSlot* s : slots) enqueue_wait(*s, all);
 }
 
-void fork(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots) {
-  const Event start(enqueue_marker(home));
-  for (const DeviceSlot* s : slots)
-    if (s != &home) enqueue_wait(*s, {start.native()});
-}
-
-Event join(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots) {
+void gather(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots) {
   std::vector<Event> ends;
   std::vector<cl_event> natives;
   for (const DeviceSlot* s : slots)
     if (s != &home) natives.push_back(ends.emplace_back(enqueue_marker(*s)).native());
   enqueue_wait(home, natives);
+}
+
+Event join(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots) {
+  gather(home, slots);
   return Event(enqueue_marker(home));
 }
 

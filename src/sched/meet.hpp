@@ -15,11 +15,11 @@ std::vector<const DeviceSlot*> slots_of(RuntimeImpl& rt, const std::vector<std::
 // ended: the end of a stage on all devices.
 void meet(const std::vector<const DeviceSlot*>& slots);
 
-// The two ends of an asynchronous split call on device buffers. The caller's buffers belong to
-// `home`, whose in-order queue orders the caller's work: `fork` makes every other slot start after
-// what is queued on home so far; `join` makes home's later commands wait until every slot has
-// finished its part, and returns the event of the whole call (a marker on home).
-void fork(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots);
+// The end of an asynchronous split call on device buffers (its start is a Gate, gate.hpp). The
+// caller's buffers belong to `home`, whose in-order queue orders the caller's work: `gather`
+// makes home's later commands wait until every slot has finished its part; `join` gathers and
+// returns the event of the whole call (a marker on home).
+void gather(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots);
 Event join(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots);
 
 }  // namespace anycl::detail

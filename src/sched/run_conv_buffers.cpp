@@ -1,28 +1,28 @@
 #include "sched/run_conv_buffers.hpp"
 
+#include <optional>
+
 #include "runtime/error.hpp"
-#include "runtime/finish_on_unwind.hpp"
 #include "sched/meet.hpp"
 #include "sched/run_conv.hpp"
 #include "sched/same_memory.hpp"
+#include "sched/shared_floats.hpp"
+#include "train/nn_kernels.hpp"
 
 namespace anycl::detail {
 
 namespace {
 
-// Bytes of one image of the pass's input and of its output (x and y forward, dy and dx back).
+// Bytes of one image of x and of y: the tensors a batch split slices (dx and dy backward).
 struct ImageBytes {
-  std::size_t in, out;
-  ImageBytes(ConvPass pass, const Conv2d& d) {
-    const std::size_t x = d.c * d.h * d.w * sizeof(float), y = d.k * d.p() * d.q() * sizeof(float);
-    in = pass == ConvPass::Forward ? x : y, out = pass == ConvPass::Forward ? y : x;
-  }
+  std::size_t x, y;
+  explicit ImageBytes(const Conv2d& d) : x(d.c * d.h * d.w * sizeof(float)), y(d.k * d.p() * d.q() * sizeof(float)) {}
 };
 
-// The fewest images whose input and output slices both span a multiple of `align` bytes.
+// The fewest images whose x and y slices both span a multiple of `align` bytes.
 std::size_t image_granule(const ImageBytes& b, std::size_t align, std::size_t images) {
   for (std::size_t g = 1; g <= images; ++g)
-    if (g * b.in % align == 0 && g * b.out % align == 0) return g;
+    if (g * b.x % align == 0 && g * b.y % align == 0) return g;
   return images + 1;
 }
 
@@ -47,8 +47,19 @@ class SubBuffer {
 
 }  // namespace
 
+std::vector<Region> conv_outputs(ConvPass pass, const Conv2d& d, const ConvTensors& t) {
+  const std::size_t f = sizeof(float);
+  if (pass == ConvPass::Forward) return {{t.y, 0, d.y_size() * f}};
+  if (pass == ConvPass::BackwardData) return {{t.x, 0, d.x_size() * f}};
+  std::vector<Region> out{{t.w, 0, d.w_size() * f}};
+  if (t.bias) out.push_back({t.bias, 0, d.k * f});
+  return out;
+}
+
 std::vector<Piece> plan_conv_buffers(RuntimeImpl& rt, ConvPass pass, const Conv2d& d, std::size_t home) {
-  if (rt.size() < 2 || pass == ConvPass::BackwardWeights) return {};
+  if (rt.size() < 2) return {};
+  // Backward-weights adds the devices' partial sums on home (nn_layers' accumulate).
+  if (pass == ConvPass::BackwardWeights && !rt.slot(home).has_program("nn_layers")) return {};
   std::vector<double> w = conv_weights(rt);
   std::size_t align = 1;
   double fastest = 0;
@@ -59,7 +70,7 @@ std::vector<Piece> plan_conv_buffers(RuntimeImpl& rt, ConvPass pass, const Conv2
     align = std::max<std::size_t>(align, s.info.mem_base_addr_align_bytes);
     fastest = std::max(fastest, w[i]);
   }
-  const std::size_t granule = image_granule(ImageBytes(pass, d), align, d.n);
+  const std::size_t granule = image_granule(ImageBytes(d), align, d.n);
   if (granule >= d.n || !worth_splitting(conv_flops(d), fastest)) return {};
   std::vector<Piece> pieces;
   const std::vector<Range> images = split_range(d.n, w, granule);
@@ -68,26 +79,56 @@ std::vector<Piece> plan_conv_buffers(RuntimeImpl& rt, ConvPass pass, const Conv2
   return pieces;
 }
 
+namespace {
+
+// A batch split's backward-weights: the first piece writes the caller's dw (and dbias), every
+// other piece its own partial sums over its images, in home's pool so that home can add them.
+struct PartialWeights {
+  std::vector<std::unique_ptr<Workspace>> dw, dbias;
+  PartialWeights(const DeviceSlot& home, const Conv2d& d, bool with_bias, std::size_t pieces) {
+    for (std::size_t i = 1; i < pieces; ++i) {
+      dw.push_back(shared_floats(home, d.w_size()));
+      if (with_bias) dbias.push_back(shared_floats(home, d.k));
+    }
+  }
+  ConvTensors of(std::size_t piece, const ConvTensors& t) const {
+    if (piece == 0) return t;
+    return {t.x, dw[piece - 1]->mem(), dbias.empty() ? nullptr : dbias[piece - 1]->mem(), t.y};
+  }
+  void add_into(const DeviceSlot& home, const ConvTensors& t, const Conv2d& d) const {
+    for (std::size_t i = 0; i < dw.size(); ++i) {
+      accumulate(home, t.w, dw[i]->mem(), d.w_size());
+      if (t.bias) accumulate(home, t.bias, dbias[i]->mem(), d.k);
+    }
+  }
+};
+
+}  // namespace
+
 Event run_conv_buffers(RuntimeImpl& rt, const std::vector<Piece>& pieces, ConvPass pass, const Conv2d& d,
                        const ConvTensors& t, ConvAlgo algo, std::size_t home) {
-  const bool forward = pass == ConvPass::Forward;
-  const ImageBytes bytes(pass, d);
+  const ImageBytes bytes(d);
+  const DeviceSlot& first = rt.slot(home);
   std::vector<const DeviceSlot*> slots;
   for (const Piece& pc : pieces) slots.push_back(&rt.slot(pc.device));
-  FinishOnUnwind unwind;
-  unwind.add(slots);
-  fork(rt.slot(home), slots);
+  const bool weights = pass == ConvPass::BackwardWeights;
+  const std::optional<PartialWeights> partials =
+      weights ? std::optional<PartialWeights>(std::in_place, first, d, t.bias != nullptr, pieces.size()) : std::nullopt;
+  Gate gate(first, slots, conv_outputs(pass, d, t));  // after the partials: it drains the queues on failure
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     const Range images = pieces[i].rows;
     Conv2d sub = d;
     sub.n = images.size();
-    const SubBuffer in(*slots[i], forward ? t.x : t.y, images.begin * bytes.in, images.size() * bytes.in);
-    const SubBuffer out(*slots[i], forward ? t.y : t.x, images.begin * bytes.out, images.size() * bytes.out);
-    const ConvTensors part = forward ? ConvTensors{in.get(), t.w, t.bias, out.get()}
-                                     : ConvTensors{out.get(), t.w, nullptr, in.get()};
-    dispatch_conv(rt, pieces[i].device, pass, sub, part, algo);
+    const SubBuffer x(*slots[i], t.x, images.begin * bytes.x, images.size() * bytes.x);
+    const SubBuffer y(*slots[i], t.y, images.begin * bytes.y, images.size() * bytes.y);
+    const ConvTensors whole{x.get(), t.w, t.bias, y.get()};
+    dispatch_conv(rt, pieces[i].device, pass, sub, weights ? partials->of(i, whole) : whole, algo);
   }
-  return join(rt.slot(home), slots);
+  gather(first, slots);
+  if (weights) partials->add_into(first, t, d);
+  Event done(enqueue_marker(first));
+  gate.open();
+  return done;
 }
 
 }  // namespace anycl::detail

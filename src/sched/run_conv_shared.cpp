@@ -20,7 +20,9 @@
 #include "sched/meet.hpp"
 #include "sched/plan.hpp"
 #include "sched/run_conv.hpp"
+#include "sched/run_conv_buffers.hpp"
 #include "sched/same_memory.hpp"
+#include "sched/shared_floats.hpp"
 
 namespace anycl::detail {
 
@@ -82,12 +84,6 @@ SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d,
 
 namespace {
 
-// A workspace of `elems` floats from home's pool, in the context every device of the pass shares.
-std::unique_ptr<Workspace> floats(const DeviceSlot& home, std::size_t elems) {
-  return std::make_unique<Workspace>(*home.workspace, *home.context, home.info,
-                                     workspace_bytes({std::max<std::size_t>(elems, 1), sizeof(float)}));
-}
-
 // The pass's scratch and tensors, all visible to every device of the pass.
 struct SharedBuffers {
   cl_mem in, filter, bias, out;  // x -> y forward, dy -> dx backward-data
@@ -100,7 +96,7 @@ struct SharedBuffers {
 struct Scratch {
   std::unique_ptr<Workspace> u, v;
   Scratch(const DeviceSlot& home, const WinogradLayout& lay)
-      : u(floats(home, 16 * lay.ustride)), v(floats(home, 16 * lay.vstride)) {}
+      : u(shared_floats(home, 16 * lay.ustride)), v(shared_floats(home, 16 * lay.vstride)) {}
   WinogradScratch mems() const { return {u->mem(), v->mem()}; }
 };
 
@@ -165,8 +161,9 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
   const DeviceSlot& home = set.home();
   const std::size_t in_image = std::size_t(set.plan.cin) * set.plan.ih * set.plan.iw;
   const std::size_t out_image = std::size_t(set.plan.cout) * set.plan.oh * set.plan.ow;
-  const auto in = floats(home, d.n * in_image), filter = floats(home, d.w_size()), out = floats(home, d.n * out_image);
-  const auto bias = h.bias ? floats(home, d.k) : nullptr;
+  const auto in = shared_floats(home, d.n * in_image), filter = shared_floats(home, d.w_size());
+  const auto out = shared_floats(home, d.n * out_image);
+  const auto bias = h.bias ? shared_floats(home, d.k) : nullptr;
   ShareTimer timer;  // before `unwind`: its markers are released after the queues drained
   FinishOnUnwind unwind;  // after the buffers: a failing device's partners still use them
   unwind.add(slots);
@@ -197,13 +194,13 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
 Event run_conv_shared_buffers(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
                               const ConvTensors& t) {
   const Setup set(rt, shared, pass, d);
-  FinishOnUnwind unwind;
-  unwind.add(set.slots);
+  Gate gate(set.home(), set.slots, conv_outputs(pass, d, t));
   const bool forward = pass == ConvPass::Forward;
-  // The first meeting also orders every device after the work queued on home before the call.
   shared_stages(set, shared, {forward ? t.x : t.y, t.w, forward ? t.bias : nullptr, forward ? t.y : t.x, set.scratch.mems()},
                 forward && d.relu, nullptr);
-  return join(set.home(), set.slots);
+  Event done = join(set.home(), set.slots);
+  gate.open();
+  return done;
 }
 
 }  // namespace anycl::detail

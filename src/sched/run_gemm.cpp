@@ -2,11 +2,13 @@
 
 #include <map>
 
+#include "ops/gemm_clblast.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "runtime/error.hpp"
 #include "runtime/host_buffer.hpp"
 #include "runtime/launch.hpp"
 #include "sched/balance.hpp"
+#include "sched/gate.hpp"
 #include "sched/host_block.hpp"
 #include "sched/issue.hpp"
 #include "sched/meet.hpp"
@@ -46,6 +48,14 @@ struct GemmRun {
 };
 
 // Batch item `bi` of the piece's block of the caller's C (normalized coordinates).
+// One piece through the runtime's GEMM provider.
+template <typename T>
+cl_event enqueue_piece(const RuntimeImpl& rt, const DeviceSlot& slot, const GemmProblem& q, T alpha, cl_mem a, cl_mem b,
+                       T beta, cl_mem c) {
+  return rt.gemm_provider == GemmProvider::CLBlast ? clblast_gemm<T>(slot, q, alpha, a, b, beta, c)
+                                                   : enqueue_gemm<T>(slot, q, alpha, a, b, beta, c);
+}
+
 template <typename T>
 HostBlock c_block(const GemmProblem& p, const GemmRun<T>& r, std::size_t bi, T* c) {
   return {c + bi * p.stride_c + r.i.begin * p.ldc + r.j.begin, r.j.size() * sizeof(T), r.i.size(),
@@ -93,7 +103,7 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
     const cl_mem cm = run.c->mem();
     const cl_mem am = in.first ? in.first->mem() : cm, bm = in.second ? in.second->mem() : cm;
     const std::size_t timed = timer.begin(slot, piece.device, double(q.m) * double(q.n) / area);
-    clReleaseEvent(enqueue_gemm<T>(slot, q, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cm));
+    clReleaseEvent(enqueue_piece<T>(rt, slot, q, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cm));
     timer.end(slot, timed);
   }
   // C changes only once every device finished its piece; the blocks then come back in parallel.
@@ -109,9 +119,7 @@ Event run_gemm_buffers(RuntimeImpl& rt, const std::vector<Piece>& pieces, const 
                        bool col, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   std::vector<const DeviceSlot*> slots;
   for (const Piece& piece : pieces) slots.push_back(&rt.slot(piece.device));
-  FinishOnUnwind unwind;
-  unwind.add(slots);
-  fork(home, slots);
+  Gate gate(home, slots, {{c, p.c_off * sizeof(T), c_span(p) * sizeof(T)}});
   for (std::size_t n = 0; n < pieces.size(); ++n) {
     const Range i = col ? pieces[n].cols : pieces[n].rows, j = col ? pieces[n].rows : pieces[n].cols;
     GemmProblem q = p;
@@ -119,9 +127,11 @@ Event run_gemm_buffers(RuntimeImpl& rt, const std::vector<Piece>& pieces, const 
     q.a_off += p.trans_a ? i.begin : i.begin * p.lda;
     q.b_off += p.trans_b ? j.begin * p.ldb : j.begin;
     q.c_off += i.begin * p.ldc + j.begin;
-    clReleaseEvent(enqueue_gemm<T>(*slots[n], q, alpha, a, b, beta, c));
+    clReleaseEvent(enqueue_piece<T>(rt, *slots[n], q, alpha, a, b, beta, c));
   }
-  return join(home, slots);
+  Event done = join(home, slots);
+  gate.open();
+  return done;
 }
 
 #define ANYCL_INSTANTIATE(T)                                                                                    \

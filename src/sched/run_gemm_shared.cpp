@@ -7,9 +7,9 @@
 #include <algorithm>
 
 #include "ops/gemm_kernels.hpp"
-#include "runtime/finish_on_unwind.hpp"
 #include "sched/balance.hpp"
 #include "sched/claims.hpp"
+#include "sched/gate.hpp"
 #include "sched/meet.hpp"
 #include "sched/plan.hpp"
 
@@ -42,9 +42,7 @@ Event run_gemm_shared(RuntimeImpl& rt, const std::vector<std::size_t>& devices, 
   const PackedPanels panels(home, p, packed_layout(home, precision_suffix<T>()), sizeof(T));
   const Claims claims(home, 3);
   const Claim pack_a = claims.stage(0), pack_b = claims.stage(1), products = claims.stage(2);
-  FinishOnUnwind unwind;
-  unwind.add(slots);
-  fork(home, slots);
+  Gate gate(home, slots, {{c, p.c_off * sizeof(T), c_span(p) * sizeof(T)}});
   for (const DeviceSlot* s : slots) {
     enqueue_pack_a<T>(*s, p, a, panels.ap.mem(), panels.ap_elems, panels.batch_a, &pack_a);
     enqueue_pack_b<T>(*s, p, b, panels.bp.mem(), panels.bp_elems, panels.batch_b, &pack_b);
@@ -54,7 +52,9 @@ Event run_gemm_shared(RuntimeImpl& rt, const std::vector<std::size_t>& devices, 
     clReleaseEvent(enqueue_packed_micro<T>(*s, p.m, p.n, p.k, alpha, panels.ap.mem(), panels.ap_stride(),
                                            panels.bp.mem(), panels.bp_stride(), beta, c, p.c_off, p.ldc, p.stride_c,
                                            p.batch, 0, 0, 0, &products));
-  return join(home, slots);
+  Event done = join(home, slots);
+  gate.open();
+  return done;
 }
 
 #define ANYCL_INSTANTIATE(T)                                                                                   \

@@ -1,0 +1,60 @@
+#include "sched/gate.hpp"
+
+#include <memory>
+#include <new>
+
+#include "runtime/error.hpp"
+#include "runtime/launch.hpp"
+
+namespace anycl::detail {
+
+Gate::Gate(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots, std::vector<Region> outputs)
+    : home_(home), slots_(slots), outputs_(std::move(outputs)) {
+  cl_int err = CL_SUCCESS;
+  gate_ = clCreateUserEvent(home.context->get(), &err);
+  check(err, "clCreateUserEvent", home.where());
+  try {
+    before_ = enqueue_marker(home);
+    enqueue_wait(home, {gate_});
+    for (const DeviceSlot* s : slots_)
+      if (s != &home) enqueue_wait(*s, {before_, gate_});
+  } catch (...) {
+    open();  // what waits already may run: nothing of the call is queued yet
+    if (before_) clReleaseEvent(before_);
+    throw;
+  }
+}
+
+void Gate::open() {
+  if (gate_) clSetUserEventStatus(gate_, CL_COMPLETE);
+  if (gate_) clReleaseEvent(gate_);
+  gate_ = nullptr;
+}
+
+Gate::~Gate() {
+  if (gate_) restore_outputs();
+  if (before_) clReleaseEvent(before_);
+}
+
+// Best effort: the call's error is already on its way to the caller.
+void Gate::restore_outputs() noexcept {
+  cl_int err = CL_SUCCESS;
+  cl_command_queue q = clCreateCommandQueue(home_.context->get(), home_.device.id(), 0, &err);
+  std::vector<std::unique_ptr<char[]>> saved;
+  for (const Region& r : outputs_) {
+    saved.emplace_back(err == CL_SUCCESS ? new (std::nothrow) char[r.bytes] : nullptr);
+    if (saved.back() && clEnqueueReadBuffer(q, r.mem, CL_TRUE, r.offset, r.bytes, saved.back().get(), 1, &before_,
+                                            nullptr) != CL_SUCCESS)
+      saved.back().reset();
+  }
+  open();
+  clFinish(home_.queue.get());
+  for (const DeviceSlot* s : slots_) clFinish(s->queue.get());
+  for (std::size_t i = 0; i < outputs_.size(); ++i)
+    if (saved[i])
+      clEnqueueWriteBuffer(q, outputs_[i].mem, CL_TRUE, outputs_[i].offset, outputs_[i].bytes, saved[i].get(), 0,
+                           nullptr, nullptr);
+  if (q) clReleaseCommandQueue(q);
+}
+
+}  // namespace anycl::detail
