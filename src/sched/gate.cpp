@@ -26,8 +26,9 @@ Gate::Gate(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots, 
 }
 
 void Gate::open() {
-  if (gate_) clSetUserEventStatus(gate_, CL_COMPLETE);
-  if (gate_) clReleaseEvent(gate_);
+  if (!gate_) return;
+  clSetUserEventStatus(gate_, CL_COMPLETE);
+  clReleaseEvent(gate_);
   gate_ = nullptr;
 }
 

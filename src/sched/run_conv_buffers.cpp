@@ -48,11 +48,9 @@ class SubBuffer {
 }  // namespace
 
 std::vector<Region> conv_outputs(ConvPass pass, const Conv2d& d, const ConvTensors& t) {
-  const std::size_t f = sizeof(float);
-  if (pass == ConvPass::Forward) return {{t.y, 0, d.y_size() * f}};
-  if (pass == ConvPass::BackwardData) return {{t.x, 0, d.x_size() * f}};
-  std::vector<Region> out{{t.w, 0, d.w_size() * f}};
-  if (t.bias) out.push_back({t.bias, 0, d.k * f});
+  const cl_mem main = pass == ConvPass::Forward ? t.y : pass == ConvPass::BackwardData ? t.x : t.w;
+  std::vector<Region> out{{main, 0, output_elems(pass, d) * sizeof(float)}};
+  if (pass == ConvPass::BackwardWeights && t.bias) out.push_back({t.bias, 0, d.k * sizeof(float)});
   return out;
 }
 

@@ -47,7 +47,6 @@ struct GemmRun {
   std::unique_ptr<HostBuffer> c;
 };
 
-// Batch item `bi` of the piece's block of the caller's C (normalized coordinates).
 // One piece through the runtime's GEMM provider.
 template <typename T>
 cl_event enqueue_piece(const RuntimeImpl& rt, const DeviceSlot& slot, const GemmProblem& q, T alpha, cl_mem a, cl_mem b,
@@ -56,6 +55,7 @@ cl_event enqueue_piece(const RuntimeImpl& rt, const DeviceSlot& slot, const Gemm
                                                    : enqueue_gemm<T>(slot, q, alpha, a, b, beta, c);
 }
 
+// Batch item `bi` of the piece's block of the caller's C (normalized coordinates).
 template <typename T>
 HostBlock c_block(const GemmProblem& p, const GemmRun<T>& r, std::size_t bi, T* c) {
   return {c + bi * p.stride_c + r.i.begin * p.ldc + r.j.begin, r.j.size() * sizeof(T), r.i.size(),
