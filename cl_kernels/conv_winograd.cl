@@ -6,15 +6,20 @@
  * the host builds this family with that family's values.
  *   REAL     element type (float)
  *   MR       packed-A panel height
- *   NR       packed-B panel width
+ *   NR       packed-B panel width: the tiles of one work-group
  *   VW, KU   vector width and k-unroll of the products' register tile
- *   WG_ROWS  host launch geometry of the products: work-group (1, WG_ROWS)
+ *   WG_ROWS  host launch geometry of the tile panels: work-group (1, WG_ROWS)
+ *   KC       most input channels a work-group transforms into local memory at
+ *            a time (16*KC*NR REALs); the host passes the chunk it uses, KC or
+ *            less when the device's local memory holds less
  *
  * Pipeline (xi = 0..15 indexes the 4x4 transform domain, row-major):
  *   U[xi] = (G g G^T)[xi]     packed-A, M = K, K-dim = C   (filter transform)
  *   V[xi] = (B^T d B)[xi]     packed-B, K-dim = C, N = T   (input transform)
  *   y     = A^T (U[xi] V[xi]) A (+bias, ReLU)  the 16 products, each folded
  *           into the outputs as it is computed (products and output transform)
+ * The filter transform is one kernel; the other two run in one kernel, a
+ * panel of NR tiles a work-group, with V in local memory (winograd_tiles).
  * Tiles: tp = ceil(P/2), tq = ceil(Q/2), tile t = (b*tp + ty)*tq + tx over the
  * nimg images of the host's batch chunk, T = nimg*tp*tq. Tile (ty, tx) reads
  * input rows 2ty-pt .. 2ty-pt+3 and cols 2tx-pl .. 2tx-pl+3 (zero outside).
@@ -22,9 +27,6 @@
  * Backward-data uses the same kernels: dx = forward Winograd on dy (C_in = K,
  * C_out = C) with winograd_filter_transform(flip = 1) and padding
  * (2-pt, 2-pl, 2-pb, 2-pr) (needs every pad <= 2), no bias, no ReLU.
- * Host tip: make vstride NOT a multiple of 1024 floats (e.g. add 16): the 16
- * planes are streamed together and 4 KiB-aliased planes measured ~15-20%
- * slower on POCL.
  * All kernels guard their global ids, so global sizes may be rounded up. */
 #ifndef REAL
 #define REAL float  /* element type */
@@ -43,8 +45,14 @@
 #endif
 /* Host launch geometry (read by the host from the build options, unused by the code): */
 #ifndef WG_ROWS
-#define WG_ROWS 8   /* products work-group (1, WG_ROWS): channel panels sharing one V panel */
+#define WG_ROWS 8   /* tile-panel work-group (1, WG_ROWS): channel panels sharing one V panel */
 #endif
+#ifndef KC
+#define KC 16       /* most input channels per pass through local memory (host: read only) */
+#endif
+
+/* The products read V from the work-group's local memory. */
+#define MICRO_TILE_B_SPACE __local
 
 #include "common.h"
 #include "claim.h"
@@ -132,19 +140,14 @@ static inline void tile_at(const int t, const int tp, const int tq, int *b, int 
 }
 
 /* ---------------------------------------------------------------------------
- * V[xi][c][t] in packed-B layout, block xi at vp + vp_off + xi*vstride with
- * vstride >= ceil(T/NR)*NR*C; tiles t >= T are written 0.
- * One work-item owns channel c of tile panel jp: NR consecutive tiles, i.e.
- * 16 contiguous runs of NR floats. The panel is cut into segments that stay
- * on one tile row (b, ty), so row validity is decided once per segment.
- * global = (C, ceil(T/NR)). */
+ * Channel c of tile panel jp (its NR consecutive tiles) in the transform
+ * domain: plane xi's NR values at o + xi*vstride; tiles t >= T are written 0.
+ * The panel is cut into segments that stay on one tile row (b, ty), so row
+ * validity is decided once per segment. */
 static inline __attribute__((always_inline)) void
-input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __global REAL *vp,
-            ulong vp_off, ulong vstride, int C, int H, int W, int tp, int tq, int pt, int pl, int nimg)
+input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __local REAL *o,
+            int vstride, int C, int H, int W, int tp, int tq, int pt, int pl, int nimg)
 {
-    const int T = nimg * tp * tq;
-    if (c >= C || jp * NR >= T) return;
-    __global REAL *o = vp + vp_off + (ulong)jp * C * NR + (ulong)c * NR;
 
     int b, ty, tx0;
     tile_at(jp * NR, tp, tq, &b, &ty, &tx0);
@@ -156,7 +159,7 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __gl
     int jj = 0;
     while (jj < NR) {
         const int seg = min(NR - jj, tq - tx0);
-        __global REAL *ot = o + jj;
+        __local REAL *ot = o + jj;
         if (b >= nimg) {
             for (int xi = 0; xi < 16; ++xi)
                 for (int t = 0; t < seg; ++t) ot[(ulong)xi * vstride + t] = (REAL)0;
@@ -185,7 +188,7 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __gl
             }
             for (int e = hi; e < ncol; ++e) u[0][e] = u[1][e] = u[2][e] = u[3][e] = (REAL)0;
             for (int a = 0; a < 4; ++a) {
-                __global REAL *oa = ot + (ulong)(a * 4) * vstride;
+                __local REAL *oa = ot + a * 4 * vstride;
                 for (int t = 0; t < seg; ++t) {
                     const REAL e0 = u[a][2 * t], e1 = u[a][2 * t + 1];
                     const REAL e2 = u[a][2 * t + 2], e3 = u[a][2 * t + 3];
@@ -202,46 +205,24 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __gl
     }
 }
 
-__kernel void winograd_input_transform(__global const REAL *restrict x, ulong x_off,
-                                       __global REAL *restrict vp, ulong vp_off, ulong vstride,
-                                       int C, int H, int W, int tp, int tq, int pt, int pl,
-                                       int nimg)
-{
-    input_panel(get_global_id(0), get_global_id(1), x, x_off, vp, vp_off, vstride, C, H, W, tp, tq,
-                pt, pl, nimg);
-}
-
-/* winograd_input_transform with its items (c, jp), channel fastest, claimed
- * from claims[claim] in spans (claim.h, claim_span): global = any number of
- * groups, the same on every device (not the plain kernel's C x panels). */
-__kernel void winograd_input_transform_claimed(__global const REAL *restrict x, ulong x_off,
-                                               __global REAL *restrict vp, ulong vp_off,
-                                               ulong vstride, int C, int H, int W, int tp, int tq,
-                                               int pt, int pl, int nimg,
-                                               __global volatile int *claims, const int claim)
-{
-    __local volatile int taken;
-    const int items = C * ((nimg * tp * tq + NR - 1) / NR);
-    int end;
-    const int first = claim_span(claims + claim, items, &taken, &end);
-    for (int i = first + (int)get_local_id(0); i < end; i += (int)get_local_size(0))
-        input_panel(i % C, i / C, x, x_off, vp, vp_off, vstride, C, H, W, tp, tq, pt, pl, nimg);
-}
-
 /* ---------------------------------------------------------------------------
- * The 16 products and the output transform in one pass, without M:
+ * The input transform, the 16 products and the output transform, one panel
+ * of NR tiles a work-group, without V or M in global memory:
  *   y[b][k][2ty+i][2tx+j] = act(bias[k] + sum_xi A[xi/4][i] A[xi%4][j] (U[xi] V[xi])[k][t]),
- * A = [[1,0],[1,1],[1,-1],[0,-1]] (A^T M A of F(2x2, 3x3)). Work-item (tj, ti)
- * owns the MR x NR tile of output channels ti*MR.. and tiles tj*NR..: it runs
- * the 16 panel products of the packed GEMM's micro-kernel one after the other
- * and folds each into the 4 outputs at once, so the 16 product planes are
- * never stored (16 K x T planes, 26 MB on a 64-channel 56x56 layer at batch
- * 8, which a second kernel used to read back). U and V are as the filter
- * and input transforms write them (packed-A / packed-B, blocks ustride /
- * vstride apart).
- * global = (ceil(T/NR), ceil(K/MR)); local (1, WG_ROWS): the work-items of a
- * group walk down the channel panels of one V panel, which stays in cache.
- * bias must be valid even when has_bias == 0. */
+ * A = [[1,0],[1,1],[1,-1],[0,-1]] (A^T M A of F(2x2, 3x3)). The group
+ * transforms its tiles' input KC channels at a time into local memory, in
+ * packed-B layout (plane xi at xi*KC*NR, channel c's NR tiles at c*NR); then
+ * work-item (tj, ti), which owns output channels ti*MR.. of tiles tj*NR..,
+ * runs the 16 panel products of the packed GEMM's micro-kernel over those
+ * channels and folds each into its 4 outputs at once. As separate stages V
+ * and the products were 16 C x T and K x T planes (26 MB each on a 64-channel
+ * 56x56 layer at batch 8), each written by one kernel and read back by the
+ * next. U is as the filter transform writes it (packed-A, blocks ustride
+ * apart).
+ * kc channels at a time (the host's chunk: vl holds 16*kc*NR REALs).
+ * global = (ceil(T/NR), ceil(K/MR)); local (1, WG_ROWS): every work-item of a
+ * group helps transform, those past K only that. bias must be valid even
+ * when has_bias == 0. */
 
 /* A[a][i]: how much transform row (column) a of a product adds to output row
  * (column) i. */
@@ -275,30 +256,40 @@ wino_store_row(REAL o[4][NR], const int t0, const int T, const REAL bv, const in
 }
 
 static inline __attribute__((always_inline)) void
-products_output_tile(const int tj, const int ti, __global const REAL *up, const ulong ustride,
-                     __global const REAL *vp, const ulong vstride, const int K, const int C,
-                     __global const REAL *bias, __global REAL *y, const ulong y_off, const int P,
-                     const int Q, const int tp, const int tq, const int nimg, const int has_bias,
-                     const int relu)
+tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustride,
+           const __global REAL *x, const ulong x_off, const int C, const int H, const int W,
+           const int pt, const int pl, const int K, __global const REAL *bias, __global REAL *y,
+           const ulong y_off, const int P, const int Q, const int tp, const int tq, const int nimg,
+           const int has_bias, const int relu, const int kc, __local REAL *vl)
 {
     const int T = nimg * tp * tq, i0 = ti * MR, t0 = tj * NR;
-    if (i0 >= K || t0 >= T) return;
+    if (t0 >= T) return; /* the whole group: its local size along tiles is 1 */
+    const int lid = (int)get_local_id(1), lsize = (int)get_local_size(1);
     REALV out[4][MR][NV];
     for (int e = 0; e < 4; ++e)
         for (int r = 0; r < MR; ++r)
             for (int c = 0; c < NV; ++c) out[e][r][c] = (REALV)0;
-    for (int xi = 0; xi < 16; ++xi) {
-        REALV acc[MR][NV];
-        micro_tile(acc, up + xi * ustride + (ulong)ti * C * MR, vp + xi * vstride + (ulong)tj * C * NR, C);
-        const int pa = xi / 4, pb = xi % 4;
-        for (int e = 0; e < 4; ++e) {
-            const REAL w = wino_a(pa, e / 2) * wino_a(pb, e % 2);
-            if (w == (REAL)0) continue;
-            for (int r = 0; r < MR; ++r)
-                for (int c = 0; c < NV; ++c)
-                    out[e][r][c] = w > 0 ? out[e][r][c] + acc[r][c] : out[e][r][c] - acc[r][c];
+    for (int c0 = 0; c0 < C; c0 += kc) {
+        const int n = min(kc, C - c0);
+        barrier(CLK_LOCAL_MEM_FENCE); /* the last chunk's products are done with vl */
+        for (int c = lid; c < n; c += lsize)
+            input_panel(c0 + c, tj, x, x_off, vl + c * NR, kc * NR, C, H, W, tp, tq, pt, pl, nimg);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (i0 >= K) continue;
+        for (int xi = 0; xi < 16; ++xi) {
+            REALV acc[MR][NV];
+            micro_tile(acc, up + xi * ustride + ((ulong)ti * C + c0) * MR, vl + xi * kc * NR, n);
+            const int pa = xi / 4, pb = xi % 4;
+            for (int e = 0; e < 4; ++e) {
+                const REAL w = wino_a(pa, e / 2) * wino_a(pb, e % 2);
+                if (w == (REAL)0) continue;
+                for (int r = 0; r < MR; ++r)
+                    for (int c = 0; c < NV; ++c)
+                        out[e][r][c] = w > 0 ? out[e][r][c] + acc[r][c] : out[e][r][c] - acc[r][c];
+            }
         }
     }
+    if (i0 >= K) return;
     const ulong image = (ulong)K * P * Q;
     for (int r = 0; r < min(MR, K - i0); ++r) {
         REAL o[4][NR];
@@ -310,28 +301,41 @@ products_output_tile(const int tj, const int ti, __global const REAL *up, const 
     }
 }
 
-__kernel void winograd_products_output(__global const REAL *restrict up, ulong ustride,
-                                       __global const REAL *restrict vp, ulong vstride,
-                                       int K, int C, __global const REAL *restrict bias,
-                                       __global REAL *restrict y, ulong y_off, int P, int Q,
-                                       int tp, int tq, int nimg, int has_bias, int relu)
+__kernel void winograd_tiles(__global const REAL *restrict up, ulong ustride,
+                             __global const REAL *restrict x, ulong x_off, int C, int H, int W,
+                             int pt, int pl, int K, __global const REAL *restrict bias,
+                             __global REAL *restrict y, ulong y_off, int P, int Q, int tp, int tq,
+                             int nimg, int has_bias, int relu, int kc, __local REAL *vl)
 {
-    products_output_tile(get_global_id(0), get_global_id(1), up, ustride, vp, vstride, K, C, bias,
-                         y, y_off, P, Q, tp, tq, nimg, has_bias, relu);
+    tile_panel(get_global_id(0), get_global_id(1), up, ustride, x, x_off, C, H, W, pt, pl, K, bias,
+               y, y_off, P, Q, tp, tq, nimg, has_bias, relu, kc, vl);
 }
 
-/* winograd_products_output with its work-groups claimed from claims[claim] (claim.h). */
-__kernel void winograd_products_output_claimed(__global const REAL *restrict up, ulong ustride,
-                                               __global const REAL *restrict vp, ulong vstride,
-                                               int K, int C, __global const REAL *restrict bias,
-                                               __global REAL *restrict y, ulong y_off, int P,
-                                               int Q, int tp, int tq, int nimg, int has_bias,
-                                               int relu, __global volatile int *claims,
-                                               const int claim)
+/* winograd_tiles with its tile panels claimed from claims[claim]: each
+ * group takes guided runs of consecutive panels (claim.h, claim_guided,
+ * a 1/(2 x groups) of what is left) until none is left. global = (a few
+ * groups, the plain kernel's ceil(K/MR) rounded up), the same on every
+ * device. A panel a claim (the plain kernel's groups) ran at 0.75x of a
+ * fixed split on two 1-core devices: neighbouring panels, computed by both
+ * at once, write the same cache lines of y. */
+__kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ustride,
+                                     __global const REAL *restrict x, ulong x_off, int C, int H,
+                                     int W, int pt, int pl, int K,
+                                     __global const REAL *restrict bias, __global REAL *restrict y,
+                                     ulong y_off, int P, int Q, int tp, int tq, int nimg,
+                                     int has_bias, int relu, int kc, __local REAL *vl,
+                                     __global volatile int *claims, const int claim)
 {
-    __local volatile int taken;
-    const int g = claim_group(claims + claim, &taken);
-    if (g < 0) return;
-    products_output_tile(claimed_id(g, 0), claimed_id(g, 1), up, ustride, vp, vstride, K, C, bias,
-                         y, y_off, P, Q, tp, tq, nimg, has_bias, relu);
+    __local volatile int taken[2];
+    const int panels = (nimg * tp * tq + NR - 1) / NR, row_groups = (int)get_num_groups(1);
+    const int divisor = 2 * (int)get_num_groups(0);
+    for (;;) {
+        int end;
+        const int first = claim_guided(claims + claim, panels * row_groups, divisor, taken, &end);
+        if (first == end) return;
+        for (int i = first; i < end; ++i)
+            tile_panel(i / row_groups, (i % row_groups) * (int)get_local_size(1) + (int)get_local_id(1),
+                       up, ustride, x, x_off, C, H, W, pt, pl, K, bias, y, y_off, P, Q, tp, tq, nimg,
+                       has_bias, relu, kc, vl);
+    }
 }

@@ -13,9 +13,9 @@
 //                        conv_pack_dy_b, conv_pack_x_1x1, conv_bias_act, conv_dbias
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
-//   conv_winograd        winograd_filter_transform, winograd_input_transform,
-//                        winograd_products_output (also in parts with global offsets, as devices
-//                        sharing one pass run them), and the _claimed twins of the last two
+//   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
+//                        offsets, as devices sharing one pass run them, over several channel
+//                        chunks), and winograd_tiles_claimed
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
 // transposed (64^3 = 262144 multiply-adds by default), or, with op(B) not transposed, m*n*k >
@@ -439,9 +439,8 @@ TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; forward
 
 // The stages as the shared multi-device pass runs them (sched/run_conv_shared.cpp): each over
 // parts of its index space with global offsets, an empty part among them, here one after the
-// other on one device; or with the input transform and the products claimed. Claimed, 37 input
-// channels make more input-transform items (channel, tile panel) than winograd_inputs' 32 spans:
-// with nr = 8, 74 items in spans of 3, the 25th partial and the last 7 empty.
+// other on one device; or with the tile panels claimed. 37 input channels take three chunks
+// through local memory (KC is 16 by default, the last chunk partial).
 void check_winograd_stages(bool claimed) {
   using namespace anycl::detail;
   anycl::Runtime& rt = runtime();
@@ -450,7 +449,7 @@ void check_winograd_stages(bool claimed) {
   const ConvDesc r{2, claimed ? 37 : 5, 6, 5, 2 * mr + 1, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1};
   const anycl::Conv2d d = to_anycl(r, true);
   const WinogradPlan plan = winograd_forward_plan(ConvGeom(d));
-  const WinogradLayout lay(slot, plan, d.n);
+  const WinogradLayout lay(slot, plan);
   REQUIRE(lay.row_panels == 3);
   // 2 images of 3 x 2 tiles: two tile panels when nr <= 8, the last one partial.
   REQUIRE(lay.tiles(d.n) == 12);
@@ -460,38 +459,33 @@ void check_winograd_stages(bool claimed) {
   const auto bias = random_values<float>(std::size_t(r.k), 522);
   auto upload = [&](const std::vector<float>& v) { return anycl_test::upload(rt, v); };
   const anycl::Buffer X = upload(x), W = upload(w), B = upload(bias), Y = rt.alloc(r.y_size() * sizeof(float));
-  const anycl::Buffer U = rt.alloc(16 * lay.ustride * sizeof(float)), V = rt.alloc(16 * lay.vstride * sizeof(float));
+  const anycl::Buffer U = rt.alloc(16 * lay.ustride * sizeof(float));
   const std::size_t tp = lay.tile_panels(d.n);
-  const Range panels[] = {{0, 1}, {1, 1}, {1, 3}}, channels[] = {{0, 2}, {2, 2}, {2, 5}},
-              tiles[] = {{0, 1}, {1, 1}, {1, tp}};
+  const Range panels[] = {{0, 1}, {1, 1}, {1, 3}}, tiles[] = {{0, 1}, {1, 1}, {1, tp}};
   for (const Range& p : panels) winograd_filters(slot, plan, lay, W.native(), U.native(), p);
-  const WinogradScratch scratch{U.native(), V.native()};
-  const Claims claims(slot, 2);
-  const Claim inputs = claims.stage(0), products = claims.stage(1);
-  // Claimed: as two devices sharing the pass, each stage launched twice with one counter.
+  const Claims claims(slot, 1);
+  const Claim tile_claim = claims.stage(0);
+  // Claimed: as two devices sharing the pass, the tiles launched twice with one counter.
   if (claimed)
     for (int launch = 0; launch < 2; ++launch)
-      winograd_inputs(slot, plan, lay, X.native(), 0, d.n, V.native(), {0, std::size_t(plan.cin)}, &inputs);
-  else
-    for (const Range& c : channels) winograd_inputs(slot, plan, lay, X.native(), 0, d.n, V.native(), c);
-  if (claimed)
-    for (int launch = 0; launch < 2; ++launch)
-      winograd_products(slot, plan, lay, scratch, B.native(), Y.native(), 0, d.n, true, {0, tp}, &products).wait();
+      winograd_tiles(slot, plan, lay, U.native(), X.native(), B.native(), Y.native(), 0, d.n, true, {0, tp},
+                     &tile_claim)
+          .wait();
   else
     for (const Range& t : tiles)
-      winograd_products(slot, plan, lay, scratch, B.native(), Y.native(), 0, d.n, true, t).wait();
+      winograd_tiles(slot, plan, lay, U.native(), X.native(), B.native(), Y.native(), 0, d.n, true, t).wait();
   std::vector<float> y(r.y_size(), std::nanf(""));
   rt.read(Y, y.data(), y.size() * sizeof(float));
   CHECK(count_bad(y, anycl_test::conv_forward(r, x, w, bias, true),
                   anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false), double(r.c) * 9, 16) == 0);
 }
 
-TEST_CASE("oclgrind: conv Winograd stages in parts (filters by panel, inputs by channel, products by tiles)",
+TEST_CASE("oclgrind: conv Winograd stages in parts (filters by panel, tiles by panel)",
           "[.oclgrind]") {
   check_winograd_stages(false);
 }
 
-TEST_CASE("oclgrind: conv Winograd stages with the input transform and the products claimed", "[.oclgrind]") {
+TEST_CASE("oclgrind: conv Winograd stages with the tile panels claimed", "[.oclgrind]") {
   check_winograd_stages(true);
 }
 

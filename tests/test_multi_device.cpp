@@ -282,7 +282,7 @@ void check_shared_winograd(anycl::Runtime& rt, const ConvDesc& r, const std::vec
   check_close(y2, y1, ref_y, abs_y, double(r.c) * r.r * r.s, 16);
   check_close(dx2, dx1, ref_dx, abs_dx, double(r.k) * r.r * r.s, 16);
   // Devices that share memory but cannot claim (other builds or work-group limits) split the
-  // input transform and the products by weight instead.
+  // tile panels by weight instead.
   for (const ConvPass pass : {ConvPass::Forward, ConvPass::BackwardData}) {
     anycl::detail::SharedPass split = anycl::detail::plan_shared_winograd(rt.impl(), pass, d, anycl::ConvAlgo::Auto);
     REQUIRE(split.claimed);

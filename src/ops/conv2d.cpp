@@ -35,13 +35,13 @@ Event dispatch_conv(RuntimeImpl& rt, std::size_t device, ConvPass pass, const Co
   if (pass == ConvPass::Forward) {
     if (a == ConvAlgo::Gemm1x1) return forward_gemm1x1(slot, g, t, d.relu, cap);
     if (a == ConvAlgo::Direct) return forward_direct(slot, g, t, d.relu);
-    if (a == ConvAlgo::Winograd) return forward_winograd(slot, g, t, d.relu, cap);
+    if (a == ConvAlgo::Winograd) return forward_winograd(slot, g, t, d.relu);
     return forward_im2col(slot, g, t, d.relu, cap);
   }
   if (pass == ConvPass::BackwardData) {
     if (a == ConvAlgo::Gemm1x1) return backward_data_gemm1x1(slot, g, t);
     if (a == ConvAlgo::Direct) return backward_data_direct(slot, g, t);
-    if (a == ConvAlgo::Winograd) return backward_data_winograd(slot, g, t, cap);
+    if (a == ConvAlgo::Winograd) return backward_data_winograd(slot, g, t);
     return backward_data_im2col(slot, g, t, cap);
   }
   if (a == ConvAlgo::Direct) return backward_weights_direct(slot, g, t);

@@ -39,12 +39,13 @@ struct ConvTensors {
 Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap);
 Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap);
 Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu);
-Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap);
+// Winograd's only workspace is the transformed filters (16 K x C), whatever the batch.
+Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu);
 // x is dx here, y is dy.
 Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap);
 Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);
 Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);
-Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap);
+Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);
 // w is dw and bias is dbias here.
 Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap);
 Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);

@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/compute/kernel.hpp>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "runtime/error.hpp"
@@ -11,12 +12,23 @@
 
 namespace anycl::detail {
 
-// Arguments are passed by exact type: cl_int, cl_ulong, float/double, cl_mem.
+// A __local kernel argument: `bytes` of local memory for each work-group, no value.
+struct LocalBytes {
+  std::size_t bytes;
+};
+
+// Arguments are passed by exact type: cl_int, cl_ulong, float/double, cl_mem, LocalBytes.
 template <typename... Args>
 void set_args(boost::compute::kernel& k, const std::string& where, const Args&... args) {
   cl_uint index = 0;
   auto one = [&](const auto& value) {
-    check(clSetKernelArg(k.get(), index, sizeof(value), &value), "clSetKernelArg", where + ", argument " + std::to_string(index));
+    const cl_int err = [&] {
+      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, LocalBytes>)
+        return clSetKernelArg(k.get(), index, value.bytes, nullptr);
+      else
+        return clSetKernelArg(k.get(), index, sizeof(value), &value);
+    }();
+    check(err, "clSetKernelArg", where + ", argument " + std::to_string(index));
     ++index;
   };
   (one(args), ...);

@@ -1,9 +1,9 @@
 // Devices that share one memory (same_memory.hpp) see the same buffers and may write disjoint
 // parts of them at once, so one Winograd pass (forward or backward-data), on host pointers or on
 // the caller's device buffers, can be split stage by stage instead of into sub-convolutions:
-// filters by output-channel panels, the input transform by input channels, the products (with
-// the output transform) by tile panels, uploads and reads by images. The devices meet twice:
-// after the uploads, and after the filter and input transforms. A batch split instead transforms
+// filters by output-channel panels, the tiles (input transform, products and output transform)
+// by tile panels, uploads and reads by images. The devices meet twice: after the uploads, and
+// after the filter transform. A batch split instead transforms
 // every filter on every device and rounds each device's tiles up to whole GEMM panels: on 256ch
 // 14x14 batch 8 one core took 7.5 ms for half the batch against 12.7 ms for all of it.
 #include "sched/run_conv_shared.hpp"
@@ -28,10 +28,8 @@ namespace anycl::detail {
 
 namespace {
 
-// The transform-domain workspace for the whole batch at once (the shared pass does not chunk).
-std::size_t scratch_bytes(const WinogradLayout& lay) {
-  return workspace_bytes({16, lay.ustride + lay.vstride, sizeof(float)});
-}
+// The transformed filters, the pass's only scratch.
+std::size_t scratch_bytes(const WinogradLayout& lay) { return workspace_bytes({16, lay.ustride, sizeof(float)}); }
 
 // Each device's share of [0, extent), by weight.
 std::vector<Range> shares(std::size_t extent, const std::vector<double>& weights) {
@@ -74,7 +72,7 @@ SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d,
     const PackedLayout l = packed_layout(s);
     if (!same_memory(home, s) || l.mr != layout.mr || l.nr != layout.nr) return {};
   }
-  const WinogradLayout lay(home, winograd_plan(pass, d), d.n);
+  const WinogradLayout lay(home, winograd_plan(pass, d));
   if (scratch_bytes(lay) > conv_workspace_cap(rt, home)) return {};
   out.claimed = std::all_of(out.devices.begin(), out.devices.end(), [&](std::size_t i) {
     return can_claim(home, rt.slot(i), {"conv_winograd"});
@@ -87,67 +85,49 @@ namespace {
 // The pass's scratch and tensors, all visible to every device of the pass.
 struct SharedBuffers {
   cl_mem in, filter, bias, out;  // x -> y forward, dy -> dx backward-data
-  WinogradScratch scratch;
+  cl_mem u;                      // the transformed filters
 };
 
-// Owns the transform-domain buffers from the first device's pool for as long as the call needs
-// them: until every device finished (host pointers), or until the join is queued on the first
-// device (device buffers), after which that device's later users of the pool wait for the others.
-struct Scratch {
-  std::unique_ptr<Workspace> u, v;
-  Scratch(const DeviceSlot& home, const WinogradLayout& lay)
-      : u(shared_floats(home, 16 * lay.ustride)), v(shared_floats(home, 16 * lay.vstride)) {}
-  WinogradScratch mems() const { return {u->mem(), v->mem()}; }
-};
-
-// What a pass starts from: its geometry, its devices (the first lends the scratch and orders the
-// call), the layout of its transform-domain buffers, and those buffers.
+// What a pass starts from: its geometry and batch, its devices (the first lends the scratch and
+// orders the call), the layout of the transformed filters, and their buffer. The first device's
+// pool lends it for as long as the call needs it: until every device finished (host pointers), or
+// until the join is queued on the first device (device buffers), after which that device's later
+// users of the pool wait for the others.
 struct Setup {
   WinogradPlan plan;
+  std::size_t images;
   std::vector<const DeviceSlot*> slots;
   WinogradLayout lay;
-  Scratch scratch;
-  std::optional<Claims> claims;  // for the claimed input transform and products, when the devices claim
+  std::unique_ptr<Workspace> u;
+  std::optional<Claims> claims;  // for the claimed tile panels, when the devices claim
   Setup(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d)
-      : plan(winograd_plan(pass, d)), slots(slots_of(rt, shared.devices)), lay(*slots[0], plan, d.n), scratch(*slots[0], lay) {
-    if (shared.claimed) claims.emplace(home(), 2);
+      : plan(winograd_plan(pass, d)), images(d.n), slots(slots_of(rt, shared.devices)), lay(*slots[0], plan),
+        u(shared_floats(*slots[0], 16 * lay.ustride)) {
+    if (shared.claimed) claims.emplace(home(), 1);
   }
   const DeviceSlot& home() const { return *slots[0]; }
 };
 
-// Meet; filter and input transforms; meet; the products with the output transform. When the
-// devices can claim from each other (sched/claims.hpp), each launches the whole input transform
-// and the whole products stage and takes its work-groups from a counter per stage, so a device
-// slowed down during the call does less of it. Otherwise both stages are split by weight, and
-// the products (most of the work, started together) are timed: their times say how the devices
-// compare.
+// Meet; the filter transform; meet; the tiles (input transform, products, output transform).
+// When the devices can claim from each other (sched/claims.hpp), each launches every tile panel
+// and takes its work-groups from one counter, so a device slowed down during the call does less
+// of it. Otherwise the panels are split by weight and timed (most of the work, started together):
+// their times say how the devices compare.
 void shared_stages(const Setup& set, const SharedPass& shared, const SharedBuffers& b, bool relu, ShareTimer* timer) {
   const std::vector<const DeviceSlot*>& slots = set.slots;
-  const WinogradPlan& plan = set.plan;
   const WinogradLayout& lay = set.lay;
-  const std::size_t tile_panels = lay.tile_panels(lay.images);
-  const std::vector<Range> filters = shares(lay.row_panels, shared.weights),
-                           channels = shares(plan.cin, shared.weights), tiles = shares(tile_panels, shared.weights);
-  // Claimed, every device launches a stage whole; otherwise each launches its share.
-  const Claim inputs = set.claims ? set.claims->stage(0) : Claim{}, products = set.claims ? set.claims->stage(1) : Claim{};
-  auto part = [&](const std::vector<Range>& split, std::size_t extent, std::size_t i) {
-    return set.claims ? Range{0, extent} : split[i];
-  };
-  const Claim* claim_inputs = set.claims ? &inputs : nullptr;
-  const Claim* claim_products = set.claims ? &products : nullptr;
+  const std::size_t tile_panels = lay.tile_panels(set.images);
+  const std::vector<Range> filters = shares(lay.row_panels, shared.weights), tiles = shares(tile_panels, shared.weights);
+  const Claim claim = set.claims ? set.claims->stage(0) : Claim{};
   ShareTimer* const shares_timer = set.claims ? nullptr : timer;  // a claimed stage has no share to time
   meet(slots);
-  for (std::size_t i = 0; i < slots.size(); ++i) {
-    winograd_filters(*slots[i], plan, lay, b.filter, b.scratch.u, filters[i]);
-    winograd_inputs(*slots[i], plan, lay, b.in, 0, lay.images, b.scratch.v, part(channels, plan.cin, i),
-                    claim_inputs);
-  }
+  for (std::size_t i = 0; i < slots.size(); ++i) winograd_filters(*slots[i], set.plan, lay, b.filter, b.u, filters[i]);
   meet(slots);
   for (std::size_t i = 0; i < slots.size(); ++i) {
     const double fraction = double(tiles[i].size()) / tile_panels;
     const std::size_t timed = shares_timer ? shares_timer->begin(*slots[i], shared.devices[i], fraction) : 0;
-    winograd_products(*slots[i], plan, lay, b.scratch, b.bias, b.out, 0, lay.images, relu,
-                      part(tiles, tile_panels, i), claim_products);
+    winograd_tiles(*slots[i], set.plan, lay, b.u, b.in, b.bias, b.out, 0, set.images, relu,
+                   set.claims ? Range{0, tile_panels} : tiles[i], set.claims ? &claim : nullptr);
     if (shares_timer) shares_timer->end(*slots[i], timed);
   }
 }
@@ -180,7 +160,7 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
     upload(*slots[i], *filter, h.in_b, filters[i], 1);
     if (bias && i == 0) upload(*slots[i], *bias, h.bias, {0, d.k}, 1);
   }
-  shared_stages(set, shared, {in->mem(), filter->mem(), bias ? bias->mem() : nullptr, out->mem(), set.scratch.mems()},
+  shared_stages(set, shared, {in->mem(), filter->mem(), bias ? bias->mem() : nullptr, out->mem(), set.u->mem()},
                 pass == ConvPass::Forward && d.relu, &timer);
   // The caller's output changes only once every device finished; then each reads its images.
   for (const DeviceSlot* s : slots) finish_queue(*s);
@@ -196,7 +176,7 @@ Event run_conv_shared_buffers(RuntimeImpl& rt, const SharedPass& shared, ConvPas
   const Setup set(rt, shared, pass, d);
   Gate gate(set.home(), set.slots, conv_outputs(pass, d, t));
   const bool forward = pass == ConvPass::Forward;
-  shared_stages(set, shared, {forward ? t.x : t.y, t.w, forward ? t.bias : nullptr, forward ? t.y : t.x, set.scratch.mems()},
+  shared_stages(set, shared, {forward ? t.x : t.y, t.w, forward ? t.bias : nullptr, forward ? t.y : t.x, set.u->mem()},
                 forward && d.relu, nullptr);
   Event done = join(set.home(), set.slots);
   gate.open();

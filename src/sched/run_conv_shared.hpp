@@ -9,7 +9,7 @@
 namespace anycl::detail {
 
 // The devices that share a pass, their weights (the shares follow them), and whether they claim
-// the input transform's and the products' work-groups from each other (sched/claims.hpp).
+// the tile panels' work-groups from each other (sched/claims.hpp).
 struct SharedPass {
   std::vector<std::size_t> devices;
   std::vector<double> weights;
@@ -18,14 +18,14 @@ struct SharedPass {
 
 // The devices that run this pass as one shared Winograd pass, or none when it does not apply:
 // Auto mode, a forward or backward-data pass that runs Winograd and is worth splitting, every
-// device with a share (weight > 0) in one context with the same packed-panel layout, the whole
-// batch within one workspace. With `home` (the device of the caller's buffers), only devices
+// device with a share (weight > 0) in one context with the same packed-panel layout, the
+// transformed filters within one workspace. With `home` (the device of the caller's buffers), only devices
 // that share its memory take part, home among them and listed first.
 SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d, ConvAlgo algo,
                                 std::optional<std::size_t> home = std::nullopt);
 
-// Runs it, each device taking a share of every stage by its weight (the input transform and the
-// products by claiming, when the devices can). The output is written only after every device finished.
+// Runs it, each device taking a share of every stage by its weight (the tile panels by claiming,
+// when the devices can). The output is written only after every device finished.
 void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
                      const ConvHostTensors& host);
 
