@@ -40,15 +40,15 @@ static inline int claim_group(__global volatile int *counter, __local volatile i
  * 16 channels at a time ran 1.4-2x slower on two POCL sub-devices than in
  * runs of a few tile panels: a claim's grain decides, not its atomic.)
  * Returns the first item and sets *end one past the last; first == *end
- * when every item has been taken. The size comes from a plain read of the
- * counter, so it may be a little stale: runs never overlap nor leave gaps,
- * since the add itself is atomic. Every work-item must call it. */
+ * when every item has been taken. The size comes from a read of the counter
+ * before the add, so it may be a little stale: runs never overlap nor leave
+ * gaps, since the add itself is atomic. Every work-item must call it. */
 static inline int claim_guided(__global volatile int *counter, const int items, const int divisor,
                                __local volatile int *taken, int *end)
 {
     barrier(CLK_LOCAL_MEM_FENCE); /* everyone has read the last claim */
     if (get_local_id(0) == 0 && get_local_id(1) == 0 && get_local_id(2) == 0) {
-        const int left = items - *counter;
+        const int left = items - atomic_or(counter, 0); /* an atomic read: a plain one races with the adds */
         *taken = left > 0 ? atomic_add(counter, max(1, left / divisor)) : items;
         taken[1] = min(items, *taken + max(1, left / divisor));
     }

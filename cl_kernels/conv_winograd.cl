@@ -2,13 +2,12 @@
  * dilation 1, groups 1, any (asymmetric) padding. NCHW float.
  *
  * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2
- * device). MR, NR, VW, KU and WG_ROWS are the packed GEMM's (gemm_packed.cl):
+ * device). MR, NR, VW and KU are the packed GEMM's (gemm_packed.cl):
  * the host builds this family with that family's values.
  *   REAL     element type (float)
  *   MR       packed-A panel height
- *   NR       packed-B panel width: the tiles of one work-group
+ *   NR       packed-B panel width: the tiles of one work-group (a tile panel)
  *   VW, KU   vector width and k-unroll of the products' register tile
- *   WG_ROWS  host launch geometry of the tile panels: work-group (1, WG_ROWS)
  *   KC       most input channels a work-group transforms into local memory at
  *            a time (16*KC*NR REALs); the host passes the chunk it uses, KC or
  *            less when the device's local memory holds less
@@ -42,10 +41,6 @@
 #endif
 #ifndef KU
 #define KU 1        /* k-loop unroll of the products */
-#endif
-/* Host launch geometry (read by the host from the build options, unused by the code): */
-#ifndef WG_ROWS
-#define WG_ROWS 8   /* tile-panel work-group (1, WG_ROWS): channel panels sharing one V panel */
 #endif
 #ifndef KC
 #define KC 16       /* most input channels per pass through local memory (host: read only) */
@@ -220,8 +215,9 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __lo
  * next. U is as the filter transform writes it (packed-A, blocks ustride
  * apart).
  * kc channels at a time (the host's chunk: vl holds 16*kc*NR REALs).
- * global = (ceil(T/NR), ceil(K/MR)); local (1, WG_ROWS): every work-item of a
- * group helps transform, those past K only that. bias must be valid even
+ * global = (ceil(T/NR), ceil(K/MR)); local (1, ceil(K/MR)), or less where
+ * the device's work-group limit asks: every work-item of a group helps
+ * transform, those past K only that. bias must be valid even
  * when has_bias == 0. */
 
 /* A[a][i]: how much transform row (column) a of a product adds to output row

@@ -32,6 +32,8 @@ void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const Winog
                   cl_int(w.flip));
 }
 
+namespace {
+
 // Input channels a tile-panel work-group transforms into local memory at a time: at most the
 // family's KC and what the device's local memory holds (16 planes of nr floats a channel) beside
 // the kernel's own few bytes, in chunks of equal size (256 channels that fit 255 at a time run as
@@ -47,14 +49,14 @@ cl_int winograd_channel_chunk(const DeviceSlot& slot, const WinogradPlan& w, con
   return cl_int(ceil_div(std::size_t(w.cin), ceil_div(std::size_t(w.cin), most)));
 }
 
+}  // namespace
+
 Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem u, cl_mem in,
                      cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu, Range tile_panels,
                      const Claim* claim) {
   const std::size_t in_image = std::size_t(w.cin) * w.ih * w.iw, out_image = std::size_t(w.cout) * w.oh * w.ow;
-  // One work-group covers every output channel of its tiles, so each tile panel is transformed
-  // once (1 core, 256ch 14x14: two groups of 128 channels, each transforming the panel, ran at
-  // 0.8x).
-  const std::size_t rows = lay.row_panels;
+  if (claim && (tile_panels.begin != 0 || tile_panels.size() != lay.tile_panels(nimg)))
+    fail(ANYCL_ERROR_INTERNAL, "claimed Winograd tiles over a part of the tile panels");
   const cl_int kc = winograd_channel_chunk(slot, w, lay);
   // Claimed, each device launches a few groups that claim guided runs of panels (claim.h,
   // claim_guided) until none is left. On cpu/2 (64ch 56x56, batch 8) one claim a panel ran at
@@ -62,8 +64,11 @@ Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
   // cache lines of y. 32 equal runs came to 0.96x, guided runs to 1.00x; 2, 4 or 8 groups a
   // device made no difference beyond the noise.
   const std::size_t groups = claim ? std::min<std::size_t>(4, tile_panels.size()) : tile_panels.size();
+  // One work-group covers every output channel of its tiles, so each tile panel is transformed
+  // once (256ch 14x14: two groups of 128 channels, each transforming the panel, were slower in
+  // 20 of 20 alternated calls on the whole device, 5.06 against 4.73 ms median).
   return Event(enqueue_kernel(slot, "conv_winograd", "winograd_tiles", claim, {claim ? 0 : tile_panels.begin, 0, 0},
-                              {groups, lay.row_panels, 1}, {1, rows, 1}, u, cl_ulong(lay.ustride), in,
+                              {groups, lay.row_panels, 1}, {1, lay.row_panels, 1}, u, cl_ulong(lay.ustride), in,
                               cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl, w.cout, bias ? bias : out, out,
                               cl_ulong(b0 * out_image), w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq), cl_int(nimg),
                               cl_int(bias != nullptr), cl_int(relu), kc, LocalBytes{16 * lay.nr * kc * sizeof(float)}));
