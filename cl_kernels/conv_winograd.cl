@@ -143,7 +143,6 @@ static inline __attribute__((always_inline)) void
 input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __local REAL *o,
             int vstride, int C, int H, int W, int tp, int tq, int pt, int pl, int nimg)
 {
-
     int b, ty, tx0;
     tile_at(jp * NR, tp, tq, &b, &ty, &tx0);
     /* Row transform B^T d first, on whole input rows: the 2*seg+2 columns a
@@ -205,20 +204,19 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __lo
  * of NR tiles a work-group, without V or M in global memory:
  *   y[b][k][2ty+i][2tx+j] = act(bias[k] + sum_xi A[xi/4][i] A[xi%4][j] (U[xi] V[xi])[k][t]),
  * A = [[1,0],[1,1],[1,-1],[0,-1]] (A^T M A of F(2x2, 3x3)). The group
- * transforms its tiles' input KC channels at a time into local memory, in
- * packed-B layout (plane xi at xi*KC*NR, channel c's NR tiles at c*NR); then
- * work-item (tj, ti), which owns output channels ti*MR.. of tiles tj*NR..,
- * runs the 16 panel products of the packed GEMM's micro-kernel over those
- * channels and folds each into its 4 outputs at once. As separate stages V
- * and the products were 16 C x T and K x T planes (26 MB each on a 64-channel
- * 56x56 layer at batch 8), each written by one kernel and read back by the
- * next. U is as the filter transform writes it (packed-A, blocks ustride
- * apart).
- * kc channels at a time (the host's chunk: vl holds 16*kc*NR REALs).
+ * transforms its tiles' input kc channels at a time (the host's chunk, at
+ * most KC) into local memory vl, in packed-B layout (plane xi at xi*kc*NR,
+ * channel c's NR tiles at c*NR: 16*kc*NR REALs); then work-item (tj, ti),
+ * which owns output channels ti*MR.. of tiles tj*NR.., runs the 16 panel
+ * products of the packed GEMM's micro-kernel over those channels and folds
+ * each into its 4 outputs at once. As separate stages V and the products
+ * were 16 C x T and K x T planes (26 MB each on a 64-channel 56x56 layer at
+ * batch 8), each written by one kernel and read back by the next. U is as
+ * the filter transform writes it (packed-A, blocks ustride apart).
  * global = (ceil(T/NR), ceil(K/MR)); local (1, ceil(K/MR)), or less where
  * the device's work-group limit asks: every work-item of a group helps
- * transform, those past K only that. bias must be valid even
- * when has_bias == 0. */
+ * transform, those past K only that. bias must be valid even when
+ * has_bias == 0. */
 
 /* A[a][i]: how much transform row (column) a of a product adds to output row
  * (column) i. */
