@@ -309,7 +309,7 @@ __kernel void winograd_tiles(__global const REAL *restrict up, ulong ustride,
  * group takes guided runs of consecutive panels (claim.h, claim_guided,
  * a 1/(2 x groups) of what is left) until none is left. global = (a few
  * groups, the plain kernel's ceil(K/MR) rounded up), the same on every
- * device. A panel a claim (the plain kernel's groups) ran at 0.75x of a
+ * device. A panel a claim (the plain kernel's groups) ran at 0.80x of a
  * fixed split on two 1-core devices: neighbouring panels, computed by both
  * at once, write the same cache lines of y. */
 __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ustride,

@@ -60,8 +60,8 @@ Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
   const cl_int kc = winograd_channel_chunk(slot, w, lay);
   // Claimed, each device launches a few groups that claim guided runs of panels (claim.h,
   // claim_guided) until none is left. On cpu/2 (64ch 56x56, batch 8) one claim a panel ran at
-  // 0.75x of a split by weight: neighbouring panels, written by the two devices at once, share
-  // cache lines of y. 32 equal runs came to 0.96x, guided runs to 1.00x; 2, 4 or 8 groups a
+  // 0.80x of a split by weight: neighbouring panels, written by the two devices at once, share
+  // cache lines of y. 32 equal runs came to 0.98x, guided runs to 1.00x; 2, 4 or 8 groups a
   // device made no difference beyond the noise.
   const std::size_t groups = claim ? std::min<std::size_t>(4, tile_panels.size()) : tile_panels.size();
   // One work-group covers every output channel of its tiles, so each tile panel is transformed
