@@ -49,8 +49,9 @@ static inline int claim_guided(__global volatile int *counter, const int items, 
     barrier(CLK_LOCAL_MEM_FENCE); /* everyone has read the last claim */
     if (get_local_id(0) == 0 && get_local_id(1) == 0 && get_local_id(2) == 0) {
         const int left = items - atomic_or(counter, 0); /* an atomic read: a plain one races with the adds */
-        *taken = left > 0 ? atomic_add(counter, max(1, left / divisor)) : items;
-        taken[1] = min(items, *taken + max(1, left / divisor));
+        const int run = max(1, left / divisor);
+        *taken = left > 0 ? atomic_add(counter, run) : items;
+        taken[1] = min(items, *taken + run);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     const int first = min(*taken, items);

@@ -103,30 +103,50 @@ std::vector<double> time_workload(anycl::Runtime& rt, const Workload& w, int rep
   return run_timed(workload_call(rt, w), 2, reps);
 }
 
+// Calls of each workload on every runtime in turn (the order rotated every time), so that a slow
+// spell of the machine (they last about half a second) falls on all of them alike.
+// JSON {workload: {name: [ms]}}.
+json alternate_calls(const std::vector<Workload>& workloads,
+                     const std::vector<std::pair<const char*, anycl::Runtime*>>& runtimes, int reps) {
+  json runs;
+  for (const Workload& w : workloads) {
+    std::vector<std::function<void()>> calls;
+    for (const auto& [name, rt] : runtimes) calls.push_back(workload_call(*rt, w));
+    for (int warm = 0; warm < 2; ++warm)
+      for (auto& call : calls) call();
+    for (int r = 0; r < reps; ++r)
+      for (std::size_t k = 0; k < calls.size(); ++k) {
+        const std::size_t i = (k + r) % calls.size();
+        runs[w.name][runtimes[i].first].push_back(time_once_ms(calls[i]));
+      }
+  }
+  return runs;
+}
+
 // The paired child: the whole device, cpu/2, and cpu/2 with all the work on its first
-// sub-device (weights 1, 0: one core) in one process, one call of each in turn (the order
-// rotated every time), so that a slow spell of the machine (they last about half a second)
-// falls on the three alike. JSON {"runs_ms": {workload: {"one_core"|"whole_device"|"cpu_2": [ms]}}}.
+// sub-device (weights 1, 0: one core) in one process, a call of each in turn.
+// JSON {"runs_ms": {workload: {"one_core"|"whole_device"|"cpu_2": [ms]}}}.
 constexpr const char* kPairedConfigs[] = {"one_core", "whole_device", "cpu_2"};
 
 int paired_worker(bool quick, int reps) {
   anycl::Runtime whole("cpu"), split("cpu/2"), one("cpu/2");
   anycl::device_weights(split);  // calibration outside the timings
   anycl::set_device_weights(one, {1, 0});
-  anycl::Runtime* const runtimes[] = {&one, &whole, &split};  // in kPairedConfigs' order
-  json out;
-  for (const Workload& w : big_workloads(quick)) {
-    std::vector<std::function<void()>> calls;
-    for (anycl::Runtime* rt : runtimes) calls.push_back(workload_call(*rt, w));
-    for (int warm = 0; warm < 2; ++warm)
-      for (auto& call : calls) call();
-    for (int r = 0; r < reps; ++r)
-      for (std::size_t k = 0; k < calls.size(); ++k) {
-        const std::size_t i = (k + r) % calls.size();
-        out["runs_ms"][w.name][kPairedConfigs[i]].push_back(time_once_ms(calls[i]));
-      }
-  }
-  std::cout << out.dump() << "\n";
+  const json runs =
+      alternate_calls(big_workloads(quick), {{"one_core", &one}, {"whole_device", &whole}, {"cpu_2", &split}}, reps);
+  std::cout << json{{"runs_ms", runs}}.dump() << "\n";
+  return 0;
+}
+
+// The heterogeneous paired child: POCL alone and POCL + Oclgrind in one process, a call of each in
+// turn, ten times the repetitions as in worker(). JSON {"runs_ms": {workload: {"pocl_alone"|
+// "pocl_oclgrind": [ms]}}}. Run in separate processes, the same code path (Oclgrind's share
+// rounds to nothing) differed by up to 0.81x between them.
+int hetero_paired_worker(int reps) {
+  anycl::Runtime alone("cpu"), both("cpu,oclgrind");
+  anycl::device_weights(both);  // calibration outside the timings
+  const json runs = alternate_calls(small_workloads(), {{"pocl_alone", &alone}, {"pocl_oclgrind", &both}}, reps * 10);
+  std::cout << json{{"runs_ms", runs}}.dump() << "\n";
   return 0;
 }
 
@@ -211,38 +231,72 @@ json run_rounds(const std::vector<Config>& configs, const std::vector<Workload>&
   return out;
 }
 
-// The paired configurations (paired_worker), one child per round: per workload each
-// configuration's median GFLOP/s, and the medians over all rounds of the per-turn speed ratios
-// (each cpu/2 call against the one-core and whole-device calls next to it in time; and the whole
-// device against one core, how far the device itself scales then).
-json run_paired(const std::vector<Workload>& workloads, const std::string& options, int rounds, FILE* table) {
+// Per workload and configuration, the call times of one paired child per round.
+json collect_paired(const std::string& env, const std::string& options, const std::string& worker,
+                    const std::vector<Workload>& workloads, const std::vector<const char*>& configs, int rounds) {
   json runs;
   for (int round = 0; round < rounds; ++round) {
-    const json child = run_child("", options, "paired");
+    const json child = run_child(env, options, worker);
     for (const Workload& w : workloads)
-      for (const char* c : kPairedConfigs)
+      for (const char* c : configs)
         for (double ms : child["runs_ms"][w.name][c]) runs[w.name][c].push_back(ms);
   }
+  return runs;
+}
+
+// The median over turns of times[slow][i] / times[fast][i]: how many times faster `fast` ran than
+// `slow`, each call against the one next to it in time.
+double paired_ratio(const json& times, const char* slow, const char* fast) {
+  const auto a = times[slow].get<std::vector<double>>(), b = times[fast].get<std::vector<double>>();
+  std::vector<double> r;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) r.push_back(a[i] / b[i]);
+  return median(r);
+}
+
+// The paired configurations (paired_worker): per workload each configuration's median GFLOP/s, and
+// the paired ratios over all rounds (cpu/2 against one core and against the whole device; and the
+// whole device against one core, how far the device itself scales then).
+json run_paired(const std::vector<Workload>& workloads, const std::string& options, int rounds, FILE* table) {
+  const std::vector<const char*> configs(std::begin(kPairedConfigs), std::end(kPairedConfigs));
+  const json runs = collect_paired("", options, "paired", workloads, configs, rounds);
   std::fprintf(table, "%-26s %10s %10s %10s | %9s %9s | %s\n", "paired (GFLOP/s)", "1 core", "whole", "cpu/2",
                "vs 1core", "vs whole", "whole vs 1core (one process, calls alternated)");
   json out;
   for (const Workload& w : workloads) {
-    const auto one = runs[w.name]["one_core"].get<std::vector<double>>();
-    const auto whole = runs[w.name]["whole_device"].get<std::vector<double>>();
-    const auto split = runs[w.name]["cpu_2"].get<std::vector<double>>();
-    std::vector<double> vs_one, vs_whole, whole_vs_one;
-    for (std::size_t i = 0; i < split.size(); ++i) {
-      vs_one.push_back(one[i] / split[i]), vs_whole.push_back(whole[i] / split[i]);
-      whole_vs_one.push_back(one[i] / whole[i]);
-    }
     json& o = out[w.name];
-    for (const char* c : kPairedConfigs) o[c] = to_json(summarize(runs[w.name][c].get<std::vector<double>>(), flops(w), 0));
-    const double r_one = median(vs_one), r_whole = median(vs_whole), r_scaling = median(whole_vs_one);
+    for (const char* c : configs) o[c] = to_json(summarize(runs[w.name][c].get<std::vector<double>>(), flops(w), 0));
+    const double r_one = paired_ratio(runs[w.name], "one_core", "cpu_2");
+    const double r_whole = paired_ratio(runs[w.name], "whole_device", "cpu_2");
+    const double r_scaling = paired_ratio(runs[w.name], "one_core", "whole_device");
     o["ratios"] = {{"cpu_2_vs_one_core", r_one}, {"cpu_2_vs_whole", r_whole}, {"whole_vs_one_core", r_scaling}};
     std::fprintf(table, "%-26s %10.1f %10.1f %10.1f | %8.2fx %8.2fx | %8.2fx\n", w.name.c_str(), gflops(o["one_core"]),
                  gflops(o["whole_device"]), gflops(o["cpu_2"]), r_one, r_whole, r_scaling);
   }
   return out;
+}
+
+// POCL + Oclgrind against POCL alone: each in child processes taking turns (run_rounds), then both
+// in one process, calls alternated (hetero_paired_worker); the target is judged on the paired ratio.
+json run_heterogeneous(const std::string& icd, const std::string& options, int rounds, FILE* table) {
+  const std::string dir = vendors_with_oclgrind(icd);
+  const std::string vendors = "OCL_ICD_VENDORS='" + dir + "'";
+  json het = run_rounds({{"pocl_alone", vendors, "cpu small"}, {"pocl_oclgrind", vendors, "cpu,oclgrind small"}},
+                        small_workloads(), options, rounds);
+  const json paired =
+      collect_paired(vendors, options, "hetero-paired", small_workloads(), {"pocl_alone", "pocl_oclgrind"}, rounds);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  std::fprintf(table, "%-26s %10s %10s %10s | %9s %9s (POCL+Oclgrind vs POCL alone)\n", "heterogeneous (GFLOP/s)",
+               "POCL", "", "+Oclgrind", "processes", "paired");
+  for (const Workload& w : small_workloads()) {
+    const double alone = gflops(het["pocl_alone"]["results"][w.name]), both = gflops(het["pocl_oclgrind"]["results"][w.name]);
+    const double r_paired = paired_ratio(paired[w.name], "pocl_alone", "pocl_oclgrind");
+    het["ratios"][w.name] = {{"with_oclgrind_vs_alone", alone > 0 ? both / alone : 0},
+                             {"with_oclgrind_vs_alone_paired", r_paired}};
+    std::fprintf(table, "%-26s %10.1f %10s %10.1f | %8.2fx %8.2fx\n", w.name.c_str(), alone, "", both,
+                 alone > 0 ? both / alone : 0, r_paired);
+  }
+  return het;
 }
 
 }  // namespace
@@ -252,6 +306,7 @@ int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const s
     if (std::string(argv[i]) == "--worker") {
       const std::string spec = argv[i + 1];
       if (spec == "paired") return paired_worker(opt.quick, opt.reps);
+      if (spec == "hetero-paired") return hetero_paired_worker(opt.reps);
       const bool small = i + 2 < argc && std::string(argv[i + 2]) == "small";
       return worker(spec, small, opt.quick, opt.reps);
     }
@@ -274,22 +329,10 @@ int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const s
   doc["paired"] = run_paired(big_workloads(opt.quick), common, opt.rounds, opt.table);
   const std::string icd = oclgrind_icd();
   json& het = doc["heterogeneous"];
-  if (icd.empty()) {
+  if (icd.empty())
     het = {{"supported", false}, {"note", "Oclgrind's ICD library was not found (set ANYCL_OCLGRIND_ICD)"}};
-  } else {
-    const std::string dir = vendors_with_oclgrind(icd);
-    const std::string vendors = "OCL_ICD_VENDORS='" + dir + "'";
-    het = run_rounds({{"pocl_alone", vendors, "cpu small"}, {"pocl_oclgrind", vendors, "cpu,oclgrind small"}},
-                     small_workloads(), common, opt.rounds);
-    for (const auto& w : small_workloads()) {
-      const double alone = gflops(het["pocl_alone"]["results"][w.name]), both = gflops(het["pocl_oclgrind"]["results"][w.name]);
-      het["ratios"][w.name] = {{"with_oclgrind_vs_alone", alone > 0 ? both / alone : 0}};
-      std::fprintf(opt.table, "%-26s %10.1f %10s %10.1f | %8.2fx (POCL+Oclgrind vs POCL alone)\n", w.name.c_str(),
-                   alone, "", both, alone > 0 ? both / alone : 0);
-    }
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-  }
+  else
+    het = run_heterogeneous(icd, common, opt.rounds, opt.table);
   std::fflush(opt.table);
   if (!out_file.empty()) std::ofstream(out_file) << doc.dump(2) << "\n";
   if (as_json) std::cout << doc.dump(2) << "\n";
