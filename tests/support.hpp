@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -34,6 +35,20 @@ anycl::Buffer upload(anycl::Runtime& rt, const std::vector<T>& v, std::size_t of
   if (!v.empty()) rt.write(buf, v.data(), v.size() * sizeof(T), offset * sizeof(T));
   return buf;
 }
+
+// Host memory at a chosen alignment: page-aligned inputs are zero-copy views on POCL, inputs one
+// float past a page boundary are copies.
+struct HostFloats {
+  std::vector<float> storage;
+  float* p;
+  std::size_t n;
+  HostFloats(const std::vector<float>& values, bool aligned) : storage(values.size() + 1024 + 1), n(values.size()) {
+    const auto base = reinterpret_cast<std::uintptr_t>(storage.data());
+    p = reinterpret_cast<float*>((base + 4095) / 4096 * 4096) + (aligned ? 0 : 1);
+    std::copy(values.begin(), values.end(), p);
+  }
+  std::vector<float> values() const { return std::vector<float>(p, p + n); }
+};
 
 // The status an anycl call throws (ANYCL_SUCCESS when it returns), and its message.
 inline anycl::Status status_of(const std::function<void()>& f, std::string* message = nullptr) {

@@ -88,24 +88,11 @@ void check_message(const std::string& msg, const char* call, const char* error) 
   CHECK(contains(msg, error));
 }
 
-// Host memory at a chosen alignment: aligned inputs are zero-copy views on POCL, others copies.
-struct HostFloats {
-  std::vector<float> storage;
-  float* p;
-  std::size_t n;
-  HostFloats(const std::vector<float>& values, bool aligned) : storage(values.size() + 1024 + 1), n(values.size()) {
-    const auto base = reinterpret_cast<std::uintptr_t>(storage.data());
-    p = reinterpret_cast<float*>((base + 4095) / 4096 * 4096) + (aligned ? 0 : 1);
-    std::copy(values.begin(), values.end(), p);
-  }
-  std::vector<float> values() const { return std::vector<float>(p, p + n); }
-};
-
 // One host-pointer sgemm with dense row-major operands, and its OpenBLAS oracle. A small one runs
 // the direct kernel; a large one with B transposed packs A and B first.
 struct HostGemm {
   anycl::GemmShape s;
-  HostFloats a, b, c;
+  anycl_test::HostFloats a, b, c;
   std::vector<float> c0;
   anycl_test::GemmOracle oracle;
   HostGemm(std::size_t m, std::size_t n, std::size_t k, bool aligned, bool trans_b = false)

@@ -15,6 +15,7 @@
 #include "gemm_reference.hpp"
 #include "ops/conv2d_select.hpp"
 #include "ops/gemm_kernels.hpp"
+#include "runtime/host_buffer.hpp"
 #include "runtime/launch.hpp"
 #include "sched/balance.hpp"
 #include "sched/claims.hpp"
@@ -281,6 +282,17 @@ void check_shared_winograd(anycl::Runtime& rt, const ConvDesc& r, const std::vec
   const auto abs_dx = anycl_test::conv_backward_data(r, anycl_test::abs_of(dy), anycl_test::abs_of(w));
   check_close(y2, y1, ref_y, abs_y, double(r.c) * r.r * r.s, 16);
   check_close(dx2, dx1, ref_dx, abs_dx, double(r.k) * r.r * r.s, 16);
+  // The caller's inputs read in place (page-aligned: zero-copy views) or copied by parts.
+  for (const bool aligned : {true, false}) {
+    INFO((aligned ? "aligned" : "misaligned") << " host inputs");
+    const anycl_test::HostFloats hx(x, aligned), hw(w, aligned), hb(bias, aligned), hdy(dy, aligned);
+    REQUIRE(anycl::detail::host_view_possible(rt.impl().slot(0), hx.p) == aligned);
+    std::vector<float> y3(d.y_size(), std::nanf("")), dx3(d.x_size(), std::nanf(""));
+    anycl::conv2d_forward(rt, d, hx.p, hw.p, hb.p, y3.data());
+    anycl::conv2d_backward_data(rt, d, hdy.p, hw.p, dx3.data());
+    check_close(y3, y1, ref_y, abs_y, double(r.c) * r.r * r.s, 16);
+    check_close(dx3, dx1, ref_dx, abs_dx, double(r.k) * r.r * r.s, 16);
+  }
   // Devices that share memory but cannot claim (other builds or work-group limits) split the
   // tile panels by weight instead.
   for (const ConvPass pass : {ConvPass::Forward, ConvPass::BackwardData}) {
@@ -753,16 +765,19 @@ TEST_CASE("a device failing in a shared Winograd pass: clear error, output untou
   REQUIRE(shared_devices(rt, d, anycl::detail::ConvPass::Forward).size() == 2);
   const auto x = random_values(r.x_size(), 6), w = random_values(r.w_size(), 7);
   std::vector<float> y(r.y_size(), 7.f);
-  for (std::size_t failing : {0, 1}) {
-    INFO("failing device " << failing);
-    anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
-    std::string msg;
-    CHECK(anycl_test::status_of([&] { anycl::conv2d_forward(rt, d, x.data(), w.data(), nullptr, y.data()); }, &msg) ==
-          ANYCL_ERROR_OPENCL);
-    CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
-    CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
-    CHECK(std::all_of(y.begin(), y.end(), [](float v) { return v == 7.f; }));
-  }
+  // Inputs copied by parts, and read in place (page-aligned: zero-copy views).
+  for (const bool aligned : {false, true})
+    for (std::size_t failing : {0, 1}) {
+      INFO("failing device " << failing << (aligned ? ", aligned" : ", misaligned") << " inputs");
+      const anycl_test::HostFloats hx(x, aligned), hw(w, aligned);
+      anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
+      std::string msg;
+      CHECK(anycl_test::status_of([&] { anycl::conv2d_forward(rt, d, hx.p, hw.p, nullptr, y.data()); }, &msg) ==
+            ANYCL_ERROR_OPENCL);
+      CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
+      CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
+      CHECK(std::all_of(y.begin(), y.end(), [](float v) { return v == 7.f; }));
+    }
   anycl::conv2d_forward(rt, d, x.data(), w.data(), nullptr, y.data());
   const auto ref = anycl_test::conv_forward(r, x, w, {}, false);
   const auto abs = anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), {}, false);

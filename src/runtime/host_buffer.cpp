@@ -7,12 +7,15 @@
 
 namespace anycl::detail {
 
+bool host_view_possible(const DeviceSlot& slot, const void* host) {
+  const std::size_t align = slot.info.mem_base_addr_align_bytes ? slot.info.mem_base_addr_align_bytes : 128;
+  return slot.info.unified_memory && reinterpret_cast<std::uintptr_t>(host) % align == 0;
+}
+
 HostBuffer::HostBuffer(const DeviceSlot& slot, const void* host, std::size_t bytes, HostAccess access,
                        bool async_upload)
     : pool_(nullptr), queue_(slot.queue.get()), host_(const_cast<void*>(host)), bytes_(bytes), access_(access) {
-  const std::size_t align = slot.info.mem_base_addr_align_bytes ? slot.info.mem_base_addr_align_bytes : 128;
-  zero_copy_ = access == HostAccess::Read && slot.info.unified_memory &&
-               reinterpret_cast<std::uintptr_t>(host) % align == 0;
+  zero_copy_ = access == HostAccess::Read && host_view_possible(slot, host);
   const char* what = access == HostAccess::Read ? "host input view" : "host output copy";
   if (zero_copy_) {
     buffer_ = create_buffer(slot.context->get(), slot.info, bytes, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, host_,

@@ -15,6 +15,10 @@ enum class HostAccess {
   ReadWrite,  // an output whose old contents the device reads (C with beta != 0, gaps)
 };
 
+// Whether the device can read `host` in place (a zero-copy view): it shares host memory and the
+// pointer meets CL_DEVICE_MEM_BASE_ADDR_ALIGN.
+bool host_view_possible(const DeviceSlot& slot, const void* host);
+
 class HostBuffer {
  public:
   // Inputs are zero-copy (CL_MEM_USE_HOST_PTR) where the device shares host memory and the

@@ -14,6 +14,7 @@
 #include "ops/conv2d_winograd.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "runtime/finish_on_unwind.hpp"
+#include "runtime/host_buffer.hpp"
 #include "sched/balance.hpp"
 #include "sched/claims.hpp"
 #include "sched/host_block.hpp"
@@ -132,6 +133,32 @@ void shared_stages(const Setup& set, const SharedPass& shared, const SharedBuffe
   }
 }
 
+// A caller's input as every device of the pass reads it: in place, through a zero-copy view in
+// home's context, when home can view the pointer (the devices share home's memory), or else a copy
+// from home's pool that each device fills with its part (upload).
+class SharedInput {
+ public:
+  SharedInput(const DeviceSlot& home, const float* host, std::size_t elems) : host_(host) {
+    if (host_view_possible(home, host))
+      view_ = std::make_unique<HostBuffer>(home, host, elems * sizeof(float), HostAccess::Read);
+    else
+      copy_ = shared_floats(home, elems);
+  }
+  cl_mem mem() const { return view_ ? view_->mem() : copy_->mem(); }
+  // Elements [part.begin, part.end) times `unit`, written by `s` (nothing to do for a view).
+  void upload(const DeviceSlot& s, Range part, std::size_t unit) const {
+    const std::size_t f = sizeof(float);
+    if (copy_)
+      enqueue_block_write(s, copy_->mem(), {const_cast<float*>(host_ + part.begin * unit), part.size() * unit * f, 1,
+                                            0, part.begin * unit * f});
+  }
+
+ private:
+  const float* host_;
+  std::unique_ptr<HostBuffer> view_;
+  std::unique_ptr<Workspace> copy_;
+};
+
 }  // namespace
 
 void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
@@ -141,29 +168,26 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
   const DeviceSlot& home = set.home();
   const std::size_t in_image = std::size_t(set.plan.cin) * set.plan.ih * set.plan.iw;
   const std::size_t out_image = std::size_t(set.plan.cout) * set.plan.oh * set.plan.ow;
-  const auto in = shared_floats(home, d.n * in_image), filter = shared_floats(home, d.w_size());
+  const SharedInput in(home, h.in_a, d.n * in_image), filter(home, h.in_b, d.w_size());
   const auto out = shared_floats(home, d.n * out_image);
-  const auto bias = h.bias ? shared_floats(home, d.k) : nullptr;
+  const auto bias = h.bias ? std::make_unique<SharedInput>(home, h.bias, d.k) : nullptr;
   ShareTimer timer;  // before `unwind`: its markers are released after the queues drained
   FinishOnUnwind unwind;  // after the buffers: a failing device's partners still use them
   unwind.add(slots);
 
   // Each device uploads its images and its part of the filter; the first meeting waits for all.
+  // Read in place, the input is not copied at all: 6.4 MB on a 64ch 56x56 layer at batch 8.
   const std::vector<Range> images = shares(d.n, shared.weights), filters = shares(d.w_size(), shared.weights);
-  const std::size_t f = sizeof(float);
-  auto upload = [&](const DeviceSlot& s, const Workspace& to, const float* from, Range part, std::size_t unit) {
-    enqueue_block_write(s, to.mem(), {const_cast<float*>(from + part.begin * unit), part.size() * unit * f, 1, 0,
-                                      part.begin * unit * f});
-  };
   for (std::size_t i = 0; i < slots.size(); ++i) {
-    upload(*slots[i], *in, h.in_a, images[i], in_image);
-    upload(*slots[i], *filter, h.in_b, filters[i], 1);
-    if (bias && i == 0) upload(*slots[i], *bias, h.bias, {0, d.k}, 1);
+    in.upload(*slots[i], images[i], in_image);
+    filter.upload(*slots[i], filters[i], 1);
+    if (bias && i == 0) bias->upload(*slots[i], {0, d.k}, 1);
   }
-  shared_stages(set, shared, {in->mem(), filter->mem(), bias ? bias->mem() : nullptr, out->mem(), set.u->mem()},
+  shared_stages(set, shared, {in.mem(), filter.mem(), bias ? bias->mem() : nullptr, out->mem(), set.u->mem()},
                 pass == ConvPass::Forward && d.relu, &timer);
   // The caller's output changes only once every device finished; then each reads its images.
   for (const DeviceSlot* s : slots) finish_queue(*s);
+  const std::size_t f = sizeof(float);
   for (std::size_t i = 0; i < slots.size(); ++i)
     enqueue_block_read(*slots[i], out->mem(), {h.out + images[i].begin * out_image, images[i].size() * out_image * f,
                                                1, 0, images[i].begin * out_image * f});
