@@ -258,15 +258,16 @@ json collect_paired(const std::string& env, const std::string& options, const st
     const json child = run_child(env, options, worker);
     for (const Workload& w : workloads)
       for (const char* c : configs)
-        for (double ms : child["runs_ms"][w.name][c]) runs[w.name][c].push_back(ms);
+        for (double ms : child.at("runs_ms").at(w.name).at(c)) runs[w.name][c].push_back(ms);
   }
   return runs;
 }
 
 // The median over turns of times[slow][i] / times[fast][i]: how many times faster `fast` ran than
-// `slow`, each call against the one next to it in time.
+// `slow`, each call against the one next to it in time. A name the child did not time throws
+// (json::at), where operator[] on a const json is undefined.
 double paired_ratio(const json& times, const char* slow, const char* fast) {
-  const auto a = times[slow].get<std::vector<double>>(), b = times[fast].get<std::vector<double>>();
+  const auto a = times.at(slow).get<std::vector<double>>(), b = times.at(fast).get<std::vector<double>>();
   std::vector<double> r;
   for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) r.push_back(a[i] / b[i]);
   return median(r);
@@ -283,10 +284,11 @@ json run_paired(const std::vector<Workload>& workloads, const std::string& optio
   json out;
   for (const Workload& w : workloads) {
     json& o = out[w.name];
-    for (const char* c : configs) o[c] = to_json(summarize(runs[w.name][c].get<std::vector<double>>(), flops(w), 0));
-    const double r_one = paired_ratio(runs[w.name], "one_core", "cpu_2");
-    const double r_whole = paired_ratio(runs[w.name], "whole_device", "cpu_2");
-    const double r_scaling = paired_ratio(runs[w.name], "one_core", "whole_device");
+    const json& times = runs.at(w.name);
+    for (const char* c : configs) o[c] = to_json(summarize(times.at(c).get<std::vector<double>>(), flops(w), 0));
+    const double r_one = paired_ratio(times, "one_core", "cpu_2");
+    const double r_whole = paired_ratio(times, "whole_device", "cpu_2");
+    const double r_scaling = paired_ratio(times, "one_core", "whole_device");
     o["ratios"] = {{"cpu_2_vs_one_core", r_one}, {"cpu_2_vs_whole", r_whole}, {"whole_vs_one_core", r_scaling}};
     std::fprintf(table, "%-26s %10.1f %10.1f %10.1f | %8.2fx %8.2fx | %8.2fx\n", w.name.c_str(), gflops(o["one_core"]),
                  gflops(o["whole_device"]), gflops(o["cpu_2"]), r_one, r_whole, r_scaling);
@@ -310,7 +312,7 @@ json run_heterogeneous(const std::string& icd, const std::string& options, int r
   for (const Workload& w : small_workloads()) {
     const double alone = gflops(het["pocl_alone"]["results"][w.name]);
     const double both = gflops(het["pocl_oclgrind"]["results"][w.name]);
-    const double r_paired = paired_ratio(paired[w.name], "pocl_alone", "pocl_oclgrind");
+    const double r_paired = paired_ratio(paired.at(w.name), "pocl_alone", "pocl_oclgrind");
     het["ratios"][w.name] = {{"with_oclgrind_vs_alone", alone > 0 ? both / alone : 0},
                              {"with_oclgrind_vs_alone_paired", r_paired}};
     std::fprintf(table, "%-26s %10.1f %10s %10.1f | %8.2fx %8.2fx\n", w.name.c_str(), alone, "", both,
