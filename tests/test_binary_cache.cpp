@@ -11,7 +11,7 @@
 #include "anycl/anycl.hpp"
 #include "runtime/binary_cache.hpp"
 #include "runtime/program_binary.hpp"
-#include "runtime/runtime_impl.hpp"
+#include "sched/engine.hpp"
 #include "support.hpp"
 
 using anycl::detail::BinaryCache;
@@ -67,7 +67,7 @@ void check_cache_clean(const std::string& dir, const std::string& device_name) {
 }
 
 std::vector<std::string> kernel_names(const anycl::Runtime& rt, const std::string& variant) {
-  cl_program p = rt.impl().slot(0).program(variant).program.get();
+  cl_program p = anycl::detail::engine(rt).slot(0).program(variant).program.get();
   size_t n = 0;
   REQUIRE(clGetProgramInfo(p, CL_PROGRAM_KERNEL_NAMES, 0, nullptr, &n) == CL_SUCCESS);
   std::string s(n, '\0');

@@ -5,7 +5,7 @@
 #include "anycl/anycl.hpp"
 #include "runtime/device.hpp"
 #include "runtime/kernel_library.hpp"
-#include "runtime/runtime_impl.hpp"
+#include "sched/engine.hpp"
 #include "runtime/spec.hpp"
 #include "support.hpp"
 
@@ -34,7 +34,7 @@ void check_all_families_built(const anycl::Runtime& rt) {
     for (const auto& fam : anycl::detail::kernel_families()) {
       if (fam.needs_fp64 && !rt.device(d).fp64) continue;
       INFO("device " << rt.device(d).id << " family " << fam.variant);
-      CHECK(rt.impl().slot(d).has_program(fam.variant));
+      CHECK(anycl::detail::engine(rt).slot(d).has_program(fam.variant));
       const auto it = std::find_if(rt.build_reports().begin(), rt.build_reports().end(),
                                    [&](const anycl::BuildReport& r) { return r.device == d && r.family == fam.variant; });
       REQUIRE(it != rt.build_reports().end());
@@ -140,8 +140,8 @@ TEST_CASE("two POCL devices: 'all' opens both, each builds every kernel family",
   CHECK(rt.device(1).id == "0:1");
   check_all_families_built(rt);
   // One platform: one context shared by both queues.
-  CHECK(rt.impl().slot(0).context.get() == rt.impl().slot(1).context.get());
-  CHECK(rt.impl().slot(0).queue.get() != rt.impl().slot(1).queue.get());
+  CHECK(anycl::detail::engine(rt).slot(0).context.get() == anycl::detail::engine(rt).slot(1).context.get());
+  CHECK(anycl::detail::engine(rt).slot(0).queue.get() != anycl::detail::engine(rt).slot(1).queue.get());
 
   // Memory works on the second device too.
   const std::vector<int> in{1, 2, 3, 4, 5};
@@ -178,7 +178,7 @@ TEST_CASE("second platform: Oclgrind next to POCL, selectable by name, builds th
   // Both platforms at once: two contexts, one per platform.
   anycl::Runtime both("all");
   REQUIRE(both.device_count() == d.devices.size());
-  CHECK(both.impl().slot(0).context.get() != both.impl().slot(both.device_count() - 1).context.get());
+  CHECK(anycl::detail::engine(both).slot(0).context.get() != anycl::detail::engine(both).slot(both.device_count() - 1).context.get());
   check_all_families_built(both);
 
   // Buffers on the Oclgrind device.

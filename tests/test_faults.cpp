@@ -20,11 +20,8 @@
 #include "gemm_reference.hpp"
 #include "opencl_fault.h"
 #include "conv_check.hpp"
-#include "runtime/runtime_impl.hpp"
-#include "sched/run_conv_buffers.hpp"
-#include "sched/run_conv_shared.hpp"
-#include "sched/run_gemm.hpp"
-#include "sched/run_gemm_shared.hpp"
+#include "sched/engine.hpp"
+#include "plan_support.hpp"
 #include "support.hpp"
 
 namespace {
@@ -40,7 +37,7 @@ anycl::Runtime& runtime() {
 
 cl_uint context_refs(const anycl::Runtime& rt) {
   cl_uint n = 0;
-  REQUIRE(clGetContextInfo(rt.impl().slot(0).context->get(), CL_CONTEXT_REFERENCE_COUNT, sizeof n, &n, nullptr) ==
+  REQUIRE(clGetContextInfo(anycl::detail::engine(rt).slot(0).context->get(), CL_CONTEXT_REFERENCE_COUNT, sizeof n, &n, nullptr) ==
           CL_SUCCESS);
   return n;
 }
@@ -84,7 +81,7 @@ long fail_each_call(const char* entry, cl_int error, const std::function<void()>
 // The message names the call, the device and the OpenCL error.
 void check_message(const std::string& msg, const char* call, const char* error) {
   CHECK(contains(msg, call));
-  CHECK(contains(msg, runtime().impl().slot(0).where()));
+  CHECK(contains(msg, anycl::detail::engine(runtime()).slot(0).where()));
   CHECK(contains(msg, error));
 }
 
@@ -405,10 +402,10 @@ TEST_CASE("fault: device-buffer calls on cpu/2, split or not, leave their output
       const std::size_t m = mode == anycl::Parallel::Data ? 96 : 768, n = m - 32, k = m - 64;
       INFO((mode == anycl::Parallel::Data ? "data split " : "claimed ") << m << "x" << n << "x" << k);
       const HostGemm g(m, n, k, false, /*trans_b=*/true);
-      const auto claimed = anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(g.s, 0, 0, 0),
-                                                                  1.5f, 0);
-      const auto pieces = anycl::detail::plan_gemm<float>(rt.impl(), g.s, &rt.impl().slot(0));
-      REQUIRE((mode == anycl::Parallel::Auto ? claimed.size() : pieces.size()) == 2);
+      const anycl::detail::Plan plan = anycl_test::gemm_plan<float>(rt, g.s, 1.5f, 0);
+      REQUIRE((mode == anycl::Parallel::Auto ? anycl_test::shared_of(plan) : anycl_test::devices_of(plan)).size() == 2);
+      REQUIRE(plan.kind == (mode == anycl::Parallel::Auto ? anycl::detail::PlanKind::Shared
+                                                          : anycl::detail::PlanKind::Pieces));
       const anycl::Buffer A = upload(rt, g.a.values()), B = upload(rt, g.b.values()), C = upload(rt, g.c0);
       check_split_call(rt, {{&C}, {g.c0}, [&] { return anycl::gemm<float>(rt, g.s, 1.5f, A, 0, B, 0, 0.5f, C, 0); },
                             [&](const std::vector<std::vector<float>>& out) {
@@ -428,10 +425,8 @@ TEST_CASE("fault: device-buffer calls on cpu/2, split or not, leave their output
       INFO((mode == anycl::Parallel::Data ? "data split " : "shared pass ") << anycl_test::describe(r));
       const anycl::Conv2d d = anycl_test::to_anycl(r, false);
       using anycl::detail::ConvPass;
-      REQUIRE((mode == anycl::Parallel::Auto
-                   ? anycl::detail::plan_shared_winograd(rt.impl(), ConvPass::Forward, d, anycl::ConvAlgo::Auto, 0)
-                             .devices.size() == 2
-                   : anycl::detail::plan_conv_buffers(rt.impl(), ConvPass::Forward, d, 0).size() == 2));
+      const anycl::detail::Plan plan = anycl_test::conv_plan(rt, ConvPass::Forward, d, 0);
+      REQUIRE((mode == anycl::Parallel::Auto ? anycl_test::shared_of(plan).size() : anycl_test::pieces_of(plan).size()) == 2);
       const auto x = random_values(r.x_size(), 4), w = random_values(r.w_size(), 5), y0 = random_values(r.y_size(), 6);
       const auto ref = anycl_test::conv_forward(r, x, w, {}, false);
       const auto abs = anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), {}, false);
@@ -451,7 +446,7 @@ TEST_CASE("fault: device-buffer calls on cpu/2, split or not, leave their output
       if (!split) r.c = 15, r.h = 7, r.w = 9, r.pad_bottom = r.pad_right = 0;  // no image boundary aligns
       INFO((split ? "split " : "one device ") << anycl_test::describe(r));
       const anycl::Conv2d d = anycl_test::to_anycl(r, false);
-      REQUIRE(anycl::detail::plan_conv_buffers(rt.impl(), anycl::detail::ConvPass::BackwardWeights, d, 0).size() ==
+      REQUIRE(anycl_test::pieces_of(anycl_test::conv_plan(rt, anycl::detail::ConvPass::BackwardWeights, d, 0)).size() ==
               (split ? 2 : 0));
       const auto x = random_values(r.x_size(), 13), dy = random_values(r.y_size(), 14);
       const auto dw0 = random_values(r.w_size(), 15), db0 = random_values(std::size_t(r.k), 16);
@@ -517,7 +512,7 @@ TEST_CASE("fault: the C API turns an injected failure into a status and a messag
 }
 
 TEST_CASE("fault: clBuildProgram fails while a runtime is created", "[fault][build]") {
-  const std::string where = runtime().impl().slot(0).where();
+  const std::string where = anycl::detail::engine(runtime()).slot(0).where();
   anycl::RuntimeOptions uncached;
   uncached.device_spec = "0:0";
   uncached.cache = false;
@@ -562,7 +557,7 @@ TEST_CASE("fault: clBuildProgram fails while a runtime is created", "[fault][bui
 }
 
 TEST_CASE("fault: clCreateContext fails while a runtime is created", "[fault]") {
-  const std::string where = runtime().impl().slot(0).where();
+  const std::string where = anycl::detail::engine(runtime()).slot(0).where();
   REQUIRE(anycl_fault_arm("clCreateContext", 1, CL_OUT_OF_HOST_MEMORY, nullptr) == 0);
   std::string msg;
   CHECK(status_of([] { anycl::Runtime rt("0:0"); }, &msg) == ANYCL_ERROR_OUT_OF_MEMORY);

@@ -8,7 +8,7 @@
 #include "runtime/device.hpp"
 #include "runtime/kernel_library.hpp"
 #include "runtime/kernel_source.hpp"
-#include "runtime/runtime_impl.hpp"
+#include "sched/engine.hpp"
 #include "support.hpp"
 
 using anycl::detail::kernel_families;
@@ -179,14 +179,14 @@ TEST_CASE("a kernel that does not compile: BuildError names device, options and 
       saw_failure = true;
       CHECK_FALSE(r.ok);
       CHECK(contains(r.message, "build log:"));
-      CHECK_FALSE(rt.impl().slot(0).has_program(r.family));
+      CHECK_FALSE(anycl::detail::engine(rt).slot(0).has_program(r.family));
     } else {
       CHECK(r.ok);
-      CHECK(rt.impl().slot(0).has_program(r.family));
+      CHECK(anycl::detail::engine(rt).slot(0).has_program(r.family));
     }
   }
   CHECK(saw_failure);
-  CHECK(status_of([&] { rt.impl().slot(0).program("gemm_direct_f32"); }) == ANYCL_ERROR_KERNEL_NOT_FOUND);
+  CHECK(status_of([&] { anycl::detail::engine(rt).slot(0).program("gemm_direct_f32"); }) == ANYCL_ERROR_KERNEL_NOT_FOUND);
 }
 
 // The tests run as root, for whom chmod 000 hides nothing: "unreadable" is made honest with a
@@ -241,7 +241,7 @@ TEST_CASE("binary-only: anycl-compile output loads as prebuilt for every family"
     CHECK(anycl_test::fs::exists(anycl::detail::prebuilt_path(out.path(), rt.device(0), r.family)));
   }
   for (const auto& fam : kernel_families())
-    if (!fam.needs_fp64 || rt.device(0).fp64) CHECK(rt.impl().slot(0).has_program(fam.variant));
+    if (!fam.needs_fp64 || rt.device(0).fp64) CHECK(anycl::detail::engine(rt).slot(0).has_program(fam.variant));
 
   // The same through the environment: ANYCL_BINARY_ONLY=1 and ANYCL_BINARY_PATH.
   {

@@ -46,6 +46,7 @@
 #include "ops/conv2d_geometry.hpp"
 #include "ops/conv2d_winograd.hpp"
 #include "sched/claims.hpp"
+#include "sched/engine.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "conv_check.hpp"
 #include "oclgrind/deferred_release.hpp"
@@ -196,7 +197,7 @@ void check_packed_pieces(bool ta, bool tb, std::size_t m, std::size_t n, std::si
 
   using namespace anycl::detail;
   anycl::Runtime& rt = runtime();
-  const DeviceSlot& slot = rt.impl().slot(0);
+  const DeviceSlot& slot = anycl::detail::engine(rt).slot(0);
   GemmShape s = shape_of(Layout::RowMajor, ta ? Transpose::Yes : Transpose::No, tb ? Transpose::Yes : Transpose::No,
                          m, n, k, 2);
   s.batch = batch;
@@ -358,7 +359,7 @@ TEST_CASE("oclgrind: pack_a; pack_b; gemm_packed through the public API at the s
           "[.oclgrind]") {
   // prefer_direct (src/ops/gemm.cpp): a transposed op(B) goes packed once m*n*k > DIRECT_TINY^3;
   // read the device's thresholds and tile so the shape stays the smallest packed one if they change.
-  const anycl::detail::DeviceSlot& slot = runtime().impl().slot(0);
+  const anycl::detail::DeviceSlot& slot = anycl::detail::engine(runtime()).slot(0);
   for (const char* suffix : {"f32", "f64"}) {
     const long tiny = slot.program(std::string("gemm_direct_") + suffix).param("DIRECT_TINY");
     const anycl::detail::PackedLayout lay = anycl::detail::packed_layout(slot, suffix);
@@ -406,7 +407,7 @@ TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack k
   check_conv(kGroupedStrided, ConvAlgo::Im2col, 200);
   check_conv(kDilated, ConvAlgo::Im2col, 210);
   {  // in batch chunks (beta = 1 accumulation of dw and dbias)
-    const std::size_t old_limit = runtime().impl().conv_workspace_limit;
+    const std::size_t old_limit = anycl::detail::engine(runtime()).ops.conv_workspace_limit;
     anycl::set_conv_workspace_limit(runtime(), 64);  // one image per chunk
     check_conv(kGroupedStrided, ConvAlgo::Im2col, 220);
     anycl::set_conv_workspace_limit(runtime(), old_limit);
@@ -418,7 +419,7 @@ TEST_CASE("oclgrind: conv Gemm1x1 (forward conv_pack_x_1x1 + gemm_packed over co
           "[.oclgrind]") {
   check_conv(kPointwise, ConvAlgo::Gemm1x1, 300);
   check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 310);
-  const std::size_t old_limit = runtime().impl().conv_workspace_limit;
+  const std::size_t old_limit = anycl::detail::engine(runtime()).ops.conv_workspace_limit;
   anycl::set_conv_workspace_limit(runtime(), 64);  // one image per chunk
   check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 320);
   anycl::set_conv_workspace_limit(runtime(), old_limit);
@@ -444,7 +445,7 @@ TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; forward
 void check_winograd_stages(bool claimed) {
   using namespace anycl::detail;
   anycl::Runtime& rt = runtime();
-  const DeviceSlot& slot = rt.impl().slot(0);
+  const DeviceSlot& slot = anycl::detail::engine(rt).slot(0);
   const int mr = int(packed_layout(slot).mr), nr = int(packed_layout(slot).nr);
   const ConvDesc r{2, claimed ? 37 : 5, 6, 5, 2 * mr + 1, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1};
   const anycl::Conv2d d = to_anycl(r, true);
@@ -492,7 +493,7 @@ TEST_CASE("oclgrind: conv Winograd stages with the tile panels claimed", "[.oclg
 TEST_CASE("oclgrind: im2col (plain layout; no library caller) against the definition", "[.oclgrind]") {
   using namespace anycl::detail;
   anycl::Runtime& rt = runtime();
-  const DeviceSlot& slot = rt.impl().slot(0);
+  const DeviceSlot& slot = anycl::detail::engine(rt).slot(0);
   for (const ConvDesc& r : {kGroupedStrided, kDilated}) {
     INFO(describe(r));
     const ConvGeom g(to_anycl(r, false));
@@ -536,7 +537,7 @@ TEST_CASE("oclgrind: im2col (plain layout; no library caller) against the defini
 
 // Kept next to the nn_layers case so it stays one appended block.
 #include "reference/cnn_reference.hpp"
-#include "train/nn_kernels.hpp"
+#include "ops/nn_layers.hpp"
 
 // nn_layers: a tiny model through DataParallelTrainer reaches bias_add_rows (with and without
 // ReLU), relu_backward, maxpool_forward/backward (5x5 input: an edge row/column dropped),
@@ -580,7 +581,7 @@ TEST_CASE("oclgrind: nn_layers: every kernel, through a tiny DataParallelTrainer
   const anycl::Buffer A = rt.alloc(9 * sizeof(float)), B = rt.alloc(9 * sizeof(float));
   rt.write(A, a.data(), 9 * sizeof(float));
   rt.write(B, b.data(), 9 * sizeof(float));
-  anycl::detail::accumulate(rt.impl().slot(0), A.native(), B.native(), 9).wait();
+  anycl::detail::accumulate(anycl::detail::engine(rt).slot(0), A.native(), B.native(), 9).wait();
   std::vector<float> sum(9);
   rt.read(A, sum.data(), 9 * sizeof(float));
   for (std::size_t i = 0; i < 9; ++i) CHECK(sum[i] == a[i] + b[i]);

@@ -19,13 +19,11 @@
 #include "runtime/launch.hpp"
 #include "sched/balance.hpp"
 #include "sched/claims.hpp"
-#include "sched/run_conv.hpp"
-#include "sched/run_conv_buffers.hpp"
+#include "plan_support.hpp"
 #include "sched/run_conv_shared.hpp"
-#include "sched/run_gemm.hpp"
-#include "sched/run_gemm_shared.hpp"
 #include "sched/same_memory.hpp"
 #include "support.hpp"
+#include "sched/engine.hpp"
 
 using anycl::Parallel;
 using anycl_test::ConvDesc;
@@ -88,7 +86,7 @@ std::vector<T> run_gemm_on_buffers(anycl::Runtime& rt, const anycl::GemmShape& s
 // devices); POCL and Oclgrind are two platforms.
 bool one_memory(anycl::Runtime& rt) {
   for (std::size_t i = 1; i < rt.device_count(); ++i)
-    if (!anycl::detail::same_memory(rt.impl().slot(0), rt.impl().slot(i))) return false;
+    if (!anycl::detail::same_memory(anycl::detail::engine(rt).slot(0), anycl::detail::engine(rt).slot(i))) return false;
   return true;
 }
 
@@ -111,15 +109,14 @@ void check_gemm_case(anycl::Runtime& rt, const anycl::GemmShape& s, unsigned see
     anycl::set_parallel(rt, mode);
     INFO("mode " << mode_name(mode) << (row ? " row" : " col") << "-major ta " << ta << " tb " << tb << " m " << s.m
                  << " n " << s.n << " k " << s.k);
-    if (mode != Parallel::Auto) REQUIRE(anycl::detail::plan_gemm<T>(rt.impl(), s).size() > 1);
+    if (mode != Parallel::Auto) REQUIRE(anycl_test::pieces_of(anycl_test::gemm_plan<T>(rt, s)).size() > 1);
     // Device buffers: on device 0 or the last device, which then orders the call.
     const std::size_t home = seed % 2 ? rt.device_count() - 1 : 0;
     if (mode != Parallel::Auto && one_memory(rt))
-      REQUIRE(anycl::detail::plan_gemm<T>(rt.impl(), s, &rt.impl().slot(home)).size() > 1);
+      REQUIRE(anycl_test::pieces_of(anycl_test::gemm_plan<T>(rt, s, T(1), home)).size() > 1);
     if (mode == Parallel::Auto && claimed)
       for (std::optional<std::size_t> buffers : {std::optional<std::size_t>(), std::optional<std::size_t>(home)})
-        REQUIRE(anycl::detail::plan_shared_gemm<T>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), alpha, buffers)
-                    .size() == rt.device_count());
+        REQUIRE(anycl_test::shared_of(anycl_test::gemm_plan<T>(rt, s, alpha, buffers)).size() == rt.device_count());
     const std::vector<T> results[] = {run_gemm<T>(rt, s, alpha, a, b, beta, c0),
                                       run_gemm_on_buffers<T>(rt, s, alpha, a, b, beta, c0, home)};
     for (const auto& multi : results) {
@@ -219,13 +216,13 @@ void check_conv_all(anycl::Runtime& rt, const ConvDesc& r) {
     if (mode != Parallel::Auto)
       for (auto pass : {anycl::detail::ConvPass::Forward, anycl::detail::ConvPass::BackwardData,
                         anycl::detail::ConvPass::BackwardWeights})
-        REQUIRE(anycl::detail::plan_conv(rt.impl(), pass, d).size() > 1);
+        REQUIRE(anycl_test::pieces_of(anycl_test::conv_plan(rt, pass, d)).size() > 1);
     // On device buffers: a shared Winograd pass under Auto, a batch split otherwise (partial
     // sums of dw and dbias added on the buffers' device).
     if (mode != Parallel::Auto && one_memory(rt))
       for (auto pass : {anycl::detail::ConvPass::Forward, anycl::detail::ConvPass::BackwardData,
                         anycl::detail::ConvPass::BackwardWeights})
-        REQUIRE(anycl::detail::plan_conv_buffers(rt.impl(), pass, d, 0).size() > 1);
+        REQUIRE(anycl_test::pieces_of(anycl_test::conv_plan(rt, pass, d, 0)).size() > 1);
     for (const ConvOut& got : {run_conv(rt, d, x, w, bias, dy), run_conv_on_buffers(rt, d, x, w, bias, dy, 0, true)}) {
       check_close(got.y, single.y, ref_y, abs_y, double(r.c) * r.r * r.s, factor);
       check_close(got.dx, single.dx, ref_dx, abs_dx, double(r.k) * r.r * r.s, factor);
@@ -254,8 +251,20 @@ void check_everything(const std::string& spec, std::size_t devices) {
 
 TEST_CASE("cpu/2 sub-devices: every split mode equals one device", "[multi]") { check_everything("cpu/2", 2); }
 
+// A forward or backward-data pass's host tensors (input x or dy, filter w, optional bias) as the
+// scheduler takes them.
+anycl::detail::ConvHostSet host_set(anycl::detail::ConvPass pass, const std::vector<float>& in,
+                                    const std::vector<float>& w, const std::vector<float>* bias,
+                                    std::vector<float>& out) {
+  float* const input = const_cast<float*>(in.data());
+  float* const filter = const_cast<float*>(w.data());
+  float* const b = bias ? const_cast<float*>(bias->data()) : nullptr;
+  if (pass == anycl::detail::ConvPass::Forward) return {input, filter, out.data(), b};
+  return {out.data(), filter, input, nullptr};
+}
+
 std::vector<std::size_t> shared_devices(anycl::Runtime& rt, const anycl::Conv2d& d, anycl::detail::ConvPass pass) {
-  return anycl::detail::plan_shared_winograd(rt.impl(), pass, d, anycl::ConvAlgo::Auto).devices;
+  return anycl_test::shared_of(anycl_test::conv_plan(rt, pass, d));
 }
 
 // Forward (bias and ReLU) and backward-data under Auto on cpu/2, where the sub-devices share one
@@ -286,7 +295,7 @@ void check_shared_winograd(anycl::Runtime& rt, const ConvDesc& r, const std::vec
   for (const bool aligned : {true, false}) {
     INFO((aligned ? "aligned" : "misaligned") << " host inputs");
     const anycl_test::HostFloats hx(x, aligned), hw(w, aligned), hb(bias, aligned), hdy(dy, aligned);
-    REQUIRE(anycl::detail::host_view_possible(rt.impl().slot(0), hx.p) == aligned);
+    REQUIRE(anycl::detail::host_view_possible(anycl::detail::engine(rt).slot(0), hx.p) == aligned);
     std::vector<float> y3(d.y_size(), std::nanf("")), dx3(d.x_size(), std::nanf(""));
     anycl::conv2d_forward(rt, d, hx.p, hw.p, hb.p, y3.data());
     anycl::conv2d_backward_data(rt, d, hdy.p, hw.p, dx3.data());
@@ -296,13 +305,13 @@ void check_shared_winograd(anycl::Runtime& rt, const ConvDesc& r, const std::vec
   // Devices that share memory but cannot claim (other builds or work-group limits) split the
   // tile panels by weight instead.
   for (const ConvPass pass : {ConvPass::Forward, ConvPass::BackwardData}) {
-    anycl::detail::SharedPass split = anycl::detail::plan_shared_winograd(rt.impl(), pass, d, anycl::ConvAlgo::Auto);
-    REQUIRE(split.claimed);
-    split.claimed = false;
+    anycl::detail::Plan split = anycl_test::conv_plan(rt, pass, d);
+    REQUIRE(split.kind == anycl::detail::PlanKind::Shared);
+    REQUIRE(split.shared.claimed);
+    split.shared.claimed = false;
     const bool fwd = pass == ConvPass::Forward;
     std::vector<float> out(fwd ? d.y_size() : d.x_size(), std::nanf(""));
-    anycl::detail::run_conv_shared(rt.impl(), split, pass, d,
-                                   {fwd ? x.data() : dy.data(), w.data(), fwd ? bias.data() : nullptr, out.data(), nullptr});
+    anycl::detail::run_conv_shared(anycl::detail::engine(rt), split.shared, pass, d, host_set(pass, fwd ? x : dy, w, fwd ? &bias : nullptr, out));
     INFO((fwd ? "forward" : "backward-data") << ", split by weight");
     if (fwd)
       check_close(out, y1, ref_y, abs_y, double(r.c) * r.r * r.s, 16);
@@ -312,8 +321,7 @@ void check_shared_winograd(anycl::Runtime& rt, const ConvDesc& r, const std::vec
   // Device buffers on either device: the same shared pass, in place and asynchronous.
   for (std::size_t home : {0, 1}) {
     INFO("buffers on device " << home);
-    REQUIRE(anycl::detail::plan_shared_winograd(rt.impl(), ConvPass::Forward, d, anycl::ConvAlgo::Auto, home)
-                .devices.size() == 2);
+    REQUIRE(anycl_test::shared_of(anycl_test::conv_plan(rt, ConvPass::Forward, d, home)).size() == 2);
     const ConvOut got = run_conv_on_buffers(rt, d, x, w, bias, dy, home, false);
     check_close(got.y, y1, ref_y, abs_y, double(r.c) * r.r * r.s, 16);
     check_close(got.dx, dx1, ref_dx, abs_dx, double(r.k) * r.r * r.s, 16);
@@ -336,13 +344,13 @@ TEST_CASE("cpu/2: Auto shares one Winograd pass between the sub-devices", "[mult
   even_weights(rt);
   anycl::set_parallel(rt, Parallel::Data);
   CHECK(shared_devices(rt, d, anycl::detail::ConvPass::Forward).empty());
-  CHECK(anycl::detail::plan_conv(rt.impl(), anycl::detail::ConvPass::Forward, d).size() == 2);
+  CHECK(anycl_test::pieces_of(anycl_test::conv_plan(rt, anycl::detail::ConvPass::Forward, d)).size() == 2);
 }
 
 TEST_CASE("cpu/2: claimed tiles: a device held back takes none, the other takes all, none runs twice", "[multi]") {
   using namespace anycl::detail;
   anycl::Runtime rt("cpu/2");
-  const DeviceSlot &s0 = rt.impl().slot(0), &s1 = rt.impl().slot(1);
+  const DeviceSlot &s0 = anycl::detail::engine(rt).slot(0), &s1 = anycl::detail::engine(rt).slot(1);
   REQUIRE(can_claim(s0, s1, {"gemm_packed_f32"}));
   anycl::GemmShape shape;
   shape.m = 300, shape.n = 200, shape.k = 64, shape.lda = 64, shape.ldb = 200, shape.ldc = 200;
@@ -395,9 +403,9 @@ void check_strided_batch(anycl::Runtime& rt, const anycl::GemmShape& s, bool cla
   for (Parallel mode : kModes) {
     INFO("mode " << mode_name(mode));
     anycl::set_parallel(rt, mode);
-    if (mode != Parallel::Auto) REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() > 1);
+    if (mode != Parallel::Auto) REQUIRE(anycl_test::pieces_of(anycl_test::gemm_plan<float>(rt, s)).size() > 1);
     if (mode == Parallel::Auto && claimed)
-      REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), 1.f).size() > 1);
+      REQUIRE(anycl_test::shared_of(anycl_test::gemm_plan<float>(rt, s)).size() > 1);
     auto c = c0;
     anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.5f, c.data());
     auto c_items = c0;
@@ -468,7 +476,7 @@ TEST_CASE("cpu/2: k = 0 and alpha = 0 only scale C, split too", "[multi]") {
   anycl::Runtime rt = data_split_cpu2();
   anycl::GemmShape s;
   s.m = 48, s.n = 40, s.k = 0, s.lda = 1, s.ldb = 40, s.ldc = 40;
-  REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() == 2);
+  REQUIRE(anycl_test::pieces_of(anycl_test::gemm_plan<float>(rt, s)).size() == 2);
   const auto c0 = random_values(48 * 40, 1);
   auto c = c0;
   anycl::gemm<float>(rt, s, 1.f, nullptr, nullptr, 0.5f, c.data());
@@ -502,15 +510,14 @@ TEST_CASE("cpu/2: device-buffer calls split and keep the order of the buffers' q
     const anycl::Buffer ba = upload(rt, a), bb = upload(rt, b), bb2 = upload(rt, b2), bw = upload(rt, w),
                         bc1 = upload(rt, c1), bc2 = upload(rt, c2), by = upload(rt, y);
     anycl::set_parallel(rt, Parallel::Data);
-    REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s, &rt.impl().slot(0)).size() == 2);
+    REQUIRE(anycl_test::pieces_of(anycl_test::gemm_plan<float>(rt, s, 1.f, 0)).size() == 2);
     anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 0.f, bc1, 0);
     anycl::set_parallel(rt, Parallel::Model);
-    REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s, &rt.impl().slot(0)).size() == 2);
+    REQUIRE(anycl_test::pieces_of(anycl_test::gemm_plan<float>(rt, s, 1.f, 0)).size() == 2);
     anycl::gemm<float>(rt, s, 1.f, bc1, 0, bb2, 0, 0.f, bc2, 0);
     anycl::set_parallel(rt, Parallel::Auto);
     using anycl::detail::ConvPass;
-    const auto shared = anycl::detail::plan_shared_winograd(rt.impl(), ConvPass::Forward, d, anycl::ConvAlgo::Auto, 0);
-    REQUIRE(shared.devices.size() == 2);
+    REQUIRE(anycl_test::shared_of(anycl_test::conv_plan(rt, ConvPass::Forward, d, 0)).size() == 2);
     anycl::conv2d_forward(rt, d, bc2, bw, nullptr, by).wait();
     rt.read(bc1, c1.data(), c1.size() * sizeof(float));
     rt.read(bc2, c2.data(), c2.size() * sizeof(float));
@@ -543,11 +550,11 @@ std::vector<std::vector<float>> check_untouched_on_failure(anycl::Runtime& rt,
   for (const anycl::Buffer* b : outs) before.push_back(read_all(rt, *b));
   for (std::size_t failing : {0, 1}) {
     INFO("failing device " << failing);
-    anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
+    anycl::detail::fail_next_enqueue(anycl::detail::engine(rt).slot(failing));
     std::string msg;
     CHECK(anycl_test::status_of([&] { call().wait(); }, &msg) == ANYCL_ERROR_OPENCL);
     CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
-    CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
+    CHECK(anycl_test::contains(msg, anycl::detail::engine(rt).slot(failing).where()));
     for (std::size_t i = 0; i < outs.size(); ++i) {
       const std::vector<float> now = read_all(rt, *outs[i]);
       CHECK(std::memcmp(now.data(), before[i].data(), outs[i]->bytes()) == 0);  // NaNs too
@@ -570,7 +577,7 @@ TEST_CASE("cpu/2: a device failing in a device-buffer split: clear error, output
     anycl::set_parallel(rt, Parallel::Data);
     anycl::GemmShape s;
     s.m = 768, s.n = 700, s.k = 640, s.lda = 640, s.ldb = 700, s.ldc = 700;
-    REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s, &rt.impl().slot(0)).size() == 2);
+    REQUIRE(anycl_test::pieces_of(anycl_test::gemm_plan<float>(rt, s, 1.f, 0)).size() == 2);
     const auto a = random_values(768 * 640, 1), b = random_values(640 * 700, 2);
     const anycl::Buffer ba = upload(rt, a), bb = upload(rt, b),
                         bc = upload(rt, std::vector<float>(768 * 700, std::nanf("")));
@@ -581,11 +588,11 @@ TEST_CASE("cpu/2: a device failing in a device-buffer split: clear error, output
       // Not waited for (a few ms of work): the failing call must restore C as this call leaves
       // it, not the NaNs it finds when it fails.
       anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 0.f, bc, 0);
-      anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
+      anycl::detail::fail_next_enqueue(anycl::detail::engine(rt).slot(failing));
       std::string msg;
       CHECK(anycl_test::status_of([&] { anycl::gemm<float>(rt, s, 1.f, ba, 0, bb, 0, 1.f, bc, 0); }, &msg) ==
             ANYCL_ERROR_OPENCL);
-      CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
+      CHECK(anycl_test::contains(msg, anycl::detail::engine(rt).slot(failing).where()));
       const std::vector<float> c = read_all(rt, bc);
       for (std::size_t i = 0; i < c.size(); ++i) REQUIRE(std::fabs(c[i] - o.c[i]) <= o.bound[i]);
       rt.write(bc, std::vector<float>(c.size(), std::nanf("")).data(), bc.bytes());
@@ -598,8 +605,7 @@ TEST_CASE("cpu/2: a device failing in a device-buffer split: clear error, output
   SECTION("GEMM as one claimed pass") {
     anycl::GemmShape s;
     s.m = 768, s.n = 700, s.k = 640, s.lda = 640, s.ldb = 700, s.ldc = 700;
-    REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), 1.f, 0).size() ==
-            2);
+    REQUIRE(anycl_test::shared_of(anycl_test::gemm_plan<float>(rt, s, 1.f, 0)).size() == 2);
     const auto a = random_values(768 * 640, 1), b = random_values(640 * 700, 2), c0 = random_values(768 * 700, 3);
     const anycl::Buffer ba = upload(rt, a), bb = upload(rt, b), bc = upload(rt, c0);
     const auto c = check_untouched_on_failure(rt, {&bc}, [&] {
@@ -612,10 +618,8 @@ TEST_CASE("cpu/2: a device failing in a device-buffer split: clear error, output
     for (const ConvDesc& r : {kConv, kConvWinograd}) {
       INFO(anycl_test::describe(r));
       const anycl::Conv2d d = anycl_test::to_anycl(r, false);
-      const bool shared =
-          anycl::detail::plan_shared_winograd(rt.impl(), ConvPass::Forward, d, anycl::ConvAlgo::Auto, 0).devices.size() ==
-          2;
-      REQUIRE((shared || anycl::detail::plan_conv_buffers(rt.impl(), ConvPass::Forward, d, 0).size() == 2));
+      const anycl::detail::Plan plan = anycl_test::conv_plan(rt, ConvPass::Forward, d, 0);
+      REQUIRE((anycl_test::shared_of(plan).size() == 2 || anycl_test::pieces_of(plan).size() == 2));
       const auto x = random_values(r.x_size(), 4), w = random_values(r.w_size(), 5);
       const anycl::Buffer bx = upload(rt, x), bw = upload(rt, w), by = upload(rt, std::vector<float>(r.y_size(), 7.f));
       const auto y = check_untouched_on_failure(rt, {&by}, [&] {
@@ -629,7 +633,7 @@ TEST_CASE("cpu/2: a device failing in a device-buffer split: clear error, output
   SECTION("convolution backward-weights: partial sums added on the buffers' device") {
     const ConvDesc r = kConv;
     const anycl::Conv2d d = anycl_test::to_anycl(r, false);
-    REQUIRE(anycl::detail::plan_conv_buffers(rt.impl(), ConvPass::BackwardWeights, d, 0).size() == 2);
+    REQUIRE(anycl_test::pieces_of(anycl_test::conv_plan(rt, ConvPass::BackwardWeights, d, 0)).size() == 2);
     const auto x = random_values(r.x_size(), 4), dy = random_values(r.y_size(), 5);
     const anycl::Buffer bx = upload(rt, x), bdy = upload(rt, dy), bdw = upload(rt, std::vector<float>(r.w_size(), 7.f)),
                         bdb = upload(rt, std::vector<float>(r.k, 7.f));
@@ -661,10 +665,10 @@ TEST_CASE("four sub-devices of two POCL devices: hybrid is a 2x2 grid", "[.two-p
   anycl::GemmShape s;
   s.m = 64, s.n = 96, s.k = 16, s.lda = 16, s.ldb = 96, s.ldc = 96;
   anycl::set_parallel(rt, Parallel::Hybrid);
-  const auto pieces = anycl::detail::plan_gemm<float>(rt.impl(), s);
+  const auto pieces = anycl_test::pieces_of(anycl_test::gemm_plan<float>(rt, s));
   REQUIRE(pieces.size() == 4);
-  CHECK(pieces[0].rows == pieces[1].rows);
-  CHECK_FALSE(pieces[0].rows == pieces[2].rows);
+  CHECK(pieces[0].data == pieces[1].data);
+  CHECK_FALSE(pieces[0].data == pieces[2].data);
   check_gemm_all<float>(rt, 50, 70, 9);
   check_conv_all(rt, kConv);
 }
@@ -692,7 +696,7 @@ TEST_CASE("POCL plus Oclgrind: measured weights keep Oclgrind out of a small cal
   s.m = s.n = s.k = s.lda = s.ldb = s.ldc = 256;
   for (Parallel mode : kModes) {
     anycl::set_parallel(rt, mode);
-    for (const auto& p : anycl::detail::plan_gemm<float>(rt.impl(), s)) CHECK(p.device == 0);
+    for (std::size_t device : anycl_test::devices_of(anycl_test::gemm_plan<float>(rt, s))) CHECK(device == 0);
   }
 }
 
@@ -703,12 +707,12 @@ TEST_CASE("a device failing mid-call: clear error, outputs untouched, runtime us
   const auto a = random_values(64 * 24, 1), b = random_values(24 * 40, 2);
   const std::vector<float> c0 = random_values(64 * 40, 3);
   std::vector<float> c = c0;
-  anycl::detail::fail_next_enqueue(rt.impl().slot(1));
+  anycl::detail::fail_next_enqueue(anycl::detail::engine(rt).slot(1));
   std::string msg;
   CHECK(anycl_test::status_of([&] { anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 1.f, c.data()); }, &msg) ==
         ANYCL_ERROR_OPENCL);
   CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
-  CHECK(anycl_test::contains(msg, rt.impl().slot(1).where()));
+  CHECK(anycl_test::contains(msg, anycl::detail::engine(rt).slot(1).where()));
   CHECK(std::memcmp(c.data(), c0.data(), c.size() * sizeof(float)) == 0);
   // The runtime carries on: the same call now succeeds on both devices.
   anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 1.f, c.data());
@@ -720,7 +724,7 @@ TEST_CASE("a device failing mid-call: clear error, outputs untouched, runtime us
   const anycl::Conv2d d = anycl_test::to_anycl(r, false);
   const auto x = random_values(r.x_size(), 4), dy = random_values(r.y_size(), 5);
   std::vector<float> dw(r.w_size(), 7.f), db(r.k, 7.f);
-  anycl::detail::fail_next_enqueue(rt.impl().slot(0));
+  anycl::detail::fail_next_enqueue(anycl::detail::engine(rt).slot(0));
   CHECK(anycl_test::status_of([&] {
           anycl::conv2d_backward_weights(rt, d, x.data(), dy.data(), dw.data(), db.data());
         }) != ANYCL_SUCCESS);
@@ -739,17 +743,17 @@ TEST_CASE("a device failing in a claimed GEMM: clear error, output untouched, ru
   s.trans_b = anycl::Transpose::Yes;
   // Worth splitting whatever the calibration measured (0.7 GFLOP: over 1 ms below 700 GFLOP/s).
   s.m = 768, s.n = 700, s.k = 640, s.lda = 640, s.ldb = 640, s.ldc = 700;
-  REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), 1.f).size() == 2);
+  REQUIRE(anycl_test::shared_of(anycl_test::gemm_plan<float>(rt, s)).size() == 2);
   const auto a = random_values(768 * 640, 1), b = random_values(700 * 640, 2), c0 = random_values(768 * 700, 3);
   std::vector<float> c = c0;
   for (std::size_t failing : {0, 1}) {
     INFO("failing device " << failing);
-    anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
+    anycl::detail::fail_next_enqueue(anycl::detail::engine(rt).slot(failing));
     std::string msg;
     CHECK(anycl_test::status_of([&] { anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 1.f, c.data()); }, &msg) ==
           ANYCL_ERROR_OPENCL);
     CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
-    CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
+    CHECK(anycl_test::contains(msg, anycl::detail::engine(rt).slot(failing).where()));
     CHECK(c == c0);
   }
   anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 1.f, c.data());
@@ -770,12 +774,12 @@ TEST_CASE("a device failing in a shared Winograd pass: clear error, output untou
     for (std::size_t failing : {0, 1}) {
       INFO("failing device " << failing << (aligned ? ", aligned" : ", misaligned") << " inputs");
       const anycl_test::HostFloats hx(x, aligned), hw(w, aligned);
-      anycl::detail::fail_next_enqueue(rt.impl().slot(failing));
+      anycl::detail::fail_next_enqueue(anycl::detail::engine(rt).slot(failing));
       std::string msg;
       CHECK(anycl_test::status_of([&] { anycl::conv2d_forward(rt, d, hx.p, hw.p, nullptr, y.data()); }, &msg) ==
             ANYCL_ERROR_OPENCL);
       CHECK(anycl_test::contains(msg, "CL_OUT_OF_RESOURCES"));
-      CHECK(anycl_test::contains(msg, rt.impl().slot(failing).where()));
+      CHECK(anycl_test::contains(msg, anycl::detail::engine(rt).slot(failing).where()));
       CHECK(std::all_of(y.begin(), y.end(), [](float v) { return v == 7.f; }));
     }
   anycl::conv2d_forward(rt, d, x.data(), w.data(), nullptr, y.data());
@@ -829,7 +833,7 @@ TEST_CASE("device weights: a cold kernel compile does not count as device time",
   anycl_test::TempDir pocl_cache("anycl-pocl-cache");
   anycl_test::ScopedEnv env("POCL_CACHE_DIR", pocl_cache.path());
   anycl::Runtime rt("cpu");
-  const anycl::detail::DeviceSlot& slot = rt.impl().slot(0);
+  const anycl::detail::DeviceSlot& slot = anycl::detail::engine(rt).slot(0);
   const double cold = anycl::detail::calibrate(slot);
   REQUIRE(!anycl_test::list_dir(pocl_cache.path()).empty());  // POCL did compile into the empty cache
   const double warm = anycl::detail::calibrate(slot);
@@ -852,8 +856,8 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
   std::vector<float> c(128 * 2048);
   // A narrow GEMM runs the direct kernel, which the devices split by weight: the call's timings
   // move them.
-  REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(s, 0, 0, 0), 1.f).empty());
-  REQUIRE(anycl::detail::plan_gemm<float>(rt.impl(), s).size() == 2);
+  REQUIRE(anycl_test::shared_of(anycl_test::gemm_plan<float>(rt, s)).empty());
+  REQUIRE(anycl_test::pieces_of(anycl_test::gemm_plan<float>(rt, s)).size() == 2);
   anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data());
   const std::vector<double> learned = anycl::device_weights(rt);
   INFO("calibrated " << calibrated[0] << ", " << calibrated[1] << "; after one call " << learned[0] << ", "
@@ -870,7 +874,7 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
   // that cannot claim) and the piece split of other convolutions learn.
   anycl::GemmShape big = s;
   big.m = big.n = big.k = big.lda = big.ldb = big.ldc = 768;
-  REQUIRE(anycl::detail::plan_shared_gemm<float>(rt.impl(), anycl::detail::normalize(big, 0, 0, 0), 1.f).size() == 2);
+  REQUIRE(anycl_test::shared_of(anycl_test::gemm_plan<float>(rt, big)).size() == 2);
   const auto big_a = random_values(768 * 768, 5);
   std::vector<float> big_c(768 * 768);
   anycl::gemm<float>(rt, big, 1.f, big_a.data(), big_a.data(), 0.f, big_c.data());
@@ -878,16 +882,16 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
   anycl::Conv2d d;  // 462 MFLOP: worth splitting (>= 1 ms) up to 462 GFLOP/s a sub-device
   d.n = 8, d.c = 64, d.h = d.w = 28, d.k = 64, d.r = d.s = 3;
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
-  anycl::detail::SharedPass shared =
-      anycl::detail::plan_shared_winograd(rt.impl(), anycl::detail::ConvPass::Forward, d, anycl::ConvAlgo::Auto);
-  REQUIRE(shared.claimed);
+  anycl::detail::Plan shared = anycl_test::conv_plan(rt, anycl::detail::ConvPass::Forward, d);
+  REQUIRE(shared.kind == anycl::detail::PlanKind::Shared);
+  REQUIRE(shared.shared.claimed);
   const auto x = random_values(d.x_size(), 3), wt = random_values(d.w_size(), 4);
   std::vector<float> y(d.y_size());
   anycl::conv2d_forward(rt, d, x.data(), wt.data(), nullptr, y.data());
   CHECK(anycl::device_weights(rt) == learned);
-  shared.claimed = false;
-  anycl::detail::run_conv_shared(rt.impl(), shared, anycl::detail::ConvPass::Forward, d,
-                                 {x.data(), wt.data(), nullptr, y.data(), nullptr});
+  shared.shared.claimed = false;
+  anycl::detail::run_conv_shared(anycl::detail::engine(rt), shared.shared, anycl::detail::ConvPass::Forward, d,
+                                 host_set(anycl::detail::ConvPass::Forward, x, wt, nullptr, y));
   CHECK(anycl::device_weights(rt) != learned);
   anycl::Conv2d pointwise = d;
   // Big enough to be worth splitting (plan.hpp: at least 1 ms on the fastest device) beyond a
@@ -896,7 +900,7 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
   pointwise.n = 32, pointwise.c = pointwise.k = 128, pointwise.r = pointwise.s = 1;
   pointwise.pad_top = pointwise.pad_left = pointwise.pad_bottom = pointwise.pad_right = 0;
   REQUIRE(shared_devices(rt, pointwise, anycl::detail::ConvPass::Forward).empty());
-  REQUIRE(anycl::detail::plan_conv(rt.impl(), anycl::detail::ConvPass::Forward, pointwise).size() == 2);
+  REQUIRE(anycl_test::pieces_of(anycl_test::conv_plan(rt, anycl::detail::ConvPass::Forward, pointwise)).size() == 2);
   {
     const auto px = random_values(pointwise.x_size(), 3), pw = random_values(pointwise.w_size(), 4);
     std::vector<float> py(pointwise.y_size());
@@ -915,7 +919,7 @@ TEST_CASE("learn_weights: speeds pull the weights, within 4x of the calibration"
   anycl_test::TempDir cache;
   anycl::Runtime rt = cpu2_cached_in(cache);
   const std::vector<double> cal = anycl::device_weights(rt);
-  auto& impl = rt.impl();
+  auto& impl = anycl::detail::engine(rt);
   // Half the work each, device 0 twice as slow: the weights settle at 1:2, total kept.
   for (int call = 0; call < 60; ++call) anycl::detail::learn_weights(impl, {{0, 0.5, 0.02}, {1, 0.5, 0.01}});
   std::vector<double> w = anycl::device_weights(rt);

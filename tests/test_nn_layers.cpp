@@ -9,7 +9,8 @@
 #include "anycl/anycl.hpp"
 #include "reference/cnn_reference.hpp"
 #include "support.hpp"
-#include "train/nn_kernels.hpp"
+#include "ops/nn_layers.hpp"
+#include "sched/engine.hpp"
 
 namespace {
 
@@ -21,7 +22,7 @@ anycl::Runtime& runtime() {
   return rt;
 }
 
-const ad::DeviceSlot& slot() { return runtime().impl().slot(0); }
+const ad::DeviceSlot& slot() { return anycl::detail::engine(runtime()).slot(0); }
 
 template <typename T>
 anycl::Buffer upload(const std::vector<T>& v) {

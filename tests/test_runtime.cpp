@@ -9,7 +9,7 @@
 #include "runtime/buffer_impl.hpp"
 #include "runtime/error.hpp"
 #include "runtime/host_buffer.hpp"
-#include "runtime/runtime_impl.hpp"
+#include "sched/engine.hpp"
 #include "runtime/workspace.hpp"
 #include "support.hpp"
 
@@ -39,12 +39,12 @@ TEST_CASE("a default runtime opens one device and builds every family", "[runtim
     CHECK(r.device == 0);
     CHECK(r.milliseconds >= 0);
     CHECK(contains(r.options, "-DREAL="));
-    CHECK(rt.impl().slot(0).has_program(r.family));
+    CHECK(anycl::detail::engine(rt).slot(0).has_program(r.family));
   }
-  const auto& slot = rt.impl().slot(0);
+  const auto& slot = anycl::detail::engine(rt).slot(0);
   CHECK(slot.where() == "device " + info.id + " '" + info.name + "'");
   CHECK(slot.program(rt.build_reports()[0].family).options == rt.build_reports()[0].options);
-  CHECK(rt.impl().gemm_provider == anycl::GemmProvider::Anycl);
+  CHECK(anycl::detail::engine(rt).ops.gemm_provider == anycl::GemmProvider::Anycl);
 }
 
 TEST_CASE("runtime: device index, unknown programs and kernels are reported, not crashed on", "[runtime][opencl]") {
@@ -52,13 +52,13 @@ TEST_CASE("runtime: device index, unknown programs and kernels are reported, not
   std::string msg;
   CHECK(status_of([&] { rt.device(rt.device_count()); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
   CHECK(contains(msg, "out of range"));
-  CHECK(status_of([&] { rt.impl().slot(0).program("no_such_family"); }, &msg) == ANYCL_ERROR_KERNEL_NOT_FOUND);
+  CHECK(status_of([&] { anycl::detail::engine(rt).slot(0).program("no_such_family"); }, &msg) == ANYCL_ERROR_KERNEL_NOT_FOUND);
   CHECK(contains(msg, "no_such_family"));
-  CHECK(status_of([&] { rt.impl().slot(0).program("no_such_family_f64"); }) == ANYCL_ERROR_UNSUPPORTED);
+  CHECK(status_of([&] { anycl::detail::engine(rt).slot(0).program("no_such_family_f64"); }) == ANYCL_ERROR_UNSUPPORTED);
   const std::string family = rt.build_reports()[0].family;
-  CHECK(status_of([&] { rt.impl().slot(0).kernel(family, "no_such_kernel"); }, &msg) == ANYCL_ERROR_KERNEL_NOT_FOUND);
+  CHECK(status_of([&] { anycl::detail::engine(rt).slot(0).kernel(family, "no_such_kernel"); }, &msg) == ANYCL_ERROR_KERNEL_NOT_FOUND);
   CHECK(contains(msg, "CL_INVALID_KERNEL_NAME"));
-  CHECK(status_of([&] { rt.impl().slot(0).program(family).param("NO_SUCH_PARAM"); }) == ANYCL_ERROR_INTERNAL);
+  CHECK(status_of([&] { anycl::detail::engine(rt).slot(0).program(family).param("NO_SUCH_PARAM"); }) == ANYCL_ERROR_INTERNAL);
 }
 
 TEST_CASE("runtime can be moved", "[runtime][opencl]") {
@@ -153,7 +153,7 @@ TEST_CASE("HostBuffer: zero-copy only for aligned inputs; outputs reach the call
           "[runtime][buffer][opencl]") {
   using anycl::detail::HostAccess;
   auto& rt = shared_runtime();
-  const auto& slot = rt.impl().slot(0);
+  const auto& slot = anycl::detail::engine(rt).slot(0);
   const std::size_t align = std::max<std::size_t>(slot.info.mem_base_addr_align_bytes, 64);
   std::vector<unsigned char> storage(4096 + 2 * align);
   auto* aligned = reinterpret_cast<float*>(
@@ -188,7 +188,7 @@ TEST_CASE("HostBuffer: zero-copy only for aligned inputs; outputs reach the call
 TEST_CASE("workspace: big buffers on a CPU device live in 2 MiB-aligned host memory; data round-trips",
           "[runtime][buffer][opencl]") {
   auto& rt = shared_runtime();
-  const auto& slot = rt.impl().slot(0);
+  const auto& slot = anycl::detail::engine(rt).slot(0);
   REQUIRE(slot.info.type == "cpu");  // the test runtime is POCL's CPU device
   REQUIRE(slot.info.unified_memory);
   anycl::detail::WorkspacePool pool;
@@ -222,7 +222,7 @@ TEST_CASE("events: default is invalid, copies share the native event", "[runtime
   none.wait();  // a no-op
   auto& rt = shared_runtime();
   cl_int err = CL_SUCCESS;
-  cl_event user = clCreateUserEvent(rt.impl().slot(0).context->get(), &err);
+  cl_event user = clCreateUserEvent(anycl::detail::engine(rt).slot(0).context->get(), &err);
   REQUIRE(err == CL_SUCCESS);
   clSetUserEventStatus(user, CL_COMPLETE);
   anycl::Event e(user);

@@ -6,7 +6,7 @@
 #include <numeric>
 
 #include "sched/balance.hpp"
-#include "sched/plan.hpp"
+#include "sched/split.hpp"
 
 using anycl::Parallel;
 using anycl::detail::Piece;
@@ -32,12 +32,12 @@ void require_partition(const std::vector<Range>& r, std::size_t extent, std::siz
 void require_cover(const std::vector<Piece>& pieces, std::size_t rows, std::size_t cols) {
   std::vector<int> hits(rows * cols, 0);
   for (const Piece& p : pieces) {
-    REQUIRE(p.rows.size() > 0);
-    REQUIRE(p.cols.size() > 0);
-    REQUIRE(p.rows.end <= rows);
-    REQUIRE(p.cols.end <= cols);
-    for (std::size_t i = p.rows.begin; i < p.rows.end; ++i)
-      for (std::size_t j = p.cols.begin; j < p.cols.end; ++j) ++hits[i * cols + j];
+    REQUIRE(p.data.size() > 0);
+    REQUIRE(p.model.size() > 0);
+    REQUIRE(p.data.end <= rows);
+    REQUIRE(p.model.end <= cols);
+    for (std::size_t i = p.data.begin; i < p.data.end; ++i)
+      for (std::size_t j = p.model.begin; j < p.model.end; ++j) ++hits[i * cols + j];
   }
   REQUIRE(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }));
 }
@@ -101,25 +101,25 @@ TEST_CASE("plan_pieces: data splits rows, model splits columns, hybrid both", "[
   const SplitProblem p{256, 512, 16, 16, true, 1e12};
   const auto data = plan_pieces(Parallel::Data, p, {1, 1});
   REQUIRE(data.size() == 2);
-  CHECK(data[0].rows == Range{0, 128});
-  CHECK(data[0].cols == Range{0, 512});
+  CHECK(data[0].data == Range{0, 128});
+  CHECK(data[0].model == Range{0, 512});
   CHECK(data[1].device == 1);
   const auto model = plan_pieces(Parallel::Model, p, {1, 1});
   REQUIRE(model.size() == 2);
-  CHECK(model[1].rows == Range{0, 256});
-  CHECK(model[1].cols == Range{256, 512});
+  CHECK(model[1].data == Range{0, 256});
+  CHECK(model[1].model == Range{256, 512});
   const auto hybrid = plan_pieces(Parallel::Hybrid, p, {1, 1, 1, 1});
   REQUIRE(hybrid.size() == 4);
   std::map<std::size_t, int> per_device;
   for (const Piece& pc : hybrid) {
-    CHECK(pc.rows.size() == 128);
-    CHECK(pc.cols.size() == 256);
+    CHECK(pc.data.size() == 128);
+    CHECK(pc.model.size() == 256);
     ++per_device[pc.device];
   }
   CHECK(per_device.size() == 4);
   // Columns that cannot be split (grouped convolutions): model falls back to data.
   const SplitProblem fixed{256, 512, 16, 16, false, 1e12};
-  for (const Piece& pc : plan_pieces(Parallel::Model, fixed, {1, 1})) CHECK(pc.cols == Range{0, 512});
+  for (const Piece& pc : plan_pieces(Parallel::Model, fixed, {1, 1})) CHECK(pc.model == Range{0, 512});
 }
 
 TEST_CASE("plan_pieces Auto keeps tiny problems and hopeless devices off the split", "[sched]") {
@@ -136,7 +136,7 @@ TEST_CASE("plan_pieces Auto keeps tiny problems and hopeless devices off the spl
   // A batch smaller than the device count: Auto splits the channels instead.
   const auto few = plan_pieces(Parallel::Auto, {1, 256, 1, 16, true, 1e12}, {1, 1});
   REQUIRE(few.size() == 2);
-  CHECK(few[0].cols.size() == 128);
+  CHECK(few[0].model.size() == 128);
 }
 
 TEST_CASE("device weights: parsing and validation", "[sched]") {

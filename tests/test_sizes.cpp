@@ -14,7 +14,7 @@
 
 #include "anycl/anycl.hpp"
 #include "conv_check.hpp"
-#include "runtime/runtime_impl.hpp"
+#include "sched/engine.hpp"
 #include "support.hpp"
 
 namespace {
@@ -240,7 +240,7 @@ TEST_CASE("sizes: Runtime::alloc, read and write near SIZE_MAX", "[sizes][buffer
   for (const std::size_t bytes : {kHuge, kHuge - 1, kHuge / 2 + 1, std::size_t(rt.device(0).max_alloc) + 1}) {
     INFO(bytes << " bytes");
     CHECK(status_of([&] { rt.alloc(bytes); }, &msg) == ANYCL_ERROR_OUT_OF_MEMORY);
-    CHECK(contains(msg, std::to_string(bytes) + " bytes on " + rt.impl().slot(0).where()));
+    CHECK(contains(msg, std::to_string(bytes) + " bytes on " + anycl::detail::engine(rt).slot(0).where()));
   }
   anycl::Buffer b = rt.alloc(64);
   std::vector<char> host(64, 'x');
@@ -258,7 +258,7 @@ TEST_CASE("sizes: Runtime::alloc, read and write near SIZE_MAX", "[sizes][buffer
 TEST_CASE("sizes: convolution workspaces above the device's allocation limit run in smaller chunks",
           "[sizes][conv]") {
   anycl::Runtime rt("0:0");
-  anycl::DeviceInfo& info = rt.impl().slot(0).info;
+  anycl::DeviceInfo& info = anycl::detail::engine(rt).slot(0).info;
   anycl_test::ConvDesc r;
   r.n = 4, r.c = 3, r.h = 16, r.w = 16, r.k = 5, r.r = 3, r.s = 3, r.pad_top = r.pad_left = r.pad_bottom = 1,
   r.pad_right = 1;
@@ -283,7 +283,7 @@ TEST_CASE("sizes: convolution workspaces above the device's allocation limit run
   CHECK_FALSE(contains(msg, "clCreateBuffer"));  // refused before the driver saw it
   CHECK(contains(msg, "workspace"));
   CHECK(contains(msg, "CL_DEVICE_MAX_MEM_ALLOC_SIZE"));
-  CHECK(contains(msg, rt.impl().slot(0).where()));
+  CHECK(contains(msg, anycl::detail::engine(rt).slot(0).where()));
   std::vector<float> y_after(r.y_size());
   rt.read(Y, y_after.data(), y_after.size() * 4);
   CHECK(y_after == y0);
@@ -303,7 +303,7 @@ TEST_CASE("sizes: convolution workspaces above the device's allocation limit run
 
 TEST_CASE("sizes: a GEMM packing workspace above the device's allocation limit is refused", "[sizes][gemm]") {
   anycl::Runtime rt("0:0");
-  anycl::DeviceInfo& info = rt.impl().slot(0).info;
+  anycl::DeviceInfo& info = anycl::detail::engine(rt).slot(0).info;
   GemmShape s = square(192);
   s.trans_b = anycl::Transpose::Yes;  // B transposed: the packed kernels, with A and B packed first
   const auto a = anycl_test::random_values(192 * 192, 31), b = anycl_test::random_values(192 * 192, 32);

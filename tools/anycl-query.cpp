@@ -7,10 +7,6 @@
 #include <string>
 
 #include "anycl/anycl.hpp"
-#include "runtime/device.hpp"
-#include "runtime/params.hpp"
-#include "runtime/runtime_impl.hpp"
-#include "runtime/spec.hpp"
 
 namespace {
 
@@ -105,20 +101,22 @@ void print_text(const json& doc) {
 }
 
 int run(const Args& args) {
-  anycl::detail::Discovery found = anycl::detail::discover_devices();
-  if (found.platforms.empty()) {
+  std::vector<std::string> warnings;
+  const std::vector<anycl::PlatformInfo> platforms = anycl::discover(&warnings);
+  if (platforms.empty()) {
     std::string msg = "no OpenCL platforms found (no ICD registered in /etc/OpenCL/vendors or OCL_ICD_VENDORS)";
-    if (!found.warnings.empty()) msg = "no usable OpenCL platform";  // there were some, and they failed:
-    for (const auto& w : found.warnings) msg += "; " + w;
+    if (!warnings.empty()) msg = "no usable OpenCL platform";  // there were some, and they failed:
+    for (const auto& w : warnings) msg += "; " + w;
     if (args.json) std::cout << json{{"schema", "anycl-query/1"}, {"platforms", json::array()}, {"error", msg}}.dump(2) << "\n";
     else std::cerr << "anycl-query: " << msg << "\n";
     return 1;
   }
-  json doc = {{"schema", "anycl-query/1"}, {"anycl_version", anycl::version()}, {"warnings", found.warnings},
+  json doc = {{"schema", "anycl-query/1"}, {"anycl_version", anycl::version()}, {"warnings", warnings},
               {"kernel_dir", ""}, {"platforms", json::array()}};
-  for (std::size_t p = 0; p < found.platforms.size(); ++p)
-    doc["platforms"].push_back({{"index", p}, {"name", found.platforms[p].name}, {"vendor", found.platforms[p].vendor},
-                                {"version", found.platforms[p].version}, {"devices", json::array()}});
+  for (std::size_t p = 0; p < platforms.size(); ++p)
+    doc["platforms"].push_back({{"index", p}, {"name", platforms[p].name}, {"vendor", platforms[p].vendor},
+                                {"version", platforms[p].version}, {"devices", json::array()}});
+  auto platform_of = [](const anycl::DeviceInfo& info) { return std::stoul(info.id.substr(0, info.id.find(':'))); };
   bool all_ok = true;
   const std::string spec = args.spec.empty() ? "all" : args.spec;
   if (args.build) {
@@ -131,13 +129,11 @@ int run(const Args& args) {
       json d = device_json(info);
       d["kernels"] = kernels_json(rt, i);
       for (const auto& k : d["kernels"]) all_ok = all_ok && k["ok"].get<bool>();
-      doc["platforms"][std::stoul(info.id.substr(0, info.id.find(':')))]["devices"].push_back(d);
+      doc["platforms"][platform_of(info)]["devices"].push_back(d);
     }
   } else {
-    for (const auto& sel : anycl::detail::select_devices(spec, found)) {
-      const auto& fd = found.devices[sel.device];
-      doc["platforms"][fd.platform_index]["devices"].push_back(device_json(fd.info));
-    }
+    for (const anycl::DeviceInfo& info : anycl::match_devices(spec))
+      doc["platforms"][platform_of(info)]["devices"].push_back(device_json(info));
   }
   if (args.json) std::cout << doc.dump(2) << "\n";
   else print_text(doc);

@@ -95,7 +95,7 @@ anycl_status anycl_conv2d_backward_weights(anycl_runtime* rt, const anycl_conv2d
                                            const float* x, const float* dy, float* dw,
                                            float* dbias /* may be NULL */);
 
-/* ---- Multi-device scheduling (README, "Multi-device") ---- */
+/* ---- Multi-device scheduling (docs/multi-device.md) ---- */
 /* How host-pointer GEMM and convolution calls split over a runtime's devices: DATA splits m
  * (GEMM) or the batch (conv), MODEL splits n or the output channels, HYBRID both. */
 typedef enum anycl_parallel {

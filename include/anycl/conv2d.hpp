@@ -29,7 +29,7 @@ enum class ConvAlgo { Auto, Im2col, Gemm1x1, Direct, Winograd };
 const char* to_string(ConvAlgo algo) noexcept;
 
 // Device buffers, asynchronous. bias may be null. A runtime of several devices that share the
-// buffers' memory splits forward and backward-data (README, Multi-device).
+// buffers' memory splits forward and backward-data (docs/multi-device.md).
 Event conv2d_forward(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& w,
                      const Buffer* bias, const Buffer& y, ConvAlgo algo = ConvAlgo::Auto);
 Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const Buffer& w,

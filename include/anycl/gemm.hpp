@@ -22,7 +22,7 @@ struct GemmShape {
 };
 
 // On device buffers (offsets in elements), asynchronous: returns the event that ends the call.
-// A runtime of several devices that share the buffers' memory splits it (README, Multi-device).
+// A runtime of several devices that share the buffers' memory splits it (docs/multi-device.md).
 // beta == 0 means C is not read. Supported T: float, double (double needs an fp64 device).
 template <typename T>
 Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset,

@@ -1,4 +1,4 @@
-// anycl C++ API: how calls split over the devices of a runtime (README, "Multi-device").
+// anycl C++ API: how calls split over the devices of a runtime (docs/multi-device.md).
 #pragma once
 
 #include <vector>

@@ -67,6 +67,11 @@ struct PlatformInfo {
 // warning is appended to `warnings` (if given).
 std::vector<PlatformInfo> discover(std::vector<std::string>* warnings = nullptr);
 
+// The devices a device spec selects, without opening them (no contexts, no kernel builds); a
+// device that the spec splits (`/N`) is listed once, whole. Throws Error(ANYCL_ERROR_NO_DEVICE)
+// listing every device when an item matches nothing.
+std::vector<DeviceInfo> match_devices(const std::string& spec);
+
 // One kernel family built (or loaded) for one device at runtime creation.
 struct BuildReport {
   std::size_t device = 0;
@@ -91,7 +96,8 @@ struct RuntimeOptions {
 };
 
 namespace detail {
-class RuntimeImpl;
+class Engine;
+struct EngineAccess;
 class BufferImpl;
 }  // namespace detail
 
@@ -150,12 +156,20 @@ class Runtime {
   // host-pointer operands; up to 512 MiB per device). Later calls allocate it again.
   void release_workspace();
 
-  detail::RuntimeImpl& impl() noexcept { return *impl_; }
-  const detail::RuntimeImpl& impl() const noexcept { return *impl_; }
+  // The OpenCL objects of device i, for callers that enqueue their own work beside anycl's
+  // (anycl keeps ownership; retain them to keep them past the runtime).
+  cl_context context(std::size_t device = 0) const;
+  cl_command_queue queue(std::size_t device = 0) const;
 
  private:
-  std::unique_ptr<detail::RuntimeImpl> impl_;
+  friend struct detail::EngineAccess;
+  std::unique_ptr<detail::Engine> impl_;
 };
+
+// Writes the program binary of every kernel family built for each device of `rt` to
+// DIR/<device name>/<family>.bin, the layout compiler-less devices load at start-up
+// (ANYCL_BINARY_PATH). Returns the paths written; throws Error naming the device and file.
+std::vector<std::string> write_program_binaries(const Runtime& rt, const std::string& dir);
 
 // The library's version string, e.g. "0.1.0".
 const char* version() noexcept;

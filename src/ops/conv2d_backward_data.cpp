@@ -1,12 +1,12 @@
 // Backward-data: dx from dy and w. im2col form: col = W_g^T dy_g (packed GEMM), then col2im as a
 // gather (deterministic, no atomics); 1x1 as a transposed GEMM; direct gather kernel.
-#include "ops/conv2d_geometry.hpp"
+#include "ops/conv2d_algorithms.hpp"
 #include "ops/conv2d_packing.hpp"
 #include "ops/gemm_kernels.hpp"
 
 namespace anycl::detail {
 
-Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap) {
+Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t, std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t bp_stride = round_up(g.PQ, lay.nr) * g.Kg, col_stride = g.CRS * g.PQ;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({bp_stride + col_stride, sizeof(float)}), cap);
@@ -19,37 +19,40 @@ Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const Conv
     const std::size_t nimg = std::min(chunk, g.n - b0);
     for (cl_int grp = 0; grp < g.groups; ++grp) {
       run_kernel(slot, "conv_im2col", "conv_pack_dy_b", {std::size_t(g.Kg), ceil_div(g.PQ, lay.nr), nimg}, {1, 1, 1},
-                 t.y, cl_ulong(b0 * g.KPQ), bp.mem(), cl_ulong(0), cl_ulong(bp_stride), g.K, g.Kg, grp, cl_int(g.PQ),
+                 t.dy, cl_ulong(b0 * g.KPQ), bp.mem(), cl_ulong(0), cl_ulong(bp_stride), g.K, g.Kg, grp, cl_int(g.PQ),
                  cl_int(nimg));
       Event(enqueue_packed_micro<float>(slot, g.CRS, g.PQ, g.Kg, 1.f, filter.group(grp), 0, bp.mem(), bp_stride,
                                         0.f, col.mem(), 0, g.PQ, col_stride, nimg));
       last = run_kernel(slot, "conv_im2col", "col2im",
                         {ceil_div(std::size_t(g.W), std::size_t(vw)), std::size_t(g.H), std::size_t(g.Cg) * nimg},
-                        {1, 1, 1}, col.mem(), cl_ulong(0), cl_ulong(col_stride), t.x, cl_ulong(b0 * g.CHW), g.C, g.H,
+                        {1, 1, 1}, col.mem(), cl_ulong(0), cl_ulong(col_stride), t.dx, cl_ulong(b0 * g.CHW), g.C, g.H,
                         g.W, g.Cg, grp, g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg), 0.f);
     }
   }
   return last;
 }
 
-Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t) {
+Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
   // dX_g[b] (Cg x HW) = W_g^T (Cg x Kg) dY_g[b] (Kg x HW).
   Event last;
   for (cl_int grp = 0; grp < g.groups; ++grp) {
-    const GemmProblem p{std::size_t(g.Cg), g.PQ, std::size_t(g.Kg), true, false,
-                        std::size_t(g.Cg), g.PQ, g.PQ,
-                        std::size_t(grp) * g.Kg * g.Cg, std::size_t(grp) * g.Kg * g.PQ, std::size_t(grp) * g.Cg * g.PQ,
-                        g.n, 0, g.KPQ, g.CHW, false};
-    last = Event(enqueue_gemm<float>(slot, p, 1.f, t.w, t.y, 0.f, t.x));
+    GemmProblem p{};
+    p.m = std::size_t(g.Cg), p.n = g.PQ, p.k = std::size_t(g.Kg);
+    p.trans_a = true, p.trans_b = false;
+    p.lda = std::size_t(g.Cg), p.ldb = g.PQ, p.ldc = g.PQ;
+    p.a_off = std::size_t(grp) * g.Kg * g.Cg, p.b_off = std::size_t(grp) * g.Kg * g.PQ;
+    p.c_off = std::size_t(grp) * g.Cg * g.PQ;
+    p.batch = g.n, p.stride_a = 0, p.stride_b = g.KPQ, p.stride_c = g.CHW;
+    last = Event(enqueue_gemm<float>(slot, p, 1.f, t.w, t.dy, 0.f, t.dx));
   }
   return last;
 }
 
-Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t) {
+Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
   const long ow = slot.program("conv_direct").param("DIR_OW");
   return run_kernel(slot, "conv_direct", "conv_direct_bwd_data",
                     {ceil_div(std::size_t(g.W), std::size_t(ow)), std::size_t(g.H), g.n * std::size_t(g.C)}, {1, 1, 1},
-                    t.y, cl_ulong(0), t.w, t.x, cl_ulong(0), g.C, g.H, g.W, g.K, g.groups, g.R, g.S, g.P, g.Q, g.sh,
+                    t.dy, cl_ulong(0), t.w, t.dx, cl_ulong(0), g.C, g.H, g.W, g.K, g.groups, g.R, g.S, g.P, g.Q, g.sh,
                     g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n), 0.f);
 }
 

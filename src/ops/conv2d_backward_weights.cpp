@@ -1,7 +1,7 @@
 // Backward-weights: dw (and dbias) from x and dy. im2col form: one packed GEMM per group whose
 // reduction runs over (image, p, q): dW_g = dy_g (Kg x n*PQ) * col^T (n*PQ x CRS); chunks of the
 // batch accumulate with beta = 1. Direct: one work-group per weight with a local tree.
-#include "ops/conv2d_geometry.hpp"
+#include "ops/conv2d_algorithms.hpp"
 #include "ops/gemm_kernels.hpp"
 
 namespace anycl::detail {
@@ -15,7 +15,7 @@ Event dbias_im2col(const DeviceSlot& slot, const ConvGeom& g, cl_mem dy, std::si
 
 }  // namespace
 
-Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap) {
+Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t, std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t per_image =
       workspace_bytes({round_up(g.Kg, lay.mr) + round_up(g.CRS, lay.nr), g.PQ, sizeof(float)});
@@ -28,27 +28,27 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const C
     const std::size_t nimg = std::min(chunk, g.n - b0);
     for (cl_int grp = 0; grp < g.groups; ++grp) {
       run_kernel(slot, "conv_im2col", "conv_pack_dy_a", {g.PQ, ceil_div(std::size_t(g.Kg), lay.mr), nimg}, {16, 1, 1},
-                 t.y, cl_ulong(b0 * g.KPQ), ap.mem(), cl_ulong(0), g.K, g.Kg, grp, cl_int(g.PQ), cl_int(nimg));
+                 t.dy, cl_ulong(b0 * g.KPQ), ap.mem(), cl_ulong(0), g.K, g.Kg, grp, cl_int(g.PQ), cl_int(nimg));
       run_kernel(slot, "conv_im2col", "im2col_t_packed", {std::size_t(g.P), ceil_div(g.CRS, lay.nr), nimg}, {1, 1, 1},
                  t.x, cl_ulong(b0 * g.CHW), bp.mem(), cl_ulong(0), g.C, g.H, g.W, g.Cg, grp, g.R, g.S, g.P, g.Q, g.sh,
                  g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg));
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, g.CRS, nimg * g.PQ, 1.f, ap.mem(), 0, bp.mem(), 0,
-                                               b0 == 0 ? 0.f : 1.f, t.w, std::size_t(grp) * g.Kg * g.CRS, g.CRS, 0, 1));
+                                               b0 == 0 ? 0.f : 1.f, t.dw, std::size_t(grp) * g.Kg * g.CRS, g.CRS, 0, 1));
     }
-    if (t.bias) last = dbias_im2col(slot, g, t.y, b0, nimg, t.bias);
+    if (t.dbias) last = dbias_im2col(slot, g, t.dy, b0, nimg, t.dbias);
   }
   return last;
 }
 
-Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t) {
+Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t) {
   const std::size_t lws = std::size_t(slot.program("conv_direct").param("DIR_RED_LWS"));
   Event last = run_kernel(slot, "conv_direct", "conv_direct_bwd_weights",
-                          {std::size_t(g.K) * g.CRS * lws, 1, 1}, {lws, 1, 1}, t.x, cl_ulong(0), t.y, cl_ulong(0), t.w,
+                          {std::size_t(g.K) * g.CRS * lws, 1, 1}, {lws, 1, 1}, t.x, cl_ulong(0), t.dy, cl_ulong(0), t.dw,
                           g.C, g.H, g.W, g.K, g.groups, g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw,
                           cl_int(g.n), 0.f);
-  if (t.bias)
-    last = run_kernel(slot, "conv_direct", "conv_direct_dbias", {std::size_t(g.K) * lws, 1, 1}, {lws, 1, 1}, t.y,
-                      cl_ulong(0), t.bias, g.K, cl_int(g.PQ), cl_int(g.n), 0.f);
+  if (t.dbias)
+    last = run_kernel(slot, "conv_direct", "conv_direct_dbias", {std::size_t(g.K) * lws, 1, 1}, {lws, 1, 1}, t.dy,
+                      cl_ulong(0), t.dbias, g.K, cl_int(g.PQ), cl_int(g.n), 0.f);
   return last;
 }
 

@@ -5,18 +5,19 @@
 #include <optional>
 #include <sstream>
 
+#include "ops/conv2d_find.hpp"
+
+#include <boost/compute/buffer.hpp>
+
+#include "ops/conv2d_passes.hpp"
 #include "ops/conv2d_select.hpp"
 #include "runtime/error.hpp"
 #include "runtime/hash.hpp"
 #include "runtime/log.hpp"
-#include "runtime/runtime_impl.hpp"
 #include "runtime/version.hpp"
 
-namespace anycl {
+namespace anycl::detail {
 namespace {
-
-using detail::log_info;
-using detail::log_warn;
 
 constexpr ConvAlgo kCandidates[] = {ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::Winograd};
 constexpr const char* kMagic = "anycl-conv-find 1";
@@ -31,13 +32,13 @@ const char* pass_label(ConvPass pass) {
 
 // Everything that changes which algorithm wins: the device, the kernels as built (sources and
 // options of every program), the workspace cap (it sets the batch chunks), the problem and pass.
-std::string find_key(const detail::RuntimeImpl& impl, const detail::DeviceSlot& slot, const Conv2d& d, ConvPass pass) {
+std::string find_key(std::size_t workspace_limit, const DeviceSlot& slot, const Conv2d& d, ConvPass pass) {
   std::string kernels;
   for (const auto& [variant, prog] : slot.programs) kernels += variant + '\0' + prog.source_hash + '\0' + prog.options + '\0';
   std::ostringstream k;
   k << "device=" << slot.info.name << ";driver=" << slot.info.driver_version << ";cu=" << slot.info.compute_units
-    << ";anycl=" << detail::version_string() << ";kernels=" << detail::hash128_hex(kernels)
-    << ";workspace=" << impl.conv_workspace_limit << ";pass=" << pass_label(pass) << ";n=" << d.n << ";c=" << d.c
+    << ";anycl=" << version_string() << ";kernels=" << hash128_hex(kernels)
+    << ";workspace=" << workspace_limit << ";pass=" << pass_label(pass) << ";n=" << d.n << ";c=" << d.c
     << ";h=" << d.h << ";w=" << d.w << ";k=" << d.k << ";r=" << d.r << ";s=" << d.s << ";stride=" << d.stride_h << 'x'
     << d.stride_w << ";pad=" << d.pad_top << ',' << d.pad_left << ',' << d.pad_bottom << ',' << d.pad_right
     << ";dilation=" << d.dilation_h << 'x' << d.dilation_w << ";groups=" << d.groups << ";relu=" << d.relu;
@@ -55,7 +56,7 @@ std::string serialize(const std::string& key, const ConvFindResult& r) {
   std::ostringstream body;
   body << kMagic << "\nkey " << key << "\nwinner " << to_string(r.algo) << '\n';
   for (const ConvAlgoTime& t : r.times) body << "time " << to_string(t.algo) << ' ' << t.ms << ' ' << t.cut << '\n';
-  return body.str() + "check " + detail::hash128_hex(body.str()) + '\n';
+  return body.str() + "check " + hash128_hex(body.str()) + '\n';
 }
 
 // The entry's result, or nullopt with the reason for a damaged, foreign or stale entry.
@@ -63,7 +64,7 @@ std::optional<ConvFindResult> parse(const std::string& text, const std::string& 
                                     std::string& why) {
   const std::size_t check_at = text.rfind("check ");
   if (check_at == std::string::npos || text.back() != '\n' ||
-      text.substr(check_at + 6, text.size() - check_at - 7) != detail::hash128_hex(text.substr(0, check_at)))
+      text.substr(check_at + 6, text.size() - check_at - 7) != hash128_hex(text.substr(0, check_at)))
     return why = "checksum mismatch (truncated or corrupt)", std::nullopt;
   std::istringstream in(text.substr(0, check_at));
   std::string line, word;
@@ -72,7 +73,7 @@ std::optional<ConvFindResult> parse(const std::string& text, const std::string& 
   ConvFindResult r;
   std::istringstream winner(std::getline(in, line) ? line : "");
   std::optional<ConvAlgo> best = winner >> word && word == "winner" && winner >> word ? algo_named(word) : std::nullopt;
-  if (!best || !detail::applies(*best, pass, d)) return why = "no applicable winner", std::nullopt;
+  if (!best || !applies(*best, pass, d)) return why = "no applicable winner", std::nullopt;
   r.algo = *best;
   while (std::getline(in, line)) {
     std::istringstream t(line);
@@ -85,10 +86,10 @@ std::optional<ConvFindResult> parse(const std::string& text, const std::string& 
   return r;
 }
 
-std::optional<ConvFindResult> load(const detail::BinaryCache& cache, const std::string& path, const std::string& key,
+std::optional<ConvFindResult> load(const BinaryCache& cache, const std::string& path, const std::string& key,
                                    const Conv2d& d, ConvPass pass) {
   if (!cache.enabled()) return std::nullopt;
-  const std::optional<std::string> text = detail::read_file(path);
+  const std::optional<std::string> text = read_file(path);
   if (!text) return std::nullopt;
   std::string why;
   std::optional<ConvFindResult> r = text->empty() ? std::nullopt : parse(*text, key, d, pass, why);
@@ -99,35 +100,34 @@ std::optional<ConvFindResult> load(const detail::BinaryCache& cache, const std::
 // Scratch tensors of the pass's shapes, zero-filled (stale memory may hold NaNs or denormals,
 // which time differently), so the caller's buffers are never written.
 struct Scratch {
-  Buffer x, w, y;
-  Scratch(Runtime& rt, const Conv2d& d, std::size_t device)
-      : x(rt.alloc(d.x_size() * sizeof(float), device)), w(rt.alloc(d.w_size() * sizeof(float), device)),
-        y(rt.alloc(d.y_size() * sizeof(float), device)) {
-    const detail::DeviceSlot& slot = rt.impl().slot(device);
+  boost::compute::buffer x, w, y, k;
+  Scratch(const DeviceSlot& slot, const Conv2d& d)
+      : x(*slot.context, d.x_size() * sizeof(float)), w(*slot.context, d.w_size() * sizeof(float)),
+        y(*slot.context, d.y_size() * sizeof(float)), k(*slot.context, d.k * sizeof(float)) {
     const float zero = 0;
-    for (const Buffer* b : {&x, &w, &y})
-      detail::check(clEnqueueFillBuffer(slot.queue.get(), b->native(), &zero, sizeof zero, 0, b->bytes(), 0, nullptr,
-                                        nullptr),
-                    "clEnqueueFillBuffer(conv find scratch)", slot.where());
+    for (const boost::compute::buffer* b : {&x, &w, &y, &k})
+      check(clEnqueueFillBuffer(slot.queue.get(), b->get(), &zero, sizeof zero, 0, b->size(), 0, nullptr, nullptr),
+            "clEnqueueFillBuffer(conv find scratch)", slot.where());
+    check(clFinish(slot.queue.get()), "clFinish", slot.where());
   }
+  // Without bias: find keys do not depend on it, and it costs the same for every algorithm.
+  ConvTensorSet set() const { return {x.get(), w.get(), y.get(), nullptr}; }
 };
 
-double run_once(Runtime& rt, const Conv2d& d, ConvPass pass, const Scratch& s, ConvAlgo algo) {
+double run_once(const DeviceSlot& slot, const Conv2d& d, ConvPass pass, std::size_t cap, const Scratch& s,
+                ConvAlgo algo) {
   const auto start = std::chrono::steady_clock::now();
-  if (pass == ConvPass::Forward) conv2d_forward(rt, d, s.x, s.w, nullptr, s.y, algo).wait();
-  else if (pass == ConvPass::BackwardData) conv2d_backward_data(rt, d, s.y, s.w, s.x, algo).wait();
-  else conv2d_backward_weights(rt, d, s.x, s.y, s.w, nullptr, algo).wait();
+  enqueue_conv(slot, pass, d, algo, cap, s.set()).wait();
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
 // Warm-up first (kernel builds and POCL's per-local-size compiles are not timed), then the
 // median of kReps runs. The selector's pick goes first so the cut has a good bar early.
-ConvFindResult time_candidates(Runtime& rt, const Conv2d& d, ConvPass pass, std::size_t device) {
-  const Scratch scratch(rt, d, device);
-  rt.impl().slot(device).queue.finish();
-  std::vector<ConvAlgo> order{detail::select(pass, d)};
+ConvFindResult time_candidates(const DeviceSlot& slot, const Conv2d& d, ConvPass pass, std::size_t cap) {
+  const Scratch scratch(slot, d);
+  std::vector<ConvAlgo> order{select(pass, d)};
   for (ConvAlgo a : kCandidates)
-    if (a != order[0] && detail::applies(a, pass, d)) order.push_back(a);
+    if (a != order[0] && applies(a, pass, d)) order.push_back(a);
   ConvFindResult r;
   r.timed = true;
   double best = 0;
@@ -135,8 +135,8 @@ ConvFindResult time_candidates(Runtime& rt, const Conv2d& d, ConvPass pass, std:
     const ConvAlgo a = order[i];
     std::vector<double> ms;
     try {
-      run_once(rt, d, pass, scratch, a);
-      ms.push_back(run_once(rt, d, pass, scratch, a));
+      run_once(slot, d, pass, cap, scratch, a);
+      ms.push_back(run_once(slot, d, pass, cap, scratch, a));
     } catch (const Error& e) {
       // A candidate that cannot run here (say, its workspace does not fit) is not a candidate;
       // Auto must not fail where the selector's pick would have run.
@@ -145,7 +145,7 @@ ConvFindResult time_candidates(Runtime& rt, const Conv2d& d, ConvPass pass, std:
       continue;
     }
     const bool cut = !r.times.empty() && ms[0] > kCutFactor * best;
-    while (!cut && ms.size() < std::size_t(kReps)) ms.push_back(run_once(rt, d, pass, scratch, a));
+    while (!cut && ms.size() < std::size_t(kReps)) ms.push_back(run_once(slot, d, pass, cap, scratch, a));
     std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
     r.times.push_back({a, ms[ms.size() / 2], cut});
     if (r.times.size() == 1 || r.times.back().ms < best) best = r.times.back().ms;
@@ -157,29 +157,26 @@ ConvFindResult time_candidates(Runtime& rt, const Conv2d& d, ConvPass pass, std:
 
 }  // namespace
 
-ConvFindResult conv2d_find(Runtime& rt, const Conv2d& d, ConvPass pass, std::size_t device) {
-  d.validate();
-  detail::RuntimeImpl& impl = rt.impl();
-  const std::string key = find_key(impl, impl.slot(device), d, pass);
+ConvFindResult find_conv_algo(const DeviceSlot& slot, OpSettings& ops, const BinaryCache& cache, const Conv2d& d,
+                              ConvPass pass) {
+  const std::size_t limit = ops.conv_workspace_limit;
+  const std::string key = find_key(limit, slot, d, pass);
   {
-    std::lock_guard<std::mutex> lock(impl.conv_find_mu);
-    if (auto it = impl.conv_find_memo.find(key); it != impl.conv_find_memo.end()) return it->second;
+    std::lock_guard<std::mutex> lock(ops.find_memo.mu);
+    if (auto it = ops.find_memo.results.find(key); it != ops.find_memo.results.end()) return it->second;
   }
-  const detail::BinaryCache& cache = *impl.build_context().cache;
-  const std::string path = cache.path_for("conv-find-" + detail::hash128_hex(key));
+  const std::string path = cache.path_for("conv-find-" + hash128_hex(key));
   std::optional<ConvFindResult> r = load(cache, path, key, d, pass);
   if (!r) {
-    r = time_candidates(rt, d, pass, device);
+    r = time_candidates(slot, d, pass, conv_workspace_cap(limit, slot));
     std::string why;
-    if (cache.enabled() && !detail::write_file_atomic(path, serialize(key, *r), &why)) log_warn("conv find: " + why);
+    if (cache.enabled() && !write_file_atomic(path, serialize(key, *r), &why)) log_warn("conv find: " + why);
   }
   log_info(std::string("conv find: ") + to_string(r->algo) + (r->timed ? " (timed)" : " (cached)") + " for " + key);
-  std::lock_guard<std::mutex> lock(impl.conv_find_mu);
-  ConvFindResult& memo = impl.conv_find_memo[key] = *r;
+  std::lock_guard<std::mutex> lock(ops.find_memo.mu);
+  ConvFindResult& memo = ops.find_memo.results[key] = *r;
   memo.timed = false;  // later calls are answered from memory
   return *r;
 }
 
-void set_conv_find(Runtime& rt, bool on) { rt.impl().conv_find = on; }
-
-}  // namespace anycl
+}  // namespace anycl::detail

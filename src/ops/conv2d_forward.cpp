@@ -1,6 +1,6 @@
 // Forward convolution: im2col + packed GEMM, 1x1 as a GEMM, direct, and (conv2d_winograd.cpp)
 // Winograd.
-#include "ops/conv2d_geometry.hpp"
+#include "ops/conv2d_algorithms.hpp"
 #include "ops/conv2d_packing.hpp"
 #include "ops/gemm_kernels.hpp"
 
@@ -13,7 +13,7 @@ Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t 
                     cl_int(bias != nullptr), cl_int(relu));
 }
 
-Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap) {
+Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t col_stride = round_up(g.PQ, lay.nr) * g.CRS;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
@@ -38,7 +38,7 @@ Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensor
 // One GEMM per chunk and group with the images side by side in N (n = nimg*PQ): per-image GEMMs
 // padded every image's last column panel (PQ = 196 wastes 12.5% of a 32-wide panel) and went to
 // the direct kernel once small. The micro-kernel's column segments scatter C back into NCHW.
-Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap) {
+Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t chunk = images_per_chunk(g.n, g.PQ * g.Cg * sizeof(float), cap);
   const PackedFilter filter(slot, g, t.w, /*transposed=*/false);
@@ -57,7 +57,7 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTenso
   return last;
 }
 
-Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu) {
+Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu) {
   const long oq = slot.program("conv_direct").param("DIR_OQ");
   return run_kernel(slot, "conv_direct", "conv_direct_fwd",
                     {ceil_div(std::size_t(g.Q), std::size_t(oq)), std::size_t(g.P), g.n * std::size_t(g.K)},

@@ -30,26 +30,6 @@ inline std::size_t images_per_chunk(std::size_t n, std::size_t bytes_per_image, 
 
 inline std::size_t round_up(std::size_t a, std::size_t b) { return (a + b - 1) / b * b; }
 
-// Slices of one call: the device tensors and the optional bias (may be null).
-struct ConvTensors {
-  cl_mem x, w, bias, y;
-};
-
-// Every algorithm, one pass each. Returns the event of the last kernel.
-Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap);
-Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu, std::size_t cap);
-Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu);
-// Winograd's only workspace is the transformed filters (16 K x C), whatever the batch.
-Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu);
-// x is dx here, y is dy.
-Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap);
-Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);
-Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);
-Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);
-// w is dw and bias is dbias here.
-Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, std::size_t cap);
-Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t);
-
 // True when 1x1 convolution is a plain GEMM over the input (stride 1, no padding).
 bool is_pointwise(const Conv2d& d);
 bool is_winograd_shape(const Conv2d& d);

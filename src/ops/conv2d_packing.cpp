@@ -11,8 +11,9 @@ PackedFilter::PackedFilter(const DeviceSlot& slot, const ConvGeom& g, cl_mem w, 
   all_ = std::make_unique<Workspace>(*slot.workspace, *slot.context, slot.info, block * g.groups * sizeof(float));
   // W_g is row-major Kg x CRS, so this is the GEMM's pack_a (vectorised, tuned), all groups as
   // one batch. A per-element kernel with div/mod took ~5% of a 1x1 layer's time.
-  const GemmProblem p{rows, 0, depth, transposed, false, g.CRS, 0, 0, 0, 0, 0,
-                      std::size_t(g.groups), std::size_t(g.Kg) * g.CRS, 0, 0};
+  GemmProblem p;
+  p.m = rows, p.k = depth, p.trans_a = transposed, p.lda = g.CRS;
+  p.batch = std::size_t(g.groups), p.stride_a = std::size_t(g.Kg) * g.CRS;
   enqueue_pack_a<float>(slot, p, w, all_->mem(), block, g.groups);
   for (cl_int grp = 1; grp < g.groups; ++grp) {
     parts_.push_back(std::make_unique<Workspace>(*slot.workspace, *slot.context, slot.info, block * sizeof(float)));

@@ -1,7 +1,10 @@
 // Which convolution algorithm serves a problem, and whether a forced one applies.
 #include "ops/conv2d_select.hpp"
 
+#include <string>
+
 #include "ops/conv2d_geometry.hpp"
+#include "runtime/error.hpp"
 
 namespace anycl::detail {
 
@@ -12,6 +15,14 @@ bool is_pointwise(const Conv2d& d) {
 
 // Few input channels per group: the GEMM would be too thin to pay for im2col.
 bool is_direct_shape(const Conv2d& d) { return d.groups > 1 && d.c / d.groups <= 4; }
+
+const char* pass_name(ConvPass pass) {
+  switch (pass) {
+    case ConvPass::Forward: return "conv2d_forward";
+    case ConvPass::BackwardData: return "conv2d_backward_data";
+    default: return "conv2d_backward_weights";
+  }
+}
 
 bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
   switch (algo) {
@@ -29,16 +40,23 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
   return false;
 }
 
-// Measured on POCL (README, Performance): depthwise and thin groups direct; Winograd for 3x3
-// stride 1 once channels make its GEMMs worthwhile; im2col for the rest. Pointwise forward runs
-// Gemm1x1, one GEMM with the batch folded into N: on 256ch 14x14 -> 1024 it took ~10 ms of CPU
-// per call against ~11.3 ms for im2col, whose per-image GEMMs pad every image's last panel.
-// Pointwise backward-data keeps im2col (its Gemm1x1 is still per-image GEMMs; not re-measured).
+// Depthwise and thin groups run direct; Winograd takes 3x3 stride 1 once channels make its
+// products worthwhile; pointwise forward runs Gemm1x1, one GEMM with the batch folded into N,
+// where per-image GEMMs pad every image's last column panel (196 columns to 224 at NR 32).
+// Pointwise backward-data keeps im2col: its Gemm1x1 is still per-image GEMMs.
 ConvAlgo select(ConvPass pass, const Conv2d& d) {
   if (is_direct_shape(d)) return ConvAlgo::Direct;
   if (applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32) return ConvAlgo::Winograd;
   if (pass == ConvPass::Forward && is_pointwise(d)) return ConvAlgo::Gemm1x1;
   return ConvAlgo::Im2col;
+}
+
+ConvAlgo resolve(ConvPass pass, const Conv2d& d, ConvAlgo algo) {
+  if (algo == ConvAlgo::Auto) return select(pass, d);
+  if (!applies(algo, pass, d))
+    fail(ANYCL_ERROR_UNSUPPORTED,
+         std::string("anycl::") + pass_name(pass) + ": algorithm " + to_string(algo) + " does not apply to this problem");
+  return algo;
 }
 
 }  // namespace anycl::detail

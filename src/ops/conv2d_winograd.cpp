@@ -2,6 +2,8 @@
 // and input tiles. Backward-data is the same algorithm on dy with the rotated, transposed filter.
 #include "ops/conv2d_winograd.hpp"
 
+#include "ops/conv2d_algorithms.hpp"
+
 #include <algorithm>
 
 #include "ops/gemm_kernels.hpp"
@@ -14,6 +16,12 @@ WinogradPlan winograd_forward_plan(const ConvGeom& g) { return {g.C, g.K, g.H, g
 WinogradPlan winograd_backward_data_plan(const ConvGeom& g) {
   return {g.K, g.C, g.P, g.Q, g.H, g.W, 2 - g.pt, 2 - g.pl, true};
 }
+
+WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d) {
+  return pass == ConvPass::Forward ? winograd_forward_plan(ConvGeom(d)) : winograd_backward_data_plan(ConvGeom(d));
+}
+
+std::size_t WinogradLayout::filter_bytes() const { return workspace_bytes({16, ustride, sizeof(float)}); }
 
 WinogradLayout::WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w) {
   const PackedLayout lay = packed_layout(slot);
@@ -59,14 +67,11 @@ Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
     fail(ANYCL_ERROR_INTERNAL, "claimed Winograd tiles over a part of the tile panels");
   const cl_int kc = winograd_channel_chunk(slot, w, lay);
   // Claimed, each device launches a few groups that claim guided runs of panels (claim.h,
-  // claim_guided) until none is left. On cpu/2 (64ch 56x56, batch 8) one claim a panel ran at
-  // 0.80x of a split by weight: neighbouring panels, written by the two devices at once, share
-  // cache lines of y. 32 equal runs came to 0.98x, guided runs to 1.00x; 2, 4 or 8 groups a
-  // device made no difference beyond the noise.
+  // claim_guided) until none is left: one panel a claim let two devices write neighbouring
+  // panels, which share cache lines of y, at once (0.80x of a split by weight on cpu/2).
   const std::size_t groups = claim ? std::min<std::size_t>(4, tile_panels.size()) : tile_panels.size();
   // One work-group covers every output channel of its tiles, so each tile panel is transformed
-  // once (256ch 14x14: two groups of 128 channels, each transforming the panel, were slower in
-  // 20 of 20 alternated calls on the whole device, 5.06 against 4.73 ms median).
+  // once; splitting the channels over two groups transforms it twice.
   return Event(enqueue_kernel(slot, "conv_winograd", "winograd_tiles", claim, {claim ? 0 : tile_panels.begin, 0, 0},
                               {groups, lay.row_panels, 1}, {1, lay.row_panels, 1}, u, cl_ulong(lay.ustride), in,
                               cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl, w.cout, bias ? bias : out, out,
@@ -81,7 +86,7 @@ namespace {
 Event winograd(const DeviceSlot& slot, const WinogradPlan& w, std::size_t n, cl_mem in, cl_mem filter, cl_mem bias,
                cl_mem out, bool relu) {
   const WinogradLayout lay(slot, w);
-  Workspace u(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, lay.ustride, sizeof(float)}));
+  Workspace u(*slot.workspace, *slot.context, slot.info, lay.filter_bytes());
   winograd_filters(slot, w, lay, filter, u.mem(), {0, lay.row_panels});
   const std::size_t chunk = std::clamp<std::size_t>((std::size_t(1) << 30) / lay.tiles(1), 1, n);
   Event last;
@@ -99,12 +104,12 @@ bool is_winograd_shape(const Conv2d& d) {
          d.groups == 1;
 }
 
-Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t, bool relu) {
+Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu) {
   return winograd(slot, winograd_forward_plan(g), g.n, t.x, t.w, t.bias, t.y, relu);
 }
 
-Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const ConvTensors& t) {
-  return winograd(slot, winograd_backward_data_plan(g), g.n, t.y, t.w, nullptr, t.x, false);
+Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
+  return winograd(slot, winograd_backward_data_plan(g), g.n, t.dy, t.w, nullptr, t.dx, false);
 }
 
 }  // namespace anycl::detail

@@ -1,7 +1,7 @@
 // Winograd F(2x2, 3x3) in two kernels: the filter transform, then the input transform, the 16
 // products and the output transform as one pass over panels of tiles (V lives in each work-group's
 // local memory). One device runs them back to back (forward_winograd); devices that share one
-// context each run a part of both and meet between them (sched/run_conv_shared.cpp).
+// memory each run a part of both and meet between them (the scheduler's shared pass).
 #pragma once
 
 #include "ops/conv2d_geometry.hpp"
@@ -21,6 +21,8 @@ struct WinogradPlan {
 WinogradPlan winograd_forward_plan(const ConvGeom& g);
 // dx is the full correlation of dy with the rotated filter: padding becomes 2 - pad.
 WinogradPlan winograd_backward_data_plan(const ConvGeom& g);
+// The one of the two for a forward or backward-data pass.
+WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d);
 
 // The transformed filters of a pass: U, 16 packed-A blocks, each `ustride` elements after the
 // previous one, and the panels of tiles the second kernel runs over.
@@ -32,6 +34,8 @@ struct WinogradLayout {
   // Packed-B panels of tiles (one work-group each): how devices split the second kernel when
   // they do not claim it.
   std::size_t tile_panels(std::size_t nimg) const;
+  // Bytes of the transformed filters, the pass's only scratch.
+  std::size_t filter_bytes() const;
 };
 
 // U for the filters of `panels` (output channels panels.begin*mr ..).

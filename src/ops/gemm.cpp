@@ -1,13 +1,6 @@
-// GEMM on device buffers: argument checks, provider choice, and the direct/packed dispatch.
-#include <climits>
-
-#include "ops/buffer_calls.hpp"
-#include "ops/gemm_clblast.hpp"
+// anycl's GEMM kernels on one device: the direct/packed dispatch and the packed family's parts.
 #include "ops/gemm_kernels.hpp"
-#include "runtime/buffer_impl.hpp"
 #include "runtime/launch.hpp"
-#include "sched/run_gemm.hpp"
-#include "sched/run_gemm_shared.hpp"
 
 namespace anycl::detail {
 
@@ -68,10 +61,9 @@ PackedPanels::PackedPanels(const DeviceSlot& slot, const GemmProblem& p, const P
       ap(*slot.workspace, *slot.context, slot.info, workspace_bytes({ap_elems, batch_a, elem})),
       bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({bp_elems, batch_b, elem})) {}
 
-template <typename T>
-bool runs_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha) {
-  if (p.m == 0 || p.n == 0 || p.batch == 0 || p.k == 0 || alpha == T(0)) return false;
-  return !prefer_direct(p, slot.program(variant("gemm_direct", precision_suffix<T>())));
+bool runs_packed(const DeviceSlot& slot, const GemmProblem& p, bool alpha_zero, const char* suffix) {
+  if (p.m == 0 || p.n == 0 || p.batch == 0 || p.k == 0 || alpha_zero) return false;
+  return !prefer_direct(p, slot.program(variant("gemm_direct", suffix)));
 }
 
 PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix) {
@@ -129,12 +121,11 @@ cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t
 template <typename T>
 cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   if (p.m == 0 || p.n == 0 || p.batch == 0) return enqueue_marker(slot);
-  if (!runs_packed(slot, p, alpha)) return enqueue_direct(slot, p, alpha, a, b, beta, c);
+  if (!runs_packed(slot, p, alpha == T(0), precision_suffix<T>())) return enqueue_direct(slot, p, alpha, a, b, beta, c);
   return enqueue_packed(slot, p, alpha, a, b, beta, c);
 }
 
 #define ANYCL_INSTANTIATE(T)                                                                                         \
-  template bool runs_packed<T>(const DeviceSlot&, const GemmProblem&, T);                                          \
   template cl_event enqueue_gemm<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);          \
   template void enqueue_pack_a<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t,   \
                                   const Claim*);                                                                   \
@@ -148,64 +139,4 @@ ANYCL_INSTANTIATE(float)
 ANYCL_INSTANTIATE(double)
 #undef ANYCL_INSTANTIATE
 
-template <typename T>
-Event gemm_on_buffers(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset,
-                      const Buffer& b, std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset,
-                      Spread spread) {
-  const GemmExtents e = validate_gemm(shape, "anycl::gemm");
-  const std::size_t dev = c.device();
-  check_operand(&a, a_offset, e.a, sizeof(T), dev, "anycl::gemm", "a");
-  check_operand(&b, b_offset, e.b, sizeof(T), dev, "anycl::gemm", "b");
-  check_operand(&c, c_offset, e.c, sizeof(T), dev, "anycl::gemm", "c");
-  const DeviceSlot& slot = rt.impl().slot(dev);
-  const bool clblast = rt.impl().gemm_provider == GemmProvider::CLBlast;
-  const GemmProblem p = normalize(shape, a_offset, b_offset, c_offset);
-  // After normalization "a" may be the caller's B: pass the buffers in the same order.
-  const cl_mem pa = p.a_is_b ? b.native() : a.native(), pb = p.a_is_b ? a.native() : b.native();
-  if (spread == Spread::Devices) {
-    // Claimed tiles need anycl's packed kernels; CLBlast splits into pieces.
-    if (const auto shared = clblast ? std::vector<std::size_t>{} : plan_shared_gemm<T>(rt.impl(), p, alpha, dev);
-        shared.size() > 1)
-      return run_gemm_shared<T>(rt.impl(), shared, p, alpha, pa, pb, beta, c.native());
-    if (const auto pieces = plan_gemm<T>(rt.impl(), shape, &slot); pieces.size() > 1)
-      return run_gemm_buffers<T>(rt.impl(), pieces, slot, p, shape.layout == Layout::ColMajor, alpha, pa, pb, beta,
-                                 c.native());
-  }
-  if (clblast)
-    return Event(clblast_gemm<T>(slot, shape, alpha, a.native(), a_offset, b.native(), b_offset, beta, c.native(),
-                                 c_offset));
-  return Event(enqueue_gemm<T>(slot, p, alpha, pa, pb, beta, c.native()));
-}
-
-template Event gemm_on_buffers<float>(Runtime&, const GemmShape&, float, const Buffer&, std::size_t, const Buffer&,
-                                      std::size_t, float, const Buffer&, std::size_t, Spread);
-template Event gemm_on_buffers<double>(Runtime&, const GemmShape&, double, const Buffer&, std::size_t, const Buffer&,
-                                       std::size_t, double, const Buffer&, std::size_t, Spread);
-
 }  // namespace anycl::detail
-
-namespace anycl {
-
-template <typename T>
-Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset, const Buffer& b,
-           std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset) {
-  return detail::gemm_on_buffers<T>(rt, shape, alpha, a, a_offset, b, b_offset, beta, c, c_offset,
-                                    detail::Spread::Devices);
-}
-
-template Event gemm<float>(Runtime&, const GemmShape&, float, const Buffer&, std::size_t, const Buffer&, std::size_t,
-                           float, const Buffer&, std::size_t);
-template Event gemm<double>(Runtime&, const GemmShape&, double, const Buffer&, std::size_t, const Buffer&,
-                            std::size_t, double, const Buffer&, std::size_t);
-
-void set_gemm_provider(Runtime& rt, GemmProvider provider) {
-  if (provider != GemmProvider::Anycl && provider != GemmProvider::CLBlast)
-    detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, "set_gemm_provider: unknown provider");
-  if (provider == GemmProvider::CLBlast && !detail::clblast_available())
-    detail::fail(ANYCL_ERROR_UNSUPPORTED, "set_gemm_provider: this anycl was built without CLBlast");
-  rt.impl().gemm_provider = provider;
-}
-
-GemmProvider gemm_provider(const Runtime& rt) { return rt.impl().gemm_provider; }
-
-}  // namespace anycl

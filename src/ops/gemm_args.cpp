@@ -72,8 +72,12 @@ GemmExtents validate_gemm(const GemmShape& s, const char* function) {
 }
 
 GemmProblem normalize(const GemmShape& s, std::size_t a_off, std::size_t b_off, std::size_t c_off) {
-  GemmProblem p{s.m, s.n, s.k, s.trans_a == Transpose::Yes, s.trans_b == Transpose::Yes, s.lda, s.ldb, s.ldc,
-                a_off, b_off, c_off, s.batch, s.stride_a, s.stride_b, s.stride_c, false};
+  GemmProblem p;
+  p.m = s.m, p.n = s.n, p.k = s.k;
+  p.trans_a = s.trans_a == Transpose::Yes, p.trans_b = s.trans_b == Transpose::Yes;
+  p.lda = s.lda, p.ldb = s.ldb, p.ldc = s.ldc;
+  p.a_off = a_off, p.b_off = b_off, p.c_off = c_off;
+  p.batch = s.batch, p.stride_a = s.stride_a, p.stride_b = s.stride_b, p.stride_c = s.stride_c;
   if (s.layout == Layout::ColMajor) {
     std::swap(p.m, p.n);
     std::swap(p.trans_a, p.trans_b);
@@ -82,6 +86,13 @@ GemmProblem normalize(const GemmShape& s, std::size_t a_off, std::size_t b_off, 
     std::swap(p.stride_a, p.stride_b);
     p.a_is_b = true;
   }
+  return p;
+}
+
+GemmProblem dense_problem(std::size_t m, std::size_t n, std::size_t k) {
+  GemmProblem p;
+  p.m = m, p.n = n, p.k = k;
+  p.lda = k, p.ldb = n, p.ldc = n;
   return p;
 }
 

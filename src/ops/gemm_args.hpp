@@ -20,13 +20,16 @@ GemmExtents validate_gemm(const GemmShape& s, const char* function);
 // C = alpha * op(A) op(B) + beta * C with every matrix a row-major view. A column-major call is
 // the row-major product C^T = op(B)^T op(A)^T, i.e. the operands swap and m and n swap.
 struct GemmProblem {
-  std::size_t m, n, k;
-  bool trans_a, trans_b;
-  std::size_t lda, ldb, ldc;
-  std::size_t a_off, b_off, c_off;
-  std::size_t batch, stride_a, stride_b, stride_c;
+  std::size_t m = 0, n = 0, k = 0;
+  bool trans_a = false, trans_b = false;
+  std::size_t lda = 0, ldb = 0, ldc = 0;
+  std::size_t a_off = 0, b_off = 0, c_off = 0;
+  std::size_t batch = 1, stride_a = 0, stride_b = 0, stride_c = 0;
   bool a_is_b = false;  // operands were swapped (column-major): A here is the caller's B
 };
+
+// One dense row-major product m x k by k x n, no transposes, no offsets.
+GemmProblem dense_problem(std::size_t m, std::size_t n, std::size_t k);
 
 GemmProblem normalize(const GemmShape& s, std::size_t a_off, std::size_t b_off, std::size_t c_off);
 

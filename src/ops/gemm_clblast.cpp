@@ -1,5 +1,6 @@
 #include "ops/gemm_clblast.hpp"
 
+#include "ops/gemm_kernels.hpp"
 #include "runtime/error.hpp"
 #include "runtime/launch.hpp"
 
@@ -59,6 +60,17 @@ cl_event clblast_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_
   return clblast_gemm<T>(slot, s, alpha, a, p.a_off, b, p.b_off, beta, c, p.c_off);
 }
 
+template <typename T>
+cl_event enqueue_gemm_by(GemmProvider provider, const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a,
+                         cl_mem b, T beta, cl_mem c) {
+  return provider == GemmProvider::CLBlast ? clblast_gemm<T>(slot, p, alpha, a, b, beta, c)
+                                           : enqueue_gemm<T>(slot, p, alpha, a, b, beta, c);
+}
+
+template cl_event enqueue_gemm_by<float>(GemmProvider, const DeviceSlot&, const GemmProblem&, float, cl_mem, cl_mem,
+                                         float, cl_mem);
+template cl_event enqueue_gemm_by<double>(GemmProvider, const DeviceSlot&, const GemmProblem&, double, cl_mem, cl_mem,
+                                          double, cl_mem);
 template cl_event clblast_gemm<float>(const DeviceSlot&, const GemmProblem&, float, cl_mem, cl_mem, float, cl_mem);
 template cl_event clblast_gemm<double>(const DeviceSlot&, const GemmProblem&, double, cl_mem, cl_mem, double, cl_mem);
 template cl_event clblast_gemm<float>(const DeviceSlot&, const GemmShape&, float, cl_mem, std::size_t, cl_mem,

@@ -19,4 +19,10 @@ template <typename T>
 [[nodiscard]] cl_event clblast_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta,
                                     cl_mem c);
 
+// One GEMM on one device through `provider` (p normalized, a and b in p's order): the one place
+// that tells the providers apart.
+template <typename T>
+[[nodiscard]] cl_event enqueue_gemm_by(GemmProvider provider, const DeviceSlot& slot, const GemmProblem& p, T alpha,
+                                       cl_mem a, cl_mem b, T beta, cl_mem c);
+
 }  // namespace anycl::detail

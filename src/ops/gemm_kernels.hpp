@@ -26,9 +26,9 @@ struct PackedLayout {
 };
 PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix = "f32");
 
-// Whether enqueue_gemm runs this problem through the packed kernels (else the direct one).
-template <typename T>
-bool runs_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha);
+// Whether enqueue_gemm runs this problem through the packed kernels (else the direct one);
+// `suffix` is the precision, "f32" or "f64".
+bool runs_packed(const DeviceSlot& slot, const GemmProblem& p, bool alpha_zero, const char* suffix);
 
 // The packed panels of one GEMM, from the slot's workspace pool. A batch that shares one A
 // (stride 0) packs it once; likewise B.

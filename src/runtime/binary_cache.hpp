@@ -1,4 +1,4 @@
-// The persistent on-disk cache of program binaries (README, "Cache").
+// The persistent on-disk cache of program binaries.
 #pragma once
 
 #include <optional>

@@ -68,38 +68,4 @@ std::size_t Buffer::bytes() const noexcept { return impl_ ? impl_->bytes : 0; }
 std::size_t Buffer::device() const noexcept { return impl_ ? impl_->device : 0; }
 cl_mem Buffer::native() const noexcept { return impl_ ? impl_->buffer.get() : nullptr; }
 
-Buffer Runtime::alloc(std::size_t bytes, std::size_t device) {
-  detail::DeviceSlot& s = impl_->slot(device);
-  return Buffer(std::make_shared<detail::BufferImpl>(
-      detail::allocate_buffer(s.context->get(), s.info, bytes, "Runtime::alloc"), device, bytes));
-}
-
-namespace {
-void check_range(const Buffer& b, std::size_t bytes, std::size_t offset, const char* what) {
-  if (!b) detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string(what) + ": empty buffer");
-  if (offset > b.bytes() || bytes > b.bytes() - offset)
-    detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string(what) + ": range [" + std::to_string(offset) + ", +" +
-                                                   std::to_string(bytes) + ") exceeds the buffer's " +
-                                                   std::to_string(b.bytes()) + " bytes");
-}
-}  // namespace
-
-void Runtime::write(const Buffer& dst, const void* src, std::size_t bytes, std::size_t offset) {
-  check_range(dst, bytes, offset, "Runtime::write");
-  if (bytes == 0) return;
-  if (!src) detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, "Runtime::write: null source pointer");
-  detail::DeviceSlot& s = impl_->slot(dst.device());
-  detail::check(clEnqueueWriteBuffer(s.queue.get(), dst.native(), CL_TRUE, offset, bytes, src, 0, nullptr, nullptr),
-                "clEnqueueWriteBuffer", s.where());
-}
-
-void Runtime::read(const Buffer& src, void* dst, std::size_t bytes, std::size_t offset) {
-  check_range(src, bytes, offset, "Runtime::read");
-  if (bytes == 0) return;
-  if (!dst) detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, "Runtime::read: null destination pointer");
-  detail::DeviceSlot& s = impl_->slot(src.device());
-  detail::check(clEnqueueReadBuffer(s.queue.get(), src.native(), CL_TRUE, offset, bytes, dst, 0, nullptr, nullptr),
-                "clEnqueueReadBuffer", s.where());
-}
-
 }  // namespace anycl

@@ -1,5 +1,5 @@
 // Kernel tunables: the defaults stated at the top of each .cl file, overridden by the per-device
-// entries of cl_kernels/params/*.json (README, "Parameters").
+// entries of cl_kernels/params/*.json.
 #pragma once
 
 #include <map>

@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "runtime/device.hpp"
+#include "runtime/env.hpp"
 #include "runtime/error.hpp"
 #include "runtime/kernel_source.hpp"
 #include "runtime/log.hpp"
@@ -12,11 +13,6 @@ namespace anycl::detail {
 namespace {
 
 namespace bc = boost::compute;
-
-bool env_is(const char* name, const char* value) {
-  const char* v = std::getenv(name);
-  return v && std::strcmp(v, value) == 0;
-}
 
 std::vector<cl_device_id> partition(const FoundDevice& parent, unsigned parts) {
   const DeviceInfo& info = parent.info;
@@ -65,10 +61,6 @@ RuntimeImpl::RuntimeImpl(const RuntimeOptions& options)
       params_(kernel_dir_),
       cache_(options.cache_dir, options.cache) {
   build_ctx_ = {kernel_dir_, &params_, &cache_, options.binary_only, options.binary_path};
-  if (env_is("ANYCL_GEMM", "clblast")) gemm_provider = GemmProvider::CLBlast;
-  if (const char* mb = std::getenv("ANYCL_CONV_WORKSPACE_MB"); mb && std::atol(mb) > 0)
-    conv_workspace_limit = std::size_t(std::atol(mb)) << 20;
-  conv_find = env_is("ANYCL_CONV_FIND", "1");
   open_devices(options.device_spec);
   build_programs(options.fail_on_build_error);
 }
@@ -165,26 +157,6 @@ RuntimeOptions RuntimeOptions::from_env(const std::string& device_spec) {
   o.cache = !detail::env_is("ANYCL_CACHE", "off") && !detail::env_is("ANYCL_CACHE", "0");
   o.binary_only = detail::env_is("ANYCL_BINARY_ONLY", "1");
   return o;
-}
-
-Runtime::Runtime(const std::string& device_spec) : Runtime(RuntimeOptions::from_env(device_spec)) {}
-Runtime::Runtime(const RuntimeOptions& options) : impl_(std::make_unique<detail::RuntimeImpl>(options)) {}
-Runtime::~Runtime() = default;
-Runtime::Runtime(Runtime&&) noexcept = default;
-Runtime& Runtime::operator=(Runtime&&) noexcept = default;
-
-std::size_t Runtime::device_count() const noexcept { return impl_->size(); }
-const DeviceInfo& Runtime::device(std::size_t i) const { return impl_->slot(i).info; }
-const std::vector<BuildReport>& Runtime::build_reports() const noexcept { return impl_->reports(); }
-const std::string& Runtime::kernel_dir() const noexcept { return impl_->kernel_dir(); }
-
-void Runtime::finish() {
-  for (std::size_t i = 0; i < impl_->size(); ++i)
-    detail::check(clFinish(impl_->slot(i).queue.get()), "clFinish", impl_->slot(i).where());
-}
-
-void Runtime::release_workspace() {
-  for (std::size_t i = 0; i < impl_->size(); ++i) impl_->slot(i).workspace->clear();
 }
 
 }  // namespace anycl

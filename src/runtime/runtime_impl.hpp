@@ -1,4 +1,5 @@
-// The runtime's insides, shared by ops/, sched/ and capi/.
+// The runtime layer's state: the devices a runtime opened, their queues and built programs. The
+// ops' settings and the scheduler's state live with their owners (sched/engine.hpp).
 #pragma once
 
 #include <boost/compute/command_queue.hpp>
@@ -11,9 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "anycl/conv2d.hpp"
-#include "anycl/gemm.hpp"
-#include "anycl/parallel.hpp"
 #include "anycl/runtime.hpp"
 #include "runtime/binary_cache.hpp"
 #include "runtime/device.hpp"
@@ -49,21 +47,6 @@ class RuntimeImpl {
   const std::string& kernel_dir() const noexcept { return kernel_dir_; }
   const BuildContext& build_context() const noexcept { return build_ctx_; }
 
-  // Per-runtime op settings (set through the public API).
-  GemmProvider gemm_provider = GemmProvider::Anycl;
-  std::size_t conv_workspace_limit = std::size_t(256) << 20;
-  bool conv_find = false;  // Auto consults conv2d_find (ANYCL_CONV_FIND=1)
-  std::mutex conv_find_mu;  // guards conv_find_memo
-  std::map<std::string, ConvFindResult> conv_find_memo;  // by find key (ops/conv2d_find.cpp)
-
-  // Multi-device scheduling (src/sched/): the split mode and one throughput weight per device
-  // (empty until set, read from ANYCL_DEVICE_WEIGHTS, loaded from the cache or measured).
-  // Measured weights then follow the split calls (sched/balance.hpp, learn_weights), within
-  // bounds around `calibrated_weights`; set ones stay as set.
-  Parallel parallel = Parallel::Auto;
-  std::vector<double> device_weights;
-  std::vector<double> calibrated_weights;  // empty when the weights were set
-  std::mutex sched_mutex;  // guards device_weights and calibrated_weights
   const BinaryCache& binary_cache() const noexcept { return cache_; }
 
  private:

@@ -121,3 +121,14 @@ std::vector<Selection> select_devices(const std::string& spec, const Discovery& 
 }
 
 }  // namespace anycl::detail
+
+namespace anycl {
+
+std::vector<DeviceInfo> match_devices(const std::string& spec) {
+  const detail::Discovery found = detail::discover_devices();
+  std::vector<DeviceInfo> out;
+  for (const detail::Selection& sel : detail::select_devices(spec, found)) out.push_back(found.devices[sel.device].info);
+  return out;
+}
+
+}  // namespace anycl

@@ -1,4 +1,4 @@
-// The device spec: which discovered devices a runtime uses (README, "Device spec").
+// The device spec: which discovered devices a runtime uses.
 #pragma once
 
 #include <string>

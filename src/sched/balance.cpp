@@ -23,14 +23,14 @@ constexpr double kTrustSeconds = 0.02;  // a run this long is well above launch 
 constexpr std::size_t kMaxCalibrationN = 512;
 // Each split call moves a device's weight this far toward its speed in that call: a slowdown
 // that lasts (another job busy on one core, a calibration taken while the machine was busy) is
-// followed within a few calls, a one-call hiccup moves it little (README, Multi-device).
+// followed within a few calls, a one-call hiccup moves it little (docs/multi-device.md).
 constexpr double kLearnRate = 0.3;
 // ... and never beyond this factor either way from the calibration, so a device that briefly
 // looked slow keeps a share and keeps being timed.
 constexpr double kLearnRange = 4;
 
 double seconds_for_sgemm(const DeviceSlot& slot, std::size_t n, cl_mem a, cl_mem b, cl_mem c) {
-  const GemmProblem p{n, n, n, false, false, n, n, n, 0, 0, 0, 1, 0, 0, 0, false};
+  const GemmProblem p = dense_problem(n, n, n);
   const auto t0 = std::chrono::steady_clock::now();
   clReleaseEvent(enqueue_gemm<float>(slot, p, 1.f, a, b, 0.f, c));
   check(clFinish(slot.queue.get()), "clFinish", slot.where());
@@ -50,7 +50,7 @@ std::optional<double> load_weight(const std::string& path) {
   return w;
 }
 
-double measured_weight(const RuntimeImpl& rt, const DeviceSlot& slot) {
+double measured_weight(const Engine& rt, const DeviceSlot& slot) {
   const BinaryCache& cache = rt.binary_cache();
   const std::string path = cache.enabled() ? weight_cache_path(cache, slot.info) : "";
   if (!path.empty())
@@ -137,22 +137,22 @@ std::vector<double> checked_weights(const std::vector<double>& weights, std::siz
   return weights;
 }
 
-std::vector<double> runtime_weights(RuntimeImpl& rt) {
-  std::lock_guard<std::mutex> lock(rt.sched_mutex);
-  if (!rt.device_weights.empty()) return rt.device_weights;
+std::vector<double> runtime_weights(Engine& rt) {
+  std::lock_guard<std::mutex> lock(rt.sched.mutex);
+  if (!rt.sched.weights.empty()) return rt.sched.weights;
   if (const char* env = std::getenv("ANYCL_DEVICE_WEIGHTS"); env && *env) {
     std::string why;
     const auto w = parse_weights(env, &why);
     if (!w) fail(ANYCL_ERROR_INVALID_ARGUMENT, "ANYCL_DEVICE_WEIGHTS: " + why);
-    return rt.device_weights = checked_weights(*w, rt.size(), "ANYCL_DEVICE_WEIGHTS");
+    return rt.sched.weights = checked_weights(*w, rt.size(), "ANYCL_DEVICE_WEIGHTS");
   }
   std::vector<double> w;
   for (std::size_t i = 0; i < rt.size(); ++i) w.push_back(measured_weight(rt, rt.slot(i)));
-  rt.calibrated_weights = w;
-  return rt.device_weights = w;
+  rt.sched.calibrated = w;
+  return rt.sched.weights = w;
 }
 
-void learn_weights(RuntimeImpl& rt, const std::vector<ShareTime>& times) {
+void learn_weights(Engine& rt, const std::vector<ShareTime>& times) {
   // Per device: its fraction of the work over the seconds it took (several intervals add up).
   std::vector<double> fraction(rt.size(), 0), seconds(rt.size(), 0);
   for (const ShareTime& t : times)
@@ -161,9 +161,9 @@ void learn_weights(RuntimeImpl& rt, const std::vector<ShareTime>& times) {
   for (std::size_t i = 0; i < rt.size(); ++i)
     if (fraction[i] > 0 && seconds[i] > 0) timed.push_back(i);
   if (timed.size() < 2) return;  // speeds are only compared with each other
-  std::lock_guard<std::mutex> lock(rt.sched_mutex);
-  std::vector<double>& w = rt.device_weights;
-  const std::vector<double>& cal = rt.calibrated_weights;
+  std::lock_guard<std::mutex> lock(rt.sched.mutex);
+  std::vector<double>& w = rt.sched.weights;
+  const std::vector<double>& cal = rt.sched.calibrated;
   if (cal.size() != rt.size() || w.size() != rt.size()) return;  // weights set by the caller stay
   // The timed devices keep their total weight; within it each moves toward its speed in this
   // call. At equal finish times each target is the device's share of the work in this call, so

@@ -7,16 +7,16 @@
 #include <string>
 #include <vector>
 
-#include "runtime/runtime_impl.hpp"
+#include "sched/engine.hpp"
 #include "sched/share_timer.hpp"
 
 namespace anycl::detail {
 
 // The runtime's weights (GFLOP/s of a calibration SGEMM unless overridden), filled on first use.
-std::vector<double> runtime_weights(RuntimeImpl& rt);
+std::vector<double> runtime_weights(Engine& rt);
 
 // Measured weights follow the devices' speeds in split calls (set weights stay as set).
-void learn_weights(RuntimeImpl& rt, const std::vector<ShareTime>& times);
+void learn_weights(Engine& rt, const std::vector<ShareTime>& times);
 
 // Validated override: one finite value >= 0 per device, at least one > 0.
 std::vector<double> checked_weights(const std::vector<double>& weights, std::size_t devices, const char* function);

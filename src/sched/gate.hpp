@@ -1,5 +1,5 @@
 // Holding a split device-buffer call's devices back until all of its work is queued, so that a
-// failure while queueing leaves the caller's outputs as they were (README, "Device-buffer calls").
+// failure while queueing leaves the caller's outputs as they were (docs/multi-device.md).
 #pragma once
 
 #include <vector>

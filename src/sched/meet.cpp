@@ -4,7 +4,7 @@
 
 namespace anycl::detail {
 
-std::vector<const DeviceSlot*> slots_of(RuntimeImpl& rt, const std::vector<std::size_t>& devices) {
+std::vector<const DeviceSlot*> slots_of(Engine& rt, const std::vector<std::size_t>& devices) {
   std::vector<const DeviceSlot*> slots;
   for (std::size_t i : devices) slots.push_back(&rt.slot(i));
   return slots;

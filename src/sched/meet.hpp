@@ -4,12 +4,12 @@
 
 #include <vector>
 
-#include "runtime/runtime_impl.hpp"
+#include "sched/engine.hpp"
 
 namespace anycl::detail {
 
 // The slots of these devices, in order: the lists the functions below take.
-std::vector<const DeviceSlot*> slots_of(RuntimeImpl& rt, const std::vector<std::size_t>& devices);
+std::vector<const DeviceSlot*> slots_of(Engine& rt, const std::vector<std::size_t>& devices);
 
 // Nothing queued after this on any slot starts before everything queued so far on every slot
 // ended: the end of a stage on all devices.

@@ -3,83 +3,33 @@
 // the caller's device buffers, can be split stage by stage instead of into sub-convolutions:
 // filters by output-channel panels, the tiles (input transform, products and output transform)
 // by tile panels, uploads and reads by images. The devices meet twice: after the uploads, and
-// after the filter transform. A batch split instead transforms
-// every filter on every device and rounds each device's tiles up to whole GEMM panels: on 256ch
-// 14x14 batch 8 one core took 7.5 ms for half the batch against 12.7 ms for all of it.
+// after the filter transform. A batch split instead transforms every filter on every device and
+// rounds each device's tiles up to whole GEMM panels.
 #include "sched/run_conv_shared.hpp"
 
 #include <algorithm>
 #include <optional>
 
 #include "ops/conv2d_winograd.hpp"
-#include "ops/gemm_kernels.hpp"
 #include "runtime/finish_on_unwind.hpp"
+#include "runtime/host_block.hpp"
 #include "runtime/host_buffer.hpp"
 #include "sched/balance.hpp"
 #include "sched/claims.hpp"
-#include "sched/host_block.hpp"
+#include "sched/run_conv_pieces.hpp"
 #include "sched/meet.hpp"
-#include "sched/plan.hpp"
-#include "sched/run_conv.hpp"
-#include "sched/run_conv_buffers.hpp"
-#include "sched/same_memory.hpp"
 #include "sched/shared_floats.hpp"
 
 namespace anycl::detail {
 
 namespace {
 
-// The transformed filters, the pass's only scratch.
-std::size_t scratch_bytes(const WinogradLayout& lay) { return workspace_bytes({16, lay.ustride, sizeof(float)}); }
-
 // Each device's share of [0, extent), by weight.
 std::vector<Range> shares(std::size_t extent, const std::vector<double>& weights) {
   return split_range(extent, weights, 1);
 }
 
-WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d) {
-  return pass == ConvPass::Forward ? winograd_forward_plan(ConvGeom(d)) : winograd_backward_data_plan(ConvGeom(d));
-}
-
 }  // namespace
-
-SharedPass plan_shared_winograd(RuntimeImpl& rt, ConvPass pass, const Conv2d& d, ConvAlgo algo,
-                                std::optional<std::size_t> home_device) {
-  if (rt.size() < 2 || rt.parallel != Parallel::Auto || pass == ConvPass::BackwardWeights ||
-      resolve(pass, d, algo) != ConvAlgo::Winograd)
-    return {};
-  const std::vector<double> weights = runtime_weights(rt);
-  SharedPass out;
-  double fastest = 0;
-  for (std::size_t i = 0; i < rt.size(); ++i) {
-    const DeviceSlot& s = rt.slot(i);
-    if (!(weights[i] > 0) || !s.has_program("conv_winograd") || !s.has_program("gemm_packed_f32")) continue;
-    if (home_device && !same_memory(rt.slot(*home_device), s)) continue;
-    out.devices.push_back(i), out.weights.push_back(weights[i]);
-    fastest = std::max(fastest, weights[i]);
-  }
-  if (out.devices.size() < 2 || !worth_splitting(conv_flops(d), fastest)) return {};
-  // The caller's buffers' device orders the call and lends the scratch: it must take part.
-  if (home_device && out.devices[0] != *home_device) {
-    const auto at = std::find(out.devices.begin(), out.devices.end(), *home_device);
-    if (at == out.devices.end()) return {};
-    std::iter_swap(at, out.devices.begin());
-    std::iter_swap(out.weights.begin() + (at - out.devices.begin()), out.weights.begin());
-  }
-  const DeviceSlot& home = rt.slot(out.devices[0]);
-  const PackedLayout layout = packed_layout(home);
-  for (std::size_t i : out.devices) {
-    const DeviceSlot& s = rt.slot(i);
-    const PackedLayout l = packed_layout(s);
-    if (!same_memory(home, s) || l.mr != layout.mr || l.nr != layout.nr) return {};
-  }
-  const WinogradLayout lay(home, winograd_plan(pass, d));
-  if (scratch_bytes(lay) > conv_workspace_cap(rt, home)) return {};
-  out.claimed = std::all_of(out.devices.begin(), out.devices.end(), [&](std::size_t i) {
-    return can_claim(home, rt.slot(i), {"conv_winograd"});
-  });
-  return out;
-}
 
 namespace {
 
@@ -101,7 +51,7 @@ struct Setup {
   WinogradLayout lay;
   std::unique_ptr<Workspace> u;
   std::optional<Claims> claims;  // for the claimed tile panels, when the devices claim
-  Setup(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d)
+  Setup(Engine& rt, const SharedDevices& shared, ConvPass pass, const Conv2d& d)
       : plan(winograd_plan(pass, d)), images(d.n), slots(slots_of(rt, shared.devices)), lay(*slots[0], plan),
         u(shared_floats(*slots[0], 16 * lay.ustride)) {
     if (shared.claimed) claims.emplace(home(), 1);
@@ -114,7 +64,7 @@ struct Setup {
 // and takes its work-groups from one counter, so a device slowed down during the call does less
 // of it. Otherwise the panels are split by weight and timed (most of the work, started together):
 // their times say how the devices compare.
-void shared_stages(const Setup& set, const SharedPass& shared, const SharedBuffers& b, bool relu, ShareTimer* timer) {
+void shared_stages(const Setup& set, const SharedDevices& shared, const SharedBuffers& b, bool relu, ShareTimer* timer) {
   const std::vector<const DeviceSlot*>& slots = set.slots;
   const WinogradLayout& lay = set.lay;
   const std::size_t tile_panels = lay.tile_panels(set.images);
@@ -161,22 +111,23 @@ class SharedInput {
 
 }  // namespace
 
-void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
-                     const ConvHostTensors& h) {
+void run_conv_shared(Engine& rt, const SharedDevices& shared, ConvPass pass, const Conv2d& d, const ConvHostSet& h) {
   const Setup set(rt, shared, pass, d);
   const std::vector<const DeviceSlot*>& slots = set.slots;
   const DeviceSlot& home = set.home();
   const std::size_t in_image = std::size_t(set.plan.cin) * set.plan.ih * set.plan.iw;
   const std::size_t out_image = std::size_t(set.plan.cout) * set.plan.oh * set.plan.ow;
-  const SharedInput in(home, h.in_a, d.n * in_image), filter(home, h.in_b, d.w_size());
+  const bool forward = pass == ConvPass::Forward;
+  const SharedInput in(home, forward ? h.nchw : h.nkpq, d.n * in_image), filter(home, h.kcrs, d.w_size());
+  float* const dst = forward ? h.nkpq : h.nchw;
   const auto out = shared_floats(home, d.n * out_image);
-  const auto bias = h.bias ? std::make_unique<SharedInput>(home, h.bias, d.k) : nullptr;
+  const auto bias = forward && h.kvec ? std::make_unique<SharedInput>(home, h.kvec, d.k) : nullptr;
   ShareTimer timer;  // before `unwind`: its markers are released after the queues drained
   FinishOnUnwind unwind;  // after the buffers: a failing device's partners still use them
   unwind.add(slots);
 
   // Each device uploads its images and its part of the filter; the first meeting waits for all.
-  // Read in place, the input is not copied at all: 6.4 MB on a 64ch 56x56 layer at batch 8.
+  // An input read in place is not copied at all.
   const std::vector<Range> images = shares(d.n, shared.weights), filters = shares(d.w_size(), shared.weights);
   for (std::size_t i = 0; i < slots.size(); ++i) {
     in.upload(*slots[i], images[i], in_image);
@@ -184,23 +135,24 @@ void run_conv_shared(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, c
     if (bias && i == 0) bias->upload(*slots[i], {0, d.k}, 1);
   }
   shared_stages(set, shared, {in.mem(), filter.mem(), bias ? bias->mem() : nullptr, out->mem(), set.u->mem()},
-                pass == ConvPass::Forward && d.relu, &timer);
+                forward && d.relu, &timer);
   // The caller's output changes only once every device finished; then each reads its images.
   for (const DeviceSlot* s : slots) finish_queue(*s);
   const std::size_t f = sizeof(float);
   for (std::size_t i = 0; i < slots.size(); ++i)
-    enqueue_block_read(*slots[i], out->mem(), {h.out + images[i].begin * out_image, images[i].size() * out_image * f,
+    enqueue_block_read(*slots[i], out->mem(), {dst + images[i].begin * out_image, images[i].size() * out_image * f,
                                                1, 0, images[i].begin * out_image * f});
   for (const DeviceSlot* s : slots) finish_queue(*s);
   learn_weights(rt, timer.times());
 }
 
-Event run_conv_shared_buffers(RuntimeImpl& rt, const SharedPass& shared, ConvPass pass, const Conv2d& d,
-                              const ConvTensors& t) {
+Event run_conv_shared_buffers(Engine& rt, const SharedDevices& shared, ConvPass pass, const Conv2d& d,
+                              const ConvTensorSet& t) {
   const Setup set(rt, shared, pass, d);
-  Gate gate(set.home(), set.slots, conv_outputs(pass, d, t));
+  Gate gate(set.home(), set.slots, output_regions(pass, d, t));
   const bool forward = pass == ConvPass::Forward;
-  shared_stages(set, shared, {forward ? t.x : t.y, t.w, forward ? t.bias : nullptr, forward ? t.y : t.x, set.u->mem()},
+  shared_stages(set, shared,
+                {forward ? t.nchw : t.nkpq, t.kcrs, forward ? t.kvec : nullptr, forward ? t.nkpq : t.nchw, set.u->mem()},
                 forward && d.relu, nullptr);
   Event done = join(set.home(), set.slots);
   gate.open();

@@ -1,40 +1,21 @@
 #include "sched/run_gemm.hpp"
 
 #include <map>
+#include <memory>
 
 #include "ops/gemm_clblast.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "runtime/error.hpp"
+#include "runtime/host_block.hpp"
 #include "runtime/host_buffer.hpp"
 #include "runtime/launch.hpp"
 #include "sched/balance.hpp"
 #include "sched/gate.hpp"
-#include "sched/host_block.hpp"
 #include "sched/issue.hpp"
 #include "sched/meet.hpp"
-#include "sched/same_memory.hpp"
+#include "sched/run_gemm_shared.hpp"
 
 namespace anycl::detail {
-
-template <typename T>
-std::vector<Piece> plan_gemm(RuntimeImpl& rt, const GemmShape& shape, const DeviceSlot* home) {
-  if (rt.size() < 2) return {};
-  std::vector<double> w = runtime_weights(rt);
-  std::size_t mr = 1, nr = 1;
-  for (std::size_t i = 0; i < rt.size(); ++i) {
-    const DeviceSlot& s = rt.slot(i);
-    if (!s.has_program(std::string("gemm_packed_") + precision_suffix<T>())) w[i] = 0;  // e.g. no fp64
-    if (home && !same_memory(*home, s)) w[i] = 0;
-    if (w[i] == 0) continue;
-    const PackedLayout lay = packed_layout(s, precision_suffix<T>());
-    mr = std::max(mr, lay.mr), nr = std::max(nr, lay.nr);
-  }
-  // The kernels' row tiles run along normalized m, which is the caller's n in column-major.
-  const bool col = shape.layout == Layout::ColMajor;
-  SplitProblem p{shape.m, shape.n, col ? nr : mr, col ? mr : nr, true,
-                 2.0 * double(shape.m) * double(shape.n) * double(shape.k) * double(shape.batch)};
-  return plan_pieces(rt.parallel, p, w);
-}
 
 namespace {
 
@@ -47,14 +28,6 @@ struct GemmRun {
   std::unique_ptr<HostBuffer> c;
 };
 
-// One piece through the runtime's GEMM provider.
-template <typename T>
-cl_event enqueue_piece(const RuntimeImpl& rt, const DeviceSlot& slot, const GemmProblem& q, T alpha, cl_mem a, cl_mem b,
-                       T beta, cl_mem c) {
-  return rt.gemm_provider == GemmProvider::CLBlast ? clblast_gemm<T>(slot, q, alpha, a, b, beta, c)
-                                                   : enqueue_gemm<T>(slot, q, alpha, a, b, beta, c);
-}
-
 // Batch item `bi` of the piece's block of the caller's C (normalized coordinates).
 template <typename T>
 HostBlock c_block(const GemmProblem& p, const GemmRun<T>& r, std::size_t bi, T* c) {
@@ -62,13 +35,19 @@ HostBlock c_block(const GemmProblem& p, const GemmRun<T>& r, std::size_t bi, T* 
           p.ldc * sizeof(T), bi * r.i.size() * r.j.size() * sizeof(T)};
 }
 
-}  // namespace
+// A piece's block of C in normalized coordinates: rows i, columns j. Its data axis is the
+// caller's m, which is normalized n in column-major.
+struct Block {
+  Range i, j;
+  Block(const Piece& piece, bool col) : i(col ? piece.model : piece.data), j(col ? piece.data : piece.model) {}
+};
 
 template <typename T>
-void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const GemmShape& shape, const GemmExtents& e,
-                     T alpha, const T* a, const T* b, T beta, T* c) {
-  const GemmProblem p = normalize(shape, 0, 0, 0);
-  const bool col = shape.layout == Layout::ColMajor;
+void run_gemm_pieces(Engine& rt, const Plan& plan, const GemmCall& g, const GemmExtents& e, T alpha, const T* a,
+                     const T* b, T beta, T* c) {
+  const std::vector<Piece>& pieces = plan.pieces;
+  const GemmProblem& p = g.problem;
+  const bool col = g.shape.layout == Layout::ColMajor;
   // Within one context (platform) every device reads the same view of A and B.
   std::map<cl_context, std::pair<std::unique_ptr<HostBuffer>, std::unique_ptr<HostBuffer>>> inputs;
   std::vector<std::unique_ptr<GemmRun<T>>> runs;
@@ -77,7 +56,7 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
   FinishOnUnwind unwind;
   for (const Piece& piece : pieces) {
     const DeviceSlot& slot = rt.slot(piece.device);
-    const Range i = col ? piece.cols : piece.rows, j = col ? piece.rows : piece.cols;
+    const auto [i, j] = Block(piece, col);
     GemmProblem q = p;
     q.m = i.size(), q.n = j.size();
     q.a_off = p.trans_a ? i.begin : i.begin * p.lda;
@@ -103,7 +82,7 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
     const cl_mem cm = run.c->mem();
     const cl_mem am = in.first ? in.first->mem() : cm, bm = in.second ? in.second->mem() : cm;
     const std::size_t timed = timer.begin(slot, piece.device, double(q.m) * double(q.n) / area);
-    clReleaseEvent(enqueue_piece<T>(rt, slot, q, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cm));
+    clReleaseEvent(enqueue_gemm_by<T>(plan.provider, slot, q, alpha, p.a_is_b ? bm : am, p.a_is_b ? am : bm, beta, cm));
     timer.end(slot, timed);
   }
   // C changes only once every device finished its piece; the blocks then come back in parallel.
@@ -114,32 +93,91 @@ void run_gemm_pieces(RuntimeImpl& rt, const std::vector<Piece>& pieces, const Ge
   learn_weights(rt, timer.times());
 }
 
+// Each piece's kernels write its block of the caller's C in place (a and b in p's order).
 template <typename T>
-Event run_gemm_buffers(RuntimeImpl& rt, const std::vector<Piece>& pieces, const DeviceSlot& home, const GemmProblem& p,
-                       bool col, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
+Event run_gemm_buffers(Engine& rt, const Plan& plan, const GemmCall& g, T alpha, cl_mem a, cl_mem b, T beta,
+                       cl_mem c) {
+  const std::vector<Piece>& pieces = plan.pieces;
+  const GemmProblem& p = g.problem;
+  const bool col = g.shape.layout == Layout::ColMajor;
   std::vector<const DeviceSlot*> slots;
   for (const Piece& piece : pieces) slots.push_back(&rt.slot(piece.device));
+  const DeviceSlot& home = rt.slot(plan.device);
   Gate gate(home, slots, {{c, p.c_off * sizeof(T), c_span(p) * sizeof(T)}});
   for (std::size_t n = 0; n < pieces.size(); ++n) {
-    const Range i = col ? pieces[n].cols : pieces[n].rows, j = col ? pieces[n].rows : pieces[n].cols;
+    const auto [i, j] = Block(pieces[n], col);
     GemmProblem q = p;
     q.m = i.size(), q.n = j.size();
     q.a_off += p.trans_a ? i.begin : i.begin * p.lda;
     q.b_off += p.trans_b ? j.begin * p.ldb : j.begin;
     q.c_off += i.begin * p.ldc + j.begin;
-    clReleaseEvent(enqueue_piece<T>(rt, *slots[n], q, alpha, a, b, beta, c));
+    clReleaseEvent(enqueue_gemm_by<T>(plan.provider, *slots[n], q, alpha, a, b, beta, c));
   }
   Event done = join(home, slots);
   gate.open();
   return done;
 }
 
-#define ANYCL_INSTANTIATE(T)                                                                                    \
-  template std::vector<Piece> plan_gemm<T>(RuntimeImpl&, const GemmShape&, const DeviceSlot*);                 \
-  template void run_gemm_pieces<T>(RuntimeImpl&, const std::vector<Piece>&, const GemmShape&, const GemmExtents&, \
-                                   T, const T*, const T*, T, T*);                                               \
-  template Event run_gemm_buffers<T>(RuntimeImpl&, const std::vector<Piece>&, const DeviceSlot&, const GemmProblem&, \
-                                     bool, T, cl_mem, cl_mem, T, cl_mem);
+std::size_t bytes_of(std::size_t elems, std::size_t size) {
+  std::size_t r = 0;
+  if (__builtin_mul_overflow(elems, size, &r)) fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl::gemm: size overflows");
+  return r;
+}
+
+// One device, or one shared pass over the plan's devices (the first holds the views): A and B
+// go in, C goes in (unless beta = 0) and comes back.
+template <typename T>
+void run_gemm_views(Engine& rt, const Plan& plan, const GemmCall& g, const GemmExtents& e, T alpha, const T* a,
+                    const T* b, T beta, T* c) {
+  const DeviceSlot& slot = rt.slot(plan.device);
+  const GemmShape& s = g.shape;
+  // C's gaps (ldc padding, batch strides) come back with the download, so they must go up too;
+  // only a dense C with beta = 0 can skip the upload.
+  const bool dense = s.ldc == (s.layout == Layout::RowMajor ? s.n : s.m) && (s.batch <= 1 || s.stride_c == s.m * s.n);
+  HostBuffer cb(slot, c, bytes_of(e.c, sizeof(T)), beta != T(0) || !dense ? HostAccess::ReadWrite : HostAccess::Write);
+  // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
+  auto input = [&](const T* p, std::size_t elems) {
+    return elems ? std::make_unique<HostBuffer>(slot, p, bytes_of(elems, sizeof(T)), HostAccess::Read) : nullptr;
+  };
+  std::unique_ptr<HostBuffer> ab = input(a, e.a), bb = input(b, e.b);
+  const cl_mem am = ab ? ab->mem() : cb.mem(), bm = bb ? bb->mem() : cb.mem();
+  const GemmProblem& p = g.problem;
+  const cl_mem pa = p.a_is_b ? bm : am, pb = p.a_is_b ? am : bm;
+  if (plan.kind == PlanKind::Shared)
+    run_gemm_shared<T>(slots_of(rt, plan.shared.devices), p, alpha, pa, pb, beta, cb.mem());
+  else
+    clReleaseEvent(enqueue_gemm_by<T>(plan.provider, slot, p, alpha, pa, pb, beta, cb.mem()));
+  cb.download(slot);
+}
+
+}  // namespace
+
+template <typename T>
+Event run_gemm(Engine& rt, const Plan& plan, const GemmCall& g, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
+  // After normalization "a" may be the caller's B: the kernels take the buffers in p's order.
+  const GemmProblem& p = g.problem;
+  const cl_mem pa = p.a_is_b ? b : a, pb = p.a_is_b ? a : b;
+  switch (plan.kind) {
+    case PlanKind::Shared:
+      return run_gemm_shared<T>(slots_of(rt, plan.shared.devices), p, alpha, pa, pb, beta, c);
+    case PlanKind::Pieces:
+      return run_gemm_buffers<T>(rt, plan, g, alpha, pa, pb, beta, c);
+    default:
+      return Event(enqueue_gemm_by<T>(plan.provider, rt.slot(plan.device), p, alpha, pa, pb, beta, c));
+  }
+}
+
+template <typename T>
+void run_gemm(Engine& rt, const Plan& plan, const GemmCall& g, const GemmExtents& e, T alpha, const T* a, const T* b,
+              T beta, T* c) {
+  if (e.c == 0) return;  // m, n or batch is 0: nothing to do
+  if (plan.kind == PlanKind::Pieces) return run_gemm_pieces(rt, plan, g, e, alpha, a, b, beta, c);
+  run_gemm_views(rt, plan, g, e, alpha, a, b, beta, c);
+}
+
+#define ANYCL_INSTANTIATE(T)                                                                                      \
+  template Event run_gemm<T>(Engine&, const Plan&, const GemmCall&, T, cl_mem, cl_mem, T, cl_mem);               \
+  template void run_gemm<T>(Engine&, const Plan&, const GemmCall&, const GemmExtents&, T, const T*, const T*, T, T*);
 ANYCL_INSTANTIATE(float)
 ANYCL_INSTANTIATE(double)
 #undef ANYCL_INSTANTIATE

@@ -3,7 +3,8 @@
 #include <utility>
 
 #include "runtime/error.hpp"
-#include "train/nn_kernels.hpp"
+#include "sched/engine.hpp"
+#include "ops/nn_layers.hpp"
 
 namespace anycl::detail {
 namespace {
@@ -32,15 +33,15 @@ std::vector<float> read_floats(Runtime& rt, const Buffer& b) {
 
 bool share_context(const Runtime& rt, const std::vector<Replica>& replicas) {
   for (const Replica& r : replicas)
-    if (rt.impl().slot(r.device()).context->get() != rt.impl().slot(replicas.front().device()).context->get())
+    if (engine(rt).slot(r.device()).context->get() != engine(rt).slot(replicas.front().device()).context->get())
       return false;
   return true;
 }
 
 void allreduce_on_device(Runtime& rt, const std::vector<Replica*>& parts) {
   for (const auto& [d, s] : tree_pairs(parts.size())) {
-    const DeviceSlot& dst = rt.impl().slot(parts[d]->device());
-    wait_for_queue(rt.impl().slot(parts[s]->device()));
+    const DeviceSlot& dst = engine(rt).slot(parts[d]->device());
+    wait_for_queue(engine(rt).slot(parts[s]->device()));
     for (std::size_t t = 0; t < parts[d]->grads().size(); ++t) {
       const Buffer& g = parts[d]->grads()[t];
       accumulate(dst, g.native(), parts[s]->grads()[t].native(), g.bytes() / sizeof(float));
@@ -64,7 +65,7 @@ void allreduce_host_staged(Runtime& rt, const std::vector<Replica*>& parts) {
 // The root's queue does the copies (any queue of the context may copy between its buffers), so
 // they follow the update without a cross-device wait; callers finish() before the replicas run.
 void broadcast_on_device(Runtime& rt, const std::vector<Replica>& replicas) {
-  const DeviceSlot& root = rt.impl().slot(replicas.front().device());
+  const DeviceSlot& root = engine(rt).slot(replicas.front().device());
   for (std::size_t r = 1; r < replicas.size(); ++r)
     for (std::size_t t = 0; t < replicas[r].params().size(); ++t) {
       const Buffer& to = replicas[r].params()[t];

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <climits>
 
-#include "ops/buffer_calls.hpp"
+#include "ops/nn_layers.hpp"
 #include "runtime/error.hpp"
-#include "train/nn_kernels.hpp"
+#include "sched/engine.hpp"
+#include "sched/run_conv.hpp"
+#include "sched/run_gemm.hpp"
 
 namespace anycl::detail {
 namespace {
@@ -20,6 +22,20 @@ GemmShape row_major(Transpose ta, Transpose tb, std::size_t m, std::size_t n, st
   s.trans_a = ta, s.trans_b = tb, s.m = m, s.n = n, s.k = k, s.lda = lda, s.ldb = ldb, s.ldc = ldc;
   return s;
 }
+
+// A replica keeps its calls on its own device (the trainer keeps every device busy itself).
+Event gemm_here(Engine& rt, std::size_t device, const GemmShape& s, const Buffer& a, const Buffer& b, const Buffer& c) {
+  const GemmCall call = gemm_call(s, 1.f);
+  const Plan plan = plan_call(rt, {call, device, false});
+  return run_gemm<float>(rt, plan, call, 1.f, a.native(), b.native(), 0.f, c.native());
+}
+
+Event conv_here(Engine& rt, std::size_t device, ConvPass pass, const Conv2d& d, const ConvTensorSet& t) {
+  const ConvCall call{pass, d, ConvAlgo::Auto};
+  return run_conv(rt, plan_call(rt, {call, device, false}), call, t);
+}
+
+cl_mem native(const Buffer& b) { return b.native(); }
 
 }  // namespace
 
@@ -46,13 +62,12 @@ Replica::Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::si
 }
 
 void Replica::forward(std::size_t n, bool loss, float scale) {
-  const DeviceSlot& slot = rt_.impl().slot(device_);
+  const DeviceSlot& slot = engine(rt_).slot(device_);
   for (std::size_t i = 0; i < plan_.layers.size(); ++i) {
     const LayerPlan& l = plan_.layers[i];
     if (l.kind == LayerKind::Conv)
-      conv_on_buffers(rt_, ConvPass::Forward, l.conv(n),
-                      {&acts_[i], &params_[l.weights], &params_[l.weights + 1], &acts_[i + 1], nullptr}, ConvAlgo::Auto,
-                      Spread::Home);
+      conv_here(engine(rt_), device_, ConvPass::Forward, l.conv(n),
+                {native(acts_[i]), native(params_[l.weights]), native(acts_[i + 1]), native(params_[l.weights + 1])});
     else if (l.kind == LayerKind::MaxPool)
       maxpool_forward(slot, pool_geom(l, n), acts_[i].native(), acts_[i + 1].native(), argmax_[i].native());
     else
@@ -64,7 +79,7 @@ void Replica::forward(std::size_t n, bool loss, float scale) {
 }
 
 void Replica::backward(std::size_t n) {
-  const DeviceSlot& slot = rt_.impl().slot(device_);
+  const DeviceSlot& slot = engine(rt_).slot(device_);
   for (std::size_t i = plan_.layers.size(); i-- > 0;) {
     const LayerPlan& l = plan_.layers[i];
     if (l.kind == LayerKind::Conv) conv_backward(l, i, n);
@@ -77,35 +92,35 @@ void Replica::backward(std::size_t n) {
 // y (n x units) = x (n x in) * W^T, then bias (and ReLU).
 void Replica::dense_forward(const LayerPlan& l, std::size_t i, std::size_t n) {
   const std::size_t in = l.in.size(), units = l.out.c;
-  gemm_on_buffers<float>(rt_, row_major(Transpose::No, Transpose::Yes, n, units, in, in, in, units), 1.f, acts_[i], 0,
-                         params_[l.weights], 0, 0.f, acts_[i + 1], 0, Spread::Home);
-  bias_add_rows(rt_.impl().slot(device_), acts_[i + 1].native(), params_[l.weights + 1].native(), n, units, l.relu);
+  gemm_here(engine(rt_), device_, row_major(Transpose::No, Transpose::Yes, n, units, in, in, in, units), acts_[i],
+            params_[l.weights], acts_[i + 1]);
+  bias_add_rows(engine(rt_).slot(device_), acts_[i + 1].native(), params_[l.weights + 1].native(), n, units, l.relu);
 }
 
 // dW (units x in) = dy^T x, db = column sums of dy, dx (n x in) = dy W.
 void Replica::dense_backward(const LayerPlan& l, std::size_t i, std::size_t n) {
-  const DeviceSlot& slot = rt_.impl().slot(device_);
+  const DeviceSlot& slot = engine(rt_).slot(device_);
   const std::size_t in = l.in.size(), units = l.out.c;
   const Buffer& dy = dacts_[i + 1];
   if (l.relu) relu_backward(slot, dy.native(), acts_[i + 1].native(), n * units);
-  gemm_on_buffers<float>(rt_, row_major(Transpose::Yes, Transpose::No, units, in, n, units, in, in), 1.f, dy, 0,
-                         acts_[i], 0, 0.f, grads_[l.weights], 0, Spread::Home);
+  gemm_here(engine(rt_), device_, row_major(Transpose::Yes, Transpose::No, units, in, n, units, in, in), dy, acts_[i],
+            grads_[l.weights]);
   sum_rows(slot, dy.native(), grads_[l.weights + 1].native(), n, units);
   if (i > 0)
-    gemm_on_buffers<float>(rt_, row_major(Transpose::No, Transpose::No, n, in, units, units, in, in), 1.f, dy, 0,
-                           params_[l.weights], 0, 0.f, dacts_[i], 0, Spread::Home);
+    gemm_here(engine(rt_), device_, row_major(Transpose::No, Transpose::No, n, in, units, units, in, in), dy,
+              params_[l.weights], dacts_[i]);
 }
 
 // The conv passes know nothing of the fused ReLU: mask dy by the forward output first.
 void Replica::conv_backward(const LayerPlan& l, std::size_t i, std::size_t n) {
   const Conv2d d = l.conv(n);
   const Buffer& dy = dacts_[i + 1];
-  relu_backward(rt_.impl().slot(device_), dy.native(), acts_[i + 1].native(), n * l.out.size());
-  conv_on_buffers(rt_, ConvPass::BackwardWeights, d,
-                  {&acts_[i], &dy, nullptr, &grads_[l.weights], &grads_[l.weights + 1]}, ConvAlgo::Auto, Spread::Home);
+  relu_backward(engine(rt_).slot(device_), dy.native(), acts_[i + 1].native(), n * l.out.size());
+  conv_here(engine(rt_), device_, ConvPass::BackwardWeights, d,
+            {native(acts_[i]), native(grads_[l.weights]), native(dy), native(grads_[l.weights + 1])});
   if (i > 0)
-    conv_on_buffers(rt_, ConvPass::BackwardData, d, {&dy, &params_[l.weights], nullptr, &dacts_[i], nullptr},
-                    ConvAlgo::Auto, Spread::Home);
+    conv_here(engine(rt_), device_, ConvPass::BackwardData, d,
+              {native(dacts_[i]), native(params_[l.weights]), native(dy), nullptr});
 }
 
 }  // namespace anycl::detail

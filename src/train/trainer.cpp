@@ -5,10 +5,11 @@
 
 #include "anycl/train.hpp"
 #include "runtime/error.hpp"
+#include "sched/engine.hpp"
 #include "runtime/finish_on_unwind.hpp"
-#include "sched/host_block.hpp"
+#include "runtime/host_block.hpp"
 #include "train/allreduce.hpp"
-#include "train/nn_kernels.hpp"
+#include "ops/nn_layers.hpp"
 
 namespace anycl::detail {
 
@@ -85,7 +86,7 @@ void TrainerImpl::upload(const Replica& r, const float* x, std::size_t first, st
 }
 
 void TrainerImpl::enqueue_write(std::size_t device, const Buffer& to, const void* from, std::size_t bytes) {
-  enqueue_block_write(rt.impl().slot(device), to.native(), {const_cast<void*>(from), bytes, 1, 0});
+  enqueue_block_write(engine(rt).slot(device), to.native(), {const_cast<void*>(from), bytes, 1, 0});
 }
 
 namespace {
@@ -93,7 +94,7 @@ namespace {
 // On an error the queues may still read the caller's memory (non-blocking uploads): the call
 // returns only after every device's queue finished.
 void finish_all_on_unwind(FinishOnUnwind& f, Runtime& rt) {
-  for (std::size_t d = 0; d < rt.device_count(); ++d) f.add(rt.impl().slot(d));
+  for (std::size_t d = 0; d < rt.device_count(); ++d) f.add(engine(rt).slot(d));
 }
 
 }  // namespace
@@ -115,7 +116,7 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
   for (std::size_t d = 0, first = 0; d < replicas.size(); first += n[d], ++d) {
     if (n[d] == 0) continue;
     Replica& r = replicas[d];
-    const DeviceSlot& slot = rt.impl().slot(d);
+    const DeviceSlot& slot = engine(rt).slot(d);
     upload(r, x, first, n[d]);
     enqueue_write(d, r.labels(), labels + first, n[d] * sizeof(int));
     r.forward(n[d], true, 1.f / float(count));
@@ -143,7 +144,7 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
 
 void TrainerImpl::update() {
   const Replica& root = replicas.front();
-  const DeviceSlot& slot = rt.impl().slot(root.device());
+  const DeviceSlot& slot = engine(rt).slot(root.device());
   for (std::size_t t = 0; t < velocity.size(); ++t)
     sgd_momentum(slot, root.params()[t].native(), velocity[t].native(), root.grads()[t].native(),
                  plan.tensor_sizes[t], options.lr, options.momentum);
@@ -164,7 +165,7 @@ std::vector<float> TrainerImpl::logits(const float* x, std::size_t count) {
       if (n[d] == 0) continue;
       upload(replicas[d], x, first, n[d]);
       replicas[d].forward(n[d], false, 0.f);
-      check(clFlush(rt.impl().slot(d).queue.get()), "clFlush", rt.impl().slot(d).where());
+      check(clFlush(engine(rt).slot(d).queue.get()), "clFlush", engine(rt).slot(d).where());
     }
     for (std::size_t d = 0; d < replicas.size(); done += n[d], ++d)
       if (n[d]) rt.read(replicas[d].logits(), out.data() + done * plan.classes(), n[d] * plan.classes() * sizeof(float));

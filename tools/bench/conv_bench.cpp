@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "report.hpp"
-#include "runtime/runtime_impl.hpp"
 
 namespace anycl_bench {
 namespace {
@@ -77,7 +76,7 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
                                    {8, 256, 14, 14, 1024, 1, 1, 1, 0}, {8, 256, 14, 14, 256, 3, 3, 1, 1, 256}};
   if (opt.quick) layers = {{2, 16, 14, 14, 16, 3, 3, 1, 1}, {2, 16, 14, 14, 16, 3, 3, 1, 1, 16}};
   const bool cpu = rt.device(0).type == "cpu";
-  cl_command_queue q = rt.impl().slot(0).queue.get();
+  cl_command_queue q = rt.queue(0);
   nlohmann::json rows = nlohmann::json::array();
   std::fprintf(opt.table, "%-26s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s\n", "conv fwd, batch 8 (GFLOP/s)", "auto",
                "im2col", "1x1", "direct", "winog.", "CLBlast", "dnnNCHW", "dnnBlk", "bwdData", "bwdW");

@@ -3,7 +3,6 @@
 #include <vector>
 
 #include "report.hpp"
-#include "runtime/runtime_impl.hpp"
 
 namespace anycl_bench {
 namespace {
@@ -29,7 +28,7 @@ nlohmann::json bench_gemm(anycl::Runtime& rt, const Options& opt) {
                                    {2048, 2048, 2048}, {64, 4096, 1024},  {4096, 64, 1024},   {128, 128, 128, 64}};
   if (opt.quick) shapes = {{256, 256, 256}, {64, 512, 256}, {64, 64, 64, 4}};
   const bool cpu = rt.device(0).type == "cpu";
-  cl_command_queue q = rt.impl().slot(0).queue.get();
+  cl_command_queue q = rt.queue(0);
   nlohmann::json rows = nlohmann::json::array();
   std::fprintf(opt.table, "%-22s %10s %10s %10s %9s %9s\n", "sgemm m x n x k", "anycl", "CLBlast", "OpenBLAS", "vs BLAS",
               "vs CLBl.");

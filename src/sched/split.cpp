@@ -1,4 +1,4 @@
-#include "sched/plan.hpp"
+#include "sched/split.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -59,24 +59,24 @@ std::size_t grid_rows(std::size_t devices) {
 
 Parallel choose(const SplitProblem& p, std::size_t devices) {
   const std::size_t gr = grid_rows(devices), gc = devices / gr;
-  if (devices >= 4 && gr > 1 && p.cols_splittable && p.rows >= gr * p.row_align && p.cols >= gc * p.col_align)
+  if (devices >= 4 && gr > 1 && p.model_splittable && p.data >= gr * p.data_align && p.model >= gc * p.model_align)
     return Parallel::Hybrid;
-  if (p.rows >= devices * p.row_align) return Parallel::Data;
-  if (p.cols_splittable && p.cols >= devices * p.col_align) return Parallel::Model;
+  if (p.data >= devices * p.data_align) return Parallel::Data;
+  if (p.model_splittable && p.model >= devices * p.model_align) return Parallel::Model;
   return Parallel::Data;
 }
 
-void add_pieces(std::vector<Piece>& out, const std::vector<std::size_t>& devs, const std::vector<Range>& rows,
-                const std::vector<Range>& cols) {
+void add_pieces(std::vector<Piece>& out, const std::vector<std::size_t>& devs, const std::vector<Range>& data,
+                const std::vector<Range>& model) {
   for (std::size_t i = 0; i < devs.size(); ++i)
-    if (rows[i].size() && cols[i].size()) out.push_back({devs[i], rows[i], cols[i]});
+    if (data[i].size() && model[i].size()) out.push_back({devs[i], data[i], model[i]});
 }
 
 }  // namespace
 
 std::vector<Piece> plan_pieces(Parallel mode, const SplitProblem& p, const std::vector<double>& weights) {
   std::vector<std::size_t> devs = active_devices(weights);
-  if (devs.empty() || p.rows == 0 || p.cols == 0) return {};
+  if (devs.empty() || p.data == 0 || p.model == 0) return {};
   auto fastest = [&] {
     return *std::max_element(devs.begin(), devs.end(), [&](std::size_t a, std::size_t b) {
       return weights[a] < weights[b];
@@ -84,28 +84,28 @@ std::vector<Piece> plan_pieces(Parallel mode, const SplitProblem& p, const std::
   };
   if (mode == Parallel::Auto) {
     if (devs.size() == 1 || !worth_splitting(p.flops, weights[fastest()]))
-      return {{fastest(), {0, p.rows}, {0, p.cols}}};
+      return {{fastest(), {0, p.data}, {0, p.model}}};
     mode = choose(p, devs.size());
   }
-  if (!p.cols_splittable) mode = Parallel::Data;
+  if (!p.model_splittable) mode = Parallel::Data;
   std::vector<double> w;
   for (std::size_t d : devs) w.push_back(weights[d]);
   std::vector<Piece> out;
-  const Range all_rows{0, p.rows}, all_cols{0, p.cols};
+  const Range all_data{0, p.data}, all_model{0, p.model};
   if (mode == Parallel::Data) {
-    add_pieces(out, devs, split_range(p.rows, w, p.row_align), std::vector<Range>(devs.size(), all_cols));
+    add_pieces(out, devs, split_range(p.data, w, p.data_align), std::vector<Range>(devs.size(), all_model));
   } else if (mode == Parallel::Model) {
-    add_pieces(out, devs, std::vector<Range>(devs.size(), all_rows), split_range(p.cols, w, p.col_align));
+    add_pieces(out, devs, std::vector<Range>(devs.size(), all_data), split_range(p.model, w, p.model_align));
   } else {
-    // Hybrid: bands of rows, each band's devices split the columns.
+    // Hybrid: bands along the data axis, each band's devices split the model axis.
     const std::size_t gr = grid_rows(devs.size()), gc = devs.size() / gr;
     std::vector<double> band_w(gr, 0.0);
     for (std::size_t i = 0; i < devs.size(); ++i) band_w[i / gc] += w[i];
-    const std::vector<Range> bands = split_range(p.rows, band_w, p.row_align);
+    const std::vector<Range> bands = split_range(p.data, band_w, p.data_align);
     for (std::size_t b = 0; b < gr; ++b) {
       const std::vector<std::size_t> band_devs(devs.begin() + b * gc, devs.begin() + (b + 1) * gc);
       const std::vector<double> bw(w.begin() + b * gc, w.begin() + (b + 1) * gc);
-      add_pieces(out, band_devs, std::vector<Range>(gc, bands[b]), split_range(p.cols, bw, p.col_align));
+      add_pieces(out, band_devs, std::vector<Range>(gc, bands[b]), split_range(p.model, bw, p.model_align));
     }
   }
   return out;

@@ -1,4 +1,4 @@
-#include "sched/host_block.hpp"
+#include "runtime/host_block.hpp"
 
 #include "runtime/error.hpp"
 

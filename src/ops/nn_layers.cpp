@@ -1,4 +1,4 @@
-#include "train/nn_kernels.hpp"
+#include "ops/nn_layers.hpp"
 
 namespace anycl::detail {
 namespace {

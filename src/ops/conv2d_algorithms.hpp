@@ -1,0 +1,25 @@
+// Every convolution algorithm, one function per pass; the pass classes (conv2d_passes.hpp) call
+// them. Each returns the event of its last kernel.
+#pragma once
+
+#include "ops/conv2d_passes.hpp"
+
+namespace anycl::detail {
+
+Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap);
+Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
+                      std::size_t cap);
+Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
+// Winograd's only workspace is the transformed filters (16 K x C), whatever the batch.
+Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
+
+Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t, std::size_t cap);
+Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
+Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
+Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
+
+Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
+                              std::size_t cap);
+Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t);
+
+}  // namespace anycl::detail

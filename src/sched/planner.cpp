@@ -1,0 +1,217 @@
+#include "sched/planner.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "ops/conv2d_find.hpp"
+#include "ops/conv2d_passes.hpp"
+#include "ops/conv2d_select.hpp"
+#include "ops/conv2d_winograd.hpp"
+#include "ops/gemm_kernels.hpp"
+#include "sched/balance.hpp"
+#include "sched/claims.hpp"
+#include "sched/same_memory.hpp"
+
+namespace anycl::detail {
+
+double conv_flops(const Conv2d& d) {
+  return 2.0 * double(d.n) * double(d.k) * double(d.p()) * double(d.q()) * double(d.c / d.groups) * double(d.r) *
+         double(d.s);
+}
+
+namespace {
+
+// What every candidate reads: the call, the runtime, and the settings read once.
+struct Planning {
+  Engine& rt;
+  const Call& call;
+  Parallel mode;
+  GemmProvider provider;
+  std::vector<double> weights;  // the runtime's, 0 where a device cannot take part
+};
+
+double gemm_flops(const GemmProblem& p) {
+  return 2.0 * double(p.m) * double(p.n) * double(p.k) * double(p.batch);
+}
+
+std::string packed_variant(const GemmCall& g) { return std::string("gemm_packed_") + g.precision(); }
+
+// Weights of devices that built `variants` and, on device buffers, share the buffers' memory.
+std::vector<double> usable_weights(Engine& rt, const Call& call, const std::vector<std::string>& variants) {
+  std::vector<double> w = runtime_weights(rt);
+  for (std::size_t i = 0; i < rt.size(); ++i) {
+    const DeviceSlot& s = rt.slot(i);
+    for (const std::string& v : variants)
+      if (!s.has_program(v)) w[i] = 0;  // e.g. no fp64, no compiler and no prebuilt binary
+    if (call.home && !same_memory(rt.slot(*call.home), s)) w[i] = 0;
+  }
+  return w;
+}
+
+double fastest(const std::vector<double>& w) { return *std::max_element(w.begin(), w.end()); }
+
+// ---- GEMM ----
+
+// One packed GEMM shared by every device that can claim from the first: it packs A and B once.
+SharedDevices shared_gemm(const Planning& pl, const GemmCall& g) {
+  if (pl.mode != Parallel::Auto || pl.provider != GemmProvider::Anycl) return {};
+  const std::string variant = packed_variant(g);
+  std::size_t lead = pl.call.home.value_or(0);
+  while (!pl.call.home && lead < pl.rt.size() && !(pl.weights[lead] > 0)) ++lead;
+  if (lead == pl.rt.size() || !(pl.weights[lead] > 0) ||
+      !runs_packed(pl.rt.slot(lead), g.problem, g.alpha_zero, g.precision()))
+    return {};
+  SharedDevices out{{lead}, {pl.weights[lead]}, true};
+  for (std::size_t i = 0; i < pl.rt.size(); ++i)
+    if (i != lead && pl.weights[i] > 0 && can_claim(pl.rt.slot(lead), pl.rt.slot(i), {variant}))
+      out.devices.push_back(i), out.weights.push_back(pl.weights[i]);
+  if (out.devices.size() < 2 || !worth_splitting(gemm_flops(g.problem), fastest(pl.weights))) return {};
+  return out;
+}
+
+// Blocks of C by weight; boundaries on the packed kernels' tiles (the largest over the devices).
+// The kernels' row tiles run along normalized m, which is the caller's n in column-major.
+std::vector<Piece> gemm_pieces(const Planning& pl, const GemmCall& g) {
+  std::size_t mr = 1, nr = 1;
+  for (std::size_t i = 0; i < pl.rt.size(); ++i)
+    if (pl.weights[i] > 0) {
+      const PackedLayout lay = packed_layout(pl.rt.slot(i), g.precision());
+      mr = std::max(mr, lay.mr), nr = std::max(nr, lay.nr);
+    }
+  const GemmShape& s = g.shape;
+  const bool col = s.layout == Layout::ColMajor;
+  return plan_pieces(pl.mode, {s.m, s.n, col ? nr : mr, col ? mr : nr, true, gemm_flops(g.problem)}, pl.weights);
+}
+
+// ---- Convolution ----
+
+// One Winograd pass (forward or backward-data) over the devices of one memory with the same
+// packed-panel layout, its transformed filters within one workspace.
+SharedDevices shared_winograd(const Planning& pl, const ConvCall& c, ConvAlgo algo, std::size_t workspace_limit) {
+  if (pl.mode != Parallel::Auto || algo != ConvAlgo::Winograd || c.pass == ConvPass::BackwardWeights) return {};
+  Engine& rt = pl.rt;
+  SharedDevices out;
+  for (std::size_t i = 0; i < rt.size(); ++i)
+    if (pl.weights[i] > 0 && rt.slot(i).has_program("conv_winograd"))
+      out.devices.push_back(i), out.weights.push_back(pl.weights[i]);
+  if (out.devices.size() < 2 || !worth_splitting(conv_flops(c.d), fastest(out.weights))) return {};
+  // The caller's buffers' device orders the call and lends the scratch: it must take part.
+  if (pl.call.home && out.devices[0] != *pl.call.home) {
+    const auto at = std::find(out.devices.begin(), out.devices.end(), *pl.call.home);
+    if (at == out.devices.end()) return {};
+    std::iter_swap(out.weights.begin() + (at - out.devices.begin()), out.weights.begin());
+    std::iter_swap(at, out.devices.begin());
+  }
+  const DeviceSlot& home = rt.slot(out.devices[0]);
+  const PackedLayout layout = packed_layout(home);
+  for (std::size_t i : out.devices) {
+    const PackedLayout l = packed_layout(rt.slot(i));
+    if (!same_memory(home, rt.slot(i)) || l.mr != layout.mr || l.nr != layout.nr) return {};
+  }
+  const WinogradLayout lay(home, winograd_plan(c.pass, c.d));
+  if (lay.filter_bytes() > conv_workspace_cap(workspace_limit, home)) return {};
+  out.claimed = std::all_of(out.devices.begin(), out.devices.end(),
+                            [&](std::size_t i) { return can_claim(home, rt.slot(i), {"conv_winograd"}); });
+  return out;
+}
+
+// Host pointers: images (data) or output channels (model) by weight; a channel split of a
+// grouped convolution would cut through groups.
+std::vector<Piece> conv_host_pieces(const Planning& pl, const ConvCall& c) {
+  std::size_t mr = 1;
+  for (std::size_t i = 0; i < pl.rt.size(); ++i)
+    if (pl.weights[i] > 0) mr = std::max(mr, packed_layout(pl.rt.slot(i)).mr);
+  const Conv2d& d = c.d;
+  return plan_pieces(pl.mode, {d.n, d.k, 1, mr, d.groups == 1, conv_flops(d)}, pl.weights);
+}
+
+// The fewest images whose x and y slices (dx and dy backward) both span a multiple of `align`
+// bytes, so that every device's slices can be sub-buffers.
+std::size_t image_granule(const Conv2d& d, std::size_t align) {
+  const std::size_t x = d.c * d.h * d.w * sizeof(float), y = d.k * d.p() * d.q() * sizeof(float);
+  for (std::size_t g = 1; g <= d.n; ++g)
+    if (g * x % align == 0 && g * y % align == 0) return g;
+  return d.n + 1;
+}
+
+// Device buffers: a batch split only (a channel split's output blocks are not contiguous).
+// Backward-weights adds the devices' partial sums on the buffers' device (nn_layers' accumulate).
+std::vector<Piece> conv_buffer_pieces(const Planning& pl, const ConvCall& c) {
+  const DeviceSlot& home = pl.rt.slot(*pl.call.home);
+  if (c.pass == ConvPass::BackwardWeights && !home.has_program("nn_layers")) return {};
+  std::size_t align = 1;
+  for (std::size_t i = 0; i < pl.rt.size(); ++i)
+    if (pl.weights[i] > 0) align = std::max<std::size_t>(align, pl.rt.slot(i).info.mem_base_addr_align_bytes);
+  const std::size_t granule = image_granule(c.d, align);
+  if (granule >= c.d.n || !worth_splitting(conv_flops(c.d), fastest(pl.weights))) return {};
+  std::vector<Piece> pieces;
+  const std::vector<Range> images = split_range(c.d.n, pl.weights, granule);
+  for (std::size_t i = 0; i < images.size(); ++i)
+    if (images[i].size() > 0) pieces.push_back({i, images[i], {0, c.d.k}});
+  return pieces;
+}
+
+// Auto takes the find step's winner when find is on; otherwise the selector's pick.
+ConvAlgo choose(Engine& rt, const ConvCall& c, bool find, std::size_t device) {
+  if (c.algo == ConvAlgo::Auto && find)
+    return find_conv_algo(rt.slot(device), rt.ops, rt.binary_cache(), c.d, c.pass).algo;
+  return resolve(c.pass, c.d, c.algo);
+}
+
+Conv2d piece_problem(const Conv2d& d, const Piece& p) {
+  Conv2d sub = d;
+  sub.n = p.data.size(), sub.k = p.model.size();
+  return sub;
+}
+
+// A split by the candidates of the call's operation, or an empty plan.
+void split_gemm(Plan& plan, const Planning& pl, const GemmCall& g) {
+  if (SharedDevices shared = shared_gemm(pl, g); shared.devices.size() > 1) {
+    plan.kind = PlanKind::Shared, plan.device = shared.devices[0], plan.shared = std::move(shared);
+  } else if (std::vector<Piece> pieces = gemm_pieces(pl, g); pieces.size() > 1) {
+    plan.kind = PlanKind::Pieces, plan.pieces = std::move(pieces);
+  } else if (pieces.size() == 1 && !pl.call.home) {
+    plan.device = pieces[0].device;
+  }
+}
+
+void split_conv(Plan& plan, const Planning& pl, const ConvCall& c) {
+  if (SharedDevices shared = shared_winograd(pl, c, plan.algo, plan.workspace_limit); shared.devices.size() > 1) {
+    plan.kind = PlanKind::Shared, plan.device = shared.devices[0], plan.shared = std::move(shared);
+    return;
+  }
+  std::vector<Piece> pieces = pl.call.home ? conv_buffer_pieces(pl, c) : conv_host_pieces(pl, c);
+  if (pieces.size() > 1) {
+    // Host pieces take Auto's choice for their own shape; pieces of a buffer call the call's.
+    for (Piece& p : pieces) p.algo = resolve(c.pass, piece_problem(c.d, p), pl.call.home ? plan.algo : c.algo);
+    plan.kind = PlanKind::Pieces, plan.pieces = std::move(pieces);
+  } else if (pieces.size() == 1 && !pl.call.home) {
+    plan.device = pieces[0].device;
+  }
+}
+
+}  // namespace
+
+Plan plan_call(Engine& rt, const Call& call) {
+  Plan plan;
+  plan.provider = rt.ops.gemm_provider;
+  plan.workspace_limit = rt.ops.conv_workspace_limit;
+  plan.device = call.home.value_or(0);
+  plan.guard_outputs = call.home && call.spread;
+  const bool find = rt.ops.conv_find;
+  const ConvCall* conv = std::get_if<ConvCall>(&call.op);
+  // On buffers the call's device is known before the split: the find step runs there.
+  if (conv) plan.algo = call.home ? choose(rt, *conv, find, *call.home) : resolve(conv->pass, conv->d, conv->algo);
+  if (call.spread && rt.size() > 1) {
+    const GemmCall* gemm = std::get_if<GemmCall>(&call.op);
+    const std::vector<std::string> variants =
+        gemm ? std::vector<std::string>{packed_variant(*gemm)} : std::vector<std::string>{"gemm_packed_f32", "conv_im2col"};
+    const Planning pl{rt, call, rt.sched.parallel, plan.provider, usable_weights(rt, call, variants)};
+    if (gemm) split_gemm(plan, pl, *gemm);
+    else split_conv(plan, pl, *conv);
+  }
+  if (conv && !call.home && plan.kind == PlanKind::OneDevice) plan.algo = choose(rt, *conv, find, plan.device);
+  return plan;
+}
+
+}  // namespace anycl::detail
