@@ -36,9 +36,9 @@ static inline int claim_group(__global volatile int *counter, __local volatile i
 /* Guided claims, for kernels whose work-groups loop over items: the next run
  * of consecutive items, 1/divisor of what is left (at least one), so runs
  * start long, which keeps a device on neighbouring items, and end short,
- * which evens out the devices' finish. (The Winograd input transform claimed
- * 16 channels at a time ran 1.4-2x slower on two POCL sub-devices than in
- * runs of a few tile panels: a claim's grain decides, not its atomic.)
+ * which evens out the devices' finish. A claim's grain, not its atomic, is
+ * what costs: claimed 16 channels at a time, the Winograd input transform ran
+ * up to 2x slower on two POCL sub-devices than in runs of tile panels.
  * Returns the first item and sets *end one past the last; first == *end
  * when every item has been taken. The size comes from a read of the counter
  * before the add, so it may be a little stale: runs never overlap nor leave

@@ -58,9 +58,9 @@
  * up + xi*ustride with ustride = ceil(M/MR)*MR*Kd; padded rows are written 0.
  *   flip = 0 (forward):        M = K, Kd = C, g = w[i][j][r][s]
  *   flip = 1 (backward-data):  M = C, Kd = K, g = w[j][i][2-r][2-s]
- * One work-item transforms the MR filters of one packed row: its 16 outputs
- * per plane are MR contiguous values (one filter per work-item made 16
- * scattered stores per filter and ran at ~40 ns a filter on POCL).
+ * One work-item transforms the MR filters of one packed row, so its 16 outputs
+ * per plane are MR contiguous values (one filter a work-item would make 16
+ * scattered stores per filter).
  * global = (Kd, ceil(M/MR)). */
 #define WCAT_(a, b) a##b
 #define WCAT(a, b) WCAT_(a, b)
@@ -209,10 +209,11 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __lo
  * channel c's NR tiles at c*NR: 16*kc*NR REALs); then work-item (tj, ti),
  * which owns output channels ti*MR.. of tiles tj*NR.., runs the 16 panel
  * products of the packed GEMM's micro-kernel over those channels and folds
- * each into its 4 outputs at once. As separate stages V and the products
- * were 16 C x T and K x T planes (26 MB each on a 64-channel 56x56 layer at
- * batch 8), each written by one kernel and read back by the next. U is as
- * the filter transform writes it (packed-A, blocks ustride apart).
+ * each into its 4 outputs at once. Fused, so that V and the products never
+ * reach global memory: as separate stages they are 16 C x T and K x T planes
+ * (26 MB each on a 64-channel 56x56 layer at batch 8), each written by one
+ * kernel and read back by the next. U is as the filter transform writes it
+ * (packed-A, blocks ustride apart).
  * global = (ceil(T/NR), ceil(K/MR)); local (1, ceil(K/MR)), or less where
  * the device's work-group limit asks: every work-item of a group helps
  * transform, those past K only that. bias must be valid even when
@@ -309,9 +310,9 @@ __kernel void winograd_tiles(__global const REAL *restrict up, ulong ustride,
  * group takes guided runs of consecutive panels (claim.h, claim_guided,
  * a 1/(2 x groups) of what is left) until none is left. global = (a few
  * groups, the plain kernel's ceil(K/MR) rounded up), the same on every
- * device. A panel a claim (the plain kernel's groups) ran at 0.80x of a
- * fixed split on two 1-core devices: neighbouring panels, computed by both
- * at once, write the same cache lines of y. */
+ * device. Runs, not one panel a claim: neighbouring panels computed by two
+ * devices at once write the same cache lines of y (one panel a claim ran at
+ * 0.80x of a fixed split on two 1-core devices). */
 __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ustride,
                                      __global const REAL *restrict x, ulong x_off, int C, int H,
                                      int W, int pt, int pl, int K,

@@ -2,7 +2,11 @@
  * and transposes. Each work-item owns an MR x NR register tile of C.
  * Fast path (op(B) rows contiguous, i.e. trans_b == 0, and a full column
  * tile): B rows are read with vector loads straight from the user matrix.
- * Everything else goes through a gather path that is slower but exact. */
+ * Everything else goes through a gather path that is slower but exact.
+ *
+ * Tunables: every -D define is below with its default and meaning. The host
+ * sets REAL to the family's element type and every other one from the tables
+ * in params/ (or this default). */
 
 #ifndef REAL
 #define REAL float /* element type: float or double */

@@ -1,6 +1,11 @@
 /* Packed GEMM (GotoBLAS style): pack_a / pack_b copy op(A) and op(B) into
  * zero-padded micro-panels, gemm_packed streams those panels through a
- * register tile. All matrices are row-major views (see layout contract). */
+ * register tile. All matrices are row-major views (pack_a and pack_b below
+ * give the layouts).
+ *
+ * Tunables: every -D define is below with its default and meaning. The host
+ * sets REAL to the family's element type and every other one from the tables
+ * in params/ (or this default). */
 
 #ifndef REAL
 #define REAL float /* element type: float or double */

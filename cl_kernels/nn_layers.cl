@@ -59,8 +59,9 @@ __kernel void maxpool_forward(__global const REAL *restrict x, __global REAL *re
 
 /* One window per work-item, over a ceil(H/size) x ceil(W/size) grid of windows: dx = dy of the
  * window where the element was its argmax, else 0. Grid windows past P x Q cover the rows and
- * columns no pooling window reaches and write zeros. (One element per work-item needed four
- * integer divisions per element and was the slowest kernel of a training step on POCL.) */
+ * columns no pooling window reaches and write zeros. A window, not an element, per work-item:
+ * one element needs four integer divisions, enough to make this the slowest kernel of a training
+ * step on POCL. */
 __kernel void maxpool_backward(__global const REAL *restrict dy, __global const int *restrict arg,
                                __global REAL *restrict dx, int planes, int H, int W, int P, int Q,
                                int size)
