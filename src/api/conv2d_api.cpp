@@ -40,10 +40,10 @@ Event on_buffers(Runtime& rt, ConvPass pass, const Conv2d& d, std::initializer_l
 
 cl_mem native(const Buffer* b) { return b ? b->native() : nullptr; }
 
+// The plan resolves the algorithm before any copy, so an inapplicable one fails first.
 void on_host(Runtime& rt, ConvPass pass, const Conv2d& d, bool tensors_given, const ConvHostSet& set,
              ConvAlgo algo) {
   d.validate();
-  detail::resolve(pass, d, algo);  // an inapplicable algorithm fails before any copy
   if (!tensors_given) detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, function_of(pass) + ": a tensor pointer is NULL");
   const detail::ConvCall call{pass, d, algo};
   const detail::Plan plan = detail::plan_call(engine(rt), {call, std::nullopt, true});

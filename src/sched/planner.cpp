@@ -210,7 +210,9 @@ Plan plan_call(Engine& rt, const Call& call) {
     if (gemm) split_gemm(plan, pl, *gemm);
     else split_conv(plan, pl, *conv);
   }
-  if (conv && !call.home && plan.kind == PlanKind::OneDevice) plan.algo = choose(rt, *conv, find, plan.device);
+  // On host pointers the device is known only now; the find step runs there.
+  if (conv && !call.home && plan.kind == PlanKind::OneDevice && conv->algo == ConvAlgo::Auto && find)
+    plan.algo = choose(rt, *conv, find, plan.device);
   return plan;
 }
 
