@@ -29,7 +29,9 @@ void print_usage(std::ostream& out) {
       << "  --device SPEC  the runtime's devices, as ANYCL_DEVICE (default: ANYCL_DEVICE, else the best single device)\n"
       << "  --reps N       timed runs behind each median (at least 5; default 7)\n"
       << "  --quick        a few small shapes, to check that it runs\n"
-      << "  --rounds N     multi: turns each configuration takes (default 3)\n";
+      << "  --rounds N     multi: turns each configuration takes (default 3)\n"
+      << "tools/bench/perf_table.py turns the JSON into docs/performance.md's tables;\n"
+      << "tools/bench/compare_builds.sh times two anycl-bench builds alternately.\n";
 }
 
 int usage(const std::string& why) {
