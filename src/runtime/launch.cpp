@@ -29,6 +29,7 @@ cl_event enqueue(const DeviceSlot& slot, const boost::compute::kernel& k, Range3
   cl_event ev = nullptr;
   check(clEnqueueNDRangeKernel(slot.queue.get(), k.get(), 3, offset.data(), global.data(), local.data(), 0, nullptr, &ev),
         (std::string("clEnqueueNDRangeKernel(") + kernel_name + ")").c_str(), slot.where());
+  slot.profile->record(kernel_name, ev);
   return ev;
 }
 

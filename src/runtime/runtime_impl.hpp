@@ -16,6 +16,7 @@
 #include "runtime/binary_cache.hpp"
 #include "runtime/device.hpp"
 #include "runtime/kernel_library.hpp"
+#include "runtime/kernel_profile.hpp"
 #include "runtime/params.hpp"
 #include "runtime/workspace.hpp"
 
@@ -28,6 +29,7 @@ struct DeviceSlot {
   boost::compute::command_queue queue;
   std::map<std::string, BuiltProgram> programs;  // by variant name
   std::unique_ptr<WorkspacePool> workspace = std::make_unique<WorkspacePool>();
+  std::unique_ptr<KernelProfile> profile = std::make_unique<KernelProfile>();  // launches, while on
 
   const BuiltProgram& program(const std::string& variant) const;
   bool has_program(const std::string& variant) const { return programs.count(variant) > 0; }

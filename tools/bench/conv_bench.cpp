@@ -11,30 +11,10 @@ namespace {
 
 using anycl::ConvAlgo;
 
-anycl::Conv2d to_desc(const ConvShape& cs) {
-  anycl::Conv2d d;
-  d.n = cs.n, d.c = cs.c, d.h = cs.h, d.w = cs.w, d.k = cs.k, d.r = cs.r, d.s = cs.s;
-  d.stride_h = d.stride_w = cs.stride;
-  d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = cs.pad;
-  d.groups = cs.groups;
-  return d;
-}
-
-struct Tensors {
-  anycl::Buffer x, w, y;
-};
-
-enum class Pass { Forward, BackwardData, BackwardWeights };
-
-Timing time_pass(anycl::Runtime& rt, const anycl::Conv2d& d, const Tensors& t, Pass pass, ConvAlgo algo, double flops,
-                 int reps) {
+Timing time_pass(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t, anycl::ConvPass pass, ConvAlgo algo,
+                 double flops, int reps) {
   try {
-    auto fn = [&] {
-      if (pass == Pass::Forward) anycl::conv2d_forward(rt, d, t.x, t.w, nullptr, t.y, algo).wait();
-      else if (pass == Pass::BackwardData) anycl::conv2d_backward_data(rt, d, t.y, t.w, t.x, algo).wait();
-      else anycl::conv2d_backward_weights(rt, d, t.x, t.y, t.w, nullptr, algo).wait();
-    };
-    Timing r = time_anycl(fn, flops, reps);
+    Timing r = time_anycl(anycl_conv_call(rt, d, t, pass, algo), flops, reps);
     r.note = anycl::to_string(algo == ConvAlgo::Auto ? anycl::conv2d_select(rt, d) : algo);
     return r;
   } catch (const anycl::Error& e) {
@@ -59,7 +39,15 @@ nlohmann::json find_json(anycl::Runtime& rt, const anycl::Conv2d& d) {
   return j;
 }
 
-std::string label(const ConvShape& cs) {
+}  // namespace
+
+std::vector<ConvShape> conv_layers(bool quick) {
+  if (quick) return {{2, 16, 14, 14, 16, 3, 3, 1, 1}, {2, 16, 14, 14, 16, 3, 3, 1, 1, 16}};
+  return {{8, 64, 56, 56, 64, 3, 3, 1, 1},    {8, 128, 28, 28, 128, 3, 3, 1, 1}, {8, 256, 14, 14, 256, 3, 3, 1, 1},
+          {8, 3, 224, 224, 64, 7, 7, 2, 3},   {8, 256, 14, 14, 1024, 1, 1, 1, 0}, {8, 256, 14, 14, 256, 3, 3, 1, 1, 256}};
+}
+
+std::string conv_label(const ConvShape& cs) {
   std::string s = std::to_string(cs.c) + "ch " + std::to_string(cs.h) + "x" + std::to_string(cs.w) + " -> " +
                   std::to_string(cs.k) + ", " + std::to_string(cs.r) + "x" + std::to_string(cs.s);
   if (cs.stride > 1) s += " s" + std::to_string(cs.stride);
@@ -68,13 +56,30 @@ std::string label(const ConvShape& cs) {
   return s;
 }
 
-}  // namespace
+anycl::Conv2d to_desc(const ConvShape& cs) {
+  anycl::Conv2d d;
+  d.n = cs.n, d.c = cs.c, d.h = cs.h, d.w = cs.w, d.k = cs.k, d.r = cs.r, d.s = cs.s;
+  d.stride_h = d.stride_w = cs.stride;
+  d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = cs.pad;
+  d.groups = cs.groups;
+  return d;
+}
+
+ConvTensors random_tensors(anycl::Runtime& rt, const anycl::Conv2d& d) {
+  return {random_buffer(rt, d.x_size(), 1), random_buffer(rt, d.w_size(), 2), random_buffer(rt, d.y_size(), 3)};
+}
+
+std::function<void()> anycl_conv_call(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t,
+                                      anycl::ConvPass pass, anycl::ConvAlgo algo) {
+  if (pass == anycl::ConvPass::Forward)
+    return [&rt, d, t, algo] { anycl::conv2d_forward(rt, d, t.x, t.w, nullptr, t.y, algo).wait(); };
+  if (pass == anycl::ConvPass::BackwardData)
+    return [&rt, d, t, algo] { anycl::conv2d_backward_data(rt, d, t.y, t.w, t.x, algo).wait(); };
+  return [&rt, d, t, algo] { anycl::conv2d_backward_weights(rt, d, t.x, t.y, t.w, nullptr, algo).wait(); };
+}
 
 nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
-  std::vector<ConvShape> layers = {{8, 64, 56, 56, 64, 3, 3, 1, 1},   {8, 128, 28, 28, 128, 3, 3, 1, 1},
-                                   {8, 256, 14, 14, 256, 3, 3, 1, 1}, {8, 3, 224, 224, 64, 7, 7, 2, 3},
-                                   {8, 256, 14, 14, 1024, 1, 1, 1, 0}, {8, 256, 14, 14, 256, 3, 3, 1, 1, 256}};
-  if (opt.quick) layers = {{2, 16, 14, 14, 16, 3, 3, 1, 1}, {2, 16, 14, 14, 16, 3, 3, 1, 1, 16}};
+  const std::vector<ConvShape> layers = conv_layers(opt.quick);
   const bool cpu = rt.device(0).type == "cpu";
   cl_command_queue q = rt.queue(0);
   nlohmann::json rows = nlohmann::json::array();
@@ -83,13 +88,13 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
   for (const auto& cs : layers) {
     const anycl::Conv2d d = to_desc(cs);
     d.validate();
-    const Tensors t{random_buffer(rt, d.x_size(), 1), random_buffer(rt, d.w_size(), 2), random_buffer(rt, d.y_size(), 3)};
+    const ConvTensors t = random_tensors(rt, d);
     const double flops = conv_flops(cs);
-    nlohmann::json row = {{"layer", label(cs)}};
+    nlohmann::json row = {{"layer", conv_label(cs)}, {"batch", cs.n}};
     double fwd[5];
     const ConvAlgo algos[] = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::Winograd};
     for (int i = 0; i < 5; ++i) {
-      const Timing tm = time_pass(rt, d, t, Pass::Forward, algos[i], flops, opt.reps);
+      const Timing tm = time_pass(rt, d, t, anycl::ConvPass::Forward, algos[i], flops, opt.reps);
       row["anycl_forward"][anycl::to_string(algos[i])] = to_json(tm);
       fwd[i] = tm.supported ? tm.gflops : 0;
     }
@@ -105,8 +110,8 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
     row["anycl_vs_clblast"] = clb.supported ? fwd[0] / clb.gflops : 0;
     double bwd[2] = {0, 0};
     if (cs.r == 3 && cs.groups == 1) {
-      const Timing bd = time_pass(rt, d, t, Pass::BackwardData, ConvAlgo::Auto, flops, opt.reps);
-      const Timing bw = time_pass(rt, d, t, Pass::BackwardWeights, ConvAlgo::Auto, flops, opt.reps);
+      const Timing bd = time_pass(rt, d, t, anycl::ConvPass::BackwardData, ConvAlgo::Auto, flops, opt.reps);
+      const Timing bw = time_pass(rt, d, t, anycl::ConvPass::BackwardWeights, ConvAlgo::Auto, flops, opt.reps);
       row["anycl_backward_data"] = to_json(bd);
       row["anycl_backward_weights"] = to_json(bw);
       if (cpu) {
@@ -116,7 +121,7 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
       bwd[0] = bd.supported ? bd.gflops : 0, bwd[1] = bw.supported ? bw.gflops : 0;
     }
     std::fprintf(opt.table, "%-26s %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f\n",
-                 label(cs).c_str(), fwd[0], fwd[1], fwd[2], fwd[3], fwd[4], clb.supported ? clb.gflops : 0.0,
+                 conv_label(cs).c_str(), fwd[0], fwd[1], fwd[2], fwd[3], fwd[4], clb.supported ? clb.gflops : 0.0,
                  nchw.supported ? nchw.gflops : 0.0, blocked.supported ? blocked.gflops : 0.0, bwd[0], bwd[1]);
     std::fflush(opt.table);
     rows.push_back(row);

@@ -1,5 +1,6 @@
 // anycl-bench: anycl against CLBlast (same device, same run) and, on CPU devices, OpenBLAS and
 // oneDNN on the same cores. Kernel compilation is excluded from medians and reported separately.
+// `stages` times the same workloads kernel by kernel with the library's kernel profile.
 #include <sys/utsname.h>
 
 #include <chrono>
@@ -14,10 +15,28 @@ namespace {
 
 using nlohmann::json;
 
+void print_usage(std::ostream& out) {
+  out << "usage: anycl-bench gemm|conv|all|stages|multi [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n"
+      << "       anycl-bench multi ... [--rounds N]\n"
+      << "  gemm    SGEMM shapes: anycl vs CLBlast vs OpenBLAS (GFLOP/s)\n"
+      << "  conv    convolution layers: each anycl algorithm vs CLBlast Convgemm vs oneDNN\n"
+      << "  all     gemm and conv\n"
+      << "  stages  the gemm and conv workloads with the kernel profile on: per kernel, its median\n"
+      << "          device time and share of the call (anycl/profile.hpp)\n"
+      << "  multi   the multi-device scheduler: cpu/2 vs one core vs the whole device, POCL + Oclgrind\n"
+      << "  --json         the JSON document on stdout (the tables go to stderr)\n"
+      << "  --out FILE     the JSON document to FILE as well\n"
+      << "  --device SPEC  the runtime's devices, as ANYCL_DEVICE (default: ANYCL_DEVICE, else the best single device)\n"
+      << "  --reps N       timed runs behind each median (at least 5; default 7)\n"
+      << "  --quick        a few small shapes, to check that it runs\n"
+      << "  --rounds N     multi: turns each configuration takes (default 3)\n"
+      << "tools/bench/perf_table.py turns the JSON into docs/performance.md's tables;\n"
+      << "tools/bench/compare_builds.sh times two anycl-bench builds alternately.\n";
+}
+
 int usage(const std::string& why) {
-  std::cerr << "anycl-bench: " << why
-            << "\nusage: anycl-bench gemm|conv|all|multi [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n"
-            << "       anycl-bench multi ... [--rounds N]\n";
+  std::cerr << "anycl-bench: " << why << "\n";
+  print_usage(std::cerr);
   return 2;
 }
 
@@ -28,18 +47,38 @@ std::string cpu_model() {
   return "unknown";
 }
 
-json machine(const anycl::Runtime& rt, double runtime_ms, const std::string& env) {
+// What every document records about the run: machine, build, environment and command line.
+json machine(const std::string& env, int argc, char** argv) {
   utsname u{};
   uname(&u);
   char date[32];
   const std::time_t now = std::time(nullptr);
   std::strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", std::gmtime(&now));
+  std::string command = "anycl-bench";
+  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+  return {{"date", date},        {"host", u.nodename},
+          {"cpu", cpu_model()}, {"kernel", u.release},
+          {"environment", env}, {"anycl_version", anycl::version()},
+          {"command", command}};
+}
+
+void add_device(json& m, const anycl::DeviceInfo& d) {
+  m["device"] = d.name, m["device_type"] = d.type, m["driver"] = d.driver_version;
+}
+
+// The device of a run on one runtime, and what creating the runtime cost.
+void add_runtime(json& m, const anycl::Runtime& rt, double runtime_ms) {
   double build_ms = 0;
   for (const auto& r : rt.build_reports()) build_ms += r.milliseconds;
-  return {{"date", date}, {"host", u.nodename}, {"cpu", cpu_model()}, {"kernel", u.release},
-          {"device", rt.device(0).name}, {"device_type", rt.device(0).type}, {"driver", rt.device(0).driver_version},
-          {"anycl_version", anycl::version()}, {"environment", env},
-          {"runtime_create_ms", runtime_ms}, {"kernel_build_ms", build_ms}};
+  add_device(m, rt.device(0));
+  m["runtime_create_ms"] = runtime_ms, m["kernel_build_ms"] = build_ms;
+}
+
+// `multi` runs its configurations on the first CPU device.
+void add_first_cpu(json& m) {
+  for (const anycl::PlatformInfo& p : anycl::discover())
+    for (const anycl::DeviceInfo& d : p.devices)
+      if (d.type == "cpu") return add_device(m, d);
 }
 
 }  // namespace
@@ -48,9 +87,11 @@ int main(int argc, char** argv) {
   const std::string env = anycl_bench::prepare_bench_environment(argv);
   if (argc < 2) return usage("which benchmark?");
   const std::string what = argv[1];
-  if (what != "gemm" && what != "conv" && what != "all" && what != "multi") return usage("unknown benchmark " + what);
+  if (what == "-h" || what == "--help") return print_usage(std::cout), 0;
+  if (what != "gemm" && what != "conv" && what != "all" && what != "stages" && what != "multi")
+    return usage("unknown benchmark " + what);
   anycl_bench::Options opt;
-  bool as_json = false;
+  bool as_json = false, worker = false;
   std::string spec, out;
   for (int i = 2; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) as_json = true;
@@ -60,18 +101,23 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
     else if (what == "multi" && !std::strcmp(argv[i], "--rounds") && i + 1 < argc)
       opt.rounds = std::max(1, std::atoi(argv[++i]));
-    else if (what == "multi" && !std::strcmp(argv[i], "--worker")) i = argc;  // the rest is the child's
+    else if (what == "multi" && !std::strcmp(argv[i], "--worker")) worker = true, i = argc;  // the rest is the child's
     else return usage(std::string("unknown argument ") + argv[i]);
   }
   if (as_json) opt.table = stderr;
   try {
-    if (what == "multi") return anycl_bench::bench_multi(argc, argv, opt, as_json, out);
+    json m = worker ? json() : machine(env, argc, argv);
+    if (what == "multi") {
+      if (!worker) add_first_cpu(m);
+      return anycl_bench::bench_multi(argc, argv, opt, as_json, out, m);
+    }
     const auto t0 = std::chrono::steady_clock::now();
     anycl::Runtime rt(spec);
-    const double create_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    json doc = {{"schema", "anycl-bench/1"}, {"machine", machine(rt, create_ms, env)}};
-    if (what != "conv") doc["gemm"] = anycl_bench::bench_gemm(rt, opt);
-    if (what != "gemm") doc["conv"] = anycl_bench::bench_conv(rt, opt);
+    add_runtime(m, rt, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    json doc = {{"schema", "anycl-bench/1"}, {"machine", m}};
+    if (what == "stages") doc["stages"] = anycl_bench::bench_stages(rt, opt);
+    if (what == "all" || what == "gemm") doc["gemm"] = anycl_bench::bench_gemm(rt, opt);
+    if (what == "all" || what == "conv") doc["conv"] = anycl_bench::bench_conv(rt, opt);
     if (!out.empty()) std::ofstream(out) << doc.dump(2) << "\n";
     if (as_json) std::cout << doc.dump(2) << "\n";
     return 0;

@@ -323,7 +323,8 @@ json run_heterogeneous(const std::string& icd, const std::string& options, int r
 
 }  // namespace
 
-int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const std::string& out_file) {
+int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const std::string& out_file,
+                const json& machine) {
   for (int i = 2; i + 1 < argc; ++i)
     if (std::string(argv[i]) == "--worker") {
       const std::string spec = argv[i + 1];
@@ -333,7 +334,7 @@ int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const s
       return worker(spec, small, opt.quick, opt.reps);
     }
   const std::string common = "--reps " + std::to_string(opt.reps) + (opt.quick ? " --quick" : "");
-  json doc = {{"schema", "anycl-bench-multi/1"}};
+  json doc = {{"schema", "anycl-bench-multi/1"}, {"machine", machine}};
   doc["rounds"] = opt.rounds;
   json& big = doc["split"];
   big = run_rounds({{"one_core", "POCL_MAX_PTHREAD_COUNT=1", "cpu big"}, {"whole_device", "", "cpu big"},

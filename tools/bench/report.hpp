@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "anycl/anycl.hpp"
 #include "opponents.hpp"
@@ -26,9 +28,30 @@ anycl::Buffer random_buffer(anycl::Runtime& rt, std::size_t elems, unsigned seed
 // Times `fn` (which must block until its device work is done) the way the opponents are timed.
 Timing time_anycl(const std::function<void()>& fn, double flops, int reps);
 
+// The workloads of `gemm` and `conv`, which `stages` runs too.
+std::vector<GemmShape> gemm_shapes(bool quick);
+std::string gemm_label(const GemmShape& g);
+std::vector<ConvShape> conv_layers(bool quick);
+std::string conv_label(const ConvShape& cs);
+anycl::Conv2d to_desc(const ConvShape& cs);
+
+struct ConvTensors {
+  anycl::Buffer x, w, y;
+};
+ConvTensors random_tensors(anycl::Runtime& rt, const anycl::Conv2d& d);
+
+// One blocking anycl call on random device buffers (kept alive by the returned function).
+std::function<void()> anycl_gemm_call(anycl::Runtime& rt, const GemmShape& g);
+std::function<void()> anycl_conv_call(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t,
+                                      anycl::ConvPass pass, anycl::ConvAlgo algo);
+
 nlohmann::json bench_gemm(anycl::Runtime& rt, const Options& opt);
 nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt);
+// `anycl-bench stages`: the same workloads with the kernel profile on (anycl/profile.hpp).
+nlohmann::json bench_stages(anycl::Runtime& rt, const Options& opt);
 // `anycl-bench multi`: runs its configurations in child processes; returns the exit code.
-int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const std::string& out_file);
+// `machine` goes into the document as it is.
+int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const std::string& out_file,
+                const nlohmann::json& machine);
 
 }  // namespace anycl_bench

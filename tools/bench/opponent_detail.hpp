@@ -1,6 +1,6 @@
-// Private helpers shared by the opponent implementations (not part of the interface).
-#ifndef ANYCL_BENCH_DETAIL_HPP
-#define ANYCL_BENCH_DETAIL_HPP
+// Private helpers shared by the opponent implementations (not part of opponents.hpp).
+#ifndef ANYCL_BENCH_OPPONENT_DETAIL_HPP
+#define ANYCL_BENCH_OPPONENT_DETAIL_HPP
 
 #include <cstddef>
 #include <random>
@@ -26,4 +26,4 @@ inline int clamp_reps(int reps) { return reps < kMinReps ? kMinReps : reps; }
 }  // namespace detail
 }  // namespace anycl_bench
 
-#endif  // ANYCL_BENCH_DETAIL_HPP
+#endif  // ANYCL_BENCH_OPPONENT_DETAIL_HPP

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "detail.hpp"
+#include "opponent_detail.hpp"
 
 namespace anycl_bench {
 

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "detail.hpp"
+#include "opponent_detail.hpp"
 
 namespace anycl_bench {
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "detail.hpp"
+#include "opponent_detail.hpp"
 
 namespace anycl_bench {
 

@@ -1,0 +1,35 @@
+# ctest -P script: `anycl-bench stages --quick` writes its JSON, and the scripts beside anycl-bench
+# read it: perf_table.py prints the stages table with the packed GEMM kernel, compare_runs.py
+# compares the document with itself (every ratio 1.000x).
+foreach(var BENCH PYTHON SCRIPTS WORK_DIR)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "bench_scripts.cmake needs -D${var}=...")
+  endif()
+endforeach()
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+
+function(run out_var)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  set(${out_var} "${out}" PARENT_SCOPE)
+endfunction()
+
+function(expect text pattern)
+  if(NOT text MATCHES "${pattern}")
+    message(FATAL_ERROR "expected '${pattern}' in:\n${text}")
+  endif()
+endfunction()
+
+set(doc ${WORK_DIR}/stages.json)
+run(out ${BENCH} stages --quick --reps 5 --json --out ${doc})
+run(table ${PYTHON} ${SCRIPTS}/perf_table.py ${doc})
+message("${table}")
+expect("${table}" "\\| CPU \\| ")
+expect("${table}" "\\*\\*Stages\\*\\*")
+expect("${table}" "\\| +\\| `gemm_packed` \\| [0-9.]+ \\| [0-9]+% \\|")
+run(compared ${PYTHON} ${SCRIPTS}/compare_runs.py --old ${doc} --new ${doc})
+message("${compared}")
+expect("${compared}" "\\| stages: sgemm 256x256x256 \\| [0-9.]+ \\| [0-9.]+ \\| 1.000x \\| 0 of 1 \\|")
