@@ -8,6 +8,7 @@
 #include "ops/conv2d_select.hpp"
 #include "ops/conv2d_winograd.hpp"
 #include "ops/gemm_kernels.hpp"
+#include "ops/programs.hpp"
 #include "sched/balance.hpp"
 #include "sched/claims.hpp"
 #include "sched/same_memory.hpp"
@@ -34,15 +35,12 @@ double gemm_flops(const GemmProblem& p) {
   return 2.0 * double(p.m) * double(p.n) * double(p.k) * double(p.batch);
 }
 
-std::string packed_variant(const GemmCall& g) { return std::string("gemm_packed_") + g.precision(); }
-
 // Weights of devices that built `variants` and, on device buffers, share the buffers' memory.
 std::vector<double> usable_weights(Engine& rt, const Call& call, const std::vector<std::string>& variants) {
   std::vector<double> w = runtime_weights(rt);
   for (std::size_t i = 0; i < rt.size(); ++i) {
     const DeviceSlot& s = rt.slot(i);
-    for (const std::string& v : variants)
-      if (!s.has_program(v)) w[i] = 0;  // e.g. no fp64, no compiler and no prebuilt binary
+    if (!has_programs(s, variants)) w[i] = 0;  // e.g. no fp64, no compiler and no prebuilt binary
     if (call.home && !same_memory(rt.slot(*call.home), s)) w[i] = 0;
   }
   return w;
@@ -55,7 +53,6 @@ double fastest(const std::vector<double>& w) { return *std::max_element(w.begin(
 // One packed GEMM shared by every device that can claim from the first: it packs A and B once.
 SharedDevices shared_gemm(const Planning& pl, const GemmCall& g) {
   if (pl.mode != Parallel::Auto || pl.provider != GemmProvider::Anycl) return {};
-  const std::string variant = packed_variant(g);
   std::size_t lead = pl.call.home.value_or(0);
   while (!pl.call.home && lead < pl.rt.size() && !(pl.weights[lead] > 0)) ++lead;
   if (lead == pl.rt.size() || !(pl.weights[lead] > 0) ||
@@ -63,7 +60,7 @@ SharedDevices shared_gemm(const Planning& pl, const GemmCall& g) {
     return {};
   SharedDevices out{{lead}, {pl.weights[lead]}, true};
   for (std::size_t i = 0; i < pl.rt.size(); ++i)
-    if (i != lead && pl.weights[i] > 0 && can_claim(pl.rt.slot(lead), pl.rt.slot(i), {variant}))
+    if (i != lead && pl.weights[i] > 0 && can_claim(pl.rt.slot(lead), pl.rt.slot(i), gemm_programs(g.precision())))
       out.devices.push_back(i), out.weights.push_back(pl.weights[i]);
   if (out.devices.size() < 2 || !worth_splitting(gemm_flops(g.problem), fastest(pl.weights))) return {};
   return out;
@@ -92,7 +89,7 @@ SharedDevices shared_winograd(const Planning& pl, const ConvCall& c, ConvAlgo al
   Engine& rt = pl.rt;
   SharedDevices out;
   for (std::size_t i = 0; i < rt.size(); ++i)
-    if (pl.weights[i] > 0 && rt.slot(i).has_program("conv_winograd"))
+    if (pl.weights[i] > 0 && has_programs(rt.slot(i), winograd_programs()))
       out.devices.push_back(i), out.weights.push_back(pl.weights[i]);
   if (out.devices.size() < 2 || !worth_splitting(conv_flops(c.d), fastest(out.weights))) return {};
   // The caller's buffers' device orders the call and lends the scratch: it must take part.
@@ -111,7 +108,7 @@ SharedDevices shared_winograd(const Planning& pl, const ConvCall& c, ConvAlgo al
   const WinogradLayout lay(home, winograd_plan(c.pass, c.d));
   if (lay.filter_bytes() > conv_workspace_cap(workspace_limit, home)) return {};
   out.claimed = std::all_of(out.devices.begin(), out.devices.end(),
-                            [&](std::size_t i) { return can_claim(home, rt.slot(i), {"conv_winograd"}); });
+                            [&](std::size_t i) { return can_claim(home, rt.slot(i), winograd_programs()); });
   return out;
 }
 
@@ -138,7 +135,7 @@ std::size_t image_granule(const Conv2d& d, std::size_t align) {
 // Backward-weights adds the devices' partial sums on the buffers' device (nn_layers' accumulate).
 std::vector<Piece> conv_buffer_pieces(const Planning& pl, const ConvCall& c) {
   const DeviceSlot& home = pl.rt.slot(*pl.call.home);
-  if (c.pass == ConvPass::BackwardWeights && !home.has_program("nn_layers")) return {};
+  if (c.pass == ConvPass::BackwardWeights && !has_programs(home, partial_sum_programs())) return {};
   std::size_t align = 1;
   for (std::size_t i = 0; i < pl.rt.size(); ++i)
     if (pl.weights[i] > 0) align = std::max<std::size_t>(align, pl.rt.slot(i).info.mem_base_addr_align_bytes);
@@ -204,8 +201,7 @@ Plan plan_call(Engine& rt, const Call& call) {
   if (conv) plan.algo = call.home ? choose(rt, *conv, find, *call.home) : resolve(conv->pass, conv->d, conv->algo);
   if (call.spread && rt.size() > 1) {
     const GemmCall* gemm = std::get_if<GemmCall>(&call.op);
-    const std::vector<std::string> variants =
-        gemm ? std::vector<std::string>{packed_variant(*gemm)} : std::vector<std::string>{"gemm_packed_f32", "conv_im2col"};
+    const std::vector<std::string> variants = gemm ? gemm_programs(gemm->precision()) : conv_programs();
     const Planning pl{rt, call, rt.sched.parallel, plan.provider, usable_weights(rt, call, variants)};
     if (gemm) split_gemm(plan, pl, *gemm);
     else split_conv(plan, pl, *conv);
