@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -467,6 +468,60 @@ TEST_CASE("fault: device-buffer calls on cpu/2, split or not, leave their output
                             }});
     }
   }
+}
+
+namespace {
+
+// Whether `e` completes within `limit`, polled: waiting on an event that never completes would
+// hang the test instead of failing it.
+bool completes_within(const anycl::Event& e, std::chrono::seconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  cl_int status = CL_QUEUED;
+  while (std::chrono::steady_clock::now() < end) {
+    REQUIRE(clGetEventInfo(e.native(), CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, nullptr) ==
+            CL_SUCCESS);
+    if (status <= CL_COMPLETE) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+}  // namespace
+
+// A device-buffer call holds its kernels behind a user event (sched/gate.hpp) that it sets once
+// everything is queued. If the driver refuses to set it, the call must fail with that error, and
+// on the way out set it after all, let the device drain and put the outputs back: no success
+// whose work never runs, no queue left waiting for an event nobody sets.
+TEST_CASE("fault: clSetUserEventStatus fails opening a call's gate: an error, outputs as they were, queue free",
+          "[fault][conv]") {
+  auto rt = std::make_unique<anycl::Runtime>("0:0");
+  anycl_test::ConvDesc r;
+  r.n = 2, r.c = 4, r.h = 8, r.w = 8, r.k = 4, r.r = r.s = 3;
+  r.pad_top = r.pad_left = r.pad_bottom = r.pad_right = 1;
+  const anycl::Conv2d d = anycl_test::to_anycl(r, false);
+  const auto x = random_values(r.x_size(), 31), w = random_values(r.w_size(), 32), y0 = random_values(r.y_size(), 33);
+  const anycl::Buffer X = anycl_test::upload(*rt, x), W = anycl_test::upload(*rt, w), Y = anycl_test::upload(*rt, y0);
+  REQUIRE(anycl_fault_arm("clSetUserEventStatus", 1, CL_OUT_OF_HOST_MEMORY, nullptr) == 0);
+  anycl::Event done;
+  std::string msg;
+  const anycl::Status st = status_of([&] { done = anycl::conv2d_forward(*rt, d, X, W, nullptr, Y); }, &msg);
+  const long fired = anycl_fault_fired();
+  anycl_fault_disarm();
+  REQUIRE(fired == 1);
+  if (st == ANYCL_SUCCESS && !completes_within(done, std::chrono::seconds(10))) {
+    (void)rt.release();  // its queue waits for an event nobody will set: destroying it would hang
+    FAIL("the call reported success, but its kernels wait for a gate event that was never set");
+  }
+  CHECK(st == ANYCL_ERROR_OUT_OF_MEMORY);
+  check_message(msg, "clSetUserEventStatus", "CL_OUT_OF_HOST_MEMORY");
+  std::vector<float> y(r.y_size());
+  rt->read(Y, y.data(), y.size() * sizeof(float));
+  CHECK(y == y0);
+  anycl::conv2d_forward(*rt, d, X, W, nullptr, Y).wait();
+  rt->read(Y, y.data(), y.size() * sizeof(float));
+  const auto ref = anycl_test::conv_forward(r, x, w, {}, false);
+  const auto abs = anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), {}, false);
+  CHECK(anycl_test::count_bad(y, ref, abs, double(r.c) * r.r * r.s, 2) == 0);
 }
 
 TEST_CASE("fault: clEnqueueReadBuffer fails", "[fault]") {

@@ -184,11 +184,14 @@ TEST_CASE("anycl-query --device and --no-build", "[query][process]") {
 }
 
 TEST_CASE("anycl-query errors: exit codes and messages", "[query][process]") {
+  // A typo in --device has its own exit code, apart from 1 (no platforms).
   auto r = query({"--device", "no-such-device-anywhere"});
-  CHECK(r.exit_code == 1);
+  CHECK(r.exit_code == 4);
   CHECK(contains(r.err, "matches no device"));
   r = query({"--no-build", "--device", "no-such-device-anywhere"});
-  CHECK(r.exit_code == 1);
+  CHECK(r.exit_code == 4);
+  r = query({"--json", "--device", "9:9"});
+  CHECK(r.exit_code == 4);
   r = query({"--device", "cpu/0"});
   CHECK(r.exit_code == 2);
   CHECK(contains(r.err, "sub-device count"));
@@ -201,6 +204,12 @@ TEST_CASE("anycl-query errors: exit codes and messages", "[query][process]") {
   r = query({"--help"});
   CHECK(r.exit_code == 0);
   CHECK(contains(r.err, "usage:"));
+  // The usage text and the README list the same exit codes.
+  const std::string codes = "exit codes: 0 all built, 1 no platforms, 2 bad usage or error, "
+                            "3 some family failed to build, 4 the device spec matches no device";
+  CHECK(contains(r.err, codes));
+  const std::string readme = anycl_test::slurp(anycl_test::source_kernel_dir() + "/../README.md");
+  CHECK(contains(anycl_test::lower(std::regex_replace(readme, std::regex("\\s+"), " ")), codes));
 }
 
 TEST_CASE("anycl-query reports a kernel that fails to build: exit 3, the log in JSON", "[query][process]") {

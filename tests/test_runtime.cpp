@@ -2,6 +2,8 @@
 // opening a runtime, device slots and programs, buffers (allocation limits, round trips, ranges,
 // huge-page workspaces), events, error names, and no platforms at all.
 #include <catch2/catch.hpp>
+#include <sys/mman.h>
+
 #include <cstring>
 #include <numeric>
 
@@ -183,6 +185,63 @@ TEST_CASE("HostBuffer: zero-copy only for aligned inputs; outputs reach the call
       for (int i = 0; i < 256; ++i) host[i] = float(i);
     }
   }
+}
+
+namespace {
+
+// Page-aligned memory that becomes read-only after filling: a write through a view of it faults.
+class ReadOnlyPages {
+ public:
+  explicit ReadOnlyPages(std::size_t bytes) : bytes_(bytes) {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
+    data_ = static_cast<float*>(p);
+  }
+  ~ReadOnlyPages() { ::munmap(data_, bytes_); }
+  ReadOnlyPages(const ReadOnlyPages&) = delete;
+  ReadOnlyPages& operator=(const ReadOnlyPages&) = delete;
+  float* data() const { return data_; }
+  void protect() { REQUIRE(::mprotect(data_, bytes_, PROT_READ) == 0); }
+
+ private:
+  std::size_t bytes_;
+  float* data_;
+};
+
+}  // namespace
+
+// An input view promises the driver the device only reads: CL_MEM_READ_ONLY on the zero-copy
+// buffer, so caller memory that is read-only is never written back to.
+TEST_CASE("HostBuffer: zero-copy input views are read-only; a GEMM reads read-only memory", "[runtime][buffer][opencl]") {
+  auto& rt = shared_runtime();
+  const auto& slot = anycl::detail::engine(rt).slot(0);
+  const std::size_t m = 64, n = 48, k = 40;
+  ReadOnlyPages a(64 * 1024), b(64 * 1024);
+  const auto av = anycl_test::random_values(m * k, 11), bv = anycl_test::random_values(k * n, 12);
+  std::copy(av.begin(), av.end(), a.data());
+  std::copy(bv.begin(), bv.end(), b.data());
+  a.protect();
+  b.protect();
+  {
+    anycl::detail::HostBuffer in(slot, a.data(), m * k * sizeof(float), anycl::detail::HostAccess::Read);
+    REQUIRE(in.zero_copy() == slot.info.unified_memory);
+    cl_mem_flags flags = 0;
+    REQUIRE(clGetMemObjectInfo(in.mem(), CL_MEM_FLAGS, sizeof flags, &flags, nullptr) == CL_SUCCESS);
+    if (in.zero_copy()) {
+      CHECK((flags & CL_MEM_USE_HOST_PTR) != 0);
+      CHECK((flags & (CL_MEM_READ_WRITE | CL_MEM_WRITE_ONLY | CL_MEM_READ_ONLY)) == CL_MEM_READ_ONLY);
+    }
+  }
+  std::vector<float> c(m * n, 0.0f);
+  anycl::GemmShape s;
+  s.m = m, s.n = n, s.k = k, s.lda = k, s.ldb = n, s.ldc = n;
+  anycl::gemm(rt, s, 1.0f, static_cast<const float*>(a.data()), static_cast<const float*>(b.data()), 0.0f, c.data());
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      double want = 0;
+      for (std::size_t p = 0; p < k; ++p) want += double(av[i * k + p]) * bv[p * n + j];
+      CHECK(c[i * n + j] == Approx(want).margin(1e-5));
+    }
 }
 
 TEST_CASE("workspace: big buffers on a CPU device live in 2 MiB-aligned host memory; data round-trips",

@@ -2,6 +2,7 @@
 // alignment, devices left out, and every index covered exactly once.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <map>
 #include <numeric>
 
@@ -81,6 +82,27 @@ TEST_CASE("split_range gives nothing to a zero weight or a share that rounds to 
   // All weights zero: nobody gets anything (the caller keeps such a call off the split path).
   const auto none = split_range(10, {0, 0}, 1);
   CHECK(none[0].size() + none[1].size() == 0);
+}
+
+// Weights near DBL_MAX sum to infinity; the shares must still be finite and cover the range.
+TEST_CASE("split_range with huge weights still covers the range in proportion", "[sched]") {
+  for (std::size_t align : {1u, 4u, 16u}) {
+    INFO("align " << align);
+    const auto lopsided = split_range(1000, {1e308, 1}, align);
+    require_partition(lopsided, 1000, align);
+    CHECK(lopsided[0].size() == 1000);
+    CHECK(lopsided[1].size() == 0);
+    const auto even = split_range(1024, {1e308, 1e308}, align);
+    require_partition(even, 1024, align);
+    CHECK(even[0].size() == 512);
+    CHECK(even[1].size() == 512);
+  }
+  const auto thirds = split_range(999, {1e308, 1e308, 1e308}, 1);
+  require_partition(thirds, 999, 1);
+  for (const Range& r : thirds) CHECK(r.size() == 333);
+  const auto infinite = split_range(100, {HUGE_VAL, 1}, 1);
+  require_partition(infinite, 100, 1);
+  CHECK(infinite[0].size() == 100);
 }
 
 TEST_CASE("plan_pieces covers the index space once for every mode", "[sched]") {

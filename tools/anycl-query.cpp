@@ -18,7 +18,11 @@ struct Args {
 };
 
 int usage(const char* why) {
-  std::fprintf(stderr, "anycl-query: %s\nusage: anycl-query [--json] [--device SPEC] [--no-build]\n", why);
+  std::fprintf(stderr,
+               "anycl-query: %s\nusage: anycl-query [--json] [--device SPEC] [--no-build]\n"
+               "exit codes: 0 all built, 1 no platforms, 2 bad usage or error, 3 some family failed to build, "
+               "4 the device spec matches no device\n",
+               why);
   return 2;
 }
 
@@ -155,7 +159,9 @@ int main(int argc, char** argv) {
     return run(args);
   } catch (const anycl::Error& e) {
     std::cerr << "anycl-query: " << e.what() << "\n";
-    return e.status() == ANYCL_ERROR_NO_DEVICE ? 1 : 2;
+    // run() answered "no platforms" itself, and every listed platform has a device: what is
+    // left of NO_DEVICE is a spec that matches none, a typo the caller should tell apart.
+    return e.status() == ANYCL_ERROR_NO_DEVICE ? 4 : 2;
   } catch (const std::exception& e) {
     std::cerr << "anycl-query: internal error: " << e.what() << "\n";
     return 2;

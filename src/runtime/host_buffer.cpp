@@ -18,7 +18,9 @@ HostBuffer::HostBuffer(const DeviceSlot& slot, const void* host, std::size_t byt
   zero_copy_ = access == HostAccess::Read && host_view_possible(slot, host);
   const char* what = access == HostAccess::Read ? "host input view" : "host output copy";
   if (zero_copy_) {
-    buffer_ = create_buffer(slot.context->get(), slot.info, bytes, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, host_,
+    // Read-only: the caller's input may live in read-only memory, and the driver must not treat
+    // the view as something to write back.
+    buffer_ = create_buffer(slot.context->get(), slot.info, bytes, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR, host_,
                             what);
     return;
   }

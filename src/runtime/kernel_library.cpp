@@ -188,11 +188,14 @@ BuiltProgram build_family(const BuildContext& ctx, const FamilySpec& spec, const
     report.cache_hit = true;
     return finish(std::move(*cached));
   }
-  const char* text = plan.source.c_str();
+  // The expanded source, not `-I <kernel dir>`: POCL splits build options at spaces and keeps
+  // quotes literally, so no include path with a space reaches its compiler. It is also exactly
+  // the text the cache key hashes.
+  const char* text = plan.expanded.c_str();
   cl_int err = CL_SUCCESS;
   cl_program p = clCreateProgramWithSource(context, 1, &text, nullptr, &err);
   check(err, "clCreateProgramWithSource", device_label(device));
-  build_or_throw(p, id, plan.options + " -I " + ctx.kernel_dir, spec.file, device);
+  build_or_throw(p, id, plan.options, spec.file, device);
   BuiltProgram built{boost::compute::program(p, false), plan.params, plan.options, plan.source_hash};
   if (ctx.cache->enabled()) {
     ProgramBinary bin = extract_binary(built, plan, device, id);

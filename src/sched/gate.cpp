@@ -5,6 +5,7 @@
 
 #include "runtime/error.hpp"
 #include "runtime/launch.hpp"
+#include "runtime/log.hpp"
 
 namespace anycl::detail {
 
@@ -19,7 +20,7 @@ Gate::Gate(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots, 
     for (const DeviceSlot* s : slots_)
       if (s != &home) enqueue_wait(*s, {before_, gate_});
   } catch (...) {
-    open();  // what waits already may run: nothing of the call is queued yet
+    release_devices();  // what waits already may run: nothing of the call is queued yet
     if (before_) clReleaseEvent(before_);
     throw;
   }
@@ -27,9 +28,28 @@ Gate::Gate(const DeviceSlot& home, const std::vector<const DeviceSlot*>& slots, 
 
 void Gate::open() {
   if (!gate_) return;
-  clSetUserEventStatus(gate_, CL_COMPLETE);
+  const cl_int err = clSetUserEventStatus(gate_, CL_COMPLETE);
+  if (err == CL_SUCCESS) return release_gate();
+  // Still closed: unwinding runs the destructor, which tries again, lets the devices drain and
+  // puts the outputs back before the caller sees this error.
+  check(err, "clSetUserEventStatus (opening the gate of a device-buffer call)", home_.where());
+}
+
+void Gate::release_gate() noexcept {
   clReleaseEvent(gate_);
   gate_ = nullptr;
+}
+
+bool Gate::release_devices() noexcept {
+  const cl_int err = clSetUserEventStatus(gate_, CL_COMPLETE);
+  release_gate();
+  if (err == CL_SUCCESS) return true;
+  try {
+    log_warn("clSetUserEventStatus failed on " + home_.where() + " (" + cl_error_name(err) +
+             "): the devices' queues stay blocked behind the call's gate; not waiting for them");
+  } catch (...) {  // nothing more to say without memory
+  }
+  return false;
 }
 
 Gate::~Gate() {
@@ -48,13 +68,16 @@ void Gate::restore_outputs() noexcept {
                                             nullptr) != CL_SUCCESS)
       saved.back().reset();
   }
-  open();
-  clFinish(home_.queue.get());
-  for (const DeviceSlot* s : slots_) clFinish(s->queue.get());
-  for (std::size_t i = 0; i < outputs_.size(); ++i)
-    if (saved[i])
-      clEnqueueWriteBuffer(q, outputs_[i].mem, CL_TRUE, outputs_[i].offset, outputs_[i].bytes, saved[i].get(), 0,
-                           nullptr, nullptr);
+  // A gate that stays closed ran nothing of the call: the outputs are as they were, and waiting
+  // for the queues would never return.
+  if (release_devices()) {
+    clFinish(home_.queue.get());
+    for (const DeviceSlot* s : slots_) clFinish(s->queue.get());
+    for (std::size_t i = 0; i < outputs_.size(); ++i)
+      if (saved[i])
+        clEnqueueWriteBuffer(q, outputs_[i].mem, CL_TRUE, outputs_[i].offset, outputs_[i].bytes, saved[i].get(), 0,
+                             nullptr, nullptr);
+  }
   if (q) clReleaseCommandQueue(q);
 }
 

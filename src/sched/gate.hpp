@@ -26,10 +26,14 @@ class Gate {
   ~Gate();
   Gate(const Gate&) = delete;
   Gate& operator=(const Gate&) = delete;
+  // Lets the devices run the call. Throws when the driver refuses to set the gate's event; the
+  // destructor then tries once more, drains the queues and restores the outputs.
   void open();
 
  private:
   void restore_outputs() noexcept;
+  void release_gate() noexcept;
+  bool release_devices() noexcept;  // false: the event stays unset and the queues blocked
 
   const DeviceSlot& home_;
   std::vector<const DeviceSlot*> slots_;

@@ -6,12 +6,27 @@
 
 namespace anycl::detail {
 
-std::vector<Range> split_range(std::size_t extent, const std::vector<double>& weights, std::size_t align) {
+namespace {
+
+// The weights over the largest one: only their ratios matter, and weights near DBL_MAX would
+// otherwise sum to infinity and turn every share into NaN. Infinite weights share equally.
+std::vector<double> relative_weights(const std::vector<double>& weights) {
+  const double top = std::accumulate(weights.begin(), weights.end(), 0.0, [](double m, double w) {
+    return w > m ? w : m;
+  });
+  std::vector<double> out(weights.size(), 0.0);
+  for (std::size_t i = 0; i < weights.size() && top > 0; ++i)
+    if (weights[i] > 0) out[i] = std::isinf(top) ? double(std::isinf(weights[i])) : weights[i] / top;
+  return out;
+}
+
+}  // namespace
+
+std::vector<Range> split_range(std::size_t extent, const std::vector<double>& raw_weights, std::size_t align) {
   align = std::max<std::size_t>(align, 1);
   const std::size_t granules = (extent + align - 1) / align;
-  const double total = std::accumulate(weights.begin(), weights.end(), 0.0, [](double s, double w) {
-    return s + (w > 0 ? w : 0);
-  });
+  const std::vector<double> weights = relative_weights(raw_weights);
+  const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
   std::vector<std::size_t> count(weights.size(), 0);
   if (total > 0) {
     // Whole granules first (never more than the fair share), then each leftover granule to the

@@ -19,7 +19,8 @@
 #include <string.h>
 
 static const char* const wrapped[] = {"clGetDeviceIDs",  "clCreateContext",        "clCreateBuffer",
-                                      "clBuildProgram",  "clEnqueueNDRangeKernel", "clEnqueueReadBuffer"};
+                                      "clBuildProgram",  "clEnqueueNDRangeKernel", "clEnqueueReadBuffer",
+                                      "clSetUserEventStatus"};
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct {
@@ -150,6 +151,12 @@ cl_int clEnqueueReadBuffer(cl_command_queue queue, cl_mem buffer, cl_bool blocki
   REAL(clEnqueueReadBuffer);
   const cl_int err = injected("clEnqueueReadBuffer", NULL);
   return err != CL_SUCCESS ? err : next(queue, buffer, blocking, offset, size, ptr, num_events, wait_list, event);
+}
+
+cl_int clSetUserEventStatus(cl_event event, cl_int status) {
+  REAL(clSetUserEventStatus);
+  const cl_int err = injected("clSetUserEventStatus", NULL);
+  return err != CL_SUCCESS ? err : next(event, status);
 }
 
 /* ---- ANYCL_FAULT, read once at load ---- */
