@@ -13,8 +13,10 @@
 namespace anycl::blas {
 namespace {
 
-// Products of fewer flops (2*m*n*k) go to the BLAS behind; measured in docs/blas.md.
-constexpr double kDefaultMinFlops = 2.0 * 128 * 128 * 128;
+// Products of fewer flops (2*m*n*k) go to the BLAS behind. Square float32 products on the
+// 2-core POCL CPU against OpenBLAS: anycl lost at n <= 256, split at 320, won from 384 up
+// (docs/blas.md, "Choosing ANYCL_BLAS_MIN_FLOPS").
+constexpr double kDefaultMinFlops = 2.0 * 320 * 320 * 320;
 
 double min_flops() noexcept {
   static const double value = [] {
