@@ -4,10 +4,13 @@
  * sgemm_/dgemm_ with and without the hidden CHARACTER lengths, against plain loops in double.
  * Tolerance per element: |C - ref| <= 4 * (k + 2) * eps(T) * (|alpha| sum_p |a_ip b_pj| + |beta c_ij|).
  *   test_blas_gemm            all cases (run with ANYCL_BLAS_MIN_FLOPS=0: everything on anycl)
- *   test_blas_gemm --small    small products only (for the forwarding check) */
+ *   test_blas_gemm --small    small products only (for the forwarding check)
+ *   test_blas_gemm --threads  4 threads at once, from the first call on (the runtime is created
+ *                             once, lazily, under concurrent first calls) */
 #include <cblas.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +24,7 @@ _Static_assert(CblasNoTrans == ANYCL_BLAS_NO_TRANS && CblasTrans == ANYCL_BLAS_T
                    CblasConjTrans == ANYCL_BLAS_CONJ_TRANS, "transpose values");
 _Static_assert(sizeof(blasint) == sizeof(int), "32-bit BLAS integers");
 
-static int failures = 0, checked = 0;
+static _Atomic int failures = 0, checked = 0;
 
 /* Element (i, j) of op(X) for a matrix stored with leading dimension ld in the given order. */
 static double at(const void* x, int dbl, int col_major, int trans, int ld, int i, int j) {
@@ -32,7 +35,12 @@ static double at(const void* x, int dbl, int col_major, int trans, int ld, int i
 
 static int max1(int x) { return x > 1 ? x : 1; }
 
-static double rnd(void) { return (double)rand() / RAND_MAX * 2.0 - 1.0; }
+/* Uniform in [-1, 1); a per-thread generator for the --threads run. */
+static double rnd(void) {
+  static _Thread_local unsigned long long state = 88172645463325252ull;
+  state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+  return (double)(state >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+}
 
 /* One call through `iface` (0 CBLAS, 1 Fortran, 2 Fortran with hidden lengths) and its check. */
 static void run_case(int dbl, int iface, int col_major, int ta, int tb, int m, int n, int k, int pad, double alpha,
@@ -123,7 +131,24 @@ static void run_case(int dbl, int iface, int col_major, int ta, int tb, int m, i
   free(a), free(b), free(c), free(c0);
 }
 
+/* Each thread runs its own products: sgemm and dgemm, both layouts, transposed operands. */
+static void* thread_cases(void* arg) {
+  const int t = (int)(size_t)arg;
+  for (int rep = 0; rep < 3; ++rep) run_case(rep % 2, 0, (t + rep) % 2, t % 2, rep % 3, 96 + t, 80, 72 + rep, t % 3, 1.0, 0.5);
+  return NULL;
+}
+
+static int run_threads(void) {
+  pthread_t threads[4];
+  for (size_t t = 0; t < 4; ++t)
+    if (pthread_create(&threads[t], NULL, thread_cases, (void*)t)) return 1;
+  for (int t = 0; t < 4; ++t) pthread_join(threads[t], NULL);
+  printf("%d cases on 4 threads, %d failed\n", checked, failures);
+  return failures ? 1 : 0;
+}
+
 int main(int argc, char** argv) {
+  if (argc > 1 && !strcmp(argv[1], "--threads")) return run_threads();
   const int small = argc > 1 && !strcmp(argv[1], "--small");
   const int shapes[][3] = {{67, 45, 38}, {128, 96, 80}, {1, 33, 17}, {40, 1, 9}};
   const int small_shapes[][3] = {{5, 7, 3}, {16, 16, 16}};
