@@ -27,9 +27,14 @@ void cblas_gemm(const char* routine, const char* cblas_name, CBLAS_ORDER order, 
                 T beta, T* c, int ldc) {
   const int layout = bits_of(order), ta = bits_of(trans_a), tb = bits_of(trans_b);
   if (const int p = anycl::blas::cblas_gemm_info(layout, ta, tb, m, n, k, lda, ldb, ldc)) {
-    // Reference CBLAS names the setting for parameters 1-3 and leaves the message empty otherwise.
-    const char* what = p == 1 ? "layout" : p == 2 ? "TransA" : p == 3 ? "TransB" : nullptr;
-    anycl::blas::report_cblas_error(p, cblas_name, what, p == 1 ? layout : p == 2 ? ta : tb);
+    // Reference CBLAS's messages: the bad setting for parameters 1-3, empty otherwise. Its row-major
+    // TransB is reported as parameter 2 (gemm_call.cpp), so the value decides which setting it was.
+    const char* form = p == 1 ? "Illegal layout setting, %d\n"
+                       : p > 3 ? ""
+                       : anycl::blas::cblas_trans_char(ta) ? "Illegal TransB setting, %d\n"
+                                                           : "Illegal TransA setting, %d\n";
+    const int value = p == 1 ? layout : anycl::blas::cblas_trans_char(ta) ? tb : ta;
+    anycl::blas::report_cblas_error(p, cblas_name, form, value);
     return;
   }
   anycl::blas::run_gemm(routine, anycl::blas::from_cblas(layout, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc),

@@ -141,12 +141,11 @@ void report_fortran_error(const char* srname6, int info) noexcept {
 
 // CBLAS: the application's cblas_xerbla, but not a BLAS library's own (reference CBLAS's and
 // OpenBLAS's call exit(-1)); else a built-in one that prints reference CBLAS's message and returns.
-void report_cblas_error(int p, const char* routine, const char* what, int value) noexcept {
+void report_cblas_error(int p, const char* routine, const char* form, int value) noexcept {
   static const CblasXerbla handler = cblas_xerbla && !in_blas_library(reinterpret_cast<const void*>(&cblas_xerbla))
                                          ? &cblas_xerbla
                                          : &builtin_cblas_xerbla;
-  if (what) handler(p, routine, "Illegal %s setting, %d\n", what, value);
-  else handler(p, routine, "");
+  handler(p, routine, form, value);
 }
 
 }  // namespace anycl::blas

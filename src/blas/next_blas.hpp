@@ -48,6 +48,7 @@ const NextBlas& next_blas() noexcept;
 // interface, cblas_xerbla(p, "cblas_sgemm", message) for CBLAS, to the handler docs/blas.md
 // names. Never stops or exits the process itself.
 void report_fortran_error(const char* srname6, int info) noexcept;
-void report_cblas_error(int p, const char* routine, const char* what, int value) noexcept;
+// `form` is reference CBLAS's message: one %d for `value`, or none.
+void report_cblas_error(int p, const char* routine, const char* form, int value) noexcept;
 
 }  // namespace anycl::blas

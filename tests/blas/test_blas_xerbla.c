@@ -25,7 +25,7 @@ void dgemm_(const char*, const char*, const int*, const int*, const int*, const 
 extern int RowMajorStrg, CBLAS_CallFromC; /* reference CBLAS's globals: only it defines them */
 #endif
 
-static char got_name[32];
+static char got_name[32], got_message[96];
 static int got_info, calls;
 
 static void record(const char* name, int info) {
@@ -39,7 +39,10 @@ static void record(const char* name, int info) {
 }
 
 void cblas_xerbla(blasint p, char* rout, char* form, ...) {
-  (void)form;
+  va_list args;
+  va_start(args, form);
+  vsnprintf(got_message, sizeof got_message, form, args);
+  va_end(args);
 #ifdef REFERENCE
   if (RowMajorStrg && strstr(rout, "gemm")) p = p == 4 ? 5 : p == 5 ? 4 : p == 9 ? 11 : p == 11 ? 9 : p;
 #endif
@@ -72,6 +75,18 @@ static void expect(const char* what, const char* name, int info, const float* c,
     ++failures;
   }
   calls = 0, got_info = 0, got_name[0] = 0;
+}
+
+/* Reference CBLAS's message: "Illegal <setting> setting, <value>" for a bad layout or transpose
+ * (`setting` non-null), empty for the arguments Fortran SGEMM checks. */
+static void expect_message(const char* what, const char* setting, int value) {
+  char want[96] = "";
+  if (setting) snprintf(want, sizeof want, "Illegal %s setting, %d\n", setting, value);
+  if (strcmp(got_message, want)) {
+    printf("FAIL %s: message '%s', expected '%s'\n", what, got_message, want);
+    ++failures;
+  }
+  got_message[0] = 0;
 }
 
 #define BAD 7 /* no valid layout or transpose */
@@ -111,15 +126,22 @@ int main(void) {
   };
   for (size_t i = 0; i < sizeof cb / sizeof cb[0]; ++i) {
     char what[96];
+    const int o = (int)cb[i].o, ta = (int)cb[i].ta, tb = (int)cb[i].tb;
+    const int bad_o = o != CblasRowMajor && o != CblasColMajor, bad_ta = ta < CblasNoTrans || ta > CblasConjTrans,
+              bad_tb = tb < CblasNoTrans || tb > CblasConjTrans;
+    const char* setting = bad_o ? "layout" : bad_ta ? "TransA" : bad_tb ? "TransB" : NULL;
+    const int value = bad_o ? o : bad_ta ? ta : tb;
     snprintf(what, sizeof what, "cblas_sgemm %s", cb[i].what);
     cblas_sgemm(cb[i].o, cb[i].ta, cb[i].tb, cb[i].m, cb[i].n, cb[i].k, 1.f, a, cb[i].lda, b, cb[i].ldb, 0.f, c,
                 cb[i].ldc);
     expect(what, "cblas_sgemm", cb[i].info, c, c_before);
+    expect_message(what, setting, value);
     snprintf(what, sizeof what, "cblas_dgemm %s", cb[i].what);
     cblas_dgemm(cb[i].o, cb[i].ta, cb[i].tb, cb[i].m, cb[i].n, cb[i].k, 1.0, ad, cb[i].lda, bd, cb[i].ldb, 0.0, cd,
                 cb[i].ldc);
     float cdf[4] = {(float)cd[0], (float)cd[1], (float)cd[2], (float)cd[3]};
     expect(what, "cblas_dgemm", cb[i].info, cdf, c_before);
+    expect_message(what, setting, value);
   }
   struct { const char* what; char ta, tb; int m, n, k, lda, ldb, ldc, info; } fo[] = {
     {"TRANSA", 'X', 'N', 2, 2, 2, 2, 2, 2, 1},
