@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a source file includes a header it may not: one from a layer above its own, or,
-# from the C API, tools and examples, any internal header.
+# from the C API, the BLAS shim, tools and examples, any internal header.
 #
 #   scripts/check_layers.sh [ROOT]      (ROOT defaults to the repository root)
 #
@@ -8,6 +8,8 @@
 # include its own layer, any layer below it and the public headers (anycl/...). Shims and
 # consumers may not reach into the internals:
 #   src/capi          anycl/..., capi/..., api/... and its own files only
+#   src/blas          anycl/..., blas/... and its own files only (libanycl_blas: a shim over
+#                     the public C++ API)
 #   tools/, examples/ anycl/... and their own local headers (no src layer prefix) only
 # Scanned: #include "..." lines, and #include <...> lines whose first component names a src
 # layer, in src/, tools/ and examples/. Includes without a directory ("x.hpp") are the file's
@@ -32,6 +34,7 @@ rank() {
     train) echo 4 ;;
     api) echo 5 ;;
     capi) echo 6 ;;
+    blas) echo 7 ;;
     *) echo "" ;;
   esac
 }
@@ -105,6 +108,11 @@ for file in "${files[@]}"; do
         ;;
       capi)
         if [[ -n $target && $target != capi && $target != api ]]; then
+          report "$file" "$line" "$layer" "$inc" "not public"
+        fi
+        ;;
+      blas)
+        if [[ -n $target && $target != blas ]]; then
           report "$file" "$line" "$layer" "$inc" "not public"
         fi
         ;;

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd oclgrind clinfo
   libboost-dev nlohmann-json3-dev catch2
-  libclblast-dev libopenblas-dev libdnnl-dev
+  libclblast-dev libopenblas-dev libdnnl-dev libblas3 libblas-dev
   python3 python3-numpy python3-torch python3-sklearn
 )
 bash scripts/install_packages.sh "${packages[@]}"

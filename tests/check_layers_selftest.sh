@@ -10,7 +10,7 @@ script=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/check_layer
 
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
-mkdir -p "$tree/src/runtime" "$tree/src/sched" "$tree/src/capi" "$tree/tools"
+mkdir -p "$tree/src/runtime" "$tree/src/sched" "$tree/src/capi" "$tree/src/blas" "$tree/tools"
 
 fail() { echo "selftest: FAIL: $*" >&2; exit 1; }
 
@@ -25,6 +25,7 @@ cat >"$tree/src/sched/y.hpp" <<'EOF'
 EOF
 printf '#include "capi/guard.hpp"\n#include "anycl/anycl.h"\n' >"$tree/src/capi/c.cpp"
 printf '#include "anycl/anycl.hpp"\n#include "report.hpp"\n' >"$tree/tools/t.cpp"
+printf '#include "blas/blas_abi.h"\n#include "anycl/anycl.hpp"\n#include "x.hpp"\n' >"$tree/src/blas/b.cpp"
 # The one upward include, on line 2.
 printf '#include "runtime/x.hpp"\n#include "sched/y.hpp"\n' >"$tree/src/runtime/x.cpp"
 
@@ -48,12 +49,13 @@ set -e
 # Shims and tools may not reach into a src layer, even downward.
 printf '#include "capi/guard.hpp"\n#include "runtime/error.hpp"\n' >"$tree/src/capi/c.cpp"
 printf '#include "report.hpp"\n#include "runtime/device.hpp"\n' >"$tree/tools/t.cpp"
+printf '#include "blas/blas_abi.h"\n#include "api/x.hpp"\n' >"$tree/src/blas/b.cpp"
 set +e
 out=$(bash "$script" "$tree" 2>/dev/null)
 rc=$?
 set -e
 [[ $rc -eq 1 ]] || fail "internal includes: exit $rc, expected 1 (output: $out)"
-expected=$'src/capi/c.cpp:2: layer capi includes runtime/error.hpp (not public)\ntools/t.cpp:2: layer tools includes runtime/device.hpp (not public)'
+expected=$'src/blas/b.cpp:2: layer blas includes api/x.hpp (not public)\nsrc/capi/c.cpp:2: layer capi includes runtime/error.hpp (not public)\ntools/t.cpp:2: layer tools includes runtime/device.hpp (not public)'
 [[ $out == "$expected" ]] || fail "internal includes: printed '$out', expected '$expected'"
 
 echo "selftest: ok"
