@@ -161,30 +161,30 @@ Conv2d piece_problem(const Conv2d& d, const Piece& p) {
   return sub;
 }
 
-// A split by the candidates of the call's operation, or an empty plan.
+// A shared pass of two devices or more makes a shared plan.
+bool use_shared(Plan& plan, SharedDevices shared) {
+  if (shared.devices.size() < 2) return false;
+  plan.kind = PlanKind::Shared, plan.device = shared.devices[0], plan.shared = std::move(shared);
+  return true;
+}
+
+// Two pieces or more make a split plan; one piece of a host-pointer call names its device.
+void use_pieces(Plan& plan, std::vector<Piece> pieces, bool on_host) {
+  if (pieces.size() > 1) plan.kind = PlanKind::Pieces, plan.pieces = std::move(pieces);
+  else if (pieces.size() == 1 && on_host) plan.device = pieces[0].device;
+}
+
 void split_gemm(Plan& plan, const Planning& pl, const GemmCall& g) {
-  if (SharedDevices shared = shared_gemm(pl, g); shared.devices.size() > 1) {
-    plan.kind = PlanKind::Shared, plan.device = shared.devices[0], plan.shared = std::move(shared);
-  } else if (std::vector<Piece> pieces = gemm_pieces(pl, g); pieces.size() > 1) {
-    plan.kind = PlanKind::Pieces, plan.pieces = std::move(pieces);
-  } else if (pieces.size() == 1 && !pl.call.home) {
-    plan.device = pieces[0].device;
-  }
+  if (!use_shared(plan, shared_gemm(pl, g))) use_pieces(plan, gemm_pieces(pl, g), !pl.call.home);
 }
 
 void split_conv(Plan& plan, const Planning& pl, const ConvCall& c) {
-  if (SharedDevices shared = shared_winograd(pl, c, plan.algo, plan.workspace_limit); shared.devices.size() > 1) {
-    plan.kind = PlanKind::Shared, plan.device = shared.devices[0], plan.shared = std::move(shared);
-    return;
-  }
+  if (use_shared(plan, shared_winograd(pl, c, plan.algo, plan.workspace_limit))) return;
   std::vector<Piece> pieces = pl.call.home ? conv_buffer_pieces(pl, c) : conv_host_pieces(pl, c);
-  if (pieces.size() > 1) {
-    // Host pieces take Auto's choice for their own shape; pieces of a buffer call the call's.
+  // Host pieces take Auto's choice for their own shape; pieces of a buffer call the call's.
+  if (pieces.size() > 1)
     for (Piece& p : pieces) p.algo = resolve(c.pass, piece_problem(c.d, p), pl.call.home ? plan.algo : c.algo);
-    plan.kind = PlanKind::Pieces, plan.pieces = std::move(pieces);
-  } else if (pieces.size() == 1 && !pl.call.home) {
-    plan.device = pieces[0].device;
-  }
+  use_pieces(plan, std::move(pieces), !pl.call.home);
 }
 
 }  // namespace
