@@ -13,27 +13,14 @@ Python 3 standard library only.
 """
 
 import argparse
-import json
 import signal
 import statistics
-import sys
+
+from bench_json import gflops, load
 
 
-def load(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, ValueError) as e:
-        sys.exit(f"compare_runs.py: cannot read {path}: {e}")
-    if not isinstance(doc, dict) or doc.get("schema") not in ("anycl-bench/1", "anycl-bench-multi/1"):
-        sys.exit(f"compare_runs.py: {path} is not an anycl-bench document")
-    return doc
 
 
-def gflops(result):
-    if not isinstance(result, dict) or result.get("supported") is False or "gflops" not in result:
-        return None
-    return result["gflops"]
 
 
 def bench_figures(doc, anycl, opponents, kernels):

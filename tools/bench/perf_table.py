@@ -11,32 +11,14 @@ convolution, stages, and the multi-device tables. Python 3 standard library only
 """
 
 import argparse
-import json
 import signal
-import sys
 
-BENCH_SCHEMA = "anycl-bench/1"
-MULTI_SCHEMA = "anycl-bench-multi/1"
+from bench_json import BENCH_SCHEMA, MULTI_SCHEMA, gflops, load
 
 
-def load(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, ValueError) as e:
-        sys.exit(f"perf_table.py: cannot read {path}: {e}")
-    if not isinstance(doc, dict):
-        sys.exit(f"perf_table.py: {path} is not an anycl-bench document")
-    if doc.get("schema") not in (BENCH_SCHEMA, MULTI_SCHEMA):
-        sys.exit(f"perf_table.py: {path} is not an anycl-bench document (schema {doc.get('schema')!r})")
-    return doc
 
 
-def gflops(result):
-    """A result object's GFLOP/s, or None when the run did not support it (or lacks it)."""
-    if not isinstance(result, dict) or result.get("supported") is False or "gflops" not in result:
-        return None
-    return result["gflops"]
+
 
 
 def fmt(value, style):
@@ -189,7 +171,7 @@ def main():
     parser.add_argument("runs", nargs="+", metavar="RUN.json", help="anycl-bench --json output files")
     parser.add_argument("--commit", help="the commit the runs' build came from (not in the JSON)")
     args = parser.parse_args()
-    docs = [load(p) for p in args.runs]
+    docs = [load(p, "perf_table.py") for p in args.runs]
 
     parts = [machine_block(docs, args.commit)]
     for title, part, make in ((lambda _: "**GEMM** (SGEMM, row-major, GFLOP/s)", "gemm", gemm_table),
