@@ -121,8 +121,8 @@ def main():
     parser.add_argument("--old", nargs="+", required=True, metavar="OLD.json", help="the old build's rounds")
     parser.add_argument("--new", nargs="+", required=True, metavar="NEW.json", help="the new build's rounds")
     args = parser.parse_args()
-    old_runs = [figures(load(p)) for p in args.old]
-    new_runs = [figures(load(p)) for p in args.new]
+    old_runs = [figures(load(p, "compare_runs.py")) for p in args.old]
+    new_runs = [figures(load(p, "compare_runs.py")) for p in args.new]
     rounds = f"{len(old_runs)} old and {len(new_runs)} new rounds"
     header = ["workload", "old", "new", "new vs old", "new faster"]
     print_table(f"**anycl** (GFLOP/s, median over {rounds}; range in brackets; new vs old = new/old)", header,
