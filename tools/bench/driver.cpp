@@ -122,6 +122,7 @@ int run_main(int argc, char** argv) {
   try {
     descriptors = parse_args(argc, argv, o);
     for (const std::string& d : descriptors) problems.push_back(parse_descriptor(d));
+    for (const Problem& p : problems) require_algo_fits(p, o.algo);
   } catch (const DescriptorError& e) {
     return usage(e.what());
   }

@@ -197,14 +197,16 @@ bool known_algo(const std::string& name) {
   return name == "anycl" || name == "clblast";
 }
 
-bool algo_fits(const Problem& p, const std::string& name) {
-  if (p.is_gemm) return name == "auto" || name == "anycl" || name == "clblast";
-  return known_algo(name) && name != "anycl" && name != "clblast";
+void require_algo_fits(const Problem& p, const std::string& name) {
+  const bool gemm_algo = name == "auto" || name == "anycl" || name == "clblast";
+  const bool fits = p.is_gemm ? gemm_algo : known_algo(name) && name != "anycl" && name != "clblast";
+  if (!fits)
+    throw DescriptorError("--algo " + name + " does not apply to " +
+                          (p.is_gemm ? "gemm (auto, anycl, clblast)" : "conv (auto, im2col, gemm1x1, direct, winograd)"));
 }
 
 ProblemCall prepare_call(anycl::Runtime& rt, const Problem& p, const std::string& algo) {
-  if (!algo_fits(p, algo))
-    throw DescriptorError("--algo " + algo + " does not apply to " + (p.is_gemm ? "gemm (auto, anycl, clblast)" : "conv"));
+  require_algo_fits(p, algo);
   if (!p.is_gemm) return prepare_conv(rt, p.conv, algo);
   return p.gemm.fp64 ? prepare_gemm<double>(rt, p.gemm, algo) : prepare_gemm<float>(rt, p.gemm, algo);
 }

@@ -11,9 +11,9 @@ namespace anycl_bench {
 
 // --algo: a convolution algorithm (anycl::to_string names) or, for GEMM, the provider.
 bool known_algo(const std::string& name);
-// Whether --algo NAME means something for this problem (GEMM: auto|anycl|clblast; conv: auto and
-// the ConvAlgo names).
-bool algo_fits(const Problem& p, const std::string& name);
+// Throws DescriptorError unless --algo NAME means something for this problem (GEMM:
+// auto|anycl|clblast; conv: auto and the ConvAlgo names).
+void require_algo_fits(const Problem& p, const std::string& name);
 
 struct ProblemCall {
   std::function<void()> reset;  // writes the initial outputs again (C is read when beta != 0)

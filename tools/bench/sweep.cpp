@@ -131,7 +131,12 @@ int sweep_main(int argc, char** argv) {
   long cases = 300;
   for (int i = 2; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
-    if (!std::strcmp(argv[i], "--seed") && has_value) seed = std::strtoull(argv[++i], nullptr, 10);
+    if (!std::strcmp(argv[i], "--seed") && has_value) {
+      const std::string text = argv[++i];
+      if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos)
+        return usage("--seed wants an unsigned integer, got '" + text + "'");
+      seed = std::stoull(text);
+    }
     else if (!std::strcmp(argv[i], "--cases") && has_value) cases = std::atol(argv[++i]);
     else if (!std::strcmp(argv[i], "--device") && has_value) o.device = argv[++i];
     else return usage(std::string("unknown or incomplete argument ") + argv[i]);
