@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "driver.hpp"
 #include "report.hpp"
 
 namespace {
@@ -18,12 +19,18 @@ using nlohmann::json;
 void print_usage(std::ostream& out) {
   out << "usage: anycl-bench gemm|conv|all|stages|multi [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n"
       << "       anycl-bench multi ... [--rounds N]\n"
+      << "       anycl-bench run [--mode=correctness|perf|both] [--repeats N] [--algo NAME] [--device SPEC]\n"
+      << "                       [--batch FILE] DESCRIPTOR...\n"
+      << "       anycl-bench sweep [--seed S] [--cases N] [--device SPEC]\n"
       << "  gemm    SGEMM shapes: anycl vs CLBlast vs OpenBLAS (GFLOP/s)\n"
       << "  conv    convolution layers: each anycl algorithm vs CLBlast Convgemm vs oneDNN\n"
       << "  all     gemm and conv\n"
       << "  stages  the gemm and conv workloads with the kernel profile on: per kernel, its median\n"
       << "          device time and share of the call (anycl/profile.hpp)\n"
       << "  multi   the multi-device scheduler: cpu/2 vs one core vs the whole device, POCL + Oclgrind\n"
+      << "  run     check (against a host reference) and/or time the problems DESCRIPTOR names\n"
+      << "  sweep   check N seeded random problems; prints a reproducing `run` line per failure\n"
+      << "          (descriptors, modes, tolerances: docs/reliability.md, \"Correctness driver\")\n"
       << "  --json         the JSON document on stdout (the tables go to stderr)\n"
       << "  --out FILE     the JSON document to FILE as well\n"
       << "  --device SPEC  the runtime's devices, as ANYCL_DEVICE (default: ANYCL_DEVICE, else the best single device)\n"
@@ -88,6 +95,8 @@ int main(int argc, char** argv) {
   if (argc < 2) return usage("which benchmark?");
   const std::string what = argv[1];
   if (what == "-h" || what == "--help") return print_usage(std::cout), 0;
+  if (what == "run") return anycl_bench::run_main(argc, argv);
+  if (what == "sweep") return anycl_bench::sweep_main(argc, argv);
   if (what != "gemm" && what != "conv" && what != "all" && what != "stages" && what != "multi")
     return usage("unknown benchmark " + what);
   anycl_bench::Options opt;

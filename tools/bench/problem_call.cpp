@@ -1,0 +1,214 @@
+// Inputs are integers in [-3, 3]: every product and partial sum is then exact in float as long
+// as the sums stay below 2^24, in any summation order, so all algorithms but Winograd must match
+// the reference exactly. Outputs start as NaN (C too when beta == 0), so an element the call
+// fails to write, or a C the call reads although beta == 0, shows up.
+#include "problem_call.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <limits>
+#include <random>
+#include <sstream>
+
+#include "host_reference.hpp"
+
+namespace anycl_bench {
+namespace {
+
+// Fixed, so that a reproducer line recreates the very same inputs.
+constexpr std::uint32_t kDataSeed = 20240611;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+const char* const kConvAlgos[] = {"auto", "im2col", "gemm1x1", "direct", "winograd"};
+
+std::vector<double> small_integers(std::size_t n, std::mt19937& gen) {
+  std::uniform_int_distribution<int> dist(-3, 3);
+  std::vector<double> v(n);
+  for (double& x : v) x = dist(gen);
+  return v;
+}
+
+template <typename T>
+void write_values(anycl::Runtime& rt, const anycl::Buffer& b, const std::vector<double>& v) {
+  const std::vector<T> t(v.begin(), v.end());
+  if (!t.empty()) rt.write(b, t.data(), t.size() * sizeof(T));
+}
+
+template <typename T>
+anycl::Buffer upload(anycl::Runtime& rt, const std::vector<double>& v) {
+  anycl::Buffer b = rt.alloc(std::max<std::size_t>(v.size(), 1) * sizeof(T));  // empty operands still need a buffer
+  write_values<T>(rt, b, v);
+  return b;
+}
+
+template <typename T>
+std::vector<double> download(anycl::Runtime& rt, const anycl::Buffer& b, std::size_t n) {
+  std::vector<T> t(n);
+  if (n) rt.read(b, t.data(), n * sizeof(T));
+  return {t.begin(), t.end()};
+}
+
+// Exact results are demanded while every magnitude sum is representable; past that, and for
+// Winograd (whose transforms round), a bound scaled by the sum of |terms| (docs/reliability.md).
+double tolerance(double magnitude, std::size_t reduction, bool fp64, bool winograd) {
+  const double eps = fp64 ? std::numeric_limits<double>::epsilon() : std::numeric_limits<float>::epsilon();
+  const double exact_limit = fp64 ? 0x1p53 : 0x1p24;
+  if (winograd) return 16.0 * double(reduction + 2) * eps * magnitude;
+  return magnitude < exact_limit ? 0.0 : 2.0 * double(reduction + 2) * eps * magnitude;
+}
+
+std::string compare(const std::vector<double>& got, const Expected& want, std::size_t reduction, bool fp64,
+                    bool winograd, const char* name) {
+  std::size_t bad = 0, first = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const bool same = (std::isnan(got[i]) && std::isnan(want.value[i])) ||
+                      std::fabs(got[i] - want.value[i]) <= tolerance(want.magnitude[i], reduction, fp64, winograd);
+    if (!same && bad++ == 0) first = i;
+  }
+  if (!bad) return "";
+  std::ostringstream out;
+  out.precision(9);
+  out << name << ": " << bad << " of " << got.size() << " elements differ; first at [" << first << "]: got "
+      << got[first] << ", expected " << want.value[first] << " (tolerance "
+      << tolerance(want.magnitude[first], reduction, fp64, winograd) << ")";
+  return out.str();
+}
+
+// Restores the runtime's GEMM provider after a call that forced one, so `auto` stays `auto`.
+struct ProviderScope {
+  ProviderScope(anycl::Runtime& rt, const std::string& algo) : rt(rt), before(anycl::gemm_provider(rt)) {
+    if (algo == "anycl") anycl::set_gemm_provider(rt, anycl::GemmProvider::Anycl);
+    if (algo == "clblast") anycl::set_gemm_provider(rt, anycl::GemmProvider::CLBlast);
+  }
+  ~ProviderScope() { anycl::set_gemm_provider(rt, before); }
+  ProviderScope(const ProviderScope&) = delete;
+  ProviderScope& operator=(const ProviderScope&) = delete;
+  anycl::Runtime& rt;
+  anycl::GemmProvider before;
+};
+
+template <typename T>
+ProblemCall prepare_gemm(anycl::Runtime& rt, const GemmProblem& g, const std::string& algo) {
+  std::mt19937 gen(kDataSeed);
+  const anycl::GemmShape& s = g.shape;
+  const std::vector<double> a = small_integers(g.a_offset + gemm_span(s, 'a'), gen);
+  const std::vector<double> b = small_integers(g.b_offset + gemm_span(s, 'b'), gen);
+  const std::size_t c_size = g.c_offset + gemm_span(s, 'c');
+  const std::vector<double> c = g.beta == 0 ? std::vector<double>(c_size, kNaN) : small_integers(c_size, gen);
+  const anycl::Buffer ba = upload<T>(rt, a), bb = upload<T>(rt, b), bc = upload<T>(rt, c);
+  const auto want = std::make_shared<Expected>(gemm_reference(g, a, b, c));
+  ProblemCall call;
+  call.reset = [&rt, bc, c] { write_values<T>(rt, bc, c); };
+  call.run = [&rt, g, algo, ba, bb, bc] {
+    const ProviderScope scope(rt, algo);
+    anycl::gemm<T>(rt, g.shape, T(g.alpha), ba, g.a_offset, bb, g.b_offset, T(g.beta), bc, g.c_offset).wait();
+  };
+  call.check = [&rt, g, bc, want](bool inject_error) {
+    std::vector<double> got = download<T>(rt, bc, want->value.size());
+    if (inject_error && g.c_offset < got.size()) got[g.c_offset] += 1;
+    return compare(got, *want, g.shape.k, g.fp64, false, "C");
+  };
+  call.flops = 2.0 * double(s.m) * double(s.n) * double(s.k) * double(s.batch);
+  return call;
+}
+
+anycl::ConvAlgo conv_algo(const std::string& name) {
+  for (anycl::ConvAlgo a : {anycl::ConvAlgo::Auto, anycl::ConvAlgo::Im2col, anycl::ConvAlgo::Gemm1x1,
+                            anycl::ConvAlgo::Direct, anycl::ConvAlgo::Winograd})
+    if (name == anycl::to_string(a)) return a;
+  throw DescriptorError("--algo " + name + " is not a convolution algorithm");
+}
+
+// Auto may pick Winograd for any 3x3 forward or backward-data problem, so it gets Winograd's bound.
+bool may_run_winograd(const ConvProblem& c, const std::string& algo) {
+  if (algo == "winograd") return true;
+  return algo == "auto" && c.pass != anycl::ConvPass::BackwardWeights && c.d.r == 3 && c.d.s == 3;
+}
+
+// Terms summed into one output element, for the tolerance of larger problems.
+std::size_t conv_reduction(const ConvProblem& c) {
+  const anycl::Conv2d& d = c.d;
+  if (c.pass == anycl::ConvPass::Forward) return d.c / d.groups * d.r * d.s + 1;
+  if (c.pass == anycl::ConvPass::BackwardData) return d.k / d.groups * d.r * d.s;
+  return d.n * d.p() * d.q();
+}
+
+struct ConvData {
+  std::vector<double> in1, in2, bias;
+  std::vector<Expected> want;
+};
+
+ConvData conv_data(const ConvProblem& c) {
+  const anycl::Conv2d& d = c.d;
+  std::mt19937 gen(kDataSeed);
+  ConvData data;
+  data.in1 = small_integers(c.pass == anycl::ConvPass::BackwardData ? d.y_size() : d.x_size(), gen);
+  data.in2 = small_integers(c.pass == anycl::ConvPass::BackwardWeights ? d.y_size() : d.w_size(), gen);
+  if (c.bias && c.pass == anycl::ConvPass::Forward) data.bias = small_integers(d.k, gen);
+  data.want = conv_reference(c, data.in1, data.in2, data.bias);
+  return data;
+}
+
+void run_conv(anycl::Runtime& rt, const ConvProblem& c, anycl::ConvAlgo algo, const anycl::Buffer& in1,
+              const anycl::Buffer& in2, const anycl::Buffer& bias, const std::vector<anycl::Buffer>& out) {
+  if (c.pass == anycl::ConvPass::Forward)
+    anycl::conv2d_forward(rt, c.d, in1, in2, c.bias ? &bias : nullptr, out[0], algo).wait();
+  else if (c.pass == anycl::ConvPass::BackwardData)
+    anycl::conv2d_backward_data(rt, c.d, in1, in2, out[0], algo).wait();
+  else
+    anycl::conv2d_backward_weights(rt, c.d, in1, in2, out[0], c.bias ? &out[1] : nullptr, algo).wait();
+}
+
+ProblemCall prepare_conv(anycl::Runtime& rt, const ConvProblem& c, const std::string& algo_name) {
+  const anycl::ConvAlgo algo = conv_algo(algo_name);
+  const auto data = std::make_shared<const ConvData>(conv_data(c));
+  const anycl::Buffer in1 = upload<float>(rt, data->in1), in2 = upload<float>(rt, data->in2);
+  const anycl::Buffer bias = upload<float>(rt, data->bias);
+  std::vector<anycl::Buffer> out;
+  for (const Expected& e : data->want) out.push_back(upload<float>(rt, std::vector<double>(e.value.size(), kNaN)));
+  ProblemCall call;
+  call.reset = [&rt, data, out] {
+    for (std::size_t i = 0; i < out.size(); ++i)
+      write_values<float>(rt, out[i], std::vector<double>(data->want[i].value.size(), kNaN));
+  };
+  call.run = [&rt, c, algo, in1, in2, bias, out] { run_conv(rt, c, algo, in1, in2, bias, out); };
+  const bool winograd = may_run_winograd(c, algo_name);
+  call.check = [&rt, c, data, out, winograd](bool inject_error) {
+    std::string report;
+    for (std::size_t i = 0; i < out.size() && report.empty(); ++i) {
+      std::vector<double> got = download<float>(rt, out[i], data->want[i].value.size());
+      if (inject_error && i == 0 && !got.empty()) got[0] += 1;
+      const std::size_t reduction = i == 0 ? conv_reduction(c) : c.d.n * c.d.p() * c.d.q();
+      report = compare(got, data->want[i], reduction, false, winograd, i == 0 ? "output" : "bias gradient");
+    }
+    return report;
+  };
+  const anycl::Conv2d& d = c.d;
+  call.flops = 2.0 * double(d.n) * double(d.k) * double(d.p()) * double(d.q()) * double(d.c / d.groups) * double(d.r * d.s);
+  return call;
+}
+
+}  // namespace
+
+bool known_algo(const std::string& name) {
+  for (const char* a : kConvAlgos)
+    if (name == a) return true;
+  return name == "anycl" || name == "clblast";
+}
+
+void require_algo_fits(const Problem& p, const std::string& name) {
+  const bool gemm_algo = name == "auto" || name == "anycl" || name == "clblast";
+  const bool fits = p.is_gemm ? gemm_algo : known_algo(name) && name != "anycl" && name != "clblast";
+  if (!fits)
+    throw DescriptorError("--algo " + name + " does not apply to " +
+                          (p.is_gemm ? "gemm (auto, anycl, clblast)" : "conv (auto, im2col, gemm1x1, direct, winograd)"));
+}
+
+ProblemCall prepare_call(anycl::Runtime& rt, const Problem& p, const std::string& algo) {
+  require_algo_fits(p, algo);
+  if (!p.is_gemm) return prepare_conv(rt, p.conv, algo);
+  return p.gemm.fp64 ? prepare_gemm<double>(rt, p.gemm, algo) : prepare_gemm<float>(rt, p.gemm, algo);
+}
+
+}  // namespace anycl_bench
