@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "api/call_log.hpp"
 #include "ops/conv2d_find.hpp"
 #include "ops/conv2d_select.hpp"
 #include "runtime/buffer_impl.hpp"
@@ -17,6 +18,11 @@ using detail::ConvTensorSet;
 using detail::engine;
 
 std::string function_of(ConvPass pass) { return std::string("anycl::") + detail::pass_name(pass); }
+
+// Bias (forward) or dbias (backward-weights) given: backward-data never has one.
+void log_conv_call(ConvPass pass, const Conv2d& d, bool bias, ConvAlgo algo) {
+  detail::log_call_if_enabled([&] { return detail::conv_call_text(pass, d, bias, algo); });
+}
 
 // The tensor a pass reads or writes, as the caller named it; `elems` 0 when it may be absent.
 struct Named {
@@ -33,6 +39,7 @@ Event on_buffers(Runtime& rt, ConvPass pass, const Conv2d& d, std::initializer_l
   const std::size_t dev = output.device();
   for (const Named& t : tensors)
     if (t.buffer) detail::check_operand(t.buffer, 0, t.elems, sizeof(float), dev, function_of(pass), t.name);
+  log_conv_call(pass, d, set.kvec != nullptr, algo);
   const detail::ConvCall call{pass, d, algo};
   const detail::Plan plan = detail::plan_call(engine(rt), {call, dev, true});
   return detail::run_conv(engine(rt), plan, call, set);
@@ -45,6 +52,7 @@ void on_host(Runtime& rt, ConvPass pass, const Conv2d& d, bool tensors_given, co
              ConvAlgo algo) {
   d.validate();
   if (!tensors_given) detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, function_of(pass) + ": a tensor pointer is NULL");
+  log_conv_call(pass, d, set.kvec != nullptr, algo);
   const detail::ConvCall call{pass, d, algo};
   const detail::Plan plan = detail::plan_call(engine(rt), {call, std::nullopt, true});
   detail::run_conv(engine(rt), plan, call, set);

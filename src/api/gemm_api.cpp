@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "api/call_log.hpp"
 #include "ops/gemm_clblast.hpp"
 #include "runtime/buffer_impl.hpp"
 #include "runtime/error.hpp"
@@ -12,6 +13,15 @@ namespace anycl {
 namespace {
 
 using detail::engine;
+
+template <typename T>
+void log_gemm_call(const Runtime& rt, const GemmShape& shape, T alpha, T beta, std::size_t a_offset = 0,
+                   std::size_t b_offset = 0, std::size_t c_offset = 0) {
+  detail::log_call_if_enabled([&] {
+    return detail::gemm_call_text({shape, sizeof(T) == sizeof(double), double(alpha), double(beta), a_offset, b_offset,
+                                   c_offset, gemm_provider(rt)});
+  });
+}
 
 template <typename T>
 void require_pointer(const T* p, std::size_t extent, const std::string& function, const char* name) {
@@ -24,6 +34,7 @@ void require_pointer(const T* p, std::size_t extent, const std::string& function
 template <typename T>
 void gemm_host(Runtime& rt, const GemmShape& shape, const detail::GemmExtents& e, T alpha, const T* a, const T* b,
                T beta, T* c) {
+  log_gemm_call(rt, shape, alpha, beta);
   const detail::GemmCall call = detail::gemm_call(shape, alpha);
   const detail::Plan plan = detail::plan_call(engine(rt), {call, std::nullopt, true});
   detail::run_gemm<T>(engine(rt), plan, call, e, alpha, a, b, beta, c);
@@ -40,6 +51,7 @@ Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::s
   detail::check_operand(&a, a_offset, e.a, sizeof(T), dev, fn, "a");
   detail::check_operand(&b, b_offset, e.b, sizeof(T), dev, fn, "b");
   detail::check_operand(&c, c_offset, e.c, sizeof(T), dev, fn, "c");
+  log_gemm_call(rt, shape, alpha, beta, a_offset, b_offset, c_offset);
   const detail::GemmCall call = detail::gemm_call(shape, alpha, a_offset, b_offset, c_offset);
   const detail::Plan plan = detail::plan_call(engine(rt), {call, dev, true});
   return detail::run_gemm<T>(engine(rt), plan, call, alpha, a.native(), b.native(), beta, c.native());
