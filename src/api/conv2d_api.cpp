@@ -102,9 +102,9 @@ void conv2d_backward_weights(Runtime& rt, const Conv2d& d, const float* x, const
           {const_cast<float*>(x), dw, const_cast<float*>(dy), dbias}, algo);
 }
 
-ConvAlgo conv2d_select(const Runtime&, const Conv2d& d) {
+ConvAlgo conv2d_select(const Runtime& rt, const Conv2d& d) {
   d.validate();
-  return detail::select(ConvPass::Forward, d);
+  return detail::select(ConvPass::Forward, d, engine(rt).ops.conv_disabled);
 }
 
 ConvFindResult conv2d_find(Runtime& rt, const Conv2d& d, ConvPass pass, std::size_t device) {
