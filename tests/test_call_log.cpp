@@ -1,7 +1,8 @@
-// ANYCL_LOG=calls (docs/reliability.md, "Environment knobs"): each public call prints the
-// descriptor `anycl-bench run` replays; the test checks the text and that the tool replays it.
+// Diagnostics knobs (docs/reliability.md, "Environment knobs"): ANYCL_LOG=calls prints the
+// descriptor `anycl-bench run` replays (checked as text and by replaying it); ANYCL_CHECK_NUMERICS.
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -108,4 +109,63 @@ TEST_CASE("ANYCL_LOG without calls prints no call lines", "[call_log]") {
     INFO("ANYCL_LOG=" << value);
     CHECK(log_of_gemm().find("anycl: call") == std::string::npos);
   }
+}
+
+// ANYCL_CHECK_NUMERICS=1 is read when a runtime is created, so these cases make their own.
+namespace {
+
+std::size_t count_of(const std::string& text, const std::string& part) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("ANYCL_CHECK_NUMERICS=1 reports a NaN in a host GEMM's A once, naming a", "[check_numerics]") {
+  ScopedEnv check("ANYCL_CHECK_NUMERICS", std::string("1"));
+  ScopedEnv log("ANYCL_LOG", std::nullopt);
+  anycl::Runtime rt("");
+  anycl::GemmShape s;
+  s.m = 3, s.n = 2, s.k = 4, s.lda = 6, s.ldb = 2, s.ldc = 2;
+  std::vector<float> a(3 * 6, 1.f), b(4 * 2, 1.f), c(3 * 2, 0.f);
+  a[5] = std::numeric_limits<float>::infinity();  // ld padding: not an element, not reported
+  a[6 + 2] = std::numeric_limits<float>::quiet_NaN();
+  StderrCapture capture;
+  anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data());
+  const std::string err = capture.text();
+  INFO(err);
+  CHECK(count_of(err, "ANYCL_CHECK_NUMERICS") == 2);  // input a, then output c
+  CHECK(count_of(err, "call gemm:s:RNN:m3n2k4:lda6: input a holds NaN or Inf, first at element 8") == 1);
+  CHECK(count_of(err, "output c holds NaN or Inf, first at element 2") == 1);
+}
+
+TEST_CASE("ANYCL_CHECK_NUMERICS=1 reads device buffers back and reports a convolution's output", "[check_numerics]") {
+  ScopedEnv check("ANYCL_CHECK_NUMERICS", std::string("1"));
+  anycl::Runtime rt("");
+  anycl::Conv2d d;
+  d.c = 2, d.h = d.w = 4, d.k = 3, d.r = d.s = 3, d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
+  std::vector<float> xs(d.x_size(), 1.f);
+  xs[7] = std::numeric_limits<float>::infinity();
+  const anycl::Buffer x = anycl_test::upload(rt, xs);
+  const anycl::Buffer w = anycl_test::upload(rt, std::vector<float>(d.w_size(), 1.f));
+  const anycl::Buffer y = anycl_test::upload(rt, std::vector<float>(d.y_size(), 0.f));
+  StderrCapture capture;
+  anycl::conv2d_forward(rt, d, x, w, nullptr, y).wait();
+  const std::string err = capture.text();
+  INFO(err);
+  CHECK(count_of(err, "call conv:fwd:n1c2h4w4k3r3s3:p1:s1:d1:g1: input x holds NaN or Inf, first at element 7") == 1);
+  CHECK(count_of(err, ": output y holds NaN or Inf") == 1);
+  CHECK(count_of(err, "input w") == 0);
+}
+
+TEST_CASE("ANYCL_CHECK_NUMERICS unset: no scan, no line", "[check_numerics]") {
+  ScopedEnv check("ANYCL_CHECK_NUMERICS", std::nullopt);
+  anycl::Runtime rt("");
+  anycl::GemmShape s;
+  s.m = s.n = s.k = s.lda = s.ldb = s.ldc = 2;
+  std::vector<float> a(4, std::numeric_limits<float>::quiet_NaN()), b(4, 1.f), c(4);
+  StderrCapture capture;
+  anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data());
+  CHECK(capture.text().find("ANYCL_CHECK_NUMERICS") == std::string::npos);
 }

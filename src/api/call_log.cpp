@@ -7,27 +7,14 @@ namespace {
 
 bool row_major(const GemmShape& s) { return s.layout == Layout::RowMajor; }
 
-// Stored rows and columns of operand 'a', 'b' or 'c'.
-std::size_t stored_rows(const GemmShape& s, char which) {
-  if (which == 'a') return s.trans_a == Transpose::Yes ? s.k : s.m;
-  if (which == 'b') return s.trans_b == Transpose::Yes ? s.n : s.k;
-  return s.m;
-}
-
-std::size_t stored_cols(const GemmShape& s, char which) {
-  if (which == 'a') return s.trans_a == Transpose::Yes ? s.m : s.k;
-  if (which == 'b') return s.trans_b == Transpose::Yes ? s.k : s.n;
-  return s.n;
-}
-
 // The descriptor's default leading dimension: tight, at least 1.
 std::size_t tight_ld(const GemmShape& s, char which) {
-  return std::max<std::size_t>(1, row_major(s) ? stored_cols(s, which) : stored_rows(s, which));
+  return std::max<std::size_t>(1, row_major(s) ? gemm_stored_cols(s, which) : gemm_stored_rows(s, which));
 }
 
 // The batch stride the descriptor implies: one matrix at the leading dimension.
 std::size_t implied_stride(const GemmShape& s, char which, std::size_t ld) {
-  return (row_major(s) ? stored_rows(s, which) : stored_cols(s, which)) * ld;
+  return (row_major(s) ? gemm_stored_rows(s, which) : gemm_stored_cols(s, which)) * ld;
 }
 
 // 17 significant digits: a float or double prints back to the same value.
@@ -62,6 +49,18 @@ std::string stride_note(const GemmShape& s) {
 }
 
 }  // namespace
+
+std::size_t gemm_stored_rows(const GemmShape& s, char which) {
+  if (which == 'a') return s.trans_a == Transpose::Yes ? s.k : s.m;
+  if (which == 'b') return s.trans_b == Transpose::Yes ? s.n : s.k;
+  return s.m;
+}
+
+std::size_t gemm_stored_cols(const GemmShape& s, char which) {
+  if (which == 'a') return s.trans_a == Transpose::Yes ? s.m : s.k;
+  if (which == 'b') return s.trans_b == Transpose::Yes ? s.k : s.n;
+  return s.n;
+}
 
 std::string gemm_call_text(const GemmCallText& call) {
   const GemmShape& s = call.shape;

@@ -20,6 +20,10 @@ struct GemmCallText {
   GemmProvider provider = GemmProvider::Anycl;
 };
 
+// Rows and columns of stored (not transposed) operand 'a', 'b' or 'c'.
+std::size_t gemm_stored_rows(const GemmShape& s, char which);
+std::size_t gemm_stored_cols(const GemmShape& s, char which);
+
 // The descriptor, then ` --algo clblast` when that provider runs it, and a note for batch
 // strides the grammar cannot express (it assumes one matrix at the leading dimension).
 std::string gemm_call_text(const GemmCallText& call);

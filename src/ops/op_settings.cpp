@@ -35,17 +35,13 @@ bool disable_word(const std::string& word, ConvAlgoMask& mask) {
 void read_conv_algos(std::atomic<unsigned>& disabled) {
   const char* text = std::getenv("ANYCL_CONV_ALGOS");
   if (!text || !*text) return;
-  const std::string value(text);
   ConvAlgoMask mask = 0;
-  for (std::size_t begin = 0; begin <= value.size();) {
-    const std::size_t end = std::min(value.find(',', begin), value.size());
-    if (!disable_word(value.substr(begin, end - begin), mask)) {
-      log_warn("ANYCL_CONV_ALGOS='" + value + "': '" + value.substr(begin, end - begin) +
+  for (const std::string& word : comma_words(text))
+    if (!disable_word(word, mask)) {
+      log_warn(std::string("ANYCL_CONV_ALGOS='") + text + "': '" + word +
                "' is not one of -gemm1x1, -direct, -winograd (im2col cannot be disabled); ignored");
       return;
     }
-    begin = end + 1;
-  }
   disabled = mask;
 }
 
@@ -56,6 +52,7 @@ OpSettings::OpSettings() {
   read_workspace_mb(conv_workspace_limit);
   conv_find = env_is("ANYCL_CONV_FIND", "1");
   read_conv_algos(conv_disabled);
+  check_numerics = env_is("ANYCL_CHECK_NUMERICS", "1");
 }
 
 }  // namespace anycl::detail

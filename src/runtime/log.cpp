@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "runtime/env.hpp"
+
 namespace anycl::detail {
 namespace {
 
@@ -22,13 +24,9 @@ LogConfig log_config() {
   LogConfig config;
   const char* v = std::getenv("ANYCL_LOG");
   if (!v) return config;
-  const std::string text(v);
-  for (std::size_t begin = 0; begin <= text.size();) {
-    const std::size_t end = std::min(text.find(',', begin), text.size());
-    const std::string word = text.substr(begin, end - begin);
+  for (const std::string& word : comma_words(v)) {
     if (word == "calls") config.calls = true;
     else config.level = std::max(config.level, level_of(word));
-    begin = end + 1;
   }
   return config;
 }
@@ -48,6 +46,8 @@ void log_warn(const std::string& message) {
 void log_info(const std::string& message) {
   if (log_config().level >= 2) emit("anycl info: " + message);
 }
+
+void log_always_warn(const std::string& message) { emit("anycl warning: " + message); }
 
 bool log_calls_enabled() { return log_config().calls; }
 

@@ -11,6 +11,9 @@ namespace anycl::detail {
 void log_warn(const std::string& message);
 void log_info(const std::string& message);
 
+// A warning printed whatever ANYCL_LOG says: for checks the user asked for by their own variable.
+void log_always_warn(const std::string& message);
+
 bool log_calls_enabled();
 // Prints `anycl: call <descriptor>` (the call-log format docs/reliability.md names).
 void log_call(const std::string& descriptor);
