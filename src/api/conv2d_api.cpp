@@ -1,8 +1,12 @@
 // The public convolution functions: validate at the edge, plan, run (include/anycl/conv2d.hpp).
 #include "anycl/conv2d.hpp"
 
+#include <optional>
 #include <string>
 
+#include "api/call_log.hpp"
+#include "api/numerics_check.hpp"
+#include "ops/conv2d_passes.hpp"
 #include "ops/conv2d_find.hpp"
 #include "ops/conv2d_select.hpp"
 #include "runtime/buffer_impl.hpp"
@@ -17,6 +21,31 @@ using detail::ConvTensorSet;
 using detail::engine;
 
 std::string function_of(ConvPass pass) { return std::string("anycl::") + detail::pass_name(pass); }
+
+// Bias (forward) or dbias (backward-weights) given: backward-data never has one.
+void log_conv_call(ConvPass pass, const Conv2d& d, bool bias, ConvAlgo algo) {
+  detail::log_call_if_enabled([&] { return detail::conv_call_text(pass, d, bias, algo); });
+}
+
+// ANYCL_CHECK_NUMERICS: the pass's tensors by role (ConvTensorSet order); `add(i, region, input,
+// output)` records the i-th, which add skips when absent.
+template <typename Add>
+std::optional<detail::NumericsScan> conv_scan(const Runtime& rt, ConvPass pass, const Conv2d& d, bool bias,
+                                              ConvAlgo algo, Add add) {
+  if (!engine(rt).ops.check_numerics) return std::nullopt;
+  static const char* const names[3][4] = {{"x", "w", "y", "bias"}, {"dx", "w", "dy", "bias"}, {"x", "dw", "dy", "dbias"}};
+  const detail::ConvRole roles[] = {detail::ConvRole::Nchw, detail::ConvRole::Kcrs, detail::ConvRole::Nkpq,
+                                    detail::ConvRole::Kvec};
+  const std::size_t sizes[] = {d.x_size(), d.w_size(), d.y_size(), d.k};
+  std::optional<detail::NumericsScan> scan;
+  scan.emplace(detail::conv_call_text(pass, d, bias, algo), false);
+  for (int i = 0; i < 4; ++i) {
+    const bool out = detail::writes(pass, roles[i]);
+    add(*scan, i, detail::dense_region(names[static_cast<int>(pass)][i], sizes[i]), !out, out);
+  }
+  scan->before();
+  return scan;
+}
 
 // The tensor a pass reads or writes, as the caller named it; `elems` 0 when it may be absent.
 struct Named {
@@ -33,9 +62,16 @@ Event on_buffers(Runtime& rt, ConvPass pass, const Conv2d& d, std::initializer_l
   const std::size_t dev = output.device();
   for (const Named& t : tensors)
     if (t.buffer) detail::check_operand(t.buffer, 0, t.elems, sizeof(float), dev, function_of(pass), t.name);
+  log_conv_call(pass, d, set.kvec != nullptr, algo);
+  const cl_mem mems[] = {set.nchw, set.kcrs, set.nkpq, set.kvec};
+  const auto scan = conv_scan(rt, pass, d, set.kvec != nullptr, algo, [&](auto& s, int i, auto r, bool in, bool out) {
+    s.buffer(engine(rt).slot(dev), mems[i], r, in, out);
+  });
   const detail::ConvCall call{pass, d, algo};
   const detail::Plan plan = detail::plan_call(engine(rt), {call, dev, true});
-  return detail::run_conv(engine(rt), plan, call, set);
+  Event done = detail::run_conv(engine(rt), plan, call, set);
+  if (scan) done.wait(), scan->after();
+  return done;
 }
 
 cl_mem native(const Buffer* b) { return b ? b->native() : nullptr; }
@@ -45,9 +81,15 @@ void on_host(Runtime& rt, ConvPass pass, const Conv2d& d, bool tensors_given, co
              ConvAlgo algo) {
   d.validate();
   if (!tensors_given) detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, function_of(pass) + ": a tensor pointer is NULL");
+  log_conv_call(pass, d, set.kvec != nullptr, algo);
+  const void* host[] = {set.nchw, set.kcrs, set.nkpq, set.kvec};
+  const auto scan = conv_scan(rt, pass, d, set.kvec != nullptr, algo, [&](auto& s, int i, auto r, bool in, bool out) {
+    s.host(host[i], r, in, out);
+  });
   const detail::ConvCall call{pass, d, algo};
   const detail::Plan plan = detail::plan_call(engine(rt), {call, std::nullopt, true});
   detail::run_conv(engine(rt), plan, call, set);
+  if (scan) scan->after();
 }
 
 }  // namespace
@@ -94,9 +136,9 @@ void conv2d_backward_weights(Runtime& rt, const Conv2d& d, const float* x, const
           {const_cast<float*>(x), dw, const_cast<float*>(dy), dbias}, algo);
 }
 
-ConvAlgo conv2d_select(const Runtime&, const Conv2d& d) {
+ConvAlgo conv2d_select(const Runtime& rt, const Conv2d& d) {
   d.validate();
-  return detail::select(ConvPass::Forward, d);
+  return detail::select(ConvPass::Forward, d, engine(rt).ops.conv_disabled);
 }
 
 ConvFindResult conv2d_find(Runtime& rt, const Conv2d& d, ConvPass pass, std::size_t device) {

@@ -1,8 +1,11 @@
 // The public GEMM functions: validate at the edge, plan, run (include/anycl/gemm.hpp).
 #include "anycl/gemm.hpp"
 
+#include <optional>
 #include <string>
 
+#include "api/call_log.hpp"
+#include "api/numerics_check.hpp"
 #include "ops/gemm_clblast.hpp"
 #include "runtime/buffer_impl.hpp"
 #include "runtime/error.hpp"
@@ -12,6 +15,36 @@ namespace anycl {
 namespace {
 
 using detail::engine;
+
+template <typename T>
+std::string gemm_text(const Runtime& rt, const GemmShape& shape, T alpha, T beta, std::size_t a_offset,
+                      std::size_t b_offset, std::size_t c_offset) {
+  return detail::gemm_call_text({shape, sizeof(T) == sizeof(double), double(alpha), double(beta), a_offset, b_offset,
+                                 c_offset, gemm_provider(rt)});
+}
+
+template <typename T>
+void log_gemm_call(const Runtime& rt, const GemmShape& shape, T alpha, T beta, std::size_t a_offset = 0,
+                   std::size_t b_offset = 0, std::size_t c_offset = 0) {
+  detail::log_call_if_enabled([&] { return gemm_text(rt, shape, alpha, beta, a_offset, b_offset, c_offset); });
+}
+
+// ANYCL_CHECK_NUMERICS: A and B are inputs, C is an output and, unless beta is 0, an input.
+// `add(which, region, input)` records one operand; operands the call does not touch (extent 0:
+// m, n or k is 0) are left out, as their memory may be too small to hold the region.
+template <typename T, typename Add>
+std::optional<detail::NumericsScan> gemm_scan(const Runtime& rt, const GemmShape& shape, const detail::GemmExtents& e,
+                                              T alpha, T beta, const std::size_t (&offsets)[3], Add add) {
+  if (!engine(rt).ops.check_numerics) return std::nullopt;
+  std::optional<detail::NumericsScan> scan;
+  scan.emplace(gemm_text(rt, shape, alpha, beta, offsets[0], offsets[1], offsets[2]), sizeof(T) == sizeof(double));
+  const char names[] = {'a', 'b', 'c'};
+  const std::size_t extents[] = {e.a, e.b, e.c};
+  for (int i = 0; i < 3; ++i)
+    if (extents[i] != 0) add(*scan, i, detail::gemm_region(shape, names[i], offsets[i]), i < 2 || beta != T(0));
+  scan->before();
+  return scan;
+}
 
 template <typename T>
 void require_pointer(const T* p, std::size_t extent, const std::string& function, const char* name) {
@@ -24,9 +57,15 @@ void require_pointer(const T* p, std::size_t extent, const std::string& function
 template <typename T>
 void gemm_host(Runtime& rt, const GemmShape& shape, const detail::GemmExtents& e, T alpha, const T* a, const T* b,
                T beta, T* c) {
+  log_gemm_call(rt, shape, alpha, beta);
+  const void* host[] = {a, b, c};
+  const auto scan = gemm_scan(rt, shape, e, alpha, beta, {0, 0, 0}, [&](detail::NumericsScan& s, int i, auto r, bool in) {
+    s.host(host[i], r, in, i == 2);
+  });
   const detail::GemmCall call = detail::gemm_call(shape, alpha);
   const detail::Plan plan = detail::plan_call(engine(rt), {call, std::nullopt, true});
   detail::run_gemm<T>(engine(rt), plan, call, e, alpha, a, b, beta, c);
+  if (scan) scan->after();
 }
 
 }  // namespace
@@ -40,9 +79,17 @@ Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::s
   detail::check_operand(&a, a_offset, e.a, sizeof(T), dev, fn, "a");
   detail::check_operand(&b, b_offset, e.b, sizeof(T), dev, fn, "b");
   detail::check_operand(&c, c_offset, e.c, sizeof(T), dev, fn, "c");
+  log_gemm_call(rt, shape, alpha, beta, a_offset, b_offset, c_offset);
+  const cl_mem mems[] = {a.native(), b.native(), c.native()};
+  const auto scan = gemm_scan(rt, shape, e, alpha, beta, {a_offset, b_offset, c_offset},
+                              [&](detail::NumericsScan& s, int i, auto r, bool in) {
+                                s.buffer(engine(rt).slot(dev), mems[i], r, in, i == 2);
+                              });
   const detail::GemmCall call = detail::gemm_call(shape, alpha, a_offset, b_offset, c_offset);
   const detail::Plan plan = detail::plan_call(engine(rt), {call, dev, true});
-  return detail::run_gemm<T>(engine(rt), plan, call, alpha, a.native(), b.native(), beta, c.native());
+  Event done = detail::run_gemm<T>(engine(rt), plan, call, alpha, a.native(), b.native(), beta, c.native());
+  if (scan) done.wait(), scan->after();
+  return done;
 }
 
 template <typename T>

@@ -1,20 +1,34 @@
 #include "blas/blas_log.hpp"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <sstream>
+#include <string>
 
 namespace anycl::blas {
 namespace {
 
 enum class Level { Off, Warn, Info };
 
+Level word_level(const std::string& word) {
+  if (word.empty() || word == "0" || word == "off" || word == "calls") return Level::Off;
+  return word == "warn" ? Level::Warn : Level::Info;
+}
+
+// ANYCL_LOG is a comma-separated list as for libanycl (runtime/log.cpp, which this library may
+// not include); `calls` is libanycl's call log and adds nothing here.
 Level level() noexcept {
   static const Level value = [] {
     const char* v = std::getenv("ANYCL_LOG");
-    if (!v || !*v || !std::strcmp(v, "0") || !std::strcmp(v, "off")) return Level::Off;
-    return std::strcmp(v, "warn") ? Level::Info : Level::Warn;
+    Level most = Level::Off;
+    for (std::stringstream words(v ? v : ""); words.good();) {
+      std::string word;
+      std::getline(words, word, ',');
+      most = std::max(most, word_level(word));
+    }
+    return most;
   }();
   return value;
 }

@@ -1,5 +1,6 @@
 // libanycl_blas's diagnostics: stderr only when ANYCL_LOG asks, as for libanycl itself
-// (ANYCL_LOG=warn: warnings; info, 1 or any other value except 0 and off: also one line per call).
+// (ANYCL_LOG=warn: warnings; info, 1 or any other word except 0, off and calls: also one line
+// per call; a comma-separated list takes its most verbose word).
 #pragma once
 
 namespace anycl::blas {

@@ -31,14 +31,15 @@ const char* pass_label(ConvPass pass) {
 }
 
 // Everything that changes which algorithm wins: the device, the kernels as built (sources and
-// options of every program), the workspace cap (it sets the batch chunks), the problem and pass.
-std::string find_key(std::size_t workspace_limit, const DeviceSlot& slot, const Conv2d& d, ConvPass pass) {
+// options of every program), the workspace cap (it sets the batch chunks), the algorithms
+// ANYCL_CONV_ALGOS disabled, the problem and pass.
+std::string find_key(const OpSettings& ops, const DeviceSlot& slot, const Conv2d& d, ConvPass pass) {
   std::string kernels;
   for (const auto& [variant, prog] : slot.programs) kernels += variant + '\0' + prog.source_hash + '\0' + prog.options + '\0';
   std::ostringstream k;
   k << "device=" << slot.info.name << ";driver=" << slot.info.driver_version << ";cu=" << slot.info.compute_units
     << ";anycl=" << version_string() << ";kernels=" << hash128_hex(kernels)
-    << ";workspace=" << workspace_limit << ";pass=" << pass_label(pass) << ";n=" << d.n << ";c=" << d.c
+    << ";workspace=" << ops.conv_workspace_limit << ";disabled=" << ops.conv_disabled << ";pass=" << pass_label(pass) << ";n=" << d.n << ";c=" << d.c
     << ";h=" << d.h << ";w=" << d.w << ";k=" << d.k << ";r=" << d.r << ";s=" << d.s << ";stride=" << d.stride_h << 'x'
     << d.stride_w << ";pad=" << d.pad_top << ',' << d.pad_left << ',' << d.pad_bottom << ',' << d.pad_right
     << ";dilation=" << d.dilation_h << 'x' << d.dilation_w << ";groups=" << d.groups << ";relu=" << d.relu;
@@ -123,11 +124,12 @@ double run_once(const DeviceSlot& slot, const Conv2d& d, ConvPass pass, std::siz
 
 // Warm-up first (kernel builds and POCL's per-local-size compiles are not timed), then the
 // median of kReps runs. The selector's pick goes first so the cut has a good bar early.
-ConvFindResult time_candidates(const DeviceSlot& slot, const Conv2d& d, ConvPass pass, std::size_t cap) {
+ConvFindResult time_candidates(const DeviceSlot& slot, const Conv2d& d, ConvPass pass, std::size_t cap,
+                               ConvAlgoMask disabled) {
   const Scratch scratch(slot, d);
-  std::vector<ConvAlgo> order{select(pass, d)};
+  std::vector<ConvAlgo> order{select(pass, d, disabled)};
   for (ConvAlgo a : kCandidates)
-    if (a != order[0] && applies(a, pass, d)) order.push_back(a);
+    if (a != order[0] && applies(a, pass, d) && !(disabled & algo_bit(a))) order.push_back(a);
   ConvFindResult r;
   r.timed = true;
   double best = 0;
@@ -160,7 +162,8 @@ ConvFindResult time_candidates(const DeviceSlot& slot, const Conv2d& d, ConvPass
 ConvFindResult find_conv_algo(const DeviceSlot& slot, OpSettings& ops, const BinaryCache& cache, const Conv2d& d,
                               ConvPass pass) {
   const std::size_t limit = ops.conv_workspace_limit;
-  const std::string key = find_key(limit, slot, d, pass);
+  const ConvAlgoMask disabled = ops.conv_disabled;
+  const std::string key = find_key(ops, slot, d, pass);
   {
     std::lock_guard<std::mutex> lock(ops.find_memo.mu);
     if (auto it = ops.find_memo.results.find(key); it != ops.find_memo.results.end()) return it->second;
@@ -168,7 +171,7 @@ ConvFindResult find_conv_algo(const DeviceSlot& slot, OpSettings& ops, const Bin
   const std::string path = cache.path_for("conv-find-" + hash128_hex(key));
   std::optional<ConvFindResult> r = load(cache, path, key, d, pass);
   if (!r) {
-    r = time_candidates(slot, d, pass, conv_workspace_cap(limit, slot));
+    r = time_candidates(slot, d, pass, conv_workspace_cap(limit, slot), disabled);
     std::string why;
     if (cache.enabled() && !write_file_atomic(path, serialize(key, *r), &why)) log_warn("conv find: " + why);
   }

@@ -44,15 +44,25 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
 // products worthwhile; pointwise forward runs Gemm1x1, one GEMM with the batch folded into N,
 // where per-image GEMMs pad every image's last column panel (196 columns to 224 at NR 32).
 // Pointwise backward-data keeps im2col: its Gemm1x1 is still per-image GEMMs.
-ConvAlgo select(ConvPass pass, const Conv2d& d) {
+ConvAlgo preferred(ConvPass pass, const Conv2d& d) {
   if (is_direct_shape(d)) return ConvAlgo::Direct;
   if (applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32) return ConvAlgo::Winograd;
   if (pass == ConvPass::Forward && is_pointwise(d)) return ConvAlgo::Gemm1x1;
   return ConvAlgo::Im2col;
 }
 
-ConvAlgo resolve(ConvPass pass, const Conv2d& d, ConvAlgo algo) {
-  if (algo == ConvAlgo::Auto) return select(pass, d);
+// Im2col applies to every problem and cannot be disabled (op_settings.cpp refuses it), so it is
+// the fallback whatever the preferred algorithm was.
+ConvAlgo select(ConvPass pass, const Conv2d& d, ConvAlgoMask disabled) {
+  const ConvAlgo first = preferred(pass, d);
+  return disabled & algo_bit(first) ? ConvAlgo::Im2col : first;
+}
+
+ConvAlgo resolve(ConvPass pass, const Conv2d& d, ConvAlgo algo, ConvAlgoMask disabled) {
+  if (algo == ConvAlgo::Auto) return select(pass, d, disabled);
+  if (disabled & algo_bit(algo))
+    fail(ANYCL_ERROR_UNSUPPORTED, std::string("anycl::") + pass_name(pass) + ": algorithm " + to_string(algo) +
+                                      " is disabled by ANYCL_CONV_ALGOS");
   if (!applies(algo, pass, d))
     fail(ANYCL_ERROR_UNSUPPORTED,
          std::string("anycl::") + pass_name(pass) + ": algorithm " + to_string(algo) + " does not apply to this problem");

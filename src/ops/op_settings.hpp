@@ -23,6 +23,8 @@ struct OpSettings {
   std::atomic<GemmProvider> gemm_provider{GemmProvider::Anycl};           // ANYCL_GEMM=clblast
   std::atomic<std::size_t> conv_workspace_limit{std::size_t(256) << 20};  // ANYCL_CONV_WORKSPACE_MB
   std::atomic<bool> conv_find{false};  // ANYCL_CONV_FIND=1: Auto runs the find step's winner
+  std::atomic<bool> check_numerics{false};  // ANYCL_CHECK_NUMERICS=1 (src/api/numerics_check.hpp)
+  std::atomic<unsigned> conv_disabled{0};  // ANYCL_CONV_ALGOS=-winograd,...: a ConvAlgoMask
   ConvFindMemo find_memo;
 
   OpSettings();  // the defaults above, overridden by the environment
