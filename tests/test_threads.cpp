@@ -320,3 +320,33 @@ TEST_CASE("threads: a runtime created and destroyed in a loop leaks no memory an
   CHECK(rss_after <= rss + (std::size_t(16) << 20));
 #endif
 }
+
+// Settings changed while other threads call: each call reads the runtime's settings once (the
+// planner), so every result still matches its reference, and under ThreadSanitizer
+// (scripts/sanitize.sh) a setter racing a call's read is a reported data race.
+TEST_CASE("threads: settings set while 4 threads call: every result matches its reference") {
+  anycl::Runtime rt;
+  const std::vector<Job> js = jobs();
+  std::atomic<bool> done{false};
+  std::atomic<std::size_t> bad{0};
+  std::thread setter([&] {
+    const anycl::Parallel modes[] = {anycl::Parallel::Auto, anycl::Parallel::Data, anycl::Parallel::Model,
+                                     anycl::Parallel::Hybrid};
+    for (unsigned i = 0; !done; ++i) {
+      anycl::set_parallel(rt, modes[i % 4]);
+      anycl::set_conv_workspace_limit(rt, i % 2 ? std::size_t(1) << 20 : std::size_t(256) << 20);
+      anycl::set_gemm_provider(rt, anycl::GemmProvider::Anycl);
+      anycl::set_conv_find(rt, false);
+      (void)anycl::parallel(rt), (void)anycl::gemm_provider(rt);
+    }
+  });
+  std::vector<std::thread> callers;
+  for (unsigned t = 0; t < 4; ++t)
+    callers.emplace_back([&, t] {
+      for (std::size_t j = t; j < js.size(); j += 4) bad += js[j].errors(js[j].run(rt, 0));
+    });
+  for (auto& th : callers) th.join();
+  done = true;
+  setter.join();
+  CHECK(bad == 0);
+}
