@@ -652,10 +652,23 @@ TEST_CASE("cpu/2: a device failing in a device-buffer split: clear error, output
 
 TEST_CASE("two POCL devices: every split mode equals one device", "[.two-pocl]") { check_everything("cpu", 2); }
 
-TEST_CASE("two POCL devices: Auto runs a packed GEMM as one pass whose devices claim tiles", "[.two-pocl]") {
+// OpenCL 1.2 atomics hold within one device: two devices that share host memory do not take
+// work-groups from one counter. A large GEMM under Auto splits into pieces, the shared Winograd
+// pass splits its tile panels by weight, and both equal one device.
+TEST_CASE("two POCL devices: no claims across devices, pieces and unclaimed shared passes instead", "[.two-pocl]") {
   anycl::Runtime rt("cpu");
   REQUIRE(rt.device_count() == 2);
-  check_claimed_gemm(rt);
+  even_weights(rt);
+  anycl::GemmShape s;
+  s.m = 768, s.n = 700, s.k = 640, s.lda = 640, s.ldb = 700, s.ldc = 700;
+  const anycl::detail::Plan gemm = anycl_test::gemm_plan<float>(rt, s);
+  CHECK(gemm.kind == anycl::detail::PlanKind::Pieces);
+  const anycl::detail::Plan conv =
+      anycl_test::conv_plan(rt, anycl::detail::ConvPass::Forward, anycl_test::to_anycl(kConvWinograd, false));
+  REQUIRE(conv.kind == anycl::detail::PlanKind::Shared);
+  CHECK_FALSE(conv.shared.claimed);
+  check_gemm_all<float>(rt, 601, 530, 523);
+  check_conv_all(rt, kConvWinograd);
 }
 
 TEST_CASE("four sub-devices of two POCL devices: hybrid is a 2x2 grid", "[.two-pocl]") {

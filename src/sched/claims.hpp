@@ -12,9 +12,10 @@
 
 namespace anycl::detail {
 
-// Devices may claim each other's work-groups when they share memory (same_memory.hpp) and
-// launch the same work-groups: the same build of every program the stages use, and the same
-// work-group limit (enqueue() shrinks groups by it).
+// Devices may claim each other's work-groups when they are sub-devices of one device (OpenCL
+// atomics hold within one device), share its memory (same_memory.hpp) and launch the same
+// work-groups: the same build of every program the stages use, and the same work-group limit
+// (enqueue() shrinks groups by it).
 bool can_claim(const DeviceSlot& a, const DeviceSlot& b, const std::vector<std::string>& variants);
 
 // One zeroed counter per stage, from home's workspace pool. The zeroing is queued on home: the

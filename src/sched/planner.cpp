@@ -58,10 +58,14 @@ SharedDevices shared_gemm(const Planning& pl, const GemmCall& g) {
   if (lead == pl.rt.size() || !(pl.weights[lead] > 0) ||
       !runs_packed(pl.rt.slot(lead), g.problem, g.alpha_zero, g.precision()))
     return {};
+  // Every device with a share must claim from the lead: a shared pass over some of them would
+  // leave the others idle, where pieces use them all.
   SharedDevices out{{lead}, {pl.weights[lead]}, true};
-  for (std::size_t i = 0; i < pl.rt.size(); ++i)
-    if (i != lead && pl.weights[i] > 0 && can_claim(pl.rt.slot(lead), pl.rt.slot(i), gemm_programs(g.precision())))
-      out.devices.push_back(i), out.weights.push_back(pl.weights[i]);
+  for (std::size_t i = 0; i < pl.rt.size(); ++i) {
+    if (i == lead || !(pl.weights[i] > 0)) continue;
+    if (!can_claim(pl.rt.slot(lead), pl.rt.slot(i), gemm_programs(g.precision()))) return {};
+    out.devices.push_back(i), out.weights.push_back(pl.weights[i]);
+  }
   if (out.devices.size() < 2 || !worth_splitting(gemm_flops(g.problem), fastest(pl.weights))) return {};
   return out;
 }
