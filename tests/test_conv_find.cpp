@@ -232,3 +232,26 @@ TEST_CASE("C API: anycl_conv2d_find and anycl_runtime_set_conv_find", "[conv][fi
   CHECK(timed == 0);  // the forward call above ran find
   anycl_runtime_destroy(rt);
 }
+
+// The find result is kept under one device's key, so the timing must run on that device alone:
+// on cpu/2 a layer worth splitting, found for sub-device 1, launches nothing on sub-device 0.
+TEST_CASE("find: times on the named device only where a call would be split") {
+  const TempDir cache;
+  anycl::RuntimeOptions o = in_cache(cache);
+  o.device_spec = "cpu/2";
+  anycl::Runtime rt(o);
+  REQUIRE(rt.device_count() == 2);
+  anycl::set_device_weights(rt, {1.0, 1.0});  // as GFLOP/s: every call here is worth splitting
+  anycl::Conv2d d;
+  d.n = 4, d.c = 32, d.h = d.w = 16, d.k = 32, d.r = d.s = 3;
+  d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
+  anycl::set_kernel_profiling(rt, true);
+  const anycl::ConvFindResult r = anycl::conv2d_find(rt, d, anycl::ConvPass::Forward, 1);
+  CHECK(r.timed);
+  const std::vector<anycl::KernelTime> launches = anycl::kernel_profile(rt);
+  REQUIRE_FALSE(launches.empty());
+  for (const anycl::KernelTime& k : launches) {
+    INFO(k.kernel);
+    CHECK(k.device == 1);
+  }
+}
