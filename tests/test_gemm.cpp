@@ -300,3 +300,29 @@ TEST_CASE("the CLBlast provider computes the same GEMM", "[gemm][clblast]") {
   anycl::gemm<float>(rt, s, 2.0f, a.data(), b.data(), 0.5f, c.data());
   CHECK(count_bad(s, c, before, anycl_test::gemm_oracle<float>(s, 2.0f, a.data(), b.data(), 0.5f, before.data())) == 0);
 }
+
+// CLBlast rejects k = 0; the provider must still give C = beta*C (beta = 0 overwrites NaN with 0).
+TEST_CASE("the CLBlast provider with k = 0 scales C by beta, host and buffer", "[gemm][clblast]") {
+  anycl::Runtime rt("");
+  anycl::set_gemm_provider(rt, anycl::GemmProvider::CLBlast);
+  for (const std::size_t mn : {std::size_t(1), std::size_t(37)}) {
+    const GemmShape s = make_shape(Layout::RowMajor, Transpose::No, Transpose::No, mn, mn, 0);
+    const std::vector<float> a(extent(s, 'a') + 1, 1.0f), b(extent(s, 'b') + 1, 1.0f);
+    for (const float beta : {0.0f, 0.5f}) {
+      auto c0 = random_values<float>(extent(s, 'c'), 9);
+      if (beta == 0.0f) std::fill(c0.begin(), c0.end(), std::numeric_limits<float>::quiet_NaN());
+      const auto want = anycl_test::gemm_oracle<float>(s, 1.0f, a.data(), b.data(), beta, c0.data());
+      auto host = c0;
+      REQUIRE_NOTHROW(anycl::gemm<float>(rt, s, 1.0f, a.data(), b.data(), beta, host.data()));
+      CHECK(count_bad(s, host, c0, want) == 0);
+      anycl::Buffer A = rt.alloc(a.size() * sizeof(float)), B = rt.alloc(b.size() * sizeof(float));
+      anycl::Buffer C = rt.alloc(c0.size() * sizeof(float));
+      rt.write(C, c0.data(), c0.size() * sizeof(float));
+      REQUIRE_NOTHROW(anycl::gemm<float>(rt, s, 1.0f, A, 0, B, 0, beta, C, 0).wait());
+      std::vector<float> dev(c0.size());
+      rt.read(C, dev.data(), dev.size() * sizeof(float));
+      CHECK(count_bad(s, dev, c0, want) == 0);
+    }
+  }
+}
+
