@@ -4,7 +4,9 @@
 
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "anycl/anycl.hpp"
@@ -226,6 +228,34 @@ TEST_CASE("sgemm C API with CBLAS semantics, and zero sizes are no-ops", "[gemm]
                       nullptr, 5) == ANYCL_SUCCESS);
     CHECK(anycl_sgemm(rt, ANYCL_COL_MAJOR, ANYCL_NO_TRANS, ANYCL_NO_TRANS, 5, 0, 5, 1.0f, nullptr, 5, nullptr, 5, 0.0f,
                       nullptr, 5) == ANYCL_SUCCESS);
+  }
+  anycl_runtime_destroy(rt);
+}
+
+// A huge batch count must be rejected before the pointer arrays (2 entries here) are indexed.
+TEST_CASE("pointer-array batched GEMM rejects a batch count of 2^31 or more before reading the arrays",
+          "[gemm][batch][capi][errors]") {
+  const std::size_t d = 4;
+  std::vector<std::vector<float>> fa(2, std::vector<float>(d * d, 1.0f)), fc(2, std::vector<float>(d * d, 7.0f));
+  std::vector<std::vector<double>> da(2, std::vector<double>(d * d, 1.0)), dc(2, std::vector<double>(d * d, 7.0));
+  const float* pfa[] = {fa[0].data(), fa[1].data()};
+  float* pfc[] = {fc[0].data(), fc[1].data()};
+  const double* pda[] = {da[0].data(), da[1].data()};
+  double* pdc[] = {dc[0].data(), dc[1].data()};
+  anycl_runtime* rt = nullptr;
+  REQUIRE(anycl_runtime_create(nullptr, &rt) == ANYCL_SUCCESS);
+  for (const std::size_t batch : {(std::size_t(1) << 32) + 2, SIZE_MAX}) {
+    INFO("batch = " << batch);
+    CHECK(anycl_sgemm_batched(rt, ANYCL_ROW_MAJOR, ANYCL_NO_TRANS, ANYCL_NO_TRANS, d, d, d, 1.0f, pfa, d, pfa, d, 0.0f,
+                              pfc, d, batch) == ANYCL_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(anycl_last_error()).find("batch must be below 2^31") != std::string::npos);
+    CHECK(anycl_dgemm_batched(rt, ANYCL_ROW_MAJOR, ANYCL_NO_TRANS, ANYCL_NO_TRANS, d, d, d, 1.0, pda, d, pda, d, 0.0,
+                              pdc, d, batch) == ANYCL_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(anycl_last_error()).find("batch must be below 2^31") != std::string::npos);
+  }
+  for (int i = 0; i < 2; ++i) {
+    CHECK(fc[i] == std::vector<float>(d * d, 7.0f));
+    CHECK(dc[i] == std::vector<double>(d * d, 7.0));
   }
   anycl_runtime_destroy(rt);
 }
