@@ -356,3 +356,19 @@ TEST_CASE("the CLBlast provider with k = 0 scales C by beta, host and buffer", "
   }
 }
 
+// beta = 0 must not read C: first leave NaN in the workspace pool (a beta = 1 call whose C is NaN),
+// then a beta = 0 call on a NaN-filled, dense C (ldc = n) must come out finite and match the oracle.
+TEST_CASE("the CLBlast provider with beta = 0 ignores NaN in C and in pooled workspaces", "[gemm][clblast]") {
+  anycl::Runtime rt("");
+  anycl::set_gemm_provider(rt, anycl::GemmProvider::CLBlast);
+  GemmShape s = make_shape(Layout::RowMajor, Transpose::No, Transpose::No, 45, 38, 29);
+  s.lda = s.k, s.ldb = s.n, s.ldc = s.n;
+  const auto a = random_values<float>(extent(s, 'a'), 11), b = random_values<float>(extent(s, 'b'), 12);
+  const std::vector<float> nan_c(extent(s, 'c'), std::numeric_limits<float>::quiet_NaN());
+  auto poison = nan_c;
+  anycl::gemm<float>(rt, s, 1.0f, a.data(), b.data(), 1.0f, poison.data());
+  auto c = nan_c;
+  anycl::gemm<float>(rt, s, 1.0f, a.data(), b.data(), 0.0f, c.data());
+  for (const float x : c) REQUIRE(std::isfinite(x));
+  CHECK(count_bad(s, c, nan_c, anycl_test::gemm_oracle<float>(s, 1.0f, a.data(), b.data(), 0.0f, nan_c.data())) == 0);
+}
