@@ -24,9 +24,33 @@ foreach(f include/anycl/anycl.h include/anycl/anycl.hpp share/anycl/cl_kernels/c
 endforeach()
 run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/consumer -B ${WORK_DIR}/consumer -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/consumer)
-# The installed library must find the installed kernels, not the source tree's.
-set(ENV{ANYCL_KERNEL_PATH} "${prefix}/share/anycl/cl_kernels")
+# The installed library must find the installed kernels, not the source tree's, with no
+# ANYCL_KERNEL_PATH to point it there: a probe prints the installed copy's rt.kernel_dir().
+unset(ENV{ANYCL_KERNEL_PATH})
 run(${WORK_DIR}/consumer/consumer_c)
+file(WRITE ${WORK_DIR}/probe/CMakeLists.txt "cmake_minimum_required(VERSION 3.25)
+project(kernel_dir_probe LANGUAGES CXX)
+set(CMAKE_CXX_STANDARD 17)
+find_package(anycl CONFIG REQUIRED)
+add_executable(kernel_dir_probe probe.cpp)
+target_link_libraries(kernel_dir_probe PRIVATE anycl::anycl)
+")
+file(WRITE ${WORK_DIR}/probe/probe.cpp "#include <anycl/anycl.hpp>
+#include <cstdio>
+int main() { anycl::Runtime rt; std::printf(\"%s\", rt.kernel_dir().c_str()); }
+")
+run(${CMAKE_COMMAND} -S ${WORK_DIR}/probe -B ${WORK_DIR}/probe/build -DCMAKE_PREFIX_PATH=${prefix})
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/probe/build)
+execute_process(COMMAND ${WORK_DIR}/probe/build/kernel_dir_probe RESULT_VARIABLE rc OUTPUT_VARIABLE kdir)
+if(NOT rc EQUAL 0 OR kdir STREQUAL "")
+  message(FATAL_ERROR "kernel_dir_probe failed (${rc})")
+endif()
+file(REAL_PATH ${prefix} real_prefix)
+file(REAL_PATH "${kdir}" real_kdir)  # both resolved: either may be reached through a symlink
+string(FIND "${real_kdir}" "${real_prefix}/" at)
+if(NOT at EQUAL 0)
+  message(FATAL_ERROR "installed library uses kernel folder '${kdir}', not one under ${prefix}")
+endif()
 file(GLOB_RECURSE pc ${prefix}/*/anycl.pc)
 if(NOT pc)
   message(FATAL_ERROR "install has no anycl.pc")

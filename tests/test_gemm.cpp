@@ -4,7 +4,9 @@
 
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "anycl/anycl.hpp"
@@ -230,6 +232,34 @@ TEST_CASE("sgemm C API with CBLAS semantics, and zero sizes are no-ops", "[gemm]
   anycl_runtime_destroy(rt);
 }
 
+// A huge batch count must be rejected before the pointer arrays (2 entries here) are indexed.
+TEST_CASE("pointer-array batched GEMM rejects a batch count of 2^31 or more before reading the arrays",
+          "[gemm][batch][capi][errors]") {
+  const std::size_t d = 4;
+  std::vector<std::vector<float>> fa(2, std::vector<float>(d * d, 1.0f)), fc(2, std::vector<float>(d * d, 7.0f));
+  std::vector<std::vector<double>> da(2, std::vector<double>(d * d, 1.0)), dc(2, std::vector<double>(d * d, 7.0));
+  const float* pfa[] = {fa[0].data(), fa[1].data()};
+  float* pfc[] = {fc[0].data(), fc[1].data()};
+  const double* pda[] = {da[0].data(), da[1].data()};
+  double* pdc[] = {dc[0].data(), dc[1].data()};
+  anycl_runtime* rt = nullptr;
+  REQUIRE(anycl_runtime_create(nullptr, &rt) == ANYCL_SUCCESS);
+  for (const std::size_t batch : {(std::size_t(1) << 32) + 2, SIZE_MAX}) {
+    INFO("batch = " << batch);
+    CHECK(anycl_sgemm_batched(rt, ANYCL_ROW_MAJOR, ANYCL_NO_TRANS, ANYCL_NO_TRANS, d, d, d, 1.0f, pfa, d, pfa, d, 0.0f,
+                              pfc, d, batch) == ANYCL_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(anycl_last_error()).find("batch must be below 2^31") != std::string::npos);
+    CHECK(anycl_dgemm_batched(rt, ANYCL_ROW_MAJOR, ANYCL_NO_TRANS, ANYCL_NO_TRANS, d, d, d, 1.0, pda, d, pda, d, 0.0,
+                              pdc, d, batch) == ANYCL_ERROR_INVALID_ARGUMENT);
+    CHECK(std::string(anycl_last_error()).find("batch must be below 2^31") != std::string::npos);
+  }
+  for (int i = 0; i < 2; ++i) {
+    CHECK(fc[i] == std::vector<float>(d * d, 7.0f));
+    CHECK(dc[i] == std::vector<double>(d * d, 7.0));
+  }
+  anycl_runtime_destroy(rt);
+}
+
 TEST_CASE("bad GEMM arguments are INVALID_ARGUMENT naming the argument, and C is untouched", "[gemm][errors]") {
   anycl_runtime* rt = nullptr;
   REQUIRE(anycl_runtime_create(nullptr, &rt) == ANYCL_SUCCESS);
@@ -299,4 +329,46 @@ TEST_CASE("the CLBlast provider computes the same GEMM", "[gemm][clblast]") {
   const auto before = c;
   anycl::gemm<float>(rt, s, 2.0f, a.data(), b.data(), 0.5f, c.data());
   CHECK(count_bad(s, c, before, anycl_test::gemm_oracle<float>(s, 2.0f, a.data(), b.data(), 0.5f, before.data())) == 0);
+}
+
+// CLBlast rejects k = 0; the provider must still give C = beta*C (beta = 0 overwrites NaN with 0).
+TEST_CASE("the CLBlast provider with k = 0 scales C by beta, host and buffer", "[gemm][clblast]") {
+  anycl::Runtime rt("");
+  anycl::set_gemm_provider(rt, anycl::GemmProvider::CLBlast);
+  for (const std::size_t mn : {std::size_t(1), std::size_t(37)}) {
+    const GemmShape s = make_shape(Layout::RowMajor, Transpose::No, Transpose::No, mn, mn, 0);
+    const std::vector<float> a(extent(s, 'a') + 1, 1.0f), b(extent(s, 'b') + 1, 1.0f);
+    for (const float beta : {0.0f, 0.5f}) {
+      auto c0 = random_values<float>(extent(s, 'c'), 9);
+      if (beta == 0.0f) std::fill(c0.begin(), c0.end(), std::numeric_limits<float>::quiet_NaN());
+      const auto want = anycl_test::gemm_oracle<float>(s, 1.0f, a.data(), b.data(), beta, c0.data());
+      auto host = c0;
+      REQUIRE_NOTHROW(anycl::gemm<float>(rt, s, 1.0f, a.data(), b.data(), beta, host.data()));
+      CHECK(count_bad(s, host, c0, want) == 0);
+      anycl::Buffer A = rt.alloc(a.size() * sizeof(float)), B = rt.alloc(b.size() * sizeof(float));
+      anycl::Buffer C = rt.alloc(c0.size() * sizeof(float));
+      rt.write(C, c0.data(), c0.size() * sizeof(float));
+      REQUIRE_NOTHROW(anycl::gemm<float>(rt, s, 1.0f, A, 0, B, 0, beta, C, 0).wait());
+      std::vector<float> dev(c0.size());
+      rt.read(C, dev.data(), dev.size() * sizeof(float));
+      CHECK(count_bad(s, dev, c0, want) == 0);
+    }
+  }
+}
+
+// beta = 0 must not read C: first leave NaN in the workspace pool (a beta = 1 call whose C is NaN),
+// then a beta = 0 call on a NaN-filled, dense C (ldc = n) must come out finite and match the oracle.
+TEST_CASE("the CLBlast provider with beta = 0 ignores NaN in C and in pooled workspaces", "[gemm][clblast]") {
+  anycl::Runtime rt("");
+  anycl::set_gemm_provider(rt, anycl::GemmProvider::CLBlast);
+  GemmShape s = make_shape(Layout::RowMajor, Transpose::No, Transpose::No, 45, 38, 29);
+  s.lda = s.k, s.ldb = s.n, s.ldc = s.n;
+  const auto a = random_values<float>(extent(s, 'a'), 11), b = random_values<float>(extent(s, 'b'), 12);
+  const std::vector<float> nan_c(extent(s, 'c'), std::numeric_limits<float>::quiet_NaN());
+  auto poison = nan_c;
+  anycl::gemm<float>(rt, s, 1.0f, a.data(), b.data(), 1.0f, poison.data());
+  auto c = nan_c;
+  anycl::gemm<float>(rt, s, 1.0f, a.data(), b.data(), 0.0f, c.data());
+  for (const float x : c) REQUIRE(std::isfinite(x));
+  CHECK(count_bad(s, c, nan_c, anycl_test::gemm_oracle<float>(s, 1.0f, a.data(), b.data(), 0.0f, nan_c.data())) == 0);
 }

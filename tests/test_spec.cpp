@@ -133,6 +133,18 @@ TEST_CASE("/N asks for N equal sub-devices", "[spec]") {
   CHECK(select_devices("pthread/1", d)[0].sub_devices == 1);
 }
 
+TEST_CASE("a device named whole and split gets the largest split, whatever the order", "[spec]") {
+  const Discovery d = synthetic();
+  for (const std::string spec : {"cpu,cpu/2", "cpu/2,cpu", "0:0,cpu/2", "cpu/2,0:0/1", "cpu/3,cpu/2"}) {
+    INFO(spec);
+    const auto sel = select_devices(spec, d);
+    REQUIRE(devices_of(sel) == Indices{0, 1});
+    const unsigned want = spec.find("/3") != std::string::npos ? 3 : 2;
+    CHECK(sel[0].sub_devices == want);
+    CHECK(sel[1].sub_devices == want);
+  }
+}
+
 TEST_CASE("malformed specs are INVALID_ARGUMENT, with the offending item named", "[spec]") {
   const Discovery d = synthetic();
   for (const std::string spec : {"cpu/0", "cpu/x", "cpu/", "cpu/-1", "cpu/99999", "0:", "0:x", "1:0:0", ",,", ",",

@@ -108,6 +108,8 @@ template <typename T>
 void gemm_batched(Runtime& rt, const GemmShape& shape, T alpha, const T* const* a, const T* const* b, T beta,
                   T* const* c) {
   const char* fn = "anycl::gemm_batched";
+  // Before the arrays are read: a huge count would index past the caller's arrays.
+  detail::validate_batch_count(shape.batch, fn);
   GemmShape one = shape;
   one.batch = 1;
   const detail::GemmExtents e = detail::validate_gemm(one, fn);

@@ -44,6 +44,10 @@ std::size_t batch_extent(std::size_t one, std::size_t stride, std::size_t batch,
 
 }  // namespace
 
+void validate_batch_count(std::size_t batch, const char* function) {
+  if (batch > INT_MAX) invalid(function, "batch must be below 2^31");
+}
+
 GemmExtents validate_gemm(const GemmShape& s, const char* function) {
   const int layout = static_cast<int>(s.layout), ta = static_cast<int>(s.trans_a), tb = static_cast<int>(s.trans_b);
   if (layout != ANYCL_ROW_MAJOR && layout != ANYCL_COL_MAJOR)
@@ -53,7 +57,7 @@ GemmExtents validate_gemm(const GemmShape& s, const char* function) {
   if (tb != ANYCL_NO_TRANS && tb != ANYCL_TRANS)
     invalid(function, "trans_b " + std::to_string(tb) + " is neither NO_TRANS (111) nor TRANS (112)");
   if (s.m > INT_MAX || s.n > INT_MAX || s.k > INT_MAX) invalid(function, "m, n and k must be below 2^31");
-  if (s.batch > INT_MAX) invalid(function, "batch must be below 2^31");
+  validate_batch_count(s.batch, function);
   const bool row = s.layout == Layout::RowMajor;
   const bool tra = s.trans_a == Transpose::Yes, trb = s.trans_b == Transpose::Yes;
   GemmExtents e;

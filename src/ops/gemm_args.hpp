@@ -17,6 +17,9 @@ struct GemmExtents {
 // extents that overflow size_t.
 GemmExtents validate_gemm(const GemmShape& s, const char* function);
 
+// The batch count alone, for callers that must check it before indexing per-item pointer arrays.
+void validate_batch_count(std::size_t batch, const char* function);
+
 // C = alpha * op(A) op(B) + beta * C with every matrix a row-major view. A column-major call is
 // the row-major product C^T = op(B)^T op(A)^T, i.e. the operands swap and m and n swap.
 struct GemmProblem {

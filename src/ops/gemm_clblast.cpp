@@ -63,8 +63,11 @@ cl_event clblast_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_
 template <typename T>
 cl_event enqueue_gemm_by(GemmProvider provider, const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a,
                          cl_mem b, T beta, cl_mem c) {
-  return provider == GemmProvider::CLBlast ? clblast_gemm<T>(slot, p, alpha, a, b, beta, c)
-                                           : enqueue_gemm<T>(slot, p, alpha, a, b, beta, c);
+  // CLBlast rejects k = 0 (status -1017); with k = 0 or alpha = 0 the product drops out and anycl's own
+  // kernel just scales C by beta, which is the BLAS result.
+  const bool scale_only = p.k == 0 || alpha == T(0);
+  return provider == GemmProvider::CLBlast && !scale_only ? clblast_gemm<T>(slot, p, alpha, a, b, beta, c)
+                                                          : enqueue_gemm<T>(slot, p, alpha, a, b, beta, c);
 }
 
 template cl_event enqueue_gemm_by<float>(GemmProvider, const DeviceSlot&, const GemmProblem&, float, cl_mem, cl_mem,

@@ -45,10 +45,12 @@ std::string find_kernel_dir(const std::string& preferred) {
   if (const char* env = std::getenv("ANYCL_KERNEL_PATH"))
     for (auto& p : split_paths(env)) candidates.push_back(p);
   const std::size_t asked_for = candidates.size();  // named by the caller, not built-in defaults
+  // An installed library must use its own kernels, not those of the tree it was built from (which
+  // may since have changed or gone); a library still in the build tree has no such folder.
+  candidates.push_back(installed_kernel_dir());
 #ifdef ANYCL_BUILD_KERNEL_DIR
   candidates.push_back(ANYCL_BUILD_KERNEL_DIR);
 #endif
-  candidates.push_back(installed_kernel_dir());
   std::string looked;
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const std::string& c = candidates[i];

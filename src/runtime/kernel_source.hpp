@@ -6,8 +6,8 @@
 namespace anycl::detail {
 
 // First folder holding common.h among: `preferred` (if non-empty), each entry of
-// ANYCL_KERNEL_PATH (':'-separated), the build tree, <prefix>/share/anycl/cl_kernels next to the
-// loaded library. Throws Error(ANYCL_ERROR_KERNEL_NOT_FOUND) naming every place it looked.
+// ANYCL_KERNEL_PATH (':'-separated), <prefix>/share/anycl/cl_kernels next to the loaded library
+// (an installed copy), the build tree. Throws Error(ANYCL_ERROR_KERNEL_NOT_FOUND) naming every place it looked.
 std::string find_kernel_dir(const std::string& preferred);
 
 // The file's text; throws Error(ANYCL_ERROR_KERNEL_NOT_FOUND) when it cannot be read.

@@ -66,6 +66,16 @@ unsigned parse_partition(const std::string& item, const std::string& text) {
   return static_cast<unsigned>(std::stoul(text));
 }
 
+// A device named more than once keeps its first position and the largest sub-device count
+// (whole = 0), so "cpu,cpu/2" and "cpu/2,cpu" select the same devices.
+void add_selection(std::vector<Selection>& out, std::size_t device, unsigned parts) {
+  const auto seen = std::find_if(out.begin(), out.end(), [&](const Selection& s) { return s.device == device; });
+  if (seen == out.end())
+    out.push_back({device, parts});
+  else
+    seen->sub_devices = std::max(seen->sub_devices, parts);
+}
+
 }  // namespace
 
 std::size_t best_device(const Discovery& found) {
@@ -112,10 +122,7 @@ std::vector<Selection> select_devices(const std::string& spec, const Discovery& 
     if (hits.empty())
       fail(ANYCL_ERROR_NO_DEVICE,
            "device spec '" + spec + "': '" + item + "' matches no device; " + describe_devices(found));
-    for (auto h : hits) {
-      const bool dup = std::any_of(out.begin(), out.end(), [&](const Selection& s) { return s.device == h; });
-      if (!dup) out.push_back({h, parts});
-    }
+    for (auto h : hits) add_selection(out, h, parts);
   }
   return out;
 }
