@@ -14,13 +14,13 @@
 #include "sched/same_memory.hpp"
 
 namespace anycl::detail {
+namespace {
 
+// Multiply-adds x 2 of a convolution pass (the same for all three passes).
 double conv_flops(const Conv2d& d) {
   return 2.0 * double(d.n) * double(d.k) * double(d.p()) * double(d.q()) * double(d.c / d.groups) * double(d.r) *
          double(d.s);
 }
-
-namespace {
 
 // What every candidate reads: the call, the runtime, and the settings read once.
 struct Planning {

@@ -44,7 +44,4 @@ struct Plan {
 // on (one device, or the buffers' device).
 Plan plan_call(Engine& rt, const Call& call);
 
-// Multiply-adds x 2 of a convolution pass (the same for all three passes).
-double conv_flops(const Conv2d& d);
-
 }  // namespace anycl::detail
