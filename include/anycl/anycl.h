@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "anycl/export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
