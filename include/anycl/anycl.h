@@ -26,38 +26,89 @@ typedef enum anycl_status {
 typedef struct anycl_runtime anycl_runtime;
 
 /* device_spec: NULL or "" = the default device (see README, "Device spec"). */
-anycl_status anycl_runtime_create(const char* device_spec, anycl_runtime** out);
-void anycl_runtime_destroy(anycl_runtime* rt);
-size_t anycl_runtime_device_count(const anycl_runtime* rt);
-const char* anycl_runtime_device_name(const anycl_runtime* rt, size_t i);
+ANYCL_API anycl_status anycl_runtime_create(const char* device_spec, anycl_runtime** out);
+ANYCL_API void anycl_runtime_destroy(anycl_runtime* rt);
+ANYCL_API size_t anycl_runtime_device_count(const anycl_runtime* rt);
+ANYCL_API const char* anycl_runtime_device_name(const anycl_runtime* rt, size_t i);
 /* Frees the device memory the runtime keeps for reuse between calls (see
  * anycl::Runtime::release_workspace). */
-anycl_status anycl_runtime_release_workspace(anycl_runtime* rt);
-const char* anycl_status_string(anycl_status s);
-const char* anycl_last_error(void); /* this thread's last detailed message */
+ANYCL_API anycl_status anycl_runtime_release_workspace(anycl_runtime* rt);
+ANYCL_API const char* anycl_status_string(anycl_status s);
+ANYCL_API const char* anycl_last_error(void); /* this thread's last detailed message */
+/* The library's version, e.g. "0.1.0"; static storage. */
+ANYCL_API const char* anycl_version(void);
+
+/* ---- Runtime options (anycl::RuntimeOptions) ----
+ * Versioned by struct_size: anycl_runtime_options_init sets it to the size this header declares;
+ * a library refuses a larger struct (from a newer header) with ANYCL_ERROR_UNSUPPORTED. */
+typedef struct anycl_runtime_options {
+  size_t struct_size;
+  const char* device_spec; /* NULL or "": ANYCL_DEVICE, else the default device */
+  const char* kernel_path; /* NULL or "": ANYCL_KERNEL_PATH, then the build tree, install prefix */
+  const char* cache_dir;   /* NULL or "": ANYCL_CACHE_DIR, then $XDG_CACHE_HOME/anycl */
+  const char* binary_path; /* NULL or "": ANYCL_BINARY_PATH, then <kernel dir>/binaries */
+  int cache;               /* nonzero: use the on-disk binary cache */
+  int binary_only;         /* nonzero: never compile, load prebuilt binaries only */
+} anycl_runtime_options;
+/* Defaults from the environment, as anycl::RuntimeOptions::from_env: strings NULL, cache off
+ * when ANYCL_CACHE=off or 0, binary_only on when ANYCL_BINARY_ONLY=1. */
+ANYCL_API void anycl_runtime_options_init(anycl_runtime_options* options);
+ANYCL_API anycl_status anycl_runtime_create_with_options(const anycl_runtime_options* options,
+                                                         anycl_runtime** out);
+
+/* ---- Device information (anycl::DeviceInfo) ----
+ * Set struct_size = sizeof(anycl_device_info) before the call; the strings live as long as the
+ * runtime. */
+typedef enum anycl_device_type {
+  ANYCL_DEVICE_CPU = 0,
+  ANYCL_DEVICE_GPU,
+  ANYCL_DEVICE_ACCELERATOR,
+  ANYCL_DEVICE_CUSTOM
+} anycl_device_type;
+typedef struct anycl_device_info {
+  size_t struct_size;
+  const char* id; /* "P:D" as anycl-query numbers devices; sub-devices add ".S" */
+  const char* name;
+  const char* vendor;
+  const char* version;
+  const char* driver_version;
+  const char* platform_name;
+  anycl_device_type type;
+  unsigned compute_units;
+  unsigned clock_mhz;
+  unsigned long long global_mem_bytes;
+  unsigned long long local_mem_bytes;
+  unsigned long long max_alloc_bytes;
+  int fp64;
+  int fp16;
+  int unified_memory;
+  int is_sub_device;
+} anycl_device_info;
+ANYCL_API anycl_status anycl_runtime_device_info(const anycl_runtime* rt, size_t device,
+                                                 anycl_device_info* info);
 
 /* ---- GEMM (CBLAS semantics and enum values) ---- */
 typedef enum anycl_layout { ANYCL_ROW_MAJOR = 101, ANYCL_COL_MAJOR = 102 } anycl_layout;
 typedef enum anycl_transpose { ANYCL_NO_TRANS = 111, ANYCL_TRANS = 112 } anycl_transpose;
 
-anycl_status anycl_sgemm(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
+ANYCL_API anycl_status anycl_sgemm(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
                          anycl_transpose trans_b, size_t m, size_t n, size_t k, float alpha,
                          const float* a, size_t lda, const float* b, size_t ldb, float beta,
                          float* c, size_t ldc);
 /* ANYCL_ERROR_UNSUPPORTED where the device has no fp64. */
-anycl_status anycl_dgemm(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
+ANYCL_API anycl_status anycl_dgemm(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
                          anycl_transpose trans_b, size_t m, size_t n, size_t k, double alpha,
                          const double* a, size_t lda, const double* b, size_t ldb, double beta,
                          double* c, size_t ldc);
 /* Matrix i of a batch starts at a + i * stride_a (likewise b, c). */
-anycl_status anycl_sgemm_strided_batched(anycl_runtime* rt, anycl_layout layout,
+ANYCL_API anycl_status anycl_sgemm_strided_batched(anycl_runtime* rt, anycl_layout layout,
                                          anycl_transpose trans_a, anycl_transpose trans_b,
                                          size_t m, size_t n, size_t k, float alpha,
                                          const float* a, size_t lda, size_t stride_a,
                                          const float* b, size_t ldb, size_t stride_b,
                                          float beta, float* c, size_t ldc, size_t stride_c,
                                          size_t batch_count);
-anycl_status anycl_dgemm_strided_batched(anycl_runtime* rt, anycl_layout layout,
+ANYCL_API anycl_status anycl_dgemm_strided_batched(anycl_runtime* rt, anycl_layout layout,
                                          anycl_transpose trans_a, anycl_transpose trans_b,
                                          size_t m, size_t n, size_t k, double alpha,
                                          const double* a, size_t lda, size_t stride_a,
@@ -65,12 +116,12 @@ anycl_status anycl_dgemm_strided_batched(anycl_runtime* rt, anycl_layout layout,
                                          double beta, double* c, size_t ldc, size_t stride_c,
                                          size_t batch_count);
 /* Pointer-array batch: matrix i is a[i], b[i], c[i]; all share sizes and scalars. */
-anycl_status anycl_sgemm_batched(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
+ANYCL_API anycl_status anycl_sgemm_batched(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
                                  anycl_transpose trans_b, size_t m, size_t n, size_t k,
                                  float alpha, const float* const* a, size_t lda,
                                  const float* const* b, size_t ldb, float beta, float* const* c,
                                  size_t ldc, size_t batch_count);
-anycl_status anycl_dgemm_batched(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
+ANYCL_API anycl_status anycl_dgemm_batched(anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a,
                                  anycl_transpose trans_b, size_t m, size_t n, size_t k,
                                  double alpha, const double* const* a, size_t lda,
                                  const double* const* b, size_t ldb, double beta,
@@ -78,7 +129,9 @@ anycl_status anycl_dgemm_batched(anycl_runtime* rt, anycl_layout layout, anycl_t
 
 /* Which GEMM implementation serves calls on this runtime. */
 typedef enum anycl_gemm_provider { ANYCL_GEMM_ANYCL = 0, ANYCL_GEMM_CLBLAST = 1 } anycl_gemm_provider;
-anycl_status anycl_runtime_set_gemm_provider(anycl_runtime* rt, anycl_gemm_provider provider);
+ANYCL_API anycl_status anycl_runtime_set_gemm_provider(anycl_runtime* rt, anycl_gemm_provider provider);
+ANYCL_API anycl_status anycl_runtime_get_gemm_provider(const anycl_runtime* rt,
+                                                     anycl_gemm_provider* provider);
 
 /* ---- 2-D convolution, NCHW float32 ---- */
 typedef struct anycl_conv2d_desc {
@@ -88,12 +141,12 @@ typedef struct anycl_conv2d_desc {
   int relu; /* forward only: y = max(0, conv + bias) */
 } anycl_conv2d_desc;
 
-anycl_status anycl_conv2d_output_size(const anycl_conv2d_desc* d, size_t* p, size_t* q);
-anycl_status anycl_conv2d_forward(anycl_runtime* rt, const anycl_conv2d_desc* d, const float* x,
+ANYCL_API anycl_status anycl_conv2d_output_size(const anycl_conv2d_desc* d, size_t* p, size_t* q);
+ANYCL_API anycl_status anycl_conv2d_forward(anycl_runtime* rt, const anycl_conv2d_desc* d, const float* x,
                                   const float* w, const float* bias /* may be NULL */, float* y);
-anycl_status anycl_conv2d_backward_data(anycl_runtime* rt, const anycl_conv2d_desc* d,
+ANYCL_API anycl_status anycl_conv2d_backward_data(anycl_runtime* rt, const anycl_conv2d_desc* d,
                                         const float* dy, const float* w, float* dx);
-anycl_status anycl_conv2d_backward_weights(anycl_runtime* rt, const anycl_conv2d_desc* d,
+ANYCL_API anycl_status anycl_conv2d_backward_weights(anycl_runtime* rt, const anycl_conv2d_desc* d,
                                            const float* x, const float* dy, float* dw,
                                            float* dbias /* may be NULL */);
 
@@ -106,10 +159,14 @@ typedef enum anycl_parallel {
   ANYCL_PARALLEL_MODEL,
   ANYCL_PARALLEL_HYBRID
 } anycl_parallel;
-anycl_status anycl_runtime_set_parallel(anycl_runtime* rt, anycl_parallel mode);
+ANYCL_API anycl_status anycl_runtime_set_parallel(anycl_runtime* rt, anycl_parallel mode);
+ANYCL_API anycl_status anycl_runtime_get_parallel(const anycl_runtime* rt, anycl_parallel* mode);
 /* One relative throughput per device (count = device count, each >= 0, one > 0); share of work
  * is proportional. weights = NULL and count = 0 go back to measured weights. */
-anycl_status anycl_runtime_set_device_weights(anycl_runtime* rt, const double* weights, size_t count);
+ANYCL_API anycl_status anycl_runtime_set_device_weights(anycl_runtime* rt, const double* weights, size_t count);
+/* The weights split calls use (count = device count); measures devices not measured yet. */
+ANYCL_API anycl_status anycl_runtime_get_device_weights(anycl_runtime* rt, double* weights,
+                                                        size_t count);
 
 /* The find step (README, Convolution): times every algorithm that applies to (device, d, pass)
  * on scratch tensors once, keeps the winner in memory and in the on-disk cache. *algo gets the
@@ -129,10 +186,31 @@ typedef enum anycl_conv_pass {
   ANYCL_CONV_BACKWARD_DATA = 1,
   ANYCL_CONV_BACKWARD_WEIGHTS = 2
 } anycl_conv_pass;
-anycl_status anycl_conv2d_find(anycl_runtime* rt, const anycl_conv2d_desc* d, anycl_conv_pass pass,
+ANYCL_API anycl_status anycl_conv2d_find(anycl_runtime* rt, const anycl_conv2d_desc* d, anycl_conv_pass pass,
                                size_t device, anycl_conv_algo* algo, double* times_ms, int* timed);
 /* Nonzero: the default algorithm runs the find winner (ANYCL_CONV_FIND=1 sets it at creation). */
-anycl_status anycl_runtime_set_conv_find(anycl_runtime* rt, int on);
+ANYCL_API anycl_status anycl_runtime_set_conv_find(anycl_runtime* rt, int on);
+/* Workspace cap of im2col-style algorithms in bytes (> 0; default 256 MiB or
+ * ANYCL_CONV_WORKSPACE_MB); larger problems run in batch chunks. */
+ANYCL_API anycl_status anycl_runtime_set_conv_workspace_limit(anycl_runtime* rt, size_t bytes);
+/* The algorithm the shape selector picks for the forward pass (what AUTO runs without find). */
+ANYCL_API anycl_status anycl_conv2d_select(const anycl_runtime* rt, const anycl_conv2d_desc* d,
+                                           anycl_conv_algo* algo);
+/* The three passes with a chosen algorithm (ANYCL_CONV_AUTO: as the calls above). An algorithm
+ * that does not apply to the descriptor and pass, or that ANYCL_CONV_ALGOS disabled, is
+ * ANYCL_ERROR_UNSUPPORTED; a value that is no algorithm is ANYCL_ERROR_INVALID_ARGUMENT. */
+ANYCL_API anycl_status anycl_conv2d_forward_algo(anycl_runtime* rt, const anycl_conv2d_desc* d,
+                                                 anycl_conv_algo algo, const float* x,
+                                                 const float* w, const float* bias, float* y);
+ANYCL_API anycl_status anycl_conv2d_backward_data_algo(anycl_runtime* rt,
+                                                       const anycl_conv2d_desc* d,
+                                                       anycl_conv_algo algo, const float* dy,
+                                                       const float* w, float* dx);
+ANYCL_API anycl_status anycl_conv2d_backward_weights_algo(anycl_runtime* rt,
+                                                          const anycl_conv2d_desc* d,
+                                                          anycl_conv_algo algo, const float* x,
+                                                          const float* dy, float* dw,
+                                                          float* dbias);
 
 #ifdef __cplusplus
 }

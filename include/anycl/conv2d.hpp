@@ -9,7 +9,7 @@
 namespace anycl {
 
 // x[n][c][h][w], w[k][c/groups][r][s], y[n][k][p][q].
-struct Conv2d {
+struct ANYCL_API Conv2d {
   std::size_t n = 1, c = 1, h = 1, w = 1, k = 1, r = 1, s = 1;
   std::size_t stride_h = 1, stride_w = 1;
   std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
@@ -26,28 +26,28 @@ struct Conv2d {
 };
 
 enum class ConvAlgo { Auto, Im2col, Gemm1x1, Direct, Winograd };
-const char* to_string(ConvAlgo algo) noexcept;
+ANYCL_API const char* to_string(ConvAlgo algo) noexcept;
 
 // Device buffers, asynchronous. bias may be null. A runtime of several devices that share the
 // buffers' memory splits forward and backward-data (docs/multi-device.md).
-Event conv2d_forward(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& w,
+ANYCL_API Event conv2d_forward(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& w,
                      const Buffer* bias, const Buffer& y, ConvAlgo algo = ConvAlgo::Auto);
-Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const Buffer& w,
+ANYCL_API Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const Buffer& w,
                            const Buffer& dx, ConvAlgo algo = ConvAlgo::Auto);
-Event conv2d_backward_weights(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& dy,
+ANYCL_API Event conv2d_backward_weights(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& dy,
                               const Buffer& dw, const Buffer* dbias,
                               ConvAlgo algo = ConvAlgo::Auto);
 
 // Host pointers, synchronous.
-void conv2d_forward(Runtime& rt, const Conv2d& d, const float* x, const float* w,
+ANYCL_API void conv2d_forward(Runtime& rt, const Conv2d& d, const float* x, const float* w,
                     const float* bias, float* y, ConvAlgo algo = ConvAlgo::Auto);
-void conv2d_backward_data(Runtime& rt, const Conv2d& d, const float* dy, const float* w,
+ANYCL_API void conv2d_backward_data(Runtime& rt, const Conv2d& d, const float* dy, const float* w,
                           float* dx, ConvAlgo algo = ConvAlgo::Auto);
-void conv2d_backward_weights(Runtime& rt, const Conv2d& d, const float* x, const float* dy,
+ANYCL_API void conv2d_backward_weights(Runtime& rt, const Conv2d& d, const float* x, const float* dy,
                              float* dw, float* dbias, ConvAlgo algo = ConvAlgo::Auto);
 
 // The algorithm the shape selector picks for the forward pass (what Auto runs without find).
-ConvAlgo conv2d_select(const Runtime& rt, const Conv2d& d);
+ANYCL_API ConvAlgo conv2d_select(const Runtime& rt, const Conv2d& d);
 
 // The find step (like cudnnFind): times every algorithm that applies to (device, d, pass) on
 // scratch tensors, once, and keeps the winner in memory and in the on-disk cache beside the
@@ -63,14 +63,14 @@ struct ConvFindResult {
   bool timed = false;               // false: answered from memory or the on-disk cache
   std::vector<ConvAlgoTime> times;  // every candidate, fastest first
 };
-ConvFindResult conv2d_find(Runtime& rt, const Conv2d& d, ConvPass pass, std::size_t device = 0);
+ANYCL_API ConvFindResult conv2d_find(Runtime& rt, const Conv2d& d, ConvPass pass, std::size_t device = 0);
 
 // With find on, Auto runs conv2d_find's winner (timing a new problem on its first call) instead of
 // the selector's pick. Default off; ANYCL_CONV_FIND=1 turns it on for new runtimes.
-void set_conv_find(Runtime& rt, bool on);
+ANYCL_API void set_conv_find(Runtime& rt, bool on);
 
 // Workspace cap for im2col-style algorithms (default 256 MiB, ANYCL_CONV_WORKSPACE_MB); larger
 // problems run in batch chunks.
-void set_conv_workspace_limit(Runtime& rt, std::size_t bytes);
+ANYCL_API void set_conv_workspace_limit(Runtime& rt, std::size_t bytes);
 
 }  // namespace anycl

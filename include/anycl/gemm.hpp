@@ -25,20 +25,20 @@ struct GemmShape {
 // A runtime of several devices that share the buffers' memory splits it (docs/multi-device.md).
 // beta == 0 means C is not read. Supported T: float, double (double needs an fp64 device).
 template <typename T>
-Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset,
+ANYCL_API Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset,
            const Buffer& b, std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset);
 
 // On host pointers, synchronous.
 template <typename T>
-void gemm(Runtime& rt, const GemmShape& shape, T alpha, const T* a, const T* b, T beta, T* c);
+ANYCL_API void gemm(Runtime& rt, const GemmShape& shape, T alpha, const T* a, const T* b, T beta, T* c);
 
 // Pointer-array batch on host pointers: matrix i is a[i], b[i], c[i]; shape.batch is the count.
 template <typename T>
-void gemm_batched(Runtime& rt, const GemmShape& shape, T alpha, const T* const* a,
+ANYCL_API void gemm_batched(Runtime& rt, const GemmShape& shape, T alpha, const T* const* a,
                   const T* const* b, T beta, T* const* c);
 
 // Routes this runtime's GEMM calls (ANYCL_GEMM=clblast sets the initial choice).
-void set_gemm_provider(Runtime& rt, GemmProvider provider);
-GemmProvider gemm_provider(const Runtime& rt);
+ANYCL_API void set_gemm_provider(Runtime& rt, GemmProvider provider);
+ANYCL_API GemmProvider gemm_provider(const Runtime& rt);
 
 }  // namespace anycl

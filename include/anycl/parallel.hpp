@@ -16,14 +16,14 @@ enum class Parallel {
   Hybrid = ANYCL_PARALLEL_HYBRID
 };
 
-void set_parallel(Runtime& rt, Parallel mode);
-Parallel parallel(const Runtime& rt);
+ANYCL_API void set_parallel(Runtime& rt, Parallel mode);
+ANYCL_API Parallel parallel(const Runtime& rt);
 
 // One relative throughput per device; each device's share of a split call is proportional to it
 // (0 = never used for split calls). An empty vector goes back to measured weights (calibrated
 // once per device and cached on disk; ANYCL_DEVICE_WEIGHTS="w0,w1,..." overrides).
-void set_device_weights(Runtime& rt, const std::vector<double>& weights);
+ANYCL_API void set_device_weights(Runtime& rt, const std::vector<double>& weights);
 // The weights split calls use; measures (or loads from the cache) devices not measured yet.
-std::vector<double> device_weights(Runtime& rt);
+ANYCL_API std::vector<double> device_weights(Runtime& rt);
 
 }  // namespace anycl

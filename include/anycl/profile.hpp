@@ -20,10 +20,10 @@ struct KernelTime {
 };
 
 // Off by default. Turning it off stops recording; what was recorded stays until cleared.
-void set_kernel_profiling(Runtime& rt, bool on);
+ANYCL_API void set_kernel_profiling(Runtime& rt, bool on);
 // Every launch recorded since the last clear, by device, then by kernel in the order first
 // launched. Waits for launches still running.
-std::vector<KernelTime> kernel_profile(Runtime& rt);
-void clear_kernel_profile(Runtime& rt);
+ANYCL_API std::vector<KernelTime> kernel_profile(Runtime& rt);
+ANYCL_API void clear_kernel_profile(Runtime& rt);
 
 }  // namespace anycl

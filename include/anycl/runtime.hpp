@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "anycl/anycl.h"
+#include "anycl/export.h"
 
 namespace anycl {
 
@@ -21,7 +22,7 @@ using Status = anycl_status;
 
 // Every failure the library reports is an Error: a status plus a message that names the call,
 // the device and (for OpenCL failures) the OpenCL error name.
-class Error : public std::runtime_error {
+class ANYCL_API Error : public std::runtime_error {
  public:
   Error(Status status, const std::string& message);
   Status status() const noexcept { return status_; }
@@ -31,7 +32,7 @@ class Error : public std::runtime_error {
 };
 
 // A kernel build failure; build_log() is the compiler's full output (also part of what()).
-class BuildError : public Error {
+class ANYCL_API BuildError : public Error {
  public:
   BuildError(const std::string& message, std::string build_log);
   const std::string& build_log() const noexcept { return log_; }
@@ -65,12 +66,12 @@ struct PlatformInfo {
 
 // Every platform the ICD loader offers, with devices; platforms that fail are skipped and a
 // warning is appended to `warnings` (if given).
-std::vector<PlatformInfo> discover(std::vector<std::string>* warnings = nullptr);
+ANYCL_API std::vector<PlatformInfo> discover(std::vector<std::string>* warnings = nullptr);
 
 // The devices a device spec selects, without opening them (no contexts, no kernel builds); a
 // device that the spec splits (`/N`) is listed once, whole. Throws Error(ANYCL_ERROR_NO_DEVICE)
 // listing every device when an item matches nothing.
-std::vector<DeviceInfo> match_devices(const std::string& spec);
+ANYCL_API std::vector<DeviceInfo> match_devices(const std::string& spec);
 
 // One kernel family built (or loaded) for one device at runtime creation.
 struct BuildReport {
@@ -84,7 +85,7 @@ struct BuildReport {
   std::string message;       // on failure: the error (with build log)
 };
 
-struct RuntimeOptions {
+struct ANYCL_API RuntimeOptions {
   std::string device_spec;            // "" = default (ANYCL_DEVICE overrides); see README
   std::string kernel_path;            // "" = ANYCL_KERNEL_PATH, build tree, install prefix
   std::string cache_dir;              // "" = ANYCL_CACHE_DIR or $XDG_CACHE_HOME/anycl
@@ -102,7 +103,7 @@ class BufferImpl;
 }  // namespace detail
 
 // A finished-or-pending piece of device work.
-class Event {
+class ANYCL_API Event {
  public:
   Event() = default;
   explicit Event(cl_event e);  // takes ownership
@@ -118,7 +119,7 @@ class Event {
 };
 
 // Device memory on one device of a runtime.
-class Buffer {
+class ANYCL_API Buffer {
  public:
   Buffer() = default;
   std::size_t bytes() const noexcept;
@@ -132,7 +133,7 @@ class Buffer {
   std::shared_ptr<detail::BufferImpl> impl_;
 };
 
-class Runtime {
+class ANYCL_API Runtime {
  public:
   explicit Runtime(const std::string& device_spec = "");
   explicit Runtime(const RuntimeOptions& options);
@@ -169,9 +170,9 @@ class Runtime {
 // Writes the program binary of every kernel family built for each device of `rt` to
 // DIR/<device name>/<family>.bin, the layout compiler-less devices load at start-up
 // (ANYCL_BINARY_PATH). Returns the paths written; throws Error naming the device and file.
-std::vector<std::string> write_program_binaries(const Runtime& rt, const std::string& dir);
+ANYCL_API std::vector<std::string> write_program_binaries(const Runtime& rt, const std::string& dir);
 
 // The library's version string, e.g. "0.1.0".
-const char* version() noexcept;
+ANYCL_API const char* version() noexcept;
 
 }  // namespace anycl

@@ -55,7 +55,7 @@ namespace detail {
 class TrainerImpl;
 }
 
-class DataParallelTrainer {
+class ANYCL_API DataParallelTrainer {
  public:
   // Throws Error(ANYCL_ERROR_INVALID_ARGUMENT) for a model it cannot build, naming the layer.
   DataParallelTrainer(Runtime& rt, const ModelSpec& model, const TrainOptions& options = {});

@@ -144,7 +144,8 @@ ConvAlgo conv2d_select(const Runtime& rt, const Conv2d& d) {
 ConvFindResult conv2d_find(Runtime& rt, const Conv2d& d, ConvPass pass, std::size_t device) {
   d.validate();
   detail::Engine& e = engine(rt);
-  return detail::find_conv_algo(e.slot(device), e.ops, e.binary_cache(), d, pass);
+  const detail::FindSettings settings{e.ops.conv_workspace_limit, e.ops.conv_disabled};
+  return detail::find_conv_algo(e.slot(device), e.ops.find_memo, settings, e.binary_cache(), d, pass);
 }
 
 void set_conv_find(Runtime& rt, bool on) { engine(rt).ops.conv_find = on; }

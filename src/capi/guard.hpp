@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -51,5 +52,9 @@ anycl_status guard(F&& body) noexcept {
 
 // ANYCL_ERROR_INVALID_ARGUMENT for a null runtime, named after the calling function.
 anycl::Runtime& runtime_or_throw(anycl_runtime* rt, const char* function);
+const anycl::Runtime& runtime_or_throw(const anycl_runtime* rt, const char* function);
+
+// *out = a new C handle owning `rt` (the caller has checked `out`).
+void store_runtime(anycl::Runtime rt, anycl_runtime** out);
 
 }  // namespace anycl::capi

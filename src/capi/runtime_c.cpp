@@ -12,6 +12,16 @@ anycl::Runtime& runtime_or_throw(anycl_runtime* rt, const char* function) {
   return rt->rt;
 }
 
+const anycl::Runtime& runtime_or_throw(const anycl_runtime* rt, const char* function) {
+  return runtime_or_throw(const_cast<anycl_runtime*>(rt), function);
+}
+
+void store_runtime(anycl::Runtime rt, anycl_runtime** out) {
+  auto c = std::make_unique<anycl_runtime>(anycl_runtime{std::move(rt), {}});
+  for (size_t i = 0; i < c->rt.device_count(); ++i) c->names.push_back(c->rt.device(i).name);
+  *out = c.release();
+}
+
 }  // namespace anycl::capi
 
 extern "C" {
@@ -20,9 +30,7 @@ anycl_status anycl_runtime_create(const char* device_spec, anycl_runtime** out) 
   return anycl::capi::guard([&] {
     if (!out) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "anycl_runtime_create: out is NULL");
     *out = nullptr;
-    auto* rt = new anycl_runtime{anycl::Runtime(device_spec ? device_spec : ""), {}};
-    for (size_t i = 0; i < rt->rt.device_count(); ++i) rt->names.push_back(rt->rt.device(i).name);
-    *out = rt;
+    anycl::capi::store_runtime(anycl::Runtime(device_spec ? device_spec : ""), out);
   });
 }
 

@@ -33,13 +33,13 @@ const char* pass_label(ConvPass pass) {
 // Everything that changes which algorithm wins: the device, the kernels as built (sources and
 // options of every program), the workspace cap (it sets the batch chunks), the algorithms
 // ANYCL_CONV_ALGOS disabled, the problem and pass.
-std::string find_key(const OpSettings& ops, const DeviceSlot& slot, const Conv2d& d, ConvPass pass) {
+std::string find_key(const FindSettings& settings, const DeviceSlot& slot, const Conv2d& d, ConvPass pass) {
   std::string kernels;
   for (const auto& [variant, prog] : slot.programs) kernels += variant + '\0' + prog.source_hash + '\0' + prog.options + '\0';
   std::ostringstream k;
   k << "device=" << slot.info.name << ";driver=" << slot.info.driver_version << ";cu=" << slot.info.compute_units
     << ";anycl=" << version_string() << ";kernels=" << hash128_hex(kernels)
-    << ";workspace=" << ops.conv_workspace_limit << ";disabled=" << ops.conv_disabled << ";pass=" << pass_label(pass) << ";n=" << d.n << ";c=" << d.c
+    << ";workspace=" << settings.workspace_limit << ";disabled=" << settings.disabled << ";pass=" << pass_label(pass) << ";n=" << d.n << ";c=" << d.c
     << ";h=" << d.h << ";w=" << d.w << ";k=" << d.k << ";r=" << d.r << ";s=" << d.s << ";stride=" << d.stride_h << 'x'
     << d.stride_w << ";pad=" << d.pad_top << ',' << d.pad_left << ',' << d.pad_bottom << ',' << d.pad_right
     << ";dilation=" << d.dilation_h << 'x' << d.dilation_w << ";groups=" << d.groups << ";relu=" << d.relu;
@@ -159,26 +159,24 @@ ConvFindResult time_candidates(const DeviceSlot& slot, const Conv2d& d, ConvPass
 
 }  // namespace
 
-ConvFindResult find_conv_algo(const DeviceSlot& slot, OpSettings& ops, const BinaryCache& cache, const Conv2d& d,
-                              ConvPass pass) {
-  const std::size_t limit = ops.conv_workspace_limit;
-  const ConvAlgoMask disabled = ops.conv_disabled;
-  const std::string key = find_key(ops, slot, d, pass);
+ConvFindResult find_conv_algo(const DeviceSlot& slot, ConvFindMemo& memo, const FindSettings& settings,
+                              const BinaryCache& cache, const Conv2d& d, ConvPass pass) {
+  const std::string key = find_key(settings, slot, d, pass);
   {
-    std::lock_guard<std::mutex> lock(ops.find_memo.mu);
-    if (auto it = ops.find_memo.results.find(key); it != ops.find_memo.results.end()) return it->second;
+    std::lock_guard<std::mutex> lock(memo.mu);
+    if (auto it = memo.results.find(key); it != memo.results.end()) return it->second;
   }
   const std::string path = cache.path_for("conv-find-" + hash128_hex(key));
   std::optional<ConvFindResult> r = load(cache, path, key, d, pass);
   if (!r) {
-    r = time_candidates(slot, d, pass, conv_workspace_cap(limit, slot), disabled);
+    r = time_candidates(slot, d, pass, conv_workspace_cap(settings.workspace_limit, slot), settings.disabled);
     std::string why;
     if (cache.enabled() && !write_file_atomic(path, serialize(key, *r), &why)) log_warn("conv find: " + why);
   }
   log_info(std::string("conv find: ") + to_string(r->algo) + (r->timed ? " (timed)" : " (cached)") + " for " + key);
-  std::lock_guard<std::mutex> lock(ops.find_memo.mu);
-  ConvFindResult& memo = ops.find_memo.results[key] = *r;
-  memo.timed = false;  // later calls are answered from memory
+  std::lock_guard<std::mutex> lock(memo.mu);
+  ConvFindResult& kept = memo.results[key] = *r;
+  kept.timed = false;  // later calls are answered from memory
   return *r;
 }
 

@@ -152,10 +152,13 @@ std::vector<Piece> conv_buffer_pieces(const Planning& pl, const ConvCall& c) {
   return pieces;
 }
 
-// Auto takes the find step's winner when find is on; otherwise the selector's pick.
-ConvAlgo choose(Engine& rt, const ConvCall& c, bool find, std::size_t device) {
-  if (c.algo == ConvAlgo::Auto && find)
-    return find_conv_algo(rt.slot(device), rt.ops, rt.binary_cache(), c.d, c.pass).algo;
+// Auto takes the find step's winner when find is on (timed with the call's workspace cap);
+// otherwise the selector's pick.
+ConvAlgo choose(Engine& rt, const ConvCall& c, bool find, const Plan& plan, std::size_t device) {
+  if (c.algo == ConvAlgo::Auto && find) {
+    const FindSettings settings{plan.workspace_limit, rt.ops.conv_disabled};
+    return find_conv_algo(rt.slot(device), rt.ops.find_memo, settings, rt.binary_cache(), c.d, c.pass).algo;
+  }
   return resolve(c.pass, c.d, c.algo, rt.ops.conv_disabled);
 }
 
@@ -202,7 +205,7 @@ Plan plan_call(Engine& rt, const Call& call) {
   const bool find = rt.ops.conv_find;
   const ConvCall* conv = std::get_if<ConvCall>(&call.op);
   // On buffers the call's device is known before the split: the find step runs there.
-  if (conv) plan.algo = call.home ? choose(rt, *conv, find, *call.home) : resolve(conv->pass, conv->d, conv->algo, rt.ops.conv_disabled);
+  if (conv) plan.algo = call.home ? choose(rt, *conv, find, plan, *call.home) : resolve(conv->pass, conv->d, conv->algo, rt.ops.conv_disabled);
   if (call.spread && rt.size() > 1) {
     const GemmCall* gemm = std::get_if<GemmCall>(&call.op);
     const std::vector<std::string> variants = gemm ? gemm_programs(gemm->precision()) : conv_programs();
@@ -212,7 +215,7 @@ Plan plan_call(Engine& rt, const Call& call) {
   }
   // On host pointers the device is known only now; the find step runs there.
   if (conv && !call.home && plan.kind == PlanKind::OneDevice && conv->algo == ConvAlgo::Auto && find)
-    plan.algo = choose(rt, *conv, find, plan.device);
+    plan.algo = choose(rt, *conv, find, plan, plan.device);
   return plan;
 }
 
