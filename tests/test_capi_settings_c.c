@@ -8,7 +8,7 @@
 #include "anycl/anycl.h"
 
 /* anycl_runtime_options_init, and every way anycl_runtime_create_with_options refuses a struct. */
-int capi_options_checks(const char* kernel_dir, const char* missing_dir) {
+int capi_options_checks(const char* kernel_dir, const char* headers_only_dir) {
   anycl_runtime_options o;
   anycl_runtime* rt = NULL;
   memset(&o, 0x5a, sizeof o);
@@ -29,11 +29,12 @@ int capi_options_checks(const char* kernel_dir, const char* missing_dir) {
   if (anycl_runtime_create_with_options(&o, &rt) != ANYCL_ERROR_UNSUPPORTED) return 9;
   if (!strstr(anycl_last_error(), "newer anycl.h")) return 10;
 
-  /* The kernel path is used as given: a folder without kernels is KERNEL_NOT_FOUND naming it. */
+  /* The kernel path is used: a kernel folder (it has common.h) without the kernel files is
+   * KERNEL_NOT_FOUND naming it. */
   anycl_runtime_options_init(&o);
-  o.kernel_path = missing_dir;
+  o.kernel_path = headers_only_dir;
   if (anycl_runtime_create_with_options(&o, &rt) != ANYCL_ERROR_KERNEL_NOT_FOUND || rt != NULL) return 11;
-  if (!strstr(anycl_last_error(), missing_dir)) return 12;
+  if (!strstr(anycl_last_error(), headers_only_dir)) return 12;
   o.kernel_path = kernel_dir;
   o.device_spec = "no-such-device-anywhere";
   if (anycl_runtime_create_with_options(&o, &rt) != ANYCL_ERROR_NO_DEVICE) return 13;
@@ -56,8 +57,10 @@ int capi_create_with_cache(const char* device_spec, const char* kernel_dir, cons
   return 0;
 }
 
-/* Device 0's information into *info; the caller compares it with OpenCL's own answers. */
-int capi_device_info(const char* device_spec, anycl_device_info* info) {
+/* Device 0's information into *info, its id and name copied to id_out and name_out (size bytes
+ * each; the runtime's strings go with it, so the string pointers are cleared); the caller
+ * compares it with OpenCL's own answers. */
+int capi_device_info(const char* device_spec, anycl_device_info* info, char* id_out, char* name_out, size_t size) {
   anycl_runtime* rt = NULL;
   const char* name;
   int failed = 0;
@@ -72,7 +75,13 @@ int capi_device_info(const char* device_spec, anycl_device_info* info) {
   if (!failed && anycl_runtime_device_info(rt, 0, info) != ANYCL_SUCCESS) failed = 7;
   name = anycl_runtime_device_name(rt, 0);
   if (!failed && (!info->name || !name || strcmp(info->name, name) != 0)) failed = 8;
-  /* The strings are copied before the runtime goes. */
+  if (!failed && (!info->id || strlen(info->id) >= size || strlen(info->name) >= size)) failed = 9;
+  if (!failed && (!info->vendor || !info->version || !info->driver_version || !info->platform_name)) failed = 10;
+  if (!failed) {
+    strcpy(id_out, info->id);
+    strcpy(name_out, info->name);
+  }
+  info->id = info->name = info->vendor = info->version = info->driver_version = info->platform_name = NULL;
   anycl_runtime_destroy(rt);
   return failed;
 }
@@ -194,7 +203,11 @@ int capi_conv_algo(const char* device_spec, const anycl_conv2d_desc* d, int pass
       if (out[i] != 12345.f) failed = 5;
   }
   anycl_runtime_destroy(rt);
-  free(x), free(w), free(dy), free(out), free(want);
+  free(x);
+  free(w);
+  free(dy);
+  free(out);
+  free(want);
   return failed;
 }
 
@@ -228,7 +241,10 @@ int capi_conv_small_workspace(const char* device_spec, const anycl_conv2d_desc* 
   if (!failed) conv_reference(d, p, q, x, w, NULL, want, NULL, NULL);
   if (!failed && !close_to(y, want, ys, 1e-4)) failed = 6;
   anycl_runtime_destroy(rt);
-  free(x), free(w), free(y), free(want);
+  free(x);
+  free(w);
+  free(y);
+  free(want);
   return failed;
 }
 

@@ -7,26 +7,15 @@
 #include "runtime/kernel_library.hpp"
 #include "sched/engine.hpp"
 #include "runtime/spec.hpp"
+#include "cl_device_query.hpp"
 #include "support.hpp"
 
 using anycl_test::contains;
 
 namespace {
 
-template <typename T>
-T raw(cl_device_id d, cl_device_info what) {
-  T v{};
-  REQUIRE(clGetDeviceInfo(d, what, sizeof v, &v, nullptr) == CL_SUCCESS);
-  return v;
-}
-
-std::string raw_string(cl_device_id d, cl_device_info what) {
-  size_t n = 0;
-  REQUIRE(clGetDeviceInfo(d, what, 0, nullptr, &n) == CL_SUCCESS);
-  std::string s(n, '\0');
-  REQUIRE(clGetDeviceInfo(d, what, n, s.data(), nullptr) == CL_SUCCESS);
-  return s.c_str();
-}
+using anycl_test::raw;
+using anycl_test::raw_string;
 
 // Every family applicable to the device was built for it, and every report says ok.
 void check_all_families_built(const anycl::Runtime& rt) {

@@ -44,7 +44,7 @@ ANYCL_API const char* anycl_version(void);
 typedef struct anycl_runtime_options {
   size_t struct_size;
   const char* device_spec; /* NULL or "": ANYCL_DEVICE, else the default device */
-  const char* kernel_path; /* NULL or "": ANYCL_KERNEL_PATH, then the build tree, install prefix */
+  const char* kernel_path; /* tried first; then ANYCL_KERNEL_PATH, the install prefix, build tree */
   const char* cache_dir;   /* NULL or "": ANYCL_CACHE_DIR, then $XDG_CACHE_HOME/anycl */
   const char* binary_path; /* NULL or "": ANYCL_BINARY_PATH, then <kernel dir>/binaries */
   int cache;               /* nonzero: use the on-disk binary cache */
