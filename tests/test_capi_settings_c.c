@@ -38,6 +38,12 @@ int capi_options_checks(const char* kernel_dir, const char* headers_only_dir) {
   o.kernel_path = kernel_dir;
   o.device_spec = "no-such-device-anywhere";
   if (anycl_runtime_create_with_options(&o, &rt) != ANYCL_ERROR_NO_DEVICE) return 13;
+  /* binary_only with a binary folder holding none: nothing is compiled, the missing binary named. */
+  anycl_runtime_options_init(&o);
+  o.binary_only = 1;
+  o.binary_path = headers_only_dir;
+  if (anycl_runtime_create_with_options(&o, &rt) != ANYCL_ERROR_KERNEL_NOT_FOUND || rt != NULL) return 14;
+  if (!strstr(anycl_last_error(), "no prebuilt binary") || !strstr(anycl_last_error(), headers_only_dir)) return 15;
   return 0;
 }
 
