@@ -46,6 +46,10 @@ std::optional<Operand> describe(const py::array& a, anycl::Layout layout, bool t
     op.batch_stride = std::size_t(a.strides(0) / a.itemsize());
   }
   const bool row = layout == anycl::Layout::RowMajor;
+  if (rows == 0 || cols == 0) {  // no elements: any leading dimension at its minimum
+    op.ld = std::size_t(std::max<py::ssize_t>(row ? cols : rows, 1));
+    return op;
+  }
   if (auto ld = row ? fits(cols, sc, rows, sr) : fits(rows, sr, cols, sc)) {
     op.ld = *ld;
     return op;
@@ -59,7 +63,8 @@ std::optional<Operand> describe(const py::array& a, anycl::Layout layout, bool t
 
 Operand describe_or_copy(const py::array& a, anycl::Layout layout, bool trans) {
   if (auto op = describe(a, layout, trans)) return *op;
-  return *describe(py::array::ensure(a, py::array::c_style), layout, trans);
+  if (auto op = describe(py::array::ensure(a, py::array::c_style), layout, trans)) return *op;
+  throw anycl::Error(ANYCL_ERROR_INTERNAL, "anycl.gemm: a C-ordered copy of an operand has no usable layout");
 }
 
 // The output's layout: row-major unless C fits only column-major. C must not be written through

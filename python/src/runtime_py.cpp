@@ -1,6 +1,5 @@
 // anycl.Runtime, anycl.DeviceInfo, anycl.devices() and the translation of anycl::Error into the
 // Python exception classes of anycl/_errors.py.
-#include <pybind11/stl.h>
 
 #include "py_common.hpp"
 

@@ -1,5 +1,4 @@
 // anycl.DataParallelTrainer and the layer types of its model (include/anycl/train.hpp).
-#include <pybind11/stl.h>
 
 #include "py_common.hpp"
 
