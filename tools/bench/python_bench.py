@@ -97,7 +97,7 @@ def main():
         "schema": "anycl-python-bench/1",
         "devices": [d.name for d in rt.devices],
         "numpy": np.__version__,
-        "overhead": overhead(rt, 4, calls=500 if q else 2000, rounds=3 if q else 15),
+        "overhead": overhead(rt, 4, calls=100 if q else 200, rounds=10 if q else 100),
         "overhead_no_device_work": overhead(rt, 0, calls=2000 if q else 20000, rounds=3 if q else 15),
         "sgemm_2048": sgemm(rt, 512 if q else 2048, rounds=2 if q else 5),
         "digits_cnn": digits_cnn(rt, epochs=1 if q else 3),
