@@ -1,5 +1,6 @@
 // anycl.gemm on NumPy arrays: operands in C or Fortran order (or any layout with one unit stride)
 // go to the C++ API in place; other strides are copied once.
+#include <cstdlib>
 #include <optional>
 
 #include "py_common.hpp"
@@ -80,6 +81,29 @@ std::pair<anycl::Layout, Operand> describe_c(const py::array& c, std::size_t m, 
   return {anycl::Layout::RowMajor, Operand{py::array::ensure(c, py::array::c_style), false, n ? n : 1, m * n}};
 }
 
+// The bytes `a` spans, [first, last).
+std::pair<std::uintptr_t, std::uintptr_t> byte_range(const py::array& a) {
+  auto first = reinterpret_cast<std::uintptr_t>(a.data()), last = first;
+  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
+    if (a.shape(i) == 0) return {first, first};
+    const auto reach = std::uintptr_t(std::abs(a.strides(i)) * (a.shape(i) - 1));
+    if (a.strides(i) < 0)
+      first -= reach;
+    else
+      last += reach;
+  }
+  return {first, last + std::uintptr_t(a.itemsize())};
+}
+
+// An input that shares memory with the output is read from a copy (the C++ API may write C
+// before it has read all of A and B).
+py::array apart_from(const py::array& input, const py::array& output) {
+  const auto [i0, i1] = byte_range(input);
+  const auto [o0, o1] = byte_range(output);
+  if (i0 < o1 && o0 < i1) return py::array(input.attr("copy")());
+  return input;
+}
+
 py::ssize_t dim(const py::array& a, int from_end) { return a.shape(a.ndim() - from_end); }
 
 void check_rank(const py::array& a, const char* arg) {
@@ -113,7 +137,8 @@ py::array run(const std::shared_ptr<anycl::Runtime>& rt, const py::array& a, con
   }
   auto [layout, oc] = describe_c(c, m, n);
   if (oc.array.ptr() != c.ptr() && beta == 0) oc.array = py::array_t<T>(c_shape);  // C is not read
-  const Operand oa = describe_or_copy(a, layout, trans_a), ob = describe_or_copy(b, layout, trans_b);
+  const Operand oa = describe_or_copy(apart_from(a, oc.array), layout, trans_a);
+  const Operand ob = describe_or_copy(apart_from(b, oc.array), layout, trans_b);
   anycl::GemmShape s;
   s.layout = layout;
   s.trans_a = oa.trans ? anycl::Transpose::Yes : anycl::Transpose::No;

@@ -76,9 +76,8 @@ py::array float_array(const py::handle& obj, const char* function, const char* a
   if (!py::isinstance<py::array>(obj))
     invalid(function, arg, "expected a numpy.ndarray, got " + std::string(py::str(py::type::of(obj).attr("__name__"))));
   auto a = py::reinterpret_borrow<py::array>(obj);
-  const char kind = a.dtype().kind();
-  const auto size = a.dtype().itemsize();
-  const char code = kind == 'f' && size == 4 ? 'f' : kind == 'f' && size == 8 ? 'd' : 0;
+  // Equality with the native types also refuses byte-swapped float arrays.
+  const char code = a.dtype().equal(py::dtype::of<float>()) ? 'f' : a.dtype().equal(py::dtype::of<double>()) ? 'd' : 0;
   if (code == 0 || (want && code != want))
     invalid(function, arg,
             "dtype " + std::string(py::str(a.dtype())) + ", expected " +

@@ -59,26 +59,29 @@ struct Trainer {
     return py::make_tuple(loss, py::array_t<float>(py::ssize_t(grad.size()), grad.data()));
   }
 
-  py::array logits(const py::object& x_obj) {
-    auto [x, count] = samples(x_obj, "anycl.DataParallelTrainer.logits");
-    std::vector<float> out;
+  // `fn(x, count)` on the samples without the GIL: the logits or the predicted classes.
+  template <typename T, typename Fn>
+  py::array per_sample(const py::object& x_obj, const char* function, std::size_t width, Fn fn) {
+    auto [x, count] = samples(x_obj, function);
+    std::vector<T> out;
     const float* px = static_cast<const float*>(x.data());
     {
       py::gil_scoped_release release;
-      out = impl->logits(px, count);
+      out = fn(px, count);
     }
-    return py::array_t<float>({py::ssize_t(count), py::ssize_t(impl->classes())}, out.data());
+    std::vector<py::ssize_t> shape{py::ssize_t(count)};
+    if (width) shape.push_back(py::ssize_t(width));
+    return py::array_t<T>(shape, out.data());
+  }
+
+  py::array logits(const py::object& x_obj) {
+    return per_sample<float>(x_obj, "anycl.DataParallelTrainer.logits", impl->classes(),
+                             [this](const float* x, std::size_t n) { return impl->logits(x, n); });
   }
 
   py::array predict(const py::object& x_obj) {
-    auto [x, count] = samples(x_obj, "anycl.DataParallelTrainer.predict");
-    std::vector<int> out;
-    const float* px = static_cast<const float*>(x.data());
-    {
-      py::gil_scoped_release release;
-      out = impl->predict(px, count);
-    }
-    return py::array_t<int>(py::ssize_t(count), out.data());
+    return per_sample<int>(x_obj, "anycl.DataParallelTrainer.predict", 0,
+                           [this](const float* x, std::size_t n) { return impl->predict(x, n); });
   }
 
   void set_weights(const py::object& obj) {

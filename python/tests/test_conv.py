@@ -68,12 +68,17 @@ def test_forced_algorithms(rt, rng, algo, ws):
     np.testing.assert_allclose(y, want.numpy(), rtol=0, atol=tol(27) * 4)  # Winograd's transforms round more
 
 
+def output_gradient(rng, case):
+    """A random dy of the shape the convolution `case` produces."""
+    xs, ws, stride, padding, dilation, groups = case
+    y_shape = F.conv2d(torch.zeros(xs), torch.zeros(ws), None, stride, padding, dilation, groups).shape
+    return uniform(rng, tuple(y_shape))
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_backward_data(rt, rng, case):
     xs, ws, stride, padding, dilation, groups = case
-    w = uniform(rng, ws)
-    y_shape = F.conv2d(torch.zeros(xs), torch.zeros(ws), None, stride, padding, dilation, groups).shape
-    dy = uniform(rng, tuple(y_shape))
+    w, dy = uniform(rng, ws), output_gradient(rng, case)
     dx = anycl.conv2d_backward_data(dy, w, xs, stride=stride, padding=padding, dilation=dilation, groups=groups,
                                     runtime=rt)
     want = conv2d_input(xs, as64(w), as64(dy), stride, padding, dilation, groups)
@@ -83,13 +88,11 @@ def test_backward_data(rt, rng, case):
 @pytest.mark.parametrize("case", CASES)
 def test_backward_weights(rt, rng, case):
     xs, ws, stride, padding, dilation, groups = case
-    x = uniform(rng, xs)
-    y_shape = F.conv2d(torch.zeros(xs), torch.zeros(ws), None, stride, padding, dilation, groups).shape
-    dy = uniform(rng, tuple(y_shape))
+    x, dy = uniform(rng, xs), output_gradient(rng, case)
     dw, db = anycl.conv2d_backward_weights(x, dy, ws, bias_grad=True, stride=stride, padding=padding,
                                            dilation=dilation, groups=groups, runtime=rt)
     want = conv2d_weight(as64(x), ws, as64(dy), stride, padding, dilation, groups)
-    reduction = y_shape[0] * y_shape[2] * y_shape[3]
+    reduction = dy.shape[0] * dy.shape[2] * dy.shape[3]
     np.testing.assert_allclose(dw, want.numpy(), rtol=0, atol=tol(reduction))
     np.testing.assert_allclose(db, as64(dy).sum((0, 2, 3)).numpy(), rtol=0, atol=tol(reduction))
     only_dw = anycl.conv2d_backward_weights(x, dy, ws, stride=stride, padding=padding, dilation=dilation,

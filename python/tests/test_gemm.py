@@ -108,3 +108,19 @@ def test_default_runtime(rng):
     a, b = uniform(rng, (4, 4)), uniform(rng, (4, 4))
     assert_close(anycl.gemm(a, b), reference(a, b, None, 1, 0, False, False), 4, np.float32)
     assert isinstance(anycl.default_runtime(), anycl.Runtime)
+
+
+def test_output_overlapping_an_input(rt, rng):
+    a = uniform(rng, (16, 16), np.float64)
+    want = reference(a, a, a, 1.0, 0.5, False, False)
+    anycl.gemm(a, a, a, beta=0.5, runtime=rt)  # C is A and B: read from copies
+    assert_close(a, want, 16, np.float64)
+
+
+def test_threads_share_a_runtime(rt, rng):
+    import concurrent.futures
+    pairs = [(uniform(rng, (96, 80)), uniform(rng, (80, 72))) for _ in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda ab: anycl.gemm(*ab, runtime=rt), pairs))
+    for (a, b), c in zip(pairs, results):
+        assert_close(c, reference(a, b, None, 1, 0, False, False), 80, np.float32)

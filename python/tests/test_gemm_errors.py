@@ -29,6 +29,7 @@ def test_wrong_dtype(rt, operands):
     assert "float16" in expect_invalid(rt, c, "b", a, b.astype(np.float16), c)
     expect_invalid(rt, c, "b", a, b.astype(np.float64), c)
     expect_invalid(rt, c, "c", a, b, c.astype(np.float64))
+    expect_invalid(rt, c, "a", a.astype(">f4" if np.little_endian else "<f4"), b, c)  # byte-swapped
 
 
 def test_not_an_array(rt, operands):
