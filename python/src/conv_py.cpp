@@ -107,15 +107,17 @@ py::array conv2d(const py::object& x_obj, const py::object& w_obj, const py::obj
                  const std::string& algo_name, const py::object& runtime) {
   const py::array x = tensor(x_obj, g.function, "x"), w = tensor(w_obj, g.function, "w");
   const anycl::Conv2d d = g.descriptor(dims(x), dims(w));
+  // Only read when given: a default-constructed py::array is a real (empty) array, not null.
+  const bool has_bias = !bias_obj.is_none();
   py::array bias;
-  if (!bias_obj.is_none()) {
+  if (has_bias) {
     bias = tensor(bias_obj, g.function, "bias", 1);
     check_shape(bias, {d.k}, g.function, "bias");
   }
   const anycl::ConvAlgo algo = algo_of(algo_name, g.function);
   auto rt = handle_of(runtime)->get(g.function);
   auto y = empty({d.n, d.k, d.p(), d.q()});
-  const float* pb = bias ? static_cast<const float*>(bias.data()) : nullptr;
+  const float* pb = has_bias ? static_cast<const float*>(bias.data()) : nullptr;
   const float *px = static_cast<const float*>(x.data()), *pw = static_cast<const float*>(w.data());
   float* py_ = y.mutable_data();
   py::gil_scoped_release release;
