@@ -124,3 +124,31 @@ def test_threads_share_a_runtime(rt, rng):
         results = list(pool.map(lambda ab: anycl.gemm(*ab, runtime=rt), pairs))
     for (a, b), c in zip(pairs, results):
         assert_close(c, reference(a, b, None, 1, 0, False, False), 80, np.float32)
+
+
+def test_gil_is_released_during_the_call(rt, rng):
+    """While another thread is inside a long GEMM, this thread keeps running Python: the longest
+    pause between its loop iterations stays under half the call's duration (holding the GIL
+    would pause it for the whole call)."""
+    import threading
+    import time
+    a, b = uniform(rng, (1536, 1536)), uniform(rng, (1536, 1536))
+    anycl.gemm(a, b, runtime=rt)  # warm
+    span = {}
+
+    def call():
+        span["start"] = time.perf_counter()
+        anycl.gemm(a, b, runtime=rt)
+        span["end"] = time.perf_counter()
+
+    worker = threading.Thread(target=call)
+    ticks = []
+    worker.start()
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+    worker.join()
+    inside = [t for t in ticks if span["start"] <= t <= span["end"]]
+    duration = span["end"] - span["start"]
+    edges = [span["start"]] + inside + [span["end"]]
+    longest_pause = max(b - a for a, b in zip(edges, edges[1:]))
+    assert longest_pause < 0.5 * duration, f"longest pause {longest_pause:.3f} s in a {duration:.3f} s call"
