@@ -10,6 +10,7 @@ packages=(
   libboost-dev nlohmann-json3-dev catch2
   libclblast-dev libopenblas-dev libdnnl-dev libblas3 libblas-dev
   python3 python3-numpy python3-torch python3-sklearn
+  python3-dev pybind11-dev libdlpack-dev python3-pytest python3-setuptools python3-wheel python3-pip python3-venv
 )
 bash scripts/install_packages.sh "${packages[@]}"
 

@@ -1,0 +1,42 @@
+"""anycl: portable OpenCL GEMM and 2-D convolution for NumPy (and PyTorch, see anycl.torch).
+
+    import anycl, numpy as np
+    a = np.random.rand(256, 128).astype(np.float32); b = np.random.rand(128, 64).astype(np.float32)
+    c = anycl.gemm(a, b)                       # on the default runtime (ANYCL_DEVICE or the best device)
+    rt = anycl.Runtime("cpu"); y = anycl.conv2d(x, w, stride=2, padding=1, runtime=rt)
+
+Calls release the GIL while the devices work. Failures raise anycl.Error subclasses carrying
+`status` and `message`; bad arguments raise anycl.InvalidArgumentError (also a ValueError) naming
+the argument, and nothing is written.
+"""
+import atexit as _atexit
+
+from ._errors import (BuildError, Error, InternalError, InvalidArgumentError, KernelNotFoundError,
+                      NoDeviceError, OpenCLError, OutOfMemoryError, UnsupportedError)
+from ._anycl import (Array, ConvLayer, DataParallelTrainer, DenseLayer, DeviceInfo, MaxPoolLayer,
+                     ModelSpec, Runtime, conv2d, conv2d_backward_data, conv2d_backward_weights,
+                     default_runtime, devices, gemm, version)
+from . import _anycl
+
+__version__ = version()
+
+
+def from_dlpack(tensor, runtime=None, device=0):
+    """An anycl.Array holding a copy of `tensor` (anything with __dlpack__ on the CPU: NumPy
+    arrays, PyTorch CPU tensors, anycl.Array), float32 or float64."""
+    import numpy as np
+    try:
+        host = np.from_dlpack(tensor)
+    except (TypeError, RuntimeError, BufferError, AttributeError) as e:
+        raise InvalidArgumentError(1, f"anycl.from_dlpack: argument 'tensor': {e}") from None
+    return Array(host, runtime=runtime, device=device)
+
+
+# The default runtime is released before the interpreter tears down the modules it uses.
+_atexit.register(_anycl._close_default_runtime)
+
+__all__ = ["Array", "BuildError", "ConvLayer", "DataParallelTrainer", "DenseLayer", "DeviceInfo",
+           "Error", "InternalError", "InvalidArgumentError", "KernelNotFoundError", "MaxPoolLayer",
+           "ModelSpec", "NoDeviceError", "OpenCLError", "OutOfMemoryError", "Runtime",
+           "UnsupportedError", "conv2d", "conv2d_backward_data", "conv2d_backward_weights",
+           "default_runtime", "devices", "from_dlpack", "gemm", "version"]

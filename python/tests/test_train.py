@@ -1,0 +1,80 @@
+"""anycl.DataParallelTrainer: its loss and gradient equal PyTorch's (float64) for the same
+weights (|error| <= 1e-4), a step is SGD with momentum, and bad input raises naming the argument."""
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import anycl
+from conftest import uniform
+
+
+def spec():
+    return anycl.ModelSpec(1, 8, 8, [anycl.ConvLayer(4, kernel=3, pad=1), anycl.MaxPoolLayer(2),
+                                     anycl.DenseLayer(12, relu=True), anycl.DenseLayer(10)])
+
+
+def torch_loss(params, x, labels):
+    cw, cb, d1w, d1b, d2w, d2b = params
+    h = F.max_pool2d(F.relu(F.conv2d(x, cw, cb, padding=1)), 2).flatten(1)
+    return F.cross_entropy(F.linear(F.relu(F.linear(h, d1w, d1b)), d2w, d2b), labels)
+
+
+def unflatten(flat):
+    shapes = [(4, 1, 3, 3), (4,), (12, 64), (12,), (10, 12), (10,)]
+    out, at = [], 0
+    for s in shapes:
+        n = int(np.prod(s))
+        out.append(torch.tensor(flat[at:at + n], dtype=torch.float64).reshape(s).requires_grad_())
+        at += n
+    assert at == len(flat)
+    return out
+
+
+@pytest.fixture
+def trainer(rt):
+    return anycl.DataParallelTrainer(rt, spec(), batch=16, lr=0.1, momentum=0.5, seed=3)
+
+
+def test_gradient_matches_torch(trainer, rng):
+    x = uniform(rng, (16, 1, 8, 8))
+    labels = rng.integers(0, 10, 16)
+    loss, grad = trainer.gradient(x, labels)
+    params = unflatten(trainer.weights())
+    want = torch_loss(params, torch.from_numpy(x).double(), torch.from_numpy(labels))
+    want.backward()
+    assert abs(loss - want.item()) <= 1e-4
+    np.testing.assert_allclose(grad, np.concatenate([p.grad.numpy().ravel() for p in params]), rtol=0, atol=1e-4)
+    assert trainer.parameter_count == grad.size and trainer.classes == 10 and trainer.replicas >= 1
+
+
+def test_step_is_sgd(trainer, rng):
+    x = uniform(rng, (16, 1, 8, 8))
+    labels = rng.integers(0, 10, 16).astype(np.int32)
+    w0 = trainer.weights()
+    _, grad = trainer.gradient(x, labels)
+    trainer.step(x, labels)
+    np.testing.assert_allclose(trainer.weights(), w0 - 0.1 * grad, rtol=0, atol=1e-5)
+    trainer.set_weights(w0)
+    np.testing.assert_array_equal(trainer.weights(), w0)
+    assert trainer.logits(x).shape == (16, 10)
+    np.testing.assert_array_equal(trainer.predict(x), trainer.logits(x).argmax(1))
+
+
+def test_bad_input(rt, trainer, rng):
+    x = uniform(rng, (4, 1, 8, 8))
+    with pytest.raises(anycl.InvalidArgumentError, match="argument 'x'"):
+        trainer.step(x[:, :, :7], np.zeros(4, np.int32))
+    with pytest.raises(anycl.InvalidArgumentError, match="argument 'labels'"):
+        trainer.step(x, np.array([0, 1, 2, 10]))
+    with pytest.raises(anycl.InvalidArgumentError, match="argument 'labels'"):
+        trainer.step(x, np.zeros(3, np.int32))
+    with pytest.raises(anycl.InvalidArgumentError, match="argument 'weights'"):
+        trainer.set_weights(np.zeros(5, np.float32))
+    with pytest.raises(anycl.InvalidArgumentError, match="argument 'lr'"):
+        anycl.DataParallelTrainer(rt, spec(), lr=float("nan"))
+    with pytest.raises(anycl.InvalidArgumentError, match="argument 'allreduce'"):
+        anycl.DataParallelTrainer(rt, spec(), allreduce="ring")
+    with pytest.raises(anycl.InvalidArgumentError):
+        anycl.DataParallelTrainer(rt, anycl.ModelSpec(1, 8, 8, [anycl.DenseLayer(10, relu=True)]))
