@@ -1,6 +1,6 @@
-// anycl-bench conv: the ResNet-style layers of the convolution issue at batch 8; anycl (each
-// algorithm and the selector's choice) vs CLBlast Convgemm vs oneDNN (NCHW and its own layout);
-// backward-data and backward-weights for the 3x3 layers.
+// anycl-bench conv: the ResNet-style layers of the convolution issue at batch 8 and depthwise
+// layers at batch 8 and 1; anycl (each algorithm and the selector's choice) vs CLBlast Convgemm
+// vs oneDNN (NCHW and its own layout); backward-data and backward-weights for the 3x3 layers.
 #include <chrono>
 #include <vector>
 
@@ -43,8 +43,15 @@ nlohmann::json find_json(anycl::Runtime& rt, const anycl::Conv2d& d) {
 
 std::vector<ConvShape> conv_layers(bool quick) {
   if (quick) return {{2, 16, 14, 14, 16, 3, 3, 1, 1}, {2, 16, 14, 14, 16, 3, 3, 1, 1, 16}};
-  return {{8, 64, 56, 56, 64, 3, 3, 1, 1},    {8, 128, 28, 28, 128, 3, 3, 1, 1}, {8, 256, 14, 14, 256, 3, 3, 1, 1},
-          {8, 3, 224, 224, 64, 7, 7, 2, 3},   {8, 256, 14, 14, 1024, 1, 1, 1, 0}, {8, 256, 14, 14, 256, 3, 3, 1, 1, 256}};
+  std::vector<ConvShape> layers = {{8, 64, 56, 56, 64, 3, 3, 1, 1},  {8, 128, 28, 28, 128, 3, 3, 1, 1},
+                                    {8, 256, 14, 14, 256, 3, 3, 1, 1}, {8, 3, 224, 224, 64, 7, 7, 2, 3},
+                                    {8, 256, 14, 14, 1024, 1, 1, 1, 0}};
+  // Depthwise as MobileNet and EfficientNet have it: 3x3 and 5x5, stride 1 and 2, batch 8 and 1.
+  for (size_t n : {8, 1})
+    for (const ConvShape& dw : {ConvShape{n, 256, 14, 14, 256, 3, 3, 1, 1, 256}, ConvShape{n, 96, 112, 112, 96, 3, 3, 2, 1, 96},
+                               ConvShape{n, 240, 28, 28, 240, 5, 5, 1, 2, 240}, ConvShape{n, 144, 56, 56, 144, 5, 5, 2, 2, 144}})
+      layers.push_back(dw);
+  return layers;
 }
 
 std::string conv_label(const ConvShape& cs) {
@@ -53,6 +60,7 @@ std::string conv_label(const ConvShape& cs) {
   if (cs.stride > 1) s += " s" + std::to_string(cs.stride);
   if (cs.pad) s += " p" + std::to_string(cs.pad);
   if (cs.groups > 1) s += " dw";
+  if (cs.n != 8) s += " b" + std::to_string(cs.n);
   return s;
 }
 
@@ -83,9 +91,10 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
   const bool cpu = rt.device(0).type == "cpu";
   cl_command_queue q = rt.queue(0);
   nlohmann::json rows = nlohmann::json::array();
-  std::fprintf(opt.table, "%-26s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s\n", "conv fwd, batch 8 (GFLOP/s)", "auto",
+  std::fprintf(opt.table, "%-36s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s\n", "conv fwd, batch 8 or bN (GFLOP/s)", "auto",
                "im2col", "1x1", "direct", "winog.", "CLBlast", "dnnNCHW", "dnnBlk", "bwdData", "bwdW");
   for (const auto& cs : layers) {
+    if (conv_label(cs).find(opt.only) == std::string::npos) continue;
     const anycl::Conv2d d = to_desc(cs);
     d.validate();
     const ConvTensors t = random_tensors(rt, d);
@@ -120,7 +129,7 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
       }
       bwd[0] = bd.supported ? bd.gflops : 0, bwd[1] = bw.supported ? bw.gflops : 0;
     }
-    std::fprintf(opt.table, "%-26s %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f\n",
+    std::fprintf(opt.table, "%-36s %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f\n",
                  conv_label(cs).c_str(), fwd[0], fwd[1], fwd[2], fwd[3], fwd[4], clb.supported ? clb.gflops : 0.0,
                  nchw.supported ? nchw.gflops : 0.0, blocked.supported ? blocked.gflops : 0.0, bwd[0], bwd[1]);
     std::fflush(opt.table);

@@ -1,0 +1,189 @@
+/* anycl convolution: depthwise (groups == C == K), NCHW float, stride 1 or 2
+ * along the width, any stride along the height, dilation and padding.
+ *
+ * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2
+ * device):
+ *   REAL          element type (float)
+ *   DW_VW         output columns per vector: 2, 4, 8 or 16
+ *   DW_ROWS       output rows computed at once (they share staged vectors)
+ *   DW_GROUPS_CU  host: work-groups launched per compute unit (read only here)
+ *   DW_STRIP      host: most output rows staged per pass through local memory
+ *
+ * One work-item (work-group of one) runs a run of consecutive (image, channel)
+ * planes: a plane of a depthwise layer is a few hundred outputs, far too little
+ * for a work-group each (one per plane ran at 0.08x of oneDNN's blocked layout).
+ * Each strip of output rows first stages the input rows it reads into local
+ * memory with the padding as zeros (vector copies), so the products are
+ * branch-free DW_VW-wide loads: contiguous at stride 1, the even lanes of two
+ * vectors at stride 2.
+ *
+ * Staged row layout (`lw` floats per row, `lw` = round_up(ow, DW_VW) * sw +
+ * (S-1)*dw): column j holds input column j - pl; rows hold input rows
+ * p0*sh - pt + i for the strip's first output row p0. The host sizes the
+ * buffer as dw_stage_floats() below (rows * lw + 2*DW_VW: vector stores may
+ * run DW_VW - 1 past a row; later rows overwrite that). */
+#ifndef REAL
+#define REAL float   /* element type */
+#endif
+#ifndef DW_VW
+#define DW_VW 8      /* output columns per vector */
+#endif
+#ifndef DW_ROWS
+#define DW_ROWS 4    /* output rows a work-item computes at once */
+#endif
+#ifndef DW_GROUPS_CU
+#define DW_GROUPS_CU 8  /* host: work-groups per compute unit */
+#endif
+#ifndef DW_STRIP
+#define DW_STRIP 32  /* host: most output rows per staged strip */
+#endif
+
+#define DWCAT_(a, b) a##b
+#define DWCAT(a, b) DWCAT_(a, b)
+typedef DWCAT(REAL, DW_VW) realv;
+#define VLOAD DWCAT(vload, DW_VW)
+#define VSTORE DWCAT(vstore, DW_VW)
+
+/* Input row `ih` of `src` (W floats, zero outside 0 <= ih < H) into staged row
+ * `d`: zeros left of column pl and from pl + W on. `src_room` is how many
+ * floats may be read from src on (the rest of the buffer): a vector past it
+ * is copied a float at a time. */
+static void dw_stage_row(__local REAL *d, const __global REAL *src, ulong src_room, int ih, int H, int W,
+                         int pl, int lw)
+{
+    const realv zero = (realv)0;
+    if (ih < 0 || ih >= H) {
+        for (int j = 0; j < lw; j += DW_VW) VSTORE(zero, 0, d + j);
+        return;
+    }
+    for (int j = 0; j < pl; j += DW_VW) VSTORE(zero, 0, d + j);
+    for (int j = 0; j < W; j += DW_VW) {
+        if ((ulong)j + DW_VW <= src_room) {
+            VSTORE(VLOAD(0, src + j), 0, d + pl + j);
+        } else {
+            for (int t = j; t < W; ++t) d[pl + t] = src[t];
+        }
+    }
+    for (int j = pl + W; j < lw; j += DW_VW) VSTORE(zero, 0, d + j);
+}
+
+/* DW_VW outputs' input at one tap: `xr` is the staged input of the vector's
+ * first output; contiguous at stride 1, every other float at stride 2. */
+static inline __attribute__((always_inline)) realv dw_taps(const __local REAL *xr, int sw)
+{
+    if (sw == 1) return VLOAD(0, xr);
+    const realv a = VLOAD(0, xr), b = VLOAD(1, xr);
+    return (realv)(a.even, b.even);
+}
+
+/* Output row `yo` (ow floats) from the accumulators of block qb; the last row
+ * of a plane stores its partial block a float at a time (a vector would run
+ * into the next plane, which another work-item may own). */
+static inline void dw_store(__global REAL *yo, realv acc, int nv, int last_row)
+{
+    if (nv == DW_VW || !last_row) {
+        VSTORE(acc, 0, yo);
+    } else {
+        REAL lane[DW_VW];
+        VSTORE(acc, 0, lane);
+        for (int t = 0; t < nv; ++t) yo[t] = lane[t];
+    }
+}
+
+/* `nr` output rows from row p (staged row (p - p0)*sh on) at once, so the
+ * rows share the staged vectors they read (CSE, once the geometry is literal). */
+static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp, const __local REAL *wl,
+                                                          __global REAL *dst, realv b0, int p, int nr, int oh,
+                                                          int ow, int sh, int lw, int dh, int dw, int R, int S,
+                                                          int sw, int relu)
+{
+    for (int q0 = 0; q0 < ow; q0 += DW_VW) {
+        realv acc[DW_ROWS];
+#pragma unroll
+        for (int j = 0; j < nr; ++j) acc[j] = b0;
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+#pragma unroll
+            for (int s = 0; s < S; ++s) {
+                const realv wv = (realv)wl[r * S + s];
+#pragma unroll
+                for (int j = 0; j < nr; ++j)
+                    acc[j] = fma(wv, dw_taps(xp + (j * sh + r * dh) * lw + q0 * sw + s * dw, sw), acc[j]);
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < nr; ++j) {
+            if (relu) acc[j] = fmax(acc[j], (realv)0);
+            dw_store(dst + (ulong)(p + j) * ow + q0, acc[j], min(DW_VW, ow - q0), p + j == oh - 1);
+        }
+    }
+}
+
+/* Output rows p0 .. p0+np-1 of a plane from its staged strip; `wl` holds the
+ * plane's R*S taps in the order the products take them. The geometry is
+ * literal at the common call sites, so the loops unroll there. */
+static inline __attribute__((always_inline)) void dw_strip(const __local REAL *stage, const __local REAL *wl,
+                                                           __global REAL *dst, realv b0, int p0, int np, int oh,
+                                                           int ow, int sh, int lw, int dh, int dw, int R, int S,
+                                                           int sw, int relu)
+{
+    int p = p0;
+    for (; p + DW_ROWS <= p0 + np; p += DW_ROWS)
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, DW_ROWS, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+    for (; p < p0 + np; ++p)
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 1, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+}
+
+/* ---------------------------------------------------------------------------
+ * out[b][c][p][q] = act(bias[c] + sum_{r,s} in[b][c][p*sh - pt + r*dh][q*sw - pl + s*dw]
+ *                                          * w[c][r'][s'])
+ * with (r', s') = (r, s), or (R-1-r, S-1-s) when flip (backward-data at stride
+ * 1 is this on dy with the filter rotated and pads (R-1)*dh - pt, ...).
+ * Planes (b, c) = 0 .. planes-1 (planes = nimg*C), per_group of them a
+ * work-group. in_len: floats of `in` from element 0 (bounds the vector copies).
+ * wl: R*S floats of local memory for the plane's taps; stage: the strip.
+ * global = (ceil(planes / per_group)), local = (1). */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
+                 __global const REAL *restrict w, int flip,
+                 __global const REAL *restrict bias, __global REAL *restrict out, ulong out_off,
+                 int C, int ih_, int iw_, int R, int S, int oh, int ow, int sh, int sw, int pt, int pl,
+                 int dh, int dw, int planes, int per_group, int strip, int has_bias, int relu,
+                 __local REAL *wl, __local REAL *stage)
+{
+    const int first = get_group_id(0) * per_group;
+    const int last = min(planes, first + per_group);
+    const int ov = (ow + DW_VW - 1) / DW_VW * DW_VW;
+    const int lw = ov * sw + (S - 1) * dw;
+    const ulong in_plane = (ulong)ih_ * iw_, out_plane = (ulong)oh * ow;
+    for (int pl_i = first; pl_i < last; ++pl_i) {
+        const int c = pl_i % C;
+        const __global REAL *src = in + in_off + (ulong)pl_i * in_plane;
+        const __global REAL *wc = w + (ulong)c * R * S;
+        for (int e = 0; e < R * S; ++e) wl[e] = wc[flip ? R * S - 1 - e : e];
+        const realv b0 = (realv)(has_bias ? bias[c] : (REAL)0);
+        __global REAL *dst = out + out_off + (ulong)pl_i * out_plane;
+        for (int p0 = 0; p0 < oh; p0 += strip) {
+            const int np = min(strip, oh - p0);
+            const int rows = (np - 1) * sh + (R - 1) * dh + 1;
+            const int ih0 = p0 * sh - pt;
+            for (int i = 0; i < rows; ++i) {
+                const int ih = ih0 + i;
+                const ulong at = (ulong)(src - in) + (ulong)max(ih, 0) * iw_;
+                dw_stage_row(stage + i * lw, src + (ulong)max(ih, 0) * iw_, in_len - min(at, in_len), ih, ih_, iw_,
+                             pl, lw);
+            }
+            const int square = R == S && sh == sw && dh == 1 && dw == 1;
+            if (square && R == 3 && sw == 1)
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 3, 3, 1, relu);
+            else if (square && R == 3 && sw == 2)
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 3, 3, 2, relu);
+            else if (square && R == 5 && sw == 1)
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 5, 5, 1, relu);
+            else if (square && R == 5 && sw == 2)
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 5, 5, 2, relu);
+            else
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+        }
+    }
+}

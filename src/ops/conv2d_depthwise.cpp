@@ -1,0 +1,78 @@
+// Depthwise convolution (groups == C == K) in the conv_depthwise family: what Direct runs for the
+// shapes that family takes (conv2d_algorithms.hpp, depthwise_kernel_fits), a run of whole
+// (image, channel) planes a work-item with the input rows staged in local memory.
+#include <algorithm>
+
+#include "ops/conv2d_algorithms.hpp"
+
+namespace anycl::detail {
+namespace {
+
+// One depthwise correlation as conv_dw_fwd sees it: `in` (planes of ih x iw) to `out` (oh x ow).
+struct DepthwiseRun {
+  cl_int ih, iw, oh, ow, sh, sw, pt, pl;
+  bool flip;
+};
+
+std::size_t stage_row_floats(const ConvGeom& g, const DepthwiseRun& run, std::size_t vw) {
+  return round_up(std::size_t(run.ow), vw) * run.sw + std::size_t(g.S - 1) * g.dw;
+}
+
+// Output rows per staged strip: at most the family's DW_STRIP, and what local memory holds.
+cl_int strip_rows(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, std::size_t vw) {
+  const std::size_t row_bytes = stage_row_floats(g, run, vw) * sizeof(float);
+  const std::size_t fixed = (std::size_t(g.R - 1) * g.dh + 1) * row_bytes + 2 * vw * sizeof(float) + 256;
+  const std::size_t most = std::size_t(slot.program("conv_depthwise").param("DW_STRIP"));
+  const std::uint64_t local = slot.info.local_mem;
+  if (local < fixed + std::size_t(run.sh) * row_bytes)
+    fail(ANYCL_ERROR_UNSUPPORTED, "depthwise convolution on " + slot.where() + ": " + std::to_string(local) +
+                                      " bytes of local memory hold no staged output row");
+  const std::size_t fits = 1 + (local - fixed - std::size_t(run.sh) * row_bytes) / (std::size_t(run.sh) * row_bytes);
+  return cl_int(std::min({most, fits, std::size_t(run.oh)}));
+}
+
+Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, cl_mem in, cl_mem w,
+                    cl_mem bias, cl_mem out, bool relu) {
+  const BuiltProgram& prog = slot.program("conv_depthwise");
+  const std::size_t vw = std::size_t(prog.param("DW_VW"));
+  const std::size_t planes = g.n * std::size_t(g.C);
+  const std::size_t groups =
+      std::clamp<std::size_t>(std::size_t(slot.info.compute_units) * prog.param("DW_GROUPS_CU"), 1, planes);
+  const std::size_t per_group = ceil_div(planes, groups);
+  const cl_int strip = strip_rows(slot, g, run, vw);
+  const std::size_t rows = std::size_t(strip - 1) * run.sh + std::size_t(g.R - 1) * g.dh + 1;
+  const std::size_t stage = (rows * stage_row_floats(g, run, vw) + 2 * vw) * sizeof(float);
+  return run_kernel(slot, "conv_depthwise", "conv_dw_fwd", {ceil_div(planes, per_group), 1, 1}, {1, 1, 1}, in,
+                    cl_ulong(0), cl_ulong(planes * run.ih * run.iw), w, cl_int(run.flip), bias ? bias : w, out,
+                    cl_ulong(0), g.C, run.ih, run.iw, g.R, g.S, run.oh, run.ow, run.sh, run.sw, run.pt, run.pl, g.dh,
+                    g.dw, cl_int(planes), cl_int(per_group), strip, cl_int(bias != nullptr), cl_int(relu),
+                    LocalBytes{std::size_t(g.R) * g.S * sizeof(float)}, LocalBytes{stage});
+}
+
+bool is_depthwise(const ConvGeom& g) { return g.groups == g.C && g.K == g.C; }
+
+}  // namespace
+
+bool depthwise_kernel_fits(ConvPass pass, const ConvGeom& g) {
+  if (!is_depthwise(g)) return false;
+  switch (pass) {
+    case ConvPass::Forward: return g.sw <= 2;
+    // dx is the forward correlation of dy with the rotated filter: stride 1, and every pad at
+    // most the dilated filter's reach so the rotated pads are not negative.
+    case ConvPass::BackwardData:
+      return g.sh == 1 && g.sw == 1 && std::max(g.pt, g.pb) <= (g.R - 1) * g.dh &&
+             std::max(g.pl, g.pr) <= (g.S - 1) * g.dw;
+    default: return false;
+  }
+}
+
+Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu) {
+  return run_depthwise(slot, g, {g.H, g.W, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, false}, t.x, t.w, t.bias, t.y, relu);
+}
+
+Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
+  const DepthwiseRun run{g.P, g.Q, g.H, g.W, 1, 1, (g.R - 1) * g.dh - g.pt, (g.S - 1) * g.dw - g.pl, true};
+  return run_depthwise(slot, g, run, t.dy, t.w, nullptr, t.dx, false);
+}
+
+}  // namespace anycl::detail
