@@ -73,15 +73,27 @@ static inline __attribute__((always_inline)) realv dw_taps(const __local REAL *x
 {
     if (sw == 1) return VLOAD(0, xr);
     const realv a = VLOAD(0, xr), b = VLOAD(1, xr);
-    return (realv)(a.even, b.even);
+    /* Lane by lane: the compiler makes one two-source permute of it, where the
+     * same as a swizzle, (a.even, b.even), crashes Oclgrind's uninitialised-
+     * value check (and shuffle2 compiles to a lane loop on POCL). */
+#if DW_VW == 2
+    return (realv)(a.s0, b.s0);
+#elif DW_VW == 4
+    return (realv)(a.s0, a.s2, b.s0, b.s2);
+#elif DW_VW == 8
+    return (realv)(a.s0, a.s2, a.s4, a.s6, b.s0, b.s2, b.s4, b.s6);
+#else
+    return (realv)(a.s0, a.s2, a.s4, a.s6, a.s8, a.sa, a.sc, a.se, b.s0, b.s2, b.s4, b.s6, b.s8, b.sa, b.sc, b.se);
+#endif
 }
 
-/* Output row `yo` (ow floats) from the accumulators of block qb; the last row
- * of a plane stores its partial block a float at a time (a vector would run
- * into the next plane, which another work-item may own). */
-static inline void dw_store(__global REAL *yo, realv acc, int nv, int last_row)
+/* The nv outputs of a block at `yo`, `room` floats before the plane ends: a
+ * vector store when it stays in the plane (what it writes past the block
+ * belongs to later rows, stored after it), else a float at a time (the next
+ * plane may be another work-item's). */
+static inline void dw_store(__global REAL *yo, realv acc, int nv, int room)
 {
-    if (nv == DW_VW || !last_row) {
+    if (room >= DW_VW) {
         VSTORE(acc, 0, yo);
     } else {
         REAL lane[DW_VW];
@@ -91,13 +103,15 @@ static inline void dw_store(__global REAL *yo, realv acc, int nv, int last_row)
 }
 
 /* `nr` output rows from row p (staged row (p - p0)*sh on) at once, so the
- * rows share the staged vectors they read (CSE, once the geometry is literal). */
+ * rows share the staged vectors they read (CSE, once the geometry is literal).
+ * The blocks of a row go from last to first: a partial last block runs into
+ * the next row's first block, which is then stored after it. */
 static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp, const __local REAL *wl,
                                                           __global REAL *dst, realv b0, int p, int nr, int oh,
                                                           int ow, int sh, int lw, int dh, int dw, int R, int S,
                                                           int sw, int relu)
 {
-    for (int q0 = 0; q0 < ow; q0 += DW_VW) {
+    for (int q0 = (ow - 1) / DW_VW * DW_VW; q0 >= 0; q0 -= DW_VW) {
         realv acc[DW_ROWS];
 #pragma unroll
         for (int j = 0; j < nr; ++j) acc[j] = b0;
@@ -114,7 +128,7 @@ static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp
 #pragma unroll
         for (int j = 0; j < nr; ++j) {
             if (relu) acc[j] = fmax(acc[j], (realv)0);
-            dw_store(dst + (ulong)(p + j) * ow + q0, acc[j], min(DW_VW, ow - q0), p + j == oh - 1);
+            dw_store(dst + (ulong)(p + j) * ow + q0, acc[j], min(DW_VW, ow - q0), (oh - p - j) * ow - q0);
         }
     }
 }
