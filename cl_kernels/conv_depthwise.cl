@@ -6,6 +6,7 @@
  *   REAL          element type (float)
  *   DW_VW         output columns per vector: 2, 4, 8 or 16
  *   DW_ROWS       output rows computed at once (they share staged vectors)
+ *   DW_TAPS       backward-weights: filter taps accumulated a sweep over the data
  *   DW_GROUPS_CU  host: work-groups launched per compute unit (read only here)
  *   DW_STRIP      host: most output rows staged per pass through local memory
  *
@@ -30,6 +31,9 @@
 #endif
 #ifndef DW_ROWS
 #define DW_ROWS 4    /* output rows a work-item computes at once */
+#endif
+#ifndef DW_TAPS
+#define DW_TAPS 25   /* backward-weights: taps (vector accumulators) a sweep */
 #endif
 #ifndef DW_GROUPS_CU
 #define DW_GROUPS_CU 8  /* host: work-groups per compute unit */
@@ -65,6 +69,32 @@ static void dw_stage_row(__local REAL *d, const __global REAL *src, ulong src_ro
         }
     }
     for (int j = pl + W; j < lw; j += DW_VW) VSTORE(zero, 0, d + j);
+}
+
+/* 0, 1, 2, ...: a lane's index. */
+__constant REAL dw_lane_index[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+/* The lanes of v added in order. */
+static inline REAL dw_lane_sum(realv v)
+{
+    REAL lanes[DW_VW];
+    VSTORE(v, 0, lanes);
+    REAL sum = (REAL)0;
+    for (int t = 0; t < DW_VW; ++t) sum += lanes[t];
+    return sum;
+}
+
+/* The input rows output rows p0 .. p0+np-1 read, of the plane at `src`, into
+ * `stage` (rows of lw floats). */
+static void dw_stage_strip(__local REAL *stage, const __global REAL *in, ulong in_len, const __global REAL *src,
+                           int p0, int np, int H, int W, int R, int sh, int pt, int pl, int dh, int lw)
+{
+    const int rows = (np - 1) * sh + (R - 1) * dh + 1;
+    for (int i = 0; i < rows; ++i) {
+        const int ih = p0 * sh - pt + i;
+        const ulong at = (ulong)(src - in) + (ulong)max(ih, 0) * W;
+        dw_stage_row(stage + i * lw, src + (ulong)max(ih, 0) * W, in_len - min(at, in_len), ih, H, W, pl, lw);
+    }
 }
 
 /* DW_VW outputs' input at one tap: `xr` is the staged input of the vector's
@@ -179,14 +209,7 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
         __global REAL *dst = out + out_off + (ulong)pl_i * out_plane;
         for (int p0 = 0; p0 < oh; p0 += strip) {
             const int np = min(strip, oh - p0);
-            const int rows = (np - 1) * sh + (R - 1) * dh + 1;
-            const int ih0 = p0 * sh - pt;
-            for (int i = 0; i < rows; ++i) {
-                const int ih = ih0 + i;
-                const ulong at = (ulong)(src - in) + (ulong)max(ih, 0) * iw_;
-                dw_stage_row(stage + i * lw, src + (ulong)max(ih, 0) * iw_, in_len - min(at, in_len), ih, ih_, iw_,
-                             pl, lw);
-            }
+            dw_stage_strip(stage, in, in_len, src, p0, np, ih_, iw_, R, sh, pt, pl, dh, lw);
             const int square = R == S && sh == sw && dh == 1 && dw == 1;
             if (square && R == 3 && sw == 1)
                 dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 3, 3, 1, relu);
@@ -200,4 +223,87 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
                 dw_strip(stage, wl, dst, b0, p0, np, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
         }
     }
+}
+
+/* ---------------------------------------------------------------------------
+ * Backward-weights: dwt[c][r][s] = sum over b < nimg, p, q of dy[b][c][p][q] *
+ * x[b][c][p*sh - pt + r*dh][q*sw - pl + s*dw], and dbias[c] = the sum of dy
+ * (when has_dbias). One work-item a channel: it stages each image's x strip as
+ * the forward does and keeps a vector accumulator per tap, DW_TAPS taps a
+ * sweep (one sweep up to 5x5), summed over lanes in a fixed order at the end
+ * => deterministic. x_len, dy_len: floats of x and dy (bound the vector loads).
+ * global = (C), local = (1). */
+static inline __attribute__((always_inline)) void dw_grad(__local REAL *stage, const __global REAL *x, ulong x_len,
+                                                          const __global REAL *dy, ulong dy_len,
+                                                          __global REAL *dwt, __global REAL *dbias, int c, int C,
+                                                          int H, int W, int R, int S, int P, int Q, int sh, int sw,
+                                                          int pt, int pl, int dh, int dw, int nimg, int strip,
+                                                          int has_dbias, int lw)
+{
+    const realv lane = VLOAD(0, dw_lane_index);
+    for (int e0 = 0; e0 < R * S; e0 += DW_TAPS) {
+        const int ne = min(DW_TAPS, R * S - e0);
+        const int with_bias = has_dbias && e0 == 0;
+        realv acc[DW_TAPS], accb = (realv)0;
+#pragma unroll
+        for (int e = 0; e < ne; ++e) acc[e] = (realv)0;
+        for (int b = 0; b < nimg; ++b) {
+            const ulong plane = (ulong)b * C + c;
+            const __global REAL *dyp = dy + plane * P * Q;
+            for (int p0 = 0; p0 < P; p0 += strip) {
+                const int np = min(strip, P - p0);
+                dw_stage_strip(stage, x, x_len, x + plane * H * W, p0, np, H, W, R, sh, pt, pl, dh, lw);
+                for (int p = p0; p < p0 + np; ++p) {
+                    const __local REAL *xp = stage + (p - p0) * sh * lw;
+                    for (int q0 = 0; q0 < Q; q0 += DW_VW) {
+                        const ulong at = plane * P * Q + (ulong)p * Q + q0;
+                        realv g;
+                        if (at + DW_VW <= dy_len) {
+                            g = VLOAD(0, dyp + p * Q + q0);
+                        } else {
+                            REAL part[DW_VW];
+                            for (int t = 0; t < DW_VW; ++t) part[t] = q0 + t < Q ? dyp[p * Q + q0 + t] : (REAL)0;
+                            g = VLOAD(0, part);
+                        }
+                        g = select((realv)0, g, lane < (realv)(Q - q0)); /* lanes past the row */
+                        if (with_bias) accb += g;
+#pragma unroll
+                        for (int e = 0; e < ne; ++e) {
+                            const int r = (e0 + e) / S, s = (e0 + e) - (e0 + e) / S * S;
+                            acc[e] = fma(g, dw_taps(xp + r * dh * lw + q0 * sw + s * dw, sw), acc[e]);
+                        }
+                    }
+                }
+            }
+        }
+        for (int e = 0; e < ne; ++e) dwt[(ulong)c * R * S + e0 + e] = dw_lane_sum(acc[e]);
+        if (with_bias) dbias[c] = dw_lane_sum(accb);
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void conv_dw_bwd_weights(__global const REAL *restrict x, ulong x_len, __global const REAL *restrict dy,
+                         ulong dy_len, __global REAL *restrict dwt, __global REAL *restrict dbias,
+                         int C, int H, int W, int R, int S, int P, int Q, int sh, int sw, int pt, int pl,
+                         int dh, int dw, int nimg, int strip, int has_dbias, __local REAL *stage)
+{
+    const int c = get_group_id(0);
+    if (c >= C) return;
+    const int lw = (Q + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw;
+    const int square = R == S && sh == sw && dh == 1 && dw == 1;
+    if (square && R == 3 && sw == 1)
+        dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 3, 3, P, Q, 1, 1, pt, pl, 1, 1, nimg, strip,
+                has_dbias, lw);
+    else if (square && R == 3 && sw == 2)
+        dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 3, 3, P, Q, 2, 2, pt, pl, 1, 1, nimg, strip,
+                has_dbias, lw);
+    else if (square && R == 5 && sw == 1)
+        dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 5, 5, P, Q, 1, 1, pt, pl, 1, 1, nimg, strip,
+                has_dbias, lw);
+    else if (square && R == 5 && sw == 2)
+        dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 5, 5, P, Q, 2, 2, pt, pl, 1, 1, nimg, strip,
+                has_dbias, lw);
+    else
+        dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, R, S, P, Q, sh, sw, pt, pl, dh, dw, nimg, strip,
+                has_dbias, lw);
 }

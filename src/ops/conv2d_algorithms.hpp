@@ -27,5 +27,6 @@ Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const B
 bool depthwise_kernel_fits(ConvPass pass, const ConvGeom& g);
 Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
 Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
+Event backward_weights_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t);
 
 }  // namespace anycl::detail

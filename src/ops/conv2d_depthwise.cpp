@@ -31,6 +31,12 @@ cl_int strip_rows(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun&
   return cl_int(std::min({most, fits, std::size_t(run.oh)}));
 }
 
+// Local memory for a strip of `strip` output rows.
+LocalBytes stage_bytes(const ConvGeom& g, const DepthwiseRun& run, std::size_t vw, cl_int strip) {
+  const std::size_t rows = std::size_t(strip - 1) * run.sh + std::size_t(g.R - 1) * g.dh + 1;
+  return {(rows * stage_row_floats(g, run, vw) + 2 * vw) * sizeof(float)};
+}
+
 Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, cl_mem in, cl_mem w,
                     cl_mem bias, cl_mem out, bool relu) {
   const BuiltProgram& prog = slot.program("conv_depthwise");
@@ -40,14 +46,14 @@ Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRu
       std::clamp<std::size_t>(std::size_t(slot.info.compute_units) * prog.param("DW_GROUPS_CU"), 1, planes);
   const std::size_t per_group = ceil_div(planes, groups);
   const cl_int strip = strip_rows(slot, g, run, vw);
-  const std::size_t rows = std::size_t(strip - 1) * run.sh + std::size_t(g.R - 1) * g.dh + 1;
-  const std::size_t stage = (rows * stage_row_floats(g, run, vw) + 2 * vw) * sizeof(float);
   return run_kernel(slot, "conv_depthwise", "conv_dw_fwd", {ceil_div(planes, per_group), 1, 1}, {1, 1, 1}, in,
                     cl_ulong(0), cl_ulong(planes * run.ih * run.iw), w, cl_int(run.flip), bias ? bias : w, out,
                     cl_ulong(0), g.C, run.ih, run.iw, g.R, g.S, run.oh, run.ow, run.sh, run.sw, run.pt, run.pl, g.dh,
                     g.dw, cl_int(planes), cl_int(per_group), strip, cl_int(bias != nullptr), cl_int(relu),
-                    LocalBytes{std::size_t(g.R) * g.S * sizeof(float)}, LocalBytes{stage});
+                    LocalBytes{std::size_t(g.R) * g.S * sizeof(float)}, stage_bytes(g, run, vw, strip));
 }
+
+DepthwiseRun forward_run(const ConvGeom& g) { return {g.H, g.W, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, false}; }
 
 bool is_depthwise(const ConvGeom& g) { return g.groups == g.C && g.K == g.C; }
 
@@ -62,17 +68,28 @@ bool depthwise_kernel_fits(ConvPass pass, const ConvGeom& g) {
     case ConvPass::BackwardData:
       return g.sh == 1 && g.sw == 1 && std::max(g.pt, g.pb) <= (g.R - 1) * g.dh &&
              std::max(g.pl, g.pr) <= (g.S - 1) * g.dw;
-    default: return false;
+    default: return g.sw <= 2;
   }
 }
 
 Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu) {
-  return run_depthwise(slot, g, {g.H, g.W, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, false}, t.x, t.w, t.bias, t.y, relu);
+  return run_depthwise(slot, g, forward_run(g), t.x, t.w, t.bias, t.y, relu);
 }
 
 Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
   const DepthwiseRun run{g.P, g.Q, g.H, g.W, 1, 1, (g.R - 1) * g.dh - g.pt, (g.S - 1) * g.dw - g.pl, true};
   return run_depthwise(slot, g, run, t.dy, t.w, nullptr, t.dx, false);
+}
+
+// One work-item a channel, over the whole batch (no batch chunks: nothing to accumulate with beta).
+Event backward_weights_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t) {
+  const std::size_t vw = std::size_t(slot.program("conv_depthwise").param("DW_VW"));
+  const DepthwiseRun run = forward_run(g);
+  const cl_int strip = strip_rows(slot, g, run, vw);
+  return run_kernel(slot, "conv_depthwise", "conv_dw_bwd_weights", {std::size_t(g.C), 1, 1}, {1, 1, 1}, t.x,
+                    cl_ulong(g.n * g.CHW), t.dy, cl_ulong(g.n * g.KPQ), t.dw, t.dbias ? t.dbias : t.dw, g.C, g.H, g.W,
+                    g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n), strip,
+                    cl_int(t.dbias != nullptr), stage_bytes(g, run, vw, strip));
 }
 
 }  // namespace anycl::detail
