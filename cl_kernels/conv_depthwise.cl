@@ -4,7 +4,7 @@
  * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2
  * device):
  *   REAL          element type (float)
- *   DW_VW         output columns per vector: 2, 4, 8 or 16
+ *   DW_VW         output columns per vector: 4, 8 or 16
  *   DW_ROWS       output rows computed at once (they share staged vectors)
  *   DW_TAPS       backward-weights: filter taps accumulated a sweep over the data
  *   DW_GROUPS_CU  host: work-groups launched per compute unit (read only here)
@@ -45,15 +45,40 @@
 #define DWCAT_(a, b) a##b
 #define DWCAT(a, b) DWCAT_(a, b)
 typedef DWCAT(REAL, DW_VW) realv;
+#if DW_VW == 16
+typedef DWCAT(REAL, 8) realh;
+#define VLOADH vload8
+#elif DW_VW == 8
+typedef DWCAT(REAL, 4) realh;
+#define VLOADH vload4
+#else
+typedef DWCAT(REAL, 2) realh;
+#define VLOADH vload2
+#endif
 #define VLOAD DWCAT(vload, DW_VW)
 #define VSTORE DWCAT(vstore, DW_VW)
 
+/* h's lanes at the even lanes of a vector twice as wide, zeros between; lane
+ * by lane, which the compiler makes one permute (a swizzle crashes Oclgrind's
+ * uninitialised-value check, shuffle2 compiles to a lane loop on POCL). */
+static inline realv dw_spread(realh h)
+{
+#if DW_VW == 4
+    return (realv)(h.s0, 0, h.s1, 0);
+#elif DW_VW == 8
+    return (realv)(h.s0, 0, h.s1, 0, h.s2, 0, h.s3, 0);
+#else
+    return (realv)(h.s0, 0, h.s1, 0, h.s2, 0, h.s3, 0, h.s4, 0, h.s5, 0, h.s6, 0, h.s7, 0);
+#endif
+}
+
 /* Input row `ih` of `src` (W floats, zero outside 0 <= ih < H) into staged row
- * `d`: zeros left of column pl and from pl + W on. `src_room` is how many
- * floats may be read from src on (the rest of the buffer): a vector past it
- * is copied a float at a time. */
+ * `d` with its columns `up` (1 or 2) apart, zeros between: column t at
+ * pl + t*up, zeros left of pl and from the last column on. `src_room` is how
+ * many floats may be read from src on (the rest of the buffer): a vector past
+ * it is copied a float at a time. */
 static void dw_stage_row(__local REAL *d, const __global REAL *src, ulong src_room, int ih, int H, int W,
-                         int pl, int lw)
+                         int up, int pl, int lw)
 {
     const realv zero = (realv)0;
     if (ih < 0 || ih >= H) {
@@ -61,14 +86,20 @@ static void dw_stage_row(__local REAL *d, const __global REAL *src, ulong src_ro
         return;
     }
     for (int j = 0; j < pl; j += DW_VW) VSTORE(zero, 0, d + j);
-    for (int j = 0; j < W; j += DW_VW) {
-        if ((ulong)j + DW_VW <= src_room) {
+    const int step = DW_VW / up;
+    for (int j = 0; j < W; j += step) {
+        if ((ulong)j + step > src_room) {
+            for (int t = j; t < W; ++t) {
+                d[pl + t * up] = src[t];
+                if (up == 2) d[pl + t * up + 1] = (REAL)0;
+            }
+        } else if (up == 1) {
             VSTORE(VLOAD(0, src + j), 0, d + pl + j);
         } else {
-            for (int t = j; t < W; ++t) d[pl + t] = src[t];
+            VSTORE(dw_spread(VLOADH(0, src + j)), 0, d + pl + 2 * j);
         }
     }
-    for (int j = pl + W; j < lw; j += DW_VW) VSTORE(zero, 0, d + j);
+    for (int j = pl + (W - 1) * up + 1; j < lw; j += DW_VW) VSTORE(zero, 0, d + j);
 }
 
 /* 0, 1, 2, ...: a lane's index. */
@@ -85,15 +116,19 @@ static inline REAL dw_lane_sum(realv v)
 }
 
 /* The input rows output rows p0 .. p0+np-1 read, of the plane at `src`, into
- * `stage` (rows of lw floats). */
+ * `stage` (rows of lw floats). The input is `up_h` x `up_w` upsampled with
+ * zeros (1 x 1 but for backward-data at stride 2): of virtual rows
+ * (H-1)*up_h + 1, row v is input row v/up_h when up_h divides it, else zero. */
 static void dw_stage_strip(__local REAL *stage, const __global REAL *in, ulong in_len, const __global REAL *src,
-                           int p0, int np, int H, int W, int R, int sh, int pt, int pl, int dh, int lw)
+                           int p0, int np, int H, int W, int up_h, int up_w, int R, int sh, int pt, int pl, int dh,
+                           int lw)
 {
     const int rows = (np - 1) * sh + (R - 1) * dh + 1;
     for (int i = 0; i < rows; ++i) {
-        const int ih = p0 * sh - pt + i;
+        const int v = p0 * sh - pt + i;
+        const int ih = v >= 0 && v % up_h == 0 ? v / up_h : -1;
         const ulong at = (ulong)(src - in) + (ulong)max(ih, 0) * W;
-        dw_stage_row(stage + i * lw, src + (ulong)max(ih, 0) * W, in_len - min(at, in_len), ih, H, W, pl, lw);
+        dw_stage_row(stage + i * lw, src + (ulong)max(ih, 0) * W, in_len - min(at, in_len), ih, H, W, up_w, pl, lw);
     }
 }
 
@@ -181,8 +216,9 @@ static inline __attribute__((always_inline)) void dw_strip(const __local REAL *s
 /* ---------------------------------------------------------------------------
  * out[b][c][p][q] = act(bias[c] + sum_{r,s} in[b][c][p*sh - pt + r*dh][q*sw - pl + s*dw]
  *                                          * w[c][r'][s'])
- * with (r', s') = (r, s), or (R-1-r, S-1-s) when flip (backward-data at stride
- * 1 is this on dy with the filter rotated and pads (R-1)*dh - pt, ...).
+ * with (r', s') = (r, s), or (R-1-r, S-1-s) when flip: backward-data is this
+ * on dy upsampled by the stride (up_h x up_w, zeros between) with the filter
+ * rotated and pads (R-1)*dh - pt, ...; ih_ x iw_ is dy's own size then.
  * Planes (b, c) = 0 .. planes-1 (planes = nimg*C), per_group of them a
  * work-group. in_len: floats of `in` from element 0 (bounds the vector copies).
  * wl: R*S floats of local memory for the plane's taps; stage: the strip.
@@ -192,8 +228,8 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
                  __global const REAL *restrict w, int flip,
                  __global const REAL *restrict bias, __global REAL *restrict out, ulong out_off,
                  int C, int ih_, int iw_, int R, int S, int oh, int ow, int sh, int sw, int pt, int pl,
-                 int dh, int dw, int planes, int per_group, int strip, int has_bias, int relu,
-                 __local REAL *wl, __local REAL *stage)
+                 int dh, int dw, int up_h, int up_w, int planes, int per_group, int strip, int has_bias,
+                 int relu, __local REAL *wl, __local REAL *stage)
 {
     const int first = get_group_id(0) * per_group;
     const int last = min(planes, first + per_group);
@@ -209,7 +245,7 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
         __global REAL *dst = out + out_off + (ulong)pl_i * out_plane;
         for (int p0 = 0; p0 < oh; p0 += strip) {
             const int np = min(strip, oh - p0);
-            dw_stage_strip(stage, in, in_len, src, p0, np, ih_, iw_, R, sh, pt, pl, dh, lw);
+            dw_stage_strip(stage, in, in_len, src, p0, np, ih_, iw_, up_h, up_w, R, sh, pt, pl, dh, lw);
             const int square = R == S && sh == sw && dh == 1 && dw == 1;
             if (square && R == 3 && sw == 1)
                 dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 3, 3, 1, relu);
@@ -252,7 +288,7 @@ static inline __attribute__((always_inline)) void dw_grad(__local REAL *stage, c
             const __global REAL *dyp = dy + plane * P * Q;
             for (int p0 = 0; p0 < P; p0 += strip) {
                 const int np = min(strip, P - p0);
-                dw_stage_strip(stage, x, x_len, x + plane * H * W, p0, np, H, W, R, sh, pt, pl, dh, lw);
+                dw_stage_strip(stage, x, x_len, x + plane * H * W, p0, np, H, W, 1, 1, R, sh, pt, pl, dh, lw);
                 for (int p = p0; p < p0 + np; ++p) {
                     const __local REAL *xp = stage + (p - p0) * sh * lw;
                     for (int q0 = 0; q0 < Q; q0 += DW_VW) {

@@ -8,9 +8,10 @@
 namespace anycl::detail {
 namespace {
 
-// One depthwise correlation as conv_dw_fwd sees it: `in` (planes of ih x iw) to `out` (oh x ow).
+// One depthwise correlation as conv_dw_fwd sees it: `in` (planes of ih x iw, upsampled up_h x
+// up_w with zeros between) to `out` (oh x ow).
 struct DepthwiseRun {
-  cl_int ih, iw, oh, ow, sh, sw, pt, pl;
+  cl_int ih, iw, oh, ow, sh, sw, pt, pl, up_h, up_w;
   bool flip;
 };
 
@@ -49,11 +50,11 @@ Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRu
   return run_kernel(slot, "conv_depthwise", "conv_dw_fwd", {ceil_div(planes, per_group), 1, 1}, {1, 1, 1}, in,
                     cl_ulong(0), cl_ulong(planes * run.ih * run.iw), w, cl_int(run.flip), bias ? bias : w, out,
                     cl_ulong(0), g.C, run.ih, run.iw, g.R, g.S, run.oh, run.ow, run.sh, run.sw, run.pt, run.pl, g.dh,
-                    g.dw, cl_int(planes), cl_int(per_group), strip, cl_int(bias != nullptr), cl_int(relu),
+                    g.dw, run.up_h, run.up_w, cl_int(planes), cl_int(per_group), strip, cl_int(bias != nullptr), cl_int(relu),
                     LocalBytes{std::size_t(g.R) * g.S * sizeof(float)}, stage_bytes(g, run, vw, strip));
 }
 
-DepthwiseRun forward_run(const ConvGeom& g) { return {g.H, g.W, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, false}; }
+DepthwiseRun forward_run(const ConvGeom& g) { return {g.H, g.W, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, 1, 1, false}; }
 
 bool is_depthwise(const ConvGeom& g) { return g.groups == g.C && g.K == g.C; }
 
@@ -63,11 +64,10 @@ bool depthwise_kernel_fits(ConvPass pass, const ConvGeom& g) {
   if (!is_depthwise(g)) return false;
   switch (pass) {
     case ConvPass::Forward: return g.sw <= 2;
-    // dx is the forward correlation of dy with the rotated filter: stride 1, and every pad at
-    // most the dilated filter's reach so the rotated pads are not negative.
+    // dx is the stride-1 correlation of dy, upsampled by the stride, with the rotated filter:
+    // every pad at most the dilated filter's reach so the rotated pads are not negative.
     case ConvPass::BackwardData:
-      return g.sh == 1 && g.sw == 1 && std::max(g.pt, g.pb) <= (g.R - 1) * g.dh &&
-             std::max(g.pl, g.pr) <= (g.S - 1) * g.dw;
+      return g.sw <= 2 && std::max(g.pt, g.pb) <= (g.R - 1) * g.dh && std::max(g.pl, g.pr) <= (g.S - 1) * g.dw;
     default: return g.sw <= 2;
   }
 }
@@ -77,7 +77,7 @@ Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const Forward
 }
 
 Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
-  const DepthwiseRun run{g.P, g.Q, g.H, g.W, 1, 1, (g.R - 1) * g.dh - g.pt, (g.S - 1) * g.dw - g.pl, true};
+  const DepthwiseRun run{g.P, g.Q, g.H, g.W, 1, 1, (g.R - 1) * g.dh - g.pt, (g.S - 1) * g.dw - g.pl, g.sh, g.sw, true};
   return run_depthwise(slot, g, run, t.dy, t.w, nullptr, t.dx, false);
 }
 
