@@ -19,17 +19,16 @@ std::size_t stage_row_floats(const ConvGeom& g, const DepthwiseRun& run, std::si
   return round_up(std::size_t(run.ow), vw) * run.sw + std::size_t(g.S - 1) * g.dw;
 }
 
-// Output rows per staged strip: at most the family's DW_STRIP, and what local memory holds.
+// Output rows per staged strip: at most the family's DW_STRIP, and what local memory holds beside
+// the taps (0 when it holds no row).
 cl_int strip_rows(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, std::size_t vw) {
-  const std::size_t row_bytes = stage_row_floats(g, run, vw) * sizeof(float);
-  const std::size_t fixed = (std::size_t(g.R - 1) * g.dh + 1) * row_bytes + 2 * vw * sizeof(float) + 256;
+  const std::size_t row_bytes = stage_row_floats(g, run, vw) * sizeof(float), step = std::size_t(run.sh) * row_bytes;
+  const std::size_t fixed = (std::size_t(g.R - 1) * g.dh + 1) * row_bytes + 2 * vw * sizeof(float) +
+                            std::size_t(g.R) * g.S * sizeof(float) + 256;
   const std::size_t most = std::size_t(slot.program("conv_depthwise").param("DW_STRIP"));
   const std::uint64_t local = slot.info.local_mem;
-  if (local < fixed + std::size_t(run.sh) * row_bytes)
-    fail(ANYCL_ERROR_UNSUPPORTED, "depthwise convolution on " + slot.where() + ": " + std::to_string(local) +
-                                      " bytes of local memory hold no staged output row");
-  const std::size_t fits = 1 + (local - fixed - std::size_t(run.sh) * row_bytes) / (std::size_t(run.sh) * row_bytes);
-  return cl_int(std::min({most, fits, std::size_t(run.oh)}));
+  if (local < fixed) return 0;
+  return cl_int(std::min({most, std::size_t((local - fixed) / step), std::size_t(run.oh)}));
 }
 
 // Local memory for a strip of `strip` output rows.
@@ -56,20 +55,25 @@ Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRu
 
 DepthwiseRun forward_run(const ConvGeom& g) { return {g.H, g.W, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, 1, 1, false}; }
 
-bool is_depthwise(const ConvGeom& g) { return g.groups == g.C && g.K == g.C; }
+// dx is the stride-1 correlation of dy, upsampled by the stride, with the rotated filter.
+DepthwiseRun backward_data_run(const ConvGeom& g) {
+  return {g.P, g.Q, g.H, g.W, 1, 1, (g.R - 1) * g.dh - g.pt, (g.S - 1) * g.dw - g.pl, g.sh, g.sw, true};
+}
+
+bool shape_fits(ConvPass pass, const ConvGeom& g) {
+  if (g.groups != g.C || g.K != g.C || g.sw > 2) return false;
+  // Backward-data: every pad at most the dilated filter's reach, so the rotated pads are not
+  // negative.
+  return pass != ConvPass::BackwardData ||
+         (std::max(g.pt, g.pb) <= (g.R - 1) * g.dh && std::max(g.pl, g.pr) <= (g.S - 1) * g.dw);
+}
 
 }  // namespace
 
-bool depthwise_kernel_fits(ConvPass pass, const ConvGeom& g) {
-  if (!is_depthwise(g)) return false;
-  switch (pass) {
-    case ConvPass::Forward: return g.sw <= 2;
-    // dx is the stride-1 correlation of dy, upsampled by the stride, with the rotated filter:
-    // every pad at most the dilated filter's reach so the rotated pads are not negative.
-    case ConvPass::BackwardData:
-      return g.sw <= 2 && std::max(g.pt, g.pb) <= (g.R - 1) * g.dh && std::max(g.pl, g.pr) <= (g.S - 1) * g.dw;
-    default: return g.sw <= 2;
-  }
+bool depthwise_kernel_fits(const DeviceSlot& slot, ConvPass pass, const ConvGeom& g) {
+  if (!shape_fits(pass, g) || !slot.has_program("conv_depthwise")) return false;
+  const DepthwiseRun run = pass == ConvPass::BackwardData ? backward_data_run(g) : forward_run(g);
+  return strip_rows(slot, g, run, std::size_t(slot.program("conv_depthwise").param("DW_VW"))) > 0;
 }
 
 Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu) {
@@ -77,8 +81,7 @@ Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const Forward
 }
 
 Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
-  const DepthwiseRun run{g.P, g.Q, g.H, g.W, 1, 1, (g.R - 1) * g.dh - g.pt, (g.S - 1) * g.dw - g.pl, g.sh, g.sw, true};
-  return run_depthwise(slot, g, run, t.dy, t.w, nullptr, t.dx, false);
+  return run_depthwise(slot, g, backward_data_run(g), t.dy, t.w, nullptr, t.dx, false);
 }
 
 // One work-item a channel, over the whole batch (no batch chunks: nothing to accumulate with beta).
