@@ -11,18 +11,18 @@
  *   DW_STRIP      host: most output rows staged per pass through local memory
  *
  * One work-item (work-group of one) runs a run of consecutive (image, channel)
- * planes: a plane of a depthwise layer is a few hundred outputs, far too little
- * for a work-group each (one per plane ran at 0.08x of oneDNN's blocked layout).
- * Each strip of output rows first stages the input rows it reads into local
- * memory with the padding as zeros (vector copies), so the products are
- * branch-free DW_VW-wide loads: contiguous at stride 1, the even lanes of two
- * vectors at stride 2.
+ * planes: a plane of a depthwise layer is a few hundred outputs, too little to
+ * pay for scheduling a work-group of its own. Each strip of output rows first
+ * stages the input rows it reads into local memory with the padding as zeros
+ * (vector copies), so the products are branch-free DW_VW-wide loads:
+ * contiguous at stride 1, the even lanes of two vectors at stride 2.
  *
  * Staged row layout (`lw` floats per row, `lw` = round_up(ow, DW_VW) * sw +
  * (S-1)*dw): column j holds input column j - pl; rows hold input rows
- * p0*sh - pt + i for the strip's first output row p0. The host sizes the
- * buffer as dw_stage_floats() below (rows * lw + 2*DW_VW: vector stores may
- * run DW_VW - 1 past a row; later rows overwrite that). */
+ * p0*sh - pt + i for the strip's first output row p0. The host
+ * (src/ops/conv2d_depthwise.cpp) sizes the buffer as rows * lw + 2*DW_VW
+ * floats: vector stores may run DW_VW - 1 past a row, which later rows
+ * overwrite. */
 #ifndef REAL
 #define REAL float   /* element type */
 #endif
