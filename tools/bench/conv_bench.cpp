@@ -1,6 +1,7 @@
 // anycl-bench conv: the ResNet-style layers of the convolution issue at batch 8 and depthwise
 // layers at batch 8 and 1; anycl (each algorithm and the selector's choice) vs CLBlast Convgemm
-// vs oneDNN (NCHW and its own layout); backward-data and backward-weights for the 3x3 layers.
+// vs oneDNN (NCHW and its own layout); backward-data and backward-weights for the 3x3 and
+// depthwise layers, against oneDNN's in both layouts.
 #include <chrono>
 #include <vector>
 
@@ -91,8 +92,9 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
   const bool cpu = rt.device(0).type == "cpu";
   cl_command_queue q = rt.queue(0);
   nlohmann::json rows = nlohmann::json::array();
-  std::fprintf(opt.table, "%-36s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s\n", "conv fwd, batch 8 or bN (GFLOP/s)", "auto",
-               "im2col", "1x1", "direct", "winog.", "CLBlast", "dnnNCHW", "dnnBlk", "bwdData", "bwdW");
+  std::fprintf(opt.table, "%-36s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s | %7s %7s\n",
+               "conv fwd, batch 8 or bN (GFLOP/s)", "auto", "im2col", "1x1", "direct", "winog.", "CLBlast", "dnnNCHW",
+               "dnnBlk", "bwdData", "bwdW", "dnnBD", "dnnBW");
   for (const auto& cs : layers) {
     if (conv_label(cs).find(opt.only) == std::string::npos) continue;
     const anycl::Conv2d d = to_desc(cs);
@@ -117,21 +119,28 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
     row["onednn_blocked"] = to_json(blocked);
     row["anycl_vs_onednn_nchw"] = nchw.supported ? fwd[0] / nchw.gflops : 0;
     row["anycl_vs_clblast"] = clb.supported ? fwd[0] / clb.gflops : 0;
-    double bwd[2] = {0, 0};
-    if (cs.r == 3 && cs.groups == 1) {
+    // Backward passes: anycl, then oneDNN's best layout (blocked) for data and weights.
+    double bwd[4] = {0, 0, 0, 0};
+    if ((cs.r == 3 && cs.groups == 1) || cs.groups == cs.c) {
       const Timing bd = time_pass(rt, d, t, anycl::ConvPass::BackwardData, ConvAlgo::Auto, flops, opt.reps);
       const Timing bw = time_pass(rt, d, t, anycl::ConvPass::BackwardWeights, ConvAlgo::Auto, flops, opt.reps);
       row["anycl_backward_data"] = to_json(bd);
       row["anycl_backward_weights"] = to_json(bw);
+      bwd[0] = bd.supported ? bd.gflops : 0, bwd[1] = bw.supported ? bw.gflops : 0;
       if (cpu) {
         row["onednn_backward_data_nchw"] = to_json(time_onednn_conv_backward_data(cs, false, opt.reps));
         row["onednn_backward_weights_nchw"] = to_json(time_onednn_conv_backward_weights(cs, false, opt.reps));
+        const Timing dbd = time_onednn_conv_backward_data(cs, true, opt.reps);
+        const Timing dbw = time_onednn_conv_backward_weights(cs, true, opt.reps);
+        row["onednn_backward_data_blocked"] = to_json(dbd);
+        row["onednn_backward_weights_blocked"] = to_json(dbw);
+        bwd[2] = dbd.supported ? dbd.gflops : 0, bwd[3] = dbw.supported ? dbw.gflops : 0;
       }
-      bwd[0] = bd.supported ? bd.gflops : 0, bwd[1] = bw.supported ? bw.gflops : 0;
     }
-    std::fprintf(opt.table, "%-36s %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f\n",
+    std::fprintf(opt.table, "%-36s %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f | %7.1f %7.1f\n",
                  conv_label(cs).c_str(), fwd[0], fwd[1], fwd[2], fwd[3], fwd[4], clb.supported ? clb.gflops : 0.0,
-                 nchw.supported ? nchw.gflops : 0.0, blocked.supported ? blocked.gflops : 0.0, bwd[0], bwd[1]);
+                 nchw.supported ? nchw.gflops : 0.0, blocked.supported ? blocked.gflops : 0.0, bwd[0], bwd[1], bwd[2],
+                 bwd[3]);
     std::fflush(opt.table);
     rows.push_back(row);
   }
