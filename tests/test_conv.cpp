@@ -57,6 +57,16 @@ const std::vector<ConvDesc> kCases = {
     {1, 8, 9, 9, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 2},       // 1x1 stride 2, groups 2
     {3, 8, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},      // depthwise
     {1, 6, 10, 9, 6, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 6},      // depthwise, stride/dilation/asym pad mixed
+    // Depthwise as conv_depthwise runs it: rows past one vector and not a multiple of the rows
+    // computed at once, 5x5, stride 2 in both or only along the width, dilation along the width
+    // with asymmetric pads (backward-data's rotated pads), stride 3 (the generic direct kernel), and
+    // rows of 3 outputs (a vector store spans several rows).
+    {2, 3, 23, 35, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3},     // depthwise 5x5
+    {2, 5, 37, 21, 5, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 5},     // depthwise 5x5 stride 2
+    {1, 4, 9, 19, 4, 3, 3, 1, 2, 0, 1, 2, 0, 1, 1, 4},      // depthwise stride 1x2, asymmetric pads
+    {2, 3, 12, 17, 3, 3, 3, 1, 1, 2, 0, 0, 2, 1, 2, 3},     // depthwise dilation 1x2, asymmetric pads
+    {1, 2, 10, 10, 2, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 2},     // depthwise stride 3
+    {3, 4, 7, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4},       // depthwise, rows far narrower than a vector
     {1, 33, 9, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // channels past the GEMM tiles (Winograd in Auto)
     {3, 4, 6, 5, 36, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1},      // pad > 2 (Winograd backward-data must decline)
 };

@@ -13,6 +13,7 @@
 //                        conv_pack_dy_b, conv_pack_x_1x1, conv_bias_act, conv_dbias
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
+//   conv_depthwise       conv_dw_fwd (forward; backward-data at stride 1 with the filter rotated)
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
 //                        chunks), and winograd_tiles_claimed
@@ -288,6 +289,8 @@ void check_conv(const ConvDesc& r, ConvAlgo algo, unsigned seed, Passes passes =
 const ConvDesc kGroupedStrided{2, 4, 6, 6, 4, 3, 3, 2, 1, 1, 0, 2, 1, 1, 1, 2};  // groups 2, stride 2/1, asym pad
 const ConvDesc kDilated{2, 3, 6, 6, 2, 3, 3, 1, 1, 2, 1, 1, 2, 2, 2, 1};        // dilation 2, asym pad
 const ConvDesc kDepthwise{1, 4, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4};      // depthwise
+const ConvDesc kDepthwise5s2{2, 3, 11, 19, 3, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 3}; // depthwise 5x5 stride 2
+const ConvDesc kDepthwiseDil{1, 2, 9, 18, 2, 3, 3, 1, 1, 2, 0, 0, 2, 1, 2, 2};  // depthwise dilation 1x2
 const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      // 1x1
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
 const ConvDesc kWinograd{2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};       // 3x3 pad 1, even tiles
@@ -429,6 +432,11 @@ TEST_CASE("oclgrind: conv Direct: conv_direct_fwd; _bwd_data; _bwd_weights; _dbi
   check_conv(kGroupedStrided, ConvAlgo::Direct, 400);
   check_conv(kDilated, ConvAlgo::Direct, 410);
   check_conv(kDepthwise, ConvAlgo::Direct, 420);
+}
+
+TEST_CASE("oclgrind: conv depthwise: conv_dw_fwd forward and backward-data (rotated filter)", "[.oclgrind]") {
+  check_conv(kDepthwise5s2, ConvAlgo::Direct, 430);
+  check_conv(kDepthwiseDil, ConvAlgo::Direct, 440);
 }
 
 TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; forward and backward-data",

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "anycl/anycl.hpp"
@@ -152,4 +153,48 @@ TEST_CASE("a long profiled run keeps every launch's time", "[profile]") {
   CHECK(profile[0].count == kCalls);
   CHECK(profile[0].total_ms > 0);
   reset_profile(false);
+}
+
+// Direct on a depthwise layer runs the conv_depthwise family in every pass (backward-data is its
+// forward kernel on dy); at stride 3, which that family does not take, and on thin groups that are
+// not depthwise, it runs conv_direct.
+TEST_CASE("Direct runs conv_depthwise on depthwise layers and conv_direct elsewhere", "[profile]") {
+  auto kernels_of = [](const anycl::Conv2d& d, anycl::ConvPass pass) {
+    const anycl::Buffer x = upload(runtime(), random_values<float>(d.x_size(), 5));
+    const anycl::Buffer w = upload(runtime(), random_values<float>(d.w_size(), 6));
+    const anycl::Buffer y = upload(runtime(), random_values<float>(d.y_size(), 7));
+    reset_profile(true);
+    if (pass == anycl::ConvPass::Forward)
+      anycl::conv2d_forward(runtime(), d, x, w, nullptr, y, anycl::ConvAlgo::Direct).wait();
+    else if (pass == anycl::ConvPass::BackwardData)
+      anycl::conv2d_backward_data(runtime(), d, y, w, x, anycl::ConvAlgo::Direct).wait();
+    else
+      anycl::conv2d_backward_weights(runtime(), d, x, y, w, nullptr, anycl::ConvAlgo::Direct).wait();
+    const auto profile = anycl::kernel_profile(runtime());
+    reset_profile(false);
+    return profile;
+  };
+  anycl::Conv2d d;
+  d.n = 2, d.c = d.k = d.groups = 8, d.h = d.w = 14, d.r = d.s = 3;
+  d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
+  for (std::size_t stride : {1, 2}) {
+    d.stride_h = d.stride_w = stride;
+    INFO("depthwise stride " << stride);
+    for (const auto& [pass, kernel] : {std::pair{anycl::ConvPass::Forward, "conv_dw_fwd"},
+                                       std::pair{anycl::ConvPass::BackwardData, "conv_dw_fwd"},
+                                       std::pair{anycl::ConvPass::BackwardWeights, "conv_dw_bwd_weights"}}) {
+      const auto profile = kernels_of(d, pass);
+      INFO(names(profile));
+      check_timed(profile, kernel, 1);
+      CHECK(profile.size() == 1);
+    }
+  }
+  d.stride_h = d.stride_w = 3;
+  const auto strided = kernels_of(d, anycl::ConvPass::Forward);
+  INFO(names(strided));
+  check_timed(strided, "conv_direct_fwd", 1);
+  d.stride_h = d.stride_w = 1, d.groups = 4;  // two channels a group: not depthwise
+  const auto grouped = kernels_of(d, anycl::ConvPass::Forward);
+  INFO(names(grouped));
+  check_timed(grouped, "conv_direct_fwd", 1);
 }

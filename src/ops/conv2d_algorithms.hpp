@@ -22,4 +22,12 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
                               std::size_t cap);
 Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t);
 
+// Depthwise (groups == C == K) in its own kernel family, which Direct runs wherever it fits: the
+// shape (conv2d_depthwise.cpp says which strides and pads), the family built on the device, and
+// local memory for a staged strip; elsewhere Direct runs conv_direct.
+bool depthwise_kernel_fits(const DeviceSlot& slot, ConvPass pass, const ConvGeom& g);
+Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
+Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
+Event backward_weights_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t);
+
 }  // namespace anycl::detail

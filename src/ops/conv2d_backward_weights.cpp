@@ -41,6 +41,7 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
 }
 
 Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t) {
+  if (depthwise_kernel_fits(slot, ConvPass::BackwardWeights, g)) return backward_weights_depthwise(slot, g, t);
   const std::size_t lws = std::size_t(slot.program("conv_direct").param("DIR_RED_LWS"));
   Event last = run_kernel(slot, "conv_direct", "conv_direct_bwd_weights",
                           {std::size_t(g.K) * g.CRS * lws, 1, 1}, {lws, 1, 1}, t.x, cl_ulong(0), t.dy, cl_ulong(0), t.dw,

@@ -10,14 +10,15 @@
 namespace anycl::detail {
 
 struct ConvGeom {
-  cl_int C, H, W, K, Cg, Kg, groups, R, S, P, Q, sh, sw, pt, pl, dh, dw;
+  cl_int C, H, W, K, Cg, Kg, groups, R, S, P, Q, sh, sw, pt, pl, dh, dw, pb, pr;
   std::size_t n, PQ, CHW, KPQ, CRS;  // per-image sizes in elements
 
   explicit ConvGeom(const Conv2d& d)
       : C(cl_int(d.c)), H(cl_int(d.h)), W(cl_int(d.w)), K(cl_int(d.k)), Cg(cl_int(d.c / d.groups)),
         Kg(cl_int(d.k / d.groups)), groups(cl_int(d.groups)), R(cl_int(d.r)), S(cl_int(d.s)), P(cl_int(d.p())),
         Q(cl_int(d.q())), sh(cl_int(d.stride_h)), sw(cl_int(d.stride_w)), pt(cl_int(d.pad_top)),
-        pl(cl_int(d.pad_left)), dh(cl_int(d.dilation_h)), dw(cl_int(d.dilation_w)), n(d.n),
+        pl(cl_int(d.pad_left)), dh(cl_int(d.dilation_h)), dw(cl_int(d.dilation_w)), pb(cl_int(d.pad_bottom)),
+        pr(cl_int(d.pad_right)), n(d.n),
         PQ(std::size_t(P) * Q), CHW(std::size_t(C) * H * W), KPQ(std::size_t(K) * P * Q),
         CRS(std::size_t(Cg) * R * S) {}
 };

@@ -21,6 +21,7 @@ const std::vector<FamilySpec>& kernel_families() {
       {"gemm_direct_f64", "gemm_direct", "gemm_direct.cl", "double", true, ""},
       {"conv_im2col", "conv_im2col", "conv_im2col.cl", "float", false, "gemm_packed_f32"},
       {"conv_direct", "conv_direct", "conv_direct.cl", "float", false, ""},
+      {"conv_depthwise", "conv_depthwise", "conv_depthwise.cl", "float", false, ""},
       {"conv_winograd", "conv_winograd", "conv_winograd.cl", "float", false, "gemm_packed_f32"},
       {"nn_layers", "nn_layers", "nn_layers.cl", "float", false, ""},
   };

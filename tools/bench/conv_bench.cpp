@@ -1,6 +1,7 @@
-// anycl-bench conv: the ResNet-style layers of the convolution issue at batch 8; anycl (each
-// algorithm and the selector's choice) vs CLBlast Convgemm vs oneDNN (NCHW and its own layout);
-// backward-data and backward-weights for the 3x3 layers.
+// anycl-bench conv: the ResNet-style layers of the convolution issue at batch 8 and depthwise
+// layers at batch 8 and 1; anycl (each algorithm and the selector's choice) vs CLBlast Convgemm
+// vs oneDNN (NCHW and its own layout); backward-data and backward-weights for the 3x3 and
+// depthwise layers, against oneDNN's in both layouts.
 #include <chrono>
 #include <vector>
 
@@ -43,8 +44,15 @@ nlohmann::json find_json(anycl::Runtime& rt, const anycl::Conv2d& d) {
 
 std::vector<ConvShape> conv_layers(bool quick) {
   if (quick) return {{2, 16, 14, 14, 16, 3, 3, 1, 1}, {2, 16, 14, 14, 16, 3, 3, 1, 1, 16}};
-  return {{8, 64, 56, 56, 64, 3, 3, 1, 1},    {8, 128, 28, 28, 128, 3, 3, 1, 1}, {8, 256, 14, 14, 256, 3, 3, 1, 1},
-          {8, 3, 224, 224, 64, 7, 7, 2, 3},   {8, 256, 14, 14, 1024, 1, 1, 1, 0}, {8, 256, 14, 14, 256, 3, 3, 1, 1, 256}};
+  std::vector<ConvShape> layers = {{8, 64, 56, 56, 64, 3, 3, 1, 1},  {8, 128, 28, 28, 128, 3, 3, 1, 1},
+                                    {8, 256, 14, 14, 256, 3, 3, 1, 1}, {8, 3, 224, 224, 64, 7, 7, 2, 3},
+                                    {8, 256, 14, 14, 1024, 1, 1, 1, 0}};
+  // Depthwise as MobileNet and EfficientNet have it: 3x3 and 5x5, stride 1 and 2, batch 8 and 1.
+  for (size_t n : {8, 1})
+    for (const ConvShape& dw : {ConvShape{n, 256, 14, 14, 256, 3, 3, 1, 1, 256}, ConvShape{n, 96, 112, 112, 96, 3, 3, 2, 1, 96},
+                               ConvShape{n, 240, 28, 28, 240, 5, 5, 1, 2, 240}, ConvShape{n, 144, 56, 56, 144, 5, 5, 2, 2, 144}})
+      layers.push_back(dw);
+  return layers;
 }
 
 std::string conv_label(const ConvShape& cs) {
@@ -53,6 +61,7 @@ std::string conv_label(const ConvShape& cs) {
   if (cs.stride > 1) s += " s" + std::to_string(cs.stride);
   if (cs.pad) s += " p" + std::to_string(cs.pad);
   if (cs.groups > 1) s += " dw";
+  if (cs.n != 8) s += " b" + std::to_string(cs.n);
   return s;
 }
 
@@ -83,9 +92,11 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
   const bool cpu = rt.device(0).type == "cpu";
   cl_command_queue q = rt.queue(0);
   nlohmann::json rows = nlohmann::json::array();
-  std::fprintf(opt.table, "%-26s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s\n", "conv fwd, batch 8 (GFLOP/s)", "auto",
-               "im2col", "1x1", "direct", "winog.", "CLBlast", "dnnNCHW", "dnnBlk", "bwdData", "bwdW");
+  std::fprintf(opt.table, "%-36s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s | %7s %7s\n",
+               "conv fwd, batch 8 or bN (GFLOP/s)", "auto", "im2col", "1x1", "direct", "winog.", "CLBlast", "dnnNCHW",
+               "dnnBlk", "bwdData", "bwdW", "dnnBD", "dnnBW");
   for (const auto& cs : layers) {
+    if (conv_label(cs).find(opt.only) == std::string::npos) continue;
     const anycl::Conv2d d = to_desc(cs);
     d.validate();
     const ConvTensors t = random_tensors(rt, d);
@@ -108,21 +119,28 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
     row["onednn_blocked"] = to_json(blocked);
     row["anycl_vs_onednn_nchw"] = nchw.supported ? fwd[0] / nchw.gflops : 0;
     row["anycl_vs_clblast"] = clb.supported ? fwd[0] / clb.gflops : 0;
-    double bwd[2] = {0, 0};
-    if (cs.r == 3 && cs.groups == 1) {
+    // Backward passes: anycl, then oneDNN's best layout (blocked) for data and weights.
+    double bwd[4] = {0, 0, 0, 0};
+    if ((cs.r == 3 && cs.groups == 1) || cs.groups == cs.c) {
       const Timing bd = time_pass(rt, d, t, anycl::ConvPass::BackwardData, ConvAlgo::Auto, flops, opt.reps);
       const Timing bw = time_pass(rt, d, t, anycl::ConvPass::BackwardWeights, ConvAlgo::Auto, flops, opt.reps);
       row["anycl_backward_data"] = to_json(bd);
       row["anycl_backward_weights"] = to_json(bw);
+      bwd[0] = bd.supported ? bd.gflops : 0, bwd[1] = bw.supported ? bw.gflops : 0;
       if (cpu) {
         row["onednn_backward_data_nchw"] = to_json(time_onednn_conv_backward_data(cs, false, opt.reps));
         row["onednn_backward_weights_nchw"] = to_json(time_onednn_conv_backward_weights(cs, false, opt.reps));
+        const Timing dbd = time_onednn_conv_backward_data(cs, true, opt.reps);
+        const Timing dbw = time_onednn_conv_backward_weights(cs, true, opt.reps);
+        row["onednn_backward_data_blocked"] = to_json(dbd);
+        row["onednn_backward_weights_blocked"] = to_json(dbw);
+        bwd[2] = dbd.supported ? dbd.gflops : 0, bwd[3] = dbw.supported ? dbw.gflops : 0;
       }
-      bwd[0] = bd.supported ? bd.gflops : 0, bwd[1] = bw.supported ? bw.gflops : 0;
     }
-    std::fprintf(opt.table, "%-26s %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f\n",
+    std::fprintf(opt.table, "%-36s %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f | %7.1f %7.1f\n",
                  conv_label(cs).c_str(), fwd[0], fwd[1], fwd[2], fwd[3], fwd[4], clb.supported ? clb.gflops : 0.0,
-                 nchw.supported ? nchw.gflops : 0.0, blocked.supported ? blocked.gflops : 0.0, bwd[0], bwd[1]);
+                 nchw.supported ? nchw.gflops : 0.0, blocked.supported ? blocked.gflops : 0.0, bwd[0], bwd[1], bwd[2],
+                 bwd[3]);
     std::fflush(opt.table);
     rows.push_back(row);
   }

@@ -16,6 +16,7 @@ struct Options {
   int reps = 7;        // timed runs behind each median (at least 5)
   int rounds = 3;      // multi: turns each configuration takes, in rotated order
   bool quick = false;  // fewer shapes, for smoke tests
+  std::string only;    // conv: only the layers whose label contains this
   std::FILE* table = stdout;  // the human-readable table (stderr when --json owns stdout)
 };
 

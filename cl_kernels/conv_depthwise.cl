@@ -1,0 +1,345 @@
+/* anycl convolution: depthwise (groups == C == K), NCHW float, stride 1 or 2
+ * along the width, any stride along the height, dilation and padding.
+ *
+ * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2
+ * device):
+ *   REAL          element type (float)
+ *   DW_VW         output columns per vector: 4, 8 or 16
+ *   DW_ROWS       output rows computed at once (they share staged vectors)
+ *   DW_TAPS       backward-weights: filter taps accumulated a sweep over the data
+ *   DW_GROUPS_CU  host: work-groups launched per compute unit (read only here)
+ *   DW_STRIP      host: most output rows staged per pass through local memory
+ *
+ * One work-item (work-group of one) runs a run of consecutive (image, channel)
+ * planes: a plane of a depthwise layer is a few hundred outputs, too little to
+ * pay for scheduling a work-group of its own. Each strip of output rows first
+ * stages the input rows it reads into local memory with the padding as zeros
+ * (vector copies), so the products are branch-free DW_VW-wide loads:
+ * contiguous at stride 1, the even lanes of two vectors at stride 2.
+ *
+ * Staged row layout (`lw` floats per row, `lw` = round_up(ow, DW_VW) * sw +
+ * (S-1)*dw): column j holds input column j - pl; rows hold input rows
+ * p0*sh - pt + i for the strip's first output row p0. The host
+ * (src/ops/conv2d_depthwise.cpp) sizes the buffer as rows * lw + 2*DW_VW
+ * floats: vector stores may run DW_VW - 1 past a row, which later rows
+ * overwrite. */
+#ifndef REAL
+#define REAL float   /* element type */
+#endif
+#ifndef DW_VW
+#define DW_VW 8      /* output columns per vector */
+#endif
+#ifndef DW_ROWS
+#define DW_ROWS 4    /* output rows a work-item computes at once */
+#endif
+#ifndef DW_TAPS
+#define DW_TAPS 25   /* backward-weights: taps (vector accumulators) a sweep */
+#endif
+#ifndef DW_GROUPS_CU
+#define DW_GROUPS_CU 8  /* host: work-groups per compute unit */
+#endif
+#ifndef DW_STRIP
+#define DW_STRIP 32  /* host: most output rows per staged strip */
+#endif
+
+#define DWCAT_(a, b) a##b
+#define DWCAT(a, b) DWCAT_(a, b)
+typedef DWCAT(REAL, DW_VW) realv;
+#if DW_VW == 16
+typedef DWCAT(REAL, 8) realh;
+#define VLOADH vload8
+#elif DW_VW == 8
+typedef DWCAT(REAL, 4) realh;
+#define VLOADH vload4
+#else
+typedef DWCAT(REAL, 2) realh;
+#define VLOADH vload2
+#endif
+#define VLOAD DWCAT(vload, DW_VW)
+#define VSTORE DWCAT(vstore, DW_VW)
+
+/* h's lanes at the even lanes of a vector twice as wide, zeros between; lane
+ * by lane, which the compiler makes one permute (a swizzle crashes Oclgrind's
+ * uninitialised-value check, shuffle2 compiles to a lane loop on POCL). */
+static inline realv dw_spread(realh h)
+{
+#if DW_VW == 4
+    return (realv)(h.s0, 0, h.s1, 0);
+#elif DW_VW == 8
+    return (realv)(h.s0, 0, h.s1, 0, h.s2, 0, h.s3, 0);
+#else
+    return (realv)(h.s0, 0, h.s1, 0, h.s2, 0, h.s3, 0, h.s4, 0, h.s5, 0, h.s6, 0, h.s7, 0);
+#endif
+}
+
+/* Input row `ih` of `src` (W floats, zero outside 0 <= ih < H) into staged row
+ * `d` with its columns `up` (1 or 2) apart, zeros between: column t at
+ * pl + t*up, zeros left of pl and from the last column on. `src_room` is how
+ * many floats may be read from src on (the rest of the buffer): a vector past
+ * it is copied a float at a time. */
+static void dw_stage_row(__local REAL *d, const __global REAL *src, ulong src_room, int ih, int H, int W,
+                         int up, int pl, int lw)
+{
+    const realv zero = (realv)0;
+    if (ih < 0 || ih >= H) {
+        for (int j = 0; j < lw; j += DW_VW) VSTORE(zero, 0, d + j);
+        return;
+    }
+    for (int j = 0; j < pl; j += DW_VW) VSTORE(zero, 0, d + j);
+    const int step = DW_VW / up;
+    for (int j = 0; j < W; j += step) {
+        if ((ulong)j + step > src_room) {
+            for (int t = j; t < W; ++t) {
+                d[pl + t * up] = src[t];
+                if (up == 2) d[pl + t * up + 1] = (REAL)0;
+            }
+        } else if (up == 1) {
+            VSTORE(VLOAD(0, src + j), 0, d + pl + j);
+        } else {
+            VSTORE(dw_spread(VLOADH(0, src + j)), 0, d + pl + 2 * j);
+        }
+    }
+    for (int j = pl + (W - 1) * up + 1; j < lw; j += DW_VW) VSTORE(zero, 0, d + j);
+}
+
+/* 0, 1, 2, ...: a lane's index. */
+__constant REAL dw_lane_index[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+/* The lanes of v added in order. */
+static inline REAL dw_lane_sum(realv v)
+{
+    REAL lanes[DW_VW];
+    VSTORE(v, 0, lanes);
+    REAL sum = (REAL)0;
+    for (int t = 0; t < DW_VW; ++t) sum += lanes[t];
+    return sum;
+}
+
+/* The input rows output rows p0 .. p0+np-1 read, of the plane at `src`, into
+ * `stage` (rows of lw floats). The input is `up_h` x `up_w` upsampled with
+ * zeros (1 x 1 but for backward-data at stride 2): of virtual rows
+ * (H-1)*up_h + 1, row v is input row v/up_h when up_h divides it, else zero. */
+static void dw_stage_strip(__local REAL *stage, const __global REAL *in, ulong in_len, const __global REAL *src,
+                           int p0, int np, int H, int W, int up_h, int up_w, int R, int sh, int pt, int pl, int dh,
+                           int lw)
+{
+    const int rows = (np - 1) * sh + (R - 1) * dh + 1;
+    for (int i = 0; i < rows; ++i) {
+        const int v = p0 * sh - pt + i;
+        const int ih = v >= 0 && v % up_h == 0 ? v / up_h : -1;
+        const ulong at = (ulong)(src - in) + (ulong)max(ih, 0) * W;
+        dw_stage_row(stage + i * lw, src + (ulong)max(ih, 0) * W, in_len - min(at, in_len), ih, H, W, up_w, pl, lw);
+    }
+}
+
+/* DW_VW outputs' input at one tap: `xr` is the staged input of the vector's
+ * first output; contiguous at stride 1, every other float at stride 2. */
+static inline __attribute__((always_inline)) realv dw_taps(const __local REAL *xr, int sw)
+{
+    if (sw == 1) return VLOAD(0, xr);
+    const realv a = VLOAD(0, xr), b = VLOAD(1, xr);
+    /* Lane by lane: the compiler makes one two-source permute of it, where the
+     * same as a swizzle, (a.even, b.even), crashes Oclgrind's uninitialised-
+     * value check (and shuffle2 compiles to a lane loop on POCL). */
+#if DW_VW == 2
+    return (realv)(a.s0, b.s0);
+#elif DW_VW == 4
+    return (realv)(a.s0, a.s2, b.s0, b.s2);
+#elif DW_VW == 8
+    return (realv)(a.s0, a.s2, a.s4, a.s6, b.s0, b.s2, b.s4, b.s6);
+#else
+    return (realv)(a.s0, a.s2, a.s4, a.s6, a.s8, a.sa, a.sc, a.se, b.s0, b.s2, b.s4, b.s6, b.s8, b.sa, b.sc, b.se);
+#endif
+}
+
+/* The nv outputs of a block at `yo`, `room` floats before the plane ends: a
+ * vector store when it stays in the plane (what it writes past the block
+ * belongs to later rows, stored after it), else a float at a time (the next
+ * plane may be another work-item's). */
+static inline void dw_store(__global REAL *yo, realv acc, int nv, int room)
+{
+    if (room >= DW_VW) {
+        VSTORE(acc, 0, yo);
+    } else {
+        REAL lane[DW_VW];
+        VSTORE(acc, 0, lane);
+        for (int t = 0; t < nv; ++t) yo[t] = lane[t];
+    }
+}
+
+/* `nr` output rows from row p (staged row (p - p0)*sh on) at once, so the
+ * rows share the staged vectors they read (CSE, once the geometry is literal).
+ * The blocks of a row go from last to first: a partial last block runs into
+ * the next row's first block, which is then stored after it. */
+static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp, const __local REAL *wl,
+                                                          __global REAL *dst, realv b0, int p, int nr, int oh,
+                                                          int ow, int sh, int lw, int dh, int dw, int R, int S,
+                                                          int sw, int relu)
+{
+    for (int q0 = (ow - 1) / DW_VW * DW_VW; q0 >= 0; q0 -= DW_VW) {
+        realv acc[DW_ROWS];
+#pragma unroll
+        for (int j = 0; j < nr; ++j) acc[j] = b0;
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+#pragma unroll
+            for (int s = 0; s < S; ++s) {
+                const realv wv = (realv)wl[r * S + s];
+#pragma unroll
+                for (int j = 0; j < nr; ++j)
+                    acc[j] = fma(wv, dw_taps(xp + (j * sh + r * dh) * lw + q0 * sw + s * dw, sw), acc[j]);
+            }
+        }
+#pragma unroll
+        for (int j = 0; j < nr; ++j) {
+            if (relu) acc[j] = fmax(acc[j], (realv)0);
+            dw_store(dst + (ulong)(p + j) * ow + q0, acc[j], min(DW_VW, ow - q0), (oh - p - j) * ow - q0);
+        }
+    }
+}
+
+/* Output rows p0 .. p0+np-1 of a plane from its staged strip; `wl` holds the
+ * plane's R*S taps in the order the products take them. The geometry is
+ * literal at the common call sites, so the loops unroll there. */
+static inline __attribute__((always_inline)) void dw_strip(const __local REAL *stage, const __local REAL *wl,
+                                                           __global REAL *dst, realv b0, int p0, int np, int oh,
+                                                           int ow, int sh, int lw, int dh, int dw, int R, int S,
+                                                           int sw, int relu)
+{
+    int p = p0;
+    for (; p + DW_ROWS <= p0 + np; p += DW_ROWS)
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, DW_ROWS, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+    for (; p < p0 + np; ++p)
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 1, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+}
+
+/* ---------------------------------------------------------------------------
+ * out[b][c][p][q] = act(bias[c] + sum_{r,s} in[b][c][p*sh - pt + r*dh][q*sw - pl + s*dw]
+ *                                          * w[c][r'][s'])
+ * with (r', s') = (r, s), or (R-1-r, S-1-s) when flip: backward-data is this
+ * on dy upsampled by the stride (up_h x up_w, zeros between) with the filter
+ * rotated and pads (R-1)*dh - pt, ...; ih_ x iw_ is dy's own size then.
+ * Planes (b, c) = 0 .. planes-1 (planes = nimg*C), per_group of them a
+ * work-group. in_len: floats of `in` from element 0 (bounds the vector copies).
+ * wl: R*S floats of local memory for the plane's taps; stage: the strip.
+ * global = (ceil(planes / per_group)), local = (1). */
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
+                 __global const REAL *restrict w, int flip,
+                 __global const REAL *restrict bias, __global REAL *restrict out, ulong out_off,
+                 int C, int ih_, int iw_, int R, int S, int oh, int ow, int sh, int sw, int pt, int pl,
+                 int dh, int dw, int up_h, int up_w, int planes, int per_group, int strip, int has_bias,
+                 int relu, __local REAL *wl, __local REAL *stage)
+{
+    const int first = get_group_id(0) * per_group;
+    const int last = min(planes, first + per_group);
+    const int ov = (ow + DW_VW - 1) / DW_VW * DW_VW;
+    const int lw = ov * sw + (S - 1) * dw;
+    const ulong in_plane = (ulong)ih_ * iw_, out_plane = (ulong)oh * ow;
+    for (int pl_i = first; pl_i < last; ++pl_i) {
+        const int c = pl_i % C;
+        const __global REAL *src = in + in_off + (ulong)pl_i * in_plane;
+        const __global REAL *wc = w + (ulong)c * R * S;
+        for (int e = 0; e < R * S; ++e) wl[e] = wc[flip ? R * S - 1 - e : e];
+        const realv b0 = (realv)(has_bias ? bias[c] : (REAL)0);
+        __global REAL *dst = out + out_off + (ulong)pl_i * out_plane;
+        for (int p0 = 0; p0 < oh; p0 += strip) {
+            const int np = min(strip, oh - p0);
+            dw_stage_strip(stage, in, in_len, src, p0, np, ih_, iw_, up_h, up_w, R, sh, pt, pl, dh, lw);
+            const int square = R == S && sh == sw && dh == 1 && dw == 1;
+            if (square && R == 3 && sw == 1)
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 3, 3, 1, relu);
+            else if (square && R == 3 && sw == 2)
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 3, 3, 2, relu);
+            else if (square && R == 5 && sw == 1)
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 5, 5, 1, relu);
+            else if (square && R == 5 && sw == 2)
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 5, 5, 2, relu);
+            else
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Backward-weights: dwt[c][r][s] = sum over b < nimg, p, q of dy[b][c][p][q] *
+ * x[b][c][p*sh - pt + r*dh][q*sw - pl + s*dw], and dbias[c] = the sum of dy
+ * (when has_dbias). One work-item a channel: it stages each image's x strip as
+ * the forward does and keeps a vector accumulator per tap, DW_TAPS taps a
+ * sweep (one sweep up to 5x5), summed over lanes in a fixed order at the end
+ * => deterministic. x_len, dy_len: floats of x and dy (bound the vector loads).
+ * global = (C), local = (1). */
+static inline __attribute__((always_inline)) void dw_grad(__local REAL *stage, const __global REAL *x, ulong x_len,
+                                                          const __global REAL *dy, ulong dy_len,
+                                                          __global REAL *dwt, __global REAL *dbias, int c, int C,
+                                                          int H, int W, int R, int S, int P, int Q, int sh, int sw,
+                                                          int pt, int pl, int dh, int dw, int nimg, int strip,
+                                                          int has_dbias, int lw)
+{
+    const realv lane = VLOAD(0, dw_lane_index);
+    for (int e0 = 0; e0 < R * S; e0 += DW_TAPS) {
+        const int ne = min(DW_TAPS, R * S - e0);
+        const int with_bias = has_dbias && e0 == 0;
+        realv acc[DW_TAPS], accb = (realv)0;
+#pragma unroll
+        for (int e = 0; e < ne; ++e) acc[e] = (realv)0;
+        for (int b = 0; b < nimg; ++b) {
+            const ulong plane = (ulong)b * C + c;
+            const __global REAL *dyp = dy + plane * P * Q;
+            for (int p0 = 0; p0 < P; p0 += strip) {
+                const int np = min(strip, P - p0);
+                dw_stage_strip(stage, x, x_len, x + plane * H * W, p0, np, H, W, 1, 1, R, sh, pt, pl, dh, lw);
+                for (int p = p0; p < p0 + np; ++p) {
+                    const __local REAL *xp = stage + (p - p0) * sh * lw;
+                    for (int q0 = 0; q0 < Q; q0 += DW_VW) {
+                        const ulong at = plane * P * Q + (ulong)p * Q + q0;
+                        realv g;
+                        if (at + DW_VW <= dy_len) {
+                            g = VLOAD(0, dyp + p * Q + q0);
+                        } else {
+                            REAL part[DW_VW];
+                            for (int t = 0; t < DW_VW; ++t) part[t] = q0 + t < Q ? dyp[p * Q + q0 + t] : (REAL)0;
+                            g = VLOAD(0, part);
+                        }
+                        g = select((realv)0, g, lane < (realv)(Q - q0)); /* lanes past the row */
+                        if (with_bias) accb += g;
+#pragma unroll
+                        for (int e = 0; e < ne; ++e) {
+                            const int r = (e0 + e) / S, s = (e0 + e) - (e0 + e) / S * S;
+                            acc[e] = fma(g, dw_taps(xp + r * dh * lw + q0 * sw + s * dw, sw), acc[e]);
+                        }
+                    }
+                }
+            }
+        }
+        for (int e = 0; e < ne; ++e) dwt[(ulong)c * R * S + e0 + e] = dw_lane_sum(acc[e]);
+        if (with_bias) dbias[c] = dw_lane_sum(accb);
+    }
+}
+
+__kernel __attribute__((reqd_work_group_size(1, 1, 1)))
+void conv_dw_bwd_weights(__global const REAL *restrict x, ulong x_len, __global const REAL *restrict dy,
+                         ulong dy_len, __global REAL *restrict dwt, __global REAL *restrict dbias,
+                         int C, int H, int W, int R, int S, int P, int Q, int sh, int sw, int pt, int pl,
+                         int dh, int dw, int nimg, int strip, int has_dbias, __local REAL *stage)
+{
+    const int c = get_group_id(0);
+    if (c >= C) return;
+    const int lw = (Q + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw;
+    const int square = R == S && sh == sw && dh == 1 && dw == 1;
+    if (square && R == 3 && sw == 1)
+        dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 3, 3, P, Q, 1, 1, pt, pl, 1, 1, nimg, strip,
+                has_dbias, lw);
+    else if (square && R == 3 && sw == 2)
+        dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 3, 3, P, Q, 2, 2, pt, pl, 1, 1, nimg, strip,
+                has_dbias, lw);
+    else if (square && R == 5 && sw == 1)
+        dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 5, 5, P, Q, 1, 1, pt, pl, 1, 1, nimg, strip,
+                has_dbias, lw);
+    else if (square && R == 5 && sw == 2)
+        dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 5, 5, P, Q, 2, 2, pt, pl, 1, 1, nimg, strip,
+                has_dbias, lw);
+    else
+        dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, R, S, P, Q, sh, sw, pt, pl, dh, dw, nimg, strip,
+                has_dbias, lw);
+}

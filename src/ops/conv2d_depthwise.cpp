@@ -1,0 +1,98 @@
+// Depthwise convolution (groups == C == K) in the conv_depthwise family: what Direct runs for the
+// shapes that family takes (conv2d_algorithms.hpp, depthwise_kernel_fits), a run of whole
+// (image, channel) planes a work-item with the input rows staged in local memory.
+#include <algorithm>
+
+#include "ops/conv2d_algorithms.hpp"
+
+namespace anycl::detail {
+namespace {
+
+// One depthwise correlation as conv_dw_fwd sees it: `in` (planes of ih x iw, upsampled up_h x
+// up_w with zeros between) to `out` (oh x ow).
+struct DepthwiseRun {
+  cl_int ih, iw, oh, ow, sh, sw, pt, pl, up_h, up_w;
+  bool flip;
+};
+
+std::size_t stage_row_floats(const ConvGeom& g, const DepthwiseRun& run, std::size_t vw) {
+  return round_up(std::size_t(run.ow), vw) * run.sw + std::size_t(g.S - 1) * g.dw;
+}
+
+// Output rows per staged strip: at most the family's DW_STRIP, and what local memory holds beside
+// the taps (0 when it holds no row).
+cl_int strip_rows(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, std::size_t vw) {
+  const std::size_t row_bytes = stage_row_floats(g, run, vw) * sizeof(float), step = std::size_t(run.sh) * row_bytes;
+  const std::size_t fixed = (std::size_t(g.R - 1) * g.dh + 1) * row_bytes + 2 * vw * sizeof(float) +
+                            std::size_t(g.R) * g.S * sizeof(float) + 256;
+  const std::size_t most = std::size_t(slot.program("conv_depthwise").param("DW_STRIP"));
+  const std::uint64_t local = slot.info.local_mem;
+  if (local < fixed) return 0;
+  return cl_int(std::min({most, std::size_t((local - fixed) / step), std::size_t(run.oh)}));
+}
+
+// Local memory for a strip of `strip` output rows.
+LocalBytes stage_bytes(const ConvGeom& g, const DepthwiseRun& run, std::size_t vw, cl_int strip) {
+  const std::size_t rows = std::size_t(strip - 1) * run.sh + std::size_t(g.R - 1) * g.dh + 1;
+  return {(rows * stage_row_floats(g, run, vw) + 2 * vw) * sizeof(float)};
+}
+
+Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, cl_mem in, cl_mem w,
+                    cl_mem bias, cl_mem out, bool relu) {
+  const BuiltProgram& prog = slot.program("conv_depthwise");
+  const std::size_t vw = std::size_t(prog.param("DW_VW"));
+  const std::size_t planes = g.n * std::size_t(g.C);
+  const std::size_t groups =
+      std::clamp<std::size_t>(std::size_t(slot.info.compute_units) * prog.param("DW_GROUPS_CU"), 1, planes);
+  const std::size_t per_group = ceil_div(planes, groups);
+  const cl_int strip = strip_rows(slot, g, run, vw);
+  return run_kernel(slot, "conv_depthwise", "conv_dw_fwd", {ceil_div(planes, per_group), 1, 1}, {1, 1, 1}, in,
+                    cl_ulong(0), cl_ulong(planes * run.ih * run.iw), w, cl_int(run.flip), bias ? bias : w, out,
+                    cl_ulong(0), g.C, run.ih, run.iw, g.R, g.S, run.oh, run.ow, run.sh, run.sw, run.pt, run.pl, g.dh,
+                    g.dw, run.up_h, run.up_w, cl_int(planes), cl_int(per_group), strip, cl_int(bias != nullptr), cl_int(relu),
+                    LocalBytes{std::size_t(g.R) * g.S * sizeof(float)}, stage_bytes(g, run, vw, strip));
+}
+
+DepthwiseRun forward_run(const ConvGeom& g) { return {g.H, g.W, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, 1, 1, false}; }
+
+// dx is the stride-1 correlation of dy, upsampled by the stride, with the rotated filter.
+DepthwiseRun backward_data_run(const ConvGeom& g) {
+  return {g.P, g.Q, g.H, g.W, 1, 1, (g.R - 1) * g.dh - g.pt, (g.S - 1) * g.dw - g.pl, g.sh, g.sw, true};
+}
+
+bool shape_fits(ConvPass pass, const ConvGeom& g) {
+  if (g.groups != g.C || g.K != g.C || g.sw > 2) return false;
+  // Backward-data: every pad at most the dilated filter's reach, so the rotated pads are not
+  // negative.
+  return pass != ConvPass::BackwardData ||
+         (std::max(g.pt, g.pb) <= (g.R - 1) * g.dh && std::max(g.pl, g.pr) <= (g.S - 1) * g.dw);
+}
+
+}  // namespace
+
+bool depthwise_kernel_fits(const DeviceSlot& slot, ConvPass pass, const ConvGeom& g) {
+  if (!shape_fits(pass, g) || !slot.has_program("conv_depthwise")) return false;
+  const DepthwiseRun run = pass == ConvPass::BackwardData ? backward_data_run(g) : forward_run(g);
+  return strip_rows(slot, g, run, std::size_t(slot.program("conv_depthwise").param("DW_VW"))) > 0;
+}
+
+Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu) {
+  return run_depthwise(slot, g, forward_run(g), t.x, t.w, t.bias, t.y, relu);
+}
+
+Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
+  return run_depthwise(slot, g, backward_data_run(g), t.dy, t.w, nullptr, t.dx, false);
+}
+
+// One work-item a channel, over the whole batch (no batch chunks: nothing to accumulate with beta).
+Event backward_weights_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t) {
+  const std::size_t vw = std::size_t(slot.program("conv_depthwise").param("DW_VW"));
+  const DepthwiseRun run = forward_run(g);
+  const cl_int strip = strip_rows(slot, g, run, vw);
+  return run_kernel(slot, "conv_depthwise", "conv_dw_bwd_weights", {std::size_t(g.C), 1, 1}, {1, 1, 1}, t.x,
+                    cl_ulong(g.n * g.CHW), t.dy, cl_ulong(g.n * g.KPQ), t.dw, t.dbias ? t.dbias : t.dw, g.C, g.H, g.W,
+                    g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n), strip,
+                    cl_int(t.dbias != nullptr), stage_bytes(g, run, vw, strip));
+}
+
+}  // namespace anycl::detail
