@@ -10,7 +10,8 @@ static_assert(int(anycl::ConvAlgo::Auto) == ANYCL_CONV_AUTO && int(anycl::ConvAl
                   int(anycl::ConvAlgo::Gemm1x1) == ANYCL_CONV_GEMM1X1 && int(anycl::ConvAlgo::Direct) == ANYCL_CONV_DIRECT,
               "the C algorithm values mirror the C++ ones");
 
-anycl::ConvAlgo algo_or_throw(anycl_conv_algo algo, const char* function) {
+// By reference: the bits are read as an int (from_c_enum), never loaded as the C enum.
+anycl::ConvAlgo algo_or_throw(const anycl_conv_algo& algo, const char* function) {
   const auto a = anycl::capi::from_c_enum<anycl::ConvAlgo>(algo);
   if (int(a) < ANYCL_CONV_AUTO || int(a) > ANYCL_CONV_WINOGRAD)
     throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT,
