@@ -1,6 +1,7 @@
+#include "capi/convert.hpp"
 #include "capi/guard.hpp"
 
-namespace {
+namespace anycl::capi {
 
 static_assert(int(anycl::ConvAlgo::Winograd) == ANYCL_CONV_WINOGRAD && int(anycl::ConvPass::BackwardWeights) ==
                   ANYCL_CONV_BACKWARD_WEIGHTS, "the C enums mirror the C++ ones");
@@ -16,7 +17,9 @@ anycl::Conv2d to_desc(const anycl_conv2d_desc* d) {
   return c;
 }
 
-}  // namespace
+}  // namespace anycl::capi
+
+using anycl::capi::to_desc;
 
 extern "C" {
 
