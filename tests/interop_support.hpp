@@ -15,32 +15,19 @@
 
 namespace anycl_test {
 
-inline cl_uint refs(cl_context c) {
-  cl_uint n = 0;
-  REQUIRE(clGetContextInfo(c, CL_CONTEXT_REFERENCE_COUNT, sizeof n, &n, nullptr) == CL_SUCCESS);
-  return n;
-}
-inline cl_uint refs(cl_command_queue q) {
-  cl_uint n = 0;
-  REQUIRE(clGetCommandQueueInfo(q, CL_QUEUE_REFERENCE_COUNT, sizeof n, &n, nullptr) == CL_SUCCESS);
-  return n;
-}
-inline cl_uint refs(cl_mem m) {
-  cl_uint n = 0;
-  REQUIRE(clGetMemObjectInfo(m, CL_MEM_REFERENCE_COUNT, sizeof n, &n, nullptr) == CL_SUCCESS);
-  return n;
-}
-inline cl_uint refs(cl_event e) {
-  cl_uint n = 0;
-  REQUIRE(clGetEventInfo(e, CL_EVENT_REFERENCE_COUNT, sizeof n, &n, nullptr) == CL_SUCCESS);
-  return n;
+// One cl_uint or cl_int property of a handle, through its clGet*Info.
+template <typename T, typename Query, typename Handle, typename Info>
+T info(Query query, Handle h, Info what) {
+  T v = 0;
+  REQUIRE(query(h, what, sizeof v, &v, nullptr) == CL_SUCCESS);
+  return v;
 }
 
-inline cl_int status(cl_event e) {
-  cl_int s = 0;
-  REQUIRE(clGetEventInfo(e, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof s, &s, nullptr) == CL_SUCCESS);
-  return s;
-}
+inline cl_uint refs(cl_context c) { return info<cl_uint>(clGetContextInfo, c, CL_CONTEXT_REFERENCE_COUNT); }
+inline cl_uint refs(cl_command_queue q) { return info<cl_uint>(clGetCommandQueueInfo, q, CL_QUEUE_REFERENCE_COUNT); }
+inline cl_uint refs(cl_mem m) { return info<cl_uint>(clGetMemObjectInfo, m, CL_MEM_REFERENCE_COUNT); }
+inline cl_uint refs(cl_event e) { return info<cl_uint>(clGetEventInfo, e, CL_EVENT_REFERENCE_COUNT); }
+inline cl_int status(cl_event e) { return info<cl_int>(clGetEventInfo, e, CL_EVENT_COMMAND_EXECUTION_STATUS); }
 
 // The first CPU device (POCL on the test machines), found without anycl.
 inline cl_device_id cpu_device() {

@@ -13,7 +13,9 @@ namespace bc = boost::compute;
 
 const char* const kFunction = "anycl::Runtime(context, queues)";
 
-[[noreturn]] void refuse(const std::string& what) { fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string(kFunction) + ": " + what); }
+[[noreturn]] void refuse(const std::string& what) {
+  fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string(kFunction) + ": " + what);
+}
 
 // An info query on a caller's handle; a driver that refuses it names the argument.
 template <typename T, typename Query, typename Handle, typename Info>
@@ -87,7 +89,8 @@ void RuntimeImpl::adopt_queues(cl_context context, const std::vector<cl_command_
   auto shared = std::make_shared<bc::context>(context, true);
   for (std::size_t i = 0; i < checked.size(); ++i) {
     const CallerQueue& c = checked[i];
-    const auto platform = query<cl_platform_id>(clGetDeviceInfo, c.device, CL_DEVICE_PLATFORM, "queues[" + std::to_string(i) + "]", "clGetDeviceInfo");
+    const std::string name = "queues[" + std::to_string(i) + "]";
+    const auto platform = query<cl_platform_id>(clGetDeviceInfo, c.device, CL_DEVICE_PLATFORM, name, "clGetDeviceInfo");
     DeviceInfo info = query_device(c.device, platform);
     info.id = device_id(found, c.device, i);
     slots_.push_back({info, bc::device(c.device, true), shared, {}, {}, std::make_unique<WorkspacePool>()});
