@@ -23,10 +23,25 @@ T info(Query query, Handle h, Info what) {
   return v;
 }
 
-inline cl_uint refs(cl_context c) { return info<cl_uint>(clGetContextInfo, c, CL_CONTEXT_REFERENCE_COUNT); }
-inline cl_uint refs(cl_command_queue q) { return info<cl_uint>(clGetCommandQueueInfo, q, CL_QUEUE_REFERENCE_COUNT); }
-inline cl_uint refs(cl_mem m) { return info<cl_uint>(clGetMemObjectInfo, m, CL_MEM_REFERENCE_COUNT); }
-inline cl_uint refs(cl_event e) { return info<cl_uint>(clGetEventInfo, e, CL_EVENT_REFERENCE_COUNT); }
+inline cl_uint raw_refs(cl_context c) { return info<cl_uint>(clGetContextInfo, c, CL_CONTEXT_REFERENCE_COUNT); }
+inline cl_uint raw_refs(cl_command_queue q) { return info<cl_uint>(clGetCommandQueueInfo, q, CL_QUEUE_REFERENCE_COUNT); }
+inline cl_uint raw_refs(cl_mem m) { return info<cl_uint>(clGetMemObjectInfo, m, CL_MEM_REFERENCE_COUNT); }
+inline cl_uint raw_refs(cl_event e) { return info<cl_uint>(clGetEventInfo, e, CL_EVENT_REFERENCE_COUNT); }
+
+// A handle's reference count once it held still for 100 ms (or after 5 s): POCL's finished
+// commands and their events drop the references they hold on queues, contexts and buffers a
+// little after they end.
+template <typename Handle>
+cl_uint refs(Handle h) {
+  cl_uint last = raw_refs(h);
+  for (int still = 0, tries = 0; still < 5 && tries < 250; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const cl_uint now = raw_refs(h);
+    still = now == last ? still + 1 : 0;
+    last = now;
+  }
+  return last;
+}
 inline cl_int status(cl_event e) { return info<cl_int>(clGetEventInfo, e, CL_EVENT_COMMAND_EXECUTION_STATUS); }
 
 // The first CPU device (POCL on the test machines), found without anycl.
