@@ -171,3 +171,19 @@ TEST_CASE("Caller queues on two sub-devices: a split device-buffer call keeps th
   clReleaseDevice(subs[0]);
   clReleaseDevice(subs[1]);
 }
+
+TEST_CASE("Caller queues: the runtime options apply; a failing start releases what it retained", "[interop]") {
+  CallerCl cl;
+  const cl_uint ctx_refs = refs(cl.context), q_refs = refs(cl.queues[0]);
+  // A kernel folder of the caller's choosing that holds common.h and nothing else: the queue is
+  // adopted, then the first kernel family cannot be read from there.
+  anycl_test::TempDir kernels;
+  anycl_test::spit(kernels / "common.h", "// empty\n");
+  anycl::RuntimeOptions o = anycl_test::test_options();
+  o.kernel_path = kernels.path();
+  std::string msg;
+  CHECK(status_of([&] { anycl::Runtime(cl.context, cl.queues, o); }, &msg) == ANYCL_ERROR_KERNEL_NOT_FOUND);
+  CHECK(anycl_test::contains(msg, kernels.path()));
+  CHECK(refs(cl.context) == ctx_refs);
+  CHECK(refs(cl.queues[0]) == q_refs);
+}
