@@ -130,7 +130,7 @@ TEST_CASE("C API: double GEMM and the three convolution passes on wrapped buffer
   CHECK(count_bad(cl.read(dbias.m, std::size_t(r.k)), dbref, dbabs, red, 16) == 0);
 }
 
-TEST_CASE("C API: bad handles are refused by name, nothing retained, no event out", "[interop]") {
+TEST_CASE("C API: bad handles are refused by name with nothing retained and no event out", "[interop]") {
   CallerCl mine, other;
   const cl_uint ctx_refs = refs(mine.context), foreign_refs = refs(other.queues[0]);
   anycl_runtime* rt = reinterpret_cast<anycl_runtime*>(&mine);  // overwritten with NULL on failure

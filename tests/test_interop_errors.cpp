@@ -57,7 +57,7 @@ TEST_CASE("Caller queues: bad handles are refused by name and leave the caller's
   CHECK(refs(foreign) == foreign_refs);
 }
 
-TEST_CASE("Wrapping a cl_mem: too small, another context's or NULL is refused; refcounts kept", "[interop]") {
+TEST_CASE("Wrapping a cl_mem too small or of another context or NULL is refused with refcounts kept", "[interop]") {
   CallerCl mine, other;
   anycl::Runtime rt(mine.context, mine.queues, anycl_test::test_options());
   Mem own(mine.buffer(std::vector<float>(64, 1.f))), foreign(other.buffer(std::vector<float>(64, 1.f)));
@@ -172,7 +172,7 @@ TEST_CASE("Caller queues on two sub-devices: a split device-buffer call keeps th
   clReleaseDevice(subs[1]);
 }
 
-TEST_CASE("Caller queues: the runtime options apply; a failing start releases what it retained", "[interop]") {
+TEST_CASE("Caller queues: the runtime options apply and a failing start releases what it retained", "[interop]") {
   CallerCl cl;
   const cl_uint ctx_refs = refs(cl.context), q_refs = refs(cl.queues[0]);
   // A kernel folder of the caller's choosing that holds common.h and nothing else: the queue is
