@@ -216,4 +216,77 @@ ANYCL_API anycl_status anycl_conv2d_backward_weights_algo(anycl_runtime* rt,
 }
 #endif
 
+/* ---- Interop: the caller's own OpenCL objects (docs/interop.md) ---- */
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A runtime on the caller's context with one queue per device (in-order or out-of-order, all of
+ * `context`); device i is queues[i]'s device. anycl retains what it keeps and releases only that
+ * on anycl_runtime_destroy. Kernels, cache and binaries come from the environment as for
+ * anycl_runtime_create. A refused call retains nothing. */
+ANYCL_API anycl_status anycl_runtime_create_from_queues(cl_context context,
+                                                        const cl_command_queue* queues,
+                                                        size_t queue_count, anycl_runtime** out);
+
+/* A caller's cl_mem (of the runtime's context) as device memory of device `device`, without a
+ * copy: `bytes` from byte `offset` (bytes 0: up to its end; a nonzero offset a multiple of the
+ * device's CL_DEVICE_MEM_BASE_ADDR_ALIGN). Retains mem until anycl_buffer_destroy. */
+typedef struct anycl_buffer anycl_buffer;
+ANYCL_API anycl_status anycl_buffer_wrap(anycl_runtime* rt, cl_mem mem, size_t offset, size_t bytes,
+                                         size_t device, anycl_buffer** out);
+ANYCL_API void anycl_buffer_destroy(anycl_buffer* buffer);
+
+/* Asynchronous calls on buffers: none of the call's work starts before the num_events events of
+ * wait_list completed; *event (if event is not NULL) gets one event that completes when all of
+ * it is done, which the caller releases with clReleaseEvent. Offsets are in elements. */
+ANYCL_API anycl_status anycl_sgemm_buffers(
+    anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a, anycl_transpose trans_b,
+    size_t m, size_t n, size_t k, float alpha, const anycl_buffer* a, size_t a_offset, size_t lda,
+    const anycl_buffer* b, size_t b_offset, size_t ldb, float beta, const anycl_buffer* c,
+    size_t c_offset, size_t ldc, cl_uint num_events, const cl_event* wait_list, cl_event* event);
+ANYCL_API anycl_status anycl_dgemm_buffers(
+    anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a, anycl_transpose trans_b,
+    size_t m, size_t n, size_t k, double alpha, const anycl_buffer* a, size_t a_offset,
+    size_t lda, const anycl_buffer* b, size_t b_offset, size_t ldb, double beta,
+    const anycl_buffer* c, size_t c_offset, size_t ldc, cl_uint num_events,
+    const cl_event* wait_list, cl_event* event);
+/* Matrix i of the batch starts stride_a elements after matrix i - 1 (likewise b, c). */
+ANYCL_API anycl_status anycl_sgemm_strided_batched_buffers(
+    anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a, anycl_transpose trans_b,
+    size_t m, size_t n, size_t k, float alpha, const anycl_buffer* a, size_t a_offset, size_t lda,
+    size_t stride_a, const anycl_buffer* b, size_t b_offset, size_t ldb, size_t stride_b,
+    float beta, const anycl_buffer* c, size_t c_offset, size_t ldc, size_t stride_c,
+    size_t batch_count, cl_uint num_events, const cl_event* wait_list, cl_event* event);
+ANYCL_API anycl_status anycl_dgemm_strided_batched_buffers(
+    anycl_runtime* rt, anycl_layout layout, anycl_transpose trans_a, anycl_transpose trans_b,
+    size_t m, size_t n, size_t k, double alpha, const anycl_buffer* a, size_t a_offset,
+    size_t lda, size_t stride_a, const anycl_buffer* b, size_t b_offset, size_t ldb,
+    size_t stride_b, double beta, const anycl_buffer* c, size_t c_offset, size_t ldc,
+    size_t stride_c, size_t batch_count, cl_uint num_events, const cl_event* wait_list,
+    cl_event* event);
+
+/* Convolution on buffers (NCHW float32, tensors from each buffer's start). */
+ANYCL_API anycl_status anycl_conv2d_forward_buffers(
+    anycl_runtime* rt, const anycl_conv2d_desc* d, const anycl_buffer* x, const anycl_buffer* w,
+    const anycl_buffer* bias /* may be NULL */, const anycl_buffer* y, anycl_conv_algo algo,
+    cl_uint num_events, const cl_event* wait_list, cl_event* event);
+ANYCL_API anycl_status anycl_conv2d_backward_data_buffers(
+    anycl_runtime* rt, const anycl_conv2d_desc* d, const anycl_buffer* dy, const anycl_buffer* w,
+    const anycl_buffer* dx, anycl_conv_algo algo, cl_uint num_events, const cl_event* wait_list,
+    cl_event* event);
+ANYCL_API anycl_status anycl_conv2d_backward_weights_buffers(
+    anycl_runtime* rt, const anycl_conv2d_desc* d, const anycl_buffer* x, const anycl_buffer* dy,
+    const anycl_buffer* dw, const anycl_buffer* dbias /* may be NULL */, anycl_conv_algo algo,
+    cl_uint num_events, const cl_event* wait_list, cl_event* event);
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif /* ANYCL_ANYCL_H */

@@ -28,15 +28,19 @@ struct ANYCL_API Conv2d {
 enum class ConvAlgo { Auto, Im2col, Gemm1x1, Direct, Winograd };
 ANYCL_API const char* to_string(ConvAlgo algo) noexcept;
 
-// Device buffers, asynchronous. bias may be null. A runtime of several devices that share the
-// buffers' memory splits forward and backward-data (docs/multi-device.md).
+// Device buffers, asynchronous: none of the call's work starts before every event of `wait`
+// completed; the event returned ends it (docs/interop.md). bias may be null. A runtime of
+// several devices that share the buffers' memory splits forward and backward-data
+// (docs/multi-device.md).
 ANYCL_API Event conv2d_forward(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& w,
-                     const Buffer* bias, const Buffer& y, ConvAlgo algo = ConvAlgo::Auto);
+                     const Buffer* bias, const Buffer& y, ConvAlgo algo = ConvAlgo::Auto,
+                     const std::vector<Event>& wait = {});
 ANYCL_API Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const Buffer& w,
-                           const Buffer& dx, ConvAlgo algo = ConvAlgo::Auto);
+                           const Buffer& dx, ConvAlgo algo = ConvAlgo::Auto,
+                           const std::vector<Event>& wait = {});
 ANYCL_API Event conv2d_backward_weights(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& dy,
                               const Buffer& dw, const Buffer* dbias,
-                              ConvAlgo algo = ConvAlgo::Auto);
+                              ConvAlgo algo = ConvAlgo::Auto, const std::vector<Event>& wait = {});
 
 // Host pointers, synchronous.
 ANYCL_API void conv2d_forward(Runtime& rt, const Conv2d& d, const float* x, const float* w,

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 #include "anycl/runtime.hpp"
 
@@ -21,12 +22,14 @@ struct GemmShape {
   std::size_t stride_a = 0, stride_b = 0, stride_c = 0;
 };
 
-// On device buffers (offsets in elements), asynchronous: returns the event that ends the call.
+// On device buffers (offsets in elements), asynchronous: returns the event that ends the call;
+// none of its work starts before every event of `wait` completed (docs/interop.md).
 // A runtime of several devices that share the buffers' memory splits it (docs/multi-device.md).
 // beta == 0 means C is not read. Supported T: float, double (double needs an fp64 device).
 template <typename T>
 ANYCL_API Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset,
-           const Buffer& b, std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset);
+           const Buffer& b, std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset,
+           const std::vector<Event>& wait = {});
 
 // On host pointers, synchronous.
 template <typename T>

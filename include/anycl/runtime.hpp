@@ -137,6 +137,11 @@ class ANYCL_API Runtime {
  public:
   explicit Runtime(const std::string& device_spec = "");
   explicit Runtime(const RuntimeOptions& options);
+  // On the caller's own OpenCL objects (docs/interop.md): one in-order or out-of-order queue per
+  // device, all of `context`; device i is queues[i]'s device. anycl retains what it keeps and
+  // releases only that. Options other than device_spec apply (kernels, cache, binaries).
+  ANYCL_API Runtime(cl_context context, const std::vector<cl_command_queue>& queues,
+                    const RuntimeOptions& options = RuntimeOptions::from_env());
   ~Runtime();
   Runtime(Runtime&&) noexcept;
   Runtime& operator=(Runtime&&) noexcept;
@@ -150,6 +155,10 @@ class ANYCL_API Runtime {
 
   // Refused with ANYCL_ERROR_OUT_OF_MEMORY above the device's max allocation or memory.
   Buffer alloc(std::size_t bytes, std::size_t device = 0);
+  // The caller's buffer `mem` (of device i's context) as a Buffer on device i, without a copy:
+  // `bytes` from byte `offset` (bytes 0: up to its end). A nonzero offset must be a multiple of
+  // the device's mem_base_addr_align_bytes. The Buffer retains mem while it (or a copy) lives.
+  ANYCL_API Buffer wrap(cl_mem mem, std::size_t offset = 0, std::size_t bytes = 0, std::size_t device = 0);
   void write(const Buffer& dst, const void* src, std::size_t bytes, std::size_t offset = 0);
   void read(const Buffer& src, void* dst, std::size_t bytes, std::size_t offset = 0);
   void finish();  // waits for all queued work on every device
@@ -158,7 +167,9 @@ class ANYCL_API Runtime {
   void release_workspace();
 
   // The OpenCL objects of device i, for callers that enqueue their own work beside anycl's
-  // (anycl keeps ownership; retain them to keep them past the runtime).
+  // (anycl keeps ownership; retain them to keep them past the runtime). queue() is the in-order
+  // queue anycl enqueues on: a caller's in-order queue, or anycl's own beside a caller's
+  // out-of-order one.
   cl_context context(std::size_t device = 0) const;
   cl_command_queue queue(std::size_t device = 0) const;
 

@@ -6,6 +6,7 @@
 
 #include "api/call_log.hpp"
 #include "api/numerics_check.hpp"
+#include "api/wait_list.hpp"
 #include "ops/conv2d_passes.hpp"
 #include "ops/conv2d_find.hpp"
 #include "ops/conv2d_select.hpp"
@@ -58,20 +59,24 @@ struct Named {
 // runs on the output's device. A forced algorithm that does not apply fails before anything is
 // queued.
 Event on_buffers(Runtime& rt, ConvPass pass, const Conv2d& d, std::initializer_list<Named> tensors,
-                 const Buffer& output, const ConvTensorSet& set, ConvAlgo algo) {
+                 const Buffer& output, const ConvTensorSet& set, ConvAlgo algo, const std::vector<Event>& wait) {
   const std::size_t dev = output.device();
   for (const Named& t : tensors)
     if (t.buffer) detail::check_operand(t.buffer, 0, t.elems, sizeof(float), dev, function_of(pass), t.name);
+  const detail::DeviceSlot& home = engine(rt).slot(dev);
+  detail::check_wait_list(home, wait, function_of(pass));
   log_conv_call(pass, d, set.kvec != nullptr, algo);
+  if (engine(rt).ops.check_numerics) detail::wait_on_host(wait);
   const cl_mem mems[] = {set.nchw, set.kcrs, set.nkpq, set.kvec};
   const auto scan = conv_scan(rt, pass, d, set.kvec != nullptr, algo, [&](auto& s, int i, auto r, bool in, bool out) {
     s.buffer(engine(rt).slot(dev), mems[i], r, in, out);
   });
   const detail::ConvCall call{pass, d, algo};
   const detail::Plan plan = detail::plan_call(engine(rt), {call, dev, true});
+  detail::enqueue_wait_list(home, wait);
   Event done = detail::run_conv(engine(rt), plan, call, set);
   if (scan) done.wait(), scan->after();
-  return done;
+  return detail::caller_event(home, std::move(done));
 }
 
 cl_mem native(const Buffer* b) { return b ? b->native() : nullptr; }
@@ -95,27 +100,27 @@ void on_host(Runtime& rt, ConvPass pass, const Conv2d& d, bool tensors_given, co
 }  // namespace
 
 Event conv2d_forward(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& w, const Buffer* bias,
-                     const Buffer& y, ConvAlgo algo) {
+                     const Buffer& y, ConvAlgo algo, const std::vector<Event>& wait) {
   d.validate();
   return on_buffers(rt, ConvPass::Forward, d,
                     {{&x, d.x_size(), "x"}, {&w, d.w_size(), "w"}, {&y, d.y_size(), "y"}, {bias, d.k, "bias"}}, y,
-                    {x.native(), w.native(), y.native(), native(bias)}, algo);
+                    {x.native(), w.native(), y.native(), native(bias)}, algo, wait);
 }
 
 Event conv2d_backward_data(Runtime& rt, const Conv2d& d, const Buffer& dy, const Buffer& w, const Buffer& dx,
-                           ConvAlgo algo) {
+                           ConvAlgo algo, const std::vector<Event>& wait) {
   d.validate();
   return on_buffers(rt, ConvPass::BackwardData, d,
                     {{&dy, d.y_size(), "dy"}, {&w, d.w_size(), "w"}, {&dx, d.x_size(), "dx"}}, dx,
-                    {dx.native(), w.native(), dy.native(), nullptr}, algo);
+                    {dx.native(), w.native(), dy.native(), nullptr}, algo, wait);
 }
 
 Event conv2d_backward_weights(Runtime& rt, const Conv2d& d, const Buffer& x, const Buffer& dy, const Buffer& dw,
-                              const Buffer* dbias, ConvAlgo algo) {
+                              const Buffer* dbias, ConvAlgo algo, const std::vector<Event>& wait) {
   d.validate();
   return on_buffers(rt, ConvPass::BackwardWeights, d,
                     {{&x, d.x_size(), "x"}, {&dy, d.y_size(), "dy"}, {&dw, d.w_size(), "dw"}, {dbias, d.k, "dbias"}},
-                    dw, {x.native(), dw.native(), dy.native(), native(dbias)}, algo);
+                    dw, {x.native(), dw.native(), dy.native(), native(dbias)}, algo, wait);
 }
 
 // The host sets hold the inputs as the pass's read-only tensors (ConvHostSet).

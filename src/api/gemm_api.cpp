@@ -6,6 +6,7 @@
 
 #include "api/call_log.hpp"
 #include "api/numerics_check.hpp"
+#include "api/wait_list.hpp"
 #include "ops/gemm_clblast.hpp"
 #include "runtime/buffer_impl.hpp"
 #include "runtime/error.hpp"
@@ -72,14 +73,17 @@ void gemm_host(Runtime& rt, const GemmShape& shape, const detail::GemmExtents& e
 
 template <typename T>
 Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::size_t a_offset, const Buffer& b,
-           std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset) {
+           std::size_t b_offset, T beta, const Buffer& c, std::size_t c_offset, const std::vector<Event>& wait) {
   const char* fn = "anycl::gemm";
   const detail::GemmExtents e = detail::validate_gemm(shape, fn);
   const std::size_t dev = c.device();
   detail::check_operand(&a, a_offset, e.a, sizeof(T), dev, fn, "a");
   detail::check_operand(&b, b_offset, e.b, sizeof(T), dev, fn, "b");
   detail::check_operand(&c, c_offset, e.c, sizeof(T), dev, fn, "c");
+  const detail::DeviceSlot& home = engine(rt).slot(dev);
+  detail::check_wait_list(home, wait, fn);
   log_gemm_call(rt, shape, alpha, beta, a_offset, b_offset, c_offset);
+  if (engine(rt).ops.check_numerics) detail::wait_on_host(wait);
   const cl_mem mems[] = {a.native(), b.native(), c.native()};
   const auto scan = gemm_scan(rt, shape, e, alpha, beta, {a_offset, b_offset, c_offset},
                               [&](detail::NumericsScan& s, int i, auto r, bool in) {
@@ -87,9 +91,10 @@ Event gemm(Runtime& rt, const GemmShape& shape, T alpha, const Buffer& a, std::s
                               });
   const detail::GemmCall call = detail::gemm_call(shape, alpha, a_offset, b_offset, c_offset);
   const detail::Plan plan = detail::plan_call(engine(rt), {call, dev, true});
+  detail::enqueue_wait_list(home, wait);
   Event done = detail::run_gemm<T>(engine(rt), plan, call, alpha, a.native(), b.native(), beta, c.native());
   if (scan) done.wait(), scan->after();
-  return done;
+  return detail::caller_event(home, std::move(done));
 }
 
 template <typename T>
@@ -126,7 +131,7 @@ void gemm_batched(Runtime& rt, const GemmShape& shape, T alpha, const T* const* 
 
 #define ANYCL_INSTANTIATE(T)                                                                                       \
   template Event gemm<T>(Runtime&, const GemmShape&, T, const Buffer&, std::size_t, const Buffer&, std::size_t, T, \
-                         const Buffer&, std::size_t);                                                              \
+                         const Buffer&, std::size_t, const std::vector<Event>&);                                                              \
   template void gemm<T>(Runtime&, const GemmShape&, T, const T*, const T*, T, T*);                                 \
   template void gemm_batched<T>(Runtime&, const GemmShape&, T, const T* const*, const T* const*, T, T* const*);
 ANYCL_INSTANTIATE(float)

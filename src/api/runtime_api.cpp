@@ -14,6 +14,8 @@ using detail::engine;
 
 Runtime::Runtime(const std::string& device_spec) : Runtime(RuntimeOptions::from_env(device_spec)) {}
 Runtime::Runtime(const RuntimeOptions& options) : impl_(std::make_unique<detail::Engine>(options)) {}
+Runtime::Runtime(cl_context context, const std::vector<cl_command_queue>& queues, const RuntimeOptions& options)
+    : impl_(std::make_unique<detail::Engine>(context, queues, options)) {}
 Runtime::~Runtime() = default;
 Runtime::Runtime(Runtime&&) noexcept = default;
 Runtime& Runtime::operator=(Runtime&&) noexcept = default;
@@ -39,6 +41,10 @@ Buffer Runtime::alloc(std::size_t bytes, std::size_t device) {
   detail::DeviceSlot& s = impl_->slot(device);
   return Buffer(std::make_shared<detail::BufferImpl>(
       detail::allocate_buffer(s.context->get(), s.info, bytes, "Runtime::alloc"), device, bytes));
+}
+
+Buffer Runtime::wrap(cl_mem mem, std::size_t offset, std::size_t bytes, std::size_t device) {
+  return Buffer(detail::wrap_buffer(impl_->slot(device), device, mem, offset, bytes, "Runtime::wrap"));
 }
 
 namespace {

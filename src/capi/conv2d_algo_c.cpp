@@ -1,7 +1,7 @@
 // The convolution calls with a chosen algorithm, the selector's pick and the workspace cap.
 #include <string>
 
-#include "capi/conv2d_desc_c.hpp"
+#include "capi/convert.hpp"
 #include "capi/guard.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "capi/conv2d_desc_c.hpp"
+#include "capi/convert.hpp"
 #include "capi/guard.hpp"
 
 namespace anycl::capi {

@@ -1,6 +1,7 @@
+#include "capi/convert.hpp"
 #include "capi/guard.hpp"
 
-namespace {
+namespace anycl::capi {
 
 anycl::GemmShape shape_of(anycl_layout layout, anycl_transpose ta, anycl_transpose tb, size_t m, size_t n, size_t k,
                           size_t lda, size_t ldb, size_t ldc) {
@@ -11,6 +12,12 @@ anycl::GemmShape shape_of(anycl_layout layout, anycl_transpose ta, anycl_transpo
   s.m = m, s.n = n, s.k = k, s.lda = lda, s.ldb = ldb, s.ldc = ldc;
   return s;
 }
+
+}  // namespace anycl::capi
+
+namespace {
+
+using anycl::capi::shape_of;
 
 template <typename T>
 anycl_status gemm_c(anycl_runtime* rt, const char* fn, const anycl::GemmShape& s, T alpha, const T* a, const T* b,

@@ -3,9 +3,14 @@
 
 #include <boost/compute/buffer.hpp>
 
+#include <memory>
+#include <string>
+
 #include "anycl/runtime.hpp"
 
 namespace anycl::detail {
+
+struct DeviceSlot;
 
 class BufferImpl {
  public:
@@ -14,7 +19,15 @@ class BufferImpl {
   boost::compute::buffer buffer;
   std::size_t device;
   std::size_t bytes;
+  boost::compute::buffer caller;  // the caller's cl_mem a wrapped sub-buffer was cut from, retained
 };
+
+// A caller's cl_mem as `bytes` bytes from byte `offset` (bytes 0: up to its end), without a copy:
+// the memory object itself at offset 0, else a sub-buffer (offsets a multiple of the device's
+// CL_DEVICE_MEM_BASE_ADDR_ALIGN). It must belong to the slot's context; `function` names the call
+// in errors, which leave the caller's object untouched.
+std::shared_ptr<BufferImpl> wrap_buffer(const DeviceSlot& slot, std::size_t device, cl_mem mem, std::size_t offset,
+                                        std::size_t bytes, const std::string& function);
 
 // Refuses (ANYCL_ERROR_OUT_OF_MEMORY) what the device cannot hold, before the driver sees it;
 // `what` (if given) names the buffer in the message.

@@ -65,6 +65,17 @@ RuntimeImpl::RuntimeImpl(const RuntimeOptions& options)
   build_programs(options.fail_on_build_error);
 }
 
+RuntimeImpl::RuntimeImpl(cl_context context, const std::vector<cl_command_queue>& queues,
+                         const RuntimeOptions& options)
+    : options_(options),
+      kernel_dir_(find_kernel_dir(options.kernel_path)),
+      params_(kernel_dir_),
+      cache_(options.cache_dir, options.cache) {
+  build_ctx_ = {kernel_dir_, &params_, &cache_, options.binary_only, options.binary_path};
+  adopt_queues(context, queues);
+  build_programs(options.fail_on_build_error);
+}
+
 DeviceSlot& RuntimeImpl::slot(std::size_t i) {
   if (i >= slots_.size())
     fail(ANYCL_ERROR_INVALID_ARGUMENT, "device index " + std::to_string(i) + " is out of range (runtime has " +

@@ -26,10 +26,13 @@ struct DeviceSlot {
   DeviceInfo info;
   boost::compute::device device;
   std::shared_ptr<boost::compute::context> context;  // shared by the slots of one platform
-  boost::compute::command_queue queue;
+  boost::compute::command_queue queue;  // in-order: every anycl call's steps follow each other
   std::map<std::string, BuiltProgram> programs;  // by variant name
   std::unique_ptr<WorkspacePool> workspace = std::make_unique<WorkspacePool>();
   std::unique_ptr<KernelProfile> profile = std::make_unique<KernelProfile>();  // launches, while on
+  // A caller's out-of-order queue: anycl runs on its own in-order `queue` beside it and marks
+  // the end of each device-buffer call here (docs/interop.md).
+  boost::compute::command_queue caller_queue = {};
 
   const BuiltProgram& program(const std::string& variant) const;
   bool has_program(const std::string& variant) const { return programs.count(variant) > 0; }
@@ -41,6 +44,9 @@ struct DeviceSlot {
 class RuntimeImpl {
  public:
   explicit RuntimeImpl(const RuntimeOptions& options);
+  // On the caller's context, one queue per device (caller_queues.cpp); options.device_spec is
+  // not used.
+  RuntimeImpl(cl_context context, const std::vector<cl_command_queue>& queues, const RuntimeOptions& options);
 
   std::size_t size() const noexcept { return slots_.size(); }
   DeviceSlot& slot(std::size_t i);
@@ -53,6 +59,7 @@ class RuntimeImpl {
 
  private:
   void open_devices(const std::string& spec);
+  void adopt_queues(cl_context context, const std::vector<cl_command_queue>& queues);
   void build_programs(bool fail_on_error);
 
   RuntimeOptions options_;

@@ -13,6 +13,8 @@ namespace anycl::detail {
 class Engine {
  public:
   explicit Engine(const RuntimeOptions& options) : devices(options) {}
+  Engine(cl_context context, const std::vector<cl_command_queue>& queues, const RuntimeOptions& options)
+      : devices(context, queues, options) {}
 
   std::size_t size() const noexcept { return devices.size(); }
   DeviceSlot& slot(std::size_t i) { return devices.slot(i); }
