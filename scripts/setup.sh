@@ -10,6 +10,7 @@ packages=(
   libboost-dev nlohmann-json3-dev catch2
   libclblast-dev libopenblas-dev libdnnl-dev libblas3 libblas-dev
   python3 python3-numpy python3-torch python3-sklearn
+  libopenmpi-dev openmpi-bin
 )
 bash scripts/install_packages.sh "${packages[@]}"
 

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The MPI training tests (ctest mpi_*): examples/train_cnn under mpirun on this machine.
+#
+#   mpi_train.sh CASE TRAIN_CNN WORKDIR      (WORKDIR holds digits.txt)
+#
+# two_ranks_match_cpu2   2 ranks x 1 device == 1 process on cpu/2 (host-staged): the gradients are
+#                        the same sums in the same order, so the weights are bitwise equal; the
+#                        reported loss is summed across ranks in float (head and tail of each
+#                        rank's double sum), in process in double: within 1e-6 (relative)
+# four_ranks_follow_one  4 ranks follow 1 process on 1 device within 1e-4 (relative) per step,
+#                        and all 4 ranks end with bitwise the same weights
+# killed_rank, hung_rank, failed_step
+#                        rank 1 dies / hangs / fails its step 3: mpirun ends non-zero within 30 s
+#                        of the fault, with an error naming rank 1
+# resume                 2 ranks: 2 epochs, checkpoint, resume for a 3rd == 3 epochs straight
+set -euo pipefail
+what=$1 exe=$2 dir=$3
+data=$dir/digits.txt
+mkdir -p "$dir"
+as_root=()
+if [[ $(id -u) == 0 ]]; then as_root=(--allow-run-as-root); fi
+mpi() { local n=$1; shift; mpirun "${as_root[@]}" --oversubscribe -np "$n" "$exe" --mpi --data "$data" "$@"; }
+one() { "$exe" --data "$data" "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# "step k loss x" lines of two outputs agree within a relative tolerance.
+same_steps() {  # out_a out_b tolerance steps
+  local a b
+  a=$(grep '^step ' <<<"$1" || true) b=$(grep '^step ' <<<"$2" || true)
+  [[ $(wc -l <<<"$a") == "$4" && $(wc -l <<<"$b") == "$4" ]] || fail "expected $4 step lines:"$'\n'"$1"$'\n'"$2"
+  paste <(echo "$a") <(echo "$b") | awk -v tol="$3" '
+    { d = $4 - $8; if (d < 0) d = -d; r = d / ($4 < 0 ? -$4 : $4)
+      printf "step %s: %s vs %s (relative %.2e)\n", $2, $4, $8, r
+      if (r > tol) bad = 1 }
+    END { exit bad }' || fail "the loss curves differ beyond $3"
+}
+checksums() { grep -o 'weights checksum [0-9a-f]*' <<<"$1" | awk '{print $3}' | sort -u; }
+
+# Runs a faulty job; checks it ends non-zero within 30 s of the fault and names rank 1.
+faulty() {  # how expected-text mpi-args...
+  local how=$1 expect=$2 out rc=0 start end
+  shift 2
+  out=$(mpi 2 --device cpu --batch 16 --steps 40 --fail-rank 1 --fail-step 3 --fail-how "$how" "$@" 2>&1) || rc=$?
+  end=$(date +%s.%N)
+  echo "$out"
+  ((rc != 0)) || fail "mpirun exited 0 after rank 1's '$how'"
+  start=$(grep -o 'injecting .* at [0-9.]*' <<<"$out" | awk '{print $NF}')
+  [[ -n $start ]] || fail "rank 1 never reached the fault"
+  awk -v s="$start" -v e="$end" 'BEGIN { printf "ended %.1f s after the fault\n", e - s; exit !(e - s < 30) }' ||
+    fail "the job took 30 s or more to end after the fault"
+  grep -q "$expect" <<<"$out" || fail "no error saying '$expect'"
+}
+
+case $what in
+  two_ranks_match_cpu2)
+    a=$(one --device cpu/2 --allreduce host --batch 32 --steps 6 --epochs 1 --print-steps)
+    b=$(mpi 2 --device cpu --batch 32 --steps 6 --epochs 1 --print-steps)
+    echo "$a"; echo "$b"
+    same_steps "$a" "$b" 1e-6 6
+    [[ $(checksums "$a") == "$(checksums "$b")" && $(checksums "$b" | wc -l) == 1 ]] ||
+      fail "the weights differ: $(checksums "$a") vs $(checksums "$b")"
+    ;;
+  four_ranks_follow_one)
+    a=$(one --device cpu --batch 32 --steps 4 --epochs 1 --print-steps)
+    b=$(mpi 4 --device cpu --batch 32 --steps 4 --epochs 1 --print-steps)
+    echo "$a"; echo "$b"
+    same_steps "$a" "$b" 1e-4 4
+    [[ $(grep -c 'weights checksum' <<<"$b") == 4 && $(checksums "$b" | wc -l) == 1 ]] ||
+      fail "the 4 ranks' weights are not all equal"
+    ;;
+  killed_rank) faulty kill "rank 1" ;;
+  hung_rank) faulty hang "rank 1 was not heard from" --mpi-timeout 8 ;;
+  failed_step) faulty throw "rank 1 failed in this step" ;;
+  resume)
+    rm -f "$dir/resume.ckpt"
+    whole=$(mpi 2 --device cpu --batch 100 --epochs 3)
+    mpi 2 --device cpu --batch 100 --epochs 2 --checkpoint "$dir/resume.ckpt" >/dev/null
+    resumed=$(mpi 2 --device cpu --batch 100 --epochs 3 --resume "$dir/resume.ckpt")
+    echo "$whole"; echo "$resumed"
+    grep -q 'resumed from .* at step 30' <<<"$resumed" || fail "did not resume at step 30"
+    [[ $(grep '^epoch  3' <<<"$whole" | awk '{print $4}') == $(grep '^epoch  3' <<<"$resumed" | awk '{print $4}') ]] ||
+      fail "epoch 3's loss differs after resuming"
+    [[ $(checksums "$whole") == "$(checksums "$resumed")" ]] || fail "the weights differ after resuming"
+    ;;
+  *) fail "unknown case $what" ;;
+esac
+echo "PASS: $what"

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# MPI weak scaling of examples/train_cnn: 1 rank on one core against 2 ranks each on its own
+# core, the same batch per rank (so 2 ranks train a global batch twice as large), the same
+# epochs. Writes JSON with both runs and the images/s ratio (docs/performance.md, "MPI").
+#
+#   tools/bench/mpi_scaling.sh BUILD_DIR OUT.json [PER_RANK_BATCH=64] [EPOCHS=3]
+set -euo pipefail
+build=$1 out=$2 batch=${3:-64} epochs=${4:-3}
+exe=$build/examples/train_cnn data=$build/digits.txt
+[[ -f $data ]] || /usr/bin/python3 "$(dirname "$0")/../../scripts/export_digits.py" "$data"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+as_root=()
+if [[ $(id -u) == 0 ]]; then as_root=(--allow-run-as-root); fi
+run() {  # ranks json
+  # One POCL thread per rank, each rank bound to its own core.
+  POCL_MAX_PTHREAD_COUNT=1 POCL_AFFINITY=1 mpirun "${as_root[@]}" -x POCL_MAX_PTHREAD_COUNT -x POCL_AFFINITY \
+    --bind-to core --map-by core -np "$1" "$exe" --mpi --data "$data" --device cpu \
+    --batch $((batch * $1)) --epochs "$epochs" --json "$2" >/dev/null
+}
+run 1 "$tmp/one.json"
+run 2 "$tmp/two.json"
+/usr/bin/python3 - "$tmp/one.json" "$tmp/two.json" "$out" "$batch" <<'PY'
+import json, sys
+one, two = (json.load(open(p)) for p in sys.argv[1:3])
+result = {"benchmark": "mpi_weak_scaling", "per_rank_batch": int(sys.argv[4]), "one_rank": one, "two_ranks": two,
+          "speedup": two["images_per_second"] / one["images_per_second"]}
+json.dump(result, open(sys.argv[3], "w"), indent=1)
+print(f"1 rank {one['images_per_second']:.0f} images/s, 2 ranks {two['images_per_second']:.0f} images/s: "
+      f"{result['speedup']:.2f}x")
+PY
