@@ -87,7 +87,8 @@ class ANYCL_API DataParallelTrainer {
   DataParallelTrainer& operator=(DataParallelTrainer&&) noexcept;
 
   // One SGD step on `count` (1..batch) samples: x is count * channels * height * width floats,
-  // labels are in [0, classes). Returns the mean loss over the samples before the update.
+  // labels are in [0, classes). Returns the mean loss over the samples before the update (with
+  // processes: over every process's samples, the global batch).
   float step(const float* x, const int* labels, std::size_t count);
 
   // The mean loss and its gradient (summed over devices, in parameter order, see weights())

@@ -1,16 +1,11 @@
 #include "train/checkpoint.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <array>
-#include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <iterator>
+#include <optional>
 
 #include "runtime/error.hpp"
 #include "runtime/hash.hpp"
+#include "runtime/program_binary.hpp"
 
 namespace anycl::detail {
 namespace {
@@ -68,37 +63,7 @@ class Reader {
   std::size_t at_ = 0;
 };
 
-void write_all(int fd, const std::string& data, const std::string& tmp) {
-  for (std::size_t done = 0; done < data.size();) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) bad_file(tmp, std::string("write failed: ") + std::strerror(errno));
-    done += std::size_t(n);
-  }
-}
-
-std::string folder_of(const std::string& path) {
-  const std::size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-}
-
 }  // namespace
-
-std::uint32_t crc32(const void* data, std::size_t size) {
-  static const std::array<std::uint32_t, 256> table = [] {
-    std::array<std::uint32_t, 256> t{};
-    for (std::uint32_t i = 0; i < 256; ++i) {
-      std::uint32_t c = i;
-      for (int k = 0; k < 8; ++k) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-      t[i] = c;
-    }
-    return t;
-  }();
-  std::uint32_t c = 0xFFFFFFFFu;
-  const unsigned char* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < size; ++i) c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-  return c ^ 0xFFFFFFFFu;
-}
 
 std::uint64_t model_hash(const ModelPlan& plan) {
   std::vector<std::uint64_t> words;
@@ -125,35 +90,14 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   }
   w.u32(crc32(w.data().data(), w.data().size()));
 
-  const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) bad_file(path, "cannot create " + tmp + ": " + std::strerror(errno));
-  try {
-    write_all(fd, w.data(), tmp);
-    if (::fsync(fd) != 0) bad_file(tmp, std::string("fsync failed: ") + std::strerror(errno));
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  ::close(fd);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    bad_file(path, "cannot rename " + tmp + " into place: " + std::strerror(err));
-  }
-  // The rename itself survives a crash only once the folder is synced.
-  const int dir = ::open(folder_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  std::string why;
+  if (!write_file_atomic(path, w.data(), &why)) bad_file(path, why);
 }
 
 Checkpoint read_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) bad_file(path, std::string("cannot be opened: ") + std::strerror(errno));
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::optional<std::string> file = read_file(path);
+  if (!file) bad_file(path, "cannot be read");
+  const std::string& data = *file;
   if (data.size() < sizeof kMagic || std::memcmp(data.data(), kMagic, sizeof kMagic) != 0)
     bad_file(path, "is not an anycl checkpoint (no ANYCLCKP magic)");
   Reader r(data, path);

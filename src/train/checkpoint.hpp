@@ -1,5 +1,6 @@
 // The trainer's checkpoint file: what must match to resume, the tensors, a CRC-32 over all of it,
-// written to a temporary file, synced and renamed into place so a reader never sees half a file.
+// written to a temporary file, synced and renamed into place (write_file_atomic) so a reader never
+// sees half a file.
 //
 // Layout (little-endian): "ANYCLCKP", u32 version, u32 0, u64 model hash, u64 steps, f32 lr,
 // f32 momentum, u64 tensor count, then per tensor u64 elements and the floats, then u32 CRC-32
@@ -23,8 +24,6 @@ struct Checkpoint {
 
 // A hash of every layer's kind, shapes and hyper-parameters: equal plans, equal hashes.
 std::uint64_t model_hash(const ModelPlan& plan);
-
-std::uint32_t crc32(const void* data, std::size_t size);
 
 // Throws Error(ANYCL_ERROR_INVALID_ARGUMENT) naming the path and the reason on any failure;
 // on failure the file at `path` is left as it was.
