@@ -198,7 +198,9 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       std::fprintf(stderr, "train_cnn (rank %d): %s\n", rank, e.what());
       std::fflush(stderr);
-      // Ends every rank, including one that hangs; a clean MPI_Finalize could wait on it.
+      // Ends every rank, including one that hangs (a clean MPI_Finalize could wait on it), after
+      // a moment in which the other ranks, which learnt of the failure too, print their errors.
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
       MPI_Abort(MPI_COMM_WORLD, 1);
     }
     MPI_Finalize();

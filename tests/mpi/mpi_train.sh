@@ -12,6 +12,8 @@
 # killed_rank, hung_rank, failed_step
 #                        rank 1 dies / hangs / fails its step 3: mpirun ends non-zero within 30 s
 #                        of the fault, with an error naming rank 1
+# hung_inner_rank        4 ranks, rank 2 (inside the tree: rank 3 sends to it) hangs: the others
+#                        name rank 2, not one waiting on it
 # resume                 2 ranks: 2 epochs, checkpoint, resume for a 3rd == 3 epochs straight
 set -euo pipefail
 what=$1 exe=$2 dir=$3
@@ -34,18 +36,20 @@ same_steps() {  # out_a out_b tolerance steps
       if (r > tol) bad = 1 }
     END { exit bad }' || fail "the loss curves differ beyond $3"
 }
+out=""  # the last faulty job's output
 checksums() { grep -o 'weights checksum [0-9a-f]*' <<<"$1" | awk '{print $3}' | sort -u; }
 
-# Runs a faulty job; checks it ends non-zero within 30 s of the fault and names rank 1.
-faulty() {  # how expected-text mpi-args...
-  local how=$1 expect=$2 out rc=0 start end
-  shift 2
-  out=$(mpi 2 --device cpu --batch 16 --steps 40 --fail-rank 1 --fail-step 3 --fail-how "$how" "$@" 2>&1) || rc=$?
+# Runs a faulty job; checks it ends non-zero within 30 s of the fault with the expected error.
+faulty() {  # ranks failing-rank how expected-text mpi-args...
+  local ranks=$1 bad=$2 how=$3 expect=$4 rc=0 start end
+  shift 4
+  out=$(mpi "$ranks" --device cpu --batch 16 --steps 40 --fail-rank "$bad" --fail-step 3 --fail-how "$how" "$@" 2>&1) ||
+    rc=$?
   end=$(date +%s.%N)
   echo "$out"
-  ((rc != 0)) || fail "mpirun exited 0 after rank 1's '$how'"
+  ((rc != 0)) || fail "mpirun exited 0 after rank $bad's '$how'"
   start=$(grep -o 'injecting .* at [0-9.]*' <<<"$out" | awk '{print $NF}')
-  [[ -n $start ]] || fail "rank 1 never reached the fault"
+  [[ -n $start ]] || fail "rank $bad never reached the fault"
   awk -v s="$start" -v e="$end" 'BEGIN { printf "ended %.1f s after the fault\n", e - s; exit !(e - s < 30) }' ||
     fail "the job took 30 s or more to end after the fault"
   grep -q "$expect" <<<"$out" || fail "no error saying '$expect'"
@@ -68,9 +72,16 @@ case $what in
     [[ $(grep -c 'weights checksum' <<<"$b") == 4 && $(checksums "$b" | wc -l) == 1 ]] ||
       fail "the 4 ranks' weights are not all equal"
     ;;
-  killed_rank) faulty kill "rank 1" ;;
-  hung_rank) faulty hang "rank 1 was not heard from" --mpi-timeout 8 ;;
-  failed_step) faulty throw "rank 1 failed in this step" ;;
+  killed_rank) faulty 2 1 kill "process rank 1 .*exited" ;;
+  hung_rank) faulty 2 1 hang "rank 1 was not heard from" --mpi-timeout 8 ;;
+  hung_inner_rank)
+    faulty 4 2 hang "rank 2 was not heard from" --mpi-timeout 8
+    if grep 'not heard from' <<<"$out" | grep -vq 'rank 2 was not heard'; then fail "a rank named another rank"; fi
+    ;;
+  failed_step)
+    faulty 2 1 throw "rank 1 failed in this step"
+    grep -q "rank 1): DataParallelTrainer::step: label 0 is 1000" <<<"$out" || fail "rank 1 did not print its own error"
+    ;;
   resume)
     rm -f "$dir/resume.ckpt"
     whole=$(mpi 2 --device cpu --batch 100 --epochs 3)
