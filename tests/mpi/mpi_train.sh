@@ -9,6 +9,8 @@
 #                        rank's double sum), in process in double: within 1e-6 (relative)
 # four_ranks_follow_one  4 ranks follow 1 process on 1 device within 1e-4 (relative) per step,
 #                        and all 4 ranks end with bitwise the same weights
+# ranks_times_devices    2 ranks x cpu/2 (2 replicas each, summed on device) == 4 ranks x 1 device:
+#                        the same tree over the same 4 slices, so bitwise the same weights
 # killed_rank, hung_rank, failed_step
 #                        rank 1 dies / hangs / fails its step 3: mpirun ends non-zero within 30 s
 #                        of the fault, with an error naming rank 1
@@ -71,6 +73,15 @@ case $what in
     same_steps "$a" "$b" 1e-4 4
     [[ $(grep -c 'weights checksum' <<<"$b") == 4 && $(checksums "$b" | wc -l) == 1 ]] ||
       fail "the 4 ranks' weights are not all equal"
+    ;;
+  ranks_times_devices)
+    a=$(mpi 4 --device cpu --batch 32 --steps 4 --epochs 1 --print-steps)
+    b=$(mpi 2 --device cpu/2 --batch 32 --steps 4 --epochs 1 --print-steps)
+    echo "$a"; echo "$b"
+    grep -q '2 rank(s) x 2 replicas' <<<"$b" || fail "cpu/2 did not give each rank 2 replicas"
+    same_steps "$a" "$b" 1e-6 4
+    [[ $(checksums "$a") == "$(checksums "$b")" && $(checksums "$b" | wc -l) == 1 ]] ||
+      fail "the weights differ: $(checksums "$a") vs $(checksums "$b")"
     ;;
   killed_rank) faulty 2 1 kill "process rank 1 .*exited" ;;
   hung_rank) faulty 2 1 hang "rank 1 was not heard from" --mpi-timeout 8 ;;
