@@ -1,5 +1,6 @@
 // DataParallelTrainer: splits each batch over the replicas, runs them at once, sums the
-// gradients onto replica 0, updates there and copies the weights to every replica.
+// gradients onto replica 0 (then across processes, with a ProcessGroup), updates there and copies
+// the weights to every replica.
 #include <algorithm>
 #include <string>
 
