@@ -241,4 +241,9 @@ TEST_CASE("ProcessGroup: one process trains bitwise like none and reports a fail
   REQUIRE(group.calls.size() == 8);
   CHECK(group.calls[7].count == 1);
   CHECK(group.calls[7].failed);
+  // So does a refused set_weights, in the exchange that hands out rank 0's weights.
+  CHECK(status_of([&] { grouped.set_weights(std::vector<float>(3)); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  REQUIRE(group.calls.size() == 9);
+  CHECK(group.calls[8].count == 2 * params);
+  CHECK(group.calls[8].failed);
 }

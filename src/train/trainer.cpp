@@ -195,9 +195,11 @@ std::vector<float> TrainerImpl::read_all(const std::vector<Buffer>& tensors) {
 }
 
 void TrainerImpl::set_weights(const std::vector<float>& flat) {
-  if (flat.size() != plan.parameter_count())
+  if (flat.size() != plan.parameter_count()) {
+    if (options.processes) report_failure(*options.processes, 2 * plan.parameter_count());  // set_state's exchange
     fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::set_weights: " + std::to_string(flat.size()) +
                                            " values given, the model has " + std::to_string(plan.parameter_count()));
+  }
   set_state(flat, std::vector<float>(flat.size(), 0.f));
 }
 
