@@ -3,7 +3,9 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
+#include <functional>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -59,27 +61,58 @@ inline anycl::ModelSpec small_cnn(const Data& d) {
   return m;
 }
 
-// One pass over `s` in a shuffled order (from `rng`) in batches of `batch` (the last may be
-// smaller); returns the mean loss over the samples.
-inline double train_epoch(anycl::DataParallelTrainer& t, const Set& s, std::size_t batch, std::mt19937& rng) {
-  const std::size_t sample = s.images.size() / s.count();
-  std::vector<std::size_t> order(s.count());
+// This process's part of every batch when several processes train together: rank r of `ranks`
+// takes the r-th slice, the first (batch % ranks) slices one sample longer (as the trainer splits
+// a batch over equal devices).
+struct Shard {
+  std::size_t rank = 0, ranks = 1;
+  std::size_t first(std::size_t batch) const { return rank * (batch / ranks) + std::min(rank, batch % ranks); }
+  std::size_t size(std::size_t batch) const { return batch / ranks + (rank < batch % ranks ? 1 : 0); }
+};
+
+// Called around every step: `before` may change the step's labels (fault injection in
+// examples/train_cnn), `after` sees the step's global mean loss.
+struct StepHooks {
+  std::function<void(std::vector<int>& labels)> before;
+  std::function<void(float loss)> after;
+};
+
+// The order of one epoch: a shuffle of 0..count-1 drawn from `rng` (one draw per epoch, so
+// skipping k epochs is k calls).
+inline std::vector<std::size_t> epoch_order(std::size_t count, std::mt19937& rng) {
+  std::vector<std::size_t> order(count);
   std::iota(order.begin(), order.end(), std::size_t(0));
   std::shuffle(order.begin(), order.end(), rng);
+  return order;
+}
+
+// One pass over `s` in a shuffled order (from `rng`) in global batches of `batch` (the last may
+// be smaller), this process feeding its shard of each; stops after `max_steps` steps. Returns the
+// mean loss over the samples of the steps taken.
+inline double train_epoch(anycl::DataParallelTrainer& t, const Set& s, std::size_t batch, std::mt19937& rng,
+                          Shard shard = {}, std::size_t max_steps = SIZE_MAX, const StepHooks& hooks = {}) {
+  const std::size_t sample = s.images.size() / s.count();
+  const std::vector<std::size_t> order = epoch_order(s.count(), rng);
   std::vector<float> x;
   std::vector<int> y;
   double sum = 0;
-  for (std::size_t b0 = 0; b0 < order.size(); b0 += batch) {
+  std::size_t seen = 0;
+  for (std::size_t b0 = 0, steps = 0; b0 < order.size() && steps < max_steps; b0 += batch, ++steps) {
     const std::size_t n = std::min(batch, order.size() - b0);
+    if (n < shard.ranks) break;  // a last batch too small to give every process a sample
     x.clear(), y.clear();
-    for (std::size_t i = b0; i < b0 + n; ++i) {
+    for (std::size_t i = b0 + shard.first(n); i < b0 + shard.first(n) + shard.size(n); ++i) {
       x.insert(x.end(), s.images.begin() + std::ptrdiff_t(order[i] * sample),
                s.images.begin() + std::ptrdiff_t((order[i] + 1) * sample));
       y.push_back(s.labels[order[i]]);
     }
-    sum += double(t.step(x.data(), y.data(), n)) * double(n);
+    if (hooks.before) hooks.before(y);
+    const float loss = t.step(x.data(), y.data(), y.size());
+    if (hooks.after) hooks.after(loss);
+    sum += double(loss) * double(n);
+    seen += n;
   }
-  return sum / double(s.count());
+  return sum / double(seen);
 }
 
 inline double accuracy(anycl::DataParallelTrainer& t, const Set& s) {

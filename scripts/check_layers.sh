@@ -8,6 +8,7 @@
 # include its own layer, any layer below it and the public headers (anycl/...). Shims and
 # consumers may not reach into the internals:
 #   src/capi          anycl/..., capi/..., api/... and its own files only
+#   src/mpi           anycl/... and its own files only (libanycl_mpi: over the public API)
 #   src/blas          anycl/..., blas/... and its own files only (libanycl_blas: a shim over
 #                     the public C++ API)
 #   tools/, examples/ anycl/... and their own local headers (no src layer prefix) only
@@ -35,6 +36,7 @@ rank() {
     api) echo 5 ;;
     capi) echo 6 ;;
     blas) echo 7 ;;
+    mpi) echo 8 ;;
     *) echo "" ;;
   esac
 }
@@ -111,8 +113,8 @@ for file in "${files[@]}"; do
           report "$file" "$line" "$layer" "$inc" "not public"
         fi
         ;;
-      blas)
-        if [[ -n $target && $target != blas ]]; then
+      blas | mpi)
+        if [[ -n $target && $target != "$layer" ]]; then
           report "$file" "$line" "$layer" "$inc" "not public"
         fi
         ;;

@@ -11,6 +11,7 @@ packages=(
   libclblast-dev libopenblas-dev libdnnl-dev libblas3 libblas-dev
   python3 python3-numpy python3-torch python3-sklearn
   python3-dev pybind11-dev libdlpack-dev python3-pytest python3-setuptools python3-wheel python3-pip python3-venv
+  libopenmpi-dev openmpi-bin
 )
 bash scripts/install_packages.sh "${packages[@]}"
 

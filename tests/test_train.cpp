@@ -1,6 +1,7 @@
 // Data-parallel training: on cpu/2 (two 1-core POCL sub-devices) the loss curve follows the
 // single-device one, the replicas stay bitwise identical, the digits are learned (>= 95% test
-// accuracy), and both all-reduce paths give the same weights. Plus the API's refusals.
+// accuracy), and both all-reduce paths give the same weights. Plus the API's refusals, and the
+// exchanges a trainer makes through a ProcessGroup.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -181,4 +182,68 @@ TEST_CASE("two platforms: Auto stages the all-reduce through the host and follow
 TEST_CASE("three devices: the tree all-reduce on device follows 1 device and equals host-staged",
           "[.three-pocl]") {
   follows_one_device("pocl", 3, true, "0:0");
+}
+
+namespace {
+
+// A group of one process that records every exchange; `fail_at` makes that call throw as a
+// real group does when a process reported a failure.
+struct RecordingGroup : anycl::ProcessGroup {
+  struct Call {
+    std::size_t count;
+    bool failed;
+  };
+  std::vector<Call> calls;
+  std::size_t rank() const override { return 0; }
+  std::size_t size() const override { return 1; }
+  void allreduce_sum(float*, std::size_t count, bool failed) override {
+    calls.push_back({count, failed});
+    if (failed) throw anycl::Error(ANYCL_ERROR_INTERNAL, "the group: rank 0 failed");
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ProcessGroup: one process trains bitwise like none and reports a failed step", "[train]") {
+  anycl::Runtime rt("cpu");
+  anycl::ModelSpec m;
+  m.channels = 1, m.height = 6, m.width = 6;
+  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
+  anycl::TrainOptions o;
+  o.batch = 5;
+  RecordingGroup group;
+  anycl::DataParallelTrainer alone(rt, m, o);
+  o.processes = &group;
+  anycl::DataParallelTrainer grouped(rt, m, o);
+  const std::size_t params = grouped.parameter_count();
+  REQUIRE(group.calls.size() == 1);  // the constructor takes rank 0's weights and momentum
+  CHECK(group.calls[0].count == 2 * params);
+  const auto x = anycl_test::random_values<float>(3 * o.batch * 36, 83);
+  const std::vector<int> labels{0, 1, 2, 3, 1, 2, 0, 3, 3, 2, 1, 0, 0, 0, 1};
+  for (std::size_t s = 0; s < 3; ++s) {
+    const float a = alone.step(x.data() + s * 5 * 36, labels.data() + s * 5, 5);
+    const float b = grouped.step(x.data() + s * 5 * 36, labels.data() + s * 5, 5);
+    CHECK(std::abs(a - b) <= 1e-6f * a);  // the loss goes through the group as two floats
+  }
+  CHECK(grouped.weights() == alone.weights());
+  // Per step: the count exchange, then the gradients with the loss (two floats).
+  REQUIRE(group.calls.size() == 7);
+  CHECK(group.calls[1].count == 1);
+  CHECK(group.calls[2].count == params + 2);
+  CHECK_FALSE(group.calls[2].failed);
+
+  // A step this process refuses still joins the count exchange, as failed, and throws its own
+  // error rather than the group's.
+  const std::vector<int> bad{0, 9, 1, 2, 3};
+  std::string msg;
+  CHECK(status_of([&] { grouped.step(x.data(), bad.data(), 5); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(anycl_test::contains(msg, "label 1 is 9"));
+  REQUIRE(group.calls.size() == 8);
+  CHECK(group.calls[7].count == 1);
+  CHECK(group.calls[7].failed);
+  // So does a refused set_weights, in the exchange that hands out rank 0's weights.
+  CHECK(status_of([&] { grouped.set_weights(std::vector<float>(3)); }) == ANYCL_ERROR_INVALID_ARGUMENT);
+  REQUIRE(group.calls.size() == 9);
+  CHECK(group.calls[8].count == 2 * params);
+  CHECK(group.calls[8].failed);
 }

@@ -4,13 +4,18 @@
 // its slice of each batch; the gradients are summed across devices (on device buffers when the
 // devices share an OpenCL context, through the host otherwise), one device applies SGD with
 // momentum and the new weights are copied to every replica, so all replicas stay bitwise equal.
+// Several processes (MPI ranks, anycl/mpi.hpp) train one model through a ProcessGroup: each runs
+// this trainer on its own devices and its own shard of every batch, and the gradients are summed
+// across the processes after the devices.
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <string>
 #include <variant>
 #include <vector>
 
+#include "anycl/export.h"
 #include "anycl/runtime.hpp"
 
 namespace anycl {
@@ -44,11 +49,29 @@ enum class AllReduce {
   HostStaged,  // always through host memory
 };
 
+// The processes training one model together (anycl::MpiProcessGroup implements it over MPI).
+class ANYCL_API ProcessGroup {
+ public:
+  virtual ~ProcessGroup() = default;
+  virtual std::size_t rank() const = 0;
+  virtual std::size_t size() const = 0;
+  // Every process calls this with the same count: data becomes the elementwise sum over the
+  // processes, added in an order fixed by the ranks alone, so every process ends with bitwise the
+  // same floats. A process passing `failed` contributes nothing and tells the others; throws
+  // Error naming the rank when any process failed or was not heard from within a bounded time.
+  virtual void allreduce_sum(float* data, std::size_t count, bool failed) = 0;
+};
+
 struct TrainOptions {
-  std::size_t batch = 32;  // the global batch; split across devices by compute units
+  std::size_t batch = 32;  // the most samples per step; split across devices by compute units
   float lr = 0.05f, momentum = 0.9f;
   unsigned seed = 1;       // weight initialisation (He-uniform weights, zero biases)
   AllReduce allreduce = AllReduce::Auto;
+  // Not owned; must outlive the trainer. With a group, every process calls each trainer method
+  // that changes the weights (constructor, step, gradient, set_weights, load_checkpoint) in
+  // the same order; a step's global batch is the sum of the counts the processes pass, and every
+  // process's weights stay bitwise identical (the constructor takes rank 0's).
+  ProcessGroup* processes = nullptr;
 };
 
 namespace detail {
@@ -64,7 +87,8 @@ class ANYCL_API DataParallelTrainer {
   DataParallelTrainer& operator=(DataParallelTrainer&&) noexcept;
 
   // One SGD step on `count` (1..batch) samples: x is count * channels * height * width floats,
-  // labels are in [0, classes). Returns the mean loss over the samples before the update.
+  // labels are in [0, classes). Returns the mean loss over the samples before the update (with
+  // processes: over every process's samples, the global batch).
   float step(const float* x, const int* labels, std::size_t count);
 
   // The mean loss and its gradient (summed over devices, in parameter order, see weights())
@@ -84,6 +108,18 @@ class ANYCL_API DataParallelTrainer {
   std::size_t classes() const;
   std::size_t replicas() const;
   bool allreduce_on_device() const;  // which path Auto took
+  std::size_t steps() const;         // SGD steps taken (restored by load_checkpoint)
+
+  // The weights, the momentum and the step count, with what must match to resume (the model,
+  // lr, momentum), in a versioned file with a CRC-32, written to a temporary file, synced and
+  // renamed over `path`. With a ProcessGroup the weights are the same on every process: call it
+  // on one. Throws Error(ANYCL_ERROR_INVALID_ARGUMENT) naming the path when it cannot write.
+  void save_checkpoint(const std::string& path) const;
+  // Restores what save_checkpoint wrote; the steps that follow are bitwise those of a run that
+  // never stopped (given the same batches). Throws Error(ANYCL_ERROR_INVALID_ARGUMENT) naming the
+  // path for an unreadable, truncated, corrupt or foreign file, or one of another model, lr or
+  // momentum; the trainer is unchanged then.
+  void load_checkpoint(const std::string& path);
 
  private:
   std::unique_ptr<detail::TrainerImpl> impl_;

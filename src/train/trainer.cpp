@@ -1,40 +1,19 @@
 // DataParallelTrainer: splits each batch over the replicas, runs them at once, sums the
-// gradients onto replica 0, updates there and copies the weights to every replica.
+// gradients onto replica 0 (then across processes, with a ProcessGroup), updates there and copies
+// the weights to every replica.
 #include <algorithm>
 #include <string>
 
-#include "anycl/train.hpp"
 #include "runtime/error.hpp"
 #include "sched/engine.hpp"
 #include "runtime/finish_on_unwind.hpp"
 #include "runtime/host_block.hpp"
 #include "train/allreduce.hpp"
+#include "train/processes.hpp"
+#include "train/trainer_impl.hpp"
 #include "ops/nn_layers.hpp"
 
 namespace anycl::detail {
-
-class TrainerImpl {
- public:
-  TrainerImpl(Runtime& rt, const ModelSpec& spec, const TrainOptions& options);
-
-  float loss_and_gradient(const float* x, const int* labels, std::size_t count);
-  void update();
-  std::vector<float> logits(const float* x, std::size_t count);
-  std::vector<float> read_all(const std::vector<Buffer>& tensors);
-  void set_weights(const std::vector<float>& flat);
-
-  Runtime& rt;
-  const ModelPlan plan;
-  const TrainOptions options;
-  std::vector<Replica> replicas;
-  std::vector<Buffer> velocity;  // on replica 0, which applies every update
-  bool on_device = false;
-
- private:
-  std::vector<std::size_t> split(std::size_t count) const;
-  void upload(const Replica& r, const float* x, std::size_t first, std::size_t n);
-  void enqueue_write(std::size_t device, const Buffer& to, const void* from, std::size_t bytes);
-};
 
 namespace {
 
@@ -99,7 +78,7 @@ void finish_all_on_unwind(FinishOnUnwind& f, Runtime& rt) {
 
 }  // namespace
 
-float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::size_t count) {
+void TrainerImpl::check_step(const float* x, const int* labels, std::size_t count) const {
   check_count(count, options.batch, "step");
   if (!x || !labels) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::step: x or labels is NULL");
   for (std::size_t i = 0; i < count; ++i)
@@ -107,6 +86,37 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
       fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::step: label " + std::to_string(i) + " is " +
                                              std::to_string(labels[i]) + ", not in 0.." +
                                              std::to_string(plan.classes() - 1));
+}
+
+float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::size_t count) {
+  ProcessGroup* group = options.processes;
+  if (!group) {
+    check_step(x, labels, count);
+    return float(local_gradient(x, labels, count, count) / double(count));
+  }
+  // The count exchange doubles as the status exchange: a process whose arguments fail says so
+  // before anyone waits on its gradients.
+  float global = float(count);
+  try {
+    check_step(x, labels, count);
+  } catch (...) {
+    report_failure(*group, 1);
+    throw;
+  }
+  group->allreduce_sum(&global, 1, false);
+  double loss_sum = 0;
+  try {
+    loss_sum = local_gradient(x, labels, count, std::size_t(global));
+  } catch (...) {
+    report_failure(*group, plan.parameter_count() + 2);
+    throw;
+  }
+  return float(allreduce_across_processes(rt, replicas.front(), *group, loss_sum) / double(global));
+}
+
+// The gradient of the loss summed over this process's `count` samples, scaled by 1 / `global`,
+// summed onto replica 0; returns the sum of the samples' losses.
+double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_t count, std::size_t global) {
   const std::vector<std::size_t> n = split(count);
   std::vector<Replica*> parts;
   std::vector<std::vector<float>> losses(replicas.size());
@@ -119,7 +129,7 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
     const DeviceSlot& slot = engine(rt).slot(d);
     upload(r, x, first, n[d]);
     enqueue_write(d, r.labels(), labels + first, n[d] * sizeof(int));
-    r.forward(n[d], true, 1.f / float(count));
+    r.forward(n[d], true, 1.f / float(global));
     r.backward(n[d]);
     // Read back behind the backward pass: ready when the device is, without a wait of its own.
     losses[d].resize(n[d]);
@@ -139,7 +149,7 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
     loss_read[r->device()].wait();
     for (float l : losses[r->device()]) sum += l;
   }
-  return float(sum / double(count));
+  return sum;
 }
 
 void TrainerImpl::update() {
@@ -151,6 +161,7 @@ void TrainerImpl::update() {
   if (on_device) broadcast_on_device(rt, replicas);
   else broadcast_host_staged(rt, replicas);
   rt.finish();
+  ++steps;
 }
 
 std::vector<float> TrainerImpl::logits(const float* x, std::size_t count) {
@@ -184,16 +195,32 @@ std::vector<float> TrainerImpl::read_all(const std::vector<Buffer>& tensors) {
 }
 
 void TrainerImpl::set_weights(const std::vector<float>& flat) {
-  if (flat.size() != plan.parameter_count())
+  if (flat.size() != plan.parameter_count()) {
+    if (options.processes) report_failure(*options.processes, 2 * plan.parameter_count());  // set_state's exchange
     fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::set_weights: " + std::to_string(flat.size()) +
                                            " values given, the model has " + std::to_string(plan.parameter_count()));
-  for (const Replica& r : replicas)
-    for (std::size_t t = 0, at = 0; t < plan.tensor_sizes.size(); at += plan.tensor_sizes[t], ++t)
-      rt.write(r.params()[t], flat.data() + at, plan.tensor_sizes[t] * sizeof(float));
-  for (std::size_t t = 0; t < velocity.size(); ++t) {
-    const std::vector<float> zeros(plan.tensor_sizes[t], 0.f);
-    rt.write(velocity[t], zeros.data(), zeros.size() * sizeof(float));
   }
+  set_state(flat, std::vector<float>(flat.size(), 0.f));
+}
+
+// With processes, rank 0's values win: every other process adds -0 (the one exact identity of
+// float addition), so the sum is rank 0's bits on every process.
+void TrainerImpl::set_state(std::vector<float> params, std::vector<float> momentum) {
+  if (ProcessGroup* group = options.processes) {
+    std::vector<float> both(params);
+    both.insert(both.end(), momentum.begin(), momentum.end());
+    if (group->rank() != 0) std::fill(both.begin(), both.end(), -0.f);
+    group->allreduce_sum(both.data(), both.size(), false);
+    params.assign(both.begin(), both.begin() + std::ptrdiff_t(params.size()));
+    momentum.assign(both.begin() + std::ptrdiff_t(params.size()), both.end());
+  }
+  for (const Replica& r : replicas) write_all(r.params(), params);
+  write_all(velocity, momentum);
+}
+
+void TrainerImpl::write_all(const std::vector<Buffer>& tensors, const std::vector<float>& flat) {
+  for (std::size_t t = 0, at = 0; t < tensors.size(); at += plan.tensor_sizes[t], ++t)
+    rt.write(tensors[t], flat.data() + at, plan.tensor_sizes[t] * sizeof(float));
 }
 
 }  // namespace anycl::detail
@@ -242,5 +269,6 @@ std::size_t DataParallelTrainer::parameter_count() const { return impl_->plan.pa
 std::size_t DataParallelTrainer::classes() const { return impl_->plan.classes(); }
 std::size_t DataParallelTrainer::replicas() const { return impl_->replicas.size(); }
 bool DataParallelTrainer::allreduce_on_device() const { return impl_->on_device; }
+std::size_t DataParallelTrainer::steps() const { return impl_->steps; }
 
 }  // namespace anycl
