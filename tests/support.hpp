@@ -36,8 +36,8 @@ anycl::Buffer upload(anycl::Runtime& rt, const std::vector<T>& v, std::size_t of
   return buf;
 }
 
-// Host memory at a chosen alignment: page-aligned inputs are zero-copy views on POCL, inputs one
-// float past a page boundary are copies.
+// Host memory at a chosen alignment: page-aligned inputs are zero-copy views on POCL; inputs one
+// float past a page boundary are copies for convolution, and views from the boundary for GEMM.
 struct HostFloats {
   std::vector<float> storage;
   float* p;

@@ -151,7 +151,7 @@ TEST_CASE("buffers: more than the device can hold is OUT_OF_MEMORY, before the d
   CHECK(status_of([&] { anycl::detail::check_allocation(odd, 1000); }) == ANYCL_SUCCESS);
 }
 
-TEST_CASE("HostBuffer: zero-copy only for aligned inputs; outputs reach the caller in download()",
+TEST_CASE("HostBuffer: zero-copy inputs at the base alignment or an element offset past it; outputs reach the caller in download()",
           "[runtime][buffer][opencl]") {
   using anycl::detail::HostAccess;
   auto& rt = shared_runtime();
@@ -169,6 +169,16 @@ TEST_CASE("HostBuffer: zero-copy only for aligned inputs; outputs reach the call
     std::vector<float> seen(256, -1.f);
     REQUIRE(clEnqueueReadBuffer(slot.queue.get(), in.mem(), CL_TRUE, 0, 256 * sizeof(float), seen.data(), 0,
                                 nullptr, nullptr) == CL_SUCCESS);
+    CHECK(seen[255] == 255.f);
+    // With an element size, a misaligned input is a view too: it starts at the aligned address
+    // before the caller's data, which the device finds offset() elements in.
+    anycl::detail::HostBuffer led(slot, host, 256 * sizeof(float), HostAccess::Read, false, sizeof(float));
+    CHECK(led.zero_copy() == slot.info.unified_memory);
+    CHECK(led.offset() == (led.zero_copy() ? std::size_t(host - aligned) : 0));
+    std::fill(seen.begin(), seen.end(), -1.f);
+    REQUIRE(clEnqueueReadBuffer(slot.queue.get(), led.mem(), CL_TRUE, led.offset() * sizeof(float),
+                                256 * sizeof(float), seen.data(), 0, nullptr, nullptr) == CL_SUCCESS);
+    CHECK(seen[0] == 0.f);
     CHECK(seen[255] == 255.f);
     // An output is a device copy: device writes reach the caller in download(), not before.
     for (HostAccess access : {HostAccess::Write, HostAccess::ReadWrite}) {

@@ -7,21 +7,41 @@
 
 namespace anycl::detail {
 
+namespace {
+
+std::size_t base_align(const DeviceSlot& slot) {
+  return slot.info.mem_base_addr_align_bytes ? slot.info.mem_base_addr_align_bytes : 128;
+}
+
+}  // namespace
+
 bool host_view_possible(const DeviceSlot& slot, const void* host) {
-  const std::size_t align = slot.info.mem_base_addr_align_bytes ? slot.info.mem_base_addr_align_bytes : 128;
-  return slot.info.unified_memory && reinterpret_cast<std::uintptr_t>(host) % align == 0;
+  return slot.info.unified_memory && reinterpret_cast<std::uintptr_t>(host) % base_align(slot) == 0;
+}
+
+long host_view_lead(const DeviceSlot& slot, const void* host, std::size_t elem_size) {
+  constexpr std::size_t page = 4096;  // the smallest page size of the hosts anycl runs on
+  const std::size_t align = base_align(slot);
+  const std::size_t lead = reinterpret_cast<std::uintptr_t>(host) % align;
+  if (!slot.info.unified_memory || align > page || elem_size == 0 || lead % elem_size != 0) return -1;
+  return static_cast<long>(lead);
 }
 
 HostBuffer::HostBuffer(const DeviceSlot& slot, const void* host, std::size_t bytes, HostAccess access,
-                       bool async_upload)
+                       bool async_upload, std::size_t elem_size)
     : pool_(nullptr), queue_(slot.queue.get()), host_(const_cast<void*>(host)), bytes_(bytes), access_(access) {
-  zero_copy_ = access == HostAccess::Read && host_view_possible(slot, host);
+  const long lead = access != HostAccess::Read    ? -1
+                    : elem_size                   ? host_view_lead(slot, host, elem_size)
+                    : host_view_possible(slot, host) ? 0
+                                                  : -1;
+  zero_copy_ = lead >= 0;
   const char* what = access == HostAccess::Read ? "host input view" : "host output copy";
   if (zero_copy_) {
     // Read-only: the caller's input may live in read-only memory, and the driver must not treat
     // the view as something to write back.
-    buffer_ = create_buffer(slot.context->get(), slot.info, bytes, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR, host_,
-                            what);
+    buffer_ = create_buffer(slot.context->get(), slot.info, bytes + lead, CL_MEM_READ_ONLY | CL_MEM_USE_HOST_PTR,
+                            static_cast<char*>(host_) - lead, what);
+    offset_ = elem_size ? static_cast<std::size_t>(lead) / elem_size : 0;
     return;
   }
   // Exactly `bytes`, so an upload covers the whole buffer: Oclgrind 21.10 shrinks a buffer's

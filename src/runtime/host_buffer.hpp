@@ -19,6 +19,11 @@ enum class HostAccess {
 // pointer meets CL_DEVICE_MEM_BASE_ADDR_ALIGN.
 bool host_view_possible(const DeviceSlot& slot, const void* host);
 
+// Bytes a zero-copy view of `host` starts before it so that the view meets the device's base
+// alignment, or -1 where no view is possible: the device does not share host memory, or the
+// view would have to begin on an earlier page (which need not be mapped) or mid-element.
+long host_view_lead(const DeviceSlot& slot, const void* host, std::size_t elem_size);
+
 class HostBuffer {
  public:
   // Inputs are zero-copy (CL_MEM_USE_HOST_PTR) where the device shares host memory and the
@@ -31,8 +36,11 @@ class HostBuffer {
   // instead of at creation (uploads to several devices then overlap); the caller keeps `host`
   // alive until that queue is finished, and other queues reading the buffer wait for
   // upload_event().
+  // With `elem_size`, an input view may also start up to the base alignment before `host`
+  // (malloc returns 16-byte aligned blocks, so NumPy's large arrays sit 16 bytes past a page);
+  // kernels then read the operand from element offset(), and never the bytes before it.
   HostBuffer(const DeviceSlot& slot, const void* host, std::size_t bytes, HostAccess access,
-             bool async_upload = false);
+             bool async_upload = false, std::size_t elem_size = 0);
   // Waits for the device before the view goes away: a failed host-pointer call returns with
   // nothing of it still running, so no queued kernel reads a zero-copy input after the caller got
   // the error back. After a successful call the queue is already idle (download() blocks).
@@ -42,6 +50,7 @@ class HostBuffer {
 
   cl_mem mem() const noexcept { return buffer_.get(); }
   bool zero_copy() const noexcept { return zero_copy_; }
+  std::size_t offset() const noexcept { return offset_; }  // elements from mem() to `host`
   cl_event upload_event() const noexcept { return upload_.native(); }  // null unless async
   void* host() const noexcept { return host_; }
   std::size_t bytes() const noexcept { return bytes_; }
@@ -58,6 +67,7 @@ class HostBuffer {
   std::size_t bytes_;
   HostAccess access_;
   bool zero_copy_;
+  std::size_t offset_ = 0;
   Event upload_;
 };
 

@@ -42,6 +42,14 @@ struct Block {
   Block(const Piece& piece, bool col) : i(col ? piece.model : piece.data), j(col ? piece.data : piece.model) {}
 };
 
+// The problem with each operand's offset moved to where its host view puts it (in p's order).
+GemmProblem offset_by_views(GemmProblem p, const HostBuffer* a, const HostBuffer* b) {
+  const std::size_t a_lead = a ? a->offset() : 0, b_lead = b ? b->offset() : 0;
+  p.a_off += p.a_is_b ? b_lead : a_lead;
+  p.b_off += p.a_is_b ? a_lead : b_lead;
+  return p;
+}
+
 template <typename T>
 void run_gemm_pieces(Engine& rt, const Plan& plan, const GemmCall& g, const GemmExtents& e, T alpha, const T* a,
                      const T* b, T beta, T* c) {
@@ -57,21 +65,23 @@ void run_gemm_pieces(Engine& rt, const Plan& plan, const GemmCall& g, const Gemm
   for (const Piece& piece : pieces) {
     const DeviceSlot& slot = rt.slot(piece.device);
     const auto [i, j] = Block(piece, col);
-    GemmProblem q = p;
-    q.m = i.size(), q.n = j.size();
-    q.a_off = p.trans_a ? i.begin : i.begin * p.lda;
-    q.b_off = p.trans_b ? j.begin * p.ldb : j.begin;
-    q.c_off = 0, q.ldc = q.n, q.stride_c = q.m * q.n;
     // Owned by the call and drained on unwinding before anything is enqueued for it.
     unwind.add(slot);
+    auto& in = inputs[slot.context->get()];
+    if (!in.first && e.a)
+      in.first = std::make_unique<HostBuffer>(slot, a, e.a * sizeof(T), HostAccess::Read, true, sizeof(T));
+    if (!in.second && e.b)
+      in.second = std::make_unique<HostBuffer>(slot, b, e.b * sizeof(T), HostAccess::Read, true, sizeof(T));
+    GemmProblem q = offset_by_views(p, in.first.get(), in.second.get());
+    q.m = i.size(), q.n = j.size();
+    q.a_off += p.trans_a ? i.begin : i.begin * p.lda;
+    q.b_off += p.trans_b ? j.begin * p.ldb : j.begin;
+    q.c_off = 0, q.ldc = q.n, q.stride_c = q.m * q.n;
     runs.push_back(std::make_unique<GemmRun<T>>(GemmRun<T>{&slot, q, i, j, nullptr}));
     GemmRun<T>& run = *runs.back();
     run.c = std::make_unique<HostBuffer>(slot, nullptr, q.m * q.n * q.batch * sizeof(T), HostAccess::Write);
     if (beta != T(0))
       for (std::size_t bi = 0; bi < p.batch; ++bi) enqueue_block_write(slot, run.c->mem(), c_block(p, run, bi, c));
-    auto& in = inputs[slot.context->get()];
-    if (!in.first && e.a) in.first = std::make_unique<HostBuffer>(slot, a, e.a * sizeof(T), HostAccess::Read, true);
-    if (!in.second && e.b) in.second = std::make_unique<HostBuffer>(slot, b, e.b * sizeof(T), HostAccess::Read, true);
     // A device copy of A or B was written through the first device's queue: the others wait
     // for that write on the device, not on the host.
     std::vector<cl_event> uploads;
@@ -137,11 +147,12 @@ void run_gemm_views(Engine& rt, const Plan& plan, const GemmCall& g, const GemmE
   HostBuffer cb(slot, c, bytes_of(e.c, sizeof(T)), beta != T(0) || !dense ? HostAccess::ReadWrite : HostAccess::Write);
   // A and B are not read when k = 0; C stands in so the kernel gets valid (unused) arguments.
   auto input = [&](const T* p, std::size_t elems) {
-    return elems ? std::make_unique<HostBuffer>(slot, p, bytes_of(elems, sizeof(T)), HostAccess::Read) : nullptr;
+    return elems ? std::make_unique<HostBuffer>(slot, p, bytes_of(elems, sizeof(T)), HostAccess::Read, false, sizeof(T))
+                 : nullptr;
   };
   std::unique_ptr<HostBuffer> ab = input(a, e.a), bb = input(b, e.b);
   const cl_mem am = ab ? ab->mem() : cb.mem(), bm = bb ? bb->mem() : cb.mem();
-  const GemmProblem& p = g.problem;
+  const GemmProblem p = offset_by_views(g.problem, ab.get(), bb.get());
   const cl_mem pa = p.a_is_b ? bm : am, pb = p.a_is_b ? am : bm;
   if (plan.kind == PlanKind::Shared)
     run_gemm_shared<T>(slots_of(rt, plan.shared.devices), p, alpha, pa, pb, beta, cb.mem());
