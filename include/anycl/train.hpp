@@ -52,7 +52,7 @@ enum class AllReduce {
 // The processes training one model together (anycl::MpiProcessGroup implements it over MPI).
 class ANYCL_API ProcessGroup {
  public:
-  virtual ~ProcessGroup() = default;
+  virtual ~ProcessGroup();  // defined in libanycl: its typeinfo is exported from there
   virtual std::size_t rank() const = 0;
   virtual std::size_t size() const = 0;
   // Every process calls this with the same count: data becomes the elementwise sum over the

@@ -33,3 +33,9 @@ void report_failure(ProcessGroup& group, std::size_t count) noexcept {
 }
 
 }  // namespace anycl::detail
+
+namespace anycl {
+
+ProcessGroup::~ProcessGroup() = default;
+
+}  // namespace anycl
