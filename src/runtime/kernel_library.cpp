@@ -19,6 +19,8 @@ const std::vector<FamilySpec>& kernel_families() {
       {"gemm_packed_f64", "gemm_packed", "gemm_packed.cl", "double", true, ""},
       {"gemm_direct_f32", "gemm_direct", "gemm_direct.cl", "float", false, ""},
       {"gemm_direct_f64", "gemm_direct", "gemm_direct.cl", "double", true, ""},
+      {"gemm_tiled_f32", "gemm_tiled", "gemm_tiled.cl", "float", false, "", true},
+      {"gemm_tiled_f64", "gemm_tiled", "gemm_tiled.cl", "double", true, "", true},
       {"conv_im2col", "conv_im2col", "conv_im2col.cl", "float", false, "gemm_packed_f32"},
       {"conv_direct", "conv_direct", "conv_direct.cl", "float", false, ""},
       {"conv_winograd", "conv_winograd", "conv_winograd.cl", "float", false, "gemm_packed_f32"},
@@ -141,6 +143,13 @@ BuildPlan plan_build(const BuildContext& ctx, const FamilySpec& spec, const Devi
   if (shared)
     for (auto& [k, v] : plan.params)
       if (shared->params.count(k)) v = shared->params.at(k);
+  if (ctx.fixed)
+    for (const auto& [k, v] : *ctx.fixed) {
+      if (!plan.params.count(k))
+        fail(ANYCL_ERROR_INVALID_ARGUMENT, spec.file + " has no tunable " + k + " (building for " +
+                                               device_label(device) + ")");
+      plan.params[k] = v;
+    }
   plan.options = "-cl-std=" + cl_std(device) + " -DREAL=" + spec.real;
   for (const auto& [k, v] : plan.params) plan.options += " -D" + k + "=" + std::to_string(v);
   return plan;
