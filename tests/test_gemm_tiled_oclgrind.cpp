@@ -149,8 +149,8 @@ TEST_CASE("oclgrind: gemm_tiled sample: global reads (SA SB 0) strided register 
   check_all_shapes<float>(200);
 }
 
-TEST_CASE("oclgrind: gemm_tiled sample: 4-wide M vectors; 16x8 work-groups", "[.oclgrind]") {
-  install("gemm_tiled_f32", sample({{"SA", 1}, {"VWM", 4}, {"VWN", 2}, {"MDIMC", 16}, {"NDIMC", 8}, {"KWG", 32}}));
+TEST_CASE("oclgrind: gemm_tiled sample: 4-wide M vectors; 16x16 work-groups", "[.oclgrind]") {
+  install("gemm_tiled_f32", sample({{"SA", 1}, {"VWM", 4}, {"VWN", 2}, {"MDIMC", 16}, {"MWG", 64}}));
   check_all_shapes<float>(300);
 }
 
