@@ -153,7 +153,8 @@ void load_tile_m(__local REAL *tile, const Operand o, const int k0, const int j0
     }
 }
 
-/* Local tile (KWG x NWG) from op(A) at k0, i0; as load_tile_m with VWN and NDIMB. */
+/* Local tile (KWG x NWG) from op(A) at k0, i0; as load_tile_m with VWN and NDIMB (OpenCL C has
+ * no templates, and the two sides load different vector types). */
 void load_tile_n(__local REAL *tile, const Operand o, const int k0, const int i0, const int tid)
 {
     if (o.xs == 1) {

@@ -20,6 +20,7 @@
 #include "runtime/gemm_family.hpp"
 #include "runtime/search_space.hpp"
 #include "sched/engine.hpp"
+#include "gemm_loop_check.hpp"
 #include "support.hpp"
 
 namespace {
@@ -84,42 +85,6 @@ Operands operands(const GemmShape& s) {
           more * s.stride_c + extent(row, s.m, s.n, s.ldc)};
 }
 
-// The plain loop: C[i][j] = alpha * sum op(A)[i][p] op(B)[p][j] + beta * C[i][j], in double, with
-// the classic gamma_k bound per element. Returns the number of elements outside their bound.
-template <typename T>
-std::size_t count_wrong(const Case& c, const std::vector<T>& a, const std::vector<T>& b, const std::vector<T>& c0,
-                        const std::vector<T>& got, std::string* first) {
-  const GemmShape& s = c.shape;
-  const bool row = s.layout == Layout::RowMajor;
-  auto at = [&](std::size_t r, std::size_t col, std::size_t ld) { return row ? r * ld + col : col * ld + r; };
-  const bool ta = s.trans_a == Transpose::Yes, tb = s.trans_b == Transpose::Yes;
-  std::size_t wrong = 0;
-  for (std::size_t q = 0; q < s.batch; ++q)
-    for (std::size_t i = 0; i < s.m; ++i)
-      for (std::size_t j = 0; j < s.n; ++j) {
-        double sum = 0, mag = 0;
-        for (std::size_t p = 0; p < s.k; ++p) {
-          const double av = a[q * s.stride_a + (ta ? at(p, i, s.lda) : at(i, p, s.lda))];
-          const double bv = b[q * s.stride_b + (tb ? at(j, p, s.ldb) : at(p, j, s.ldb))];
-          sum += av * bv, mag += std::fabs(av * bv);
-        }
-        const std::size_t ci = q * s.stride_c + at(i, j, s.ldc);
-        const double old = c.beta == 0 ? 0.0 : double(c0[ci]);
-        const double want = c.alpha * sum + c.beta * old;
-        const double bound = (double(s.k) + 2) * 2 * std::numeric_limits<T>::epsilon() *
-                                 (std::fabs(c.alpha) * mag + std::fabs(c.beta * old)) +
-                             std::numeric_limits<T>::min();
-        if (!(std::fabs(double(got[ci]) - want) <= bound)) {
-          if (!wrong++ && first) {
-            std::ostringstream o;
-            o << "C[" << q << "][" << i << "][" << j << "] = " << got[ci] << ", want " << want;
-            *first = o.str();
-          }
-        }
-      }
-  return wrong;
-}
-
 // Runs one case through anycl::gemm on device buffers; returns the wrong elements (message in *first).
 template <typename T>
 std::size_t run_case(anycl::Runtime& rt, const Case& c, unsigned seed, std::string* first) {
@@ -137,7 +102,7 @@ std::size_t run_case(anycl::Runtime& rt, const Case& c, unsigned seed, std::stri
   anycl::gemm<T>(rt, c.shape, T(c.alpha), ab, c.a_off, bb, c.b_off, T(c.beta), cb, c.c_off).wait();
   std::vector<T> got(n.nc);
   rt.read(cb, got.data(), got.size() * sizeof(T), c.c_off * sizeof(T));
-  return count_wrong(c, a, b, c0, got, first);
+  return anycl_test::count_wrong_loop(c.shape, c.alpha, c.beta, a, b, c0, got, first);
 }
 
 anycl::Runtime tiled_runtime() {

@@ -18,6 +18,7 @@
 #include "oclgrind/deferred_release.hpp"
 #include "runtime/search_space.hpp"
 #include "sched/engine.hpp"
+#include "gemm_loop_check.hpp"
 #include "support.hpp"
 
 namespace {
@@ -81,26 +82,9 @@ std::size_t wrong_elements(const GemmShape& s, T alpha, T beta, unsigned seed) {
   if (beta == T(0)) c.assign(c.size(), std::numeric_limits<T>::quiet_NaN());
   const std::vector<T> c0 = c;
   anycl::gemm<T>(runtime(), s, alpha, a.data(), b.data(), beta, c.data());
-  auto at = [row](std::size_t i, std::size_t j, std::size_t ld) { return row ? i * ld + j : j * ld + i; };
-  std::size_t wrong = 0;
-  for (std::size_t q = 0; q < s.batch; ++q)
-    for (std::size_t i = 0; i < s.m; ++i)
-      for (std::size_t j = 0; j < s.n; ++j) {
-        double sum = 0, mag = 0;
-        for (std::size_t p = 0; p < s.k; ++p) {
-          const double x = a[q * s.stride_a + (ta ? at(p, i, s.lda) : at(i, p, s.lda))];
-          const double y = b[q * s.stride_b + (tb ? at(j, p, s.ldb) : at(p, j, s.ldb))];
-          sum += x * y, mag += std::fabs(x * y);
-        }
-        const std::size_t ci = q * s.stride_c + at(i, j, s.ldc);
-        const double old = beta == T(0) ? 0.0 : double(c0[ci]);
-        const double want = double(alpha) * sum + double(beta) * old;
-        const double bound = 2 * (double(s.k) + 2) * std::numeric_limits<T>::epsilon() *
-                                 (std::fabs(double(alpha)) * mag + std::fabs(double(beta) * old)) +
-                             std::numeric_limits<T>::min();
-        if (!(std::fabs(double(c[ci]) - want) <= bound) && wrong++ < 3)
-          UNSCOPED_INFO("C[" << ci << "] = " << c[ci] << ", want " << want);
-      }
+  std::string first;
+  const std::size_t wrong = anycl_test::count_wrong_loop(s, double(alpha), double(beta), a, b, c0, c, &first);
+  if (wrong) UNSCOPED_INFO(wrong << " wrong, first " << first);
   return wrong;
 }
 

@@ -6,6 +6,7 @@
 
 #include "runtime/device.hpp"
 #include "runtime/error.hpp"
+#include "runtime/gemm_family.hpp"
 #include "runtime/hash.hpp"
 #include "runtime/kernel_source.hpp"
 #include "runtime/log.hpp"
@@ -27,6 +28,11 @@ const std::vector<FamilySpec>& kernel_families() {
       {"nn_layers", "nn_layers", "nn_layers.cl", "float", false, ""},
   };
   return families;
+}
+
+bool builds_on(const FamilySpec& spec, const DeviceInfo& device) {
+  if (spec.needs_fp64 && !device.fp64) return false;
+  return !spec.tiled_gemm || gemm_family(device) == GemmFamily::Tiled;
 }
 
 long BuiltProgram::param(const std::string& name) const {

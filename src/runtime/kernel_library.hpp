@@ -24,6 +24,10 @@ struct FamilySpec {
 
 const std::vector<FamilySpec>& kernel_families();
 
+// Whether the runtime builds `spec` on `device`: fp64 families need fp64, the tiled GEMM family
+// needs the device to run it (gemm_family.hpp).
+bool builds_on(const FamilySpec& spec, const DeviceInfo& device);
+
 struct BuiltProgram {
   boost::compute::program program;
   ParamSet params;      // every tunable the program was built with

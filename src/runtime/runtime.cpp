@@ -5,7 +5,6 @@
 #include "runtime/device.hpp"
 #include "runtime/env.hpp"
 #include "runtime/error.hpp"
-#include "runtime/gemm_family.hpp"
 #include "runtime/kernel_source.hpp"
 #include "runtime/log.hpp"
 #include "runtime/runtime_impl.hpp"
@@ -143,8 +142,7 @@ void RuntimeImpl::build_programs(bool fail_on_error) {
   for (size_t d = 0; d < slots_.size(); ++d) {
     DeviceSlot& s = slots_[d];
     for (const FamilySpec& spec : kernel_families()) {
-      if (spec.needs_fp64 && !s.info.fp64) continue;
-      if (spec.tiled_gemm && gemm_family(s.info) != GemmFamily::Tiled) continue;
+      if (!builds_on(spec, s.info)) continue;
       BuildReport report;
       report.device = d;
       report.family = spec.variant;
