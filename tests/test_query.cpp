@@ -293,3 +293,29 @@ TEST_CASE("anycl-query with the Oclgrind ICD registered lists and builds on both
   CHECK(contains(all_devices(only)[0].at("name").get<std::string>(), "Oclgrind"));
 }
 #endif
+
+TEST_CASE("anycl-query --peak measures once, caches beside the binaries, then reads the cache", "[query][process]") {
+  TempDir cache("anycl-peak");
+  const anycl_test::EnvChanges env = {{"ANYCL_CACHE_DIR", cache.path()}};
+  auto peak_of = [&](const std::vector<std::string>& args) {
+    const auto r = query(args, env);
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto devices = all_devices(json::parse(r.out));
+    REQUIRE(devices.size() == 1);
+    return devices[0].at("peak");
+  };
+  const json first = peak_of({"--json", "--device", "0:0", "--peak"});
+  CHECK(first.at("fp32_gflops").get<double>() > 0);
+  CHECK(first.at("bandwidth_gbs").get<double>() > 0);
+  CHECK_FALSE(first.at("from_cache").get<bool>());
+  const std::string file = first.at("cache_file");
+  CHECK(file.rfind(cache.path() + "/peaks/", 0) == 0);
+  CHECK(anycl_test::fs::exists(file));
+  const json second = peak_of({"--json", "--device", "0:0", "--peak"});
+  CHECK(second.at("from_cache").get<bool>());
+  CHECK(second.at("fp32_gflops").get<double>() == first.at("fp32_gflops").get<double>());
+  const auto r = query({"--peak", "--no-build"}, env);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.err, "--peak needs the kernels"));
+}

@@ -22,7 +22,7 @@ struct DevicePeak {
 
 enum class PeakSource {
   CacheOrMeasure,  // the cached figures, else measure (about a second) and cache them
-  Measure,         // measure again and replace the cached figures
+  Measure,         // measure again and return that; the cache keeps the higher of old and new
   CacheOnly,       // the cached figures or nothing
 };
 

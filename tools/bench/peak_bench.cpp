@@ -1,6 +1,7 @@
 // `anycl-bench peak`: anycl's measured device peak (anycl/peak.hpp) against a native FMA loop on
 // the same cores and anycl's own SGEMM 2048, interleaved round by round so a busy machine slows
-// all three alike; medians over the rounds.
+// all three alike; medians over the rounds. Each round's anycl figure is that round's own
+// measurement; the cache keeps the highest.
 #include <algorithm>
 #include <thread>
 
