@@ -21,7 +21,7 @@ using anycl_test::raw_string;
 void check_all_families_built(const anycl::Runtime& rt) {
   for (std::size_t d = 0; d < rt.device_count(); ++d) {
     for (const auto& fam : anycl::detail::kernel_families()) {
-      if (fam.needs_fp64 && !rt.device(d).fp64) continue;
+      if (!anycl::detail::builds_on(fam, rt.device(d))) continue;
       INFO("device " << rt.device(d).id << " family " << fam.variant);
       CHECK(anycl::detail::engine(rt).slot(d).has_program(fam.variant));
       const auto it = std::find_if(rt.build_reports().begin(), rt.build_reports().end(),

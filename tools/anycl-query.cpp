@@ -14,12 +14,15 @@ using nlohmann::json;
 
 struct Args {
   bool json = false, build = true;
+  anycl::PeakSource peak = anycl::PeakSource::CacheOnly;  // CacheOnly: --peak not given
   std::string spec;
 };
 
 int usage(const char* why) {
   std::fprintf(stderr,
-               "anycl-query: %s\nusage: anycl-query [--json] [--device SPEC] [--no-build]\n"
+               "anycl-query: %s\nusage: anycl-query [--json] [--device SPEC] [--no-build] [--peak [--remeasure]]\n"
+               "--peak: each device's measured fp32/fp64 multiply-add and triad bandwidth peaks (cached beside\n"
+               "the program binaries; --remeasure measures again)\n"
                "exit codes: 0 all built, 1 no platforms, 2 bad usage or error, 3 some family failed to build, "
                "4 the device spec matches no device\n",
                why);
@@ -38,6 +41,7 @@ json device_json(const anycl::DeviceInfo& d) {
           {"clock_mhz", d.clock_mhz},
           {"global_mem_bytes", d.global_mem},
           {"local_mem_bytes", d.local_mem},
+          {"local_mem_dedicated", d.local_mem_dedicated},
           {"max_alloc_bytes", d.max_alloc},
           {"max_work_group_size", d.max_work_group_size},
           {"fp64", d.fp64},
@@ -62,6 +66,11 @@ json kernels_json(const anycl::Runtime& rt, std::size_t device) {
                    {"error", r.ok ? json(nullptr) : json(r.message)}});
   }
   return out;
+}
+
+json peak_json(const anycl::DevicePeak& p) {
+  return {{"fp32_gflops", p.fp32_gflops}, {"fp64_gflops", p.fp64_gflops}, {"bandwidth_gbs", p.bandwidth_gbs},
+          {"from_cache", p.from_cache}, {"cache_file", p.cache_file}};
 }
 
 std::string human_bytes(std::uint64_t b) {
@@ -93,6 +102,12 @@ void print_text(const json& doc) {
                 << d["preferred_vector_width"]["half"] << ", compiler "
                 << (d["compiler_available"].get<bool>() ? "yes" : "no") << ", sub-devices up to "
                 << d["partition"]["max_sub_devices"] << "\n";
+      if (d.contains("peak"))
+        std::printf("    peak: fp32 %.1f GFLOP/s, fp64 %.1f GFLOP/s, triad %.1f GB/s (%s %s)\n",
+                    d["peak"]["fp32_gflops"].get<double>(), d["peak"]["fp64_gflops"].get<double>(),
+                    d["peak"]["bandwidth_gbs"].get<double>(),
+                    d["peak"]["from_cache"].get<bool>() ? "cached in" : "measured, cached in",
+                    d["peak"]["cache_file"].get<std::string>().c_str());
       if (!d.contains("kernels")) continue;
       for (const auto& k : d["kernels"]) {
         std::printf("    kernel %-18s %-4s %9.1f ms  %s\n", k["family"].get<std::string>().c_str(),
@@ -132,6 +147,7 @@ int run(const Args& args) {
       const auto& info = rt.device(i);
       json d = device_json(info);
       d["kernels"] = kernels_json(rt, i);
+      if (args.peak != anycl::PeakSource::CacheOnly) d["peak"] = peak_json(*anycl::device_peak(rt, i, args.peak));
       for (const auto& k : d["kernels"]) all_ok = all_ok && k["ok"].get<bool>();
       doc["platforms"][platform_of(info)]["devices"].push_back(d);
     }
@@ -152,9 +168,13 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--json")) args.json = true;
     else if (!std::strcmp(argv[i], "--no-build")) args.build = false;
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) args.spec = argv[++i];
+    else if (!std::strcmp(argv[i], "--peak") && args.peak == anycl::PeakSource::CacheOnly)
+      args.peak = anycl::PeakSource::CacheOrMeasure;
+    else if (!std::strcmp(argv[i], "--remeasure")) args.peak = anycl::PeakSource::Measure;
     else if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) return usage("help") , 0;
     else return usage((std::string("unknown argument ") + argv[i]).c_str());
   }
+  if (!args.build && args.peak != anycl::PeakSource::CacheOnly) return usage("--peak needs the kernels: drop --no-build");
   try {
     return run(args);
   } catch (const anycl::Error& e) {

@@ -57,6 +57,7 @@ struct DeviceInfo {
   std::vector<std::string> partition_types;  // "equally", "by_counts", "by_affinity_domain"
   bool is_sub_device = false;
   unsigned partition_index = 0, partition_count = 0;  // this is sub-device index of count
+  bool local_mem_dedicated = false;  // CL_DEVICE_LOCAL_MEM_TYPE is CL_LOCAL (on-chip, not global)
 };
 
 struct PlatformInfo {

@@ -42,6 +42,21 @@ cl_event enqueue_direct(const DeviceSlot& slot, const GemmProblem& p, T alpha, c
                  "gemm_direct");
 }
 
+// The GPU-class family: one kernel for every shape, tiles staged through local memory.
+template <typename T>
+cl_event enqueue_tiled(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
+  const std::string v = variant("gemm_tiled", precision_suffix<T>());
+  const BuiltProgram& prog = slot.program(v);
+  const bool skip_ab = p.k == 0 || alpha == T(0);
+  const std::size_t mdimc = prog.param("MDIMC"), ndimc = prog.param("NDIMC");
+  return enqueue_kernel(slot, v, "gemm_tiled", nullptr, {0, 0, 0},
+                        {ceil_div(p.n, prog.param("MWG")) * mdimc, ceil_div(p.m, prog.param("NWG")) * ndimc, p.batch},
+                        {mdimc, ndimc, 1}, cl_int(p.m), cl_int(p.n), cl_int(skip_ab ? 0 : p.k), alpha, a,
+                        cl_ulong(p.a_off), cl_int(p.lda), cl_int(p.trans_a), cl_ulong(p.stride_a), b,
+                        cl_ulong(p.b_off), cl_int(p.ldb), cl_int(p.trans_b), cl_ulong(p.stride_b), beta, c,
+                        cl_ulong(p.c_off), cl_int(p.ldc), cl_ulong(p.stride_c));
+}
+
 template <typename T>
 cl_event enqueue_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   const PackedPanels panels(slot, p, packed_layout(slot, precision_suffix<T>()), sizeof(T));
@@ -63,6 +78,7 @@ PackedPanels::PackedPanels(const DeviceSlot& slot, const GemmProblem& p, const P
 
 bool runs_packed(const DeviceSlot& slot, const GemmProblem& p, bool alpha_zero, const char* suffix) {
   if (p.m == 0 || p.n == 0 || p.batch == 0 || p.k == 0 || alpha_zero) return false;
+  if (slot.has_program(variant("gemm_tiled", suffix))) return false;
   return !prefer_direct(p, slot.program(variant("gemm_direct", suffix)));
 }
 
@@ -121,8 +137,9 @@ cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t
 template <typename T>
 cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   if (p.m == 0 || p.n == 0 || p.batch == 0) return enqueue_marker(slot);
-  if (!runs_packed(slot, p, alpha == T(0), precision_suffix<T>())) return enqueue_direct(slot, p, alpha, a, b, beta, c);
-  return enqueue_packed(slot, p, alpha, a, b, beta, c);
+  if (runs_packed(slot, p, alpha == T(0), precision_suffix<T>())) return enqueue_packed(slot, p, alpha, a, b, beta, c);
+  if (slot.has_program(variant("gemm_tiled", precision_suffix<T>()))) return enqueue_tiled(slot, p, alpha, a, b, beta, c);
+  return enqueue_direct(slot, p, alpha, a, b, beta, c);
 }
 
 #define ANYCL_INSTANTIATE(T)                                                                                         \

@@ -12,8 +12,9 @@ struct Claim;  // runtime/launch.hpp: kernels whose work-groups several devices 
 template <typename T>
 const char* precision_suffix();  // "f32" / "f64"
 
-// C = alpha * op(A) op(B) + beta * C for a validated row-major problem; picks the direct or the
-// packed kernels by shape. Returns the event of the last kernel.
+// C = alpha * op(A) op(B) + beta * C for a validated row-major problem: the tiled family where the
+// device runs it (runtime/gemm_family.hpp), else the direct or the packed kernels by shape.
+// Returns the event of the last kernel.
 template <typename T>
 [[nodiscard]] cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta,
                                     cl_mem c);
@@ -26,7 +27,8 @@ struct PackedLayout {
 };
 PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix = "f32");
 
-// Whether enqueue_gemm runs this problem through the packed kernels (else the direct one);
+// Whether enqueue_gemm runs this problem through the packed kernels (else the tiled family where
+// the device runs it, or the direct kernel);
 // `suffix` is the precision, "f32" or "f64".
 bool runs_packed(const DeviceSlot& slot, const GemmProblem& p, bool alpha_zero, const char* suffix);
 

@@ -6,6 +6,7 @@
 
 #include "runtime/device.hpp"
 #include "runtime/error.hpp"
+#include "runtime/gemm_family.hpp"
 #include "runtime/hash.hpp"
 #include "runtime/kernel_source.hpp"
 #include "runtime/log.hpp"
@@ -19,6 +20,8 @@ const std::vector<FamilySpec>& kernel_families() {
       {"gemm_packed_f64", "gemm_packed", "gemm_packed.cl", "double", true, ""},
       {"gemm_direct_f32", "gemm_direct", "gemm_direct.cl", "float", false, ""},
       {"gemm_direct_f64", "gemm_direct", "gemm_direct.cl", "double", true, ""},
+      {"gemm_tiled_f32", "gemm_tiled", "gemm_tiled.cl", "float", false, "", true},
+      {"gemm_tiled_f64", "gemm_tiled", "gemm_tiled.cl", "double", true, "", true},
       {"conv_im2col", "conv_im2col", "conv_im2col.cl", "float", false, "gemm_packed_f32"},
       {"conv_direct", "conv_direct", "conv_direct.cl", "float", false, ""},
       {"conv_depthwise", "conv_depthwise", "conv_depthwise.cl", "float", false, ""},
@@ -26,6 +29,11 @@ const std::vector<FamilySpec>& kernel_families() {
       {"nn_layers", "nn_layers", "nn_layers.cl", "float", false, ""},
   };
   return families;
+}
+
+bool builds_on(const FamilySpec& spec, const DeviceInfo& device) {
+  if (spec.needs_fp64 && !device.fp64) return false;
+  return !spec.tiled_gemm || gemm_family(device) == GemmFamily::Tiled;
 }
 
 long BuiltProgram::param(const std::string& name) const {
@@ -142,6 +150,13 @@ BuildPlan plan_build(const BuildContext& ctx, const FamilySpec& spec, const Devi
   if (shared)
     for (auto& [k, v] : plan.params)
       if (shared->params.count(k)) v = shared->params.at(k);
+  if (ctx.fixed)
+    for (const auto& [k, v] : *ctx.fixed) {
+      if (!plan.params.count(k))
+        fail(ANYCL_ERROR_INVALID_ARGUMENT, spec.file + " has no tunable " + k + " (building for " +
+                                               device_label(device) + ")");
+      plan.params[k] = v;
+    }
   plan.options = "-cl-std=" + cl_std(device) + " -DREAL=" + spec.real;
   for (const auto& [k, v] : plan.params) plan.options += " -D" + k + "=" + std::to_string(v);
   return plan;

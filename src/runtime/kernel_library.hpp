@@ -19,9 +19,14 @@ struct FamilySpec {
   std::string real;         // value of -DREAL
   bool needs_fp64 = false;  // skipped on devices without fp64
   std::string layout_from;  // variant whose tunables of the same name this one must share
+  bool tiled_gemm = false;  // built only on devices that run the tiled GEMM family (gemm_family.hpp)
 };
 
 const std::vector<FamilySpec>& kernel_families();
+
+// Whether the runtime builds `spec` on `device`: fp64 families need fp64, the tiled GEMM family
+// needs the device to run it (gemm_family.hpp).
+bool builds_on(const FamilySpec& spec, const DeviceInfo& device);
 
 struct BuiltProgram {
   boost::compute::program program;
@@ -37,6 +42,7 @@ struct BuildContext {
   const BinaryCache* cache = nullptr;
   bool binary_only = false;
   std::string binary_dir;  // "" = ANYCL_BINARY_PATH, then <kernel_dir>/binaries
+  const ParamSet* fixed = nullptr;  // values over the table's (a tuner's candidate); must be known tunables
 };
 
 // The option string (without -I) and params `spec` gets on `device`; `shared` is the built

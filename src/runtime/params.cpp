@@ -26,6 +26,10 @@ bool parse_long(const std::string& s, long* out) {
   return true;
 }
 
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
@@ -119,7 +123,8 @@ ParamTable::ParamTable(const std::string& kernel_dir) {
   const fs::path dir = fs::path(kernel_dir) / "params";
   std::vector<fs::path> files;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->path().extension() == ".json") files.push_back(it->path());
+    if (it->path().extension() == ".json" && !ends_with(it->path().filename().string(), ".space.json"))
+      files.push_back(it->path());  // search spaces (search_space.hpp) are not parameters
   std::sort(files.begin(), files.end());  // deterministic order across file systems
   for (const auto& f : files) {
     auto text = read_file(f.string());

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -49,10 +50,27 @@ const BuiltProgram& DeviceSlot::program(const std::string& variant) const {
 }
 
 bc::kernel DeviceSlot::kernel(const std::string& variant, const std::string& name) const {
+  return kernel_of(program(variant), name);
+}
+
+bc::kernel DeviceSlot::kernel_of(const BuiltProgram& built, const std::string& name) const {
   cl_int err = CL_SUCCESS;
-  cl_kernel k = clCreateKernel(program(variant).program.get(), name.c_str(), &err);
+  cl_kernel k = clCreateKernel(built.program.get(), name.c_str(), &err);
   check(err, ("clCreateKernel(" + name + ")").c_str(), where());
   return bc::kernel(k, false);
+}
+
+void rebuild_program(const BuildContext& ctx, DeviceSlot& slot, const std::string& variant, const ParamSet& fixed) {
+  const auto& families = kernel_families();
+  const auto spec = std::find_if(families.begin(), families.end(), [&](const FamilySpec& f) { return f.variant == variant; });
+  if (spec == families.end()) fail(ANYCL_ERROR_INVALID_ARGUMENT, "no kernel family " + variant);
+  BuildContext with = ctx;
+  with.fixed = &fixed;
+  const BuiltProgram* shared = spec->layout_from.empty() ? nullptr : &slot.program(spec->layout_from);
+  BuildReport report;
+  BuiltProgram built = build_family(with, *spec, slot.info, slot.context->get(), slot.device.id(), shared, report);
+  slot.programs.erase(variant);
+  slot.programs.emplace(variant, std::move(built));
 }
 
 RuntimeImpl::RuntimeImpl(const RuntimeOptions& options)
@@ -135,7 +153,7 @@ void RuntimeImpl::build_programs(bool fail_on_error) {
   for (size_t d = 0; d < slots_.size(); ++d) {
     DeviceSlot& s = slots_[d];
     for (const FamilySpec& spec : kernel_families()) {
-      if (spec.needs_fp64 && !s.info.fp64) continue;
+      if (!builds_on(spec, s.info)) continue;
       BuildReport report;
       report.device = d;
       report.family = spec.variant;

@@ -38,8 +38,15 @@ struct DeviceSlot {
   bool has_program(const std::string& variant) const { return programs.count(variant) > 0; }
   // A fresh kernel object per call: clSetKernelArg is not thread-safe on a shared kernel.
   boost::compute::kernel kernel(const std::string& variant, const std::string& name) const;
+  // The same from a program the slot does not keep (built for one measurement or a tuner trial).
+  boost::compute::kernel kernel_of(const BuiltProgram& built, const std::string& name) const;
   std::string where() const { return device_label(info); }
 };
+
+// Rebuilds the slot's `variant` with `fixed` over the tunables the tables give it and puts it in
+// place of the program the slot had (a tuner's candidate, a test's configuration). Throws
+// BuildError / Error like the runtime's own builds.
+void rebuild_program(const BuildContext& ctx, DeviceSlot& slot, const std::string& variant, const ParamSet& fixed);
 
 class RuntimeImpl {
  public:

@@ -11,6 +11,14 @@ nlohmann::json to_json(const Timing& t) {
           {"note", t.note}};
 }
 
+void add_peak_fractions(nlohmann::json& doc, double peak_gflops) {
+  if (peak_gflops <= 0) return;
+  if (doc.is_object() && doc.contains("gflops") && doc["gflops"].is_number())
+    doc["peak_fraction"] = doc["gflops"].get<double>() / peak_gflops;
+  if (doc.is_structured())
+    for (auto& child : doc) add_peak_fractions(child, peak_gflops);
+}
+
 anycl::Buffer random_buffer(anycl::Runtime& rt, std::size_t elems, unsigned seed) {
   std::mt19937 gen(seed);
   std::uniform_real_distribution<float> dist(-1, 1);

@@ -17,8 +17,8 @@ namespace {
 using nlohmann::json;
 
 void print_usage(std::ostream& out) {
-  out << "usage: anycl-bench gemm|conv|all|stages|multi [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n"
-      << "       anycl-bench multi ... [--rounds N]\n"
+  out << "usage: anycl-bench gemm|conv|all|stages|multi|peak [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n"
+      << "       anycl-bench multi|peak ... [--rounds N]\n"
       << "       anycl-bench run [--mode=correctness|perf|both] [--repeats N] [--algo NAME] [--device SPEC]\n"
       << "                       [--batch FILE] DESCRIPTOR...\n"
       << "       anycl-bench sweep [--seed S] [--cases N] [--device SPEC]\n"
@@ -28,6 +28,8 @@ void print_usage(std::ostream& out) {
       << "  stages  the gemm and conv workloads with the kernel profile on: per kernel, its median\n"
       << "          device time and share of the call (anycl/profile.hpp)\n"
       << "  multi   the multi-device scheduler: cpu/2 vs one core vs the whole device, POCL + Oclgrind\n"
+      << "  peak    the device's measured fp32 peak (anycl-query --peak) vs a native FMA loop vs SGEMM 2048,\n"
+      << "          interleaved over --rounds (default 3); gemm/conv results carry peak_fraction\n"
       << "  run     check (against a host reference) and/or time the problems DESCRIPTOR names\n"
       << "  sweep   check N seeded random problems; prints a reproducing `run` line per failure\n"
       << "          (descriptors, modes, tolerances: docs/reliability.md, \"Correctness driver\")\n"
@@ -98,7 +100,7 @@ int main(int argc, char** argv) {
   if (what == "-h" || what == "--help") return print_usage(std::cout), 0;
   if (what == "run") return anycl_bench::run_main(argc, argv);
   if (what == "sweep") return anycl_bench::sweep_main(argc, argv);
-  if (what != "gemm" && what != "conv" && what != "all" && what != "stages" && what != "multi")
+  if (what != "gemm" && what != "conv" && what != "all" && what != "stages" && what != "multi" && what != "peak")
     return usage("unknown benchmark " + what);
   anycl_bench::Options opt;
   bool as_json = false, worker = false;
@@ -110,7 +112,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) opt.reps = std::max(5, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) opt.only = argv[++i];
-    else if (what == "multi" && !std::strcmp(argv[i], "--rounds") && i + 1 < argc)
+    else if ((what == "multi" || what == "peak") && !std::strcmp(argv[i], "--rounds") && i + 1 < argc)
       opt.rounds = std::max(1, std::atoi(argv[++i]));
     else if (what == "multi" && !std::strcmp(argv[i], "--worker")) worker = true, i = argc;  // the rest is the child's
     else return usage(std::string("unknown argument ") + argv[i]);
@@ -129,6 +131,13 @@ int main(int argc, char** argv) {
     if (what == "stages") doc["stages"] = anycl_bench::bench_stages(rt, opt);
     if (what == "all" || what == "gemm") doc["gemm"] = anycl_bench::bench_gemm(rt, opt);
     if (what == "all" || what == "conv") doc["conv"] = anycl_bench::bench_conv(rt, opt);
+    if (what == "peak") doc["peak"] = anycl_bench::bench_peak(rt, opt);
+    // Each result as a fraction of the device's measured fp32 peak (cached after the first run).
+    if (const auto peak = anycl::device_peak(rt, 0); peak && what != "peak") {
+      doc["machine"]["peak"] = {{"fp32_gflops", peak->fp32_gflops}, {"fp64_gflops", peak->fp64_gflops},
+                                {"bandwidth_gbs", peak->bandwidth_gbs}, {"cache_file", peak->cache_file}};
+      anycl_bench::add_peak_fractions(doc, peak->fp32_gflops);
+    }
     if (!out.empty()) std::ofstream(out) << doc.dump(2) << "\n";
     if (as_json) std::cout << doc.dump(2) << "\n";
     return 0;

@@ -50,6 +50,10 @@ nlohmann::json bench_gemm(anycl::Runtime& rt, const Options& opt);
 nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt);
 // `anycl-bench stages`: the same workloads with the kernel profile on (anycl/profile.hpp).
 nlohmann::json bench_stages(anycl::Runtime& rt, const Options& opt);
+// `anycl-bench peak`: the device's measured fp32 peak vs a native FMA loop vs SGEMM 2048, per round.
+nlohmann::json bench_peak(anycl::Runtime& rt, const Options& opt);
+// Adds "peak_fraction" (gflops / fp32 peak) beside every "gflops" in `doc`.
+void add_peak_fractions(nlohmann::json& doc, double peak_gflops);
 // `anycl-bench multi`: runs its configurations in child processes; returns the exit code.
 // `machine` goes into the document as it is.
 int bench_multi(int argc, char** argv, const Options& opt, bool as_json, const std::string& out_file,
