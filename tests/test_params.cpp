@@ -8,6 +8,7 @@
 
 using anycl::detail::cl_defaults;
 using anycl::detail::ParamSet;
+using anycl::detail::ParamSources;
 using anycl::detail::ParamTable;
 using anycl_test::contains;
 using anycl_test::ScopedEnv;
@@ -238,18 +239,18 @@ TEST_CASE("ParamTable(kernel_dir) reads every params/*.json, sorted, skipping ba
   anycl_test::spit(dir / "params/notes.txt", entries(R"({"name": "txt", "params": {"fam": {"MR": 9}}})"));
   ScopedEnv verbose("ANYCL_LOG", std::string("warn"));
   anycl_test::StderrCapture capture;
-  const ParamTable table(dir.path());
+  const ParamTable table(ParamSources{dir.path(), ""});
   const std::string log = capture.text();
   CHECK(contains(log, "b.json"));
   CHECK(table.matching_entries(device("d")) == std::vector<std::string>{"a", "c"});
   CHECK(table.resolve(device("d"), "fam", "fam_f32", kDefaults).at("MR") == 3);  // later file wins a tie
 
-  const ParamTable none(dir / "does-not-exist");
+  const ParamTable none(ParamSources{(dir / "does-not-exist").string(), ""});
   CHECK(none.matching_entries(device("d")).empty());
   CHECK(none.resolve(device("d"), "fam", "fam_f32", kDefaults) == kDefaults);
 
   // The shipped tables (if any) load without a single warning.
   anycl_test::StderrCapture shipped_capture;
-  const ParamTable shipped(anycl_test::source_kernel_dir());
+  const ParamTable shipped(ParamSources{anycl_test::source_kernel_dir(), ""});
   CHECK(shipped_capture.text().empty());
 }

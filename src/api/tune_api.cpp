@@ -1,0 +1,163 @@
+// anycl::tune: the search over a family's space (include/anycl/tune.hpp).
+#include "anycl/tune.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+#include <set>
+
+#include "api/tune_file.hpp"
+#include "api/tune_gemm.hpp"
+#include "runtime/error.hpp"
+#include "runtime/search_space.hpp"
+#include "sched/engine.hpp"
+
+namespace anycl {
+namespace {
+
+using detail::engine;
+using detail::ParamSet;
+
+const detail::FamilySpec& family_spec(const std::string& variant) {
+  for (const detail::FamilySpec& f : detail::kernel_families())
+    if (f.variant == variant) return f;
+  detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl-tune: no kernel family " + variant);
+}
+
+std::string shapes_key(const std::vector<TuneShape>& shapes) {
+  std::string key;
+  for (const TuneShape& s : shapes)
+    key += (key.empty() ? "" : ",") + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) +
+           "x" + std::to_string(s.batch);
+  return key;
+}
+
+// The space's configurations not yet measured: in file order when few, else in a seeded random
+// order (random search without repeats).
+std::vector<ParamSet> candidates(const detail::SearchSpace& space, const DeviceInfo& device,
+                                 std::size_t elem_bytes, const TuneOptions& options,
+                                 const std::vector<TuneTrial>& measured, std::size_t* space_size) {
+  std::vector<ParamSet> all = space.configurations(device, elem_bytes);
+  *space_size = all.size();
+  if (all.size() > options.exhaustive_limit) std::shuffle(all.begin(), all.end(), std::mt19937_64(options.seed));
+  std::set<ParamSet> seen;
+  for (const TuneTrial& t : measured) seen.insert(t.params);
+  all.erase(std::remove_if(all.begin(), all.end(), [&](const ParamSet& p) { return seen.count(p) > 0; }), all.end());
+  return all;
+}
+
+// Builds, checks and times one candidate; the returned trial says how far it got.
+TuneTrial try_candidate(Runtime& rt, std::size_t device, const std::string& variant, const ParamSet& params,
+                        detail::GemmTuneBench& bench) {
+  TuneTrial trial{params, "build_failed", 0, {}, false};
+  detail::Engine& e = engine(rt);
+  try {
+    detail::rebuild_program(e.devices.build_context(), e.slot(device), variant, params);
+  } catch (const Error& err) {
+    trial.message = std::string(err.what()).substr(0, 400);
+    return trial;
+  }
+  try {
+    trial.status = "launch_failed";
+    trial.message = bench.check();
+    if (!trial.message.empty()) {
+      trial.status = "wrong_result";
+      return trial;
+    }
+    trial.gflops = bench.time();
+    trial.status = "ok";
+  } catch (const Error& err) {
+    trial.message = std::string(err.what()).substr(0, 400);
+  }
+  return trial;
+}
+
+int best_of(const std::vector<TuneTrial>& trials) {
+  int best = -1;
+  for (std::size_t i = 0; i < trials.size(); ++i)
+    if (trials[i].status == "ok" && (best < 0 || trials[i].gflops > trials[std::size_t(best)].gflops)) best = int(i);
+  return best;
+}
+
+// Leaves the device running the best candidate (or the tables' values) and every program that
+// shares its layout rebuilt to match.
+void install(Runtime& rt, std::size_t device, const std::string& variant, const ParamSet& params) {
+  detail::Engine& e = engine(rt);
+  detail::rebuild_program(e.devices.build_context(), e.slot(device), variant, params);
+  for (const detail::FamilySpec& f : detail::kernel_families())
+    if (f.layout_from == variant && e.slot(device).has_program(f.variant))
+      detail::rebuild_program(e.devices.build_context(), e.slot(device), f.variant, {});
+}
+
+std::vector<TuneShape> default_shapes() { return {{1024, 1024, 1024, 1}, {1024, 64, 1024, 1}, {256, 256, 256, 8}}; }
+
+}  // namespace
+
+std::string tuned_params_file(const Runtime& rt, std::size_t device) {
+  const detail::Engine& e = engine(rt);
+  return detail::tuned_params_path(e.binary_cache().dir(), e.slot(device).info);
+}
+
+std::string tuned_entry_json(const Runtime& rt, std::size_t device) {
+  const std::string path = tuned_params_file(rt, device);
+  const nlohmann::json entry = detail::tuned_entry(detail::load_tuned_file(path));
+  if (entry.is_null())
+    detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl-tune: " + path + " holds no tuned entry for " +
+                                                   engine(rt).slot(device).where() + "; run anycl-tune first");
+  nlohmann::json out = entry;
+  out.erase("tuned_by");
+  out["comment"] = "Tuned by anycl-tune on " + engine(rt).slot(device).info.name + ".";
+  return out.dump(2);
+}
+
+TuneResult tune(Runtime& rt, std::size_t device, const TuneOptions& options) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  const detail::FamilySpec& spec = family_spec(options.family);
+  const detail::DeviceSlot& slot = engine(rt).slot(device);
+  if (!slot.has_program(spec.variant))
+    detail::fail(ANYCL_ERROR_UNSUPPORTED, "anycl-tune: " + slot.where() + " does not run " + spec.variant);
+  const std::vector<TuneShape> shapes = options.shapes.empty() ? default_shapes() : options.shapes;
+  const auto bench = detail::make_gemm_bench(rt, device, spec.variant, shapes);
+  const detail::SearchSpace space =
+      options.space_file.empty() ? detail::load_search_space(rt.kernel_dir(), spec.family)
+                                 : detail::load_search_space_file(options.space_file, spec.family);
+
+  TuneResult result;
+  result.variant = spec.variant;
+  result.params_file = options.params_file.empty() ? tuned_params_file(rt, device) : options.params_file;
+  nlohmann::json doc = detail::load_tuned_file(result.params_file);
+  const std::string key = shapes_key(shapes);
+  result.trials = detail::resumed_trials(doc, spec.variant, key);
+  const std::size_t elem_bytes = spec.real == "double" ? 8 : 4;
+  const std::vector<ParamSet> todo = candidates(space, slot.info, elem_bytes, options, result.trials, &result.space_size);
+
+  TuneProgress progress;
+  progress.total = todo.size();
+  for (const ParamSet& params : todo) {
+    const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
+    if (elapsed >= options.budget_seconds) break;
+    // Recorded before it runs: a candidate that kills the process is never tried again.
+    result.trials.push_back({params, "crashed", 0, "the tuner stopped during this candidate", false});
+    detail::record_trials(doc, slot.info, spec.variant, key, result.trials, best_of(result.trials));
+    detail::write_tuned_file(result.params_file, doc);
+    result.trials.back() = try_candidate(rt, device, spec.variant, params, *bench);
+    result.best = best_of(result.trials);
+    detail::record_trials(doc, slot.info, spec.variant, key, result.trials, result.best);
+    detail::write_tuned_file(result.params_file, doc);
+
+    ++progress.done;
+    progress.elapsed_seconds = std::chrono::duration<double>(clock::now() - start).count();
+    progress.best_gflops = result.best < 0 ? 0 : result.trials[std::size_t(result.best)].gflops;
+    const double per_trial = progress.elapsed_seconds / double(progress.done);
+    progress.eta_seconds = std::min(per_trial * double(progress.total - progress.done),
+                                    std::max(0.0, options.budget_seconds - progress.elapsed_seconds));
+    progress.last = &result.trials.back();
+    if (options.on_progress) options.on_progress(progress);
+  }
+  result.best = best_of(result.trials);
+  install(rt, device, spec.variant, result.best < 0 ? ParamSet{} : result.trials[std::size_t(result.best)].params);
+  return result;
+}
+
+}  // namespace anycl
