@@ -245,7 +245,7 @@ TEST_CASE("ParamTable(kernel_dir) reads every params/*.json, sorted, skipping ba
   CHECK(table.matching_entries(device("d")) == std::vector<std::string>{"a", "c"});
   CHECK(table.resolve(device("d"), "fam", "fam_f32", kDefaults).at("MR") == 3);  // later file wins a tie
 
-  const ParamTable none(ParamSources{(dir / "does-not-exist").string(), ""});
+  const ParamTable none(ParamSources{dir / "does-not-exist", ""});
   CHECK(none.matching_entries(device("d")).empty());
   CHECK(none.resolve(device("d"), "fam", "fam_f32", kDefaults) == kDefaults);
 
@@ -253,4 +253,27 @@ TEST_CASE("ParamTable(kernel_dir) reads every params/*.json, sorted, skipping ba
   anycl_test::StderrCapture shipped_capture;
   const ParamTable shipped(ParamSources{anycl_test::source_kernel_dir(), ""});
   CHECK(shipped_capture.text().empty());
+}
+
+TEST_CASE("tuned files rank above every shipped entry and ANYCL_PARAMS picks the layers", "[params][files]") {
+  anycl_test::TempDir dir;
+  anycl_test::fs::create_directories(dir / "params");
+  anycl_test::fs::create_directories(dir / "tuned");
+  anycl_test::spit(dir / "params/devices.json",
+                   entries(R"({"name": "named", "match": {"device_name_prefix": "d"}, "params": {"fam_f32": {"MR": 3}}})"));
+  anycl_test::spit(dir / "tuned/d.json", entries(R"({"name": "tuned", "params": {"fam": {"MR": 5, "NR": 16}}})"));
+  const ParamSources sources{dir.path(), dir / "tuned"};
+  auto mr_with = [&](const std::optional<std::string>& mode) {
+    ScopedEnv env("ANYCL_PARAMS", mode);
+    return ParamTable(sources).resolve(device("d"), "fam", "fam_f32", kDefaults).at("MR");
+  };
+  CHECK(mr_with(std::nullopt) == 5);  // a family-wide tuned entry beats a named variant entry
+  CHECK(mr_with(std::string("all")) == 5);
+  CHECK(mr_with(std::string("shipped")) == 3);
+  CHECK(mr_with(std::string("tuned")) == 5);
+  CHECK(mr_with(std::string("generic")) == kDefaults.at("MR"));
+  std::string message;
+  CHECK(anycl_test::status_of([&] { mr_with(std::string("shiped")); }, &message) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(contains(message, "ANYCL_PARAMS"));
+  CHECK(anycl::detail::tuned_params_path("/c", device("a b(c)")) == "/c/params/a_b_c_.json");
 }
