@@ -134,3 +134,37 @@ TEST_CASE("anycl-tune refuses bad arguments naming them", "[tune]") {
   CHECK(no_entry.exit_code == 1);
   CHECK(contains(no_entry.err, "no tuned entry"));
 }
+
+TEST_CASE("anycl::tune runs the device's current values first and reports progress", "[tune]") {
+  TempDir dir("anycl-tune-api");
+  anycl_test::spit(dir / "space.json", R"({"values": {"VW": [4], "MR": [4], "NR": [16, 8], "KU": [1],
+    "PACK_KC": [16], "WG_ROWS": [8], "WG_PACK": [16]}})");
+  anycl_test::ScopedEnv cache("ANYCL_CACHE_DIR", dir / "cache");
+  anycl_test::ScopedEnv generic("ANYCL_PARAMS", std::string("generic"));  // the .cl defaults: NR=8
+  anycl::Runtime rt("pocl");
+  anycl::TuneOptions opts;
+  opts.space_file = dir / "space.json";
+  opts.params_file = dir / "out.json";
+  opts.shapes = {{48, 40, 24, 1}};
+  std::vector<std::size_t> done;
+  opts.on_progress = [&](const anycl::TuneProgress& p) {
+    CHECK(p.total == 2);
+    CHECK(p.last != nullptr);
+    done.push_back(p.done);
+  };
+  const anycl::TuneResult r = anycl::tune(rt, 0, opts);
+  REQUIRE(r.trials.size() == 2);
+  CHECK(r.space_size == 2);
+  CHECK(r.current == 0);
+  CHECK(r.trials[0].params.at("NR") == 8);
+  CHECK(done == std::vector<std::size_t>{1, 2});
+  CHECK(r.best >= 0);
+  CHECK(r.params_file == dir / "out.json");
+  const json written = json::parse(anycl_test::slurp(dir / "out.json"));
+  CHECK(written["entries"][0]["params"]["gemm_packed_f32"]["NR"] == r.trials[std::size_t(r.best)].params.at("NR"));
+
+  opts.budget_seconds = 0;  // nothing new to run, nothing started: the file's trials come back
+  const anycl::TuneResult again = anycl::tune(rt, 0, opts);
+  CHECK(again.trials.size() == 2);
+  CHECK(again.trials[0].resumed);
+}

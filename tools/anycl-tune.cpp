@@ -95,7 +95,9 @@ int tune(const Args& args) {
       continue;
     }
     const anycl::TuneTrial& best = r.trials[std::size_t(r.best)];
-    std::cout << "; best " << best.gflops << " GFLOP/s:";
+    std::cout << "; best " << best.gflops << " GFLOP/s";
+    if (r.current >= 0) std::cout << " (the values it started from: " << r.trials[std::size_t(r.current)].gflops << ")";
+    std::cout << ":";
     for (const auto& [k, v] : best.params) std::cout << " " << k << "=" << v;
     std::cout << "\n  written to " << r.params_file << "\n";
   }

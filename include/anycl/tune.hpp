@@ -53,6 +53,7 @@ struct TuneResult {
   std::size_t space_size = 0;    // allowed configurations on the device
   std::vector<TuneTrial> trials;  // resumed ones first
   int best = -1;                  // index into trials; -1 when no candidate passed
+  int current = -1;               // the trial of the values the device had at the start (run first)
 };
 
 // Tunes options.family on device `device` of `rt`, writing the file after every candidate

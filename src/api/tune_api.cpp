@@ -32,14 +32,17 @@ std::string shapes_key(const std::vector<TuneShape>& shapes) {
   return key;
 }
 
-// The space's configurations not yet measured: in file order when few, else in a seeded random
-// order (random search without repeats).
+// The space's configurations not yet measured: the device's current values first (the figure to
+// beat), then the rest in file order when few, else in a seeded random order (random search
+// without repeats).
 std::vector<ParamSet> candidates(const detail::SearchSpace& space, const DeviceInfo& device,
-                                 std::size_t elem_bytes, const TuneOptions& options,
+                                 std::size_t elem_bytes, const TuneOptions& options, const ParamSet& current,
                                  const std::vector<TuneTrial>& measured, std::size_t* space_size) {
   std::vector<ParamSet> all = space.configurations(device, elem_bytes);
   *space_size = all.size();
   if (all.size() > options.exhaustive_limit) std::shuffle(all.begin(), all.end(), std::mt19937_64(options.seed));
+  const auto at = std::find(all.begin(), all.end(), current);
+  if (at != all.end()) std::rotate(all.begin(), at, at + 1);
   std::set<ParamSet> seen;
   for (const TuneTrial& t : measured) seen.insert(t.params);
   all.erase(std::remove_if(all.begin(), all.end(), [&](const ParamSet& p) { return seen.count(p) > 0; }), all.end());
@@ -66,7 +69,7 @@ TuneTrial try_candidate(Runtime& rt, std::size_t device, const std::string& vari
     }
     trial.gflops = bench.time();
     trial.status = "ok";
-  } catch (const Error& err) {
+  } catch (const std::exception& err) {
     trial.message = std::string(err.what()).substr(0, 400);
   }
   return trial;
@@ -130,7 +133,12 @@ TuneResult tune(Runtime& rt, std::size_t device, const TuneOptions& options) {
   const std::string key = shapes_key(shapes);
   result.trials = detail::resumed_trials(doc, spec.variant, key);
   const std::size_t elem_bytes = spec.real == "double" ? 8 : 4;
-  const std::vector<ParamSet> todo = candidates(space, slot.info, elem_bytes, options, result.trials, &result.space_size);
+  ParamSet current;  // the values the device was built with, on the space's tunables
+  const ParamSet& built = slot.program(spec.variant).params;
+  for (const auto& tunable : space.values)
+    if (auto it = built.find(tunable.first); it != built.end()) current.insert(*it);
+  const std::vector<ParamSet> todo =
+      candidates(space, slot.info, elem_bytes, options, current, result.trials, &result.space_size);
 
   TuneProgress progress;
   progress.total = todo.size();
@@ -156,6 +164,8 @@ TuneResult tune(Runtime& rt, std::size_t device, const TuneOptions& options) {
     if (options.on_progress) options.on_progress(progress);
   }
   result.best = best_of(result.trials);
+  for (std::size_t i = 0; i < result.trials.size(); ++i)
+    if (result.trials[i].params == current) result.current = int(i);
   install(rt, device, spec.variant, result.best < 0 ? ParamSet{} : result.trials[std::size_t(result.best)].params);
   return result;
 }
