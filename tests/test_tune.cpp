@@ -168,3 +168,29 @@ TEST_CASE("anycl::tune runs the device's current values first and reports progre
   CHECK(again.trials.size() == 2);
   CHECK(again.trials[0].resumed);
 }
+
+TEST_CASE("anycl::tune in a large space climbs from the best random sample to its neighbours", "[tune]") {
+  TempDir dir("anycl-tune-climb");
+  anycl_test::spit(dir / "space.json", R"({"values": {"VW": [4], "MR": [4, 8], "NR": [8, 16], "KU": [1, 2],
+    "PACK_KC": [16], "WG_ROWS": [8], "WG_PACK": [16]}})");
+  anycl_test::ScopedEnv cache("ANYCL_CACHE_DIR", dir / "cache");
+  anycl::Runtime rt("pocl");
+  anycl::TuneOptions opts;
+  opts.space_file = dir / "space.json";
+  opts.params_file = dir / "out.json";
+  opts.shapes = {{32, 32, 32, 1}};
+  opts.exhaustive_limit = 1;  // 8 configurations count as large
+  opts.random_samples = 1;
+  const anycl::TuneResult r = anycl::tune(rt, 0, opts);
+  REQUIRE(r.trials.size() == 8);
+  // After the first sample every candidate but the fallbacks is one step from the best so far.
+  for (std::size_t i = 1; i < 4; ++i) {
+    std::size_t best = 0;
+    for (std::size_t j = 0; j < i; ++j)
+      if (r.trials[j].gflops > r.trials[best].gflops) best = j;
+    int differing = 0;
+    for (const auto& [name, value] : r.trials[i].params) differing += r.trials[best].params.at(name) != value;
+    INFO("trial " << i);
+    CHECK(differing == 1);
+  }
+}

@@ -42,6 +42,7 @@ struct TuneOptions {
   double budget_seconds = 600;             // stops starting candidates after this
   std::uint64_t seed = 1;                  // order of the random search
   std::size_t exhaustive_limit = 64;       // spaces up to this size run in file order, else seeded random
+  std::size_t random_samples = 16;         // large spaces: random candidates before climbing from the best
   std::vector<TuneShape> shapes;           // empty: square 1024, skinny 1024x64x1024, batched 8 x 256^3
   std::string space_file;                  // "" = <kernel dir>/params/<family>.space.json
   std::string params_file;                 // "" = tuned_params_file(rt, device)

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -48,6 +49,58 @@ std::vector<ParamSet> candidates(const detail::SearchSpace& space, const DeviceI
   all.erase(std::remove_if(all.begin(), all.end(), [&](const ParamSet& p) { return seen.count(p) > 0; }), all.end());
   return all;
 }
+
+// Which candidate runs next. Small spaces: the queue in order (exhaustive). Large ones: the
+// (shuffled) queue for options.random_samples candidates, then an untried neighbour of the best so
+// far whenever there is one (one tunable moved one step along its value list), so the search climbs
+// from the best region the samples found; back to the queue when the best has no untried neighbour.
+class CandidateOrder {
+ public:
+  CandidateOrder(const detail::SearchSpace& space, std::vector<ParamSet> queue, bool large, std::size_t random_samples,
+                 const std::vector<TuneTrial>& measured)
+      : space_(space), queue_(std::move(queue)), allowed_(queue_.begin(), queue_.end()),
+        climb_after_(random_samples), sampled_(measured.size()), large_(large) {
+    for (const TuneTrial& t : measured) tried_.insert(t.params);
+  }
+
+  std::size_t size() const { return queue_.size(); }
+
+  std::optional<ParamSet> next(const ParamSet* best) {
+    if (large_ && best && sampled_ >= climb_after_)
+      if (auto n = untried_neighbour(*best)) return take(*n);
+    while (at_ < queue_.size() && tried_.count(queue_[at_])) ++at_;
+    if (at_ == queue_.size()) return std::nullopt;
+    ++sampled_;
+    return take(queue_[at_++]);
+  }
+
+ private:
+  ParamSet take(const ParamSet& p) {
+    tried_.insert(p);
+    return p;
+  }
+  std::optional<ParamSet> untried_neighbour(const ParamSet& best) const {
+    for (const auto& [name, values] : space_.values) {
+      const auto it = best.find(name);
+      if (it == best.end()) continue;
+      const auto at = std::find(values.begin(), values.end(), it->second);
+      for (const long step : {-1L, 1L}) {
+        const long j = long(at - values.begin()) + step;
+        if (at == values.end() || j < 0 || j >= long(values.size())) continue;
+        ParamSet p = best;
+        p[name] = values[std::size_t(j)];
+        if (allowed_.count(p) && !tried_.count(p)) return p;
+      }
+    }
+    return std::nullopt;
+  }
+
+  const detail::SearchSpace& space_;
+  std::vector<ParamSet> queue_;
+  std::set<ParamSet> allowed_, tried_;
+  std::size_t climb_after_, sampled_, at_ = 0;
+  bool large_;
+};
 
 // Builds, checks and times one candidate; the returned trial says how far it got.
 TuneTrial try_candidate(Runtime& rt, std::size_t device, const std::string& variant, const ParamSet& params,
@@ -137,14 +190,19 @@ TuneResult tune(Runtime& rt, std::size_t device, const TuneOptions& options) {
   const ParamSet& built = slot.program(spec.variant).params;
   for (const auto& tunable : space.values)
     if (auto it = built.find(tunable.first); it != built.end()) current.insert(*it);
-  const std::vector<ParamSet> todo =
+  std::vector<ParamSet> queue =
       candidates(space, slot.info, elem_bytes, options, current, result.trials, &result.space_size);
+  CandidateOrder order(space, std::move(queue), result.space_size > options.exhaustive_limit, options.random_samples,
+                       result.trials);
 
+  result.best = best_of(result.trials);  // a resumed run climbs from the best it had
   TuneProgress progress;
-  progress.total = todo.size();
-  for (const ParamSet& params : todo) {
-    const double elapsed = std::chrono::duration<double>(clock::now() - start).count();
-    if (elapsed >= options.budget_seconds) break;
+  progress.total = order.size();
+  while (std::chrono::duration<double>(clock::now() - start).count() < options.budget_seconds) {
+    const std::optional<ParamSet> next =
+        order.next(result.best < 0 ? nullptr : &result.trials[std::size_t(result.best)].params);
+    if (!next) break;
+    const ParamSet& params = *next;
     // Recorded before it runs: a candidate that kills the process is never tried again.
     result.trials.push_back({params, "crashed", 0, "the tuner stopped during this candidate", false});
     detail::record_trials(doc, slot.info, spec.variant, key, result.trials, best_of(result.trials));
