@@ -97,7 +97,7 @@ TEST_CASE("plan_build: per-device JSON parameters reach the options and the sour
   anycl_test::spit(dir / "params/zz-test.json",
                    R"({"entries": [{"name": "t", "match": {"device_name_prefix": "fake"}, "params": {")" +
                        fam.family + R"(": {"MR": )" + std::to_string(mr) + "}}}]}");
-  anycl::detail::ParamTable table(dir.path());
+  anycl::detail::ParamTable table(anycl::detail::ParamSources{dir.path(), ""});
   anycl::detail::BuildContext ctx{dir.path(), &table, nullptr, false, ""};
   const auto plan = anycl::detail::plan_build(ctx, fam, fake_device(), nullptr);
   CHECK(plan.params.at("MR") == mr);

@@ -8,6 +8,7 @@
 
 using anycl::detail::cl_defaults;
 using anycl::detail::ParamSet;
+using anycl::detail::ParamSources;
 using anycl::detail::ParamTable;
 using anycl_test::contains;
 using anycl_test::ScopedEnv;
@@ -238,18 +239,41 @@ TEST_CASE("ParamTable(kernel_dir) reads every params/*.json, sorted, skipping ba
   anycl_test::spit(dir / "params/notes.txt", entries(R"({"name": "txt", "params": {"fam": {"MR": 9}}})"));
   ScopedEnv verbose("ANYCL_LOG", std::string("warn"));
   anycl_test::StderrCapture capture;
-  const ParamTable table(dir.path());
+  const ParamTable table(ParamSources{dir.path(), ""});
   const std::string log = capture.text();
   CHECK(contains(log, "b.json"));
   CHECK(table.matching_entries(device("d")) == std::vector<std::string>{"a", "c"});
   CHECK(table.resolve(device("d"), "fam", "fam_f32", kDefaults).at("MR") == 3);  // later file wins a tie
 
-  const ParamTable none(dir / "does-not-exist");
+  const ParamTable none(ParamSources{dir / "does-not-exist", ""});
   CHECK(none.matching_entries(device("d")).empty());
   CHECK(none.resolve(device("d"), "fam", "fam_f32", kDefaults) == kDefaults);
 
   // The shipped tables (if any) load without a single warning.
   anycl_test::StderrCapture shipped_capture;
-  const ParamTable shipped(anycl_test::source_kernel_dir());
+  const ParamTable shipped(ParamSources{anycl_test::source_kernel_dir(), ""});
   CHECK(shipped_capture.text().empty());
+}
+
+TEST_CASE("tuned files rank above every shipped entry and ANYCL_PARAMS picks the layers", "[params][files]") {
+  anycl_test::TempDir dir;
+  anycl_test::fs::create_directories(dir / "params");
+  anycl_test::fs::create_directories(dir / "tuned");
+  anycl_test::spit(dir / "params/devices.json",
+                   entries(R"({"name": "named", "match": {"device_name_prefix": "d"}, "params": {"fam_f32": {"MR": 3}}})"));
+  anycl_test::spit(dir / "tuned/d.json", entries(R"({"name": "tuned", "params": {"fam": {"MR": 5, "NR": 16}}})"));
+  const ParamSources sources{dir.path(), dir / "tuned"};
+  auto mr_with = [&](const std::optional<std::string>& mode) {
+    ScopedEnv env("ANYCL_PARAMS", mode);
+    return ParamTable(sources).resolve(device("d"), "fam", "fam_f32", kDefaults).at("MR");
+  };
+  CHECK(mr_with(std::nullopt) == 5);  // a family-wide tuned entry beats a named variant entry
+  CHECK(mr_with(std::string("all")) == 5);
+  CHECK(mr_with(std::string("shipped")) == 3);
+  CHECK(mr_with(std::string("tuned")) == 5);
+  CHECK(mr_with(std::string("generic")) == kDefaults.at("MR"));
+  std::string message;
+  CHECK(anycl_test::status_of([&] { mr_with(std::string("shiped")); }, &message) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(contains(message, "ANYCL_PARAMS"));
+  CHECK(anycl::detail::tuned_params_path("/c", device("a b(c)")) == "/c/params/a_b_c_.json");
 }

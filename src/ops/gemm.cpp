@@ -42,6 +42,8 @@ cl_event enqueue_direct(const DeviceSlot& slot, const GemmProblem& p, T alpha, c
                  "gemm_direct");
 }
 
+}  // namespace
+
 // The GPU-class family: one kernel for every shape, tiles staged through local memory.
 template <typename T>
 cl_event enqueue_tiled(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
@@ -65,8 +67,6 @@ cl_event enqueue_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha, c
   return enqueue_packed_micro<T>(slot, p.m, p.n, p.k, alpha, panels.ap.mem(), panels.ap_stride(), panels.bp.mem(),
                                  panels.bp_stride(), beta, c, p.c_off, p.ldc, p.stride_c, p.batch);
 }
-
-}  // namespace
 
 PackedPanels::PackedPanels(const DeviceSlot& slot, const GemmProblem& p, const PackedLayout& lay, std::size_t elem)
     : batch_a(p.stride_a == 0 ? 1 : p.batch),
@@ -144,6 +144,8 @@ cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_
 
 #define ANYCL_INSTANTIATE(T)                                                                                         \
   template cl_event enqueue_gemm<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);          \
+  template cl_event enqueue_packed<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);        \
+  template cl_event enqueue_tiled<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);         \
   template void enqueue_pack_a<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t,   \
                                   const Claim*);                                                                   \
   template void enqueue_pack_b<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t,   \

@@ -83,12 +83,6 @@ void build_or_throw(cl_program program, cl_device_id id, const std::string& opti
                    log);
 }
 
-std::string slug(const std::string& name) {
-  std::string s;
-  for (unsigned char c : name) s.push_back(std::isalnum(c) || c == '-' || c == '.' ? char(c) : '_');
-  return s;
-}
-
 BuiltProgram load_prebuilt(const BuildContext& ctx, const FamilySpec& spec, const BuildPlan& plan,
                            const DeviceInfo& device, cl_context context, cl_device_id id) {
   const std::string path = prebuilt_path(resolve_binary_dir(ctx), device, spec.variant);
@@ -137,7 +131,7 @@ std::string resolve_binary_dir(const BuildContext& ctx) {
 }
 
 std::string prebuilt_path(const std::string& binary_dir, const DeviceInfo& device, const std::string& variant) {
-  return binary_dir + "/" + slug(device.name) + "/" + variant + ".bin";
+  return binary_dir + "/" + file_slug(device.name) + "/" + variant + ".bin";
 }
 
 BuildPlan plan_build(const BuildContext& ctx, const FamilySpec& spec, const DeviceInfo& device,

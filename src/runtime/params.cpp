@@ -1,10 +1,13 @@
 #include "runtime/params.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "runtime/error.hpp"
 #include "runtime/log.hpp"
 #include "runtime/program_binary.hpp"
 
@@ -49,7 +52,7 @@ bool matches_key(const DeviceInfo& d, const std::string& key, const std::string&
 
 int specificity(const ParamTable::Entry& e) {
   const bool named = e.match.count("device_name_prefix") > 0;
-  return (named ? 100 : 0) + static_cast<int>(e.match.size());
+  return (e.tuned ? 1000 : 0) + (named ? 100 : 0) + static_cast<int>(e.match.size());
 }
 
 ParamSet parse_family(const json& j, const std::string& where) {
@@ -118,9 +121,28 @@ ParamSet cl_defaults(const std::string& source) {
   return out;
 }
 
-ParamTable::ParamTable(const std::string& kernel_dir) {
+std::string file_slug(const std::string& name) {
+  std::string s;
+  for (unsigned char c : name) s.push_back(std::isalnum(c) || c == '-' || c == '.' ? char(c) : '_');
+  return s;
+}
+
+std::string tuned_params_path(const std::string& cache_dir, const DeviceInfo& device) {
+  return cache_dir + "/params/" + file_slug(device.name) + ".json";
+}
+
+ParamTable::ParamTable(const ParamSources& sources) {
+  const char* env = std::getenv("ANYCL_PARAMS");
+  const std::string mode = env && *env ? env : "all";
+  if (mode != "all" && mode != "shipped" && mode != "tuned" && mode != "generic")
+    fail(ANYCL_ERROR_INVALID_ARGUMENT, "ANYCL_PARAMS='" + mode + "' is none of all, shipped, tuned, generic");
+  if (mode == "all" || mode == "shipped") load_dir((fs::path(sources.kernel_dir) / "params").string(), false);
+  if (mode == "all" || mode == "tuned") load_dir(sources.tuned_dir, true);
+}
+
+void ParamTable::load_dir(const std::string& dir_name, bool tuned) {
   std::error_code ec;
-  const fs::path dir = fs::path(kernel_dir) / "params";
+  const fs::path dir = dir_name;
   std::vector<fs::path> files;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
     if (it->path().extension() == ".json" && !ends_with(it->path().filename().string(), ".space.json"))
@@ -129,13 +151,13 @@ ParamTable::ParamTable(const std::string& kernel_dir) {
   for (const auto& f : files) {
     auto text = read_file(f.string());
     if (!text) log_warn("parameters: cannot read " + f.string() + "; using kernel defaults");
-    else load_text(*text, f.string());
+    else load_text(*text, f.string(), tuned);
   }
 }
 
 ParamTable::ParamTable(const std::string& json_text, const std::string& origin) { load_text(json_text, origin); }
 
-void ParamTable::load_text(const std::string& text, const std::string& origin) {
+void ParamTable::load_text(const std::string& text, const std::string& origin, bool tuned) {
   const json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("entries") || !doc["entries"].is_array()) {
     log_warn("parameters: " + origin + " is not a JSON object with an 'entries' array; ignored");
@@ -145,6 +167,7 @@ void ParamTable::load_text(const std::string& text, const std::string& origin) {
     try {
       if (!e.is_object()) throw std::runtime_error("an entry is not an object");
       entries_.push_back(parse_entry(e, origin));
+      entries_.back().tuned = tuned;
     } catch (const std::exception& ex) {
       log_warn("parameters: " + origin + ": " + ex.what() + "; entry ignored");
     }

@@ -15,12 +15,26 @@ using ParamSet = std::map<std::string, long>;
 // `#ifndef X` followed by `#define X <integer>`: the file's documented tunables and defaults.
 ParamSet cl_defaults(const std::string& source);
 
+// `name` with every character but letters, digits, '-' and '.' made '_': a file name.
+std::string file_slug(const std::string& name);
+
+// The per-user file anycl-tune writes for `device`: <cache_dir>/params/<device name>.json.
+std::string tuned_params_path(const std::string& cache_dir, const DeviceInfo& device);
+
+// Where the tables live: <kernel_dir>/params (shipped) and tuned_dir (anycl-tune's files).
+struct ParamSources {
+  std::string kernel_dir, tuned_dir;
+};
+
 class ParamTable {
  public:
   ParamTable() = default;
-  // Reads every *.json in <kernel_dir>/params; a missing, malformed or ill-typed file or entry is
-  // logged and skipped, never fatal: the .cl defaults are always a valid fallback.
-  explicit ParamTable(const std::string& kernel_dir);
+  // Reads every *.json in <kernel_dir>/params (the shipped table) and in tuned_dir (anycl-tune's
+  // per-user files, whose entries rank above every shipped one). ANYCL_PARAMS picks the layers:
+  // unset or "all" both, "shipped", "tuned", or "generic" (neither: the .cl defaults). A missing,
+  // malformed or ill-typed file or entry is logged and skipped, never fatal: the .cl defaults are
+  // always a valid fallback. An unknown ANYCL_PARAMS throws Error(ANYCL_ERROR_INVALID_ARGUMENT).
+  explicit ParamTable(const ParamSources& sources);
   ParamTable(const std::string& json_text, const std::string& origin);  // for tests and fuzzing
 
   // defaults <- generic entries <- capability matches <- device-name matches, most specific last.
@@ -33,12 +47,14 @@ class ParamTable {
 
   struct Entry {
     std::string name, origin;
+    bool tuned = false;  // from a per-user file: ranks above the shipped table
     std::map<std::string, std::string> match;             // key -> expected value
     std::map<std::string, ParamSet> families;             // family or variant -> params
   };
 
  private:
-  void load_text(const std::string& text, const std::string& origin);
+  void load_dir(const std::string& dir, bool tuned);
+  void load_text(const std::string& text, const std::string& origin, bool tuned = false);
   std::vector<const Entry*> matches(const DeviceInfo& device) const;
   std::vector<Entry> entries_;
 };

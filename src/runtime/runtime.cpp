@@ -76,8 +76,8 @@ void rebuild_program(const BuildContext& ctx, DeviceSlot& slot, const std::strin
 RuntimeImpl::RuntimeImpl(const RuntimeOptions& options)
     : options_(options),
       kernel_dir_(find_kernel_dir(options.kernel_path)),
-      params_(kernel_dir_),
-      cache_(options.cache_dir, options.cache) {
+      cache_(options.cache_dir, options.cache),
+      params_(ParamSources{kernel_dir_, cache_.dir() + "/params"}) {
   build_ctx_ = {kernel_dir_, &params_, &cache_, options.binary_only, options.binary_path};
   open_devices(options.device_spec);
   build_programs(options.fail_on_build_error);

@@ -71,8 +71,8 @@ class RuntimeImpl {
 
   RuntimeOptions options_;
   std::string kernel_dir_;
+  BinaryCache cache_;  // before params_: the tuned parameter files live in its folder
   ParamTable params_;
-  BinaryCache cache_;
   BuildContext build_ctx_;
   std::vector<DeviceSlot> slots_;
   std::vector<BuildReport> reports_;

@@ -94,7 +94,10 @@ std::vector<ParamSet> SearchSpace::configurations(const DeviceInfo& device, std:
 }
 
 SearchSpace load_search_space(const std::string& kernel_dir, const std::string& family) {
-  const std::string path = kernel_dir + "/params/" + family + ".space.json";
+  return load_search_space_file(kernel_dir + "/params/" + family + ".space.json", family);
+}
+
+SearchSpace load_search_space_file(const std::string& path, const std::string& family) {
   const auto text = read_file(path);
   if (!text) fail(ANYCL_ERROR_INVALID_ARGUMENT, "search space of " + family + ": cannot read " + path);
   try {

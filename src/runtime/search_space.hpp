@@ -30,5 +30,7 @@ struct SearchSpace {
 // Reads <kernel_dir>/params/<family>.space.json; throws Error(ANYCL_ERROR_INVALID_ARGUMENT)
 // naming the file and what is wrong with it.
 SearchSpace load_search_space(const std::string& kernel_dir, const std::string& family);
+// The same from an explicit file (a tuner given its own space).
+SearchSpace load_search_space_file(const std::string& path, const std::string& family);
 
 }  // namespace anycl::detail

@@ -1,0 +1,138 @@
+// anycl-tune: tunes the GEMM kernel families of one device and writes the per-user parameter
+// file every later runtime on that device loads above the shipped table (docs/tuning.md).
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "anycl/anycl.hpp"
+#include "anycl/tune.hpp"
+
+namespace {
+
+struct Args {
+  std::string device_spec, space_file, out_file;
+  std::vector<std::string> families;
+  std::vector<anycl::TuneShape> shapes;
+  double budget = 600;
+  std::uint64_t seed = 1;
+  bool emit_entry = false, quiet = false;
+};
+
+int usage(const std::string& why) {
+  std::cerr << "anycl-tune: " << why << "\n"
+            << "usage: anycl-tune [--device SPEC] [--family NAME]... [--budget SECONDS] [--seed N]\n"
+            << "                  [--shape MxNxK[xBATCH]]... [--space FILE] [--out FILE] [--emit-entry] [--quiet]\n"
+            << "Families: gemm_packed_f32, gemm_packed_f64, gemm_tiled_f32, gemm_tiled_f64 (default: every\n"
+            << "one the device runs). The budget is shared by the families. --emit-entry prints the tuned\n"
+            << "entry for cl_kernels/params/devices.json and tunes nothing.\n";
+  return 2;
+}
+
+bool parse_shape(const std::string& text, anycl::TuneShape* out) {
+  unsigned long v[4] = {0, 0, 0, 1};
+  int used = 0;
+  const int n = std::sscanf(text.c_str(), "%lux%lux%lux%lu%n", &v[0], &v[1], &v[2], &v[3], &used);
+  if (n < 3) return false;
+  if (n == 3 && std::sscanf(text.c_str(), "%lux%lux%lu%n", &v[0], &v[1], &v[2], &used) != 3) return false;
+  if (std::size_t(used) != text.size()) return false;
+  *out = {v[0], v[1], v[2], v[3]};
+  return v[0] && v[1] && v[2] && v[3];
+}
+
+bool parse_number(const char* text, double* out) {
+  char* end = nullptr;
+  *out = std::strtod(text, &end);
+  return *end == '\0' && std::isfinite(*out) && *out >= 0;
+}
+
+std::string minutes(double seconds) {
+  const long s = std::lround(seconds);
+  return std::to_string(s / 60) + "m" + (s % 60 < 10 ? "0" : "") + std::to_string(s % 60) + "s";
+}
+
+void show(const std::string& family, const anycl::TuneProgress& p) {
+  const int width = 24;
+  const int filled = p.total ? int(width * p.done / p.total) : width;
+  char best[32];
+  std::snprintf(best, sizeof best, "%.1f", p.best_gflops);
+  std::cerr << "\r" << family << " [" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << p.done
+            << "/" << p.total << "  best " << best << " GFLOP/s  ETA " << minutes(p.eta_seconds) << "  last "
+            << p.last->status << "   " << std::flush;
+}
+
+int tune(const Args& args) {
+  anycl::Runtime rt(args.device_spec);
+  if (args.emit_entry) {
+    std::cout << anycl::tuned_entry_json(rt, 0) << "\n";
+    return 0;
+  }
+  std::vector<std::string> families = args.families;
+  if (families.empty())
+    for (const anycl::BuildReport& r : rt.build_reports())
+      if (r.ok && r.device == 0 && (r.family.rfind("gemm_packed_", 0) == 0 || r.family.rfind("gemm_tiled_", 0) == 0))
+        families.push_back(r.family);
+  int status = 0;
+  for (const std::string& family : families) {
+    anycl::TuneOptions opts;
+    opts.family = family;
+    opts.budget_seconds = args.budget / double(families.size());
+    opts.seed = args.seed;
+    opts.shapes = args.shapes;
+    opts.space_file = args.space_file;
+    opts.params_file = args.out_file;
+    if (!args.quiet) opts.on_progress = [&](const anycl::TuneProgress& p) { show(family, p); };
+    const anycl::TuneResult r = anycl::tune(rt, 0, opts);
+    if (!args.quiet) std::cerr << "\n";
+    std::size_t failed = 0, resumed = 0;
+    for (const anycl::TuneTrial& t : r.trials) failed += t.status != "ok", resumed += t.resumed;
+    std::cout << family << ": " << r.trials.size() << " of " << r.space_size << " candidates measured (" << resumed
+              << " from an earlier run, " << failed << " failed)";
+    if (r.best < 0) {
+      std::cout << "; none passed the check\n";
+      status = 1;
+      continue;
+    }
+    const anycl::TuneTrial& best = r.trials[std::size_t(r.best)];
+    std::cout << "; best " << best.gflops << " GFLOP/s";
+    if (r.current >= 0) std::cout << " (the values it started from: " << r.trials[std::size_t(r.current)].gflops << ")";
+    std::cout << ":";
+    for (const auto& [k, v] : best.params) std::cout << " " << k << "=" << v;
+    std::cout << "\n  written to " << r.params_file << "\n";
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--device" && has_value) args.device_spec = argv[++i];
+    else if (a == "--family" && has_value) args.families.push_back(argv[++i]);
+    else if (a == "--space" && has_value) args.space_file = argv[++i];
+    else if (a == "--out" && has_value) args.out_file = argv[++i];
+    else if (a == "--budget" && has_value) {
+      if (!parse_number(argv[++i], &args.budget)) return usage(std::string("--budget: not a number of seconds: ") + argv[i]);
+    } else if (a == "--seed" && has_value) {
+      double seed = 0;
+      if (!parse_number(argv[++i], &seed)) return usage(std::string("--seed: not a number: ") + argv[i]);
+      args.seed = std::uint64_t(seed);
+    } else if (a == "--shape" && has_value) {
+      anycl::TuneShape s;
+      if (!parse_shape(argv[++i], &s)) return usage(std::string("--shape: expected MxNxK or MxNxKxBATCH, got ") + argv[i]);
+      args.shapes.push_back(s);
+    } else if (a == "--emit-entry") args.emit_entry = true;
+    else if (a == "--quiet") args.quiet = true;
+    else return usage("unknown argument " + a);
+  }
+  try {
+    return tune(args);
+  } catch (const std::exception& e) {
+    std::cerr << "\nanycl-tune: " << e.what() << "\n";
+    return 1;
+  }
+}
