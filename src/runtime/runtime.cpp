@@ -87,8 +87,8 @@ RuntimeImpl::RuntimeImpl(cl_context context, const std::vector<cl_command_queue>
                          const RuntimeOptions& options)
     : options_(options),
       kernel_dir_(find_kernel_dir(options.kernel_path)),
-      params_(kernel_dir_),
-      cache_(options.cache_dir, options.cache) {
+      cache_(options.cache_dir, options.cache),
+      params_(ParamSources{kernel_dir_, cache_.dir() + "/params"}) {
   build_ctx_ = {kernel_dir_, &params_, &cache_, options.binary_only, options.binary_path};
   adopt_queues(context, queues);
   build_programs(options.fail_on_build_error);
