@@ -6,6 +6,8 @@
 
 #ifdef ANYCL_HAVE_CLBLAST
 #include <clblast.h>
+
+#include <mutex>
 #endif
 
 namespace anycl::detail {
@@ -13,6 +15,15 @@ namespace anycl::detail {
 #ifdef ANYCL_HAVE_CLBLAST
 
 bool clblast_available() noexcept { return true; }
+
+namespace {
+
+// CLBlast keeps process-wide caches (its tuning database, compiled programs) that concurrent
+// calls reach without ordering ThreadSanitizer can see (test_threads races calls on 4 threads):
+// anycl enqueues one CLBlast call at a time. A cached call only enqueues, so the lock is short.
+std::mutex clblast_calls;
+
+}  // namespace
 
 template <typename T>
 cl_event clblast_gemm(const DeviceSlot& slot, const GemmShape& s, T alpha, cl_mem a, std::size_t a_off, cl_mem b,
@@ -23,12 +34,14 @@ cl_event clblast_gemm(const DeviceSlot& slot, const GemmShape& s, T alpha, cl_me
   const auto tb = s.trans_b == Transpose::Yes ? clblast::Transpose::kYes : clblast::Transpose::kNo;
   cl_command_queue q = slot.queue.get();
   cl_event ev = nullptr;
+  std::unique_lock<std::mutex> one_at_a_time(clblast_calls);
   const clblast::StatusCode status =
       s.batch == 1 ? clblast::Gemm<T>(layout, ta, tb, s.m, s.n, s.k, alpha, a, a_off, s.lda, b, b_off, s.ldb, beta, c,
                                       c_off, s.ldc, &q, &ev)
                    : clblast::GemmStridedBatched<T>(layout, ta, tb, s.m, s.n, s.k, alpha, a, a_off, s.lda, s.stride_a,
                                                     b, b_off, s.ldb, s.stride_b, beta, c, c_off, s.ldc, s.stride_c,
                                                     s.batch, &q, &ev);
+  one_at_a_time.unlock();
   if (status != clblast::StatusCode::kSuccess) {
     const int code = static_cast<int>(status);
     // CLBlast forwards OpenCL errors as their own (negative) codes.
