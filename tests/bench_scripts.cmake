@@ -33,3 +33,27 @@ expect("${table}" "\\| +\\| `gemm_packed` \\| [0-9.]+ \\| [0-9]+% \\|")
 run(compared ${PYTHON} ${SCRIPTS}/compare_runs.py --old ${doc} --new ${doc})
 message("${compared}")
 expect("${compared}" "\\| stages: sgemm 256x256x256 \\| [0-9.]+ \\| [0-9.]+ \\| 1.000x \\| 0 of 1 \\|")
+
+# `anycl-bench net` on the last stage of ResNet-18 at batch 1, one timed run each: every side
+# (anycl, oneDNN in both layouts, PyTorch through net_torch.py) has a total for every pass, and
+# each total is the layers' count x median.
+set(net ${WORK_DIR}/net.json)
+run(out ${BENCH} net resnet18 --batch 1 --reps 1 --only layer4 --json --out ${net})
+run(table ${PYTHON} ${SCRIPTS}/perf_table.py ${net})
+message("${table}")
+expect("${table}" "\\*\\*Whole network\\*\\*")
+foreach(pass forward backward-data backward-weights "all three")
+  expect("${table}" "\\| resnet18 \\| 1 \\| ${pass} \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+x \\|")
+endforeach()
+run(sums ${PYTHON} -c [=[
+import json, sys
+run = json.load(open(sys.argv[1]))["net"][0]
+assert [l["layer"] for l in run["layers"]] == ["layer4 3x3 s2", "layer4 3x3", "layer4 1x1 s2 shortcut"], run["layers"]
+for p in ("forward", "backward_data", "backward_weights"):
+    for side in ("anycl", "onednn_nchw", "onednn_blocked", "pytorch"):
+        want = sum(l["count"] * l[p][side]["median_ms"] for l in run["layers"])
+        got = run["totals_ms"][p][side]
+        assert abs(got - want) <= 1e-9 * want, (p, side, got, want)
+print("net totals ok")
+]=] ${net})
+expect("${sums}" "net totals ok")

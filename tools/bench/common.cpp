@@ -31,7 +31,7 @@ anycl::Buffer random_buffer(anycl::Runtime& rt, std::size_t elems, unsigned seed
 
 Timing time_anycl(const std::function<void()>& fn, double flops, int reps) {
   const double first = time_once_ms(fn);
-  Timing t = summarize(run_timed(fn, 2, std::max(reps, 5)), flops, first);
+  Timing t = summarize(run_timed(fn, 2, std::max(reps, 1)), flops, first);
   t.note = "anycl";
   return t;
 }

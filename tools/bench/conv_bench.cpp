@@ -12,20 +12,6 @@ namespace {
 
 using anycl::ConvAlgo;
 
-Timing time_pass(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t, anycl::ConvPass pass, ConvAlgo algo,
-                 double flops, int reps) {
-  try {
-    Timing r = time_anycl(anycl_conv_call(rt, d, t, pass, algo), flops, reps);
-    r.note = anycl::to_string(algo == ConvAlgo::Auto ? anycl::conv2d_select(rt, d) : algo);
-    return r;
-  } catch (const anycl::Error& e) {
-    Timing r;
-    r.supported = false;
-    r.note = e.what();
-    return r;
-  }
-}
-
 // What the find step picks against the selector, and what finding cost (0 when cached).
 nlohmann::json find_json(anycl::Runtime& rt, const anycl::Conv2d& d) {
   const auto start = std::chrono::steady_clock::now();
@@ -87,6 +73,21 @@ std::function<void()> anycl_conv_call(anycl::Runtime& rt, const anycl::Conv2d& d
   return [&rt, d, t, algo] { anycl::conv2d_backward_weights(rt, d, t.x, t.y, t.w, nullptr, algo).wait(); };
 }
 
+Timing time_anycl_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t, anycl::ConvPass pass,
+                       anycl::ConvAlgo algo, double flops, int reps) {
+  try {
+    Timing r = time_anycl(anycl_conv_call(rt, d, t, pass, algo), flops, reps);
+    const bool selected = algo == ConvAlgo::Auto && pass == anycl::ConvPass::Forward;
+    r.note = anycl::to_string(selected ? anycl::conv2d_select(rt, d) : algo);
+    return r;
+  } catch (const anycl::Error& e) {
+    Timing r;
+    r.supported = false;
+    r.note = e.what();
+    return r;
+  }
+}
+
 nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
   const std::vector<ConvShape> layers = conv_layers(opt.quick);
   const bool cpu = rt.device(0).type == "cpu";
@@ -105,7 +106,7 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
     double fwd[5];
     const ConvAlgo algos[] = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::Winograd};
     for (int i = 0; i < 5; ++i) {
-      const Timing tm = time_pass(rt, d, t, anycl::ConvPass::Forward, algos[i], flops, opt.reps);
+      const Timing tm = time_anycl_conv(rt, d, t, anycl::ConvPass::Forward, algos[i], flops, opt.reps);
       row["anycl_forward"][anycl::to_string(algos[i])] = to_json(tm);
       fwd[i] = tm.supported ? tm.gflops : 0;
     }
@@ -122,8 +123,8 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
     // Backward passes: anycl, then oneDNN's best layout (blocked) for data and weights.
     double bwd[4] = {0, 0, 0, 0};
     if ((cs.r == 3 && cs.groups == 1) || cs.groups == cs.c) {
-      const Timing bd = time_pass(rt, d, t, anycl::ConvPass::BackwardData, ConvAlgo::Auto, flops, opt.reps);
-      const Timing bw = time_pass(rt, d, t, anycl::ConvPass::BackwardWeights, ConvAlgo::Auto, flops, opt.reps);
+      const Timing bd = time_anycl_conv(rt, d, t, anycl::ConvPass::BackwardData, ConvAlgo::Auto, flops, opt.reps);
+      const Timing bw = time_anycl_conv(rt, d, t, anycl::ConvPass::BackwardWeights, ConvAlgo::Auto, flops, opt.reps);
       row["anycl_backward_data"] = to_json(bd);
       row["anycl_backward_weights"] = to_json(bw);
       bwd[0] = bd.supported ? bd.gflops : 0, bwd[1] = bw.supported ? bw.gflops : 0;

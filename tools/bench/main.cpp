@@ -8,6 +8,7 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "driver.hpp"
 #include "report.hpp"
@@ -18,6 +19,7 @@ using nlohmann::json;
 
 void print_usage(std::ostream& out) {
   out << "usage: anycl-bench gemm|conv|all|stages|multi|peak [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n"
+      << "       anycl-bench net resnet18 [--batch N[,N...]] [--reps N] [--torch SCRIPT|none] [--only TEXT] [--json] [--out FILE]\n"
       << "       anycl-bench multi|peak ... [--rounds N]\n"
       << "       anycl-bench run [--mode=correctness|perf|both] [--repeats N] [--algo NAME] [--device SPEC]\n"
       << "                       [--batch FILE] DESCRIPTOR...\n"
@@ -27,6 +29,8 @@ void print_usage(std::ostream& out) {
       << "  all     gemm and conv\n"
       << "  stages  the gemm and conv workloads with the kernel profile on: per kernel, its median\n"
       << "          device time and share of the call (anycl/profile.hpp)\n"
+      << "  net     every convolution of ResNet-18 (224x224), forward, backward-data, backward-weights: anycl vs\n"
+      << "          oneDNN (NCHW, blocked) vs PyTorch (tools/bench/net_torch.py), per layer and network totals (ms)\n"
       << "  multi   the multi-device scheduler: cpu/2 vs one core vs the whole device, POCL + Oclgrind\n"
       << "  peak    the device's measured fp32 peak (anycl-query --peak) vs a native FMA loop vs SGEMM 2048,\n"
       << "          interleaved over --rounds (default 3); gemm/conv results carry peak_fraction\n"
@@ -36,9 +40,11 @@ void print_usage(std::ostream& out) {
       << "  --json         the JSON document on stdout (the tables go to stderr)\n"
       << "  --out FILE     the JSON document to FILE as well\n"
       << "  --device SPEC  the runtime's devices, as ANYCL_DEVICE (default: ANYCL_DEVICE, else the best single device)\n"
-      << "  --reps N       timed runs behind each median (at least 5; default 7)\n"
+      << "  --reps N       timed runs behind each median (at least 5; default 7; net: at least 1, default 3)\n"
       << "  --quick        a few small shapes, to check that it runs\n"
       << "  --only TEXT    conv: only the layers whose label contains TEXT (\"dw\", \"7x7\", \"b1\")\n"
+      << "  --batch LIST   net: the batch sizes, comma-separated (default 8)\n"
+      << "  --torch SCRIPT net: the PyTorch timing script (default: net_torch.py of the source tree; none: skip)\n"
       << "  --rounds N     multi: turns each configuration takes (default 3)\n"
       << "tools/bench/perf_table.py turns the JSON into docs/performance.md's tables;\n"
       << "tools/bench/compare_builds.sh times two anycl-bench builds alternately.\n";
@@ -91,6 +97,19 @@ void add_first_cpu(json& m) {
       if (d.type == "cpu") return add_device(m, d);
 }
 
+// "8,32" -> {8, 32}; false on anything but comma-separated positive integers.
+bool parse_batches(const std::string& text, std::vector<std::size_t>& batches) {
+  batches.clear();
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    char* end = nullptr;
+    const long v = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || v < 1) return false;
+    batches.push_back(static_cast<std::size_t>(v));
+  }
+  return !batches.empty();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,23 +119,33 @@ int main(int argc, char** argv) {
   if (what == "-h" || what == "--help") return print_usage(std::cout), 0;
   if (what == "run") return anycl_bench::run_main(argc, argv);
   if (what == "sweep") return anycl_bench::sweep_main(argc, argv);
-  if (what != "gemm" && what != "conv" && what != "all" && what != "stages" && what != "multi" && what != "peak")
+  if (what != "gemm" && what != "conv" && what != "all" && what != "stages" && what != "multi" && what != "peak" &&
+      what != "net")
     return usage("unknown benchmark " + what);
   anycl_bench::Options opt;
   bool as_json = false, worker = false;
   std::string spec, out;
-  for (int i = 2; i < argc; ++i) {
+  int first_option = 2;
+  if (what == "net") {
+    opt.reps = 3;  // a batch-32 pass over the network stays within minutes on 2 cores
+    if (argc > 2 && argv[2][0] != '-') opt.network = argv[first_option++];
+  }
+  for (int i = first_option; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) as_json = true;
     else if (!std::strcmp(argv[i], "--quick")) opt.quick = true;
     else if (!std::strcmp(argv[i], "--device") && i + 1 < argc) spec = argv[++i];
-    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) opt.reps = std::max(5, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) opt.reps = std::max(what == "net" ? 1 : 5, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) opt.only = argv[++i];
+    else if (what == "net" && !std::strcmp(argv[i], "--batch") && i + 1 < argc) {
+      if (!parse_batches(argv[++i], opt.batches)) return usage(std::string("--batch wants positive integers, got ") + argv[i]);
+    } else if (what == "net" && !std::strcmp(argv[i], "--torch") && i + 1 < argc) opt.torch_script = argv[++i];
     else if ((what == "multi" || what == "peak") && !std::strcmp(argv[i], "--rounds") && i + 1 < argc)
       opt.rounds = std::max(1, std::atoi(argv[++i]));
     else if (what == "multi" && !std::strcmp(argv[i], "--worker")) worker = true, i = argc;  // the rest is the child's
     else return usage(std::string("unknown argument ") + argv[i]);
   }
+  if (what == "net" && opt.network != "resnet18") return usage("net: unknown network " + opt.network + " (resnet18)");
   if (as_json) opt.table = stderr;
   try {
     json m = worker ? json() : machine(env, argc, argv);
@@ -131,6 +160,7 @@ int main(int argc, char** argv) {
     if (what == "stages") doc["stages"] = anycl_bench::bench_stages(rt, opt);
     if (what == "all" || what == "gemm") doc["gemm"] = anycl_bench::bench_gemm(rt, opt);
     if (what == "all" || what == "conv") doc["conv"] = anycl_bench::bench_conv(rt, opt);
+    if (what == "net") doc["net"] = anycl_bench::bench_net(rt, opt);
     if (what == "peak") doc["peak"] = anycl_bench::bench_peak(rt, opt);
     // Each result as a fraction of the device's measured fp32 peak (cached after the first run).
     if (const auto peak = anycl::device_peak(rt, 0); peak && what != "peak") {

@@ -8,7 +8,7 @@
 //    activations, OIHW weights (GOIHW when groups > 1), symmetric padding, no bias, no dilation.
 //  * first_call_ms is the first call of the routine in this process, including kernel
 //    compilation / JIT / primitive creation. It is excluded from the median.
-//  * median_ms is the median of max(reps, 5) timed runs taken after warm-up; wall clock, and
+//  * median_ms is the median of max(reps, 1) timed runs taken after warm-up; wall clock, and
 //    for OpenCL opponents each run ends with clFinish on the queue.
 //  * On failure (OpenCL/CLBlast/oneDNN error) the functions throw std::runtime_error.
 //    A combination an opponent cannot express (e.g. CLBlast Convgemm with groups > 1) returns

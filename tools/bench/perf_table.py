@@ -3,11 +3,11 @@
 
 usage: perf_table.py [--commit REV] RUN.json [RUN.json ...]
 
-Each file is what `anycl-bench all|gemm|conv|stages --json` (schema anycl-bench/1) or
+Each file is what `anycl-bench all|gemm|conv|stages|net --json` (schema anycl-bench/1) or
 `anycl-bench multi --json` (schema anycl-bench-multi/1) wrote, through --out or stdout. Several
 runs of one kind go side by side: every cell reads "run 1 / run 2 / ...". Printed: the machine
 block (from each document's "machine" object), then a table for each part the runs hold: GEMM,
-convolution, stages, and the multi-device tables. Python 3 standard library only.
+convolution, stages, whole network, and the multi-device tables. Python 3 standard library only.
 """
 
 import argparse
@@ -24,7 +24,7 @@ from bench_json import BENCH_SCHEMA, MULTI_SCHEMA, gflops, load
 def fmt(value, style):
     if value is None:
         return "n/a"
-    return {"gflops": f"{value:.1f}", "ratio": f"{value:.2f}x", "ms": f"{value:.3f}"}[style]
+    return {"gflops": f"{value:.1f}", "ratio": f"{value:.2f}x", "ms": f"{value:.3f}", "ms1": f"{value:.1f}"}[style]
 
 
 def cell(values, style="gflops"):
@@ -95,6 +95,29 @@ def conv_table(runs):
                      cell([gflops(r and r.get("onednn_nchw")) for r in per_run]),
                      cell([gflops(r and r.get("onednn_blocked")) for r in per_run])])
     return table(["layer", "anycl Auto", "oneDNN NCHW", "oneDNN blocked"], rows)
+
+
+NET_SIDES = (("anycl", "anycl"), ("onednn_nchw", "oneDNN NCHW"), ("onednn_blocked", "oneDNN blocked"),
+             ("pytorch", "PyTorch"))
+NET_PASSES = (("forward", "forward"), ("backward_data", "backward-data"), ("backward_weights", "backward-weights"),
+              ("all", "all three"))
+
+
+def net_table(runs):
+    """Per network, batch and pass: each side's total ms (count x median per layer), and anycl's speedup."""
+    rows = []
+    keys = list(dict.fromkeys((r["network"], r["batch"]) for run in runs for r in run.get("net", [])))
+    for network, batch in keys:
+        found = [next((r for r in run.get("net", []) if (r["network"], r["batch"]) == (network, batch)), None)
+                 for run in runs]
+        for key, label in NET_PASSES:
+            totals = [f and f["totals_ms"].get(key, {}) for f in found]
+            rows.append([network, str(batch), label] +
+                        [cell([t and t.get(side) for t in totals], "ms1") for side, _ in NET_SIDES] +
+                        [cell([t and t.get(f"anycl_speedup_vs_{side}") for t in totals], "ratio")
+                         for side in ("onednn_nchw", "onednn_blocked", "pytorch")])
+    return table(["network", "batch", "pass", *(name + " ms" for _, name in NET_SIDES),
+                  "vs oneDNN NCHW", "vs oneDNN blocked", "vs PyTorch"], rows)
 
 
 def stages_table(runs):
@@ -177,7 +200,9 @@ def main():
     for title, part, make in ((lambda _: "**GEMM** (SGEMM, row-major, GFLOP/s)", "gemm", gemm_table),
                               (conv_title, "conv", conv_table),
                               (lambda _: "**Stages** (`anycl-bench stages`: device time of each kernel; median ms "
-                               "of one launch, and of the call)", "stages", stages_table)):
+                               "of one launch, and of the call)", "stages", stages_table),
+                              (lambda _: "**Whole network** (`anycl-bench net`: every convolution, ms per pass over the "
+                               "network; speedup = opponent ms / anycl ms)", "net", net_table)):
         runs = [(p, d) for p, d in zip(args.runs, docs) if d["schema"] == BENCH_SCHEMA and part in d]
         if runs:
             only_docs = [d for _, d in runs]

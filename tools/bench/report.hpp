@@ -16,7 +16,10 @@ struct Options {
   int reps = 7;        // timed runs behind each median (at least 5)
   int rounds = 3;      // multi: turns each configuration takes, in rotated order
   bool quick = false;  // fewer shapes, for smoke tests
-  std::string only;    // conv: only the layers whose label contains this
+  std::string only;    // conv, net: only the layers whose label contains this
+  std::vector<std::size_t> batches = {8};  // net: the batch sizes, each a pass over the network
+  std::string network = "resnet18";        // net: which network's convolutions
+  std::string torch_script;                // net: the PyTorch script ("" = net_torch.py beside the sources, "none": skip)
   std::FILE* table = stdout;  // the human-readable table (stderr when --json owns stdout)
 };
 
@@ -45,9 +48,15 @@ ConvTensors random_tensors(anycl::Runtime& rt, const anycl::Conv2d& d);
 std::function<void()> anycl_gemm_call(anycl::Runtime& rt, const GemmShape& g);
 std::function<void()> anycl_conv_call(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t,
                                       anycl::ConvPass pass, anycl::ConvAlgo algo);
+// time_anycl of anycl_conv_call; the note is the algorithm (the selector's pick for a forward
+// Auto), or the error when the call fails (supported = false).
+Timing time_anycl_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t, anycl::ConvPass pass,
+                       anycl::ConvAlgo algo, double flops, int reps);
 
 nlohmann::json bench_gemm(anycl::Runtime& rt, const Options& opt);
 nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt);
+// `anycl-bench net`: every convolution of a network, each pass, against oneDNN and PyTorch.
+nlohmann::json bench_net(anycl::Runtime& rt, const Options& opt);
 // `anycl-bench stages`: the same workloads with the kernel profile on (anycl/profile.hpp).
 nlohmann::json bench_stages(anycl::Runtime& rt, const Options& opt);
 // `anycl-bench peak`: the device's measured fp32 peak vs a native FMA loop vs SGEMM 2048, per round.
