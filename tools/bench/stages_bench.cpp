@@ -98,6 +98,7 @@ void add_row(json& rows, std::FILE* table, const std::string& name, Run run) {
 void gemm_stages(anycl::Runtime& rt, const Options& opt, json& rows) {
   for (const GemmShape& g : gemm_shapes(opt.quick)) {
     const std::string name = "sgemm " + gemm_label(g);
+    if (name.find(opt.only) == std::string::npos) continue;
     add_row(rows, opt.table, name,
             [&] { return profile_call(rt, name, "gemm", anycl_gemm_call(rt, g), gemm_flops(g), opt.reps); });
   }
@@ -108,6 +109,7 @@ void gemm_stages(anycl::Runtime& rt, const Options& opt, json& rows) {
 void conv_stages(anycl::Runtime& rt, const Options& opt, json& rows) {
   using anycl::ConvPass;
   for (const ConvShape& cs : conv_layers(opt.quick)) {
+    if (("conv " + conv_label(cs)).find(opt.only) == std::string::npos) continue;
     const anycl::Conv2d d = to_desc(cs);
     d.validate();
     const ConvTensors t = random_tensors(rt, d);
