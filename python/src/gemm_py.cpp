@@ -218,7 +218,10 @@ py::object gemm_arrays(const py::object& a_obj, const py::object& b_obj, const p
 
 py::object gemm(const py::object& a_obj, const py::object& b_obj, const py::object& c, double alpha, double beta,
                 bool trans_a, bool trans_b, const py::object& runtime) {
-  if (as_array(a_obj) || as_array(b_obj) || as_array(c))
+  // NumPy operands first: the Array checks (type lookups) are left to calls that need them.
+  const bool numpy = py::isinstance<py::array>(a_obj) && py::isinstance<py::array>(b_obj) &&
+                     (c.is_none() || py::isinstance<py::array>(c));
+  if (!numpy && (as_array(a_obj) || as_array(b_obj) || as_array(c)))
     return gemm_arrays(a_obj, b_obj, c, alpha, beta, trans_a, trans_b, runtime);
   const py::array a = float_array(a_obj, kGemm, "a");
   const char code = a.dtype().kind() == 'f' && a.itemsize() == 4 ? 'f' : 'd';
