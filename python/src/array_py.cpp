@@ -55,6 +55,21 @@ std::size_t Array::size() const {
                          [](std::size_t a, py::ssize_t b) { return a * std::size_t(b); });
 }
 
+bool Array::overlaps(const Array& other) const {
+  if (buffer_.native() == other.buffer_.native()) return true;
+  if (!is_view() || !other.is_view() || size() == 0 || other.size() == 0) return false;
+  // A view's buffer is host memory in place: its start is the buffer's host address.
+  auto range = [](const Array& a) {
+    void* base = nullptr;
+    clGetMemObjectInfo(a.buffer_.native(), CL_MEM_HOST_PTR, sizeof base, &base, nullptr);
+    const auto first = reinterpret_cast<std::uintptr_t>(base) + a.offset_ * a.item();
+    return std::make_pair(first, first + a.size() * a.item());
+  };
+  const auto [a0, a1] = range(*this);
+  const auto [b0, b1] = range(other);
+  return a0 < b1 && b0 < a1;
+}
+
 std::shared_ptr<anycl::Runtime> Array::runtime(const char* function) const { return handle_->get(function); }
 
 py::array Array::numpy() const {

@@ -35,6 +35,9 @@ class Array {
   std::size_t device() const { return buffer_.device(); }
   bool shares_host_memory() const { return rt_->device(buffer_.device()).unified_memory; }
   bool is_view() const { return owner_ != nullptr; }  // the producer's memory, not a copy
+  // Whether the two arrays are the same memory in part: one buffer, or views of overlapping
+  // producer memory (two imports of one tensor are two buffers over the same bytes).
+  bool overlaps(const Array& other) const;
 
   // The elements at the start of a buffer: buffer() itself at offset 0, else a device-side copy
   // (convolution takes tensors at their buffer's start).

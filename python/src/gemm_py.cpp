@@ -197,7 +197,7 @@ py::object gemm_arrays(const py::object& a_obj, const py::object& b_obj, const p
   if (c.code() != a.code()) invalid(kGemm, "c", "dtype " + dtype_name(c.code()) + ", a is " + dtype_name(a.code()));
   if (c.shape() != c_shape) invalid(kGemm, "c", "shape " + shape_text(c.shape()) + ", expected " + shape_text(c_shape));
   for (const auto& [x, name] : {std::pair<const Array*, const char*>{&a, "a"}, {&b, "b"}})
-    if (x->buffer().native() == c.buffer().native())
+    if (x->overlaps(c))
       invalid(kGemm, "c", std::string("is the same memory as '") + name + "' (the call may write c before reading it)");
   anycl::GemmShape s;
   s.trans_a = trans_a ? anycl::Transpose::Yes : anycl::Transpose::No;
