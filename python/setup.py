@@ -38,11 +38,14 @@ class CMakeBuild(build_ext):
         shutil.copy2(built[0], target)
         lib = target.parent / "lib"
         lib.mkdir(exist_ok=True)
-        # Under its SONAME (libanycl.so.<major>), the name the extension asks the loader for.
-        soname = [p for p in build.glob("libanycl.so.*") if re.fullmatch(r"libanycl\.so\.\d+", p.name)]
-        if len(soname) != 1:
-            raise RuntimeError(f"anycl: expected one libanycl.so.<major> in {build}, found {soname}")
-        shutil.copy2(os.path.realpath(soname[0]), lib / soname[0].name)
+        # Under their SONAMEs (libanycl.so.<major>), the names the extension asks the loader for;
+        # libanycl_mpi only where the build has MPI (the extension then links it).
+        for name, required in (("libanycl", True), ("libanycl_mpi", False)):
+            soname = [p for p in build.glob(name + ".so.*") if re.fullmatch(re.escape(name) + r"\.so\.\d+", p.name)]
+            if len(soname) > 1 or (required and not soname):
+                raise RuntimeError(f"anycl: expected one {name}.so.<major> in {build}, found {soname}")
+            for p in soname:
+                shutil.copy2(os.path.realpath(p), lib / p.name)
         kernels = target.parent / "share" / "anycl" / "cl_kernels"
         shutil.rmtree(kernels, ignore_errors=True)
         shutil.copytree(REPO / "cl_kernels", kernels)

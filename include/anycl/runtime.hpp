@@ -160,6 +160,12 @@ class ANYCL_API Runtime {
   // `bytes` from byte `offset` (bytes 0: up to its end). A nonzero offset must be a multiple of
   // the device's mem_base_addr_align_bytes. The Buffer retains mem while it (or a copy) lives.
   ANYCL_API Buffer wrap(cl_mem mem, std::size_t offset = 0, std::size_t bytes = 0, std::size_t device = 0);
+  // The caller's host memory as a Buffer on device i, without a copy (CL_MEM_USE_HOST_PTR): the
+  // calls read and write the `bytes` bytes at `host` in place, so a call's results are there once
+  // it finished. Only where the device shares host memory (DeviceInfo::unified_memory) and `host`
+  // is a multiple of mem_base_addr_align_bytes; otherwise Error(ANYCL_ERROR_UNSUPPORTED) saying
+  // which (use alloc and write: one copy). The memory must outlive the Buffer and its calls.
+  ANYCL_API Buffer wrap_host(void* host, std::size_t bytes, std::size_t device = 0);
   void write(const Buffer& dst, const void* src, std::size_t bytes, std::size_t offset = 0);
   void read(const Buffer& src, void* dst, std::size_t bytes, std::size_t offset = 0);
   void finish();  // waits for all queued work on every device

@@ -15,22 +15,13 @@ from ._errors import (BuildError, Error, InternalError, InvalidArgumentError, Ke
                       NoDeviceError, OpenCLError, OutOfMemoryError, UnsupportedError)
 from ._anycl import (Array, ConvLayer, DataParallelTrainer, DenseLayer, DeviceInfo, MaxPoolLayer,
                      ModelSpec, Runtime, conv2d, conv2d_backward_data, conv2d_backward_weights,
-                     default_runtime, devices, gemm, version)
+                     default_runtime, devices, from_dlpack, gemm, version)
 from . import _anycl
 
+if hasattr(_anycl, "MpiProcessGroup"):  # built with ANYCL_WITH_MPI
+    from ._anycl import MpiProcessGroup  # noqa: F401
+
 __version__ = version()
-
-
-def from_dlpack(tensor, runtime=None, device=0):
-    """An anycl.Array holding a copy of `tensor` (anything with __dlpack__ on the CPU: NumPy
-    arrays, PyTorch CPU tensors, anycl.Array), float32 or float64."""
-    import numpy as np
-    try:
-        host = np.from_dlpack(tensor)
-    except (TypeError, RuntimeError, BufferError, AttributeError) as e:
-        raise InvalidArgumentError(1, f"anycl.from_dlpack: argument 'tensor': {e}") from None
-    return Array(host, runtime=runtime, device=device)
-
 
 # The default runtime is released before the interpreter tears down the modules it uses.
 _atexit.register(_anycl._close_default_runtime)

@@ -2,7 +2,7 @@
 // conventions (stride, padding and dilation as an int or a pair; padding also as four values).
 #include <array>
 
-#include "py_common.hpp"
+#include "array_py.hpp"
 
 namespace anycl_py {
 namespace {
@@ -94,17 +94,104 @@ struct Geometry {
 
 std::vector<std::size_t> dims(const py::array& a) { return {a.shape(), a.shape() + a.ndim()}; }
 
+std::vector<std::size_t> dims(const Array& a) { return {a.shape().begin(), a.shape().end()}; }
+
+std::string dims_text(const std::vector<std::size_t>& d) { return shape_text(std::vector<py::ssize_t>(d.begin(), d.end())); }
+
+void check_shape(const std::vector<std::size_t>& have, const std::vector<std::size_t>& want, const char* function,
+                 const char* arg) {
+  if (have != want) invalid(function, arg, "shape " + dims_text(have) + ", expected " + dims_text(want));
+}
+
 void check_shape(const py::array& a, const std::vector<std::size_t>& want, const char* function, const char* arg) {
-  if (dims(a) != want)
-    invalid(function, arg, "shape " + shape_text(a) + ", expected " + std::string(py::str(py::tuple(py::cast(want)))));
+  check_shape(dims(a), want, function, arg);
+}
+
+// A float32 Array operand of rank `rank` (on `first`'s runtime and device, if given).
+const Array& tensor_array(const py::handle& obj, const char* function, const char* arg, std::size_t rank,
+                          const Array* first = nullptr) {
+  const Array& a = array_arg(obj, function, arg, first);
+  if (a.code() != 'f') invalid(function, arg, "dtype " + dtype_name(a.code()) + ", expected float32");
+  if (a.shape().size() != rank)
+    invalid(function, arg, "rank " + std::to_string(a.shape().size()) + " (shape " + shape_text(a.shape()) +
+                               "), expected " + std::to_string(rank));
+  return a;
+}
+
+py::object new_array(const Array& like, const std::vector<std::size_t>& shape) {
+  return py::cast(Array(like.handle(), like.device(), 'f', std::vector<py::ssize_t>(shape.begin(), shape.end())));
+}
+
+bool any_array(std::initializer_list<py::handle> objs) {
+  for (const auto& o : objs)
+    if (as_array(o)) return true;
+  return false;
+}
+
+// The three passes on anycl.Arrays: their device memory, the results new Arrays.
+py::object conv2d_arrays(const py::object& x_obj, const py::object& w_obj, const py::object& bias_obj,
+                         const Geometry& g, const std::string& algo_name, const py::object& runtime) {
+  const Array& x = tensor_array(x_obj, g.function, "x", 4);
+  const Array& w = tensor_array(w_obj, g.function, "w", 4, &x);
+  const anycl::Conv2d d = g.descriptor(dims(x), dims(w));
+  const Array* bias = bias_obj.is_none() ? nullptr : &tensor_array(bias_obj, g.function, "bias", 1, &x);
+  if (bias) check_shape(dims(*bias), {d.k}, g.function, "bias");
+  const anycl::ConvAlgo algo = algo_of(algo_name, g.function);
+  auto rt = runtime_of(x, runtime, g.function);
+  py::object y = new_array(x, {d.n, d.k, d.p(), d.q()});
+  const anycl::Buffer bx = x.at_start(g.function), bw = w.at_start(g.function);
+  const anycl::Buffer bb = bias ? bias->at_start(g.function) : anycl::Buffer();
+  const anycl::Buffer by = y.cast<const Array&>().buffer();
+  py::gil_scoped_release release;
+  anycl::conv2d_forward(*rt, d, bx, bw, bias ? &bb : nullptr, by, algo).wait();
+  return y;
+}
+
+py::object backward_data_arrays(const py::object& dy_obj, const py::object& w_obj, const py::object& x_shape,
+                                const Geometry& g, const std::string& algo_name, const py::object& runtime) {
+  const Array& dy = tensor_array(dy_obj, g.function, "dy", 4);
+  const Array& w = tensor_array(w_obj, g.function, "w", 4, &dy);
+  const anycl::Conv2d d = g.descriptor(shape4(x_shape, g.function, "x_shape"), dims(w));
+  check_shape(dims(dy), {d.n, d.k, d.p(), d.q()}, g.function, "dy");
+  const anycl::ConvAlgo algo = algo_of(algo_name, g.function);
+  auto rt = runtime_of(dy, runtime, g.function);
+  py::object dx = new_array(dy, {d.n, d.c, d.h, d.w});
+  const anycl::Buffer bdy = dy.at_start(g.function), bw = w.at_start(g.function);
+  const anycl::Buffer bdx = dx.cast<const Array&>().buffer();
+  py::gil_scoped_release release;
+  anycl::conv2d_backward_data(*rt, d, bdy, bw, bdx, algo).wait();
+  return dx;
+}
+
+py::object backward_weights_arrays(const py::object& x_obj, const py::object& dy_obj, const py::object& w_shape,
+                                   bool bias_grad, const Geometry& g, const std::string& algo_name,
+                                   const py::object& runtime) {
+  const Array& x = tensor_array(x_obj, g.function, "x", 4);
+  const Array& dy = tensor_array(dy_obj, g.function, "dy", 4, &x);
+  const anycl::Conv2d d = g.descriptor(dims(x), shape4(w_shape, g.function, "w_shape"));
+  check_shape(dims(dy), {d.n, d.k, d.p(), d.q()}, g.function, "dy");
+  const anycl::ConvAlgo algo = algo_of(algo_name, g.function);
+  auto rt = runtime_of(x, runtime, g.function);
+  py::object dw = new_array(x, {d.k, d.c / d.groups, d.r, d.s});
+  py::object db = bias_grad ? new_array(x, {d.k}) : py::none();
+  const anycl::Buffer bx = x.at_start(g.function), bdy = dy.at_start(g.function);
+  const anycl::Buffer bdw = dw.cast<const Array&>().buffer();
+  const anycl::Buffer bdb = bias_grad ? db.cast<const Array&>().buffer() : anycl::Buffer();
+  {
+    py::gil_scoped_release release;
+    anycl::conv2d_backward_weights(*rt, d, bx, bdy, bdw, bias_grad ? &bdb : nullptr, algo).wait();
+  }
+  if (bias_grad) return py::make_tuple(dw, db);
+  return dw;
 }
 
 py::array_t<float> empty(const std::vector<std::size_t>& shape) {
   return py::array_t<float>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
 }
 
-py::array conv2d(const py::object& x_obj, const py::object& w_obj, const py::object& bias_obj, const Geometry& g,
-                 const std::string& algo_name, const py::object& runtime) {
+py::object conv2d(const py::object& x_obj, const py::object& w_obj, const py::object& bias_obj, const Geometry& g,
+                  const std::string& algo_name, const py::object& runtime) {
+  if (any_array({x_obj, w_obj, bias_obj})) return conv2d_arrays(x_obj, w_obj, bias_obj, g, algo_name, runtime);
   const py::array x = tensor(x_obj, g.function, "x"), w = tensor(w_obj, g.function, "w");
   const anycl::Conv2d d = g.descriptor(dims(x), dims(w));
   // Only read when given: a default-constructed py::array is a real (empty) array, not null.
@@ -125,8 +212,9 @@ py::array conv2d(const py::object& x_obj, const py::object& w_obj, const py::obj
   return y;
 }
 
-py::array backward_data(const py::object& dy_obj, const py::object& w_obj, const py::object& x_shape, const Geometry& g,
-                        const std::string& algo_name, const py::object& runtime) {
+py::object backward_data(const py::object& dy_obj, const py::object& w_obj, const py::object& x_shape, const Geometry& g,
+                         const std::string& algo_name, const py::object& runtime) {
+  if (any_array({dy_obj, w_obj})) return backward_data_arrays(dy_obj, w_obj, x_shape, g, algo_name, runtime);
   const py::array dy = tensor(dy_obj, g.function, "dy"), w = tensor(w_obj, g.function, "w");
   const anycl::Conv2d d = g.descriptor(shape4(x_shape, g.function, "x_shape"), dims(w));
   check_shape(dy, {d.n, d.k, d.p(), d.q()}, g.function, "dy");
@@ -142,6 +230,8 @@ py::array backward_data(const py::object& dy_obj, const py::object& w_obj, const
 
 py::object backward_weights(const py::object& x_obj, const py::object& dy_obj, const py::object& w_shape,
                             bool bias_grad, const Geometry& g, const std::string& algo_name, const py::object& runtime) {
+  if (any_array({x_obj, dy_obj}))
+    return backward_weights_arrays(x_obj, dy_obj, w_shape, bias_grad, g, algo_name, runtime);
   const py::array x = tensor(x_obj, g.function, "x"), dy = tensor(dy_obj, g.function, "dy");
   const anycl::Conv2d d = g.descriptor(dims(x), shape4(w_shape, g.function, "w_shape"));
   check_shape(dy, {d.n, d.k, d.p(), d.q()}, g.function, "dy");

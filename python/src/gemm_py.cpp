@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <optional>
 
-#include "py_common.hpp"
+#include "array_py.hpp"
 
 namespace anycl_py {
 namespace {
@@ -156,8 +156,73 @@ py::array run(const std::shared_ptr<anycl::Runtime>& rt, const py::array& a, con
   return c;
 }
 
-py::array gemm(const py::object& a_obj, const py::object& b_obj, const py::object& c, double alpha, double beta,
-               bool trans_a, bool trans_b, const py::object& runtime) {
+// Operands as (rows, cols) of their last two dimensions, with the batch (1 for rank 2).
+struct Dims {
+  std::size_t batch, rows, cols;
+};
+
+Dims dims_of(const Array& x, const char* arg) {
+  const auto& s = x.shape();
+  if (s.size() != 2 && s.size() != 3)
+    invalid(kGemm, arg, "rank " + std::to_string(s.size()) + ", expected 2 or 3 (a batch)");
+  return {s.size() == 3 ? std::size_t(s[0]) : 1, std::size_t(s[s.size() - 2]), std::size_t(s.back())};
+}
+
+// gemm on anycl.Arrays: their buffers in place, no host copy; the result is an Array.
+py::object gemm_arrays(const py::object& a_obj, const py::object& b_obj, const py::object& c_obj, double alpha,
+                       double beta, bool trans_a, bool trans_b, const py::object& runtime) {
+  const Array& a = array_arg(a_obj, kGemm, "a");
+  const Array& b = array_arg(b_obj, kGemm, "b", &a);
+  const Dims da = dims_of(a, "a"), db = dims_of(b, "b");
+  if (b.code() != a.code()) invalid(kGemm, "b", "dtype " + dtype_name(b.code()) + ", a is " + dtype_name(a.code()));
+  finite(alpha, kGemm, "alpha"), finite(beta, kGemm, "beta");
+  const std::size_t m = trans_a ? da.cols : da.rows, k = trans_a ? da.rows : da.cols;
+  const std::size_t kb = trans_b ? db.cols : db.rows, n = trans_b ? db.rows : db.cols;
+  if (kb != k)
+    invalid(kGemm, "b", "shape " + shape_text(b.shape()) + " does not match a's " + shape_text(a.shape()) +
+                            ": op(a) has k = " + std::to_string(k) + " columns, op(b) has " + std::to_string(kb) + " rows");
+  const bool batched = a.shape().size() == 3 || b.shape().size() == 3;
+  const std::size_t batch = std::max(da.batch, db.batch);
+  if ((a.shape().size() == 3 && da.batch != batch) || (b.shape().size() == 3 && db.batch != batch))
+    invalid(kGemm, "b", "batch of " + shape_text(b.shape()) + " does not match a's " + shape_text(a.shape()));
+  auto rt = runtime_of(a, runtime, kGemm);
+  std::vector<py::ssize_t> c_shape{py::ssize_t(m), py::ssize_t(n)};
+  if (batched) c_shape.insert(c_shape.begin(), py::ssize_t(batch));
+  py::object c_out = c_obj;
+  if (c_obj.is_none()) {
+    if (beta != 0) invalid(kGemm, "beta", "is " + std::to_string(beta) + " but no c was given to scale");
+    c_out = py::cast(Array(a.handle(), a.device(), a.code(), c_shape));
+  }
+  const Array& c = array_arg(c_out, kGemm, "c", &a);
+  if (c.code() != a.code()) invalid(kGemm, "c", "dtype " + dtype_name(c.code()) + ", a is " + dtype_name(a.code()));
+  if (c.shape() != c_shape) invalid(kGemm, "c", "shape " + shape_text(c.shape()) + ", expected " + shape_text(c_shape));
+  for (const auto& [x, name] : {std::pair<const Array*, const char*>{&a, "a"}, {&b, "b"}})
+    if (x->overlaps(c))
+      invalid(kGemm, "c", std::string("is the same memory as '") + name + "' (the call may write c before reading it)");
+  anycl::GemmShape s;
+  s.trans_a = trans_a ? anycl::Transpose::Yes : anycl::Transpose::No;
+  s.trans_b = trans_b ? anycl::Transpose::Yes : anycl::Transpose::No;
+  s.m = m, s.n = n, s.k = k, s.batch = batch;
+  s.lda = std::max<std::size_t>(da.cols, 1), s.ldb = std::max<std::size_t>(db.cols, 1), s.ldc = std::max<std::size_t>(n, 1);
+  s.stride_a = a.shape().size() == 3 ? da.rows * da.cols : 0, s.stride_b = b.shape().size() == 3 ? db.rows * db.cols : 0;
+  s.stride_c = batched ? m * n : 0;
+  py::gil_scoped_release release;
+  if (a.code() == 'f')
+    anycl::gemm<float>(*rt, s, float(alpha), a.buffer(), a.offset(), b.buffer(), b.offset(), float(beta), c.buffer(),
+                       c.offset()).wait();
+  else
+    anycl::gemm<double>(*rt, s, alpha, a.buffer(), a.offset(), b.buffer(), b.offset(), beta, c.buffer(), c.offset())
+        .wait();
+  return c_out;
+}
+
+py::object gemm(const py::object& a_obj, const py::object& b_obj, const py::object& c, double alpha, double beta,
+                bool trans_a, bool trans_b, const py::object& runtime) {
+  // NumPy operands first: the Array checks (type lookups) are left to calls that need them.
+  const bool numpy = py::isinstance<py::array>(a_obj) && py::isinstance<py::array>(b_obj) &&
+                     (c.is_none() || py::isinstance<py::array>(c));
+  if (!numpy && (as_array(a_obj) || as_array(b_obj) || as_array(c)))
+    return gemm_arrays(a_obj, b_obj, c, alpha, beta, trans_a, trans_b, runtime);
   const py::array a = float_array(a_obj, kGemm, "a");
   const char code = a.dtype().kind() == 'f' && a.itemsize() == 4 ? 'f' : 'd';
   const py::array b = float_array(b_obj, kGemm, "b", code);
@@ -176,9 +241,13 @@ void bind_gemm(py::module_& m) {
         "trans_a"_a = false, "trans_b"_a = false, "runtime"_a = py::none(),
         R"(C = alpha * op(a) @ op(b) + beta * c, float32 or float64, on the runtime's devices.
 
+On NumPy arrays:
+
 a, b: 2-D arrays, or 3-D for a batch (a 2-D operand is shared by every item). c: the output,
 written in place and returned; None allocates it (beta must then be 0). Operands in C or Fortran
-order, or any layout with one unit stride, are used in place; other strides are copied once.)");
+order, or any layout with one unit stride, are used in place; other strides are copied once.
+On anycl.Arrays (all operands): their device memory in place, the result an Array (c, or a new
+one), nothing copied through the host.)");
 }
 
 }  // namespace anycl_py

@@ -8,6 +8,7 @@ void bind_conv(py::module_& m);
 void bind_array(py::module_& m);
 void bind_train(py::module_& m);
 void bind_bench(py::module_& m);
+void bind_mpi(py::module_& m);
 }  // namespace anycl_py
 
 PYBIND11_MODULE(_anycl, m) {
@@ -18,4 +19,5 @@ PYBIND11_MODULE(_anycl, m) {
   anycl_py::bind_array(m);
   anycl_py::bind_train(m);
   anycl_py::bind_bench(m);
+  anycl_py::bind_mpi(m);
 }

@@ -66,11 +66,13 @@ void invalid(const char* function, const char* arg, const std::string& what) {
   throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, std::string(function) + ": argument '" + arg + "': " + what);
 }
 
-std::string shape_text(const py::array& a) {
+std::string shape_text(const std::vector<py::ssize_t>& shape) {
   std::string s = "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
-  return s + (a.ndim() == 1 ? ",)" : ")");
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
 }
+
+std::string shape_text(const py::array& a) { return shape_text(std::vector<py::ssize_t>(a.shape(), a.shape() + a.ndim())); }
 
 py::array float_array(const py::handle& obj, const char* function, const char* arg, char want) {
   if (!py::isinstance<py::array>(obj))

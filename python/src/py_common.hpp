@@ -41,8 +41,12 @@ void reset_default_handle();
 
 // `obj` as a NumPy array of float32 or float64 (`want` if given: 'f' or 'd'), else invalid().
 py::array float_array(const py::handle& obj, const char* function, const char* arg, char want = 0);
+std::string shape_text(const std::vector<py::ssize_t>& shape);
 std::string shape_text(const py::array& a);
 // A finite double, else invalid().
 double finite(double value, const char* function, const char* arg);
+
+// The trainer's `processes` option: an anycl.MpiProcessGroup (when built with MPI) or None.
+anycl::ProcessGroup* process_group_of(const py::handle& obj, const char* function);
 
 }  // namespace anycl_py

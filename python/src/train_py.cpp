@@ -1,5 +1,8 @@
 // anycl.DataParallelTrainer and the layer types of its model (include/anycl/train.hpp).
 
+#include <algorithm>
+#include <type_traits>
+
 #include "py_common.hpp"
 
 namespace anycl_py {
@@ -10,8 +13,10 @@ constexpr const char* kTrainer = "anycl.DataParallelTrainer";
 struct Trainer {
   std::shared_ptr<RuntimeHandle> handle;
   std::shared_ptr<anycl::Runtime> rt;  // the trainer's replicas live on its devices
-  std::unique_ptr<anycl::DataParallelTrainer> impl;
+  py::object processes;                 // the MpiProcessGroup options.processes points into
+  std::unique_ptr<anycl::DataParallelTrainer> impl;  // destroyed before what it points to
   std::size_t channels, height, width;
+  anycl::TrainOptions options;
 
   // x as count samples of (channels, height, width) float32, C-contiguous.
   std::pair<py::array, std::size_t> samples(const py::object& obj, const char* function) const {
@@ -84,6 +89,18 @@ struct Trainer {
                            [this](const float* x, std::size_t n) { return impl->predict(x, n); });
   }
 
+  void save_checkpoint(const std::string& path) const {
+    handle->get("anycl.DataParallelTrainer.save_checkpoint");
+    py::gil_scoped_release release;
+    impl->save_checkpoint(path);
+  }
+
+  void load_checkpoint(const std::string& path) {
+    handle->get("anycl.DataParallelTrainer.load_checkpoint");
+    py::gil_scoped_release release;
+    impl->load_checkpoint(path);
+  }
+
   void set_weights(const py::object& obj) {
     auto w = py::array::ensure(float_array(obj, "anycl.DataParallelTrainer.set_weights", "weights", 'f'), py::array::c_style);
     handle->get("anycl.DataParallelTrainer.set_weights");
@@ -102,18 +119,72 @@ anycl::AllReduce allreduce_of(const std::string& s) {
   invalid(kTrainer, "allreduce", "'" + s + "' is none of auto, on_device, host_staged");
 }
 
-std::unique_ptr<Trainer> make_trainer(const py::object& runtime, const anycl::ModelSpec& model, std::size_t batch,
-                                      double lr, double momentum, unsigned seed, const std::string& allreduce) {
+template <typename T>
+T cast_option(const py::handle& v, const char* name, const char* expected) {
+  if ((std::is_integral_v<T> && (!py::isinstance<py::int_>(v) || py::isinstance<py::bool_>(v))) ||
+      (std::is_floating_point_v<T> && !(py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v))) ||
+      (std::is_same_v<T, std::string> && !py::isinstance<py::str>(v)))
+    invalid(kTrainer, name, std::string("expected ") + expected + ", got " + std::string(py::str(py::type::of(v).attr("__name__"))));
+  if constexpr (std::is_integral_v<T>) {
+    const long long x = v.cast<long long>();
+    if (x < 0 || (std::is_same_v<T, unsigned> && x > 0xffffffffLL))
+      invalid(kTrainer, name, "is " + std::to_string(x) + ", out of range");
+    return T(x);
+  } else {
+    return v.cast<T>();
+  }
+}
+
+// TrainOptions by keyword, one line per option; what is not given keeps TrainOptions' default.
+using OptionSetter = void (*)(anycl::TrainOptions&, const py::handle&);
+const std::vector<std::pair<std::string, OptionSetter>>& option_setters() {
+  static const std::vector<std::pair<std::string, OptionSetter>> setters = {
+      {"batch", [](anycl::TrainOptions& o, const py::handle& v) { o.batch = cast_option<std::size_t>(v, "batch", "an int"); }},
+      {"lr", [](anycl::TrainOptions& o, const py::handle& v) { o.lr = float(finite(cast_option<double>(v, "lr", "a float"), kTrainer, "lr")); }},
+      {"momentum", [](anycl::TrainOptions& o, const py::handle& v) {
+         o.momentum = float(finite(cast_option<double>(v, "momentum", "a float"), kTrainer, "momentum"));
+       }},
+      {"seed", [](anycl::TrainOptions& o, const py::handle& v) { o.seed = cast_option<unsigned>(v, "seed", "an int"); }},
+      {"allreduce", [](anycl::TrainOptions& o, const py::handle& v) {
+         o.allreduce = allreduce_of(cast_option<std::string>(v, "allreduce", "a str"));
+       }},
+      {"processes", [](anycl::TrainOptions& o, const py::handle& v) { o.processes = process_group_of(v, kTrainer); }},
+  };
+  return setters;
+}
+
+anycl::TrainOptions options_of(const py::kwargs& kwargs) {
   anycl::TrainOptions o;
-  o.batch = batch;
-  o.lr = float(finite(lr, kTrainer, "lr"));
-  o.momentum = float(finite(momentum, kTrainer, "momentum"));
-  o.seed = seed;
-  o.allreduce = allreduce_of(allreduce);
+  for (const auto& [key, value] : kwargs) {
+    const std::string name = py::str(key);
+    const auto& setters = option_setters();
+    auto it = std::find_if(setters.begin(), setters.end(), [&](const auto& s) { return s.first == name; });
+    if (it == setters.end()) {
+      std::string known;
+      for (const auto& s : setters) known += (known.empty() ? "" : ", ") + s.first;
+      invalid(kTrainer, name.c_str(), "is not an option (options: " + known + ")");
+    }
+    it->second(o, value);
+  }
+  return o;
+}
+
+py::dict options_dict(const anycl::TrainOptions& o) {
+  const char* allreduce = o.allreduce == anycl::AllReduce::OnDevice ? "on_device"
+                          : o.allreduce == anycl::AllReduce::HostStaged ? "host_staged" : "auto";
+  return py::dict(py::arg("batch") = o.batch, py::arg("lr") = o.lr, py::arg("momentum") = o.momentum,
+                  py::arg("seed") = o.seed, py::arg("allreduce") = allreduce,
+                  py::arg("processes") = o.processes ? py::object(py::int_(o.processes->size())) : py::object(py::none()));
+}
+
+std::unique_ptr<Trainer> make_trainer(const py::object& runtime, const anycl::ModelSpec& model, const py::kwargs& kwargs) {
+  const anycl::TrainOptions o = options_of(kwargs);
   auto t = std::make_unique<Trainer>();
   t->handle = handle_of(runtime);
   t->rt = t->handle->get(kTrainer);
   t->channels = model.channels, t->height = model.height, t->width = model.width;
+  t->options = o;
+  t->processes = kwargs.contains("processes") ? py::object(kwargs["processes"]) : py::none();  // outlives the trainer
   py::gil_scoped_release release;
   t->impl = std::make_unique<anycl::DataParallelTrainer>(*t->rt, model, o);
   return t;
@@ -145,8 +216,17 @@ void bind_train(py::module_& m) {
       .def_readonly("channels", &anycl::ModelSpec::channels).def_readonly("height", &anycl::ModelSpec::height)
       .def_readonly("width", &anycl::ModelSpec::width).def_readonly("layers", &anycl::ModelSpec::layers);
   py::class_<Trainer>(m, "DataParallelTrainer", "Data-parallel SGD with momentum over every device of a runtime.")
-      .def(py::init(&make_trainer), "runtime"_a, "model"_a, py::kw_only(), "batch"_a = 32, "lr"_a = 0.05,
-           "momentum"_a = 0.9, "seed"_a = 1, "allreduce"_a = "auto")
+      .def(py::init(&make_trainer), "runtime"_a, "model"_a,
+           "Options by keyword (defaults: anycl.DataParallelTrainer.defaults): batch, lr, momentum, seed, allreduce, processes.")
+      .def_property_readonly_static("defaults", [](const py::object&) { return options_dict(anycl::TrainOptions{}); },
+                                    "The options a trainer takes, with their defaults.")
+      .def_property_readonly("options", [](const Trainer& t) { return options_dict(t.options); })
+      .def_property_readonly("steps", [](const Trainer& t) { return t.impl->steps(); }, "SGD steps taken.")
+      .def("save_checkpoint", &Trainer::save_checkpoint, "path"_a,
+           "Writes the weights, momentum and step count (atomically: a temporary file renamed over path).")
+      .def("load_checkpoint", &Trainer::load_checkpoint, "path"_a,
+           "Restores save_checkpoint's file; the trainer is unchanged if the file is unreadable, corrupt or of another "
+           "model, lr or momentum.")
       .def("step", &Trainer::step, "x"_a, "labels"_a, "One SGD step; the mean loss before the update.")
       .def("gradient", &Trainer::gradient, "x"_a, "labels"_a, "(loss, gradient) without updating anything.")
       .def("logits", &Trainer::logits, "x"_a)

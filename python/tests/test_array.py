@@ -37,13 +37,6 @@ def test_export_outlives_array_and_runtime(rng):
     np.testing.assert_array_equal(view.numpy(), host)
 
 
-def test_from_dlpack(rt, rng):
-    t = torch.rand(4, 6, dtype=torch.float64)
-    arr = anycl.from_dlpack(t, runtime=rt)
-    np.testing.assert_array_equal(arr.numpy(), t.numpy())
-    strided = uniform(rng, (8, 8))[::2, 1::3]
-    np.testing.assert_array_equal(anycl.from_dlpack(strided, runtime=rt).numpy(), strided)
-
 
 def test_bad_arrays(rt):
     with pytest.raises(anycl.InvalidArgumentError, match="argument 'data'"):

@@ -61,3 +61,21 @@ def test_dlpack_exports_are_released(rt, rng):
     assert growth(lambda: np.from_dlpack(arr), calls=3_000, warmup=300) <= LIMIT
     assert growth(lambda: arr.__dlpack__(), calls=3_000, warmup=300) <= LIMIT  # never consumed
     assert sys.getrefcount(arr) == counts
+
+
+def test_dlpack_imports_release_their_producers(rt, rng):
+    import torch
+    host, t = uniform(rng, (256,)), torch.zeros(64, dtype=torch.float64)
+    strided = host[::2]  # copied, not viewed
+    counts = [sys.getrefcount(host), sys.getrefcount(t)]
+    assert growth(lambda: anycl.from_dlpack(host, runtime=rt), calls=3_000, warmup=300) <= LIMIT
+    assert growth(lambda: anycl.from_dlpack(t, runtime=rt), calls=3_000, warmup=300) <= LIMIT
+    assert growth(lambda: anycl.from_dlpack(strided, runtime=rt), calls=3_000, warmup=300) <= LIMIT
+    assert [sys.getrefcount(host), sys.getrefcount(t)] == counts
+
+
+def test_array_calls_do_not_grow_memory(rt, rng):
+    a, b = (anycl.Array(uniform(rng, (4, 4)), runtime=rt) for _ in range(2))
+    c = anycl.Array(np.zeros((4, 4), np.float32), runtime=rt)
+    assert growth(lambda: anycl.gemm(a, b, c), calls=3_000, warmup=300) <= LIMIT
+    assert growth(lambda: anycl.gemm(a, b), calls=3_000, warmup=300) <= LIMIT

@@ -78,3 +78,41 @@ def test_bad_input(rt, trainer, rng):
         anycl.DataParallelTrainer(rt, spec(), allreduce="ring")
     with pytest.raises(anycl.InvalidArgumentError):
         anycl.DataParallelTrainer(rt, anycl.ModelSpec(1, 8, 8, [anycl.DenseLayer(10, relu=True)]))
+
+
+def test_checkpoint_resumes_bitwise(rt, rng, tmp_path):
+    x = uniform(rng, (16, 1, 8, 8))
+    labels = rng.integers(0, 10, 16).astype(np.int32)
+    a = anycl.DataParallelTrainer(rt, spec(), batch=16, lr=0.1, momentum=0.5, seed=3)
+    a.step(x, labels)
+    path = str(tmp_path / "ckpt.bin")
+    a.save_checkpoint(path)
+    a.step(x[::-1].copy(), labels[::-1].copy())
+    b = anycl.DataParallelTrainer(rt, spec(), batch=16, lr=0.1, momentum=0.5, seed=9)
+    b.load_checkpoint(path)
+    assert b.steps == 1 and a.steps == 2
+    b.step(x[::-1].copy(), labels[::-1].copy())  # momentum restored too: the same step as a's
+    np.testing.assert_array_equal(b.weights(), a.weights())
+    other_lr = anycl.DataParallelTrainer(rt, spec(), batch=16, lr=0.2, momentum=0.5, seed=3)
+    w = other_lr.weights()
+    with pytest.raises(anycl.InvalidArgumentError, match="ckpt.bin"):
+        other_lr.load_checkpoint(path)
+    np.testing.assert_array_equal(other_lr.weights(), w)
+    with pytest.raises(anycl.InvalidArgumentError, match="missing"):
+        a.load_checkpoint(str(tmp_path / "missing"))
+
+
+def test_options(rt):
+    defaults = anycl.DataParallelTrainer.defaults
+    assert set(defaults) == {"batch", "lr", "momentum", "seed", "allreduce", "processes"}
+    assert defaults["batch"] == 32 and defaults["processes"] is None
+    t = anycl.DataParallelTrainer(rt, spec(), batch=8, seed=4)
+    assert t.options == dict(defaults, batch=8, seed=4)
+    with pytest.raises(anycl.InvalidArgumentError, match="argument 'batchsize': is not an option"):
+        anycl.DataParallelTrainer(rt, spec(), batchsize=8)
+    with pytest.raises(anycl.InvalidArgumentError, match="argument 'batch': expected an int"):
+        anycl.DataParallelTrainer(rt, spec(), batch=8.0)
+    with pytest.raises(anycl.InvalidArgumentError, match="argument 'momentum'"):
+        anycl.DataParallelTrainer(rt, spec(), momentum=float("inf"))
+    with pytest.raises(anycl.Error, match="argument 'processes'"):
+        anycl.DataParallelTrainer(rt, spec(), processes=3)

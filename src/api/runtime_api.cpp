@@ -47,6 +47,10 @@ Buffer Runtime::wrap(cl_mem mem, std::size_t offset, std::size_t bytes, std::siz
   return Buffer(detail::wrap_buffer(impl_->slot(device), device, mem, offset, bytes, "Runtime::wrap"));
 }
 
+Buffer Runtime::wrap_host(void* host, std::size_t bytes, std::size_t device) {
+  return Buffer(detail::wrap_host_memory(impl_->slot(device), device, host, bytes, "Runtime::wrap_host"));
+}
+
 namespace {
 void check_range(const Buffer& b, std::size_t bytes, std::size_t offset, const char* what) {
   if (!b) detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, std::string(what) + ": empty buffer");

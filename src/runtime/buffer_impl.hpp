@@ -29,6 +29,12 @@ class BufferImpl {
 std::shared_ptr<BufferImpl> wrap_buffer(const DeviceSlot& slot, std::size_t device, cl_mem mem, std::size_t offset,
                                         std::size_t bytes, const std::string& function);
 
+// The caller's host memory as a buffer used in place (CL_MEM_USE_HOST_PTR), refused with
+// ANYCL_ERROR_UNSUPPORTED unless the slot's device shares host memory and `host` meets its
+// CL_DEVICE_MEM_BASE_ADDR_ALIGN (elsewhere the driver would keep a copy of its own).
+std::shared_ptr<BufferImpl> wrap_host_memory(const DeviceSlot& slot, std::size_t device, void* host, std::size_t bytes,
+                                             const std::string& function);
+
 // Refuses (ANYCL_ERROR_OUT_OF_MEMORY) what the device cannot hold, before the driver sees it;
 // `what` (if given) names the buffer in the message.
 void check_allocation(const DeviceInfo& device, std::size_t bytes, const char* what = nullptr);

@@ -7,21 +7,17 @@
 
 namespace anycl::detail {
 
-namespace {
-
-std::size_t base_align(const DeviceSlot& slot) {
+std::size_t host_base_align(const DeviceSlot& slot) {
   return slot.info.mem_base_addr_align_bytes ? slot.info.mem_base_addr_align_bytes : 128;
 }
 
-}  // namespace
-
 bool host_view_possible(const DeviceSlot& slot, const void* host) {
-  return slot.info.unified_memory && reinterpret_cast<std::uintptr_t>(host) % base_align(slot) == 0;
+  return slot.info.unified_memory && reinterpret_cast<std::uintptr_t>(host) % host_base_align(slot) == 0;
 }
 
 long host_view_lead(const DeviceSlot& slot, const void* host, std::size_t elem_size) {
   constexpr std::size_t page = 4096;  // the smallest page size of the hosts anycl runs on
-  const std::size_t align = base_align(slot);
+  const std::size_t align = host_base_align(slot);
   const std::size_t lead = reinterpret_cast<std::uintptr_t>(host) % align;
   if (!slot.info.unified_memory || align > page || elem_size == 0 || lead % elem_size != 0) return -1;
   return static_cast<long>(lead);

@@ -15,6 +15,9 @@ enum class HostAccess {
   ReadWrite,  // an output whose old contents the device reads (C with beta != 0, gaps)
 };
 
+// The alignment a zero-copy view of host memory needs: CL_DEVICE_MEM_BASE_ADDR_ALIGN in bytes.
+std::size_t host_base_align(const DeviceSlot& slot);
+
 // Whether the device can read `host` in place (a zero-copy view): it shares host memory and the
 // pointer meets CL_DEVICE_MEM_BASE_ADDR_ALIGN.
 bool host_view_possible(const DeviceSlot& slot, const void* host);

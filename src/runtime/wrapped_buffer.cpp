@@ -1,6 +1,10 @@
-// A caller's cl_mem as an anycl Buffer (docs/interop.md): checked before anything is retained.
+// A caller's cl_mem or host memory as an anycl Buffer (docs/interop.md): checked before anything
+// is retained or created.
+#include <cstdint>
+
 #include "runtime/buffer_impl.hpp"
 #include "runtime/error.hpp"
+#include "runtime/host_buffer.hpp"
 #include "runtime/runtime_impl.hpp"
 
 namespace anycl::detail {
@@ -69,6 +73,24 @@ std::shared_ptr<BufferImpl> wrap_buffer(const DeviceSlot& slot, std::size_t devi
       boost::compute::buffer(sub_buffer(slot, mem, offset, bytes, function), false), device, bytes);
   impl->caller = boost::compute::buffer(mem, true);
   return impl;
+}
+
+std::shared_ptr<BufferImpl> wrap_host_memory(const DeviceSlot& slot, std::size_t device, void* host, std::size_t bytes,
+                                             const std::string& function) {
+  if (!host) fail(ANYCL_ERROR_INVALID_ARGUMENT, function + ": host is NULL");
+  if (bytes == 0) fail(ANYCL_ERROR_INVALID_ARGUMENT, function + ": bytes is 0");
+  if (!slot.info.unified_memory)
+    fail(ANYCL_ERROR_UNSUPPORTED, function + ": " + slot.where() +
+                                      " does not share host memory (CL_DEVICE_HOST_UNIFIED_MEMORY is false): "
+                                      "copy the data into an alloc()ed Buffer instead");
+  if (!host_view_possible(slot, host))
+    fail(ANYCL_ERROR_UNSUPPORTED,
+         function + ": host address is " + std::to_string(reinterpret_cast<std::uintptr_t>(host) % host_base_align(slot)) +
+             " bytes past a multiple of " + slot.where() + "'s CL_DEVICE_MEM_BASE_ADDR_ALIGN (" +
+             std::to_string(host_base_align(slot)) + " bytes), so the driver would not use it in place");
+  return std::make_shared<BufferImpl>(
+      create_buffer(slot.context->get(), slot.info, bytes, CL_MEM_READ_WRITE | CL_MEM_USE_HOST_PTR, host, "host memory"),
+      device, bytes);
 }
 
 }  // namespace anycl::detail

@@ -4,8 +4,10 @@
 
 - overhead: microseconds a tiny GEMM (4x4x4, and 0x4x4, which the C++ API returns from without
   device work, so the binding's own cost) takes through anycl.gemm beyond the same call through
-  the C++ API from C++ (anycl._anycl._cpp_gemm_loop); the fastest of interleaved rounds, since on
-  a shared machine other load only ever adds time;
+  the C++ API from C++ (anycl._anycl._cpp_gemm_loop), split into the GIL's release and retake
+  around each call and the rest; the fastest of interleaved rounds, since on a shared machine
+  other load only ever adds time;
+- overhead_arrays: the same on anycl.Arrays against the C++ API on their device buffers;
 - sgemm_2048: anycl.gemm on 2048 x 2048 float32 against the C++ API, and the ratio;
 - digits_cnn: epochs per second of tests' digits CNN in pure PyTorch and anycl.torch.patch'ed.
 
@@ -30,13 +32,13 @@ from anycl import _anycl  # noqa: E402
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python", "tests"))
 
 
-def interleaved(rounds, py_fn, cpp_fn, pick=min):
+def interleaved(rounds, *fns, pick=min):
     """`pick` (min or median) of each function's seconds over `rounds` alternating runs."""
-    py, cpp = [], []
+    times = [[] for _ in fns]
     for _ in range(rounds):
-        py.append(py_fn())
-        cpp.append(cpp_fn())
-    return pick(py), pick(cpp)
+        for t, fn in zip(times, fns):
+            t.append(fn())
+    return tuple(pick(t) for t in times)
 
 
 def python_loop(rt, a, b, c, calls):
@@ -48,14 +50,41 @@ def python_loop(rt, a, b, c, calls):
 
 
 def overhead(rt, m, calls, rounds):
+    """anycl.gemm on NumPy arrays against the C++ API on their host pointers; the overhead splits
+    into the GIL released and retaken around each call (the C++ loop doing that) and the rest
+    (the Python call and its argument handling)."""
     rng = np.random.default_rng(1)
     a, b = rng.random((m, 4), np.float32), rng.random((4, 4), np.float32)
     c = np.zeros((m, 4), np.float32)
     python_loop(rt, a, b, c, calls // 10)  # warm: kernels, workspace
-    py, cpp = interleaved(rounds, lambda: python_loop(rt, a, b, c, calls),
-                          lambda: _anycl._cpp_gemm_loop(rt, a, b, c, calls))
-    return {"m": m, "n": 4, "k": 4, "calls": calls, "rounds": rounds, "python_us_per_call": 1e6 * py / calls,
-            "cpp_us_per_call": 1e6 * cpp / calls, "overhead_us_per_call": 1e6 * (py - cpp) / calls}
+    py, cpp, cpp_gil = interleaved(rounds, lambda: python_loop(rt, a, b, c, calls),
+                                   lambda: _anycl._cpp_gemm_loop(rt, a, b, c, calls),
+                                   lambda: _anycl._cpp_gemm_loop(rt, a, b, c, calls, gil_per_call=True))
+    us = 1e6 / calls
+    return {"m": m, "n": 4, "k": 4, "calls": calls, "rounds": rounds, "python_us_per_call": us * py,
+            "cpp_us_per_call": us * cpp, "overhead_us_per_call": us * (py - cpp),
+            "cpp_gil_per_call_us_per_call": us * cpp_gil, "gil_us_per_call": us * (cpp_gil - cpp),
+            "binding_us_per_call": us * (py - cpp_gil)}
+
+
+def overhead_arrays(rt, calls, rounds):
+    """anycl.gemm on anycl.Arrays (4x4x4) against the C++ API on their buffers (each call waited
+    for in both)."""
+    rng = np.random.default_rng(3)
+    a, b, c = (anycl.Array(rng.random((4, 4), np.float32), runtime=rt) for _ in range(3))
+    gemm = anycl.gemm
+
+    def python_arrays():
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            gemm(a, b, c)
+        return time.perf_counter() - t0
+
+    python_arrays()
+    py, cpp = interleaved(rounds, python_arrays, lambda: _anycl._cpp_gemm_arrays_loop(a, b, c, calls))
+    us = 1e6 / calls
+    return {"m": 4, "n": 4, "k": 4, "calls": calls, "rounds": rounds, "python_us_per_call": us * py,
+            "cpp_us_per_call": us * cpp, "overhead_us_per_call": us * (py - cpp)}
 
 
 def sgemm(rt, size, rounds):
@@ -99,6 +128,7 @@ def main():
         "numpy": np.__version__,
         "overhead": overhead(rt, 4, calls=100 if q else 200, rounds=10 if q else 100),
         "overhead_no_device_work": overhead(rt, 0, calls=2000 if q else 20000, rounds=3 if q else 15),
+        "overhead_arrays": overhead_arrays(rt, calls=100 if q else 200, rounds=10 if q else 100),
         "sgemm_2048": sgemm(rt, 512 if q else 2048, rounds=2 if q else 5),
         "digits_cnn": digits_cnn(rt, epochs=1 if q else 3),
     }
