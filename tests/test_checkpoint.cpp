@@ -1,5 +1,6 @@
 // Trainer checkpoints: stopping after k steps and resuming continues bitwise like a run that never
-// stopped (weights and momentum restored); the file's CRC-32 is the zlib one (Python's zlib as
+// stopped (weights and momentum restored; with batch norm, dropout, Adam and a cosine schedule,
+// the running statistics, Adam's moments and the schedule's and dropout's position too); the file's CRC-32 is the zlib one (Python's zlib as
 // the reference); truncated, corrupt, foreign, newer and mismatched files are clear errors that
 // leave the trainer untouched.
 #include <catch2/catch.hpp>
@@ -53,7 +54,66 @@ anycl::TrainOptions options(unsigned seed = 1) {
   return o;
 }
 
+// Batch norm (running statistics), a residual block, dropout (the seed and step decide its masks).
+anycl::ModelSpec norm_model() {
+  using namespace anycl;
+  ModelSpec m;
+  m.channels = 1, m.height = 6, m.width = 6;
+  m.layers = {ConvLayer{4, 3, 1, 1, 1, false}, BatchNormLayer{0.1f, 1e-5f, true},
+              ResidualBlock{{ConvLayer{4, 3, 1, 1, 2, false}, BatchNormLayer{}}, {}, true},
+              ConvLayer{6, 3, 1, 2, 1, false}, BatchNormLayer{}, DropoutLayer{0.3f}, GlobalAvgPoolLayer{},
+              DenseLayer{4}};
+  return m;
+}
+
+anycl::TrainOptions adam_cosine(unsigned seed = 1) {
+  anycl::TrainOptions o = options(seed);
+  o.optimizer = anycl::Optimizer::Adam, o.weight_decay = 0.01f, o.lr = 0.01f;
+  o.schedule = anycl::LrSchedule::Cosine, o.total_steps = kSteps;
+  return o;
+}
+
 }  // namespace
+
+TEST_CASE("checkpoint: batch norm, dropout, Adam and a cosine schedule resume bitwise", "[checkpoint]") {
+  const std::string spec = GENERATE(as<std::string>{}, "cpu", "cpu/2");
+  INFO("device " << spec);
+  anycl_test::TempDir dir("anycl-ckpt");
+  anycl::Runtime rt(spec);
+  const Batches b;
+  anycl::DataParallelTrainer whole(rt, norm_model(), adam_cosine());
+  std::vector<float> losses;
+  for (std::size_t s = 0; s < kSteps; ++s) losses.push_back(b.step(whole, s));
+  const std::size_t k = 3;
+  {
+    anycl::DataParallelTrainer first(rt, norm_model(), adam_cosine());
+    for (std::size_t s = 0; s < k; ++s) REQUIRE(b.step(first, s) == losses[s]);
+    first.save_checkpoint(dir / "run.ckpt");
+  }
+  anycl::DataParallelTrainer resumed(rt, norm_model(), adam_cosine());
+  resumed.set_weights(std::vector<float>(resumed.parameter_count(), 0.5f));
+  resumed.load_checkpoint(dir / "run.ckpt");
+  CHECK(resumed.learning_rate() != adam_cosine().lr);  // the schedule's position came back
+  for (std::size_t s = k; s < kSteps; ++s) CHECK(b.step(resumed, s) == losses[s]);
+  CHECK(resumed.weights() == whole.weights());
+  CHECK(resumed.running_stats() == whole.running_stats());
+  const std::vector<float> x(b.x.begin(), b.x.begin() + kBatch * kSample);
+  CHECK(resumed.logits(x.data(), kBatch) == whole.logits(x.data(), kBatch));  // evaluation: running statistics
+
+  // The comparisons can fail: without Adam's moments (set_weights clears them) the run differs.
+  anycl::DataParallelTrainer cleared(rt, norm_model(), adam_cosine());
+  cleared.load_checkpoint(dir / "run.ckpt");
+  cleared.set_weights(cleared.weights());
+  for (std::size_t s = k; s < kSteps; ++s) b.step(cleared, s);
+  CHECK(cleared.weights() != whole.weights());
+  // A checkpoint of other optimizer settings (or another dropout seed) is refused.
+  anycl::DataParallelTrainer other_seed(rt, norm_model(), adam_cosine(2));
+  std::string msg;
+  CHECK(status_of([&] { other_seed.load_checkpoint(dir / "run.ckpt"); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(contains(msg, "dropout-seed"));
+  anycl::DataParallelTrainer sgd(rt, norm_model(), options());
+  CHECK(status_of([&] { sgd.load_checkpoint(dir / "run.ckpt"); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
+}
 
 TEST_CASE("checkpoint: a run stopped after 3 steps and resumed matches the uninterrupted run bitwise",
           "[checkpoint]") {
@@ -99,16 +159,18 @@ TEST_CASE("checkpoint: the layout and CRC-32 agree with an independent reader", 
   b.step(t, 0), b.step(t, 1);
   t.save_checkpoint(dir / "a.ckpt");
   const std::string bytes = read_bytes(dir / "a.ckpt");
-  // magic 8 + version 4 + 4 + hash 8 + steps 8 + lr 4 + momentum 4 + count 8, then per tensor
-  // 8 + 4 * elements, twice (weights and momentum), then the CRC 4.
-  const std::size_t tensors = 4;
-  REQUIRE(bytes.size() == 48 + 2 * (tensors * 8 + 4 * t.parameter_count()) + 4);
+  // magic 8 + version 4 + 4 + hash 8 + steps 8 + lr 4 + momentum 4 + settings count 8 + 11
+  // settings of 8 + tensor count 8, then per tensor 8 + 4 * elements, twice (weights and
+  // momentum), then the CRC 4.
+  const std::size_t tensors = 4, header = 48 + 8 + 11 * 8;
+  REQUIRE(bytes.size() == header + 2 * (tensors * 8 + 4 * t.parameter_count()) + 4);
   CHECK(bytes.substr(0, 8) == "ANYCLCKP");
-  CHECK(bytes[8] == 1);
+  CHECK(bytes[8] == 2);
   CHECK(bytes[24] == 2);  // the step count
+  CHECK(bytes[40] == 11);  // the settings count
   // The weights follow the header as the trainer reports them.
   float first_weight;
-  std::memcpy(&first_weight, bytes.data() + 56, 4);
+  std::memcpy(&first_weight, bytes.data() + header + 8, 4);
   CHECK(first_weight == t.weights()[0]);
   const anycl_test::ProcessResult r = anycl_test::run_process(
       {ANYCL_TEST_PYTHON, "-c",
@@ -151,8 +213,8 @@ TEST_CASE("checkpoint: truncated corrupt foreign and mismatched files are clear 
   refused("foreign.ckpt", "anycl-digits 1 8 8 1500 297\n", "not an anycl checkpoint");
   refused("empty.ckpt", "", "not an anycl checkpoint");
   std::string newer = good;
-  newer[8] = 2;
-  refused("newer.ckpt", newer, "format version 2");
+  newer[8] = 3;
+  refused("newer.ckpt", newer, "format version 3");
 
   anycl::DataParallelTrainer other_model(rt, tiny_model(5), options());
   other_model.save_checkpoint(dir / "other-model.ckpt");
