@@ -73,82 +73,79 @@ anycl::TrainOptions adam_cosine(unsigned seed = 1) {
   return o;
 }
 
+// On the device GENERATE picks: an uninterrupted run of kSteps steps (`whole`, its `losses`),
+// and `dir / "run.ckpt"`, the state of another trainer of the same model and options after its
+// first kResumeAt steps (checked to be the same steps).
+constexpr std::size_t kResumeAt = 3;
+struct ResumeRun {
+  std::string spec = GENERATE(as<std::string>{}, "cpu", "cpu/2");
+  anycl_test::TempDir dir{"anycl-ckpt"};
+  anycl::Runtime rt{spec};
+  Batches b;
+  anycl::DataParallelTrainer whole;
+  std::vector<float> losses;
+
+  ResumeRun(const anycl::ModelSpec& m, const anycl::TrainOptions& o) : whole(rt, m, o) {
+    for (std::size_t s = 0; s < kSteps; ++s) losses.push_back(b.step(whole, s));
+    anycl::DataParallelTrainer first(rt, m, o);
+    for (std::size_t s = 0; s < kResumeAt; ++s) REQUIRE(b.step(first, s) == losses[s]);
+    first.save_checkpoint(dir / "run.ckpt");
+  }
+};
+
 }  // namespace
 
 TEST_CASE("checkpoint: batch norm, dropout, Adam and a cosine schedule resume bitwise", "[checkpoint]") {
-  const std::string spec = GENERATE(as<std::string>{}, "cpu", "cpu/2");
-  INFO("device " << spec);
-  anycl_test::TempDir dir("anycl-ckpt");
-  anycl::Runtime rt(spec);
-  const Batches b;
-  anycl::DataParallelTrainer whole(rt, norm_model(), adam_cosine());
-  std::vector<float> losses;
-  for (std::size_t s = 0; s < kSteps; ++s) losses.push_back(b.step(whole, s));
-  const std::size_t k = 3;
-  {
-    anycl::DataParallelTrainer first(rt, norm_model(), adam_cosine());
-    for (std::size_t s = 0; s < k; ++s) REQUIRE(b.step(first, s) == losses[s]);
-    first.save_checkpoint(dir / "run.ckpt");
-  }
-  anycl::DataParallelTrainer resumed(rt, norm_model(), adam_cosine());
+  ResumeRun run(norm_model(), adam_cosine());
+  INFO("device " << run.spec);
+  const std::size_t k = kResumeAt;
+  anycl::DataParallelTrainer resumed(run.rt, norm_model(), adam_cosine());
   resumed.set_weights(std::vector<float>(resumed.parameter_count(), 0.5f));
-  resumed.load_checkpoint(dir / "run.ckpt");
+  resumed.load_checkpoint(run.dir / "run.ckpt");
   CHECK(resumed.learning_rate() != adam_cosine().lr);  // the schedule's position came back
-  for (std::size_t s = k; s < kSteps; ++s) CHECK(b.step(resumed, s) == losses[s]);
-  CHECK(resumed.weights() == whole.weights());
-  CHECK(resumed.running_stats() == whole.running_stats());
-  const std::vector<float> x(b.x.begin(), b.x.begin() + kBatch * kSample);
-  CHECK(resumed.logits(x.data(), kBatch) == whole.logits(x.data(), kBatch));  // evaluation: running statistics
+  for (std::size_t s = k; s < kSteps; ++s) CHECK(run.b.step(resumed, s) == run.losses[s]);
+  CHECK(resumed.weights() == run.whole.weights());
+  CHECK(resumed.running_stats() == run.whole.running_stats());
+  const std::vector<float> x(run.b.x.begin(), run.b.x.begin() + kBatch * kSample);
+  CHECK(resumed.logits(x.data(), kBatch) == run.whole.logits(x.data(), kBatch));  // evaluation: running statistics
 
   // The comparisons can fail: without Adam's moments (set_weights clears them) the run differs.
-  anycl::DataParallelTrainer cleared(rt, norm_model(), adam_cosine());
-  cleared.load_checkpoint(dir / "run.ckpt");
+  anycl::DataParallelTrainer cleared(run.rt, norm_model(), adam_cosine());
+  cleared.load_checkpoint(run.dir / "run.ckpt");
   cleared.set_weights(cleared.weights());
-  for (std::size_t s = k; s < kSteps; ++s) b.step(cleared, s);
-  CHECK(cleared.weights() != whole.weights());
+  for (std::size_t s = k; s < kSteps; ++s) run.b.step(cleared, s);
+  CHECK(cleared.weights() != run.whole.weights());
   // A checkpoint of other optimizer settings (or another dropout seed) is refused.
-  anycl::DataParallelTrainer other_seed(rt, norm_model(), adam_cosine(2));
+  anycl::DataParallelTrainer other_seed(run.rt, norm_model(), adam_cosine(2));
   std::string msg;
-  CHECK(status_of([&] { other_seed.load_checkpoint(dir / "run.ckpt"); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
+  CHECK(status_of([&] { other_seed.load_checkpoint(run.dir / "run.ckpt"); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
   CHECK(contains(msg, "dropout-seed"));
-  anycl::DataParallelTrainer sgd(rt, norm_model(), options());
-  CHECK(status_of([&] { sgd.load_checkpoint(dir / "run.ckpt"); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
+  anycl::DataParallelTrainer sgd(run.rt, norm_model(), options());
+  CHECK(status_of([&] { sgd.load_checkpoint(run.dir / "run.ckpt"); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
 }
 
 TEST_CASE("checkpoint: a run stopped after 3 steps and resumed matches the uninterrupted run bitwise",
           "[checkpoint]") {
-  const std::string spec = GENERATE(as<std::string>{}, "cpu", "cpu/2");
-  INFO("device " << spec);
-  anycl_test::TempDir dir("anycl-ckpt");
-  anycl::Runtime rt(spec);
-  const Batches b;
-  anycl::DataParallelTrainer whole(rt, tiny_model(), options());
-  std::vector<float> losses;
-  for (std::size_t s = 0; s < kSteps; ++s) losses.push_back(b.step(whole, s));
-
-  const std::size_t k = 3;
-  {
-    anycl::DataParallelTrainer first(rt, tiny_model(), options());
-    for (std::size_t s = 0; s < k; ++s) REQUIRE(b.step(first, s) == losses[s]);
-    first.save_checkpoint(dir / "run.ckpt");
-  }
+  ResumeRun run(tiny_model(), options());
+  INFO("device " << run.spec);
+  const std::size_t k = kResumeAt;
   // Another seed: every weight the resumed run uses must come from the file.
-  anycl::DataParallelTrainer resumed(rt, tiny_model(), options(7));
-  REQUIRE(resumed.weights() != whole.weights());
-  resumed.load_checkpoint(dir / "run.ckpt");
+  anycl::DataParallelTrainer resumed(run.rt, tiny_model(), options(7));
+  REQUIRE(resumed.weights() != run.whole.weights());
+  resumed.load_checkpoint(run.dir / "run.ckpt");
   CHECK(resumed.steps() == k);
-  for (std::size_t s = k; s < kSteps; ++s) CHECK(b.step(resumed, s) == losses[s]);
+  for (std::size_t s = k; s < kSteps; ++s) CHECK(run.b.step(resumed, s) == run.losses[s]);
   CHECK(resumed.steps() == kSteps);
-  CHECK(resumed.weights() == whole.weights());
-  for (std::size_t r = 1; r < resumed.replicas(); ++r) CHECK(resumed.weights(r) == whole.weights(0));
+  CHECK(resumed.weights() == run.whole.weights());
+  for (std::size_t r = 1; r < resumed.replicas(); ++r) CHECK(resumed.weights(r) == run.whole.weights(0));
 
   // Without the momentum (set_weights clears it) the same weights continue differently: the
   // comparison above can fail.
-  anycl::DataParallelTrainer no_momentum(rt, tiny_model(), options());
-  for (std::size_t s = 0; s < k; ++s) b.step(no_momentum, s);
+  anycl::DataParallelTrainer no_momentum(run.rt, tiny_model(), options());
+  for (std::size_t s = 0; s < k; ++s) run.b.step(no_momentum, s);
   no_momentum.set_weights(no_momentum.weights());
-  for (std::size_t s = k; s < kSteps; ++s) b.step(no_momentum, s);
-  CHECK(no_momentum.weights() != whole.weights());
+  for (std::size_t s = k; s < kSteps; ++s) run.b.step(no_momentum, s);
+  CHECK(no_momentum.weights() != run.whole.weights());
 }
 
 TEST_CASE("checkpoint: the layout and CRC-32 agree with an independent reader", "[checkpoint]") {

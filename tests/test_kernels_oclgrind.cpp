@@ -545,6 +545,7 @@ TEST_CASE("oclgrind: im2col (plain layout; no library caller) against the defini
 
 // Kept next to the nn_layers case so it stays one appended block.
 #include "reference/cnn_reference.hpp"
+#include "reference/finite_difference.hpp"
 #include "ops/nn_layers.hpp"
 
 // nn_layers: a tiny model through DataParallelTrainer reaches bias_add_rows (with and without
@@ -561,22 +562,10 @@ TEST_CASE("oclgrind: nn_layers: every kernel, through a tiny DataParallelTrainer
   anycl::DataParallelTrainer t(runtime(), m, o);
   const auto x = random_values<float>(3 * 25, 700);
   const std::vector<int> labels{1, 0, 1};
-  std::vector<float> grad;
-  const float loss = t.gradient(x.data(), labels.data(), 3, grad);
-  std::vector<double> w;
-  for (float v : t.weights()) w.push_back(v);
+  const auto [loss, grad, w] = anycl_test::gradient_at(t, x, labels);
   CHECK(std::abs(loss - anycl_test::cnn_loss(m, w, x, labels)) <= 1e-5 * loss);
-  std::size_t bad = 0;
-  for (std::size_t i = 0; i < w.size(); ++i) {  // tolerance as in test_nn_layers
-    const double keep = w[i], h = 1e-4;
-    w[i] = keep + h;
-    const double up = anycl_test::cnn_loss(m, w, x, labels);
-    w[i] = keep - h;
-    const double fd = (up - anycl_test::cnn_loss(m, w, x, labels)) / (2 * h);
-    w[i] = keep;
-    bad += std::abs(grad[i] - fd) > 1e-4 + 1e-3 * std::abs(fd);
-  }
-  CHECK(bad == 0);
+  auto loss_of = [&](const std::vector<double>& p) { return anycl_test::cnn_loss(m, p, x, labels); };
+  CHECK(anycl_test::gradient_mismatches(w, grad, loss_of, 1e-4).empty());  // as in test_nn_layers
   const std::vector<float> before = t.weights();
   t.step(x.data(), labels.data(), 3);
   const std::vector<float> after = t.weights();
@@ -612,24 +601,12 @@ TEST_CASE("oclgrind: nn_batchnorm and the residual, pooling, dropout and Adam ke
   DataParallelTrainer t(runtime(), m, o);
   const auto x = random_values<float>(3 * 50, 720);
   const std::vector<int> labels{1, 0, 1};
-  std::vector<float> grad;
-  const float loss = t.gradient(x.data(), labels.data(), 3, grad);
-  std::vector<double> w;
-  for (float v : t.weights()) w.push_back(v);
+  const auto [loss, grad, w] = anycl_test::gradient_at(t, x, labels);
   anycl_test::NetMode keep_all;
   keep_all.keep = [](std::size_t, std::size_t, std::size_t) { return true; };
   CHECK(std::abs(loss - anycl_test::net_loss(m, w, x, labels, keep_all)) <= 1e-5 * loss);
-  std::size_t bad = 0;
-  for (std::size_t i = 0; i < w.size(); ++i) {  // tolerance as in test_layers
-    const double keep = w[i], h = 1e-6;
-    w[i] = keep + h;
-    const double up = anycl_test::net_loss(m, w, x, labels, keep_all);
-    w[i] = keep - h;
-    const double fd = (up - anycl_test::net_loss(m, w, x, labels, keep_all)) / (2 * h);
-    w[i] = keep;
-    bad += std::abs(grad[i] - fd) > 1e-4 + 1e-3 * std::abs(fd);
-  }
-  CHECK(bad == 0);
+  auto loss_of = [&](const std::vector<double>& p) { return anycl_test::net_loss(m, p, x, labels, keep_all); };
+  CHECK(anycl_test::gradient_mismatches(w, grad, loss_of, 1e-6).empty());  // as in test_layers
   t.step(x.data(), labels.data(), 3);
   CHECK(t.predict(x.data(), 3).size() == 3);  // evaluation: bn_forward on the running statistics
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "anycl/anycl.hpp"
+#include "reference/finite_difference.hpp"
 #include "reference/net_reference.hpp"
 #include "support.hpp"
 #include "ops/nn_layers.hpp"
@@ -36,26 +37,15 @@ ModelSpec small_resnet() {
 
 std::vector<double> to_double(const std::vector<float>& v) { return {v.begin(), v.end()}; }
 
-// Central differences of `loss` at w, compared with grad: float gradients (~1e-6 relative) vs
-// differences with h = 1e-6 in double (truncation ~h^2, rounding ~1e-10; a step this small
-// rarely moves a ReLU input across 0, where a difference is no derivative); 1e-4 absolute +
-// 1e-3 relative leaves room, a wrong term does not fit. Returns how many parameters disagree.
+// How many parameters disagree with central differences at h = 1e-6 (in double, rounding ~1e-10;
+// a step this small rarely moves a ReLU input across 0, where a difference is no derivative);
+// the first few are logged.
 template <typename Loss>
-std::size_t gradient_mismatches(std::vector<double> w, const std::vector<float>& grad, Loss loss) {
-  const double h = 1e-6;
-  std::size_t bad = 0;
-  for (std::size_t i = 0; i < w.size(); ++i) {
-    const double keep = w[i];
-    w[i] = keep + h;
-    const double up = loss(w);
-    w[i] = keep - h;
-    const double down = loss(w);
-    w[i] = keep;
-    const double fd = (up - down) / (2 * h);
-    if (std::abs(grad[i] - fd) > 1e-4 + 1e-3 * std::abs(fd) && bad++ < 5)
-      UNSCOPED_INFO("parameter " << i << ": gradient " << grad[i] << ", finite difference " << fd);
-  }
-  return bad;
+std::size_t gradient_mismatches(const std::vector<double>& w, const std::vector<float>& grad, Loss loss) {
+  const std::vector<std::size_t> bad = anycl_test::gradient_mismatches(w, grad, loss, 1e-6);
+  for (std::size_t k = 0; k < bad.size() && k < 5; ++k)
+    UNSCOPED_INFO("parameter " << bad[k] << ": gradient " << grad[bad[k]]);
+  return bad.size();
 }
 
 }  // namespace
