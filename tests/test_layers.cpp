@@ -120,7 +120,7 @@ TEST_CASE("batch norm: a step folds the batch moments into the running statistic
   for (std::size_t i = 0; i < z.v.size(); ++i) CHECK(std::abs(logits[i] - z.v[i]) <= 1e-4 * (1 + std::abs(z.v[i])));
 }
 
-TEST_CASE("dropout: masks follow the sample not the device; gradient vs the reference with the same masks",
+TEST_CASE("dropout: masks follow the sample not the device and the gradient matches the reference with the same masks",
           "[layers]") {
   ModelSpec m;
   m.channels = 2, m.height = 5, m.width = 5;
