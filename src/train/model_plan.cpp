@@ -12,6 +12,12 @@ namespace {
   fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer: " + name + " " + why);
 }
 
+LayerPlan node(LayerKind kind, const Shape& in, const Shape& out) {
+  LayerPlan p;
+  p.kind = kind, p.in = in, p.out = out;
+  return p;
+}
+
 std::string dims(const Shape& s) { return std::to_string(s.c) + "x" + std::to_string(s.h) + "x" + std::to_string(s.w); }
 
 LayerPlan conv_plan(const std::string& name, const Shape& in, const ConvLayer& l) {
@@ -23,8 +29,8 @@ LayerPlan conv_plan(const std::string& name, const Shape& in, const ConvLayer& l
   if (l.kernel > in.h + 2 * l.pad || l.kernel > in.w + 2 * l.pad)
     bad_layer(name, "(conv): kernel " + std::to_string(l.kernel) + " exceeds the padded input " +
                         std::to_string(in.h) + "x" + std::to_string(in.w) + " + 2*" + std::to_string(l.pad));
-  LayerPlan p{LayerKind::Conv, in, {l.channels, (in.h + 2 * l.pad - l.kernel) / l.stride + 1,
-                                    (in.w + 2 * l.pad - l.kernel) / l.stride + 1}};
+  LayerPlan p = node(LayerKind::Conv, in, {l.channels, (in.h + 2 * l.pad - l.kernel) / l.stride + 1,
+                                           (in.w + 2 * l.pad - l.kernel) / l.stride + 1});
   p.kernel = l.kernel, p.pad = l.pad, p.stride = l.stride, p.groups = l.groups, p.relu = l.relu;
   return p;
 }
@@ -34,13 +40,13 @@ LayerPlan pool_plan(const std::string& name, const Shape& in, std::size_t size, 
   if (size == 0 || size > in.h || size > in.w)
     bad_layer(name, std::string(what) + ": window " + std::to_string(size) + " does not fit the input " +
                         std::to_string(in.h) + "x" + std::to_string(in.w));
-  LayerPlan p{kind, in, {in.c, in.h / size, in.w / size}};
+  LayerPlan p = node(kind, in, {in.c, in.h / size, in.w / size});
   p.kernel = p.kernel_w = size;
   return p;
 }
 
 LayerPlan global_pool_plan(const Shape& in) {
-  LayerPlan p{LayerKind::AvgPool, in, {in.c, 1, 1}};
+  LayerPlan p = node(LayerKind::AvgPool, in, {in.c, 1, 1});
   p.kernel = in.h, p.kernel_w = in.w;
   return p;
 }
@@ -48,21 +54,21 @@ LayerPlan global_pool_plan(const Shape& in) {
 LayerPlan norm_plan(const std::string& name, const Shape& in, const BatchNormLayer& l) {
   if (!(l.momentum >= 0.f && l.momentum <= 1.f) || !(l.eps > 0.f))
     bad_layer(name, "(batch norm) needs momentum in [0, 1] and eps > 0");
-  LayerPlan p{LayerKind::BatchNorm, in, in};
+  LayerPlan p = node(LayerKind::BatchNorm, in, in);
   p.momentum = l.momentum, p.eps = l.eps, p.relu = l.relu;
   return p;
 }
 
 LayerPlan dropout_plan(const std::string& name, const Shape& in, const DropoutLayer& l) {
   if (!(l.rate >= 0.f && l.rate < 1.f)) bad_layer(name, "(dropout) needs a rate in [0, 1)");
-  LayerPlan p{LayerKind::Dropout, in, in};
+  LayerPlan p = node(LayerKind::Dropout, in, in);
   p.rate = l.rate;
   return p;
 }
 
 LayerPlan dense_plan(const std::string& name, const Shape& in, const DenseLayer& l) {
   if (l.units == 0) bad_layer(name, "(dense) needs units > 0");
-  LayerPlan p{LayerKind::Dense, in, {l.units, 1, 1}};
+  LayerPlan p = node(LayerKind::Dense, in, {l.units, 1, 1});
   p.relu = l.relu;
   return p;
 }
@@ -91,7 +97,7 @@ class Planner {
           else if constexpr (std::is_same_v<T, BatchNormLayer>) return norm_plan(name, shape, v);
           else if constexpr (std::is_same_v<T, DropoutLayer>) return dropout_plan(name, shape, v);
           else if constexpr (std::is_same_v<T, DenseLayer>) return dense_plan(name, shape, v);
-          else return LayerPlan{LayerKind::Add, shape, shape};  // ResidualBlock: handled above
+          else return node(LayerKind::Add, shape, shape);  // ResidualBlock: handled above
         },
         l);
     p.name = name;
@@ -121,7 +127,7 @@ class Planner {
     if (body.c != shortcut.c || body.h != shortcut.h || body.w != shortcut.w)
       bad_layer(name, "(residual block): the body ends in " + dims(body) + ", the shortcut in " + dims(shortcut) +
                           (b.shortcut.empty() ? " (the identity: give it a 1x1 conv to change the shape)" : ""));
-    LayerPlan add{LayerKind::Add, body, body};
+    LayerPlan add = node(LayerKind::Add, body, body);
     add.name = name + " (residual block)";
     add.src = body_out, add.src2 = shortcut_out, add.relu = b.relu;
     plan.layers.push_back(std::move(add));

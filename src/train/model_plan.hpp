@@ -19,7 +19,7 @@ struct Shape {
 enum class LayerKind { Conv, MaxPool, AvgPool, BatchNorm, Dropout, Dense, Add };
 
 struct LayerPlan {
-  LayerKind kind;
+  LayerKind kind = LayerKind::Conv;
   Shape in, out;             // per sample
   std::string name;          // "layer 3", "layer 2 (residual block) body layer 0": for messages
   // Activations are numbered 0 (the model input) and i + 1 (the output of node i).
