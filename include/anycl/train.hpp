@@ -3,8 +3,8 @@
 //
 // Every device of the runtime holds a replica of the weights and runs forward and backward on
 // its slice of each batch; the gradients are summed across devices (on device buffers when the
-// devices share an OpenCL context, through the host otherwise), one device applies SGD with
-// momentum and the new weights are copied to every replica, so all replicas stay bitwise equal.
+// devices share an OpenCL context, through the host otherwise), one device applies the
+// optimizer and the new weights are copied to every replica, so all replicas stay bitwise equal.
 // Several processes (MPI ranks, anycl/mpi.hpp) train one model through a ProcessGroup: each runs
 // this trainer on its own devices and its own shard of every batch, and the gradients are summed
 // across the processes after the devices.
@@ -145,7 +145,7 @@ class ANYCL_API DataParallelTrainer {
   DataParallelTrainer(DataParallelTrainer&&) noexcept;
   DataParallelTrainer& operator=(DataParallelTrainer&&) noexcept;
 
-  // One SGD step on `count` (1..batch) samples: x is count * channels * height * width floats,
+  // One optimizer step on `count` (1..batch) samples: x is count * channels * height * width floats,
   // labels are in [0, classes). Returns the mean loss over the samples before the update (with
   // processes: over every process's samples, the global batch).
   float step(const float* x, const int* labels, std::size_t count);
@@ -172,7 +172,7 @@ class ANYCL_API DataParallelTrainer {
   std::size_t classes() const;
   std::size_t replicas() const;
   bool allreduce_on_device() const;  // which path Auto took
-  std::size_t steps() const;         // SGD steps taken (restored by load_checkpoint)
+  std::size_t steps() const;         // optimizer steps taken (restored by load_checkpoint)
 
   // The weights, the optimizer state (momentum, or Adam's moments), the running statistics and
   // the step count (the schedule's and dropout's position), with what must match to resume (the
