@@ -122,6 +122,11 @@ TEST_CASE("checkpoint: batch norm, dropout, Adam and a cosine schedule resume bi
   CHECK(contains(msg, "dropout-seed"));
   anycl::DataParallelTrainer sgd(run.rt, norm_model(), options());
   CHECK(status_of([&] { sgd.load_checkpoint(run.dir / "run.ckpt"); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
+  // A setting the run does not use (Step's step_size under Cosine) does not refuse it.
+  anycl::TrainOptions unused = adam_cosine();
+  unused.step_size = 17;
+  anycl::DataParallelTrainer loads(run.rt, norm_model(), unused);
+  CHECK(status_of([&] { loads.load_checkpoint(run.dir / "run.ckpt"); }, &msg) == ANYCL_SUCCESS);
 }
 
 TEST_CASE("checkpoint: a run stopped after 3 steps and resumed matches the uninterrupted run bitwise",

@@ -26,16 +26,22 @@ std::vector<std::vector<float>> split_tensors(const std::vector<float>& all, con
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-// The settings besides lr and momentum that decide the steps after a resume: the optimizer, its
-// hyper-parameters, the schedule, and the seed when dropout draws from it.
+// The settings besides lr and momentum that decide the steps after a resume: the optimizer and
+// its hyper-parameters, the schedule and its own, and the seed when dropout draws from it (a
+// setting the run does not use is written as 0, so changing it does not refuse a resume).
 std::vector<std::uint64_t> resume_settings(const detail::TrainerImpl& t) {
   const TrainOptions& o = t.options;
   bool dropout = false;
   for (const detail::LayerPlan& l : t.plan.layers) dropout |= l.kind == detail::LayerKind::Dropout;
+  const bool adam = o.optimizer != Optimizer::Sgd, step = o.schedule == LrSchedule::Step,
+             cosine = o.schedule == LrSchedule::Cosine;
   using detail::float_bits;
-  return {std::uint64_t(o.optimizer), float_bits(o.weight_decay), float_bits(o.beta1), float_bits(o.beta2),
-          float_bits(o.eps), std::uint64_t(o.schedule), o.step_size, float_bits(o.gamma), o.total_steps,
-          float_bits(o.min_lr), dropout ? std::uint64_t(o.seed) : 0};
+  return {std::uint64_t(o.optimizer),        float_bits(o.weight_decay),
+          adam ? float_bits(o.beta1) : 0,    adam ? float_bits(o.beta2) : 0,
+          adam ? float_bits(o.eps) : 0,      std::uint64_t(o.schedule),
+          step ? o.step_size : 0,            step ? float_bits(o.gamma) : 0,
+          cosine ? o.total_steps : 0,        cosine ? float_bits(o.min_lr) : 0,
+          dropout ? std::uint64_t(o.seed) : 0};
 }
 
 // The sizes of every tensor a checkpoint of this trainer holds, in order.
