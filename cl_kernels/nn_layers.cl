@@ -1,6 +1,6 @@
-/* anycl training layers: the elementwise and reduction pieces a small CNN needs around the
- * convolution and GEMM kernels (bias add, ReLU backward, max-pooling, softmax cross-entropy,
- * bias gradient, gradient sum, SGD with momentum).
+/* anycl training layers: the elementwise and reduction pieces a CNN needs around the
+ * convolution and GEMM kernels (bias add, ReLU backward, max and average pooling, dropout, the
+ * residual add, softmax cross-entropy, bias gradient, gradient sum, SGD and Adam).
  *
  * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2 device):
  *   REAL      element type (float)
@@ -119,13 +119,105 @@ __kernel void accumulate(__global REAL *restrict dst, __global const REAL *restr
     dst[i] += src[i];
 }
 
-/* SGD with momentum (PyTorch's form): v = momentum * v + g; w -= lr * v. */
+/* SGD with momentum and L2 weight decay (PyTorch's form): v = momentum * v + g + decay * w;
+ * w -= lr * v. */
 __kernel void sgd_momentum(__global REAL *restrict w, __global REAL *restrict v,
-                           __global const REAL *restrict g, int n, REAL lr, REAL momentum)
+                           __global const REAL *restrict g, int n, REAL lr, REAL momentum,
+                           REAL decay)
 {
     const int i = get_global_id(0);
     if (i >= n) return;
-    const REAL vi = momentum * v[i] + g[i];
+    const REAL vi = momentum * v[i] + (g[i] + decay * w[i]);
     v[i] = vi;
     w[i] -= lr * vi;
+}
+
+/* Adam as PyTorch's: with `decoupled` (AdamW) w *= 1 - lr * decay first, else g += decay * w;
+ * m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; w -= step * m / (sqrt(v) / root_bc2 + eps),
+ * step = lr / (1 - b1^t) and root_bc2 = sqrt(1 - b2^t) computed by the host. */
+__kernel void adam(__global REAL *restrict w, __global REAL *restrict m, __global REAL *restrict v,
+                   __global const REAL *restrict g, int n, REAL lr, REAL b1, REAL b2, REAL eps,
+                   REAL decay, int decoupled, REAL step, REAL root_bc2)
+{
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    REAL wi = w[i], gi = g[i];
+    if (decoupled) wi *= (REAL)1 - lr * decay;
+    else gi += decay * wi;
+    const REAL mi = b1 * m[i] + ((REAL)1 - b1) * gi;
+    const REAL vi = b2 * v[i] + ((REAL)1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = wi - step * mi / (sqrt(vi) / root_bc2 + eps);
+}
+
+/* Average pooling, one output per work-item: the mean of the kh x kw window (stride = window;
+ * rows/columns past the last whole window are dropped). kh = H, kw = W is global pooling. */
+__kernel void avgpool_forward(__global const REAL *restrict x, __global REAL *restrict y, int planes,
+                              int H, int W, int P, int Q, int kh, int kw)
+{
+    const int i = get_global_id(0);
+    if (i >= planes * P * Q) return;
+    const int pl = i / (P * Q), pq = i - pl * P * Q, p = pq / Q, q = pq - p * Q;
+    __global const REAL *plane = x + (size_t)pl * H * W + (size_t)p * kh * W + q * kw;
+    REAL s = (REAL)0;
+    for (int r = 0; r < kh; ++r)
+        for (int t = 0; t < kw; ++t) s += plane[r * W + t];
+    y[i] = s / (REAL)(kh * kw);
+}
+
+/* One input element per work-item: dx = dy of its window / (kh * kw), 0 past the windows. */
+__kernel void avgpool_backward(__global const REAL *restrict dy, __global REAL *restrict dx,
+                               int planes, int H, int W, int P, int Q, int kh, int kw)
+{
+    const int i = get_global_id(0);
+    if (i >= planes * H * W) return;
+    const int pl = i / (H * W), hw = i - pl * H * W, h = hw / W, w = hw - h * W;
+    const int p = h / kh, q = w / kw;
+    dx[i] = p < P && q < Q ? dy[(pl * P + p) * Q + q] / (REAL)(kh * kw) : (REAL)0;
+}
+
+/* A 32-bit finaliser (good avalanche): the dropout masks' random stream. */
+uint mix32(uint h)
+{
+    h ^= h >> 16; h *= 0x7feb352dU;
+    h ^= h >> 15; h *= 0x846ca68bU;
+    h ^= h >> 16;
+    return h;
+}
+
+/* Element e of sample s (its index in the global batch) is kept when
+ * mix32(mix32(seed ^ s) ^ e) >= threshold (= rate * 2^32); `seed` already mixes the trainer's
+ * seed, the step and the layer, so a mask depends on none of the device split. */
+bool dropout_keep(uint seed, int per_sample, int first, int i, uint threshold)
+{
+    const int s = i / per_sample, e = i - s * per_sample;
+    return mix32(mix32(seed ^ (uint)(first + s)) ^ (uint)e) >= threshold;
+}
+
+/* y = x * scale where kept, else 0 (in training; evaluation does not run it). */
+__kernel void dropout_forward(__global const REAL *restrict x, __global REAL *restrict y, int n,
+                              int per_sample, int first, uint seed, uint threshold, REAL scale)
+{
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    y[i] = dropout_keep(seed, per_sample, first, i, threshold) ? x[i] * scale : (REAL)0;
+}
+
+__kernel void dropout_backward(__global const REAL *restrict dy, __global REAL *restrict dx, int n,
+                               int per_sample, int first, uint seed, uint threshold, REAL scale)
+{
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    dx[i] = dropout_keep(seed, per_sample, first, i, threshold) ? dy[i] * scale : (REAL)0;
+}
+
+/* The residual join: y = a + b, then ReLU when asked. */
+__kernel void add_forward(__global const REAL *restrict a, __global const REAL *restrict b,
+                          __global REAL *restrict y, int n, int relu)
+{
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const REAL v = a[i] + b[i];
+    y[i] = relu ? fmax(v, (REAL)0) : v;
 }

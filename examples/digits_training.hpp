@@ -61,6 +61,24 @@ inline anycl::ModelSpec small_cnn(const Data& d) {
   return m;
 }
 
+// A small ResNet: a 3x3 conv stem (16) with batch norm, an identity basic block at 16 channels,
+// a projection basic block down to 32 channels at 4x4 (stride 2, 1x1 conv + BN shortcut), global
+// average pooling, dense(10).
+inline anycl::ModelSpec small_resnet(const Data& d) {
+  using namespace anycl;
+  auto conv = [](std::size_t channels, std::size_t kernel, std::size_t stride) {
+    return ConvLayer{channels, kernel, kernel / 2, stride, 1, false};
+  };
+  const BatchNormLayer bn{0.1f, 1e-5f, false}, bn_relu{0.1f, 1e-5f, true};
+  ModelSpec m;
+  m.channels = 1, m.height = d.height, m.width = d.width;
+  m.layers = {conv(16, 3, 1), bn_relu,
+              ResidualBlock{{conv(16, 3, 1), bn_relu, conv(16, 3, 1), bn}, {}, true},
+              ResidualBlock{{conv(32, 3, 2), bn_relu, conv(32, 3, 1), bn}, {conv(32, 1, 2), bn}, true},
+              GlobalAvgPoolLayer{}, DenseLayer{10, false}};
+  return m;
+}
+
 // This process's part of every batch when several processes train together: rank r of `ranks`
 // takes the r-th slice, the first (batch % ranks) slices one sample longer (as the trainer splits
 // a batch over equal devices).

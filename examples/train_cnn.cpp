@@ -1,10 +1,11 @@
-// Trains a small CNN on the 8x8 handwritten digits with anycl's data-parallel trainer, on one
+// Trains a small CNN or ResNet on the 8x8 handwritten digits with anycl's data-parallel trainer, on one
 // process or on several MPI ranks (--mpi, with mpirun), and prints per epoch the loss, the test
 // accuracy and the training throughput.
 //
 //   /usr/bin/python3 scripts/export_digits.py digits.txt
-//   train_cnn --data digits.txt --device cpu/2 [--epochs 10] [--steps N] [--batch 32] [--lr 0.05]
-//             [--momentum 0.9] [--seed 1] [--allreduce auto|device|host] [--print-steps]
+//   train_cnn --data digits.txt --device cpu/2 [--model cnn|resnet] [--epochs 10] [--steps N]
+//             [--batch 32] [--lr 0.05] [--momentum 0.9] [--optimizer sgd|adam|adamw]
+//             [--weight-decay X] [--schedule constant|cosine|step] [--seed 1] [--allreduce auto|device|host] [--print-steps]
 //             [--checkpoint FILE] [--resume FILE] [--json FILE]
 //   mpirun -np 2 train_cnn --mpi [--mpi-timeout S] [--fail-rank R --fail-step K
 //             --fail-how kill|hang|throw] ...
@@ -12,6 +13,7 @@
 // --batch is the global batch; with --mpi every rank feeds its shard of it. --checkpoint writes
 // the trainer's state after every epoch, --resume continues from such a file. --fail-* make rank
 // R die, hang or fail its step K (the tests of failures across ranks).
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -31,6 +33,7 @@ namespace {
 
 struct Args {
   std::string device, data = "digits.txt", allreduce = "auto", checkpoint, resume, json, fail_how;
+  std::string model = "cnn", optimizer = "sgd", schedule = "constant";
   int epochs = 10;
   std::size_t steps = SIZE_MAX, fail_rank = SIZE_MAX, fail_step = 0;
   bool mpi = false, print_steps = false;
@@ -40,8 +43,9 @@ struct Args {
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
-               "train_cnn: %s\nusage: train_cnn --data FILE [--device SPEC] [--epochs N] [--steps N] [--batch N] "
-               "[--lr X] [--momentum X] [--seed N] [--allreduce auto|device|host] [--print-steps] "
+               "train_cnn: %s\nusage: train_cnn --data FILE [--device SPEC] [--model cnn|resnet] [--epochs N] [--steps N] "
+               "[--batch N] [--lr X] [--momentum X] [--optimizer sgd|adam|adamw] [--weight-decay X] "
+               "[--schedule constant|cosine|step] [--seed N] [--allreduce auto|device|host] [--print-steps] "
                "[--checkpoint FILE] [--resume FILE] [--json FILE] [--mpi] [--mpi-timeout S] "
                "[--fail-rank R --fail-step K --fail-how kill|hang|throw]\n",
                why);
@@ -66,6 +70,10 @@ Args parse(int argc, char** argv) {
     else if (opt == "--lr") a.options.lr = std::strtof(v, nullptr);
     else if (opt == "--momentum") a.options.momentum = std::strtof(v, nullptr);
     else if (opt == "--seed") a.options.seed = unsigned(std::atol(v));
+    else if (opt == "--model") a.model = v;
+    else if (opt == "--optimizer") a.optimizer = v;
+    else if (opt == "--weight-decay") a.options.weight_decay = std::strtof(v, nullptr);
+    else if (opt == "--schedule") a.schedule = v;
     else if (opt == "--allreduce") a.allreduce = v;
     else if (opt == "--checkpoint") a.checkpoint = v;
     else if (opt == "--resume") a.resume = v;
@@ -80,6 +88,13 @@ Args parse(int argc, char** argv) {
   if (a.allreduce == "device") a.options.allreduce = anycl::AllReduce::OnDevice;
   else if (a.allreduce == "host") a.options.allreduce = anycl::AllReduce::HostStaged;
   else if (a.allreduce != "auto") usage("--allreduce takes auto, device or host");
+  if (a.model != "cnn" && a.model != "resnet") usage("--model takes cnn or resnet");
+  if (a.optimizer == "adam") a.options.optimizer = anycl::Optimizer::Adam;
+  else if (a.optimizer == "adamw") a.options.optimizer = anycl::Optimizer::AdamW;
+  else if (a.optimizer != "sgd") usage("--optimizer takes sgd, adam or adamw");
+  if (a.schedule == "cosine") a.options.schedule = anycl::LrSchedule::Cosine;
+  else if (a.schedule == "step") a.options.schedule = anycl::LrSchedule::Step;
+  else if (a.schedule != "constant") usage("--schedule takes constant, cosine or step");
   if (!a.fail_how.empty() && a.fail_how != "kill" && a.fail_how != "hang" && a.fail_how != "throw")
     usage("--fail-how takes kill, hang or throw");
 #ifndef ANYCL_HAVE_MPI
@@ -137,8 +152,12 @@ void train(const Args& args, anycl::ProcessGroup* group) {
   anycl::TrainOptions options = args.options;
   options.processes = group;
   options.batch = (args.options.batch + shard.ranks - 1) / shard.ranks;  // this rank's largest shard
-  anycl::DataParallelTrainer trainer(rt, digits::small_cnn(data), options);
   const std::size_t per_epoch = steps_per_epoch(data.train.count(), args.options.batch, shard.ranks);
+  // Cosine decays over the whole run; step multiplies the lr by gamma (0.1) every third of it.
+  options.total_steps = per_epoch * std::size_t(args.epochs);
+  options.step_size = std::max<std::size_t>(1, options.total_steps / 3);
+  anycl::DataParallelTrainer trainer(rt, args.model == "resnet" ? digits::small_resnet(data) : digits::small_cnn(data),
+                                     options);
   int first_epoch = 1;
   std::mt19937 rng(args.options.seed);
   if (!args.resume.empty()) {
@@ -170,8 +189,8 @@ void train(const Args& args, anycl::ProcessGroup* group) {
     sum.seconds += seconds, sum.images += images;
     sum.accuracy = digits::accuracy(trainer, data.test);
     if (chatty) {
-      std::printf("epoch %2d  loss %.5f  test accuracy %.2f%%  %.0f images/s\n", e, sum.loss, 100 * sum.accuracy,
-                  images / seconds);
+      std::printf("epoch %2d  loss %.5f  test accuracy %.2f%%  %.0f images/s  lr %.4g\n", e, sum.loss,
+                  100 * sum.accuracy, images / seconds, double(trainer.learning_rate()));
       std::fflush(stdout);
     }
     if (!args.checkpoint.empty() && chatty && trainer.steps() % per_epoch == 0) trainer.save_checkpoint(args.checkpoint);

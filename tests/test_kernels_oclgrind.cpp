@@ -545,6 +545,7 @@ TEST_CASE("oclgrind: im2col (plain layout; no library caller) against the defini
 
 // Kept next to the nn_layers case so it stays one appended block.
 #include "reference/cnn_reference.hpp"
+#include "reference/finite_difference.hpp"
 #include "ops/nn_layers.hpp"
 
 // nn_layers: a tiny model through DataParallelTrainer reaches bias_add_rows (with and without
@@ -561,22 +562,10 @@ TEST_CASE("oclgrind: nn_layers: every kernel, through a tiny DataParallelTrainer
   anycl::DataParallelTrainer t(runtime(), m, o);
   const auto x = random_values<float>(3 * 25, 700);
   const std::vector<int> labels{1, 0, 1};
-  std::vector<float> grad;
-  const float loss = t.gradient(x.data(), labels.data(), 3, grad);
-  std::vector<double> w;
-  for (float v : t.weights()) w.push_back(v);
+  const auto [loss, grad, w] = anycl_test::gradient_at(t, x, labels);
   CHECK(std::abs(loss - anycl_test::cnn_loss(m, w, x, labels)) <= 1e-5 * loss);
-  std::size_t bad = 0;
-  for (std::size_t i = 0; i < w.size(); ++i) {  // tolerance as in test_nn_layers
-    const double keep = w[i], h = 1e-4;
-    w[i] = keep + h;
-    const double up = anycl_test::cnn_loss(m, w, x, labels);
-    w[i] = keep - h;
-    const double fd = (up - anycl_test::cnn_loss(m, w, x, labels)) / (2 * h);
-    w[i] = keep;
-    bad += std::abs(grad[i] - fd) > 1e-4 + 1e-3 * std::abs(fd);
-  }
-  CHECK(bad == 0);
+  auto loss_of = [&](const std::vector<double>& p) { return anycl_test::cnn_loss(m, p, x, labels); };
+  CHECK(anycl_test::gradient_mismatches(w, grad, loss_of, 1e-4).empty());  // as in test_nn_layers
   const std::vector<float> before = t.weights();
   t.step(x.data(), labels.data(), 3);
   const std::vector<float> after = t.weights();
@@ -593,4 +582,31 @@ TEST_CASE("oclgrind: nn_layers: every kernel, through a tiny DataParallelTrainer
   std::vector<float> sum(9);
   rt.read(A, sum.data(), 9 * sizeof(float));
   for (std::size_t i = 0; i < 9; ++i) CHECK(sum[i] == a[i] + b[i]);
+}
+
+#include "reference/net_reference.hpp"
+
+// nn_layers' avgpool, dropout, add and adam kernels and nn_batchnorm's, through a tiny residual
+// model with batch norm (training and evaluation), global pooling and dropout at rate 0 (the
+// kernel runs; the reference needs no masks); checked as above.
+TEST_CASE("oclgrind: nn_batchnorm and the residual, pooling, dropout and Adam kernels", "[.oclgrind]") {
+  using namespace anycl;
+  ModelSpec m;
+  m.channels = 2, m.height = 5, m.width = 5;
+  m.layers = {ConvLayer{2, 3, 1, 2, 2, false}, BatchNormLayer{0.1f, 1e-5f, true},
+              ResidualBlock{{ConvLayer{2, 3, 1, 1, 1, false}, BatchNormLayer{}}, {AvgPoolLayer{1}}, true},
+              DropoutLayer{0.f}, GlobalAvgPoolLayer{}, DenseLayer{2, false}};
+  TrainOptions o;
+  o.batch = 3, o.optimizer = Optimizer::Adam;
+  DataParallelTrainer t(runtime(), m, o);
+  const auto x = random_values<float>(3 * 50, 720);
+  const std::vector<int> labels{1, 0, 1};
+  const auto [loss, grad, w] = anycl_test::gradient_at(t, x, labels);
+  anycl_test::NetMode keep_all;
+  keep_all.keep = [](std::size_t, std::size_t, std::size_t) { return true; };
+  CHECK(std::abs(loss - anycl_test::net_loss(m, w, x, labels, keep_all)) <= 1e-5 * loss);
+  auto loss_of = [&](const std::vector<double>& p) { return anycl_test::net_loss(m, p, x, labels, keep_all); };
+  CHECK(anycl_test::gradient_mismatches(w, grad, loss_of, 1e-6).empty());  // as in test_layers
+  t.step(x.data(), labels.data(), 3);
+  CHECK(t.predict(x.data(), 3).size() == 3);  // evaluation: bn_forward on the running statistics
 }

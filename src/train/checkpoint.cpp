@@ -11,7 +11,7 @@ namespace anycl::detail {
 namespace {
 
 constexpr char kMagic[8] = {'A', 'N', 'Y', 'C', 'L', 'C', 'K', 'P'};
-constexpr std::uint32_t kVersion = 1;
+constexpr std::uint32_t kVersion = 2;
 
 [[noreturn]] void bad_file(const std::string& path, const std::string& why) {
   fail(ANYCL_ERROR_INVALID_ARGUMENT, "checkpoint " + path + ": " + why);
@@ -65,11 +65,18 @@ class Reader {
 
 }  // namespace
 
+std::uint64_t float_bits(float f) {
+  std::uint32_t v;
+  std::memcpy(&v, &f, 4);
+  return v;
+}
+
 std::uint64_t model_hash(const ModelPlan& plan) {
   std::vector<std::uint64_t> words;
   for (const LayerPlan& l : plan.layers)
     for (std::size_t v : {std::size_t(l.kind), l.in.c, l.in.h, l.in.w, l.out.c, l.out.h, l.out.w, l.kernel, l.pad,
-                          std::size_t(l.relu)})
+                          std::size_t(l.relu), l.src, l.src2, l.kernel_w, l.stride, l.groups, float_bits(l.rate),
+                          float_bits(l.momentum), float_bits(l.eps)})
       words.push_back(v);
   return fnv1a64(words.data(), words.size() * sizeof(words[0]));
 }
@@ -83,6 +90,8 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   w.u64(c.steps);
   w.f32(c.lr);
   w.f32(c.momentum);
+  w.u64(c.settings.size());
+  for (std::uint64_t v : c.settings) w.u64(v);
   w.u64(c.tensors.size());
   for (const std::vector<float>& t : c.tensors) {
     w.u64(t.size());
@@ -112,6 +121,9 @@ Checkpoint read_checkpoint(const std::string& path) {
   c.steps = r.uint(8);
   c.lr = r.f32();
   c.momentum = r.f32();
+  const std::uint64_t settings = r.uint(8);
+  if (settings > r.left() / 8) bad_file(path, "is truncated (the settings are cut off)");
+  for (std::uint64_t i = 0; i < settings; ++i) c.settings.push_back(r.uint(8));
   const std::uint64_t tensors = r.uint(8);
   for (std::uint64_t t = 0; t < tensors; ++t) {
     const std::uint64_t n = r.uint(8);

@@ -2,9 +2,9 @@
 // written to a temporary file, synced and renamed into place (write_file_atomic) so a reader never
 // sees half a file.
 //
-// Layout (little-endian): "ANYCLCKP", u32 version, u32 0, u64 model hash, u64 steps, f32 lr,
-// f32 momentum, u64 tensor count, then per tensor u64 elements and the floats, then u32 CRC-32
-// (IEEE) of every byte before it.
+// Layout (little-endian): "ANYCLCKP", u32 version (2), u32 0, u64 model hash, u64 steps, f32 lr,
+// f32 momentum, u64 settings count, the settings (u64 each), u64 tensor count, then per tensor
+// u64 elements and the floats, then u32 CRC-32 (IEEE) of every byte before it.
 #pragma once
 
 #include <cstdint>
@@ -19,8 +19,14 @@ struct Checkpoint {
   std::uint64_t model_hash = 0;  // model_hash() of the plan
   std::uint64_t steps = 0;
   float lr = 0, momentum = 0;
-  std::vector<std::vector<float>> tensors;  // the parameters, then the momentum, in plan order
+  // The other settings a resumed run must share (trainer_checkpoint.cpp: resume_settings).
+  std::vector<std::uint64_t> settings;
+  // The parameters, the optimizer's state sets, then each batch-norm node's running mean and
+  // running variance, in plan order.
+  std::vector<std::vector<float>> tensors;
 };
+
+std::uint64_t float_bits(float f);  // the float's IEEE bits
 
 // A hash of every layer's kind, shapes and hyper-parameters: equal plans, equal hashes.
 std::uint64_t model_hash(const ModelPlan& plan);

@@ -1,5 +1,7 @@
 // One device's copy of the model: its parameters, gradients and activations, and the forward and
-// backward passes enqueued on that device's queue (asynchronous; nothing here waits).
+// backward pass of each node enqueued on that device's queue (asynchronous; nothing here waits).
+// forward_layer and backward_layer are the one place that dispatches on a layer's kind; drivers
+// (train/passes.hpp) walk the nodes over one or several replicas.
 #pragma once
 
 #include <vector>
@@ -7,6 +9,15 @@
 #include "train/model_plan.hpp"
 
 namespace anycl::detail {
+
+// What a pass needs beyond the plan: how many samples, where they sit in the global batch, the mode.
+struct PassInfo {
+  std::size_t n = 0;      // samples on this replica
+  std::size_t first = 0;  // index of its first sample in the global batch (dropout masks follow it)
+  std::size_t global = 0; // samples in the global batch (batch normalisation's count)
+  bool training = true;   // batch statistics and dropout; false: running statistics, no dropout
+  cl_uint seed = 0;       // the step's dropout stream (train/passes.hpp: dropout_seed)
+};
 
 class Replica {
  public:
@@ -22,23 +33,50 @@ class Replica {
   const Buffer& losses() const { return losses_; }
   const Buffer& logits() const { return acts_.back(); }
 
-  // Forward over the first n samples of input(); with `loss`, also the per-sample loss into
-  // losses() and the logits' gradient scaled by `scale` (1 / the global batch).
-  void forward(std::size_t n, bool loss, float scale);
-  // Parameter gradients of the n samples of the last forward(n, true) into grads().
-  void backward(std::size_t n);
+  // Node i's forward pass (a training BatchNorm node normalises by norm_stats(i), which the
+  // driver fills first) and backward pass (a BatchNorm node needs norm_sums(i) too).
+  void forward_layer(std::size_t i, const PassInfo& p);
+  void backward_layer(std::size_t i, const PassInfo& p);
+  // The per-sample loss into losses() and the logits' gradient scaled by `scale` (1 / the
+  // global batch).
+  void loss(std::size_t n, float scale);
+
+  // Batch normalisation across replicas: this replica's part of node i's statistics (per
+  // channel mean and squared deviations into norm_part(i)), and of its backward sums (sum dy
+  // into beta's gradient, sum dy * xhat into gamma's: grads()[weights + 1], grads()[weights]).
+  void norm_forward_part(std::size_t i, std::size_t n);
+  void norm_backward_part(std::size_t i, std::size_t n);
+  const Buffer& norm_part(std::size_t i) const { return norm_[plan_.layers[i].norm].part; }
+  // mean, 1 / sqrt(var + eps) per channel: the batch's in training, the running ones in evaluation.
+  const Buffer& norm_stats(std::size_t i) const { return norm_[plan_.layers[i].norm].stats; }
+  const Buffer& norm_sums(std::size_t i) const { return norm_[plan_.layers[i].norm].sums; }
 
  private:
+  struct NormBuffers {
+    Buffer part, stats, sums;  // 2 x channels floats each
+  };
+
+  void conv_forward(const LayerPlan& l, std::size_t i, std::size_t n);
+  void conv_backward(const LayerPlan& l, std::size_t i, std::size_t n, const Buffer& dx);
   void dense_forward(const LayerPlan& l, std::size_t i, std::size_t n);
-  void dense_backward(const LayerPlan& l, std::size_t i, std::size_t n);
-  void conv_backward(const LayerPlan& l, std::size_t i, std::size_t n);
+  void dense_backward(const LayerPlan& l, std::size_t i, std::size_t n, const Buffer& dx);
+  void pool_forward(const LayerPlan& l, std::size_t i, std::size_t n);
+  void pool_backward(const LayerPlan& l, std::size_t i, std::size_t n, const Buffer& dx);
+  void norm_forward(const LayerPlan& l, std::size_t i, std::size_t n);
+  void norm_backward(const LayerPlan& l, std::size_t i, const PassInfo& p, const Buffer& dx);
+  void dropout_forward(const LayerPlan& l, std::size_t i, const PassInfo& p);
+  void dropout_backward(const LayerPlan& l, std::size_t i, const PassInfo& p, const Buffer& dx);
+  void add_forward(const LayerPlan& l, std::size_t i, std::size_t n);
+  void add_backward(const LayerPlan& l, std::size_t i, std::size_t n);
 
   Runtime& rt_;
   const ModelPlan& plan_;
   std::size_t device_, capacity_;
   std::vector<Buffer> params_, grads_;
-  std::vector<Buffer> acts_, dacts_;  // [i] = input of layer i; [layers] = the logits
-  std::vector<Buffer> argmax_;        // per layer (max-pool layers only)
+  std::vector<Buffer> acts_, dacts_;  // [0] = the input, [i + 1] = node i's output
+  std::vector<Buffer> argmax_;        // per node (max-pool nodes only)
+  std::vector<NormBuffers> norm_;     // per batch-norm node
+  Buffer scratch_;                    // an input gradient that is added to another's
   Buffer labels_, losses_;
 };
 

@@ -2,6 +2,7 @@
 // gradients onto replica 0 (then across processes, with a ProcessGroup), updates there and copies
 // the weights to every replica.
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "runtime/error.hpp"
@@ -12,6 +13,7 @@
 #include "train/processes.hpp"
 #include "train/trainer_impl.hpp"
 #include "ops/nn_layers.hpp"
+#include "train/optimizer.hpp"
 
 namespace anycl::detail {
 
@@ -36,11 +38,20 @@ bool choose_on_device(const Runtime& rt, const std::vector<Replica>& replicas, A
 TrainerImpl::TrainerImpl(Runtime& runtime, const ModelSpec& spec, const TrainOptions& opts)
     : rt(runtime), plan(plan_model(spec)), options(opts) {
   if (options.batch == 0) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer: the batch must be positive");
+  check_options(options);
+  if (options.processes && !plan.norm_channels.empty())
+    fail(ANYCL_ERROR_UNSUPPORTED, "DataParallelTrainer: BatchNormLayer with a ProcessGroup (the batch statistics are "
+                                  "not exchanged across processes)");
   const std::vector<std::size_t> slices = split(options.batch);
   replicas.reserve(rt.device_count());
   for (std::size_t d = 0; d < rt.device_count(); ++d) replicas.emplace_back(rt, plan, d, std::max<std::size_t>(slices[d], 1));
   on_device = choose_on_device(rt, replicas, options.allreduce);
-  for (std::size_t size : plan.tensor_sizes) velocity.push_back(rt.alloc(size * sizeof(float), 0));
+  for (std::size_t set = 0; set < state_sets(options); ++set)
+    for (std::size_t size : plan.tensor_sizes) state.push_back(rt.alloc(size * sizeof(float), 0));
+  for (std::size_t c : plan.norm_channels) {
+    running.insert(running.end(), c, 0.f);
+    running.insert(running.end(), c, 1.f);
+  }
   std::vector<float> flat;
   for (const auto& t : initial_weights(plan, options.seed)) flat.insert(flat.end(), t.begin(), t.end());
   set_weights(flat);
@@ -123,24 +134,30 @@ double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_
   std::vector<Event> loss_read(replicas.size());
   FinishOnUnwind finish_on_error;  // after the memory the queues write
   finish_all_on_unwind(finish_on_error, rt);
+  std::vector<Part> pass;
   for (std::size_t d = 0, first = 0; d < replicas.size(); first += n[d], ++d) {
     if (n[d] == 0) continue;
     Replica& r = replicas[d];
-    const DeviceSlot& slot = engine(rt).slot(d);
     upload(r, x, first, n[d]);
     enqueue_write(d, r.labels(), labels + first, n[d] * sizeof(int));
-    r.forward(n[d], true, 1.f / float(global));
-    r.backward(n[d]);
+    pass.push_back({&r, {n[d], first, count, true, dropout_seed(options.seed, steps)}});
+    parts.push_back(&r);
+  }
+  forward_pass(rt, plan, pass, &batch_moments);
+  for (const Part& p : pass) p.replica->loss(p.info.n, 1.f / float(global));
+  backward_pass(rt, plan, pass);
+  for (const Part& p : pass) {
+    const std::size_t d = p.replica->device();
+    const DeviceSlot& slot = engine(rt).slot(d);
     // Read back behind the backward pass: ready when the device is, without a wait of its own.
-    losses[d].resize(n[d]);
+    losses[d].resize(p.info.n);
     cl_event ev = nullptr;
-    check(clEnqueueReadBuffer(slot.queue.get(), r.losses().native(), CL_FALSE, 0, n[d] * sizeof(float),
+    check(clEnqueueReadBuffer(slot.queue.get(), p.replica->losses().native(), CL_FALSE, 0, p.info.n * sizeof(float),
                               losses[d].data(), 0, nullptr, &ev),
           "clEnqueueReadBuffer", slot.where());
     loss_read[d] = Event(ev);
     // Submit now, so this device computes while the next one is being fed.
     check(clFlush(slot.queue.get()), "clFlush", slot.where());
-    parts.push_back(&r);
   }
   if (on_device) allreduce_on_device(rt, parts);
   else allreduce_host_staged(rt, parts);
@@ -154,10 +171,8 @@ double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_
 
 void TrainerImpl::update() {
   const Replica& root = replicas.front();
-  const DeviceSlot& slot = engine(rt).slot(root.device());
-  for (std::size_t t = 0; t < velocity.size(); ++t)
-    sgd_momentum(slot, root.params()[t].native(), velocity[t].native(), root.grads()[t].native(),
-                 plan.tensor_sizes[t], options.lr, options.momentum);
+  optimizer_step(engine(rt).slot(root.device()), options, steps, root.params(), root.grads(), state, plan.tensor_sizes);
+  fold_running_stats();
   if (on_device) broadcast_on_device(rt, replicas);
   else broadcast_host_staged(rt, replicas);
   rt.finish();
@@ -169,14 +184,20 @@ std::vector<float> TrainerImpl::logits(const float* x, std::size_t count) {
   std::vector<float> out(count * plan.classes());
   FinishOnUnwind finish_on_error;
   finish_all_on_unwind(finish_on_error, rt);
+  write_running_stats();
   for (std::size_t done = 0; done < count;) {
     const std::vector<std::size_t> n = split(std::min(options.batch, count - done));
     std::size_t first = done;
+    std::vector<Part> pass;
     for (std::size_t d = 0; d < replicas.size(); first += n[d], ++d) {
       if (n[d] == 0) continue;
       upload(replicas[d], x, first, n[d]);
-      replicas[d].forward(n[d], false, 0.f);
-      check(clFlush(engine(rt).slot(d).queue.get()), "clFlush", engine(rt).slot(d).where());
+      pass.push_back({&replicas[d], {n[d], first - done, count, false, 0}});
+    }
+    forward_pass(rt, plan, pass, nullptr);
+    for (const Part& p : pass) {
+      const DeviceSlot& slot = engine(rt).slot(p.replica->device());
+      check(clFlush(slot.queue.get()), "clFlush", slot.where());
     }
     for (std::size_t d = 0; d < replicas.size(); done += n[d], ++d)
       if (n[d]) rt.read(replicas[d].logits(), out.data() + done * plan.classes(), n[d] * plan.classes() * sizeof(float));
@@ -185,7 +206,9 @@ std::vector<float> TrainerImpl::logits(const float* x, std::size_t count) {
 }
 
 std::vector<float> TrainerImpl::read_all(const std::vector<Buffer>& tensors) {
-  std::vector<float> flat(plan.parameter_count());
+  std::size_t total = 0;
+  for (const Buffer& b : tensors) total += b.bytes() / sizeof(float);
+  std::vector<float> flat(total);
   std::size_t at = 0;
   for (const Buffer& b : tensors) {
     rt.read(b, flat.data() + at, b.bytes());
@@ -194,33 +217,68 @@ std::vector<float> TrainerImpl::read_all(const std::vector<Buffer>& tensors) {
   return flat;
 }
 
+// running = (1 - momentum) * running + momentum * batch, per batch-norm node (PyTorch's rule).
+void TrainerImpl::fold_running_stats() {
+  std::size_t at = 0;
+  for (const LayerPlan& l : plan.layers) {
+    if (l.kind != LayerKind::BatchNorm) continue;
+    const NormMoments& m = batch_moments[l.norm];
+    const double keep = 1.0 - double(l.momentum), take = double(l.momentum);
+    for (std::size_t c = 0; c < l.out.c; ++c) {
+      running[at + c] = float(keep * running[at + c] + take * m.mean[c]);
+      running[at + l.out.c + c] = float(keep * running[at + l.out.c + c] + take * m.var[c]);
+    }
+    at += 2 * l.out.c;
+  }
+}
+
+// Evaluation normalises by the running statistics: mean and 1 / sqrt(var + eps) per channel.
+void TrainerImpl::write_running_stats() {
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < plan.layers.size(); ++i) {
+    const LayerPlan& l = plan.layers[i];
+    if (l.kind != LayerKind::BatchNorm) continue;
+    std::vector<float> stats(2 * l.out.c);
+    for (std::size_t c = 0; c < l.out.c; ++c) {
+      stats[2 * c] = running[at + c];
+      stats[2 * c + 1] = float(1 / std::sqrt(double(running[at + l.out.c + c]) + double(l.eps)));
+    }
+    for (const Replica& r : replicas) rt.write(r.norm_stats(i), stats.data(), stats.size() * sizeof(float));
+    at += 2 * l.out.c;
+  }
+}
+
+std::size_t TrainerImpl::state_floats() const { return state_sets(options) * plan.parameter_count(); }
+
 void TrainerImpl::set_weights(const std::vector<float>& flat) {
   if (flat.size() != plan.parameter_count()) {
-    if (options.processes) report_failure(*options.processes, 2 * plan.parameter_count());  // set_state's exchange
+    if (options.processes) report_failure(*options.processes, plan.parameter_count() + state_floats());  // set_state's exchange
     fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::set_weights: " + std::to_string(flat.size()) +
                                            " values given, the model has " + std::to_string(plan.parameter_count()));
   }
-  set_state(flat, std::vector<float>(flat.size(), 0.f));
+  set_state(flat, std::vector<float>(state_floats(), 0.f));
 }
 
 // With processes, rank 0's values win: every other process adds -0 (the one exact identity of
 // float addition), so the sum is rank 0's bits on every process.
-void TrainerImpl::set_state(std::vector<float> params, std::vector<float> momentum) {
+void TrainerImpl::set_state(std::vector<float> params, std::vector<float> opt_state) {
   if (ProcessGroup* group = options.processes) {
     std::vector<float> both(params);
-    both.insert(both.end(), momentum.begin(), momentum.end());
+    both.insert(both.end(), opt_state.begin(), opt_state.end());
     if (group->rank() != 0) std::fill(both.begin(), both.end(), -0.f);
     group->allreduce_sum(both.data(), both.size(), false);
     params.assign(both.begin(), both.begin() + std::ptrdiff_t(params.size()));
-    momentum.assign(both.begin() + std::ptrdiff_t(params.size()), both.end());
+    opt_state.assign(both.begin() + std::ptrdiff_t(params.size()), both.end());
   }
   for (const Replica& r : replicas) write_all(r.params(), params);
-  write_all(velocity, momentum);
+  write_all(state, opt_state);
 }
 
+// Tensor t of `tensors` has the size of parameter tensor t % count (state sets repeat them).
 void TrainerImpl::write_all(const std::vector<Buffer>& tensors, const std::vector<float>& flat) {
-  for (std::size_t t = 0, at = 0; t < tensors.size(); at += plan.tensor_sizes[t], ++t)
-    rt.write(tensors[t], flat.data() + at, plan.tensor_sizes[t] * sizeof(float));
+  const std::vector<std::size_t>& sizes = plan.tensor_sizes;
+  for (std::size_t t = 0, at = 0; t < tensors.size(); at += sizes[t % sizes.size()], ++t)
+    rt.write(tensors[t], flat.data() + at, sizes[t % sizes.size()] * sizeof(float));
 }
 
 }  // namespace anycl::detail
@@ -270,5 +328,7 @@ std::size_t DataParallelTrainer::classes() const { return impl_->plan.classes();
 std::size_t DataParallelTrainer::replicas() const { return impl_->replicas.size(); }
 bool DataParallelTrainer::allreduce_on_device() const { return impl_->on_device; }
 std::size_t DataParallelTrainer::steps() const { return impl_->steps; }
+std::vector<float> DataParallelTrainer::running_stats() const { return impl_->running; }
+float DataParallelTrainer::learning_rate() const { return detail::scheduled_lr(impl_->options, impl_->steps); }
 
 }  // namespace anycl

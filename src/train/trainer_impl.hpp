@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "anycl/train.hpp"
+#include "train/passes.hpp"
 #include "train/replica.hpp"
 
 namespace anycl::detail {
@@ -17,15 +18,21 @@ class TrainerImpl {
   void update();
   std::vector<float> logits(const float* x, std::size_t count);
   std::vector<float> read_all(const std::vector<Buffer>& tensors);
-  void set_weights(const std::vector<float>& flat);  // clears the momentum
-  // Every replica's parameters and the momentum (flat, in plan order); rank 0's with processes.
-  void set_state(std::vector<float> params, std::vector<float> momentum);
+  void set_weights(const std::vector<float>& flat);  // clears the optimizer state
+  // Every replica's parameters and the optimizer state (flat, in plan order, state set after
+  // state set); rank 0's with processes.
+  void set_state(std::vector<float> params, std::vector<float> state);
+  std::size_t state_floats() const;  // the optimizer state's floats
 
   Runtime& rt;
   const ModelPlan plan;
   const TrainOptions options;
   std::vector<Replica> replicas;
-  std::vector<Buffer> velocity;  // on replica 0, which applies every update
+  // On replica 0, which applies every update: SGD's momentum, or Adam's first moments then its
+  // second moments (state_sets(options) sets of one tensor per parameter tensor).
+  std::vector<Buffer> state;
+  std::vector<float> running;             // per batch-norm node: running mean, then variance
+  std::vector<NormMoments> batch_moments;  // of the last training forward, folded in by update()
   bool on_device = false;
   std::size_t steps = 0;
 
@@ -36,6 +43,8 @@ class TrainerImpl {
   std::vector<std::size_t> split(std::size_t count) const;
   void upload(const Replica& r, const float* x, std::size_t first, std::size_t n);
   void enqueue_write(std::size_t device, const Buffer& to, const void* from, std::size_t bytes);
+  void fold_running_stats();
+  void write_running_stats();
 };
 
 }  // namespace anycl::detail

@@ -1,0 +1,100 @@
+#include "train/passes.hpp"
+
+#include <cmath>
+
+#include "ops/nn_layers.hpp"
+#include "runtime/error.hpp"
+#include "sched/engine.hpp"
+
+namespace anycl::detail {
+namespace {
+
+void flush_all(Runtime& rt, const std::vector<Part>& parts) {
+  for (const Part& p : parts) {
+    const DeviceSlot& slot = engine(rt).slot(p.replica->device());
+    check(clFlush(slot.queue.get()), "clFlush", slot.where());
+  }
+}
+
+std::vector<float> read_floats(Runtime& rt, const Buffer& b, std::size_t count) {
+  std::vector<float> v(count);
+  rt.read(b, v.data(), count * sizeof(float));
+  return v;
+}
+
+// Chan's parallel merge of the parts' (mean, squared deviations), in part order, in double;
+// every part gets the mean and 1 / sqrt(var + eps) of the whole batch.
+NormMoments merge_norm_stats(Runtime& rt, const LayerPlan& l, std::size_t i, const std::vector<Part>& parts) {
+  const std::size_t channels = l.in.c, plane = l.in.h * l.in.w;
+  std::vector<double> mean(channels, 0), m2(channels, 0);
+  double count = 0;
+  for (const Part& p : parts) {
+    const std::vector<float> part = read_floats(rt, p.replica->norm_part(i), 2 * channels);
+    const double n = double(p.info.n * plane), total = count + n;
+    for (std::size_t c = 0; c < channels; ++c) {
+      const double delta = double(part[2 * c]) - mean[c];
+      mean[c] += delta * n / total;
+      m2[c] += double(part[2 * c + 1]) + delta * delta * count * n / total;
+    }
+    count = total;
+  }
+  std::vector<float> stats(2 * channels);
+  NormMoments out{mean, std::vector<double>(channels)};
+  for (std::size_t c = 0; c < channels; ++c) {
+    stats[2 * c] = float(mean[c]);
+    stats[2 * c + 1] = float(1 / std::sqrt(m2[c] / count + double(l.eps)));
+    out.var[c] = count > 1 ? m2[c] / (count - 1) : 0;
+  }
+  for (const Part& p : parts) rt.write(p.replica->norm_stats(i), stats.data(), stats.size() * sizeof(float));
+  return out;
+}
+
+// The whole batch's sum dy and sum dy * xhat per channel, from the parts' gradients of beta and
+// gamma, summed in part order in double.
+void merge_norm_sums(Runtime& rt, const LayerPlan& l, std::size_t i, const std::vector<Part>& parts) {
+  const std::size_t channels = l.in.c;
+  std::vector<double> s1(channels, 0), s2(channels, 0);
+  for (const Part& p : parts) {
+    const std::vector<float> dgamma = read_floats(rt, p.replica->grads()[l.weights], channels);
+    const std::vector<float> dbeta = read_floats(rt, p.replica->grads()[l.weights + 1], channels);
+    for (std::size_t c = 0; c < channels; ++c) s1[c] += double(dbeta[c]), s2[c] += double(dgamma[c]);
+  }
+  std::vector<float> sums(2 * channels);
+  for (std::size_t c = 0; c < channels; ++c) sums[2 * c] = float(s1[c]), sums[2 * c + 1] = float(s2[c]);
+  for (const Part& p : parts) rt.write(p.replica->norm_sums(i), sums.data(), sums.size() * sizeof(float));
+}
+
+}  // namespace
+
+void forward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts,
+                  std::vector<NormMoments>* moments) {
+  if (moments) moments->assign(plan.norm_channels.size(), {});
+  for (std::size_t i = 0; i < plan.layers.size(); ++i) {
+    const LayerPlan& l = plan.layers[i];
+    if (l.kind == LayerKind::BatchNorm && !parts.empty() && parts.front().info.training) {
+      for (const Part& p : parts) p.replica->norm_forward_part(i, p.info.n);
+      flush_all(rt, parts);
+      NormMoments m = merge_norm_stats(rt, l, i, parts);
+      if (moments) (*moments)[l.norm] = std::move(m);
+    }
+    for (const Part& p : parts) p.replica->forward_layer(i, p.info);
+  }
+}
+
+void backward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts) {
+  for (std::size_t i = plan.layers.size(); i-- > 0;) {
+    const LayerPlan& l = plan.layers[i];
+    if (l.kind == LayerKind::BatchNorm) {
+      for (const Part& p : parts) p.replica->norm_backward_part(i, p.info.n);
+      flush_all(rt, parts);
+      merge_norm_sums(rt, l, i, parts);
+    }
+    for (const Part& p : parts) p.replica->backward_layer(i, p.info);
+  }
+}
+
+cl_uint dropout_seed(unsigned seed, std::size_t step) {
+  return mix32(mix32(cl_uint(seed)) ^ mix32(cl_uint(step) + 0x9e3779b9u));
+}
+
+}  // namespace anycl::detail
