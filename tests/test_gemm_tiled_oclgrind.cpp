@@ -3,19 +3,15 @@
 // tiles, a batch and beta 0. ctest runs it under `oclgrind --data-races --uninitialized` (entry
 // test_gemm_tiled_oclgrind_oclgrind), which fails on any Oclgrind report (out-of-bounds access,
 // data race, uninitialised memory, barrier divergence); results are also checked against a plain
-// double loop. Hidden ([.oclgrind]): it needs the Oclgrind device. Buffer releases are deferred to
-// the end of the run for the reason tests/oclgrind/deferred_release.cpp gives.
-#define CATCH_CONFIG_EXTERNAL_INTERFACES
+// double loop. Hidden ([.oclgrind]): it needs the Oclgrind device (tests/oclgrind/oclgrind_runtime.hpp).
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <cstdlib>
 #include <limits>
-#include <memory>
 #include <vector>
 
 #include "anycl/anycl.hpp"
-#include "oclgrind/deferred_release.hpp"
+#include "oclgrind/oclgrind_runtime.hpp"
 #include "runtime/search_space.hpp"
 #include "sched/engine.hpp"
 #include "gemm_loop_check.hpp"
@@ -28,31 +24,7 @@ using anycl::Layout;
 using anycl::Transpose;
 using anycl::detail::ParamSet;
 
-std::unique_ptr<anycl::Runtime>& runtime_slot() {
-  static std::unique_ptr<anycl::Runtime> rt;
-  return rt;
-}
-
-// ANYCL_TEST_OCLGRIND_SPEC runs the same cases elsewhere (e.g. "pocl") to tell a kernel bug from
-// an Oclgrind artefact. The tiled family is forced so the runtime builds it on any device.
-anycl::Runtime& runtime() {
-  auto& rt = runtime_slot();
-  if (rt) return *rt;
-  const char* spec = std::getenv("ANYCL_TEST_OCLGRIND_SPEC");
-  setenv("ANYCL_GEMM_FAMILY", "tiled", 1);
-  rt = std::make_unique<anycl::Runtime>(spec ? spec : "oclgrind");
-  unsetenv("ANYCL_GEMM_FAMILY");
-  return *rt;
-}
-
-struct ReleaseRuntimeAtRunEnd : Catch::TestEventListenerBase {
-  using TestEventListenerBase::TestEventListenerBase;
-  void testRunEnded(const Catch::TestRunStats&) override {
-    runtime_slot().reset();
-    anycl_test::release_deferred_buffers();
-  }
-};
-CATCH_REGISTER_LISTENER(ReleaseRuntimeAtRunEnd)
+anycl::Runtime& runtime() { return anycl_test::oclgrind_runtime(anycl_test::OclgrindGemm::Tiled); }
 
 GemmShape shape_of(Layout layout, Transpose ta, Transpose tb, std::size_t m, std::size_t n, std::size_t k,
                    std::size_t batch) {

@@ -49,6 +49,7 @@ Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const Bac
 }
 
 Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
+  if (direct_wg_fits(slot, g)) return backward_data_direct_wg(slot, g, t);
   if (depthwise_kernel_fits(slot, ConvPass::BackwardData, g)) return backward_data_depthwise(slot, g, t);
   const long ow = slot.program("conv_direct").param("DIR_OW");
   return run_kernel(slot, "conv_direct", "conv_direct_bwd_data",

@@ -25,4 +25,8 @@ class PackedFilter {
 Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t first_image, std::size_t nimg,
                cl_mem bias, bool relu);
 
+// dbias = sum of dy over images [b0, b0 + nimg), added to dbias after the first chunk (b0 > 0).
+Event dbias_im2col(const DeviceSlot& slot, const ConvGeom& g, cl_mem dy, std::size_t b0, std::size_t nimg,
+                   cl_mem dbias);
+
 }  // namespace anycl::detail

@@ -1,0 +1,85 @@
+// Convolution on the GPU-class path (the tiled GEMM family forced, so conv_direct_wg and
+// conv_winograd_tiled are built too) on the Oclgrind simulator: every pass and algorithm on small
+// shapes (groups, stride, dilation, padding, 1x1, depthwise, batch 2), first in the default
+// configuration, then in sampled ones: gemm_tiled configurations of its search space, and a
+// direct work-group shape of 8x2 staging one 3x3 channel's taps a step. ctest runs it under
+// `oclgrind --data-races --uninitialized` (entry test_conv_tiled_oclgrind_oclgrind), which fails
+// on any Oclgrind report; results are checked against the double reference with the tolerances
+// of tests/conv_sweep.hpp. Hidden ([.oclgrind]): it needs the Oclgrind device
+// (tests/oclgrind/oclgrind_runtime.hpp).
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "anycl/anycl.hpp"
+#include "conv_check.hpp"
+#include "conv_sweep.hpp"
+#include "oclgrind/oclgrind_runtime.hpp"
+#include "runtime/search_space.hpp"
+#include "sched/engine.hpp"
+#include "support.hpp"
+
+namespace {
+
+using anycl::ConvAlgo;
+using anycl_test::ConvDesc;
+using anycl_test::describe;
+using anycl_test::to_anycl;
+using anycl::detail::ParamSet;
+
+anycl::Runtime& runtime() { return anycl_test::oclgrind_runtime(anycl_test::OclgrindGemm::Tiled); }
+
+// n c h w k r s sh sw pt pl pb pr dh dw g
+const std::vector<ConvDesc> kSmall = {
+    {2, 3, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // 3x3 pad 1, batch 2: every algorithm
+    {1, 4, 7, 6, 4, 3, 3, 2, 2, 1, 0, 1, 1, 2, 1, 2},  // stride 2, dilation, asymmetric pads, groups 2
+    {2, 4, 3, 5, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},  // 1x1
+    {1, 4, 6, 7, 4, 3, 3, 2, 1, 1, 0, 1, 1, 1, 1, 4},  // depthwise
+};
+
+void check_every_pass(unsigned seed) {
+  anycl::Runtime& rt = runtime();
+  REQUIRE(anycl::detail::engine(rt).slot(0).has_program("conv_direct_wg"));
+  for (std::size_t i = 0; i < kSmall.size(); ++i)
+    for (ConvAlgo algo : anycl_test::algorithms_for(to_anycl(kSmall[i], false))) {
+      if (algo == ConvAlgo::Auto) continue;
+      INFO(describe(kSmall[i]) << " algorithm " << anycl::to_string(algo));
+      anycl_test::check_forward(kSmall[i], algo, seed + unsigned(10 * i), rt);
+      anycl_test::check_backward_data(kSmall[i], algo, seed + unsigned(10 * i) + 1, rt);
+      if (algo != ConvAlgo::Winograd) anycl_test::check_backward_weights(kSmall[i], algo, seed + unsigned(10 * i) + 2, rt);
+    }
+}
+
+void install(const std::string& variant, const ParamSet& config) {
+  anycl::detail::Engine& e = anycl::detail::engine(runtime());
+  anycl::detail::rebuild_program(e.devices.build_context(), e.slot(0), variant, config);
+}
+
+// The first configuration of the gemm_tiled space with every `want`ed value.
+ParamSet gemm_sample(const ParamSet& want) {
+  anycl::Runtime& rt = runtime();
+  const auto space = anycl::detail::load_search_space(rt.kernel_dir(), "gemm_tiled");
+  for (const ParamSet& p : space.configurations(rt.device(0), sizeof(float))) {
+    bool all = true;
+    for (const auto& [k, v] : want) all = all && p.at(k) == v;
+    if (all) return p;
+  }
+  FAIL("no configuration of the gemm_tiled space has the wanted values");
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("oclgrind: GPU-class convolution, default configuration", "[.oclgrind]") { check_every_pass(1); }
+
+TEST_CASE("oclgrind: GPU-class convolution, sample: strided 64x32 GEMM tiles; 8x2 direct groups", "[.oclgrind]") {
+  install("gemm_tiled_f32", gemm_sample({{"VWM", 1}, {"MWG", 64}, {"NWG", 32}, {"STRM", 1}, {"SA", 1}}));
+  install("conv_direct_wg", {{"DIR_WG_Q", 8}, {"DIR_WG_P", 2}, {"DIR_WSTAGE", 9}});
+  check_every_pass(100);
+}
+
+TEST_CASE("oclgrind: GPU-class convolution, sample: global-read GEMM tiles; 4x4 direct groups", "[.oclgrind]") {
+  install("gemm_tiled_f32", gemm_sample({{"SA", 0}, {"SB", 0}, {"VWM", 2}, {"MWG", 32}}));
+  install("conv_direct_wg", {{"DIR_WG_Q", 4}, {"DIR_WG_P", 4}, {"DIR_WSTAGE", 32}});
+  check_every_pass(200);
+}
