@@ -3,7 +3,8 @@
 // tests/conv_sweep.hpp against the double reference, with the tolerances stated there; and, from
 // the kernel profile, that each ran the GPU-class kernels and not the CPU ones (gemm_tiled for
 // im2col and Gemm1x1, the wt_* stages and gemm_tiled for Winograd, conv_direct_wg for Direct
-// forward and backward-data, depthwise included). Also in batch chunks under a small workspace cap.
+// forward and backward-data, depthwise included). Also in batch chunks under a small workspace cap,
+// and every configuration of conv_direct_wg's search space.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "anycl/anycl.hpp"
 #include "conv_check.hpp"
 #include "conv_sweep.hpp"
+#include "runtime/search_space.hpp"
 #include "sched/engine.hpp"
 #include "support.hpp"
 
@@ -24,6 +26,7 @@ using anycl_test::ConvDesc;
 using anycl_test::describe;
 using anycl_test::kCases;
 using anycl_test::to_anycl;
+using anycl::detail::ParamSet;
 
 anycl::Runtime& tiled_runtime() {
   static anycl::Runtime rt = [] {
@@ -118,4 +121,29 @@ TEST_CASE("GPU-class path: batch chunks under a small workspace cap give the ref
   }
   anycl_test::check_backward_weights(im2col, ConvAlgo::Im2col, 1420, rt);
   anycl::set_conv_workspace_limit(rt, std::size_t(256) << 20);
+}
+
+// Every configuration of conv_direct_wg's search space (cl_kernels/params/conv_direct_wg.space.json):
+// forward and backward-data over the sweep's cases whose taps fit a staging step.
+TEST_CASE("GPU-class path: every conv_direct_wg configuration computes correct results") {
+  anycl::Runtime& rt = tiled_runtime();
+  anycl::detail::Engine& e = anycl::detail::engine(rt);
+  const auto space = anycl::detail::load_search_space(rt.kernel_dir(), "conv_direct_wg");
+  const std::vector<ParamSet> configs = space.configurations(rt.device(0), sizeof(float));
+  REQUIRE(configs.size() >= 32);
+  anycl::set_kernel_profiling(rt, true);
+  for (std::size_t c = 0; c < configs.size(); ++c) {
+    anycl::detail::rebuild_program(e.devices.build_context(), e.slot(0), "conv_direct_wg", configs[c]);
+    for (std::size_t i = 0; i < kCases.size(); ++i) {
+      if (kCases[i].r * kCases[i].s > configs[c].at("DIR_WSTAGE")) continue;
+      INFO("configuration " << c << " DIR_WG_Q " << configs[c].at("DIR_WG_Q") << " DIR_WG_P "
+                            << configs[c].at("DIR_WG_P") << " DIR_WSTAGE " << configs[c].at("DIR_WSTAGE") << " case "
+                            << describe(kCases[i]));
+      anycl::clear_kernel_profile(rt);
+      anycl_test::check_forward(kCases[i], ConvAlgo::Direct, unsigned(1500 + i), rt);
+      anycl_test::check_backward_data(kCases[i], ConvAlgo::Direct, unsigned(1600 + i), rt);
+      CHECK(ran(anycl::kernel_profile(rt), "conv_direct_wg_bwd_data"));
+    }
+  }
+  anycl::detail::rebuild_program(e.devices.build_context(), e.slot(0), "conv_direct_wg", {});
 }

@@ -12,7 +12,6 @@
 
 #include "anycl/anycl.hpp"
 #include "oclgrind/oclgrind_runtime.hpp"
-#include "runtime/search_space.hpp"
 #include "sched/engine.hpp"
 #include "gemm_loop_check.hpp"
 #include "support.hpp"
@@ -73,23 +72,8 @@ void check_all_shapes(unsigned seed) {
       }
 }
 
-// The first configuration of the space with every `want`ed value.
-ParamSet sample(const ParamSet& want) {
-  anycl::Runtime& rt = runtime();
-  const auto space = anycl::detail::load_search_space(rt.kernel_dir(), "gemm_tiled");
-  for (const ParamSet& p : space.configurations(rt.device(0), sizeof(float))) {
-    bool all = true;
-    for (const auto& [k, v] : want) all = all && p.at(k) == v;
-    if (all) return p;
-  }
-  FAIL("no configuration of the gemm_tiled space has the wanted values");
-  return {};
-}
-
-void install(const std::string& variant, const ParamSet& config) {
-  anycl::detail::Engine& e = anycl::detail::engine(runtime());
-  anycl::detail::rebuild_program(e.devices.build_context(), e.slot(0), variant, config);
-}
+ParamSet sample(const ParamSet& want) { return anycl_test::space_sample(runtime(), "gemm_tiled", want); }
+void install(const std::string& variant, const ParamSet& config) { anycl_test::install(runtime(), variant, config); }
 
 }  // namespace
 

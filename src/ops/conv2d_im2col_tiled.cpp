@@ -72,17 +72,13 @@ Event backward_data_im2col_tiled(const DeviceSlot& slot, const ConvGeom& g, cons
   const std::size_t col_stride = g.CRS * g.PQ;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
   Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
-  const long vw = slot.program("conv_im2col").param("C2I_VW");
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0);
     for (cl_int grp = 0; grp < g.groups; ++grp) {
       tiled_gemm(slot, g.CRS, g.PQ, g.Kg, nimg, t.w, {grp * g.Kg * g.CRS, g.CRS, 0, true}, t.dy,
                  {b0 * g.KPQ + grp * g.Kg * g.PQ, g.PQ, g.KPQ, false}, 0.f, col.mem(), {0, g.PQ, col_stride, false});
-      last = run_kernel(slot, "conv_im2col", "col2im",
-                        {ceil_div(std::size_t(g.W), std::size_t(vw)), std::size_t(g.H), std::size_t(g.Cg) * nimg},
-                        {1, 1, 1}, col.mem(), cl_ulong(0), cl_ulong(col_stride), t.dx, cl_ulong(b0 * g.CHW), g.C, g.H,
-                        g.W, g.Cg, grp, g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg), 0.f);
+      last = col2im(slot, g, col.mem(), col_stride, t.dx, b0, nimg, grp);
     }
   }
   return last;

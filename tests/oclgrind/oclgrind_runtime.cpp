@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "oclgrind/deferred_release.hpp"
+#include "runtime/search_space.hpp"
+#include "sched/engine.hpp"
 #include "support.hpp"
 
 namespace anycl_test {
@@ -46,6 +48,23 @@ anycl::Runtime& oclgrind_runtime(OclgrindGemm gemm) {
   h.rt = std::make_unique<anycl::Runtime>(spec ? spec : "oclgrind");
   h.gemm = gemm;
   return *h.rt;
+}
+
+anycl::detail::ParamSet space_sample(anycl::Runtime& rt, const std::string& family,
+                                     const anycl::detail::ParamSet& want) {
+  const auto space = anycl::detail::load_search_space(rt.kernel_dir(), family);
+  for (const anycl::detail::ParamSet& p : space.configurations(rt.device(0), sizeof(float))) {
+    bool all = true;
+    for (const auto& [k, v] : want) all = all && p.at(k) == v;
+    if (all) return p;
+  }
+  FAIL("no configuration of the " << family << " space has the wanted values");
+  return {};
+}
+
+void install(anycl::Runtime& rt, const std::string& variant, const anycl::detail::ParamSet& config) {
+  anycl::detail::Engine& e = anycl::detail::engine(rt);
+  anycl::detail::rebuild_program(e.devices.build_context(), e.slot(0), variant, config);
 }
 
 }  // namespace anycl_test

@@ -6,7 +6,10 @@
 // bug from an Oclgrind artefact; the ctest entries leave it unset.
 #pragma once
 
+#include <string>
+
 #include "anycl/anycl.hpp"
+#include "runtime/params.hpp"
 
 namespace anycl_test {
 
@@ -16,5 +19,13 @@ enum class OclgrindGemm { Auto, Tiled };
 // the GPU-class families on the simulator's CPU-typed device. Every call of one process must
 // pass the same value (the first one creates the runtime; a different one later fails the test).
 anycl::Runtime& oclgrind_runtime(OclgrindGemm gemm = OclgrindGemm::Auto);
+
+// The first configuration of `family`'s search space (cl_kernels/params/<family>.space.json) on
+// the runtime's device with every `want`ed value; fails the test when there is none.
+anycl::detail::ParamSet space_sample(anycl::Runtime& rt, const std::string& family,
+                                     const anycl::detail::ParamSet& want);
+
+// Rebuilds the device's `variant` with `config` over the tables' values (runtime_impl.hpp).
+void install(anycl::Runtime& rt, const std::string& variant, const anycl::detail::ParamSet& config);
 
 }  // namespace anycl_test
