@@ -33,6 +33,18 @@ Event im2col_plain(const DeviceSlot& slot, const ConvGeom& g, cl_mem x, std::siz
                     g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg));
 }
 
+// step(col, b0, nimg, grp) for every chunk of `chunk` images and every group, with col a plain
+// column workspace (CRS x PQ floats an image of the chunk); returns the last step's event.
+template <typename Step>
+Event over_chunks(const DeviceSlot& slot, const ConvGeom& g, std::size_t chunk, Step step) {
+  const std::size_t col_stride = g.CRS * g.PQ;
+  Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
+  Event last;
+  for (std::size_t b0 = 0; b0 < g.n; b0 += chunk)
+    for (cl_int grp = 0; grp < g.groups; ++grp) last = step(col.mem(), b0, std::min(chunk, g.n - b0), grp);
+  return last;
+}
+
 }  // namespace
 
 bool runs_tiled_gemm(const DeviceSlot& slot) { return slot.has_program("gemm_tiled_f32"); }
@@ -42,17 +54,12 @@ Event forward_im2col_tiled(const DeviceSlot& slot, const ConvGeom& g, const Forw
                            std::size_t cap) {
   const std::size_t col_stride = g.CRS * g.PQ;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
-  Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
-  Event last;
-  for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
-    const std::size_t nimg = std::min(chunk, g.n - b0);
-    for (cl_int grp = 0; grp < g.groups; ++grp) {
-      im2col_plain(slot, g, t.x, b0, nimg, grp, col.mem(), col_stride);
-      last = tiled_gemm(slot, g.Kg, g.PQ, g.CRS, nimg, t.w, {grp * g.Kg * g.CRS, g.CRS, 0, false}, col.mem(),
-                        {0, g.PQ, col_stride, false}, 0.f, t.y, {b0 * g.KPQ + grp * g.Kg * g.PQ, g.PQ, g.KPQ, false});
-    }
-    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu);
-  }
+  Event last = over_chunks(slot, g, chunk, [&](cl_mem col, std::size_t b0, std::size_t nimg, cl_int grp) {
+    im2col_plain(slot, g, t.x, b0, nimg, grp, col, col_stride);
+    return tiled_gemm(slot, g.Kg, g.PQ, g.CRS, nimg, t.w, {grp * g.Kg * g.CRS, g.CRS, 0, false}, col,
+                      {0, g.PQ, col_stride, false}, 0.f, t.y, {b0 * g.KPQ + grp * g.Kg * g.PQ, g.PQ, g.KPQ, false});
+  });
+  if (t.bias || relu) last = bias_act(slot, g, t.y, 0, g.n, t.bias, relu);
   return last;
 }
 
@@ -71,17 +78,11 @@ Event backward_data_im2col_tiled(const DeviceSlot& slot, const ConvGeom& g, cons
                                  std::size_t cap) {
   const std::size_t col_stride = g.CRS * g.PQ;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
-  Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
-  Event last;
-  for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
-    const std::size_t nimg = std::min(chunk, g.n - b0);
-    for (cl_int grp = 0; grp < g.groups; ++grp) {
-      tiled_gemm(slot, g.CRS, g.PQ, g.Kg, nimg, t.w, {grp * g.Kg * g.CRS, g.CRS, 0, true}, t.dy,
-                 {b0 * g.KPQ + grp * g.Kg * g.PQ, g.PQ, g.KPQ, false}, 0.f, col.mem(), {0, g.PQ, col_stride, false});
-      last = col2im(slot, g, col.mem(), col_stride, t.dx, b0, nimg, grp);
-    }
-  }
-  return last;
+  return over_chunks(slot, g, chunk, [&](cl_mem col, std::size_t b0, std::size_t nimg, cl_int grp) {
+    tiled_gemm(slot, g.CRS, g.PQ, g.Kg, nimg, t.w, {grp * g.Kg * g.CRS, g.CRS, 0, true}, t.dy,
+               {b0 * g.KPQ + grp * g.Kg * g.PQ, g.PQ, g.KPQ, false}, 0.f, col, {0, g.PQ, col_stride, false});
+    return col2im(slot, g, col, col_stride, t.dx, b0, nimg, grp);
+  });
 }
 
 // part[b] (Kg x CRS) = dy_g[b] (Kg x PQ) col[b]^T (PQ x CRS), batched over the images of a chunk,
@@ -90,25 +91,17 @@ Event backward_data_im2col_tiled(const DeviceSlot& slot, const ConvGeom& g, cons
 Event backward_weights_im2col_tiled(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                                     std::size_t cap) {
   const std::size_t col_stride = g.CRS * g.PQ, part_stride = std::size_t(g.Kg) * g.CRS;
-  const std::size_t chunk =
-      std::min(images_per_chunk(g.n, workspace_bytes({col_stride + part_stride, sizeof(float)}), cap),
-               std::size_t(0x7fffffff) / std::max<std::size_t>(part_stride, 1));
-  Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
+  const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride + part_stride, sizeof(float)}), cap);
   Workspace part(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, part_stride, sizeof(float)}));
-  Event last;
-  for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
-    const std::size_t nimg = std::min(chunk, g.n - b0);
-    const float beta = b0 == 0 ? 0.f : 1.f;
-    for (cl_int grp = 0; grp < g.groups; ++grp) {
-      im2col_plain(slot, g, t.x, b0, nimg, grp, col.mem(), col_stride);
-      tiled_gemm(slot, g.Kg, g.CRS, g.PQ, nimg, t.dy, {b0 * g.KPQ + grp * g.Kg * g.PQ, g.PQ, g.KPQ, false}, col.mem(),
-                 {0, g.PQ, col_stride, true}, 0.f, part.mem(), {0, g.CRS, part_stride, false});
-      last = run_kernel(slot, "conv_im2col", "conv_sum_slices", {part_stride, 1, 1}, {64, 1, 1}, part.mem(),
-                        cl_ulong(part_stride), cl_int(nimg), t.dw, cl_ulong(grp * part_stride), cl_int(part_stride),
-                        beta);
-    }
-    if (t.dbias) last = dbias_im2col(slot, g, t.dy, b0, nimg, t.dbias);
-  }
+  Event last = over_chunks(slot, g, chunk, [&](cl_mem col, std::size_t b0, std::size_t nimg, cl_int grp) {
+    im2col_plain(slot, g, t.x, b0, nimg, grp, col, col_stride);
+    tiled_gemm(slot, g.Kg, g.CRS, g.PQ, nimg, t.dy, {b0 * g.KPQ + grp * g.Kg * g.PQ, g.PQ, g.KPQ, false}, col,
+               {0, g.PQ, col_stride, true}, 0.f, part.mem(), {0, g.CRS, part_stride, false});
+    return run_kernel(slot, "conv_im2col", "conv_sum_slices", {part_stride, 1, 1}, {64, 1, 1}, part.mem(),
+                      cl_ulong(part_stride), cl_int(nimg), t.dw, cl_ulong(grp * part_stride), cl_int(part_stride),
+                      b0 == 0 ? 0.f : 1.f);
+  });
+  if (t.dbias) last = dbias_im2col(slot, g, t.dy, 0, g.n, t.dbias);
   return last;
 }
 
