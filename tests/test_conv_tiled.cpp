@@ -4,7 +4,7 @@
 // the kernel profile, that each ran the GPU-class kernels and not the CPU ones (gemm_tiled for
 // im2col and Gemm1x1, the wt_* stages and gemm_tiled for Winograd, conv_direct_wg for Direct
 // forward and backward-data, depthwise included). Also in batch chunks under a small workspace cap,
-// and every configuration of conv_direct_wg's search space.
+// and every configuration of the search spaces of conv_direct_wg and conv_winograd_tiled.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -123,27 +123,50 @@ TEST_CASE("GPU-class path: batch chunks under a small workspace cap give the ref
   anycl::set_conv_workspace_limit(rt, std::size_t(256) << 20);
 }
 
-// Every configuration of conv_direct_wg's search space (cl_kernels/params/conv_direct_wg.space.json):
-// forward and backward-data over the sweep's cases whose taps fit a staging step.
-TEST_CASE("GPU-class path: every conv_direct_wg configuration computes correct results") {
+// Builds each configuration of `family`'s search space (cl_kernels/params/<family>.space.json) in
+// place of the device's program and runs `check(config)`; restores the tables' values after.
+template <typename Check>
+void for_every_configuration(const std::string& family, std::size_t at_least, Check check) {
   anycl::Runtime& rt = tiled_runtime();
   anycl::detail::Engine& e = anycl::detail::engine(rt);
-  const auto space = anycl::detail::load_search_space(rt.kernel_dir(), "conv_direct_wg");
+  const auto space = anycl::detail::load_search_space(rt.kernel_dir(), family);
   const std::vector<ParamSet> configs = space.configurations(rt.device(0), sizeof(float));
-  REQUIRE(configs.size() >= 32);
+  REQUIRE(configs.size() >= at_least);
   anycl::set_kernel_profiling(rt, true);
-  for (std::size_t c = 0; c < configs.size(); ++c) {
-    anycl::detail::rebuild_program(e.devices.build_context(), e.slot(0), "conv_direct_wg", configs[c]);
+  for (const ParamSet& config : configs) {
+    anycl::detail::rebuild_program(e.devices.build_context(), e.slot(0), family, config);
+    check(rt, config);
+  }
+  anycl::detail::rebuild_program(e.devices.build_context(), e.slot(0), family, {});
+}
+
+// Forward and backward-data over the sweep's cases whose taps fit a staging step.
+TEST_CASE("GPU-class path: every conv_direct_wg configuration computes correct results") {
+  for_every_configuration("conv_direct_wg", 32, [](anycl::Runtime& rt, const ParamSet& config) {
     for (std::size_t i = 0; i < kCases.size(); ++i) {
-      if (kCases[i].r * kCases[i].s > configs[c].at("DIR_WSTAGE")) continue;
-      INFO("configuration " << c << " DIR_WG_Q " << configs[c].at("DIR_WG_Q") << " DIR_WG_P "
-                            << configs[c].at("DIR_WG_P") << " DIR_WSTAGE " << configs[c].at("DIR_WSTAGE") << " case "
-                            << describe(kCases[i]));
+      if (kCases[i].r * kCases[i].s > config.at("DIR_WSTAGE")) continue;
+      INFO("DIR_WG_Q " << config.at("DIR_WG_Q") << " DIR_WG_P " << config.at("DIR_WG_P") << " DIR_WSTAGE "
+                       << config.at("DIR_WSTAGE") << " case " << describe(kCases[i]));
       anycl::clear_kernel_profile(rt);
       anycl_test::check_forward(kCases[i], ConvAlgo::Direct, unsigned(1500 + i), rt);
       anycl_test::check_backward_data(kCases[i], ConvAlgo::Direct, unsigned(1600 + i), rt);
       CHECK(ran(anycl::kernel_profile(rt), "conv_direct_wg_bwd_data"));
     }
-  }
-  anycl::detail::rebuild_program(e.devices.build_context(), e.slot(0), "conv_direct_wg", {});
+  });
+}
+
+// Forward and backward-data over the sweep's Winograd cases.
+TEST_CASE("GPU-class path: every conv_winograd_tiled configuration computes correct results") {
+  for_every_configuration("conv_winograd_tiled", 5, [](anycl::Runtime& rt, const ParamSet& config) {
+    for (std::size_t i = 0; i < kCases.size(); ++i) {
+      const std::vector<ConvAlgo> algos = anycl_test::algorithms_for(to_anycl(kCases[i], false));
+      if (std::find(algos.begin(), algos.end(), ConvAlgo::Winograd) == algos.end()) continue;
+      INFO("WT_LWS " << config.at("WT_LWS") << " case " << describe(kCases[i]));
+      anycl::clear_kernel_profile(rt);
+      anycl_test::check_forward(kCases[i], ConvAlgo::Winograd, unsigned(1700 + i), rt);
+      if (!anycl_test::winograd_declines_backward_data(kCases[i]))
+        anycl_test::check_backward_data(kCases[i], ConvAlgo::Winograd, unsigned(1800 + i), rt);
+      CHECK(ran(anycl::kernel_profile(rt), "wt_output"));
+    }
+  });
 }
