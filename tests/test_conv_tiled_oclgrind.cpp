@@ -1,8 +1,9 @@
 // Convolution on the GPU-class path (the tiled GEMM family forced, so conv_direct_wg and
 // conv_winograd_tiled are built too) on the Oclgrind simulator: every pass and algorithm on small
 // shapes (groups, stride, dilation, padding, 1x1, depthwise, batch 2) in the default
-// configuration, then on two of them in sampled configurations: gemm_tiled configurations of its search space, and a
-// direct work-group shape of 8x2 staging one 3x3 channel's taps a step. ctest runs it under
+// configuration, then on two of them in sampled configurations: gemm_tiled configurations of its
+// search space, and direct work-groups of 8x2 and 4x4 staging one and three 3x3 channels' taps a
+// step. ctest runs it under
 // `oclgrind --data-races --uninitialized` (entry test_conv_tiled_oclgrind_oclgrind), which fails
 // on any Oclgrind report; results are checked against the double reference with the tolerances
 // of tests/conv_sweep.hpp. Hidden ([.oclgrind]): it needs the Oclgrind device
