@@ -365,3 +365,21 @@ void conv_dbias(__global const REAL *restrict dy, ulong dy_off,
     }
     if (lid == 0) dbias[k] = beta == (REAL)0 ? part[0] : part[0] + beta * dbias[k];
 }
+
+/* ---------------------------------------------------------------------------
+ * Backward-weights on GPU-class devices: the tiled GEMM writes one partial dW
+ * per image (parallel over images, as the reduction over them cannot be);
+ * this sums them in image order, so the result is deterministic.
+ * out[out_off + i] = beta*out[...] + sum over s < nslices of
+ * part[s*slice + i], for i < count. beta == 0 means out is not read.
+ * global = (count). */
+__kernel void conv_sum_slices(__global const REAL *restrict part, ulong slice, int nslices,
+                              __global REAL *restrict out, ulong out_off, int count, REAL beta)
+{
+    const int i = get_global_id(0);
+    if (i >= count) return;
+    REAL acc = (REAL)0;
+    for (int s = 0; s < nslices; ++s) acc += part[(ulong)s * slice + i];
+    __global REAL *o = out + out_off + i;
+    *o = beta == (REAL)0 ? acc : acc + beta * *o;
+}

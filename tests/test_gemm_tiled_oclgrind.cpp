@@ -3,20 +3,15 @@
 // tiles, a batch and beta 0. ctest runs it under `oclgrind --data-races --uninitialized` (entry
 // test_gemm_tiled_oclgrind_oclgrind), which fails on any Oclgrind report (out-of-bounds access,
 // data race, uninitialised memory, barrier divergence); results are also checked against a plain
-// double loop. Hidden ([.oclgrind]): it needs the Oclgrind device. Buffer releases are deferred to
-// the end of the run for the reason tests/oclgrind/deferred_release.cpp gives.
-#define CATCH_CONFIG_EXTERNAL_INTERFACES
+// double loop. Hidden ([.oclgrind]): it needs the Oclgrind device (tests/oclgrind/oclgrind_runtime.hpp).
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <cstdlib>
 #include <limits>
-#include <memory>
 #include <vector>
 
 #include "anycl/anycl.hpp"
-#include "oclgrind/deferred_release.hpp"
-#include "runtime/search_space.hpp"
+#include "oclgrind/oclgrind_runtime.hpp"
 #include "sched/engine.hpp"
 #include "gemm_loop_check.hpp"
 #include "support.hpp"
@@ -28,31 +23,7 @@ using anycl::Layout;
 using anycl::Transpose;
 using anycl::detail::ParamSet;
 
-std::unique_ptr<anycl::Runtime>& runtime_slot() {
-  static std::unique_ptr<anycl::Runtime> rt;
-  return rt;
-}
-
-// ANYCL_TEST_OCLGRIND_SPEC runs the same cases elsewhere (e.g. "pocl") to tell a kernel bug from
-// an Oclgrind artefact. The tiled family is forced so the runtime builds it on any device.
-anycl::Runtime& runtime() {
-  auto& rt = runtime_slot();
-  if (rt) return *rt;
-  const char* spec = std::getenv("ANYCL_TEST_OCLGRIND_SPEC");
-  setenv("ANYCL_GEMM_FAMILY", "tiled", 1);
-  rt = std::make_unique<anycl::Runtime>(spec ? spec : "oclgrind");
-  unsetenv("ANYCL_GEMM_FAMILY");
-  return *rt;
-}
-
-struct ReleaseRuntimeAtRunEnd : Catch::TestEventListenerBase {
-  using TestEventListenerBase::TestEventListenerBase;
-  void testRunEnded(const Catch::TestRunStats&) override {
-    runtime_slot().reset();
-    anycl_test::release_deferred_buffers();
-  }
-};
-CATCH_REGISTER_LISTENER(ReleaseRuntimeAtRunEnd)
+anycl::Runtime& runtime() { return anycl_test::oclgrind_runtime(anycl_test::OclgrindGemm::Tiled); }
 
 GemmShape shape_of(Layout layout, Transpose ta, Transpose tb, std::size_t m, std::size_t n, std::size_t k,
                    std::size_t batch) {
@@ -101,23 +72,8 @@ void check_all_shapes(unsigned seed) {
       }
 }
 
-// The first configuration of the space with every `want`ed value.
-ParamSet sample(const ParamSet& want) {
-  anycl::Runtime& rt = runtime();
-  const auto space = anycl::detail::load_search_space(rt.kernel_dir(), "gemm_tiled");
-  for (const ParamSet& p : space.configurations(rt.device(0), sizeof(float))) {
-    bool all = true;
-    for (const auto& [k, v] : want) all = all && p.at(k) == v;
-    if (all) return p;
-  }
-  FAIL("no configuration of the gemm_tiled space has the wanted values");
-  return {};
-}
-
-void install(const std::string& variant, const ParamSet& config) {
-  anycl::detail::Engine& e = anycl::detail::engine(runtime());
-  anycl::detail::rebuild_program(e.devices.build_context(), e.slot(0), variant, config);
-}
+ParamSet sample(const ParamSet& want) { return anycl_test::space_sample(runtime(), "gemm_tiled", want); }
+void install(const std::string& variant, const ParamSet& config) { anycl_test::install(runtime(), variant, config); }
 
 }  // namespace
 

@@ -26,20 +26,17 @@
 // shared-A batches) calls the family's three kernels directly through anycl::detail
 // (enqueue_pack_a, enqueue_pack_b, enqueue_packed_micro, as enqueue_packed does) on tiny shapes,
 // which the interpreter runs in moments.
-// `im2col` (the plain, unpacked layout) has no caller in the library; it is launched directly.
+// `im2col` (the plain, unpacked layout) is launched directly here; its library caller, the
+// GPU-class path, and that path's own kernels (gemm_tiled, conv_direct_wg, conv_winograd_tiled,
+// conv_sum_slices) run in test_gemm_tiled_oclgrind and test_conv_tiled_oclgrind.
 //
 // Hidden ([.oclgrind]): it needs the Oclgrind device, which only the dedicated ctest entry
-// provides.
+// provides (tests/oclgrind/oclgrind_runtime.hpp).
 
-// The runtime is released when the Catch run ends, not during exit teardown: under load the
-// process sometimes aborted at exit ("corrupted double-linked list") after every test passed.
-#define CATCH_CONFIG_EXTERNAL_INTERFACES
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <cstdlib>
 #include <limits>
-#include <memory>
 #include <random>
 #include <vector>
 
@@ -50,7 +47,7 @@
 #include "sched/engine.hpp"
 #include "ops/gemm_kernels.hpp"
 #include "conv_check.hpp"
-#include "oclgrind/deferred_release.hpp"
+#include "oclgrind/oclgrind_runtime.hpp"
 #include "support.hpp"
 
 namespace {
@@ -66,28 +63,7 @@ using anycl_test::describe;
 using anycl_test::random_values;
 using anycl_test::to_anycl;
 
-// ANYCL_TEST_OCLGRIND_SPEC runs the same cases on another device (e.g. "pocl"), to tell a kernel
-// bug from an Oclgrind artefact; the ctest entry leaves it unset.
-std::unique_ptr<anycl::Runtime>& runtime_slot() {
-  static std::unique_ptr<anycl::Runtime> rt;
-  return rt;
-}
-
-anycl::Runtime& runtime() {
-  auto& rt = runtime_slot();
-  const char* spec = std::getenv("ANYCL_TEST_OCLGRIND_SPEC");
-  if (!rt) rt = std::make_unique<anycl::Runtime>(spec ? spec : "oclgrind");
-  return *rt;
-}
-
-struct ReleaseRuntimeAtRunEnd : Catch::TestEventListenerBase {
-  using TestEventListenerBase::TestEventListenerBase;
-  void testRunEnded(const Catch::TestRunStats&) override {
-    runtime_slot().reset();
-    anycl_test::release_deferred_buffers();
-  }
-};
-CATCH_REGISTER_LISTENER(ReleaseRuntimeAtRunEnd)
+anycl::Runtime& runtime() { return anycl_test::oclgrind_runtime(); }
 
 // ---------------------------------------------------------------------------------------------
 // GEMM reference: a plain loop in double over the stored (row- or column-major) matrices, with

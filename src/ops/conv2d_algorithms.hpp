@@ -22,9 +22,36 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
                               std::size_t cap);
 Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t);
 
+// The im2col-style algorithms on devices that run the tiled GEMM family (runs_tiled_gemm): plain
+// columns and batched tiled GEMMs instead of the packed family's panels (conv2d_im2col_tiled.cpp).
+bool runs_tiled_gemm(const DeviceSlot& slot);
+Event forward_im2col_tiled(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
+                           std::size_t cap);
+Event forward_gemm1x1_tiled(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
+Event backward_data_im2col_tiled(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t,
+                                 std::size_t cap);
+Event backward_weights_im2col_tiled(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
+                                    std::size_t cap);
+
+// Winograd on GPU-class devices (conv2d_winograd_tiled.cpp): transforms into plain planes around
+// one batched tiled GEMM of the 16 products; V and M are chunked within `cap`.
+bool runs_winograd_tiled(const DeviceSlot& slot);
+Event forward_winograd_tiled(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
+                             std::size_t cap);
+Event backward_data_winograd_tiled(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t,
+                                   std::size_t cap);
+
+// Direct forward and backward-data on GPU-class devices (conv_direct_wg.cl), where it fits:
+// built on the device, one channel's taps within a staging step, the work-group shape taken whole.
+// Direct runs them before the depthwise and the CPU-shaped direct kernels.
+bool direct_wg_fits(const DeviceSlot& slot, const ConvGeom& g);
+Event forward_direct_wg(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
+Event backward_data_direct_wg(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
+
 // Depthwise (groups == C == K) in its own kernel family, which Direct runs wherever it fits: the
 // shape (conv2d_depthwise.cpp says which strides and pads), the family built on the device, and
-// local memory for a staged strip; elsewhere Direct runs conv_direct.
+// local memory for a staged strip, on devices that are not GPU-class (its one work-item a run of
+// planes is a CPU shape); elsewhere Direct runs conv_direct_wg or conv_direct.
 bool depthwise_kernel_fits(const DeviceSlot& slot, ConvPass pass, const ConvGeom& g);
 Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
 Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);

@@ -6,6 +6,15 @@
 
 namespace anycl::detail {
 
+Event col2im(const DeviceSlot& slot, const ConvGeom& g, cl_mem col, std::size_t col_stride, cl_mem dx, std::size_t b0,
+             std::size_t nimg, cl_int grp) {
+  const long vw = slot.program("conv_im2col").param("C2I_VW");
+  return run_kernel(slot, "conv_im2col", "col2im",
+                    {ceil_div(std::size_t(g.W), std::size_t(vw)), std::size_t(g.H), std::size_t(g.Cg) * nimg}, {1, 1, 1},
+                    col, cl_ulong(0), cl_ulong(col_stride), dx, cl_ulong(b0 * g.CHW), g.C, g.H, g.W, g.Cg, grp, g.R,
+                    g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg), 0.f);
+}
+
 Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t, std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t bp_stride = round_up(g.PQ, lay.nr) * g.Kg, col_stride = g.CRS * g.PQ;
@@ -13,7 +22,6 @@ Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const Back
   const PackedFilter filter(slot, g, t.w, /*transposed=*/true);
   Workspace bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, bp_stride, sizeof(float)}));
   Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
-  const long vw = slot.program("conv_im2col").param("C2I_VW");
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0);
@@ -23,10 +31,7 @@ Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const Back
                  cl_int(nimg));
       Event(enqueue_packed_micro<float>(slot, g.CRS, g.PQ, g.Kg, 1.f, filter.group(grp), 0, bp.mem(), bp_stride,
                                         0.f, col.mem(), 0, g.PQ, col_stride, nimg));
-      last = run_kernel(slot, "conv_im2col", "col2im",
-                        {ceil_div(std::size_t(g.W), std::size_t(vw)), std::size_t(g.H), std::size_t(g.Cg) * nimg},
-                        {1, 1, 1}, col.mem(), cl_ulong(0), cl_ulong(col_stride), t.dx, cl_ulong(b0 * g.CHW), g.C, g.H,
-                        g.W, g.Cg, grp, g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg), 0.f);
+      last = col2im(slot, g, col.mem(), col_stride, t.dx, b0, nimg, grp);
     }
   }
   return last;
@@ -49,6 +54,7 @@ Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const Bac
 }
 
 Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
+  if (direct_wg_fits(slot, g)) return backward_data_direct_wg(slot, g, t);
   if (depthwise_kernel_fits(slot, ConvPass::BackwardData, g)) return backward_data_depthwise(slot, g, t);
   const long ow = slot.program("conv_direct").param("DIR_OW");
   return run_kernel(slot, "conv_direct", "conv_direct_bwd_data",

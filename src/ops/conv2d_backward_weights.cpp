@@ -2,18 +2,16 @@
 // reduction runs over (image, p, q): dW_g = dy_g (Kg x n*PQ) * col^T (n*PQ x CRS); chunks of the
 // batch accumulate with beta = 1. Direct: one work-group per weight with a local tree.
 #include "ops/conv2d_algorithms.hpp"
+#include "ops/conv2d_packing.hpp"
 #include "ops/gemm_kernels.hpp"
 
 namespace anycl::detail {
-namespace {
 
 Event dbias_im2col(const DeviceSlot& slot, const ConvGeom& g, cl_mem dy, std::size_t b0, std::size_t nimg, cl_mem dbias) {
   const std::size_t lws = std::size_t(slot.program("conv_im2col").param("DBIAS_LWS"));
   return run_kernel(slot, "conv_im2col", "conv_dbias", {std::size_t(g.K) * lws, 1, 1}, {lws, 1, 1}, dy,
                     cl_ulong(b0 * g.KPQ), dbias, g.K, cl_int(g.PQ), cl_int(nimg), b0 == 0 ? 0.f : 1.f);
 }
-
-}  // namespace
 
 Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t, std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);

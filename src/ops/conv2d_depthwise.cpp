@@ -71,7 +71,7 @@ bool shape_fits(ConvPass pass, const ConvGeom& g) {
 }  // namespace
 
 bool depthwise_kernel_fits(const DeviceSlot& slot, ConvPass pass, const ConvGeom& g) {
-  if (!shape_fits(pass, g) || !slot.has_program("conv_depthwise")) return false;
+  if (!shape_fits(pass, g) || !slot.has_program("conv_depthwise") || runs_tiled_gemm(slot)) return false;
   const DepthwiseRun run = pass == ConvPass::BackwardData ? backward_data_run(g) : forward_run(g);
   return strip_rows(slot, g, run, std::size_t(slot.program("conv_depthwise").param("DW_VW"))) > 0;
 }

@@ -58,6 +58,7 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
 }
 
 Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu) {
+  if (direct_wg_fits(slot, g)) return forward_direct_wg(slot, g, t, relu);
   if (depthwise_kernel_fits(slot, ConvPass::Forward, g)) return forward_depthwise(slot, g, t, relu);
   const long oq = slot.program("conv_direct").param("DIR_OQ");
   return run_kernel(slot, "conv_direct", "conv_direct_fwd",

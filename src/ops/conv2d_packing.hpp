@@ -25,4 +25,13 @@ class PackedFilter {
 Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t first_image, std::size_t nimg,
                cl_mem bias, bool relu);
 
+// dx of images [b0, b0 + nimg), group grp, gathered from col (CRS x PQ per image, images
+// col_stride apart), overwritten.
+Event col2im(const DeviceSlot& slot, const ConvGeom& g, cl_mem col, std::size_t col_stride, cl_mem dx, std::size_t b0,
+             std::size_t nimg, cl_int grp);
+
+// dbias = sum of dy over images [b0, b0 + nimg), added to dbias after the first chunk (b0 > 0).
+Event dbias_im2col(const DeviceSlot& slot, const ConvGeom& g, cl_mem dy, std::size_t b0, std::size_t nimg,
+                   cl_mem dbias);
+
 }  // namespace anycl::detail

@@ -21,10 +21,16 @@ ConvForward::ConvForward(const DeviceSlot& slot, const Conv2d& d, ConvAlgo algo,
 
 Event ConvForward::enqueue(const ForwardTensors& t) const {
   switch (algo_) {
-    case ConvAlgo::Gemm1x1: return forward_gemm1x1(slot_, g_, t, relu_, cap_);
+    case ConvAlgo::Gemm1x1:
+      return runs_tiled_gemm(slot_) ? forward_gemm1x1_tiled(slot_, g_, t, relu_)
+                                    : forward_gemm1x1(slot_, g_, t, relu_, cap_);
     case ConvAlgo::Direct: return forward_direct(slot_, g_, t, relu_);
-    case ConvAlgo::Winograd: return forward_winograd(slot_, g_, t, relu_);
-    default: return forward_im2col(slot_, g_, t, relu_, cap_);
+    case ConvAlgo::Winograd:
+      return runs_winograd_tiled(slot_) ? forward_winograd_tiled(slot_, g_, t, relu_, cap_)
+                                        : forward_winograd(slot_, g_, t, relu_);
+    default:
+      return runs_tiled_gemm(slot_) ? forward_im2col_tiled(slot_, g_, t, relu_, cap_)
+                                    : forward_im2col(slot_, g_, t, relu_, cap_);
   }
 }
 
@@ -35,8 +41,12 @@ Event ConvBackwardData::enqueue(const BackwardDataTensors& t) const {
   switch (algo_) {
     case ConvAlgo::Gemm1x1: return backward_data_gemm1x1(slot_, g_, t);
     case ConvAlgo::Direct: return backward_data_direct(slot_, g_, t);
-    case ConvAlgo::Winograd: return backward_data_winograd(slot_, g_, t);
-    default: return backward_data_im2col(slot_, g_, t, cap_);
+    case ConvAlgo::Winograd:
+      return runs_winograd_tiled(slot_) ? backward_data_winograd_tiled(slot_, g_, t, cap_)
+                                        : backward_data_winograd(slot_, g_, t);
+    default:
+      return runs_tiled_gemm(slot_) ? backward_data_im2col_tiled(slot_, g_, t, cap_)
+                                    : backward_data_im2col(slot_, g_, t, cap_);
   }
 }
 
@@ -47,7 +57,8 @@ ConvBackwardWeights::ConvBackwardWeights(const DeviceSlot& slot, const Conv2d& d
 // Gemm1x1 has no backward-weights of its own: it is im2col with an identity im2col.
 Event ConvBackwardWeights::enqueue(const BackwardWeightsTensors& t) const {
   if (algo_ == ConvAlgo::Direct) return backward_weights_direct(slot_, g_, t);
-  return backward_weights_im2col(slot_, g_, t, cap_);
+  return runs_tiled_gemm(slot_) ? backward_weights_im2col_tiled(slot_, g_, t, cap_)
+                                : backward_weights_im2col(slot_, g_, t, cap_);
 }
 
 Event enqueue_conv(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, ConvAlgo algo, std::size_t workspace_cap,

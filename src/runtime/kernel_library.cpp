@@ -24,8 +24,10 @@ const std::vector<FamilySpec>& kernel_families() {
       {"gemm_tiled_f64", "gemm_tiled", "gemm_tiled.cl", "double", true, "", true},
       {"conv_im2col", "conv_im2col", "conv_im2col.cl", "float", false, "gemm_packed_f32"},
       {"conv_direct", "conv_direct", "conv_direct.cl", "float", false, ""},
+      {"conv_direct_wg", "conv_direct_wg", "conv_direct_wg.cl", "float", false, "", true},
       {"conv_depthwise", "conv_depthwise", "conv_depthwise.cl", "float", false, ""},
       {"conv_winograd", "conv_winograd", "conv_winograd.cl", "float", false, "gemm_packed_f32"},
+      {"conv_winograd_tiled", "conv_winograd_tiled", "conv_winograd_tiled.cl", "float", false, "", true},
       {"nn_layers", "nn_layers", "nn_layers.cl", "float", false, ""},
       {"nn_batchnorm", "nn_batchnorm", "nn_batchnorm.cl", "float", false, ""},
   };

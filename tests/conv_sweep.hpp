@@ -1,0 +1,95 @@
+// The convolution sweep every algorithm is checked on (tests/test_conv.cpp on the CPU path,
+// tests/test_conv_tiled.cpp on the GPU-class path) and the per-pass checks against the plain
+// reference (tests/reference/conv_reference.hpp, accumulating in double).
+//
+// Tolerance, per element: |got - ref| <= f * (L + 2) * eps_float * ref_abs + 1e-30, where ref_abs
+// is the same reference pass run on |inputs| (the sum of |terms|), L the reduction length, and
+// f = 2 (f = 16 for Winograd, whose transforms add rounding of their own).
+#pragma once
+
+#include <cmath>
+#include <vector>
+
+#include "anycl/anycl.hpp"
+#include "conv_check.hpp"
+
+namespace anycl_test {
+
+using anycl::ConvAlgo;
+
+inline std::vector<ConvAlgo> algorithms_for(const anycl::Conv2d& d) {
+  std::vector<ConvAlgo> out = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Direct};
+  if (d.r == 1 && d.s == 1 && d.stride_h == 1 && d.stride_w == 1 && !d.pad_top && !d.pad_left && !d.pad_bottom &&
+      !d.pad_right)
+    out.push_back(ConvAlgo::Gemm1x1);
+  if (d.r == 3 && d.s == 3 && d.stride_h == 1 && d.stride_w == 1 && d.dilation_h == 1 && d.dilation_w == 1 &&
+      d.groups == 1)
+    out.push_back(ConvAlgo::Winograd);
+  return out;
+}
+
+// n c h w k r s sh sw pt pl pb pr dh dw g
+inline const std::vector<ConvDesc> kCases = {
+    {1, 3, 7, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // 3x3 pad 1, odd sizes
+    {3, 8, 11, 10, 6, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1},     // no padding, batch 3
+    {3, 5, 9, 9, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},       // stride 2
+    {1, 4, 13, 12, 8, 3, 3, 1, 1, 2, 1, 0, 2, 1, 1, 1},     // asymmetric padding
+    {1, 4, 13, 11, 5, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, 1},     // dilation 2, pad 2
+    {3, 6, 9, 8, 4, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 2},       // 5x5, groups 2
+    {1, 3, 15, 15, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},     // 7x7 stride 2 pad 3
+    {3, 12, 7, 7, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},     // 1x1
+    {1, 8, 9, 9, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 2},       // 1x1 stride 2, groups 2
+    {3, 8, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},      // depthwise
+    {1, 6, 10, 9, 6, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 6},      // depthwise, stride/dilation/asym pad mixed
+    // Depthwise as conv_depthwise runs it: rows past one vector and not a multiple of the rows
+    // computed at once, 5x5, stride 2 in both or only along the width, dilation along the width
+    // with asymmetric pads (backward-data's rotated pads), stride 3 (the generic direct kernel), and
+    // rows of 3 outputs (a vector store spans several rows).
+    {2, 3, 23, 35, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3},     // depthwise 5x5
+    {2, 5, 37, 21, 5, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 5},     // depthwise 5x5 stride 2
+    {1, 4, 9, 19, 4, 3, 3, 1, 2, 0, 1, 2, 0, 1, 1, 4},      // depthwise stride 1x2, asymmetric pads
+    {2, 3, 12, 17, 3, 3, 3, 1, 1, 2, 0, 0, 2, 1, 2, 3},     // depthwise dilation 1x2, asymmetric pads
+    {1, 2, 10, 10, 2, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 2},     // depthwise stride 3
+    {3, 4, 7, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4},       // depthwise, rows far narrower than a vector
+    {1, 33, 9, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // channels past the GEMM tiles (Winograd in Auto)
+    {3, 4, 6, 5, 36, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1},      // pad > 2 (Winograd backward-data must decline)
+};
+
+inline void check_forward(const ConvDesc& r, ConvAlgo algo, unsigned seed, anycl::Runtime& rt) {
+  const bool relu = seed % 2 == 0;
+  const anycl::Conv2d d = to_anycl(r, relu);
+  const auto x = random_values(r.x_size(), seed), w = random_values(r.w_size(), seed + 1);
+  const auto bias = random_values(std::size_t(r.k), seed + 2);
+  const auto ref = anycl_test::conv_forward(r, x, w, bias, relu);
+  const auto ref_abs = anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false);
+  std::vector<float> y(r.y_size(), std::nanf(""));
+  anycl::conv2d_forward(rt, d, x.data(), w.data(), bias.data(), y.data(), algo);
+  CHECK(count_bad(y, ref, ref_abs, double(r.c / r.groups) * r.r * r.s, algo == ConvAlgo::Winograd ? 16 : 2) == 0);
+}
+
+inline void check_backward_data(const ConvDesc& r, ConvAlgo algo, unsigned seed, anycl::Runtime& rt) {
+  const anycl::Conv2d d = to_anycl(r, false);
+  const auto dy = random_values(r.y_size(), seed), w = random_values(r.w_size(), seed + 1);
+  const auto ref = anycl_test::conv_backward_data(r, dy, w);
+  const auto ref_abs = anycl_test::conv_backward_data(r, abs_of(dy), abs_of(w));
+  std::vector<float> dx(r.x_size(), std::nanf(""));
+  anycl::conv2d_backward_data(rt, d, dy.data(), w.data(), dx.data(), algo);
+  CHECK(count_bad(dx, ref, ref_abs, double(r.k / r.groups) * r.r * r.s, algo == ConvAlgo::Winograd ? 16 : 2) == 0);
+}
+
+inline void check_backward_weights(const ConvDesc& r, ConvAlgo algo, unsigned seed, anycl::Runtime& rt) {
+  const anycl::Conv2d d = to_anycl(r, false);
+  const auto x = random_values(r.x_size(), seed), dy = random_values(r.y_size(), seed + 1);
+  std::vector<float> ref_w, ref_b, abs_w, abs_b;
+  anycl_test::conv_backward_weights(r, x, dy, ref_w, ref_b);
+  anycl_test::conv_backward_weights(r, abs_of(x), abs_of(dy), abs_w, abs_b);
+  std::vector<float> dw(r.w_size(), std::nanf("")), dbias(std::size_t(r.k), std::nanf(""));
+  anycl::conv2d_backward_weights(rt, d, x.data(), dy.data(), dw.data(), dbias.data(), algo);
+  const double reduction = double(r.n) * r.out_h() * r.out_w();
+  CHECK(count_bad(dw, ref_w, abs_w, reduction, 2) == 0);
+  CHECK(count_bad(dbias, ref_b, abs_b, reduction, 2) == 0);
+}
+
+inline bool winograd_declines_backward_data(const ConvDesc& r) { return r.pad_top > 2 || r.pad_left > 2; }
+
+}  // namespace anycl_test
