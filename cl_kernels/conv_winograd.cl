@@ -334,3 +334,115 @@ __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ust
                        has_bias, relu, kc, vl);
     }
 }
+
+/* ---------------------------------------------------------------------------
+ * Backward-weights, the transposed algorithm: forward y = A^T [U (.) V] A
+ * gives dw = G^T [sum over tiles (A dy A^T) (.) V] G, so per plane xi
+ *   M[xi] (K x C) = Y[xi] (K x T) V[xi]^T (T x C),  Y[xi] = (A dy A^T)[xi]
+ * is a GEMM whose reduction runs over the tiles; the host runs the 16 as one
+ * batched packed GEMM (beta = 1 across its batch chunks), then
+ * winograd_bwdw_output folds M into dw = G^T M G. The tiles are the
+ * forward's: tile (ty, tx) pairs dy rows 2ty, 2ty+1 (zero from P on) with x
+ * rows 2ty-pt .. 2ty-pt+3, so any padding works.
+ * Layouts (T = nimg*tp*tq tiles of the chunk, the GEMM's K-dim, unpadded):
+ *   Y: packed-A, M = K:  yp[xi*ystride + (k/MR)*T*MR + t*MR + k%MR]
+ *   V: packed-B, N = C:  vp[xi*vstride + (c/NR)*T*NR + t*NR + c%NR]
+ * rows k >= K and columns c >= C are written 0. */
+
+/* Plane xi of B^T d B for the 4x4 patch d (the forward's input transform). */
+static inline void wino_input_4x4(const REAL d[4][4], REAL o[16])
+{
+    REAL u[4][4];
+    for (int e = 0; e < 4; ++e) {
+        u[0][e] = d[0][e] - d[2][e];
+        u[1][e] = d[1][e] + d[2][e];
+        u[2][e] = d[2][e] - d[1][e];
+        u[3][e] = d[1][e] - d[3][e];
+    }
+    for (int a = 0; a < 4; ++a) {
+        o[a * 4 + 0] = u[a][0] - u[a][2];
+        o[a * 4 + 1] = u[a][1] + u[a][2];
+        o[a * 4 + 2] = u[a][2] - u[a][1];
+        o[a * 4 + 3] = u[a][1] - u[a][3];
+    }
+}
+
+/* V of channel panel jp for the tiles of one tile row (b, ty): each channel's
+ * 4 input rows are read once for all tq tiles (stride-NR stores).
+ * global = (tq rounded up, ceil(C/NR), nimg*tp); work-item (tx, jp, row). */
+__kernel void winograd_bwdw_input(__global const REAL *restrict x, ulong x_off,
+                                  __global REAL *restrict vp, ulong vstride,
+                                  int C, int H, int W, int pt, int pl, int tp, int tq, int nimg)
+{
+    const int tx = get_global_id(0), jp = get_global_id(1), row = get_global_id(2);
+    if (tx >= tq || jp * NR >= C || row >= nimg * tp) return;
+    const int b = row / tp, ty = row - b * tp, T = nimg * tp * tq;
+    const int t = row * tq + tx, h0 = 2 * ty - pt, w0 = 2 * tx - pl;
+    __global REAL *o = vp + (ulong)jp * T * NR + (ulong)t * NR;
+    for (int cc = 0; cc < NR; ++cc) {
+        const int c = jp * NR + cc;
+        REAL d[4][4];
+        const __global REAL *xc = x + x_off + ((ulong)b * C + min(c, C - 1)) * H * W;
+        for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 4; ++j) {
+                const int ih = h0 + i, iw = w0 + j;
+                d[i][j] = c < C && ih >= 0 && ih < H && iw >= 0 && iw < W ? xc[ih * W + iw] : (REAL)0;
+            }
+        REAL v[16];
+        wino_input_4x4(d, v);
+        for (int xi = 0; xi < 16; ++xi) o[xi * vstride + cc] = v[xi];
+    }
+}
+
+/* Y of output-channel panel ip for tile t: A d A^T of dy's 2x2 block, with
+ * A = [[1,0],[1,1],[1,-1],[0,-1]] (wino_a). global = (tq rounded up,
+ * ceil(K/MR), nimg*tp); work-item (tx, ip, row). */
+__kernel void winograd_bwdw_dy(__global const REAL *restrict dy, ulong dy_off,
+                               __global REAL *restrict yp, ulong ystride,
+                               int K, int P, int Q, int tp, int tq, int nimg)
+{
+    const int tx = get_global_id(0), ip = get_global_id(1), row = get_global_id(2);
+    if (tx >= tq || ip * MR >= K || row >= nimg * tp) return;
+    const int b = row / tp, ty = row - b * tp, T = nimg * tp * tq;
+    const int t = row * tq + tx, p0 = 2 * ty, q0 = 2 * tx;
+    __global REAL *o = yp + (ulong)ip * T * MR + (ulong)t * MR;
+    for (int kk = 0; kk < MR; ++kk) {
+        const int k = ip * MR + kk;
+        const __global REAL *dk = dy + dy_off + ((ulong)b * K + min(k, K - 1)) * P * Q;
+        REAL d[2][2];
+        for (int i = 0; i < 2; ++i)
+            for (int j = 0; j < 2; ++j)
+                d[i][j] = k < K && p0 + i < P && q0 + j < Q ? dk[(p0 + i) * Q + q0 + j] : (REAL)0;
+        for (int a = 0; a < 4; ++a) {
+            const REAL r0 = wino_a(a, 0) * d[0][0] + wino_a(a, 1) * d[1][0];
+            const REAL r1 = wino_a(a, 0) * d[0][1] + wino_a(a, 1) * d[1][1];
+            for (int c = 0; c < 4; ++c)
+                o[(a * 4 + c) * ystride + kk] = wino_a(c, 0) * r0 + wino_a(c, 1) * r1;
+        }
+    }
+}
+
+/* dw[k][c] = G^T M[k][c] G from the 16 planes m[xi*K*C + k*C + c] (row-major
+ * K x C each), G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]].
+ * global = (C, K). */
+__kernel void winograd_bwdw_output(__global const REAL *restrict m, __global REAL *restrict dw,
+                                   int K, int C)
+{
+    const int c = get_global_id(0), k = get_global_id(1);
+    if (c >= C || k >= K) return;
+    const ulong plane = (ulong)K * C, at = (ulong)k * C + c;
+    REAL v[4][4];
+    for (int xi = 0; xi < 16; ++xi) v[xi / 4][xi % 4] = m[xi * plane + at];
+    REAL h[3][4]; /* G^T v */
+    for (int e = 0; e < 4; ++e) {
+        h[0][e] = v[0][e] + (REAL)0.5 * (v[1][e] + v[2][e]);
+        h[1][e] = (REAL)0.5 * (v[1][e] - v[2][e]);
+        h[2][e] = (REAL)0.5 * (v[1][e] + v[2][e]) + v[3][e];
+    }
+    __global REAL *o = dw + at * 9;
+    for (int r = 0; r < 3; ++r) {
+        o[r * 3 + 0] = h[r][0] + (REAL)0.5 * (h[r][1] + h[r][2]);
+        o[r * 3 + 1] = (REAL)0.5 * (h[r][1] - h[r][2]);
+        o[r * 3 + 2] = (REAL)0.5 * (h[r][1] + h[r][2]) + h[r][3];
+    }
+}

@@ -59,7 +59,7 @@ TEST_CASE("conv2d_find times exactly the applicable algorithms and returns the f
       {pw, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct}},
       {c3, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
       {c3, ConvPass::BackwardData, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
-      {c3, ConvPass::BackwardWeights, {ConvAlgo::Im2col, ConvAlgo::Direct}},
+      {c3, ConvPass::BackwardWeights, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
   };
   for (const Case& c : cases) {
     INFO("pass " << int(c.pass) << " r " << c.d.r);

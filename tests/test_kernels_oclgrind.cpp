@@ -16,7 +16,8 @@
 //   conv_depthwise       conv_dw_fwd (forward; backward-data at stride 1 with the filter rotated)
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
-//                        chunks), and winograd_tiles_claimed
+//                        chunks), and winograd_tiles_claimed; backward-weights' winograd_bwdw_dy,
+//                        winograd_bwdw_input, winograd_bwdw_output
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
 // transposed (64^3 = 262144 multiply-adds by default), or, with op(B) not transposed, m*n*k >
@@ -439,11 +440,9 @@ TEST_CASE("oclgrind: conv depthwise: conv_dw_fwd forward and backward-data (rota
   check_conv(kDepthwiseDil, ConvAlgo::Direct, 440);
 }
 
-TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; forward and backward-data",
-          "[.oclgrind]") {
-  const Passes no_weights{true, true, false};  // Winograd has no backward-weights
-  check_conv(kWinograd, ConvAlgo::Winograd, 500, no_weights);
-  check_conv(kWinogradOdd, ConvAlgo::Winograd, 510, no_weights);
+TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; every pass", "[.oclgrind]") {
+  check_conv(kWinograd, ConvAlgo::Winograd, 500);
+  check_conv(kWinogradOdd, ConvAlgo::Winograd, 510);
 }
 
 // The stages as the shared multi-device pass runs them (sched/run_conv_shared.cpp): each over

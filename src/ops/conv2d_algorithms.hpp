@@ -21,6 +21,8 @@ Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const Ba
 Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                               std::size_t cap);
 Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t);
+Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
+                                std::size_t cap);
 
 // Depthwise (groups == C == K) in its own kernel family, which Direct runs wherever it fits: the
 // shape (conv2d_depthwise.cpp says which strides and pads), the family built on the device, and

@@ -1,6 +1,8 @@
 // Backward-weights: dw (and dbias) from x and dy. im2col form: one packed GEMM per group whose
 // reduction runs over (image, p, q): dW_g = dy_g (Kg x n*PQ) * col^T (n*PQ x CRS); chunks of the
-// batch accumulate with beta = 1. Direct: one work-group per weight with a local tree.
+// batch accumulate with beta = 1. Winograd: the same GEMM in the F(2x2, 3x3) transform domain,
+// 16 products over the tiles (conv_winograd.cl says how). Direct: one work-group per weight with
+// a local tree.
 #include "ops/conv2d_algorithms.hpp"
 #include "ops/gemm_kernels.hpp"
 
@@ -38,6 +40,36 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
     if (t.dbias) last = dbias_im2col(slot, g, t.dy, b0, nimg, t.dbias);
   }
   return last;
+}
+
+// Transforms of a chunk of images (dy as packed A, x as packed B, the tiles their K-dim), one
+// batched GEMM of the 16 planes into M (beta = 1 after the first chunk), then dw = G^T M G.
+Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
+                                std::size_t cap) {
+  const PackedLayout lay = packed_layout(slot);
+  const std::size_t tp = ceil_div(std::size_t(g.P), 2), tq = ceil_div(std::size_t(g.Q), 2), tiles = tp * tq;
+  const std::size_t krows = round_up(g.K, lay.mr), ccols = round_up(g.C, lay.nr);
+  const std::size_t per_image = workspace_bytes({16, krows + ccols, tiles, sizeof(float)});
+  // The tile count nimg * tp * tq is a 32-bit kernel argument.
+  const std::size_t chunk = std::min(images_per_chunk(g.n, per_image, cap), std::size_t(0x7fffffff) / tiles);
+  Workspace yp(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, krows, tiles, chunk, sizeof(float)}));
+  Workspace vp(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, ccols, tiles, chunk, sizeof(float)}));
+  Workspace m(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, std::size_t(g.K), std::size_t(g.C), sizeof(float)}));
+  Event last;
+  for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
+    const std::size_t nimg = std::min(chunk, g.n - b0), ystride = krows * tiles * nimg,
+                      vstride = ccols * tiles * nimg;
+    run_kernel(slot, "conv_winograd", "winograd_bwdw_dy", {tq, krows / lay.mr, nimg * tp}, {tq, 1, 1}, t.dy,
+               cl_ulong(b0 * g.KPQ), yp.mem(), cl_ulong(ystride), g.K, g.P, g.Q, cl_int(tp), cl_int(tq), cl_int(nimg));
+    run_kernel(slot, "conv_winograd", "winograd_bwdw_input", {tq, ccols / lay.nr, nimg * tp}, {tq, 1, 1}, t.x,
+               cl_ulong(b0 * g.CHW), vp.mem(), cl_ulong(vstride), g.C, g.H, g.W, g.pt, g.pl, cl_int(tp), cl_int(tq),
+               cl_int(nimg));
+    last = Event(enqueue_packed_micro<float>(slot, g.K, g.C, nimg * tiles, 1.f, yp.mem(), ystride, vp.mem(), vstride,
+                                             b0 == 0 ? 0.f : 1.f, m.mem(), 0, g.C, std::size_t(g.K) * g.C, 16));
+    if (t.dbias) last = dbias_im2col(slot, g, t.dy, b0, nimg, t.dbias);
+  }
+  return run_kernel(slot, "conv_winograd", "winograd_bwdw_output", {std::size_t(g.C), std::size_t(g.K), 1}, {1, 1, 1},
+                    m.mem(), t.dw, g.K, g.C);
 }
 
 Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t) {

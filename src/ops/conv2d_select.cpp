@@ -34,8 +34,7 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
       return is_pointwise(d);
     case ConvAlgo::Winograd:
       // Backward-data runs on dy padded by 2 - pad, so the padding may not exceed 2.
-      return pass != ConvPass::BackwardWeights && is_winograd_shape(d) &&
-             (pass == ConvPass::Forward || (d.pad_top <= 2 && d.pad_left <= 2));
+      return is_winograd_shape(d) && (pass != ConvPass::BackwardData || (d.pad_top <= 2 && d.pad_left <= 2));
   }
   return false;
 }
@@ -46,7 +45,8 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
 // Pointwise backward-data keeps im2col: its Gemm1x1 is still per-image GEMMs.
 ConvAlgo preferred(ConvPass pass, const Conv2d& d) {
   if (is_direct_shape(d)) return ConvAlgo::Direct;
-  if (applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32) return ConvAlgo::Winograd;
+  if (pass != ConvPass::BackwardWeights && applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32)
+    return ConvAlgo::Winograd;
   if (pass == ConvPass::Forward && is_pointwise(d)) return ConvAlgo::Gemm1x1;
   return ConvAlgo::Im2col;
 }
