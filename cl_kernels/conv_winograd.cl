@@ -11,6 +11,9 @@
  *   KC       most input channels a work-group transforms into local memory at
  *            a time (16*KC*NR REALs); the host passes the chunk it uses, KC or
  *            less when the device's local memory holds less
+ *   TC       most tiles a backward-weights work-group transforms into local
+ *            memory at a time (16*TC*(NR + MR*rows) REALs); the host passes
+ *            the count it uses, TC or less when local memory holds less
  *
  * Pipeline (xi = 0..15 indexes the 4x4 transform domain, row-major):
  *   U[xi] = (G g G^T)[xi]     packed-A, M = K, K-dim = C   (filter transform)
@@ -44,6 +47,9 @@
 #endif
 #ifndef KC
 #define KC 16       /* most input channels per pass through local memory (host: read only) */
+#endif
+#ifndef TC
+#define TC 8        /* most tiles per pass through local memory, backward-weights (host: read only) */
 #endif
 
 /* The products read V from the work-group's local memory. */
@@ -338,108 +344,183 @@ __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ust
 /* ---------------------------------------------------------------------------
  * Backward-weights, the transposed algorithm: forward y = A^T [U (.) V] A
  * gives dw = G^T [sum over tiles (A dy A^T) (.) V] G, so per plane xi
- *   M[xi] (K x C) = Y[xi] (K x T) V[xi]^T (T x C),  Y[xi] = (A dy A^T)[xi]
- * is a GEMM whose reduction runs over the tiles; the host runs the 16 as one
- * batched packed GEMM (beta = 1 across its batch chunks), then
- * winograd_bwdw_output folds M into dw = G^T M G. The tiles are the
+ *   M[xi] (K x C) = Y[xi] (K x T) V[xi]^T (T x C),  Y[xi] = (A dy A^T)[xi],
+ * a product whose reduction runs over the tiles. The tiles are the
  * forward's: tile (ty, tx) pairs dy rows 2ty, 2ty+1 (zero from P on) with x
  * rows 2ty-pt .. 2ty-pt+3, so any padding works.
- * Layouts (T = nimg*tp*tq tiles of the chunk, the GEMM's K-dim, unpadded):
- *   Y: packed-A, M = K:  yp[xi*ystride + (k/MR)*T*MR + t*MR + k%MR]
- *   V: packed-B, N = C:  vp[xi*vstride + (c/NR)*T*NR + t*NR + c%NR]
- * rows k >= K and columns c >= C are written 0. */
+ * winograd_bwdw_tiles: work-group s owns segment s of `seg` consecutive
+ * tiles, every channel and (its local size permitting) every output
+ * channel, so each tile is transformed once: it walks the segment tc tiles
+ * at a time, transforms x into local vl[jp][xi][tt][cc] (channel jp*NR + cc)
+ * and dy into yl[ip][xi][tt][kk] (output channel ip*MR + kk, its rows only),
+ * then work-item ip adds its 16 x ceil(C/NR) products of MR x NR to its rows
+ * of the segment's partial sums
+ *   mp[((s*16 + xi)*Kp + k)*Cp + c]   (Kp, Cp: K, C rounded up to MR, NR),
+ * which only it touches (add = 0: the first tc tiles overwrite them). Fused,
+ * so that neither Y nor V reach global memory (26 MB each on a 64-channel
+ * 56x56 layer at batch 8). winograd_bwdw_output then sums the segments in
+ * order (deterministic) and folds M into dw = G^T M G.
+ * Each plane of tc tiles in local memory is `pad` REALs longer than it needs:
+ * planes a multiple of 4 KB apart made the transforms' 16 stores a tile
+ * fight over one cache set.
+ * global = (1, ceil(K/MR), segments); local = (1, ceil(K/MR), 1) or less;
+ * vl holds 16*(tc*NR + pad) REALs a channel panel, yl 16*(tc*MR + pad) a
+ * work-item of the group. */
 
-/* Plane xi of B^T d B for the 4x4 patch d (the forward's input transform). */
-static inline void wino_input_4x4(const REAL d[4][4], REAL o[16])
+/* V of tile t (image b, tile row ty, column tx) for the NR channels of panel
+ * jp, at o + xi*vplane: B^T d B on REALV vectors of channels, so the 16
+ * planes are written as whole vectors; each patch position is checked
+ * against the image once for all the panel's channels. */
+static inline __attribute__((always_inline)) void
+input_tile_panel(const __global REAL *x, const int jp, const int b, const int ty, const int tx,
+                 const int C, const int H, const int W, const int pt, const int pl,
+                 __local REAL *o, const int vplane)
 {
-    REAL u[4][4];
-    for (int e = 0; e < 4; ++e) {
-        u[0][e] = d[0][e] - d[2][e];
-        u[1][e] = d[1][e] + d[2][e];
-        u[2][e] = d[2][e] - d[1][e];
-        u[3][e] = d[1][e] - d[3][e];
-    }
-    for (int a = 0; a < 4; ++a) {
-        o[a * 4 + 0] = u[a][0] - u[a][2];
-        o[a * 4 + 1] = u[a][1] + u[a][2];
-        o[a * 4 + 2] = u[a][2] - u[a][1];
-        o[a * 4 + 3] = u[a][1] - u[a][3];
-    }
-}
-
-/* V of channel panel jp for the tiles of one tile row (b, ty): each channel's
- * 4 input rows are read once for all tq tiles (stride-NR stores).
- * global = (tq rounded up, ceil(C/NR), nimg*tp); work-item (tx, jp, row). */
-__kernel void winograd_bwdw_input(__global const REAL *restrict x, ulong x_off,
-                                  __global REAL *restrict vp, ulong vstride,
-                                  int C, int H, int W, int pt, int pl, int tp, int tq, int nimg)
-{
-    const int tx = get_global_id(0), jp = get_global_id(1), row = get_global_id(2);
-    if (tx >= tq || jp * NR >= C || row >= nimg * tp) return;
-    const int b = row / tp, ty = row - b * tp, T = nimg * tp * tq;
-    const int t = row * tq + tx, h0 = 2 * ty - pt, w0 = 2 * tx - pl;
-    __global REAL *o = vp + (ulong)jp * T * NR + (ulong)t * NR;
-    for (int cc = 0; cc < NR; ++cc) {
-        const int c = jp * NR + cc;
-        REAL d[4][4];
-        const __global REAL *xc = x + x_off + ((ulong)b * C + min(c, C - 1)) * H * W;
-        for (int i = 0; i < 4; ++i)
-            for (int j = 0; j < 4; ++j) {
-                const int ih = h0 + i, iw = w0 + j;
-                d[i][j] = c < C && ih >= 0 && ih < H && iw >= 0 && iw < W ? xc[ih * W + iw] : (REAL)0;
-            }
-        REAL v[16];
-        wino_input_4x4(d, v);
-        for (int xi = 0; xi < 16; ++xi) o[xi * vstride + cc] = v[xi];
-    }
-}
-
-/* Y of output-channel panel ip for tile t: A d A^T of dy's 2x2 block, with
- * A = [[1,0],[1,1],[1,-1],[0,-1]] (wino_a). global = (tq rounded up,
- * ceil(K/MR), nimg*tp); work-item (tx, ip, row). */
-__kernel void winograd_bwdw_dy(__global const REAL *restrict dy, ulong dy_off,
-                               __global REAL *restrict yp, ulong ystride,
-                               int K, int P, int Q, int tp, int tq, int nimg)
-{
-    const int tx = get_global_id(0), ip = get_global_id(1), row = get_global_id(2);
-    if (tx >= tq || ip * MR >= K || row >= nimg * tp) return;
-    const int b = row / tp, ty = row - b * tp, T = nimg * tp * tq;
-    const int t = row * tq + tx, p0 = 2 * ty, q0 = 2 * tx;
-    __global REAL *o = yp + (ulong)ip * T * MR + (ulong)t * MR;
-    for (int kk = 0; kk < MR; ++kk) {
-        const int k = ip * MR + kk;
-        const __global REAL *dk = dy + dy_off + ((ulong)b * K + min(k, K - 1)) * P * Q;
-        REAL d[2][2];
-        for (int i = 0; i < 2; ++i)
-            for (int j = 0; j < 2; ++j)
-                d[i][j] = k < K && p0 + i < P && q0 + j < Q ? dk[(p0 + i) * Q + q0 + j] : (REAL)0;
+    const int h0 = 2 * ty - pt, w0 = 2 * tx - pl, c0 = jp * NR;
+    const __global REAL *xb = x + ((ulong)b * C + c0) * H * W;
+    const int nc = min(NR, C - c0);
+    REALV d[4][4][NV];
+    for (int a = 0; a < 4; ++a)
+        for (int e = 0; e < 4; ++e) {
+            const int ih = h0 + a, iw = w0 + e;
+            REAL g[NR];
+            const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+            for (int cc = 0; cc < NR; ++cc)
+                g[cc] = inside && cc < nc ? xb[(ulong)cc * H * W + ih * W + iw] : (REAL)0;
+            for (int v = 0; v < NV; ++v) d[a][e][v] = VLOAD(g + v * VW);
+        }
+    for (int v = 0; v < NV; ++v) {
+        REALV u[4][4];
+        for (int e = 0; e < 4; ++e) {
+            u[0][e] = d[0][e][v] - d[2][e][v];
+            u[1][e] = d[1][e][v] + d[2][e][v];
+            u[2][e] = d[2][e][v] - d[1][e][v];
+            u[3][e] = d[1][e][v] - d[3][e][v];
+        }
         for (int a = 0; a < 4; ++a) {
-            const REAL r0 = wino_a(a, 0) * d[0][0] + wino_a(a, 1) * d[1][0];
-            const REAL r1 = wino_a(a, 0) * d[0][1] + wino_a(a, 1) * d[1][1];
-            for (int c = 0; c < 4; ++c)
-                o[(a * 4 + c) * ystride + kk] = wino_a(c, 0) * r0 + wino_a(c, 1) * r1;
+            VSTORE(u[a][0] - u[a][2], o + (a * 4 + 0) * vplane + v * VW);
+            VSTORE(u[a][1] + u[a][2], o + (a * 4 + 1) * vplane + v * VW);
+            VSTORE(u[a][2] - u[a][1], o + (a * 4 + 2) * vplane + v * VW);
+            VSTORE(u[a][1] - u[a][3], o + (a * 4 + 3) * vplane + v * VW);
         }
     }
 }
 
-/* dw[k][c] = G^T M[k][c] G from the 16 planes m[xi*K*C + k*C + c] (row-major
- * K x C each), G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]].
+/* Y of one tile for the MR output channels from k0, at o + xi*yplane: A d A^T
+ * of each channel's 2x2 block of dy (zero past P, Q, K), A the rows
+ * d0, d0 + d1, d0 - d1, -d1; gathered per plane so each plane's MR values
+ * are stored together. */
+static inline __attribute__((always_inline)) void
+dy_tile_panel(const __global REAL *dy, const int k0, const int b, const int p0, const int q0,
+              const int K, const int P, const int Q, __local REAL *o, const int yplane)
+{
+    const bool right = q0 + 1 < Q, below = p0 + 1 < P;
+    REAL y[16][MR];
+    for (int kk = 0; kk < MR; ++kk) {
+        const int k = k0 + kk;
+        const __global REAL *dk = dy + ((ulong)b * K + min(k, K - 1)) * P * Q + p0 * Q + q0;
+        const bool in = k < K;
+        const REAL d00 = in ? dk[0] : (REAL)0, d01 = in && right ? dk[1] : (REAL)0;
+        const REAL d10 = in && below ? dk[Q] : (REAL)0;
+        const REAL d11 = in && right && below ? dk[Q + 1] : (REAL)0;
+        const REAL u[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {-d10, -d11}};
+        for (int a = 0; a < 4; ++a) {
+            y[a * 4 + 0][kk] = u[a][0];
+            y[a * 4 + 1][kk] = u[a][0] + u[a][1];
+            y[a * 4 + 2][kk] = u[a][0] - u[a][1];
+            y[a * 4 + 3][kk] = -u[a][1];
+        }
+    }
+    for (int xi = 0; xi < 16; ++xi)
+        for (int kk = 0; kk < MR; ++kk) o[xi * yplane + kk] = y[xi][kk];
+}
+
+/* acc += sum over tt < n of ya[tt*MR + r] * vb[tt*NR + c]; both operands in
+ * local memory (micro_tile reads A from global). */
+static inline __attribute__((always_inline)) void
+local_tile(REALV acc[MR][NV], __local const REAL *ya, __local const REAL *vb, const int n)
+{
+    for (int tt = 0; tt < n; ++tt) {
+        REALV bv[NV];
+#pragma unroll
+        for (int c = 0; c < NV; ++c) bv[c] = VLOAD(vb + tt * NR + c * VW);
+#pragma unroll
+        for (int r = 0; r < MR; ++r) {
+            const REALV av = (REALV)(ya[tt * MR + r]);
+#pragma unroll
+            for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
+        }
+    }
+}
+
+__kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
+                                  __global const REAL *restrict dy, ulong dy_off,
+                                  int C, int H, int W, int K, int P, int Q, int pt, int pl,
+                                  int tp, int tq, int nimg, int seg, int tc, int pad, int add,
+                                  __global REAL *restrict mp, __local REAL *vl, __local REAL *yl)
+{
+    const int ip = get_global_id(1), s = get_global_id(2);
+    const int lid = (int)get_local_id(1), lsize = (int)get_local_size(1);
+    const int k0 = (int)get_group_id(1) * lsize * MR; /* the group's first output channel */
+    const int T = nimg * tp * tq, t_begin = s * seg, t_end = min(T, t_begin + seg);
+    const int Kp = (K + MR - 1) / MR * MR, Cp = (C + NR - 1) / NR * NR;
+    const int vplane = tc * NR + pad, yplane = tc * MR + pad;
+    for (int t0 = t_begin; t0 < t_end; t0 += tc) {
+        const int n = min(tc, t_end - t0);
+        barrier(CLK_LOCAL_MEM_FENCE); /* the last tiles' products are done with vl, yl */
+        const int col_panels = Cp / NR;
+        for (int i = lid; i < n * col_panels; i += lsize) {
+            const int tt = i / col_panels, jp = i - tt * col_panels;
+            int b, ty, tx;
+            tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
+            input_tile_panel(x + x_off, jp, b, ty, tx, C, H, W, pt, pl, vl + jp * 16 * vplane + tt * NR, vplane);
+        }
+        for (int i = lid; i < n * lsize; i += lsize) {
+            const int tt = i / lsize, panel = i - tt * lsize;
+            int b, ty, tx;
+            tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
+            dy_tile_panel(dy + dy_off, k0 + panel * MR, b, 2 * ty, 2 * tx, K, P, Q,
+                          yl + panel * 16 * yplane + tt * MR, yplane);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (ip * MR >= K) continue;
+        const bool fresh = t0 == t_begin && !add;
+        for (int xi = 0; xi < 16; ++xi)
+            for (int jp = 0; jp < Cp / NR; ++jp) {
+                __global REAL *mo = mp + (((ulong)s * 16 + xi) * Kp + ip * MR) * Cp + jp * NR;
+                REALV acc[MR][NV];
+                for (int r = 0; r < MR; ++r)
+                    for (int c = 0; c < NV; ++c) acc[r][c] = fresh ? (REALV)0 : VLOAD(mo + r * Cp + c * VW);
+                local_tile(acc, yl + (lid * 16 + xi) * yplane, vl + (jp * 16 + xi) * vplane, n);
+                for (int r = 0; r < MR; ++r)
+                    for (int c = 0; c < NV; ++c) VSTORE(acc[r][c], mo + r * Cp + c * VW);
+            }
+    }
+}
+
+/* dw[k][c] = G^T M[k][c] G, M the sum of the segments' partial sums in
+ * segment order, G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]].
  * global = (C, K). */
-__kernel void winograd_bwdw_output(__global const REAL *restrict m, __global REAL *restrict dw,
-                                   int K, int C)
+__kernel void winograd_bwdw_output(__global const REAL *restrict mp, __global REAL *restrict dw,
+                                   int K, int C, int segments)
 {
     const int c = get_global_id(0), k = get_global_id(1);
     if (c >= C || k >= K) return;
-    const ulong plane = (ulong)K * C, at = (ulong)k * C + c;
+    const int Kp = (K + MR - 1) / MR * MR, Cp = (C + NR - 1) / NR * NR;
+    const ulong plane = (ulong)Kp * Cp;
     REAL v[4][4];
-    for (int xi = 0; xi < 16; ++xi) v[xi / 4][xi % 4] = m[xi * plane + at];
+    for (int xi = 0; xi < 16; ++xi) {
+        REAL sum = (REAL)0;
+        for (int s = 0; s < segments; ++s) sum += mp[(s * 16 + xi) * plane + (ulong)k * Cp + c];
+        v[xi / 4][xi % 4] = sum;
+    }
     REAL h[3][4]; /* G^T v */
     for (int e = 0; e < 4; ++e) {
         h[0][e] = v[0][e] + (REAL)0.5 * (v[1][e] + v[2][e]);
         h[1][e] = (REAL)0.5 * (v[1][e] - v[2][e]);
         h[2][e] = (REAL)0.5 * (v[1][e] + v[2][e]) + v[3][e];
     }
-    __global REAL *o = dw + at * 9;
+    __global REAL *o = dw + ((ulong)k * C + c) * 9;
     for (int r = 0; r < 3; ++r) {
         o[r * 3 + 0] = h[r][0] + (REAL)0.5 * (h[r][1] + h[r][2]);
         o[r * 3 + 1] = (REAL)0.5 * (h[r][1] - h[r][2]);

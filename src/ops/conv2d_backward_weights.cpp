@@ -3,6 +3,9 @@
 // batch accumulate with beta = 1. Winograd: the same GEMM in the F(2x2, 3x3) transform domain,
 // 16 products over the tiles (conv_winograd.cl says how). Direct: one work-group per weight with
 // a local tree.
+#include <algorithm>
+#include <string>
+
 #include "ops/conv2d_algorithms.hpp"
 #include "ops/gemm_kernels.hpp"
 
@@ -42,34 +45,56 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
   return last;
 }
 
-// Transforms of a chunk of images (dy as packed A, x as packed B, the tiles their K-dim), one
-// batched GEMM of the 16 planes into M (beta = 1 after the first chunk), then dw = G^T M G.
+// Tiles a backward-weights work-group transforms into local memory at a time: at most the
+// family's TC and what local memory holds (16 planes of every channel and every output channel).
+// Floats each local plane of tiles is padded by (conv_winograd.cl says why).
+constexpr std::size_t kPlanePad = 16;
+
+cl_int winograd_weights_tiles(const DeviceSlot& slot, std::size_t panels, std::size_t rows) {
+  const std::uint64_t reserve = 256 + 16 * panels * kPlanePad * sizeof(float), per_tile = 16 * rows * sizeof(float);
+  const std::uint64_t fits = slot.info.local_mem > reserve ? (slot.info.local_mem - reserve) / per_tile : 0;
+  const long most = std::min<long>(slot.program("conv_winograd").param("TC"), long(fits));
+  if (most < 1)
+    fail(ANYCL_ERROR_UNSUPPORTED, "Winograd backward-weights on " + slot.where() + ": " +
+                                      std::to_string(slot.info.local_mem) + " bytes of local memory hold no tile of " +
+                                      std::to_string(rows) + " channels");
+  return cl_int(most);
+}
+
+// One fused kernel over segments of tiles into per-segment partial sums of the 16 planes, then
+// their ordered sum folded into dw (conv_winograd.cl says how). Two work-groups per compute unit
+// keep the cores busy: first by splitting the output channels (at least 64 a group, since every
+// group transforms x for itself), then the tiles into segments, each a set of partial sums
+// within the workspace cap.
 Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                                 std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t tp = ceil_div(std::size_t(g.P), 2), tq = ceil_div(std::size_t(g.Q), 2), tiles = tp * tq;
-  const std::size_t krows = round_up(g.K, lay.mr), ccols = round_up(g.C, lay.nr);
-  const std::size_t per_image = workspace_bytes({16, krows + ccols, tiles, sizeof(float)});
+  const std::size_t row_panels = ceil_div(std::size_t(g.K), lay.mr), col_panels = ceil_div(std::size_t(g.C), lay.nr);
+  const std::size_t plane_bytes = workspace_bytes({16, row_panels * lay.mr, col_panels * lay.nr, sizeof(float)});
+  const cl_int tc = winograd_weights_tiles(slot, col_panels + row_panels, col_panels * lay.nr + row_panels * lay.mr);
   // The tile count nimg * tp * tq is a 32-bit kernel argument.
-  const std::size_t chunk = std::min(images_per_chunk(g.n, per_image, cap), std::size_t(0x7fffffff) / tiles);
-  Workspace yp(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, krows, tiles, chunk, sizeof(float)}));
-  Workspace vp(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, ccols, tiles, chunk, sizeof(float)}));
-  Workspace m(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, std::size_t(g.K), std::size_t(g.C), sizeof(float)}));
+  const std::size_t chunk = std::min(g.n, std::size_t(0x7fffffff) / tiles), first_tiles = chunk * tiles;
+  const std::size_t wanted = 2 * std::max<std::size_t>(slot.info.compute_units, 1);
+  const std::size_t row_groups = std::clamp<std::size_t>(row_panels * lay.mr / 64, 1, wanted);
+  const std::size_t group_rows = ceil_div(row_panels, row_groups);
+  const std::size_t most = std::max<std::size_t>(cap / plane_bytes, 1);
+  const std::size_t seg = round_up(ceil_div(first_tiles, std::min(ceil_div(wanted, row_groups), most)), std::size_t(tc));
+  const std::size_t segments = ceil_div(first_tiles, seg);
+  Workspace mp(*slot.workspace, *slot.context, slot.info, plane_bytes * segments);
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
-    const std::size_t nimg = std::min(chunk, g.n - b0), ystride = krows * tiles * nimg,
-                      vstride = ccols * tiles * nimg;
-    run_kernel(slot, "conv_winograd", "winograd_bwdw_dy", {tq, krows / lay.mr, nimg * tp}, {tq, 1, 1}, t.dy,
-               cl_ulong(b0 * g.KPQ), yp.mem(), cl_ulong(ystride), g.K, g.P, g.Q, cl_int(tp), cl_int(tq), cl_int(nimg));
-    run_kernel(slot, "conv_winograd", "winograd_bwdw_input", {tq, ccols / lay.nr, nimg * tp}, {tq, 1, 1}, t.x,
-               cl_ulong(b0 * g.CHW), vp.mem(), cl_ulong(vstride), g.C, g.H, g.W, g.pt, g.pl, cl_int(tp), cl_int(tq),
-               cl_int(nimg));
-    last = Event(enqueue_packed_micro<float>(slot, g.K, g.C, nimg * tiles, 1.f, yp.mem(), ystride, vp.mem(), vstride,
-                                             b0 == 0 ? 0.f : 1.f, m.mem(), 0, g.C, std::size_t(g.K) * g.C, 16));
+    const std::size_t nimg = std::min(chunk, g.n - b0);
+    run_kernel(slot, "conv_winograd", "winograd_bwdw_tiles", {1, group_rows * row_groups, segments}, {1, group_rows, 1},
+               t.x, cl_ulong(b0 * g.CHW), t.dy, cl_ulong(b0 * g.KPQ), g.C, g.H, g.W, g.K, g.P, g.Q, g.pt, g.pl,
+               cl_int(tp), cl_int(tq), cl_int(nimg), cl_int(seg), tc, cl_int(kPlanePad), cl_int(b0 != 0), mp.mem(),
+               LocalBytes{16 * (tc * lay.nr + kPlanePad) * col_panels * sizeof(float)},
+               LocalBytes{16 * (tc * lay.mr + kPlanePad) * group_rows * sizeof(float)});
     if (t.dbias) last = dbias_im2col(slot, g, t.dy, b0, nimg, t.dbias);
   }
-  return run_kernel(slot, "conv_winograd", "winograd_bwdw_output", {std::size_t(g.C), std::size_t(g.K), 1}, {1, 1, 1},
-                    m.mem(), t.dw, g.K, g.C);
+  return run_kernel(slot, "conv_winograd", "winograd_bwdw_output", {std::size_t(g.C), std::size_t(g.K), 1},
+                    {std::min<std::size_t>(std::size_t(g.C), 64), 1, 1},
+                    mp.mem(), t.dw, g.K, g.C, cl_int(segments));
 }
 
 Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t) {

@@ -45,8 +45,7 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
 // Pointwise backward-data keeps im2col: its Gemm1x1 is still per-image GEMMs.
 ConvAlgo preferred(ConvPass pass, const Conv2d& d) {
   if (is_direct_shape(d)) return ConvAlgo::Direct;
-  if (pass != ConvPass::BackwardWeights && applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32)
-    return ConvAlgo::Winograd;
+  if (applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32) return ConvAlgo::Winograd;
   if (pass == ConvPass::Forward && is_pointwise(d)) return ConvAlgo::Gemm1x1;
   return ConvAlgo::Im2col;
 }
