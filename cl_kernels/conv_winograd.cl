@@ -348,13 +348,15 @@ __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ust
  * a product whose reduction runs over the tiles. The tiles are the
  * forward's: tile (ty, tx) pairs dy rows 2ty, 2ty+1 (zero from P on) with x
  * rows 2ty-pt .. 2ty-pt+3, so any padding works.
- * winograd_bwdw_tiles: work-group s owns segment s of `seg` consecutive
- * tiles, every channel and (its local size permitting) every output
- * channel, so each tile is transformed once: it walks the segment tc tiles
- * at a time, transforms x into local vl[jp][xi][tt][cc] (channel jp*NR + cc)
- * and dy into yl[ip][xi][tt][kk] (output channel ip*MR + kk, its rows only),
- * then work-item ip adds its 16 x ceil(C/NR) products of MR x NR to its rows
- * of the segment's partial sums
+ * winograd_bwdw_tiles: work-group (g, r, s) owns segment s of `seg`
+ * consecutive tiles, the gcols channel panels from g*gcols and the output
+ * channels of its work-items (the host gives as few groups along 0 and 1 as
+ * keep the cores busy and local memory fits, so tiles are transformed few
+ * times). It walks the segment tc tiles at a time, transforms x into local
+ * vl[jl][xi][tt][cc] (channel (g*gcols + jl)*NR + cc) and dy into
+ * yl[ip][xi][tt][kk] (output channel ip*MR + kk, its rows only), then
+ * work-item ip adds its 16 x gcols products of MR x NR to its rows of the
+ * segment's partial sums
  *   mp[((s*16 + xi)*Kp + k)*Cp + c]   (Kp, Cp: K, C rounded up to MR, NR),
  * which only it touches (add = 0: the first tc tiles overwrite them). Fused,
  * so that neither Y nor V reach global memory (26 MB each on a 64-channel
@@ -363,9 +365,9 @@ __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ust
  * Each plane of tc tiles in local memory is `pad` REALs longer than it needs:
  * planes a multiple of 4 KB apart made the transforms' 16 stores a tile
  * fight over one cache set.
- * global = (1, ceil(K/MR), segments); local = (1, ceil(K/MR), 1) or less;
- * vl holds 16*(tc*NR + pad) REALs a channel panel, yl 16*(tc*MR + pad) a
- * work-item of the group. */
+ * global = (column groups, row panels rounded up to the local size,
+ * segments); local = (1, rows, 1); vl holds 16*(tc*NR + pad) REALs a channel
+ * panel of the group, yl 16*(tc*MR + pad) a work-item. */
 
 /* V of tile t (image b, tile row ty, column tx) for the NR channels of panel
  * jp, at o + xi*vplane: B^T d B on REALV vectors of channels, so the 16
@@ -456,7 +458,7 @@ local_tile(REALV acc[MR][NV], __local const REAL *ya, __local const REAL *vb, co
 __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
                                   __global const REAL *restrict dy, ulong dy_off,
                                   int C, int H, int W, int K, int P, int Q, int pt, int pl,
-                                  int tp, int tq, int nimg, int seg, int tc, int pad, int add,
+                                  int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
                                   __global REAL *restrict mp, __local REAL *vl, __local REAL *yl)
 {
     const int ip = get_global_id(1), s = get_global_id(2);
@@ -465,15 +467,16 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
     const int T = nimg * tp * tq, t_begin = s * seg, t_end = min(T, t_begin + seg);
     const int Kp = (K + MR - 1) / MR * MR, Cp = (C + NR - 1) / NR * NR;
     const int vplane = tc * NR + pad, yplane = tc * MR + pad;
+    const int jp0 = (int)get_group_id(0) * gcols, ncols = min(gcols, Cp / NR - jp0); /* the group's panels */
     for (int t0 = t_begin; t0 < t_end; t0 += tc) {
         const int n = min(tc, t_end - t0);
         barrier(CLK_LOCAL_MEM_FENCE); /* the last tiles' products are done with vl, yl */
-        const int col_panels = Cp / NR;
-        for (int i = lid; i < n * col_panels; i += lsize) {
-            const int tt = i / col_panels, jp = i - tt * col_panels;
+        for (int i = lid; i < n * ncols; i += lsize) {
+            const int tt = i / ncols, jl = i - tt * ncols;
             int b, ty, tx;
             tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
-            input_tile_panel(x + x_off, jp, b, ty, tx, C, H, W, pt, pl, vl + jp * 16 * vplane + tt * NR, vplane);
+            input_tile_panel(x + x_off, jp0 + jl, b, ty, tx, C, H, W, pt, pl, vl + jl * 16 * vplane + tt * NR,
+                             vplane);
         }
         for (int i = lid; i < n * lsize; i += lsize) {
             const int tt = i / lsize, panel = i - tt * lsize;
@@ -486,12 +489,12 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
         if (ip * MR >= K) continue;
         const bool fresh = t0 == t_begin && !add;
         for (int xi = 0; xi < 16; ++xi)
-            for (int jp = 0; jp < Cp / NR; ++jp) {
-                __global REAL *mo = mp + (((ulong)s * 16 + xi) * Kp + ip * MR) * Cp + jp * NR;
+            for (int jl = 0; jl < ncols; ++jl) {
+                __global REAL *mo = mp + (((ulong)s * 16 + xi) * Kp + ip * MR) * Cp + (jp0 + jl) * NR;
                 REALV acc[MR][NV];
                 for (int r = 0; r < MR; ++r)
                     for (int c = 0; c < NV; ++c) acc[r][c] = fresh ? (REALV)0 : VLOAD(mo + r * Cp + c * VW);
-                local_tile(acc, yl + (lid * 16 + xi) * yplane, vl + (jp * 16 + xi) * vplane, n);
+                local_tile(acc, yl + (lid * 16 + xi) * yplane, vl + (jl * 16 + xi) * vplane, n);
                 for (int r = 0; r < MR; ++r)
                     for (int c = 0; c < NV; ++c) VSTORE(acc[r][c], mo + r * Cp + c * VW);
             }

@@ -69,6 +69,7 @@ const std::vector<ConvDesc> kCases = {
     {3, 4, 7, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4},       // depthwise, rows far narrower than a vector
     {1, 33, 9, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // channels past the GEMM tiles (Winograd in Auto)
     {3, 4, 6, 5, 36, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1},      // pad > 2 (Winograd backward-data must decline)
+    {1, 8, 6, 6, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // many outputs: Winograd backward-weights splits them
 };
 
 void check_forward(const ConvDesc& r, ConvAlgo algo, unsigned seed, anycl::Runtime& rt = runtime()) {
