@@ -66,11 +66,12 @@ long tiles_fitting(const DeviceSlot& slot, const PackedLayout& lay, std::size_t 
   return std::min<long>(slot.program("conv_winograd").param("TC"), long(fits));
 }
 
-// Output channels split first, to give `wanted` groups (at least 64 a group, since each group
-// transforms x for itself); then, where local memory holds no tile, channels and more rows.
+// Output channels split to give `wanted` groups, at least 128 a group: each group transforms x
+// for itself, which costs about a quarter of the products of 128 rows (segments of tiles give the
+// rest). Then, where local memory holds no tile, channels and more rows.
 WeightsGrid weights_grid(const DeviceSlot& slot, const PackedLayout& lay, const ConvGeom& g, std::size_t wanted) {
   const std::size_t row_panels = ceil_div(std::size_t(g.K), lay.mr), col_panels = ceil_div(std::size_t(g.C), lay.nr);
-  WeightsGrid w{std::clamp<std::size_t>(row_panels * lay.mr / 64, 1, wanted), 0, 1, col_panels, 0};
+  WeightsGrid w{std::clamp<std::size_t>(row_panels * lay.mr / 128, 1, wanted), 0, 1, col_panels, 0};
   w.group_rows = ceil_div(row_panels, w.row_groups);
   while (tiles_fitting(slot, lay, w.group_cols, w.group_rows) < 1) {
     if (w.group_cols > 1) {
