@@ -16,8 +16,9 @@
 //   conv_depthwise       conv_dw_fwd (forward; backward-data at stride 1 with the filter rotated)
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
-//                        chunks), and winograd_tiles_claimed; backward-weights' winograd_bwdw_dy,
-//                        winograd_bwdw_input, winograd_bwdw_output
+//                        chunks), and winograd_tiles_claimed
+//   conv_winograd_weights  winograd_bwdw_tiles (groups of rows, of channels, segments),
+//                        winograd_bwdw_output
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
 // transposed (64^3 = 262144 multiply-adds by default), or, with op(B) not transposed, m*n*k >

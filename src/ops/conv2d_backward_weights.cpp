@@ -1,8 +1,8 @@
 // Backward-weights: dw (and dbias) from x and dy. im2col form: one packed GEMM per group whose
 // reduction runs over (image, p, q): dW_g = dy_g (Kg x n*PQ) * col^T (n*PQ x CRS); chunks of the
 // batch accumulate with beta = 1. Winograd: the same GEMM in the F(2x2, 3x3) transform domain,
-// 16 products over the tiles (conv_winograd.cl says how). Direct: one work-group per weight with
-// a local tree.
+// 16 products over the tiles (conv_winograd_weights.cl says how). Direct: one work-group per
+// weight with a local tree.
 #include <algorithm>
 #include <string>
 
@@ -47,7 +47,7 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
 
 // Tiles a backward-weights work-group transforms into local memory at a time: at most the
 // family's TC and what local memory holds (16 planes of every channel and every output channel).
-// Floats each local plane of tiles is padded by (conv_winograd.cl says why).
+// Floats each local plane of tiles is padded by (conv_winograd_weights.cl says why).
 constexpr std::size_t kPlanePad = 16;
 
 // How winograd_bwdw_tiles splits the output channels (rows) and channels (cols) over
@@ -63,7 +63,7 @@ long tiles_fitting(const DeviceSlot& slot, const PackedLayout& lay, std::size_t 
   const std::uint64_t reserve = 256 + 16 * (cols + rows) * kPlanePad * sizeof(float);
   const std::uint64_t per_tile = 16 * (cols * lay.nr + rows * lay.mr) * sizeof(float);
   const std::uint64_t fits = slot.info.local_mem > reserve ? (slot.info.local_mem - reserve) / per_tile : 0;
-  return std::min<long>(slot.program("conv_winograd").param("TC"), long(fits));
+  return std::min<long>(slot.program("conv_winograd_weights").param("TC"), long(fits));
 }
 
 // Output channels split to give `wanted` groups, at least 128 a group: each group transforms x
@@ -90,9 +90,9 @@ WeightsGrid weights_grid(const DeviceSlot& slot, const PackedLayout& lay, const 
 }
 
 // One fused kernel over segments of tiles into per-segment partial sums of the 16 planes, then
-// their ordered sum folded into dw (conv_winograd.cl says how). Two work-groups per compute unit
-// keep the cores busy: output channels split (weights_grid), then the tiles into segments, each
-// a set of partial sums within the workspace cap.
+// their ordered sum folded into dw (conv_winograd_weights.cl says how). Two work-groups per
+// compute unit keep the cores busy: output channels split (weights_grid), then the tiles into
+// segments, each a set of partial sums within the workspace cap.
 Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                                 std::size_t cap) {
   const PackedLayout lay = packed_layout(slot);
@@ -110,15 +110,15 @@ Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0);
-    run_kernel(slot, "conv_winograd", "winograd_bwdw_tiles", {w.col_groups, w.group_rows * w.row_groups, segments},
-               {1, w.group_rows, 1},
+    run_kernel(slot, "conv_winograd_weights", "winograd_bwdw_tiles",
+               {w.col_groups, w.group_rows * w.row_groups, segments}, {1, w.group_rows, 1},
                t.x, cl_ulong(b0 * g.CHW), t.dy, cl_ulong(b0 * g.KPQ), g.C, g.H, g.W, g.K, g.P, g.Q, g.pt, g.pl,
                cl_int(tp), cl_int(tq), cl_int(nimg), cl_int(seg), w.tc, cl_int(kPlanePad), cl_int(w.group_cols),
                cl_int(b0 != 0), mp.mem(), LocalBytes{16 * (w.tc * lay.nr + kPlanePad) * w.group_cols * sizeof(float)},
                LocalBytes{16 * (w.tc * lay.mr + kPlanePad) * w.group_rows * sizeof(float)});
     if (t.dbias) last = dbias_im2col(slot, g, t.dy, b0, nimg, t.dbias);
   }
-  return run_kernel(slot, "conv_winograd", "winograd_bwdw_output", {std::size_t(g.C), std::size_t(g.K), 1},
+  return run_kernel(slot, "conv_winograd_weights", "winograd_bwdw_output", {std::size_t(g.C), std::size_t(g.K), 1},
                     {std::min<std::size_t>(std::size_t(g.C), 64), 1, 1},
                     mp.mem(), t.dw, g.K, g.C, cl_int(segments));
 }
