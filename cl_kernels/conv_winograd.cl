@@ -26,6 +26,7 @@
  * Backward-data uses the same kernels: dx = forward Winograd on dy (C_in = K,
  * C_out = C) with winograd_filter_transform(flip = 1) and padding
  * (2-pt, 2-pl, 2-pb, 2-pr) (needs every pad <= 2), no bias, no ReLU.
+ * Backward-weights: conv_winograd_weights.cl.
  * All kernels guard their global ids, so global sizes may be rounded up. */
 #ifndef REAL
 #define REAL float  /* element type */
@@ -51,6 +52,7 @@
 
 #include "common.h"
 #include "claim.h"
+#include "winograd_tile.h"
 #include "micro_tile.h"
 
 /* ---------------------------------------------------------------------------
@@ -124,14 +126,6 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
             }
         }
     }
-}
-
-/* Tile t's image b, tile row ty and tile column tx: t = (b*tp + ty)*tq + tx. */
-static inline void tile_at(const int t, const int tp, const int tq, int *b, int *ty, int *tx)
-{
-    *b = t / (tp * tq);
-    *ty = (t - *b * tp * tq) / tq;
-    *tx = t - (*b * tp + *ty) * tq;
 }
 
 /* ---------------------------------------------------------------------------

@@ -3,11 +3,15 @@
  * fed by a packed-A micro-panel (MR values per k) and a packed-B micro-panel
  * (NR values per k), both read strictly linearly, which is what keeps the
  * hardware prefetchers (and GPU coalescing across work-items) happy.
- * Expects REAL, VW, MR, NR, KU and common.h; MICRO_TILE_B_SPACE names the
- * address space of the packed-B panel (__global unless the includer says). */
+ * Expects REAL, VW, MR, NR, KU and common.h; MICRO_TILE_A_SPACE and
+ * MICRO_TILE_B_SPACE name the address spaces of the packed-A and packed-B
+ * panels (__global unless the includer says). */
 #ifndef ANYCL_MICRO_TILE_H
 #define ANYCL_MICRO_TILE_H
 
+#ifndef MICRO_TILE_A_SPACE
+#define MICRO_TILE_A_SPACE __global
+#endif
 #ifndef MICRO_TILE_B_SPACE
 #define MICRO_TILE_B_SPACE __global
 #endif
@@ -19,7 +23,7 @@
 
 /* One k step: acc += a[0..MR) (x) bp[0..NR). */
 static inline __attribute__((always_inline)) void
-micro_tile_step(REALV acc[MR][NV], __global const REAL *a, MICRO_TILE_B_SPACE const REAL *bp)
+micro_tile_step(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp)
 {
     REALV bv[NV];
 #pragma unroll
@@ -34,7 +38,7 @@ micro_tile_step(REALV acc[MR][NV], __global const REAL *a, MICRO_TILE_B_SPACE co
 
 /* acc = sum over kk < k of the panels' outer products (acc is overwritten). */
 static inline __attribute__((always_inline)) void
-micro_tile(REALV acc[MR][NV], __global const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
+micro_tile(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
 {
 #pragma unroll
     for (int r = 0; r < MR; ++r)

@@ -83,7 +83,7 @@ bool winograd_shape(const anycl::Conv2d& d) {
 std::vector<ConvAlgo> algorithms_for(const anycl::Conv2d& d, Pass pass) {
   std::vector<ConvAlgo> out = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Direct};
   if (pointwise(d)) out.push_back(ConvAlgo::Gemm1x1);
-  if (winograd_shape(d) && (pass == Pass::Forward || (pass == Pass::BackwardData && d.pad_top <= 2 && d.pad_left <= 2)))
+  if (winograd_shape(d) && (pass != Pass::BackwardData || (d.pad_top <= 2 && d.pad_left <= 2)))
     out.push_back(ConvAlgo::Winograd);
   return out;
 }

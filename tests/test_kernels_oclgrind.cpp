@@ -17,6 +17,8 @@
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
 //                        chunks), and winograd_tiles_claimed
+//   conv_winograd_weights  winograd_bwdw_tiles (groups of rows, of channels, segments),
+//                        winograd_bwdw_output
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
 // transposed (64^3 = 262144 multiply-adds by default), or, with op(B) not transposed, m*n*k >
@@ -271,6 +273,9 @@ const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
 const ConvDesc kWinograd{2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};       // 3x3 pad 1, even tiles
 const ConvDesc kWinogradOdd{1, 2, 5, 7, 3, 3, 3, 1, 1, 2, 0, 1, 2, 1, 1, 1};    // odd output, asym pad
+const ConvDesc kWinogradRows{1, 2, 4, 4, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}; // backward-weights: groups of rows
+// backward-weights: more channels than 32 KB of local memory holds for one tile, so groups of channels
+const ConvDesc kWinogradCols{1, 520, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 
 }  // namespace
 
@@ -415,11 +420,11 @@ TEST_CASE("oclgrind: conv depthwise: conv_dw_fwd forward and backward-data (rota
   check_conv(kDepthwiseDil, ConvAlgo::Direct, 440);
 }
 
-TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; forward and backward-data",
-          "[.oclgrind]") {
-  const Passes no_weights{true, true, false};  // Winograd has no backward-weights
-  check_conv(kWinograd, ConvAlgo::Winograd, 500, no_weights);
-  check_conv(kWinogradOdd, ConvAlgo::Winograd, 510, no_weights);
+TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; every pass", "[.oclgrind]") {
+  check_conv(kWinograd, ConvAlgo::Winograd, 500);
+  check_conv(kWinogradOdd, ConvAlgo::Winograd, 510);
+  check_conv(kWinogradRows, ConvAlgo::Winograd, 520, Passes{false, false, true});
+  check_conv(kWinogradCols, ConvAlgo::Winograd, 530, Passes{false, false, true});
 }
 
 // The stages as the shared multi-device pass runs them (sched/run_conv_shared.cpp): each over

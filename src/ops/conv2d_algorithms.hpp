@@ -21,6 +21,8 @@ Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const Ba
 Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                               std::size_t cap);
 Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t);
+Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
+                                std::size_t cap);
 
 // The im2col-style algorithms on devices that run the tiled GEMM family (runs_tiled_gemm): plain
 // columns and batched tiled GEMMs instead of the packed family's panels (conv2d_im2col_tiled.cpp).

@@ -34,8 +34,7 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
       return is_pointwise(d);
     case ConvAlgo::Winograd:
       // Backward-data runs on dy padded by 2 - pad, so the padding may not exceed 2.
-      return pass != ConvPass::BackwardWeights && is_winograd_shape(d) &&
-             (pass == ConvPass::Forward || (d.pad_top <= 2 && d.pad_left <= 2));
+      return is_winograd_shape(d) && (pass != ConvPass::BackwardData || (d.pad_top <= 2 && d.pad_left <= 2));
   }
   return false;
 }

@@ -120,10 +120,10 @@ anycl::ConvAlgo conv_algo(const std::string& name) {
   throw DescriptorError("--algo " + name + " is not a convolution algorithm");
 }
 
-// Auto may pick Winograd for any 3x3 forward or backward-data problem, so it gets Winograd's bound.
+// Auto may pick Winograd for any 3x3 problem, every pass, so it gets Winograd's bound.
 bool may_run_winograd(const ConvProblem& c, const std::string& algo) {
   if (algo == "winograd") return true;
-  return algo == "auto" && c.pass != anycl::ConvPass::BackwardWeights && c.d.r == 3 && c.d.s == 3;
+  return algo == "auto" && c.d.r == 3 && c.d.s == 3;
 }
 
 // Terms summed into one output element, for the tolerance of larger problems.

@@ -87,7 +87,7 @@ ConvDraw random_conv(Gen& g) {
   if (pass == "fwd" && chance(g, 0.5)) t += ":relu";
   const char* algo = chance(g, 0.4) ? "auto" : chance(g, 0.5) ? "im2col" : "direct";
   if (kind == 3 && chance(g, 0.6)) algo = "gemm1x1";
-  if (kind == 4 && pass != "bwd_w" && chance(g, 0.6)) algo = "winograd";
+  if (kind == 4 && chance(g, 0.6)) algo = "winograd";
   return {t, algo};
 }
 

@@ -1,0 +1,212 @@
+/* anycl convolution: Winograd F(2x2, 3x3) backward-weights for 3x3 filters,
+ * stride 1, dilation 1, groups 1, any (asymmetric) padding. NCHW float.
+ * The forward and backward-data passes are conv_winograd.cl; the tiles are
+ * theirs (winograd_tile.h).
+ *
+ * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2
+ * device). MR, NR, VW and KU are the packed GEMM's (gemm_packed.cl): the host
+ * builds this family with that family's values.
+ *   REAL     element type (float)
+ *   MR, NR   register tile: output channels x channels of one product
+ *   VW, KU   vector width and k-unroll of the products' register tile
+ *   TC       most tiles a work-group transforms into local memory at a time
+ *            (16*TC*(NR*panels + MR*rows) REALs); the host passes the count
+ *            it uses, TC or less when local memory holds less
+ * All kernels guard their global ids, so global sizes may be rounded up. */
+#ifndef REAL
+#define REAL float  /* element type */
+#endif
+#ifndef MR
+#define MR 4        /* output channels of a product's register tile */
+#endif
+#ifndef NR
+#define NR 8        /* channels of a product's register tile; a multiple of VW */
+#endif
+#ifndef VW
+#define VW 4        /* vector width of the products' accumulators: 1, 2, 4, 8 or 16 */
+#endif
+#ifndef KU
+#define KU 1        /* tile-loop unroll of the products */
+#endif
+#ifndef TC
+#define TC 8        /* most tiles per pass through local memory (host: read only) */
+#endif
+
+/* Both operands of the products are in the work-group's local memory. */
+#define MICRO_TILE_A_SPACE __local
+#define MICRO_TILE_B_SPACE __local
+
+#include "common.h"
+#include "micro_tile.h"
+#include "winograd_tile.h"
+
+/* ---------------------------------------------------------------------------
+ * Backward-weights, the transposed algorithm: forward y = A^T [U (.) V] A
+ * gives dw = G^T [sum over tiles (A dy A^T) (.) V] G, so per plane xi
+ *   M[xi] (K x C) = Y[xi] (K x T) V[xi]^T (T x C),  Y[xi] = (A dy A^T)[xi],
+ * a product whose reduction runs over the tiles. The tiles are the
+ * forward's: tile (ty, tx) pairs dy rows 2ty, 2ty+1 (zero from P on) with x
+ * rows 2ty-pt .. 2ty-pt+3, so any padding works.
+ * winograd_bwdw_tiles: work-group (g, r, s) owns segment s of `seg`
+ * consecutive tiles, the gcols channel panels from g*gcols and the output
+ * channels of its work-items (the host gives as few groups along 0 and 1 as
+ * keep the cores busy and local memory fits, so tiles are transformed few
+ * times). It walks the segment tc tiles at a time, transforms x into local
+ * vl[jl][xi][tt][cc] (channel (g*gcols + jl)*NR + cc) and dy into
+ * yl[ip][xi][tt][kk] (output channel ip*MR + kk, its rows only), then
+ * work-item ip adds its 16 x gcols products of MR x NR to its rows of the
+ * segment's partial sums
+ *   mp[((s*16 + xi)*Kp + k)*Cp + c]   (Kp, Cp: K, C rounded up to MR, NR),
+ * which only it touches (add = 0: the first tc tiles overwrite them). Fused,
+ * so that neither Y nor V reach global memory (26 MB each on a 64-channel
+ * 56x56 layer at batch 8). winograd_bwdw_output then sums the segments in
+ * order (deterministic) and folds M into dw = G^T M G.
+ * Each plane of tc tiles in local memory is `pad` REALs longer than it needs:
+ * planes a multiple of 4 KB apart made the transforms' 16 stores a tile
+ * fight over one cache set.
+ * global = (column groups, row panels rounded up to the local size,
+ * segments); local = (1, rows, 1); vl holds 16*(tc*NR + pad) REALs a channel
+ * panel of the group, yl 16*(tc*MR + pad) a work-item. */
+
+/* V of tile t (image b, tile row ty, column tx) for the NR channels of panel
+ * jp, at o + xi*vplane: B^T d B on REALV vectors of channels, so the 16
+ * planes are written as whole vectors; each patch position is checked
+ * against the image once for all the panel's channels. */
+static inline __attribute__((always_inline)) void
+input_tile_panel(const __global REAL *x, const int jp, const int b, const int ty, const int tx,
+                 const int C, const int H, const int W, const int pt, const int pl,
+                 __local REAL *o, const int vplane)
+{
+    const int h0 = 2 * ty - pt, w0 = 2 * tx - pl, c0 = jp * NR;
+    const __global REAL *xb = x + ((ulong)b * C + c0) * H * W;
+    const int nc = min(NR, C - c0);
+    REALV d[4][4][NV];
+    for (int a = 0; a < 4; ++a)
+        for (int e = 0; e < 4; ++e) {
+            const int ih = h0 + a, iw = w0 + e;
+            REAL g[NR];
+            const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+            for (int cc = 0; cc < NR; ++cc)
+                g[cc] = inside && cc < nc ? xb[(ulong)cc * H * W + ih * W + iw] : (REAL)0;
+            for (int v = 0; v < NV; ++v) d[a][e][v] = VLOAD(g + v * VW);
+        }
+    for (int v = 0; v < NV; ++v) {
+        REALV u[4][4];
+        for (int e = 0; e < 4; ++e) {
+            u[0][e] = d[0][e][v] - d[2][e][v];
+            u[1][e] = d[1][e][v] + d[2][e][v];
+            u[2][e] = d[2][e][v] - d[1][e][v];
+            u[3][e] = d[1][e][v] - d[3][e][v];
+        }
+        for (int a = 0; a < 4; ++a) {
+            VSTORE(u[a][0] - u[a][2], o + (a * 4 + 0) * vplane + v * VW);
+            VSTORE(u[a][1] + u[a][2], o + (a * 4 + 1) * vplane + v * VW);
+            VSTORE(u[a][2] - u[a][1], o + (a * 4 + 2) * vplane + v * VW);
+            VSTORE(u[a][1] - u[a][3], o + (a * 4 + 3) * vplane + v * VW);
+        }
+    }
+}
+
+/* Y of one tile for the MR output channels from k0, at o + xi*yplane: A d A^T
+ * of each channel's 2x2 block of dy (zero past P, Q, K), A the rows
+ * d0, d0 + d1, d0 - d1, -d1; gathered per plane so each plane's MR values
+ * are stored together. */
+static inline __attribute__((always_inline)) void
+dy_tile_panel(const __global REAL *dy, const int k0, const int b, const int p0, const int q0,
+              const int K, const int P, const int Q, __local REAL *o, const int yplane)
+{
+    const bool right = q0 + 1 < Q, below = p0 + 1 < P;
+    REAL y[16][MR];
+    for (int kk = 0; kk < MR; ++kk) {
+        const int k = k0 + kk;
+        const __global REAL *dk = dy + ((ulong)b * K + min(k, K - 1)) * P * Q + p0 * Q + q0;
+        const bool in = k < K;
+        const REAL d00 = in ? dk[0] : (REAL)0, d01 = in && right ? dk[1] : (REAL)0;
+        const REAL d10 = in && below ? dk[Q] : (REAL)0;
+        const REAL d11 = in && right && below ? dk[Q + 1] : (REAL)0;
+        const REAL u[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {-d10, -d11}};
+        for (int a = 0; a < 4; ++a) {
+            y[a * 4 + 0][kk] = u[a][0];
+            y[a * 4 + 1][kk] = u[a][0] + u[a][1];
+            y[a * 4 + 2][kk] = u[a][0] - u[a][1];
+            y[a * 4 + 3][kk] = -u[a][1];
+        }
+    }
+    for (int xi = 0; xi < 16; ++xi)
+        for (int kk = 0; kk < MR; ++kk) o[xi * yplane + kk] = y[xi][kk];
+}
+
+__kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
+                                  __global const REAL *restrict dy, ulong dy_off,
+                                  int C, int H, int W, int K, int P, int Q, int pt, int pl,
+                                  int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
+                                  __global REAL *restrict mp, __local REAL *vl, __local REAL *yl)
+{
+    const int ip = get_global_id(1), s = get_global_id(2);
+    const int lid = (int)get_local_id(1), lsize = (int)get_local_size(1);
+    const int k0 = (int)get_group_id(1) * lsize * MR; /* the group's first output channel */
+    const int T = nimg * tp * tq, t_begin = s * seg, t_end = min(T, t_begin + seg);
+    const int Kp = (K + MR - 1) / MR * MR, Cp = (C + NR - 1) / NR * NR;
+    const int vplane = tc * NR + pad, yplane = tc * MR + pad;
+    const int jp0 = (int)get_group_id(0) * gcols, ncols = min(gcols, Cp / NR - jp0); /* the group's panels */
+    for (int t0 = t_begin; t0 < t_end; t0 += tc) {
+        const int n = min(tc, t_end - t0);
+        barrier(CLK_LOCAL_MEM_FENCE); /* the last tiles' products are done with vl, yl */
+        for (int i = lid; i < n * ncols; i += lsize) {
+            const int tt = i / ncols, jl = i - tt * ncols;
+            int b, ty, tx;
+            tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
+            input_tile_panel(x + x_off, jp0 + jl, b, ty, tx, C, H, W, pt, pl, vl + jl * 16 * vplane + tt * NR,
+                             vplane);
+        }
+        for (int i = lid; i < n * lsize; i += lsize) {
+            const int tt = i / lsize, panel = i - tt * lsize;
+            int b, ty, tx;
+            tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
+            dy_tile_panel(dy + dy_off, k0 + panel * MR, b, 2 * ty, 2 * tx, K, P, Q,
+                          yl + panel * 16 * yplane + tt * MR, yplane);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (ip * MR >= K) continue;
+        const bool fresh = t0 == t_begin && !add;
+        for (int xi = 0; xi < 16; ++xi)
+            for (int jl = 0; jl < ncols; ++jl) {
+                __global REAL *mo = mp + (((ulong)s * 16 + xi) * Kp + ip * MR) * Cp + (jp0 + jl) * NR;
+                REALV acc[MR][NV];
+                micro_tile(acc, yl + (lid * 16 + xi) * yplane, vl + (jl * 16 + xi) * vplane, n);
+                for (int r = 0; r < MR; ++r)
+                    for (int c = 0; c < NV; ++c)
+                        VSTORE(fresh ? acc[r][c] : acc[r][c] + VLOAD(mo + r * Cp + c * VW), mo + r * Cp + c * VW);
+            }
+    }
+}
+
+/* dw[k][c] = G^T M[k][c] G, M the sum of the segments' partial sums in
+ * segment order, G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]].
+ * global = (C, K). */
+__kernel void winograd_bwdw_output(__global const REAL *restrict mp, __global REAL *restrict dw,
+                                   int K, int C, int segments)
+{
+    const int c = get_global_id(0), k = get_global_id(1);
+    if (c >= C || k >= K) return;
+    const int Kp = (K + MR - 1) / MR * MR, Cp = (C + NR - 1) / NR * NR;
+    const ulong plane = (ulong)Kp * Cp;
+    REAL v[4][4];
+    for (int xi = 0; xi < 16; ++xi) {
+        REAL sum = (REAL)0;
+        for (int s = 0; s < segments; ++s) sum += mp[(s * 16 + xi) * plane + (ulong)k * Cp + c];
+        v[xi / 4][xi % 4] = sum;
+    }
+    REAL h[3][4]; /* G^T v */
+    for (int e = 0; e < 4; ++e) {
+        h[0][e] = v[0][e] + (REAL)0.5 * (v[1][e] + v[2][e]);
+        h[1][e] = (REAL)0.5 * (v[1][e] - v[2][e]);
+        h[2][e] = (REAL)0.5 * (v[1][e] + v[2][e]) + v[3][e];
+    }
+    __global REAL *o = dw + ((ulong)k * C + c) * 9;
+    for (int r = 0; r < 3; ++r) {
+        o[r * 3 + 0] = h[r][0] + (REAL)0.5 * (h[r][1] + h[r][2]);
+        o[r * 3 + 1] = (REAL)0.5 * (h[r][1] - h[r][2]);
+        o[r * 3 + 2] = (REAL)0.5 * (h[r][1] + h[r][2]) + h[r][3];
+    }
+}
