@@ -23,6 +23,7 @@ namespace {
 using anycl::ConvAlgo;
 using anycl_test::ConvDesc;
 using anycl_test::abs_of;
+using anycl_test::algorithms_for;
 using anycl_test::count_bad;
 using anycl_test::describe;
 using anycl_test::random_values;
@@ -31,17 +32,6 @@ using anycl_test::to_anycl;
 anycl::Runtime& runtime() {
   static anycl::Runtime rt("");
   return rt;
-}
-
-std::vector<ConvAlgo> algorithms_for(const anycl::Conv2d& d) {
-  std::vector<ConvAlgo> out = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Direct};
-  if (d.r == 1 && d.s == 1 && d.stride_h == 1 && d.stride_w == 1 && !d.pad_top && !d.pad_left && !d.pad_bottom &&
-      !d.pad_right)
-    out.push_back(ConvAlgo::Gemm1x1);
-  if (d.r == 3 && d.s == 3 && d.stride_h == 1 && d.stride_w == 1 && d.dilation_h == 1 && d.dilation_w == 1 &&
-      d.groups == 1)
-    out.push_back(ConvAlgo::Winograd);
-  return out;
 }
 
 // n c h w k r s sh sw pt pl pb pr dh dw g

@@ -39,6 +39,7 @@ void print_usage(std::ostream& out) {
       << "  --reps N       timed runs behind each median (at least 5; default 7)\n"
       << "  --quick        a few small shapes, to check that it runs\n"
       << "  --only TEXT    conv: only the layers whose label contains TEXT (\"dw\", \"7x7\", \"b1\")\n"
+      << "  --layout L     conv: nchw (default), nhwc (channels-last, oneDNN's plain tensors too) or both\n"
       << "  --rounds N     multi: turns each configuration takes (default 3)\n"
       << "tools/bench/perf_table.py turns the JSON into docs/performance.md's tables;\n"
       << "tools/bench/compare_builds.sh times two anycl-bench builds alternately.\n";
@@ -112,6 +113,13 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) opt.reps = std::max(5, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) opt.only = argv[++i];
+    else if (what == "conv" && !std::strcmp(argv[i], "--layout") && i + 1 < argc) {
+      const std::string layout = argv[++i];
+      if (layout != "nchw" && layout != "nhwc" && layout != "both")
+        return usage("--layout " + layout + ": expected nchw, nhwc or both");
+      opt.channels_last = layout == "nchw" ? std::vector<bool>{false}
+                          : layout == "nhwc" ? std::vector<bool>{true} : std::vector<bool>{false, true};
+    }
     else if ((what == "multi" || what == "peak") && !std::strcmp(argv[i], "--rounds") && i + 1 < argc)
       opt.rounds = std::max(1, std::atoi(argv[++i]));
     else if (what == "multi" && !std::strcmp(argv[i], "--worker")) worker = true, i = argc;  // the rest is the child's

@@ -1,5 +1,5 @@
 // oneDNN opponent: CPU-engine convolution forward / backward-data / backward-weights, with plain
-// NCHW tensors or oneDNN's preferred (blocked) layouts.
+// tensors (NCHW, or NHWC with OHWI filters) or oneDNN's preferred (blocked) layouts.
 #include "opponents.hpp"
 
 #include <dnnl.hpp>
@@ -28,13 +28,14 @@ ConvDescs plain_descs(const ConvShape& cs) {
   const auto f32 = memory::data_type::f32;
   const auto d = [](size_t v) { return static_cast<memory::dim>(v); };
   ConvDescs r;
-  r.src = memory::desc({d(cs.n), d(cs.c), d(cs.h), d(cs.w)}, f32, tag::nchw);
+  const tag act = cs.channels_last ? tag::nhwc : tag::nchw;
+  r.src = memory::desc({d(cs.n), d(cs.c), d(cs.h), d(cs.w)}, f32, act);
   if (cs.groups == 1)
-    r.wei = memory::desc({d(cs.k), d(cs.c), d(cs.r), d(cs.s)}, f32, tag::oihw);
+    r.wei = memory::desc({d(cs.k), d(cs.c), d(cs.r), d(cs.s)}, f32, cs.channels_last ? tag::ohwi : tag::oihw);
   else
     r.wei = memory::desc({d(cs.groups), d(cs.k / cs.groups), d(cs.c / cs.groups), d(cs.r), d(cs.s)},
-                         f32, tag::goihw);
-  r.dst = memory::desc({d(cs.n), d(cs.k), d(cs.out_h()), d(cs.out_w())}, f32, tag::nchw);
+                         f32, cs.channels_last ? tag::gohwi : tag::goihw);
+  r.dst = memory::desc({d(cs.n), d(cs.k), d(cs.out_h()), d(cs.out_w())}, f32, act);
   r.strides = {d(cs.stride), d(cs.stride)};
   r.pad = {d(cs.pad), d(cs.pad)};
   return r;

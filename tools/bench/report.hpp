@@ -17,6 +17,7 @@ struct Options {
   int rounds = 3;      // multi: turns each configuration takes, in rotated order
   bool quick = false;  // fewer shapes, for smoke tests
   std::string only;    // conv: only the layers whose label contains this
+  std::vector<bool> channels_last{false};  // conv: the layouts each layer runs in (NCHW, NHWC)
   std::FILE* table = stdout;  // the human-readable table (stderr when --json owns stdout)
 };
 
