@@ -57,21 +57,25 @@ inline std::vector<anycl::ConvAlgo> algorithms_for(const anycl::Conv2d& d) {
   return out;
 }
 
-// v[b][c][hw] as out[b][hw][c]: NCHW to NHWC (b images, c channels, hw pixels), or KCRS filters to
-// KRSC (b = k, c = c/groups, hw = r*s). channels_first is the inverse.
-inline std::vector<float> channels_last(const std::vector<float>& v, std::size_t b, std::size_t c, std::size_t hw) {
+// v[b][c][hw] as out[b][hw][c] (to_last): NCHW to NHWC (b images, c channels, hw pixels), or
+// KCRS filters to KRSC (b = k, c = c/groups, hw = r*s); else the inverse.
+inline std::vector<float> permute_channels(const std::vector<float>& v, std::size_t b, std::size_t c, std::size_t hw,
+                                           bool to_last) {
   std::vector<float> out(v.size());
   for (std::size_t i = 0; i < b; ++i)
     for (std::size_t ch = 0; ch < c; ++ch)
-      for (std::size_t p = 0; p < hw; ++p) out[(i * hw + p) * c + ch] = v[(i * c + ch) * hw + p];
+      for (std::size_t p = 0; p < hw; ++p) {
+        const std::size_t first = (i * c + ch) * hw + p, last = (i * hw + p) * c + ch;
+        if (to_last) out[last] = v[first];
+        else out[first] = v[last];
+      }
   return out;
 }
+inline std::vector<float> channels_last(const std::vector<float>& v, std::size_t b, std::size_t c, std::size_t hw) {
+  return permute_channels(v, b, c, hw, true);
+}
 inline std::vector<float> channels_first(const std::vector<float>& v, std::size_t b, std::size_t c, std::size_t hw) {
-  std::vector<float> out(v.size());
-  for (std::size_t i = 0; i < b; ++i)
-    for (std::size_t ch = 0; ch < c; ++ch)
-      for (std::size_t p = 0; p < hw; ++p) out[(i * c + ch) * hw + p] = v[(i * hw + p) * c + ch];
-  return out;
+  return permute_channels(v, b, c, hw, false);
 }
 
 inline std::string describe(const ConvDesc& r) {
