@@ -4,15 +4,20 @@
  *
  * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2
  * device):
- *   REAL   element type (float)
+ *   REAL     element type (float)
+ *   DWN_LWS  host: work-items per work-group along the channels (POCL
+ *            vectorises across them; one work-item alone runs scalar)
  *
  * One work-item per output (channel, pixel). Work-items run along the channel,
  * the contiguous axis of x and y, so their loads and stores are unit-stride
  * and POCL vectorises across them; the NCHW depthwise family would need the
  * tensors transposed around it, which costs more than this memory-bound layer.
- * global = (C, Q, n*P). */
+ * global = (C rounded up to DWN_LWS, Q, n*P), local = (DWN_LWS, 1, 1). */
 #ifndef REAL
 #define REAL float   /* element type */
+#endif
+#ifndef DWN_LWS
+#define DWN_LWS 16   /* host: work-group size along the channels */
 #endif
 
 __kernel void conv_dw_nhwc_fwd(__global const REAL *restrict x, __global const REAL *restrict w,

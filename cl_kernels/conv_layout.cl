@@ -8,12 +8,17 @@
  *   REAL     element type (float)
  *   LT_TILE  transpose tile edge: a LT_TILE x LT_TILE work-group stages one
  *            tile in local memory so that reads and writes both run along
- *            rows */
+ *            rows
+ *   LT_LWS   host: work-group size along the channels of the bias kernels
+ *            (POCL vectorises across a work-group's items) */
 #ifndef REAL
 #define REAL float   /* element type */
 #endif
 #ifndef LT_TILE
 #define LT_TILE 16   /* transpose tile edge (work-group LT_TILE x LT_TILE) */
+#endif
+#ifndef LT_LWS
+#define LT_LWS 16    /* host: bias kernels' work-group size along the channels */
 #endif
 
 /* ---------------------------------------------------------------------------
@@ -42,7 +47,7 @@ void transpose_batched(__global const REAL *restrict in, ulong in_off,
  * y[row][k] = relu?(y[row][k] + bias[k]) over rows x K (bias must still be a
  * valid buffer when has_bias == 0). Work-items run along k, the contiguous
  * axis, so POCL vectorises across them.
- * global = (K, rows). */
+ * global = (K rounded up to LT_LWS, rows), local = (LT_LWS, 1). */
 __kernel void nhwc_bias_act(__global REAL *restrict y, __global const REAL *restrict bias,
                             int K, int rows, int has_bias, int relu)
 {
@@ -59,7 +64,7 @@ __kernel void nhwc_bias_act(__global REAL *restrict y, __global const REAL *rest
  * dbias[k] = sum over row < rows of dy[row][k]: one work-item per channel,
  * adding the rows in order, so the result is reproducible; neighbouring
  * work-items read neighbouring floats of each row.
- * global = (K). */
+ * global = (K rounded up to LT_LWS), local = (LT_LWS). */
 __kernel void nhwc_dbias(__global const REAL *restrict dy, __global REAL *restrict dbias,
                          int K, int rows)
 {

@@ -76,11 +76,12 @@ Event pointwise(const DeviceSlot& slot, ConvPass pass, const ConvGeom& g, const 
     }
     last = Event(enqueue_gemm<float>(slot, p, 1.f, a, b, 0.f, c));
   }
+  const std::size_t lws = std::size_t(slot.program("conv_layout").param("LT_LWS"));
   if (pass == ConvPass::Forward && (t.kvec || relu))
-    last = run_kernel(slot, "conv_layout", "nhwc_bias_act", {K, rows, 1}, {1, 1, 1}, t.nkpq, t.kvec ? t.kvec : t.nkpq,
+    last = run_kernel(slot, "conv_layout", "nhwc_bias_act", {K, rows, 1}, {lws, 1, 1}, t.nkpq, t.kvec ? t.kvec : t.nkpq,
                       g.K, cl_int(rows), cl_int(t.kvec != nullptr), cl_int(relu));
   if (pass == ConvPass::BackwardWeights && t.kvec)
-    last = run_kernel(slot, "conv_layout", "nhwc_dbias", {K, 1, 1}, {1, 1, 1}, t.nkpq, t.kvec, g.K, cl_int(rows));
+    last = run_kernel(slot, "conv_layout", "nhwc_dbias", {K, 1, 1}, {lws, 1, 1}, t.nkpq, t.kvec, g.K, cl_int(rows));
   return last;
 }
 
@@ -91,8 +92,9 @@ bool native_depthwise(const DeviceSlot& slot, ConvPass pass, ConvAlgo algo, cons
 }
 
 Event depthwise_forward(const DeviceSlot& slot, const ConvGeom& g, const ConvTensorSet& t, bool relu) {
+  const std::size_t lws = std::size_t(slot.program("conv_depthwise_nhwc").param("DWN_LWS"));
   return run_kernel(slot, "conv_depthwise_nhwc", "conv_dw_nhwc_fwd",
-                    {std::size_t(g.C), std::size_t(g.Q), g.n * std::size_t(g.P)}, {1, 1, 1}, t.nchw, t.kcrs,
+                    {std::size_t(g.C), std::size_t(g.Q), g.n * std::size_t(g.P)}, {lws, 1, 1}, t.nchw, t.kcrs,
                     t.kvec ? t.kvec : t.kcrs, t.nkpq, g.C, g.H, g.W, g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl,
                     g.dh, g.dw, cl_int(t.kvec != nullptr), cl_int(relu));
 }
