@@ -15,7 +15,6 @@
 //                        conv_direct_dbias
 //   conv_depthwise       conv_dw_fwd (forward; backward-data at stride 1 with the filter rotated)
 //   conv_layout          transpose_batched, nhwc_bias_act, nhwc_dbias
-//   conv_depthwise_nhwc  conv_dw_nhwc_fwd
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
 //                        chunks), and winograd_tiles_claimed
@@ -472,13 +471,6 @@ TEST_CASE("oclgrind: conv_layout: transpose_batched; nhwc_bias_act; nhwc_dbias",
   nhwc.channels_last = true;
   check_conv(kGroupedStrided, ConvAlgo::Im2col, 600, nhwc);
   check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 610, nhwc);
-}
-
-TEST_CASE("oclgrind: conv_depthwise_nhwc: conv_dw_nhwc_fwd (NHWC Direct, depthwise)", "[.oclgrind]") {
-  Passes nhwc;
-  nhwc.channels_last = true;
-  check_conv(kDepthwise, ConvAlgo::Direct, 620, nhwc);
-  check_conv(kDepthwiseDil, ConvAlgo::Direct, 630, nhwc);
 }
 
 TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; forward and backward-data",

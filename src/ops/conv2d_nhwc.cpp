@@ -1,7 +1,6 @@
 // Channels-last (NHWC, OHWI filters) convolution on one device. Pointwise layers are plain GEMMs
-// over pixel rows of channels in every pass, with no copy at all; depthwise forward has a kernel
-// of its own (conv_depthwise_nhwc.cl); the other algorithms run their NCHW kernels between batched
-// transposes of the tensors into workspace (docs/layouts.md).
+// over pixel rows of channels in every pass, with no copy at all; the other algorithms run their
+// NCHW kernels between batched transposes of the tensors into workspace (docs/layouts.md).
 #include "ops/conv2d_nhwc.hpp"
 
 #include <climits>
@@ -85,20 +84,6 @@ Event pointwise(const DeviceSlot& slot, ConvPass pass, const ConvGeom& g, const 
   return last;
 }
 
-// Depthwise forward natively: one output (channel, pixel) per work-item along the channels.
-bool native_depthwise(const DeviceSlot& slot, ConvPass pass, ConvAlgo algo, const ConvGeom& g) {
-  return pass == ConvPass::Forward && algo == ConvAlgo::Direct && g.groups == g.C && g.groups == g.K &&
-         slot.has_program("conv_depthwise_nhwc");
-}
-
-Event depthwise_forward(const DeviceSlot& slot, const ConvGeom& g, const ConvTensorSet& t, bool relu) {
-  const std::size_t lws = std::size_t(slot.program("conv_depthwise_nhwc").param("DWN_LWS"));
-  return run_kernel(slot, "conv_depthwise_nhwc", "conv_dw_nhwc_fwd",
-                    {std::size_t(g.C), std::size_t(g.Q), g.n * std::size_t(g.P)}, {lws, 1, 1}, t.nchw, t.kcrs,
-                    t.kvec ? t.kvec : t.kcrs, t.nkpq, g.C, g.H, g.W, g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl,
-                    g.dh, g.dw, cl_int(t.kvec != nullptr), cl_int(relu));
-}
-
 // The NCHW pass between transposes: inputs into NCHW workspace, the pass, its output back.
 Event transposed(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, ConvAlgo algo, std::size_t cap,
                  const ConvTensorSet& t) {
@@ -133,7 +118,6 @@ Event enqueue_conv_nhwc(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, 
                                       " does not apply to this problem on " + slot.where());
   const ConvGeom g(d);
   if (algo == ConvAlgo::Gemm1x1) return pointwise(slot, pass, g, set, pass == ConvPass::Forward && d.relu);
-  if (native_depthwise(slot, pass, algo, g)) return depthwise_forward(slot, g, set, d.relu);
   return transposed(slot, pass, d, algo, workspace_cap, set);
 }
 

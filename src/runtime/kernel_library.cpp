@@ -27,7 +27,6 @@ const std::vector<FamilySpec>& kernel_families() {
       {"conv_depthwise", "conv_depthwise", "conv_depthwise.cl", "float", false, ""},
       {"conv_winograd", "conv_winograd", "conv_winograd.cl", "float", false, "gemm_packed_f32"},
       {"conv_layout", "conv_layout", "conv_layout.cl", "float", false, ""},
-      {"conv_depthwise_nhwc", "conv_depthwise_nhwc", "conv_depthwise_nhwc.cl", "float", false, ""},
       {"nn_layers", "nn_layers", "nn_layers.cl", "float", false, ""},
   };
   return families;
