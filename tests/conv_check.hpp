@@ -43,6 +43,41 @@ inline std::size_t count_bad(const std::vector<float>& got, const std::vector<fl
   return bad;
 }
 
+// Every algorithm to force on `d`: Auto, those that apply to any problem, Gemm1x1 on pointwise
+// layers and Winograd on 3x3 stride-1 ungrouped ones.
+inline std::vector<anycl::ConvAlgo> algorithms_for(const anycl::Conv2d& d) {
+  using anycl::ConvAlgo;
+  std::vector<ConvAlgo> out = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Direct};
+  if (d.r == 1 && d.s == 1 && d.stride_h == 1 && d.stride_w == 1 && !d.pad_top && !d.pad_left && !d.pad_bottom &&
+      !d.pad_right)
+    out.push_back(ConvAlgo::Gemm1x1);
+  if (d.r == 3 && d.s == 3 && d.stride_h == 1 && d.stride_w == 1 && d.dilation_h == 1 && d.dilation_w == 1 &&
+      d.groups == 1)
+    out.push_back(ConvAlgo::Winograd);
+  return out;
+}
+
+// v[b][c][hw] as out[b][hw][c] (to_last): NCHW to NHWC (b images, c channels, hw pixels), or
+// KCRS filters to KRSC (b = k, c = c/groups, hw = r*s); else the inverse.
+inline std::vector<float> permute_channels(const std::vector<float>& v, std::size_t b, std::size_t c, std::size_t hw,
+                                           bool to_last) {
+  std::vector<float> out(v.size());
+  for (std::size_t i = 0; i < b; ++i)
+    for (std::size_t ch = 0; ch < c; ++ch)
+      for (std::size_t p = 0; p < hw; ++p) {
+        const std::size_t first = (i * c + ch) * hw + p, last = (i * hw + p) * c + ch;
+        if (to_last) out[last] = v[first];
+        else out[first] = v[last];
+      }
+  return out;
+}
+inline std::vector<float> channels_last(const std::vector<float>& v, std::size_t b, std::size_t c, std::size_t hw) {
+  return permute_channels(v, b, c, hw, true);
+}
+inline std::vector<float> channels_first(const std::vector<float>& v, std::size_t b, std::size_t c, std::size_t hw) {
+  return permute_channels(v, b, c, hw, false);
+}
+
 inline std::string describe(const ConvDesc& r) {
   return "n" + std::to_string(r.n) + " c" + std::to_string(r.c) + " " + std::to_string(r.h) + "x" + std::to_string(r.w) +
          " k" + std::to_string(r.k) + " " + std::to_string(r.r) + "x" + std::to_string(r.s) + " stride " +

@@ -17,17 +17,6 @@ namespace anycl_test {
 
 using anycl::ConvAlgo;
 
-inline std::vector<ConvAlgo> algorithms_for(const anycl::Conv2d& d) {
-  std::vector<ConvAlgo> out = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Direct};
-  if (d.r == 1 && d.s == 1 && d.stride_h == 1 && d.stride_w == 1 && !d.pad_top && !d.pad_left && !d.pad_bottom &&
-      !d.pad_right)
-    out.push_back(ConvAlgo::Gemm1x1);
-  if (d.r == 3 && d.s == 3 && d.stride_h == 1 && d.stride_w == 1 && d.dilation_h == 1 && d.dilation_w == 1 &&
-      d.groups == 1)
-    out.push_back(ConvAlgo::Winograd);
-  return out;
-}
-
 // n c h w k r s sh sw pt pl pb pr dh dw g
 inline const std::vector<ConvDesc> kCases = {
     {1, 3, 7, 9, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // 3x3 pad 1, odd sizes

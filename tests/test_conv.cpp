@@ -161,7 +161,7 @@ TEST_CASE("conv2d in batch chunks under a small workspace cap gives the same res
 TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay untouched", "[conv][errors]") {
   anycl_runtime* rt = nullptr;
   REQUIRE(anycl_runtime_create(nullptr, &rt) == ANYCL_SUCCESS);
-  const anycl_conv2d_desc good = {1, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+  const anycl_conv2d_desc good = {1, 4, 8, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, ANYCL_CONV_NCHW};
   std::vector<float> x(1024, 1), w(1024, 1), y(1024, 9);
   struct Bad {
     const char* what;
@@ -181,6 +181,7 @@ TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay unt
   with("zero batch (empty output)", "n must be positive", [](auto& d) { d.n = 0; });
   with("size overflow", "overflow", [](auto& d) { d.n = 1u << 30, d.c = 1u << 30, d.h = 1u << 20; });
   with("field beyond 32 bits", "n = 9223372036854775807 exceeds 2^31 - 1", [](auto& d) { d.n = SIZE_MAX / 2; });
+  with("unknown layout", "layout = 5", [](auto& d) { d.layout = static_cast<anycl_conv_layout>(5); });
   for (const auto& c : cases) {
     INFO(c.what);
     CHECK(anycl_conv2d_forward(rt, &c.d, x.data(), w.data(), nullptr, y.data()) == ANYCL_ERROR_INVALID_ARGUMENT);

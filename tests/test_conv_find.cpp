@@ -200,7 +200,7 @@ TEST_CASE("C API: anycl_conv2d_find and anycl_runtime_set_conv_find", "[conv][fi
   anycl_test::ScopedEnv cache("ANYCL_CACHE_DIR", dir.path());
   anycl_runtime* rt = nullptr;
   REQUIRE(anycl_runtime_create(nullptr, &rt) == ANYCL_SUCCESS);
-  const anycl_conv2d_desc d = {2, 8, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+  const anycl_conv2d_desc d = {2, 8, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, ANYCL_CONV_NCHW};
   anycl_conv_algo algo = ANYCL_CONV_AUTO;
   double ms[ANYCL_CONV_ALGO_COUNT] = {0, 0, 0, 0};
   int timed = -1;

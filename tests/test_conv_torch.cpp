@@ -1,7 +1,7 @@
 // Convolution against PyTorch as an independent oracle: torch.nn.functional.conv2d and its
 // autograd gradients (tests/torch_conv_oracle.py, run by ANYCL_TEST_PYTHON, computing in float64)
 // on the same random tensors, exchanged through files. Every pass, every applicable algorithm
-// forced one by one, host-pointer API.
+// forced one by one, host-pointer API, in NCHW and channels-last.
 //
 // Torch missing is a FAILURE with a message saying how to install it, never a silent skip.
 //
@@ -36,7 +36,7 @@ using anycl::ConvAlgo;
 using anycl_test::random_values;
 
 struct Case {
-  const char* name;
+  std::string name;
   anycl::Conv2d d;
   bool bias;
 };
@@ -51,8 +51,21 @@ anycl::Conv2d make(std::size_t n, std::size_t c, std::size_t h, std::size_t w, s
   return d;
 }
 
+// Every case in NCHW and again channels-last: NHWC tensors and OHWI filters, which the oracle
+// reads as PyTorch's channels_last memory format and convolves in it.
+std::vector<Case> in_both_layouts(std::vector<Case> cases) {
+  const std::size_t nchw = cases.size();
+  for (std::size_t i = 0; i < nchw; ++i) {
+    Case c = cases[i];
+    c.name += ", channels-last";
+    c.d.layout = anycl::ConvLayout::Nhwc;
+    cases.push_back(c);
+  }
+  return cases;
+}
+
 //                          n  c   h   w   k  r  s sh sw pt pl pb pr dh dw  g  relu        bias
-const std::vector<Case> kCases = {
+const std::vector<Case> kCases = in_both_layouts({
     {"3x3 stride 2", make(2, 3, 9, 10, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1, true), true},
     {"3x3 asymmetric padding", make(1, 4, 8, 7, 5, 3, 3, 1, 1, 2, 0, 1, 2, 1, 1, 1, false), true},
     {"3x3 dilation 2", make(2, 3, 10, 9, 4, 3, 3, 1, 1, 2, 1, 2, 1, 2, 2, 1, false), false},
@@ -65,7 +78,7 @@ const std::vector<Case> kCases = {
     {"3x3 Winograd shape", make(2, 5, 9, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, true), true},
     {"3x3 Winograd shape, asymmetric padding", make(1, 3, 8, 9, 4, 3, 3, 1, 1, 1, 2, 0, 1, 1, 1, 1, false), false},
     {"7x7 stride 2", make(1, 3, 16, 15, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1, false), true},
-};
+});
 
 enum class Pass { Forward, BackwardData, BackwardWeights };
 
@@ -142,7 +155,7 @@ std::vector<Tensors> torch_results(const anycl_test::TempDir& dir) {
                      {"s", d.s}, {"stride", {d.stride_h, d.stride_w}},
                      {"pad", {d.pad_top, d.pad_left, d.pad_bottom, d.pad_right}},
                      {"dilation", {d.dilation_h, d.dilation_w}}, {"groups", d.groups}, {"relu", d.relu},
-                     {"bias", c.bias}});
+                     {"bias", c.bias}, {"layout", anycl::to_string(d.layout)}});
     all.push_back(std::move(t));
   }
   anycl_test::spit(dir / "cases.json", nlohmann::json{{"cases", cases}}.dump(1));

@@ -100,7 +100,7 @@ TEST_CASE("C API: double GEMM and the three convolution passes on wrapped buffer
 
   const anycl_test::ConvDesc r = {2, 3, 7, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   const anycl::Conv2d d = anycl_test::to_anycl(r, false);
-  const anycl_conv2d_desc cd = {d.n, d.c, d.h, d.w, d.k, d.r, d.s, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+  const anycl_conv2d_desc cd = {d.n, d.c, d.h, d.w, d.k, d.r, d.s, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, ANYCL_CONV_NCHW};
   const auto hx = anycl_test::random_floats(r.x_size(), 3), hw = anycl_test::random_floats(r.w_size(), 4);
   const auto hdy = anycl_test::random_floats(r.y_size(), 5);
   Mem x(cl.buffer(hx)), w(cl.buffer(hw)), dy(cl.buffer(hdy)), y(cl.buffer(std::vector<float>(r.y_size())));
@@ -164,7 +164,7 @@ TEST_CASE("C API: bad handles are refused by name with nothing retained and no e
   check_error(anycl_sgemm_buffers(c.rt, ANYCL_ROW_MAJOR, ANYCL_NO_TRANS, ANYCL_NO_TRANS, 4, 4, 4, 1.f, ob, 0, 4, ob, 0, 4,
                                   0.f, ob, 0, 4, 1, &null_event, &ev),
               {"wait_list[0] is NULL"});
-  const anycl_conv2d_desc cd = {1, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+  const anycl_conv2d_desc cd = {1, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, ANYCL_CONV_NCHW};
   check_error(anycl_conv2d_forward_buffers(c.rt, &cd, ob, ob, nullptr, nullptr, ANYCL_CONV_AUTO, 0, nullptr, &ev),
               {"anycl_conv2d_forward_buffers", "y is NULL"});
   check_error(anycl_conv2d_backward_weights_buffers(c.rt, nullptr, ob, ob, ob, nullptr, ANYCL_CONV_AUTO, 0, nullptr, &ev),

@@ -14,6 +14,7 @@
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
 //   conv_depthwise       conv_dw_fwd (forward; backward-data at stride 1 with the filter rotated)
+//   conv_layout          transpose_batched, nhwc_bias_act, nhwc_dbias
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
 //                        chunks), and winograd_tiles_claimed
@@ -229,6 +230,24 @@ void check_packed_pieces(bool ta, bool tb, std::size_t m, std::size_t n, std::si
 
 struct Passes {
   bool forward = true, backward_data = true, backward_weights = true;
+  bool channels_last = false;  // the calls in NHWC, their tensors permuted on the host
+};
+
+// A pass's tensor as the call takes or gives it: NCHW-ordered `v` of `b` x `c` x `hw`, or its
+// channels-last permutation (and back).
+struct CallLayout {
+  bool nhwc;
+  std::vector<float> in(const std::vector<float>& v, std::size_t b, std::size_t c, std::size_t hw) const {
+    return nhwc ? anycl_test::channels_last(v, b, c, hw) : v;
+  }
+  std::vector<float> out(const std::vector<float>& v, std::size_t b, std::size_t c, std::size_t hw) const {
+    return nhwc ? anycl_test::channels_first(v, b, c, hw) : v;
+  }
+  anycl::Conv2d desc(const ConvDesc& r, bool relu) const {
+    anycl::Conv2d d = to_anycl(r, relu);
+    d.layout = nhwc ? anycl::ConvLayout::Nhwc : anycl::ConvLayout::Nchw;
+    return d;
+  }
 };
 
 void check_conv(const ConvDesc& r, ConvAlgo algo, unsigned seed, Passes passes = {}) {
@@ -236,10 +255,14 @@ void check_conv(const ConvDesc& r, ConvAlgo algo, unsigned seed, Passes passes =
   const double f = algo == ConvAlgo::Winograd ? 16 : 2;
   const auto x = random_values<float>(r.x_size(), seed), w = random_values<float>(r.w_size(), seed + 1);
   const auto bias = random_values<float>(std::size_t(r.k), seed + 2), dy = random_values<float>(r.y_size(), seed + 3);
+  const CallLayout lay{passes.channels_last};
+  const std::size_t hw = std::size_t(r.h) * r.w, pq = std::size_t(r.out_h()) * r.out_w(), rs = std::size_t(r.r) * r.s;
+  const auto xs = lay.in(x, r.n, r.c, hw), ws = lay.in(w, r.k, r.c / r.groups, rs), dys = lay.in(dy, r.n, r.k, pq);
   if (passes.forward) {  // with bias and relu
     INFO("forward " << describe(r) << ", " << anycl::to_string(algo) << ", bias + relu");
     std::vector<float> y(r.y_size(), std::nanf(""));
-    anycl::conv2d_forward(rt, to_anycl(r, true), x.data(), w.data(), bias.data(), y.data(), algo);
+    anycl::conv2d_forward(rt, lay.desc(r, true), xs.data(), ws.data(), bias.data(), y.data(), algo);
+    y = lay.out(y, r.n, r.k, pq);
     CHECK(count_bad(y, anycl_test::conv_forward(r, x, w, bias, true),
                     anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false),
                     double(r.c / r.groups) * r.r * r.s, f) == 0);
@@ -247,14 +270,16 @@ void check_conv(const ConvDesc& r, ConvAlgo algo, unsigned seed, Passes passes =
   if (passes.backward_data) {
     INFO("backward-data " << describe(r) << ", " << anycl::to_string(algo));
     std::vector<float> dx(r.x_size(), std::nanf(""));
-    anycl::conv2d_backward_data(rt, to_anycl(r, false), dy.data(), w.data(), dx.data(), algo);
+    anycl::conv2d_backward_data(rt, lay.desc(r, false), dys.data(), ws.data(), dx.data(), algo);
+    dx = lay.out(dx, r.n, r.c, hw);
     CHECK(count_bad(dx, anycl_test::conv_backward_data(r, dy, w), anycl_test::conv_backward_data(r, abs_of(dy), abs_of(w)),
                     double(r.k / r.groups) * r.r * r.s, f) == 0);
   }
   if (passes.backward_weights) {  // with dbias
     INFO("backward-weights " << describe(r) << ", " << anycl::to_string(algo) << ", dbias");
     std::vector<float> dw(r.w_size(), std::nanf("")), db(std::size_t(r.k), std::nanf("")), ref_w, ref_b, abs_w, abs_b;
-    anycl::conv2d_backward_weights(rt, to_anycl(r, false), x.data(), dy.data(), dw.data(), db.data(), algo);
+    anycl::conv2d_backward_weights(rt, lay.desc(r, false), xs.data(), dys.data(), dw.data(), db.data(), algo);
+    dw = lay.out(dw, r.k, r.c / r.groups, rs);
     anycl_test::conv_backward_weights(r, x, dy, ref_w, ref_b);
     anycl_test::conv_backward_weights(r, abs_of(x), abs_of(dy), abs_w, abs_b);
     const double reduction = double(r.n) * r.out_h() * r.out_w();
@@ -418,6 +443,15 @@ TEST_CASE("oclgrind: conv Direct: conv_direct_fwd; _bwd_data; _bwd_weights; _dbi
 TEST_CASE("oclgrind: conv depthwise: conv_dw_fwd forward and backward-data (rotated filter)", "[.oclgrind]") {
   check_conv(kDepthwise5s2, ConvAlgo::Direct, 430);
   check_conv(kDepthwiseDil, ConvAlgo::Direct, 440);
+}
+
+// Channels-last: the transposes around Im2col (every pass), the native pointwise GEMMs with the
+// NHWC bias and dbias kernels.
+TEST_CASE("oclgrind: conv_layout: transpose_batched; nhwc_bias_act; nhwc_dbias", "[.oclgrind]") {
+  Passes nhwc;
+  nhwc.channels_last = true;
+  check_conv(kGroupedStrided, ConvAlgo::Im2col, 600, nhwc);
+  check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 610, nhwc);
 }
 
 TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; every pass", "[.oclgrind]") {

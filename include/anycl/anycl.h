@@ -133,12 +133,16 @@ ANYCL_API anycl_status anycl_runtime_set_gemm_provider(anycl_runtime* rt, anycl_
 ANYCL_API anycl_status anycl_runtime_get_gemm_provider(const anycl_runtime* rt,
                                                      anycl_gemm_provider* provider);
 
-/* ---- 2-D convolution, NCHW float32 ---- */
+/* ---- 2-D convolution, float32, NCHW or channels-last ---- */
+/* NCHW: x[n][c][h][w], w[k][c/groups][r][s], y[n][k][p][q]. NHWC (channels-last):
+ * x[n][h][w][c], w[k][r][s][c/groups] (OHWI), y[n][p][q][k] (docs/layouts.md). */
+typedef enum anycl_conv_layout { ANYCL_CONV_NCHW = 0, ANYCL_CONV_NHWC = 1 } anycl_conv_layout;
 typedef struct anycl_conv2d_desc {
   size_t n, c, h, w, k, r, s;
   size_t stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right, dilation_h, dilation_w,
       groups;
   int relu; /* forward only: y = max(0, conv + bias) */
+  anycl_conv_layout layout; /* 0 (a zero-initialized descriptor): ANYCL_CONV_NCHW */
 } anycl_conv2d_desc;
 
 ANYCL_API anycl_status anycl_conv2d_output_size(const anycl_conv2d_desc* d, size_t* p, size_t* q);
@@ -271,7 +275,7 @@ ANYCL_API anycl_status anycl_dgemm_strided_batched_buffers(
     size_t stride_c, size_t batch_count, cl_uint num_events, const cl_event* wait_list,
     cl_event* event);
 
-/* Convolution on buffers (NCHW float32, tensors from each buffer's start). */
+/* Convolution on buffers (float32 in the descriptor's layout, tensors from each buffer's start). */
 ANYCL_API anycl_status anycl_conv2d_forward_buffers(
     anycl_runtime* rt, const anycl_conv2d_desc* d, const anycl_buffer* x, const anycl_buffer* w,
     const anycl_buffer* bias /* may be NULL */, const anycl_buffer* y, anycl_conv_algo algo,

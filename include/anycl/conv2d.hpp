@@ -1,4 +1,5 @@
-// anycl C++ API: 2-D convolution, NCHW float32, forward and both backward passes.
+// anycl C++ API: 2-D convolution, float32, NCHW or channels-last (NHWC), forward and both
+// backward passes.
 #pragma once
 
 #include <cstddef>
@@ -8,13 +9,20 @@
 
 namespace anycl {
 
-// x[n][c][h][w], w[k][c/groups][r][s], y[n][k][p][q].
+// The tensors' memory order (docs/layouts.md). Nchw: x[n][c][h][w], w[k][c/groups][r][s],
+// y[n][k][p][q]. Nhwc (channels-last, TensorFlow's and PyTorch's channels_last):
+// x[n][h][w][c], w[k][r][s][c/groups] (OHWI, PyTorch's channels_last weight), y[n][p][q][k].
+// Bias and dbias are per output channel in both.
+enum class ConvLayout { Nchw = 0, Nhwc = 1 };
+ANYCL_API const char* to_string(ConvLayout layout) noexcept;
+
 struct ANYCL_API Conv2d {
   std::size_t n = 1, c = 1, h = 1, w = 1, k = 1, r = 1, s = 1;
   std::size_t stride_h = 1, stride_w = 1;
   std::size_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   std::size_t dilation_h = 1, dilation_w = 1, groups = 1;
   bool relu = false;  // forward only: y = max(0, conv + bias)
+  ConvLayout layout = ConvLayout::Nchw;
 
   // Throws Error(ANYCL_ERROR_INVALID_ARGUMENT) naming the offending field.
   void validate() const;

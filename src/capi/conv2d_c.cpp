@@ -4,7 +4,8 @@
 namespace anycl::capi {
 
 static_assert(int(anycl::ConvAlgo::Winograd) == ANYCL_CONV_WINOGRAD && int(anycl::ConvPass::BackwardWeights) ==
-                  ANYCL_CONV_BACKWARD_WEIGHTS, "the C enums mirror the C++ ones");
+                  ANYCL_CONV_BACKWARD_WEIGHTS && int(anycl::ConvLayout::Nhwc) == ANYCL_CONV_NHWC,
+              "the C enums mirror the C++ ones");
 
 anycl::Conv2d to_desc(const anycl_conv2d_desc* d) {
   if (!d) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "conv2d: descriptor is NULL");
@@ -14,6 +15,10 @@ anycl::Conv2d to_desc(const anycl_conv2d_desc* d) {
   c.pad_top = d->pad_top, c.pad_left = d->pad_left, c.pad_bottom = d->pad_bottom, c.pad_right = d->pad_right;
   c.dilation_h = d->dilation_h, c.dilation_w = d->dilation_w, c.groups = d->groups;
   c.relu = d->relu != 0;
+  if (d->layout != ANYCL_CONV_NCHW && d->layout != ANYCL_CONV_NHWC)
+    throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "conv2d: descriptor layout = " + std::to_string(int(d->layout)) +
+                                                         " is neither ANYCL_CONV_NCHW (0) nor ANYCL_CONV_NHWC (1)");
+  c.layout = anycl::ConvLayout(d->layout);
   return c;
 }
 

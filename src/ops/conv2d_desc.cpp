@@ -48,6 +48,8 @@ std::size_t out_extent(std::size_t in, std::size_t pad_a, std::size_t pad_b, std
 }  // namespace
 
 void Conv2d::validate() const {
+  if (layout != ConvLayout::Nchw && layout != ConvLayout::Nhwc)
+    invalid("layout = " + std::to_string(int(layout)) + " is neither ConvLayout::Nchw (0) nor ConvLayout::Nhwc (1)");
   const std::pair<const char*, std::size_t> positive[] = {
       {"n", n}, {"c", c}, {"h", h}, {"w", w}, {"k", k}, {"r", r}, {"s", s}, {"stride_h", stride_h},
       {"stride_w", stride_w}, {"dilation_h", dilation_h}, {"dilation_w", dilation_w}, {"groups", groups}};
@@ -86,6 +88,14 @@ const char* to_string(ConvAlgo algo) noexcept {
     case ConvAlgo::Gemm1x1: return "gemm1x1";
     case ConvAlgo::Direct: return "direct";
     case ConvAlgo::Winograd: return "winograd";
+  }
+  return "unknown";
+}
+
+const char* to_string(ConvLayout layout) noexcept {
+  switch (layout) {
+    case ConvLayout::Nchw: return "nchw";
+    case ConvLayout::Nhwc: return "nhwc";
   }
   return "unknown";
 }

@@ -42,7 +42,8 @@ std::string find_key(const FindSettings& settings, const DeviceSlot& slot, const
     << ";workspace=" << settings.workspace_limit << ";disabled=" << settings.disabled << ";pass=" << pass_label(pass) << ";n=" << d.n << ";c=" << d.c
     << ";h=" << d.h << ";w=" << d.w << ";k=" << d.k << ";r=" << d.r << ";s=" << d.s << ";stride=" << d.stride_h << 'x'
     << d.stride_w << ";pad=" << d.pad_top << ',' << d.pad_left << ',' << d.pad_bottom << ',' << d.pad_right
-    << ";dilation=" << d.dilation_h << 'x' << d.dilation_w << ";groups=" << d.groups << ";relu=" << d.relu;
+    << ";dilation=" << d.dilation_h << 'x' << d.dilation_w << ";groups=" << d.groups << ";relu=" << d.relu
+    << ";layout=" << to_string(d.layout);
   return k.str();
 }
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "ops/conv2d_algorithms.hpp"
+#include "ops/conv2d_nhwc.hpp"
 #include "ops/conv2d_select.hpp"
 
 namespace anycl::detail {
@@ -64,6 +65,7 @@ Event ConvBackwardWeights::enqueue(const BackwardWeightsTensors& t) const {
 
 Event enqueue_conv(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, ConvAlgo algo, std::size_t workspace_cap,
                    const ConvTensorSet& s) {
+  if (d.layout == ConvLayout::Nhwc) return enqueue_conv_nhwc(slot, pass, d, algo, workspace_cap, s);
   switch (pass) {
     case ConvPass::Forward:
       return ConvForward(slot, d, algo, workspace_cap).enqueue({s.nchw, s.kcrs, s.kvec, s.nkpq});

@@ -46,7 +46,8 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
 ConvAlgo preferred(ConvPass pass, const Conv2d& d) {
   if (is_direct_shape(d)) return ConvAlgo::Direct;
   if (applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32) return ConvAlgo::Winograd;
-  if (pass == ConvPass::Forward && is_pointwise(d)) return ConvAlgo::Gemm1x1;
+  // Channels-last pointwise is one plain GEMM in every pass (conv2d_nhwc.cpp).
+  if (is_pointwise(d) && (pass == ConvPass::Forward || d.layout == ConvLayout::Nhwc)) return ConvAlgo::Gemm1x1;
   return ConvAlgo::Im2col;
 }
 

@@ -15,7 +15,7 @@ inline std::vector<std::string> gemm_programs(const char* precision) {
   return {std::string("gemm_packed_") + precision};
 }
 // Every convolution algorithm's pieces.
-inline std::vector<std::string> conv_programs() { return {"gemm_packed_f32", "conv_im2col"}; }
+inline std::vector<std::string> conv_programs() { return {"gemm_packed_f32", "conv_im2col", "conv_layout"}; }
 // The Winograd pass, whose tile panels devices may claim.
 inline std::vector<std::string> winograd_programs() { return {"conv_winograd"}; }
 // Adding partial sums on a device (nn_layers' accumulate).

@@ -29,6 +29,7 @@ const std::vector<FamilySpec>& kernel_families() {
       {"conv_winograd", "conv_winograd", "conv_winograd.cl", "float", false, "gemm_packed_f32"},
       {"conv_winograd_tiled", "conv_winograd_tiled", "conv_winograd_tiled.cl", "float", false, "", true},
       {"conv_winograd_weights", "conv_winograd_weights", "conv_winograd_weights.cl", "float", false, "gemm_packed_f32"},
+      {"conv_layout", "conv_layout", "conv_layout.cl", "float", false, ""},
       {"nn_layers", "nn_layers", "nn_layers.cl", "float", false, ""},
       {"nn_batchnorm", "nn_batchnorm", "nn_batchnorm.cl", "float", false, ""},
   };

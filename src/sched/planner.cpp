@@ -89,7 +89,10 @@ std::vector<Piece> gemm_pieces(const Planning& pl, const GemmCall& g) {
 // One Winograd pass (forward or backward-data) over the devices of one memory with the same
 // packed-panel layout, its transformed filters within one workspace.
 SharedDevices shared_winograd(const Planning& pl, const ConvCall& c, ConvAlgo algo, std::size_t workspace_limit) {
-  if (pl.mode != Parallel::Auto || algo != ConvAlgo::Winograd || c.pass == ConvPass::BackwardWeights) return {};
+  // The stage split's kernels read and write the caller's tensors in NCHW.
+  if (pl.mode != Parallel::Auto || algo != ConvAlgo::Winograd || c.pass == ConvPass::BackwardWeights ||
+      c.d.layout != ConvLayout::Nchw)
+    return {};
   Engine& rt = pl.rt;
   SharedDevices out;
   for (std::size_t i = 0; i < rt.size(); ++i)

@@ -17,8 +17,10 @@ constexpr ConvRole kRoles[] = {ConvRole::Nchw, ConvRole::Kcrs, ConvRole::Nkpq, C
 
 struct Dims {
   std::size_t chw, kpq, pq, crs, k;
+  bool channels_last;
   explicit Dims(const Conv2d& d)
-      : chw(d.c * d.h * d.w), kpq(d.k * d.p() * d.q()), pq(d.p() * d.q()), crs(d.c / d.groups * d.r * d.s), k(d.k) {}
+      : chw(d.c * d.h * d.w), kpq(d.k * d.p() * d.q()), pq(d.p() * d.q()), crs(d.c / d.groups * d.r * d.s), k(d.k),
+        channels_last(d.layout == ConvLayout::Nhwc) {}
 };
 
 float* host_of(const ConvHostSet& h, ConvRole role) {
@@ -39,14 +41,19 @@ cl_mem mem_of(const ConvTensorSet& t, ConvRole role) {
   }
 }
 
-// The part of a tensor a piece covers: images of nchw, channels of kcrs and kvec, both of nkpq.
+// The part of a tensor a piece covers: images of nchw, channels of kcrs and kvec (the output
+// channel is the outer axis of the filters in both layouts), both of nkpq: per image a block of
+// planes in NCHW, a run of channels in each pixel in NHWC.
 HostBlock block_of(ConvRole role, float* base, const Dims& g, const Piece& pc) {
   const std::size_t f = sizeof(float), kk = pc.model.size();
   switch (role) {
     case ConvRole::Nchw: return {base + pc.data.begin * g.chw, pc.data.size() * g.chw * f, 1, 0};
     case ConvRole::Kcrs: return {base + pc.model.begin * g.crs, kk * g.crs * f, 1, 0};
     case ConvRole::Kvec: return {base + pc.model.begin, kk * f, 1, 0};
-    default: return {base + (pc.data.begin * g.k + pc.model.begin) * g.pq, kk * g.pq * f, pc.data.size(), g.kpq * f};
+    default:
+      if (g.channels_last)
+        return {base + pc.data.begin * g.kpq + pc.model.begin, kk * f, pc.data.size() * g.pq, g.k * f};
+      return {base + (pc.data.begin * g.k + pc.model.begin) * g.pq, kk * g.pq * f, pc.data.size(), g.kpq * f};
   }
 }
 

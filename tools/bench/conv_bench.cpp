@@ -1,7 +1,8 @@
 // anycl-bench conv: the ResNet-style layers of the convolution issue at batch 8 and depthwise
 // layers at batch 8 and 1; anycl (each algorithm and the selector's choice) vs CLBlast Convgemm
-// vs oneDNN (NCHW and its own layout); backward-data and backward-weights for the 3x3 and
-// depthwise layers, against oneDNN's in both layouts.
+// vs oneDNN (plain NCHW or NHWC, and its own blocked layout); backward-data and backward-weights
+// for the 3x3 and depthwise layers, against oneDNN's in both layouts. --layout nhwc (or both) runs
+// anycl and oneDNN's plain tensors channels-last.
 #include <chrono>
 #include <vector>
 
@@ -48,6 +49,7 @@ std::string conv_label(const ConvShape& cs) {
   if (cs.pad) s += " p" + std::to_string(cs.pad);
   if (cs.groups > 1) s += " dw";
   if (cs.n != 8) s += " b" + std::to_string(cs.n);
+  if (cs.channels_last) s += " nhwc";
   return s;
 }
 
@@ -57,6 +59,7 @@ anycl::Conv2d to_desc(const ConvShape& cs) {
   d.stride_h = d.stride_w = cs.stride;
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = cs.pad;
   d.groups = cs.groups;
+  d.layout = cs.channels_last ? anycl::ConvLayout::Nhwc : anycl::ConvLayout::Nchw;
   return d;
 }
 
@@ -88,13 +91,21 @@ Timing time_anycl_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTen
   }
 }
 
+// Each layer in every layout --layout asks for, one after the other (same-run ratios).
+std::vector<ConvShape> in_layouts(const std::vector<ConvShape>& layers, const std::vector<bool>& channels_last) {
+  std::vector<ConvShape> out;
+  for (ConvShape cs : layers)
+    for (bool nhwc : channels_last) out.push_back(cs), out.back().channels_last = nhwc;
+  return out;
+}
+
 nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
-  const std::vector<ConvShape> layers = conv_layers(opt.quick);
+  const std::vector<ConvShape> layers = in_layouts(conv_layers(opt.quick), opt.channels_last);
   const bool cpu = rt.device(0).type == "cpu";
   cl_command_queue q = rt.queue(0);
   nlohmann::json rows = nlohmann::json::array();
   std::fprintf(opt.table, "%-36s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s | %7s %7s\n",
-               "conv fwd, batch 8 or bN (GFLOP/s)", "auto", "im2col", "1x1", "direct", "winog.", "CLBlast", "dnnNCHW",
+               "conv fwd, batch 8 or bN (GFLOP/s)", "auto", "im2col", "1x1", "direct", "winog.", "CLBlast", "dnnPlain",
                "dnnBlk", "bwdData", "bwdW", "dnnBD", "dnnBW");
   for (const auto& cs : layers) {
     if (conv_label(cs).find(opt.only) == std::string::npos) continue;
@@ -102,7 +113,7 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
     d.validate();
     const ConvTensors t = random_tensors(rt, d);
     const double flops = conv_flops(cs);
-    nlohmann::json row = {{"layer", conv_label(cs)}, {"batch", cs.n}};
+    nlohmann::json row = {{"layer", conv_label(cs)}, {"batch", cs.n}, {"layout", anycl::to_string(d.layout)}};
     double fwd[5];
     const ConvAlgo algos[] = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::Winograd};
     for (int i = 0; i < 5; ++i) {
@@ -111,7 +122,9 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
       fwd[i] = tm.supported ? tm.gflops : 0;
     }
     row["find_forward"] = find_json(rt, d);
-    const Timing clb = time_clblast_convgemm(q, cs, opt.reps);
+    Timing clb;  // CLBlast's Convgemm is NCHW only
+    clb.supported = false;
+    if (!cs.channels_last) clb = time_clblast_convgemm(q, cs, opt.reps);
     Timing nchw, blocked;
     nchw.supported = blocked.supported = false;
     if (cpu) nchw = time_onednn_conv(cs, false, opt.reps), blocked = time_onednn_conv(cs, true, opt.reps);

@@ -156,10 +156,11 @@ anycl::ConvPass parse_pass(const std::string& text, const std::string& f) {
 }
 
 void parse_conv_flags(const std::string& text, const std::map<std::string, std::string>& opt, ConvProblem& c) {
-  for (const char* flag : {"bias", "relu"})
+  for (const char* flag : {"bias", "relu", "nhwc"})
     if (opt.count(flag) && !opt.at(flag).empty()) bad(text, flag, "takes no value");
   c.bias = opt.count("bias") > 0;
   c.d.relu = opt.count("relu") > 0;
+  if (opt.count("nhwc")) c.d.layout = anycl::ConvLayout::Nhwc;
   if (c.d.relu && c.pass != anycl::ConvPass::Forward) bad(text, "relu", "applies to fwd only");
   if (c.bias && c.pass == anycl::ConvPass::BackwardData) bad(text, "bias", "applies to fwd and bwd_w only");
 }
@@ -171,7 +172,7 @@ ConvProblem parse_conv(const std::string& text, const std::vector<std::string>& 
   const auto z = parse_sizes(text, f[2], "nchwkrs");
   anycl::Conv2d& d = c.d;
   d.n = z.at('n'), d.c = z.at('c'), d.h = z.at('h'), d.w = z.at('w'), d.k = z.at('k'), d.r = z.at('r'), d.s = z.at('s');
-  const auto opt = optional_fields(text, f, 3, {"p", "s", "d", "g", "bias", "relu"});
+  const auto opt = optional_fields(text, f, 3, {"p", "s", "d", "g", "bias", "relu", "nhwc"});
   if (opt.count("p")) parse_padding(text, opt.at("p"), d);
   if (opt.count("s")) std::tie(d.stride_h, d.stride_w) = parse_pair(text, "s", opt.at("s"));
   if (opt.count("d")) std::tie(d.dilation_h, d.dilation_w) = parse_pair(text, "d", opt.at("d"));
@@ -227,6 +228,7 @@ std::string format_conv(const ConvProblem& c) {
        std::to_string(d.groups);
   if (c.bias) t += ":bias";
   if (d.relu) t += ":relu";
+  if (d.layout == anycl::ConvLayout::Nhwc) t += ":nhwc";
   return t;
 }
 

@@ -34,9 +34,18 @@ void for_each_tap(const anycl::Conv2d& d, const std::function<void(std::size_t, 
                 const std::size_t iw = q * d.stride_w + s * d.dilation_w - d.pad_left;
                 if (ih >= d.h || iw >= d.w) continue;
                 const std::size_t c = (k / kg) * cg + ci;
-                visit(((n * d.c + c) * d.h + ih) * d.w + iw, ((k * cg + ci) * d.r + r) * d.s + s,
-                      ((n * d.k + k) * P + p) * Q + q);
+                if (d.layout == anycl::ConvLayout::Nhwc)  // x[n][h][w][c], w[k][r][s][ci], y[n][p][q][k]
+                  visit(((n * d.h + ih) * d.w + iw) * d.c + c, ((k * d.r + r) * d.s + s) * cg + ci,
+                        ((n * P + p) * Q + q) * d.k + k);
+                else
+                  visit(((n * d.c + c) * d.h + ih) * d.w + iw, ((k * cg + ci) * d.r + r) * d.s + s,
+                        ((n * d.k + k) * P + p) * Q + q);
               }
+}
+
+// The output channel of element i of y (or dy).
+std::size_t channel_of(const anycl::Conv2d& d, std::size_t i) {
+  return d.layout == anycl::ConvLayout::Nhwc ? i % d.k : (i / (d.p() * d.q())) % d.k;
 }
 
 Expected zeros(std::size_t size) { return {std::vector<double>(size, 0.0), std::vector<double>(size, 0.0)}; }
@@ -51,9 +60,8 @@ std::vector<Expected> forward(const anycl::Conv2d& d, const std::vector<double>&
                               const std::vector<double>& bias) {
   Expected y = zeros(d.y_size());
   for_each_tap(d, [&](std::size_t xi, std::size_t wi, std::size_t yi) { accumulate(y, yi, x[xi], w[wi]); });
-  const std::size_t plane = d.p() * d.q();
   for (std::size_t i = 0; i < y.value.size(); ++i) {
-    if (!bias.empty()) accumulate(y, i, bias[(i / plane) % d.k], 1.0);
+    if (!bias.empty()) accumulate(y, i, bias[channel_of(d, i)], 1.0);
     if (d.relu) y.value[i] = std::max(0.0, y.value[i]);
   }
   return {y};
@@ -65,8 +73,7 @@ std::vector<Expected> backward_weights(const ConvProblem& c, const std::vector<d
   for_each_tap(d, [&](std::size_t xi, std::size_t wi, std::size_t yi) { accumulate(dw, wi, x[xi], dy[yi]); });
   if (!c.bias) return {dw};
   Expected db = zeros(d.k);
-  const std::size_t plane = d.p() * d.q();
-  for (std::size_t i = 0; i < dy.size(); ++i) accumulate(db, (i / plane) % d.k, dy[i], 1.0);
+  for (std::size_t i = 0; i < dy.size(); ++i) accumulate(db, channel_of(d, i), dy[i], 1.0);
   return {dw, db};
 }
 

@@ -46,6 +46,7 @@ void print_usage(std::ostream& out) {
       << "                 stages: only the workloads whose name contains it (\"sgemm 256\", \"1x1\")\n"
       << "  --batch LIST   net: the batch sizes, comma-separated (default 8)\n"
       << "  --torch SCRIPT net: the PyTorch timing script (default: net_torch.py of the source tree; none: skip)\n"
+      << "  --layout L     conv: nchw (default), nhwc (channels-last, oneDNN's plain tensors too) or both\n"
       << "  --rounds N     multi: turns each configuration takes (default 3)\n"
       << "tools/bench/perf_table.py turns the JSON into docs/performance.md's tables;\n"
       << "tools/bench/compare_builds.sh times two anycl-bench builds alternately.\n";
@@ -141,6 +142,13 @@ int main(int argc, char** argv) {
     else if (what == "net" && !std::strcmp(argv[i], "--batch") && i + 1 < argc) {
       if (!parse_batches(argv[++i], opt.batches)) return usage(std::string("--batch wants positive integers, got ") + argv[i]);
     } else if (what == "net" && !std::strcmp(argv[i], "--torch") && i + 1 < argc) opt.torch_script = argv[++i];
+    else if (what == "conv" && !std::strcmp(argv[i], "--layout") && i + 1 < argc) {
+      const std::string layout = argv[++i];
+      if (layout != "nchw" && layout != "nhwc" && layout != "both")
+        return usage("--layout " + layout + ": expected nchw, nhwc or both");
+      opt.channels_last = layout == "nchw" ? std::vector<bool>{false}
+                          : layout == "nhwc" ? std::vector<bool>{true} : std::vector<bool>{false, true};
+    }
     else if ((what == "multi" || what == "peak") && !std::strcmp(argv[i], "--rounds") && i + 1 < argc)
       opt.rounds = std::max(1, std::atoi(argv[++i]));
     else if (what == "multi" && !std::strcmp(argv[i], "--worker")) worker = true, i = argc;  // the rest is the child's

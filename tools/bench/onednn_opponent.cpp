@@ -1,5 +1,5 @@
 // oneDNN opponent: CPU-engine convolution forward / backward-data / backward-weights, with plain
-// NCHW tensors or oneDNN's preferred (blocked) layouts.
+// tensors (NCHW, or NHWC with OHWI filters) or oneDNN's preferred (blocked) layouts.
 #include "opponents.hpp"
 
 #include <dnnl.hpp>
@@ -28,13 +28,14 @@ ConvDescs plain_descs(const ConvShape& cs) {
   const auto f32 = memory::data_type::f32;
   const auto d = [](size_t v) { return static_cast<memory::dim>(v); };
   ConvDescs r;
-  r.src = memory::desc({d(cs.n), d(cs.c), d(cs.h), d(cs.w)}, f32, tag::nchw);
+  const tag act = cs.channels_last ? tag::nhwc : tag::nchw;
+  r.src = memory::desc({d(cs.n), d(cs.c), d(cs.h), d(cs.w)}, f32, act);
   if (cs.groups == 1)
-    r.wei = memory::desc({d(cs.k), d(cs.c), d(cs.r), d(cs.s)}, f32, tag::oihw);
+    r.wei = memory::desc({d(cs.k), d(cs.c), d(cs.r), d(cs.s)}, f32, cs.channels_last ? tag::ohwi : tag::oihw);
   else
     r.wei = memory::desc({d(cs.groups), d(cs.k / cs.groups), d(cs.c / cs.groups), d(cs.r), d(cs.s)},
-                         f32, tag::goihw);
-  r.dst = memory::desc({d(cs.n), d(cs.k), d(cs.out_h()), d(cs.out_w())}, f32, tag::nchw);
+                         f32, cs.channels_last ? tag::gohwi : tag::goihw);
+  r.dst = memory::desc({d(cs.n), d(cs.k), d(cs.out_h()), d(cs.out_w())}, f32, act);
   r.strides = {d(cs.stride), d(cs.stride)};
   r.pad = {d(cs.pad), d(cs.pad)};
   return r;
@@ -62,7 +63,10 @@ Timing time_conv_pass(Pass pass, const ConvShape& cs, bool blocked, int reps, On
   dnnl::engine eng(dnnl::engine::kind::cpu, 0);
   dnnl::stream strm(eng);
   const ConvDescs p = plain_descs(cs);
-  const memory::desc src = requested(p.src, blocked), wei = requested(p.wei, blocked),
+  // Channels-last as oneDNN's users run it (PyTorch's channels_last): NHWC tensors, the filters in
+  // the primitive's own layout (reordered once, untimed); plain OHWI filters fall back to its
+  // reference kernels.
+  const memory::desc src = requested(p.src, blocked), wei = requested(p.wei, blocked || cs.channels_last),
                      dst = requested(p.dst, blocked);
   const auto alg = algo == OnednnAlgo::direct ? dnnl::algorithm::convolution_direct
                                               : dnnl::algorithm::convolution_auto;
@@ -129,7 +133,7 @@ Timing time_conv_pass(Pass pass, const ConvShape& cs, bool blocked, int reps, On
   const double first = setup_ms + time_once_ms(run);
   Timing t = summarize(run_timed(run, detail::kWarmup, detail::clamp_reps(reps)), conv_flops(cs),
                        first);
-  t.note = "onednn " + impl + (blocked ? " (format any)" : " (nchw)");
+  t.note = "onednn " + impl + (blocked ? " (format any)" : cs.channels_last ? " (nhwc, weights any)" : " (nchw)");
   return t;
 }
 

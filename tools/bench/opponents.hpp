@@ -37,6 +37,7 @@ struct ConvShape {
   size_t k, r, s;     // output channels, kernel height, kernel width
   size_t stride, pad;
   size_t groups = 1;  // groups == c == k: depthwise
+  bool channels_last = false;  // NHWC tensors and OHWI filters (else NCHW and OIHW)
 
   size_t out_h() const { return (h + 2 * pad - r) / stride + 1; }
   size_t out_w() const { return (w + 2 * pad - s) / stride + 1; }

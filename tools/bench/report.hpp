@@ -20,6 +20,7 @@ struct Options {
   std::vector<std::size_t> batches = {8};  // net: the batch sizes, each a pass over the network
   std::string network = "resnet18";        // net: which network's convolutions
   std::string torch_script;                // net: the PyTorch script ("" = net_torch.py beside the sources, "none": skip)
+  std::vector<bool> channels_last{false};  // conv: the layouts each layer runs in (NCHW, NHWC)
   std::FILE* table = stdout;  // the human-readable table (stderr when --json owns stdout)
 };
 

@@ -85,6 +85,7 @@ ConvDraw random_conv(Gen& g) {
   t += ":g" + num(groups);
   if (pass != "bwd_d" && chance(g, 0.5)) t += ":bias";
   if (pass == "fwd" && chance(g, 0.5)) t += ":relu";
+  if (chance(g, 0.3)) t += ":nhwc";
   const char* algo = chance(g, 0.4) ? "auto" : chance(g, 0.5) ? "im2col" : "direct";
   if (kind == 3 && chance(g, 0.6)) algo = "gemm1x1";
   if (kind == 4 && chance(g, 0.6)) algo = "winograd";
