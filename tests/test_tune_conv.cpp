@@ -75,8 +75,12 @@ TEST_CASE("anycl::tune on conv_winograd skips broken candidates and a fresh runt
     opts.family = "conv_winograd";
     opts.space_file = dir / "space.json";
     opts.conv_layers = {layer(1, 32, 10, 32)};
+    std::vector<double> best_so_far;
+    opts.on_progress = [&](const anycl::TuneProgress& p) { best_so_far.push_back(p.best_gflops); };
     const anycl::TuneResult r = anycl::tune(rt, 0, opts);
     REQUIRE(r.trials.size() == 3);
+    CHECK(best_so_far.size() == 3);
+    CHECK(best_so_far.back() == r.trials[std::size_t(r.best)].gflops);
     for (const anycl::TuneTrial& t : r.trials) {
       INFO("KC " << t.params.at("KC") << ": " << t.status << " " << t.message);
       const long kc = t.params.at("KC");
@@ -87,6 +91,13 @@ TEST_CASE("anycl::tune on conv_winograd skips broken candidates and a fresh runt
     const json doc = json::parse(anycl_test::slurp(r.params_file));
     CHECK(doc["entries"][0]["params"]["conv_winograd"]["KC"] == 16);
     CHECK(contains(anycl::tuned_entry_json(rt, 0), "\"conv_winograd\""));
+    const anycl::TuneResult again = anycl::tune(rt, 0, opts);  // resumed: nothing runs again
+    REQUIRE(again.trials.size() == 3);
+    CHECK(best_so_far.size() == 3);
+    for (std::size_t i = 0; i < 3; ++i) {
+      CHECK(again.trials[i].resumed);
+      CHECK(again.trials[i].status == r.trials[i].status);
+    }
   }
   anycl::Runtime fresh("pocl");
   CHECK(contains(options_of(fresh, "conv_winograd"), "-DKC=16 "));

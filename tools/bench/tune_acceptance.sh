@@ -12,7 +12,7 @@
 #   --device  the device (default pocl)
 #   --quick   the benchmark's small shapes (a smoke test of the script, not a measurement)
 #   The tuned file, the tuner's log and the benchmark JSON stay in $ANYCL_ACCEPT_DIR (default: a
-#   new folder under /tmp), printed on stderr.
+#   new folder under /tmp), printed on stderr; a tuned file left there by an earlier run is removed.
 # Run it on a quiet machine: other load skews both the search and the ratios.
 set -euo pipefail
 
@@ -39,6 +39,7 @@ done
 
 dir=${ANYCL_ACCEPT_DIR:-$(mktemp -d /tmp/anycl-accept.XXXXXX)}
 mkdir -p "$dir"
+rm -rf "$dir/cache/params" "$dir/tune.log" "$dir/tune.err"  # generic start; compiled programs may stay
 echo "tune_acceptance.sh: files in $dir" >&2
 export ANYCL_CACHE_DIR=$dir/cache POCL_AFFINITY=${POCL_AFFINITY:-1}
 unset ANYCL_KERNEL_PATH ANYCL_BINARY_ONLY
