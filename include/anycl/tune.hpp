@@ -41,7 +41,7 @@ struct TuneProgress {
 };
 
 struct TuneOptions {
-  // gemm_packed_f32/_f64, gemm_tiled_f32/_f64, conv_winograd, conv_im2col, conv_direct,
+  // gemm_packed_f32/_f64, gemm_direct_f32/_f64, gemm_tiled_f32/_f64, conv_winograd, conv_im2col, conv_direct,
   // conv_depthwise, or a dispatch family: dispatch_gemm_f32/_f64, dispatch_conv
   std::string family = "gemm_packed_f32";
   double budget_seconds = 600;             // stops starting candidates after this

@@ -12,8 +12,11 @@ namespace anycl::detail {
 std::unique_ptr<TuneBench> make_tune_bench(Runtime& rt, std::size_t device, const std::string& variant,
                                            const TuneOptions& options) {
   if (variant.rfind("gemm_", 0) == 0) {
-    const std::vector<TuneShape> square_skinny_batched = {{1024, 1024, 1024, 1}, {1024, 64, 1024, 1}, {256, 256, 256, 8}};
-    return make_gemm_bench(rt, device, variant, options.shapes.empty() ? square_skinny_batched : options.shapes);
+    // The direct kernel serves what the dispatch sends it: small, and narrow problems.
+    const bool direct = variant.rfind("gemm_direct_", 0) == 0;
+    const std::vector<TuneShape> usual = direct ? std::vector<TuneShape>{{256, 256, 256, 1}, {512, 512, 512, 1}, {1024, 64, 1024, 1}}
+                                                : std::vector<TuneShape>{{1024, 1024, 1024, 1}, {1024, 64, 1024, 1}, {256, 256, 256, 8}};
+    return make_gemm_bench(rt, device, variant, options.shapes.empty() ? usual : options.shapes);
   }
   if (variant.rfind("conv_", 0) == 0) return make_conv_bench(rt, device, variant, options.conv_layers);
   fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl-tune: family " + variant + " is not a family it can tune");

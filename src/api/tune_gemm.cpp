@@ -18,6 +18,8 @@ namespace {
 
 constexpr std::size_t kGuard = 64;  // elements of sentinel before and after every operand
 
+enum class GemmKind { Packed, Tiled, Direct };
+
 // One operand on the device: kGuard sentinels, the data, kGuard sentinels.
 template <typename T>
 struct GuardedOperand {
@@ -62,8 +64,8 @@ std::size_t span(std::size_t off, std::size_t batch, std::size_t stride, std::si
 template <typename T>
 class Bench final : public TuneBench {
  public:
-  Bench(Runtime& rt, std::size_t device, bool tiled, const std::vector<TuneShape>& shapes)
-      : rt_(rt), device_(device), tiled_(tiled), shapes_(shapes) {}
+  Bench(Runtime& rt, std::size_t device, GemmKind kind, const std::vector<TuneShape>& shapes)
+      : rt_(rt), device_(device), kind_(kind), shapes_(shapes) {}
 
   std::string check() override {
     const CheckCase cases[] = {{67, 45, 33, 1, false, false}, {37, 70, 29, 2, true, true}, {1, 9, 130, 3, false, true}};
@@ -87,8 +89,9 @@ class Bench final : public TuneBench {
  private:
   void run(const GemmProblem& p, T alpha, const Buffer& a, const Buffer& b, T beta, const Buffer& c) {
     const DeviceSlot& slot = engine(rt_).slot(device_);
-    Event done(tiled_ ? enqueue_tiled<T>(slot, p, alpha, a.native(), b.native(), beta, c.native())
-                      : enqueue_packed<T>(slot, p, alpha, a.native(), b.native(), beta, c.native()));
+    Event done(kind_ == GemmKind::Tiled    ? enqueue_tiled<T>(slot, p, alpha, a.native(), b.native(), beta, c.native())
+               : kind_ == GemmKind::Direct ? enqueue_direct<T>(slot, p, alpha, a.native(), b.native(), beta, c.native())
+                                           : enqueue_packed<T>(slot, p, alpha, a.native(), b.native(), beta, c.native()));
     done.wait();
   }
 
@@ -157,7 +160,7 @@ class Bench final : public TuneBench {
 
   Runtime& rt_;
   std::size_t device_;
-  bool tiled_;
+  GemmKind kind_;
   std::vector<TuneShape> shapes_;
   std::vector<std::optional<Operands>> operands_;
 };
@@ -166,16 +169,18 @@ class Bench final : public TuneBench {
 
 std::unique_ptr<TuneBench> make_gemm_bench(Runtime& rt, std::size_t device, const std::string& variant,
                                            const std::vector<TuneShape>& shapes) {
-  const bool tiled = variant.rfind("gemm_tiled_", 0) == 0;
-  if (!tiled && variant.rfind("gemm_packed_", 0) != 0)
+  const GemmKind kind = variant.rfind("gemm_tiled_", 0) == 0    ? GemmKind::Tiled
+                        : variant.rfind("gemm_direct_", 0) == 0 ? GemmKind::Direct
+                                                                : GemmKind::Packed;
+  if (kind == GemmKind::Packed && variant.rfind("gemm_packed_", 0) != 0)
     fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl-tune: family " + variant + " is not a GEMM family it can tune");
   for (const TuneShape& s : shapes)
     if (s.m == 0 || s.n == 0 || s.k == 0 || s.batch == 0)
       fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl-tune: shape " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
                                              std::to_string(s.k) + "x" + std::to_string(s.batch) + " has a zero size");
   if (variant.size() > 4 && variant.substr(variant.size() - 4) == "_f64")
-    return std::make_unique<Bench<double>>(rt, device, tiled, shapes);
-  return std::make_unique<Bench<float>>(rt, device, tiled, shapes);
+    return std::make_unique<Bench<double>>(rt, device, kind, shapes);
+  return std::make_unique<Bench<float>>(rt, device, kind, shapes);
 }
 
 }  // namespace anycl::detail
