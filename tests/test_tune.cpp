@@ -87,12 +87,7 @@ TEST_CASE("anycl-tune records failing candidates and chooses only a correct one"
   // A fresh runtime builds the tuned entry above the shipped table; ANYCL_PARAMS=generic switches it off.
   anycl_test::ScopedEnv cache("ANYCL_CACHE_DIR", dirs.cache);
   anycl_test::ScopedEnv kernels("ANYCL_KERNEL_PATH", dirs.kernels);
-  auto options_of = [](const anycl::Runtime& rt) {
-    for (const anycl::BuildReport& r : rt.build_reports())
-      if (r.device == 0 && r.family == "gemm_packed_f32") return r.options;
-    FAIL("no gemm_packed_f32 report");
-    return std::string();
-  };
+  auto options_of = [](const anycl::Runtime& rt) { return anycl_test::build_options(rt, "gemm_packed_f32"); };
   std::string want;
   for (const auto& [k, v] : chosen.items()) want += " -D" + k + "=" + std::to_string(v.get<long>());
   {
@@ -200,16 +195,12 @@ TEST_CASE("anycl::tune on gemm_direct_f32 times the direct kernel and keeps the 
   anycl_test::spit(dir / "space.json", R"({"values": {"VW": [4, 8], "MR": [4], "NR": [8], "KU": [1], "WG_ROWS": [8]}})");
   anycl_test::ScopedEnv cache("ANYCL_CACHE_DIR", dir / "cache");
   anycl_test::ScopedEnv all("ANYCL_PARAMS", std::nullopt);
-  auto options_of = [](const anycl::Runtime& rt) {
-    for (const anycl::BuildReport& r : rt.build_reports())
-      if (r.device == 0 && r.family == "gemm_direct_f32") return r.options;
-    FAIL("no gemm_direct_f32 report");
-    return std::string();
-  };
+  auto options_of = [](const anycl::Runtime& rt) { return anycl_test::build_options(rt, "gemm_direct_f32"); };
   std::string thresholds;
   {
     anycl::Runtime rt("pocl");
     const std::string before = options_of(rt);
+    REQUIRE(contains(before, "-DDIRECT_MAX="));
     thresholds = before.substr(before.find("-DDIRECT_MAX="), before.find(" -DKU=") - before.find("-DDIRECT_MAX="));
     anycl::TuneOptions opts;
     opts.family = "gemm_direct_f32";
