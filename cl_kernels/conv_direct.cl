@@ -9,6 +9,8 @@
  *   DIR_OW       dx outputs along w per backward-data work-item
  *   DIR_RED_LWS  work-group size of the reduction kernels (power of two, fixed
  *                by reqd_work_group_size, so the host must launch with it)
+ *   DIRECT_GROUP_CHANNELS  host dispatch: grouped convolutions with at most
+ *                this many input channels per group run here (unused by the code)
  *
  * Layouts: x[n][C][H][W], w[K][Cg][R][S], y[n][K][P][Q]; Cg = C/groups,
  * Kg = K/groups. Each tensor comes with a ulong element offset to the first
@@ -29,6 +31,9 @@
 #endif
 #ifndef DIR_RED_LWS
 #define DIR_RED_LWS 64 /* reduction work-group size (power of two) */
+#endif
+#ifndef DIRECT_GROUP_CHANNELS
+#define DIRECT_GROUP_CHANNELS 4 /* host: groups > 1 and C/groups <= this run direct */
 #endif
 
 /* First t >= 0 with base + t*step >= 0 (step > 0). */

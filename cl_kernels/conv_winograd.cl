@@ -46,6 +46,9 @@
 #ifndef KC
 #define KC 16       /* most input channels per pass through local memory (host: read only) */
 #endif
+#ifndef WINOGRAD_MIN_CHANNELS
+#define WINOGRAD_MIN_CHANNELS 32 /* host dispatch: Winograd once C and K are both >= this */
+#endif
 
 /* The products read V from the work-group's local memory. */
 #define MICRO_TILE_B_SPACE __local

@@ -133,6 +133,13 @@ inline void spit(const std::string& path, const std::string& bytes) {
   out << bytes;
 }
 
+// The build options of `variant` on device 0 of `rt` ("" when it was not built there).
+inline std::string build_options(const anycl::Runtime& rt, const std::string& variant) {
+  for (const anycl::BuildReport& r : rt.build_reports())
+    if (r.device == 0 && r.family == variant) return r.options;
+  return {};
+}
+
 inline bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }

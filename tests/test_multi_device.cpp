@@ -209,7 +209,7 @@ void check_conv_all(anycl::Runtime& rt, const ConvDesc& r) {
   const ConvOut single = run_conv(rt, d, x, w, bias, dy);
   even_weights(rt);
   // Winograd (chosen for >= 32 channels, every pass) carries a larger error than the GEMM forms.
-  const double factor = anycl::detail::select(anycl::detail::ConvPass::Forward, d, 0) == anycl::ConvAlgo::Winograd ? 16 : 2;
+  const double factor = anycl::detail::select(anycl::detail::ConvPass::Forward, d, 0, {}) == anycl::ConvAlgo::Winograd ? 16 : 2;
   for (Parallel mode : kModes) {
     anycl::set_parallel(rt, mode);
     INFO("mode " << mode_name(mode) << " " << anycl_test::describe(r));

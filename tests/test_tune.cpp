@@ -87,12 +87,7 @@ TEST_CASE("anycl-tune records failing candidates and chooses only a correct one"
   // A fresh runtime builds the tuned entry above the shipped table; ANYCL_PARAMS=generic switches it off.
   anycl_test::ScopedEnv cache("ANYCL_CACHE_DIR", dirs.cache);
   anycl_test::ScopedEnv kernels("ANYCL_KERNEL_PATH", dirs.kernels);
-  auto options_of = [](const anycl::Runtime& rt) {
-    for (const anycl::BuildReport& r : rt.build_reports())
-      if (r.device == 0 && r.family == "gemm_packed_f32") return r.options;
-    FAIL("no gemm_packed_f32 report");
-    return std::string();
-  };
+  auto options_of = [](const anycl::Runtime& rt) { return anycl_test::build_options(rt, "gemm_packed_f32"); };
   std::string want;
   for (const auto& [k, v] : chosen.items()) want += " -D" + k + "=" + std::to_string(v.get<long>());
   {
@@ -193,4 +188,37 @@ TEST_CASE("anycl::tune in a large space climbs from the best random sample to it
     INFO("trial " << i);
     CHECK(differing == 1);
   }
+}
+
+TEST_CASE("anycl::tune on gemm_direct_f32 times the direct kernel and keeps the dispatch thresholds", "[tune]") {
+  TempDir dir("anycl-tune-direct");
+  anycl_test::spit(dir / "space.json", R"({"values": {"VW": [4, 8], "MR": [4], "NR": [8], "KU": [1], "WG_ROWS": [8]}})");
+  anycl_test::ScopedEnv cache("ANYCL_CACHE_DIR", dir / "cache");
+  anycl_test::ScopedEnv all("ANYCL_PARAMS", std::nullopt);
+  auto options_of = [](const anycl::Runtime& rt) { return anycl_test::build_options(rt, "gemm_direct_f32"); };
+  std::string thresholds;
+  {
+    anycl::Runtime rt("pocl");
+    const std::string before = options_of(rt);
+    REQUIRE(contains(before, "-DDIRECT_MAX="));
+    thresholds = before.substr(before.find("-DDIRECT_MAX="), before.find(" -DKU=") - before.find("-DDIRECT_MAX="));
+    anycl::TuneOptions opts;
+    opts.family = "gemm_direct_f32";
+    opts.space_file = dir / "space.json";
+    opts.shapes = {{70, 45, 33, 1}, {64, 96, 48, 2}};
+    const anycl::TuneResult r = anycl::tune(rt, 0, opts);
+    REQUIRE(r.trials.size() == 2);
+    for (const anycl::TuneTrial& t : r.trials) {
+      INFO(t.message);
+      CHECK(t.status == "ok");
+      CHECK(t.gflops > 0);
+    }
+    REQUIRE(r.best >= 0);
+  }
+  const anycl::Runtime fresh("pocl");
+  const json doc = json::parse(anycl_test::slurp(anycl::tuned_params_file(fresh, 0)));
+  const long vw = doc["entries"][0]["params"]["gemm_direct_f32"]["VW"];
+  CHECK(contains(options_of(fresh), "-DVW=" + std::to_string(vw)));
+  CHECK(contains(options_of(fresh), "-DNR=8 "));
+  CHECK(contains(options_of(fresh), thresholds));  // the shipped dispatch thresholds still apply
 }

@@ -1,5 +1,8 @@
-// anycl-tune: tunes the GEMM kernel families of one device and writes the per-user parameter
-// file every later runtime on that device loads above the shipped table (docs/tuning.md).
+// anycl-tune: tunes the kernel families and dispatch thresholds of one device and writes the
+// per-user parameter file every later runtime on that device loads above the shipped table
+// (docs/tuning.md).
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -24,9 +27,13 @@ int usage(const std::string& why) {
   std::cerr << "anycl-tune: " << why << "\n"
             << "usage: anycl-tune [--device SPEC] [--family NAME]... [--budget SECONDS] [--seed N]\n"
             << "                  [--shape MxNxK[xBATCH]]... [--space FILE] [--out FILE] [--emit-entry] [--quiet]\n"
-            << "Families: gemm_packed_f32, gemm_packed_f64, gemm_tiled_f32, gemm_tiled_f64 (default: every\n"
-            << "one the device runs). The budget is shared by the families. --emit-entry prints the tuned\n"
-            << "entry for cl_kernels/params/devices.json and tunes nothing.\n";
+            << "Families: gemm_packed_f32, gemm_packed_f64, gemm_direct_f32, gemm_direct_f64, gemm_tiled_f32,\n"
+            << "gemm_tiled_f64, conv_winograd, conv_im2col, conv_direct, conv_depthwise, and the dispatch\n"
+            << "thresholds dispatch_gemm_f32, dispatch_gemm_f64, dispatch_conv (default: every one the device\n"
+            << "runs, in that order).\n"
+            << "The budget is shared by the families: each may spend what is left over the families left.\n"
+            << "--shape applies to the GEMM families. --emit-entry prints the tuned entry for\n"
+            << "cl_kernels/params/devices.json and tunes nothing.\n";
   return 2;
 }
 
@@ -57,9 +64,36 @@ void show(const std::string& family, const anycl::TuneProgress& p) {
   const int filled = p.total ? int(width * p.done / p.total) : width;
   char best[32];
   std::snprintf(best, sizeof best, "%.1f", p.best_gflops);
+  const bool ladder = family.rfind("dispatch_", 0) == 0;
   std::cerr << "\r" << family << " [" << std::string(filled, '#') << std::string(width - filled, '.') << "] " << p.done
-            << "/" << p.total << "  best " << best << " GFLOP/s  ETA " << minutes(p.eta_seconds) << "  last "
+            << "/" << p.total << (ladder ? "  last " : "  best ") << best << " GFLOP/s  ETA " << minutes(p.eta_seconds) << "  last "
             << p.last->status << "   " << std::flush;
+}
+
+bool built(const anycl::Runtime& rt, const std::string& variant) {
+  for (const anycl::BuildReport& r : rt.build_reports())
+    if (r.ok && r.device == 0 && r.family == variant) return true;
+  return false;
+}
+
+// Kernel families first, thresholds last: a crossover is measured on the tuned kernels.
+std::vector<std::string> default_families(const anycl::Runtime& rt) {
+  std::vector<std::string> out;
+  for (const char* f : {"gemm_packed_f32", "gemm_packed_f64", "gemm_direct_f32", "gemm_direct_f64", "gemm_tiled_f32",
+                        "gemm_tiled_f64", "conv_winograd", "conv_im2col", "conv_direct", "conv_depthwise"})
+    if (built(rt, f)) out.push_back(f);
+  if (built(rt, "gemm_direct_f32")) out.push_back("dispatch_gemm_f32");
+  if (built(rt, "gemm_direct_f64")) out.push_back("dispatch_gemm_f64");
+  if (built(rt, "conv_winograd") && built(rt, "conv_direct")) out.push_back("dispatch_conv");
+  return out;
+}
+
+void report_thresholds(const std::string& family, const anycl::TuneResult& r) {
+  std::cout << family << ": " << r.trials.size() << " ladder points measured;";
+  if (r.thresholds.empty()) std::cout << " no ladder finished within the budget (thresholds unchanged)";
+  for (const auto& [variant, values] : r.thresholds)
+    for (const auto& [name, value] : values) std::cout << " " << variant << "." << name << "=" << value;
+  std::cout << "\n  written to " << r.params_file << "\n";
 }
 
 int tune(const Args& args) {
@@ -69,15 +103,15 @@ int tune(const Args& args) {
     return 0;
   }
   std::vector<std::string> families = args.families;
-  if (families.empty())
-    for (const anycl::BuildReport& r : rt.build_reports())
-      if (r.ok && r.device == 0 && (r.family.rfind("gemm_packed_", 0) == 0 || r.family.rfind("gemm_tiled_", 0) == 0))
-        families.push_back(r.family);
+  if (families.empty()) families = default_families(rt);
   int status = 0;
-  for (const std::string& family : families) {
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < families.size(); ++i) {
+    const std::string& family = families[i];
+    const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     anycl::TuneOptions opts;
     opts.family = family;
-    opts.budget_seconds = args.budget / double(families.size());
+    opts.budget_seconds = std::max(0.0, args.budget - spent) / double(families.size() - i);
     opts.seed = args.seed;
     opts.shapes = args.shapes;
     opts.space_file = args.space_file;
@@ -85,6 +119,10 @@ int tune(const Args& args) {
     if (!args.quiet) opts.on_progress = [&](const anycl::TuneProgress& p) { show(family, p); };
     const anycl::TuneResult r = anycl::tune(rt, 0, opts);
     if (!args.quiet) std::cerr << "\n";
+    if (family.rfind("dispatch_", 0) == 0) {
+      report_thresholds(family, r);
+      continue;
+    }
     std::size_t failed = 0, resumed = 0;
     for (const anycl::TuneTrial& t : r.trials) failed += t.status != "ok", resumed += t.resumed;
     std::cout << family << ": " << r.trials.size() << " of " << r.space_size << " candidates measured (" << resumed

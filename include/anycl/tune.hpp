@@ -1,8 +1,10 @@
 // Tuning a kernel family's -D parameters on one device (what anycl-tune runs): candidates from
 // the family's search space (cl_kernels/params/<family>.space.json), each built, checked against
-// a plain host reference with guard regions around every buffer, then timed. The best is written
-// to a per-user parameter file that every later runtime on that device loads above the shipped
-// table (ANYCL_PARAMS picks the layers).
+// a host reference in double with guard regions around every buffer, then timed. The best is
+// written to a per-user parameter file that every later runtime on that device loads above the
+// shipped table (ANYCL_PARAMS picks the layers). The dispatch families (dispatch_gemm_f32/_f64,
+// dispatch_conv) measure the two sides of each dispatch threshold over a size ladder instead and
+// set the threshold at the crossover.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "anycl/conv2d.hpp"
 #include "anycl/export.h"
 #include "anycl/runtime.hpp"
 
@@ -38,12 +41,15 @@ struct TuneProgress {
 };
 
 struct TuneOptions {
-  std::string family = "gemm_packed_f32";  // a kernel variant: gemm_packed_f32/_f64, gemm_tiled_f32/_f64
+  // gemm_packed_f32/_f64, gemm_direct_f32/_f64, gemm_tiled_f32/_f64, conv_winograd, conv_im2col, conv_direct,
+  // conv_depthwise, or a dispatch family: dispatch_gemm_f32/_f64, dispatch_conv
+  std::string family = "gemm_packed_f32";
   double budget_seconds = 600;             // stops starting candidates after this
   std::uint64_t seed = 1;                  // order of the random search
   std::size_t exhaustive_limit = 64;       // spaces up to this size run in file order, else seeded random
   std::size_t random_samples = 16;         // large spaces: random candidates before climbing from the best
   std::vector<TuneShape> shapes;           // empty: square 1024, skinny 1024x64x1024, batched 8 x 256^3
+  std::vector<Conv2d> conv_layers;         // conv families, forward; empty: the family's layers of anycl-bench conv
   std::string space_file;                  // "" = <kernel dir>/params/<family>.space.json
   std::string params_file;                 // "" = tuned_params_file(rt, device)
   std::function<void(const TuneProgress&)> on_progress;
@@ -55,6 +61,9 @@ struct TuneResult {
   std::vector<TuneTrial> trials;  // resumed ones first
   int best = -1;                  // index into trials; -1 when no candidate passed
   int current = -1;               // the trial of the values the device had at the start (run first)
+  // Dispatch families: the thresholds set ({variant: {name: value}}); their trials are the
+  // ladder's measurements (params POINT, SIDE 0 = the usual side, 1 = the other; gflops).
+  std::map<std::string, std::map<std::string, long>> thresholds;
 };
 
 // Tunes options.family on device `device` of `rt`, writing the file after every candidate

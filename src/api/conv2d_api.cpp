@@ -143,7 +143,8 @@ void conv2d_backward_weights(Runtime& rt, const Conv2d& d, const float* x, const
 
 ConvAlgo conv2d_select(const Runtime& rt, const Conv2d& d) {
   d.validate();
-  return detail::select(ConvPass::Forward, d, engine(rt).ops.conv_disabled);
+  const detail::Engine& e = engine(rt);
+  return detail::select(ConvPass::Forward, d, e.ops.conv_disabled, detail::conv_thresholds(e.slot(0)));
 }
 
 ConvFindResult conv2d_find(Runtime& rt, const Conv2d& d, ConvPass pass, std::size_t device) {

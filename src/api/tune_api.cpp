@@ -8,7 +8,8 @@
 #include <set>
 
 #include "api/tune_file.hpp"
-#include "api/tune_gemm.hpp"
+#include "api/tune_bench.hpp"
+#include "api/tune_dispatch.hpp"
 #include "runtime/error.hpp"
 #include "runtime/search_space.hpp"
 #include "sched/engine.hpp"
@@ -23,14 +24,6 @@ const detail::FamilySpec& family_spec(const std::string& variant) {
   for (const detail::FamilySpec& f : detail::kernel_families())
     if (f.variant == variant) return f;
   detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl-tune: no kernel family " + variant);
-}
-
-std::string shapes_key(const std::vector<TuneShape>& shapes) {
-  std::string key;
-  for (const TuneShape& s : shapes)
-    key += (key.empty() ? "" : ",") + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) +
-           "x" + std::to_string(s.batch);
-  return key;
 }
 
 // The space's configurations not yet measured: the device's current values first (the figure to
@@ -104,7 +97,7 @@ class CandidateOrder {
 
 // Builds, checks and times one candidate; the returned trial says how far it got.
 TuneTrial try_candidate(Runtime& rt, std::size_t device, const std::string& variant, const ParamSet& params,
-                        detail::GemmTuneBench& bench) {
+                        detail::TuneBench& bench) {
   TuneTrial trial{params, "build_failed", 0, {}, false};
   detail::Engine& e = engine(rt);
   try {
@@ -145,8 +138,6 @@ void install(Runtime& rt, std::size_t device, const std::string& variant, const 
       detail::rebuild_program(e.devices.build_context(), e.slot(device), f.variant, {});
 }
 
-std::vector<TuneShape> default_shapes() { return {{1024, 1024, 1024, 1}, {1024, 64, 1024, 1}, {256, 256, 256, 8}}; }
-
 }  // namespace
 
 std::string tuned_params_file(const Runtime& rt, std::size_t device) {
@@ -167,14 +158,14 @@ std::string tuned_entry_json(const Runtime& rt, std::size_t device) {
 }
 
 TuneResult tune(Runtime& rt, std::size_t device, const TuneOptions& options) {
+  if (detail::is_dispatch_family(options.family)) return detail::tune_dispatch(rt, device, options);
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   const detail::FamilySpec& spec = family_spec(options.family);
   const detail::DeviceSlot& slot = engine(rt).slot(device);
   if (!slot.has_program(spec.variant))
     detail::fail(ANYCL_ERROR_UNSUPPORTED, "anycl-tune: " + slot.where() + " does not run " + spec.variant);
-  const std::vector<TuneShape> shapes = options.shapes.empty() ? default_shapes() : options.shapes;
-  const auto bench = detail::make_gemm_bench(rt, device, spec.variant, shapes);
+  const auto bench = detail::make_tune_bench(rt, device, spec.variant, options);
   const detail::SearchSpace space =
       options.space_file.empty() ? detail::load_search_space(rt.kernel_dir(), spec.family)
                                  : detail::load_search_space_file(options.space_file, spec.family);
@@ -183,7 +174,7 @@ TuneResult tune(Runtime& rt, std::size_t device, const TuneOptions& options) {
   result.variant = spec.variant;
   result.params_file = options.params_file.empty() ? tuned_params_file(rt, device) : options.params_file;
   nlohmann::json doc = detail::load_tuned_file(result.params_file);
-  const std::string key = shapes_key(shapes);
+  const std::string key = bench->problems_key();
   result.trials = detail::resumed_trials(doc, spec.variant, key);
   const std::size_t elem_bytes = spec.real == "double" ? 8 : 4;
   ParamSet current;  // the values the device was built with, on the space's tunables

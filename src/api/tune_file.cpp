@@ -60,14 +60,18 @@ void record_trials(json& doc, const DeviceInfo& device, const std::string& varia
   for (const TuneTrial& t : trials)
     results.push_back({{"params", t.params}, {"status", t.status}, {"gflops", t.gflops}, {"message", t.message}});
   doc["trials"][variant] = {{"shapes", shapes_key}, {"results", results}};
-  if (best < 0) return;
+  if (best >= 0) set_entry_params(doc, device, variant, trials[std::size_t(best)].params);
+}
+
+void set_entry_params(json& doc, const DeviceInfo& device, const std::string& variant,
+                      const std::map<std::string, long>& params) {
   json entry = tuned_entry(doc);
   if (entry.is_null())
     entry = {{"name", "tuned " + device.name},
              {"tuned_by", "anycl-tune"},
              {"match", {{"device_name_prefix", device.name}, {"driver_version_prefix", device.driver_version}}},
              {"params", json::object()}};
-  entry["params"][variant] = trials[std::size_t(best)].params;
+  entry["params"][variant].update(json(params));
   json entries = json::array({entry});
   doc["entries"] = entries;
 }

@@ -22,6 +22,9 @@ std::vector<TuneTrial> resumed_trials(const nlohmann::json& doc, const std::stri
 // Puts `trials` and the best one's params (if any) for `variant` into `doc`.
 void record_trials(nlohmann::json& doc, const DeviceInfo& device, const std::string& variant,
                    const std::string& shapes_key, const std::vector<TuneTrial>& trials, int best);
+// Merges `params` into the tuned entry's `variant` (making the entry if it has none).
+void set_entry_params(nlohmann::json& doc, const DeviceInfo& device, const std::string& variant,
+                      const std::map<std::string, long>& params);
 
 // Writes `doc` to a temporary file beside `path` and renames it over `path`; throws Error naming
 // the file.

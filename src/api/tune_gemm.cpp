@@ -1,11 +1,12 @@
-#include "api/tune_gemm.hpp"
+// The GEMM families' TuneBench: checked against a plain host loop on awkward problems
+// (transposes, padded leading dimensions, offsets, a batch) with guard regions around every
+// operand, timed on square, skinny and batched shapes.
+#include "api/tune_bench.hpp"
 
-#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <optional>
-#include <random>
 
 #include "ops/gemm_args.hpp"
 #include "ops/gemm_kernels.hpp"
@@ -17,14 +18,7 @@ namespace {
 
 constexpr std::size_t kGuard = 64;  // elements of sentinel before and after every operand
 
-template <typename T>
-std::vector<T> random_values(std::size_t count, unsigned seed) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> dist(-1, 1);
-  std::vector<T> out(count);
-  for (T& v : out) v = T(dist(gen));
-  return out;
-}
+enum class GemmKind { Packed, Tiled, Direct };
 
 // One operand on the device: kGuard sentinels, the data, kGuard sentinels.
 template <typename T>
@@ -68,10 +62,10 @@ std::size_t span(std::size_t off, std::size_t batch, std::size_t stride, std::si
 }
 
 template <typename T>
-class Bench final : public GemmTuneBench {
+class Bench final : public TuneBench {
  public:
-  Bench(Runtime& rt, std::size_t device, bool tiled, const std::vector<TuneShape>& shapes)
-      : rt_(rt), device_(device), tiled_(tiled), shapes_(shapes) {}
+  Bench(Runtime& rt, std::size_t device, GemmKind kind, const std::vector<TuneShape>& shapes)
+      : rt_(rt), device_(device), kind_(kind), shapes_(shapes) {}
 
   std::string check() override {
     const CheckCase cases[] = {{67, 45, 33, 1, false, false}, {37, 70, 29, 2, true, true}, {1, 9, 130, 3, false, true}};
@@ -81,16 +75,23 @@ class Bench final : public GemmTuneBench {
   }
 
   double time() override {
-    double log_sum = 0;
-    for (std::size_t i = 0; i < shapes_.size(); ++i) log_sum += std::log(time_one(i));
-    return std::exp(log_sum / double(shapes_.size()));
+    return geometric_mean(shapes_.size(), [&](std::size_t i) { return time_one(i); });
+  }
+
+  std::string problems_key() const override {
+    std::string key;
+    for (const TuneShape& s : shapes_)
+      key += (key.empty() ? "" : ",") + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" + std::to_string(s.k) +
+             "x" + std::to_string(s.batch);
+    return key;
   }
 
  private:
   void run(const GemmProblem& p, T alpha, const Buffer& a, const Buffer& b, T beta, const Buffer& c) {
     const DeviceSlot& slot = engine(rt_).slot(device_);
-    Event done(tiled_ ? enqueue_tiled<T>(slot, p, alpha, a.native(), b.native(), beta, c.native())
-                      : enqueue_packed<T>(slot, p, alpha, a.native(), b.native(), beta, c.native()));
+    Event done(kind_ == GemmKind::Tiled    ? enqueue_tiled<T>(slot, p, alpha, a.native(), b.native(), beta, c.native())
+               : kind_ == GemmKind::Direct ? enqueue_direct<T>(slot, p, alpha, a.native(), b.native(), beta, c.native())
+                                           : enqueue_packed<T>(slot, p, alpha, a.native(), b.native(), beta, c.native()));
     done.wait();
   }
 
@@ -153,39 +154,33 @@ class Bench final : public GemmTuneBench {
 
   double time_one(std::size_t shape) {
     const auto& [p, a, b, c] = operands(shape);
-    using clock = std::chrono::steady_clock;
-    run(p, T(1), a, b, T(0), c);  // warm-up: first-launch costs are not the kernel's
-    double best = std::numeric_limits<double>::infinity(), total = 0;
-    for (int rep = 0; rep < 10 && (rep < 2 || total < 0.3); ++rep) {
-      const auto start = clock::now();
-      run(p, T(1), a, b, T(0), c);
-      const double seconds = std::chrono::duration<double>(clock::now() - start).count();
-      best = std::min(best, seconds), total += seconds;
-    }
+    const double best = best_seconds([&] { run(p, T(1), a, b, T(0), c); });
     return 2.0 * double(p.m) * double(p.n) * double(p.k) * double(p.batch) / best * 1e-9;
   }
 
   Runtime& rt_;
   std::size_t device_;
-  bool tiled_;
+  GemmKind kind_;
   std::vector<TuneShape> shapes_;
   std::vector<std::optional<Operands>> operands_;
 };
 
 }  // namespace
 
-std::unique_ptr<GemmTuneBench> make_gemm_bench(Runtime& rt, std::size_t device, const std::string& variant,
-                                               const std::vector<TuneShape>& shapes) {
-  const bool tiled = variant.rfind("gemm_tiled_", 0) == 0;
-  if (!tiled && variant.rfind("gemm_packed_", 0) != 0)
+std::unique_ptr<TuneBench> make_gemm_bench(Runtime& rt, std::size_t device, const std::string& variant,
+                                           const std::vector<TuneShape>& shapes) {
+  const GemmKind kind = variant.rfind("gemm_tiled_", 0) == 0    ? GemmKind::Tiled
+                        : variant.rfind("gemm_direct_", 0) == 0 ? GemmKind::Direct
+                                                                : GemmKind::Packed;
+  if (kind == GemmKind::Packed && variant.rfind("gemm_packed_", 0) != 0)
     fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl-tune: family " + variant + " is not a GEMM family it can tune");
   for (const TuneShape& s : shapes)
     if (s.m == 0 || s.n == 0 || s.k == 0 || s.batch == 0)
       fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl-tune: shape " + std::to_string(s.m) + "x" + std::to_string(s.n) + "x" +
                                              std::to_string(s.k) + "x" + std::to_string(s.batch) + " has a zero size");
   if (variant.size() > 4 && variant.substr(variant.size() - 4) == "_f64")
-    return std::make_unique<Bench<double>>(rt, device, tiled, shapes);
-  return std::make_unique<Bench<float>>(rt, device, tiled, shapes);
+    return std::make_unique<Bench<double>>(rt, device, kind, shapes);
+  return std::make_unique<Bench<float>>(rt, device, kind, shapes);
 }
 
 }  // namespace anycl::detail

@@ -128,7 +128,7 @@ double run_once(const DeviceSlot& slot, const Conv2d& d, ConvPass pass, std::siz
 ConvFindResult time_candidates(const DeviceSlot& slot, const Conv2d& d, ConvPass pass, std::size_t cap,
                                ConvAlgoMask disabled) {
   const Scratch scratch(slot, d);
-  std::vector<ConvAlgo> order{select(pass, d, disabled)};
+  std::vector<ConvAlgo> order{select(pass, d, disabled, conv_thresholds(slot))};
   for (ConvAlgo a : kCandidates)
     if (a != order[0] && applies(a, pass, d) && !(disabled & algo_bit(a))) order.push_back(a);
   ConvFindResult r;

@@ -34,6 +34,5 @@ inline std::size_t round_up(std::size_t a, std::size_t b) { return (a + b - 1) /
 // True when 1x1 convolution is a plain GEMM over the input (stride 1, no padding).
 bool is_pointwise(const Conv2d& d);
 bool is_winograd_shape(const Conv2d& d);
-bool is_direct_shape(const Conv2d& d);
 
 }  // namespace anycl::detail

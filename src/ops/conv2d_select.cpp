@@ -5,6 +5,7 @@
 
 #include "ops/conv2d_geometry.hpp"
 #include "runtime/error.hpp"
+#include "runtime/runtime_impl.hpp"
 
 namespace anycl::detail {
 
@@ -14,7 +15,20 @@ bool is_pointwise(const Conv2d& d) {
 }
 
 // Few input channels per group: the GEMM would be too thin to pay for im2col.
-bool is_direct_shape(const Conv2d& d) { return d.groups > 1 && d.c / d.groups <= 4; }
+namespace {
+bool is_direct_shape(const Conv2d& d, const ConvThresholds& limits) {
+  return d.groups > 1 && d.c / d.groups <= limits.direct_group_channels;
+}
+}  // namespace
+
+ConvThresholds conv_thresholds(const DeviceSlot& slot) {
+  ConvThresholds out;
+  if (slot.has_program("conv_direct"))
+    out.direct_group_channels = std::size_t(slot.program("conv_direct").param("DIRECT_GROUP_CHANNELS"));
+  if (slot.has_program("conv_winograd"))
+    out.winograd_min_channels = std::size_t(slot.program("conv_winograd").param("WINOGRAD_MIN_CHANNELS"));
+  return out;
+}
 
 const char* pass_name(ConvPass pass) {
   switch (pass) {
@@ -43,9 +57,10 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
 // products worthwhile; pointwise forward runs Gemm1x1, one GEMM with the batch folded into N,
 // where per-image GEMMs pad every image's last column panel (196 columns to 224 at NR 32).
 // Pointwise backward-data keeps im2col: its Gemm1x1 is still per-image GEMMs.
-ConvAlgo preferred(ConvPass pass, const Conv2d& d) {
-  if (is_direct_shape(d)) return ConvAlgo::Direct;
-  if (applies(ConvAlgo::Winograd, pass, d) && d.c >= 32 && d.k >= 32) return ConvAlgo::Winograd;
+ConvAlgo preferred(ConvPass pass, const Conv2d& d, const ConvThresholds& limits) {
+  if (is_direct_shape(d, limits)) return ConvAlgo::Direct;
+  if (applies(ConvAlgo::Winograd, pass, d) && d.c >= limits.winograd_min_channels && d.k >= limits.winograd_min_channels)
+    return ConvAlgo::Winograd;
   // Channels-last pointwise is one plain GEMM in every pass (conv2d_nhwc.cpp).
   if (is_pointwise(d) && (pass == ConvPass::Forward || d.layout == ConvLayout::Nhwc)) return ConvAlgo::Gemm1x1;
   return ConvAlgo::Im2col;
@@ -53,13 +68,13 @@ ConvAlgo preferred(ConvPass pass, const Conv2d& d) {
 
 // Im2col applies to every problem and cannot be disabled (op_settings.cpp refuses it), so it is
 // the fallback whatever the preferred algorithm was.
-ConvAlgo select(ConvPass pass, const Conv2d& d, ConvAlgoMask disabled) {
-  const ConvAlgo first = preferred(pass, d);
+ConvAlgo select(ConvPass pass, const Conv2d& d, ConvAlgoMask disabled, const ConvThresholds& limits) {
+  const ConvAlgo first = preferred(pass, d, limits);
   return disabled & algo_bit(first) ? ConvAlgo::Im2col : first;
 }
 
-ConvAlgo resolve(ConvPass pass, const Conv2d& d, ConvAlgo algo, ConvAlgoMask disabled) {
-  if (algo == ConvAlgo::Auto) return select(pass, d, disabled);
+ConvAlgo resolve(ConvPass pass, const Conv2d& d, ConvAlgo algo, ConvAlgoMask disabled, const ConvThresholds& limits) {
+  if (algo == ConvAlgo::Auto) return select(pass, d, disabled, limits);
   if (disabled & algo_bit(algo))
     fail(ANYCL_ERROR_UNSUPPORTED, std::string("anycl::") + pass_name(pass) + ": algorithm " + to_string(algo) +
                                       " is disabled by ANYCL_CONV_ALGOS");

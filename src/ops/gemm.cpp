@@ -24,6 +24,8 @@ bool prefer_direct(const GemmProblem& p, const BuiltProgram& direct) {
   return work <= cube(direct.param("DIRECT_MAX")) || std::min(p.m, p.n) <= std::size_t(direct.param("DIRECT_NARROW"));
 }
 
+}  // namespace
+
 template <typename T>
 cl_event enqueue_direct(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   const std::string v = variant("gemm_direct", precision_suffix<T>());
@@ -41,8 +43,6 @@ cl_event enqueue_direct(const DeviceSlot& slot, const GemmProblem& p, T alpha, c
   return enqueue(slot, k, {ceil_div(p.n, nr), ceil_div(p.m, mr), p.batch}, {cols, std::size_t(prog.param("WG_ROWS")), 1},
                  "gemm_direct");
 }
-
-}  // namespace
 
 // The GPU-class family: one kernel for every shape, tiles staged through local memory.
 template <typename T>
@@ -146,6 +146,7 @@ cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_
   template cl_event enqueue_gemm<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);          \
   template cl_event enqueue_packed<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);        \
   template cl_event enqueue_tiled<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);         \
+  template cl_event enqueue_direct<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);        \
   template void enqueue_pack_a<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t,   \
                                   const Claim*);                                                                   \
   template void enqueue_pack_b<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t,   \

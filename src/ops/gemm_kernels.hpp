@@ -19,14 +19,17 @@ template <typename T>
 [[nodiscard]] cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta,
                                     cl_mem c);
 
-// One family regardless of shape (a tuner times the family it tunes): the packed kernels, or the
-// tiled family (the device must have its program).
+// One family regardless of shape (a tuner times the family it tunes): the packed kernels, the
+// tiled family (the device must have its program) or the direct kernel.
 template <typename T>
 [[nodiscard]] cl_event enqueue_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta,
                                       cl_mem c);
 template <typename T>
 [[nodiscard]] cl_event enqueue_tiled(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta,
                                      cl_mem c);
+template <typename T>
+[[nodiscard]] cl_event enqueue_direct(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta,
+                                      cl_mem c);
 
 // The packed family's pieces, for callers that produce packed panels themselves (im2col).
 struct PackedLayout {

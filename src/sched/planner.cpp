@@ -162,7 +162,7 @@ ConvAlgo choose(Engine& rt, const ConvCall& c, bool find, const Plan& plan, std:
     const FindSettings settings{plan.workspace_limit, rt.ops.conv_disabled};
     return find_conv_algo(rt.slot(device), rt.ops.find_memo, settings, rt.binary_cache(), c.d, c.pass).algo;
   }
-  return resolve(c.pass, c.d, c.algo, rt.ops.conv_disabled);
+  return resolve(c.pass, c.d, c.algo, rt.ops.conv_disabled, conv_thresholds(rt.slot(device)));
 }
 
 Conv2d piece_problem(const Conv2d& d, const Piece& p) {
@@ -193,7 +193,8 @@ void split_conv(Plan& plan, const Planning& pl, const ConvCall& c) {
   std::vector<Piece> pieces = pl.call.home ? conv_buffer_pieces(pl, c) : conv_host_pieces(pl, c);
   // Host pieces take Auto's choice for their own shape; pieces of a buffer call the call's.
   if (pieces.size() > 1)
-    for (Piece& p : pieces) p.algo = resolve(c.pass, piece_problem(c.d, p), pl.call.home ? plan.algo : c.algo, pl.rt.ops.conv_disabled);
+    for (Piece& p : pieces) p.algo = resolve(c.pass, piece_problem(c.d, p), pl.call.home ? plan.algo : c.algo, pl.rt.ops.conv_disabled,
+                       conv_thresholds(pl.rt.slot(p.device)));
   use_pieces(plan, std::move(pieces), !pl.call.home);
 }
 
@@ -208,7 +209,9 @@ Plan plan_call(Engine& rt, const Call& call) {
   const bool find = rt.ops.conv_find;
   const ConvCall* conv = std::get_if<ConvCall>(&call.op);
   // On buffers the call's device is known before the split: the find step runs there.
-  if (conv) plan.algo = call.home ? choose(rt, *conv, find, plan, *call.home) : resolve(conv->pass, conv->d, conv->algo, rt.ops.conv_disabled);
+  if (conv)
+    plan.algo = call.home ? choose(rt, *conv, find, plan, *call.home)
+                          : resolve(conv->pass, conv->d, conv->algo, rt.ops.conv_disabled, conv_thresholds(rt.slot(plan.device)));
   if (call.spread && rt.size() > 1) {
     const GemmCall* gemm = std::get_if<GemmCall>(&call.op);
     const std::vector<std::string> variants = gemm ? gemm_programs(gemm->precision()) : conv_programs();

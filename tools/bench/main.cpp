@@ -18,9 +18,10 @@ namespace {
 using nlohmann::json;
 
 void print_usage(std::ostream& out) {
-  out << "usage: anycl-bench gemm|conv|all|stages|multi|peak [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n"
+  out << "usage: anycl-bench gemm|conv|all|stages|multi|peak|params [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n"
       << "       anycl-bench net resnet18 [--batch N[,N...]] [--reps N] [--torch SCRIPT|none] [--only TEXT] [--json] [--out FILE]\n"
-      << "       anycl-bench multi|peak ... [--rounds N]\n"
+      << "       anycl-bench multi|peak|params ... [--rounds N]\n"
+      << "       anycl-bench params ... [--layers A,B]\n"
       << "       anycl-bench run [--mode=correctness|perf|both] [--repeats N] [--algo NAME] [--device SPEC]\n"
       << "                       [--batch FILE] DESCRIPTOR...\n"
       << "       anycl-bench sweep [--seed S] [--cases N] [--device SPEC]\n"
@@ -34,6 +35,8 @@ void print_usage(std::ostream& out) {
       << "  multi   the multi-device scheduler: cpu/2 vs one core vs the whole device, POCL + Oclgrind\n"
       << "  peak    the device's measured fp32 peak (anycl-query --peak) vs a native FMA loop vs SGEMM 2048,\n"
       << "          interleaved over --rounds (default 3); gemm/conv results carry peak_fraction\n"
+      << "  params  SGEMM 1024/2048, DGEMM 1024 and the 3x3 conv layers on two runtimes of parameter layers\n"
+      << "          --layers (ANYCL_PARAMS values, default shipped,tuned) taking turns; ratios second/first\n"
       << "  run     check (against a host reference) and/or time the problems DESCRIPTOR names\n"
       << "  sweep   check N seeded random problems; prints a reproducing `run` line per failure\n"
       << "          (descriptors, modes, tolerances: docs/reliability.md, \"Correctness driver\")\n"
@@ -122,11 +125,11 @@ int main(int argc, char** argv) {
   if (what == "run") return anycl_bench::run_main(argc, argv);
   if (what == "sweep") return anycl_bench::sweep_main(argc, argv);
   if (what != "gemm" && what != "conv" && what != "all" && what != "stages" && what != "multi" && what != "peak" &&
-      what != "net")
+      what != "net" && what != "params")
     return usage("unknown benchmark " + what);
   anycl_bench::Options opt;
   bool as_json = false, worker = false;
-  std::string spec, out;
+  std::string spec, out, layers = "shipped,tuned";
   int first_option = 2;
   if (what == "net") {
     opt.reps = 3;  // a batch-32 pass over the network stays within minutes on 2 cores
@@ -149,7 +152,8 @@ int main(int argc, char** argv) {
       opt.channels_last = layout == "nchw" ? std::vector<bool>{false}
                           : layout == "nhwc" ? std::vector<bool>{true} : std::vector<bool>{false, true};
     }
-    else if ((what == "multi" || what == "peak") && !std::strcmp(argv[i], "--rounds") && i + 1 < argc)
+    else if (what == "params" && !std::strcmp(argv[i], "--layers") && i + 1 < argc) layers = argv[++i];
+    else if ((what == "multi" || what == "peak" || what == "params") && !std::strcmp(argv[i], "--rounds") && i + 1 < argc)
       opt.rounds = std::max(1, std::atoi(argv[++i]));
     else if (what == "multi" && !std::strcmp(argv[i], "--worker")) worker = true, i = argc;  // the rest is the child's
     else return usage(std::string("unknown argument ") + argv[i]);
@@ -171,8 +175,9 @@ int main(int argc, char** argv) {
     if (what == "all" || what == "conv") doc["conv"] = anycl_bench::bench_conv(rt, opt);
     if (what == "net") doc["net"] = anycl_bench::bench_net(rt, opt);
     if (what == "peak") doc["peak"] = anycl_bench::bench_peak(rt, opt);
+    if (what == "params") doc["params"] = anycl_bench::bench_params(spec, opt, layers);
     // Each result as a fraction of the device's measured fp32 peak (cached after the first run).
-    if (const auto peak = anycl::device_peak(rt, 0); peak && what != "peak") {
+    if (const auto peak = anycl::device_peak(rt, 0); peak && what != "peak" && what != "params") {
       doc["machine"]["peak"] = {{"fp32_gflops", peak->fp32_gflops}, {"fp64_gflops", peak->fp64_gflops},
                                 {"bandwidth_gbs", peak->bandwidth_gbs}, {"cache_file", peak->cache_file}};
       anycl_bench::add_peak_fractions(doc, peak->fp32_gflops);

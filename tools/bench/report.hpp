@@ -62,6 +62,9 @@ nlohmann::json bench_net(anycl::Runtime& rt, const Options& opt);
 nlohmann::json bench_stages(anycl::Runtime& rt, const Options& opt);
 // `anycl-bench peak`: the device's measured fp32 peak vs a native FMA loop vs SGEMM 2048, per round.
 nlohmann::json bench_peak(anycl::Runtime& rt, const Options& opt);
+// `anycl-bench params`: issue 27's acceptance workloads on runtimes of the two ANYCL_PARAMS values
+// of `layers` ("shipped,tuned"), interleaved; ratios second/first.
+nlohmann::json bench_params(const std::string& spec, const Options& opt, const std::string& layers);
 // Adds "peak_fraction" (gflops / fp32 peak) beside every "gflops" in `doc`.
 void add_peak_fractions(nlohmann::json& doc, double peak_gflops);
 // `anycl-bench multi`: runs its configurations in child processes; returns the exit code.
