@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import anycl
+import conftest
 from conftest import uniform
 
 
@@ -22,14 +23,7 @@ def torch_loss(params, x, labels):
 
 
 def unflatten(flat):
-    shapes = [(4, 1, 3, 3), (4,), (12, 64), (12,), (10, 12), (10,)]
-    out, at = [], 0
-    for s in shapes:
-        n = int(np.prod(s))
-        out.append(torch.tensor(flat[at:at + n], dtype=torch.float64).reshape(s).requires_grad_())
-        at += n
-    assert at == len(flat)
-    return out
+    return conftest.unflatten(flat, [(4, 1, 3, 3), (4,), (12, 64), (12,), (10, 12), (10,)])
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 import anycl
+import conftest
 from conftest import uniform
 
 SEED, RATE, BATCH = 5, 0.25, 8
@@ -41,14 +42,7 @@ def unflatten(flat):
     shapes = []
     for (o, i, k), bn in zip(CONVS, [4, 8, 8, 8]):
         shapes += [(o, i, k, k), (o,), (bn,), (bn,)]
-    shapes += [(10, 8), (10,)]
-    out, at = [], 0
-    for s in shapes:
-        n = int(np.prod(s))
-        out.append(torch.tensor(flat[at:at + n], dtype=torch.float64).reshape(s).requires_grad_())
-        at += n
-    assert at == len(flat)
-    return out
+    return conftest.unflatten(flat, shapes + [(10, 8), (10,)])
 
 
 M32 = np.uint64(0xFFFFFFFF)
