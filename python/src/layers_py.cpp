@@ -3,8 +3,6 @@
 // layer; what a constructor can check alone (a negative count, a non-finite rate, a list item
 // that is no layer) it refuses at once, naming the argument.
 
-#include <cstdio>
-#include <cstdlib>
 #include <sstream>
 
 #include "py_common.hpp"
@@ -27,23 +25,11 @@ float float_arg(double value, const char* function, const char* arg) { return fl
 
 const char* py_bool(bool b) { return b ? "True" : "False"; }
 
-// The shortest decimal that reads back as the same float32, as Python writes floats ("0.1", "1e-05",
-// "1.0"), so reprs and attributes show what the user wrote rather than its float32 widening.
-std::string repr_float(float v) {
-  char text[32];
-  for (int digits = 1; digits <= 9; ++digits) {
-    std::snprintf(text, sizeof text, "%.*g", digits, double(v));
-    if (std::strtof(text, nullptr) == v) break;
-  }
-  std::string s = text;
-  return s.find_first_of(".eni") == std::string::npos ? s + ".0" : s;
-}
-
 // A float32 field as a Python attribute holding its shortest decimal; set only to finite values.
 template <typename L>
 void def_float(py::class_<L>& cls, const char* name, float L::*field, const char* function) {
   cls.def_property(
-      name, [field](const L& l) { return std::stod(repr_float(l.*field)); },
+      name, [field](const L& l) { return float32_value(l.*field); },
       [field, function, name](L& l, double v) { l.*field = float_arg(v, function, name); });
 }
 
@@ -58,7 +44,7 @@ std::vector<anycl::Layer> layers_of(const py::handle& items, const char* functio
     try {
       layers.push_back(item.cast<anycl::Layer>());
     } catch (const py::cast_error&) {
-      invalid(function, arg, std::string(arg) + "[" + std::to_string(layers.size()) + "] is a " +
+      invalid(function, arg, std::string(arg) + "[" + std::to_string(layers.size()) + "]: got " +
                                  std::string(py::str(py::type::of(item).attr("__name__"))) + ", expected a " + kLayerTypes);
     }
   }
@@ -115,7 +101,7 @@ void bind_layers(py::module_& m) {
            "momentum"_a = 0.1, "eps"_a = 1e-5, "relu"_a = false)
       .def_readwrite("relu", &anycl::BatchNormLayer::relu)
       .def("__repr__", [](const anycl::BatchNormLayer& l) {
-        return "BatchNormLayer(momentum=" + repr_float(l.momentum) + ", eps=" + repr_float(l.eps) + ", relu=" + py_bool(l.relu) + ")";
+        return "BatchNormLayer(momentum=" + float32_text(l.momentum) + ", eps=" + float32_text(l.eps) + ", relu=" + py_bool(l.relu) + ")";
       });
   def_float(norm, "momentum", &anycl::BatchNormLayer::momentum, "anycl.BatchNormLayer");
   def_float(norm, "eps", &anycl::BatchNormLayer::eps, "anycl.BatchNormLayer");
@@ -124,7 +110,7 @@ void bind_layers(py::module_& m) {
                                           "by 1 / (1 - rate)); evaluation passes everything.");
   dropout.def(py::init([](double rate) { return anycl::DropoutLayer{float_arg(rate, "anycl.DropoutLayer", "rate")}; }),
            "rate"_a = 0.5)
-      .def("__repr__", [](const anycl::DropoutLayer& l) { return "DropoutLayer(rate=" + repr_float(l.rate) + ")"; });
+      .def("__repr__", [](const anycl::DropoutLayer& l) { return "DropoutLayer(rate=" + float32_text(l.rate) + ")"; });
   def_float(dropout, "rate", &anycl::DropoutLayer::rate, "anycl.DropoutLayer");
   py::class_<anycl::DenseLayer>(m, "DenseLayer", "Fully connected layer on the flattened input, followed by ReLU when `relu`.")
       .def(py::init([](long long units, bool relu) { return anycl::DenseLayer{count_arg(units, "anycl.DenseLayer", "units"), relu}; }),

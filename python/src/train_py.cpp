@@ -165,7 +165,7 @@ float float_option(const py::handle& v, const char* name) {
   return float(finite(cast_option<double>(v, name, "a float"), kTrainer, name));
 }
 
-py::object float_value(float v) { return py::float_(double(v)); }
+py::object float_value(float v) { return float32_value(v); }
 
 // TrainOptions by keyword, one line per field: how a Python value sets it and how it reads back.
 // What is not given keeps TrainOptions' default.

@@ -183,9 +183,9 @@ def test_bad_layer_specs_name_the_layer(rt):
     bad(rt, [anycl.AvgPoolLayer(9), dense], r"layer 0 \(avg-pool\): window 9")
     bad(rt, [anycl.ResidualBlock(body=[anycl.ResidualBlock(body=[anycl.ConvLayer(4, stride=0)])]), dense],
         r"layer 0 \(residual block\) body layer 0 \(residual block\) body layer 0 \(conv\) needs")
-    with pytest.raises(anycl.InvalidArgumentError, match=r"argument 'body': body\[1\] is a str"):
+    with pytest.raises(anycl.InvalidArgumentError, match=r"argument 'body': body\[1\]: got str, expected a ConvLayer"):
         anycl.ResidualBlock(body=[anycl.ConvLayer(4), "relu"])
-    with pytest.raises(anycl.InvalidArgumentError, match=r"argument 'layers': layers\[0\] is a int"):
+    with pytest.raises(anycl.InvalidArgumentError, match=r"argument 'layers': layers\[0\]: got int"):
         anycl.ModelSpec(4, 8, 8, [3, dense])
     with pytest.raises(anycl.InvalidArgumentError, match="argument 'stride'"):
         anycl.ConvLayer(4, stride=-1)
@@ -196,7 +196,7 @@ def test_bad_layer_specs_name_the_layer(rt):
 def test_optimizer_options(rt):
     defaults = anycl.DataParallelTrainer.defaults
     assert defaults["optimizer"] == "sgd" and defaults["schedule"] == "constant" and defaults["total_steps"] == 1
-    assert defaults["beta2"] == pytest.approx(0.999) and defaults["eps"] == pytest.approx(1e-8)
+    assert defaults["beta2"] == 0.999 and defaults["eps"] == 1e-8 and defaults["lr"] == 0.05
     with pytest.raises(anycl.InvalidArgumentError, match="argument 'optimizer': 'rmsprop' is none of sgd, adam, adamw"):
         anycl.DataParallelTrainer(rt, dense_spec(), optimizer="rmsprop")
     with pytest.raises(anycl.InvalidArgumentError, match="argument 'schedule'"):
