@@ -13,9 +13,10 @@ import atexit as _atexit
 
 from ._errors import (BuildError, Error, InternalError, InvalidArgumentError, KernelNotFoundError,
                       NoDeviceError, OpenCLError, OutOfMemoryError, UnsupportedError)
-from ._anycl import (Array, ConvLayer, DataParallelTrainer, DenseLayer, DeviceInfo, MaxPoolLayer,
-                     ModelSpec, Runtime, conv2d, conv2d_backward_data, conv2d_backward_weights,
-                     default_runtime, devices, from_dlpack, gemm, version)
+from ._anycl import (Array, AvgPoolLayer, BatchNormLayer, ConvLayer, DataParallelTrainer, DenseLayer,
+                     DeviceInfo, DropoutLayer, GlobalAvgPoolLayer, MaxPoolLayer, ModelSpec, ResidualBlock,
+                     Runtime, conv2d, conv2d_backward_data, conv2d_backward_weights, default_runtime,
+                     devices, from_dlpack, gemm, version)
 from . import _anycl
 
 if hasattr(_anycl, "MpiProcessGroup"):  # built with ANYCL_WITH_MPI
@@ -26,8 +27,9 @@ __version__ = version()
 # The default runtime is released before the interpreter tears down the modules it uses.
 _atexit.register(_anycl._close_default_runtime)
 
-__all__ = ["Array", "BuildError", "ConvLayer", "DataParallelTrainer", "DenseLayer", "DeviceInfo",
-           "Error", "InternalError", "InvalidArgumentError", "KernelNotFoundError", "MaxPoolLayer",
-           "ModelSpec", "NoDeviceError", "OpenCLError", "OutOfMemoryError", "Runtime",
+__all__ = ["Array", "AvgPoolLayer", "BatchNormLayer", "BuildError", "ConvLayer", "DataParallelTrainer",
+           "DenseLayer", "DeviceInfo", "DropoutLayer", "Error", "GlobalAvgPoolLayer", "InternalError",
+           "InvalidArgumentError", "KernelNotFoundError", "MaxPoolLayer", "ModelSpec", "NoDeviceError",
+           "OpenCLError", "OutOfMemoryError", "ResidualBlock", "Runtime",
            "UnsupportedError", "conv2d", "conv2d_backward_data", "conv2d_backward_weights",
            "default_runtime", "devices", "from_dlpack", "gemm", "version"]

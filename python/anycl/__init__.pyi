@@ -1,5 +1,5 @@
 # Type hints for the anycl package (the functions are implemented in the _anycl extension).
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -112,31 +112,64 @@ class ConvLayer:
     channels: int
     kernel: int
     pad: int
-    def __init__(self, channels: int, kernel: int = 3, pad: int = 1) -> None: ...
+    stride: int
+    groups: int
+    relu: bool
+    def __init__(self, channels: int, kernel: int = 3, pad: int = 1, stride: int = 1, groups: int = 1,
+                 relu: bool = True) -> None: ...
 
 class MaxPoolLayer:
     size: int
     def __init__(self, size: int = 2) -> None: ...
+
+class AvgPoolLayer:
+    size: int
+    def __init__(self, size: int = 2) -> None: ...
+
+class GlobalAvgPoolLayer:
+    def __init__(self) -> None: ...
+
+class BatchNormLayer:
+    momentum: float
+    eps: float
+    relu: bool
+    def __init__(self, momentum: float = 0.1, eps: float = 1e-5, relu: bool = False) -> None: ...
+
+class DropoutLayer:
+    rate: float
+    def __init__(self, rate: float = 0.5) -> None: ...
 
 class DenseLayer:
     units: int
     relu: bool
     def __init__(self, units: int, relu: bool = False) -> None: ...
 
+Layer = Union[ConvLayer, MaxPoolLayer, AvgPoolLayer, GlobalAvgPoolLayer, BatchNormLayer, DropoutLayer, DenseLayer,
+              "ResidualBlock"]
+
+class ResidualBlock:
+    body: List[Layer]
+    shortcut: List[Layer]
+    relu: bool
+    def __init__(self, body: Sequence[Layer], shortcut: Sequence[Layer] = ..., relu: bool = True) -> None: ...
+
 class ModelSpec:
     channels: int
     height: int
     width: int
-    layers: List[Union[ConvLayer, MaxPoolLayer, DenseLayer]]
-    def __init__(self, channels: int, height: int, width: int,
-                 layers: Sequence[Union[ConvLayer, MaxPoolLayer, DenseLayer]]) -> None: ...
+    layers: List[Layer]
+    def __init__(self, channels: int, height: int, width: int, layers: Sequence[Layer]) -> None: ...
 
 class DataParallelTrainer:
     # Options by keyword; `defaults` lists them (one per TrainOptions field).
     defaults: Dict[str, Any]
     def __init__(self, runtime: Runtime, model: ModelSpec, *, batch: int = 32, lr: float = 0.05,
-                 momentum: float = 0.9, seed: int = 1, allreduce: str = "auto",
-                 processes: Optional["MpiProcessGroup"] = None) -> None: ...
+                 momentum: float = 0.9, seed: int = 1, allreduce: Literal["auto", "on_device", "host_staged"] = "auto",
+                 processes: Optional["MpiProcessGroup"] = None,
+                 optimizer: Literal["sgd", "adam", "adamw"] = "sgd", weight_decay: float = 0.0,
+                 beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                 schedule: Literal["constant", "step", "cosine"] = "constant", step_size: int = 1,
+                 gamma: float = 0.1, total_steps: int = 1, min_lr: float = 0.0) -> None: ...
     @property
     def options(self) -> Dict[str, Any]: ...
     @property
@@ -150,6 +183,9 @@ class DataParallelTrainer:
     def predict(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.int32]: ...
     def weights(self, replica: int = 0) -> npt.NDArray[np.float32]: ...
     def set_weights(self, weights: npt.NDArray[np.float32]) -> None: ...
+    def running_stats(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def learning_rate(self) -> float: ...
     @property
     def parameter_count(self) -> int: ...
     @property

@@ -1,6 +1,8 @@
 #include "py_common.hpp"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 namespace anycl_py {
 
@@ -91,5 +93,17 @@ double finite(double value, const char* function, const char* arg) {
   if (!std::isfinite(value)) invalid(function, arg, "must be finite, got " + std::to_string(value));
   return value;
 }
+
+std::string float32_text(float v) {
+  char text[32];
+  for (int digits = 1; digits <= 9; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, double(v));
+    if (std::strtof(text, nullptr) == v) break;
+  }
+  std::string s = text;
+  return s.find_first_of(".eni") == std::string::npos ? s + ".0" : s;
+}
+
+py::float_ float32_value(float v) { return py::float_(std::stod(float32_text(v))); }
 
 }  // namespace anycl_py

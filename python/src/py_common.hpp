@@ -46,6 +46,11 @@ std::string shape_text(const py::array& a);
 // A finite double, else invalid().
 double finite(double value, const char* function, const char* arg);
 
+// The shortest decimal that reads back as the same float32, as Python writes floats ("0.1", "1e-05",
+// "1.0"), and a Python float holding it: what the user wrote rather than its float32 widening.
+std::string float32_text(float v);
+py::float_ float32_value(float v);
+
 // The trainer's `processes` option: an anycl.MpiProcessGroup (when built with MPI) or None.
 anycl::ProcessGroup* process_group_of(const py::handle& obj, const char* function);
 

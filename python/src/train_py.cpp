@@ -1,4 +1,5 @@
-// anycl.DataParallelTrainer and the layer types of its model (include/anycl/train.hpp).
+// anycl.DataParallelTrainer and its options (include/anycl/train.hpp); the layer types are in
+// layers_py.cpp.
 
 #include <algorithm>
 #include <type_traits>
@@ -6,6 +7,9 @@
 #include "py_common.hpp"
 
 namespace anycl_py {
+
+void bind_layers(py::module_& m);  // layers_py.cpp
+
 namespace {
 
 constexpr const char* kTrainer = "anycl.DataParallelTrainer";
@@ -112,12 +116,16 @@ struct Trainer {
   }
 };
 
-anycl::AllReduce allreduce_of(const std::string& s) {
-  if (s == "auto") return anycl::AllReduce::Auto;
-  if (s == "on_device") return anycl::AllReduce::OnDevice;
-  if (s == "host_staged") return anycl::AllReduce::HostStaged;
-  invalid(kTrainer, "allreduce", "'" + s + "' is none of auto, on_device, host_staged");
-}
+// The names of an enum's values in Python (the C++ names in snake case).
+template <typename E>
+using EnumNames = std::vector<std::pair<const char*, E>>;
+
+const EnumNames<anycl::AllReduce> kAllReduce = {
+    {"auto", anycl::AllReduce::Auto}, {"on_device", anycl::AllReduce::OnDevice}, {"host_staged", anycl::AllReduce::HostStaged}};
+const EnumNames<anycl::Optimizer> kOptimizer = {
+    {"sgd", anycl::Optimizer::Sgd}, {"adam", anycl::Optimizer::Adam}, {"adamw", anycl::Optimizer::AdamW}};
+const EnumNames<anycl::LrSchedule> kSchedule = {
+    {"constant", anycl::LrSchedule::Constant}, {"step", anycl::LrSchedule::Step}, {"cosine", anycl::LrSchedule::Cosine}};
 
 template <typename T>
 T cast_option(const py::handle& v, const char* name, const char* expected) {
@@ -135,46 +143,82 @@ T cast_option(const py::handle& v, const char* name, const char* expected) {
   }
 }
 
-// TrainOptions by keyword, one line per option; what is not given keeps TrainOptions' default.
-using OptionSetter = void (*)(anycl::TrainOptions&, const py::handle&);
-const std::vector<std::pair<std::string, OptionSetter>>& option_setters() {
-  static const std::vector<std::pair<std::string, OptionSetter>> setters = {
-      {"batch", [](anycl::TrainOptions& o, const py::handle& v) { o.batch = cast_option<std::size_t>(v, "batch", "an int"); }},
-      {"lr", [](anycl::TrainOptions& o, const py::handle& v) { o.lr = float(finite(cast_option<double>(v, "lr", "a float"), kTrainer, "lr")); }},
-      {"momentum", [](anycl::TrainOptions& o, const py::handle& v) {
-         o.momentum = float(finite(cast_option<double>(v, "momentum", "a float"), kTrainer, "momentum"));
-       }},
-      {"seed", [](anycl::TrainOptions& o, const py::handle& v) { o.seed = cast_option<unsigned>(v, "seed", "an int"); }},
-      {"allreduce", [](anycl::TrainOptions& o, const py::handle& v) {
-         o.allreduce = allreduce_of(cast_option<std::string>(v, "allreduce", "a str"));
-       }},
-      {"processes", [](anycl::TrainOptions& o, const py::handle& v) { o.processes = process_group_of(v, kTrainer); }},
+template <typename E>
+E enum_option(const py::handle& v, const char* name, const EnumNames<E>& names) {
+  const std::string s = cast_option<std::string>(v, name, "a str");
+  std::string known;
+  for (const auto& [text, value] : names) {
+    if (s == text) return value;
+    known += (known.empty() ? "" : ", ") + std::string(text);
+  }
+  invalid(kTrainer, name, "'" + s + "' is none of " + known);
+}
+
+template <typename E>
+py::object enum_name(E value, const EnumNames<E>& names) {
+  for (const auto& [text, v] : names)
+    if (v == value) return py::str(text);
+  return py::none();
+}
+
+float float_option(const py::handle& v, const char* name) {
+  return float(finite(cast_option<double>(v, name, "a float"), kTrainer, name));
+}
+
+py::object float_value(float v) { return float32_value(v); }
+
+// TrainOptions by keyword, one line per field: how a Python value sets it and how it reads back.
+// What is not given keeps TrainOptions' default.
+struct Option {
+  const char* name;
+  void (*set)(anycl::TrainOptions&, const py::handle&);
+  py::object (*get)(const anycl::TrainOptions&);
+};
+using O = anycl::TrainOptions;
+using V = const py::handle&;
+const std::vector<Option>& options_table() {
+  static const std::vector<Option> table = {
+      {"batch", [](O& o, V v) { o.batch = cast_option<std::size_t>(v, "batch", "an int"); }, [](const O& o) { return py::object(py::int_(o.batch)); }},
+      {"lr", [](O& o, V v) { o.lr = float_option(v, "lr"); }, [](const O& o) { return float_value(o.lr); }},
+      {"momentum", [](O& o, V v) { o.momentum = float_option(v, "momentum"); }, [](const O& o) { return float_value(o.momentum); }},
+      {"seed", [](O& o, V v) { o.seed = cast_option<unsigned>(v, "seed", "an int"); }, [](const O& o) { return py::object(py::int_(o.seed)); }},
+      {"allreduce", [](O& o, V v) { o.allreduce = enum_option(v, "allreduce", kAllReduce); }, [](const O& o) { return enum_name(o.allreduce, kAllReduce); }},
+      {"processes", [](O& o, V v) { o.processes = process_group_of(v, kTrainer); },
+       [](const O& o) { return o.processes ? py::object(py::int_(o.processes->size())) : py::object(py::none()); }},
+      {"optimizer", [](O& o, V v) { o.optimizer = enum_option(v, "optimizer", kOptimizer); }, [](const O& o) { return enum_name(o.optimizer, kOptimizer); }},
+      {"weight_decay", [](O& o, V v) { o.weight_decay = float_option(v, "weight_decay"); }, [](const O& o) { return float_value(o.weight_decay); }},
+      {"beta1", [](O& o, V v) { o.beta1 = float_option(v, "beta1"); }, [](const O& o) { return float_value(o.beta1); }},
+      {"beta2", [](O& o, V v) { o.beta2 = float_option(v, "beta2"); }, [](const O& o) { return float_value(o.beta2); }},
+      {"eps", [](O& o, V v) { o.eps = float_option(v, "eps"); }, [](const O& o) { return float_value(o.eps); }},
+      {"schedule", [](O& o, V v) { o.schedule = enum_option(v, "schedule", kSchedule); }, [](const O& o) { return enum_name(o.schedule, kSchedule); }},
+      {"step_size", [](O& o, V v) { o.step_size = cast_option<std::size_t>(v, "step_size", "an int"); }, [](const O& o) { return py::object(py::int_(o.step_size)); }},
+      {"gamma", [](O& o, V v) { o.gamma = float_option(v, "gamma"); }, [](const O& o) { return float_value(o.gamma); }},
+      {"total_steps", [](O& o, V v) { o.total_steps = cast_option<std::size_t>(v, "total_steps", "an int"); }, [](const O& o) { return py::object(py::int_(o.total_steps)); }},
+      {"min_lr", [](O& o, V v) { o.min_lr = float_option(v, "min_lr"); }, [](const O& o) { return float_value(o.min_lr); }},
   };
-  return setters;
+  return table;
 }
 
 anycl::TrainOptions options_of(const py::kwargs& kwargs) {
   anycl::TrainOptions o;
+  const auto& table = options_table();
   for (const auto& [key, value] : kwargs) {
     const std::string name = py::str(key);
-    const auto& setters = option_setters();
-    auto it = std::find_if(setters.begin(), setters.end(), [&](const auto& s) { return s.first == name; });
-    if (it == setters.end()) {
+    auto it = std::find_if(table.begin(), table.end(), [&](const Option& opt) { return opt.name == name; });
+    if (it == table.end()) {
       std::string known;
-      for (const auto& s : setters) known += (known.empty() ? "" : ", ") + s.first;
+      for (const Option& opt : table) known += (known.empty() ? "" : ", ") + std::string(opt.name);
       invalid(kTrainer, name.c_str(), "is not an option (options: " + known + ")");
     }
-    it->second(o, value);
+    it->set(o, value);
   }
   return o;
 }
 
 py::dict options_dict(const anycl::TrainOptions& o) {
-  const char* allreduce = o.allreduce == anycl::AllReduce::OnDevice ? "on_device"
-                          : o.allreduce == anycl::AllReduce::HostStaged ? "host_staged" : "auto";
-  return py::dict(py::arg("batch") = o.batch, py::arg("lr") = o.lr, py::arg("momentum") = o.momentum,
-                  py::arg("seed") = o.seed, py::arg("allreduce") = allreduce,
-                  py::arg("processes") = o.processes ? py::object(py::int_(o.processes->size())) : py::object(py::none()));
+  py::dict d;
+  for (const Option& opt : options_table()) d[opt.name] = opt.get(o);
+  return d;
 }
 
 std::unique_ptr<Trainer> make_trainer(const py::object& runtime, const anycl::ModelSpec& model, const py::kwargs& kwargs) {
@@ -194,48 +238,42 @@ std::unique_ptr<Trainer> make_trainer(const py::object& runtime, const anycl::Mo
 
 void bind_train(py::module_& m) {
   using namespace pybind11::literals;
-  py::class_<anycl::ConvLayer>(m, "ConvLayer", "Convolution (stride 1, zero padding `pad`) followed by ReLU.")
-      .def(py::init([](std::size_t channels, std::size_t kernel, std::size_t pad) {
-             return anycl::ConvLayer{channels, kernel, pad};
-           }),
-           "channels"_a, "kernel"_a = 3, "pad"_a = 1)
-      .def_readwrite("channels", &anycl::ConvLayer::channels).def_readwrite("kernel", &anycl::ConvLayer::kernel)
-      .def_readwrite("pad", &anycl::ConvLayer::pad);
-  py::class_<anycl::MaxPoolLayer>(m, "MaxPoolLayer", "Non-overlapping size x size max-pooling.")
-      .def(py::init([](std::size_t size) { return anycl::MaxPoolLayer{size}; }), "size"_a = 2)
-      .def_readwrite("size", &anycl::MaxPoolLayer::size);
-  py::class_<anycl::DenseLayer>(m, "DenseLayer", "Fully connected layer, optionally followed by ReLU.")
-      .def(py::init([](std::size_t units, bool relu) { return anycl::DenseLayer{units, relu}; }), "units"_a,
-           "relu"_a = false)
-      .def_readwrite("units", &anycl::DenseLayer::units).def_readwrite("relu", &anycl::DenseLayer::relu);
-  py::class_<anycl::ModelSpec>(m, "ModelSpec", "Input shape and layers; the last layer is a DenseLayer of the classes.")
-      .def(py::init([](std::size_t c, std::size_t h, std::size_t w, std::vector<anycl::Layer> layers) {
-             return anycl::ModelSpec{c, h, w, std::move(layers)};
-           }),
-           "channels"_a, "height"_a, "width"_a, "layers"_a)
-      .def_readonly("channels", &anycl::ModelSpec::channels).def_readonly("height", &anycl::ModelSpec::height)
-      .def_readonly("width", &anycl::ModelSpec::width).def_readonly("layers", &anycl::ModelSpec::layers);
-  py::class_<Trainer>(m, "DataParallelTrainer", "Data-parallel SGD with momentum over every device of a runtime.")
+  bind_layers(m);
+  py::class_<Trainer>(m, "DataParallelTrainer", "Data-parallel training over every device of a runtime: SGD with momentum, Adam or AdamW, with a "
+           "constant, step or cosine learning-rate schedule.")
       .def(py::init(&make_trainer), "runtime"_a, "model"_a,
-           "Options by keyword (defaults: anycl.DataParallelTrainer.defaults): batch, lr, momentum, seed, allreduce, processes.")
+           "Options by keyword, one per TrainOptions field (defaults: anycl.DataParallelTrainer.defaults): batch, lr, "
+           "momentum, seed, allreduce, processes, optimizer ({'sgd', 'adam', 'adamw'}), weight_decay, beta1, beta2, "
+           "eps, schedule ({'constant', 'step', 'cosine'}), step_size, gamma, total_steps, min_lr.")
       .def_property_readonly_static("defaults", [](const py::object&) { return options_dict(anycl::TrainOptions{}); },
                                     "The options a trainer takes, with their defaults.")
       .def_property_readonly("options", [](const Trainer& t) { return options_dict(t.options); })
-      .def_property_readonly("steps", [](const Trainer& t) { return t.impl->steps(); }, "SGD steps taken.")
+      .def_property_readonly("steps", [](const Trainer& t) { return t.impl->steps(); }, "Optimizer steps taken (restored by load_checkpoint).")
       .def("save_checkpoint", &Trainer::save_checkpoint, "path"_a,
-           "Writes the weights, momentum and step count (atomically: a temporary file renamed over path).")
+           "Writes the weights, the optimizer state, the running statistics and the step count (atomically: a "
+           "temporary file renamed over path).")
       .def("load_checkpoint", &Trainer::load_checkpoint, "path"_a,
            "Restores save_checkpoint's file; the trainer is unchanged if the file is unreadable, corrupt or of another "
-           "model, lr or momentum.")
-      .def("step", &Trainer::step, "x"_a, "labels"_a, "One SGD step; the mean loss before the update.")
+           "model or of other optimizer or schedule settings.")
+      .def("step", &Trainer::step, "x"_a, "labels"_a, "One optimizer step; the mean loss before the update.")
       .def("gradient", &Trainer::gradient, "x"_a, "labels"_a, "(loss, gradient) without updating anything.")
-      .def("logits", &Trainer::logits, "x"_a)
-      .def("predict", &Trainer::predict, "x"_a)
+      .def("logits", &Trainer::logits, "x"_a,
+           "(count, classes) logits in evaluation mode: batch norm by the running statistics, no dropout.")
+      .def("predict", &Trainer::predict, "x"_a, "The predicted classes, in evaluation mode as logits.")
       .def("weights", [](const Trainer& t, std::size_t replica) {
              auto w = t.impl->weights(replica);
              return py::array_t<float>(py::ssize_t(w.size()), w.data());
-           }, "replica"_a = 0)
-      .def("set_weights", &Trainer::set_weights, "weights"_a)
+           }, "replica"_a = 0,
+           "Every parameter of one replica, layer by layer (a residual block's body, then its shortcut), weights then "
+           "bias (conv [out][in/groups][k][k], dense [units][inputs], batch norm gamma then beta).")
+      .def("set_weights", &Trainer::set_weights, "weights"_a,
+           "Sets every replica's parameters (weights()'s order) and clears the optimizer state.")
+      .def("running_stats", [](const Trainer& t) {
+             auto r = t.impl->running_stats();
+             return py::array_t<float>(py::ssize_t(r.size()), r.data());
+           }, "Every BatchNormLayer's running mean then running variance, layer by layer (weights()'s order).")
+      .def_property_readonly("learning_rate", [](const Trainer& t) { return t.impl->learning_rate(); },
+                             "The schedule's learning rate for the next step.")
       .def_property_readonly("parameter_count", [](const Trainer& t) { return t.impl->parameter_count(); })
       .def_property_readonly("classes", [](const Trainer& t) { return t.impl->classes(); })
       .def_property_readonly("replicas", [](const Trainer& t) { return t.impl->replicas(); })

@@ -29,3 +29,15 @@ def rng():
 def uniform(rng, shape, dtype=np.float32):
     """Values in [-1, 1), so a sum of k products is at most k in magnitude."""
     return rng.uniform(-1, 1, size=shape).astype(dtype)
+
+
+def unflatten(flat, shapes):
+    """The trainer's flat parameter vector as float64 torch tensors of `shapes` requiring grad."""
+    import torch
+    out, at = [], 0
+    for s in shapes:
+        n = int(np.prod(s))
+        out.append(torch.tensor(flat[at:at + n], dtype=torch.float64).reshape(s).requires_grad_())
+        at += n
+    assert at == len(flat)
+    return out

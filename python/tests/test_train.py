@@ -7,6 +7,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import anycl
+import conftest
 from conftest import uniform
 
 
@@ -22,14 +23,7 @@ def torch_loss(params, x, labels):
 
 
 def unflatten(flat):
-    shapes = [(4, 1, 3, 3), (4,), (12, 64), (12,), (10, 12), (10,)]
-    out, at = [], 0
-    for s in shapes:
-        n = int(np.prod(s))
-        out.append(torch.tensor(flat[at:at + n], dtype=torch.float64).reshape(s).requires_grad_())
-        at += n
-    assert at == len(flat)
-    return out
+    return conftest.unflatten(flat, [(4, 1, 3, 3), (4,), (12, 64), (12,), (10, 12), (10,)])
 
 
 @pytest.fixture
@@ -104,7 +98,8 @@ def test_checkpoint_resumes_bitwise(rt, rng, tmp_path):
 
 def test_options(rt):
     defaults = anycl.DataParallelTrainer.defaults
-    assert set(defaults) == {"batch", "lr", "momentum", "seed", "allreduce", "processes"}
+    assert set(defaults) == {"batch", "lr", "momentum", "seed", "allreduce", "processes", "optimizer", "weight_decay",
+                             "beta1", "beta2", "eps", "schedule", "step_size", "gamma", "total_steps", "min_lr"}
     assert defaults["batch"] == 32 and defaults["processes"] is None
     t = anycl.DataParallelTrainer(rt, spec(), batch=8, seed=4)
     assert t.options == dict(defaults, batch=8, seed=4)
