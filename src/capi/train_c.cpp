@@ -47,6 +47,17 @@ anycl_status get(const anycl_trainer* t, T* out, const char* fn, const char* nam
   });
 }
 
+// Runs `call` (logits or predict) and copies the vector it returns to `out`.
+template <typename T, typename Call>
+anycl_status evaluate(anycl_trainer* t, T* out, const char* fn, const char* name, Call call) {
+  return anycl::capi::guard([&] {
+    anycl::DataParallelTrainer& trainer = trainer_or_throw(t, fn);
+    not_null(out, fn, name);
+    const std::vector<T> result = call(trainer);
+    std::copy(result.begin(), result.end(), out);
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -92,23 +103,13 @@ anycl_status anycl_trainer_gradient(anycl_trainer* t, const float* x, const int*
 }
 
 anycl_status anycl_trainer_logits(anycl_trainer* t, const float* x, size_t count, float* logits) {
-  static const char* const fn = "anycl_trainer_logits";
-  return anycl::capi::guard([&] {
-    anycl::DataParallelTrainer& trainer = trainer_or_throw(t, fn);
-    not_null(logits, fn, "logits");
-    const std::vector<float> l = trainer.logits(x, count);
-    std::copy(l.begin(), l.end(), logits);
-  });
+  return evaluate(t, logits, "anycl_trainer_logits", "logits",
+                  [&](anycl::DataParallelTrainer& tr) { return tr.logits(x, count); });
 }
 
 anycl_status anycl_trainer_predict(anycl_trainer* t, const float* x, size_t count, int* classes) {
-  static const char* const fn = "anycl_trainer_predict";
-  return anycl::capi::guard([&] {
-    anycl::DataParallelTrainer& trainer = trainer_or_throw(t, fn);
-    not_null(classes, fn, "classes");
-    const std::vector<int> p = trainer.predict(x, count);
-    std::copy(p.begin(), p.end(), classes);
-  });
+  return evaluate(t, classes, "anycl_trainer_predict", "classes",
+                  [&](anycl::DataParallelTrainer& tr) { return tr.predict(x, count); });
 }
 
 anycl_status anycl_trainer_get_weights(const anycl_trainer* t, size_t replica, float* weights, size_t count) {
