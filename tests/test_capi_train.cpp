@@ -178,7 +178,7 @@ TEST_CASE("C trainer: the small CNN trains bitwise as DataParallelTrainer", "[ca
   check_same_training(rt, crt.rt, kSmallCnn);
 }
 
-TEST_CASE("C trainer: the residual model (batch norm, dropout, AdamW, cosine) trains bitwise as C++",
+TEST_CASE("C trainer: the residual model (batch norm with dropout and AdamW on a cosine schedule) trains bitwise as C++",
           "[capi][train][opencl]") {
   const char* spec = GENERATE("cpu", "cpu/2");
   INFO("device " << spec);
@@ -187,7 +187,7 @@ TEST_CASE("C trainer: the residual model (batch norm, dropout, AdamW, cosine) tr
   check_same_training(rt, crt.rt, kSmallResnet);
 }
 
-TEST_CASE("C trainer: gradient, logits and predict match C++", "[capi][train][opencl]") {
+TEST_CASE("C trainer: gradient and logits and predict match C++", "[capi][train][opencl]") {
   const Batches b;
   const Options o(kSmallResnet);
   anycl::Runtime rt("cpu");
@@ -247,7 +247,7 @@ TEST_CASE("C trainer: a checkpoint loaded into a fresh trainer continues bitwise
   CHECK(resumed.learning_rate() == whole.learning_rate());
 }
 
-TEST_CASE("C trainer: bad model descriptions and options are refused naming the layer or field", "[capi][train]") {
+TEST_CASE("C trainer: bad model descriptions and options are refused naming the layer or field", "[capi][train][opencl]") {
   Runtime crt("cpu");
   int failed = capi_train_model_errors(crt.rt);
   INFO("last error: " << anycl_last_error());
