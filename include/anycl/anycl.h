@@ -293,4 +293,6 @@ ANYCL_API anycl_status anycl_conv2d_backward_weights_buffers(
 }
 #endif
 
+#include "anycl/train.h" /* the trainer */
+
 #endif /* ANYCL_ANYCL_H */

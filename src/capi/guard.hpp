@@ -54,6 +54,12 @@ anycl_status guard(F&& body) noexcept {
 anycl::Runtime& runtime_or_throw(anycl_runtime* rt, const char* function);
 const anycl::Runtime& runtime_or_throw(const anycl_runtime* rt, const char* function);
 
+// A versioned C struct's struct_size (`field` names it, e.g. "anycl_x: options->struct_size"):
+// smaller than its first version's `first` is ANYCL_ERROR_INVALID_ARGUMENT (pointing at `init`),
+// larger than the `known` size of this library's header ANYCL_ERROR_UNSUPPORTED.
+void check_struct_size(const std::string& field, std::size_t size, std::size_t first, std::size_t known,
+                       const char* type, const char* init);
+
 // *out = a new C handle owning `rt` (the caller has checked `out`).
 void store_runtime(anycl::Runtime rt, anycl_runtime** out);
 

@@ -5,21 +5,16 @@
 
 namespace {
 
+using anycl::capi::check_struct_size;
+
 std::string text_or_empty(const char* s) { return s ? s : ""; }
 
 // The C++ options: the environment's defaults for what the struct leaves NULL, as from_env.
 anycl::RuntimeOptions to_options(const anycl_runtime_options* o) {
   static const char* const fn = "anycl_runtime_create_with_options";
   if (!o) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, std::string(fn) + ": options is NULL");
-  if (o->struct_size < sizeof(anycl_runtime_options))
-    throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT,
-                       std::string(fn) + ": options->struct_size " + std::to_string(o->struct_size) +
-                           " is not sizeof(anycl_runtime_options) " + std::to_string(sizeof(anycl_runtime_options)) +
-                           "; call anycl_runtime_options_init first");
-  if (o->struct_size > sizeof(anycl_runtime_options))
-    throw anycl::Error(ANYCL_ERROR_UNSUPPORTED,
-                       std::string(fn) + ": options->struct_size " + std::to_string(o->struct_size) +
-                           " is from a newer anycl.h than this library (" + anycl::version() + ") knows");
+  check_struct_size(std::string(fn) + ": options->struct_size", o->struct_size, sizeof(anycl_runtime_options),
+                    sizeof(anycl_runtime_options), "anycl_runtime_options", "anycl_runtime_options_init");
   anycl::RuntimeOptions r = anycl::RuntimeOptions::from_env(text_or_empty(o->device_spec));
   r.kernel_path = text_or_empty(o->kernel_path);
   r.cache_dir = text_or_empty(o->cache_dir);
@@ -30,6 +25,21 @@ anycl::RuntimeOptions to_options(const anycl_runtime_options* o) {
 }
 
 }  // namespace
+
+namespace anycl::capi {
+
+void check_struct_size(const std::string& field, std::size_t size, std::size_t first, std::size_t known,
+                       const char* type, const char* init) {
+  if (size < first)
+    throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, field + " " + std::to_string(size) + " is less than sizeof(" + type +
+                                                         ") " + std::to_string(first) + "; call " + init + " first");
+  if (size > known)
+    throw anycl::Error(ANYCL_ERROR_UNSUPPORTED, field + " " + std::to_string(size) +
+                                                    " is from a newer anycl.h than this library (" + anycl::version() +
+                                                    ") knows");
+}
+
+}  // namespace anycl::capi
 
 extern "C" {
 
