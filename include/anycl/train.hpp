@@ -1,9 +1,13 @@
-// anycl C++ API: data-parallel training of a small sequential CNN (float32, NCHW).
+// anycl C++ API: data-, model- and hybrid-parallel training of a small sequential CNN (float32,
+// NCHW).
 //
-// Every device of the runtime holds a replica of the weights and runs forward and backward on
-// its slice of each batch; the gradients are summed across devices (on device buffers when the
-// devices share an OpenCL context, through the host otherwise), one device applies SGD with
-// momentum and the new weights are copied to every replica, so all replicas stay bitwise equal.
+// Data-parallel (the default): every device of the runtime holds a replica of the weights and
+// runs forward and backward on its slice of each batch; the gradients are summed across devices
+// (on device buffers when the devices share an OpenCL context, through the host otherwise), one
+// device applies SGD with momentum and the new weights are copied to every replica, so all
+// replicas stay bitwise equal. With TrainOptions::stages = M, the layers are cut into M stages
+// on M devices, each holding only its stage's weights, and the batch flows through them in
+// micro-batches; a runtime of D x M devices trains D such pipelines data-parallel (hybrid).
 // Several processes (MPI ranks, anycl/mpi.hpp) train one model through a ProcessGroup: each runs
 // this trainer on its own devices and its own shard of every batch, and the gradients are summed
 // across the processes after the devices.
@@ -72,6 +76,12 @@ struct TrainOptions {
   // the same order; a step's global batch is the sum of the counts the processes pass, and every
   // process's weights stay bitwise identical (the constructor takes rank 0's).
   ProcessGroup* processes = nullptr;
+  // Model parallelism (docs/training.md): the layers cut into `stages` consecutive stages, one
+  // per device; the runtime's devices (a multiple of stages) form device_count / stages pipelines
+  // trained data-parallel. Each pipeline's share of a batch flows through its stages in
+  // `micro_batches` micro-batches (1..batch). Not combined with `processes`.
+  std::size_t stages = 1;
+  std::size_t micro_batches = 1;
 };
 
 namespace detail {
@@ -106,7 +116,12 @@ class ANYCL_API DataParallelTrainer {
   void set_weights(const std::vector<float>& weights);  // every replica; clears the momentum
   std::size_t parameter_count() const;
   std::size_t classes() const;
-  std::size_t replicas() const;
+  std::size_t replicas() const;     // copies of the model: devices / stages
+  // stages + 1 layer indices: stage s runs the layers [bounds[s], bounds[s + 1]) on device
+  // pipeline * stages + s ({0, layers} without stages).
+  std::vector<std::size_t> stage_bounds() const;
+  // The bytes of model parameters held on `device` (its stage's, or the whole model's).
+  std::size_t parameter_bytes(std::size_t device) const;
   bool allreduce_on_device() const;  // which path Auto took
   std::size_t steps() const;         // SGD steps taken (restored by load_checkpoint)
 
@@ -124,5 +139,8 @@ class ANYCL_API DataParallelTrainer {
  private:
   std::unique_ptr<detail::TrainerImpl> impl_;
 };
+
+// The trainer of every mode (data-, model- or hybrid-parallel, by TrainOptions).
+using Trainer = DataParallelTrainer;
 
 }  // namespace anycl

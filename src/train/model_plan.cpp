@@ -69,6 +69,7 @@ ModelPlan plan_model(const ModelSpec& spec) {
     LayerPlan p = std::holds_alternative<ConvLayer>(l)      ? conv_plan(i, shape, std::get<ConvLayer>(l))
                   : std::holds_alternative<MaxPoolLayer>(l) ? pool_plan(i, shape, std::get<MaxPoolLayer>(l))
                                                             : dense_plan(i, shape, std::get<DenseLayer>(l));
+    plan.layer_tensors.push_back(plan.tensor_sizes.size());
     if (p.kind != LayerKind::MaxPool) {
       p.weights = plan.tensor_sizes.size();
       plan.tensor_sizes.push_back(p.out.c * (p.kind == LayerKind::Conv ? p.in.c * p.kernel * p.kernel : p.in.size()));
@@ -77,6 +78,7 @@ ModelPlan plan_model(const ModelSpec& spec) {
     shape = p.out;
     plan.layers.push_back(p);
   }
+  plan.layer_tensors.push_back(plan.tensor_sizes.size());
   const LayerPlan& last = plan.layers.back();
   if (last.kind != LayerKind::Dense || last.relu || last.out.c < 2)
     bad_layer(spec.layers.size() - 1, "must be a DenseLayer without ReLU and with >= 2 units (the softmax logits)");

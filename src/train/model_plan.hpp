@@ -29,6 +29,9 @@ struct LayerPlan {
 struct ModelPlan {
   std::vector<LayerPlan> layers;
   std::vector<std::size_t> tensor_sizes;  // element count of every parameter tensor, in order
+  // [i]: the index of layer i's first parameter tensor, so layer i holds the tensors
+  // [layer_tensors[i], layer_tensors[i + 1]); one entry more than layers.
+  std::vector<std::size_t> layer_tensors;
   std::size_t parameter_count() const;
   std::size_t classes() const { return layers.back().out.c; }
   Shape input() const { return layers.front().in; }

@@ -39,16 +39,25 @@ cl_mem native(const Buffer& b) { return b.native(); }
 
 }  // namespace
 
-Replica::Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::size_t capacity)
-    : rt_(rt), plan_(plan), device_(device), capacity_(capacity) {
+Replica::Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::size_t capacity, LayerRange range,
+                 SharedTensors shared)
+    : rt_(rt), plan_(plan), device_(device), capacity_(capacity), range_(range) {
+  range_.last = std::min(range_.last, plan.layers.size());
   auto alloc = [&](std::size_t elems) { return rt.alloc(elems * sizeof(float), device); };
-  for (std::size_t size : plan.tensor_sizes) {
-    params_.push_back(alloc(size));
-    grads_.push_back(alloc(size));
+  for (std::size_t t = 0; t < plan.tensor_sizes.size(); ++t) {
+    const bool mine = t >= plan.layer_tensors[range_.first] && t < plan.layer_tensors[range_.last];
+    params_.push_back(!mine ? Buffer() : shared.params ? (*shared.params)[t] : alloc(plan.tensor_sizes[t]));
+    grads_.push_back(!mine ? Buffer() : shared.grads ? (*shared.grads)[t] : alloc(plan.tensor_sizes[t]));
   }
-  acts_.push_back(alloc(capacity * plan.input().size()));
-  dacts_.emplace_back();  // the input's gradient is never needed
-  for (const LayerPlan& l : plan.layers) {
+  // Indexed as the plan's layers; what lies outside the range stays empty.
+  acts_.resize(range_.first);
+  dacts_.resize(range_.first);
+  argmax_.resize(range_.first);
+  const std::size_t in = capacity * plan.layers[range_.first].in.size();
+  acts_.push_back(alloc(in));
+  dacts_.push_back(range_.first > 0 ? alloc(in) : Buffer());  // the model input's gradient is never needed
+  for (std::size_t i = range_.first; i < range_.last; ++i) {
+    const LayerPlan& l = plan.layers[i];
     // The kernels index with 32-bit ints.
     if (capacity * std::max(l.in.size(), l.out.size()) > std::size_t(INT_MAX))
       fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer: batch " + std::to_string(capacity) +
@@ -57,13 +66,17 @@ Replica::Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::si
     dacts_.push_back(alloc(capacity * l.out.size()));
     argmax_.push_back(l.kind == LayerKind::MaxPool ? alloc(capacity * l.out.size()) : Buffer());
   }
+  acts_.resize(plan.layers.size() + 1);
+  dacts_.resize(plan.layers.size() + 1);
+  argmax_.resize(plan.layers.size());
+  if (range_.last < plan.layers.size()) return;
   labels_ = rt.alloc(capacity * sizeof(cl_int), device);
   losses_ = alloc(capacity);
 }
 
 void Replica::forward(std::size_t n, bool loss, float scale) {
   const DeviceSlot& slot = engine(rt_).slot(device_);
-  for (std::size_t i = 0; i < plan_.layers.size(); ++i) {
+  for (std::size_t i = range_.first; i < range_.last; ++i) {
     const LayerPlan& l = plan_.layers[i];
     if (l.kind == LayerKind::Conv)
       conv_here(engine(rt_), device_, ConvPass::Forward, l.conv(n),
@@ -80,7 +93,7 @@ void Replica::forward(std::size_t n, bool loss, float scale) {
 
 void Replica::backward(std::size_t n) {
   const DeviceSlot& slot = engine(rt_).slot(device_);
-  for (std::size_t i = plan_.layers.size(); i-- > 0;) {
+  for (std::size_t i = range_.last; i-- > range_.first;) {
     const LayerPlan& l = plan_.layers[i];
     if (l.kind == LayerKind::Conv) conv_backward(l, i, n);
     else if (l.kind == LayerKind::Dense) dense_backward(l, i, n);

@@ -36,11 +36,16 @@ bool choose_on_device(const Runtime& rt, const std::vector<Replica>& replicas, A
 TrainerImpl::TrainerImpl(Runtime& runtime, const ModelSpec& spec, const TrainOptions& opts)
     : rt(runtime), plan(plan_model(spec)), options(opts) {
   if (options.batch == 0) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer: the batch must be positive");
-  const std::vector<std::size_t> slices = split(options.batch);
-  replicas.reserve(rt.device_count());
-  for (std::size_t d = 0; d < rt.device_count(); ++d) replicas.emplace_back(rt, plan, d, std::max<std::size_t>(slices[d], 1));
-  on_device = choose_on_device(rt, replicas, options.allreduce);
-  for (std::size_t size : plan.tensor_sizes) velocity.push_back(rt.alloc(size * sizeof(float), 0));
+  if (pipelined(options)) {
+    pipeline = std::make_unique<Pipeline>(rt, plan, options);
+    on_device = pipeline->on_device();
+  } else {
+    const std::vector<std::size_t> slices = split(options.batch);
+    replicas.reserve(rt.device_count());
+    for (std::size_t d = 0; d < rt.device_count(); ++d) replicas.emplace_back(rt, plan, d, std::max<std::size_t>(slices[d], 1));
+    on_device = choose_on_device(rt, replicas, options.allreduce);
+    for (std::size_t size : plan.tensor_sizes) velocity.push_back(rt.alloc(size * sizeof(float), 0));
+  }
   std::vector<float> flat;
   for (const auto& t : initial_weights(plan, options.seed)) flat.insert(flat.end(), t.begin(), t.end());
   set_weights(flat);
@@ -117,6 +122,7 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
 // The gradient of the loss summed over this process's `count` samples, scaled by 1 / `global`,
 // summed onto replica 0; returns the sum of the samples' losses.
 double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_t count, std::size_t global) {
+  if (pipeline) return pipeline->local_gradient(x, labels, count, global);
   const std::vector<std::size_t> n = split(count);
   std::vector<Replica*> parts;
   std::vector<std::vector<float>> losses(replicas.size());
@@ -153,6 +159,11 @@ double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_
 }
 
 void TrainerImpl::update() {
+  if (pipeline) {
+    pipeline->update(options.lr, options.momentum);
+    ++steps;
+    return;
+  }
   const Replica& root = replicas.front();
   const DeviceSlot& slot = engine(rt).slot(root.device());
   for (std::size_t t = 0; t < velocity.size(); ++t)
@@ -166,6 +177,7 @@ void TrainerImpl::update() {
 
 std::vector<float> TrainerImpl::logits(const float* x, std::size_t count) {
   if (!x) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::logits: x is NULL");
+  if (pipeline) return pipeline->logits(x, count);
   std::vector<float> out(count * plan.classes());
   FinishOnUnwind finish_on_error;
   finish_all_on_unwind(finish_on_error, rt);
@@ -214,8 +226,8 @@ void TrainerImpl::set_state(std::vector<float> params, std::vector<float> moment
     params.assign(both.begin(), both.begin() + std::ptrdiff_t(params.size()));
     momentum.assign(both.begin() + std::ptrdiff_t(params.size()), both.end());
   }
-  for (const Replica& r : replicas) write_all(r.params(), params);
-  write_all(velocity, momentum);
+  for (std::size_t c = 0; c < copies(); ++c) write_all(params_of(c), params);
+  write_all(momentum_tensors(), momentum);
 }
 
 void TrainerImpl::write_all(const std::vector<Buffer>& tensors, const std::vector<float>& flat) {
@@ -241,7 +253,7 @@ float DataParallelTrainer::step(const float* x, const int* labels, std::size_t c
 
 float DataParallelTrainer::gradient(const float* x, const int* labels, std::size_t count, std::vector<float>& grad) {
   const float loss = impl_->loss_and_gradient(x, labels, count);
-  grad = impl_->read_all(impl_->replicas.front().grads());
+  grad = impl_->read_all(impl_->grads_sum());
   return loss;
 }
 
@@ -258,16 +270,16 @@ std::vector<int> DataParallelTrainer::predict(const float* x, std::size_t count)
 }
 
 std::vector<float> DataParallelTrainer::weights(std::size_t replica) const {
-  if (replica >= impl_->replicas.size())
+  if (replica >= impl_->copies())
     detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::weights: replica " + std::to_string(replica) +
-                                                   " does not exist (" + std::to_string(impl_->replicas.size()) + ")");
-  return impl_->read_all(impl_->replicas[replica].params());
+                                                   " does not exist (" + std::to_string(impl_->copies()) + ")");
+  return impl_->read_all(impl_->params_of(replica));
 }
 
 void DataParallelTrainer::set_weights(const std::vector<float>& weights) { impl_->set_weights(weights); }
 std::size_t DataParallelTrainer::parameter_count() const { return impl_->plan.parameter_count(); }
 std::size_t DataParallelTrainer::classes() const { return impl_->plan.classes(); }
-std::size_t DataParallelTrainer::replicas() const { return impl_->replicas.size(); }
+std::size_t DataParallelTrainer::replicas() const { return impl_->copies(); }
 bool DataParallelTrainer::allreduce_on_device() const { return impl_->on_device; }
 std::size_t DataParallelTrainer::steps() const { return impl_->steps; }
 

@@ -49,7 +49,7 @@ void DataParallelTrainer::save_checkpoint(const std::string& path) const {
   c.steps = t.steps;
   c.lr = t.options.lr;
   c.momentum = t.options.momentum;
-  for (const auto& tensors : {t.read_all(t.replicas.front().params()), t.read_all(t.velocity)})
+  for (const auto& tensors : {t.read_all(t.params_of(0)), t.read_all(t.momentum_tensors())})
     for (auto& v : split_tensors(tensors, t.plan.tensor_sizes)) c.tensors.push_back(std::move(v));
   detail::write_checkpoint(path, c);
 }

@@ -2,9 +2,11 @@
 // pieces (trainer_checkpoint.cpp, processes.cpp).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "anycl/train.hpp"
+#include "train/pipeline.hpp"
 #include "train/replica.hpp"
 
 namespace anycl::detail {
@@ -26,6 +28,15 @@ class TrainerImpl {
   const TrainOptions options;
   std::vector<Replica> replicas;
   std::vector<Buffer> velocity;  // on replica 0, which applies every update
+  std::unique_ptr<Pipeline> pipeline;  // with stages or micro-batches, instead of the two above
+
+  // The model's copies (replicas or pipelines) and their tensors, in plan order.
+  std::size_t copies() const { return pipeline ? pipeline->pipelines() : replicas.size(); }
+  std::vector<Buffer> params_of(std::size_t copy) const {
+    return pipeline ? pipeline->params(copy) : replicas[copy].params();
+  }
+  std::vector<Buffer> grads_sum() const { return pipeline ? pipeline->grads() : replicas.front().grads(); }
+  const std::vector<Buffer>& momentum_tensors() const { return pipeline ? pipeline->velocity() : velocity; }
   bool on_device = false;
   std::size_t steps = 0;
 

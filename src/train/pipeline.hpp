@@ -1,0 +1,65 @@
+// Model-parallel and hybrid training: D copies of a pipeline of M stages on D x M devices
+// (pipeline p's stage s on device p * M + s). Each stage holds only its layers' parameters,
+// gradients and momentum. A batch is split over the pipelines and each pipeline's share into
+// micro-batches that flow through the stages on the GPipe schedule (every forward pass, then
+// every backward pass; docs/training.md says why); the stages' gradients are summed over the
+// micro-batches on the stage's device and then across the pipelines (train/allreduce.hpp).
+#pragma once
+
+#include <vector>
+
+#include "anycl/train.hpp"
+#include "train/replica.hpp"
+
+namespace anycl::detail {
+
+// Whether options ask for a pipeline (stages or micro-batches) rather than plain replicas.
+bool pipelined(const TrainOptions& options);
+
+class Pipeline {
+ public:
+  // Throws Error(ANYCL_ERROR_INVALID_ARGUMENT) for options that do not fit the runtime or model.
+  Pipeline(Runtime& rt, const ModelPlan& plan, const TrainOptions& options);
+
+  // The gradient of the loss of `count` samples scaled by 1 / `global`, summed onto pipeline 0's
+  // stages; returns the sum of the samples' losses (added in sample order).
+  double local_gradient(const float* x, const int* labels, std::size_t count, std::size_t global);
+  // SGD with momentum on pipeline 0's stages, copied to the other pipelines; waits for it.
+  void update(float lr, float momentum);
+  std::vector<float> logits(const float* x, std::size_t count);
+
+  // Every parameter tensor in plan order, each on its stage's device: a pipeline's weights,
+  // pipeline 0's gradient sum, and the momentum.
+  std::vector<Buffer> params(std::size_t pipeline) const { return tensors(pipeline, &Replica::params); }
+  std::vector<Buffer> grads() const { return tensors(0, &Replica::grads); }
+  const std::vector<Buffer>& velocity() const { return velocity_; }
+
+  std::size_t pipelines() const { return owners_.front().size(); }
+  const std::vector<std::size_t>& bounds() const { return bounds_; }
+  std::size_t parameter_bytes(std::size_t device) const;
+  bool on_device() const { return on_device_; }
+
+ private:
+  std::size_t device(std::size_t stage, std::size_t pipeline) const { return pipeline * stages_ + stage; }
+  Replica& micro(std::size_t stage, std::size_t pipeline, std::size_t j);
+  Event& ready(std::size_t stage, std::size_t pipeline, std::size_t j);
+  void schedule(std::size_t count);
+  void forward(const float* x, const int* labels, float scale, std::vector<std::vector<float>>* losses,
+               std::vector<Event>* loss_reads);
+  void backward();
+  void move(const Buffer& from, const Buffer& to, std::size_t to_device, std::size_t bytes, const Event& ready);
+  std::vector<Buffer> tensors(std::size_t pipeline, const std::vector<Buffer>& (Replica::*which)() const) const;
+
+  Runtime& rt_;
+  const ModelPlan& plan_;
+  std::size_t stages_, micro_batches_, batch_;
+  std::vector<std::size_t> bounds_;  // stage s runs layers [bounds_[s], bounds_[s + 1])
+  std::vector<std::vector<Replica>> owners_;  // [stage][pipeline]: micro-batch 0, owns the weights and the gradient sum
+  std::vector<std::vector<std::vector<Replica>>> extra_;  // [stage][pipeline][j - 1]: micro-batch j >= 1
+  std::vector<Buffer> velocity_;  // per tensor (plan order), on pipeline 0's device of its stage
+  bool on_device_ = false;
+  std::vector<std::vector<std::size_t>> sizes_, offsets_;  // this step's [pipeline][micro-batch] samples
+  std::vector<Event> ready_;  // [stage][pipeline][micro-batch]: its output, then its input gradient, is written
+};
+
+}  // namespace anycl::detail
