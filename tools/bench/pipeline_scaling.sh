@@ -25,15 +25,11 @@ for ((i = 0; i < repeats; ++i)); do
   data_parallel "$tmp/dp.$i.json"
   for m in $micro; do pipe "$m" "$tmp/pipe$m.$i.json"; done
 done
-/usr/bin/python3 - "$tmp" "$out" "$batch" "$micro" <<'PY'
-import glob, json, sys
+PYTHONPATH="$(dirname "$0")" /usr/bin/python3 - "$tmp" "$out" "$batch" "$micro" <<'PY'
+import json, sys
+from fastest_run import fastest
 tmp, out, batch, micro = sys.argv[1], sys.argv[2], int(sys.argv[3]), [int(m) for m in sys.argv[4].split()]
-def fastest(name):
-    runs = [json.load(open(p)) for p in glob.glob(f"{tmp}/{name}.*.json")]
-    best = max(runs, key=lambda r: r["images_per_second"])
-    best["all_images_per_second"] = sorted(r["images_per_second"] for r in runs)
-    return best
-one, dp = fastest("one"), fastest("dp")
+one, dp = fastest(f"{tmp}/one.*.json"), fastest(f"{tmp}/dp.*.json")
 stages = 2
 result = {"benchmark": "pipeline_scaling", "model": "wide", "batch": batch, "one_core": one,
           "data_parallel_cpu2": dp, "data_parallel_speedup": dp["images_per_second"] / one["images_per_second"],
@@ -41,7 +37,7 @@ result = {"benchmark": "pipeline_scaling", "model": "wide", "batch": batch, "one
 print(f"one core {one['images_per_second']:.0f} images/s; data-parallel cpu/2 {dp['images_per_second']:.0f} "
       f"({result['data_parallel_speedup']:.2f}x)")
 for m in micro:
-    run = fastest(f"pipe{m}")
+    run = fastest(f"{tmp}/pipe{m}.*.json")
     speedup = run["images_per_second"] / one["images_per_second"]
     # GPipe with balanced stages idles (M - 1) of every (m + M - 1) ticks; the measured idle
     # fraction is what 2 cores lose against twice one core (bubble, imbalance, transfers).
