@@ -252,3 +252,27 @@ TEST_CASE("Hybrid 2 x 2 on cpu/4: bitwise two 1-core devices data-parallel, with
   CHECK(status_of([&] { anycl::Trainer(rt, model(), options(3, 1)); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
   CHECK_THAT(msg, Catch::Contains("does not divide the runtime's 4 devices"));
 }
+
+// Entry test_pipeline_two-platforms: POCL and Oclgrind share no context, so the activations and
+// gradients go between the stages through the host.
+TEST_CASE("Two platforms: host-staged transfers between the stages follow one device", "[.two-platforms]") {
+  anycl::ModelSpec m;
+  m.channels = 1, m.height = 6, m.width = 6;
+  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
+  anycl::TrainOptions o;
+  o.batch = 5;
+  const auto x = anycl_test::random_values<float>(3 * o.batch * 36, 80);
+  const std::vector<int> labels{0, 1, 2, 3, 1, 2, 0, 3, 3, 2, 1, 0, 0, 0, 1};
+  anycl::Runtime two("pocl,oclgrind"), one("pocl");
+  REQUIRE(two.device_count() == 2);
+  anycl::Trainer ref(one, m, o);
+  o.stages = 2, o.micro_batches = 2;
+  anycl::Trainer t(two, m, o);
+  CHECK_FALSE(t.allreduce_on_device());
+  for (std::size_t s = 0; s < 3; ++s) {
+    const float a = t.step(x.data() + s * o.batch * 36, labels.data() + s * o.batch, o.batch);
+    const float b = ref.step(x.data() + s * o.batch * 36, labels.data() + s * o.batch, o.batch);
+    CHECK(std::fabs(a - b) <= 1e-4f * b);
+  }
+  check_close({{}, t.weights()}, {{}, ref.weights()});
+}
