@@ -79,7 +79,8 @@ struct TrainOptions {
   // Model parallelism (docs/training.md): the layers cut into `stages` consecutive stages, one
   // per device; the runtime's devices (a multiple of stages) form device_count / stages pipelines
   // trained data-parallel. Each pipeline's share of a batch flows through its stages in
-  // `micro_batches` micro-batches (1..batch). Not combined with `processes`.
+  // `micro_batches` micro-batches (1..batch). With `processes`, every process runs its pipelines
+  // on its own shard, and the stages' gradients are summed across processes too.
   std::size_t stages = 1;
   std::size_t micro_batches = 1;
 };

@@ -28,7 +28,6 @@ void check_options(const Runtime& rt, const TrainOptions& o) {
                " devices into whole pipelines");
   if (o.micro_batches > o.batch)
     bad_option("micro_batches " + std::to_string(o.micro_batches) + " exceeds the batch " + std::to_string(o.batch));
-  if (o.processes) fail(ANYCL_ERROR_UNSUPPORTED, "DataParallelTrainer: stages or micro-batches with a ProcessGroup");
 }
 
 bool one_context(const Runtime& rt) {

@@ -116,7 +116,7 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
     report_failure(*group, plan.parameter_count() + 2);
     throw;
   }
-  return float(allreduce_across_processes(rt, replicas.front(), *group, loss_sum) / double(global));
+  return float(allreduce_across_processes(rt, grads_sum(), *group, loss_sum) / double(global));
 }
 
 // The gradient of the loss summed over this process's `count` samples, scaled by 1 / `global`,
