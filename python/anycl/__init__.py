@@ -19,6 +19,7 @@ from ._anycl import (Array, ConvLayer, DataParallelTrainer, DenseLayer, DeviceIn
 from . import _anycl
 
 __version__ = version()
+Trainer = DataParallelTrainer  # every mode: data-, model- or hybrid-parallel (stages=, micro_batches=)
 
 
 def from_dlpack(tensor, runtime=None, device=0):
@@ -37,6 +38,6 @@ _atexit.register(_anycl._close_default_runtime)
 
 __all__ = ["Array", "BuildError", "ConvLayer", "DataParallelTrainer", "DenseLayer", "DeviceInfo",
            "Error", "InternalError", "InvalidArgumentError", "KernelNotFoundError", "MaxPoolLayer",
-           "ModelSpec", "NoDeviceError", "OpenCLError", "OutOfMemoryError", "Runtime",
+           "ModelSpec", "NoDeviceError", "OpenCLError", "OutOfMemoryError", "Runtime", "Trainer",
            "UnsupportedError", "conv2d", "conv2d_backward_data", "conv2d_backward_weights",
            "default_runtime", "devices", "from_dlpack", "gemm", "version"]

@@ -103,13 +103,16 @@ anycl::AllReduce allreduce_of(const std::string& s) {
 }
 
 std::unique_ptr<Trainer> make_trainer(const py::object& runtime, const anycl::ModelSpec& model, std::size_t batch,
-                                      double lr, double momentum, unsigned seed, const std::string& allreduce) {
+                                      double lr, double momentum, unsigned seed, const std::string& allreduce,
+                                      std::size_t stages, std::size_t micro_batches) {
   anycl::TrainOptions o;
   o.batch = batch;
   o.lr = float(finite(lr, kTrainer, "lr"));
   o.momentum = float(finite(momentum, kTrainer, "momentum"));
   o.seed = seed;
   o.allreduce = allreduce_of(allreduce);
+  o.stages = stages;
+  o.micro_batches = micro_batches;
   auto t = std::make_unique<Trainer>();
   t->handle = handle_of(runtime);
   t->rt = t->handle->get(kTrainer);
@@ -146,7 +149,7 @@ void bind_train(py::module_& m) {
       .def_readonly("width", &anycl::ModelSpec::width).def_readonly("layers", &anycl::ModelSpec::layers);
   py::class_<Trainer>(m, "DataParallelTrainer", "Data-parallel SGD with momentum over every device of a runtime.")
       .def(py::init(&make_trainer), "runtime"_a, "model"_a, py::kw_only(), "batch"_a = 32, "lr"_a = 0.05,
-           "momentum"_a = 0.9, "seed"_a = 1, "allreduce"_a = "auto")
+           "momentum"_a = 0.9, "seed"_a = 1, "allreduce"_a = "auto", "stages"_a = 1, "micro_batches"_a = 1)
       .def("step", &Trainer::step, "x"_a, "labels"_a, "One SGD step; the mean loss before the update.")
       .def("gradient", &Trainer::gradient, "x"_a, "labels"_a, "(loss, gradient) without updating anything.")
       .def("logits", &Trainer::logits, "x"_a)
@@ -159,7 +162,10 @@ void bind_train(py::module_& m) {
       .def_property_readonly("parameter_count", [](const Trainer& t) { return t.impl->parameter_count(); })
       .def_property_readonly("classes", [](const Trainer& t) { return t.impl->classes(); })
       .def_property_readonly("replicas", [](const Trainer& t) { return t.impl->replicas(); })
-      .def_property_readonly("allreduce_on_device", [](const Trainer& t) { return t.impl->allreduce_on_device(); });
+      .def_property_readonly("allreduce_on_device", [](const Trainer& t) { return t.impl->allreduce_on_device(); })
+      .def_property_readonly("stage_bounds", [](const Trainer& t) { return t.impl->stage_bounds(); })
+      .def("parameter_bytes", [](const Trainer& t, std::size_t device) { return t.impl->parameter_bytes(device); },
+           "device"_a, "The bytes of model parameters held on `device`.");
 }
 
 }  // namespace anycl_py

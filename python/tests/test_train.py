@@ -78,3 +78,27 @@ def test_bad_input(rt, trainer, rng):
         anycl.DataParallelTrainer(rt, spec(), allreduce="ring")
     with pytest.raises(anycl.InvalidArgumentError):
         anycl.DataParallelTrainer(rt, anycl.ModelSpec(1, 8, 8, [anycl.DenseLayer(10, relu=True)]))
+
+
+def test_stages_match_torch(rng):
+    """2 stages on cpu/2 in 2 micro-batches: the same loss and gradient as PyTorch (float64), each
+    device holding only its stage's parameters."""
+    rt2 = anycl.Runtime("cpu/2")
+    t = anycl.Trainer(rt2, spec(), batch=16, seed=3, stages=2, micro_batches=2)
+    x = uniform(rng, (16, 1, 8, 8))
+    labels = rng.integers(0, 10, 16)
+    loss, grad = t.gradient(x, labels)
+    params = unflatten(t.weights())
+    want = torch_loss(params, torch.from_numpy(x).double(), torch.from_numpy(labels))
+    want.backward()
+    assert abs(loss - want.item()) <= 1e-4
+    np.testing.assert_allclose(grad, np.concatenate([p.grad.numpy().ravel() for p in params]), rtol=0, atol=1e-4)
+    bounds = t.stage_bounds
+    assert len(bounds) == 3 and bounds[0] == 0 and bounds[-1] == 4
+    layer_params = [4 * 9 + 4, 0, 12 * 64 + 12, 10 * 12 + 10]
+    for d in range(2):
+        assert t.parameter_bytes(d) == 4 * sum(layer_params[bounds[d]:bounds[d + 1]])
+    with pytest.raises(anycl.InvalidArgumentError, match="stages 3"):
+        anycl.Trainer(rt2, spec(), stages=3)
+    with pytest.raises(anycl.InvalidArgumentError, match="micro_batches is 0"):
+        anycl.Trainer(rt2, spec(), stages=2, micro_batches=0)
