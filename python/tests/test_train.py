@@ -37,7 +37,8 @@ def trainer(rt):
     return anycl.DataParallelTrainer(rt, spec(), batch=16, lr=0.1, momentum=0.5, seed=3)
 
 
-def test_gradient_matches_torch(trainer, rng):
+def check_gradient(trainer, rng):
+    """The trainer's loss and gradient on a random batch of 16 against PyTorch's (float64)."""
     x = uniform(rng, (16, 1, 8, 8))
     labels = rng.integers(0, 10, 16)
     loss, grad = trainer.gradient(x, labels)
@@ -46,6 +47,11 @@ def test_gradient_matches_torch(trainer, rng):
     want.backward()
     assert abs(loss - want.item()) <= 1e-4
     np.testing.assert_allclose(grad, np.concatenate([p.grad.numpy().ravel() for p in params]), rtol=0, atol=1e-4)
+    return grad
+
+
+def test_gradient_matches_torch(trainer, rng):
+    grad = check_gradient(trainer, rng)
     assert trainer.parameter_count == grad.size and trainer.classes == 10 and trainer.replicas >= 1
 
 
@@ -85,14 +91,7 @@ def test_stages_match_torch(rng):
     device holding only its stage's parameters."""
     rt2 = anycl.Runtime("cpu/2")
     t = anycl.Trainer(rt2, spec(), batch=16, seed=3, stages=2, micro_batches=2)
-    x = uniform(rng, (16, 1, 8, 8))
-    labels = rng.integers(0, 10, 16)
-    loss, grad = t.gradient(x, labels)
-    params = unflatten(t.weights())
-    want = torch_loss(params, torch.from_numpy(x).double(), torch.from_numpy(labels))
-    want.backward()
-    assert abs(loss - want.item()) <= 1e-4
-    np.testing.assert_allclose(grad, np.concatenate([p.grad.numpy().ravel() for p in params]), rtol=0, atol=1e-4)
+    check_gradient(t, rng)
     bounds = t.stage_bounds
     assert len(bounds) == 3 and bounds[0] == 0 and bounds[-1] == 4
     layer_params = [4 * 9 + 4, 0, 12 * 64 + 12, 10 * 12 + 10]
