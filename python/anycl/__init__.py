@@ -22,12 +22,13 @@ if hasattr(_anycl, "MpiProcessGroup"):  # built with ANYCL_WITH_MPI
     from ._anycl import MpiProcessGroup  # noqa: F401
 
 __version__ = version()
+Trainer = DataParallelTrainer  # every mode: data-, model- or hybrid-parallel (stages=, micro_batches=)
 
 # The default runtime is released before the interpreter tears down the modules it uses.
 _atexit.register(_anycl._close_default_runtime)
 
 __all__ = ["Array", "BuildError", "ConvLayer", "DataParallelTrainer", "DenseLayer", "DeviceInfo",
            "Error", "InternalError", "InvalidArgumentError", "KernelNotFoundError", "MaxPoolLayer",
-           "ModelSpec", "NoDeviceError", "OpenCLError", "OutOfMemoryError", "Runtime",
+           "ModelSpec", "NoDeviceError", "OpenCLError", "OutOfMemoryError", "Runtime", "Trainer",
            "UnsupportedError", "conv2d", "conv2d_backward_data", "conv2d_backward_weights",
            "default_runtime", "devices", "from_dlpack", "gemm", "version"]

@@ -149,6 +149,10 @@ const std::vector<std::pair<std::string, OptionSetter>>& option_setters() {
          o.allreduce = allreduce_of(cast_option<std::string>(v, "allreduce", "a str"));
        }},
       {"processes", [](anycl::TrainOptions& o, const py::handle& v) { o.processes = process_group_of(v, kTrainer); }},
+      {"stages", [](anycl::TrainOptions& o, const py::handle& v) { o.stages = cast_option<std::size_t>(v, "stages", "an int"); }},
+      {"micro_batches", [](anycl::TrainOptions& o, const py::handle& v) {
+         o.micro_batches = cast_option<std::size_t>(v, "micro_batches", "an int");
+       }},
   };
   return setters;
 }
@@ -174,7 +178,8 @@ py::dict options_dict(const anycl::TrainOptions& o) {
                           : o.allreduce == anycl::AllReduce::HostStaged ? "host_staged" : "auto";
   return py::dict(py::arg("batch") = o.batch, py::arg("lr") = o.lr, py::arg("momentum") = o.momentum,
                   py::arg("seed") = o.seed, py::arg("allreduce") = allreduce,
-                  py::arg("processes") = o.processes ? py::object(py::int_(o.processes->size())) : py::object(py::none()));
+                  py::arg("processes") = o.processes ? py::object(py::int_(o.processes->size())) : py::object(py::none()),
+                  py::arg("stages") = o.stages, py::arg("micro_batches") = o.micro_batches);
 }
 
 std::unique_ptr<Trainer> make_trainer(const py::object& runtime, const anycl::ModelSpec& model, const py::kwargs& kwargs) {
@@ -217,7 +222,7 @@ void bind_train(py::module_& m) {
       .def_readonly("width", &anycl::ModelSpec::width).def_readonly("layers", &anycl::ModelSpec::layers);
   py::class_<Trainer>(m, "DataParallelTrainer", "Data-parallel SGD with momentum over every device of a runtime.")
       .def(py::init(&make_trainer), "runtime"_a, "model"_a,
-           "Options by keyword (defaults: anycl.DataParallelTrainer.defaults): batch, lr, momentum, seed, allreduce, processes.")
+           "Options by keyword (defaults: anycl.DataParallelTrainer.defaults): batch, lr, momentum, seed, allreduce, processes, stages, micro_batches.")
       .def_property_readonly_static("defaults", [](const py::object&) { return options_dict(anycl::TrainOptions{}); },
                                     "The options a trainer takes, with their defaults.")
       .def_property_readonly("options", [](const Trainer& t) { return options_dict(t.options); })
@@ -239,7 +244,10 @@ void bind_train(py::module_& m) {
       .def_property_readonly("parameter_count", [](const Trainer& t) { return t.impl->parameter_count(); })
       .def_property_readonly("classes", [](const Trainer& t) { return t.impl->classes(); })
       .def_property_readonly("replicas", [](const Trainer& t) { return t.impl->replicas(); })
-      .def_property_readonly("allreduce_on_device", [](const Trainer& t) { return t.impl->allreduce_on_device(); });
+      .def_property_readonly("allreduce_on_device", [](const Trainer& t) { return t.impl->allreduce_on_device(); })
+      .def_property_readonly("stage_bounds", [](const Trainer& t) { return t.impl->stage_bounds(); })
+      .def("parameter_bytes", [](const Trainer& t, std::size_t device) { return t.impl->parameter_bytes(device); },
+           "device"_a, "The bytes of model parameters held on `device`.");
 }
 
 }  // namespace anycl_py
