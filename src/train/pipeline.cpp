@@ -32,8 +32,7 @@ void check_options(const Runtime& rt, const TrainOptions& o) {
 }
 
 // Batch normalisation over a micro-batch is not over the batch: the statistics, and so the
-// model, would differ from the one-device run. A pass over one micro-batch across the pipelines
-// would need every pipeline at the same node at once, which the schedule does not give.
+// model, would differ from the one-device run.
 void check_model(const ModelPlan& plan, const TrainOptions& o) {
   if (!plan.norm_channels.empty() && o.micro_batches > 1)
     fail(ANYCL_ERROR_UNSUPPORTED, "DataParallelTrainer: TrainOptions::micro_batches " + std::to_string(o.micro_batches) +

@@ -13,7 +13,8 @@ namespace anycl::detail {
 // and out, parameters and their gradients).
 double layer_cost(const LayerPlan& layer, std::size_t parameters, std::size_t samples);
 
-// stages + 1 layer indices: stage s runs the layers [bounds[s], bounds[s + 1]). Minimises the
+// stages + 1 node indices, each the first node of a top-level layer (plan.units: a residual block
+// is never cut): stage s runs the nodes [bounds[s], bounds[s + 1]). Minimises the
 // largest stage cost (layer_cost for `samples` per micro-batch) among the cuts whose every stage
 // holds at most total / stages + the largest layer's parameters; ties go to the smaller largest
 // parameter share. Throws Error(ANYCL_ERROR_INVALID_ARGUMENT) for more stages than layers.
