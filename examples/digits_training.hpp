@@ -79,6 +79,16 @@ inline anycl::ModelSpec small_resnet(const Data& d) {
   return m;
 }
 
+// Weights dominate (1.6M parameters, mostly two 1024-unit dense layers): small batches keep its
+// GEMMs thin, the model a pipeline of stages splits better than a batch (docs/performance.md).
+inline anycl::ModelSpec wide_cnn(const Data& d) {
+  anycl::ModelSpec m;
+  m.channels = 1, m.height = d.height, m.width = d.width;
+  m.layers = {anycl::ConvLayer{32, 3, 1},     anycl::ConvLayer{32, 3, 1},     anycl::MaxPoolLayer{2},
+              anycl::DenseLayer{1024, true}, anycl::DenseLayer{1024, true}, anycl::DenseLayer{10, false}};
+  return m;
+}
+
 // This process's part of every batch when several processes train together: rank r of `ranks`
 // takes the r-th slice, the first (batch % ranks) slices one sample longer (as the trainer splits
 // a batch over equal devices).

@@ -3,14 +3,16 @@
 // accuracy and the training throughput.
 //
 //   /usr/bin/python3 scripts/export_digits.py digits.txt
-//   train_cnn --data digits.txt --device cpu/2 [--model cnn|resnet] [--epochs 10] [--steps N]
+//   train_cnn --data digits.txt --device cpu/2 [--model cnn|resnet|wide] [--epochs 10] [--steps N]
 //             [--batch 32] [--lr 0.05] [--momentum 0.9] [--optimizer sgd|adam|adamw]
 //             [--weight-decay X] [--schedule constant|cosine|step] [--seed 1] [--allreduce auto|device|host] [--print-steps]
-//             [--checkpoint FILE] [--resume FILE] [--json FILE]
+//             [--checkpoint FILE] [--resume FILE] [--json FILE] [--stages M] [--micro-batches N]
 //   mpirun -np 2 train_cnn --mpi [--mpi-timeout S] [--fail-rank R --fail-step K
 //             --fail-how kill|hang|throw] ...
 //
-// --batch is the global batch; with --mpi every rank feeds its shard of it. --checkpoint writes
+// --batch is the global batch; with --mpi every rank feeds its shard of it. --stages cuts the
+// model into M pipeline stages over the devices (a multiple of M: hybrid), each batch flowing
+// through them in N micro-batches (docs/training.md); --model wide is a 1.6M-parameter model. --checkpoint writes
 // the trainer's state after every epoch, --resume continues from such a file. --fail-* make rank
 // R die, hang or fail its step K (the tests of failures across ranks).
 #include <algorithm>
@@ -43,10 +45,10 @@ struct Args {
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
-               "train_cnn: %s\nusage: train_cnn --data FILE [--device SPEC] [--model cnn|resnet] [--epochs N] [--steps N] "
+               "train_cnn: %s\nusage: train_cnn --data FILE [--device SPEC] [--model cnn|resnet|wide] [--epochs N] [--steps N] "
                "[--batch N] [--lr X] [--momentum X] [--optimizer sgd|adam|adamw] [--weight-decay X] "
                "[--schedule constant|cosine|step] [--seed N] [--allreduce auto|device|host] [--print-steps] "
-               "[--checkpoint FILE] [--resume FILE] [--json FILE] [--mpi] [--mpi-timeout S] "
+               "[--checkpoint FILE] [--resume FILE] [--json FILE] [--stages M] [--micro-batches N] [--mpi] [--mpi-timeout S] "
                "[--fail-rank R --fail-step K --fail-how kill|hang|throw]\n",
                why);
   std::exit(2);
@@ -78,6 +80,9 @@ Args parse(int argc, char** argv) {
     else if (opt == "--checkpoint") a.checkpoint = v;
     else if (opt == "--resume") a.resume = v;
     else if (opt == "--json") a.json = v;
+    else if (opt == "--model") a.model = v;
+    else if (opt == "--stages") a.options.stages = std::size_t(std::atol(v));
+    else if (opt == "--micro-batches") a.options.micro_batches = std::size_t(std::atol(v));
     else if (opt == "--mpi-timeout") a.mpi_timeout = std::atof(v);
     else if (opt == "--fail-rank") a.fail_rank = std::size_t(std::atol(v));
     else if (opt == "--fail-step") a.fail_step = std::size_t(std::atol(v));
@@ -88,7 +93,7 @@ Args parse(int argc, char** argv) {
   if (a.allreduce == "device") a.options.allreduce = anycl::AllReduce::OnDevice;
   else if (a.allreduce == "host") a.options.allreduce = anycl::AllReduce::HostStaged;
   else if (a.allreduce != "auto") usage("--allreduce takes auto, device or host");
-  if (a.model != "cnn" && a.model != "resnet") usage("--model takes cnn or resnet");
+  if (a.model != "cnn" && a.model != "resnet" && a.model != "wide") usage("--model takes cnn, resnet or wide");
   if (a.optimizer == "adam") a.options.optimizer = anycl::Optimizer::Adam;
   else if (a.optimizer == "adamw") a.options.optimizer = anycl::Optimizer::AdamW;
   else if (a.optimizer != "sgd") usage("--optimizer takes sgd, adam or adamw");
@@ -139,8 +144,10 @@ void write_json(const Args& a, const Summary& s, std::size_t ranks, std::size_t 
   std::fprintf(f,
                "{\"benchmark\": \"train_cnn\", \"ranks\": %zu, \"devices_per_rank\": %zu, \"batch\": %zu, "
                "\"epochs\": %d, \"images\": %.0f, \"seconds\": %.4f, \"images_per_second\": %.1f, "
-               "\"final_loss\": %.6f, \"test_accuracy\": %.4f}\n",
-               ranks, devices, a.options.batch, a.epochs, s.images, s.seconds, s.images / s.seconds, s.loss, s.accuracy);
+               "\"final_loss\": %.6f, \"test_accuracy\": %.4f, \"model\": \"%s\", \"stages\": %zu, "
+               "\"micro_batches\": %zu}\n",
+               ranks, devices, a.options.batch, a.epochs, s.images, s.seconds, s.images / s.seconds, s.loss, s.accuracy,
+               a.model.c_str(), a.options.stages, a.options.micro_batches);
   std::fclose(f);
 }
 
@@ -156,7 +163,10 @@ void train(const Args& args, anycl::ProcessGroup* group) {
   // Cosine decays over the whole run; step multiplies the lr by gamma (0.1) every third of it.
   options.total_steps = per_epoch * std::size_t(args.epochs);
   options.step_size = std::max<std::size_t>(1, options.total_steps / 3);
-  anycl::DataParallelTrainer trainer(rt, args.model == "resnet" ? digits::small_resnet(data) : digits::small_cnn(data),
+  anycl::DataParallelTrainer trainer(rt,
+                                     args.model == "resnet" ? digits::small_resnet(data)
+                                     : args.model == "wide" ? digits::wide_cnn(data)
+                                                            : digits::small_cnn(data),
                                      options);
   int first_epoch = 1;
   std::mt19937 rng(args.options.seed);
@@ -172,6 +182,10 @@ void train(const Args& args, anycl::ProcessGroup* group) {
                 shard.ranks, trainer.replicas(), trainer.allreduce_on_device() ? "on device" : "host-staged",
                 trainer.parameter_count(), data.train.count(), data.test.count(), args.options.batch);
     for (std::size_t d = 0; d < rt.device_count(); ++d) std::printf("  device %zu: %s\n", d, rt.device(d).name.c_str());
+    const std::vector<std::size_t> bounds = trainer.stage_bounds();
+    for (std::size_t s = 0; s + 1 < bounds.size() && bounds.size() > 2; ++s)
+      std::printf("  stage %zu: layers %zu..%zu, %zu parameter bytes on device %zu\n", s, bounds[s], bounds[s + 1] - 1,
+                  trainer.parameter_bytes(s), s);
     if (first_epoch > 1) std::printf("resumed from %s at step %zu\n", args.resume.c_str(), trainer.steps());
   }
   digits::StepHooks hooks;

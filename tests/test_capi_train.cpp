@@ -151,6 +151,7 @@ TEST_CASE("C trainer: init functions hold the C++ defaults", "[capi][train]") {
   CHECK((o.beta1 == d.beta1 && o.beta2 == d.beta2 && o.eps == d.eps));
   CHECK(int(o.schedule) == int(d.schedule));
   CHECK((o.step_size == d.step_size && o.gamma == d.gamma && o.total_steps == d.total_steps && o.min_lr == d.min_lr));
+  CHECK((o.stages == d.stages && o.micro_batches == d.micro_batches));
 
   anycl_layer l;
   capi_layer_defaults(&l, ANYCL_LAYER_CONV);

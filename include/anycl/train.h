@@ -89,6 +89,8 @@ typedef struct anycl_train_options {
   float gamma;      /* ANYCL_LR_STEP */
   size_t total_steps; /* ANYCL_LR_COSINE */
   float min_lr;       /* ANYCL_LR_COSINE */
+  size_t stages;        /* pipeline stages per replica (model-parallel; docs/training.md) */
+  size_t micro_batches; /* micro-batches a step flows through the stages in */
 } anycl_train_options;
 ANYCL_API void anycl_train_options_init(anycl_train_options* options);
 

@@ -1,10 +1,15 @@
-// anycl C++ API: data-parallel training of CNNs (float32, NCHW): sequential layers and residual
-// blocks, batch normalisation, dropout, SGD or Adam with a learning-rate schedule.
+// anycl C++ API: data-, model- and hybrid-parallel training of CNNs (float32, NCHW): sequential
+// layers and residual blocks, batch normalisation, dropout, SGD or Adam with a learning-rate
+// schedule.
 //
-// Every device of the runtime holds a replica of the weights and runs forward and backward on
-// its slice of each batch; the gradients are summed across devices (on device buffers when the
-// devices share an OpenCL context, through the host otherwise), one device applies the
-// optimizer and the new weights are copied to every replica, so all replicas stay bitwise equal.
+// Data-parallel (the default): every device of the runtime holds a replica of the weights and
+// runs forward and backward on its slice of each batch; the gradients are summed across devices
+// (on device buffers when the devices share an OpenCL context, through the host otherwise), one
+// device applies the optimizer and the new weights are copied to every replica, so all replicas
+// stay bitwise equal. With TrainOptions::stages = M, the top-level layers are cut into M stages
+// on M devices (a residual block is never cut), each holding only its stage's weights and
+// optimizer state, and the batch flows through them in micro-batches; a runtime of D x M devices
+// trains D such pipelines data-parallel (hybrid).
 // Several processes (MPI ranks, anycl/mpi.hpp) train one model through a ProcessGroup: each runs
 // this trainer on its own devices and its own shard of every batch, and the gradients are summed
 // across the processes after the devices.
@@ -131,6 +136,14 @@ struct TrainOptions {
   float gamma = 0.1f;                                // Step
   std::size_t total_steps = 1;                       // Cosine
   float min_lr = 0;                                  // Cosine
+  // Model parallelism (docs/training.md): the layers cut into `stages` consecutive stages, one
+  // per device; the runtime's devices (a multiple of stages) form device_count / stages pipelines
+  // trained data-parallel. Each pipeline's share of a batch flows through its stages in
+  // `micro_batches` micro-batches (1..batch; a model with a BatchNormLayer needs 1: batch statistics
+  // of a micro-batch are not the batch's, Error(ANYCL_ERROR_UNSUPPORTED)). With `processes`, every process runs its pipelines
+  // on its own shard, and the stages' gradients are summed across processes too.
+  std::size_t stages = 1;
+  std::size_t micro_batches = 1;
 };
 
 namespace detail {
@@ -170,7 +183,12 @@ class ANYCL_API DataParallelTrainer {
   float learning_rate() const;  // the schedule's lr for the next step
   std::size_t parameter_count() const;
   std::size_t classes() const;
-  std::size_t replicas() const;
+  std::size_t replicas() const;     // copies of the model: devices / stages
+  // stages + 1 indices into ModelSpec::layers: stage s runs the layers [bounds[s], bounds[s + 1]) on device
+  // pipeline * stages + s ({0, layers} without stages).
+  std::vector<std::size_t> stage_bounds() const;
+  // The bytes of model parameters held on `device` (its stage's, or the whole model's).
+  std::size_t parameter_bytes(std::size_t device) const;
   bool allreduce_on_device() const;  // which path Auto took
   std::size_t steps() const;         // optimizer steps taken (restored by load_checkpoint)
 
@@ -189,5 +207,8 @@ class ANYCL_API DataParallelTrainer {
  private:
   std::unique_ptr<detail::TrainerImpl> impl_;
 };
+
+// The trainer of every mode (data-, model- or hybrid-parallel, by TrainOptions).
+using Trainer = DataParallelTrainer;
 
 }  // namespace anycl

@@ -23,6 +23,7 @@ if hasattr(_anycl, "MpiProcessGroup"):  # built with ANYCL_WITH_MPI
     from ._anycl import MpiProcessGroup  # noqa: F401
 
 __version__ = version()
+Trainer = DataParallelTrainer  # every mode: data-, model- or hybrid-parallel (stages=, micro_batches=)
 
 # The default runtime is released before the interpreter tears down the modules it uses.
 _atexit.register(_anycl._close_default_runtime)
@@ -30,6 +31,6 @@ _atexit.register(_anycl._close_default_runtime)
 __all__ = ["Array", "AvgPoolLayer", "BatchNormLayer", "BuildError", "ConvLayer", "DataParallelTrainer",
            "DenseLayer", "DeviceInfo", "DropoutLayer", "Error", "GlobalAvgPoolLayer", "InternalError",
            "InvalidArgumentError", "KernelNotFoundError", "MaxPoolLayer", "ModelSpec", "NoDeviceError",
-           "OpenCLError", "OutOfMemoryError", "ResidualBlock", "Runtime",
+           "OpenCLError", "OutOfMemoryError", "ResidualBlock", "Runtime", "Trainer",
            "UnsupportedError", "conv2d", "conv2d_backward_data", "conv2d_backward_weights",
            "default_runtime", "devices", "from_dlpack", "gemm", "version"]

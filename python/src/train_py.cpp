@@ -195,6 +195,9 @@ const std::vector<Option>& options_table() {
       {"gamma", [](O& o, V v) { o.gamma = float_option(v, "gamma"); }, [](const O& o) { return float_value(o.gamma); }},
       {"total_steps", [](O& o, V v) { o.total_steps = cast_option<std::size_t>(v, "total_steps", "an int"); }, [](const O& o) { return py::object(py::int_(o.total_steps)); }},
       {"min_lr", [](O& o, V v) { o.min_lr = float_option(v, "min_lr"); }, [](const O& o) { return float_value(o.min_lr); }},
+      {"stages", [](O& o, V v) { o.stages = cast_option<std::size_t>(v, "stages", "an int"); }, [](const O& o) { return py::object(py::int_(o.stages)); }},
+      {"micro_batches", [](O& o, V v) { o.micro_batches = cast_option<std::size_t>(v, "micro_batches", "an int"); },
+       [](const O& o) { return py::object(py::int_(o.micro_batches)); }},
   };
   return table;
 }
@@ -244,7 +247,7 @@ void bind_train(py::module_& m) {
       .def(py::init(&make_trainer), "runtime"_a, "model"_a,
            "Options by keyword, one per TrainOptions field (defaults: anycl.DataParallelTrainer.defaults): batch, lr, "
            "momentum, seed, allreduce, processes, optimizer ({'sgd', 'adam', 'adamw'}), weight_decay, beta1, beta2, "
-           "eps, schedule ({'constant', 'step', 'cosine'}), step_size, gamma, total_steps, min_lr.")
+           "eps, schedule ({'constant', 'step', 'cosine'}), step_size, gamma, total_steps, min_lr, stages, micro_batches.")
       .def_property_readonly_static("defaults", [](const py::object&) { return options_dict(anycl::TrainOptions{}); },
                                     "The options a trainer takes, with their defaults.")
       .def_property_readonly("options", [](const Trainer& t) { return options_dict(t.options); })
@@ -277,7 +280,10 @@ void bind_train(py::module_& m) {
       .def_property_readonly("parameter_count", [](const Trainer& t) { return t.impl->parameter_count(); })
       .def_property_readonly("classes", [](const Trainer& t) { return t.impl->classes(); })
       .def_property_readonly("replicas", [](const Trainer& t) { return t.impl->replicas(); })
-      .def_property_readonly("allreduce_on_device", [](const Trainer& t) { return t.impl->allreduce_on_device(); });
+      .def_property_readonly("allreduce_on_device", [](const Trainer& t) { return t.impl->allreduce_on_device(); })
+      .def_property_readonly("stage_bounds", [](const Trainer& t) { return t.impl->stage_bounds(); })
+      .def("parameter_bytes", [](const Trainer& t, std::size_t device) { return t.impl->parameter_bytes(device); },
+           "device"_a, "The bytes of model parameters held on `device`.");
 }
 
 }  // namespace anycl_py

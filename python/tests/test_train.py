@@ -31,7 +31,8 @@ def trainer(rt):
     return anycl.DataParallelTrainer(rt, spec(), batch=16, lr=0.1, momentum=0.5, seed=3)
 
 
-def test_gradient_matches_torch(trainer, rng):
+def check_gradient(trainer, rng):
+    """The trainer's loss and gradient on a random batch of 16 against PyTorch's (float64)."""
     x = uniform(rng, (16, 1, 8, 8))
     labels = rng.integers(0, 10, 16)
     loss, grad = trainer.gradient(x, labels)
@@ -40,6 +41,11 @@ def test_gradient_matches_torch(trainer, rng):
     want.backward()
     assert abs(loss - want.item()) <= 1e-4
     np.testing.assert_allclose(grad, np.concatenate([p.grad.numpy().ravel() for p in params]), rtol=0, atol=1e-4)
+    return grad
+
+
+def test_gradient_matches_torch(trainer, rng):
+    grad = check_gradient(trainer, rng)
     assert trainer.parameter_count == grad.size and trainer.classes == 10 and trainer.replicas >= 1
 
 
@@ -99,7 +105,8 @@ def test_checkpoint_resumes_bitwise(rt, rng, tmp_path):
 def test_options(rt):
     defaults = anycl.DataParallelTrainer.defaults
     assert set(defaults) == {"batch", "lr", "momentum", "seed", "allreduce", "processes", "optimizer", "weight_decay",
-                             "beta1", "beta2", "eps", "schedule", "step_size", "gamma", "total_steps", "min_lr"}
+                             "beta1", "beta2", "eps", "schedule", "step_size", "gamma", "total_steps", "min_lr",
+                             "stages", "micro_batches"}
     assert defaults["batch"] == 32 and defaults["processes"] is None
     t = anycl.DataParallelTrainer(rt, spec(), batch=8, seed=4)
     assert t.options == dict(defaults, batch=8, seed=4)
@@ -111,3 +118,20 @@ def test_options(rt):
         anycl.DataParallelTrainer(rt, spec(), momentum=float("inf"))
     with pytest.raises(anycl.Error, match="argument 'processes'"):
         anycl.DataParallelTrainer(rt, spec(), processes=3)
+
+
+def test_stages_match_torch(rng):
+    """2 stages on cpu/2 in 2 micro-batches: the same loss and gradient as PyTorch (float64), each
+    device holding only its stage's parameters."""
+    rt2 = anycl.Runtime("cpu/2")
+    t = anycl.Trainer(rt2, spec(), batch=16, seed=3, stages=2, micro_batches=2)
+    check_gradient(t, rng)
+    bounds = t.stage_bounds
+    assert len(bounds) == 3 and bounds[0] == 0 and bounds[-1] == 4
+    layer_params = [4 * 9 + 4, 0, 12 * 64 + 12, 10 * 12 + 10]
+    for d in range(2):
+        assert t.parameter_bytes(d) == 4 * sum(layer_params[bounds[d]:bounds[d + 1]])
+    with pytest.raises(anycl.InvalidArgumentError, match="stages 3"):
+        anycl.Trainer(rt2, spec(), stages=3)
+    with pytest.raises(anycl.InvalidArgumentError, match="micro_batches is 0"):
+        anycl.Trainer(rt2, spec(), stages=2, micro_batches=0)

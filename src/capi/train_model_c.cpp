@@ -131,7 +131,7 @@ std::string with_c_index(const std::string& message, const ModelPaths& paths) {
 // The size of the first anycl_train_options: a later anycl.h appends fields, which a library reads
 // only when struct_size covers them (see covers()), so callers built against an older header keep
 // working and get the new fields' defaults.
-constexpr std::size_t kFirstOptionsSize = offsetof(anycl_train_options, min_lr) + sizeof(float);
+constexpr std::size_t kFirstOptionsSize = offsetof(anycl_train_options, micro_batches) + sizeof(std::size_t);
 
 template <typename Field>
 bool covers(const anycl_train_options* o, const Field& field) {
@@ -169,6 +169,7 @@ anycl::TrainOptions to_options(const anycl_train_options* o) {
   r.gamma = finite(o->gamma, "gamma");
   r.total_steps = o->total_steps;
   r.min_lr = finite(o->min_lr, "min_lr");
+  r.stages = o->stages, r.micro_batches = o->micro_batches;
   static_assert(sizeof(anycl_train_options) <= kFirstOptionsSize + alignof(anycl_train_options),
                 "a field added to anycl_train_options is read here only `if (covers(o, o->field))`");
   return r;
@@ -228,6 +229,7 @@ void anycl_train_options_init(anycl_train_options* options) {
   options->gamma = d.gamma;
   options->total_steps = d.total_steps;
   options->min_lr = d.min_lr;
+  options->stages = d.stages, options->micro_batches = d.micro_batches;
 }
 
 }  // extern "C"

@@ -23,9 +23,10 @@ std::vector<std::pair<std::size_t, std::size_t>> tree_pairs(std::size_t m) {
 // images/s, with the host wait at 12k (noisy shared cores, but the gap held).
 void wait_for_queue(const DeviceSlot& producer) { Event(enqueue_marker(producer)).wait(); }
 
+// Empty tensors (those of layers outside a pipeline stage) are skipped by every function here.
 std::vector<float> read_floats(Runtime& rt, const Buffer& b) {
   std::vector<float> v(b.bytes() / sizeof(float));
-  rt.read(b, v.data(), b.bytes());
+  if (b) rt.read(b, v.data(), b.bytes());
   return v;
 }
 
@@ -44,7 +45,7 @@ void allreduce_on_device(Runtime& rt, const std::vector<Replica*>& parts) {
     wait_for_queue(engine(rt).slot(parts[s]->device()));
     for (std::size_t t = 0; t < parts[d]->grads().size(); ++t) {
       const Buffer& g = parts[d]->grads()[t];
-      accumulate(dst, g.native(), parts[s]->grads()[t].native(), g.bytes() / sizeof(float));
+      if (g) accumulate(dst, g.native(), parts[s]->grads()[t].native(), g.bytes() / sizeof(float));
     }
   }
 }
@@ -59,7 +60,7 @@ void allreduce_host_staged(Runtime& rt, const std::vector<Replica*>& parts) {
     for (std::size_t t = 0; t < tensors; ++t)
       for (std::size_t i = 0; i < host[d][t].size(); ++i) host[d][t][i] += host[s][t][i];
   for (std::size_t t = 0; t < tensors; ++t)
-    rt.write(parts.front()->grads()[t], host.front()[t].data(), host.front()[t].size() * sizeof(float));
+    if (parts.front()->grads()[t]) rt.write(parts.front()->grads()[t], host.front()[t].data(), host.front()[t].size() * sizeof(float));
 }
 
 // The root's queue does the copies (any queue of the context may copy between its buffers), so
@@ -69,7 +70,7 @@ void broadcast_on_device(Runtime& rt, const std::vector<Replica>& replicas) {
   for (std::size_t r = 1; r < replicas.size(); ++r)
     for (std::size_t t = 0; t < replicas[r].params().size(); ++t) {
       const Buffer& to = replicas[r].params()[t];
-      check(clEnqueueCopyBuffer(root.queue.get(), replicas.front().params()[t].native(), to.native(), 0, 0,
+      if (to) check(clEnqueueCopyBuffer(root.queue.get(), replicas.front().params()[t].native(), to.native(), 0, 0,
                                 to.bytes(), 0, nullptr, nullptr),
             "clEnqueueCopyBuffer", root.where());
     }
@@ -78,7 +79,7 @@ void broadcast_on_device(Runtime& rt, const std::vector<Replica>& replicas) {
 void broadcast_host_staged(Runtime& rt, const std::vector<Replica>& replicas) {
   for (std::size_t t = 0; t < replicas.front().params().size(); ++t) {
     const std::vector<float> w = read_floats(rt, replicas.front().params()[t]);
-    for (std::size_t r = 1; r < replicas.size(); ++r) rt.write(replicas[r].params()[t], w.data(), w.size() * sizeof(float));
+    for (std::size_t r = 1; r < replicas.size() && !w.empty(); ++r) rt.write(replicas[r].params()[t], w.data(), w.size() * sizeof(float));
   }
 }
 

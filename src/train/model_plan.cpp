@@ -80,7 +80,10 @@ class Planner {
   // Appends the nodes of `layers` reading activation `src` of shape `shape`; returns the last
   // activation (shape becomes its shape).
   std::size_t sequence(const std::vector<Layer>& layers, std::size_t src, Shape& shape, const std::string& prefix) {
-    for (std::size_t i = 0; i < layers.size(); ++i) src = layer(layers[i], src, shape, prefix + "layer " + std::to_string(i));
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      if (prefix.empty()) plan.units.push_back(plan.layers.size());  // a top-level layer starts
+      src = layer(layers[i], src, shape, prefix + "layer " + std::to_string(i));
+    }
     return src;
   }
 
@@ -183,6 +186,13 @@ ModelPlan plan_model(const ModelSpec& spec) {
   Shape shape{spec.channels, spec.height, spec.width};
   planner.sequence(spec.layers, 0, shape, "");
   ModelPlan& plan = planner.plan;
+  plan.units.push_back(plan.layers.size());
+  std::size_t tensors = 0;  // parameter tensors come in node order, two per node that has them
+  for (const LayerPlan& l : plan.layers) {
+    plan.layer_tensors.push_back(tensors);
+    if (l.has_params()) tensors = l.weights + 2;
+  }
+  plan.layer_tensors.push_back(tensors);
   const LayerPlan& last = plan.layers.back();
   if (!std::holds_alternative<DenseLayer>(spec.layers.back()) || last.relu || last.out.c < 2)
     bad_layer("layer " + std::to_string(spec.layers.size() - 1),

@@ -44,6 +44,12 @@ struct ModelPlan {
   std::vector<LayerPlan> layers;          // the nodes, in execution order
   std::vector<std::size_t> tensor_sizes;  // element count of every parameter tensor, in order
   std::vector<std::size_t> norm_channels; // channels of every batch-norm node, in order
+  // [i]: the index of node i's first parameter tensor, so node i holds the tensors
+  // [layer_tensors[i], layer_tensors[i + 1]); one entry more than layers.
+  std::vector<std::size_t> layer_tensors;
+  // The first node of every top-level layer of the spec, then layers.size(): the only places a
+  // pipeline may cut (a residual block is one unit).
+  std::vector<std::size_t> units;
   std::size_t parameter_count() const;
   std::size_t running_count() const;      // running mean and variance of every batch-norm node
   std::size_t classes() const { return layers.back().out.c; }

@@ -1,5 +1,6 @@
 #include "train/passes.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "ops/nn_layers.hpp"
@@ -67,9 +68,9 @@ void merge_norm_sums(Runtime& rt, const LayerPlan& l, std::size_t i, const std::
 }  // namespace
 
 void forward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts,
-                  std::vector<NormMoments>* moments) {
-  if (moments) moments->assign(plan.norm_channels.size(), {});
-  for (std::size_t i = 0; i < plan.layers.size(); ++i) {
+                  std::vector<NormMoments>* moments, LayerRange range) {
+  if (moments) moments->resize(plan.norm_channels.size());
+  for (std::size_t i = range.first; i < std::min(range.last, plan.layers.size()); ++i) {
     const LayerPlan& l = plan.layers[i];
     if (l.kind == LayerKind::BatchNorm && !parts.empty() && parts.front().info.training) {
       for (const Part& p : parts) p.replica->norm_forward_part(i, p.info.n);
@@ -81,8 +82,8 @@ void forward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& p
   }
 }
 
-void backward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts) {
-  for (std::size_t i = plan.layers.size(); i-- > 0;) {
+void backward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts, LayerRange range) {
+  for (std::size_t i = std::min(range.last, plan.layers.size()); i-- > range.first;) {
     const LayerPlan& l = plan.layers[i];
     if (l.kind == LayerKind::BatchNorm) {
       for (const Part& p : parts) p.replica->norm_backward_part(i, p.info.n);

@@ -20,12 +20,13 @@ struct NormMoments {
   std::vector<double> mean, var;
 };
 
-// With `moments`, fills one NormMoments per batch-norm node (training passes only).
+// The nodes of `range` (a pipeline stage's; the whole model by default). With `moments`, fills
+// the NormMoments of each batch-norm node in the range (training passes only).
 void forward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts,
-                  std::vector<NormMoments>* moments);
+                  std::vector<NormMoments>* moments, LayerRange range = {});
 // After forward_pass and Replica::loss on every part: the parameter gradients of each part's
 // samples into its grads() (batch-norm's from the whole batch's sums).
-void backward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts);
+void backward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts, LayerRange range = {});
 
 // The dropout stream of step `step` of a trainer seeded with `seed`.
 cl_uint dropout_seed(unsigned seed, std::size_t step);

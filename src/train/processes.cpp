@@ -4,9 +4,9 @@
 
 namespace anycl::detail {
 
-double allreduce_across_processes(Runtime& rt, const Replica& root, ProcessGroup& group, double loss_sum) {
+double allreduce_across_processes(Runtime& rt, const std::vector<Buffer>& grads, ProcessGroup& group, double loss_sum) {
   std::vector<float> message;
-  for (const Buffer& g : root.grads()) {
+  for (const Buffer& g : grads) {
     const std::size_t at = message.size();
     message.resize(at + g.bytes() / sizeof(float));
     rt.read(g, message.data() + at, g.bytes());
@@ -16,8 +16,8 @@ double allreduce_across_processes(Runtime& rt, const Replica& root, ProcessGroup
   message.push_back(head);
   message.push_back(float(loss_sum - double(head)));
   group.allreduce_sum(message.data(), message.size(), false);
-  for (std::size_t t = 0, at = 0; t < root.grads().size(); ++t) {
-    const Buffer& g = root.grads()[t];
+  for (std::size_t t = 0, at = 0; t < grads.size(); ++t) {
+    const Buffer& g = grads[t];
     rt.write(g, message.data() + at, g.bytes());
     at += g.bytes() / sizeof(float);
   }

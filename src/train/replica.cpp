@@ -48,17 +48,27 @@ DropoutMask dropout_mask(const LayerPlan& l, std::size_t i, const PassInfo& p) {
 
 }  // namespace
 
-Replica::Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::size_t capacity)
-    : rt_(rt), plan_(plan), device_(device), capacity_(capacity) {
+Replica::Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::size_t capacity, LayerRange range,
+                 SharedTensors shared)
+    : rt_(rt), plan_(plan), device_(device), capacity_(capacity), range_(range) {
+  range_.last = std::min(range_.last, plan.layers.size());
   auto alloc = [&](std::size_t elems) { return rt.alloc(std::max<std::size_t>(elems, 1) * sizeof(float), device); };
-  for (std::size_t size : plan.tensor_sizes) {
-    params_.push_back(alloc(size));
-    grads_.push_back(alloc(size));
+  for (std::size_t t = 0; t < plan.tensor_sizes.size(); ++t) {
+    const bool mine = t >= plan.layer_tensors[range_.first] && t < plan.layer_tensors[range_.last];
+    params_.push_back(!mine ? Buffer() : shared.params ? (*shared.params)[t] : alloc(plan.tensor_sizes[t]));
+    grads_.push_back(!mine ? Buffer() : shared.grads ? (*shared.grads)[t] : alloc(plan.tensor_sizes[t]));
   }
-  acts_.push_back(alloc(capacity * plan.input().size()));
-  dacts_.emplace_back();  // the input's gradient is never needed
-  std::size_t shared = 0;
-  for (const LayerPlan& l : plan.layers) {
+  // Indexed as the plan's nodes; what lies outside the range stays empty.
+  acts_.resize(range_.first);
+  dacts_.resize(range_.first);
+  argmax_.resize(range_.first);
+  norm_.resize(plan.norm_channels.size());
+  const std::size_t in = capacity * plan.layers[range_.first].in.size();
+  acts_.push_back(alloc(in));
+  dacts_.push_back(range_.first > 0 ? alloc(in) : Buffer());  // the model input's gradient is never needed
+  std::size_t scratch = 0;
+  for (std::size_t i = range_.first; i < range_.last; ++i) {
+    const LayerPlan& l = plan.layers[i];
     // The kernels index with 32-bit ints.
     if (capacity * std::max(l.in.size(), l.out.size()) > std::size_t(INT_MAX))
       fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer: batch " + std::to_string(capacity) +
@@ -66,10 +76,14 @@ Replica::Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::si
     acts_.push_back(alloc(capacity * l.out.size()));
     dacts_.push_back(alloc(capacity * l.out.size()));
     argmax_.push_back(l.kind == LayerKind::MaxPool ? alloc(capacity * l.out.size()) : Buffer());
-    if (l.kind == LayerKind::BatchNorm) norm_.push_back({alloc(2 * l.out.c), alloc(2 * l.out.c), alloc(2 * l.out.c)});
-    if (l.accumulate_dx) shared = std::max(shared, capacity * l.in.size());
+    if (l.kind == LayerKind::BatchNorm) norm_[l.norm] = {alloc(2 * l.out.c), alloc(2 * l.out.c), alloc(2 * l.out.c)};
+    if (l.accumulate_dx) scratch = std::max(scratch, capacity * l.in.size());
   }
-  if (shared) scratch_ = alloc(shared);
+  if (scratch) scratch_ = alloc(scratch);
+  acts_.resize(plan.layers.size() + 1);
+  dacts_.resize(plan.layers.size() + 1);
+  argmax_.resize(plan.layers.size());
+  if (range_.last < plan.layers.size()) return;
   labels_ = rt.alloc(capacity * sizeof(cl_int), device);
   losses_ = alloc(capacity);
 }

@@ -4,6 +4,7 @@
 // (train/passes.hpp) walk the nodes over one or several replicas.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "train/model_plan.hpp"
@@ -19,19 +20,39 @@ struct PassInfo {
   cl_uint seed = 0;       // the step's dropout stream (train/passes.hpp: dropout_seed)
 };
 
+// The nodes [first, last) of the plan a replica runs (a pipeline stage holds only its own).
+struct LayerRange {
+  std::size_t first = 0, last = SIZE_MAX;  // SIZE_MAX: to the end of the model
+};
+
+// Parameter or gradient tensors another replica of the same range already holds on the device
+// (the micro-batches of a pipeline stage share one set of weights); nullptr: allocate them.
+struct SharedTensors {
+  const std::vector<Buffer>* params = nullptr;
+  const std::vector<Buffer>* grads = nullptr;
+};
+
 class Replica {
  public:
-  // Buffers for up to `capacity` samples on `device`.
-  Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::size_t capacity);
+  // Buffers for up to `capacity` samples on `device`, for the layers of `range` only: tensors,
+  // activations and gradients of other layers stay empty Buffers (same indices as the plan).
+  Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::size_t capacity, LayerRange range = {},
+          SharedTensors shared = {});
 
   std::size_t device() const { return device_; }
   std::size_t capacity() const { return capacity_; }
   const std::vector<Buffer>& params() const { return params_; }
   const std::vector<Buffer>& grads() const { return grads_; }
-  const Buffer& input() const { return acts_.front(); }
+  const LayerRange& range() const { return range_; }
+  const Buffer& input() const { return acts_[range_.first]; }
   const Buffer& labels() const { return labels_; }
   const Buffer& losses() const { return losses_; }
   const Buffer& logits() const { return acts_.back(); }
+  const Buffer& output() const { return acts_[range_.last]; }  // the range's last activation
+  // The loss's gradient with respect to input() (the range starts past layer 0) and output()
+  // (the range ends before the logits): the buffers a pipeline moves between stages.
+  const Buffer& input_grad() const { return dacts_[range_.first]; }
+  const Buffer& output_grad() const { return dacts_[range_.last]; }
 
   // Node i's forward pass (a training BatchNorm node normalises by norm_stats(i), which the
   // driver fills first) and backward pass (a BatchNorm node needs norm_sums(i) too).
@@ -72,6 +93,7 @@ class Replica {
   Runtime& rt_;
   const ModelPlan& plan_;
   std::size_t device_, capacity_;
+  LayerRange range_;
   std::vector<Buffer> params_, grads_;
   std::vector<Buffer> acts_, dacts_;  // [0] = the input, [i + 1] = node i's output
   std::vector<Buffer> argmax_;        // per node (max-pool nodes only)

@@ -42,12 +42,17 @@ TrainerImpl::TrainerImpl(Runtime& runtime, const ModelSpec& spec, const TrainOpt
   if (options.processes && !plan.norm_channels.empty())
     fail(ANYCL_ERROR_UNSUPPORTED, "DataParallelTrainer: BatchNormLayer with a ProcessGroup (the batch statistics are "
                                   "not exchanged across processes)");
-  const std::vector<std::size_t> slices = split(options.batch);
-  replicas.reserve(rt.device_count());
-  for (std::size_t d = 0; d < rt.device_count(); ++d) replicas.emplace_back(rt, plan, d, std::max<std::size_t>(slices[d], 1));
-  on_device = choose_on_device(rt, replicas, options.allreduce);
-  for (std::size_t set = 0; set < state_sets(options); ++set)
-    for (std::size_t size : plan.tensor_sizes) state.push_back(rt.alloc(size * sizeof(float), 0));
+  if (pipelined(options)) {
+    pipeline = std::make_unique<Pipeline>(rt, plan, options);
+    on_device = pipeline->on_device();
+  } else {
+    const std::vector<std::size_t> slices = split(options.batch);
+    replicas.reserve(rt.device_count());
+    for (std::size_t d = 0; d < rt.device_count(); ++d) replicas.emplace_back(rt, plan, d, std::max<std::size_t>(slices[d], 1));
+    on_device = choose_on_device(rt, replicas, options.allreduce);
+    for (std::size_t set = 0; set < state_sets(options); ++set)
+      for (std::size_t size : plan.tensor_sizes) state.push_back(rt.alloc(size * sizeof(float), 0));
+  }
   for (std::size_t c : plan.norm_channels) {
     running.insert(running.end(), c, 0.f);
     running.insert(running.end(), c, 1.f);
@@ -122,12 +127,15 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
     report_failure(*group, plan.parameter_count() + 2);
     throw;
   }
-  return float(allreduce_across_processes(rt, replicas.front(), *group, loss_sum) / double(global));
+  return float(allreduce_across_processes(rt, grads_sum(), *group, loss_sum) / double(global));
 }
 
 // The gradient of the loss summed over this process's `count` samples, scaled by 1 / `global`,
 // summed onto replica 0; returns the sum of the samples' losses.
 double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_t count, std::size_t global) {
+  if (pipeline)
+    return pipeline->local_gradient(
+        x, labels, {count, 1.f / float(global), dropout_seed(options.seed, steps), &batch_moments});
   const std::vector<std::size_t> n = split(count);
   std::vector<Replica*> parts;
   std::vector<std::vector<float>> losses(replicas.size());
@@ -170,6 +178,12 @@ double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_
 }
 
 void TrainerImpl::update() {
+  if (pipeline) {
+    pipeline->update(options, steps);
+    fold_running_stats();
+    ++steps;
+    return;
+  }
   const Replica& root = replicas.front();
   optimizer_step(engine(rt).slot(root.device()), options, steps, root.params(), root.grads(), state, plan.tensor_sizes);
   fold_running_stats();
@@ -181,10 +195,11 @@ void TrainerImpl::update() {
 
 std::vector<float> TrainerImpl::logits(const float* x, std::size_t count) {
   if (!x) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::logits: x is NULL");
+  write_running_stats();
+  if (pipeline) return pipeline->logits(x, count);
   std::vector<float> out(count * plan.classes());
   FinishOnUnwind finish_on_error;
   finish_all_on_unwind(finish_on_error, rt);
-  write_running_stats();
   for (std::size_t done = 0; done < count;) {
     const std::vector<std::size_t> n = split(std::min(options.batch, count - done));
     std::size_t first = done;
@@ -243,7 +258,8 @@ void TrainerImpl::write_running_stats() {
       stats[2 * c] = running[at + c];
       stats[2 * c + 1] = float(1 / std::sqrt(double(running[at + l.out.c + c]) + double(l.eps)));
     }
-    for (const Replica& r : replicas) rt.write(r.norm_stats(i), stats.data(), stats.size() * sizeof(float));
+    for (const Replica* r : all_replicas())
+      if (r->norm_stats(i)) rt.write(r->norm_stats(i), stats.data(), stats.size() * sizeof(float));
     at += 2 * l.out.c;
   }
 }
@@ -270,8 +286,8 @@ void TrainerImpl::set_state(std::vector<float> params, std::vector<float> opt_st
     params.assign(both.begin(), both.begin() + std::ptrdiff_t(params.size()));
     opt_state.assign(both.begin() + std::ptrdiff_t(params.size()), both.end());
   }
-  for (const Replica& r : replicas) write_all(r.params(), params);
-  write_all(state, opt_state);
+  for (std::size_t c = 0; c < copies(); ++c) write_all(params_of(c), params);
+  write_all(state_tensors(), opt_state);
 }
 
 // Tensor t of `tensors` has the size of parameter tensor t % count (state sets repeat them).
@@ -299,7 +315,7 @@ float DataParallelTrainer::step(const float* x, const int* labels, std::size_t c
 
 float DataParallelTrainer::gradient(const float* x, const int* labels, std::size_t count, std::vector<float>& grad) {
   const float loss = impl_->loss_and_gradient(x, labels, count);
-  grad = impl_->read_all(impl_->replicas.front().grads());
+  grad = impl_->read_all(impl_->grads_sum());
   return loss;
 }
 
@@ -316,16 +332,16 @@ std::vector<int> DataParallelTrainer::predict(const float* x, std::size_t count)
 }
 
 std::vector<float> DataParallelTrainer::weights(std::size_t replica) const {
-  if (replica >= impl_->replicas.size())
+  if (replica >= impl_->copies())
     detail::fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer::weights: replica " + std::to_string(replica) +
-                                                   " does not exist (" + std::to_string(impl_->replicas.size()) + ")");
-  return impl_->read_all(impl_->replicas[replica].params());
+                                                   " does not exist (" + std::to_string(impl_->copies()) + ")");
+  return impl_->read_all(impl_->params_of(replica));
 }
 
 void DataParallelTrainer::set_weights(const std::vector<float>& weights) { impl_->set_weights(weights); }
 std::size_t DataParallelTrainer::parameter_count() const { return impl_->plan.parameter_count(); }
 std::size_t DataParallelTrainer::classes() const { return impl_->plan.classes(); }
-std::size_t DataParallelTrainer::replicas() const { return impl_->replicas.size(); }
+std::size_t DataParallelTrainer::replicas() const { return impl_->copies(); }
 bool DataParallelTrainer::allreduce_on_device() const { return impl_->on_device; }
 std::size_t DataParallelTrainer::steps() const { return impl_->steps; }
 std::vector<float> DataParallelTrainer::running_stats() const { return impl_->running; }

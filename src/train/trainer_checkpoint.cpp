@@ -82,7 +82,7 @@ void DataParallelTrainer::save_checkpoint(const std::string& path) const {
   c.lr = t.options.lr;
   c.momentum = t.options.momentum;
   c.settings = resume_settings(t);
-  for (const auto& tensors : {t.read_all(t.replicas.front().params()), t.read_all(t.state)})
+  for (const auto& tensors : {t.read_all(t.params_of(0)), t.read_all(t.state_tensors())})
     for (auto& v : split_tensors(tensors, t.plan.tensor_sizes)) c.tensors.push_back(std::move(v));
   if (!t.running.empty()) {
     std::vector<std::size_t> running_sizes;

@@ -2,10 +2,12 @@
 // pieces (trainer_checkpoint.cpp, processes.cpp).
 #pragma once
 
+#include <memory>
 #include <vector>
 
 #include "anycl/train.hpp"
 #include "train/passes.hpp"
+#include "train/pipeline.hpp"
 #include "train/replica.hpp"
 
 namespace anycl::detail {
@@ -33,6 +35,21 @@ class TrainerImpl {
   std::vector<Buffer> state;
   std::vector<float> running;             // per batch-norm node: running mean, then variance
   std::vector<NormMoments> batch_moments;  // of the last training forward, folded in by update()
+  std::unique_ptr<Pipeline> pipeline;     // with stages or micro-batches, instead of replicas and state
+
+  // The model's copies (replicas or pipelines) and their tensors, in plan order.
+  std::size_t copies() const { return pipeline ? pipeline->pipelines() : replicas.size(); }
+  std::vector<Buffer> params_of(std::size_t copy) const {
+    return pipeline ? pipeline->params(copy) : replicas[copy].params();
+  }
+  std::vector<Buffer> grads_sum() const { return pipeline ? pipeline->grads() : replicas.front().grads(); }
+  std::vector<Buffer> state_tensors() const { return pipeline ? pipeline->state() : state; }
+  std::vector<Replica*> all_replicas() {
+    if (pipeline) return pipeline->all_replicas();
+    std::vector<Replica*> out;
+    for (Replica& r : replicas) out.push_back(&r);
+    return out;
+  }
   bool on_device = false;
   std::size_t steps = 0;
 

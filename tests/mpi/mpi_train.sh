@@ -11,6 +11,9 @@
 #                        and all 4 ranks end with bitwise the same weights
 # ranks_times_devices    2 ranks x cpu/2 (2 replicas each, summed on device) == 4 ranks x 1 device:
 #                        the same tree over the same 4 slices, so bitwise the same weights
+# ranks_times_stages     2 ranks x a 2-stage pipeline on cpu/2 == 1 process of 2 x 2 on cpu/4
+#                        (hybrid): each stage's gradients summed over the same two shards in the
+#                        same order, so bitwise the same weights; losses within 1e-6
 # killed_rank, hung_rank, failed_step
 #                        rank 1 dies / hangs / fails its step 3: mpirun ends non-zero within 30 s
 #                        of the fault, with an error naming rank 1
@@ -67,6 +70,16 @@ case $what in
     b=$(mpi 2 --device cpu --batch 32 --steps 6 --epochs 1 --print-steps)
     echo "$a"; echo "$b"
     same_steps "$a" "$b" 1e-6 6
+    [[ $(checksums "$a") == "$(checksums "$b")" && $(checksums "$b" | wc -l) == 1 ]] ||
+      fail "the weights differ: $(checksums "$a") vs $(checksums "$b")"
+    ;;
+  ranks_times_stages)
+    # cpu/4 needs 4 POCL threads, which POCL cannot pin to 2 cores.
+    a=$(POCL_MAX_PTHREAD_COUNT=4 POCL_AFFINITY=0 one --device cpu/4 --stages 2 --batch 32 --steps 4 --epochs 1 \
+      --print-steps)
+    b=$(mpi 2 --device cpu/2 --stages 2 --batch 32 --steps 4 --epochs 1 --print-steps)
+    echo "$a"; echo "$b"
+    same_steps "$a" "$b" 1e-6 4
     [[ $(checksums "$a") == "$(checksums "$b")" && $(checksums "$b" | wc -l) == 1 ]] ||
       fail "the weights differ: $(checksums "$a") vs $(checksums "$b")"
     ;;

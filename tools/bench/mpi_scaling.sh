@@ -28,14 +28,10 @@ for ((i = 0; i < repeats; ++i)); do
   run 1 "$tmp/one.$i.json"
   run 2 "$tmp/two.$i.json"
 done
-/usr/bin/python3 - "$tmp" "$out" "$batch" <<'PY'
-import glob, json, sys
-def fastest(pattern):
-    runs = [json.load(open(p)) for p in glob.glob(f"{sys.argv[1]}/{pattern}")]
-    best = max(runs, key=lambda r: r["images_per_second"])
-    best["all_images_per_second"] = sorted(r["images_per_second"] for r in runs)
-    return best
-one, two = fastest("one.*.json"), fastest("two.*.json")
+PYTHONPATH="$(dirname "$0")" /usr/bin/python3 - "$tmp" "$out" "$batch" <<'PY'
+import json, sys
+from fastest_run import fastest
+one, two = fastest(f"{sys.argv[1]}/one.*.json"), fastest(f"{sys.argv[1]}/two.*.json")
 sys.argv[3:5] = [sys.argv[2], sys.argv[3]]
 result = {"benchmark": "mpi_weak_scaling", "per_rank_batch": int(sys.argv[4]), "one_rank": one, "two_ranks": two,
           "speedup": two["images_per_second"] / one["images_per_second"]}
