@@ -70,21 +70,27 @@ void check_close(const std::vector<float>& got, const std::vector<float>& want, 
   CHECK(off == 0);
 }
 
-}  // namespace
-
-// SGD with batch norm (the hybrid case below says why); Adam is compared in the next case.
-TEST_CASE("Stages: a residual model with batch norm and dropout on cpu/2 follows one device", "[pipeline]") {
+// The batch-norm model trained in 2 stages per pipeline on `rt` (SGD: the hybrid case below says
+// why) follows one device: losses, weights and running statistics.
+void check_stages_follow_one_device(anycl::Runtime& rt) {
   anycl::TrainOptions sgd = options(1, 1);
   sgd.optimizer = anycl::Optimizer::Sgd;
   anycl::Runtime one("cpu");
   const Run want = train(one, model(true), sgd);
-  anycl::Runtime two("cpu/2");
   sgd.stages = 2;
-  const Run got = train(two, model(true), sgd);
+  const Run got = train(rt, model(true), sgd);
   check_close(got.losses, want.losses, "loss");
   check_close(got.weights, want.weights, "weight");
   REQUIRE(!want.running.empty());
   check_close(got.running, want.running, "running stat");
+}
+
+}  // namespace
+
+// SGD with batch norm (the hybrid case below says why); Adam is compared in the next case.
+TEST_CASE("Stages: a residual model with batch norm and dropout on cpu/2 follows one device", "[pipeline]") {
+  anycl::Runtime two("cpu/2");
+  check_stages_follow_one_device(two);
   anycl::DataParallelTrainer t(two, model(true), options(2, 1));
   const std::vector<std::size_t> bounds = t.stage_bounds();
   REQUIRE(bounds.size() == 3);
@@ -141,14 +147,6 @@ TEST_CASE("Stages: a checkpoint carries the stages' optimizer state and running 
 // SGD: the bias of a conv feeding batch norm has a gradient of zero up to rounding, which Adam
 // divides by its own square root into lr-sized steps that differ with the summation order.
 TEST_CASE("Hybrid 2 x 2 on cpu/4: a residual model with batch norm follows one device", "[.cpu4]") {
-  anycl::TrainOptions sgd = options(1, 1);
-  sgd.optimizer = anycl::Optimizer::Sgd;
-  anycl::Runtime one("cpu");
-  const Run want = train(one, model(true), sgd);
   anycl::Runtime four("cpu/4");
-  sgd.stages = 2;
-  const Run got = train(four, model(true), sgd);
-  check_close(got.losses, want.losses, "loss");
-  check_close(got.weights, want.weights, "weight");
-  check_close(got.running, want.running, "running stat");
+  check_stages_follow_one_device(four);
 }
