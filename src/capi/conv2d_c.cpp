@@ -15,10 +15,12 @@ anycl::Conv2d to_desc(const anycl_conv2d_desc* d) {
   c.pad_top = d->pad_top, c.pad_left = d->pad_left, c.pad_bottom = d->pad_bottom, c.pad_right = d->pad_right;
   c.dilation_h = d->dilation_h, c.dilation_w = d->dilation_w, c.groups = d->groups;
   c.relu = d->relu != 0;
-  if (d->layout != ANYCL_CONV_NCHW && d->layout != ANYCL_CONV_NHWC)
-    throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "conv2d: descriptor layout = " + std::to_string(int(d->layout)) +
+  // Read as an int: a C caller may store any value, which is no valid anycl_conv_layout in C++.
+  const int layout = from_c_enum<int>(d->layout);
+  if (layout != ANYCL_CONV_NCHW && layout != ANYCL_CONV_NHWC)
+    throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, "conv2d: descriptor layout = " + std::to_string(layout) +
                                                          " is neither ANYCL_CONV_NCHW (0) nor ANYCL_CONV_NHWC (1)");
-  c.layout = anycl::ConvLayout(d->layout);
+  c.layout = anycl::ConvLayout(layout);
   return c;
 }
 
