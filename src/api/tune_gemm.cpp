@@ -153,9 +153,9 @@ class Bench final : public TuneBench {
   }
 
   double time_one(std::size_t shape) {
-    const auto& [p, a, b, c] = operands(shape);
-    const double best = best_seconds([&] { run(p, T(1), a, b, T(0), c); });
-    return 2.0 * double(p.m) * double(p.n) * double(p.k) * double(p.batch) / best * 1e-9;
+    const Operands& o = operands(shape);  // not a structured binding: C++17 lambdas cannot capture one
+    const double best = best_seconds([&] { run(o.p, T(1), o.a, o.b, T(0), o.c); });
+    return 2.0 * double(o.p.m) * double(o.p.n) * double(o.p.k) * double(o.p.batch) / best * 1e-9;
   }
 
   Runtime& rt_;
