@@ -73,23 +73,22 @@ void rebuild_program(const BuildContext& ctx, DeviceSlot& slot, const std::strin
   slot.programs.emplace(variant, std::move(built));
 }
 
-RuntimeImpl::RuntimeImpl(const RuntimeOptions& options)
+RuntimeImpl::RuntimeImpl(const RuntimeOptions& options, std::nullptr_t)
     : options_(options),
       kernel_dir_(find_kernel_dir(options.kernel_path)),
       cache_(options.cache_dir, options.cache),
       params_(ParamSources{kernel_dir_, cache_.dir() + "/params"}) {
   build_ctx_ = {kernel_dir_, &params_, &cache_, options.binary_only, options.binary_path};
+}
+
+RuntimeImpl::RuntimeImpl(const RuntimeOptions& options) : RuntimeImpl(options, nullptr) {
   open_devices(options.device_spec);
   build_programs(options.fail_on_build_error);
 }
 
 RuntimeImpl::RuntimeImpl(cl_context context, const std::vector<cl_command_queue>& queues,
                          const RuntimeOptions& options)
-    : options_(options),
-      kernel_dir_(find_kernel_dir(options.kernel_path)),
-      cache_(options.cache_dir, options.cache),
-      params_(ParamSources{kernel_dir_, cache_.dir() + "/params"}) {
-  build_ctx_ = {kernel_dir_, &params_, &cache_, options.binary_only, options.binary_path};
+    : RuntimeImpl(options, nullptr) {
   adopt_queues(context, queues);
   build_programs(options.fail_on_build_error);
 }

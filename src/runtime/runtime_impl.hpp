@@ -65,6 +65,8 @@ class RuntimeImpl {
   const BinaryCache& binary_cache() const noexcept { return cache_; }
 
  private:
+  // The members both public constructors set before they find their devices.
+  RuntimeImpl(const RuntimeOptions& options, std::nullptr_t);
   void open_devices(const std::string& spec);
   void adopt_queues(cl_context context, const std::vector<cl_command_queue>& queues);
   void build_programs(bool fail_on_error);
