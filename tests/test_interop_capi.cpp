@@ -2,7 +2,10 @@
 // GEMM and the three convolution passes with wait lists and events; refusals by name.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <memory>
 
 #include "anycl/anycl.h"
 #include "conv_check.hpp"
@@ -171,4 +174,81 @@ TEST_CASE("C API: bad handles are refused by name with nothing retained and no e
               {"descriptor is NULL"});
   CHECK(ev == nullptr);
   for (float v : mine.read(own.m, 16)) REQUIRE(v == 2.f);
+}
+
+TEST_CASE("C API: buffers of anycl's own, and the caller's host memory in place", "[interop]") {
+  anycl_runtime* rt = nullptr;
+  REQUIRE(anycl_runtime_create("", &rt) == ANYCL_SUCCESS);
+  const std::size_t m = 9, n = 7, k = 5, c_bytes = m * n * sizeof(float);
+  const auto ha = anycl_test::random_floats(m * k, 3), hb = anycl_test::random_floats(k * n, 4);
+  const auto expected = anycl_test::gemm_ref(m, n, k, ha, hb);
+  anycl_buffer *a = nullptr, *b = nullptr, *c = nullptr;
+  REQUIRE(anycl_buffer_alloc(rt, ha.size() * sizeof(float), 0, &a) == ANYCL_SUCCESS);
+  REQUIRE(anycl_buffer_alloc(rt, hb.size() * sizeof(float), 0, &b) == ANYCL_SUCCESS);
+  REQUIRE(anycl_buffer_write(rt, a, 0, ha.data(), ha.size() * sizeof(float)) == ANYCL_SUCCESS);
+  REQUIRE(anycl_buffer_write(rt, b, 0, hb.data(), hb.size() * sizeof(float)) == ANYCL_SUCCESS);
+  // C = A B on c, waited for through the call's event.
+  auto sgemm_into_c = [&] {
+    cl_event done = nullptr;
+    REQUIRE(anycl_sgemm_buffers(rt, ANYCL_ROW_MAJOR, ANYCL_NO_TRANS, ANYCL_NO_TRANS, m, n, k, 1.f, a, 0, k, b, 0, n,
+                                0.f, c, 0, n, 0, nullptr, &done) == ANYCL_SUCCESS);
+    REQUIRE(clWaitForEvents(1, &done) == CL_SUCCESS);
+    clReleaseEvent(done);
+  };
+
+  SECTION("alloc, write, GEMM, read") {
+    REQUIRE(anycl_buffer_alloc(rt, c_bytes, 0, &c) == ANYCL_SUCCESS);
+    sgemm_into_c();
+    std::vector<float> got(m * n, std::nanf(""));
+    REQUIRE(anycl_buffer_read(rt, c, 0, got.data(), c_bytes) == ANYCL_SUCCESS);
+    CHECK(anycl_test::count_off(got, expected) == 0);
+    // From byte offset 8: the last m n - 2 elements land at the start of `tail`, its end untouched.
+    std::vector<float> tail(m * n, std::nanf(""));
+    REQUIRE(anycl_buffer_read(rt, c, 8, tail.data(), c_bytes - 8) == ANYCL_SUCCESS);
+    CHECK(std::equal(got.begin() + 2, got.end(), tail.begin()));
+    CHECK((std::isnan(tail[m * n - 2]) && std::isnan(tail[m * n - 1])));
+    check_error(anycl_buffer_read(rt, c, 4, got.data(), c_bytes), {"exceeds the buffer"});
+    check_error(anycl_buffer_write(rt, c, 0, nullptr, 4), {"null source"});
+    check_error(anycl_buffer_read(rt, nullptr, 0, got.data(), 4), {"anycl_buffer_read", "src is NULL"});
+    CHECK(anycl_buffer_write(nullptr, c, 0, got.data(), 4) != ANYCL_SUCCESS);
+    CHECK(anycl_test::contains(anycl_last_error(), "anycl_buffer_write"));
+  }
+
+  SECTION("the caller's host memory, written in place") {
+    const std::size_t bytes = 4096;
+    void* host = nullptr;
+    REQUIRE(posix_memalign(&host, bytes, bytes) == 0);
+    std::unique_ptr<void, decltype(&std::free)> owner(host, &std::free);
+    auto* hc = static_cast<float*>(host);
+    std::fill(hc, hc + bytes / sizeof(float), std::nanf(""));
+    anycl_device_info info{};
+    info.struct_size = sizeof info;
+    REQUIRE(anycl_runtime_device_info(rt, 0, &info) == ANYCL_SUCCESS);
+    const anycl_status s = anycl_buffer_wrap_host(rt, host, bytes, 0, &c);
+    INFO(anycl_last_error());
+    if (!info.unified_memory) {
+      CHECK(s == ANYCL_ERROR_UNSUPPORTED);
+      CHECK(c == nullptr);
+    } else {
+      REQUIRE(s == ANYCL_SUCCESS);
+      sgemm_into_c();
+      CHECK(anycl_test::count_off(std::vector<float>(hc, hc + m * n), expected) == 0);
+      CHECK(std::isnan(hc[m * n]));  // nothing past C written
+      anycl_buffer* misaligned = nullptr;
+      CHECK(anycl_buffer_wrap_host(rt, hc + 1, 64, 0, &misaligned) == ANYCL_ERROR_UNSUPPORTED);
+      CHECK(misaligned == nullptr);
+      const std::string why = anycl_last_error();
+      INFO(why);
+      CHECK(anycl_test::contains(why, "CL_DEVICE_MEM_BASE_ADDR_ALIGN"));
+    }
+    anycl_buffer* none = nullptr;
+    check_error(anycl_buffer_wrap_host(rt, nullptr, 64, 0, &none), {"host is NULL"});
+    CHECK(none == nullptr);
+  }
+  anycl_buffer* huge = nullptr;
+  CHECK(anycl_buffer_alloc(rt, std::size_t(1) << 62, 0, &huge) == ANYCL_ERROR_OUT_OF_MEMORY);
+  CHECK(huge == nullptr);
+  check_error(anycl_buffer_alloc(rt, 64, 0, nullptr), {"anycl_buffer_alloc", "out is NULL"});
+  for (anycl_buffer* x : {a, b, c}) anycl_buffer_destroy(x);
+  anycl_runtime_destroy(rt);
 }

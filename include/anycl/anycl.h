@@ -245,6 +245,21 @@ typedef struct anycl_buffer anycl_buffer;
 ANYCL_API anycl_status anycl_buffer_wrap(anycl_runtime* rt, cl_mem mem, size_t offset, size_t bytes,
                                          size_t device, anycl_buffer** out);
 ANYCL_API void anycl_buffer_destroy(anycl_buffer* buffer);
+/* `bytes` of new device memory on device `device` (OUT_OF_MEMORY above what the device allows). */
+ANYCL_API anycl_status anycl_buffer_alloc(anycl_runtime* rt, size_t bytes, size_t device,
+                                          anycl_buffer** out);
+/* The caller's host memory as device memory, without a copy: calls on the buffer read and write
+ * the `bytes` bytes at `host` in place. Only where the device shares host memory and `host` is a
+ * multiple of its CL_DEVICE_MEM_BASE_ADDR_ALIGN, else ANYCL_ERROR_UNSUPPORTED saying which (use
+ * anycl_buffer_alloc and anycl_buffer_write). `host` must outlive the buffer and its calls. */
+ANYCL_API anycl_status anycl_buffer_wrap_host(anycl_runtime* rt, void* host, size_t bytes, size_t device,
+                                              anycl_buffer** out);
+/* Blocking copies between host memory and `bytes` of a buffer from byte `offset`, ordered after
+ * the work already queued on the buffer's device. */
+ANYCL_API anycl_status anycl_buffer_write(anycl_runtime* rt, const anycl_buffer* dst, size_t offset,
+                                          const void* src, size_t bytes);
+ANYCL_API anycl_status anycl_buffer_read(anycl_runtime* rt, const anycl_buffer* src, size_t offset, void* dst,
+                                         size_t bytes);
 
 /* Asynchronous calls on buffers: none of the call's work starts before the num_events events of
  * wait_list completed; *event (if event is not NULL) gets one event that completes when all of

@@ -105,6 +105,35 @@ anycl_status anycl_buffer_wrap(anycl_runtime* rt, cl_mem mem, size_t offset, siz
 
 void anycl_buffer_destroy(anycl_buffer* buffer) { delete buffer; }
 
+anycl_status anycl_buffer_alloc(anycl_runtime* rt, size_t bytes, size_t device, anycl_buffer** out) {
+  const char* fn = "anycl_buffer_alloc";
+  return guard([&] {
+    if (!out) refuse(fn, "out is NULL");
+    *out = nullptr;
+    *out = new anycl_buffer{runtime_or_throw(rt, fn).alloc(bytes, device)};
+  });
+}
+
+anycl_status anycl_buffer_wrap_host(anycl_runtime* rt, void* host, size_t bytes, size_t device, anycl_buffer** out) {
+  const char* fn = "anycl_buffer_wrap_host";
+  return guard([&] {
+    if (!out) refuse(fn, "out is NULL");
+    *out = nullptr;
+    *out = new anycl_buffer{runtime_or_throw(rt, fn).wrap_host(host, bytes, device)};
+  });
+}
+
+anycl_status anycl_buffer_write(anycl_runtime* rt, const anycl_buffer* dst, size_t offset, const void* src,
+                                size_t bytes) {
+  const char* fn = "anycl_buffer_write";
+  return guard([&] { runtime_or_throw(rt, fn).write(buffer_of(dst, fn, "dst"), src, bytes, offset); });
+}
+
+anycl_status anycl_buffer_read(anycl_runtime* rt, const anycl_buffer* src, size_t offset, void* dst, size_t bytes) {
+  const char* fn = "anycl_buffer_read";
+  return guard([&] { runtime_or_throw(rt, fn).read(buffer_of(src, fn, "src"), dst, bytes, offset); });
+}
+
 anycl_status anycl_sgemm_buffers(anycl_runtime* rt, anycl_layout layout, anycl_transpose ta, anycl_transpose tb,
                                  size_t m, size_t n, size_t k, float alpha, const anycl_buffer* a, size_t a_offset,
                                  size_t lda, const anycl_buffer* b, size_t b_offset, size_t ldb, float beta,
