@@ -156,7 +156,7 @@ TEST_CASE("a long profiled run keeps every launch's time", "[profile]") {
 }
 
 // Direct on a depthwise layer runs the conv_depthwise family in every pass (backward-data is its
-// forward kernel on dy); at stride 3, which that family does not take, and on thin groups that are
+// forward kernel on dy), conv_depthwise_nhwc in channels-last; at stride 3, which that family does not take, and on thin groups that are
 // not depthwise, it runs conv_direct.
 TEST_CASE("Direct runs conv_depthwise on depthwise layers and conv_direct elsewhere", "[profile]") {
   auto kernels_of = [](const anycl::Conv2d& d, anycl::ConvPass pass) {
@@ -189,6 +189,21 @@ TEST_CASE("Direct runs conv_depthwise on depthwise layers and conv_direct elsewh
       CHECK(profile.size() == 1);
     }
   }
+  // Channels-last: its own kernels, no transposes.
+  d.layout = anycl::ConvLayout::Nhwc;
+  for (std::size_t stride : {1, 2}) {
+    d.stride_h = d.stride_w = stride;
+    INFO("channels-last depthwise stride " << stride);
+    for (const auto& [pass, kernel] : {std::pair{anycl::ConvPass::Forward, "conv_dwn_fwd"},
+                                       std::pair{anycl::ConvPass::BackwardData, "conv_dwn_fwd"},
+                                       std::pair{anycl::ConvPass::BackwardWeights, "conv_dwn_bwd_weights"}}) {
+      const auto profile = kernels_of(d, pass);
+      INFO(names(profile));
+      check_timed(profile, kernel, 1);
+      CHECK(profile.size() == 1);
+    }
+  }
+  d.layout = anycl::ConvLayout::Nchw;
   d.stride_h = d.stride_w = 3;
   const auto strided = kernels_of(d, anycl::ConvPass::Forward);
   INFO(names(strided));
