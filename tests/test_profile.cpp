@@ -177,30 +177,24 @@ TEST_CASE("Direct runs conv_depthwise on depthwise layers and conv_direct elsewh
   anycl::Conv2d d;
   d.n = 2, d.c = d.k = d.groups = 8, d.h = d.w = 14, d.r = d.s = 3;
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
-  for (std::size_t stride : {1, 2}) {
-    d.stride_h = d.stride_w = stride;
-    INFO("depthwise stride " << stride);
-    for (const auto& [pass, kernel] : {std::pair{anycl::ConvPass::Forward, "conv_dw_fwd"},
-                                       std::pair{anycl::ConvPass::BackwardData, "conv_dw_fwd"},
-                                       std::pair{anycl::ConvPass::BackwardWeights, "conv_dw_bwd_weights"}}) {
-      const auto profile = kernels_of(d, pass);
-      INFO(names(profile));
-      check_timed(profile, kernel, 1);
-      CHECK(profile.size() == 1);
-    }
-  }
-  // Channels-last: its own kernels, no transposes.
-  d.layout = anycl::ConvLayout::Nhwc;
-  for (std::size_t stride : {1, 2}) {
-    d.stride_h = d.stride_w = stride;
-    INFO("channels-last depthwise stride " << stride);
-    for (const auto& [pass, kernel] : {std::pair{anycl::ConvPass::Forward, "conv_dwn_fwd"},
-                                       std::pair{anycl::ConvPass::BackwardData, "conv_dwn_fwd"},
-                                       std::pair{anycl::ConvPass::BackwardWeights, "conv_dwn_bwd_weights"}}) {
-      const auto profile = kernels_of(d, pass);
-      INFO(names(profile));
-      check_timed(profile, kernel, 1);
-      CHECK(profile.size() == 1);
+  struct Family {
+    anycl::ConvLayout layout;
+    const char *forward, *weights;
+  };
+  for (const Family& f : {Family{anycl::ConvLayout::Nchw, "conv_dw_fwd", "conv_dw_bwd_weights"},
+                          Family{anycl::ConvLayout::Nhwc, "conv_dwn_fwd", "conv_dwn_bwd_weights"}}) {
+    d.layout = f.layout;
+    for (std::size_t stride : {1, 2}) {
+      d.stride_h = d.stride_w = stride;
+      INFO("depthwise stride " << stride << ", layout " << anycl::to_string(f.layout));
+      for (const auto& [pass, kernel] : {std::pair{anycl::ConvPass::Forward, f.forward},
+                                         std::pair{anycl::ConvPass::BackwardData, f.forward},
+                                         std::pair{anycl::ConvPass::BackwardWeights, f.weights}}) {
+        const auto profile = kernels_of(d, pass);
+        INFO(names(profile));
+        check_timed(profile, kernel, 1);
+        CHECK(profile.size() == 1);  // channels-last: no transposes either
+      }
     }
   }
   d.layout = anycl::ConvLayout::Nchw;
