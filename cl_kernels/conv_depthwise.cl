@@ -191,9 +191,16 @@ static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp
             }
         }
 #pragma unroll
-        for (int j = 0; j < nr; ++j) {
-            if (relu) acc[j] = fmax(acc[j], (realv)0);
-            dw_store(dst + (ulong)(p + j) * ow + q0, acc[j], min(DW_VW, ow - q0), (oh - p - j) * ow - q0);
+        for (int j = 0; j < nr; ++j) acc[j] = relu ? fmax(acc[j], (realv)0) : acc[j];
+        /* One test for the block: per-row branches let the compiler run each row's
+         * taps as one dependent FMA chain after the previous row's store. */
+        if ((oh - p - nr + 1) * ow - q0 >= DW_VW) {
+#pragma unroll
+            for (int j = 0; j < nr; ++j) VSTORE(acc[j], 0, dst + (ulong)(p + j) * ow + q0);
+        } else {
+#pragma unroll
+            for (int j = 0; j < nr; ++j)
+                dw_store(dst + (ulong)(p + j) * ow + q0, acc[j], min(DW_VW, ow - q0), (oh - p - j) * ow - q0);
         }
     }
 }

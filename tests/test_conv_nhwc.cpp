@@ -47,6 +47,16 @@ const std::vector<ConvDesc> kCases = {
     {1, 8, 9, 9, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 2},    // 1x1 stride 2 (not pointwise)
     {3, 8, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},   // depthwise
     {2, 5, 37, 21, 5, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 5},  // depthwise 5x5 stride 2
+    // Channels-last depthwise (conv_depthwise_nhwc): a full channel vector and a partial one,
+    // full vectors only (the literal-shape paths) with rows long enough for the unchecked
+    // interior, odd sizes at stride 2 with asymmetric pads, stride and dilation mixed, 7x7.
+    {2, 20, 11, 13, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 20},    // depthwise 3x3, 16 + 4 channels
+    {1, 32, 11, 23, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 32},    // depthwise 3x3 stride 2, odd sizes
+    {1, 16, 14, 19, 16, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 16},    // depthwise 5x5, batch 1
+    {3, 17, 13, 15, 17, 5, 5, 2, 2, 2, 1, 1, 2, 1, 1, 17},    // depthwise 5x5 stride 2, asymmetric
+    {2, 32, 15, 17, 32, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 32},    // depthwise 5x5 stride 2, full vectors
+    {1, 6, 10, 9, 6, 3, 3, 2, 1, 1, 0, 2, 1, 2, 1, 6},        // depthwise stride/dilation mixed
+    {1, 4, 12, 13, 4, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 4},       // depthwise 7x7
     {1, 33, 9, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // Winograd under Auto
 };
 

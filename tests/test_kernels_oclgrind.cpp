@@ -14,6 +14,7 @@
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
 //   conv_depthwise       conv_dw_fwd (forward; backward-data at stride 1 with the filter rotated)
+//   conv_depthwise_nhwc  conv_dwn_fwd (forward; backward-data on upsampled dy), conv_dwn_bwd_weights
 //   conv_layout          transpose_batched, nhwc_bias_act, nhwc_dbias
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
@@ -294,6 +295,7 @@ const ConvDesc kDilated{2, 3, 6, 6, 2, 3, 3, 1, 1, 2, 1, 1, 2, 2, 2, 1};        
 const ConvDesc kDepthwise{1, 4, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4};      // depthwise
 const ConvDesc kDepthwise5s2{2, 3, 11, 19, 3, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 3}; // depthwise 5x5 stride 2
 const ConvDesc kDepthwiseDil{1, 2, 9, 18, 2, 3, 3, 1, 1, 2, 0, 0, 2, 1, 2, 2};  // depthwise dilation 1x2
+const ConvDesc kDepthwiseVectors{2, 9, 7, 13, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 9}; // channel vectors + a partial one
 const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      // 1x1
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
 const ConvDesc kWinograd{2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};       // 3x3 pad 1, even tiles
@@ -443,6 +445,16 @@ TEST_CASE("oclgrind: conv Direct: conv_direct_fwd; _bwd_data; _bwd_weights; _dbi
 TEST_CASE("oclgrind: conv depthwise: conv_dw_fwd forward and backward-data (rotated filter)", "[.oclgrind]") {
   check_conv(kDepthwise5s2, ConvAlgo::Direct, 430);
   check_conv(kDepthwiseDil, ConvAlgo::Direct, 440);
+}
+
+TEST_CASE("oclgrind: conv depthwise channels-last: conv_dwn_fwd (forward; backward-data on upsampled dy); "
+          "conv_dwn_bwd_weights",
+          "[.oclgrind]") {
+  Passes nhwc;
+  nhwc.channels_last = true;
+  check_conv(kDepthwise5s2, ConvAlgo::Direct, 450, nhwc);
+  check_conv(kDepthwiseDil, ConvAlgo::Direct, 460, nhwc);
+  check_conv(kDepthwiseVectors, ConvAlgo::Direct, 470, nhwc);
 }
 
 // Channels-last: the transposes around Im2col (every pass), the native pointwise GEMMs with the

@@ -156,7 +156,7 @@ TEST_CASE("a long profiled run keeps every launch's time", "[profile]") {
 }
 
 // Direct on a depthwise layer runs the conv_depthwise family in every pass (backward-data is its
-// forward kernel on dy); at stride 3, which that family does not take, and on thin groups that are
+// forward kernel on dy), conv_depthwise_nhwc in channels-last; at stride 3, which that family does not take, and on thin groups that are
 // not depthwise, it runs conv_direct.
 TEST_CASE("Direct runs conv_depthwise on depthwise layers and conv_direct elsewhere", "[profile]") {
   auto kernels_of = [](const anycl::Conv2d& d, anycl::ConvPass pass) {
@@ -177,18 +177,27 @@ TEST_CASE("Direct runs conv_depthwise on depthwise layers and conv_direct elsewh
   anycl::Conv2d d;
   d.n = 2, d.c = d.k = d.groups = 8, d.h = d.w = 14, d.r = d.s = 3;
   d.pad_top = d.pad_left = d.pad_bottom = d.pad_right = 1;
-  for (std::size_t stride : {1, 2}) {
-    d.stride_h = d.stride_w = stride;
-    INFO("depthwise stride " << stride);
-    for (const auto& [pass, kernel] : {std::pair{anycl::ConvPass::Forward, "conv_dw_fwd"},
-                                       std::pair{anycl::ConvPass::BackwardData, "conv_dw_fwd"},
-                                       std::pair{anycl::ConvPass::BackwardWeights, "conv_dw_bwd_weights"}}) {
-      const auto profile = kernels_of(d, pass);
-      INFO(names(profile));
-      check_timed(profile, kernel, 1);
-      CHECK(profile.size() == 1);
+  struct Family {
+    anycl::ConvLayout layout;
+    const char *forward, *weights;
+  };
+  for (const Family& f : {Family{anycl::ConvLayout::Nchw, "conv_dw_fwd", "conv_dw_bwd_weights"},
+                          Family{anycl::ConvLayout::Nhwc, "conv_dwn_fwd", "conv_dwn_bwd_weights"}}) {
+    d.layout = f.layout;
+    for (std::size_t stride : {1, 2}) {
+      d.stride_h = d.stride_w = stride;
+      INFO("depthwise stride " << stride << ", layout " << anycl::to_string(f.layout));
+      for (const auto& [pass, kernel] : {std::pair{anycl::ConvPass::Forward, f.forward},
+                                         std::pair{anycl::ConvPass::BackwardData, f.forward},
+                                         std::pair{anycl::ConvPass::BackwardWeights, f.weights}}) {
+        const auto profile = kernels_of(d, pass);
+        INFO(names(profile));
+        check_timed(profile, kernel, 1);
+        CHECK(profile.size() == 1);  // channels-last: no transposes either
+      }
     }
   }
+  d.layout = anycl::ConvLayout::Nchw;
   d.stride_h = d.stride_w = 3;
   const auto strided = kernels_of(d, anycl::ConvPass::Forward);
   INFO(names(strided));

@@ -4,16 +4,10 @@
 #include <algorithm>
 
 #include "ops/conv2d_algorithms.hpp"
+#include "ops/conv2d_depthwise.hpp"
 
 namespace anycl::detail {
 namespace {
-
-// One depthwise correlation as conv_dw_fwd sees it: `in` (planes of ih x iw, upsampled up_h x
-// up_w with zeros between) to `out` (oh x ow).
-struct DepthwiseRun {
-  cl_int ih, iw, oh, ow, sh, sw, pt, pl, up_h, up_w;
-  bool flip;
-};
 
 std::size_t stage_row_floats(const ConvGeom& g, const DepthwiseRun& run, std::size_t vw) {
   return round_up(std::size_t(run.ow), vw) * run.sw + std::size_t(g.S - 1) * g.dw;
@@ -53,41 +47,29 @@ Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRu
                     LocalBytes{std::size_t(g.R) * g.S * sizeof(float)}, stage_bytes(g, run, vw, strip));
 }
 
-DepthwiseRun forward_run(const ConvGeom& g) { return {g.H, g.W, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, 1, 1, false}; }
-
-// dx is the stride-1 correlation of dy, upsampled by the stride, with the rotated filter.
-DepthwiseRun backward_data_run(const ConvGeom& g) {
-  return {g.P, g.Q, g.H, g.W, 1, 1, (g.R - 1) * g.dh - g.pt, (g.S - 1) * g.dw - g.pl, g.sh, g.sw, true};
-}
-
-bool shape_fits(ConvPass pass, const ConvGeom& g) {
-  if (g.groups != g.C || g.K != g.C || g.sw > 2) return false;
-  // Backward-data: every pad at most the dilated filter's reach, so the rotated pads are not
-  // negative.
-  return pass != ConvPass::BackwardData ||
-         (std::max(g.pt, g.pb) <= (g.R - 1) * g.dh && std::max(g.pl, g.pr) <= (g.S - 1) * g.dw);
-}
+// The kernel de-interleaves at most stride 2 along the width.
+bool shape_fits(ConvPass pass, const ConvGeom& g) { return g.sw <= 2 && depthwise_shape(pass, g); }
 
 }  // namespace
 
 bool depthwise_kernel_fits(const DeviceSlot& slot, ConvPass pass, const ConvGeom& g) {
   if (!shape_fits(pass, g) || !slot.has_program("conv_depthwise") || runs_tiled_gemm(slot)) return false;
-  const DepthwiseRun run = pass == ConvPass::BackwardData ? backward_data_run(g) : forward_run(g);
+  const DepthwiseRun run = pass == ConvPass::BackwardData ? depthwise_backward_data_run(g) : depthwise_forward_run(g);
   return strip_rows(slot, g, run, std::size_t(slot.program("conv_depthwise").param("DW_VW"))) > 0;
 }
 
 Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu) {
-  return run_depthwise(slot, g, forward_run(g), t.x, t.w, t.bias, t.y, relu);
+  return run_depthwise(slot, g, depthwise_forward_run(g), t.x, t.w, t.bias, t.y, relu);
 }
 
 Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
-  return run_depthwise(slot, g, backward_data_run(g), t.dy, t.w, nullptr, t.dx, false);
+  return run_depthwise(slot, g, depthwise_backward_data_run(g), t.dy, t.w, nullptr, t.dx, false);
 }
 
 // One work-item a channel, over the whole batch (no batch chunks: nothing to accumulate with beta).
 Event backward_weights_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t) {
   const std::size_t vw = std::size_t(slot.program("conv_depthwise").param("DW_VW"));
-  const DepthwiseRun run = forward_run(g);
+  const DepthwiseRun run = depthwise_forward_run(g);
   const cl_int strip = strip_rows(slot, g, run, vw);
   return run_kernel(slot, "conv_depthwise", "conv_dw_bwd_weights", {std::size_t(g.C), 1, 1}, {1, 1, 1}, t.x,
                     cl_ulong(g.n * g.CHW), t.dy, cl_ulong(g.n * g.KPQ), t.dw, t.dbias ? t.dbias : t.dw, g.C, g.H, g.W,

@@ -1,11 +1,13 @@
 // Channels-last (NHWC, OHWI filters) convolution on one device. Pointwise layers are plain GEMMs
-// over pixel rows of channels in every pass, with no copy at all; the other algorithms run their
-// NCHW kernels between batched transposes of the tensors into workspace (docs/layouts.md).
+// over pixel rows of channels in every pass, and depthwise layers run a channels-last kernel of
+// their own, with no copy at all; the other algorithms run their NCHW kernels between batched
+// transposes of the tensors into workspace (docs/layouts.md).
 #include "ops/conv2d_nhwc.hpp"
 
 #include <climits>
 #include <memory>
 
+#include "ops/conv2d_depthwise.hpp"
 #include "ops/conv2d_select.hpp"
 #include "ops/gemm_kernels.hpp"
 
@@ -118,6 +120,8 @@ Event enqueue_conv_nhwc(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, 
                                       " does not apply to this problem on " + slot.where());
   const ConvGeom g(d);
   if (algo == ConvAlgo::Gemm1x1) return pointwise(slot, pass, g, set, pass == ConvPass::Forward && d.relu);
+  if (algo == ConvAlgo::Direct && depthwise_nhwc_fits(slot, pass, g))
+    return depthwise_nhwc(slot, pass, g, set, pass == ConvPass::Forward && d.relu);
   return transposed(slot, pass, d, algo, workspace_cap, set);
 }
 
