@@ -1,5 +1,5 @@
 /* anycl convolution: Winograd F(2x2, 3x3) backward-weights for 3x3 filters,
- * stride 1, dilation 1, groups 1, any (asymmetric) padding. NCHW float.
+ * stride 1, dilation 1, groups 1, any (asymmetric) padding, float.
  * The forward and backward-data passes are conv_winograd.cl; the tiles are
  * theirs (winograd_tile.h).
  *
@@ -12,6 +12,15 @@
  *   TC       most tiles a work-group transforms into local memory at a time
  *            (16*TC*(NR*panels + MR*rows) REALs); the host passes the count
  *            it uses, TC or less when local memory holds less
+ *   STAGE    host: 2 stages NCHW x and dy channels-last in workspace, so
+ *            the transforms load a tile position's channels as vectors; 1
+ *            reads them in place, one scalar load a channel (the kernel takes
+ *            either layout, channels_last)
+ *   GROUP_ROWS  host: fewest output channels a work-group's products cover
+ *            (more groups transform x more often; fewer hold more partial
+ *            sums each)
+ *   GROUPS_PER_CU  host: work-groups (row groups times segments) a compute
+ *            unit gets
  * All kernels guard their global ids, so global sizes may be rounded up. */
 #ifndef REAL
 #define REAL float  /* element type */
@@ -31,6 +40,15 @@
 #ifndef TC
 #define TC 8        /* most tiles per pass through local memory (host: read only) */
 #endif
+#ifndef STAGE
+#define STAGE 2     /* host: 2 stages NCHW x and dy channels-last, 1 not */
+#endif
+#ifndef GROUP_ROWS
+#define GROUP_ROWS 128 /* host: fewest output channels a work-group covers */
+#endif
+#ifndef GROUPS_PER_CU
+#define GROUPS_PER_CU 2 /* host: work-groups a compute unit gets */
+#endif
 
 /* Both operands of the products are in the work-group's local memory. */
 #define MICRO_TILE_A_SPACE __local
@@ -46,7 +64,8 @@
  *   M[xi] (K x C) = Y[xi] (K x T) V[xi]^T (T x C),  Y[xi] = (A dy A^T)[xi],
  * a product whose reduction runs over the tiles. The tiles are the
  * forward's: tile (ty, tx) pairs dy rows 2ty, 2ty+1 (zero from P on) with x
- * rows 2ty-pt .. 2ty-pt+3, so any padding works.
+ * rows 2ty-pt .. 2ty-pt+3, so any padding works. x and dy are NCHW or, with
+ * channels_last, NHWC (a position's channels adjacent: vector loads).
  * winograd_bwdw_tiles: work-group (g, r, s) owns segment s of `seg`
  * consecutive tiles, the gcols channel panels from g*gcols and the output
  * channels of its work-items (the host gives as few groups along 0 and 1 as
@@ -68,27 +87,65 @@
  * segments); local = (1, rows, 1); vl holds 16*(tc*NR + pad) REALs a channel
  * panel of the group, yl 16*(tc*MR + pad) a work-item. */
 
+/* Element strides of an image tensor (b, c, h, w) in NCHW or channels-last
+ * (NHWC) order: channels c x rows h x columns w per image. */
+typedef struct {
+    ulong b, c, h, w;
+} Strides;
+
+static inline Strides strides_of(const int channels_last, const int c, const int h, const int w)
+{
+    Strides s;
+    s.b = (ulong)c * h * w;
+    s.c = channels_last ? 1 : (ulong)h * w;
+    s.h = channels_last ? (ulong)w * c : (ulong)w;
+    s.w = channels_last ? (ulong)c : 1;
+    return s;
+}
+
+/* The NR channels from p, `stride` apart, as NV vectors, zero from channel n
+ * on: whole vector loads when they are adjacent (channels-last). */
+static inline __attribute__((always_inline)) void
+panel_vectors(REALV *out, const __global REAL *p, const ulong stride, const int n)
+{
+    if (stride == 1 && n == NR) {
+        for (int v = 0; v < NV; ++v) out[v] = VLOAD(p + v * VW);
+        return;
+    }
+    REAL g[NR];
+    for (int cc = 0; cc < NR; ++cc) g[cc] = cc < n ? p[(ulong)cc * stride] : (REAL)0;
+    for (int v = 0; v < NV; ++v) out[v] = VLOAD(g + v * VW);
+}
+
+/* The MR output channels from p, `stride` apart, zero from n on. */
+static inline __attribute__((always_inline)) void
+row_values(REAL *out, const __global REAL *p, const ulong stride, const int n)
+{
+    if (stride == 1 && n == MR) {
+        for (int kk = 0; kk < MR; ++kk) out[kk] = p[kk];
+        return;
+    }
+    for (int kk = 0; kk < MR; ++kk) out[kk] = kk < n ? p[(ulong)kk * stride] : (REAL)0;
+}
+
 /* V of tile t (image b, tile row ty, column tx) for the NR channels of panel
  * jp, at o + xi*vplane: B^T d B on REALV vectors of channels, so the 16
  * planes are written as whole vectors; each patch position is checked
  * against the image once for all the panel's channels. */
 static inline __attribute__((always_inline)) void
-input_tile_panel(const __global REAL *x, const int jp, const int b, const int ty, const int tx,
+input_tile_panel(const __global REAL *x, const Strides xs, const int jp, const int b, const int ty, const int tx,
                  const int C, const int H, const int W, const int pt, const int pl,
                  __local REAL *o, const int vplane)
 {
     const int h0 = 2 * ty - pt, w0 = 2 * tx - pl, c0 = jp * NR;
-    const __global REAL *xb = x + ((ulong)b * C + c0) * H * W;
+    const __global REAL *xb = x + b * xs.b + c0 * xs.c;
     const int nc = min(NR, C - c0);
     REALV d[4][4][NV];
     for (int a = 0; a < 4; ++a)
         for (int e = 0; e < 4; ++e) {
             const int ih = h0 + a, iw = w0 + e;
-            REAL g[NR];
             const bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
-            for (int cc = 0; cc < NR; ++cc)
-                g[cc] = inside && cc < nc ? xb[(ulong)cc * H * W + ih * W + iw] : (REAL)0;
-            for (int v = 0; v < NV; ++v) d[a][e][v] = VLOAD(g + v * VW);
+            panel_vectors(d[a][e], xb + (inside ? ih * xs.h + iw * xs.w : 0), xs.c, inside ? nc : 0);
         }
     for (int v = 0; v < NV; ++v) {
         REALV u[4][4];
@@ -109,37 +166,38 @@ input_tile_panel(const __global REAL *x, const int jp, const int b, const int ty
 
 /* Y of one tile for the MR output channels from k0, at o + xi*yplane: A d A^T
  * of each channel's 2x2 block of dy (zero past P, Q, K), A the rows
- * d0, d0 + d1, d0 - d1, -d1; gathered per plane so each plane's MR values
- * are stored together. */
+ * d0, d0 + d1, d0 - d1, -d1, on all MR channels at once so each plane's MR
+ * values are stored together. */
 static inline __attribute__((always_inline)) void
-dy_tile_panel(const __global REAL *dy, const int k0, const int b, const int p0, const int q0,
+dy_tile_panel(const __global REAL *dy, const Strides ds, const int k0, const int b, const int p0, const int q0,
               const int K, const int P, const int Q, __local REAL *o, const int yplane)
 {
+    const int n = clamp(K - k0, 0, MR);
     const bool right = q0 + 1 < Q, below = p0 + 1 < P;
-    REAL y[16][MR];
+    const __global REAL *d = dy + b * ds.b + (n ? k0 : 0) * ds.c + p0 * ds.h + q0 * ds.w;
+    REAL d00[MR], d01[MR], d10[MR], d11[MR];
+    row_values(d00, d, ds.c, n);
+    row_values(d01, d + ds.w, ds.c, right ? n : 0);
+    row_values(d10, d + ds.h, ds.c, below ? n : 0);
+    row_values(d11, d + ds.h + ds.w, ds.c, right && below ? n : 0);
     for (int kk = 0; kk < MR; ++kk) {
-        const int k = k0 + kk;
-        const __global REAL *dk = dy + ((ulong)b * K + min(k, K - 1)) * P * Q + p0 * Q + q0;
-        const bool in = k < K;
-        const REAL d00 = in ? dk[0] : (REAL)0, d01 = in && right ? dk[1] : (REAL)0;
-        const REAL d10 = in && below ? dk[Q] : (REAL)0;
-        const REAL d11 = in && right && below ? dk[Q + 1] : (REAL)0;
-        const REAL u[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {-d10, -d11}};
+        const REAL u[4][2] = {{d00[kk], d01[kk]},
+                              {d00[kk] + d10[kk], d01[kk] + d11[kk]},
+                              {d00[kk] - d10[kk], d01[kk] - d11[kk]},
+                              {-d10[kk], -d11[kk]}};
         for (int a = 0; a < 4; ++a) {
-            y[a * 4 + 0][kk] = u[a][0];
-            y[a * 4 + 1][kk] = u[a][0] + u[a][1];
-            y[a * 4 + 2][kk] = u[a][0] - u[a][1];
-            y[a * 4 + 3][kk] = -u[a][1];
+            o[(a * 4 + 0) * yplane + kk] = u[a][0];
+            o[(a * 4 + 1) * yplane + kk] = u[a][0] + u[a][1];
+            o[(a * 4 + 2) * yplane + kk] = u[a][0] - u[a][1];
+            o[(a * 4 + 3) * yplane + kk] = -u[a][1];
         }
     }
-    for (int xi = 0; xi < 16; ++xi)
-        for (int kk = 0; kk < MR; ++kk) o[xi * yplane + kk] = y[xi][kk];
 }
 
 __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
                                   __global const REAL *restrict dy, ulong dy_off,
                                   int C, int H, int W, int K, int P, int Q, int pt, int pl,
-                                  int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
+                                  int channels_last, int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
                                   __global REAL *restrict mp, __local REAL *vl, __local REAL *yl)
 {
     const int ip = get_global_id(1), s = get_global_id(2);
@@ -149,6 +207,7 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
     const int Kp = (K + MR - 1) / MR * MR, Cp = (C + NR - 1) / NR * NR;
     const int vplane = tc * NR + pad, yplane = tc * MR + pad;
     const int jp0 = (int)get_group_id(0) * gcols, ncols = min(gcols, Cp / NR - jp0); /* the group's panels */
+    const Strides xs = strides_of(channels_last, C, H, W), ds = strides_of(channels_last, K, P, Q);
     for (int t0 = t_begin; t0 < t_end; t0 += tc) {
         const int n = min(tc, t_end - t0);
         barrier(CLK_LOCAL_MEM_FENCE); /* the last tiles' products are done with vl, yl */
@@ -156,14 +215,14 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
             const int tt = i / ncols, jl = i - tt * ncols;
             int b, ty, tx;
             tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
-            input_tile_panel(x + x_off, jp0 + jl, b, ty, tx, C, H, W, pt, pl, vl + jl * 16 * vplane + tt * NR,
+            input_tile_panel(x + x_off, xs, jp0 + jl, b, ty, tx, C, H, W, pt, pl, vl + jl * 16 * vplane + tt * NR,
                              vplane);
         }
         for (int i = lid; i < n * lsize; i += lsize) {
             const int tt = i / lsize, panel = i - tt * lsize;
             int b, ty, tx;
             tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
-            dy_tile_panel(dy + dy_off, k0 + panel * MR, b, 2 * ty, 2 * tx, K, P, Q,
+            dy_tile_panel(dy + dy_off, ds, k0 + panel * MR, b, 2 * ty, 2 * tx, K, P, Q,
                           yl + panel * 16 * yplane + tt * MR, yplane);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -182,10 +241,11 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
 }
 
 /* dw[k][c] = G^T M[k][c] G, M the sum of the segments' partial sums in
- * segment order, G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]].
+ * segment order, G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]]; dw is
+ * KCRS or, with channels_last, KRSC.
  * global = (C, K). */
 __kernel void winograd_bwdw_output(__global const REAL *restrict mp, __global REAL *restrict dw,
-                                   int K, int C, int segments)
+                                   int K, int C, int segments, int channels_last)
 {
     const int c = get_global_id(0), k = get_global_id(1);
     if (c >= C || k >= K) return;
@@ -203,10 +263,11 @@ __kernel void winograd_bwdw_output(__global const REAL *restrict mp, __global RE
         h[1][e] = (REAL)0.5 * (v[1][e] - v[2][e]);
         h[2][e] = (REAL)0.5 * (v[1][e] + v[2][e]) + v[3][e];
     }
-    __global REAL *o = dw + ((ulong)k * C + c) * 9;
+    const int tap = channels_last ? C : 1; /* elements between neighbouring taps */
+    __global REAL *o = dw + (ulong)k * C * 9 + (channels_last ? c : c * 9);
     for (int r = 0; r < 3; ++r) {
-        o[r * 3 + 0] = h[r][0] + (REAL)0.5 * (h[r][1] + h[r][2]);
-        o[r * 3 + 1] = (REAL)0.5 * (h[r][1] - h[r][2]);
-        o[r * 3 + 2] = (REAL)0.5 * (h[r][1] + h[r][2]) + h[r][3];
+        o[(r * 3 + 0) * tap] = h[r][0] + (REAL)0.5 * (h[r][1] + h[r][2]);
+        o[(r * 3 + 1) * tap] = (REAL)0.5 * (h[r][1] - h[r][2]);
+        o[(r * 3 + 2) * tap] = (REAL)0.5 * (h[r][1] + h[r][2]) + h[r][3];
     }
 }

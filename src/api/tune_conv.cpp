@@ -46,6 +46,9 @@ ConvFamilyUse family_use(const std::string& variant) {
   if (variant == "conv_winograd")
     return {ConvAlgo::Winograd, {P::Forward, P::BackwardData},
             {layer(2, 37, 11, 13, 21, 3, 1, 1), skewed(layer(1, 16, 8, 9, 40, 3, 1, 2), 0, 1)}, resnet_3x3()};
+  if (variant == "conv_winograd_weights")
+    return {ConvAlgo::Winograd, {P::BackwardWeights},
+            {layer(2, 37, 11, 13, 21, 3, 1, 1), skewed(layer(1, 16, 8, 9, 40, 3, 1, 2), 0, 1)}, resnet_3x3()};
   if (variant == "conv_im2col")
     return {ConvAlgo::Im2col, all,
             {layer(2, 7, 15, 13, 10, 3, 2, 1), skewed(layer(2, 37, 11, 13, 21, 3, 1, 1), 2, 0, 2)},

@@ -21,8 +21,9 @@ Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const Ba
 Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                               std::size_t cap);
 Event backward_weights_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t);
+// x, dy and dw in `layout` (NHWC: dw OHWI); dbias too.
 Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
-                                std::size_t cap);
+                                std::size_t cap, ConvLayout layout = ConvLayout::Nchw);
 
 // The im2col-style algorithms on devices that run the tiled GEMM family (runs_tiled_gemm): plain
 // columns and batched tiled GEMMs instead of the packed family's panels (conv2d_im2col_tiled.cpp).

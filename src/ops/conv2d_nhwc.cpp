@@ -8,18 +8,36 @@
 #include <memory>
 
 #include "ops/conv2d_depthwise.hpp"
+#include "ops/conv2d_algorithms.hpp"
 #include "ops/conv2d_select.hpp"
 #include "ops/gemm_kernels.hpp"
 
 namespace anycl::detail {
-namespace {
 
-// out[b][cols][rows] = in[b][rows][cols].
-Event transpose(const DeviceSlot& slot, cl_mem in, cl_mem out, std::size_t batch, std::size_t rows, std::size_t cols) {
+Event transpose_images(const DeviceSlot& slot, cl_mem in, std::size_t in_off, cl_mem out, std::size_t out_off,
+                       std::size_t batch, std::size_t rows, std::size_t cols) {
   const std::size_t tile = std::size_t(slot.program("conv_layout").param("LT_TILE"));
-  return run_kernel(slot, "conv_layout", "transpose_batched", {cols, rows, batch}, {tile, tile, 1}, in, cl_ulong(0),
-                    out, cl_ulong(0), cl_int(rows), cl_int(cols));
+  return run_kernel(slot, "conv_layout", "transpose_batched", {cols, rows, batch}, {tile, tile, 1}, in,
+                    cl_ulong(in_off), out, cl_ulong(out_off), cl_int(rows), cl_int(cols));
 }
+
+namespace {
+// The pixel rows one GEMM runs over, as a 32-bit kernel argument of the bias kernels.
+cl_int pixel_rows(const ConvGeom& g) {
+  const std::size_t rows = g.n * g.PQ;
+  if (rows > std::size_t(INT_MAX))
+    fail(ANYCL_ERROR_UNSUPPORTED, "anycl::conv2d: n*p*q = " + std::to_string(rows) + " exceeds 2^31 - 1 in NHWC");
+  return cl_int(rows);
+}
+}  // namespace
+
+Event dbias_nhwc(const DeviceSlot& slot, const ConvGeom& g, cl_mem dy, cl_mem dbias) {
+  const std::size_t lws = std::size_t(slot.program("conv_layout").param("LT_LWS"));
+  return run_kernel(slot, "conv_layout", "nhwc_dbias", {std::size_t(g.K), 1, 1}, {lws, 1, 1}, dy, dbias, g.K,
+                    pixel_rows(g));
+}
+
+namespace {
 
 // A tensor role as a batch of (pixels x channels) matrices in NHWC: x and dx are n images of
 // H*W pixels, y and dy n images of P*Q, filters K output channels of R*S taps.
@@ -48,13 +66,6 @@ cl_mem tensor_of(const ConvTensorSet& set, ConvRole role) {
   return tensor_of(copy, role);
 }
 
-// The pixel rows one GEMM runs over, as a 32-bit kernel argument of the bias kernels.
-cl_int pixel_rows(const ConvGeom& g) {
-  const std::size_t rows = g.n * g.PQ;
-  if (rows > std::size_t(INT_MAX))
-    fail(ANYCL_ERROR_UNSUPPORTED, "anycl::conv2d: n*p*q = " + std::to_string(rows) + " exceeds 2^31 - 1 in NHWC");
-  return cl_int(rows);
-}
 
 // Every pass of a pointwise layer (stride 1, no padding: P*Q = H*W) as one GEMM per group over
 // the n*H*W pixel rows; group `grp` is a column block of each tensor.
@@ -81,8 +92,7 @@ Event pointwise(const DeviceSlot& slot, ConvPass pass, const ConvGeom& g, const 
   if (pass == ConvPass::Forward && (t.kvec || relu))
     last = run_kernel(slot, "conv_layout", "nhwc_bias_act", {K, rows, 1}, {lws, 1, 1}, t.nkpq, t.kvec ? t.kvec : t.nkpq,
                       g.K, cl_int(rows), cl_int(t.kvec != nullptr), cl_int(relu));
-  if (pass == ConvPass::BackwardWeights && t.kvec)
-    last = run_kernel(slot, "conv_layout", "nhwc_dbias", {K, 1, 1}, {lws, 1, 1}, t.nkpq, t.kvec, g.K, cl_int(rows));
+  if (pass == ConvPass::BackwardWeights && t.kvec) last = dbias_nhwc(slot, g, t.nkpq, t.kvec);
   return last;
 }
 
@@ -100,13 +110,14 @@ Event transposed(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, ConvAlg
     copies[int(role)] = std::make_unique<Workspace>(*slot.workspace, *slot.context, slot.info,
                                                     workspace_bytes({s.batch, s.pixels, s.channels, sizeof(float)}));
     tensor_of(inner, role) = copies[int(role)]->mem();
-    if (!writes(pass, role)) transpose(slot, tensor_of(t, role), copies[int(role)]->mem(), s.batch, s.pixels, s.channels);
+    if (!writes(pass, role))
+      transpose_images(slot, tensor_of(t, role), 0, copies[int(role)]->mem(), 0, s.batch, s.pixels, s.channels);
   }
   Event last = enqueue_conv(slot, pass, nchw, algo, cap, inner);
   for (ConvRole role : kRoles) {
     if (!writes(pass, role)) continue;
     const ChannelsLast s = shape_of(role, g);
-    last = transpose(slot, copies[int(role)]->mem(), tensor_of(t, role), s.batch, s.channels, s.pixels);
+    last = transpose_images(slot, copies[int(role)]->mem(), 0, tensor_of(t, role), 0, s.batch, s.channels, s.pixels);
   }
   return last;
 }
@@ -122,6 +133,9 @@ Event enqueue_conv_nhwc(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, 
   if (algo == ConvAlgo::Gemm1x1) return pointwise(slot, pass, g, set, pass == ConvPass::Forward && d.relu);
   if (algo == ConvAlgo::Direct && depthwise_nhwc_fits(slot, pass, g))
     return depthwise_nhwc(slot, pass, g, set, pass == ConvPass::Forward && d.relu);
+  // Winograd's backward-weights kernel reads channels-last x and dy and writes OHWI dw itself.
+  if (algo == ConvAlgo::Winograd && pass == ConvPass::BackwardWeights)
+    return backward_weights_winograd(slot, g, {set.nchw, set.nkpq, set.kcrs, set.kvec}, workspace_cap, ConvLayout::Nhwc);
   return transposed(slot, pass, d, algo, workspace_cap, set);
 }
 
