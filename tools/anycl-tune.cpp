@@ -28,9 +28,9 @@ int usage(const std::string& why) {
             << "usage: anycl-tune [--device SPEC] [--family NAME]... [--budget SECONDS] [--seed N]\n"
             << "                  [--shape MxNxK[xBATCH]]... [--space FILE] [--out FILE] [--emit-entry] [--quiet]\n"
             << "Families: gemm_packed_f32, gemm_packed_f64, gemm_direct_f32, gemm_direct_f64, gemm_tiled_f32,\n"
-            << "gemm_tiled_f64, conv_winograd, conv_im2col, conv_direct, conv_depthwise, and the dispatch\n"
-            << "thresholds dispatch_gemm_f32, dispatch_gemm_f64, dispatch_conv (default: every one the device\n"
-            << "runs, in that order).\n"
+            << "gemm_tiled_f64, conv_winograd, conv_im2col, conv_direct, conv_depthwise, conv_implicit, and\n"
+            << "the dispatch thresholds dispatch_gemm_f32, dispatch_gemm_f64, dispatch_conv (default: every one\n"
+            << "the device runs, in that order).\n"
             << "The budget is shared by the families: each may spend what is left over the families left.\n"
             << "--shape applies to the GEMM families. --emit-entry prints the tuned entry for\n"
             << "cl_kernels/params/devices.json and tunes nothing.\n";
@@ -80,7 +80,8 @@ bool built(const anycl::Runtime& rt, const std::string& variant) {
 std::vector<std::string> default_families(const anycl::Runtime& rt) {
   std::vector<std::string> out;
   for (const char* f : {"gemm_packed_f32", "gemm_packed_f64", "gemm_direct_f32", "gemm_direct_f64", "gemm_tiled_f32",
-                        "gemm_tiled_f64", "conv_winograd", "conv_im2col", "conv_direct", "conv_depthwise"})
+                        "gemm_tiled_f64", "conv_winograd", "conv_im2col", "conv_direct", "conv_depthwise",
+                        "conv_implicit"})
     if (built(rt, f)) out.push_back(f);
   if (built(rt, "gemm_direct_f32")) out.push_back("dispatch_gemm_f32");
   if (built(rt, "gemm_direct_f64")) out.push_back("dispatch_gemm_f64");
