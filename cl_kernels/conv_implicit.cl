@@ -49,7 +49,7 @@
 #define TP 1
 #endif
 #ifndef IG_WG
-#define IG_WG 8
+#define IG_WG 1
 #endif
 #ifndef IMPLICIT_MAX_CHANNELS
 #define IMPLICIT_MAX_CHANNELS 4

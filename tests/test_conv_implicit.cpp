@@ -57,7 +57,7 @@ TEST_CASE("conv2d Auto keeps ImplicitGemm to few channels under large or strided
 
 // A register tile that divides none of the sweep's sizes: 3 channels a work-item, 3 vectors of 4
 // along a row, 2 rows, work-groups of 5 channel blocks.
-TEST_CASE("conv2d ImplicitGemm with MR 3, VW 4, TQ 3, TP 2 matches the reference", "[conv][implicit]") {
+TEST_CASE("conv2d ImplicitGemm with MR 3 VW 4 TQ 3 TP 2 matches the reference", "[conv][implicit]") {
   anycl_test::TempDir dir;
   anycl_test::copy_kernel_dir(dir.path());
   anycl_test::spit(dir.path() + "/params/zz-test.json",
@@ -94,7 +94,7 @@ TEST_CASE("conv2d ImplicitGemm in batch chunks matches the reference", "[conv][i
   }
 }
 
-TEST_CASE("conv2d ImplicitGemm refuses the backward passes, UNSUPPORTED, output untouched", "[conv][implicit]") {
+TEST_CASE("conv2d ImplicitGemm refuses the backward passes as UNSUPPORTED with the output untouched", "[conv][implicit]") {
   const anycl_test::ConvDesc& r = kStemCases[0];
   const anycl::Conv2d d = to_anycl(r, false);
   std::vector<float> dy(r.y_size(), 1), w(r.w_size(), 1), x(r.x_size(), 1), dx(r.x_size(), 5), dw(r.w_size(), 5);
