@@ -56,8 +56,8 @@ TEST_CASE("conv2d_find times exactly the applicable algorithms and returns the f
     std::set<ConvAlgo> expected;
   };
   const std::vector<Case> cases = {
-      {pw, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct}},
-      {c3, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
+      {pw, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::ImplicitGemm}},
+      {c3, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd, ConvAlgo::ImplicitGemm}},
       {c3, ConvPass::BackwardData, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
       {c3, ConvPass::BackwardWeights, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
   };
