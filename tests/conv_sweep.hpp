@@ -45,6 +45,21 @@ inline const std::vector<ConvDesc> kCases = {
     {1, 8, 6, 6, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // many outputs: Winograd backward-weights splits them
 };
 
+// Few input channels under large or strided filters, where Auto runs ImplicitGemm: 1 to 4
+// channels, 5x5 to 11x11, strides 1 to 4 (different per axis), asymmetric pads, dilation, groups,
+// output channels that are no multiple of a channel block, rows narrower and wider than a tile.
+inline const std::vector<ConvDesc> kStemCases = {
+    {2, 3, 31, 29, 10, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},    // the stem's shape, odd sizes
+    {1, 1, 17, 23, 5, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},     // 1 channel, 5x5 stride 1
+    {1, 2, 40, 37, 9, 11, 11, 4, 4, 2, 2, 1, 3, 1, 1, 1},   // 11x11 stride 4, asymmetric pads
+    {2, 4, 19, 21, 16, 5, 5, 3, 2, 1, 2, 0, 1, 1, 1, 1},    // stride 3x2
+    {1, 3, 20, 18, 7, 3, 5, 2, 1, 1, 2, 1, 2, 2, 3, 1},     // 3x5, dilation 2x3, stride 2x1
+    {2, 4, 13, 15, 6, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 2},     // groups 2 (2 channels each)
+    {3, 3, 9, 40, 33, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},     // rows wider than a tile, 33 outputs
+    {1, 3, 5, 4, 3, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 1},       // image smaller than the filter
+    {1, 3, 48, 48, 64, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},    // 64 outputs, as the stem
+};
+
 inline void check_forward(const ConvDesc& r, ConvAlgo algo, unsigned seed, anycl::Runtime& rt) {
   const bool relu = seed % 2 == 0;
   const anycl::Conv2d d = to_anycl(r, relu);

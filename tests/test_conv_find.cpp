@@ -56,8 +56,8 @@ TEST_CASE("conv2d_find times exactly the applicable algorithms and returns the f
     std::set<ConvAlgo> expected;
   };
   const std::vector<Case> cases = {
-      {pw, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct}},
-      {c3, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
+      {pw, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::ImplicitGemm}},
+      {c3, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd, ConvAlgo::ImplicitGemm}},
       {c3, ConvPass::BackwardData, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
       {c3, ConvPass::BackwardWeights, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
   };
@@ -202,7 +202,7 @@ TEST_CASE("C API: anycl_conv2d_find and anycl_runtime_set_conv_find", "[conv][fi
   REQUIRE(anycl_runtime_create(nullptr, &rt) == ANYCL_SUCCESS);
   const anycl_conv2d_desc d = {2, 8, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, ANYCL_CONV_NCHW};
   anycl_conv_algo algo = ANYCL_CONV_AUTO;
-  double ms[ANYCL_CONV_ALGO_COUNT] = {0, 0, 0, 0};
+  double ms[ANYCL_CONV_ALGO_COUNT] = {};
   int timed = -1;
   REQUIRE(anycl_conv2d_find(rt, &d, ANYCL_CONV_BACKWARD_WEIGHTS, 0, &algo, ms, &timed) == ANYCL_SUCCESS);
   CHECK(timed == 1);
@@ -211,6 +211,7 @@ TEST_CASE("C API: anycl_conv2d_find and anycl_runtime_set_conv_find", "[conv][fi
   CHECK(ms[ANYCL_CONV_DIRECT - 1] > 0);
   CHECK(ms[ANYCL_CONV_GEMM1X1 - 1] < 0);   // 3x3: not applicable
   CHECK(ms[ANYCL_CONV_WINOGRAD - 1] > 0);  // 3x3 stride 1: Winograd backward-weights applies
+  CHECK(ms[ANYCL_CONV_IMPLICIT_GEMM - 1] < 0);  // forward only
   REQUIRE(anycl_conv2d_find(rt, &d, ANYCL_CONV_BACKWARD_WEIGHTS, 0, &algo, nullptr, &timed) == ANYCL_SUCCESS);
   CHECK(timed == 0);
 

@@ -299,6 +299,8 @@ const ConvDesc kDepthwiseDil{1, 2, 9, 18, 2, 3, 3, 1, 1, 2, 0, 0, 2, 1, 2, 2};  
 const ConvDesc kDepthwiseVectors{2, 9, 7, 13, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 9}; // channel vectors + a partial one
 const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      // 1x1
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
+const ConvDesc kStem{2, 3, 11, 13, 5, 7, 7, 2, 2, 3, 3, 2, 3, 1, 1, 1};         // 7x7 stride 2, asym pad
+const ConvDesc kStemDilated{1, 2, 9, 12, 4, 3, 5, 3, 2, 1, 2, 1, 0, 2, 2, 2};   // strides 3x2, dilation, groups
 const ConvDesc kWinograd{2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};       // 3x3 pad 1, even tiles
 const ConvDesc kWinogradOdd{1, 2, 5, 7, 3, 3, 3, 1, 1, 2, 0, 1, 2, 1, 1, 1};    // odd output, asym pad
 const ConvDesc kWinogradRows{1, 2, 4, 4, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}; // backward-weights: groups of rows
@@ -441,6 +443,13 @@ TEST_CASE("oclgrind: conv Direct: conv_direct_fwd; _bwd_data; _bwd_weights; _dbi
   check_conv(kGroupedStrided, ConvAlgo::Direct, 400);
   check_conv(kDilated, ConvAlgo::Direct, 410);
   check_conv(kDepthwise, ConvAlgo::Direct, 420);
+}
+
+TEST_CASE("oclgrind: conv ImplicitGemm: conv_ig_pack_w; conv_ig_stage_x; conv_ig_fwd (forward only)",
+          "[.oclgrind]") {
+  const Passes forward{true, false, false};
+  check_conv(kStem, ConvAlgo::ImplicitGemm, 700, forward);
+  check_conv(kStemDilated, ConvAlgo::ImplicitGemm, 710, forward);
 }
 
 TEST_CASE("oclgrind: conv depthwise: conv_dw_fwd forward and backward-data (rotated filter)", "[.oclgrind]") {

@@ -29,8 +29,8 @@ int usage(const std::string& why) {
             << "                  [--shape MxNxK[xBATCH]]... [--space FILE] [--out FILE] [--emit-entry] [--quiet]\n"
             << "Families: gemm_packed_f32, gemm_packed_f64, gemm_direct_f32, gemm_direct_f64, gemm_tiled_f32,\n"
             << "gemm_tiled_f64, conv_winograd, conv_winograd_weights, conv_im2col, conv_direct, conv_depthwise,\n"
-            << "and the dispatch thresholds dispatch_gemm_f32, dispatch_gemm_f64, dispatch_conv (default: every\n"
-            << "one the device runs, in that order).\n"
+            << "conv_implicit, and the dispatch thresholds dispatch_gemm_f32, dispatch_gemm_f64, dispatch_conv\n"
+            << "(default: every one the device runs, in that order).\n"
             << "The budget is shared by the families: each may spend what is left over the families left.\n"
             << "--shape applies to the GEMM families. --emit-entry prints the tuned entry for\n"
             << "cl_kernels/params/devices.json and tunes nothing.\n";
@@ -81,7 +81,7 @@ std::vector<std::string> default_families(const anycl::Runtime& rt) {
   std::vector<std::string> out;
   for (const char* f : {"gemm_packed_f32", "gemm_packed_f64", "gemm_direct_f32", "gemm_direct_f64", "gemm_tiled_f32",
                         "gemm_tiled_f64", "conv_winograd", "conv_winograd_weights", "conv_im2col", "conv_direct",
-                        "conv_depthwise"})
+                        "conv_depthwise", "conv_implicit"})
     if (built(rt, f)) out.push_back(f);
   if (built(rt, "gemm_direct_f32")) out.push_back("dispatch_gemm_f32");
   if (built(rt, "gemm_direct_f64")) out.push_back("dispatch_gemm_f64");

@@ -182,9 +182,10 @@ typedef enum anycl_conv_algo {
   ANYCL_CONV_IM2COL = 1,
   ANYCL_CONV_GEMM1X1 = 2,
   ANYCL_CONV_DIRECT = 3,
-  ANYCL_CONV_WINOGRAD = 4
+  ANYCL_CONV_WINOGRAD = 4,
+  ANYCL_CONV_IMPLICIT_GEMM = 5 /* forward only */
 } anycl_conv_algo;
-#define ANYCL_CONV_ALGO_COUNT 4
+#define ANYCL_CONV_ALGO_COUNT 5
 typedef enum anycl_conv_pass {
   ANYCL_CONV_FORWARD = 0,
   ANYCL_CONV_BACKWARD_DATA = 1,

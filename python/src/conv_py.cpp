@@ -39,9 +39,9 @@ Pair pair(const py::object& v, const char* function, const char* arg) {
 
 anycl::ConvAlgo algo_of(const std::string& name, const char* function) {
   using A = anycl::ConvAlgo;
-  for (A a : {A::Auto, A::Im2col, A::Gemm1x1, A::Direct, A::Winograd})
+  for (A a : {A::Auto, A::Im2col, A::Gemm1x1, A::Direct, A::Winograd, A::ImplicitGemm})
     if (name == anycl::to_string(a)) return a;
-  invalid(function, "algo", "'" + name + "' is none of auto, im2col, gemm1x1, direct, winograd");
+  invalid(function, "algo", "'" + name + "' is none of auto, im2col, gemm1x1, direct, winograd, implicit_gemm");
 }
 
 // A float32 array of rank 4 (or `rank`), C-contiguous (copied once if it is not).

@@ -7,13 +7,15 @@
 namespace {
 
 static_assert(int(anycl::ConvAlgo::Auto) == ANYCL_CONV_AUTO && int(anycl::ConvAlgo::Im2col) == ANYCL_CONV_IM2COL &&
-                  int(anycl::ConvAlgo::Gemm1x1) == ANYCL_CONV_GEMM1X1 && int(anycl::ConvAlgo::Direct) == ANYCL_CONV_DIRECT,
+                  int(anycl::ConvAlgo::Gemm1x1) == ANYCL_CONV_GEMM1X1 &&
+                  int(anycl::ConvAlgo::Direct) == ANYCL_CONV_DIRECT &&
+                  int(anycl::ConvAlgo::ImplicitGemm) == ANYCL_CONV_IMPLICIT_GEMM,
               "the C algorithm values mirror the C++ ones");
 
 // By reference: the bits are read as an int (from_c_enum), never loaded as the C enum.
 anycl::ConvAlgo algo_or_throw(const anycl_conv_algo& algo, const char* function) {
   const auto a = anycl::capi::from_c_enum<anycl::ConvAlgo>(algo);
-  if (int(a) < ANYCL_CONV_AUTO || int(a) > ANYCL_CONV_WINOGRAD)
+  if (int(a) < ANYCL_CONV_AUTO || int(a) > ANYCL_CONV_IMPLICIT_GEMM)
     throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT,
                        std::string(function) + ": algo " + std::to_string(int(a)) + " is not an anycl_conv_algo");
   return a;

@@ -88,6 +88,7 @@ const char* to_string(ConvAlgo algo) noexcept {
     case ConvAlgo::Gemm1x1: return "gemm1x1";
     case ConvAlgo::Direct: return "direct";
     case ConvAlgo::Winograd: return "winograd";
+    case ConvAlgo::ImplicitGemm: return "implicit_gemm";
   }
   return "unknown";
 }

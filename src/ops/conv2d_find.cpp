@@ -19,7 +19,8 @@
 namespace anycl::detail {
 namespace {
 
-constexpr ConvAlgo kCandidates[] = {ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::Winograd};
+constexpr ConvAlgo kCandidates[] = {ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::Winograd,
+                                     ConvAlgo::ImplicitGemm};
 constexpr const char* kMagic = "anycl-conv-find 1";
 constexpr int kReps = 3;
 // After its first timed run, a candidate this many times slower than the best so far is not

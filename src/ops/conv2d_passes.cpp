@@ -26,6 +26,7 @@ Event ConvForward::enqueue(const ForwardTensors& t) const {
       return runs_tiled_gemm(slot_) ? forward_gemm1x1_tiled(slot_, g_, t, relu_)
                                     : forward_gemm1x1(slot_, g_, t, relu_, cap_);
     case ConvAlgo::Direct: return forward_direct(slot_, g_, t, relu_);
+    case ConvAlgo::ImplicitGemm: return forward_implicit(slot_, g_, t, relu_, cap_);
     case ConvAlgo::Winograd:
       return runs_winograd_tiled(slot_) ? forward_winograd_tiled(slot_, g_, t, relu_, cap_)
                                         : forward_winograd(slot_, g_, t, relu_);

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "ops/conv2d_algorithms.hpp"
 #include "ops/conv2d_geometry.hpp"
 #include "runtime/error.hpp"
 #include "runtime/runtime_impl.hpp"
@@ -19,6 +20,13 @@ namespace {
 bool is_direct_shape(const Conv2d& d, const ConvThresholds& limits) {
   return d.groups > 1 && d.c / d.groups <= limits.direct_group_channels;
 }
+
+// Few input channels under a large or strided filter (the stem): im2col's columns would be
+// R*S/(sh*sw) times the input, for a GEMM that is thin in K.
+bool is_implicit_shape(ConvPass pass, const Conv2d& d, const ConvThresholds& limits) {
+  return pass == ConvPass::Forward && d.c / d.groups <= limits.implicit_max_channels &&
+         (d.r * d.s >= limits.implicit_min_taps || d.stride_h > 1 || d.stride_w > 1);
+}
 }  // namespace
 
 ConvThresholds conv_thresholds(const DeviceSlot& slot) {
@@ -27,6 +35,13 @@ ConvThresholds conv_thresholds(const DeviceSlot& slot) {
     out.direct_group_channels = std::size_t(slot.program("conv_direct").param("DIRECT_GROUP_CHANNELS"));
   if (slot.has_program("conv_winograd"))
     out.winograd_min_channels = std::size_t(slot.program("conv_winograd").param("WINOGRAD_MIN_CHANNELS"));
+  // conv_implicit's register tile over broadcast filter values is a CPU shape.
+  out.implicit_max_channels = 0;
+  if (slot.has_program("conv_implicit") && !runs_tiled_gemm(slot)) {
+    const BuiltProgram& implicit = slot.program("conv_implicit");
+    out.implicit_max_channels = std::size_t(implicit.param("IMPLICIT_MAX_CHANNELS"));
+    out.implicit_min_taps = std::size_t(implicit.param("IMPLICIT_MIN_TAPS"));
+  }
   return out;
 }
 
@@ -46,6 +61,8 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
       return true;
     case ConvAlgo::Gemm1x1:
       return is_pointwise(d);
+    case ConvAlgo::ImplicitGemm:
+      return pass == ConvPass::Forward;
     case ConvAlgo::Winograd:
       // Backward-data runs on dy padded by 2 - pad, so the padding may not exceed 2.
       return is_winograd_shape(d) && (pass != ConvPass::BackwardData || (d.pad_top <= 2 && d.pad_left <= 2));
@@ -53,12 +70,14 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
   return false;
 }
 
-// Depthwise and thin groups run direct; Winograd takes 3x3 stride 1 once channels make its
-// products worthwhile; pointwise forward runs Gemm1x1, one GEMM with the batch folded into N,
-// where per-image GEMMs pad every image's last column panel (196 columns to 224 at NR 32).
+// Depthwise and thin groups run direct; stem-like forward layers ImplicitGemm; Winograd takes 3x3
+// stride 1 once channels make its products worthwhile; pointwise forward runs Gemm1x1, one GEMM
+// with the batch folded into N, where per-image GEMMs pad every image's last column panel (196
+// columns to 224 at NR 32).
 // Pointwise backward-data keeps im2col: its Gemm1x1 is still per-image GEMMs.
 ConvAlgo preferred(ConvPass pass, const Conv2d& d, const ConvThresholds& limits) {
   if (is_direct_shape(d, limits)) return ConvAlgo::Direct;
+  if (is_implicit_shape(pass, d, limits)) return ConvAlgo::ImplicitGemm;
   if (applies(ConvAlgo::Winograd, pass, d) && d.c >= limits.winograd_min_channels && d.k >= limits.winograd_min_channels)
     return ConvAlgo::Winograd;
   // Channels-last pointwise is one plain GEMM in every pass (conv2d_nhwc.cpp).

@@ -26,7 +26,7 @@ void read_workspace_mb(std::atomic<std::size_t>& limit) {
 
 // One `-<name>` word of ANYCL_CONV_ALGOS; Im2col is refused: it is the fallback that always applies.
 bool disable_word(const std::string& word, ConvAlgoMask& mask) {
-  for (ConvAlgo a : {ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::Winograd})
+  for (ConvAlgo a : {ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::Winograd, ConvAlgo::ImplicitGemm})
     if (word == std::string("-") + to_string(a)) return mask |= algo_bit(a), true;
   return false;
 }
@@ -39,7 +39,7 @@ void read_conv_algos(std::atomic<unsigned>& disabled) {
   for (const std::string& word : comma_words(text))
     if (!disable_word(word, mask)) {
       log_warn(std::string("ANYCL_CONV_ALGOS='") + text + "': '" + word +
-               "' is not one of -gemm1x1, -direct, -winograd (im2col cannot be disabled); ignored");
+               "' is not one of -gemm1x1, -direct, -winograd, -implicit_gemm (im2col cannot be disabled); ignored");
       return;
     }
   disabled = mask;

@@ -104,8 +104,9 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
   const bool cpu = rt.device(0).type == "cpu";
   cl_command_queue q = rt.queue(0);
   nlohmann::json rows = nlohmann::json::array();
-  std::fprintf(opt.table, "%-36s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s | %7s %7s\n",
-               "conv fwd, batch 8 or bN (GFLOP/s)", "auto", "im2col", "1x1", "direct", "winog.", "CLBlast", "dnnPlain",
+  std::fprintf(opt.table, "%-36s %8s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s | %7s %7s\n",
+               "conv fwd, batch 8 or bN (GFLOP/s)", "auto", "im2col", "1x1", "direct", "winog.", "implicit", "CLBlast",
+               "dnnPlain",
                "dnnBlk", "bwdData", "bwdW", "dnnBD", "dnnBW");
   for (const auto& cs : layers) {
     if (conv_label(cs).find(opt.only) == std::string::npos) continue;
@@ -114,9 +115,11 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
     const ConvTensors t = random_tensors(rt, d);
     const double flops = conv_flops(cs);
     nlohmann::json row = {{"layer", conv_label(cs)}, {"batch", cs.n}, {"layout", anycl::to_string(d.layout)}};
-    double fwd[5];
-    const ConvAlgo algos[] = {ConvAlgo::Auto, ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::Winograd};
-    for (int i = 0; i < 5; ++i) {
+    const ConvAlgo algos[] = {ConvAlgo::Auto,   ConvAlgo::Im2col,   ConvAlgo::Gemm1x1,
+                              ConvAlgo::Direct, ConvAlgo::Winograd, ConvAlgo::ImplicitGemm};
+    constexpr int kAlgos = sizeof(algos) / sizeof(algos[0]);
+    double fwd[kAlgos];
+    for (int i = 0; i < kAlgos; ++i) {
       const Timing tm = time_anycl_conv(rt, d, t, anycl::ConvPass::Forward, algos[i], flops, opt.reps);
       row["anycl_forward"][anycl::to_string(algos[i])] = to_json(tm);
       fwd[i] = tm.supported ? tm.gflops : 0;
@@ -151,8 +154,10 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
         bwd[2] = dbd.supported ? dbd.gflops : 0, bwd[3] = dbw.supported ? dbw.gflops : 0;
       }
     }
-    std::fprintf(opt.table, "%-36s %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f | %7.1f %7.1f\n",
-                 conv_label(cs).c_str(), fwd[0], fwd[1], fwd[2], fwd[3], fwd[4], clb.supported ? clb.gflops : 0.0,
+    std::fprintf(opt.table,
+                 "%-36s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f | %7.1f %7.1f\n",
+                 conv_label(cs).c_str(), fwd[0], fwd[1], fwd[2], fwd[3], fwd[4], fwd[5],
+                 clb.supported ? clb.gflops : 0.0,
                  nchw.supported ? nchw.gflops : 0.0, blocked.supported ? blocked.gflops : 0.0, bwd[0], bwd[1], bwd[2],
                  bwd[3]);
     std::fflush(opt.table);

@@ -20,7 +20,7 @@ namespace {
 constexpr std::uint32_t kDataSeed = 20240611;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-const char* const kConvAlgos[] = {"auto", "im2col", "gemm1x1", "direct", "winograd"};
+const char* const kConvAlgos[] = {"auto", "im2col", "gemm1x1", "direct", "winograd", "implicit_gemm"};
 
 std::vector<double> small_integers(std::size_t n, std::mt19937& gen) {
   std::uniform_int_distribution<int> dist(-3, 3);
@@ -115,7 +115,7 @@ ProblemCall prepare_gemm(anycl::Runtime& rt, const GemmProblem& g, const std::st
 
 anycl::ConvAlgo conv_algo(const std::string& name) {
   for (anycl::ConvAlgo a : {anycl::ConvAlgo::Auto, anycl::ConvAlgo::Im2col, anycl::ConvAlgo::Gemm1x1,
-                            anycl::ConvAlgo::Direct, anycl::ConvAlgo::Winograd})
+                            anycl::ConvAlgo::Direct, anycl::ConvAlgo::Winograd, anycl::ConvAlgo::ImplicitGemm})
     if (name == anycl::to_string(a)) return a;
   throw DescriptorError("--algo " + name + " is not a convolution algorithm");
 }
