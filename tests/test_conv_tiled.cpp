@@ -4,7 +4,8 @@
 // the kernel profile, that each ran the GPU-class kernels and not the CPU ones (gemm_tiled for
 // im2col and Gemm1x1, the wt_* stages and gemm_tiled for Winograd, conv_direct_wg for Direct
 // forward and backward-data, depthwise included). Also in batch chunks under a small workspace cap,
-// and every configuration of the search spaces of conv_direct_wg and conv_winograd_tiled.
+// and every configuration of the search spaces of conv_direct_wg and conv_winograd_tiled. On
+// cpu/2, the scheduler's shared Winograd pass runs the tiled stages split between the sub-devices.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "anycl/anycl.hpp"
 #include "conv_check.hpp"
 #include "conv_sweep.hpp"
+#include "plan_support.hpp"
 #include "runtime/search_space.hpp"
 #include "sched/engine.hpp"
 #include "support.hpp"
@@ -169,4 +171,71 @@ TEST_CASE("GPU-class path: every conv_winograd_tiled configuration computes corr
       CHECK(ran(anycl::kernel_profile(rt), "wt_output"));
     }
   });
+}
+
+// cpu/2 with the tiled family forced: Winograd's shared pass (devices of one memory, stage by
+// stage) must run the tiled form each sub-device runs alone, split by weight (never claimed), on
+// host pointers and on either device's buffers, in one chunk of images and in one-image chunks.
+TEST_CASE("GPU-class path: the shared Winograd pass on cpu/2 runs the tiled stages on both devices") {
+  anycl::Runtime rt = [] {
+    anycl_test::ScopedEnv forced("ANYCL_GEMM_FAMILY", std::string("tiled"));
+    return anycl::Runtime("cpu/2");
+  }();
+  REQUIRE(rt.device_count() == 2);
+  anycl::set_parallel(rt, anycl::Parallel::Auto);
+  anycl::set_kernel_profiling(rt, true);
+  // 256 tiles in one chunk: two or more runs of 64 each. Odd: asymmetric pads, 90 tiles an image.
+  const ConvDesc square = {4, 32, 16, 16, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  const ConvDesc odd = {3, 33, 19, 17, 44, 3, 3, 1, 1, 1, 0, 1, 2, 1, 1, 1};
+  for (const auto& weights : {std::vector<double>{1, 1}, std::vector<double>{3, 1}, std::vector<double>{1, 4}})
+    for (const ConvDesc& r : {square, odd})
+      for (const std::size_t cap : {std::size_t(256) << 20, std::size_t(4096)}) {
+        INFO(describe(r) << " weights " << weights[0] << ":" << weights[1] << " workspace cap " << cap);
+        anycl::set_device_weights(rt, weights);
+        anycl::set_conv_workspace_limit(rt, cap);
+        for (const ConvPass pass : {ConvPass::Forward, ConvPass::BackwardData}) {
+          const anycl::detail::Plan plan = anycl_test::conv_plan(rt, pass, to_anycl(r, false), std::nullopt, ConvAlgo::Winograd);
+          REQUIRE(anycl_test::shared_of(plan).size() == 2);
+          CHECK_FALSE(plan.shared.claimed);
+        }
+        anycl::clear_kernel_profile(rt);
+        anycl_test::check_forward(r, ConvAlgo::Winograd, 1900, rt);
+        anycl_test::check_backward_data(r, ConvAlgo::Winograd, 1910, rt);
+        const std::vector<anycl::KernelTime> profile = anycl::kernel_profile(rt);
+        CHECK(ran(profile, "wt_output"));
+        CHECK(ran(profile, "gemm_tiled"));
+        CHECK_FALSE(ran(profile, "winograd_tiles"));
+        for (std::size_t device : {0, 1}) {
+          INFO("device " << device);
+          CHECK(std::any_of(profile.begin(), profile.end(), [&](const anycl::KernelTime& k) {
+            return k.device == device && k.kernel == (cap > 4096 ? "wt_output" : "wt_filter");
+          }));
+        }
+      }
+  anycl::set_conv_workspace_limit(rt, std::size_t(256) << 20);
+  // The caller's buffers on either device: the same pass, written in place.
+  anycl::set_device_weights(rt, {1, 1});
+  const anycl::Conv2d d = to_anycl(square, true);
+  const auto x = anycl_test::random_values(square.x_size(), 21), w = anycl_test::random_values(square.w_size(), 22);
+  const auto bias = anycl_test::random_values(std::size_t(square.k), 23);
+  const auto ref = anycl_test::conv_forward(square, x, w, bias, true);
+  const auto ref_abs = anycl_test::conv_forward(square, anycl_test::abs_of(x), anycl_test::abs_of(w),
+                                                anycl_test::abs_of(bias), false);
+  for (std::size_t home : {0, 1}) {
+    INFO("buffers on device " << home);
+    REQUIRE(anycl_test::shared_of(anycl_test::conv_plan(rt, ConvPass::Forward, d, home, ConvAlgo::Winograd)).size() == 2);
+    auto upload = [&](const std::vector<float>& v) {
+      anycl::Buffer b = rt.alloc(v.size() * sizeof(float), home);
+      rt.write(b, v.data(), v.size() * sizeof(float));
+      return b;
+    };
+    const anycl::Buffer X = upload(x), W = upload(w), B = upload(bias);
+    const anycl::Buffer Y = upload(std::vector<float>(d.y_size(), std::nanf("")));
+    anycl::clear_kernel_profile(rt);
+    anycl::conv2d_forward(rt, d, X, W, &B, Y, ConvAlgo::Winograd).wait();
+    std::vector<float> y(d.y_size());
+    rt.read(Y, y.data(), y.size() * sizeof(float));
+    CHECK(anycl_test::count_bad(y, ref, ref_abs, double(square.c) * 9, 16) == 0);
+    CHECK(ran(anycl::kernel_profile(rt), "wt_output"));
+  }
 }

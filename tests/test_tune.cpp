@@ -222,3 +222,25 @@ TEST_CASE("anycl::tune on gemm_direct_f32 times the direct kernel and keeps the 
   CHECK(contains(options_of(fresh), "-DNR=8 "));
   CHECK(contains(options_of(fresh), thresholds));  // the shipped dispatch thresholds still apply
 }
+
+TEST_CASE("anycl-tune forces the tiled family for a GPU-class family the device does not run", "[tune]") {
+  TuneDirs dirs;
+  EnvChanges env = dirs.env();
+  env["ANYCL_KERNEL_PATH"] = std::nullopt;
+  env["ANYCL_GEMM_FAMILY"] = std::nullopt;
+  // Budget 0: the family's space is enumerated on the forced runtime, no candidate is started.
+  const std::vector<std::string> argv = {ANYCL_TUNE_EXE, "--device", "pocl", "--family", "conv_winograd_tiled",
+                                         "--budget", "0", "--quiet"};
+  const ProcessResult forced = anycl_test::run_process(argv, env);
+  INFO(forced.out << forced.err);
+  CHECK(contains(forced.out, "conv_winograd_tiled: tuned with the tiled GEMM family forced"));
+  CHECK(contains(forced.out, "0 of 5 candidates measured"));
+  CHECK(forced.exit_code == 1);  // none measured, so none passed
+  // A family the user set decides: the CPU family does not build the GPU-class kernels.
+  env["ANYCL_GEMM_FAMILY"] = "cpu";
+  const ProcessResult cpu = anycl_test::run_process(argv, env);
+  INFO(cpu.out << cpu.err);
+  CHECK(cpu.exit_code == 1);
+  CHECK(contains(cpu.err, "does not run conv_winograd_tiled"));
+  CHECK_FALSE(contains(cpu.out, "forced"));
+}

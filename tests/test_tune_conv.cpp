@@ -1,10 +1,14 @@
 // anycl::tune on the convolution families and the dispatch thresholds, on POCL: a Winograd space
 // holding a candidate that does not build and one that answers wrong (a damaged kernel copy),
 // the tuned entry a fresh runtime picks up and computes correct results with (against the
-// double reference of tests/reference), each convolution family's defaults passing the check,
-// thresholds from a tuned file changing the dispatch, and the dispatch ladders setting them.
+// double reference of tests/reference), the same for the GPU-class families with the tiled
+// family forced, each convolution family's defaults passing the check, a family refused where
+// its algorithm runs the other form's kernels, thresholds from a tuned file changing the
+// dispatch, and the dispatch ladders setting them.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "anycl/anycl.hpp"
@@ -26,18 +30,34 @@ anycl::Conv2d layer(std::size_t n, std::size_t c, std::size_t hw, std::size_t k,
   return d;
 }
 
+// A kernel file damaged in a copy of the kernel folder: candidates with `fails` do not build, and
+// `store` becomes `damaged` (which scales what it writes under some other candidate).
+struct Damage {
+  std::string file, store, damaged, before, fails;
+};
+
+void damage(const std::string& dir, const Damage& d) {
+  const std::string path = dir + "/" + d.file;
+  std::string text = anycl_test::slurp(path);
+  REQUIRE(text.find(d.store) != std::string::npos);
+  REQUIRE(text.find(d.before) != std::string::npos);
+  text.replace(text.find(d.store), d.store.size(), d.damaged);
+  text.insert(text.find(d.before), "#if " + d.fails + "\n#error a candidate that does not build\n#endif\n");
+  anycl_test::spit(path, text);
+}
+
 // conv_winograd that fails to build with KC=8 and scales y by 1.25 with KC=32.
 void damaged_winograd(const std::string& dir) {
   anycl_test::copy_kernel_dir(dir);
-  const std::string path = dir + "/conv_winograd.cl";
-  std::string text = anycl_test::slurp(path);
-  const std::string store = ": o[e][c] + bv;";
-  const std::string define = "#ifndef WINOGRAD_MIN_CHANNELS";
-  REQUIRE(text.find(store) != std::string::npos);
-  REQUIRE(text.find(define) != std::string::npos);
-  text.replace(text.find(store), store.size(), ": (KC == 32 ? (REAL)1.25 : (REAL)1) * o[e][c] + bv;");
-  text.insert(text.find(define), "#if KC == 8\n#error a candidate that does not build\n#endif\n");
-  anycl_test::spit(path, text);
+  damage(dir, {"conv_winograd.cl", ": o[e][c] + bv;", ": (KC == 32 ? (REAL)1.25 : (REAL)1) * o[e][c] + bv;",
+               "#ifndef WINOGRAD_MIN_CHANNELS", "KC == 8"});
+}
+
+// Whether `options` define `name` as `value` (not a longer number).
+bool defines(const std::string& options, const std::string& name, long value) {
+  const std::string want = "-D" + name + "=" + std::to_string(value);
+  const std::size_t at = options.find(want);
+  return at != std::string::npos && (at + want.size() == options.size() || options[at + want.size()] == ' ');
 }
 
 // Forward on the device against the double reference, allowing Winograd's error.
@@ -99,6 +119,110 @@ TEST_CASE("anycl::tune on conv_winograd skips broken candidates and a fresh runt
   const std::string shipped_options = anycl_test::build_options(anycl::Runtime("pocl"), "conv_winograd");
   CHECK(contains(shipped_options, "-DKC="));
   CHECK_FALSE(contains(shipped_options, "-DKC=16 "));
+}
+
+namespace {
+
+bool ran(anycl::Runtime& rt, const std::string& kernel) {
+  for (const anycl::KernelTime& k : anycl::kernel_profile(rt))
+    if (k.kernel == kernel) return true;
+  return false;
+}
+
+// A GPU-class family's damaged copy, tiny space and the problems it is timed and then used on.
+struct GpuFamily {
+  std::string variant, space, tunable;
+  long broken, wrong;  // the tunable's values that do not build, and that answer wrong
+  anycl::Conv2d timed;
+  std::vector<anycl::Conv2d> used;
+  anycl::ConvAlgo algo;
+  std::string kernel;  // what the used problems must run
+};
+
+std::vector<GpuFamily> gpu_families(const std::string& kernels) {
+  damage(kernels, {"conv_winograd_tiled.cl", "yo[p * ow + q] = relu ? fmax(val, (REAL)0) : val;",
+                   "yo[p * ow + q] = (WT_LWS == 32 ? (REAL)1.25 : (REAL)1) * (relu ? fmax(val, (REAL)0) : val);",
+                   "#ifndef WT_LWS", "WT_LWS == 16"});
+  damage(kernels, {"conv_direct_wg.cl", "* Q + q] = acc;", "* Q + q] = (DIR_WG_Q == 8 ? (REAL)1.25 : (REAL)1) * acc;",
+                   "#ifndef DIR_WG_Q", "DIR_WG_Q == 4"});
+  return {{"conv_winograd_tiled", R"({"values": {"WT_LWS": [64, 16, 32, 128]}})", "WT_LWS", 16, 32, layer(1, 32, 10, 32),
+           {layer(2, 40, 9, 36)}, anycl::ConvAlgo::Winograd, "wt_output"},
+          {"conv_direct_wg", R"({"values": {"DIR_WG_Q": [16, 4, 8, 32], "DIR_WG_P": [4], "DIR_WSTAGE": [256]}})",
+           "DIR_WG_Q", 4, 8, layer(1, 16, 12, 16, 4), {layer(2, 16, 11, 24, 4), layer(2, 24, 13, 24, 24)},
+           anycl::ConvAlgo::Direct, "conv_direct_wg_fwd"}};
+}
+
+// The error anycl::tune throws for `family` on `rt`, "" when none.
+std::string tune_error(anycl::Runtime& rt, const std::string& family, anycl::Status want) {
+  anycl::TuneOptions opts;
+  opts.family = family;
+  opts.conv_layers = {layer(1, 32, 10, 32)};
+  try {
+    anycl::tune(rt, 0, opts);
+  } catch (const anycl::Error& e) {
+    CHECK(e.status() == want);
+    return e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("anycl::tune on the GPU-class convolution families with the tiled family forced skips broken candidates", "[tune]") {
+  TempDir dir("anycl-tune-conv-gpu");
+  anycl_test::copy_kernel_dir(dir / "kernels");
+  const std::vector<GpuFamily> families = gpu_families(dir / "kernels");
+  ScopedEnv kernels("ANYCL_KERNEL_PATH", dir / "kernels");
+  ScopedEnv cache("ANYCL_CACHE_DIR", dir / "cache");
+  ScopedEnv all("ANYCL_PARAMS", std::nullopt);
+  std::map<std::string, long> best;
+  {
+    ScopedEnv forced("ANYCL_GEMM_FAMILY", std::string("tiled"));
+    anycl::Runtime rt("pocl");
+    for (const GpuFamily& f : families) {
+      INFO(f.variant);
+      anycl_test::spit(dir / "space.json", f.space);
+      anycl::TuneOptions opts;
+      opts.family = f.variant;
+      opts.space_file = dir / "space.json";
+      opts.conv_layers = {f.timed};
+      const anycl::TuneResult r = anycl::tune(rt, 0, opts);
+      REQUIRE(r.trials.size() == 4);
+      for (const anycl::TuneTrial& t : r.trials) {
+        const long v = t.params.at(f.tunable);
+        INFO(f.tunable << " " << v << ": " << t.status << " " << t.message);
+        CHECK(t.status == (v == f.broken ? "build_failed" : v == f.wrong ? "wrong_result" : "ok"));
+      }
+      REQUIRE(r.best >= 0);
+      best[f.variant] = r.trials[std::size_t(r.best)].params.at(f.tunable);
+      CHECK(best[f.variant] != f.broken);
+      CHECK(best[f.variant] != f.wrong);
+      const json doc = json::parse(anycl_test::slurp(r.params_file));
+      CHECK(doc["entries"][0]["params"][f.variant][f.tunable] == best[f.variant]);
+      const anycl::TuneResult again = anycl::tune(rt, 0, opts);  // resumed: nothing runs again
+      REQUIRE(again.trials.size() == 4);
+      for (const anycl::TuneTrial& t : again.trials) CHECK(t.resumed);
+    }
+    // The CPU form's Winograd family is not what Winograd runs here.
+    CHECK(contains(tune_error(rt, "conv_winograd", ANYCL_ERROR_UNSUPPORTED), "does not run conv_winograd on"));
+  }
+  {
+    ScopedEnv cpu("ANYCL_GEMM_FAMILY", std::nullopt);
+    anycl::Runtime plain("pocl");
+    CHECK(contains(tune_error(plain, "conv_winograd_tiled", ANYCL_ERROR_UNSUPPORTED), "ANYCL_GEMM_FAMILY=tiled"));
+  }
+  ScopedEnv forced("ANYCL_GEMM_FAMILY", std::string("tiled"));
+  anycl::Runtime fresh("pocl");
+  anycl::set_kernel_profiling(fresh, true);
+  for (const GpuFamily& f : families) {
+    INFO(f.variant << " " << f.tunable << " " << best[f.variant]);
+    CHECK(defines(anycl_test::build_options(fresh, f.variant), f.tunable, best[f.variant]));
+    for (const anycl::Conv2d& d : f.used) {
+      anycl::clear_kernel_profile(fresh);
+      CHECK(wrong_elements(fresh, d, f.algo) == 0);
+      CHECK(ran(fresh, f.kernel));
+    }
+  }
 }
 
 TEST_CASE("anycl::tune checks every convolution family's defaults and passes them", "[tune]") {

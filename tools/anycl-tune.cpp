@@ -5,8 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include "anycl/anycl.hpp"
@@ -28,9 +31,11 @@ int usage(const std::string& why) {
             << "usage: anycl-tune [--device SPEC] [--family NAME]... [--budget SECONDS] [--seed N]\n"
             << "                  [--shape MxNxK[xBATCH]]... [--space FILE] [--out FILE] [--emit-entry] [--quiet]\n"
             << "Families: gemm_packed_f32, gemm_packed_f64, gemm_direct_f32, gemm_direct_f64, gemm_tiled_f32,\n"
-            << "gemm_tiled_f64, conv_winograd, conv_winograd_weights, conv_im2col, conv_direct, conv_depthwise,\n"
-            << "conv_implicit, and the dispatch thresholds dispatch_gemm_f32, dispatch_gemm_f64, dispatch_conv\n"
-            << "(default: every one the device runs, in that order).\n"
+            << "gemm_tiled_f64, conv_direct_wg, conv_winograd_tiled, conv_winograd, conv_winograd_weights,\n"
+            << "conv_im2col, conv_direct, conv_depthwise, conv_implicit, and the dispatch thresholds\n"
+            << "dispatch_gemm_f32, dispatch_gemm_f64, dispatch_conv (default: every one the device runs, in\n"
+            << "that order). A GPU-class family named on a device that does not run it is tuned with the\n"
+            << "tiled family forced (ANYCL_GEMM_FAMILY=tiled).\n"
             << "The budget is shared by the families: each may spend what is left over the families left.\n"
             << "--shape applies to the GEMM families. --emit-entry prints the tuned entry for\n"
             << "cl_kernels/params/devices.json and tunes nothing.\n";
@@ -80,8 +85,8 @@ bool built(const anycl::Runtime& rt, const std::string& variant) {
 std::vector<std::string> default_families(const anycl::Runtime& rt) {
   std::vector<std::string> out;
   for (const char* f : {"gemm_packed_f32", "gemm_packed_f64", "gemm_direct_f32", "gemm_direct_f64", "gemm_tiled_f32",
-                        "gemm_tiled_f64", "conv_winograd", "conv_winograd_weights", "conv_im2col", "conv_direct",
-                        "conv_depthwise", "conv_implicit"})
+                        "gemm_tiled_f64", "conv_direct_wg", "conv_winograd_tiled", "conv_winograd",
+                        "conv_winograd_weights", "conv_im2col", "conv_direct", "conv_depthwise", "conv_implicit"})
     if (built(rt, f)) out.push_back(f);
   if (built(rt, "gemm_direct_f32")) out.push_back("dispatch_gemm_f32");
   if (built(rt, "gemm_direct_f64")) out.push_back("dispatch_gemm_f64");
@@ -97,14 +102,66 @@ void report_thresholds(const std::string& family, const anycl::TuneResult& r) {
   std::cout << "\n  written to " << r.params_file << "\n";
 }
 
+// A runtime on the same device with the tiled GEMM family forced, for the GPU-class families a
+// CPU does not build: their kernels are then what the check and the timing run. An
+// ANYCL_GEMM_FAMILY the user set is left to decide.
+class TiledRuntime {
+ public:
+  explicit TiledRuntime(std::string device_spec) : spec_(std::move(device_spec)) {}
+  anycl::Runtime* for_family(const anycl::Runtime& rt, const std::string& family) {
+    const char* set = std::getenv("ANYCL_GEMM_FAMILY");
+    const bool had = set != nullptr;
+    const std::string user = had ? set : "";
+    if (family.rfind("dispatch_", 0) == 0 || built(rt, family) || !(user.empty() || user == "auto")) return nullptr;
+    if (!forced_) {
+      ::setenv("ANYCL_GEMM_FAMILY", "tiled", 1);
+      auto restore = [&] {
+        if (had) ::setenv("ANYCL_GEMM_FAMILY", user.c_str(), 1);
+        else ::unsetenv("ANYCL_GEMM_FAMILY");
+      };
+      try {
+        forced_ = std::make_unique<anycl::Runtime>(spec_);
+      } catch (...) {
+        restore();
+        throw;
+      }
+      restore();
+    }
+    return built(*forced_, family) ? forced_.get() : nullptr;
+  }
+
+ private:
+  std::string spec_;
+  std::unique_ptr<anycl::Runtime> forced_;
+};
+
+void report_family(const std::string& family, const anycl::TuneResult& r, int* status) {
+  std::size_t failed = 0, resumed = 0;
+  for (const anycl::TuneTrial& t : r.trials) failed += t.status != "ok", resumed += t.resumed;
+  std::cout << family << ": " << r.trials.size() << " of " << r.space_size << " candidates measured (" << resumed
+            << " from an earlier run, " << failed << " failed)";
+  if (r.best < 0) {
+    std::cout << "; none passed the check\n";
+    *status = 1;
+    return;
+  }
+  const anycl::TuneTrial& best = r.trials[std::size_t(r.best)];
+  std::cout << "; best " << best.gflops << " GFLOP/s";
+  if (r.current >= 0) std::cout << " (the values it started from: " << r.trials[std::size_t(r.current)].gflops << ")";
+  std::cout << ":";
+  for (const auto& [k, v] : best.params) std::cout << " " << k << "=" << v;
+  std::cout << "\n  written to " << r.params_file << "\n";
+}
+
 int tune(const Args& args) {
   anycl::Runtime rt(args.device_spec);
   if (args.emit_entry) {
     std::cout << anycl::tuned_entry_json(rt, 0) << "\n";
     return 0;
   }
-  std::vector<std::string> families = args.families;
-  if (families.empty()) families = default_families(rt);
+  const bool chosen = !args.families.empty();
+  std::vector<std::string> families = chosen ? args.families : default_families(rt);
+  TiledRuntime tiled(args.device_spec);
   int status = 0;
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < families.size(); ++i) {
@@ -118,27 +175,20 @@ int tune(const Args& args) {
     opts.space_file = args.space_file;
     opts.params_file = args.out_file;
     if (!args.quiet) opts.on_progress = [&](const anycl::TuneProgress& p) { show(family, p); };
-    const anycl::TuneResult r = anycl::tune(rt, 0, opts);
+    anycl::Runtime* forced = chosen ? tiled.for_family(rt, family) : nullptr;
+    if (forced) std::cout << family << ": tuned with the tiled GEMM family forced (ANYCL_GEMM_FAMILY=tiled)\n";
+    std::optional<anycl::TuneResult> r;
+    try {
+      r = anycl::tune(forced ? *forced : rt, 0, opts);
+    } catch (const anycl::Error& e) {
+      // A family the device builds but whose algorithm runs the other form's kernels here.
+      if (chosen || e.status() != ANYCL_ERROR_UNSUPPORTED) throw;
+      std::cout << family << ": skipped: " << e.what() << "\n";
+      continue;
+    }
     if (!args.quiet) std::cerr << "\n";
-    if (family.rfind("dispatch_", 0) == 0) {
-      report_thresholds(family, r);
-      continue;
-    }
-    std::size_t failed = 0, resumed = 0;
-    for (const anycl::TuneTrial& t : r.trials) failed += t.status != "ok", resumed += t.resumed;
-    std::cout << family << ": " << r.trials.size() << " of " << r.space_size << " candidates measured (" << resumed
-              << " from an earlier run, " << failed << " failed)";
-    if (r.best < 0) {
-      std::cout << "; none passed the check\n";
-      status = 1;
-      continue;
-    }
-    const anycl::TuneTrial& best = r.trials[std::size_t(r.best)];
-    std::cout << "; best " << best.gflops << " GFLOP/s";
-    if (r.current >= 0) std::cout << " (the values it started from: " << r.trials[std::size_t(r.current)].gflops << ")";
-    std::cout << ":";
-    for (const auto& [k, v] : best.params) std::cout << " " << k << "=" << v;
-    std::cout << "\n  written to " << r.params_file << "\n";
+    if (family.rfind("dispatch_", 0) == 0) report_thresholds(family, *r);
+    else report_family(family, *r, &status);
   }
   return status;
 }

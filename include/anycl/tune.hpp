@@ -41,8 +41,10 @@ struct TuneProgress {
 };
 
 struct TuneOptions {
-  // gemm_packed_f32/_f64, gemm_direct_f32/_f64, gemm_tiled_f32/_f64, conv_winograd, conv_im2col, conv_direct,
-  // conv_depthwise, or a dispatch family: dispatch_gemm_f32/_f64, dispatch_conv
+  // gemm_packed_f32/_f64, gemm_direct_f32/_f64, gemm_tiled_f32/_f64, conv_direct_wg, conv_winograd_tiled,
+  // conv_winograd, conv_im2col, conv_direct, conv_depthwise, or a dispatch family: dispatch_gemm_f32/_f64,
+  // dispatch_conv. A family the runtime did not build, or whose algorithm runs another family's
+  // kernels on the device (the GPU-class and CPU forms), is refused with ANYCL_ERROR_UNSUPPORTED.
   std::string family = "gemm_packed_f32";
   double budget_seconds = 600;             // stops starting candidates after this
   std::uint64_t seed = 1;                  // order of the random search

@@ -164,7 +164,11 @@ TuneResult tune(Runtime& rt, std::size_t device, const TuneOptions& options) {
   const detail::FamilySpec& spec = family_spec(options.family);
   const detail::DeviceSlot& slot = engine(rt).slot(device);
   if (!slot.has_program(spec.variant))
-    detail::fail(ANYCL_ERROR_UNSUPPORTED, "anycl-tune: " + slot.where() + " does not run " + spec.variant);
+    detail::fail(ANYCL_ERROR_UNSUPPORTED,
+                 "anycl-tune: " + slot.where() + " does not run " + spec.variant +
+                     (spec.tiled_gemm ? " (built where the tiled GEMM family runs: GPU-class devices, or any device "
+                                        "in a runtime created with ANYCL_GEMM_FAMILY=tiled)"
+                                      : ""));
   const auto bench = detail::make_tune_bench(rt, device, spec.variant, options);
   const detail::SearchSpace space =
       options.space_file.empty() ? detail::load_search_space(rt.kernel_dir(), spec.family)

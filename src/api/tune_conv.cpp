@@ -2,13 +2,19 @@
 // problems (odd sizes, strides, asymmetric padding, dilation, channel counts that leave partial
 // tiles) against a double reference, with guard regions before and after every tensor, then
 // timed on the family's layers of anycl-bench conv (each pass: backward tunables count too).
+// An algorithm runs different families on CPUs and on GPU-class devices (docs/gpu-kernels.md), so
+// every problem must reach the family's own kernels on the device, or nothing is measured.
 #include <cmath>
 #include <limits>
 #include <optional>
 
 #include "anycl/conv2d.hpp"
+#include "api/reference/conv_reference.hpp"
 #include "api/tune_bench.hpp"
+#include "ops/conv2d_algorithms.hpp"
+#include "ops/conv2d_winograd.hpp"
 #include "runtime/error.hpp"
+#include "sched/engine.hpp"
 
 namespace anycl::detail {
 namespace {
@@ -29,6 +35,7 @@ Conv2d skewed(Conv2d d, std::size_t pad_bottom, std::size_t pad_right, std::size
 // What each family runs: the algorithm that reaches its kernels, the passes they serve, the
 // problems checked and the forward layers timed.
 struct ConvFamilyUse {
+  std::string variant;
   ConvAlgo algo;
   std::vector<ConvPass> passes;
   std::vector<Conv2d> checked, timed;
@@ -43,64 +50,52 @@ const std::vector<Conv2d>& resnet_3x3() {
 ConvFamilyUse family_use(const std::string& variant) {
   using P = ConvPass;
   const std::vector<P> all = {P::Forward, P::BackwardData, P::BackwardWeights};
-  if (variant == "conv_winograd")
-    return {ConvAlgo::Winograd, {P::Forward, P::BackwardData},
-            {layer(2, 37, 11, 13, 21, 3, 1, 1), skewed(layer(1, 16, 8, 9, 40, 3, 1, 2), 0, 1)}, resnet_3x3()};
+  const std::vector<Conv2d> winograd_checked = {layer(2, 37, 11, 13, 21, 3, 1, 1),
+                                                skewed(layer(1, 16, 8, 9, 40, 3, 1, 2), 0, 1)};
+  const std::vector<Conv2d> direct_checked = {layer(2, 12, 15, 15, 8, 3, 2, 1, 4),
+                                              skewed(layer(1, 6, 13, 17, 9, 3, 1, 1, 3), 0, 2, 2)};
+  const std::vector<Conv2d> direct_timed = {layer(8, 64, 56, 56, 64, 3, 1, 1, 16), layer(8, 128, 28, 28, 128, 3, 1, 1, 32)};
+  if (variant == "conv_winograd") return {variant, ConvAlgo::Winograd, {P::Forward, P::BackwardData}, winograd_checked, resnet_3x3()};
   if (variant == "conv_winograd_weights")
-    return {ConvAlgo::Winograd, {P::BackwardWeights},
-            {layer(2, 37, 11, 13, 21, 3, 1, 1), skewed(layer(1, 16, 8, 9, 40, 3, 1, 2), 0, 1)}, resnet_3x3()};
+    return {variant, ConvAlgo::Winograd, {P::BackwardWeights}, winograd_checked, resnet_3x3()};
+  if (variant == "conv_winograd_tiled")
+    return {variant, ConvAlgo::Winograd, {P::Forward, P::BackwardData}, winograd_checked, resnet_3x3()};
   if (variant == "conv_im2col")
-    return {ConvAlgo::Im2col, all,
+    return {variant, ConvAlgo::Im2col, all,
             {layer(2, 7, 15, 13, 10, 3, 2, 1), skewed(layer(2, 37, 11, 13, 21, 3, 1, 1), 2, 0, 2)},
             {layer(8, 3, 224, 224, 64, 7, 2, 3), layer(8, 128, 28, 28, 128, 3, 1, 1)}};
-  if (variant == "conv_direct")
-    return {ConvAlgo::Direct, all,
-            {layer(2, 12, 15, 15, 8, 3, 2, 1, 4), skewed(layer(1, 6, 13, 17, 9, 3, 1, 1, 3), 0, 2, 2)},
-            {layer(8, 64, 56, 56, 64, 3, 1, 1, 16), layer(8, 128, 28, 28, 128, 3, 1, 1, 32)}};
+  if (variant == "conv_direct") return {variant, ConvAlgo::Direct, all, direct_checked, direct_timed};
+  if (variant == "conv_direct_wg") {
+    // GPU-class Direct serves grouped and depthwise layers alike, forward and backward-data.
+    ConvFamilyUse use{variant, ConvAlgo::Direct, {P::Forward, P::BackwardData}, direct_checked, direct_timed};
+    use.checked.push_back(layer(2, 24, 17, 19, 24, 3, 1, 1, 24));
+    use.timed.push_back(layer(8, 256, 14, 14, 256, 3, 1, 1, 256));
+    return use;
+  }
   if (variant == "conv_depthwise")
-    return {ConvAlgo::Direct, all,
+    return {variant, ConvAlgo::Direct, all,
             {layer(2, 24, 17, 19, 24, 3, 1, 1, 24), skewed(layer(1, 16, 21, 20, 16, 5, 2, 2, 16), 1, 3)},
             {layer(8, 256, 14, 14, 256, 3, 1, 1, 256), layer(8, 96, 112, 112, 96, 3, 2, 1, 96),
              layer(8, 240, 28, 28, 240, 5, 1, 2, 240), layer(8, 144, 56, 56, 144, 5, 2, 2, 144)}};
   if (variant == "conv_implicit")
-    return {ConvAlgo::ImplicitGemm,
-            {P::Forward},
+    return {variant, ConvAlgo::ImplicitGemm, {P::Forward},
             {layer(2, 3, 17, 19, 10, 7, 2, 3), skewed(layer(1, 2, 21, 18, 9, 5, 3, 1), 2, 0, 2)},
             {layer(8, 3, 224, 224, 64, 7, 2, 3)}};
   fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl-tune: family " + variant + " is not a convolution family it can tune");
 }
 
-// y, dx and dw of one problem in double, with the sums of |terms| each element's tolerance needs.
-struct ConvReference {
-  std::vector<double> y, dx, dw, y_abs, dx_abs, dw_abs;
-  ConvReference(const Conv2d& d, const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& dy)
-      : y(d.y_size()), dx(d.x_size()), dw(d.w_size()), y_abs(y.size()), dx_abs(dx.size()), dw_abs(dw.size()) {
-    const std::size_t cg = d.c / d.groups, kg = d.k / d.groups, p_out = d.p(), q_out = d.q();
-    for (std::size_t n = 0; n < d.n; ++n)
-      for (std::size_t k = 0; k < d.k; ++k)
-        for (std::size_t p = 0; p < p_out; ++p)
-          for (std::size_t q = 0; q < q_out; ++q)
-            for (std::size_t c = 0; c < cg; ++c)
-              for (std::size_t r = 0; r < d.r; ++r)
-                for (std::size_t s = 0; s < d.s; ++s) add(d, n, k, p, q, k / kg * cg + c, c, r, s, x, w, dy);
-  }
-
- private:
-  void add(const Conv2d& d, std::size_t n, std::size_t k, std::size_t p, std::size_t q, std::size_t c, std::size_t cg,
-           std::size_t r, std::size_t s, const std::vector<float>& x, const std::vector<float>& w,
-           const std::vector<float>& dy) {
-    const long ih = long(p * d.stride_h + r * d.dilation_h) - long(d.pad_top);
-    const long iw = long(q * d.stride_w + s * d.dilation_w) - long(d.pad_left);
-    if (ih < 0 || iw < 0 || ih >= long(d.h) || iw >= long(d.w)) return;
-    const std::size_t xi = ((n * d.c + c) * d.h + std::size_t(ih)) * d.w + std::size_t(iw);
-    const std::size_t wi = ((k * (d.c / d.groups) + cg) * d.r + r) * d.s + s;
-    const std::size_t yi = ((n * d.k + k) * d.p() + p) * d.q() + q;
-    const double xv = x[xi], wv = w[wi], dyv = dy[yi];
-    y[yi] += xv * wv, y_abs[yi] += std::fabs(xv * wv);
-    dx[xi] += dyv * wv, dx_abs[xi] += std::fabs(dyv * wv);
-    dw[wi] += xv * dyv, dw_abs[wi] += std::fabs(xv * dyv);
-  }
-};
+// Whether the family's kernels are what its algorithm runs for `pass` of `d` on the device (with
+// the programs it has now): Winograd runs one of two forms, Direct one of three families.
+bool reaches_family(const DeviceSlot& slot, const std::string& variant, ConvPass pass, const Conv2d& d) {
+  const ConvGeom g(d);
+  const bool wg = pass != ConvPass::BackwardWeights && direct_wg_fits(slot, g);
+  if (variant == "conv_winograd") return winograd_form(slot) == WinogradForm::Panels;
+  if (variant == "conv_winograd_tiled") return winograd_form(slot) == WinogradForm::Tiled;
+  if (variant == "conv_direct_wg") return wg;
+  if (variant == "conv_depthwise") return !wg && depthwise_kernel_fits(slot, pass, g);
+  if (variant == "conv_direct") return !wg && !depthwise_kernel_fits(slot, pass, g);
+  return true;  // conv_im2col: its kernels run on both forms
+}
 
 // A tensor on the device between two guard regions of sentinels, each a multiple of the device's
 // base-address alignment so the tensor can be a sub-buffer (rt.wrap) the call sees alone.
@@ -140,6 +135,7 @@ class ConvBench final : public TuneBench {
   ConvBench(Runtime& rt, std::size_t device, ConvFamilyUse use) : rt_(rt), device_(device), use_(std::move(use)) {}
 
   std::string check() override {
+    if (std::string why = unreached(); !why.empty()) return why;
     for (const Conv2d& d : use_.checked)
       for (ConvPass pass : use_.passes)
         if (std::string why = check_one(d, pass); !why.empty()) return why;
@@ -158,11 +154,27 @@ class ConvBench final : public TuneBench {
     return key;
   }
 
+  // "" when every problem reaches the family's kernels with the device's programs as they are;
+  // else which does not (the candidate's values can decide it: a staging step too small).
+  std::string unreached() const {
+    const DeviceSlot& slot = engine(rt_).slot(device_);
+    for (const std::vector<Conv2d>* problems : {&use_.checked, &use_.timed})
+      for (const Conv2d& d : *problems)
+        for (ConvPass pass : use_.passes)
+          if (!reaches_family(slot, use_.variant, pass, d))
+            return "the " + std::string(to_string(use_.algo)) + " algorithm does not run " + use_.variant + " on " +
+                   slot.where() + " for " + pass_label(pass) + ", " + describe(d);
+    return {};
+  }
+
  private:
   std::string check_one(const Conv2d& d, ConvPass pass) {
     const auto x = random_values<float>(d.x_size(), 11), w = random_values<float>(d.w_size(), 12),
                dy = random_values<float>(d.y_size(), 13);
-    const ConvReference ref(d, x, w, dy);
+    namespace ref = anycl::reference;
+    const ref::Expected want = pass == ConvPass::Forward       ? ref::forward(d, x, w)
+                               : pass == ConvPass::BackwardData ? ref::backward_data(d, dy, w)
+                                                                : ref::backward_weights(d, x, dy);
     const std::size_t out_elems = pass == ConvPass::Forward ? d.y_size() : pass == ConvPass::BackwardData ? d.x_size() : d.w_size();
     const GuardedTensor in_a(rt_, device_, pass == ConvPass::BackwardData ? dy : x);
     const GuardedTensor in_b(rt_, device_, pass == ConvPass::BackwardWeights ? dy : w);
@@ -174,9 +186,6 @@ class ConvBench final : public TuneBench {
     const std::string what = std::string(pass_label(pass)) + ", " + describe(d);
     if (in_a.read_back(rt_) != in_a.host || in_b.read_back(rt_) != in_b.host) return "wrote into an input (" + what + ")";
     const std::vector<float> got = out.read_back(rt_);
-    const std::vector<double>& want = pass == ConvPass::Forward ? ref.y : pass == ConvPass::BackwardData ? ref.dx : ref.dw;
-    const std::vector<double>& scale =
-        pass == ConvPass::Forward ? ref.y_abs : pass == ConvPass::BackwardData ? ref.dx_abs : ref.dw_abs;
     const double reduction = pass == ConvPass::Forward ? double(d.c / d.groups * d.r * d.s)
                              : pass == ConvPass::BackwardData ? double(d.k / d.groups * d.r * d.s)
                                                               : double(d.n * d.p() * d.q());
@@ -184,10 +193,10 @@ class ConvBench final : public TuneBench {
     const double factor = use_.algo == ConvAlgo::Winograd ? 16 : 2;
     const double eps = std::numeric_limits<float>::epsilon();
     for (std::size_t i = 0; i < out_elems; ++i) {
-      const double bound = factor * (reduction + 2) * eps * scale[i] + 1e-30;
-      if (!(std::fabs(double(got[out.guard + i]) - want[i]) <= bound))
+      const double bound = factor * (reduction + 2) * eps * want.magnitude[i] + 1e-30;
+      if (!(std::fabs(double(got[out.guard + i]) - want.value[i]) <= bound))
         return "element " + std::to_string(i) + " = " + std::to_string(got[out.guard + i]) + ", reference " +
-               std::to_string(want[i]) + " (" + what + ")";
+               std::to_string(want.value[i]) + " (" + what + ")";
     }
     for (std::size_t i = 0; i < out.guard; ++i)
       if (got[i] != out.host[i] || got[got.size() - 1 - i] != out.host[got.size() - 1 - i])
@@ -233,7 +242,10 @@ std::unique_ptr<TuneBench> make_conv_bench(Runtime& rt, std::size_t device, cons
   ConvFamilyUse use = family_use(variant);
   if (!layers.empty()) use.timed = layers;
   for (const Conv2d& d : use.timed) d.validate();
-  return std::make_unique<ConvBench>(rt, device, std::move(use));
+  auto bench = std::make_unique<ConvBench>(rt, device, std::move(use));
+  // A family its algorithm does not run on this device (the other form's) is not tuned at all.
+  if (std::string why = bench->unreached(); !why.empty()) fail(ANYCL_ERROR_UNSUPPORTED, "anycl-tune: " + why);
+  return bench;
 }
 
 }  // namespace anycl::detail

@@ -39,9 +39,8 @@ Event backward_data_im2col_tiled(const DeviceSlot& slot, const ConvGeom& g, cons
 Event backward_weights_im2col_tiled(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                                     std::size_t cap);
 
-// Winograd on GPU-class devices (conv2d_winograd_tiled.cpp): transforms into plain planes around
-// one batched tiled GEMM of the 16 products; V and M are chunked within `cap`.
-bool runs_winograd_tiled(const DeviceSlot& slot);
+// Winograd on GPU-class devices (conv2d_winograd_tiled.cpp; winograd_form says where): transforms
+// into plain planes around one batched tiled GEMM of the 16 products; V and M chunked within `cap`.
 Event forward_winograd_tiled(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
                              std::size_t cap);
 Event backward_data_winograd_tiled(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t,

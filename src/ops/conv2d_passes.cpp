@@ -6,6 +6,7 @@
 #include "ops/conv2d_algorithms.hpp"
 #include "ops/conv2d_nhwc.hpp"
 #include "ops/conv2d_select.hpp"
+#include "ops/conv2d_winograd.hpp"
 
 namespace anycl::detail {
 
@@ -28,8 +29,8 @@ Event ConvForward::enqueue(const ForwardTensors& t) const {
     case ConvAlgo::Direct: return forward_direct(slot_, g_, t, relu_);
     case ConvAlgo::ImplicitGemm: return forward_implicit(slot_, g_, t, relu_, cap_);
     case ConvAlgo::Winograd:
-      return runs_winograd_tiled(slot_) ? forward_winograd_tiled(slot_, g_, t, relu_, cap_)
-                                        : forward_winograd(slot_, g_, t, relu_);
+      return winograd_form(slot_) == WinogradForm::Tiled ? forward_winograd_tiled(slot_, g_, t, relu_, cap_)
+                                                         : forward_winograd(slot_, g_, t, relu_);
     default:
       return runs_tiled_gemm(slot_) ? forward_im2col_tiled(slot_, g_, t, relu_, cap_)
                                     : forward_im2col(slot_, g_, t, relu_, cap_);
@@ -44,8 +45,8 @@ Event ConvBackwardData::enqueue(const BackwardDataTensors& t) const {
     case ConvAlgo::Gemm1x1: return backward_data_gemm1x1(slot_, g_, t);
     case ConvAlgo::Direct: return backward_data_direct(slot_, g_, t);
     case ConvAlgo::Winograd:
-      return runs_winograd_tiled(slot_) ? backward_data_winograd_tiled(slot_, g_, t, cap_)
-                                        : backward_data_winograd(slot_, g_, t);
+      return winograd_form(slot_) == WinogradForm::Tiled ? backward_data_winograd_tiled(slot_, g_, t, cap_)
+                                                         : backward_data_winograd(slot_, g_, t);
     default:
       return runs_tiled_gemm(slot_) ? backward_data_im2col_tiled(slot_, g_, t, cap_)
                                     : backward_data_im2col(slot_, g_, t, cap_);

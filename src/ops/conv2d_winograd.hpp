@@ -1,7 +1,8 @@
 // Winograd F(2x2, 3x3) in two kernels: the filter transform, then the input transform, the 16
 // products and the output transform as one pass over panels of tiles (V lives in each work-group's
 // local memory). One device runs them back to back (forward_winograd); devices that share one
-// memory each run a part of both and meet between them (the scheduler's shared pass).
+// memory each run a part of both and meet between them (the scheduler's shared pass). The
+// GPU-class form (conv2d_winograd_tiled.cpp) runs in stages the same way.
 #pragma once
 
 #include "ops/conv2d_geometry.hpp"
@@ -48,5 +49,38 @@ void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const Winog
 Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem u, cl_mem in,
                      cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu, Range tile_panels,
                      const Claim* claim = nullptr);
+
+// Which form of Winograd a device runs: Tiled (conv_winograd_tiled.cl around the tiled GEMM)
+// where that family is built, that is on devices running the tiled GEMM family; else Panels
+// (conv_winograd.cl). Single-device calls and the scheduler's shared pass both follow it.
+enum class WinogradForm { Panels, Tiled };
+WinogradForm winograd_form(const DeviceSlot& slot);
+
+// The tiled form as stages (conv2d_winograd_tiled.cpp): U, the 16 transformed filters (cout x cin
+// each), once; then per chunk of images V (cin x T) and M = U V (cout x T) over its T tiles.
+struct WinogradTiledLayout {
+  std::size_t tp, tq;  // tiles of an image: tp x tq
+  std::size_t lws;     // the transform kernels' work-group width along tiles (WT_LWS)
+  std::size_t chunk;   // images a V/M chunk holds within the workspace cap
+  std::size_t u_bytes, v_bytes, m_bytes;  // U; V and M of one chunk
+  WinogradTiledLayout(const DeviceSlot& slot, const WinogradPlan& w, std::size_t n, std::size_t cap);
+  std::size_t tiles(std::size_t nimg) const { return nimg * tp * tq; }
+};
+
+// The buffers of the tiled stages: scratch U, V, M (the layout's sizes) and the pass's tensors.
+struct WinogradTiledPlanes {
+  cl_mem u, v, m, in, bias, out;
+};
+
+// U rows [rows.begin, rows.end): output channels of the pass.
+void winograd_tiled_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradTiledLayout& lay,
+                            cl_mem filter, cl_mem u, Range rows);
+
+// The input transform, the 16 products and the output transform (+bias, ReLU) of tiles
+// [tiles.begin, tiles.end) of the chunk of images [b0, b0 + nimg). Devices that split the tiles
+// give each a part starting at a multiple of every device's lws. Returns the last event.
+Event winograd_tiled_tiles(const DeviceSlot& slot, const WinogradPlan& w, const WinogradTiledLayout& lay,
+                           const WinogradTiledPlanes& planes, std::size_t b0, std::size_t nimg, bool relu,
+                           Range tiles);
 
 }  // namespace anycl::detail

@@ -86,8 +86,9 @@ std::vector<Piece> gemm_pieces(const Planning& pl, const GemmCall& g) {
 
 // ---- Convolution ----
 
-// One Winograd pass (forward or backward-data) over the devices of one memory with the same
-// packed-panel layout, its transformed filters within one workspace.
+// One Winograd pass (forward or backward-data) over the devices of one memory that run the same
+// form of it: the panels form with the same packed-panel layout, its transformed filters within
+// one workspace, or the tiled form (GPU-class devices).
 SharedDevices shared_winograd(const Planning& pl, const ConvCall& c, ConvAlgo algo, std::size_t workspace_limit) {
   // The stage split's kernels read and write the caller's tensors in NCHW.
   if (pl.mode != Parallel::Auto || algo != ConvAlgo::Winograd || c.pass == ConvPass::BackwardWeights ||
@@ -106,11 +107,16 @@ SharedDevices shared_winograd(const Planning& pl, const ConvCall& c, ConvAlgo al
     std::iter_swap(out.weights.begin() + (at - out.devices.begin()), out.weights.begin());
     std::iter_swap(at, out.devices.begin());
   }
+  // One form of Winograd for all (the one each would run alone); the tiled form is split by weight.
   const DeviceSlot& home = rt.slot(out.devices[0]);
+  const WinogradForm form = winograd_form(home);
+  for (std::size_t i : out.devices)
+    if (!same_memory(home, rt.slot(i)) || winograd_form(rt.slot(i)) != form) return {};
+  if (form == WinogradForm::Tiled) return out;
   const PackedLayout layout = packed_layout(home);
   for (std::size_t i : out.devices) {
     const PackedLayout l = packed_layout(rt.slot(i));
-    if (!same_memory(home, rt.slot(i)) || l.mr != layout.mr || l.nr != layout.nr) return {};
+    if (l.mr != layout.mr || l.nr != layout.nr) return {};
   }
   const WinogradLayout lay(home, winograd_plan(c.pass, c.d));
   if (lay.filter_bytes() > conv_workspace_cap(workspace_limit, home)) return {};

@@ -4,12 +4,14 @@
 // filters by output-channel panels, the tiles (input transform, products and output transform)
 // by tile panels, uploads and reads by images. The devices meet twice: after the uploads, and
 // after the filter transform. A batch split instead transforms every filter on every device and
-// rounds each device's tiles up to whole GEMM panels.
+// rounds each device's tiles up to whole GEMM panels. GPU-class devices run Winograd's tiled form
+// (winograd_form), split the same way stage by stage.
 #include "sched/run_conv_shared.hpp"
 
 #include <algorithm>
 #include <optional>
 
+#include "ops/conv2d_passes.hpp"
 #include "ops/conv2d_winograd.hpp"
 #include "runtime/finish_on_unwind.hpp"
 #include "runtime/host_block.hpp"
@@ -40,20 +42,30 @@ struct SharedBuffers {
 };
 
 // What a pass starts from: its geometry and batch, its devices (the first lends the scratch and
-// orders the call), the layout of the transformed filters, and their buffer. The first device's
-// pool lends it for as long as the call needs it: until every device finished (host pointers), or
-// until the join is queued on the first device (device buffers), after which that device's later
-// users of the pool wait for the others.
+// orders the call), the form of Winograd they run (one for all, the planner sees to it) with its
+// layout, and the scratch. The first device's pool lends it for as long as the call needs it:
+// until every device finished (host pointers), or until the join is queued on the first device
+// (device buffers), after which that device's later users of the pool wait for the others.
 struct Setup {
   WinogradPlan plan;
   std::size_t images;
   std::vector<const DeviceSlot*> slots;
-  WinogradLayout lay;
-  std::unique_ptr<Workspace> u;
+  WinogradForm form;
+  std::optional<WinogradLayout> lay;          // Panels: the packed panels of U and of the tiles
+  std::optional<WinogradTiledLayout> tiled;   // Tiled: the first device's layout, for every device
+  std::unique_ptr<Workspace> u, v, m;         // the transformed filters; Tiled: V and M of a chunk
   std::optional<Claims> claims;  // for the claimed tile panels, when the devices claim
   Setup(Engine& rt, const SharedDevices& shared, ConvPass pass, const Conv2d& d)
-      : plan(winograd_plan(pass, d)), images(d.n), slots(slots_of(rt, shared.devices)), lay(*slots[0], plan),
-        u(shared_floats(*slots[0], 16 * lay.ustride)) {
+      : plan(winograd_plan(pass, d)), images(d.n), slots(slots_of(rt, shared.devices)), form(winograd_form(home())) {
+    if (form == WinogradForm::Tiled) {
+      tiled.emplace(home(), plan, images, conv_workspace_cap(rt.ops.conv_workspace_limit, home()));
+      u = shared_floats(home(), tiled->u_bytes / sizeof(float));
+      v = shared_floats(home(), tiled->v_bytes / sizeof(float));
+      m = shared_floats(home(), tiled->m_bytes / sizeof(float));
+    } else {
+      lay.emplace(home(), plan);
+      u = shared_floats(home(), 16 * lay->ustride);
+    }
     if (shared.claimed) claims.emplace(home(), 1);
   }
   const DeviceSlot& home() const { return *slots[0]; }
@@ -64,9 +76,10 @@ struct Setup {
 // and takes its work-groups from one counter, so a device slowed down during the call does less
 // of it. Otherwise the panels are split by weight and timed (most of the work, started together):
 // their times say how the devices compare.
-void shared_stages(const Setup& set, const SharedDevices& shared, const SharedBuffers& b, bool relu, ShareTimer* timer) {
+void shared_panel_stages(const Setup& set, const SharedDevices& shared, const SharedBuffers& b, bool relu,
+                         ShareTimer* timer) {
   const std::vector<const DeviceSlot*>& slots = set.slots;
-  const WinogradLayout& lay = set.lay;
+  const WinogradLayout& lay = *set.lay;
   const std::size_t tile_panels = lay.tile_panels(set.images);
   const std::vector<Range> filters = shares(lay.row_panels, shared.weights), tiles = shares(tile_panels, shared.weights);
   const Claim claim = set.claims ? set.claims->stage(0) : Claim{};
@@ -81,6 +94,40 @@ void shared_stages(const Setup& set, const SharedDevices& shared, const SharedBu
                    set.claims ? Range{0, tile_panels} : tiles[i], set.claims ? &claim : nullptr);
     if (shares_timer) shares_timer->end(*slots[i], timed);
   }
+}
+
+// The tiled form (GPU-class devices): meet; the filter transform by output channels; meet; then
+// per chunk of images the tiles by weight, in runs of the transform kernels' work-group width so
+// no device's rounded-up launch reaches another's tiles. Each device's input transform, products
+// and output transform touch only its own columns of V and M, so they need no meeting; the
+// devices meet before the next chunk reuses V and M. Not claimed: the tiled kernels have no
+// claimed twins. One chunk is the call's work, so its shares are timed.
+void shared_tiled_stages(const Setup& set, const SharedDevices& shared, const SharedBuffers& b, bool relu,
+                         ShareTimer* timer) {
+  const std::vector<const DeviceSlot*>& slots = set.slots;
+  const WinogradTiledLayout& lay = *set.tiled;
+  const std::vector<Range> filters = shares(std::size_t(set.plan.cout), shared.weights);
+  meet(slots);
+  for (std::size_t i = 0; i < slots.size(); ++i) winograd_tiled_filters(*slots[i], set.plan, lay, b.filter, b.u, filters[i]);
+  meet(slots);
+  const WinogradTiledPlanes planes{b.u, set.v->mem(), set.m->mem(), b.in, b.bias, b.out};
+  ShareTimer* const shares_timer = lay.chunk >= set.images ? timer : nullptr;
+  for (std::size_t b0 = 0; b0 < set.images; b0 += lay.chunk) {
+    if (b0 > 0) meet(slots);
+    const std::size_t nimg = std::min(lay.chunk, set.images - b0), tiles = lay.tiles(nimg);
+    const std::vector<Range> parts = split_range(tiles, shared.weights, lay.lws);
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      const double fraction = double(parts[i].size()) / double(tiles);
+      const std::size_t timed = shares_timer ? shares_timer->begin(*slots[i], shared.devices[i], fraction) : 0;
+      winograd_tiled_tiles(*slots[i], set.plan, lay, planes, b0, nimg, relu, parts[i]);
+      if (shares_timer) shares_timer->end(*slots[i], timed);
+    }
+  }
+}
+
+void shared_stages(const Setup& set, const SharedDevices& shared, const SharedBuffers& b, bool relu, ShareTimer* timer) {
+  if (set.form == WinogradForm::Tiled) shared_tiled_stages(set, shared, b, relu, timer);
+  else shared_panel_stages(set, shared, b, relu, timer);
 }
 
 // A caller's input as every device of the pass reads it: in place, through a zero-copy view in
