@@ -53,7 +53,7 @@ struct Setup {
   std::optional<Claims> claims;  // for the claimed tile panels, when the devices claim
   Setup(Engine& rt, const SharedDevices& shared, ConvPass pass, const Conv2d& d)
       : plan(winograd_plan(pass, d)), images(d.n), slots(slots_of(rt, shared.devices)), lay(*slots[0], plan),
-        u(shared_floats(*slots[0], 16 * lay.ustride)) {
+        u(shared_floats(*slots[0], lay.planes() * lay.ustride)) {
     if (shared.claimed) claims.emplace(home(), 1);
   }
   const DeviceSlot& home() const { return *slots[0]; }
