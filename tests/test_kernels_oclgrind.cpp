@@ -525,7 +525,7 @@ TEST_CASE("oclgrind: conv Winograd stages with the tile panels claimed", "[.oclg
 
 // The same kernels built for F(4x4, 3x3) (6x6 input tiles, 36 products), whatever the device's
 // table picks; then rebuilt with the table's values for the cases after this one.
-TEST_CASE("oclgrind: conv Winograd F(4x4): forward, backward-data, stages in parts and claimed",
+TEST_CASE("oclgrind: conv Winograd F(4x4): forward and backward-data; stages in parts and claimed",
           "[.oclgrind]") {
   anycl::Runtime& rt = runtime();
   anycl_test::install(rt, "conv_winograd", {{"WINO_M", 4}});
