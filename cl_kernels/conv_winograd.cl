@@ -1,35 +1,44 @@
-/* anycl convolution: Winograd F(2x2, 3x3) for 3x3 filters, stride 1,
- * dilation 1, groups 1, any (asymmetric) padding. NCHW float.
+/* anycl convolution: Winograd F(m x m, 3x3), m = WINO_M (2 or 4), for 3x3
+ * filters, stride 1, dilation 1, groups 1, any (asymmetric) padding. NCHW
+ * float. The transform matrices and their points: winograd_transform.h.
  *
  * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2
  * device). MR, NR, VW and KU are the packed GEMM's (gemm_packed.cl):
  * the host builds this family with that family's values.
  *   REAL     element type (float)
+ *   WINO_M   output tile edge: 2 (F(2x2, 3x3), 16 products on 4x4 input
+ *            tiles) or 4 (F(4x4, 3x3), 36 products on 6x6 tiles: 2.25
+ *            multiplies an output instead of 4, at a looser error bound)
  *   MR       packed-A panel height
  *   NR       packed-B panel width: the tiles of one work-group (a tile panel)
  *   VW, KU   vector width and k-unroll of the products' register tile
  *   KC       most input channels a work-group transforms into local memory at
- *            a time (16*KC*NR REALs); the host passes the chunk it uses, KC or
- *            less when the device's local memory holds less
+ *            a time (PLANES*KC*NR REALs, PLANES = (WINO_M+2)^2); the host
+ *            passes the chunk it uses, KC or less when the device's local
+ *            memory holds less
  *
- * Pipeline (xi = 0..15 indexes the 4x4 transform domain, row-major):
+ * Pipeline (xi = 0..PLANES-1 indexes the transform domain, row-major):
  *   U[xi] = (G g G^T)[xi]     packed-A, M = K, K-dim = C   (filter transform)
  *   V[xi] = (B^T d B)[xi]     packed-B, K-dim = C, N = T   (input transform)
- *   y     = A^T (U[xi] V[xi]) A (+bias, ReLU)  the 16 products, each folded
- *           into the outputs as it is computed (products and output transform)
+ *   y     = A^T (U[xi] V[xi]) A (+bias, ReLU)  the products over a chunk
+ *           of channels, their output transform added up over the chunks
  * The filter transform is one kernel; the other two run in one kernel, a
  * panel of NR tiles a work-group, with V in local memory (winograd_tiles).
- * Tiles: tp = ceil(P/2), tq = ceil(Q/2), tile t = (b*tp + ty)*tq + tx over the
+ * Tiles: tp = ceil(P/m), tq = ceil(Q/m), tile t = (b*tp + ty)*tq + tx over the
  * nimg images of the host's batch chunk, T = nimg*tp*tq. Tile (ty, tx) reads
- * input rows 2ty-pt .. 2ty-pt+3 and cols 2tx-pl .. 2tx-pl+3 (zero outside).
+ * input rows m*ty-pt .. m*ty-pt+m+1 and cols m*tx-pl .. m*tx-pl+m+1 (zero
+ * outside).
  *
  * Backward-data uses the same kernels: dx = forward Winograd on dy (C_in = K,
  * C_out = C) with winograd_filter_transform(flip = 1) and padding
  * (2-pt, 2-pl, 2-pb, 2-pr) (needs every pad <= 2), no bias, no ReLU.
- * Backward-weights: conv_winograd_weights.cl.
+ * Backward-weights: conv_winograd_weights.cl (F(2x2) whatever WINO_M).
  * All kernels guard their global ids, so global sizes may be rounded up. */
 #ifndef REAL
 #define REAL float  /* element type */
+#endif
+#ifndef WINO_M
+#define WINO_M 2    /* output tile edge: 2 or 4 */
 #endif
 #ifndef MR
 #define MR 4        /* packed-A panel height */
@@ -56,6 +65,7 @@
 #include "common.h"
 #include "claim.h"
 #include "winograd_tile.h"
+#include "winograd_transform.h"
 #include "micro_tile.h"
 
 /* ---------------------------------------------------------------------------
@@ -63,9 +73,9 @@
  * up + xi*ustride with ustride = ceil(M/MR)*MR*Kd; padded rows are written 0.
  *   flip = 0 (forward):        M = K, Kd = C, g = w[i][j][r][s]
  *   flip = 1 (backward-data):  M = C, Kd = K, g = w[j][i][2-r][2-s]
- * One work-item transforms the MR filters of one packed row, so its 16 outputs
- * per plane are MR contiguous values (one filter a work-item would make 16
- * scattered stores per filter).
+ * One work-item transforms the MR filters of one packed row, so its outputs
+ * per plane are MR contiguous values (one filter a work-item would make
+ * PLANES scattered stores per filter).
  * global = (Kd, ceil(M/MR)). */
 #define WCAT_(a, b) a##b
 #define WCAT(a, b) WCAT_(a, b)
@@ -109,25 +119,20 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
             g[e] = filter_tap(w, ip * MR + r, j, M, Kd, flip, e);
 #endif
         }
-        /* Gg: 4x3, then (Gg)G^T: 4x4 */
-        realm t[4][3];
-        for (int b = 0; b < 3; ++b) {
-            t[0][b] = g[b];
-            t[1][b] = (REAL)0.5 * (g[b] + g[3 + b] + g[6 + b]);
-            t[2][b] = (REAL)0.5 * (g[b] - g[3 + b] + g[6 + b]);
-            t[3][b] = g[6 + b];
-        }
-        for (int a = 0; a < 4; ++a) {
-            const realm u[4] = {t[a][0], (REAL)0.5 * (t[a][0] + t[a][1] + t[a][2]),
-                                (REAL)0.5 * (t[a][0] - t[a][1] + t[a][2]), t[a][2]};
-            for (int c = 0; c < 4; ++c) {
+        /* G g: ALPHA x 3, then (G g) G^T: ALPHA x ALPHA */
+        realm t[WINO_ALPHA][3];
+        for (int a = 0; a < WINO_ALPHA; ++a)
+            for (int b = 0; b < 3; ++b)
+                t[a][b] = wino_g[a][0] * g[b] + wino_g[a][1] * g[3 + b] + wino_g[a][2] * g[6 + b];
+        for (int a = 0; a < WINO_ALPHA; ++a)
+            for (int c = 0; c < WINO_ALPHA; ++c) {
+                const realm u = wino_g[c][0] * t[a][0] + wino_g[c][1] * t[a][1] + wino_g[c][2] * t[a][2];
 #if MR_IS_VECTOR
-                WCAT(vstore, MR)(u[c], 0, o + (ulong)(a * 4 + c) * ustride);
+                WCAT(vstore, MR)(u, 0, o + (ulong)(a * WINO_ALPHA + c) * ustride);
 #else
-                o[(ulong)(a * 4 + c) * ustride + r] = u[c];
+                o[(ulong)(a * WINO_ALPHA + c) * ustride + r] = u;
 #endif
             }
-        }
     }
 }
 
@@ -142,51 +147,53 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __lo
 {
     int b, ty, tx0;
     tile_at(jp * NR, tp, tq, &b, &ty, &tx0);
-    /* Row transform B^T d first, on whole input rows: the 2*seg+2 columns a
+    /* Row transform B^T d first, on whole input rows: the m*seg+2 columns a
      * segment touches are loaded once (tiles overlap by 2 columns) and the
      * loop is elementwise along w. Then the column transform reads u at
-     * stride 2. Both loops are branch-free. */
-    REAL u[4][2 * NR + 2];
+     * stride m. Both loops are branch-free. */
+    REAL u[WINO_ALPHA][WINO_M * NR + 2];
     int jj = 0;
     while (jj < NR) {
         const int seg = min(NR - jj, tq - tx0);
         __local REAL *ot = o + jj;
         if (b >= nimg) {
-            for (int xi = 0; xi < 16; ++xi)
+            for (int xi = 0; xi < WINO_PLANES; ++xi)
                 for (int t = 0; t < seg; ++t) ot[(ulong)xi * vstride + t] = (REAL)0;
         } else {
             const __global REAL *xc = x + x_off + ((ulong)b * C + c) * H * W;
-            const int h0 = 2 * ty - pt, w0 = 2 * tx0 - pl;
-            const __global REAL *row0 = xc + clamp(h0, 0, H - 1) * W;
-            const __global REAL *row1 = xc + clamp(h0 + 1, 0, H - 1) * W;
-            const __global REAL *row2 = xc + clamp(h0 + 2, 0, H - 1) * W;
-            const __global REAL *row3 = xc + clamp(h0 + 3, 0, H - 1) * W;
-            /* select, not multiply by 0/1: 0*Inf would leak NaN from a real row */
-            const bool m0 = h0 >= 0 && h0 < H, m1 = h0 + 1 >= 0 && h0 + 1 < H;
-            const bool m2 = h0 + 2 >= 0 && h0 + 2 < H, m3 = h0 + 3 >= 0 && h0 + 3 < H;
-            const int ncol = 2 * seg + 2;
+            const int h0 = WINO_M * ty - pt, w0 = WINO_M * tx0 - pl;
+            const __global REAL *row[WINO_ALPHA];
+            bool inside[WINO_ALPHA]; /* select, not multiply by 0/1: 0*Inf would leak NaN from a real row */
+#pragma unroll
+            for (int k = 0; k < WINO_ALPHA; ++k) {
+                row[k] = xc + clamp(h0 + k, 0, H - 1) * W;
+                inside[k] = h0 + k >= 0 && h0 + k < H;
+            }
+            const int ncol = WINO_M * seg + 2;
             /* in-bounds column range [lo, hi) of this segment */
             const int lo = clamp(-w0, 0, ncol), hi = clamp(W - w0, lo, ncol);
-            for (int e = 0; e < lo; ++e) u[0][e] = u[1][e] = u[2][e] = u[3][e] = (REAL)0;
+            for (int e = 0; e < lo; ++e)
+                for (int a = 0; a < WINO_ALPHA; ++a) u[a][e] = (REAL)0;
             for (int e = lo; e < hi; ++e) {
                 const int iw = w0 + e;
-                const REAL d0 = m0 ? row0[iw] : (REAL)0, d1 = m1 ? row1[iw] : (REAL)0;
-                const REAL d2 = m2 ? row2[iw] : (REAL)0, d3 = m3 ? row3[iw] : (REAL)0;
-                u[0][e] = d0 - d2;
-                u[1][e] = d1 + d2;
-                u[2][e] = d2 - d1;
-                u[3][e] = d1 - d3;
+                REAL d[WINO_ALPHA], r[WINO_ALPHA];
+#pragma unroll
+                for (int k = 0; k < WINO_ALPHA; ++k) d[k] = inside[k] ? row[k][iw] : (REAL)0;
+                wino_input_1d(d, r);
+#pragma unroll
+                for (int a = 0; a < WINO_ALPHA; ++a) u[a][e] = r[a];
             }
-            for (int e = hi; e < ncol; ++e) u[0][e] = u[1][e] = u[2][e] = u[3][e] = (REAL)0;
-            for (int a = 0; a < 4; ++a) {
-                __local REAL *oa = ot + a * 4 * vstride;
+            for (int e = hi; e < ncol; ++e)
+                for (int a = 0; a < WINO_ALPHA; ++a) u[a][e] = (REAL)0;
+            for (int a = 0; a < WINO_ALPHA; ++a) {
+                __local REAL *oa = ot + a * WINO_ALPHA * vstride;
                 for (int t = 0; t < seg; ++t) {
-                    const REAL e0 = u[a][2 * t], e1 = u[a][2 * t + 1];
-                    const REAL e2 = u[a][2 * t + 2], e3 = u[a][2 * t + 3];
-                    oa[t] = e0 - e2;
-                    oa[vstride + t] = e1 + e2;
-                    oa[2 * vstride + t] = e2 - e1;
-                    oa[3 * vstride + t] = e1 - e3;
+                    REAL d[WINO_ALPHA], r[WINO_ALPHA];
+#pragma unroll
+                    for (int k = 0; k < WINO_ALPHA; ++k) d[k] = u[a][WINO_M * t + k];
+                    wino_input_1d(d, r);
+#pragma unroll
+                    for (int k = 0; k < WINO_ALPHA; ++k) oa[k * vstride + t] = r[k];
                 }
             }
         }
@@ -197,49 +204,42 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __lo
 }
 
 /* ---------------------------------------------------------------------------
- * The input transform, the 16 products and the output transform, one panel
- * of NR tiles a work-group, without V or M in global memory:
- *   y[b][k][2ty+i][2tx+j] = act(bias[k] + sum_xi A[xi/4][i] A[xi%4][j] (U[xi] V[xi])[k][t]),
- * A = [[1,0],[1,1],[1,-1],[0,-1]] (A^T M A of F(2x2, 3x3)). The group
- * transforms its tiles' input kc channels at a time (the host's chunk, at
- * most KC) into local memory vl, in packed-B layout (plane xi at xi*kc*NR,
- * channel c's NR tiles at c*NR: 16*kc*NR REALs); then work-item (tj, ti),
- * which owns output channels ti*MR.. of tiles tj*NR.., runs the 16 panel
- * products of the packed GEMM's micro-kernel over those channels and folds
- * each into its 4 outputs at once. Fused, so that V and the products never
- * reach global memory: as separate stages they are 16 C x T and K x T planes
- * (26 MB each on a 64-channel 56x56 layer at batch 8), each written by one
- * kernel and read back by the next. U is as the filter transform writes it
- * (packed-A, blocks ustride apart).
+ * The input transform, the products and the output transform, one panel of
+ * NR tiles a work-group, without V or M in global memory:
+ *   y[b][k][m ty+i][m tx+j] = act(bias[k] + sum_xi A^T[i][xi/ALPHA] A^T[j][xi%ALPHA] (U[xi] V[xi])[k][t]).
+ * The group transforms its tiles' input kc channels at a time (the host's
+ * chunk, at most KC) into local memory vl, in packed-B layout (plane xi at
+ * xi*kc*NR, channel c's NR tiles at c*NR: PLANES*kc*NR REALs); then
+ * work-item (tj, ti), which owns output channels ti*MR.. of tiles tj*NR..,
+ * runs the PLANES panel products of the packed GEMM's micro-kernel over
+ * those channels and adds their output transform to its m*m outputs. Fused, so that V and the products never reach
+ * global memory: as separate stages they are PLANES C x T and K x T planes
+ * (26 MB each on a 64-channel 56x56 layer at batch 8 with m = 2), each
+ * written by one kernel and read back by the next. U is as the filter
+ * transform writes it (packed-A, blocks ustride apart).
  * global = (ceil(T/NR), ceil(K/MR)); local (1, ceil(K/MR)), or less where
  * the device's work-group limit asks: every work-item of a group helps
  * transform, those past K only that. bias must be valid even when
  * has_bias == 0. */
 
-/* A[a][i]: how much transform row (column) a of a product adds to output row
- * (column) i. */
-static inline REAL wino_a(const int a, const int i)
-{
-    return i == 0 ? (a < 3 ? (REAL)1 : (REAL)0) : (a == 0 ? (REAL)0 : a == 1 ? (REAL)1 : (REAL)-1);
-}
+#define WINO_OUTS (WINO_M * WINO_M) /* outputs of a tile, e = i*m + j */
 
-/* Row r's 4 outputs of NR tiles (o = 2i + j) to y: tile t = (b*tp + ty)*tq + tx. */
+/* Row r's m*m outputs of NR tiles (o[e], e = i*m + j) to y: tile t = (b*tp + ty)*tq + tx. */
 static inline __attribute__((always_inline)) void
-wino_store_row(REAL o[4][NR], const int t0, const int T, const REAL bv, const int relu,
+wino_store_row(REAL o[WINO_OUTS][NR], const int t0, const int T, const REAL bv, const int relu,
                __global REAL *yk, const ulong image, const int P, const int Q, const int tp, const int tq)
 {
     int b, ty, tx;
     tile_at(t0, tp, tq, &b, &ty, &tx);
     const int n = min(NR, T - t0);
     for (int c = 0; c < n; ++c) {
-        __global REAL *yo = yk + (ulong)b * image + (ulong)(2 * ty) * Q + 2 * tx;
-        REAL v[4];
-        for (int e = 0; e < 4; ++e) v[e] = relu ? fmax(o[e][c] + bv, (REAL)0) : o[e][c] + bv;
-        const int right = 2 * tx + 1 < Q, below = 2 * ty + 1 < P;
-        yo[0] = v[0];
-        if (right) yo[1] = v[1];
-        if (below) yo[Q] = v[2];
-        if (right && below) yo[Q + 1] = v[3];
+        __global REAL *yo = yk + (ulong)b * image + (ulong)(WINO_M * ty) * Q + WINO_M * tx;
+        const int rows = min(WINO_M, P - WINO_M * ty), cols = min(WINO_M, Q - WINO_M * tx);
+        for (int i = 0; i < rows; ++i)
+            for (int j = 0; j < cols; ++j) {
+                const REAL v = o[i * WINO_M + j][c] + bv;
+                yo[i * Q + j] = relu ? fmax(v, (REAL)0) : v;
+            }
         if (++tx == tq) {
             tx = 0;
             if (++ty == tp) { ty = 0; ++b; }
@@ -257,10 +257,11 @@ tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustr
     const int T = nimg * tp * tq, i0 = ti * MR, t0 = tj * NR;
     if (t0 >= T) return; /* the whole group: its local size along tiles is 1 */
     const int lid = (int)get_local_id(1), lsize = (int)get_local_size(1);
-    REALV out[4][MR][NV];
-    for (int e = 0; e < 4; ++e)
-        for (int r = 0; r < MR; ++r)
-            for (int c = 0; c < NV; ++c) out[e][r][c] = (REALV)0;
+    /* Per chunk: the products of every transform point, then their output transform added
+     * to the m*m outputs. prod lives within a chunk only, so a device that runs a group's
+     * work-items one after the other between barriers keeps one copy of it, and only out
+     * (m*m of the (m+2)^2 planes) for each work-item across chunks. */
+    REALV out[WINO_OUTS][MR][NV];
     for (int c0 = 0; c0 < C; c0 += kc) {
         const int n = min(kc, C - c0);
         barrier(CLK_LOCAL_MEM_FENCE); /* the last chunk's products are done with vl */
@@ -268,24 +269,39 @@ tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustr
             input_panel(c0 + c, tj, x, x_off, vl + c * NR, kc * NR, C, H, W, tp, tq, pt, pl, nimg);
         barrier(CLK_LOCAL_MEM_FENCE);
         if (i0 >= K) continue;
-        for (int xi = 0; xi < 16; ++xi) {
-            REALV acc[MR][NV];
-            micro_tile(acc, up + xi * ustride + ((ulong)ti * C + c0) * MR, vl + xi * kc * NR, n);
-            const int pa = xi / 4, pb = xi % 4;
-            for (int e = 0; e < 4; ++e) {
-                const REAL w = wino_a(pa, e / 2) * wino_a(pb, e % 2);
-                if (w == (REAL)0) continue;
-                for (int r = 0; r < MR; ++r)
-                    for (int c = 0; c < NV; ++c)
-                        out[e][r][c] = w > 0 ? out[e][r][c] + acc[r][c] : out[e][r][c] - acc[r][c];
+        REALV prod[WINO_PLANES][MR][NV];
+        for (int xi = 0; xi < WINO_PLANES; ++xi)
+            micro_tile(prod[xi], up + xi * ustride + ((ulong)ti * C + c0) * MR, vl + xi * kc * NR, n);
+        for (int r = 0; r < MR; ++r)
+            for (int c = 0; c < NV; ++c) {
+                /* A^T (prod) A: rows of the transform domain first, then columns */
+                REALV rows[WINO_ALPHA][WINO_M];
+#pragma unroll
+                for (int a = 0; a < WINO_ALPHA; ++a) {
+                    REALV v[WINO_ALPHA];
+#pragma unroll
+                    for (int b = 0; b < WINO_ALPHA; ++b) v[b] = prod[a * WINO_ALPHA + b][r][c];
+                    wino_output_1d(v, rows[a]);
+                }
+#pragma unroll
+                for (int j = 0; j < WINO_M; ++j) {
+                    REALV v[WINO_ALPHA], col[WINO_M];
+#pragma unroll
+                    for (int a = 0; a < WINO_ALPHA; ++a) v[a] = rows[a][j];
+                    wino_output_1d(v, col);
+#pragma unroll
+                    for (int i = 0; i < WINO_M; ++i) {
+                        if (c0 == 0) out[i * WINO_M + j][r][c] = col[i];
+                        else out[i * WINO_M + j][r][c] += col[i];
+                    }
+                }
             }
-        }
     }
     if (i0 >= K) return;
     const ulong image = (ulong)K * P * Q;
     for (int r = 0; r < min(MR, K - i0); ++r) {
-        REAL o[4][NR];
-        for (int e = 0; e < 4; ++e)
+        REAL o[WINO_OUTS][NR];
+        for (int e = 0; e < WINO_OUTS; ++e)
             for (int c = 0; c < NV; ++c) VSTORE(out[e][r][c], &o[e][c * VW]);
         const int k = i0 + r;
         wino_store_row(o, t0, T, has_bias ? bias[k] : (REAL)0, relu, y + y_off + (ulong)k * P * Q,

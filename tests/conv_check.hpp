@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -29,6 +30,13 @@ inline anycl::Conv2d to_anycl(const ConvDesc& r, bool relu) {
   return d;
 }
 
+// The largest |got - ref| / ((reduction + 2) eps_float ref_abs) count_bad saw on this thread since
+// it was last set to 0: how much of its factor the error used.
+inline double& worst_error_ratio() {
+  thread_local double worst = 0;
+  return worst;
+}
+
 // Elements outside factor * (reduction + 2) * eps_float * ref_abs of the reference, where
 // ref_abs is the reference pass run on |inputs| (the sum of |terms|).
 inline std::size_t count_bad(const std::vector<float>& got, const std::vector<float>& ref,
@@ -36,11 +44,34 @@ inline std::size_t count_bad(const std::vector<float>& got, const std::vector<fl
   std::size_t bad = 0;
   const double eps = std::numeric_limits<float>::epsilon();
   for (std::size_t i = 0; i < got.size(); ++i) {
+    const double unit = (reduction + 2) * eps * ref_abs[i] + 1e-30;
+    if (unit > 1e-29) worst_error_ratio() = std::max(worst_error_ratio(), std::fabs(double(got[i]) - ref[i]) / unit);
     const double bound = factor * (reduction + 2) * eps * ref_abs[i] + 1e-30;
     if (!(std::fabs(double(got[i]) - ref[i]) <= bound) && bad++ < 3)
       UNSCOPED_INFO("element " << i << ": " << got[i] << " vs " << ref[i] << " +- " << bound);
   }
   return bad;
+}
+
+// The factor f of count_bad for Winograd F(m x m, 3x3): 16 for m = 2, 128 for m = 4. Where they
+// come from: docs/reliability.md, "Winograd accuracy".
+inline double winograd_tile_factor(int m) { return m == 4 ? 128 : 16; }
+
+// Winograd's f for `pass` on device 0 of `rt`: forward and backward-data run the output tile
+// conv_winograd was built with (WINO_M), F(2x2) on the GPU-class path; backward-weights is F(2x2)
+// in every build.
+inline double winograd_factor(const anycl::Runtime& rt, anycl::ConvPass pass = anycl::ConvPass::Forward) {
+  const bool f4 = build_options(rt, "conv_winograd_tiled").empty() &&
+                  contains(build_options(rt, "conv_winograd") + " ", "-DWINO_M=4 ");
+  return winograd_tile_factor(f4 && pass != anycl::ConvPass::BackwardWeights ? 4 : 2);
+}
+
+// f for `algo` in `pass` on `rt`: 2 for a direct sum, Winograd's above (Auto: what the selector
+// picks, which for backward-data is the forward pick where Winograd applies).
+inline double tolerance_factor(const anycl::Runtime& rt, const anycl::Conv2d& d, anycl::ConvAlgo algo,
+                               anycl::ConvPass pass) {
+  if (algo == anycl::ConvAlgo::Auto) algo = anycl::conv2d_select(rt, d);
+  return algo == anycl::ConvAlgo::Winograd ? winograd_factor(rt, pass) : 2;
 }
 
 // Every algorithm to force on `d`: Auto, those that apply to any problem, Gemm1x1 on pointwise

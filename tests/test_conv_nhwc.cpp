@@ -5,7 +5,8 @@
 // the errors of a bad layout value.
 //
 // Tolerance, per element, as tests/test_conv.cpp: |got - ref| <= f * (L + 2) * eps_float * ref_abs
-// + 1e-30, ref_abs the reference on |inputs|, L the reduction length, f = 2 (16 for Winograd).
+// + 1e-30, ref_abs the reference on |inputs|, L the reduction length, f = 2 (Winograd's:
+// anycl_test::winograd_factor).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -70,7 +71,6 @@ std::size_t hw(const ConvDesc& r) { return std::size_t(r.h) * r.w; }
 std::size_t pq(const ConvDesc& r) { return std::size_t(r.out_h()) * r.out_w(); }
 std::size_t rs(const ConvDesc& r) { return std::size_t(r.r) * r.s; }
 std::size_t cg(const ConvDesc& r) { return std::size_t(r.c / r.groups); }
-double tolerance_factor(ConvAlgo algo) { return algo == ConvAlgo::Winograd ? 16 : 2; }
 
 void check_forward(anycl::Runtime& rt, const ConvDesc& r, ConvAlgo algo, unsigned seed) {
   const bool relu = seed % 2 == 0;
@@ -81,8 +81,8 @@ void check_forward(anycl::Runtime& rt, const ConvDesc& r, ConvAlgo algo, unsigne
   std::vector<float> y(r.y_size(), std::nanf(""));
   anycl::conv2d_forward(rt, nhwc(r, relu), channels_last(x, r.n, r.c, hw(r)).data(),
                         channels_last(w, r.k, cg(r), rs(r)).data(), bias.data(), y.data(), algo);
-  CHECK(count_bad(channels_first(y, r.n, r.k, pq(r)), ref, ref_abs, double(cg(r) * rs(r)), tolerance_factor(algo)) ==
-        0);
+  CHECK(count_bad(channels_first(y, r.n, r.k, pq(r)), ref, ref_abs, double(cg(r) * rs(r)),
+                  anycl_test::tolerance_factor(rt, nhwc(r, relu), algo, anycl::ConvPass::Forward)) == 0);
 }
 
 void check_backward_data(anycl::Runtime& rt, const ConvDesc& r, ConvAlgo algo, unsigned seed) {
@@ -93,7 +93,7 @@ void check_backward_data(anycl::Runtime& rt, const ConvDesc& r, ConvAlgo algo, u
   anycl::conv2d_backward_data(rt, nhwc(r, false), channels_last(dy, r.n, r.k, pq(r)).data(),
                               channels_last(w, r.k, cg(r), rs(r)).data(), dx.data(), algo);
   CHECK(count_bad(channels_first(dx, r.n, r.c, hw(r)), ref, ref_abs, double(r.k / r.groups) * rs(r),
-                  tolerance_factor(algo)) == 0);
+                  anycl_test::tolerance_factor(rt, nhwc(r, false), algo, anycl::ConvPass::BackwardData)) == 0);
 }
 
 void check_backward_weights(anycl::Runtime& rt, const ConvDesc& r, ConvAlgo algo, unsigned seed) {

@@ -18,7 +18,7 @@
 //   conv_layout          transpose_batched, nhwc_bias_act, nhwc_dbias
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
-//                        chunks), and winograd_tiles_claimed
+//                        chunks), and winograd_tiles_claimed; built for F(2x2) and F(4x4)
 //   conv_winograd_weights  winograd_bwdw_tiles (groups of rows, of channels, segments; NCHW
 //                        read in place or staged channels-last, NHWC calls), winograd_bwdw_output
 //                        (KCRS and OHWI)
@@ -228,7 +228,7 @@ void check_packed_pieces(bool ta, bool tb, std::size_t m, std::size_t n, std::si
 
 // ---------------------------------------------------------------------------------------------
 // Convolution: every pass of one algorithm against the reference, with the bound of test_conv
-// (f * (L + 2) * eps * (the reference on |inputs|), f = 2, 16 for Winograd).
+// (f * (L + 2) * eps * (the reference on |inputs|), f = 2, Winograd's anycl_test::winograd_factor).
 
 struct Passes {
   bool forward = true, backward_data = true, backward_weights = true;
@@ -252,9 +252,16 @@ struct CallLayout {
   }
 };
 
+// WINO_M of the device's conv_winograd as built now.
+int winograd_tile(anycl::Runtime& rt) {
+  return int(anycl::detail::engine(rt).slot(0).program("conv_winograd").param("WINO_M"));
+}
+
 void check_conv(const ConvDesc& r, ConvAlgo algo, unsigned seed, Passes passes = {}) {
   anycl::Runtime& rt = runtime();
-  const double f = algo == ConvAlgo::Winograd ? 16 : 2;
+  // The tile conv_winograd is built with now (a test case may have rebuilt it).
+  const double f = algo == ConvAlgo::Winograd ? anycl_test::winograd_tile_factor(winograd_tile(rt)) : 2;
+  const double f_weights = algo == ConvAlgo::Winograd ? anycl_test::winograd_tile_factor(2) : 2;
   const auto x = random_values<float>(r.x_size(), seed), w = random_values<float>(r.w_size(), seed + 1);
   const auto bias = random_values<float>(std::size_t(r.k), seed + 2), dy = random_values<float>(r.y_size(), seed + 3);
   const CallLayout lay{passes.channels_last};
@@ -285,8 +292,8 @@ void check_conv(const ConvDesc& r, ConvAlgo algo, unsigned seed, Passes passes =
     anycl_test::conv_backward_weights(r, x, dy, ref_w, ref_b);
     anycl_test::conv_backward_weights(r, abs_of(x), abs_of(dy), abs_w, abs_b);
     const double reduction = double(r.n) * r.out_h() * r.out_w();
-    CHECK(count_bad(dw, ref_w, abs_w, reduction, f) == 0);
-    CHECK(count_bad(db, ref_b, abs_b, reduction, f) == 0);
+    CHECK(count_bad(dw, ref_w, abs_w, reduction, f_weights) == 0);
+    CHECK(count_bad(db, ref_b, abs_b, reduction, f_weights) == 0);
   }
 }
 
@@ -505,13 +512,15 @@ TEST_CASE("oclgrind: conv Winograd backward-weights: NCHW gathers, channels-last
 // The stages as the shared multi-device pass runs them (sched/run_conv_shared.cpp): each over
 // parts of its index space with global offsets, an empty part among them, here one after the
 // other on one device; or with the tile panels claimed. 37 input channels take three chunks
-// through local memory (KC is 16 by default, the last chunk partial).
+// through local memory (KC is 16 by default, the last chunk partial). Images of 3 x 2 tiles of the
+// device's m x m outputs.
 void check_winograd_stages(bool claimed) {
   using namespace anycl::detail;
   anycl::Runtime& rt = runtime();
   const DeviceSlot& slot = anycl::detail::engine(rt).slot(0);
   const int mr = int(packed_layout(slot).mr), nr = int(packed_layout(slot).nr);
-  const ConvDesc r{2, claimed ? 37 : 5, 6, 5, 2 * mr + 1, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1};
+  const int m = winograd_tile(rt);
+  const ConvDesc r{2, claimed ? 37 : 5, 3 * m, 2 * m + 1, 2 * mr + 1, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1};
   const anycl::Conv2d d = to_anycl(r, true);
   const WinogradPlan plan = winograd_forward_plan(ConvGeom(d));
   const WinogradLayout lay(slot, plan);
@@ -524,7 +533,7 @@ void check_winograd_stages(bool claimed) {
   const auto bias = random_values<float>(std::size_t(r.k), 522);
   auto upload = [&](const std::vector<float>& v) { return anycl_test::upload(rt, v); };
   const anycl::Buffer X = upload(x), W = upload(w), B = upload(bias), Y = rt.alloc(r.y_size() * sizeof(float));
-  const anycl::Buffer U = rt.alloc(16 * lay.ustride * sizeof(float));
+  const anycl::Buffer U = rt.alloc(lay.planes() * lay.ustride * sizeof(float));
   const std::size_t tp = lay.tile_panels(d.n);
   const Range panels[] = {{0, 1}, {1, 1}, {1, 3}}, tiles[] = {{0, 1}, {1, 1}, {1, tp}};
   for (const Range& p : panels) winograd_filters(slot, plan, lay, W.native(), U.native(), p);
@@ -542,7 +551,8 @@ void check_winograd_stages(bool claimed) {
   std::vector<float> y(r.y_size(), std::nanf(""));
   rt.read(Y, y.data(), y.size() * sizeof(float));
   CHECK(count_bad(y, anycl_test::conv_forward(r, x, w, bias, true),
-                  anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false), double(r.c) * 9, 16) == 0);
+                  anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false), double(r.c) * 9,
+                  anycl_test::winograd_tile_factor(m)) == 0);
 }
 
 TEST_CASE("oclgrind: conv Winograd stages in parts (filters by panel, tiles by panel)",
@@ -552,6 +562,20 @@ TEST_CASE("oclgrind: conv Winograd stages in parts (filters by panel, tiles by p
 
 TEST_CASE("oclgrind: conv Winograd stages with the tile panels claimed", "[.oclgrind]") {
   check_winograd_stages(true);
+}
+
+// The same kernels built for F(4x4, 3x3) (6x6 input tiles, 36 products), whatever the device's
+// table picks; then rebuilt with the table's values for the cases after this one.
+TEST_CASE("oclgrind: conv Winograd F(4x4): forward and backward-data; stages in parts and claimed",
+          "[.oclgrind]") {
+  anycl::Runtime& rt = runtime();
+  anycl_test::install(rt, "conv_winograd", {{"WINO_M", 4}});
+  REQUIRE(winograd_tile(rt) == 4);
+  check_conv(kWinograd, ConvAlgo::Winograd, 540, Passes{true, true, false});
+  check_conv(kWinogradOdd, ConvAlgo::Winograd, 550, Passes{true, true, false});
+  check_winograd_stages(false);
+  check_winograd_stages(true);
+  anycl_test::install(rt, "conv_winograd", {});
 }
 
 TEST_CASE("oclgrind: im2col (plain layout; no library caller) against the definition", "[.oclgrind]") {

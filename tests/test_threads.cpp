@@ -135,7 +135,8 @@ Bytes run_conv(anycl::Runtime& rt, std::size_t device, const ConvDesc& r, ConvAl
   return bytes_of(out);
 }
 
-std::size_t conv_errors(const ConvDesc& r, ConvAlgo algo, Pass pass, const Bytes& got_bytes) {
+// Against the reference with the bound of tests/conv_sweep.hpp for `algo` (Winograd's as `rt` builds it).
+std::size_t conv_errors(const anycl::Runtime& rt, const ConvDesc& r, ConvAlgo algo, Pass pass, const Bytes& got_bytes) {
   const ConvData in(r);
   using anycl_test::abs_of;
   std::vector<float> got(got_bytes.size() / sizeof(float)), ref, ref_abs;
@@ -157,7 +158,11 @@ std::size_t conv_errors(const ConvDesc& r, ConvAlgo algo, Pass pass, const Bytes
     ref_abs.insert(ref_abs.end(), ab.begin(), ab.end());
     reduction = double(r.n) * r.out_h() * r.out_w();
   }
-  return anycl_test::count_bad(got, ref, ref_abs, reduction, algo == ConvAlgo::Winograd ? 16 : 2);
+  const anycl::ConvPass cp = pass == Pass::Forward        ? anycl::ConvPass::Forward
+                             : pass == Pass::BackwardData ? anycl::ConvPass::BackwardData
+                                                          : anycl::ConvPass::BackwardWeights;
+  const double factor = algo == ConvAlgo::Winograd ? anycl_test::winograd_factor(rt, cp) : 2;
+  return anycl_test::count_bad(got, ref, ref_abs, reduction, factor);
 }
 
 // ---- the job list -------------------------------------------------------------------------
@@ -165,7 +170,7 @@ std::size_t conv_errors(const ConvDesc& r, ConvAlgo algo, Pass pass, const Bytes
 struct Job {
   std::string name;
   std::function<Bytes(anycl::Runtime&, std::size_t device)> run;
-  std::function<std::size_t(const Bytes&)> errors;  // against the independent reference
+  std::function<std::size_t(const anycl::Runtime&, const Bytes&)> errors;  // against the independent reference
 };
 
 std::vector<Job> jobs() {
@@ -173,10 +178,10 @@ std::vector<Job> jobs() {
   auto gemm_job = [&](const char* name, anycl::GemmShape s, bool f64) {
     if (f64)
       out.push_back({name, [s](anycl::Runtime& rt, std::size_t d) { return run_gemm<double>(rt, d, s); },
-                     [s](const Bytes& b) { return gemm_errors<double>(s, b); }});
+                     [s](const anycl::Runtime&, const Bytes& b) { return gemm_errors<double>(s, b); }});
     else
       out.push_back({name, [s](anycl::Runtime& rt, std::size_t d) { return run_gemm<float>(rt, d, s); },
-                     [s](const Bytes& b) { return gemm_errors<float>(s, b); }});
+                     [s](const anycl::Runtime&, const Bytes& b) { return gemm_errors<float>(s, b); }});
   };
   gemm_job("gemm f32 direct 33x29x17", gemm_shape(33, 29, 17, false), false);
   gemm_job("gemm f32 packed 80x72x64 NT", gemm_shape(80, 72, 64, true), false);  // past DIRECT_TINY^3
@@ -186,7 +191,7 @@ std::vector<Job> jobs() {
   const ConvDesc grouped{2, 8, 11, 9, 8, 3, 3, 2, 1, 1, 0, 1, 1, 1, 1, 2};
   auto conv_job = [&](const char* name, ConvDesc r, ConvAlgo algo, Pass pass) {
     out.push_back({name, [=](anycl::Runtime& rt, std::size_t d) { return run_conv(rt, d, r, algo, pass); },
-                   [=](const Bytes& b) { return conv_errors(r, algo, pass, b); }});
+                   [=](const anycl::Runtime& rt, const Bytes& b) { return conv_errors(rt, r, algo, pass, b); }});
   };
   conv_job("conv fwd im2col", conv3, ConvAlgo::Im2col, Pass::Forward);
   conv_job("conv fwd winograd", conv3, ConvAlgo::Winograd, Pass::Forward);
@@ -267,7 +272,7 @@ TEST_CASE("threads: the single-threaded baseline matches CBLAS and the convoluti
   anycl::Runtime rt;
   for (const Job& j : jobs()) {
     INFO(j.name);
-    CHECK(j.errors(j.run(rt, 0)) == 0);
+    CHECK(j.errors(rt, j.run(rt, 0)) == 0);
   }
 }
 
@@ -340,7 +345,9 @@ TEST_CASE("threads: setters racing GEMM and convolution calls on two devices: ev
   for (Pass pass : {Pass::Forward, Pass::BackwardData, Pass::BackwardWeights})
     js.push_back({"conv auto pass " + std::to_string(int(pass)),
                   [=](anycl::Runtime& r, std::size_t d) { return run_conv(r, d, conv3, ConvAlgo::Auto, pass); },
-                  [=](const Bytes& b) { return conv_errors(conv3, ConvAlgo::Winograd, pass, b); }});
+                  [=](const anycl::Runtime& r, const Bytes& b) {
+                    return conv_errors(r, conv3, ConvAlgo::Winograd, pass, b);
+                  }});
   std::atomic<bool> done{false};
   std::atomic<std::size_t> bad{0}, setter_errors{0};
   std::mutex mu;
@@ -378,7 +385,7 @@ TEST_CASE("threads: setters racing GEMM and convolution calls on two devices: ev
         for (std::size_t i = 0; i < js.size(); ++i) {
           const Job& j = js[(i + t + round) % js.size()];
           try {
-            bad += j.errors(j.run(rt, 0));
+            bad += j.errors(rt, j.run(rt, 0));
           } catch (const std::exception& e) {
             ++bad;
             std::lock_guard<std::mutex> lock(mu);

@@ -1,5 +1,5 @@
-// Winograd F(2x2, 3x3) for stride 1, dilation 1, one group: 16 GEMMs between transformed filter
-// and input tiles. Backward-data is the same algorithm on dy with the rotated, transposed filter.
+// Winograd F(m x m, 3x3) for stride 1, dilation 1, one group: (m + 2)^2 GEMMs between transformed
+// filter and input tiles. Backward-data is the same algorithm on dy with the rotated, transposed filter.
 #include "ops/conv2d_winograd.hpp"
 
 #include "ops/conv2d_algorithms.hpp"
@@ -21,17 +21,24 @@ WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d) {
   return pass == ConvPass::Forward ? winograd_forward_plan(ConvGeom(d)) : winograd_backward_data_plan(ConvGeom(d));
 }
 
-std::size_t WinogradLayout::filter_bytes() const { return workspace_bytes({16, ustride, sizeof(float)}); }
+std::size_t WinogradLayout::filter_bytes() const { return workspace_bytes({planes(), ustride, sizeof(float)}); }
 
 WinogradLayout::WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w) {
   const PackedLayout lay = packed_layout(slot);
+  m = std::size_t(slot.program("conv_winograd").param("WINO_M"));
   mr = lay.mr, nr = lay.nr;
-  tp = ceil_div(std::size_t(w.oh), 2), tq = ceil_div(std::size_t(w.ow), 2);
+  tp = ceil_div(std::size_t(w.oh), m), tq = ceil_div(std::size_t(w.ow), m);
   row_panels = ceil_div(std::size_t(w.cout), mr);
   ustride = lay.a_panel_elems(std::size_t(w.cout), std::size_t(w.cin));
 }
 
 std::size_t WinogradLayout::tile_panels(std::size_t nimg) const { return ceil_div(tiles(nimg), nr); }
+
+double winograd_error_factor(const DeviceSlot& slot, ConvPass pass) {
+  const bool f4 = pass != ConvPass::BackwardWeights && !runs_winograd_tiled(slot) &&
+                  slot.has_program("conv_winograd") && slot.program("conv_winograd").param("WINO_M") == 4;
+  return f4 ? 128 : 16;
+}
 
 void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
                       cl_mem u, Range panels) {
@@ -43,11 +50,11 @@ void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const Winog
 namespace {
 
 // Input channels a tile-panel work-group transforms into local memory at a time: at most the
-// family's KC and what the device's local memory holds (16 planes of nr floats a channel) beside
+// family's KC and what the device's local memory holds (planes() rows of nr floats a channel) beside
 // the kernel's own few bytes, in chunks of equal size (256 channels that fit 255 at a time run as
 // two of 128, not 255 and 1).
 cl_int winograd_channel_chunk(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay) {
-  const std::uint64_t reserve = 256, per_channel = 16 * lay.nr * sizeof(float);
+  const std::uint64_t reserve = 256, per_channel = lay.planes() * lay.nr * sizeof(float);
   const std::uint64_t fits = slot.info.local_mem > reserve ? (slot.info.local_mem - reserve) / per_channel : 0;
   const std::size_t most = std::size_t(std::min<std::uint64_t>(slot.program("conv_winograd").param("KC"), fits));
   if (most < 1)
@@ -76,7 +83,8 @@ Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
                               {groups, lay.row_panels, 1}, {1, lay.row_panels, 1}, u, cl_ulong(lay.ustride), in,
                               cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl, w.cout, bias ? bias : out, out,
                               cl_ulong(b0 * out_image), w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq), cl_int(nimg),
-                              cl_int(bias != nullptr), cl_int(relu), kc, LocalBytes{16 * lay.nr * kc * sizeof(float)}));
+                              cl_int(bias != nullptr), cl_int(relu), kc,
+                              LocalBytes{lay.planes() * lay.nr * kc * sizeof(float)}));
 }
 
 namespace {

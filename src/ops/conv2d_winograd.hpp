@@ -1,6 +1,6 @@
-// Winograd F(2x2, 3x3) in two kernels: the filter transform, then the input transform, the 16
-// products and the output transform as one pass over panels of tiles (V lives in each work-group's
-// local memory). One device runs them back to back (forward_winograd); devices that share one
+// Winograd F(m x m, 3x3) (m = the device's WINO_M of conv_winograd, 2 or 4) in two kernels: the
+// filter transform, then the input transform, the (m + 2)^2 products and the output transform as
+// one pass over panels of tiles (V lives in each work-group's local memory). One device runs them back to back (forward_winograd); devices that share one
 // memory each run a part of both and meet between them (the scheduler's shared pass). The
 // GPU-class form (conv2d_winograd_tiled.cpp) runs in stages the same way.
 #pragma once
@@ -25,13 +25,15 @@ WinogradPlan winograd_backward_data_plan(const ConvGeom& g);
 // The one of the two for a forward or backward-data pass.
 WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d);
 
-// The transformed filters of a pass: U, 16 packed-A blocks, each `ustride` elements after the
-// previous one, and the panels of tiles the second kernel runs over.
+// The transformed filters of a pass: U, planes() packed-A blocks, each `ustride` elements after
+// the previous one, and the panels of tiles (m x m outputs each) the second kernel runs over.
 struct WinogradLayout {
-  std::size_t mr, nr, tp, tq, ustride;
+  std::size_t m, mr, nr, tp, tq, ustride;
   std::size_t row_panels;  // packed-A panels of output channels: how devices split the filters
   WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w);
   std::size_t tiles(std::size_t nimg) const { return nimg * tp * tq; }
+  // Points of the transform domain: one product (one U block) each.
+  std::size_t planes() const { return (m + 2) * (m + 2); }
   // Packed-B panels of tiles (one work-group each): how devices split the second kernel when
   // they do not claim it.
   std::size_t tile_panels(std::size_t nimg) const;
@@ -39,11 +41,16 @@ struct WinogradLayout {
   std::size_t filter_bytes() const;
 };
 
+// Winograd's error bound on `slot` for `pass`, as the factor f of |err| <= f (L + 2) eps_f32 times
+// the sum of |terms| (L the reduction length): 16 with 2x2 output tiles (backward-weights and the
+// GPU-class path always), 128 with 4x4. Derived in docs/reliability.md, "Winograd accuracy".
+double winograd_error_factor(const DeviceSlot& slot, ConvPass pass);
+
 // U for the filters of `panels` (output channels panels.begin*mr ..).
 void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
                       cl_mem u, Range panels);
 
-// The input transform, the 16 products U V and the output transform of the tiles of
+// The input transform, the products U V and the output transform of the tiles of
 // `tile_panels` (nr tiles each) of images [b0, b0 + nimg) of `in` into `out` (+bias, ReLU). With
 // `claim`, the devices that launch the same panels claim their parts of them. Returns the event.
 Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem u, cl_mem in,

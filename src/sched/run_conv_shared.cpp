@@ -64,7 +64,7 @@ struct Setup {
       m = shared_floats(home(), tiled->m_bytes / sizeof(float));
     } else {
       lay.emplace(home(), plan);
-      u = shared_floats(home(), 16 * lay->ustride);
+      u = shared_floats(home(), lay->planes() * lay->ustride);
     }
     if (shared.claimed) claims.emplace(home(), 1);
   }

@@ -2,11 +2,14 @@
 // layers at batch 8 and 1; anycl (each algorithm and the selector's choice) vs CLBlast Convgemm
 // vs oneDNN (plain NCHW or NHWC, and its own blocked layout); backward-data and backward-weights
 // for the 3x3 and depthwise layers, against oneDNN's in both layouts. --layout nhwc (or both) runs
-// anycl and oneDNN's plain tensors channels-last.
+// anycl and oneDNN's plain tensors channels-last. Winograd runs with both output tiles, 2x2 and
+// 4x4, the device's own and the other on a second runtime (winograd_tile.hpp).
 #include <chrono>
+#include <memory>
 #include <vector>
 
 #include "report.hpp"
+#include "winograd_tile.hpp"
 
 namespace anycl_bench {
 namespace {
@@ -104,10 +107,11 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
   const bool cpu = rt.device(0).type == "cpu";
   cl_command_queue q = rt.queue(0);
   nlohmann::json rows = nlohmann::json::array();
-  std::fprintf(opt.table, "%-36s %8s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s | %7s %7s\n",
-               "conv fwd, batch 8 or bN (GFLOP/s)", "auto", "im2col", "1x1", "direct", "winog.", "implicit", "CLBlast",
-               "dnnPlain",
-               "dnnBlk", "bwdData", "bwdW", "dnnBD", "dnnBW");
+  const int tile = winograd_tile(rt);
+  std::unique_ptr<OtherWinogradTile> other;  // built at the first layer Winograd applies to
+  std::fprintf(opt.table, "%-36s %8s %8s %8s %8s %8s %8s %8s | %8s %8s %8s | %7s %7s | %7s %7s\n",
+               "conv fwd, batch 8 or bN (GFLOP/s)", "auto", "im2col", "1x1", "direct", "wino2x2", "wino4x4", "implicit",
+               "CLBlast", "dnnPlain", "dnnBlk", "bwdData", "bwdW", "dnnBD", "dnnBW");
   for (const auto& cs : layers) {
     if (conv_label(cs).find(opt.only) == std::string::npos) continue;
     const anycl::Conv2d d = to_desc(cs);
@@ -124,6 +128,22 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
       row["anycl_forward"][anycl::to_string(algos[i])] = to_json(tm);
       fwd[i] = tm.supported ? tm.gflops : 0;
     }
+    // Winograd with the other output tile (columns wino2x2 and wino4x4: fwd[4] is the device's).
+    Timing alt;
+    alt.supported = false;
+    if (tile && fwd[4] > 0) {
+      if (!other) other = std::make_unique<OtherWinogradTile>(rt, opt.device_spec);
+      if (anycl::Runtime* rt2 = other->runtime()) {
+        const ConvTensors t2 = random_tensors(*rt2, d);
+        alt = time_anycl_conv(*rt2, d, t2, anycl::ConvPass::Forward, ConvAlgo::Winograd, flops, opt.reps);
+      }
+      // {"2x2": timing, "4x4": timing}: the device's tile is anycl_forward's Winograd.
+      const auto label = [](int m) { return std::to_string(m) + "x" + std::to_string(m); };
+      row["winograd_tiles"][label(tile)] = row["anycl_forward"][anycl::to_string(ConvAlgo::Winograd)];
+      row["winograd_tiles"][label(6 - tile)] = to_json(alt);
+    }
+    const double alt_gflops = alt.supported ? alt.gflops : 0;
+    const double wino[2] = {tile == 4 ? alt_gflops : fwd[4], tile == 4 ? fwd[4] : alt_gflops};  // 2x2, 4x4
     row["find_forward"] = find_json(rt, d);
     Timing clb;  // CLBlast's Convgemm is NCHW only
     clb.supported = false;
@@ -155,10 +175,9 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
       }
     }
     std::fprintf(opt.table,
-                 "%-36s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f | %7.1f %7.1f\n",
-                 conv_label(cs).c_str(), fwd[0], fwd[1], fwd[2], fwd[3], fwd[4], fwd[5],
-                 clb.supported ? clb.gflops : 0.0,
-                 nchw.supported ? nchw.gflops : 0.0, blocked.supported ? blocked.gflops : 0.0, bwd[0], bwd[1], bwd[2],
+                 "%-36s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f | %7.1f %7.1f\n",
+                 conv_label(cs).c_str(), fwd[0], fwd[1], fwd[2], fwd[3], wino[0], wino[1], fwd[5],
+                 clb.supported ? clb.gflops : 0.0, nchw.supported ? nchw.gflops : 0.0, blocked.supported ? blocked.gflops : 0.0, bwd[0], bwd[1], bwd[2],
                  bwd[3]);
     std::fflush(opt.table);
     rows.push_back(row);

@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
     }
     const auto t0 = std::chrono::steady_clock::now();
     anycl::Runtime rt(spec);
+    opt.device_spec = spec;
     add_runtime(m, rt, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     json doc = {{"schema", "anycl-bench/1"}, {"machine", m}};
     if (what == "stages") doc["stages"] = anycl_bench::bench_stages(rt, opt);

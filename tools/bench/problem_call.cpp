@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "host_reference.hpp"
+#include "winograd_tile.hpp"
 
 namespace anycl_bench {
 namespace {
@@ -50,16 +51,17 @@ std::vector<double> download(anycl::Runtime& rt, const anycl::Buffer& b, std::si
 }
 
 // Exact results are demanded while every magnitude sum is representable; past that, and for
-// Winograd (whose transforms round), a bound scaled by the sum of |terms| (docs/reliability.md).
-double tolerance(double magnitude, std::size_t reduction, bool fp64, bool winograd) {
+// Winograd (whose transforms round; `winograd` is its factor, 0 when it cannot run), a bound
+// scaled by the sum of |terms| (docs/reliability.md).
+double tolerance(double magnitude, std::size_t reduction, bool fp64, double winograd) {
   const double eps = fp64 ? std::numeric_limits<double>::epsilon() : std::numeric_limits<float>::epsilon();
   const double exact_limit = fp64 ? 0x1p53 : 0x1p24;
-  if (winograd) return 16.0 * double(reduction + 2) * eps * magnitude;
+  if (winograd > 0) return winograd * double(reduction + 2) * eps * magnitude;
   return magnitude < exact_limit ? 0.0 : 2.0 * double(reduction + 2) * eps * magnitude;
 }
 
 std::string compare(const std::vector<double>& got, const Expected& want, std::size_t reduction, bool fp64,
-                    bool winograd, const char* name) {
+                    double winograd, const char* name) {
   std::size_t bad = 0, first = 0;
   for (std::size_t i = 0; i < got.size(); ++i) {
     const bool same = (std::isnan(got[i]) && std::isnan(want.value[i])) ||
@@ -107,7 +109,7 @@ ProblemCall prepare_gemm(anycl::Runtime& rt, const GemmProblem& g, const std::st
   call.check = [&rt, g, bc, want](bool inject_error) {
     std::vector<double> got = download<T>(rt, bc, want->value.size());
     if (inject_error && g.c_offset < got.size()) got[g.c_offset] += 1;
-    return compare(got, *want, g.shape.k, g.fp64, false, "C");
+    return compare(got, *want, g.shape.k, g.fp64, 0, "C");
   };
   call.flops = 2.0 * double(s.m) * double(s.n) * double(s.k) * double(s.batch);
   return call;
@@ -120,10 +122,12 @@ anycl::ConvAlgo conv_algo(const std::string& name) {
   throw DescriptorError("--algo " + name + " is not a convolution algorithm");
 }
 
-// Auto may pick Winograd for any 3x3 problem, every pass, so it gets Winograd's bound.
-bool may_run_winograd(const ConvProblem& c, const std::string& algo) {
-  if (algo == "winograd") return true;
-  return algo == "auto" && c.d.r == 3 && c.d.s == 3;
+// Winograd's factor where it may run, else 0. Auto may pick Winograd for any 3x3 problem, every
+// pass, so it gets Winograd's bound: 16 with 2x2 output tiles (backward-weights always), 128
+// with 4x4 (docs/reliability.md, "Winograd accuracy").
+double winograd_factor(anycl::Runtime& rt, const ConvProblem& c, const std::string& algo) {
+  if (algo != "winograd" && !(algo == "auto" && c.d.r == 3 && c.d.s == 3)) return 0;
+  return winograd_tile(rt) == 4 && c.pass != anycl::ConvPass::BackwardWeights ? 128 : 16;
 }
 
 // Terms summed into one output element, for the tolerance of larger problems.
@@ -173,7 +177,7 @@ ProblemCall prepare_conv(anycl::Runtime& rt, const ConvProblem& c, const std::st
       write_values<float>(rt, out[i], std::vector<double>(data->want[i].value.size(), kNaN));
   };
   call.run = [&rt, c, algo, in1, in2, bias, out] { run_conv(rt, c, algo, in1, in2, bias, out); };
-  const bool winograd = may_run_winograd(c, algo_name);
+  const double winograd = winograd_factor(rt, c, algo_name);
   call.check = [&rt, c, data, out, winograd](bool inject_error) {
     std::string report;
     for (std::size_t i = 0; i < out.size() && report.empty(); ++i) {

@@ -22,6 +22,7 @@ struct Options {
   std::string torch_script;                // net: the PyTorch script ("" = net_torch.py beside the sources, "none": skip)
   std::vector<bool> channels_last{false};  // conv: the layouts each layer runs in (NCHW, NHWC)
   std::FILE* table = stdout;  // the human-readable table (stderr when --json owns stdout)
+  std::string device_spec;    // --device (conv: a second runtime on the same devices)
 };
 
 // {"gflops", "median_ms", "first_call_ms", "runs", "note"} or {"supported": false, "note"}.
