@@ -8,8 +8,12 @@
  * its part's per-channel mean and squared deviations (bn_stats), the host merges the parts
  * (Chan's formula, in double, in device order) and gives every device the mean and 1/sqrt(var +
  * eps) of the whole batch as stats[2c], stats[2c + 1]. The backward pass does the same with the
- * sums of dy and dy * xhat (bn_backward_sums), which are also beta's and gamma's gradients. The
- * per-channel kernels run one work-item per channel: a sum in a fixed order, no atomics. */
+ * sums of dy and dy * xhat (bn_backward_sums), which are also beta's and gamma's gradients. A
+ * device holding the whole batch runs bn_forward_batch and bn_backward_batch instead: each is
+ * the statistics (or sums) and their use in one launch, with the numbers of the host merge of one
+ * part (1/sqrt(var + eps) in double where the device has fp64, as the host's), so the result is
+ * the split kernels' bit for bit. The per-channel kernels run one work-item per channel: a sum in
+ * a fixed order, no atomics. */
 #ifndef REAL
 #define REAL float     /* element type */
 #endif
@@ -17,25 +21,99 @@
 #define NN_LWS 64      /* work-group size of the kernels */
 #endif
 
+#ifdef cl_khr_fp64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double stat_real;  /* the host merge's precision */
+#else
+typedef float stat_real;
+#endif
+
+/* Channel c's mean and sum of squared deviations over the N samples (two passes). */
+void channel_moments(__global const REAL *restrict x, int c, int N, int C, int HW, REAL *mean,
+                     REAL *m2)
+{
+    REAL s = (REAL)0;
+    for (int n = 0; n < N; ++n) {
+        __global const REAL *p = x + ((size_t)n * C + c) * HW;
+        for (int i = 0; i < HW; ++i) s += p[i];
+    }
+    const REAL mu = s / (REAL)(N * HW);
+    REAL d2 = (REAL)0;
+    for (int n = 0; n < N; ++n) {
+        __global const REAL *p = x + ((size_t)n * C + c) * HW;
+        for (int i = 0; i < HW; ++i) d2 += (p[i] - mu) * (p[i] - mu);
+    }
+    *mean = mu;
+    *m2 = d2;
+}
+
+REAL normalise(REAL x, REAL mean, REAL invstd, REAL gamma, REAL beta)
+{
+    return gamma * (x - mean) * invstd + beta;
+}
+
+/* Channel c's sum dy and sum dy * xhat, masking dy in place by the ReLU output y first (when relu). */
+void channel_grad_sums(__global REAL *restrict dy, __global const REAL *restrict y,
+                       __global const REAL *restrict x, int c, int N, int C, int HW, int relu,
+                       REAL mean, REAL invstd, REAL *s1, REAL *s2)
+{
+    REAL a = (REAL)0, b = (REAL)0;
+    for (int n = 0; n < N; ++n) {
+        const size_t at = ((size_t)n * C + c) * HW;
+        for (int i = 0; i < HW; ++i) {
+            REAL g = dy[at + i];
+            if (relu && !(y[at + i] > (REAL)0)) { g = (REAL)0; dy[at + i] = g; }
+            a += g;
+            b += g * (x[at + i] - mean) * invstd;
+        }
+    }
+    *s1 = a;
+    *s2 = b;
+}
+
+/* dx = gamma * invstd * (dy - S1 / M - xhat * S2 / M) over the batch's M = count elements. */
+REAL input_grad(REAL dy, REAL x, REAL mean, REAL invstd, REAL gamma, REAL s1, REAL s2, REAL count)
+{
+    const REAL xhat = (x - mean) * invstd;
+    return gamma * invstd * (dy - s1 / count - xhat * s2 / count);
+}
+
 /* part[2c] = mean of channel c over the N samples, part[2c + 1] = sum of squared deviations. */
 __kernel void bn_stats(__global const REAL *restrict x, __global REAL *restrict part, int N, int C,
                        int HW)
 {
     const int c = get_global_id(0);
     if (c >= C) return;
-    REAL s = (REAL)0;
-    for (int n = 0; n < N; ++n) {
-        __global const REAL *p = x + ((size_t)n * C + c) * HW;
-        for (int i = 0; i < HW; ++i) s += p[i];
-    }
-    const REAL mean = s / (REAL)(N * HW);
-    REAL m2 = (REAL)0;
-    for (int n = 0; n < N; ++n) {
-        __global const REAL *p = x + ((size_t)n * C + c) * HW;
-        for (int i = 0; i < HW; ++i) m2 += (p[i] - mean) * (p[i] - mean);
-    }
+    REAL mean, m2;
+    channel_moments(x, c, N, C, HW, &mean, &m2);
     part[2 * c] = mean;
     part[2 * c + 1] = m2;
+}
+
+/* Training on the whole batch, per channel: part as bn_stats, stats = (mean, 1 / sqrt(m2 / (N HW)
+ * + eps)), then y as bn_forward. */
+__kernel void bn_forward_batch(__global const REAL *restrict x, __global REAL *restrict y,
+                               __global REAL *restrict part, __global REAL *restrict stats,
+                               __global const REAL *restrict gamma,
+                               __global const REAL *restrict beta, int N, int C, int HW, int relu,
+                               REAL eps)
+{
+    const int c = get_global_id(0);
+    if (c >= C) return;
+    REAL mean, m2;
+    channel_moments(x, c, N, C, HW, &mean, &m2);
+    const REAL invstd = (REAL)((stat_real)1 / sqrt((stat_real)m2 / (stat_real)(N * HW) + (stat_real)eps));
+    part[2 * c] = mean;
+    part[2 * c + 1] = m2;
+    stats[2 * c] = mean;
+    stats[2 * c + 1] = invstd;
+    for (int n = 0; n < N; ++n) {
+        const size_t at = ((size_t)n * C + c) * HW;
+        for (int i = 0; i < HW; ++i) {
+            const REAL v = normalise(x[at + i], mean, invstd, gamma[c], beta[c]);
+            y[at + i] = relu ? fmax(v, (REAL)0) : v;
+        }
+    }
 }
 
 /* y = gamma * (x - mean) * invstd + beta, then ReLU when asked. */
@@ -46,7 +124,7 @@ __kernel void bn_forward(__global const REAL *restrict x, __global REAL *restric
     const int i = get_global_id(0);
     if (i >= N * C * HW) return;
     const int c = (i / HW) % C;
-    const REAL v = gamma[c] * (x[i] - stats[2 * c]) * stats[2 * c + 1] + beta[c];
+    const REAL v = normalise(x[i], stats[2 * c], stats[2 * c + 1], gamma[c], beta[c]);
     y[i] = relu ? fmax(v, (REAL)0) : v;
 }
 
@@ -59,17 +137,8 @@ __kernel void bn_backward_sums(__global REAL *restrict dy, __global const REAL *
 {
     const int c = get_global_id(0);
     if (c >= C) return;
-    const REAL mean = stats[2 * c], invstd = stats[2 * c + 1];
-    REAL s1 = (REAL)0, s2 = (REAL)0;
-    for (int n = 0; n < N; ++n) {
-        const size_t at = ((size_t)n * C + c) * HW;
-        for (int i = 0; i < HW; ++i) {
-            REAL g = dy[at + i];
-            if (relu && !(y[at + i] > (REAL)0)) { g = (REAL)0; dy[at + i] = g; }
-            s1 += g;
-            s2 += g * (x[at + i] - mean) * invstd;
-        }
-    }
+    REAL s1, s2;
+    channel_grad_sums(dy, y, x, c, N, C, HW, relu, stats[2 * c], stats[2 * c + 1], &s1, &s2);
     dbeta[c] = s1;
     dgamma[c] = s2;
 }
@@ -85,7 +154,29 @@ __kernel void bn_backward_data(__global const REAL *restrict dy, __global const 
     const int i = get_global_id(0);
     if (i >= N * C * HW) return;
     const int c = (i / HW) % C;
+    dx[i] = input_grad(dy[i], x[i], stats[2 * c], stats[2 * c + 1], gamma[c], sums[2 * c],
+                       sums[2 * c + 1], count);
+}
+
+/* Backward on the whole batch, per channel: bn_backward_sums (dy masked in place, dgamma,
+ * dbeta), then, when has_dx, dx as bn_backward_data with these sums. */
+__kernel void bn_backward_batch(__global REAL *restrict dy, __global const REAL *restrict y,
+                                __global const REAL *restrict x, __global const REAL *restrict stats,
+                                __global const REAL *restrict gamma, __global REAL *restrict dgamma,
+                                __global REAL *restrict dbeta, __global REAL *dx, int N, int C,
+                                int HW, int relu, int has_dx, REAL count)
+{
+    const int c = get_global_id(0);
+    if (c >= C) return;
     const REAL mean = stats[2 * c], invstd = stats[2 * c + 1];
-    const REAL xhat = (x[i] - mean) * invstd;
-    dx[i] = gamma[c] * invstd * (dy[i] - sums[2 * c] / count - xhat * sums[2 * c + 1] / count);
+    REAL s1, s2;
+    channel_grad_sums(dy, y, x, c, N, C, HW, relu, mean, invstd, &s1, &s2);
+    dbeta[c] = s1;
+    dgamma[c] = s2;
+    if (!has_dx) return;
+    for (int n = 0; n < N; ++n) {
+        const size_t at = ((size_t)n * C + c) * HW;
+        for (int i = 0; i < HW; ++i)
+            dx[at + i] = input_grad(dy[at + i], x[at + i], mean, invstd, gamma[c], s1, s2, count);
+    }
 }

@@ -161,6 +161,113 @@ TEST_CASE("sum_rows, accumulate and sgd_momentum vs loops", "[nn]") {
   }
 }
 
+TEST_CASE("add_backward: the ReLU mask and each branch's copy, add or skip equal the loop exactly", "[nn]") {
+  const std::size_t n = 777;
+  const auto dy = random_values<float>(n, 50), y = random_values<float>(n, 51), a0 = random_values<float>(n, 52);
+  for (const bool relu : {false, true}) {
+    INFO("relu " << relu);
+    const anycl::Buffer DY = upload(dy), Y = upload(y), A = upload(a0), B = upload(std::vector<float>(n, NAN));
+    ad::add_backward(slot(), DY.native(), Y.native(), A.native(), B.native(), n, relu, ad::GradWrite::Add,
+                     ad::GradWrite::Copy).wait();
+    const auto a = download<float>(A, n), b = download<float>(B, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float g = relu && !(y[i] > 0.f) ? 0.f : dy[i];
+      REQUIRE(a[i] == a0[i] + g);  // one rounding
+      REQUIRE(b[i] == g);
+    }
+    // Skip leaves its buffer alone, whatever it is; the input gradient is never written.
+    ad::add_backward(slot(), DY.native(), Y.native(), B.native(), A.native(), n, relu, ad::GradWrite::Skip,
+                     ad::GradWrite::Skip).wait();
+    CHECK(download<float>(A, n) == a);
+    CHECK(download<float>(B, n) == b);
+    CHECK(download<float>(DY, n) == dy);
+  }
+}
+
+// The host merge of one part (train/passes.cpp): mean, 1 / sqrt(m2 / count + eps) in double.
+std::vector<float> host_stats(const std::vector<float>& part, double count, float eps) {
+  std::vector<float> stats(part.size());
+  for (std::size_t c = 0; c < part.size() / 2; ++c) {
+    stats[2 * c] = part[2 * c];
+    stats[2 * c + 1] = float(1 / std::sqrt(double(part[2 * c + 1]) / count + double(eps)));
+  }
+  return stats;
+}
+
+TEST_CASE("bn_forward_batch and bn_backward_batch equal the split kernels with the host merge of one part",
+          "[nn]") {
+  const ad::NormGeom g{5, 3, 7};
+  const std::size_t size = g.n * g.c * g.hw;
+  const float eps = 1e-5f;
+  auto x = random_values<float>(size, 60);
+  for (float& v : x) v = 3.f + 0.5f * v;  // an offset mean: the two-pass deviations matter
+  const auto dy = random_values<float>(size, 61), gamma = random_values<float>(g.c, 62),
+             beta = random_values<float>(g.c, 63);
+  const anycl::Buffer X = upload(x), GAMMA = upload(gamma), BETA = upload(beta);
+  for (const bool relu : {false, true}) {
+    INFO("relu " << relu);
+    // Split: bn_stats, the host's stats, bn_forward; bn_backward_sums, the sums, bn_backward_data.
+    const anycl::Buffer PART = upload(std::vector<float>(2 * g.c, NAN)), Y = upload(std::vector<float>(size, NAN));
+    ad::bn_stats(slot(), g, X.native(), PART.native()).wait();
+    const auto part = download<float>(PART, 2 * g.c);
+    const std::vector<float> stats = host_stats(part, double(g.n * g.hw), eps);
+    const anycl::Buffer STATS = upload(stats);
+    ad::bn_forward(slot(), g, X.native(), Y.native(), STATS.native(), GAMMA.native(), BETA.native(), relu).wait();
+    const anycl::Buffer DY = upload(dy), DG = upload(std::vector<float>(g.c, NAN)), DB = upload(std::vector<float>(g.c, NAN)),
+                        DX = upload(std::vector<float>(size, NAN));
+    ad::bn_backward_sums(slot(), g, DY.native(), Y.native(), X.native(), STATS.native(), DG.native(), DB.native(), relu)
+        .wait();
+    const auto dgamma = download<float>(DG, g.c), dbeta = download<float>(DB, g.c);
+    std::vector<float> sums(2 * g.c);
+    for (std::size_t c = 0; c < g.c; ++c) sums[2 * c] = dbeta[c], sums[2 * c + 1] = dgamma[c];
+    const anycl::Buffer SUMS = upload(sums);
+    ad::bn_backward_data(slot(), g, DY.native(), X.native(), STATS.native(), GAMMA.native(), SUMS.native(), DX.native(),
+                         g.n * g.hw).wait();
+    // Whole batch: one launch each way.
+    const anycl::Buffer PART1 = upload(std::vector<float>(2 * g.c, NAN)), STATS1 = upload(std::vector<float>(2 * g.c, NAN)),
+                        Y1 = upload(std::vector<float>(size, NAN)), DY1 = upload(dy),
+                        DG1 = upload(std::vector<float>(g.c, NAN)), DB1 = upload(std::vector<float>(g.c, NAN)),
+                        DX1 = upload(std::vector<float>(size, NAN));
+    ad::bn_forward_batch(slot(), g, X.native(), Y1.native(), PART1.native(), STATS1.native(), GAMMA.native(),
+                         BETA.native(), relu, eps).wait();
+    ad::bn_backward_batch(slot(), g, DY1.native(), Y1.native(), X.native(), STATS1.native(), GAMMA.native(),
+                          DG1.native(), DB1.native(), DX1.native(), relu).wait();
+    CHECK(download<float>(PART1, 2 * g.c) == part);
+    const auto stats1 = download<float>(STATS1, 2 * g.c);
+    if (slot().info.fp64) {  // the inverse deviation in double, as the host: bit for bit
+      CHECK(stats1 == stats);
+      CHECK(download<float>(Y1, size) == download<float>(Y, size));
+      CHECK(download<float>(DG1, g.c) == dgamma);
+      CHECK(download<float>(DB1, g.c) == dbeta);
+      CHECK(download<float>(DX1, size) == download<float>(DX, size));
+    } else {
+      for (std::size_t c = 0; c < g.c; ++c) CHECK(std::abs(stats1[2 * c + 1] - stats[2 * c + 1]) <= 4e-7 * stats[2 * c + 1]);
+    }
+    CHECK(download<float>(DY1, size) == download<float>(DY, size));  // both masked dy in place
+    // Without dx (batch norm on the model input): the same parameter gradients.
+    const anycl::Buffer DY2 = upload(dy), DG2 = upload(std::vector<float>(g.c, NAN)),
+                        DB2 = upload(std::vector<float>(g.c, NAN));
+    ad::bn_backward_batch(slot(), g, DY2.native(), Y1.native(), X.native(), STATS1.native(), GAMMA.native(),
+                          DG2.native(), DB2.native(), nullptr, relu).wait();
+    CHECK(download<float>(DG2, g.c) == download<float>(DG1, g.c));
+    CHECK(download<float>(DB2, g.c) == download<float>(DB1, g.c));
+  }
+  // The split kernels against a double loop (mean and squared deviations of the offset data).
+  const anycl::Buffer PART = upload(std::vector<float>(2 * g.c, NAN));
+  ad::bn_stats(slot(), g, X.native(), PART.native()).wait();
+  const auto part = download<float>(PART, 2 * g.c);
+  for (std::size_t c = 0; c < g.c; ++c) {
+    double mean = 0, m2 = 0;
+    const double count = double(g.n * g.hw);
+    for (std::size_t s = 0; s < g.n; ++s)
+      for (std::size_t i = 0; i < g.hw; ++i) mean += x[(s * g.c + c) * g.hw + i] / count;
+    for (std::size_t s = 0; s < g.n; ++s)
+      for (std::size_t i = 0; i < g.hw; ++i) m2 += std::pow(x[(s * g.c + c) * g.hw + i] - mean, 2);
+    CHECK(std::abs(part[2 * c] - mean) <= 1e-6 * std::abs(mean));  // 35 float additions near 3
+    CHECK(std::abs(part[2 * c + 1] - m2) <= 1e-5 * m2);
+  }
+}
+
 TEST_CASE("DataParallelTrainer gradient vs central differences of the double reference, 1 and 2 devices",
           "[nn]") {
   // Odd shapes: pooling drops an edge row/column, a kernel-2 unpadded conv, a hidden ReLU dense.

@@ -102,6 +102,11 @@ Event add_forward(const DeviceSlot& slot, cl_mem a, cl_mem b, cl_mem y, std::siz
   return run_1d(slot, "add_forward", n, a, b, y, cl_int(n), cl_int(relu));
 }
 
+Event add_backward(const DeviceSlot& slot, cl_mem dy, cl_mem y, cl_mem da, cl_mem db, std::size_t n, bool relu,
+                   GradWrite a, GradWrite b) {
+  return run_1d(slot, "add_backward", n, dy, y, da, db, cl_int(n), cl_int(relu), cl_int(a), cl_int(b));
+}
+
 Event copy_floats(const DeviceSlot& slot, cl_mem dst, cl_mem src, std::size_t n) {
   cl_event ev = nullptr;
   check(clEnqueueCopyBuffer(slot.queue.get(), src, dst, 0, 0, n * sizeof(float), 0, nullptr, &ev),
@@ -129,6 +134,19 @@ Event bn_backward_data(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_
                        cl_mem sums, cl_mem dx, std::size_t count) {
   return run_norm(slot, "bn_backward_data", g.n * g.c * g.hw, dy, x, stats, gamma, sums, dx, cl_int(g.n), cl_int(g.c),
                   cl_int(g.hw), float(count));
+}
+
+Event bn_forward_batch(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem y, cl_mem part, cl_mem stats,
+                       cl_mem gamma, cl_mem beta, bool relu, float eps) {
+  return run_norm(slot, "bn_forward_batch", g.c, x, y, part, stats, gamma, beta, cl_int(g.n), cl_int(g.c),
+                  cl_int(g.hw), cl_int(relu), eps);
+}
+
+// Without dx, dy stands in for it (the kernel does not touch it then).
+Event bn_backward_batch(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem y, cl_mem x, cl_mem stats,
+                        cl_mem gamma, cl_mem dgamma, cl_mem dbeta, cl_mem dx, bool relu) {
+  return run_norm(slot, "bn_backward_batch", g.c, dy, y, x, stats, gamma, dgamma, dbeta, dx ? dx : dy, cl_int(g.n),
+                  cl_int(g.c), cl_int(g.hw), cl_int(relu), cl_int(dx != nullptr), float(g.n * g.hw));
 }
 
 }  // namespace anycl::detail

@@ -2,6 +2,7 @@
 // tools/bench/net_torch.py for one PyTorch timing after another, between its own runs.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,10 @@ class LineChild {
   int to_child_ = -1, from_child_ = -1;
   std::string pending_;  // what the child printed after the last answered line
 };
+
+// A PyTorch timing script run by /usr/bin/python3 with --threads (the machine's cores), the
+// bench's opponent child. `script` "none" runs nothing; a missing script or one that does not
+// start gives nullptr too, with the reason in `why_not`.
+std::unique_ptr<LineChild> start_torch_script(const std::string& script, std::string& why_not);
 
 }  // namespace anycl_bench
