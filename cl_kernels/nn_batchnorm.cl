@@ -8,12 +8,12 @@
  * its part's per-channel mean and squared deviations (bn_stats), the host merges the parts
  * (Chan's formula, in double, in device order) and gives every device the mean and 1/sqrt(var +
  * eps) of the whole batch as stats[2c], stats[2c + 1]. The backward pass does the same with the
- * sums of dy and dy * xhat (bn_backward_sums), which are also beta's and gamma's gradients. A
- * device holding the whole batch runs bn_forward_batch and bn_backward_batch instead: each is
- * the statistics (or sums) and their use in one launch, with the numbers of the host merge of one
- * part (1/sqrt(var + eps) in double where the device has fp64, as the host's), so the result is
- * the split kernels' bit for bit. The per-channel kernels run one work-item per channel: a sum in
- * a fixed order, no atomics. */
+ * sums of dy and dy * xhat (bn_backward_sums), which are also beta's and gamma's gradients. When
+ * one device holds the whole batch (`whole`), bn_stats writes stats and bn_backward_sums writes
+ * sums themselves, the numbers of the host merge of one part (1/sqrt(var + eps) in double where
+ * the device has fp64, as the host's): no host round trip. The per-channel kernels run one
+ * work-item per channel (a sum in a fixed order, no atomics); the elementwise ones stay separate
+ * launches, as one work-item per channel would leave all but one core idle. */
 #ifndef REAL
 #define REAL float     /* element type */
 #endif
@@ -78,9 +78,10 @@ REAL input_grad(REAL dy, REAL x, REAL mean, REAL invstd, REAL gamma, REAL s1, RE
     return gamma * invstd * (dy - s1 / count - xhat * s2 / count);
 }
 
-/* part[2c] = mean of channel c over the N samples, part[2c + 1] = sum of squared deviations. */
-__kernel void bn_stats(__global const REAL *restrict x, __global REAL *restrict part, int N, int C,
-                       int HW)
+/* part[2c] = mean of channel c over the N samples, part[2c + 1] = sum of squared deviations;
+ * with `whole`, also stats[2c] = mean, stats[2c + 1] = 1 / sqrt(m2 / (N HW) + eps). */
+__kernel void bn_stats(__global const REAL *restrict x, __global REAL *restrict part,
+                       __global REAL *restrict stats, int N, int C, int HW, int whole, REAL eps)
 {
     const int c = get_global_id(0);
     if (c >= C) return;
@@ -88,32 +89,9 @@ __kernel void bn_stats(__global const REAL *restrict x, __global REAL *restrict 
     channel_moments(x, c, N, C, HW, &mean, &m2);
     part[2 * c] = mean;
     part[2 * c + 1] = m2;
-}
-
-/* Training on the whole batch, per channel: part as bn_stats, stats = (mean, 1 / sqrt(m2 / (N HW)
- * + eps)), then y as bn_forward. */
-__kernel void bn_forward_batch(__global const REAL *restrict x, __global REAL *restrict y,
-                               __global REAL *restrict part, __global REAL *restrict stats,
-                               __global const REAL *restrict gamma,
-                               __global const REAL *restrict beta, int N, int C, int HW, int relu,
-                               REAL eps)
-{
-    const int c = get_global_id(0);
-    if (c >= C) return;
-    REAL mean, m2;
-    channel_moments(x, c, N, C, HW, &mean, &m2);
-    const REAL invstd = (REAL)((stat_real)1 / sqrt((stat_real)m2 / (stat_real)(N * HW) + (stat_real)eps));
-    part[2 * c] = mean;
-    part[2 * c + 1] = m2;
+    if (!whole) return;
     stats[2 * c] = mean;
-    stats[2 * c + 1] = invstd;
-    for (int n = 0; n < N; ++n) {
-        const size_t at = ((size_t)n * C + c) * HW;
-        for (int i = 0; i < HW; ++i) {
-            const REAL v = normalise(x[at + i], mean, invstd, gamma[c], beta[c]);
-            y[at + i] = relu ? fmax(v, (REAL)0) : v;
-        }
-    }
+    stats[2 * c + 1] = (REAL)((stat_real)1 / sqrt((stat_real)m2 / (stat_real)(N * HW) + (stat_real)eps));
 }
 
 /* y = gamma * (x - mean) * invstd + beta, then ReLU when asked. */
@@ -129,11 +107,13 @@ __kernel void bn_forward(__global const REAL *restrict x, __global REAL *restric
 }
 
 /* Per channel: masks dy by the ReLU output y first (when relu), then dbeta[c] = sum dy and
- * dgamma[c] = sum dy * xhat over this device's samples. */
+ * dgamma[c] = sum dy * xhat over this device's samples; with `whole`, also sums[2c] = dbeta[c],
+ * sums[2c + 1] = dgamma[c] (bn_backward_data's whole-batch sums). */
 __kernel void bn_backward_sums(__global REAL *restrict dy, __global const REAL *restrict y,
                                __global const REAL *restrict x, __global const REAL *restrict stats,
                                __global REAL *restrict dgamma, __global REAL *restrict dbeta,
-                               int N, int C, int HW, int relu)
+                               __global REAL *restrict sums, int N, int C, int HW, int relu,
+                               int whole)
 {
     const int c = get_global_id(0);
     if (c >= C) return;
@@ -141,6 +121,9 @@ __kernel void bn_backward_sums(__global REAL *restrict dy, __global const REAL *
     channel_grad_sums(dy, y, x, c, N, C, HW, relu, stats[2 * c], stats[2 * c + 1], &s1, &s2);
     dbeta[c] = s1;
     dgamma[c] = s2;
+    if (!whole) return;
+    sums[2 * c] = s1;
+    sums[2 * c + 1] = s2;
 }
 
 /* dx = gamma * invstd * (dy - S1 / M - xhat * S2 / M), with the whole batch's sums
@@ -156,27 +139,4 @@ __kernel void bn_backward_data(__global const REAL *restrict dy, __global const 
     const int c = (i / HW) % C;
     dx[i] = input_grad(dy[i], x[i], stats[2 * c], stats[2 * c + 1], gamma[c], sums[2 * c],
                        sums[2 * c + 1], count);
-}
-
-/* Backward on the whole batch, per channel: bn_backward_sums (dy masked in place, dgamma,
- * dbeta), then, when has_dx, dx as bn_backward_data with these sums. */
-__kernel void bn_backward_batch(__global REAL *restrict dy, __global const REAL *restrict y,
-                                __global const REAL *restrict x, __global const REAL *restrict stats,
-                                __global const REAL *restrict gamma, __global REAL *restrict dgamma,
-                                __global REAL *restrict dbeta, __global REAL *dx, int N, int C,
-                                int HW, int relu, int has_dx, REAL count)
-{
-    const int c = get_global_id(0);
-    if (c >= C) return;
-    const REAL mean = stats[2 * c], invstd = stats[2 * c + 1];
-    REAL s1, s2;
-    channel_grad_sums(dy, y, x, c, N, C, HW, relu, mean, invstd, &s1, &s2);
-    dbeta[c] = s1;
-    dgamma[c] = s2;
-    if (!has_dx) return;
-    for (int n = 0; n < N; ++n) {
-        const size_t at = ((size_t)n * C + c) * HW;
-        for (int i = 0; i < HW; ++i)
-            dx[at + i] = input_grad(dy[at + i], x[at + i], mean, invstd, gamma[c], s1, s2, count);
-    }
 }

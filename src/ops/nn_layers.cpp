@@ -114,8 +114,8 @@ Event copy_floats(const DeviceSlot& slot, cl_mem dst, cl_mem src, std::size_t n)
   return Event(ev);
 }
 
-Event bn_stats(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem part) {
-  return run_norm(slot, "bn_stats", g.c, x, part, cl_int(g.n), cl_int(g.c), cl_int(g.hw));
+Event bn_stats(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem part, cl_mem stats, bool whole, float eps) {
+  return run_norm(slot, "bn_stats", g.c, x, part, stats, cl_int(g.n), cl_int(g.c), cl_int(g.hw), cl_int(whole), eps);
 }
 
 Event bn_forward(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem y, cl_mem stats, cl_mem gamma,
@@ -125,28 +125,15 @@ Event bn_forward(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem y, 
 }
 
 Event bn_backward_sums(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem y, cl_mem x, cl_mem stats,
-                       cl_mem dgamma, cl_mem dbeta, bool relu) {
-  return run_norm(slot, "bn_backward_sums", g.c, dy, y, x, stats, dgamma, dbeta, cl_int(g.n), cl_int(g.c),
-                  cl_int(g.hw), cl_int(relu));
+                       cl_mem dgamma, cl_mem dbeta, cl_mem sums, bool relu, bool whole) {
+  return run_norm(slot, "bn_backward_sums", g.c, dy, y, x, stats, dgamma, dbeta, sums, cl_int(g.n), cl_int(g.c),
+                  cl_int(g.hw), cl_int(relu), cl_int(whole));
 }
 
 Event bn_backward_data(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem x, cl_mem stats, cl_mem gamma,
                        cl_mem sums, cl_mem dx, std::size_t count) {
   return run_norm(slot, "bn_backward_data", g.n * g.c * g.hw, dy, x, stats, gamma, sums, dx, cl_int(g.n), cl_int(g.c),
                   cl_int(g.hw), float(count));
-}
-
-Event bn_forward_batch(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem y, cl_mem part, cl_mem stats,
-                       cl_mem gamma, cl_mem beta, bool relu, float eps) {
-  return run_norm(slot, "bn_forward_batch", g.c, x, y, part, stats, gamma, beta, cl_int(g.n), cl_int(g.c),
-                  cl_int(g.hw), cl_int(relu), eps);
-}
-
-// Without dx, dy stands in for it (the kernel does not touch it then).
-Event bn_backward_batch(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem y, cl_mem x, cl_mem stats,
-                        cl_mem gamma, cl_mem dgamma, cl_mem dbeta, cl_mem dx, bool relu) {
-  return run_norm(slot, "bn_backward_batch", g.c, dy, y, x, stats, gamma, dgamma, dbeta, dx ? dx : dy, cl_int(g.n),
-                  cl_int(g.c), cl_int(g.hw), cl_int(relu), cl_int(dx != nullptr), float(g.n * g.hw));
 }
 
 }  // namespace anycl::detail

@@ -61,18 +61,14 @@ Event copy_floats(const DeviceSlot& slot, cl_mem dst, cl_mem src, std::size_t n)
 struct NormGeom {
   std::size_t n, c, hw;
 };
-Event bn_stats(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem part);
+// `whole`: these n samples are the whole batch, so bn_stats also writes `stats` (mean,
+// 1 / sqrt(var + eps)) and bn_backward_sums `sums` (sum dy, sum dy * xhat) on the device.
+Event bn_stats(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem part, cl_mem stats, bool whole, float eps);
 Event bn_forward(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem y, cl_mem stats, cl_mem gamma,
                  cl_mem beta, bool relu);
 Event bn_backward_sums(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem y, cl_mem x, cl_mem stats,
-                       cl_mem dgamma, cl_mem dbeta, bool relu);
+                       cl_mem dgamma, cl_mem dbeta, cl_mem sums, bool relu, bool whole);
 Event bn_backward_data(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem x, cl_mem stats, cl_mem gamma,
                        cl_mem sums, cl_mem dx, std::size_t count);
-// The n samples are the whole batch: bn_stats, the batch's stats (mean, 1 / sqrt(var + eps)) and
-// bn_forward in one launch; bn_backward_sums and (when dx is given) bn_backward_data in one.
-Event bn_forward_batch(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem y, cl_mem part, cl_mem stats,
-                       cl_mem gamma, cl_mem beta, bool relu, float eps);
-Event bn_backward_batch(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem y, cl_mem x, cl_mem stats,
-                        cl_mem gamma, cl_mem dgamma, cl_mem dbeta, cl_mem dx, bool relu);
 
 }  // namespace anycl::detail

@@ -102,7 +102,7 @@ void Replica::forward_layer(std::size_t i, const PassInfo& p) {
     case LayerKind::Conv: return conv_forward(l, i, p.n);
     case LayerKind::MaxPool:
     case LayerKind::AvgPool: return pool_forward(l, i, p.n);
-    case LayerKind::BatchNorm: return norm_forward(l, i, p);
+    case LayerKind::BatchNorm: return norm_forward(l, i, p.n);
     case LayerKind::Dropout: return dropout_forward(l, i, p);
     case LayerKind::Dense: return dense_forward(l, i, p.n);
     case LayerKind::Add: return add_forward(l, i, p.n);
@@ -188,39 +188,26 @@ void Replica::pool_backward(const LayerPlan& l, std::size_t i, std::size_t n, co
     avgpool_backward(slot, pool_geom(l, n), dacts_[i + 1].native(), dx.native());
 }
 
-void Replica::norm_forward_part(std::size_t i, std::size_t n) {
+void Replica::norm_forward_part(std::size_t i, std::size_t n, bool whole) {
   const LayerPlan& l = plan_.layers[i];
-  bn_stats(engine(rt_).slot(device_), norm_geom(l, n), acts_[l.src].native(), norm_part(i).native());
+  bn_stats(engine(rt_).slot(device_), norm_geom(l, n), acts_[l.src].native(), norm_part(i).native(),
+           norm_stats(i).native(), whole, l.eps);
 }
 
-void Replica::norm_backward_part(std::size_t i, std::size_t n) {
+void Replica::norm_backward_part(std::size_t i, std::size_t n, bool whole) {
   const LayerPlan& l = plan_.layers[i];
   bn_backward_sums(engine(rt_).slot(device_), norm_geom(l, n), dacts_[i + 1].native(), acts_[i + 1].native(),
                    acts_[l.src].native(), norm_stats(i).native(), grads_[l.weights].native(),
-                   grads_[l.weights + 1].native(), l.relu);
+                   grads_[l.weights + 1].native(), norm_sums(i).native(), l.relu, whole);
 }
 
-// With the whole batch, the statistics into norm_part(i) and norm_stats(i) in the same launch.
-void Replica::norm_forward(const LayerPlan& l, std::size_t i, const PassInfo& p) {
-  const DeviceSlot& slot = engine(rt_).slot(device_);
-  if (holds_whole_batch(p))
-    bn_forward_batch(slot, norm_geom(l, p.n), acts_[l.src].native(), acts_[i + 1].native(), norm_part(i).native(),
-                     norm_stats(i).native(), params_[l.weights].native(), params_[l.weights + 1].native(), l.relu,
-                     l.eps);
-  else
-    bn_forward(slot, norm_geom(l, p.n), acts_[l.src].native(), acts_[i + 1].native(), norm_stats(i).native(),
-               params_[l.weights].native(), params_[l.weights + 1].native(), l.relu);
+void Replica::norm_forward(const LayerPlan& l, std::size_t i, std::size_t n) {
+  bn_forward(engine(rt_).slot(device_), norm_geom(l, n), acts_[l.src].native(), acts_[i + 1].native(),
+             norm_stats(i).native(), params_[l.weights].native(), params_[l.weights + 1].native(), l.relu);
 }
 
-// With the whole batch, one launch does the sums and dx; else norm_backward_part already masked
-// dy by the ReLU and the driver summed it into norm_sums(i).
+// norm_backward_part already masked dy by the ReLU, and it or the driver filled norm_sums(i).
 void Replica::norm_backward(const LayerPlan& l, std::size_t i, const PassInfo& p, const Buffer& dx) {
-  if (holds_whole_batch(p)) {
-    bn_backward_batch(engine(rt_).slot(device_), norm_geom(l, p.n), dacts_[i + 1].native(), acts_[i + 1].native(),
-                      acts_[l.src].native(), norm_stats(i).native(), params_[l.weights].native(),
-                      grads_[l.weights].native(), grads_[l.weights + 1].native(), dx.native(), l.relu);
-    return;
-  }
   if (!dx.native()) return;
   bn_backward_data(engine(rt_).slot(device_), norm_geom(l, p.n), dacts_[i + 1].native(), acts_[l.src].native(),
                    norm_stats(i).native(), params_[l.weights].native(), norm_sums(i).native(), dx.native(),

@@ -73,10 +73,10 @@ class Replica {
   // Batch normalisation across replicas: this replica's part of node i's statistics (per
   // channel mean and squared deviations into norm_part(i)), and of its backward sums (sum dy
   // into beta's gradient, sum dy * xhat into gamma's: grads()[weights + 1], grads()[weights]).
-  // Not needed when the replica holds the whole batch (holds_whole_batch): its batch-norm nodes
-  // then compute the batch's statistics and sums themselves, in forward_layer and backward_layer.
-  void norm_forward_part(std::size_t i, std::size_t n);
-  void norm_backward_part(std::size_t i, std::size_t n);
+  // `whole`: this replica holds the whole batch (holds_whole_batch), so the kernels fill
+  // norm_stats(i) and norm_sums(i) themselves and the driver has nothing to merge.
+  void norm_forward_part(std::size_t i, std::size_t n, bool whole);
+  void norm_backward_part(std::size_t i, std::size_t n, bool whole);
   const Buffer& norm_part(std::size_t i) const { return norm_[plan_.layers[i].norm].part; }
   // mean, 1 / sqrt(var + eps) per channel: the batch's in training, the running ones in evaluation.
   const Buffer& norm_stats(std::size_t i) const { return norm_[plan_.layers[i].norm].stats; }
@@ -93,7 +93,7 @@ class Replica {
   void dense_backward(const LayerPlan& l, std::size_t i, std::size_t n, const Buffer& dx);
   void pool_forward(const LayerPlan& l, std::size_t i, std::size_t n);
   void pool_backward(const LayerPlan& l, std::size_t i, std::size_t n, const Buffer& dx);
-  void norm_forward(const LayerPlan& l, std::size_t i, const PassInfo& p);
+  void norm_forward(const LayerPlan& l, std::size_t i, std::size_t n);
   void norm_backward(const LayerPlan& l, std::size_t i, const PassInfo& p, const Buffer& dx);
   void dropout_forward(const LayerPlan& l, std::size_t i, const PassInfo& p);
   void dropout_backward(const LayerPlan& l, std::size_t i, const PassInfo& p, const Buffer& dx);
