@@ -8,6 +8,11 @@
 
 #include <sys/types.h>
 
+// Where the PyTorch scripts live (the build sets it to this folder of the source tree).
+#ifndef ANYCL_BENCH_SOURCE_DIR
+#define ANYCL_BENCH_SOURCE_DIR "tools/bench"
+#endif
+
 namespace anycl_bench {
 
 class LineChild {

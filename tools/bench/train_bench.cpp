@@ -13,10 +13,6 @@
 #include "line_child.hpp"
 #include "report.hpp"
 
-#ifndef ANYCL_BENCH_SOURCE_DIR
-#define ANYCL_BENCH_SOURCE_DIR "tools/bench"
-#endif
-
 namespace anycl_bench {
 namespace {
 
