@@ -221,3 +221,20 @@ __kernel void add_forward(__global const REAL *restrict a, __global const REAL *
     const REAL v = a[i] + b[i];
     y[i] = relu ? fmax(v, (REAL)0) : v;
 }
+
+/* The residual join's backward: g = dy, masked where the forward ReLU output y was clamped
+ * (when relu); each branch's input gradient (da, db) is set to g (mode 1), has g added (mode 2:
+ * another node's gradient of the same activation is there) or is left alone (mode 0: the model
+ * input, whose gradient is never needed). */
+__kernel void add_backward(__global const REAL *restrict dy, __global const REAL *restrict y,
+                           __global REAL *da, __global REAL *db, int n, int relu, int mode_a,
+                           int mode_b)
+{
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const REAL g = relu && !(y[i] > (REAL)0) ? (REAL)0 : dy[i];
+    if (mode_a == 1) da[i] = g;
+    else if (mode_a == 2) da[i] += g;
+    if (mode_b == 1) db[i] = g;
+    else if (mode_b == 2) db[i] += g;
+}

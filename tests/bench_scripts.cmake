@@ -57,3 +57,22 @@ for p in ("forward", "backward_data", "backward_weights"):
 print("net totals ok")
 ]=] ${net})
 expect("${sums}" "net totals ok")
+
+# `anycl-bench train` on the CNN at batch 8, one round with the kernel profile: both sides have
+# images/s, the ratio is theirs, and the profile counts the step's launches and device time.
+set(train ${WORK_DIR}/train.json)
+run(out ${BENCH} train --model cnn --batch 8 --rounds 1 --profile --json --out ${train})
+run(checked ${PYTHON} -c [=[
+import json, sys
+run = json.load(open(sys.argv[1]))["train"]
+assert [(r["model"], r["batch"]) for r in run] == [("cnn", 8)], run
+r = run[0]
+ours, theirs = r["anycl"]["images_per_second"], r["pytorch"]["images_per_second"]
+assert ours > 0 and theirs > 0, r
+assert abs(r["anycl_vs_pytorch"] - ours / theirs) <= 1e-9 * ours / theirs, r
+p = r["profile"]
+assert p["launches_per_step"] >= 10 and p["kernel_ms_per_step"] > 0, p
+assert abs(sum(k["launches_per_step"] for k in p["kernels"]) - p["launches_per_step"]) < 1e-9, p
+print("train ok")
+]=] ${train})
+expect("${checked}" "train ok")

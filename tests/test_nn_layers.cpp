@@ -161,6 +161,98 @@ TEST_CASE("sum_rows, accumulate and sgd_momentum vs loops", "[nn]") {
   }
 }
 
+TEST_CASE("add_backward: the ReLU mask and each branch's copy, add or skip equal the loop exactly", "[nn]") {
+  const std::size_t n = 777;
+  const auto dy = random_values<float>(n, 50), y = random_values<float>(n, 51), a0 = random_values<float>(n, 52);
+  for (const bool relu : {false, true}) {
+    INFO("relu " << relu);
+    const anycl::Buffer DY = upload(dy), Y = upload(y), A = upload(a0), B = upload(std::vector<float>(n, NAN));
+    ad::add_backward(slot(), DY.native(), Y.native(), A.native(), B.native(), n, relu, ad::GradWrite::Add,
+                     ad::GradWrite::Copy).wait();
+    const auto a = download<float>(A, n), b = download<float>(B, n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float g = relu && !(y[i] > 0.f) ? 0.f : dy[i];
+      REQUIRE(a[i] == a0[i] + g);  // one rounding
+      REQUIRE(b[i] == g);
+    }
+    // Skip leaves its buffer alone, whatever it is; the input gradient is never written.
+    ad::add_backward(slot(), DY.native(), Y.native(), B.native(), A.native(), n, relu, ad::GradWrite::Skip,
+                     ad::GradWrite::Skip).wait();
+    CHECK(download<float>(A, n) == a);
+    CHECK(download<float>(B, n) == b);
+    CHECK(download<float>(DY, n) == dy);
+  }
+}
+
+// The host merge of one part (train/passes.cpp): mean, 1 / sqrt(m2 / count + eps) in double.
+std::vector<float> host_stats(const std::vector<float>& part, double count, float eps) {
+  std::vector<float> stats(part.size());
+  for (std::size_t c = 0; c < part.size() / 2; ++c) {
+    stats[2 * c] = part[2 * c];
+    stats[2 * c + 1] = float(1 / std::sqrt(double(part[2 * c + 1]) / count + double(eps)));
+  }
+  return stats;
+}
+
+TEST_CASE("bn_stats and bn_backward_sums of the whole batch write the host merge's stats and sums", "[nn]") {
+  const ad::NormGeom g{5, 3, 7};
+  const std::size_t size = g.n * g.c * g.hw;
+  const float eps = 1e-5f;
+  auto x = random_values<float>(size, 60);
+  for (float& v : x) v = 3.f + 0.5f * v;  // an offset mean: the two-pass deviations matter
+  const auto dy = random_values<float>(size, 61), y = random_values<float>(size, 62);
+  const anycl::Buffer X = upload(x), Y = upload(y);
+  for (const bool whole : {false, true}) {
+    INFO("whole " << whole);
+    const anycl::Buffer PART = upload(std::vector<float>(2 * g.c, NAN)), STATS = upload(std::vector<float>(2 * g.c, -7.f));
+    ad::bn_stats(slot(), g, X.native(), PART.native(), STATS.native(), whole, eps).wait();
+    const auto part = download<float>(PART, 2 * g.c), stats = download<float>(STATS, 2 * g.c);
+    const std::vector<float> host = host_stats(part, double(g.n * g.hw), eps);
+    const anycl::Buffer DY = upload(dy), DG = upload(std::vector<float>(g.c, NAN)), DB = upload(std::vector<float>(g.c, NAN)),
+                        SUMS = upload(std::vector<float>(2 * g.c, -7.f)), HOST = upload(host);
+    ad::bn_backward_sums(slot(), g, DY.native(), Y.native(), X.native(), HOST.native(), DG.native(), DB.native(),
+                         SUMS.native(), true, whole).wait();
+    const auto dgamma = download<float>(DG, g.c), dbeta = download<float>(DB, g.c), sums = download<float>(SUMS, 2 * g.c);
+    for (std::size_t c = 0; c < g.c; ++c) {
+      if (!whole) {  // several parts: the host merges, the kernels leave stats and sums alone
+        CHECK(stats[2 * c] == -7.f);
+        CHECK(sums[2 * c] == -7.f);
+        continue;
+      }
+      CHECK(stats[2 * c] == part[2 * c]);
+      // The inverse deviation in double where the device has fp64, as the host: bit for bit.
+      if (slot().info.fp64) CHECK(stats[2 * c + 1] == host[2 * c + 1]);
+      else CHECK(std::abs(stats[2 * c + 1] - host[2 * c + 1]) <= 4e-7 * host[2 * c + 1]);
+      CHECK(sums[2 * c] == dbeta[c]);  // the host's double sum of one part is its float
+      CHECK(sums[2 * c + 1] == dgamma[c]);
+    }
+    // dbeta against the loop of ReLU-masked dy (35 float additions of values in [-1, 1)).
+    for (std::size_t c = 0; c < g.c; ++c) {
+      double ref = 0;
+      for (std::size_t s = 0; s < g.n; ++s)
+        for (std::size_t i = 0; i < g.hw; ++i) {
+          const std::size_t at = (s * g.c + c) * g.hw + i;
+          ref += y[at] > 0.f ? dy[at] : 0.f;
+        }
+      CHECK(std::abs(dbeta[c] - ref) <= 35 * 6e-8);
+    }
+  }
+  // The statistics against a double loop (mean and squared deviations of the offset data).
+  const anycl::Buffer PART = upload(std::vector<float>(2 * g.c, NAN)), STATS = upload(std::vector<float>(2 * g.c, NAN));
+  ad::bn_stats(slot(), g, X.native(), PART.native(), STATS.native(), false, eps).wait();
+  const auto part = download<float>(PART, 2 * g.c);
+  for (std::size_t c = 0; c < g.c; ++c) {
+    double mean = 0, m2 = 0;
+    const double count = double(g.n * g.hw);
+    for (std::size_t s = 0; s < g.n; ++s)
+      for (std::size_t i = 0; i < g.hw; ++i) mean += x[(s * g.c + c) * g.hw + i] / count;
+    for (std::size_t s = 0; s < g.n; ++s)
+      for (std::size_t i = 0; i < g.hw; ++i) m2 += std::pow(x[(s * g.c + c) * g.hw + i] - mean, 2);
+    CHECK(std::abs(part[2 * c] - mean) <= 1e-6 * std::abs(mean));  // 35 float additions near 3
+    CHECK(std::abs(part[2 * c + 1] - m2) <= 1e-5 * m2);
+  }
+}
+
 TEST_CASE("DataParallelTrainer gradient vs central differences of the double reference, 1 and 2 devices",
           "[nn]") {
   // Odd shapes: pooling drops an edge row/column, a kernel-2 unpadded conv, a hidden ReLU dense.

@@ -102,6 +102,11 @@ Event add_forward(const DeviceSlot& slot, cl_mem a, cl_mem b, cl_mem y, std::siz
   return run_1d(slot, "add_forward", n, a, b, y, cl_int(n), cl_int(relu));
 }
 
+Event add_backward(const DeviceSlot& slot, cl_mem dy, cl_mem y, cl_mem da, cl_mem db, std::size_t n, bool relu,
+                   GradWrite a, GradWrite b) {
+  return run_1d(slot, "add_backward", n, dy, y, da, db, cl_int(n), cl_int(relu), cl_int(a), cl_int(b));
+}
+
 Event copy_floats(const DeviceSlot& slot, cl_mem dst, cl_mem src, std::size_t n) {
   cl_event ev = nullptr;
   check(clEnqueueCopyBuffer(slot.queue.get(), src, dst, 0, 0, n * sizeof(float), 0, nullptr, &ev),
@@ -109,8 +114,8 @@ Event copy_floats(const DeviceSlot& slot, cl_mem dst, cl_mem src, std::size_t n)
   return Event(ev);
 }
 
-Event bn_stats(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem part) {
-  return run_norm(slot, "bn_stats", g.c, x, part, cl_int(g.n), cl_int(g.c), cl_int(g.hw));
+Event bn_stats(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem part, cl_mem stats, bool whole, float eps) {
+  return run_norm(slot, "bn_stats", g.c, x, part, stats, cl_int(g.n), cl_int(g.c), cl_int(g.hw), cl_int(whole), eps);
 }
 
 Event bn_forward(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem y, cl_mem stats, cl_mem gamma,
@@ -120,9 +125,9 @@ Event bn_forward(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem y, 
 }
 
 Event bn_backward_sums(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem y, cl_mem x, cl_mem stats,
-                       cl_mem dgamma, cl_mem dbeta, bool relu) {
-  return run_norm(slot, "bn_backward_sums", g.c, dy, y, x, stats, dgamma, dbeta, cl_int(g.n), cl_int(g.c),
-                  cl_int(g.hw), cl_int(relu));
+                       cl_mem dgamma, cl_mem dbeta, cl_mem sums, bool relu, bool whole) {
+  return run_norm(slot, "bn_backward_sums", g.c, dy, y, x, stats, dgamma, dbeta, sums, cl_int(g.n), cl_int(g.c),
+                  cl_int(g.hw), cl_int(relu), cl_int(whole));
 }
 
 Event bn_backward_data(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem x, cl_mem stats, cl_mem gamma,

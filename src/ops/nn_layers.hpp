@@ -49,17 +49,25 @@ Event dropout_backward(const DeviceSlot& slot, const DropoutMask& m, cl_mem dy, 
 cl_uint mix32(cl_uint h);
 
 Event add_forward(const DeviceSlot& slot, cl_mem a, cl_mem b, cl_mem y, std::size_t n, bool relu);
+// What the residual join's backward does with a branch's input gradient.
+enum class GradWrite { Skip = 0, Copy = 1, Add = 2 };
+// dy masked by the ReLU output y (when relu) into da and db, each as its GradWrite says (a
+// skipped one is not touched: pass any buffer).
+Event add_backward(const DeviceSlot& slot, cl_mem dy, cl_mem y, cl_mem da, cl_mem db, std::size_t n, bool relu,
+                   GradWrite a, GradWrite b);
 Event copy_floats(const DeviceSlot& slot, cl_mem dst, cl_mem src, std::size_t n);
 
 // Batch normalisation over n samples of c channels of hw elements (nn_batchnorm.cl).
 struct NormGeom {
   std::size_t n, c, hw;
 };
-Event bn_stats(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem part);
+// `whole`: these n samples are the whole batch, so bn_stats also writes `stats` (mean,
+// 1 / sqrt(var + eps)) and bn_backward_sums `sums` (sum dy, sum dy * xhat) on the device.
+Event bn_stats(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem part, cl_mem stats, bool whole, float eps);
 Event bn_forward(const DeviceSlot& slot, const NormGeom& g, cl_mem x, cl_mem y, cl_mem stats, cl_mem gamma,
                  cl_mem beta, bool relu);
 Event bn_backward_sums(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem y, cl_mem x, cl_mem stats,
-                       cl_mem dgamma, cl_mem dbeta, bool relu);
+                       cl_mem dgamma, cl_mem dbeta, cl_mem sums, bool relu, bool whole);
 Event bn_backward_data(const DeviceSlot& slot, const NormGeom& g, cl_mem dy, cl_mem x, cl_mem stats, cl_mem gamma,
                        cl_mem sums, cl_mem dx, std::size_t count);
 

@@ -34,23 +34,20 @@ void check_options(const TrainOptions& o) {
   if (o.schedule == LrSchedule::Cosine && o.total_steps == 0) refuse("total_steps must be > 0 (LrSchedule::Cosine)");
 }
 
-void optimizer_step(const DeviceSlot& slot, const TrainOptions& o, std::size_t steps, const std::vector<Buffer>& params,
-                    const std::vector<Buffer>& grads, const std::vector<Buffer>& state,
-                    const std::vector<std::size_t>& sizes) {
+void optimizer_step(const DeviceSlot& slot, const TrainOptions& o, std::size_t steps, const Buffer& params,
+                    const Buffer& grads, const std::vector<Buffer>& state) {
+  const std::size_t n = params.bytes() / sizeof(float);
+  if (n == 0) return;
   const float lr = scheduled_lr(o, steps);
-  const std::size_t tensors = params.size();
   if (o.optimizer == Optimizer::Sgd) {
-    for (std::size_t t = 0; t < tensors; ++t)
-      sgd_momentum(slot, params[t].native(), state[t].native(), grads[t].native(), sizes[t], lr, o.momentum,
-                   o.weight_decay);
+    sgd_momentum(slot, params.native(), state[0].native(), grads.native(), n, lr, o.momentum, o.weight_decay);
     return;
   }
   const double step = double(steps + 1);
   const AdamStep s{lr, o.beta1, o.beta2, o.eps, o.weight_decay, o.optimizer == Optimizer::AdamW,
                    float(double(lr) / (1 - std::pow(double(o.beta1), step))),
                    float(std::sqrt(1 - std::pow(double(o.beta2), step)))};
-  for (std::size_t t = 0; t < tensors; ++t)
-    adam(slot, params[t].native(), state[t].native(), state[tensors + t].native(), grads[t].native(), sizes[t], s);
+  adam(slot, params.native(), state[0].native(), state[1].native(), grads.native(), n, s);
 }
 
 }  // namespace anycl::detail

@@ -15,10 +15,11 @@ std::size_t state_sets(const TrainOptions& o);
 // Throws Error(ANYCL_ERROR_INVALID_ARGUMENT) naming the setting that is out of range.
 void check_options(const TrainOptions& o);
 
-// Step number `steps` + 1 on `slot`: params[t] -= ... from grads[t], with state[s * tensors + t]
-// the s-th state set of tensor t.
-void optimizer_step(const DeviceSlot& slot, const TrainOptions& o, std::size_t steps, const std::vector<Buffer>& params,
-                    const std::vector<Buffer>& grads, const std::vector<Buffer>& state,
-                    const std::vector<std::size_t>& sizes);
+// Step number `steps` + 1 on `slot` over whole carved sets (train/flat_tensors.hpp) of one
+// layout, in one launch: params, grads and each state set (SGD's momentum, or Adam's first then
+// second moments) hold the same floats (the gaps' zeros stay zeros: every update maps 0 to 0).
+// Nothing to do when the sets are empty (a stage without parameters).
+void optimizer_step(const DeviceSlot& slot, const TrainOptions& o, std::size_t steps, const Buffer& params,
+                    const Buffer& grads, const std::vector<Buffer>& state);
 
 }  // namespace anycl::detail

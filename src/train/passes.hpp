@@ -1,7 +1,8 @@
 // The forward and backward pass of the whole model over the replicas taking part in a step (or
 // an evaluation). Each node runs on every replica before the next node; a training batch-norm
-// node first merges the replicas' statistics on the host, so it normalises by the whole batch's
-// (sync-BN: the numbers of one device, up to the order of the sums).
+// node over several replicas first merges their statistics on the host, so it normalises by the
+// whole batch's (sync-BN: the numbers of one device, up to the order of the sums). A replica that
+// holds the whole batch keeps them on its device: nothing waits between the nodes.
 #pragma once
 
 #include <vector>
@@ -15,10 +16,19 @@ struct Part {
   PassInfo info;
 };
 
-// The whole batch's per-channel mean and unbiased variance of one batch-norm node.
+// The whole batch's per-channel mean and unbiased variance of one batch-norm node. When one
+// replica held the whole batch, its (mean, squared deviations) per channel are read into `part`
+// behind the pass (`ready`), and settle_moments fills mean and var from them when needed.
 struct NormMoments {
   std::vector<double> mean, var;
+  std::vector<float> part;
+  double count = 0;
+  Event ready;
 };
+
+// Waits for the reads forward_pass left pending and fills their mean and var (the host merge's
+// numbers for one part).
+void settle_moments(std::vector<NormMoments>& moments);
 
 // The nodes of `range` (a pipeline stage's; the whole model by default). With `moments`, fills
 // the NormMoments of each batch-norm node in the range (training passes only).

@@ -8,6 +8,7 @@
 #include "runtime/host_block.hpp"
 #include "sched/engine.hpp"
 #include "train/allreduce.hpp"
+#include "train/flat_tensors.hpp"
 #include "train/optimizer.hpp"
 #include "train/stage_plan.hpp"
 
@@ -94,6 +95,7 @@ Pipeline::Pipeline(Runtime& rt, const ModelPlan& plan, const TrainOptions& optio
   owners_.resize(stages_);
   extra_.resize(stages_);
   state_.resize(stages_);
+  flat_state_.resize(stages_);
   for (std::size_t s = 0; s < stages_; ++s) {
     const LayerRange range{bounds_[s], bounds_[s + 1]};
     owners_[s].reserve(pipes);
@@ -108,9 +110,13 @@ Pipeline::Pipeline(Runtime& rt, const ModelPlan& plan, const TrainOptions& optio
         more.emplace_back(rt, plan, device(s, p), capacity, range,
                           SharedTensors{&owner.params(), j > 1 ? &more.front().grads() : nullptr});
     }
-    for (std::size_t k = 0; k < state_sets(options); ++k)
-      for (std::size_t t = plan.layer_tensors[range.first]; t < plan.layer_tensors[range.last]; ++t)
-        state_[s].push_back(rt.alloc(plan.tensor_sizes[t] * sizeof(float), device(s, 0)));
+    // Carved as the owners' parameters: the optimizer updates a stage in one launch.
+    const std::size_t a = plan.layer_tensors[range.first], b = plan.layer_tensors[range.last];
+    for (std::size_t k = 0; k < state_sets(options); ++k) {
+      FlatTensors f = carve_tensors(rt, device(s, 0), plan.tensor_sizes, a, b);
+      flat_state_[s].push_back(f.whole);
+      state_[s].insert(state_[s].end(), f.tensors.begin() + std::ptrdiff_t(a), f.tensors.begin() + std::ptrdiff_t(b));
+    }
   }
   ready_.resize(stages_ * pipes * micro_batches_);
 }
@@ -257,10 +263,8 @@ double Pipeline::local_gradient(const float* x, const int* labels, const StepInf
 void Pipeline::update(const TrainOptions& options, std::size_t steps) {
   for (std::size_t s = 0; s < stages_; ++s) {
     const Replica& root = owners_[s].front();
-    const std::size_t a = plan_.layer_tensors[bounds_[s]], b = plan_.layer_tensors[bounds_[s + 1]];
-    const auto slice = [&](const auto& v) { return std::vector(v.begin() + std::ptrdiff_t(a), v.begin() + std::ptrdiff_t(b)); };
-    optimizer_step(engine(rt_).slot(root.device()), options, steps, slice(root.params()), slice(root.grads()),
-                   state_[s], slice(plan_.tensor_sizes));
+    optimizer_step(engine(rt_).slot(root.device()), options, steps, root.flat_params(), root.flat_grads(),
+                   flat_state_[s]);
     if (on_device_) broadcast_on_device(rt_, owners_[s]);
     else broadcast_host_staged(rt_, owners_[s]);
   }

@@ -71,6 +71,7 @@ class Pipeline {
   std::vector<std::vector<std::vector<Replica>>> extra_;  // [stage][pipeline][j - 1]: micro-batch j >= 1
   // [stage]: state_sets sets of the stage's tensors, on pipeline 0's device of the stage.
   std::vector<std::vector<Buffer>> state_;
+  std::vector<std::vector<Buffer>> flat_state_;  // [stage][set]: the allocation state_'s tensors are carved from
   bool on_device_ = false;
   std::vector<std::vector<std::size_t>> sizes_, offsets_;  // this step's [pipeline][micro-batch] samples
   std::vector<Event> ready_;  // [stage][pipeline][micro-batch]: its output, then its input gradient, is written

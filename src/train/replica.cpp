@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <climits>
+#include <utility>
 
 #include "ops/nn_layers.hpp"
 #include "runtime/error.hpp"
 #include "sched/engine.hpp"
 #include "sched/run_conv.hpp"
 #include "sched/run_gemm.hpp"
+#include "train/flat_tensors.hpp"
 
 namespace anycl::detail {
 namespace {
@@ -53,11 +55,17 @@ Replica::Replica(Runtime& rt, const ModelPlan& plan, std::size_t device, std::si
     : rt_(rt), plan_(plan), device_(device), capacity_(capacity), range_(range) {
   range_.last = std::min(range_.last, plan.layers.size());
   auto alloc = [&](std::size_t elems) { return rt.alloc(std::max<std::size_t>(elems, 1) * sizeof(float), device); };
-  for (std::size_t t = 0; t < plan.tensor_sizes.size(); ++t) {
-    const bool mine = t >= plan.layer_tensors[range_.first] && t < plan.layer_tensors[range_.last];
-    params_.push_back(!mine ? Buffer() : shared.params ? (*shared.params)[t] : alloc(plan.tensor_sizes[t]));
-    grads_.push_back(!mine ? Buffer() : shared.grads ? (*shared.grads)[t] : alloc(plan.tensor_sizes[t]));
-  }
+  const std::size_t first = plan.layer_tensors[range_.first], last = plan.layer_tensors[range_.last];
+  auto own_or_shared = [&](const std::vector<Buffer>* others, Buffer& flat) {
+    if (others) return *others;
+    FlatTensors f = carve_tensors(rt, device, plan.tensor_sizes, first, last);
+    flat = f.whole;
+    return f.tensors;
+  };
+  params_ = own_or_shared(shared.params, flat_params_);
+  grads_ = own_or_shared(shared.grads, flat_grads_);
+  for (std::size_t t = 0; t < plan.tensor_sizes.size(); ++t)
+    if (t < first || t >= last) params_[t] = grads_[t] = Buffer();
   // Indexed as the plan's nodes; what lies outside the range stays empty.
   acts_.resize(range_.first);
   dacts_.resize(range_.first);
@@ -180,16 +188,17 @@ void Replica::pool_backward(const LayerPlan& l, std::size_t i, std::size_t n, co
     avgpool_backward(slot, pool_geom(l, n), dacts_[i + 1].native(), dx.native());
 }
 
-void Replica::norm_forward_part(std::size_t i, std::size_t n) {
+void Replica::norm_forward_part(std::size_t i, std::size_t n, bool whole) {
   const LayerPlan& l = plan_.layers[i];
-  bn_stats(engine(rt_).slot(device_), norm_geom(l, n), acts_[l.src].native(), norm_part(i).native());
+  bn_stats(engine(rt_).slot(device_), norm_geom(l, n), acts_[l.src].native(), norm_part(i).native(),
+           norm_stats(i).native(), whole, l.eps);
 }
 
-void Replica::norm_backward_part(std::size_t i, std::size_t n) {
+void Replica::norm_backward_part(std::size_t i, std::size_t n, bool whole) {
   const LayerPlan& l = plan_.layers[i];
   bn_backward_sums(engine(rt_).slot(device_), norm_geom(l, n), dacts_[i + 1].native(), acts_[i + 1].native(),
                    acts_[l.src].native(), norm_stats(i).native(), grads_[l.weights].native(),
-                   grads_[l.weights + 1].native(), l.relu);
+                   grads_[l.weights + 1].native(), norm_sums(i).native(), l.relu, whole);
 }
 
 void Replica::norm_forward(const LayerPlan& l, std::size_t i, std::size_t n) {
@@ -197,7 +206,7 @@ void Replica::norm_forward(const LayerPlan& l, std::size_t i, std::size_t n) {
              norm_stats(i).native(), params_[l.weights].native(), params_[l.weights + 1].native(), l.relu);
 }
 
-// norm_backward_part already masked dy by the ReLU and the driver summed it into norm_sums(i).
+// norm_backward_part already masked dy by the ReLU, and it or the driver filled norm_sums(i).
 void Replica::norm_backward(const LayerPlan& l, std::size_t i, const PassInfo& p, const Buffer& dx) {
   if (!dx.native()) return;
   bn_backward_data(engine(rt_).slot(device_), norm_geom(l, p.n), dacts_[i + 1].native(), acts_[l.src].native(),
@@ -224,15 +233,15 @@ void Replica::add_forward(const LayerPlan& l, std::size_t i, std::size_t n) {
 // Both branches receive dy (after the ReLU's mask): copied, or added where another node's
 // gradient of the same activation is already there.
 void Replica::add_backward(const LayerPlan& l, std::size_t i, std::size_t n) {
-  const DeviceSlot& slot = engine(rt_).slot(device_);
-  const std::size_t size = n * l.out.size();
   const Buffer& dy = dacts_[i + 1];
-  if (l.relu) relu_backward(slot, dy.native(), acts_[i + 1].native(), size);
-  for (auto [src, add] : {std::pair{l.src, l.accumulate_dx}, std::pair{l.src2, l.accumulate_dx2}}) {
-    if (src == 0) continue;
-    if (add) accumulate(slot, dacts_[src].native(), dy.native(), size);
-    else copy_floats(slot, dacts_[src].native(), dy.native(), size);
-  }
+  auto target = [&](std::size_t src, bool add) {
+    return std::pair{src == 0 ? dy.native() : dacts_[src].native(),
+                     src == 0 ? GradWrite::Skip : add ? GradWrite::Add : GradWrite::Copy};
+  };
+  const auto [da, a] = target(l.src, l.accumulate_dx);
+  const auto [db, b] = target(l.src2, l.accumulate_dx2);
+  detail::add_backward(engine(rt_).slot(device_), dy.native(), acts_[i + 1].native(), da, db, n * l.out.size(), l.relu,
+                       a, b);
 }
 
 }  // namespace anycl::detail

@@ -20,6 +20,10 @@ struct PassInfo {
   cl_uint seed = 0;       // the step's dropout stream (train/passes.hpp: dropout_seed)
 };
 
+// A training pass whose replica has every sample of the batch: batch normalisation needs no
+// statistics from other replicas.
+inline bool holds_whole_batch(const PassInfo& p) { return p.training && p.n == p.global; }
+
 // The nodes [first, last) of the plan a replica runs (a pipeline stage holds only its own).
 struct LayerRange {
   std::size_t first = 0, last = SIZE_MAX;  // SIZE_MAX: to the end of the model
@@ -43,6 +47,10 @@ class Replica {
   std::size_t capacity() const { return capacity_; }
   const std::vector<Buffer>& params() const { return params_; }
   const std::vector<Buffer>& grads() const { return grads_; }
+  // The allocations params() and grads() are carved from (train/flat_tensors.hpp); empty where
+  // they are another replica's.
+  const Buffer& flat_params() const { return flat_params_; }
+  const Buffer& flat_grads() const { return flat_grads_; }
   const LayerRange& range() const { return range_; }
   const Buffer& input() const { return acts_[range_.first]; }
   const Buffer& labels() const { return labels_; }
@@ -65,8 +73,10 @@ class Replica {
   // Batch normalisation across replicas: this replica's part of node i's statistics (per
   // channel mean and squared deviations into norm_part(i)), and of its backward sums (sum dy
   // into beta's gradient, sum dy * xhat into gamma's: grads()[weights + 1], grads()[weights]).
-  void norm_forward_part(std::size_t i, std::size_t n);
-  void norm_backward_part(std::size_t i, std::size_t n);
+  // `whole`: this replica holds the whole batch (holds_whole_batch), so the kernels fill
+  // norm_stats(i) and norm_sums(i) themselves and the driver has nothing to merge.
+  void norm_forward_part(std::size_t i, std::size_t n, bool whole);
+  void norm_backward_part(std::size_t i, std::size_t n, bool whole);
   const Buffer& norm_part(std::size_t i) const { return norm_[plan_.layers[i].norm].part; }
   // mean, 1 / sqrt(var + eps) per channel: the batch's in training, the running ones in evaluation.
   const Buffer& norm_stats(std::size_t i) const { return norm_[plan_.layers[i].norm].stats; }
@@ -95,6 +105,7 @@ class Replica {
   std::size_t device_, capacity_;
   LayerRange range_;
   std::vector<Buffer> params_, grads_;
+  Buffer flat_params_, flat_grads_;
   std::vector<Buffer> acts_, dacts_;  // [0] = the input, [i + 1] = node i's output
   std::vector<Buffer> argmax_;        // per node (max-pool nodes only)
   std::vector<NormBuffers> norm_;     // per batch-norm node

@@ -10,6 +10,7 @@
 #include "runtime/finish_on_unwind.hpp"
 #include "runtime/host_block.hpp"
 #include "train/allreduce.hpp"
+#include "train/flat_tensors.hpp"
 #include "train/processes.hpp"
 #include "train/trainer_impl.hpp"
 #include "ops/nn_layers.hpp"
@@ -50,8 +51,11 @@ TrainerImpl::TrainerImpl(Runtime& runtime, const ModelSpec& spec, const TrainOpt
     replicas.reserve(rt.device_count());
     for (std::size_t d = 0; d < rt.device_count(); ++d) replicas.emplace_back(rt, plan, d, std::max<std::size_t>(slices[d], 1));
     on_device = choose_on_device(rt, replicas, options.allreduce);
-    for (std::size_t set = 0; set < state_sets(options); ++set)
-      for (std::size_t size : plan.tensor_sizes) state.push_back(rt.alloc(size * sizeof(float), 0));
+    for (std::size_t set = 0; set < state_sets(options); ++set) {
+      FlatTensors f = carve_tensors(rt, 0, plan.tensor_sizes, 0, plan.tensor_sizes.size());
+      flat_state.push_back(f.whole);
+      state.insert(state.end(), f.tensors.begin(), f.tensors.end());
+    }
   }
   for (std::size_t c : plan.norm_channels) {
     running.insert(running.end(), c, 0.f);
@@ -184,12 +188,16 @@ void TrainerImpl::update() {
     ++steps;
     return;
   }
+  // Replica 0 owns its tensors, carved as the state: one launch updates every parameter.
   const Replica& root = replicas.front();
-  optimizer_step(engine(rt).slot(root.device()), options, steps, root.params(), root.grads(), state, plan.tensor_sizes);
+  optimizer_step(engine(rt).slot(root.device()), options, steps, root.flat_params(), root.flat_grads(), flat_state);
   fold_running_stats();
-  if (on_device) broadcast_on_device(rt, replicas);
-  else broadcast_host_staged(rt, replicas);
-  rt.finish();
+  // One replica has nothing to copy: the next step queues behind the update without a wait.
+  if (replicas.size() > 1) {
+    if (on_device) broadcast_on_device(rt, replicas);
+    else broadcast_host_staged(rt, replicas);
+    rt.finish();
+  }
   ++steps;
 }
 
@@ -234,6 +242,7 @@ std::vector<float> TrainerImpl::read_all(const std::vector<Buffer>& tensors) {
 
 // running = (1 - momentum) * running + momentum * batch, per batch-norm node (PyTorch's rule).
 void TrainerImpl::fold_running_stats() {
+  settle_moments(batch_moments);
   std::size_t at = 0;
   for (const LayerPlan& l : plan.layers) {
     if (l.kind != LayerKind::BatchNorm) continue;

@@ -33,6 +33,7 @@ class TrainerImpl {
   // On replica 0, which applies every update: SGD's momentum, or Adam's first moments then its
   // second moments (state_sets(options) sets of one tensor per parameter tensor).
   std::vector<Buffer> state;
+  std::vector<Buffer> flat_state;         // the allocation of each state set (train/flat_tensors.hpp)
   std::vector<float> running;             // per batch-norm node: running mean, then variance
   std::vector<NormMoments> batch_moments;  // of the last training forward, folded in by update()
   std::unique_ptr<Pipeline> pipeline;     // with stages or micro-batches, instead of replicas and state

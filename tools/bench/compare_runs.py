@@ -6,7 +6,7 @@ usage: compare_runs.py --old OLD.json [OLD.json ...] --new NEW.json [NEW.json ..
 The files are rounds of the same anycl-bench command, one per build and round, given in round
 order. Per workload: each build's median GFLOP/s over its rounds (and the range), the new/old
 ratio of the medians, and in how many rounds the new build was faster than the old one run next
-to it. Stages documents add each kernel's median device time (there the ratio is old/new, so
+to it (`train` documents: images/s). Stages documents add each kernel's median device time (there the ratio is old/new, so
 above 1 is faster in every column). The opponents (CLBlast, OpenBLAS, oneDNN) run the same code
 in both builds' processes: their table shows how far the machine itself moved between runs.
 Python 3 standard library only.
@@ -42,6 +42,10 @@ def bench_figures(doc, anycl, opponents, kernels):
                            ("onednn_backward_weights_nchw", "oneDNN bwd-weights")):
             if key in row:
                 opponents[f"{name}, {label}"] = gflops(row[key])
+    for row in doc.get("train", []):  # images/s, not GFLOP/s: the name says so
+        name = f"train {row['model']} batch {row['batch']} (images/s)"
+        anycl[name] = row["anycl"]["images_per_second"]
+        opponents[name + ", PyTorch"] = row["pytorch"]["images_per_second"]
     for row in doc.get("stages", []):
         if "error" in row:
             continue

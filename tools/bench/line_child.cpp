@@ -1,14 +1,17 @@
 #include "line_child.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -72,6 +75,26 @@ std::string LineChild::ask(const std::string& line) {
   std::string answer = pending_.substr(0, end);
   pending_.erase(0, end + 1);
   return answer;
+}
+
+std::unique_ptr<LineChild> start_torch_script(const std::string& script, std::string& why_not) {
+  if (script == "none") {
+    why_not = "not run (--torch none)";
+    return nullptr;
+  }
+  struct stat st {};
+  if (stat(script.c_str(), &st) != 0) {
+    why_not = "no PyTorch script at " + script + " (--torch SCRIPT)";
+    return nullptr;
+  }
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  try {
+    return std::make_unique<LineChild>(
+        std::vector<std::string>{"/usr/bin/python3", script, "--threads", std::to_string(threads)});
+  } catch (const std::runtime_error& e) {
+    why_not = e.what();
+    return nullptr;
+  }
 }
 
 }  // namespace anycl_bench

@@ -2,10 +2,16 @@
 // tools/bench/net_torch.py for one PyTorch timing after another, between its own runs.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <sys/types.h>
+
+// Where the PyTorch scripts live (the build sets it to this folder of the source tree).
+#ifndef ANYCL_BENCH_SOURCE_DIR
+#define ANYCL_BENCH_SOURCE_DIR "tools/bench"
+#endif
 
 namespace anycl_bench {
 
@@ -28,5 +34,10 @@ class LineChild {
   int to_child_ = -1, from_child_ = -1;
   std::string pending_;  // what the child printed after the last answered line
 };
+
+// A PyTorch timing script run by /usr/bin/python3 with --threads (the machine's cores), the
+// bench's opponent child. `script` "none" runs nothing; a missing script or one that does not
+// start gives nullptr too, with the reason in `why_not`.
+std::unique_ptr<LineChild> start_torch_script(const std::string& script, std::string& why_not);
 
 }  // namespace anycl_bench

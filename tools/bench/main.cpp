@@ -20,6 +20,8 @@ using nlohmann::json;
 void print_usage(std::ostream& out) {
   out << "usage: anycl-bench gemm|conv|all|stages|multi|peak|params [--json] [--device SPEC] [--reps N] [--quick] [--out FILE]\n"
       << "       anycl-bench net resnet18 [--batch N[,N...]] [--reps N] [--torch SCRIPT|none] [--only TEXT] [--json] [--out FILE]\n"
+      << "       anycl-bench train [--model resnet|cnn] [--batch N[,N...]] [--rounds N] [--profile] [--torch SCRIPT|none]\n"
+      << "                         [--json] [--out FILE] [--device SPEC]\n"
       << "       anycl-bench multi|peak|params ... [--rounds N]\n"
       << "       anycl-bench params ... [--layers A,B]\n"
       << "       anycl-bench run [--mode=correctness|perf|both] [--repeats N] [--algo NAME] [--device SPEC]\n"
@@ -32,6 +34,9 @@ void print_usage(std::ostream& out) {
       << "          device time and share of the call (anycl/profile.hpp)\n"
       << "  net     every convolution of ResNet-18 (224x224), forward, backward-data, backward-weights: anycl vs\n"
       << "          oneDNN (NCHW, blocked) vs PyTorch (tools/bench/net_torch.py), per layer and network totals (ms)\n"
+      << "  train   training throughput (images/s) of the digits ResNet (batch 64) and CNN (32, 256): anycl's Trainer\n"
+      << "          vs the same model in PyTorch (tools/bench/train_torch.py), taking turns; --profile adds a step's\n"
+      << "          kernels (launches, device time, time outside kernels)\n"
       << "  multi   the multi-device scheduler: cpu/2 vs one core vs the whole device, POCL + Oclgrind\n"
       << "  peak    the device's measured fp32 peak (anycl-query --peak) vs a native FMA loop vs SGEMM 2048,\n"
       << "          interleaved over --rounds (default 3); gemm/conv results carry peak_fraction\n"
@@ -50,7 +55,7 @@ void print_usage(std::ostream& out) {
       << "  --batch LIST   net: the batch sizes, comma-separated (default 8)\n"
       << "  --torch SCRIPT net: the PyTorch timing script (default: net_torch.py of the source tree; none: skip)\n"
       << "  --layout L     conv: nchw (default), nhwc (channels-last, oneDNN's plain tensors too) or both\n"
-      << "  --rounds N     multi: turns each configuration takes (default 3)\n"
+      << "  --rounds N     multi: turns each configuration takes (default 3); train: timed runs per side (default 5)\n"
       << "tools/bench/perf_table.py turns the JSON into docs/performance.md's tables;\n"
       << "tools/bench/compare_builds.sh times two anycl-bench builds alternately.\n";
 }
@@ -125,7 +130,7 @@ int main(int argc, char** argv) {
   if (what == "run") return anycl_bench::run_main(argc, argv);
   if (what == "sweep") return anycl_bench::sweep_main(argc, argv);
   if (what != "gemm" && what != "conv" && what != "all" && what != "stages" && what != "multi" && what != "peak" &&
-      what != "net" && what != "params")
+      what != "net" && what != "params" && what != "train")
     return usage("unknown benchmark " + what);
   anycl_bench::Options opt;
   bool as_json = false, worker = false;
@@ -135,6 +140,7 @@ int main(int argc, char** argv) {
     opt.reps = 3;  // a batch-32 pass over the network stays within minutes on 2 cores
     if (argc > 2 && argv[2][0] != '-') opt.network = argv[first_option++];
   }
+  if (what == "train") opt.rounds = 5;
   for (int i = first_option; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--json")) as_json = true;
     else if (!std::strcmp(argv[i], "--quick")) opt.quick = true;
@@ -142,9 +148,13 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) opt.reps = std::max(what == "net" ? 1 : 5, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--out") && i + 1 < argc) out = argv[++i];
     else if (!std::strcmp(argv[i], "--only") && i + 1 < argc) opt.only = argv[++i];
-    else if (what == "net" && !std::strcmp(argv[i], "--batch") && i + 1 < argc) {
+    else if ((what == "net" || what == "train") && !std::strcmp(argv[i], "--batch") && i + 1 < argc) {
       if (!parse_batches(argv[++i], opt.batches)) return usage(std::string("--batch wants positive integers, got ") + argv[i]);
-    } else if (what == "net" && !std::strcmp(argv[i], "--torch") && i + 1 < argc) opt.torch_script = argv[++i];
+      opt.batches_given = true;
+    } else if ((what == "net" || what == "train") && !std::strcmp(argv[i], "--torch") && i + 1 < argc)
+      opt.torch_script = argv[++i];
+    else if (what == "train" && !std::strcmp(argv[i], "--model") && i + 1 < argc) opt.model = argv[++i];
+    else if (what == "train" && !std::strcmp(argv[i], "--profile")) opt.profile = true;
     else if (what == "conv" && !std::strcmp(argv[i], "--layout") && i + 1 < argc) {
       const std::string layout = argv[++i];
       if (layout != "nchw" && layout != "nhwc" && layout != "both")
@@ -153,7 +163,8 @@ int main(int argc, char** argv) {
                           : layout == "nhwc" ? std::vector<bool>{true} : std::vector<bool>{false, true};
     }
     else if (what == "params" && !std::strcmp(argv[i], "--layers") && i + 1 < argc) layers = argv[++i];
-    else if ((what == "multi" || what == "peak" || what == "params") && !std::strcmp(argv[i], "--rounds") && i + 1 < argc)
+    else if ((what == "multi" || what == "peak" || what == "params" || what == "train") && !std::strcmp(argv[i], "--rounds") &&
+             i + 1 < argc)
       opt.rounds = std::max(1, std::atoi(argv[++i]));
     else if (what == "multi" && !std::strcmp(argv[i], "--worker")) worker = true, i = argc;  // the rest is the child's
     else return usage(std::string("unknown argument ") + argv[i]);
@@ -175,10 +186,11 @@ int main(int argc, char** argv) {
     if (what == "all" || what == "gemm") doc["gemm"] = anycl_bench::bench_gemm(rt, opt);
     if (what == "all" || what == "conv") doc["conv"] = anycl_bench::bench_conv(rt, opt);
     if (what == "net") doc["net"] = anycl_bench::bench_net(rt, opt);
+    if (what == "train") doc["train"] = anycl_bench::bench_train(rt, opt);
     if (what == "peak") doc["peak"] = anycl_bench::bench_peak(rt, opt);
     if (what == "params") doc["params"] = anycl_bench::bench_params(spec, opt, layers);
     // Each result as a fraction of the device's measured fp32 peak (cached after the first run).
-    if (const auto peak = anycl::device_peak(rt, 0); peak && what != "peak" && what != "params") {
+    if (const auto peak = anycl::device_peak(rt, 0); peak && what != "peak" && what != "params" && what != "train") {
       doc["machine"]["peak"] = {{"fp32_gflops", peak->fp32_gflops}, {"fp64_gflops", peak->fp64_gflops},
                                 {"bandwidth_gbs", peak->bandwidth_gbs}, {"cache_file", peak->cache_file}};
       anycl_bench::add_peak_fractions(doc, peak->fp32_gflops);

@@ -3,18 +3,11 @@
 // and PyTorch (net_torch.py in a child process). The four run one after another on each layer
 // and pass, so all see the same machine load. Per pass, the network's total is each layer's
 // median times how many convolutions of the network have its shape.
-#include <sys/stat.h>
-
 #include <memory>
 #include <stdexcept>
-#include <thread>
 
 #include "line_child.hpp"
 #include "report.hpp"
-
-#ifndef ANYCL_BENCH_SOURCE_DIR
-#define ANYCL_BENCH_SOURCE_DIR "tools/bench"
-#endif
 
 namespace anycl_bench {
 namespace {
@@ -65,22 +58,7 @@ class TorchOpponent {
   explicit TorchOpponent(const std::string& script_option) {
     const std::string script =
         script_option.empty() ? std::string(ANYCL_BENCH_SOURCE_DIR) + "/net_torch.py" : script_option;
-    if (script == "none") {
-      off_ = "not run (--torch none)";
-      return;
-    }
-    struct stat st {};
-    if (stat(script.c_str(), &st) != 0) {
-      off_ = "no PyTorch script at " + script + " (--torch SCRIPT)";
-      return;
-    }
-    const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
-    try {
-      child_ = std::make_unique<LineChild>(
-          std::vector<std::string>{"/usr/bin/python3", script, "--threads", std::to_string(threads)});
-    } catch (const std::runtime_error& e) {
-      off_ = e.what();
-    }
+    child_ = start_torch_script(script, off_);
   }
 
   Timing time(const ConvShape& cs, const char* pass, int reps) {

@@ -17,17 +17,15 @@ synchronous). Threads: --threads (default 2, the machine's cores).
 
 Usage: /usr/bin/python3 tools/bench/net_torch.py [--threads N]     (normally run by anycl-bench)
 """
-import argparse
-import json
 import os
 import statistics
-import sys
 import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")  # before torch's OpenMP starts
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
+from torch_child import serve  # noqa: E402
 from torch.nn import grad  # noqa: E402
 
 
@@ -68,18 +66,7 @@ def time_request(req):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            answer = time_request(json.loads(line))
-        except (ValueError, KeyError, TypeError, RuntimeError) as e:
-            answer = {"supported": False, "note": f"net_torch.py: {type(e).__name__}: {e}"}
-        print(json.dumps(answer), flush=True)
+    serve(__doc__.split("\n\n")[0], time_request)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,12 @@ struct Options {
   int rounds = 3;      // multi: turns each configuration takes, in rotated order
   bool quick = false;  // fewer shapes, for smoke tests
   std::string only;    // conv, net: only the layers whose label contains this
-  std::vector<std::size_t> batches = {8};  // net: the batch sizes, each a pass over the network
+  std::vector<std::size_t> batches = {8};  // net: the batch sizes, each a pass over the network; train: of each model
+  bool batches_given = false;              // train: --batch was given (else each model's default cases)
+  std::string model;                       // train: only this model ("resnet", "cnn"; "" = both)
+  bool profile = false;                    // train: one more run with the kernel profile on
   std::string network = "resnet18";        // net: which network's convolutions
-  std::string torch_script;                // net: the PyTorch script ("" = net_torch.py beside the sources, "none": skip)
+  std::string torch_script;                // net, train: the PyTorch script ("" = the one beside the sources, "none": skip)
   std::vector<bool> channels_last{false};  // conv: the layouts each layer runs in (NCHW, NHWC)
   std::FILE* table = stdout;  // the human-readable table (stderr when --json owns stdout)
   std::string device_spec;    // --device (conv: a second runtime on the same devices)
@@ -59,6 +62,24 @@ nlohmann::json bench_gemm(anycl::Runtime& rt, const Options& opt);
 nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt);
 // `anycl-bench net`: every convolution of a network, each pass, against oneDNN and PyTorch.
 nlohmann::json bench_net(anycl::Runtime& rt, const Options& opt);
+// Kernel profiling on for one scope (anycl/profile.hpp), the record cleared first, so an error
+// in a call does not leave it on for the next workload.
+class ProfileScope {
+ public:
+  explicit ProfileScope(anycl::Runtime& rt) : rt_(rt) {
+    anycl::clear_kernel_profile(rt_);
+    anycl::set_kernel_profiling(rt_, true);
+  }
+  ~ProfileScope() { anycl::set_kernel_profiling(rt_, false); }
+  ProfileScope(const ProfileScope&) = delete;
+  ProfileScope& operator=(const ProfileScope&) = delete;
+
+ private:
+  anycl::Runtime& rt_;
+};
+
+// `anycl-bench train`: training throughput of the digits models, anycl's Trainer vs PyTorch.
+nlohmann::json bench_train(anycl::Runtime& rt, const Options& opt);
 // `anycl-bench stages`: the same workloads with the kernel profile on (anycl/profile.hpp).
 nlohmann::json bench_stages(anycl::Runtime& rt, const Options& opt);
 // `anycl-bench peak`: the device's measured fp32 peak vs a native FMA loop vs SGEMM 2048, per round.

@@ -13,21 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-// Profiling on for one scope, so an error in a call does not leave it on for the next workload.
-class ProfileScope {
- public:
-  explicit ProfileScope(anycl::Runtime& rt) : rt_(rt) {
-    anycl::clear_kernel_profile(rt_);
-    anycl::set_kernel_profiling(rt_, true);
-  }
-  ~ProfileScope() { anycl::set_kernel_profiling(rt_, false); }
-  ProfileScope(const ProfileScope&) = delete;
-  ProfileScope& operator=(const ProfileScope&) = delete;
-
- private:
-  anycl::Runtime& rt_;
-};
-
 json kernel_row(const anycl::KernelTime& k, int calls, double call_ms) {
   const double per_call = k.total_ms / calls;
   return {{"kernel", k.kernel},       {"device", k.device},       {"count", k.count},
