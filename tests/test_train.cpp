@@ -157,13 +157,19 @@ TEST_CASE("DataParallelTrainer refuses bad models and arguments with clear error
 
 namespace {
 
+// conv(3)-pool-dense(4) on 6 x 6.
+anycl::ModelSpec tiny_model() {
+  anycl::ModelSpec m;
+  m.channels = 1, m.height = 6, m.width = 6;
+  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
+  return m;
+}
+
 // A few steps of a tiny model on random data: `spec` (expected to open `devices` devices) follows
 // the single device `one` to rounding, and its replicas stay bitwise identical. With a
 // shared context, the host-staged all-reduce must also give bitwise the on-device weights.
 void follows_one_device(const std::string& spec, std::size_t devices, bool shared, const std::string& one_spec) {
-  anycl::ModelSpec m;
-  m.channels = 1, m.height = 6, m.width = 6;
-  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
+  anycl::ModelSpec m = tiny_model();
   anycl::TrainOptions o;
   o.batch = 5;  // uneven over 2 or 3 devices
   const auto x = anycl_test::random_values<float>(4 * o.batch * 36, 80);
@@ -222,19 +228,23 @@ struct RecordingGroup : anycl::ProcessGroup {
   }
 };
 
+// One model trained alone and in a RecordingGroup of one.
+struct AloneAndGrouped {
+  RecordingGroup group;
+  anycl::DataParallelTrainer alone, grouped;
+  AloneAndGrouped(anycl::Runtime& rt, const anycl::ModelSpec& m, anycl::TrainOptions o)
+      : alone(rt, m, o), grouped(rt, m, (o.processes = &group, o)) {}
+};
+
 }  // namespace
 
 TEST_CASE("ProcessGroup: one process trains bitwise like none and reports a failed step", "[train]") {
   anycl::Runtime rt("cpu");
-  anycl::ModelSpec m;
-  m.channels = 1, m.height = 6, m.width = 6;
-  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
+  anycl::ModelSpec m = tiny_model();
   anycl::TrainOptions o;
   o.batch = 5;
-  RecordingGroup group;
-  anycl::DataParallelTrainer alone(rt, m, o);
-  o.processes = &group;
-  anycl::DataParallelTrainer grouped(rt, m, o);
+  AloneAndGrouped both(rt, m, o);
+  auto& [group, alone, grouped] = both;
   const std::size_t params = grouped.parameter_count();
   REQUIRE(group.calls.size() == 1);  // the constructor takes rank 0's weights and momentum
   CHECK(group.calls[0].count == 2 * params);
@@ -271,9 +281,7 @@ TEST_CASE("ProcessGroup: one process trains bitwise like none and reports a fail
 
 TEST_CASE("ProcessGroup: bucketed gradient sums train bitwise like one sum", "[train]") {
   anycl::Runtime rt("cpu/2");
-  anycl::ModelSpec m;
-  m.channels = 1, m.height = 6, m.width = 6;
-  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
+  anycl::ModelSpec m = tiny_model();
   anycl::TrainOptions o;
   o.batch = 6;
   o.allreduce = anycl::AllReduce::HostStaged;
@@ -301,16 +309,12 @@ TEST_CASE("ProcessGroup: bucketed gradient sums train bitwise like one sum", "[t
 
 TEST_CASE("ProcessGroup: batch norm merges its statistics through the group and trains like none", "[train]") {
   anycl::Runtime rt("cpu");
-  anycl::ModelSpec m;
-  m.channels = 1, m.height = 6, m.width = 6;
-  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::BatchNormLayer{0.1f, 1e-5f, true}, anycl::MaxPoolLayer{2},
-              anycl::DenseLayer{4}};
+  anycl::ModelSpec m = tiny_model();
+  m.layers.insert(m.layers.begin() + 1, anycl::BatchNormLayer{0.1f, 1e-5f, true});
   anycl::TrainOptions o;
   o.batch = 5;
-  RecordingGroup group;
-  anycl::DataParallelTrainer alone(rt, m, o);
-  o.processes = &group;
-  anycl::DataParallelTrainer grouped(rt, m, o);
+  AloneAndGrouped both(rt, m, o);
+  auto& [group, alone, grouped] = both;
   const auto x = anycl_test::random_values<float>(2 * o.batch * 36, 89);
   const std::vector<int> labels{0, 1, 2, 3, 1, 2, 0, 3, 3, 2};
   for (std::size_t s = 0; s < 2; ++s) {

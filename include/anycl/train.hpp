@@ -155,12 +155,12 @@ struct TrainOptions {
   // on its own shard, and the stages' gradients are summed across processes too.
   std::size_t stages = 1;
   std::size_t micro_batches = 1;
-  // With `processes` and no pipeline: the gradients cross the processes in buckets of whole
-  // layers of about this many bytes (the last layers' first), each exchange started
-  // (ProcessGroup::start_sum) as soon as the backward pass has produced its bucket, while the
-  // devices compute the layers before it; 0: one exchange after the backward pass. Both give
-  // bitwise the same weights (docs/training.md).
-  std::size_t bucket_bytes = 0;
+  // With `processes`, no pipeline and more parameter bytes than this: the gradients cross the
+  // processes in buckets of whole layers of about this many bytes (the last layers' first), each
+  // exchange started (ProcessGroup::start_sum) as soon as the backward pass has produced its
+  // bucket, while the devices compute the layers before it; 0, or a smaller model: one exchange
+  // after the backward pass. Both give bitwise the same weights on 2 ranks (docs/training.md).
+  std::size_t bucket_bytes = std::size_t(1) << 20;
 };
 
 namespace detail {

@@ -50,8 +50,12 @@ class TrainerImpl {
     for (Replica& r : replicas) out.push_back(&r);
     return out;
   }
-  // The gradients cross the processes in buckets during the backward pass (not with pipelines).
-  bool bucketed() const { return options.processes && options.bucket_bytes > 0 && !pipeline; }
+  // The gradients cross the processes in buckets during the backward pass (not with pipelines;
+  // one bucket would only add the host-side sum over the devices).
+  bool bucketed() const {
+    return options.processes && options.bucket_bytes > 0 && !pipeline &&
+           plan.parameter_count() * sizeof(float) > options.bucket_bytes;
+  }
   bool on_device = false;
   std::size_t steps = 0;
 

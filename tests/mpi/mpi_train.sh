@@ -91,13 +91,13 @@ case $what in
   two_ranks_dropout) two_match_cpu2 --dropout 0.3 ;;
   two_ranks_batchnorm) two_match_cpu2 --model resnet ;;
   buckets_match_one_exchange)
-    a=$(mpi 2 --device cpu --batch 32 --steps 6 --epochs 1 --print-steps --dropout 0.3)
+    a=$(mpi 2 --device cpu --batch 32 --steps 6 --epochs 1 --print-steps --dropout 0.3 --bucket-kb 0)
     b=$(mpi 2 --device cpu --batch 32 --steps 6 --epochs 1 --print-steps --dropout 0.3 --bucket-kb 1)
     echo "$a"; echo "$b"
     same_steps "$a" "$b" 0 6
     [[ $(checksums "$a") == "$(checksums "$b")" && $(checksums "$b" | wc -l) == 1 ]] ||
       fail "2 ranks: the weights differ: $(checksums "$a") vs $(checksums "$b")"
-    a=$(mpi 4 --device cpu --batch 32 --steps 4 --epochs 1 --print-steps)
+    a=$(mpi 4 --device cpu --batch 32 --steps 4 --epochs 1 --print-steps --bucket-kb 0)
     b=$(mpi 4 --device cpu --batch 32 --steps 4 --epochs 1 --print-steps --bucket-kb 1)
     echo "$a"; echo "$b"
     same_steps "$a" "$b" 1e-6 4

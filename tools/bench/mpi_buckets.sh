@@ -9,12 +9,7 @@
 # The runs alternate, REPEATS times each; the fastest of each counts (other load only slows).
 set -euo pipefail
 build=$1 out=$2 model=${3:-wide} kb=${4:-1024} batch=${5:-64} steps=${6:-40} repeats=${7:-3}
-exe=$build/examples/train_cnn data=$build/digits.txt
-[[ -f $data ]] || /usr/bin/python3 "$(dirname "$0")/../../scripts/export_digits.py" "$data"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-as_root=()
-if [[ $(id -u) == 0 ]]; then as_root=(--allow-run-as-root); fi
+source "$(dirname "$0")/mpi_setup.sh"
 run() {  # bucket-kb steps json
   POCL_MAX_PTHREAD_COUNT=1 mpirun "${as_root[@]}" -x POCL_MAX_PTHREAD_COUNT \
     --bind-to core --map-by core -np 2 "$exe" --mpi --data "$data" --device cpu --model "$model" \
