@@ -160,7 +160,7 @@ struct TrainOptions {
   // exchange started (ProcessGroup::start_sum) as soon as the backward pass has produced its
   // bucket, while the devices compute the layers before it; 0, or a smaller model: one exchange
   // after the backward pass. Both give bitwise the same weights on 2 ranks (docs/training.md).
-  std::size_t bucket_bytes = std::size_t(1) << 20;
+  std::size_t bucket_bytes = 1u << 20;
 };
 
 namespace detail {
