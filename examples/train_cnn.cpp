@@ -3,16 +3,17 @@
 // accuracy and the training throughput.
 //
 //   /usr/bin/python3 scripts/export_digits.py digits.txt
-//   train_cnn --data digits.txt --device cpu/2 [--model cnn|resnet|wide] [--epochs 10] [--steps N]
+//   train_cnn --data digits.txt --device cpu/2 [--model cnn|resnet|wide] [--dropout RATE] [--epochs 10] [--steps N]
 //             [--batch 32] [--lr 0.05] [--momentum 0.9] [--optimizer sgd|adam|adamw]
 //             [--weight-decay X] [--schedule constant|cosine|step] [--seed 1] [--allreduce auto|device|host] [--print-steps]
 //             [--checkpoint FILE] [--resume FILE] [--json FILE] [--stages M] [--micro-batches N]
-//   mpirun -np 2 train_cnn --mpi [--mpi-timeout S] [--fail-rank R --fail-step K
+//   mpirun -np 2 train_cnn --mpi [--mpi-timeout S] [--bucket-kb N] [--fail-rank R --fail-step K
 //             --fail-how kill|hang|throw] ...
 //
 // --batch is the global batch; with --mpi every rank feeds its shard of it. --stages cuts the
 // model into M pipeline stages over the devices (a multiple of M: hybrid), each batch flowing
-// through them in N micro-batches (docs/training.md); --model wide is a 1.6M-parameter model. --checkpoint writes
+// through them in N micro-batches (docs/training.md); --model wide is a 1.6M-parameter model;
+// --dropout puts a dropout layer before the model's last layer. --checkpoint writes
 // the trainer's state after every epoch, --resume continues from such a file. --fail-* make rank
 // R die, hang or fail its step K (the tests of failures across ranks).
 #include <algorithm>
@@ -40,15 +41,18 @@ struct Args {
   std::size_t steps = SIZE_MAX, fail_rank = SIZE_MAX, fail_step = 0;
   bool mpi = false, print_steps = false;
   double mpi_timeout = 25;
+  float dropout = 0;
   anycl::TrainOptions options;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
-               "train_cnn: %s\nusage: train_cnn --data FILE [--device SPEC] [--model cnn|resnet|wide] [--epochs N] [--steps N] "
+               "train_cnn: %s\nusage: train_cnn --data FILE [--device SPEC] [--model cnn|resnet|wide] [--dropout RATE] [--epochs N] "
+               "[--steps N] "
                "[--batch N] [--lr X] [--momentum X] [--optimizer sgd|adam|adamw] [--weight-decay X] "
                "[--schedule constant|cosine|step] [--seed N] [--allreduce auto|device|host] [--print-steps] "
                "[--checkpoint FILE] [--resume FILE] [--json FILE] [--stages M] [--micro-batches N] [--mpi] [--mpi-timeout S] "
+               "[--bucket-kb N] "
                "[--fail-rank R --fail-step K --fail-how kill|hang|throw]\n",
                why);
   std::exit(2);
@@ -73,6 +77,7 @@ Args parse(int argc, char** argv) {
     else if (opt == "--momentum") a.options.momentum = std::strtof(v, nullptr);
     else if (opt == "--seed") a.options.seed = unsigned(std::atol(v));
     else if (opt == "--model") a.model = v;
+    else if (opt == "--dropout") a.dropout = std::strtof(v, nullptr);
     else if (opt == "--optimizer") a.optimizer = v;
     else if (opt == "--weight-decay") a.options.weight_decay = std::strtof(v, nullptr);
     else if (opt == "--schedule") a.schedule = v;
@@ -84,6 +89,7 @@ Args parse(int argc, char** argv) {
     else if (opt == "--stages") a.options.stages = std::size_t(std::atol(v));
     else if (opt == "--micro-batches") a.options.micro_batches = std::size_t(std::atol(v));
     else if (opt == "--mpi-timeout") a.mpi_timeout = std::atof(v);
+    else if (opt == "--bucket-kb") a.options.bucket_bytes = std::size_t(std::atol(v)) * 1024;
     else if (opt == "--fail-rank") a.fail_rank = std::size_t(std::atol(v));
     else if (opt == "--fail-step") a.fail_step = std::size_t(std::atol(v));
     else if (opt == "--fail-how") a.fail_how = v;
@@ -94,6 +100,7 @@ Args parse(int argc, char** argv) {
   else if (a.allreduce == "host") a.options.allreduce = anycl::AllReduce::HostStaged;
   else if (a.allreduce != "auto") usage("--allreduce takes auto, device or host");
   if (a.model != "cnn" && a.model != "resnet" && a.model != "wide") usage("--model takes cnn, resnet or wide");
+  if (!(a.dropout >= 0 && a.dropout < 1)) usage("--dropout takes a rate in [0, 1)");
   if (a.optimizer == "adam") a.options.optimizer = anycl::Optimizer::Adam;
   else if (a.optimizer == "adamw") a.options.optimizer = anycl::Optimizer::AdamW;
   else if (a.optimizer != "sgd") usage("--optimizer takes sgd, adam or adamw");
@@ -122,11 +129,22 @@ void inject_fault(const Args& a, std::size_t rank, std::size_t next_step, std::v
   labels.front() = 1000;
 }
 
-std::uint64_t weights_checksum(const std::vector<float>& w) {
+// FNV-1a over the weights, then the batch-norm running statistics.
+std::uint64_t weights_checksum(const anycl::DataParallelTrainer& t) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
-  const auto* p = reinterpret_cast<const unsigned char*>(w.data());
-  for (std::size_t i = 0; i < w.size() * sizeof(float); ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  for (const std::vector<float>& w : {t.weights(), t.running_stats()}) {
+    const auto* p = reinterpret_cast<const unsigned char*>(w.data());
+    for (std::size_t i = 0; i < w.size() * sizeof(float); ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  }
   return h;
+}
+
+anycl::ModelSpec chosen_model(const Args& args, const digits::Data& data) {
+  anycl::ModelSpec m = args.model == "resnet" ? digits::small_resnet(data)
+                       : args.model == "wide" ? digits::wide_cnn(data)
+                                              : digits::small_cnn(data);
+  if (args.dropout > 0) m.layers.insert(m.layers.end() - 1, anycl::DropoutLayer{args.dropout});
+  return m;
 }
 
 // Batches of an epoch that train_epoch steps on (a last one smaller than the rank count is skipped).
@@ -145,9 +163,9 @@ void write_json(const Args& a, const Summary& s, std::size_t ranks, std::size_t 
                "{\"benchmark\": \"train_cnn\", \"ranks\": %zu, \"devices_per_rank\": %zu, \"batch\": %zu, "
                "\"epochs\": %d, \"images\": %.0f, \"seconds\": %.4f, \"images_per_second\": %.1f, "
                "\"final_loss\": %.6f, \"test_accuracy\": %.4f, \"model\": \"%s\", \"stages\": %zu, "
-               "\"micro_batches\": %zu}\n",
+               "\"micro_batches\": %zu, \"bucket_bytes\": %zu}\n",
                ranks, devices, a.options.batch, a.epochs, s.images, s.seconds, s.images / s.seconds, s.loss, s.accuracy,
-               a.model.c_str(), a.options.stages, a.options.micro_batches);
+               a.model.c_str(), a.options.stages, a.options.micro_batches, a.options.bucket_bytes);
   std::fclose(f);
 }
 
@@ -163,11 +181,7 @@ void train(const Args& args, anycl::ProcessGroup* group) {
   // Cosine decays over the whole run; step multiplies the lr by gamma (0.1) every third of it.
   options.total_steps = per_epoch * std::size_t(args.epochs);
   options.step_size = std::max<std::size_t>(1, options.total_steps / 3);
-  anycl::DataParallelTrainer trainer(rt,
-                                     args.model == "resnet" ? digits::small_resnet(data)
-                                     : args.model == "wide" ? digits::wide_cnn(data)
-                                                            : digits::small_cnn(data),
-                                     options);
+  anycl::DataParallelTrainer trainer(rt, chosen_model(args, data), options);
   int first_epoch = 1;
   std::mt19937 rng(args.options.seed);
   if (!args.resume.empty()) {
@@ -210,7 +224,7 @@ void train(const Args& args, anycl::ProcessGroup* group) {
     if (!args.checkpoint.empty() && chatty && trainer.steps() % per_epoch == 0) trainer.save_checkpoint(args.checkpoint);
   }
   // Every rank's, so a test can see they are equal.
-  std::printf("rank %zu weights checksum %016llx\n", shard.rank, (unsigned long long)weights_checksum(trainer.weights()));
+  std::printf("rank %zu weights checksum %016llx\n", shard.rank, (unsigned long long)weights_checksum(trainer));
   if (!chatty) return;
   std::printf("training: %.0f images/s (%.2f s, %zu steps)\n", sum.images / sum.seconds, sum.seconds, trainer.steps());
   if (!args.json.empty()) write_json(args, sum, shard.ranks, rt.device_count());

@@ -157,13 +157,19 @@ TEST_CASE("DataParallelTrainer refuses bad models and arguments with clear error
 
 namespace {
 
+// conv(3)-pool-dense(4) on 6 x 6.
+anycl::ModelSpec tiny_model() {
+  anycl::ModelSpec m;
+  m.channels = 1, m.height = 6, m.width = 6;
+  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
+  return m;
+}
+
 // A few steps of a tiny model on random data: `spec` (expected to open `devices` devices) follows
 // the single device `one` to rounding, and its replicas stay bitwise identical. With a
 // shared context, the host-staged all-reduce must also give bitwise the on-device weights.
 void follows_one_device(const std::string& spec, std::size_t devices, bool shared, const std::string& one_spec) {
-  anycl::ModelSpec m;
-  m.channels = 1, m.height = 6, m.width = 6;
-  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
+  anycl::ModelSpec m = tiny_model();
   anycl::TrainOptions o;
   o.batch = 5;  // uneven over 2 or 3 devices
   const auto x = anycl_test::random_values<float>(4 * o.batch * 36, 80);
@@ -222,19 +228,23 @@ struct RecordingGroup : anycl::ProcessGroup {
   }
 };
 
+// One model trained alone and in a RecordingGroup of one.
+struct AloneAndGrouped {
+  RecordingGroup group;
+  anycl::DataParallelTrainer alone, grouped;
+  AloneAndGrouped(anycl::Runtime& rt, const anycl::ModelSpec& m, anycl::TrainOptions o)
+      : alone(rt, m, o), grouped(rt, m, (o.processes = &group, o)) {}
+};
+
 }  // namespace
 
 TEST_CASE("ProcessGroup: one process trains bitwise like none and reports a failed step", "[train]") {
   anycl::Runtime rt("cpu");
-  anycl::ModelSpec m;
-  m.channels = 1, m.height = 6, m.width = 6;
-  m.layers = {anycl::ConvLayer{3, 3, 1}, anycl::MaxPoolLayer{2}, anycl::DenseLayer{4}};
+  anycl::ModelSpec m = tiny_model();
   anycl::TrainOptions o;
   o.batch = 5;
-  RecordingGroup group;
-  anycl::DataParallelTrainer alone(rt, m, o);
-  o.processes = &group;
-  anycl::DataParallelTrainer grouped(rt, m, o);
+  AloneAndGrouped both(rt, m, o);
+  auto& [group, alone, grouped] = both;
   const std::size_t params = grouped.parameter_count();
   REQUIRE(group.calls.size() == 1);  // the constructor takes rank 0's weights and momentum
   CHECK(group.calls[0].count == 2 * params);
@@ -246,9 +256,10 @@ TEST_CASE("ProcessGroup: one process trains bitwise like none and reports a fail
     CHECK(std::abs(a - b) <= 1e-6f * a);  // the loss goes through the group as two floats
   }
   CHECK(grouped.weights() == alone.weights());
-  // Per step: the count exchange, then the gradients with the loss (two floats).
+  // Per step: the count exchange (this process's samples and merge slots), then the gradients
+  // with the loss (two floats).
   REQUIRE(group.calls.size() == 7);
-  CHECK(group.calls[1].count == 1);
+  CHECK(group.calls[1].count == 2);
   CHECK(group.calls[2].count == params + 2);
   CHECK_FALSE(group.calls[2].failed);
 
@@ -259,16 +270,66 @@ TEST_CASE("ProcessGroup: one process trains bitwise like none and reports a fail
   CHECK(status_of([&] { grouped.step(x.data(), bad.data(), 5); }, &msg) == ANYCL_ERROR_INVALID_ARGUMENT);
   CHECK(anycl_test::contains(msg, "label 1 is 9"));
   REQUIRE(group.calls.size() == 8);
-  CHECK(group.calls[7].count == 1);
+  CHECK(group.calls[7].count == 2);
   CHECK(group.calls[7].failed);
   // So does a refused set_weights, in the exchange that hands out rank 0's weights.
   CHECK(status_of([&] { grouped.set_weights(std::vector<float>(3)); }) == ANYCL_ERROR_INVALID_ARGUMENT);
   REQUIRE(group.calls.size() == 9);
   CHECK(group.calls[8].count == 2 * params);
   CHECK(group.calls[8].failed);
-  // Batch norm would need the processes' batch statistics: refused before any exchange.
-  m.layers.insert(m.layers.begin() + 1, anycl::BatchNormLayer{});
-  CHECK(status_of([&] { anycl::DataParallelTrainer t(rt, m, o); }, &msg) == ANYCL_ERROR_UNSUPPORTED);
-  CHECK(anycl_test::contains(msg, "BatchNormLayer with a ProcessGroup"));
-  CHECK(group.calls.size() == 9);
+}
+
+TEST_CASE("ProcessGroup: bucketed gradient sums train bitwise like one sum", "[train]") {
+  anycl::Runtime rt("cpu/2");
+  anycl::ModelSpec m = tiny_model();
+  anycl::TrainOptions o;
+  o.batch = 6;
+  o.allreduce = anycl::AllReduce::HostStaged;
+  RecordingGroup one_sum, in_buckets;
+  o.processes = &one_sum;
+  anycl::DataParallelTrainer a(rt, m, o);
+  o.processes = &in_buckets;
+  o.bucket_bytes = 1;  // every layer with parameters its own bucket
+  anycl::DataParallelTrainer b(rt, m, o);
+  const auto x = anycl_test::random_values<float>(3 * o.batch * 36, 97);
+  const std::vector<int> labels{0, 1, 2, 3, 1, 2, 0, 3, 3, 2, 1, 0, 0, 0, 1, 2, 3, 3};
+  for (std::size_t s = 0; s < 3; ++s) {
+    const float la = a.step(x.data() + s * 6 * 36, labels.data() + s * 6, 6);
+    const float lb = b.step(x.data() + s * 6 * 36, labels.data() + s * 6, 6);
+    CHECK(la == lb);
+  }
+  // The two devices' gradients summed on the host in the tree order either way.
+  CHECK(a.weights() == b.weights());
+  // Per step: the counts, the dense layer's 4 x 27 + 4, the conv's 3 x 9 + 3 with the loss.
+  REQUIRE(in_buckets.calls.size() == 1 + 3 * 3);
+  CHECK(in_buckets.calls[1].count == 2);
+  CHECK(in_buckets.calls[2].count == 4 * 27 + 4);
+  CHECK(in_buckets.calls[3].count == 3 * 9 + 3 + 2);
+}
+
+TEST_CASE("ProcessGroup: batch norm merges its statistics through the group and trains like none", "[train]") {
+  anycl::Runtime rt("cpu");
+  anycl::ModelSpec m = tiny_model();
+  m.layers.insert(m.layers.begin() + 1, anycl::BatchNormLayer{0.1f, 1e-5f, true});
+  anycl::TrainOptions o;
+  o.batch = 5;
+  AloneAndGrouped both(rt, m, o);
+  auto& [group, alone, grouped] = both;
+  const auto x = anycl_test::random_values<float>(2 * o.batch * 36, 89);
+  const std::vector<int> labels{0, 1, 2, 3, 1, 2, 0, 3, 3, 2};
+  for (std::size_t s = 0; s < 2; ++s) {
+    const float a = alone.step(x.data() + s * 5 * 36, labels.data() + s * 5, 5);
+    const float b = grouped.step(x.data() + s * 5 * 36, labels.data() + s * 5, 5);
+    CHECK(std::abs(a - b) <= 1e-6f * a);
+  }
+  // A group of one adds nothing, so the merge over its slots is the merge of this process alone.
+  CHECK(grouped.weights() == alone.weights());
+  CHECK(grouped.running_stats() == alone.running_stats());
+  // Per step: counts, the statistics (one slot of the count and mean, M2 of 3 channels), the
+  // backward sums (the count, sum dy * xhat and sum dy), the gradients.
+  REQUIRE(group.calls.size() == 1 + 2 * 4);
+  CHECK(group.calls[1].count == 2);
+  CHECK(group.calls[2].count == 1 + 2 * 3);
+  CHECK(group.calls[3].count == 1 + 2 * 3);
+  CHECK(group.calls[4].count == grouped.parameter_count() + 2);
 }

@@ -47,7 +47,8 @@ struct AvgPoolLayer {
 struct GlobalAvgPoolLayer {};
 // Batch normalisation per channel: y = gamma * (x - mean) / sqrt(var + eps) + beta, optionally
 // followed by ReLU. Training normalises by the statistics of the whole global batch (every
-// device's samples: synchronised across the devices of the trainer) and folds them into running
+// device's samples: synchronised across the devices of the trainer and the processes of its
+// ProcessGroup, merged in one fixed order so every process gets the same bits) and folds them into running
 // statistics, running = (1 - momentum) * running + momentum * batch (the variance unbiased, as
 // PyTorch's); evaluation (logits, predict) normalises by the running statistics.
 struct BatchNormLayer {
@@ -103,6 +104,15 @@ class ANYCL_API ProcessGroup {
   // same floats. A process passing `failed` contributes nothing and tells the others; throws
   // Error naming the rank when any process failed or was not heard from within a bounded time.
   virtual void allreduce_sum(float* data, std::size_t count, bool failed) = 0;
+  // Non-blocking sums, so the trainer exchanges gradients while its devices still compute:
+  // start_sum begins summing `count` floats at `data` (left untouched until finish_sums writes
+  // the sum there), progress lets started sums advance, finish_sums waits for every started sum.
+  // Every process starts the same sums in the same order, and every process gets bitwise the
+  // same floats. finish_sums throws Error naming a rank as allreduce_sum does. The defaults sum
+  // at once through allreduce_sum.
+  virtual void start_sum(float* data, std::size_t count);
+  virtual void progress();
+  virtual void finish_sums();
 };
 
 enum class Optimizer {
@@ -125,8 +135,9 @@ struct TrainOptions {
   // Not owned; must outlive the trainer. With a group, every process calls each trainer method
   // that changes the weights (constructor, step, gradient, set_weights, load_checkpoint) in
   // the same order; a step's global batch is the sum of the counts the processes pass, and every
-  // process's weights stay bitwise identical (the constructor takes rank 0's). Models with
-  // BatchNormLayer are refused with a group (the batch statistics are not exchanged).
+  // process's weights stay bitwise identical (the constructor takes rank 0's). Process r's shard
+  // follows those of the lower ranks in the global batch (dropout masks and batch statistics
+  // are those of one process training the global batch).
   ProcessGroup* processes = nullptr;
   Optimizer optimizer = Optimizer::Sgd;
   float weight_decay = 0;                            // on every parameter (as PyTorch's default)
@@ -144,6 +155,12 @@ struct TrainOptions {
   // on its own shard, and the stages' gradients are summed across processes too.
   std::size_t stages = 1;
   std::size_t micro_batches = 1;
+  // With `processes`, no pipeline and more parameter bytes than this: the gradients cross the
+  // processes in buckets of whole layers of about this many bytes (the last layers' first), each
+  // exchange started (ProcessGroup::start_sum) as soon as the backward pass has produced its
+  // bucket, while the devices compute the layers before it; 0, or a smaller model: one exchange
+  // after the backward pass. Both give bitwise the same weights on 2 ranks (docs/training.md).
+  std::size_t bucket_bytes = 1u << 20;
 };
 
 namespace detail {

@@ -198,6 +198,8 @@ const std::vector<Option>& options_table() {
       {"stages", [](O& o, V v) { o.stages = cast_option<std::size_t>(v, "stages", "an int"); }, [](const O& o) { return py::object(py::int_(o.stages)); }},
       {"micro_batches", [](O& o, V v) { o.micro_batches = cast_option<std::size_t>(v, "micro_batches", "an int"); },
        [](const O& o) { return py::object(py::int_(o.micro_batches)); }},
+      {"bucket_bytes", [](O& o, V v) { o.bucket_bytes = cast_option<std::size_t>(v, "bucket_bytes", "an int"); },
+       [](const O& o) { return py::object(py::int_(o.bucket_bytes)); }},
   };
   return table;
 }
@@ -247,7 +249,8 @@ void bind_train(py::module_& m) {
       .def(py::init(&make_trainer), "runtime"_a, "model"_a,
            "Options by keyword, one per TrainOptions field (defaults: anycl.DataParallelTrainer.defaults): batch, lr, "
            "momentum, seed, allreduce, processes, optimizer ({'sgd', 'adam', 'adamw'}), weight_decay, beta1, beta2, "
-           "eps, schedule ({'constant', 'step', 'cosine'}), step_size, gamma, total_steps, min_lr, stages, micro_batches.")
+           "eps, schedule ({'constant', 'step', 'cosine'}), step_size, gamma, total_steps, min_lr, stages, micro_batches, "
+           "bucket_bytes.")
       .def_property_readonly_static("defaults", [](const py::object&) { return options_dict(anycl::TrainOptions{}); },
                                     "The options a trainer takes, with their defaults.")
       .def_property_readonly("options", [](const Trainer& t) { return options_dict(t.options); })

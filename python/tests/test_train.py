@@ -106,7 +106,7 @@ def test_options(rt):
     defaults = anycl.DataParallelTrainer.defaults
     assert set(defaults) == {"batch", "lr", "momentum", "seed", "allreduce", "processes", "optimizer", "weight_decay",
                              "beta1", "beta2", "eps", "schedule", "step_size", "gamma", "total_steps", "min_lr",
-                             "stages", "micro_batches"}
+                             "stages", "micro_batches", "bucket_bytes"}
     assert defaults["batch"] == 32 and defaults["processes"] is None
     t = anycl.DataParallelTrainer(rt, spec(), batch=8, seed=4)
     assert t.options == dict(defaults, batch=8, seed=4)

@@ -35,7 +35,7 @@ WinogradLayout::WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w) {
 std::size_t WinogradLayout::tile_panels(std::size_t nimg) const { return ceil_div(tiles(nimg), nr); }
 
 double winograd_error_factor(const DeviceSlot& slot, ConvPass pass) {
-  const bool f4 = pass != ConvPass::BackwardWeights && !runs_winograd_tiled(slot) &&
+  const bool f4 = pass != ConvPass::BackwardWeights && winograd_form(slot) == WinogradForm::Panels &&
                   slot.has_program("conv_winograd") && slot.program("conv_winograd").param("WINO_M") == 4;
   return f4 ? 128 : 16;
 }

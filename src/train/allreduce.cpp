@@ -50,15 +50,22 @@ void allreduce_on_device(Runtime& rt, const std::vector<Replica*>& parts) {
   }
 }
 
+void add_in_tree_order(const std::vector<float*>& parts, std::size_t count) {
+  for (const auto& [d, s] : tree_pairs(parts.size()))
+    for (std::size_t i = 0; i < count; ++i) parts[d][i] += parts[s][i];
+}
+
 void allreduce_host_staged(Runtime& rt, const std::vector<Replica*>& parts) {
   if (parts.size() < 2) return;
   const std::size_t tensors = parts.front()->grads().size();
   std::vector<std::vector<std::vector<float>>> host(parts.size());
   for (std::size_t p = 0; p < parts.size(); ++p)
     for (std::size_t t = 0; t < tensors; ++t) host[p].push_back(read_floats(rt, parts[p]->grads()[t]));
-  for (const auto& [d, s] : tree_pairs(parts.size()))
-    for (std::size_t t = 0; t < tensors; ++t)
-      for (std::size_t i = 0; i < host[d][t].size(); ++i) host[d][t][i] += host[s][t][i];
+  for (std::size_t t = 0; t < tensors; ++t) {
+    std::vector<float*> of_parts;
+    for (auto& part : host) of_parts.push_back(part[t].data());
+    add_in_tree_order(of_parts, host.front()[t].size());
+  }
   for (std::size_t t = 0; t < tensors; ++t)
     if (parts.front()->grads()[t]) rt.write(parts.front()->grads()[t], host.front()[t].data(), host.front()[t].size() * sizeof(float));
 }

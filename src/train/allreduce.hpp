@@ -17,6 +17,8 @@ bool share_context(const Runtime& rt, const std::vector<Replica>& replicas);
 // On device: asynchronous, ordered across the queues by barriers.
 void allreduce_on_device(Runtime& rt, const std::vector<Replica*>& parts);
 void allreduce_host_staged(Runtime& rt, const std::vector<Replica*>& parts);
+// parts[0][0, count) becomes the sum over the parts' host arrays, in the order of both all-reduces.
+void add_in_tree_order(const std::vector<float*>& parts, std::size_t count);
 
 // params() of every replica become those of replicas[0] (after what is queued on it). On device:
 // enqueued on replicas[0]'s queue; finish it before the other replicas run.

@@ -6,6 +6,7 @@
 #include "ops/nn_layers.hpp"
 #include "runtime/error.hpp"
 #include "sched/engine.hpp"
+#include "train/processes.hpp"
 
 namespace anycl::detail {
 namespace {
@@ -17,10 +18,16 @@ void flush_all(Runtime& rt, const std::vector<Part>& parts) {
   }
 }
 
-std::vector<float> read_floats(Runtime& rt, const Buffer& b, std::size_t count) {
-  std::vector<float> v(count);
-  rt.read(b, v.data(), count * sizeof(float));
-  return v;
+// Each part's row for a merge: its sample count, then `values` floats read from its buffers.
+template <class Read>
+std::vector<float> part_rows(const std::vector<Part>& parts, std::size_t values, Read read) {
+  std::vector<float> rows;
+  for (const Part& p : parts) {
+    rows.push_back(float(p.info.n));
+    rows.resize(rows.size() + values);
+    read(p, rows.data() + rows.size() - values);
+  }
+  return rows;
 }
 
 // Chan's parallel merge of parts' per-channel (mean, squared deviations), in double, in the order
@@ -28,7 +35,7 @@ std::vector<float> read_floats(Runtime& rt, const Buffer& b, std::size_t count) 
 class ChanMerge {
  public:
   explicit ChanMerge(std::size_t channels) : mean_(channels, 0), m2_(channels, 0) {}
-  void add(const std::vector<float>& part, double n) {
+  void add(const float* part, double n) {
     const double total = count_ + n;
     for (std::size_t c = 0; c < mean_.size(); ++c) {
       const double delta = double(part[2 * c]) - mean_[c];
@@ -57,11 +64,18 @@ class ChanMerge {
   double count_ = 0;
 };
 
-// Every part gets the mean and 1 / sqrt(var + eps) of the whole batch, merged in part order.
-NormMoments merge_norm_stats(Runtime& rt, const LayerPlan& l, std::size_t i, const std::vector<Part>& parts) {
-  const std::size_t channels = l.in.c, plane = l.in.h * l.in.w;
+// Every part gets the mean and 1 / sqrt(var + eps) of the whole batch, merged in slot order (every
+// process's parts with a group).
+NormMoments merge_norm_stats(Runtime& rt, const LayerPlan& l, std::size_t i, const std::vector<Part>& parts,
+                             const ProcessShare& share) {
+  const std::size_t channels = l.in.c, plane = l.in.h * l.in.w, row = 1 + 2 * channels;
+  const std::vector<float> rows = gather_rows(
+      part_rows(parts, 2 * channels,
+                [&](const Part& p, float* to) { rt.read(p.replica->norm_part(i), to, 2 * channels * sizeof(float)); }),
+      row, share);
   ChanMerge merge(channels);
-  for (const Part& p : parts) merge.add(read_floats(rt, p.replica->norm_part(i), 2 * channels), double(p.info.n * plane));
+  for (std::size_t at = 0; at < rows.size(); at += row)
+    if (rows[at] != 0) merge.add(rows.data() + at + 1, double(rows[at]) * double(plane));  // 0: a slot no part filled
   const std::vector<float> stats = merge.stats(l.eps);
   NormMoments out;
   merge.moments(out);
@@ -91,13 +105,20 @@ void wait_for_device(Runtime& rt, const Part& p) { Event(enqueue_marker(engine(r
 bool whole_batch(const std::vector<Part>& parts) { return parts.size() == 1 && holds_whole_batch(parts.front().info); }
 
 // The whole batch's sum dy and sum dy * xhat per channel, from the parts' gradients of beta and
-// gamma, summed in part order in double.
-void merge_norm_sums(Runtime& rt, const LayerPlan& l, std::size_t i, const std::vector<Part>& parts) {
-  const std::size_t channels = l.in.c;
+// gamma, summed in slot order in double.
+void merge_norm_sums(Runtime& rt, const LayerPlan& l, std::size_t i, const std::vector<Part>& parts,
+                     const ProcessShare& share) {
+  const std::size_t channels = l.in.c, row = 1 + 2 * channels, bytes = channels * sizeof(float);
+  const std::vector<float> rows = gather_rows(part_rows(parts, 2 * channels,
+                                                        [&](const Part& p, float* to) {
+                                                          rt.read(p.replica->grads()[l.weights], to, bytes);
+                                                          rt.read(p.replica->grads()[l.weights + 1], to + channels, bytes);
+                                                        }),
+                                              row, share);
   std::vector<double> s1(channels, 0), s2(channels, 0);
-  for (const Part& p : parts) {
-    const std::vector<float> dgamma = read_floats(rt, p.replica->grads()[l.weights], channels);
-    const std::vector<float> dbeta = read_floats(rt, p.replica->grads()[l.weights + 1], channels);
+  for (std::size_t at = 0; at < rows.size(); at += row) {
+    if (rows[at] == 0) continue;
+    const float *dgamma = rows.data() + at + 1, *dbeta = dgamma + channels;
     for (std::size_t c = 0; c < channels; ++c) s1[c] += double(dbeta[c]), s2[c] += double(dgamma[c]);
   }
   std::vector<float> sums(2 * channels);
@@ -112,13 +133,13 @@ void settle_moments(std::vector<NormMoments>& moments) {
     if (!m.mean.empty() || m.part.empty()) continue;
     m.ready.wait();
     ChanMerge merge(m.part.size() / 2);
-    merge.add(m.part, m.count);
+    merge.add(m.part.data(), m.count);
     merge.moments(m);
   }
 }
 
 void forward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts,
-                  std::vector<NormMoments>* moments, LayerRange range) {
+                  std::vector<NormMoments>* moments, LayerRange range, const ProcessShare& share) {
   if (moments) moments->resize(plan.norm_channels.size());
   const bool whole = whole_batch(parts);
   for (std::size_t i = range.first; i < std::min(range.last, plan.layers.size()); ++i) {
@@ -129,7 +150,7 @@ void forward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& p
       if (whole) wait_for_device(rt, parts.front());
       if (!whole) {
         flush_all(rt, parts);
-        NormMoments m = merge_norm_stats(rt, l, i, parts);
+        NormMoments m = merge_norm_stats(rt, l, i, parts, share);
         if (moments) (*moments)[l.norm] = std::move(m);
       }
     }
@@ -137,7 +158,8 @@ void forward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& p
   }
 }
 
-void backward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts, LayerRange range) {
+void backward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& parts, LayerRange range,
+                   const ProcessShare& share, const std::function<void(std::size_t)>& after_node) {
   const bool whole = whole_batch(parts);
   for (std::size_t i = std::min(range.last, plan.layers.size()); i-- > range.first;) {
     const LayerPlan& l = plan.layers[i];
@@ -146,10 +168,11 @@ void backward_pass(Runtime& rt, const ModelPlan& plan, const std::vector<Part>& 
       if (whole) wait_for_device(rt, parts.front());
       if (!whole) {
         flush_all(rt, parts);
-        merge_norm_sums(rt, l, i, parts);
+        merge_norm_sums(rt, l, i, parts, share);
       }
     }
     for (const Part& p : parts) p.replica->backward_layer(i, p.info);
+    if (after_node) after_node(i);
   }
 }
 

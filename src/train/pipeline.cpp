@@ -179,9 +179,9 @@ void Pipeline::forward(const StepInfo& step, const float* x, const int* labels,
         if (s == 0) enqueue_write(slot, r.input(), x + first * sample, n * sample * sizeof(float));
         else move(micro(s - 1, p, j).output(), r.input(), r.device(), r.input().bytes() / r.capacity() * n, ready(s - 1, p, j));
         if (last && losses) enqueue_write(slot, r.labels(), labels + first, n * sizeof(int));
-        parts.push_back({&r, {n, first, step.count, losses != nullptr, step.seed}});
+        parts.push_back({&r, {n, step.share.first + first, step.share.global, losses != nullptr, step.seed}});
       }
-      forward_pass(rt_, plan_, parts, step.moments, LayerRange{bounds_[s], bounds_[s + 1]});
+      forward_pass(rt_, plan_, parts, step.moments, LayerRange{bounds_[s], bounds_[s + 1]}, step.share);
       for (const Part& part : parts) {
         Replica& r = *part.replica;
         const DeviceSlot& slot = engine(rt_).slot(r.device());
@@ -220,9 +220,9 @@ void Pipeline::backward(const StepInfo& step) {
         if (s + 1 < stages_)
           move(micro(s + 1, p, j).input_grad(), r.output_grad(), r.device(), r.output_grad().bytes() / r.capacity() * n,
                ready(s + 1, p, j));
-        parts.push_back({&r, {n, offsets_[p][j], step.count, true, step.seed}});
+        parts.push_back({&r, {n, step.share.first + offsets_[p][j], step.share.global, true, step.seed}});
       }
-      backward_pass(rt_, plan_, parts, LayerRange{bounds_[s], bounds_[s + 1]});
+      backward_pass(rt_, plan_, parts, LayerRange{bounds_[s], bounds_[s + 1]}, step.share);
       for (const Part& part : parts) {
         const Replica& r = *part.replica;
         const DeviceSlot& slot = engine(rt_).slot(r.device());
@@ -302,7 +302,9 @@ std::vector<float> Pipeline::logits(const float* x, std::size_t count) {
   for (std::size_t done = 0; done < count;) {
     const std::size_t n = std::min(batch_, count - done);
     schedule(n);
-    forward(StepInfo{n}, x + done * plan_.input().size(), nullptr, nullptr, nullptr);
+    StepInfo evaluation;
+    evaluation.count = evaluation.share.global = n;
+    forward(evaluation, x + done * plan_.input().size(), nullptr, nullptr, nullptr);
     for (std::size_t p = 0; p < pipelines(); ++p)
       for (std::size_t j = 0; j < micro_batches_; ++j)
         if (sizes_[p][j])

@@ -18,12 +18,14 @@ namespace anycl::detail {
 bool pipelined(const TrainOptions& options);
 
 // One pass over a batch: its samples on this process, the gradient's scale (1 / the global
-// batch), the dropout stream, and where a training pass puts its batch-norm moments.
+// batch), the dropout stream, where a training pass puts its batch-norm moments, and this
+// process's place among the processes.
 struct StepInfo {
   std::size_t count = 0;
   float scale = 0;
   cl_uint seed = 0;
   std::vector<NormMoments>* moments = nullptr;
+  ProcessShare share;
 };
 
 class Pipeline {

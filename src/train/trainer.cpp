@@ -3,6 +3,8 @@
 // the weights to every replica.
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "runtime/error.hpp"
@@ -11,6 +13,7 @@
 #include "runtime/host_block.hpp"
 #include "train/allreduce.hpp"
 #include "train/flat_tensors.hpp"
+#include "train/buckets.hpp"
 #include "train/processes.hpp"
 #include "train/trainer_impl.hpp"
 #include "ops/nn_layers.hpp"
@@ -40,9 +43,6 @@ TrainerImpl::TrainerImpl(Runtime& runtime, const ModelSpec& spec, const TrainOpt
     : rt(runtime), plan(plan_model(spec)), options(opts) {
   if (options.batch == 0) fail(ANYCL_ERROR_INVALID_ARGUMENT, "DataParallelTrainer: the batch must be positive");
   check_options(options);
-  if (options.processes && !plan.norm_channels.empty())
-    fail(ANYCL_ERROR_UNSUPPORTED, "DataParallelTrainer: BatchNormLayer with a ProcessGroup (the batch statistics are "
-                                  "not exchanged across processes)");
   if (pipelined(options)) {
     pipeline = std::make_unique<Pipeline>(rt, plan, options);
     on_device = pipeline->on_device();
@@ -112,38 +112,44 @@ float TrainerImpl::loss_and_gradient(const float* x, const int* labels, std::siz
   ProcessGroup* group = options.processes;
   if (!group) {
     check_step(x, labels, count);
-    return float(local_gradient(x, labels, count, count) / double(count));
+    ProcessShare alone;
+    alone.global = count;
+    return float(local_gradient(x, labels, count, alone) / double(count));
   }
   // The count exchange doubles as the status exchange: a process whose arguments fail says so
   // before anyone waits on its gradients.
-  float global = float(count);
   try {
     check_step(x, labels, count);
   } catch (...) {
-    report_failure(*group, 1);
+    report_failure(*group, 2 * group->size());
     throw;
   }
-  group->allreduce_sum(&global, 1, false);
+  const ProcessShare share = share_across_processes(*group, count, copies());
   double loss_sum = 0;
   try {
-    loss_sum = local_gradient(x, labels, count, std::size_t(global));
+    loss_sum = local_gradient(x, labels, count, share);
+  } catch (const ExchangeFailed&) {
+    throw;
   } catch (...) {
     report_failure(*group, plan.parameter_count() + 2);
     throw;
   }
-  return float(allreduce_across_processes(rt, grads_sum(), *group, loss_sum) / double(global));
+  if (bucketed()) return float(loss_sum / double(share.global));
+  return float(allreduce_across_processes(rt, grads_sum(), *group, loss_sum) / double(share.global));
 }
 
-// The gradient of the loss summed over this process's `count` samples, scaled by 1 / `global`,
-// summed onto replica 0; returns the sum of the samples' losses.
-double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_t count, std::size_t global) {
+// The gradient of the loss summed over this process's `count` samples (from share.first of the
+// share.global in the step), scaled by 1 / share.global, summed onto replica 0; returns the sum of
+// the samples' losses. bucketed(): the gradients and the loss summed over the processes too.
+double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_t count, const ProcessShare& share) {
   if (pipeline)
     return pipeline->local_gradient(
-        x, labels, {count, 1.f / float(global), dropout_seed(options.seed, steps), &batch_moments});
+        x, labels, {count, 1.f / float(share.global), dropout_seed(options.seed, steps), &batch_moments, share});
   const std::vector<std::size_t> n = split(count);
   std::vector<Replica*> parts;
   std::vector<std::vector<float>> losses(replicas.size());
   std::vector<Event> loss_read(replicas.size());
+  std::optional<GradientBuckets> buckets;  // the queues read into it: outlives finish_on_error
   FinishOnUnwind finish_on_error;  // after the memory the queues write
   finish_all_on_unwind(finish_on_error, rt);
   std::vector<Part> pass;
@@ -152,12 +158,17 @@ double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_
     Replica& r = replicas[d];
     upload(r, x, first, n[d]);
     enqueue_write(d, r.labels(), labels + first, n[d] * sizeof(int));
-    pass.push_back({&r, {n[d], first, count, true, dropout_seed(options.seed, steps)}});
+    pass.push_back({&r, {n[d], share.first + first, share.global, true, dropout_seed(options.seed, steps)}});
     parts.push_back(&r);
   }
-  forward_pass(rt, plan, pass, &batch_moments);
-  for (const Part& p : pass) p.replica->loss(p.info.n, 1.f / float(global));
-  backward_pass(rt, plan, pass);
+  forward_pass(rt, plan, pass, &batch_moments, {}, share);
+  for (const Part& p : pass) p.replica->loss(p.info.n, 1.f / float(share.global));
+  std::function<void(std::size_t)> after_node;
+  if (bucketed()) {
+    buckets.emplace(rt, plan, pass, *share.group, options.bucket_bytes);
+    after_node = [&buckets](std::size_t i) { buckets->node_done(i); };
+  }
+  backward_pass(rt, plan, pass, {}, share, after_node);
   for (const Part& p : pass) {
     const std::size_t d = p.replica->device();
     const DeviceSlot& slot = engine(rt).slot(d);
@@ -171,14 +182,18 @@ double TrainerImpl::local_gradient(const float* x, const int* labels, std::size_
     // Submit now, so this device computes while the next one is being fed.
     check(clFlush(slot.queue.get()), "clFlush", slot.where());
   }
+  const auto loss_sum = [&] {
+    double sum = 0;
+    for (const Replica* r : parts) {
+      loss_read[r->device()].wait();
+      for (float l : losses[r->device()]) sum += l;
+    }
+    return sum;
+  };
+  if (buckets) return buckets->exchange(loss_sum);
   if (on_device) allreduce_on_device(rt, parts);
   else allreduce_host_staged(rt, parts);
-  double sum = 0;
-  for (const Replica* r : parts) {
-    loss_read[r->device()].wait();
-    for (float l : losses[r->device()]) sum += l;
-  }
-  return sum;
+  return loss_sum();
 }
 
 void TrainerImpl::update() {

@@ -51,12 +51,18 @@ class TrainerImpl {
     for (Replica& r : replicas) out.push_back(&r);
     return out;
   }
+  // The gradients cross the processes in buckets during the backward pass (not with pipelines;
+  // one bucket would only add the host-side sum over the devices).
+  bool bucketed() const {
+    return options.processes && options.bucket_bytes > 0 && !pipeline &&
+           plan.parameter_count() * sizeof(float) > options.bucket_bytes;
+  }
   bool on_device = false;
   std::size_t steps = 0;
 
  private:
   void check_step(const float* x, const int* labels, std::size_t count) const;
-  double local_gradient(const float* x, const int* labels, std::size_t count, std::size_t global);
+  double local_gradient(const float* x, const int* labels, std::size_t count, const ProcessShare& share);
   void write_all(const std::vector<Buffer>& tensors, const std::vector<float>& flat);
   std::vector<std::size_t> split(std::size_t count) const;
   void upload(const Replica& r, const float* x, std::size_t first, std::size_t n);

@@ -7,6 +7,16 @@
 #                        the same sums in the same order, so the weights are bitwise equal; the
 #                        reported loss is summed across ranks in float (head and tail of each
 #                        rank's double sum), in process in double: within 1e-6 (relative)
+# two_ranks_dropout      the same with a dropout layer: a mask keys on the sample's index in the
+#                        global batch (rank 1's shard starts at 16, as device 1's slice does)
+# two_ranks_batchnorm    the same with the batch-normalised ResNet: each node's statistics are
+#                        merged over both ranks' slots in rank order, the merge of one process
+#                        over its two devices, so weights and running statistics are bitwise equal
+# buckets_match_one_exchange
+#                        the gradients exchanged in 1 KB buckets during the backward pass (3
+#                        buckets of the digits CNN) == one exchange after it: 2 ranks bitwise
+#                        (a + b either way); 4 ranks all end bitwise equal, losses within 1e-6
+#                        of one exchange (Open MPI picks the order of its 4-way sums)
 # four_ranks_follow_one  4 ranks follow 1 process on 1 device within 1e-4 (relative) per step,
 #                        and all 4 ranks end with bitwise the same weights
 # ranks_times_devices    2 ranks x cpu/2 (2 replicas each, summed on device) == 4 ranks x 1 device:
@@ -64,14 +74,37 @@ faulty() {  # ranks failing-rank how expected-text mpi-args...
   grep -q "$expect" <<<"$out" || fail "no error saying '$expect'"
 }
 
+# 2 ranks x 1 device against 1 process on cpu/2 (host-staged), model arguments given: bitwise
+# equal weights (and running statistics), losses within 1e-6.
+two_match_cpu2() {
+  local a b
+  a=$(one --device cpu/2 --allreduce host --batch 32 --steps 6 --epochs 1 --print-steps "$@")
+  b=$(mpi 2 --device cpu --batch 32 --steps 6 --epochs 1 --print-steps "$@")
+  echo "$a"; echo "$b"
+  same_steps "$a" "$b" 1e-6 6
+  [[ $(checksums "$a") == "$(checksums "$b")" && $(checksums "$b" | wc -l) == 1 ]] ||
+    fail "the weights differ: $(checksums "$a") vs $(checksums "$b")"
+}
+
 case $what in
-  two_ranks_match_cpu2)
-    a=$(one --device cpu/2 --allreduce host --batch 32 --steps 6 --epochs 1 --print-steps)
-    b=$(mpi 2 --device cpu --batch 32 --steps 6 --epochs 1 --print-steps)
+  two_ranks_match_cpu2) two_match_cpu2 ;;
+  two_ranks_dropout) two_match_cpu2 --dropout 0.3 ;;
+  two_ranks_batchnorm) two_match_cpu2 --model resnet ;;
+  buckets_match_one_exchange)
+    a=$(mpi 2 --device cpu --batch 32 --steps 6 --epochs 1 --print-steps --dropout 0.3 --bucket-kb 0)
+    b=$(mpi 2 --device cpu --batch 32 --steps 6 --epochs 1 --print-steps --dropout 0.3 --bucket-kb 1)
     echo "$a"; echo "$b"
-    same_steps "$a" "$b" 1e-6 6
+    same_steps "$a" "$b" 0 6
     [[ $(checksums "$a") == "$(checksums "$b")" && $(checksums "$b" | wc -l) == 1 ]] ||
-      fail "the weights differ: $(checksums "$a") vs $(checksums "$b")"
+      fail "2 ranks: the weights differ: $(checksums "$a") vs $(checksums "$b")"
+    a=$(mpi 4 --device cpu --batch 32 --steps 4 --epochs 1 --print-steps --bucket-kb 0)
+    b=$(mpi 4 --device cpu --batch 32 --steps 4 --epochs 1 --print-steps --bucket-kb 1)
+    echo "$a"; echo "$b"
+    same_steps "$a" "$b" 1e-6 4
+    [[ $(grep -c 'weights checksum' <<<"$b") == 4 && $(checksums "$b" | wc -l) == 1 ]] ||
+      fail "4 ranks with buckets: the ranks' weights are not all equal"
+    if [[ $(checksums "$a") == "$(checksums "$b")" ]]; then echo "4 ranks: bitwise equal to one exchange"
+    else echo "4 ranks: weights differ from one exchange in the last bits (Open MPI's order)"; fi
     ;;
   ranks_times_stages)
     # cpu/4 needs 4 POCL threads, which POCL cannot pin to 2 cores.

@@ -8,12 +8,7 @@
 # The runs alternate, REPEATS times each; the fastest of each counts (other load only slows).
 set -euo pipefail
 build=$1 out=$2 batch=${3:-64} epochs=${4:-20} repeats=${5:-3}
-exe=$build/examples/train_cnn data=$build/digits.txt
-[[ -f $data ]] || /usr/bin/python3 "$(dirname "$0")/../../scripts/export_digits.py" "$data"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-as_root=()
-if [[ $(id -u) == 0 ]]; then as_root=(--allow-run-as-root); fi
+source "$(dirname "$0")/mpi_setup.sh"
 run() {  # ranks json
   # One POCL thread per rank, each rank bound to its own core (by mpirun: POCL_AFFINITY would pin
   # every rank's thread to core 0).
