@@ -308,7 +308,9 @@ TEST_CASE("ProcessGroup: bucketed gradient sums train bitwise like one sum", "[t
 }
 
 TEST_CASE("ProcessGroup: batch norm merges its statistics through the group and trains like none", "[train]") {
-  anycl::Runtime rt("cpu");
+  // Two devices: a replica holding the whole batch keeps its statistics on its device, with
+  // nothing to merge.
+  anycl::Runtime rt("cpu/2");
   anycl::ModelSpec m = tiny_model();
   m.layers.insert(m.layers.begin() + 1, anycl::BatchNormLayer{0.1f, 1e-5f, true});
   anycl::TrainOptions o;
@@ -325,11 +327,11 @@ TEST_CASE("ProcessGroup: batch norm merges its statistics through the group and 
   // A group of one adds nothing, so the merge over its slots is the merge of this process alone.
   CHECK(grouped.weights() == alone.weights());
   CHECK(grouped.running_stats() == alone.running_stats());
-  // Per step: counts, the statistics (one slot of the count and mean, M2 of 3 channels), the
-  // backward sums (the count, sum dy * xhat and sum dy), the gradients.
+  // Per step: counts, the statistics (a slot per device of the count and mean, M2 of 3 channels),
+  // the backward sums (a slot per device of the count, sum dy * xhat and sum dy), the gradients.
   REQUIRE(group.calls.size() == 1 + 2 * 4);
   CHECK(group.calls[1].count == 2);
-  CHECK(group.calls[2].count == 1 + 2 * 3);
-  CHECK(group.calls[3].count == 1 + 2 * 3);
+  CHECK(group.calls[2].count == 2 * (1 + 2 * 3));
+  CHECK(group.calls[3].count == 2 * (1 + 2 * 3));
   CHECK(group.calls[4].count == grouped.parameter_count() + 2);
 }
