@@ -1,6 +1,6 @@
-/* The tiles of Winograd F(2x2, 3x3), shared by conv_winograd.cl and
+/* The output tiles of Winograd F(m x m, 3x3), shared by conv_winograd.cl and
  * conv_winograd_weights.cl: tile t = (b*tp + ty)*tq + tx covers outputs
- * 2ty.. and 2tx.. of image b (tp = ceil(P/2), tq = ceil(Q/2)). */
+ * m*ty.. and m*tx.. of image b (tp = ceil(P/m), tq = ceil(Q/m)). */
 #ifndef ANYCL_WINOGRAD_TILE_H
 #define ANYCL_WINOGRAD_TILE_H
 

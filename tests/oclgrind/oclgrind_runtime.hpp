@@ -16,7 +16,7 @@ namespace anycl_test {
 enum class OclgrindGemm { Auto, Tiled };
 
 // `gemm` Tiled sets ANYCL_GEMM_FAMILY=tiled while the runtime is created, so it builds and runs
-// the GPU-class families on the simulator's CPU-typed device. Every call of one process must
+// the GPU-class families on the simulator's device whatever it reports. Every call of one process must
 // pass the same value (the first one creates the runtime; a different one later fails the test).
 anycl::Runtime& oclgrind_runtime(OclgrindGemm gemm = OclgrindGemm::Auto);
 
