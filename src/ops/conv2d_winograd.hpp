@@ -46,6 +46,11 @@ struct WinogradLayout {
 // GPU-class path always), 128 with 4x4. Derived in docs/reliability.md, "Winograd accuracy".
 double winograd_error_factor(const DeviceSlot& slot, ConvPass pass);
 
+// Work-groups that share each tile panel's output channels (row panels) when the pass has
+// `tile_panels` panels on a device of `compute_units`: 1 unless the panels are too few to keep
+// every unit busy.
+std::size_t winograd_row_groups(const WinogradLayout& lay, std::size_t tile_panels, std::size_t compute_units);
+
 // U for the filters of `panels` (output channels panels.begin*mr ..).
 void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
                       cl_mem u, Range panels);
