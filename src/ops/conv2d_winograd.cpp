@@ -67,13 +67,15 @@ cl_int winograd_channel_chunk(const DeviceSlot& slot, const WinogradPlan& w, con
 }  // namespace
 
 std::size_t winograd_row_groups(const WinogradLayout& lay, std::size_t tile_panels, std::size_t compute_units) {
-  // A group's time: its share of the products (rows x planes a tile) beside the input transform
-  // it repeats whatever its share (about 2 alpha^3 a channel and tile, alpha = m + 2: `alpha`
-  // rows' worth of products); a device's time: its groups one after the other.
-  const std::size_t alpha = lay.m + 2, cus = std::max<std::size_t>(compute_units, 1);
+  // A group's time: its share of the products (rows of output channels) beside the input
+  // transform it repeats whatever its share, which costs about as much as 7 (m + 2) rows of
+  // products (42 at F(4x4): timed on a 512-channel 7x7 layer split 1 to 16 ways); a device's time:
+  // its groups one after the other.
+  const std::size_t transform_rows = 7 * (lay.m + 2), cus = std::max<std::size_t>(compute_units, 1);
   std::size_t best = 1, best_cost = 0;
   for (std::size_t s = 1; s <= lay.row_panels; ++s) {
-    const std::size_t cost = ceil_div(tile_panels * s, cus) * (ceil_div(lay.row_panels, s) * lay.mr + alpha);
+    const std::size_t cost =
+        ceil_div(tile_panels * s, cus) * (ceil_div(lay.row_panels, s) * lay.mr + transform_rows);
     if (s == 1 || cost < best_cost) best = s, best_cost = cost;
   }
   return best;
