@@ -29,7 +29,10 @@ WinogradLayout::WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w) {
   mr = lay.mr, nr = lay.nr;
   tp = ceil_div(std::size_t(w.oh), m), tq = ceil_div(std::size_t(w.ow), m);
   row_panels = ceil_div(std::size_t(w.cout), mr);
-  ustride = lay.a_panel_elems(std::size_t(w.cout), std::size_t(w.cin));
+  // Blocks a 4 KiB page and one 64-byte line apart: the filter transform writes all planes() of
+  // them at once, and at a power-of-two stride (every ResNet layer) those stores share one cache
+  // set and evict each other (6x slower at F(4x4) on 512 channels).
+  ustride = round_up(lay.a_panel_elems(std::size_t(w.cout), std::size_t(w.cin)), 1024) + 16;
 }
 
 std::size_t WinogradLayout::tile_panels(std::size_t nimg) const { return ceil_div(tiles(nimg), nr); }
@@ -83,7 +86,7 @@ std::size_t winograd_row_groups(const WinogradLayout& lay, std::size_t tile_pane
 
 Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem u, cl_mem in,
                      cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu, Range tile_panels,
-                     const Claim* claim) {
+                     const Claim* claim, std::size_t row_groups) {
   const std::size_t in_image = std::size_t(w.cin) * w.ih * w.iw, out_image = std::size_t(w.cout) * w.oh * w.ow;
   if (claim && (tile_panels.begin != 0 || tile_panels.size() != lay.tile_panels(nimg)))
     fail(ANYCL_ERROR_INTERNAL, "claimed Winograd tiles over a part of the tile panels");
@@ -96,9 +99,10 @@ Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
   // once, unless there are too few panels to keep every compute unit busy (a 7x7 output at batch
   // 8 is one panel of 4x4 tiles): then the channels are split over several groups, each
   // transforming the panel again.
-  const std::size_t split = claim ? 1 : winograd_row_groups(lay, tile_panels.size(), slot.info.compute_units);
+  if (row_groups == 0)
+    row_groups = claim ? 1 : winograd_row_groups(lay, tile_panels.size(), slot.info.compute_units);
   return Event(enqueue_kernel(slot, "conv_winograd", "winograd_tiles", claim, {claim ? 0 : tile_panels.begin, 0, 0},
-                              {groups, lay.row_panels, 1}, {1, ceil_div(lay.row_panels, split), 1}, u, cl_ulong(lay.ustride), in,
+                              {groups, lay.row_panels, 1}, {1, ceil_div(lay.row_panels, row_groups), 1}, u, cl_ulong(lay.ustride), in,
                               cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl, w.cout, bias ? bias : out, out,
                               cl_ulong(b0 * out_image), w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq), cl_int(nimg),
                               cl_int(bias != nullptr), cl_int(relu), kc,

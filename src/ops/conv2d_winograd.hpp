@@ -57,10 +57,12 @@ void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const Winog
 
 // The input transform, the products U V and the output transform of the tiles of
 // `tile_panels` (nr tiles each) of images [b0, b0 + nimg) of `in` into `out` (+bias, ReLU). With
-// `claim`, the devices that launch the same panels claim their parts of them. Returns the event.
+// `claim`, the devices that launch the same panels claim their parts of them. `row_groups` work-
+// groups share each panel's output channels (0: winograd_row_groups', 1 when claimed). Returns
+// the event.
 Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem u, cl_mem in,
                      cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu, Range tile_panels,
-                     const Claim* claim = nullptr);
+                     const Claim* claim = nullptr, std::size_t row_groups = 0);
 
 // Which form of Winograd a device runs: Tiled (conv_winograd_tiled.cl around the tiled GEMM)
 // where that family is built, that is on devices running the tiled GEMM family; else Panels
