@@ -29,10 +29,7 @@ WinogradLayout::WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w) {
   mr = lay.mr, nr = lay.nr;
   tp = ceil_div(std::size_t(w.oh), m), tq = ceil_div(std::size_t(w.ow), m);
   row_panels = ceil_div(std::size_t(w.cout), mr);
-  // Blocks a 4 KiB page and one 64-byte line apart: the filter transform writes all planes() of
-  // them at once, and at a power-of-two stride (every ResNet layer) those stores share one cache
-  // set and evict each other (6x slower at F(4x4) on 512 channels).
-  ustride = round_up(lay.a_panel_elems(std::size_t(w.cout), std::size_t(w.cin)), 1024) + 16;
+  ustride = lay.a_panel_elems(std::size_t(w.cout), std::size_t(w.cin));
 }
 
 std::size_t WinogradLayout::tile_panels(std::size_t nimg) const { return ceil_div(tiles(nimg), nr); }
@@ -101,8 +98,9 @@ Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
   // transforming the panel again.
   if (row_groups == 0)
     row_groups = claim ? 1 : winograd_row_groups(lay, tile_panels.size(), slot.info.compute_units);
+  const std::size_t group_rows = ceil_div(lay.row_panels, row_groups);
   return Event(enqueue_kernel(slot, "conv_winograd", "winograd_tiles", claim, {claim ? 0 : tile_panels.begin, 0, 0},
-                              {groups, lay.row_panels, 1}, {1, ceil_div(lay.row_panels, row_groups), 1}, u, cl_ulong(lay.ustride), in,
+                              {groups, lay.row_panels, 1}, {1, group_rows, 1}, u, cl_ulong(lay.ustride), in,
                               cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl, w.cout, bias ? bias : out, out,
                               cl_ulong(b0 * out_image), w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq), cl_int(nimg),
                               cl_int(bias != nullptr), cl_int(relu), kc,
