@@ -218,8 +218,9 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __lo
  * written by one kernel and read back by the next. U is as the filter
  * transform writes it (packed-A, blocks ustride apart).
  * global = (ceil(T/NR), ceil(K/MR)); local (1, ceil(K/MR)), or less where
- * the device's work-group limit asks: every work-item of a group helps
- * transform, those past K only that. bias must be valid even when
+ * the device's work-group limit asks or where the host splits the rows of
+ * too few tile panels over several groups (each transforming the panel):
+ * every work-item of a group helps transform, those past K only that. bias must be valid even when
  * has_bias == 0. */
 
 #define WINO_OUTS (WINO_M * WINO_M) /* outputs of a tile, e = i*m + j */

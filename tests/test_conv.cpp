@@ -16,6 +16,7 @@
 #include "anycl/anycl.hpp"
 #include "conv_check.hpp"
 #include "conv_sweep.hpp"
+#include "ops/conv2d_winograd.hpp"
 #include "sched/engine.hpp"
 #include "support.hpp"
 
@@ -141,8 +142,11 @@ TEST_CASE("conv2d Winograd F(2x2) and F(4x4) both match the reference", "[conv]"
     // Channels past one pass through local memory (KC is at most 128 in the shipped tables), so
     // the products are summed over chunks, and a reduction long enough for the bound to matter.
     // n c h w k r s sh sw pt pl pb pr dh dw g
+    // The last: a 7x7 output whose tiles fill one panel, so its output channels are split over
+    // several work-groups (winograd_row_groups) on a device of two or more compute units.
     for (const ConvDesc& r : {ConvDesc{2, 300, 10, 9, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
-                              ConvDesc{1, 40, 13, 14, 300, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 1}}) {
+                              ConvDesc{1, 40, 13, 14, 300, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 1},
+                              ConvDesc{2, 72, 7, 7, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}}) {
       INFO(describe(r));
       check_forward(r, ConvAlgo::Winograd, 800, *rt);
       check_backward_data(r, ConvAlgo::Winograd, 801, *rt);
@@ -152,6 +156,30 @@ TEST_CASE("conv2d Winograd F(2x2) and F(4x4) both match the reference", "[conv]"
     std::printf("Winograd F(%dx%d): worst error / ((L + 2) eps sum|terms|) = %.3g\n", m, m,
                 anycl_test::worst_error_ratio());
   }
+}
+
+// Tile panels too few for the compute units are shared by several work-groups, each taking a
+// part of the output channels; enough panels keep one group a panel. The 7x7 case above runs
+// split on this machine's device (two or more compute units).
+TEST_CASE("conv2d Winograd splits the output channels of few tile panels over work-groups", "[conv]") {
+  using namespace anycl::detail;
+  anycl::Runtime rt("");
+  const DeviceSlot& slot = engine(rt).slot(0);
+  if (winograd_form(slot) != WinogradForm::Panels) {
+    WARN("device 0 runs the tiled (GPU-class) Winograd form: no tile panels to split");
+    return;
+  }
+  anycl::Conv2d d = to_anycl(ConvDesc{2, 72, 7, 7, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, false);
+  const WinogradLayout lay(slot, winograd_forward_plan(ConvGeom(d)));
+  REQUIRE(lay.row_panels >= 4);
+  CHECK(winograd_row_groups(lay, 1, 1) == 1);  // one unit: nothing to balance
+  CHECK(winograd_row_groups(lay, 1, 2) >= 2);
+  CHECK(winograd_row_groups(lay, 1, 4) >= 4);
+  CHECK(winograd_row_groups(lay, 2, 2) == 1);   // a panel per unit already
+  CHECK(winograd_row_groups(lay, 64, 2) == 1);
+  CHECK(winograd_row_groups(lay, 1, 2) <= lay.row_panels);
+  REQUIRE(slot.info.compute_units >= 2);  // the split path of the case above ran
+  CHECK(winograd_row_groups(lay, lay.tile_panels(d.n), slot.info.compute_units) >= 2);
 }
 
 // ANYCL_CONV_WORKSPACE_MB takes a whole number of MiB; anything else is reported and the default

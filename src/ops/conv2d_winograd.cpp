@@ -66,9 +66,24 @@ cl_int winograd_channel_chunk(const DeviceSlot& slot, const WinogradPlan& w, con
 
 }  // namespace
 
+std::size_t winograd_row_groups(const WinogradLayout& lay, std::size_t tile_panels, std::size_t compute_units) {
+  // A group's time: its share of the products (rows of output channels) beside the input
+  // transform it repeats whatever its share, which costs about as much as 7 (m + 2) rows of
+  // products (42 at F(4x4): timed on a 512-channel 7x7 layer split 1 to 16 ways); a device's time:
+  // its groups one after the other.
+  const std::size_t transform_rows = 7 * (lay.m + 2), cus = std::max<std::size_t>(compute_units, 1);
+  std::size_t best = 1, best_cost = 0;
+  for (std::size_t s = 1; s <= lay.row_panels; ++s) {
+    const std::size_t cost =
+        ceil_div(tile_panels * s, cus) * (ceil_div(lay.row_panels, s) * lay.mr + transform_rows);
+    if (s == 1 || cost < best_cost) best = s, best_cost = cost;
+  }
+  return best;
+}
+
 Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem u, cl_mem in,
                      cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu, Range tile_panels,
-                     const Claim* claim) {
+                     const Claim* claim, std::size_t row_groups) {
   const std::size_t in_image = std::size_t(w.cin) * w.ih * w.iw, out_image = std::size_t(w.cout) * w.oh * w.ow;
   if (claim && (tile_panels.begin != 0 || tile_panels.size() != lay.tile_panels(nimg)))
     fail(ANYCL_ERROR_INTERNAL, "claimed Winograd tiles over a part of the tile panels");
@@ -77,10 +92,15 @@ Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
   // claim_guided) until none is left: one panel a claim let two devices write neighbouring
   // panels, which share cache lines of y, at once (0.80x of a split by weight on cpu/2).
   const std::size_t groups = claim ? std::min<std::size_t>(4, tile_panels.size()) : tile_panels.size();
-  // One work-group covers every output channel of its tiles, so each tile panel is transformed
-  // once; splitting the channels over two groups transforms it twice.
+  // A work-group covers every output channel of its tiles, so each tile panel is transformed
+  // once, unless there are too few panels to keep every compute unit busy (a 7x7 output at batch
+  // 8 is one panel of 4x4 tiles): then the channels are split over several groups, each
+  // transforming the panel again.
+  if (row_groups == 0)
+    row_groups = claim ? 1 : winograd_row_groups(lay, tile_panels.size(), slot.info.compute_units);
+  const std::size_t group_rows = ceil_div(lay.row_panels, row_groups);
   return Event(enqueue_kernel(slot, "conv_winograd", "winograd_tiles", claim, {claim ? 0 : tile_panels.begin, 0, 0},
-                              {groups, lay.row_panels, 1}, {1, lay.row_panels, 1}, u, cl_ulong(lay.ustride), in,
+                              {groups, lay.row_panels, 1}, {1, group_rows, 1}, u, cl_ulong(lay.ustride), in,
                               cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl, w.cout, bias ? bias : out, out,
                               cl_ulong(b0 * out_image), w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq), cl_int(nimg),
                               cl_int(bias != nullptr), cl_int(relu), kc,

@@ -46,16 +46,23 @@ struct WinogradLayout {
 // GPU-class path always), 128 with 4x4. Derived in docs/reliability.md, "Winograd accuracy".
 double winograd_error_factor(const DeviceSlot& slot, ConvPass pass);
 
+// Work-groups that share each tile panel's output channels (row panels) when the pass has
+// `tile_panels` panels on a device of `compute_units`: 1 unless the panels are too few to keep
+// every unit busy.
+std::size_t winograd_row_groups(const WinogradLayout& lay, std::size_t tile_panels, std::size_t compute_units);
+
 // U for the filters of `panels` (output channels panels.begin*mr ..).
 void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
                       cl_mem u, Range panels);
 
 // The input transform, the products U V and the output transform of the tiles of
 // `tile_panels` (nr tiles each) of images [b0, b0 + nimg) of `in` into `out` (+bias, ReLU). With
-// `claim`, the devices that launch the same panels claim their parts of them. Returns the event.
+// `claim`, the devices that launch the same panels claim their parts of them. `row_groups` work-
+// groups share each panel's output channels (0: winograd_row_groups', 1 when claimed). Returns
+// the event.
 Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem u, cl_mem in,
                      cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg, bool relu, Range tile_panels,
-                     const Claim* claim = nullptr);
+                     const Claim* claim = nullptr, std::size_t row_groups = 0);
 
 // Which form of Winograd a device runs: Tiled (conv_winograd_tiled.cl around the tiled GEMM)
 // where that family is built, that is on devices running the tiled GEMM family; else Panels
