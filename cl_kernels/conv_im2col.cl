@@ -253,26 +253,37 @@ __kernel void im2col_t_packed(__global const REAL *restrict x, ulong x_off,
 
 /* ---------------------------------------------------------------------------
  * Pointwise forward B operand with the batch folded into the columns:
- * B[c][b*PQ + pq] = x[b][grp*Cg + c][pq] (K = Cg, N = nimg*PQ), packed-B
- * layout. One GEMM then covers the chunk and only the last panel of the
+ * B[c][b*PQ + p*Q + q] = x[b][grp*Cg + c][p*sh][q*sw] (K = Cg, N = nimg*PQ),
+ * packed-B layout (1x1 filter, no padding, every output row and column
+ * inside x; strides pick every sh-th row and sw-th column). One GEMM then covers the chunk and only the last panel of the
  * chunk is padded, not the last panel of every image. One work-item copies
  * the NR floats of channel c in panel jp: runs that stay in one image.
  * global = (Cg, ceil(nimg*PQ/NR), 1), channels fastest so a work-group's
- * stores are contiguous. Stride 1 and no padding, so H*W == PQ. */
+ * stores are contiguous. */
 __kernel void conv_pack_x_1x1(__global const REAL *restrict x, ulong x_off,
                               __global REAL *restrict bp,
-                              int C, int Cg, int grp, int PQ, int nimg)
+                              int C, int Cg, int grp, int PQ, int nimg,
+                              int H, int W, int Q, int sh, int sw)
 {
     const int c = get_global_id(0), jp = get_global_id(1);
     if (c >= Cg || jp * NR >= nimg * PQ) return;
     const int j0 = jp * NR;
     int b = j0 / PQ, pq = j0 - b * PQ;
+    const bool dense = sh == 1 && sw == 1 && Q == W;  /* then pq indexes x */
     __global REAL *out = bp + ((ulong)jp * Cg + c) * NR;
     for (int jj = 0; jj < NR;) {
         const int seg = min(NR - jj, PQ - pq);
         if (b < nimg) {
-            const __global REAL *src = x + x_off + ((ulong)b * C + grp * Cg + c) * PQ + pq;
-            for (int t = 0; t < seg; ++t) out[jj + t] = src[t];
+            const __global REAL *src = x + x_off + ((ulong)b * C + grp * Cg + c) * H * W;
+            if (dense) {
+                for (int t = 0; t < seg; ++t) out[jj + t] = src[pq + t];
+            } else {
+                int p = pq / Q, q = pq - p * Q;
+                for (int t = 0; t < seg; ++t) {
+                    out[jj + t] = src[p * sh * W + q * sw];
+                    if (++q == Q) { q = 0; ++p; }
+                }
+            }
         } else {
             for (int t = 0; t < seg; ++t) out[jj + t] = (REAL)0;
         }
@@ -382,4 +393,53 @@ __kernel void conv_sum_slices(__global const REAL *restrict part, ulong slice, i
     for (int s = 0; s < nslices; ++s) acc += part[(ulong)s * slice + i];
     __global REAL *o = out + out_off + i;
     *o = beta == (REAL)0 ? acc : acc + beta * *o;
+}
+
+/* ---------------------------------------------------------------------------
+ * Strided backward-data by output phase (dilation 1). The dx pixels
+ * ih = i*sh + a, iw = j*sw + b (phase (a, b)) take only the taps
+ * r = r0 + t*sh, s = s0 + u*sw, r0 = (a + pt) % sh, s0 = (b + pl) % sw: a
+ * stride-1 forward convolution of dy (C' = K, K' = C) with the sub-filter
+ * wp[grp*Cg + c][k][t][u] = w[grp*Kg + k][c][r0 + (Rt-1-t)*sh][s0 + (St-1-u)*sw]
+ * (taps reversed: a correlation). This writes wp for one phase, one element
+ * per work-item in wp's order. global = (C*Kg*Rt*St). */
+__kernel void conv_phase_filter(__global const REAL *restrict w, __global REAL *restrict wp,
+                                int C, int Cg, int Kg, int R, int S, int sh, int sw,
+                                int r0, int s0, int Rt, int St)
+{
+    const int i = get_global_id(0);
+    if (i >= C * Kg * Rt * St) return;
+    const int tu = i % (Rt * St), ck = i / (Rt * St);
+    const int k = ck % Kg, cc = ck / Kg;
+    const int t = tu / St, u = tu - t * St;
+    const int grp = cc / Cg, c = cc - grp * Cg;
+    const int r = r0 + (Rt - 1 - t) * sh, s = s0 + (St - 1 - u) * sw;
+    wp[i] = w[((ulong)(grp * Kg + k) * Cg + c) * R * S + r * S + s];
+}
+
+/* dx from the phases' results, each dx element written once: phase (a, b) of
+ * all planes at phases + (a*sw + b)*phase_stride as [plane][Hph][Wph],
+ * Hph = ceil((H - a)/sh), Wph = ceil((W - b)/sw). A phase no tap reaches
+ * (r0 >= R or s0 >= S) is zero and not read. One work-item writes one dx row.
+ * global = (H, nplanes). */
+__kernel void conv_phase_interleave(__global const REAL *restrict phases, ulong phase_stride,
+                                    __global REAL *restrict dx, int H, int W, int R, int S,
+                                    int sh, int sw, int pt, int pl, int nplanes)
+{
+    const int ih = get_global_id(0), plane = get_global_id(1);
+    if (ih >= H || plane >= nplanes) return;
+    const int a = ih % sh, i = ih / sh;
+    const int Hph = (H - a + sh - 1) / sh;
+    const bool row_taps = (a + pt) % sh < R;
+    __global REAL *o = dx + ((ulong)plane * H + ih) * W;
+    for (int b = 0; b < sw; ++b) {
+        const int Wph = (W - b + sw - 1) / sw;
+        if (row_taps && (b + pl) % sw < S) {
+            const __global REAL *src =
+                phases + (ulong)(a * sw + b) * phase_stride + ((ulong)plane * Hph + i) * Wph;
+            for (int j = 0; j < Wph; ++j) o[j * sw + b] = src[j];
+        } else {
+            for (int j = 0; j < Wph; ++j) o[j * sw + b] = (REAL)0;
+        }
+    }
 }

@@ -7,13 +7,15 @@
 namespace anycl::detail {
 
 Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t first_image, std::size_t nimg,
-               cl_mem bias, bool relu) {
+               cl_mem bias, bool relu, std::size_t y_off) {
   return run_kernel(slot, "conv_im2col", "conv_bias_act", {g.PQ, std::size_t(g.K), nimg}, {16, 1, 1}, y,
-                    cl_ulong(first_image * g.KPQ), bias ? bias : y, g.K, cl_int(g.PQ), cl_int(nimg),
+                    cl_ulong(y_off + first_image * g.KPQ), bias ? bias : y, g.K, cl_int(g.PQ), cl_int(nimg),
                     cl_int(bias != nullptr), cl_int(relu));
 }
 
-Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap) {
+Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
+                     std::size_t y_off) {
+  if (runs_as_gemm1x1(g)) return forward_gemm1x1(slot, g, t, relu, cap, y_off);
   const PackedLayout lay = packed_layout(slot);
   const std::size_t col_stride = round_up(g.PQ, lay.nr) * g.CRS;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
@@ -27,18 +29,23 @@ Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTen
                  t.x, cl_ulong(b0 * g.CHW), col.mem(), cl_ulong(0), cl_ulong(col_stride), g.C, g.H, g.W, g.Cg, grp,
                  g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg));
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, g.PQ, g.CRS, 1.f, filter.group(grp), 0, col.mem(),
-                                               col_stride, 0.f, t.y, b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ,
+                                               col_stride, 0.f, t.y, y_off + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ,
                                                g.PQ, g.KPQ, nimg));
     }
-    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu);
+    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, y_off);
   }
   return last;
+}
+
+bool runs_as_gemm1x1(const ConvGeom& g) {
+  return g.R == 1 && g.S == 1 && g.pt == 0 && g.pl == 0 && (g.P - 1) * g.sh < g.H && (g.Q - 1) * g.sw < g.W;
 }
 
 // One GEMM per chunk and group with the images side by side in N (n = nimg*PQ): per-image GEMMs
 // padded every image's last column panel (PQ = 196 wastes 12.5% of a 32-wide panel) and went to
 // the direct kernel once small. The micro-kernel's column segments scatter C back into NCHW.
-Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap) {
+Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
+                      std::size_t y_off) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t chunk = images_per_chunk(g.n, g.PQ * g.Cg * sizeof(float), cap);
   const PackedFilter filter(slot, g, t.w, /*transposed=*/false);
@@ -48,11 +55,12 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
     const std::size_t nimg = std::min(chunk, g.n - b0), cols = nimg * g.PQ;
     for (cl_int grp = 0; grp < g.groups; ++grp) {
       run_kernel(slot, "conv_im2col", "conv_pack_x_1x1", {std::size_t(g.Cg), ceil_div(cols, lay.nr), 1}, {16, 1, 1}, t.x,
-                 cl_ulong(b0 * g.CHW), bp.mem(), g.C, g.Cg, grp, cl_int(g.PQ), cl_int(nimg));
+                 cl_ulong(b0 * g.CHW), bp.mem(), g.C, g.Cg, grp, cl_int(g.PQ), cl_int(nimg), g.H, g.W, g.Q, g.sh, g.sw);
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, cols, g.Cg, 1.f, filter.group(grp), 0, bp.mem(), 0, 0.f, t.y,
-                                               b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ, g.KPQ));
+                                               y_off + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ,
+                                               g.KPQ));
     }
-    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu);
+    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, y_off);
   }
   return last;
 }

@@ -21,9 +21,9 @@ class PackedFilter {
   std::vector<std::unique_ptr<Workspace>> parts_;
 };
 
-// y[first..first+nimg) += bias, then ReLU, as flags say.
+// y[first..first+nimg) += bias, then ReLU, as flags say; y starts y_off elements into its buffer.
 Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t first_image, std::size_t nimg,
-               cl_mem bias, bool relu);
+               cl_mem bias, bool relu, std::size_t y_off = 0);
 
 // dx of images [b0, b0 + nimg), group grp, gathered from col (CRS x PQ per image, images
 // col_stride apart), overwritten.
