@@ -253,37 +253,26 @@ __kernel void im2col_t_packed(__global const REAL *restrict x, ulong x_off,
 
 /* ---------------------------------------------------------------------------
  * Pointwise forward B operand with the batch folded into the columns:
- * B[c][b*PQ + p*Q + q] = x[b][grp*Cg + c][p*sh][q*sw] (K = Cg, N = nimg*PQ),
- * packed-B layout (1x1 filter, no padding, every output row and column
- * inside x; strides pick every sh-th row and sw-th column). One GEMM then covers the chunk and only the last panel of the
+ * B[c][b*PQ + pq] = x[b][grp*Cg + c][pq] (K = Cg, N = nimg*PQ), packed-B
+ * layout. One GEMM then covers the chunk and only the last panel of the
  * chunk is padded, not the last panel of every image. One work-item copies
  * the NR floats of channel c in panel jp: runs that stay in one image.
  * global = (Cg, ceil(nimg*PQ/NR), 1), channels fastest so a work-group's
- * stores are contiguous. */
+ * stores are contiguous. Stride 1 and no padding, so H*W == PQ. */
 __kernel void conv_pack_x_1x1(__global const REAL *restrict x, ulong x_off,
                               __global REAL *restrict bp,
-                              int C, int Cg, int grp, int PQ, int nimg,
-                              int H, int W, int Q, int sh, int sw)
+                              int C, int Cg, int grp, int PQ, int nimg)
 {
     const int c = get_global_id(0), jp = get_global_id(1);
     if (c >= Cg || jp * NR >= nimg * PQ) return;
     const int j0 = jp * NR;
     int b = j0 / PQ, pq = j0 - b * PQ;
-    const bool dense = sh == 1 && sw == 1 && Q == W;  /* then pq indexes x */
     __global REAL *out = bp + ((ulong)jp * Cg + c) * NR;
     for (int jj = 0; jj < NR;) {
         const int seg = min(NR - jj, PQ - pq);
         if (b < nimg) {
-            const __global REAL *src = x + x_off + ((ulong)b * C + grp * Cg + c) * H * W;
-            if (dense) {
-                for (int t = 0; t < seg; ++t) out[jj + t] = src[pq + t];
-            } else {
-                int p = pq / Q, q = pq - p * Q;
-                for (int t = 0; t < seg; ++t) {
-                    out[jj + t] = src[p * sh * W + q * sw];
-                    if (++q == Q) { q = 0; ++p; }
-                }
-            }
+            const __global REAL *src = x + x_off + ((ulong)b * C + grp * Cg + c) * PQ + pq;
+            for (int t = 0; t < seg; ++t) out[jj + t] = src[t];
         } else {
             for (int t = 0; t < seg; ++t) out[jj + t] = (REAL)0;
         }

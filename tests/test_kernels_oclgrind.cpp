@@ -439,7 +439,7 @@ TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack k
 }
 
 TEST_CASE("oclgrind: conv Im2col strided: backward-data by phase (conv_phase_filter; conv_phase_interleave); "
-          "forward 1x1 as a strided conv_pack_x_1x1",
+          "phases run as Gemm1x1 and as im2col, phases no tap reaches",
           "[.oclgrind]") {
   check_conv(kStrided3, ConvAlgo::Im2col, 230);
   check_conv(kPointwiseStrided, ConvAlgo::Im2col, 240);

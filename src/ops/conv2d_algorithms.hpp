@@ -9,9 +9,6 @@ namespace anycl::detail {
 // forward_im2col and forward_gemm1x1 write y from element y_off of t.y on (a part of a workspace).
 Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
                      std::size_t y_off = 0);
-// A 1x1 filter whose every output reads an input pixel (no padding): its im2col is only a gather,
-// which forward_gemm1x1's packing does, strided or not.
-bool runs_as_gemm1x1(const ConvGeom& g);
 Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
                       std::size_t cap, std::size_t y_off = 0);
 Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);

@@ -15,7 +15,6 @@ Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t 
 
 Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
                      std::size_t y_off) {
-  if (runs_as_gemm1x1(g)) return forward_gemm1x1(slot, g, t, relu, cap, y_off);
   const PackedLayout lay = packed_layout(slot);
   const std::size_t col_stride = round_up(g.PQ, lay.nr) * g.CRS;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
@@ -37,10 +36,6 @@ Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTen
   return last;
 }
 
-bool runs_as_gemm1x1(const ConvGeom& g) {
-  return g.R == 1 && g.S == 1 && g.pt == 0 && g.pl == 0 && (g.P - 1) * g.sh < g.H && (g.Q - 1) * g.sw < g.W;
-}
-
 // One GEMM per chunk and group with the images side by side in N (n = nimg*PQ): per-image GEMMs
 // padded every image's last column panel (PQ = 196 wastes 12.5% of a 32-wide panel) and went to
 // the direct kernel once small. The micro-kernel's column segments scatter C back into NCHW.
@@ -55,7 +50,7 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
     const std::size_t nimg = std::min(chunk, g.n - b0), cols = nimg * g.PQ;
     for (cl_int grp = 0; grp < g.groups; ++grp) {
       run_kernel(slot, "conv_im2col", "conv_pack_x_1x1", {std::size_t(g.Cg), ceil_div(cols, lay.nr), 1}, {16, 1, 1}, t.x,
-                 cl_ulong(b0 * g.CHW), bp.mem(), g.C, g.Cg, grp, cl_int(g.PQ), cl_int(nimg), g.H, g.W, g.Q, g.sh, g.sw);
+                 cl_ulong(b0 * g.CHW), bp.mem(), g.C, g.Cg, grp, cl_int(g.PQ), cl_int(nimg));
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, cols, g.Cg, 1.f, filter.group(grp), 0, bp.mem(), 0, 0.f, t.y,
                                                y_off + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ,
                                                g.KPQ));

@@ -41,6 +41,11 @@ std::size_t phase_slot_elems(const ConvGeom& g) {
          ceil_div(std::size_t(g.W), std::size_t(g.sw));
 }
 
+// The phase's convolution is a plain GEMM over dy (each phase pixel one dy pixel).
+bool is_pointwise_geom(const ConvGeom& s) {
+  return s.R == 1 && s.S == 1 && s.pt == 0 && s.pl == 0 && s.P == s.H && s.Q == s.W;
+}
+
 Event run_phase(const DeviceSlot& slot, const ConvGeom& g, const PhaseAxis& rows, const PhaseAxis& cols, cl_mem dy,
                 cl_mem w, cl_mem out, std::size_t out_off, std::size_t cap) {
   const ConvGeom s = phase_geom(g, rows, cols);
@@ -48,7 +53,7 @@ Event run_phase(const DeviceSlot& slot, const ConvGeom& g, const PhaseAxis& rows
                workspace_bytes({std::size_t(s.K), s.CRS, sizeof(float)}));
   run_kernel(slot, "conv_im2col", "conv_phase_filter", {std::size_t(s.K) * s.CRS, 1, 1}, {64, 1, 1}, w, wp.mem(), g.C, g.Cg, g.Kg, g.R, g.S, g.sh, g.sw, rows.first, cols.first, s.R, s.S);
   const ForwardTensors ft{dy, wp.mem(), nullptr, out};
-  return runs_as_gemm1x1(s) ? forward_gemm1x1(slot, s, ft, false, cap, out_off)
+  return is_pointwise_geom(s) ? forward_gemm1x1(slot, s, ft, false, cap, out_off)
                              : forward_im2col(slot, s, ft, false, cap, out_off);
 }
 
