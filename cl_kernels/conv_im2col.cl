@@ -390,20 +390,27 @@ __kernel void conv_sum_slices(__global const REAL *restrict part, ulong slice, i
  * r = r0 + t*sh, s = s0 + u*sw, r0 = (a + pt) % sh, s0 = (b + pl) % sw: a
  * stride-1 forward convolution of dy (C' = K, K' = C) with the sub-filter
  * wp[grp*Cg + c][k][t][u] = w[grp*Kg + k][c][r0 + (Rt-1-t)*sh][s0 + (St-1-u)*sw]
- * (taps reversed: a correlation). This writes wp for one phase, one element
- * per work-item in wp's order. global = (C*Kg*Rt*St). */
-__kernel void conv_phase_filter(__global const REAL *restrict w, __global REAL *restrict wp,
-                                int C, int Cg, int Kg, int R, int S, int sh, int sw,
-                                int r0, int s0, int Rt, int St)
+ * (taps reversed: a correlation). This writes wp of every phase, phase (a, b)
+ * at wp + (a*sw + b)*wp_stride. One work-item reads the R*S taps of one
+ * (k, c), one cache line or two, and writes them to each phase.
+ * global = (Kg, C). */
+__kernel void conv_phase_filter(__global const REAL *restrict w, __global REAL *restrict wp, ulong wp_stride,
+                                int C, int Cg, int Kg, int R, int S, int sh, int sw, int pt, int pl)
 {
-    const int i = get_global_id(0);
-    if (i >= C * Kg * Rt * St) return;
-    const int tu = i % (Rt * St), ck = i / (Rt * St);
-    const int k = ck % Kg, cc = ck / Kg;
-    const int t = tu / St, u = tu - t * St;
+    const int k = get_global_id(0), cc = get_global_id(1);
+    if (k >= Kg || cc >= C) return;
     const int grp = cc / Cg, c = cc - grp * Cg;
-    const int r = r0 + (Rt - 1 - t) * sh, s = s0 + (St - 1 - u) * sw;
-    wp[i] = w[((ulong)(grp * Kg + k) * Cg + c) * R * S + r * S + s];
+    const __global REAL *src = w + ((ulong)(grp * Kg + k) * Cg + c) * R * S;
+    for (int a = 0; a < sh; ++a) {
+        const int r0 = (a + pt) % sh, Rt = r0 < R ? (R - r0 + sh - 1) / sh : 0;
+        for (int b = 0; b < sw; ++b) {
+            const int s0 = (b + pl) % sw, St = s0 < S ? (S - s0 + sw - 1) / sw : 0;
+            __global REAL *dst = wp + (ulong)(a * sw + b) * wp_stride + ((ulong)cc * Kg + k) * Rt * St;
+            for (int t = 0; t < Rt; ++t)
+                for (int u = 0; u < St; ++u)
+                    dst[t * St + u] = src[(r0 + (Rt - 1 - t) * sh) * S + s0 + (St - 1 - u) * sw];
+        }
+    }
 }
 
 /* dx from the phases' results, each dx element written once: phase (a, b) of

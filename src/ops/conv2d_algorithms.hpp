@@ -6,11 +6,14 @@
 
 namespace anycl::detail {
 
-// forward_im2col and forward_gemm1x1 write y from element y_off of t.y on (a part of a workspace).
+// Where w and y start in their buffers (parts of a workspace), for forward_im2col and forward_gemm1x1.
+struct ForwardOffsets {
+  std::size_t w = 0, y = 0;
+};
 Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
-                     std::size_t y_off = 0);
+                     ForwardOffsets off = {});
 Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
-                      std::size_t cap, std::size_t y_off = 0);
+                      std::size_t cap, ForwardOffsets off = {});
 Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
 // Winograd's only workspace is the transformed filters (16 K x C), whatever the batch.
 Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);

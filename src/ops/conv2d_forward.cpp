@@ -14,11 +14,11 @@ Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t 
 }
 
 Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
-                     std::size_t y_off) {
+                     ForwardOffsets off) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t col_stride = round_up(g.PQ, lay.nr) * g.CRS;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
-  const PackedFilter filter(slot, g, t.w, /*transposed=*/false);
+  const PackedFilter filter(slot, g, t.w, /*transposed=*/false, off.w);
   Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
@@ -28,10 +28,10 @@ Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTen
                  t.x, cl_ulong(b0 * g.CHW), col.mem(), cl_ulong(0), cl_ulong(col_stride), g.C, g.H, g.W, g.Cg, grp,
                  g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg));
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, g.PQ, g.CRS, 1.f, filter.group(grp), 0, col.mem(),
-                                               col_stride, 0.f, t.y, y_off + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ,
+                                               col_stride, 0.f, t.y, off.y + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ,
                                                g.PQ, g.KPQ, nimg));
     }
-    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, y_off);
+    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, off.y);
   }
   return last;
 }
@@ -40,10 +40,10 @@ Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTen
 // padded every image's last column panel (PQ = 196 wastes 12.5% of a 32-wide panel) and went to
 // the direct kernel once small. The micro-kernel's column segments scatter C back into NCHW.
 Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
-                      std::size_t y_off) {
+                      ForwardOffsets off) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t chunk = images_per_chunk(g.n, g.PQ * g.Cg * sizeof(float), cap);
-  const PackedFilter filter(slot, g, t.w, /*transposed=*/false);
+  const PackedFilter filter(slot, g, t.w, /*transposed=*/false, off.w);
   Workspace bp(*slot.workspace, *slot.context, slot.info, lay.b_panel_elems(chunk * g.PQ, g.Cg) * sizeof(float));
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
@@ -52,10 +52,10 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
       run_kernel(slot, "conv_im2col", "conv_pack_x_1x1", {std::size_t(g.Cg), ceil_div(cols, lay.nr), 1}, {16, 1, 1}, t.x,
                  cl_ulong(b0 * g.CHW), bp.mem(), g.C, g.Cg, grp, cl_int(g.PQ), cl_int(nimg));
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, cols, g.Cg, 1.f, filter.group(grp), 0, bp.mem(), 0, 0.f, t.y,
-                                               y_off + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ,
+                                               off.y + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ,
                                                g.KPQ));
     }
-    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, y_off);
+    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, off.y);
   }
   return last;
 }

@@ -10,10 +10,11 @@
 namespace anycl::detail {
 
 // W_g (forward, Kg x CRS) or W_g^T (backward-data, CRS x Kg) of every group in packed-A layout.
-// The micro-kernel takes no A offset, so groups after the first get their own copy.
+// The micro-kernel takes no A offset, so groups after the first get their own copy. w starts w_off
+// elements into its buffer.
 class PackedFilter {
  public:
-  PackedFilter(const DeviceSlot& slot, const ConvGeom& g, cl_mem w, bool transposed);
+  PackedFilter(const DeviceSlot& slot, const ConvGeom& g, cl_mem w, bool transposed, std::size_t w_off = 0);
   cl_mem group(cl_int grp) const { return grp == 0 ? all_->mem() : parts_[grp - 1]->mem(); }
 
  private:

@@ -46,15 +46,10 @@ bool is_pointwise_geom(const ConvGeom& s) {
   return s.R == 1 && s.S == 1 && s.pt == 0 && s.pl == 0 && s.P == s.H && s.Q == s.W;
 }
 
-Event run_phase(const DeviceSlot& slot, const ConvGeom& g, const PhaseAxis& rows, const PhaseAxis& cols, cl_mem dy,
-                cl_mem w, cl_mem out, std::size_t out_off, std::size_t cap) {
-  const ConvGeom s = phase_geom(g, rows, cols);
-  Workspace wp(*slot.workspace, *slot.context, slot.info,
-               workspace_bytes({std::size_t(s.K), s.CRS, sizeof(float)}));
-  run_kernel(slot, "conv_im2col", "conv_phase_filter", {std::size_t(s.K) * s.CRS, 1, 1}, {64, 1, 1}, w, wp.mem(), g.C, g.Cg, g.Kg, g.R, g.S, g.sh, g.sw, rows.first, cols.first, s.R, s.S);
-  const ForwardTensors ft{dy, wp.mem(), nullptr, out};
-  return is_pointwise_geom(s) ? forward_gemm1x1(slot, s, ft, false, cap, out_off)
-                             : forward_im2col(slot, s, ft, false, cap, out_off);
+// Elements of one phase's filter in the filters' workspace: the phase with the most taps.
+std::size_t phase_filter_elems(const ConvGeom& g) {
+  return std::size_t(g.C) * g.Kg * ceil_div(std::size_t(g.R), std::size_t(g.sh)) *
+         ceil_div(std::size_t(g.S), std::size_t(g.sw));
 }
 
 std::size_t phases_bytes(const ConvGeom& g) {
@@ -74,15 +69,26 @@ bool backward_data_phases_fit(const DeviceSlot& slot, const ConvGeom& g, std::si
 }
 
 Event backward_data_phases(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t, std::size_t cap) {
-  const std::size_t slot_elems = phase_slot_elems(g);
+  const std::size_t slot_elems = phase_slot_elems(g), filter_elems = phase_filter_elems(g);
+  const std::size_t nphases = std::size_t(g.sh) * g.sw;
   Workspace phases(*slot.workspace, *slot.context, slot.info, phases_bytes(g));
+  Workspace filters(*slot.workspace, *slot.context, slot.info, workspace_bytes({nphases, filter_elems, sizeof(float)}));
+  run_kernel(slot, "conv_im2col", "conv_phase_filter", {std::size_t(g.Kg), std::size_t(g.C), 1}, {16, 1, 1}, t.w,
+             filters.mem(), cl_ulong(filter_elems), g.C, g.Cg, g.Kg, g.R, g.S, g.sh, g.sw, g.pt, g.pl);
   for (cl_int a = 0; a < g.sh; ++a) {
     const PhaseAxis rows = phase_axis(a, g.pt, g.sh, g.R, g.H);
     for (cl_int b = 0; b < g.sw; ++b) {
       const PhaseAxis cols = phase_axis(b, g.pl, g.sw, g.S, g.W);
       if (rows.taps == 0 || cols.taps == 0 || rows.extent == 0 || cols.extent == 0) continue;
-      run_phase(slot, g, rows, cols, t.dy, t.w, phases.mem(), std::size_t(a * g.sw + b) * slot_elems,
-                cap - phases_bytes(g));
+      const ConvGeom s = phase_geom(g, rows, cols);
+      const std::size_t phase = std::size_t(a * g.sw + b);
+      const ForwardTensors ft{t.dy, filters.mem(), nullptr, phases.mem()};
+      const ForwardOffsets off{phase * filter_elems, phase * slot_elems};
+      const std::size_t sub_cap = cap - phases_bytes(g);
+      if (is_pointwise_geom(s))
+        forward_gemm1x1(slot, s, ft, false, sub_cap, off);
+      else
+        forward_im2col(slot, s, ft, false, sub_cap, off);
     }
   }
   return run_kernel(slot, "conv_im2col", "conv_phase_interleave", {std::size_t(g.H), g.n * std::size_t(g.C), 1},
