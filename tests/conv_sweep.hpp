@@ -52,6 +52,7 @@ inline const std::vector<ConvDesc> kCases = {
     {1, 3, 9, 10, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1},      // 2x2 stride 2
     {2, 5, 8, 7, 3, 1, 1, 3, 2, 0, 0, 0, 0, 1, 1, 1},       // 1x1 stride 3x2
     {2, 6, 10, 10, 4, 1, 3, 2, 3, 0, 1, 0, 1, 1, 1, 2},     // 1x3 stride 2x3, groups 2
+    {2, 5, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // 8x8 output: im2col's GEMM per image, not folded
 };
 
 // Few input channels under large or strided filters, where Auto runs ImplicitGemm: 1 to 4

@@ -73,7 +73,7 @@ Event backward_data_phases(const DeviceSlot& slot, const ConvGeom& g, const Back
   const std::size_t nphases = std::size_t(g.sh) * g.sw;
   Workspace phases(*slot.workspace, *slot.context, slot.info, phases_bytes(g));
   Workspace filters(*slot.workspace, *slot.context, slot.info, workspace_bytes({nphases, filter_elems, sizeof(float)}));
-  run_kernel(slot, "conv_im2col", "conv_phase_filter", {std::size_t(g.Kg), std::size_t(g.C), 1}, {16, 1, 1}, t.w,
+  run_kernel(slot, "conv_im2col", "conv_phase_filter", {std::size_t(g.C), 1, 1}, {16, 1, 1}, t.w,
              filters.mem(), cl_ulong(filter_elems), g.C, g.Cg, g.Kg, g.R, g.S, g.sh, g.sw, g.pt, g.pl);
   for (cl_int a = 0; a < g.sh; ++a) {
     const PhaseAxis rows = phase_axis(a, g.pt, g.sh, g.R, g.H);
