@@ -438,6 +438,18 @@ __kernel void conv_phase_interleave(__global const REAL *restrict phases, ulong 
     const int Hph = (H - a + sh - 1) / sh;
     const bool row_taps = (a + pt) % sh < R;
     __global REAL *o = dx + ((ulong)plane * H + ih) * W;
+    if (sw == 2) {  /* the common stride: one sequential pass over the row */
+        const int W0 = (W + 1) / 2, W1 = W / 2;
+        const bool taps0 = row_taps && pl % 2 < S, taps1 = row_taps && (1 + pl) % 2 < S;
+        const __global REAL *s0 = phases + (ulong)(a * 2) * phase_stride + ((ulong)plane * Hph + i) * W0;
+        const __global REAL *s1 = phases + (ulong)(a * 2 + 1) * phase_stride + ((ulong)plane * Hph + i) * W1;
+        for (int j = 0; j < W1; ++j) {
+            o[2 * j] = taps0 ? s0[j] : (REAL)0;
+            o[2 * j + 1] = taps1 ? s1[j] : (REAL)0;
+        }
+        if (W0 > W1) o[2 * W1] = taps0 ? s0[W1] : (REAL)0;
+        return;
+    }
     for (int b = 0; b < sw; ++b) {
         const int Wph = (W - b + sw - 1) / sw;
         if (row_taps && (b + pl) % sw < S) {
