@@ -14,12 +14,13 @@ Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t 
 }
 
 // Images side by side in N, one GEMM per chunk and group, where padding every image's last column
-// panel would waste more than an eighth of the GEMM (P*Q = 49 fills 64 columns of NR = 32); else
-// one GEMM per image, whose blocks the batched micro-kernel shares out.
+// panel would waste more than a quarter of the GEMM (P*Q = 49 fills 64 columns of NR = 32); else
+// one GEMM per image, whose blocks the batched micro-kernel shares out (folding P*Q = 784 made the
+// column block too large to stay in cache).
 Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
                      ForwardOffsets off) {
   const PackedLayout lay = packed_layout(slot);
-  const bool fold = (round_up(g.PQ, lay.nr) - g.PQ) * 8 > g.PQ;
+  const bool fold = (round_up(g.PQ, lay.nr) - g.PQ) * 4 > g.PQ;
   const std::size_t col_stride = round_up(g.PQ, lay.nr) * g.CRS;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
   const PackedFilter filter(slot, g, t.w, /*transposed=*/false, off.w);
