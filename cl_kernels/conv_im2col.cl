@@ -60,40 +60,47 @@ static inline int c2_end_below(int base, int step, int lim) {
 }
 
 /* ---------------------------------------------------------------------------
- * Forward: col[(c*R + r)*S + s][p*Q + q] of one group, written straight into
- * packed-B layout (K = Cg*R*S, N = P*Q) so the micro-kernel runs on it as is.
+ * Forward: col[(c*R + r)*S + s][j] of one group, j = f*P*Q + p*Q + q over
+ * `fold` images side by side (f < fold), written straight into packed-B
+ * layout (K = Cg*R*S, N = fold*P*Q) so the micro-kernel runs on it as is:
+ * fold = 1 gives one block per image; a larger fold pads only the block's
+ * last panel, not every image's (P*Q = 49 fills 64 columns of NR = 32).
  * One work-item owns channel c of panel jp: that is R*S*NR contiguous output
- * floats, so the (p, q) split happens once per work-item and the inner loops
- * only increment. Each panel row is cut into segments that stay on one output
- * row p; inside a segment the in-bounds range of q is computed up front so the
- * copy loop is branch-free (vectorises for stride 1).
- * global = (ceil(P*Q/NR), Cg, nimg) (panels fastest: neighbours share input
- * rows in cache); image b of the chunk goes to
- * colp + col_off + b*col_stride (col_stride >= ceil(PQ/NR)*NR*Cg*R*S). */
+ * floats, so the (image, p, q) split happens once per work-item and the
+ * inner loops only increment. Each panel row is cut into segments that stay
+ * on one output row p; inside a segment the in-bounds range of q is computed
+ * up front so the copy loop is branch-free (vectorises for stride 1).
+ * global = (ceil(fold*P*Q/NR), Cg, ceil(nimg/fold)) (panels fastest:
+ * neighbours share input rows in cache); block bz (images bz*fold on, fewer
+ * than fold in the last block) goes to colp + col_off + bz*col_stride
+ * (col_stride >= ceil(fold*PQ/NR)*NR*Cg*R*S). */
 __kernel void im2col_packed(__global const REAL *restrict x, ulong x_off,
                             __global REAL *restrict colp, ulong col_off, ulong col_stride,
                             int C, int H, int W, int Cg, int grp, int R, int S, int P, int Q,
-                            int sh, int sw, int pt, int pl, int dh, int dw, int nimg)
+                            int sh, int sw, int pt, int pl, int dh, int dw, int nimg, int fold)
 {
-    const int jp = get_global_id(0), c = get_global_id(1), b = get_global_id(2);
+    const int jp = get_global_id(0), c = get_global_id(1), bz = get_global_id(2);
     const int PQ = P * Q;
-    if (c >= Cg || jp * NR >= PQ || b >= nimg) return;
+    if (c >= Cg || jp * NR >= fold * PQ || bz * fold >= nimg) return;
 
-    const __global REAL *xc = x + x_off + (ulong)b * C * H * W + (ulong)(grp * Cg + c) * H * W;
-    __global REAL *out = colp + col_off + (ulong)b * col_stride +
+    const ulong plane = (ulong)H * W;
+    const int b_end = min(nimg, (bz + 1) * fold);
+    __global REAL *out = colp + col_off + (ulong)bz * col_stride +
                          (ulong)jp * Cg * R * S * NR + (ulong)c * R * S * NR;
     const int j0 = jp * NR;
-    const int p0 = j0 / Q, q0 = j0 - p0 * Q;
+    const int f0 = j0 / PQ, pq0 = j0 - f0 * PQ;
+    const int p0 = pq0 / Q, q0 = pq0 - p0 * Q;
 
     for (int r = 0; r < R; ++r) {
         for (int s = 0; s < S; ++s, out += NR) {
             const int roff = r * dh - pt, soff = s * dw - pl;
-            int jj = 0, p = p0, q = q0;
+            int jj = 0, p = p0, q = q0, b = bz * fold + f0;
             while (jj < NR) {
                 const int seg = min(NR - jj, Q - q);
                 const int ih = p * sh + roff;
-                if (p < P && ih >= 0 && ih < H) {
-                    const __global REAL *xr = xc + ih * W;
+                if (b < b_end && ih >= 0 && ih < H) {
+                    const __global REAL *xr =
+                        x + x_off + (ulong)b * C * plane + (ulong)(grp * Cg + c) * plane + ih * W;
                     const int iw0 = q * sw + soff;
                     int lo, hi;
                     if (sw == 1) {  /* common case: no integer division */
@@ -122,7 +129,7 @@ __kernel void im2col_packed(__global const REAL *restrict x, ulong x_off,
                 }
                 jj += seg;
                 q = 0;
-                ++p;
+                if (++p == P) { p = 0; ++b; }
             }
         }
     }
@@ -382,4 +389,75 @@ __kernel void conv_sum_slices(__global const REAL *restrict part, ulong slice, i
     for (int s = 0; s < nslices; ++s) acc += part[(ulong)s * slice + i];
     __global REAL *o = out + out_off + i;
     *o = beta == (REAL)0 ? acc : acc + beta * *o;
+}
+
+/* ---------------------------------------------------------------------------
+ * Strided backward-data by output phase (dilation 1). The dx pixels
+ * ih = i*sh + a, iw = j*sw + b (phase (a, b)) take only the taps
+ * r = r0 + t*sh, s = s0 + u*sw, r0 = (a + pt) % sh, s0 = (b + pl) % sw: a
+ * stride-1 forward convolution of dy (C' = K, K' = C) with the sub-filter
+ * wp[grp*Cg + c][k][t][u] = w[grp*Kg + k][c][r0 + (Rt-1-t)*sh][s0 + (St-1-u)*sw]
+ * (taps reversed: a correlation). This writes wp of every phase, phase (a, b)
+ * at wp + (a*sw + b)*wp_stride. One work-item per output channel cc walks k:
+ * neighbouring work-items read neighbouring taps of w[k] and each writes its
+ * own contiguous run of wp (a work-item per (k, c) read a cache line per tap
+ * set, lines its neighbours had not touched). global = (C). */
+__kernel void conv_phase_filter(__global const REAL *restrict w, __global REAL *restrict wp, ulong wp_stride,
+                                int C, int Cg, int Kg, int R, int S, int sh, int sw, int pt, int pl)
+{
+    const int cc = get_global_id(0);
+    if (cc >= C) return;
+    const int grp = cc / Cg, c = cc - grp * Cg;
+    for (int a = 0; a < sh; ++a) {
+        const int r0 = (a + pt) % sh, Rt = r0 < R ? (R - r0 + sh - 1) / sh : 0;
+        for (int b = 0; b < sw; ++b) {
+            const int s0 = (b + pl) % sw, St = s0 < S ? (S - s0 + sw - 1) / sw : 0;
+            __global REAL *dst = wp + (ulong)(a * sw + b) * wp_stride + (ulong)cc * Kg * Rt * St;
+            for (int k = 0; k < Kg; ++k) {
+                const __global REAL *src = w + ((ulong)(grp * Kg + k) * Cg + c) * R * S;
+                for (int t = 0; t < Rt; ++t)
+                    for (int u = 0; u < St; ++u)
+                        *dst++ = src[(r0 + (Rt - 1 - t) * sh) * S + s0 + (St - 1 - u) * sw];
+            }
+        }
+    }
+}
+
+/* dx from the phases' results, each dx element written once: phase (a, b) of
+ * all planes at phases + (a*sw + b)*phase_stride as [plane][Hph][Wph],
+ * Hph = ceil((H - a)/sh), Wph = ceil((W - b)/sw). A phase no tap reaches
+ * (r0 >= R or s0 >= S) is zero and not read. One work-item writes one dx row.
+ * global = (H, nplanes). */
+__kernel void conv_phase_interleave(__global const REAL *restrict phases, ulong phase_stride,
+                                    __global REAL *restrict dx, int H, int W, int R, int S,
+                                    int sh, int sw, int pt, int pl, int nplanes)
+{
+    const int ih = get_global_id(0), plane = get_global_id(1);
+    if (ih >= H || plane >= nplanes) return;
+    const int a = ih % sh, i = ih / sh;
+    const int Hph = (H - a + sh - 1) / sh;
+    const bool row_taps = (a + pt) % sh < R;
+    __global REAL *o = dx + ((ulong)plane * H + ih) * W;
+    if (sw == 2) {  /* the common stride: one sequential pass over the row */
+        const int W0 = (W + 1) / 2, W1 = W / 2;
+        const bool taps0 = row_taps && pl % 2 < S, taps1 = row_taps && (1 + pl) % 2 < S;
+        const __global REAL *s0 = phases + (ulong)(a * 2) * phase_stride + ((ulong)plane * Hph + i) * W0;
+        const __global REAL *s1 = phases + (ulong)(a * 2 + 1) * phase_stride + ((ulong)plane * Hph + i) * W1;
+        for (int j = 0; j < W1; ++j) {
+            o[2 * j] = taps0 ? s0[j] : (REAL)0;
+            o[2 * j + 1] = taps1 ? s1[j] : (REAL)0;
+        }
+        if (W0 > W1) o[2 * W1] = taps0 ? s0[W1] : (REAL)0;
+        return;
+    }
+    for (int b = 0; b < sw; ++b) {
+        const int Wph = (W - b + sw - 1) / sw;
+        if (row_taps && (b + pl) % sw < S) {
+            const __global REAL *src =
+                phases + (ulong)(a * sw + b) * phase_stride + ((ulong)plane * Hph + i) * Wph;
+            for (int j = 0; j < Wph; ++j) o[j * sw + b] = src[j];
+        } else {
+            for (int j = 0; j < Wph; ++j) o[j * sw + b] = (REAL)0;
+        }
+    }
 }

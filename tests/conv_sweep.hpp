@@ -44,6 +44,15 @@ inline const std::vector<ConvDesc> kCases = {
     {1, 33, 9, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // channels past the GEMM tiles (Winograd in Auto)
     {3, 4, 6, 5, 36, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1},      // pad > 2 (Winograd backward-data must decline)
     {1, 8, 6, 6, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // many outputs: Winograd backward-weights splits them
+    // Strided layers as Im2col runs them: backward-data by output phase (phases of 1 to 3x3 taps,
+    // phases no tap reaches, pads beyond the filter reach), forward 1x1 as a strided gather.
+    {2, 6, 11, 13, 5, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1},     // 3x3 stride 3, odd sizes
+    {2, 4, 10, 9, 6, 3, 3, 2, 2, 2, 0, 1, 2, 1, 1, 2},      // 3x3 stride 2, groups 2, asymmetric pads
+    {1, 3, 7, 8, 4, 5, 5, 2, 2, 4, 3, 4, 1, 1, 1, 1},       // 5x5 stride 2, pads 4 and 3
+    {1, 3, 9, 10, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1},      // 2x2 stride 2
+    {2, 5, 8, 7, 3, 1, 1, 3, 2, 0, 0, 0, 0, 1, 1, 1},       // 1x1 stride 3x2
+    {2, 6, 10, 10, 4, 1, 3, 2, 3, 0, 1, 0, 1, 1, 1, 2},     // 1x3 stride 2x3, groups 2
+    {2, 5, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // 8x8 output: im2col's GEMM per image, not folded
 };
 
 // Few input channels under large or strided filters, where Auto runs ImplicitGemm: 1 to 4

@@ -46,6 +46,8 @@ const std::vector<ConvDesc> kCases = {
     {3, 12, 7, 7, 16, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1},  // 1x1: the native GEMMs
     {2, 8, 5, 7, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2},    // 1x1 groups 2: column blocks per group
     {1, 8, 9, 9, 4, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, 2},    // 1x1 stride 2 (not pointwise)
+    {2, 4, 10, 9, 6, 3, 3, 2, 2, 2, 0, 1, 2, 1, 1, 2},   // 3x3 stride 2, groups 2, asymmetric pads
+    {2, 5, 8, 7, 3, 1, 1, 3, 2, 0, 0, 0, 0, 1, 1, 1},    // 1x1 stride 3x2
     {3, 8, 9, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 8},   // depthwise
     {2, 5, 37, 21, 5, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 5},  // depthwise 5x5 stride 2
     // Channels-last depthwise (conv_depthwise_nhwc): a full channel vector and a partial one,

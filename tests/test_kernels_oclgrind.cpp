@@ -10,7 +10,8 @@
 //   gemm_direct_f32/f64  gemm_direct
 //   gemm_packed_f32/f64  pack_a, pack_b, gemm_packed, and their _claimed twins
 //   conv_im2col          im2col_packed, im2col, col2im, im2col_t_packed, conv_pack_dy_a,
-//                        conv_pack_dy_b, conv_pack_x_1x1, conv_bias_act, conv_dbias
+//                        conv_pack_dy_b, conv_pack_x_1x1, conv_bias_act, conv_dbias,
+//                        conv_phase_filter, conv_phase_interleave
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
 //   conv_depthwise       conv_dw_fwd (forward; backward-data at stride 1 with the filter rotated)
@@ -307,6 +308,8 @@ const ConvDesc kDepthwise5s2{2, 3, 11, 19, 3, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 3}; 
 const ConvDesc kDepthwiseDil{1, 2, 9, 18, 2, 3, 3, 1, 1, 2, 0, 0, 2, 1, 2, 2};  // depthwise dilation 1x2
 const ConvDesc kDepthwiseVectors{2, 9, 7, 13, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 9}; // channel vectors + a partial one
 const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      // 1x1
+const ConvDesc kStrided3{2, 3, 8, 7, 4, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1};       // strides 3x2, pads past the taps
+const ConvDesc kPointwiseStrided{2, 4, 7, 6, 4, 1, 1, 2, 3, 0, 0, 0, 0, 1, 1, 2}; // 1x1 strides 2x3, groups 2
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
 const ConvDesc kStem{2, 3, 11, 13, 5, 7, 7, 2, 2, 3, 3, 2, 3, 1, 1, 1};         // 7x7 stride 2, asym pad
 const ConvDesc kStemDilated{1, 2, 9, 12, 4, 3, 5, 3, 2, 1, 2, 1, 0, 2, 2, 2};   // strides 3x2, dilation, groups
@@ -435,6 +438,13 @@ TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack k
     check_conv(kGroupedStrided, ConvAlgo::Im2col, 220);
     anycl::set_conv_workspace_limit(runtime(), old_limit);
   }
+}
+
+TEST_CASE("oclgrind: conv Im2col strided: backward-data by phase (conv_phase_filter; conv_phase_interleave); "
+          "phases run as Gemm1x1 and as im2col, phases no tap reaches",
+          "[.oclgrind]") {
+  check_conv(kStrided3, ConvAlgo::Im2col, 230);
+  check_conv(kPointwiseStrided, ConvAlgo::Im2col, 240);
 }
 
 TEST_CASE("oclgrind: conv Gemm1x1 (forward conv_pack_x_1x1 + gemm_packed over column segments; backward-data "

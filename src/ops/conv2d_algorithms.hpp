@@ -6,9 +6,14 @@
 
 namespace anycl::detail {
 
-Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap);
+// Where w and y start in their buffers (parts of a workspace), for forward_im2col and forward_gemm1x1.
+struct ForwardOffsets {
+  std::size_t w = 0, y = 0;
+};
+Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
+                     ForwardOffsets off = {});
 Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
-                      std::size_t cap);
+                      std::size_t cap, ForwardOffsets off = {});
 Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
 // Winograd's only workspace is the transformed filters (16 K x C), whatever the batch.
 Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
@@ -20,6 +25,10 @@ Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const Back
 Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
 Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
 Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
+// Strided backward-data (dilation 1) as one stride-1 forward convolution per output phase on the
+// packed family (conv2d_phases.cpp); backward_data_im2col runs it where its workspace fits `cap`.
+bool backward_data_phases_fit(const DeviceSlot& slot, const ConvGeom& g, std::size_t cap);
+Event backward_data_phases(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t, std::size_t cap);
 
 Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                               std::size_t cap);

@@ -16,6 +16,7 @@ Event col2im(const DeviceSlot& slot, const ConvGeom& g, cl_mem col, std::size_t 
 }
 
 Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t, std::size_t cap) {
+  if (backward_data_phases_fit(slot, g, cap)) return backward_data_phases(slot, g, t, cap);
   const PackedLayout lay = packed_layout(slot);
   const std::size_t bp_stride = round_up(g.PQ, lay.nr) * g.Kg, col_stride = g.CRS * g.PQ;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({bp_stride + col_stride, sizeof(float)}), cap);

@@ -7,30 +7,40 @@
 namespace anycl::detail {
 
 Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t first_image, std::size_t nimg,
-               cl_mem bias, bool relu) {
+               cl_mem bias, bool relu, std::size_t y_off) {
   return run_kernel(slot, "conv_im2col", "conv_bias_act", {g.PQ, std::size_t(g.K), nimg}, {16, 1, 1}, y,
-                    cl_ulong(first_image * g.KPQ), bias ? bias : y, g.K, cl_int(g.PQ), cl_int(nimg),
+                    cl_ulong(y_off + first_image * g.KPQ), bias ? bias : y, g.K, cl_int(g.PQ), cl_int(nimg),
                     cl_int(bias != nullptr), cl_int(relu));
 }
 
-Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap) {
+// Images side by side in N, one GEMM per chunk and group, where padding every image's last column
+// panel would waste more than a quarter of the GEMM (P*Q = 49 fills 64 columns of NR = 32); else
+// one GEMM per image, whose blocks the batched micro-kernel shares out (folding P*Q = 784 made the
+// column block too large to stay in cache).
+Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
+                     ForwardOffsets off) {
   const PackedLayout lay = packed_layout(slot);
+  const bool fold = (round_up(g.PQ, lay.nr) - g.PQ) * 4 > g.PQ;
   const std::size_t col_stride = round_up(g.PQ, lay.nr) * g.CRS;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
-  const PackedFilter filter(slot, g, t.w, /*transposed=*/false);
+  const PackedFilter filter(slot, g, t.w, /*transposed=*/false, off.w);
   Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
-    const std::size_t nimg = std::min(chunk, g.n - b0);
+    const std::size_t nimg = std::min(chunk, g.n - b0), per_block = fold ? nimg : 1;
+    const std::size_t y_off = off.y + b0 * g.KPQ;
     for (cl_int grp = 0; grp < g.groups; ++grp) {
-      run_kernel(slot, "conv_im2col", "im2col_packed", {ceil_div(g.PQ, lay.nr), std::size_t(g.Cg), nimg}, {1, 1, 1},
-                 t.x, cl_ulong(b0 * g.CHW), col.mem(), cl_ulong(0), cl_ulong(col_stride), g.C, g.H, g.W, g.Cg, grp,
-                 g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg));
-      last = Event(enqueue_packed_micro<float>(slot, g.Kg, g.PQ, g.CRS, 1.f, filter.group(grp), 0, col.mem(),
-                                               col_stride, 0.f, t.y, b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ,
-                                               g.PQ, g.KPQ, nimg));
+      run_kernel(slot, "conv_im2col", "im2col_packed",
+                 {ceil_div(per_block * g.PQ, lay.nr), std::size_t(g.Cg), nimg / per_block}, {1, 1, 1}, t.x,
+                 cl_ulong(b0 * g.CHW), col.mem(), cl_ulong(0), cl_ulong(col_stride), g.C, g.H, g.W, g.Cg, grp, g.R,
+                 g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg), cl_int(per_block));
+      const std::size_t c_off = y_off + std::size_t(grp) * g.Kg * g.PQ;
+      last = fold ? Event(enqueue_packed_micro<float>(slot, g.Kg, nimg * g.PQ, g.CRS, 1.f, filter.group(grp), 0,
+                                                      col.mem(), 0, 0.f, t.y, c_off, g.PQ, 0, 1, g.PQ, g.KPQ))
+                  : Event(enqueue_packed_micro<float>(slot, g.Kg, g.PQ, g.CRS, 1.f, filter.group(grp), 0, col.mem(),
+                                                      col_stride, 0.f, t.y, c_off, g.PQ, g.KPQ, nimg));
     }
-    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu);
+    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, off.y);
   }
   return last;
 }
@@ -38,10 +48,11 @@ Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTen
 // One GEMM per chunk and group with the images side by side in N (n = nimg*PQ): per-image GEMMs
 // padded every image's last column panel (PQ = 196 wastes 12.5% of a 32-wide panel) and went to
 // the direct kernel once small. The micro-kernel's column segments scatter C back into NCHW.
-Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap) {
+Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
+                      ForwardOffsets off) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t chunk = images_per_chunk(g.n, g.PQ * g.Cg * sizeof(float), cap);
-  const PackedFilter filter(slot, g, t.w, /*transposed=*/false);
+  const PackedFilter filter(slot, g, t.w, /*transposed=*/false, off.w);
   Workspace bp(*slot.workspace, *slot.context, slot.info, lay.b_panel_elems(chunk * g.PQ, g.Cg) * sizeof(float));
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
@@ -50,9 +61,10 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
       run_kernel(slot, "conv_im2col", "conv_pack_x_1x1", {std::size_t(g.Cg), ceil_div(cols, lay.nr), 1}, {16, 1, 1}, t.x,
                  cl_ulong(b0 * g.CHW), bp.mem(), g.C, g.Cg, grp, cl_int(g.PQ), cl_int(nimg));
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, cols, g.Cg, 1.f, filter.group(grp), 0, bp.mem(), 0, 0.f, t.y,
-                                               b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ, g.KPQ));
+                                               off.y + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ,
+                                               g.KPQ));
     }
-    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu);
+    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, off.y);
   }
   return last;
 }

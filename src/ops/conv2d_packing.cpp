@@ -4,7 +4,7 @@
 
 namespace anycl::detail {
 
-PackedFilter::PackedFilter(const DeviceSlot& slot, const ConvGeom& g, cl_mem w, bool transposed) {
+PackedFilter::PackedFilter(const DeviceSlot& slot, const ConvGeom& g, cl_mem w, bool transposed, std::size_t w_off) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t rows = transposed ? g.CRS : std::size_t(g.Kg), depth = transposed ? std::size_t(g.Kg) : g.CRS;
   const std::size_t block = lay.a_panel_elems(rows, depth);
@@ -12,7 +12,7 @@ PackedFilter::PackedFilter(const DeviceSlot& slot, const ConvGeom& g, cl_mem w, 
   // W_g is row-major Kg x CRS, so this is the GEMM's pack_a (vectorised, tuned), all groups as
   // one batch. A per-element kernel with div/mod took ~5% of a 1x1 layer's time.
   GemmProblem p;
-  p.m = rows, p.k = depth, p.trans_a = transposed, p.lda = g.CRS;
+  p.m = rows, p.k = depth, p.trans_a = transposed, p.lda = g.CRS, p.a_off = w_off;
   p.batch = std::size_t(g.groups), p.stride_a = std::size_t(g.Kg) * g.CRS;
   enqueue_pack_a<float>(slot, p, w, all_->mem(), block, g.groups);
   for (cl_int grp = 1; grp < g.groups; ++grp) {

@@ -10,10 +10,11 @@
 namespace anycl::detail {
 
 // W_g (forward, Kg x CRS) or W_g^T (backward-data, CRS x Kg) of every group in packed-A layout.
-// The micro-kernel takes no A offset, so groups after the first get their own copy.
+// The micro-kernel takes no A offset, so groups after the first get their own copy. w starts w_off
+// elements into its buffer.
 class PackedFilter {
  public:
-  PackedFilter(const DeviceSlot& slot, const ConvGeom& g, cl_mem w, bool transposed);
+  PackedFilter(const DeviceSlot& slot, const ConvGeom& g, cl_mem w, bool transposed, std::size_t w_off = 0);
   cl_mem group(cl_int grp) const { return grp == 0 ? all_->mem() : parts_[grp - 1]->mem(); }
 
  private:
@@ -21,9 +22,9 @@ class PackedFilter {
   std::vector<std::unique_ptr<Workspace>> parts_;
 };
 
-// y[first..first+nimg) += bias, then ReLU, as flags say.
+// y[first..first+nimg) += bias, then ReLU, as flags say; y starts y_off elements into its buffer.
 Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t first_image, std::size_t nimg,
-               cl_mem bias, bool relu);
+               cl_mem bias, bool relu, std::size_t y_off = 0);
 
 // dx of images [b0, b0 + nimg), group grp, gathered from col (CRS x PQ per image, images
 // col_stride apart), overwritten.
