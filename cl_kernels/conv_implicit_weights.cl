@@ -53,6 +53,10 @@
 
 #include "common.h"
 
+#if VW > 1
+#define INTV CONCAT(int, VW)
+#endif
+
 static inline REAL igw_lane_sum(const REALV v)
 {
 #if VW == 1
@@ -68,13 +72,14 @@ static inline REAL igw_lane_sum(const REALV v)
 /* Work-item (tile, seg): tile = (group, channel block, tap block), tap blocks
  * fastest so neighbouring work-items share dy rows; rows [seg*seg_rows, ..)
  * of the nimg*P output rows from dy_off on.
+ * dy_end: dy's length in elements, so a last vector past Q is read whole only inside it.
  * global = (tiles rounded up to IGW_WG, segments); local = (IGW_WG, 1) or any. */
 __kernel void conv_igw_tiles(__global const REAL *restrict xs, __global const REAL *restrict dy,
                              const ulong dy_off, __global REAL *restrict part, const int C, const int Cg,
                              const int K, const int Kg, const int R, const int S, const int P, const int Q,
                              const int sh, const int sw, const int dh, const int dw, const int Hs,
                              const int Ws, const int kblocks, const int tblocks, const int tiles,
-                             const int rows, const int seg_rows)
+                             const int rows, const int seg_rows, const ulong dy_end)
 {
     const int tile = get_global_id(0), seg = get_global_id(1);
     if (tile >= tiles) return;
@@ -103,6 +108,14 @@ __kernel void conv_igw_tiles(__global const REAL *restrict xs, __global const RE
         for (int t = 0; t < NT; ++t) acc[i][t] = (REALV)0;
 
     const int qfull = Q - Q % VW, row_end = min(rows, (seg + 1) * seg_rows);
+#if VW > 1
+    INTV tail_lanes; /* all bits set in the lanes of the last vector before Q */
+    {
+        int lanes[VW];
+        for (int e = 0; e < VW; ++e) lanes[e] = qfull + e < Q ? -1 : 0;
+        tail_lanes = CONCAT(vload, VW)(0, lanes);
+    }
+#endif
     for (int row = seg * seg_rows; row < row_end; ++row) {
         const int img = row / P, p = row - img * P;
         __global const REAL *xrow = xs + (ulong)img * C * plane + (ulong)p * row_step;
@@ -120,14 +133,20 @@ __kernel void conv_igw_tiles(__global const REAL *restrict xs, __global const RE
                 for (int i = 0; i < MR; ++i) acc[i][t] = fma(dv[i], xv, acc[i][t]);
             }
         }
+#if VW > 1
         if (qfull < Q) {
-            /* The last columns: dy zero past Q (the staged x is readable up to Ws). */
+            /* The last columns: dy zero past Q (the staged x is readable up to Ws). A
+             * vector that stays inside dy is loaded whole and masked. */
             REALV dv[MR];
 #pragma unroll
             for (int i = 0; i < MR; ++i) {
-                REAL tmp[VW];
-                for (int e = 0; e < VW; ++e) tmp[e] = qfull + e < Q ? dyrow[i][qfull + e] : (REAL)0;
-                dv[i] = VLOAD(tmp);
+                if ((ulong)(dyrow[i] - dy) + qfull + VW <= dy_end) {
+                    dv[i] = select((REALV)0, VLOAD(dyrow[i] + qfull), tail_lanes);
+                } else {
+                    REAL tmp[VW];
+                    for (int e = 0; e < VW; ++e) tmp[e] = qfull + e < Q ? dyrow[i][qfull + e] : (REAL)0;
+                    dv[i] = VLOAD(tmp);
+                }
             }
 #pragma unroll
             for (int t = 0; t < NT; ++t) {
@@ -136,6 +155,7 @@ __kernel void conv_igw_tiles(__global const REAL *restrict xs, __global const RE
                 for (int i = 0; i < MR; ++i) acc[i][t] = fma(dv[i], xv, acc[i][t]);
             }
         }
+#endif
     }
 
     __global REAL *out = part + (ulong)seg * K * taps;

@@ -87,7 +87,7 @@ Event backward_weights_implicit(const DeviceSlot& slot, const ConvGeom& g, const
     run_kernel(slot, "conv_implicit_weights", "conv_igw_tiles", {round_up(tiles, wg), segments, 1}, {wg, 1, 1},
                xs.mem(), t.dy, cl_ulong(b0 * g.KPQ), part.mem(), g.C, g.Cg, g.K, g.Kg, g.R, g.S, g.P, g.Q, g.sh,
                g.sw, g.dh, g.dw, Hs, Ws, cl_int(kblocks), cl_int(tblocks), cl_int(tiles), cl_int(rows),
-               cl_int(seg_rows));
+               cl_int(seg_rows), cl_ulong(g.n * g.KPQ));
     last = run_kernel(slot, "conv_implicit_weights", "conv_igw_sum", {count, 1, 1}, {64, 1, 1}, part.mem(), t.dw,
                       cl_int(count), cl_int(segments), cl_int(b0 != 0));
     if (t.dbias) last = dbias_im2col(slot, g, t.dy, b0, nimg, t.dbias);
