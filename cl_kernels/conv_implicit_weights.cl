@@ -33,22 +33,22 @@
  * least Q rounded up to VW plus the widest tap offset), dy[n][K][P][Q],
  * dw[K][Cg][R][S], part[segment][K][Cg*R*S]; Cg = C/groups, Kg = K/groups. */
 #ifndef REAL
-#define REAL float
+#define REAL float  /* element type */
 #endif
 #ifndef VW
-#define VW 4
+#define VW 4        /* vector width along output columns */
 #endif
 #ifndef MR
-#define MR 4
+#define MR 4        /* output channels per work-item */
 #endif
 #ifndef NT
-#define NT 4
+#define NT 4        /* filter taps per work-item */
 #endif
 #ifndef IGW_WG
-#define IGW_WG 16
+#define IGW_WG 16   /* host: work-items per work-group */
 #endif
 #ifndef IGW_SEGS_PER_CU
-#define IGW_SEGS_PER_CU 4
+#define IGW_SEGS_PER_CU 4 /* host: row segments per compute unit */
 #endif
 
 #include "common.h"
