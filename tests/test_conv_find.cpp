@@ -59,7 +59,7 @@ TEST_CASE("conv2d_find times exactly the applicable algorithms and returns the f
       {pw, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Gemm1x1, ConvAlgo::Direct, ConvAlgo::ImplicitGemm}},
       {c3, ConvPass::Forward, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd, ConvAlgo::ImplicitGemm}},
       {c3, ConvPass::BackwardData, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
-      {c3, ConvPass::BackwardWeights, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd}},
+      {c3, ConvPass::BackwardWeights, {ConvAlgo::Im2col, ConvAlgo::Direct, ConvAlgo::Winograd, ConvAlgo::ImplicitGemm}},
   };
   for (const Case& c : cases) {
     INFO("pass " << int(c.pass) << " r " << c.d.r);
@@ -206,12 +206,13 @@ TEST_CASE("C API: anycl_conv2d_find and anycl_runtime_set_conv_find", "[conv][fi
   int timed = -1;
   REQUIRE(anycl_conv2d_find(rt, &d, ANYCL_CONV_BACKWARD_WEIGHTS, 0, &algo, ms, &timed) == ANYCL_SUCCESS);
   CHECK(timed == 1);
-  CHECK((algo == ANYCL_CONV_IM2COL || algo == ANYCL_CONV_DIRECT || algo == ANYCL_CONV_WINOGRAD));
+  CHECK((algo == ANYCL_CONV_IM2COL || algo == ANYCL_CONV_DIRECT || algo == ANYCL_CONV_WINOGRAD ||
+         algo == ANYCL_CONV_IMPLICIT_GEMM));
   CHECK(ms[ANYCL_CONV_IM2COL - 1] > 0);
   CHECK(ms[ANYCL_CONV_DIRECT - 1] > 0);
   CHECK(ms[ANYCL_CONV_GEMM1X1 - 1] < 0);   // 3x3: not applicable
   CHECK(ms[ANYCL_CONV_WINOGRAD - 1] > 0);  // 3x3 stride 1: Winograd backward-weights applies
-  CHECK(ms[ANYCL_CONV_IMPLICIT_GEMM - 1] < 0);  // forward only
+  CHECK(ms[ANYCL_CONV_IMPLICIT_GEMM - 1] > 0);  // forward and backward-weights
   REQUIRE(anycl_conv2d_find(rt, &d, ANYCL_CONV_BACKWARD_WEIGHTS, 0, &algo, nullptr, &timed) == ANYCL_SUCCESS);
   CHECK(timed == 0);
 

@@ -1,9 +1,12 @@
 // ImplicitGemm (cl_kernels/conv_implicit.cl) against the plain C++ reference accumulating in
 // double, with test_conv's bound (tests/conv_sweep.hpp: 2 * (L + 2) * eps_float * the reference on
 // |inputs|): the whole sweep and the stem-like shapes, forced and through Auto, under other
-// register tiles, in batch chunks; the backward passes, which it does not serve, are refused.
+// register tiles, in batch chunks; backward-weights (conv_implicit_weights.cl, with dbias) the same
+// way, run to run bitwise the same and picked by Auto on the stem shapes; backward-data, which it
+// does not serve, is refused.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -35,6 +38,55 @@ TEST_CASE("conv2d ImplicitGemm forward matches the reference on the sweep", "[co
   }
 }
 
+TEST_CASE("conv2d ImplicitGemm backward-weights matches the reference on the sweep", "[conv][implicit]") {
+  for (std::size_t i = 0; i < kCases.size(); ++i) {
+    INFO(describe(kCases[i]));
+    anycl_test::check_backward_weights(kCases[i], ConvAlgo::ImplicitGemm, unsigned(1100 + i), runtime());
+  }
+  for (std::size_t i = 0; i < kStemCases.size(); ++i) {
+    INFO(describe(kStemCases[i]));
+    anycl_test::check_backward_weights(kStemCases[i], ConvAlgo::ImplicitGemm, unsigned(1150 + i), runtime());
+    anycl_test::check_backward_weights(kStemCases[i], ConvAlgo::Auto, unsigned(1170 + i), runtime());
+  }
+}
+
+namespace {
+// The kernels one backward-weights call of `d` under `algo` ran (dbias asked for or not).
+std::vector<std::string> weights_kernels(const anycl::Conv2d& d, ConvAlgo algo, bool with_bias) {
+  std::vector<float> x(d.x_size(), 1), dy(d.y_size(), 1), dw(d.w_size()), db(d.k);
+  anycl::set_kernel_profiling(runtime(), true);
+  anycl::clear_kernel_profile(runtime());
+  anycl::conv2d_backward_weights(runtime(), d, x.data(), dy.data(), dw.data(), with_bias ? db.data() : nullptr, algo);
+  std::vector<std::string> out;
+  for (const anycl::KernelTime& k : anycl::kernel_profile(runtime())) out.push_back(k.kernel);
+  anycl::set_kernel_profiling(runtime(), false);
+  anycl::clear_kernel_profile(runtime());
+  return out;
+}
+bool ran(const std::vector<std::string>& kernels, const std::string& name) {
+  return std::find(kernels.begin(), kernels.end(), name) != kernels.end();
+}
+}  // namespace
+
+// Auto runs the ImplicitGemm kernels for the stem's backward-weights; dbias only when asked for,
+// and the result is the same bits on a second run (the segments' partials are summed in order).
+TEST_CASE("conv2d ImplicitGemm backward-weights: Auto on the stem, dbias on request, deterministic", "[conv][implicit]") {
+  anycl_test::ConvDesc stem = kStemCases[8];
+  stem.n = 2;
+  const anycl::Conv2d d = to_anycl(stem, false);
+  const auto with_bias = weights_kernels(d, ConvAlgo::Auto, true);
+  CHECK(ran(with_bias, "conv_igw_tiles"));
+  CHECK(ran(with_bias, "conv_igw_sum"));
+  CHECK(ran(with_bias, "conv_dbias"));
+  CHECK_FALSE(ran(weights_kernels(d, ConvAlgo::ImplicitGemm, false), "conv_dbias"));
+  const auto x = anycl_test::random_values(stem.x_size(), 31), dy = anycl_test::random_values(stem.y_size(), 32);
+  std::vector<float> dw1(stem.w_size()), dw2(stem.w_size(), 7), db1(stem.k), db2(stem.k, 7);
+  anycl::conv2d_backward_weights(runtime(), d, x.data(), dy.data(), dw1.data(), db1.data(), ConvAlgo::ImplicitGemm);
+  anycl::conv2d_backward_weights(runtime(), d, x.data(), dy.data(), dw2.data(), db2.data(), ConvAlgo::ImplicitGemm);
+  CHECK(dw1 == dw2);
+  CHECK(db1 == db2);
+}
+
 TEST_CASE("conv2d stem shapes: Auto picks ImplicitGemm (ungrouped) and both match the reference", "[conv][implicit]") {
   for (std::size_t i = 0; i < kStemCases.size(); ++i) {
     INFO(describe(kStemCases[i]));
@@ -64,7 +116,9 @@ TEST_CASE("conv2d ImplicitGemm with MR 3 VW 4 TQ 3 TP 2 matches the reference", 
                    // Every key matches any device: more keys than any shipped entry, so this one wins.
                    R"({"entries": [{"name": "odd tiles", "match": {"device_name_prefix": "",
                        "driver_version_prefix": "", "min_vector_width_float": 0, "min_local_mem_kb": 0},
-                       "params": {"conv_implicit": {"MR": 3, "VW": 4, "TQ": 3, "TP": 2, "IG_WG": 5}}}]})");
+                       "params": {"conv_implicit": {"MR": 3, "VW": 4, "TQ": 3, "TP": 2, "IG_WG": 5},
+                                  "conv_implicit_weights": {"MR": 3, "NT": 5, "VW": 8, "IGW_WG": 5,
+                                                            "IGW_SEGS_PER_CU": 3}}}]})");
   anycl::RuntimeOptions opt = anycl::RuntimeOptions::from_env();
   opt.kernel_path = dir.path();
   opt.cache = false;
@@ -74,13 +128,20 @@ TEST_CASE("conv2d ImplicitGemm with MR 3 VW 4 TQ 3 TP 2 matches the reference", 
     if (b.family == "conv_implicit")
       built = b.ok && b.options.find("-DMR=3 ") != std::string::npos && b.options.find("-DTP=2 ") != std::string::npos;
   REQUIRE(built);
+  bool built_weights = false;
+  for (const anycl::BuildReport& b : rt.build_reports())
+    if (b.family == "conv_implicit_weights")
+      built_weights = b.ok && b.options.find("-DNT=5 ") != std::string::npos;
+  REQUIRE(built_weights);
   for (std::size_t i = 0; i < kStemCases.size(); ++i) {
     INFO(describe(kStemCases[i]));
     anycl_test::check_forward(kStemCases[i], ConvAlgo::ImplicitGemm, unsigned(900 + i), rt);
+    anycl_test::check_backward_weights(kStemCases[i], ConvAlgo::ImplicitGemm, unsigned(920 + i), rt);
   }
   for (std::size_t i = 0; i < kCases.size(); i += 3) {
     INFO(describe(kCases[i]));
     anycl_test::check_forward(kCases[i], ConvAlgo::ImplicitGemm, unsigned(950 + i), rt);
+    anycl_test::check_backward_weights(kCases[i], ConvAlgo::ImplicitGemm, unsigned(970 + i), rt);
   }
 }
 
@@ -91,29 +152,22 @@ TEST_CASE("conv2d ImplicitGemm in batch chunks matches the reference", "[conv][i
   for (const anycl_test::ConvDesc& r : {kStemCases[0], kStemCases[3], kStemCases[6]}) {
     INFO(describe(r));
     anycl_test::check_forward(r, ConvAlgo::ImplicitGemm, 990, rt);
+    anycl_test::check_backward_weights(r, ConvAlgo::ImplicitGemm, 991, rt);
   }
 }
 
-TEST_CASE("conv2d ImplicitGemm refuses the backward passes as UNSUPPORTED with the output untouched", "[conv][implicit]") {
+TEST_CASE("conv2d ImplicitGemm refuses backward-data as UNSUPPORTED with the output untouched", "[conv][implicit]") {
   const anycl_test::ConvDesc& r = kStemCases[0];
   const anycl::Conv2d d = to_anycl(r, false);
-  std::vector<float> dy(r.y_size(), 1), w(r.w_size(), 1), x(r.x_size(), 1), dx(r.x_size(), 5), dw(r.w_size(), 5);
-  const auto refused = [](auto&& call) {
-    try {
-      call();
-      FAIL("a backward pass ran under ImplicitGemm");
-    } catch (const anycl::Error& e) {
-      CHECK(e.status() == ANYCL_ERROR_UNSUPPORTED);
-      CHECK(std::string(e.what()).find("implicit_gemm") != std::string::npos);
-    }
-  };
-  refused([&] { anycl::conv2d_backward_data(runtime(), d, dy.data(), w.data(), dx.data(), ConvAlgo::ImplicitGemm); });
-  refused([&] {
-    anycl::conv2d_backward_weights(runtime(), d, x.data(), dy.data(), dw.data(), nullptr, ConvAlgo::ImplicitGemm);
-  });
+  std::vector<float> dy(r.y_size(), 1), w(r.w_size(), 1), dx(r.x_size(), 5);
+  try {
+    anycl::conv2d_backward_data(runtime(), d, dy.data(), w.data(), dx.data(), ConvAlgo::ImplicitGemm);
+    FAIL("backward-data ran under ImplicitGemm");
+  } catch (const anycl::Error& e) {
+    CHECK(e.status() == ANYCL_ERROR_UNSUPPORTED);
+    CHECK(std::string(e.what()).find("implicit_gemm") != std::string::npos);
+  }
   CHECK(dx[0] == 5);
-  CHECK(dw[0] == 5);
-  // Auto keeps the existing algorithms for the stem's backward passes.
+  // Auto keeps the existing algorithms for the stem's backward-data.
   anycl_test::check_backward_data(r, ConvAlgo::Auto, 995, runtime());
-  anycl_test::check_backward_weights(r, ConvAlgo::Auto, 996, runtime());
 }

@@ -131,6 +131,23 @@ TEST_CASE("NHWC conv2d matches the reference in every pass and algorithm", "[con
       check_every_pass(runtime(), kCases[i], algo, unsigned(300 + 31 * i));
 }
 
+// ImplicitGemm runs forward and backward-weights in channels-last between transposes (backward-data
+// is not its): the stem's shape, batch 1 and several, stride 1 and 2, asymmetric pads, groups.
+TEST_CASE("NHWC conv2d ImplicitGemm forward and backward-weights match the reference", "[conv][nhwc][implicit]") {
+  const std::vector<ConvDesc> stems = {
+      {1, 3, 15, 15, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},    // 7x7 stride 2 pad 3, batch 1
+      {3, 3, 17, 14, 10, 7, 7, 2, 2, 3, 2, 1, 3, 1, 1, 1},   // several images, asymmetric pads
+      {2, 1, 12, 11, 5, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},    // 1 channel, 5x5 stride 1
+      {2, 4, 13, 15, 6, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 2},    // groups 2
+  };
+  for (std::size_t i = 0; i < stems.size(); ++i) {
+    INFO(describe(stems[i]));
+    check_forward(runtime(), stems[i], ConvAlgo::ImplicitGemm, unsigned(600 + 7 * i));
+    check_backward_weights(runtime(), stems[i], ConvAlgo::ImplicitGemm, unsigned(650 + 7 * i));
+    check_backward_weights(runtime(), stems[i], ConvAlgo::Auto, unsigned(680 + 7 * i));
+  }
+}
+
 TEST_CASE("NHWC pointwise layers run the native GEMMs under Auto", "[conv][nhwc]") {
   const anycl::Conv2d d = nhwc(kCases[6], false);
   CHECK(anycl::conv2d_select(runtime(), d) == ConvAlgo::Gemm1x1);

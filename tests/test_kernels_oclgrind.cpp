@@ -464,11 +464,16 @@ TEST_CASE("oclgrind: conv Direct: conv_direct_fwd; _bwd_data; _bwd_weights; _dbi
   check_conv(kDepthwise, ConvAlgo::Direct, 420);
 }
 
-TEST_CASE("oclgrind: conv ImplicitGemm: conv_ig_pack_w; conv_ig_stage_x; conv_ig_fwd (forward only)",
+TEST_CASE("oclgrind: conv ImplicitGemm: conv_ig_pack_w; conv_ig_stage_x; conv_ig_fwd; conv_igw_tiles; "
+          "conv_igw_sum (forward and backward-weights)",
           "[.oclgrind]") {
-  const Passes forward{true, false, false};
-  check_conv(kStem, ConvAlgo::ImplicitGemm, 700, forward);
-  check_conv(kStemDilated, ConvAlgo::ImplicitGemm, 710, forward);
+  const Passes forward_weights{true, false, true};
+  check_conv(kStem, ConvAlgo::ImplicitGemm, 700, forward_weights);
+  check_conv(kStemDilated, ConvAlgo::ImplicitGemm, 710, forward_weights);
+  const std::size_t old_limit = anycl::detail::engine(runtime()).ops.conv_workspace_limit;
+  anycl::set_conv_workspace_limit(runtime(), 64);  // one image per chunk: dw accumulated over chunks
+  check_conv(kStem, ConvAlgo::ImplicitGemm, 720, {false, false, true});
+  anycl::set_conv_workspace_limit(runtime(), old_limit);
 }
 
 TEST_CASE("oclgrind: conv depthwise: conv_dw_fwd forward and backward-data (rotated filter)", "[.oclgrind]") {

@@ -183,7 +183,7 @@ typedef enum anycl_conv_algo {
   ANYCL_CONV_GEMM1X1 = 2,
   ANYCL_CONV_DIRECT = 3,
   ANYCL_CONV_WINOGRAD = 4,
-  ANYCL_CONV_IMPLICIT_GEMM = 5 /* forward only */
+  ANYCL_CONV_IMPLICIT_GEMM = 5 /* forward and backward-weights */
 } anycl_conv_algo;
 #define ANYCL_CONV_ALGO_COUNT 5
 typedef enum anycl_conv_pass {

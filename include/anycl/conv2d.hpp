@@ -33,7 +33,8 @@ struct ANYCL_API Conv2d {
   std::size_t y_size() const { return n * k * p() * q(); }
 };
 
-// ImplicitGemm: forward only, for few input channels and large or strided filters (the stem).
+// ImplicitGemm: forward and backward-weights, for few input channels and large or strided filters
+// (the stem).
 enum class ConvAlgo { Auto, Im2col, Gemm1x1, Direct, Winograd, ImplicitGemm };
 ANYCL_API const char* to_string(ConvAlgo algo) noexcept;
 

@@ -17,9 +17,12 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
 Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
 // Winograd's only workspace is the transformed filters (16 K x C), whatever the batch.
 Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
-// ImplicitGemm (conv2d_implicit.cpp), forward only: the staged input is chunked within `cap`.
+// ImplicitGemm (conv2d_implicit.cpp), forward and backward-weights: the staged input is chunked
+// within `cap`.
 Event forward_implicit(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
                        std::size_t cap);
+Event backward_weights_implicit(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
+                                std::size_t cap);
 
 Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t, std::size_t cap);
 Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);

@@ -1,8 +1,11 @@
-// ImplicitGemm forward (cl_kernels/conv_implicit.cl): the filter taps walked straight over a
-// zero-padded, stride-phase-split copy of the input, so a layer with few input channels and a
-// large or strided filter (the 7x7 stride-2 stem) runs without im2col's column matrix, which is
-// R*S/(sh*sw) times the input and was a third of im2col's time there.
+// ImplicitGemm (cl_kernels/conv_implicit.cl, conv_implicit_weights.cl): the filter taps walked
+// straight over a zero-padded, stride-phase-split copy of the input, so a layer with few input
+// channels and a large or strided filter (the 7x7 stride-2 stem) runs forward and
+// backward-weights without im2col's column matrix, which is R*S/(sh*sw) times the input.
+#include <algorithm>
+
 #include "ops/conv2d_algorithms.hpp"
+#include "ops/conv2d_packing.hpp"
 
 namespace anycl::detail {
 namespace {
@@ -49,6 +52,45 @@ Event forward_implicit(const DeviceSlot& slot, const ConvGeom& g, const ForwardT
                       xs.mem(), wp.mem(), t.bias ? t.bias : t.w, t.y, cl_ulong(b0 * g.KPQ), g.C, g.Cg, g.K, g.Kg, g.R,
                       g.S, g.P, g.Q, g.sh, g.sw, g.dh, g.dw, tile.Hs, tile.Ws, tile.kblocks, tile.blocks, tile.ptiles,
                       cl_int(t.bias != nullptr), cl_int(relu));
+  }
+  return last;
+}
+
+// Backward-weights: the batch's output rows split into segments, one work-group each over every
+// register tile of dw, each segment's partial dw summed in segment order by a second kernel.
+Event backward_weights_implicit(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
+                                std::size_t cap) {
+  const BuiltProgram& prog = slot.program("conv_implicit_weights");
+  const std::size_t vw = std::size_t(prog.param("VW")), mr = std::size_t(prog.param("MR"));
+  const std::size_t nt = std::size_t(prog.param("NT")), wg = std::size_t(prog.param("IGW_WG"));
+  const std::size_t kblocks = ceil_div(std::size_t(g.Kg), mr), tblocks = ceil_div(g.CRS, nt);
+  const std::size_t tiles = std::size_t(g.groups) * kblocks * tblocks;
+  // Every row and phase column the taps read; the columns past Q meet zero dy.
+  const cl_int Hs = cl_int(std::size_t(g.P - 1) * g.sh + std::size_t(g.R - 1) * g.dh + 1);
+  const cl_int Ws = cl_int(round_up(std::size_t(g.Q), vw) + std::size_t(g.S - 1) * g.dw / g.sw);
+  const std::size_t per_image = std::size_t(g.C) * std::size_t(Hs) * std::size_t(g.sw) * std::size_t(Ws);
+  // The row count nimg * P is a 32-bit kernel argument.
+  const std::size_t chunk = std::min(images_per_chunk(g.n, workspace_bytes({per_image, sizeof(float)}), cap),
+                                     std::size_t(0x7fffffff) / std::size_t(g.P));
+  const std::size_t wanted = std::size_t(std::max(1L, prog.param("IGW_SEGS_PER_CU"))) *
+                             std::max<std::size_t>(slot.info.compute_units, 1);
+  const std::size_t most_segments = std::min(wanted, chunk * std::size_t(g.P)), count = std::size_t(g.K) * g.CRS;
+  Workspace xs(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, per_image, sizeof(float)}));
+  Workspace part(*slot.workspace, *slot.context, slot.info, workspace_bytes({most_segments, count, sizeof(float)}));
+  Event last;
+  for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
+    const std::size_t nimg = std::min(chunk, g.n - b0), planes = nimg * std::size_t(g.C);
+    const std::size_t rows = nimg * std::size_t(g.P), seg_rows = ceil_div(rows, std::min(wanted, rows));
+    const std::size_t segments = ceil_div(rows, seg_rows);
+    run_kernel(slot, "conv_implicit", "conv_ig_stage_x", {planes, std::size_t(Hs) * g.sw, 1}, {1, 16, 1}, t.x,
+               cl_ulong(b0 * g.CHW), xs.mem(), g.H, g.W, Hs, Ws, g.sw, g.pt, g.pl, cl_int(planes));
+    run_kernel(slot, "conv_implicit_weights", "conv_igw_tiles", {round_up(tiles, wg), segments, 1}, {wg, 1, 1},
+               xs.mem(), t.dy, cl_ulong(b0 * g.KPQ), part.mem(), g.C, g.Cg, g.K, g.Kg, g.R, g.S, g.P, g.Q, g.sh,
+               g.sw, g.dh, g.dw, Hs, Ws, cl_int(kblocks), cl_int(tblocks), cl_int(tiles), cl_int(rows),
+               cl_int(seg_rows), cl_ulong(g.n * g.KPQ));
+    last = run_kernel(slot, "conv_implicit_weights", "conv_igw_sum", {count, 1, 1}, {64, 1, 1}, part.mem(), t.dw,
+                      cl_int(count), cl_int(segments), cl_int(b0 != 0));
+    if (t.dbias) last = dbias_im2col(slot, g, t.dy, b0, nimg, t.dbias);
   }
   return last;
 }

@@ -61,6 +61,7 @@ ConvBackwardWeights::ConvBackwardWeights(const DeviceSlot& slot, const Conv2d& d
 Event ConvBackwardWeights::enqueue(const BackwardWeightsTensors& t) const {
   if (algo_ == ConvAlgo::Direct) return backward_weights_direct(slot_, g_, t);
   if (algo_ == ConvAlgo::Winograd) return backward_weights_winograd(slot_, g_, t, cap_);
+  if (algo_ == ConvAlgo::ImplicitGemm) return backward_weights_implicit(slot_, g_, t, cap_);
   return runs_tiled_gemm(slot_) ? backward_weights_im2col_tiled(slot_, g_, t, cap_)
                                 : backward_weights_im2col(slot_, g_, t, cap_);
 }

@@ -22,9 +22,9 @@ bool is_direct_shape(const Conv2d& d, const ConvThresholds& limits) {
 }
 
 // Few input channels under a large or strided filter (the stem): im2col's columns would be
-// R*S/(sh*sw) times the input, for a GEMM that is thin in K.
+// R*S/(sh*sw) times the input, for a GEMM that is thin in K (forward) or in N (backward-weights).
 bool is_implicit_shape(ConvPass pass, const Conv2d& d, const ConvThresholds& limits) {
-  return pass == ConvPass::Forward && d.c / d.groups <= limits.implicit_max_channels &&
+  return pass != ConvPass::BackwardData && d.c / d.groups <= limits.implicit_max_channels &&
          (d.r * d.s >= limits.implicit_min_taps || d.stride_h > 1 || d.stride_w > 1);
 }
 }  // namespace
@@ -62,7 +62,7 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
     case ConvAlgo::Gemm1x1:
       return is_pointwise(d);
     case ConvAlgo::ImplicitGemm:
-      return pass == ConvPass::Forward;
+      return pass != ConvPass::BackwardData;
     case ConvAlgo::Winograd:
       // Backward-data runs on dy padded by 2 - pad, so the padding may not exceed 2.
       return is_winograd_shape(d) && (pass != ConvPass::BackwardData || (d.pad_top <= 2 && d.pad_left <= 2));
@@ -70,7 +70,7 @@ bool applies(ConvAlgo algo, ConvPass pass, const Conv2d& d) {
   return false;
 }
 
-// Depthwise and thin groups run direct; stem-like forward layers ImplicitGemm; Winograd takes 3x3
+// Depthwise and thin groups run direct; stem-like forward and backward-weights layers ImplicitGemm; Winograd takes 3x3
 // stride 1 once channels make its products worthwhile; pointwise forward runs Gemm1x1, one GEMM
 // with the batch folded into N, where per-image GEMMs pad every image's last column panel (196
 // columns to 224 at NR 32).

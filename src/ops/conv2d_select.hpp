@@ -25,7 +25,7 @@ constexpr ConvAlgoMask algo_bit(ConvAlgo algo) { return 1u << static_cast<unsign
 struct ConvThresholds {
   std::size_t direct_group_channels = 4;  // groups > 1 and C/groups <= this: Direct
   std::size_t winograd_min_channels = 32;  // C and K >= this (and a Winograd shape): Winograd
-  // Forward with C/groups <= implicit_max_channels and R*S >= implicit_min_taps or a stride above
+  // Forward or backward-weights with C/groups <= implicit_max_channels and R*S >= implicit_min_taps or a stride above
   // 1: ImplicitGemm (IMPLICIT_* of conv_implicit; 0 channels on devices it does not suit).
   std::size_t implicit_max_channels = 4;
   std::size_t implicit_min_taps = 25;

@@ -28,6 +28,7 @@ const std::vector<FamilySpec>& kernel_families() {
       {"conv_depthwise", "conv_depthwise", "conv_depthwise.cl", "float", false, ""},
       {"conv_depthwise_nhwc", "conv_depthwise_nhwc", "conv_depthwise_nhwc.cl", "float", false, ""},
       {"conv_implicit", "conv_implicit", "conv_implicit.cl", "float", false, ""},
+      {"conv_implicit_weights", "conv_implicit_weights", "conv_implicit_weights.cl", "float", false, ""},
       {"conv_winograd", "conv_winograd", "conv_winograd.cl", "float", false, "gemm_packed_f32"},
       {"conv_winograd_tiled", "conv_winograd_tiled", "conv_winograd_tiled.cl", "float", false, "", true},
       {"conv_winograd_weights", "conv_winograd_weights", "conv_winograd_weights.cl", "float", false, "gemm_packed_f32"},

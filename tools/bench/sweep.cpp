@@ -61,7 +61,8 @@ std::string pair_field(Gen& g, const char* key, double p_not_one) {
   return std::string(":") + key + num(pick(g, 1, 2)) + "_" + num(pick(g, 1, 2));
 }
 
-// Shapes of a kind: plain, two groups, depthwise, pointwise (Gemm1x1's) and 3x3 stride 1 (Winograd's).
+// Shapes of a kind: plain, two groups, depthwise, pointwise (Gemm1x1's) and 3x3 stride 1 (Winograd's);
+// plain and grouped forward and backward-weights sometimes force ImplicitGemm.
 struct ConvDraw {
   std::string text, algo;
 };
@@ -89,6 +90,9 @@ ConvDraw random_conv(Gen& g) {
   const char* algo = chance(g, 0.4) ? "auto" : chance(g, 0.5) ? "im2col" : "direct";
   if (kind == 3 && chance(g, 0.6)) algo = "gemm1x1";
   if (kind == 4 && chance(g, 0.6)) algo = "winograd";
+  // ImplicitGemm (forward and backward-weights) for half of Direct's plain and grouped draws, by
+  // c + k, with no draw of its own: every other case stays what the seed gave before.
+  if (kind <= 1 && pass != "bwd_d" && algo == std::string("direct") && (c + k) % 2 == 0) algo = "implicit_gemm";
   return {t, algo};
 }
 
