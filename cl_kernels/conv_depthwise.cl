@@ -138,8 +138,8 @@ static inline int dw_row_floats(int ow, int sw, int S, int dw, int pl, int W)
     return 2 * ((half_row + DW_VW - 1) / DW_VW * DW_VW);
 }
 
-/* The even and the odd lanes of (a, b), lane by lane: the compiler makes one
- * two-source permute of each, where the same as a swizzle, (a.even, b.even),
+/* The even lanes of (a, b), lane by lane: the compiler makes one two-source
+ * permute of it, where the same as a swizzle, (a.even, b.even),
  * crashes Oclgrind's uninitialised-value check (and shuffle2 compiles to a
  * lane loop on POCL). */
 static inline realv dw_even(realv a, realv b)
@@ -153,17 +153,6 @@ static inline realv dw_even(realv a, realv b)
 #endif
 }
 
-static inline realv dw_odd(realv a, realv b)
-{
-#if DW_VW == 4
-    return (realv)(a.s1, a.s3, b.s1, b.s3);
-#elif DW_VW == 8
-    return (realv)(a.s1, a.s3, a.s5, a.s7, b.s1, b.s3, b.s5, b.s7);
-#else
-    return (realv)(a.s1, a.s3, a.s5, a.s7, a.s9, a.sb, a.sd, a.sf, b.s1, b.s3, b.s5, b.s7, b.s9, b.sb, b.sd, b.sf);
-#endif
-}
-
 /* Zeros over [from, to) of a staged half row, `to` a multiple of DW_VW: the
  * last vector is moved back to end at `to`, so nothing past it is written. */
 static inline void dw_zero_tail(__local REAL *d, int from, int to)
@@ -172,8 +161,9 @@ static inline void dw_zero_tail(__local REAL *d, int from, int to)
 }
 
 /* dw_stage_row for stride 2 along the width: staged column j (input column
- * j - pl) at (j % 2) * half_row + j / 2. Two input vectors make one vector of
- * even and one of odd columns; which side each goes to is pl's parity. */
+ * j - pl) at (j % 2) * half_row + j / 2. Two input vectors make a vector of
+ * even columns, and the two one float on one of odd columns; which half each
+ * goes to is pl's parity. */
 static void dw_stage_row_split(__local REAL *d, const __global REAL *src, ulong src_room, int ih, int H, int W,
                                int pl, int half_row)
 {
@@ -185,17 +175,19 @@ static void dw_stage_row_split(__local REAL *d, const __global REAL *src, ulong 
     for (int j = 0; j < (pl + 1) / 2; j += DW_VW) VSTORE((realv)0, 0, ev + j);
     for (int j = 0; j < pl / 2; j += DW_VW) VSTORE((realv)0, 0, od + j);
     for (int t = 0; t < W; t += 2 * DW_VW) {
-        if ((ulong)t + 2 * DW_VW > src_room) {
+        if ((ulong)t + 2 * DW_VW + 1 > src_room) {
             for (int u = t; u < W; ++u) d[(pl + u) % 2 * half_row + (pl + u) / 2] = src[u];
             break;
         }
-        const realv a = VLOAD(0, src + t), b = VLOAD(1, src + t);
+        /* columns t, t+2, ... and t+1, t+3, ... (the even lanes one float on) */
+        const realv even = dw_even(VLOAD(0, src + t), VLOAD(1, src + t));
+        const realv odd = dw_even(VLOAD(0, src + t + 1), VLOAD(1, src + t + 1));
         if (pl % 2 == 0) {
-            VSTORE(dw_even(a, b), 0, ev + (pl + t) / 2);
-            VSTORE(dw_odd(a, b), 0, od + (pl + t) / 2);
+            VSTORE(even, 0, ev + (pl + t) / 2);
+            VSTORE(odd, 0, od + (pl + t) / 2);
         } else {
-            VSTORE(dw_odd(a, b), 0, ev + (pl + t + 1) / 2);
-            VSTORE(dw_even(a, b), 0, od + (pl + t - 1) / 2);
+            VSTORE(odd, 0, ev + (pl + t + 1) / 2);
+            VSTORE(even, 0, od + (pl + t - 1) / 2);
         }
     }
     dw_zero_tail(ev, (pl + W + 1) / 2, half_row);
