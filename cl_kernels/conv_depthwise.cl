@@ -9,17 +9,27 @@
  *   DW_TAPS       backward-weights: filter taps accumulated a sweep over the data
  *   DW_GROUPS_CU  host: work-groups launched per compute unit (read only here)
  *   DW_STRIP      host: most output rows staged per pass through local memory
+ *   DW_DIRECT     stride-1 planes whose output rows are at most this many
+ *                 vectors (but the buffer's first and last plane) read their
+ *                 input in place, lanes past the row masked, instead of
+ *                 staging it (0: every plane staged); staging pays back on
+ *                 wider rows, whose masked edge lanes are a smaller share
  *
  * One work-item (work-group of one) runs a run of consecutive (image, channel)
  * planes: a plane of a depthwise layer is a few hundred outputs, too little to
  * pay for scheduling a work-group of its own. Each strip of output rows first
  * stages the input rows it reads into local memory with the padding as zeros
- * (vector copies), so the products are branch-free DW_VW-wide loads:
- * contiguous at stride 1, the even lanes of two vectors at stride 2.
+ * (vector copies), so every product is a branch-free contiguous DW_VW-wide
+ * load. At stride 2 along the width the forward staging splits each row into
+ * its even and odd columns (one lane permute per staged vector, where
+ * de-interleaving at the products takes one per tap and output row, as
+ * backward-weights still does). Planes of narrow stride-1 rows skip the
+ * staging (DW_DIRECT).
  *
- * Staged row layout (`lw` floats per row, `lw` = round_up(ow, DW_VW) * sw +
- * (S-1)*dw): column j holds input column j - pl; rows hold input rows
- * p0*sh - pt + i for the strip's first output row p0. The host
+ * Staged row layout (`lw` floats per row, dw_row_floats): column j holds input
+ * column j - pl; rows hold input rows p0*sh - pt + i for the strip's first
+ * output row p0. Unsplit: column j at j, `lw` = round_up(ow, DW_VW) * sw +
+ * (S-1)*dw. Split: column j at (j % 2) * lw/2 + j / 2. The host
  * (src/ops/conv2d_depthwise.cpp) sizes the buffer as rows * lw + 2*DW_VW
  * floats: vector stores may run DW_VW - 1 past a row, which later rows
  * overwrite. */
@@ -40,6 +50,9 @@
 #endif
 #ifndef DW_STRIP
 #define DW_STRIP 32  /* host: most output rows per staged strip */
+#endif
+#ifndef DW_DIRECT
+#define DW_DIRECT 1  /* widest output row (vectors) read in place at stride 1 */
 #endif
 
 #define DWCAT_(a, b) a##b
@@ -115,6 +128,88 @@ static inline REAL dw_lane_sum(realv v)
     return sum;
 }
 
+/* Floats of a staged forward row (the layout at the top). At stride 2 each
+ * half holds the taps' reach and the copy's last vector past the row's end. */
+static inline int dw_row_floats(int ow, int sw, int S, int dw, int pl, int W)
+{
+    const int ov = (ow + DW_VW - 1) / DW_VW * DW_VW;
+    if (sw == 1) return ov + (S - 1) * dw;
+    const int half_row = max(ov + (S - 1) * dw / 2 + 1, (pl + W + 1) / 2 + DW_VW);
+    return 2 * ((half_row + DW_VW - 1) / DW_VW * DW_VW);
+}
+
+/* The even lanes of (a, b), lane by lane: the compiler makes one two-source
+ * permute of it, where the same as a swizzle, (a.even, b.even),
+ * crashes Oclgrind's uninitialised-value check (and shuffle2 compiles to a
+ * lane loop on POCL). */
+static inline realv dw_even(realv a, realv b)
+{
+#if DW_VW == 4
+    return (realv)(a.s0, a.s2, b.s0, b.s2);
+#elif DW_VW == 8
+    return (realv)(a.s0, a.s2, a.s4, a.s6, b.s0, b.s2, b.s4, b.s6);
+#else
+    return (realv)(a.s0, a.s2, a.s4, a.s6, a.s8, a.sa, a.sc, a.se, b.s0, b.s2, b.s4, b.s6, b.s8, b.sa, b.sc, b.se);
+#endif
+}
+
+/* Zeros over [from, to) of a staged half row, `to` a multiple of DW_VW: the
+ * last vector is moved back to end at `to`, so nothing past it is written. */
+static inline void dw_zero_tail(__local REAL *d, int from, int to)
+{
+    for (int j = from; j < to; j += DW_VW) VSTORE((realv)0, 0, d + min(j, to - DW_VW));
+}
+
+/* dw_stage_row for stride 2 along the width: staged column j (input column
+ * j - pl) at (j % 2) * half_row + j / 2. Two input vectors make a vector of
+ * even columns, and the two one float on one of odd columns; which half each
+ * goes to is pl's parity. */
+static void dw_stage_row_split(__local REAL *d, const __global REAL *src, ulong src_room, int ih, int H, int W,
+                               int pl, int half_row)
+{
+    __local REAL *ev = d, *od = d + half_row;
+    if (ih < 0 || ih >= H) {
+        for (int j = 0; j < 2 * half_row; j += DW_VW) VSTORE((realv)0, 0, d + j);
+        return;
+    }
+    for (int j = 0; j < (pl + 1) / 2; j += DW_VW) VSTORE((realv)0, 0, ev + j);
+    for (int j = 0; j < pl / 2; j += DW_VW) VSTORE((realv)0, 0, od + j);
+    for (int t = 0; t < W; t += 2 * DW_VW) {
+        if ((ulong)t + 2 * DW_VW + 1 > src_room) {
+            for (int u = t; u < W; ++u) d[(pl + u) % 2 * half_row + (pl + u) / 2] = src[u];
+            break;
+        }
+        /* columns t, t+2, ... and t+1, t+3, ... (the even lanes one float on) */
+        const realv even = dw_even(VLOAD(0, src + t), VLOAD(1, src + t));
+        const realv odd = dw_even(VLOAD(0, src + t + 1), VLOAD(1, src + t + 1));
+        if (pl % 2 == 0) {
+            VSTORE(even, 0, ev + (pl + t) / 2);
+            VSTORE(odd, 0, od + (pl + t) / 2);
+        } else {
+            VSTORE(odd, 0, ev + (pl + t + 1) / 2);
+            VSTORE(even, 0, od + (pl + t - 1) / 2);
+        }
+    }
+    dw_zero_tail(ev, (pl + W + 1) / 2, half_row);
+    dw_zero_tail(od, (pl + W) / 2, half_row);
+}
+
+/* Where staged row data for output column q and filter column s starts. */
+static inline __attribute__((always_inline)) int dw_col(int q, int s, int sw, int dw, int lw)
+{
+    return sw == 1 ? q + s * dw : (s * dw) % 2 * (lw / 2) + q + s * dw / 2;
+}
+
+/* Backward-weights: DW_VW outputs' input at one tap of an unsplit staged row,
+ * `xr` the vector's first output's; every other float at stride 2. Its
+ * 25-tap accumulators stay in registers only with this form of the address
+ * (with dw_col's split rows POCL's code runs at a third of the speed). */
+static inline __attribute__((always_inline)) realv dw_taps(const __local REAL *xr, int sw)
+{
+    if (sw == 1) return VLOAD(0, xr);
+    return dw_even(VLOAD(0, xr), VLOAD(1, xr));
+}
+
 /* The input rows output rows p0 .. p0+np-1 read, of the plane at `src`, into
  * `stage` (rows of lw floats). The input is `up_h` x `up_w` upsampled with
  * zeros (1 x 1 but for backward-data at stride 2): of virtual rows
@@ -132,24 +227,21 @@ static void dw_stage_strip(__local REAL *stage, const __global REAL *in, ulong i
     }
 }
 
-/* DW_VW outputs' input at one tap: `xr` is the staged input of the vector's
- * first output; contiguous at stride 1, every other float at stride 2. */
-static inline __attribute__((always_inline)) realv dw_taps(const __local REAL *xr, int sw)
+/* dw_stage_strip at stride 2 along the width (never upsampled there): rows
+ * split into even and odd columns. A function of its own, so the stride-1
+ * callers inline the same staging as without it. */
+static void dw_stage_strip_split(__local REAL *stage, const __global REAL *in, ulong in_len,
+                                 const __global REAL *src, int p0, int np, int H, int W, int up_h, int R, int sh,
+                                 int pt, int pl, int dh, int lw)
 {
-    if (sw == 1) return VLOAD(0, xr);
-    const realv a = VLOAD(0, xr), b = VLOAD(1, xr);
-    /* Lane by lane: the compiler makes one two-source permute of it, where the
-     * same as a swizzle, (a.even, b.even), crashes Oclgrind's uninitialised-
-     * value check (and shuffle2 compiles to a lane loop on POCL). */
-#if DW_VW == 2
-    return (realv)(a.s0, b.s0);
-#elif DW_VW == 4
-    return (realv)(a.s0, a.s2, b.s0, b.s2);
-#elif DW_VW == 8
-    return (realv)(a.s0, a.s2, a.s4, a.s6, b.s0, b.s2, b.s4, b.s6);
-#else
-    return (realv)(a.s0, a.s2, a.s4, a.s6, a.s8, a.sa, a.sc, a.se, b.s0, b.s2, b.s4, b.s6, b.s8, b.sa, b.sc, b.se);
-#endif
+    const int rows = (np - 1) * sh + (R - 1) * dh + 1;
+    for (int i = 0; i < rows; ++i) {
+        const int v = p0 * sh - pt + i;
+        const int ih = v >= 0 && v % up_h == 0 ? v / up_h : -1;
+        const ulong at = (ulong)(src - in) + (ulong)max(ih, 0) * W;
+        dw_stage_row_split(stage + i * lw, src + (ulong)max(ih, 0) * W, in_len - min(at, in_len), ih, H, W, pl,
+                           lw / 2);
+    }
 }
 
 /* The nv outputs of a block at `yo`, `room` floats before the plane ends: a
@@ -164,6 +256,24 @@ static inline void dw_store(__global REAL *yo, realv acc, int nv, int room)
         REAL lane[DW_VW];
         VSTORE(acc, 0, lane);
         for (int t = 0; t < nv; ++t) yo[t] = lane[t];
+    }
+}
+
+/* The nr accumulator rows of the block at column q0 into rows p.. of dst:
+ * one test for the block (per-row branches let the compiler run each row's
+ * taps as one dependent FMA chain after the previous row's store). */
+static inline __attribute__((always_inline)) void dw_store_rows(__global REAL *dst, realv *acc, int p, int nr,
+                                                               int q0, int oh, int ow, int relu)
+{
+#pragma unroll
+    for (int j = 0; j < nr; ++j) acc[j] = relu ? fmax(acc[j], (realv)0) : acc[j];
+    if ((oh - p - nr + 1) * ow - q0 >= DW_VW) {
+#pragma unroll
+        for (int j = 0; j < nr; ++j) VSTORE(acc[j], 0, dst + (ulong)(p + j) * ow + q0);
+    } else {
+#pragma unroll
+        for (int j = 0; j < nr; ++j)
+            dw_store(dst + (ulong)(p + j) * ow + q0, acc[j], min(DW_VW, ow - q0), (oh - p - j) * ow - q0);
     }
 }
 
@@ -187,22 +297,62 @@ static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp
                 const realv wv = (realv)wl[r * S + s];
 #pragma unroll
                 for (int j = 0; j < nr; ++j)
-                    acc[j] = fma(wv, dw_taps(xp + (j * sh + r * dh) * lw + q0 * sw + s * dw, sw), acc[j]);
+                    acc[j] = fma(wv, VLOAD(0, xp + (j * sh + r * dh) * lw + dw_col(q0, s, sw, dw, lw)), acc[j]);
             }
         }
-#pragma unroll
-        for (int j = 0; j < nr; ++j) acc[j] = relu ? fmax(acc[j], (realv)0) : acc[j];
-        /* One test for the block: per-row branches let the compiler run each row's
-         * taps as one dependent FMA chain after the previous row's store. */
-        if ((oh - p - nr + 1) * ow - q0 >= DW_VW) {
-#pragma unroll
-            for (int j = 0; j < nr; ++j) VSTORE(acc[j], 0, dst + (ulong)(p + j) * ow + q0);
-        } else {
-#pragma unroll
-            for (int j = 0; j < nr; ++j)
-                dw_store(dst + (ulong)(p + j) * ow + q0, acc[j], min(DW_VW, ow - q0), (oh - p - j) * ow - q0);
-        }
+        dw_store_rows(dst, acc, p, nr, q0, oh, ow, relu);
     }
+}
+
+/* dw_rows at stride 1 on the plane `src` itself (H x W, not upsampled): each
+ * tap is one vector load of an input row with the lanes outside the row, and
+ * rows outside the plane, zeroed. The loads may reach pl floats before the
+ * plane and a vector past it, which the caller keeps inside the buffer. */
+static inline __attribute__((always_inline)) void dw_rows_global(const __global REAL *src, const __local REAL *wl,
+                                                                 __global REAL *dst, realv b0, int p, int nr,
+                                                                 int oh, int ow, int H, int W, int pt, int pl,
+                                                                 int dh, int dw, int R, int S, int relu)
+{
+    const realv lane = VLOAD(0, dw_lane_index);
+    for (int q0 = (ow - 1) / DW_VW * DW_VW; q0 >= 0; q0 -= DW_VW) {
+        realv acc[DW_ROWS];
+#pragma unroll
+        for (int j = 0; j < nr; ++j) acc[j] = b0;
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+#pragma unroll
+            for (int j = 0; j < nr; ++j) {
+                const int v = p + j + r * dh - pt;
+                const __global REAL *xr = src + (ulong)clamp(v, 0, H - 1) * W;
+                const int wr = v >= 0 && v < H ? W : 0; /* no lane of a row outside */
+#pragma unroll
+                for (int s = 0; s < S; ++s) {
+                    const int col = q0 + s * dw - pl;
+                    const realv x = VLOAD(0, xr + col);
+                    const realv in_row = select((realv)0, x, lane >= (realv)(-col) && lane < (realv)(wr - col));
+                    acc[j] = fma((realv)wl[r * S + s], in_row, acc[j]);
+                }
+            }
+        }
+        dw_store_rows(dst, acc, p, nr, q0, oh, ow, relu);
+    }
+}
+
+/* Output rows 0 .. oh-1 of a stride-1 plane by dw_rows_global: DW_ROWS at
+ * once, then two, then one. */
+static inline __attribute__((always_inline)) void dw_plane_global(const __global REAL *src, const __local REAL *wl,
+                                                                  __global REAL *dst, realv b0, int oh, int ow,
+                                                                  int H, int W, int pt, int pl, int dh, int dw,
+                                                                  int R, int S, int relu)
+{
+    int p = 0;
+    for (; p + DW_ROWS <= oh; p += DW_ROWS)
+        dw_rows_global(src, wl, dst, b0, p, DW_ROWS, oh, ow, H, W, pt, pl, dh, dw, R, S, relu);
+    if (DW_ROWS > 2 && p + 2 <= oh) {
+        dw_rows_global(src, wl, dst, b0, p, 2, oh, ow, H, W, pt, pl, dh, dw, R, S, relu);
+        p += 2;
+    }
+    for (; p < oh; ++p) dw_rows_global(src, wl, dst, b0, p, 1, oh, ow, H, W, pt, pl, dh, dw, R, S, relu);
 }
 
 /* Output rows p0 .. p0+np-1 of a plane from its staged strip; `wl` holds the
@@ -216,6 +366,10 @@ static inline __attribute__((always_inline)) void dw_strip(const __local REAL *s
     int p = p0;
     for (; p + DW_ROWS <= p0 + np; p += DW_ROWS)
         dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, DW_ROWS, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+    if (DW_ROWS > 2 && p + 2 <= p0 + np) {
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 2, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+        p += 2;
+    }
     for (; p < p0 + np; ++p)
         dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 1, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
 }
@@ -240,8 +394,7 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
 {
     const int first = get_group_id(0) * per_group;
     const int last = min(planes, first + per_group);
-    const int ov = (ow + DW_VW - 1) / DW_VW * DW_VW;
-    const int lw = ov * sw + (S - 1) * dw;
+    const int lw = dw_row_floats(ow, sw, S, dw, pl, iw_);
     const ulong in_plane = (ulong)ih_ * iw_, out_plane = (ulong)oh * ow;
     for (int pl_i = first; pl_i < last; ++pl_i) {
         const int c = pl_i % C;
@@ -250,9 +403,24 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
         for (int e = 0; e < R * S; ++e) wl[e] = wc[flip ? R * S - 1 - e : e];
         const realv b0 = (realv)(has_bias ? bias[c] : (REAL)0);
         __global REAL *dst = out + out_off + (ulong)pl_i * out_plane;
+        /* Reads from pl floats before the plane to a vector past its last row. */
+        const ulong at = (ulong)(src - in);
+        if (ow <= DW_DIRECT * DW_VW && sh == 1 && sw == 1 && up_h == 1 && up_w == 1 && at >= (ulong)pl &&
+            at + in_plane + (ulong)((ow + DW_VW - 1) / DW_VW * DW_VW + (S - 1) * dw) <= in_len) {
+            if (R == 3 && S == 3 && dh == 1 && dw == 1)
+                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, pt, pl, 1, 1, 3, 3, relu);
+            else if (R == 5 && S == 5 && dh == 1 && dw == 1)
+                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, pt, pl, 1, 1, 5, 5, relu);
+            else
+                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, pt, pl, dh, dw, R, S, relu);
+            continue;
+        }
         for (int p0 = 0; p0 < oh; p0 += strip) {
             const int np = min(strip, oh - p0);
-            dw_stage_strip(stage, in, in_len, src, p0, np, ih_, iw_, up_h, up_w, R, sh, pt, pl, dh, lw);
+            if (sw == 2)
+                dw_stage_strip_split(stage, in, in_len, src, p0, np, ih_, iw_, up_h, R, sh, pt, pl, dh, lw);
+            else
+                dw_stage_strip(stage, in, in_len, src, p0, np, ih_, iw_, up_h, up_w, R, sh, pt, pl, dh, lw);
             const int square = R == S && sh == sw && dh == 1 && dw == 1;
             if (square && R == 3 && sw == 1)
                 dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 3, 3, 1, relu);
@@ -332,7 +500,7 @@ void conv_dw_bwd_weights(__global const REAL *restrict x, ulong x_len, __global 
 {
     const int c = get_group_id(0);
     if (c >= C) return;
-    const int lw = (Q + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw;
+    const int lw = (Q + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw; /* rows not split */
     const int square = R == S && sh == sw && dh == 1 && dw == 1;
     if (square && R == 3 && sw == 1)
         dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 3, 3, P, Q, 1, 1, pt, pl, 1, 1, nimg, strip,

@@ -41,6 +41,12 @@ inline const std::vector<ConvDesc> kCases = {
     {2, 3, 12, 17, 3, 3, 3, 1, 1, 2, 0, 0, 2, 1, 2, 3},     // depthwise dilation 1x2, asymmetric pads
     {1, 2, 10, 10, 2, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 2},     // depthwise stride 3
     {3, 4, 7, 6, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 4},       // depthwise, rows far narrower than a vector
+    // Stride 2 rows staged as even and odd columns over several copies, odd and even left pads,
+    // right pads the last outputs read; stride-1 planes read in place (all but the buffer's first
+    // and last), rows past two vectors.
+    {2, 3, 9, 74, 3, 3, 3, 2, 2, 1, 1, 1, 2, 1, 1, 3},      // depthwise stride 2, odd left pad
+    {1, 3, 11, 70, 3, 5, 5, 2, 2, 2, 4, 1, 0, 1, 2, 3},     // depthwise 5x5 stride 2, dilation 1x2, pad 4
+    {2, 4, 8, 41, 4, 5, 5, 1, 1, 2, 3, 1, 1, 1, 1, 4},      // depthwise 5x5, in place, asymmetric pads
     {1, 33, 9, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // channels past the GEMM tiles (Winograd in Auto)
     {3, 4, 6, 5, 36, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1},      // pad > 2 (Winograd backward-data must decline)
     {1, 8, 6, 6, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // many outputs: Winograd backward-weights splits them

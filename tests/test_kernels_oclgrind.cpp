@@ -307,6 +307,8 @@ const ConvDesc kDepthwise{1, 4, 6, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 4};      
 const ConvDesc kDepthwise5s2{2, 3, 11, 19, 3, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 3}; // depthwise 5x5 stride 2
 const ConvDesc kDepthwiseDil{1, 2, 9, 18, 2, 3, 3, 1, 1, 2, 0, 0, 2, 1, 2, 2};  // depthwise dilation 1x2
 const ConvDesc kDepthwiseVectors{2, 9, 7, 13, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 9}; // channel vectors + a partial one
+const ConvDesc kDepthwiseWideS2{1, 3, 5, 41, 3, 3, 3, 2, 2, 1, 2, 1, 2, 1, 1, 3};  // stride 2, right pads read
+const ConvDesc kDepthwiseInPlace{2, 3, 6, 7, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3};  // 5x5, planes read in place
 const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      // 1x1
 const ConvDesc kStrided3{2, 3, 8, 7, 4, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1};       // strides 3x2, pads past the taps
 const ConvDesc kPointwiseStrided{2, 4, 7, 6, 4, 1, 1, 2, 3, 0, 0, 0, 0, 1, 1, 2}; // 1x1 strides 2x3, groups 2
@@ -479,6 +481,8 @@ TEST_CASE("oclgrind: conv ImplicitGemm: conv_ig_pack_w; conv_ig_stage_x; conv_ig
 TEST_CASE("oclgrind: conv depthwise: conv_dw_fwd forward and backward-data (rotated filter)", "[.oclgrind]") {
   check_conv(kDepthwise5s2, ConvAlgo::Direct, 430);
   check_conv(kDepthwiseDil, ConvAlgo::Direct, 440);
+  check_conv(kDepthwiseWideS2, ConvAlgo::Direct, 480);   // rows staged as even and odd columns
+  check_conv(kDepthwiseInPlace, ConvAlgo::Direct, 490);  // stride-1 planes read without staging
 }
 
 TEST_CASE("oclgrind: conv depthwise channels-last: conv_dwn_fwd (forward; backward-data on upsampled dy); "

@@ -9,14 +9,21 @@
 namespace anycl::detail {
 namespace {
 
-std::size_t stage_row_floats(const ConvGeom& g, const DepthwiseRun& run, std::size_t vw) {
-  return round_up(std::size_t(run.ow), vw) * run.sw + std::size_t(g.S - 1) * g.dw;
+// Floats of a staged row (the kernel's dw_row_floats; backward-weights stages rows unsplit): at
+// stride 2 the forward kernel splits a row into even and odd columns, each half holding the taps'
+// reach and the staging copy's last vector.
+std::size_t stage_row_floats(const ConvGeom& g, const DepthwiseRun& run, std::size_t vw, bool split = true) {
+  const std::size_t ov = round_up(std::size_t(run.ow), vw), reach = std::size_t(g.S - 1) * g.dw;
+  if (run.sw == 1 || !split) return ov * run.sw + reach;
+  const std::size_t half = std::max(ov + reach / 2 + 1, (std::size_t(run.pl) + run.iw + 1) / 2 + vw);
+  return 2 * round_up(half, vw);
 }
 
 // Output rows per staged strip: at most the family's DW_STRIP, and what local memory holds beside
 // the taps (0 when it holds no row).
-cl_int strip_rows(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, std::size_t vw) {
-  const std::size_t row_bytes = stage_row_floats(g, run, vw) * sizeof(float), step = std::size_t(run.sh) * row_bytes;
+cl_int strip_rows(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, std::size_t vw, bool split = true) {
+  const std::size_t row_bytes = stage_row_floats(g, run, vw, split) * sizeof(float),
+                    step = std::size_t(run.sh) * row_bytes;
   const std::size_t fixed = (std::size_t(g.R - 1) * g.dh + 1) * row_bytes + 2 * vw * sizeof(float) +
                             std::size_t(g.R) * g.S * sizeof(float) + 256;
   const std::size_t most = std::size_t(slot.program("conv_depthwise").param("DW_STRIP"));
@@ -26,9 +33,9 @@ cl_int strip_rows(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun&
 }
 
 // Local memory for a strip of `strip` output rows.
-LocalBytes stage_bytes(const ConvGeom& g, const DepthwiseRun& run, std::size_t vw, cl_int strip) {
+LocalBytes stage_bytes(const ConvGeom& g, const DepthwiseRun& run, std::size_t vw, cl_int strip, bool split = true) {
   const std::size_t rows = std::size_t(strip - 1) * run.sh + std::size_t(g.R - 1) * g.dh + 1;
-  return {(rows * stage_row_floats(g, run, vw) + 2 * vw) * sizeof(float)};
+  return {(rows * stage_row_floats(g, run, vw, split) + 2 * vw) * sizeof(float)};
 }
 
 Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, cl_mem in, cl_mem w,
@@ -55,7 +62,8 @@ bool shape_fits(ConvPass pass, const ConvGeom& g) { return g.sw <= 2 && depthwis
 bool depthwise_kernel_fits(const DeviceSlot& slot, ConvPass pass, const ConvGeom& g) {
   if (!shape_fits(pass, g) || !slot.has_program("conv_depthwise") || runs_tiled_gemm(slot)) return false;
   const DepthwiseRun run = pass == ConvPass::BackwardData ? depthwise_backward_data_run(g) : depthwise_forward_run(g);
-  return strip_rows(slot, g, run, std::size_t(slot.program("conv_depthwise").param("DW_VW"))) > 0;
+  const std::size_t vw = std::size_t(slot.program("conv_depthwise").param("DW_VW"));
+  return strip_rows(slot, g, run, vw, pass != ConvPass::BackwardWeights) > 0;
 }
 
 Event forward_depthwise(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu) {
@@ -70,11 +78,11 @@ Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const B
 Event backward_weights_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t) {
   const std::size_t vw = std::size_t(slot.program("conv_depthwise").param("DW_VW"));
   const DepthwiseRun run = depthwise_forward_run(g);
-  const cl_int strip = strip_rows(slot, g, run, vw);
+  const cl_int strip = strip_rows(slot, g, run, vw, false);
   return run_kernel(slot, "conv_depthwise", "conv_dw_bwd_weights", {std::size_t(g.C), 1, 1}, {1, 1, 1}, t.x,
                     cl_ulong(g.n * g.CHW), t.dy, cl_ulong(g.n * g.KPQ), t.dw, t.dbias ? t.dbias : t.dw, g.C, g.H, g.W,
                     g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n), strip,
-                    cl_int(t.dbias != nullptr), stage_bytes(g, run, vw, strip));
+                    cl_int(t.dbias != nullptr), stage_bytes(g, run, vw, strip, false));
 }
 
 }  // namespace anycl::detail
