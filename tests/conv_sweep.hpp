@@ -50,8 +50,10 @@ inline const std::vector<ConvDesc> kCases = {
     {1, 33, 9, 9, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // channels past the GEMM tiles (Winograd in Auto)
     {3, 4, 6, 5, 36, 3, 3, 1, 1, 3, 0, 1, 3, 1, 1, 1},      // pad > 2 (Winograd backward-data must decline)
     {1, 8, 6, 6, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // many outputs: Winograd backward-weights splits them
-    // Strided layers as Im2col runs them: backward-data by output phase (phases of 1 to 3x3 taps,
-    // phases no tap reaches, pads beyond the filter reach), forward 1x1 as a strided gather.
+    // Strided layers as Im2col runs them: backward-data by output phase where every phase is one
+    // tap or the plane has 1024 pixels or more (phases of 1 to 3x3 taps, phases no tap reaches),
+    // else col2im (pads beyond the filter reach).
+    {1, 4, 32, 33, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},     // 3x3 stride 2 on a 32x33 plane: by phase
     {2, 6, 11, 13, 5, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1},     // 3x3 stride 3, odd sizes
     {2, 4, 10, 9, 6, 3, 3, 2, 2, 2, 0, 1, 2, 1, 1, 2},      // 3x3 stride 2, groups 2, asymmetric pads
     {1, 3, 7, 8, 4, 5, 5, 2, 2, 4, 3, 4, 1, 1, 1, 1},       // 5x5 stride 2, pads 4 and 3

@@ -310,7 +310,7 @@ const ConvDesc kDepthwiseVectors{2, 9, 7, 13, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 9
 const ConvDesc kDepthwiseWideS2{1, 3, 5, 41, 3, 3, 3, 2, 2, 1, 2, 1, 2, 1, 1, 3};  // stride 2, right pads read
 const ConvDesc kDepthwiseInPlace{2, 3, 6, 7, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3};  // 5x5, planes read in place
 const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      // 1x1
-const ConvDesc kStrided3{2, 3, 8, 7, 4, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1};       // strides 3x2, pads past the taps
+const ConvDesc kStrided3{1, 3, 32, 33, 4, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1};     // strides 3x2, pads past the taps, a plane phases run on
 const ConvDesc kPointwiseStrided{2, 4, 7, 6, 4, 1, 1, 2, 3, 0, 0, 0, 0, 1, 1, 2}; // 1x1 strides 2x3, groups 2
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
 const ConvDesc kStem{2, 3, 11, 13, 5, 7, 7, 2, 2, 3, 3, 2, 3, 1, 1, 1};         // 7x7 stride 2, asym pad

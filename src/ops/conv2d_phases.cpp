@@ -60,11 +60,17 @@ std::size_t phases_bytes(const ConvGeom& g) {
 // R*S taps of Cg): beyond this ratio (the stem: 64 outputs from 3 channels) col2im moves less.
 constexpr cl_int kMaxPhaseChannelRatio = 4;
 
+// Phases of several taps run im2col GEMMs over a quarter of the plane each; below this many dx
+// pixels per plane they lose to col2im (ResNet-18's 14x14 layer4 stride-2 layer: 10% slower).
+constexpr std::size_t kMinMultiTapPhasePlane = 1024;
+
 }  // namespace
 
 // The phases take at most half of `cap`; the forward passes chunk their own scratch in the rest.
 bool backward_data_phases_fit(const DeviceSlot& slot, const ConvGeom& g, std::size_t cap) {
   if (g.sh * g.sw == 1 || g.dh != 1 || g.dw != 1 || g.Kg > kMaxPhaseChannelRatio * g.Cg) return false;
+  const bool single_tap_phases = g.R <= g.sh && g.S <= g.sw;
+  if (!single_tap_phases && std::size_t(g.H) * g.W < kMinMultiTapPhasePlane) return false;
   return phases_bytes(g) <= cap / 2 && phases_bytes(g) <= slot.info.max_alloc;
 }
 
