@@ -76,3 +76,13 @@ assert abs(sum(k["launches_per_step"] for k in p["kernels"]) - p["launches_per_s
 print("train ok")
 ]=] ${train})
 expect("${checked}" "train ok")
+
+# `anycl-bench conv` on one 3x3 layer, one timed run: perf_table.py's every-pass table has its
+# three passes against oneDNN blocked and the backward-weights / forward ratio.
+set(conv ${WORK_DIR}/conv.json)
+run(out ${BENCH} conv --reps 1 --only "128ch 28x28 -> 128, 3x3 p1" --json --out ${conv})
+run(table ${PYTHON} ${SCRIPTS}/perf_table.py ${conv})
+message("${table}")
+set(pair "[0-9.]+ / [0-9.]+ \\| [0-9.]+x")
+expect("${table}" "\\*\\*Convolution, every pass\\*\\*")
+expect("${table}" "\\| 128ch 28x28 -> 128, 3x3 p1 \\| ${pair} \\| ${pair} \\| ${pair} \\| [0-9.]+x \\|")

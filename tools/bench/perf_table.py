@@ -97,6 +97,32 @@ def conv_table(runs):
     return table(["layer", "anycl Auto", "oneDNN NCHW", "oneDNN blocked"], rows)
 
 
+def ratio(num, den):
+    return num / den if num and den else None
+
+
+def conv_passes_table(runs):
+    """Every pass of the layers the runs timed backward, against oneDNN blocked (`conv --layout`)."""
+    passes = (("anycl_forward", "onednn_blocked"), ("anycl_backward_data", "onednn_backward_data_blocked"),
+              ("anycl_backward_weights", "onednn_backward_weights_blocked"))
+    rows = []
+    for layer, per_run in keyed(runs, "conv", "layer"):
+        if not any(r and r.get("anycl_backward_data") for r in per_run):
+            continue
+        row = [layer]
+        for ours, theirs in passes:
+            mine = [gflops(r and (r[ours].get("auto") if ours == "anycl_forward" else r.get(ours))) for r in per_run]
+            blocked = [gflops(r and r.get(theirs)) for r in per_run]
+            row += [cell(mine) + " / " + cell(blocked), cell([ratio(a, b) for a, b in zip(mine, blocked)], "ratio")]
+        forward = [gflops(r and r["anycl_forward"].get("auto")) for r in per_run]
+        weights = [gflops(r and r.get("anycl_backward_weights")) for r in per_run]
+        rows.append(row + [cell([ratio(w, f) for w, f in zip(weights, forward)], "ratio")])
+    if not rows:
+        return ""
+    return table(["layer", "forward: anycl / blocked", "vs blocked", "bwd-data: anycl / blocked", "vs blocked",
+                  "bwd-weights: anycl / blocked", "vs blocked", "bwd-w / own fwd"], rows)
+
+
 NET_SIDES = (("anycl", "anycl"), ("onednn_nchw", "oneDNN NCHW"), ("onednn_blocked", "oneDNN blocked"),
              ("pytorch", "PyTorch"))
 NET_PASSES = (("forward", "forward"), ("backward_data", "backward-data"), ("backward_weights", "backward-weights"),
@@ -199,6 +225,8 @@ def main():
     parts = [machine_block(docs, args.commit)]
     for title, part, make in ((lambda _: "**GEMM** (SGEMM, row-major, GFLOP/s)", "gemm", gemm_table),
                               (conv_title, "conv", conv_table),
+                              (lambda _: "**Convolution, every pass** (GFLOP/s; oneDNN's blocked layout; a ratio "
+                               "is anycl / oneDNN)", "conv", conv_passes_table),
                               (lambda _: "**Stages** (`anycl-bench stages`: device time of each kernel; median ms "
                                "of one launch, and of the call)", "stages", stages_table),
                               (lambda _: "**Whole network** (`anycl-bench net`: every convolution, ms per pass over the "
@@ -206,7 +234,9 @@ def main():
         runs = [(p, d) for p, d in zip(args.runs, docs) if d["schema"] == BENCH_SCHEMA and part in d]
         if runs:
             only_docs = [d for _, d in runs]
-            parts.append("\n\n".join(x for x in (title(only_docs), sources(runs), make(only_docs)) if x))
+            body = make(only_docs)
+            if body:
+                parts.append("\n\n".join(x for x in (title(only_docs), sources(runs), body) if x))
     runs = [(p, d) for p, d in zip(args.runs, docs) if d["schema"] == MULTI_SCHEMA]
     if runs:
         parts += multi_tables([d for _, d in runs], sources(runs))
