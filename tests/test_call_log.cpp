@@ -59,8 +59,9 @@ anycl::Conv2d asymmetric_conv() {
   return d;
 }
 
-std::string log_of_conv(anycl::ConvAlgo algo) {
-  const anycl::Conv2d d = asymmetric_conv();
+std::string log_of_conv(anycl::ConvAlgo algo, anycl::ConvLayout layout = anycl::ConvLayout::Nchw) {
+  anycl::Conv2d d = asymmetric_conv();
+  d.layout = layout;
   d.validate();
   std::vector<float> x(d.x_size(), 1.f), w(d.w_size(), 0.5f), bias(d.k, -1.f), y(d.y_size());
   StderrCapture capture;
@@ -101,6 +102,9 @@ TEST_CASE("ANYCL_LOG=calls prints a convolution with asymmetric padding, bias an
   const std::string forced = logged_call(log_of_conv(anycl::ConvAlgo::Direct));
   CHECK(forced == "conv:fwd:n1c3h7w6k4r3s3:p1_0_2_1:s1:d1:g1:bias:relu --algo direct");
   require_replays(forced);
+  const std::string channels_last = logged_call(log_of_conv(anycl::ConvAlgo::Auto, anycl::ConvLayout::Nhwc));
+  CHECK(channels_last == "conv:fwd:n1c3h7w6k4r3s3:p1_0_2_1:s1:d1:g1:bias:relu:nhwc");
+  require_replays(channels_last);
 }
 
 TEST_CASE("ANYCL_LOG without calls prints no call lines", "[call_log]") {

@@ -86,6 +86,7 @@ std::string conv_call_text(ConvPass pass, const Conv2d& d, bool bias, ConvAlgo a
        pair_text(d.dilation_h, d.dilation_w) + ":g" + std::to_string(d.groups);
   if (bias) t += ":bias";
   if (d.relu && pass == ConvPass::Forward) t += ":relu";
+  if (d.layout == ConvLayout::Nhwc) t += ":nhwc";
   if (algo != ConvAlgo::Auto) t += std::string(" --algo ") + to_string(algo);
   return t;
 }
