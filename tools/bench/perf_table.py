@@ -109,13 +109,13 @@ def conv_passes_table(runs):
     for layer, per_run in keyed(runs, "conv", "layer"):
         if not any(r and r.get("anycl_backward_data") for r in per_run):
             continue
-        row = [layer]
+        row, ours_by_pass = [layer], []
         for ours, theirs in passes:
             mine = [gflops(r and (r[ours].get("auto") if ours == "anycl_forward" else r.get(ours))) for r in per_run]
             blocked = [gflops(r and r.get(theirs)) for r in per_run]
             row += [cell(mine) + " / " + cell(blocked), cell([ratio(a, b) for a, b in zip(mine, blocked)], "ratio")]
-        forward = [gflops(r and r["anycl_forward"].get("auto")) for r in per_run]
-        weights = [gflops(r and r.get("anycl_backward_weights")) for r in per_run]
+            ours_by_pass.append(mine)
+        forward, weights = ours_by_pass[0], ours_by_pass[-1]
         rows.append(row + [cell([ratio(w, f) for w, f in zip(weights, forward)], "ratio")])
     if not rows:
         return ""
