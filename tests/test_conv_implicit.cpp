@@ -98,12 +98,22 @@ TEST_CASE("conv2d stem shapes: Auto picks ImplicitGemm (ungrouped) and both matc
   }
 }
 
-// Many input channels or a 3x3 stride-1 filter keep their algorithms.
-TEST_CASE("conv2d Auto keeps ImplicitGemm to few channels under large or strided filters", "[conv][implicit]") {
+// Few channels under a 3x3 filter (an RGB first layer) run ImplicitGemm in both of its passes;
+// many channels, a 1x1 filter or a smaller one at stride 1 keep their algorithms.
+TEST_CASE("conv2d Auto keeps ImplicitGemm to few channels under 3x3 or larger or strided filters", "[conv][implicit]") {
   anycl_test::ConvDesc r = kStemCases[0];
   r.c = 16;
   CHECK(anycl::conv2d_select(runtime(), to_anycl(r, false)) != ConvAlgo::ImplicitGemm);
   r = kCases[0];  // 3 channels, 3x3 stride 1
+  CHECK(anycl::conv2d_select(runtime(), to_anycl(r, false)) == ConvAlgo::ImplicitGemm);
+  CHECK(ran(weights_kernels(to_anycl(r, false), ConvAlgo::Auto, false), "conv_igw_tiles"));
+  anycl_test::check_forward(r, ConvAlgo::Auto, 840, runtime());
+  anycl_test::check_backward_weights(r, ConvAlgo::Auto, 841, runtime());
+  r.r = r.s = 2;  // 4 taps at stride 1
+  CHECK(anycl::conv2d_select(runtime(), to_anycl(r, false)) != ConvAlgo::ImplicitGemm);
+  CHECK_FALSE(ran(weights_kernels(to_anycl(r, false), ConvAlgo::Auto, false), "conv_igw_tiles"));
+  r = kCases[7];  // 1x1 on 12 channels
+  r.c = 3;
   CHECK(anycl::conv2d_select(runtime(), to_anycl(r, false)) != ConvAlgo::ImplicitGemm);
 }
 

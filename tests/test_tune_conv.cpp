@@ -237,7 +237,8 @@ TEST_CASE("anycl::tune checks every convolution family's defaults and passes the
       {"conv_direct", R"({"values": {"DIR_OQ": [16], "DIR_OW": [16], "DIR_RED_LWS": [64]}})"},
       {"conv_depthwise", R"({"values": {"DW_VW": [8], "DW_ROWS": [4], "DW_TAPS": [25], "DW_GROUPS_CU": [8], "DW_STRIP": [32]}})"},
       {"conv_winograd_weights", R"({"values": {"TC": [8], "STAGE": [2], "GROUP_ROWS": [128], "GROUPS_PER_CU": [2]}})"},
-      {"conv_implicit", R"({"values": {"VW": [4], "MR": [8], "TQ": [2], "TP": [1], "IG_WG": [1]}})"}};
+      {"conv_implicit", R"({"values": {"VW": [4], "MR": [8], "TQ": [2], "TP": [1], "IG_WG": [1]}})"},
+      {"conv_implicit_weights", R"({"values": {"VW": [4], "MR": [4], "NT": [4], "IGW_WG": [16], "IGW_SEGS_PER_CU": [4]}})"}};
   for (const auto& [family, space] : families) {
     INFO(family);
     anycl_test::spit(dir / "space.json", space);
@@ -246,7 +247,7 @@ TEST_CASE("anycl::tune checks every convolution family's defaults and passes the
     opts.space_file = dir / "space.json";
     const std::string f = family;
     opts.conv_layers = {f == "conv_depthwise" ? layer(1, 16, 12, 16, 16) : f == "conv_direct" ? layer(1, 16, 12, 16, 4)
-                    : f == "conv_implicit"                                                 ? layer(1, 3, 12, 8)
+                    : f.rfind("conv_implicit", 0) == 0                                     ? layer(1, 3, 12, 8)
                                                                                            : layer(1, 8, 12, 8)};
     const anycl::TuneResult r = anycl::tune(rt, 0, opts);
     REQUIRE(r.trials.size() == 1);

@@ -77,10 +77,12 @@ ConvFamilyUse family_use(const std::string& variant) {
             {layer(2, 24, 17, 19, 24, 3, 1, 1, 24), skewed(layer(1, 16, 21, 20, 16, 5, 2, 2, 16), 1, 3)},
             {layer(8, 256, 14, 14, 256, 3, 1, 1, 256), layer(8, 96, 112, 112, 96, 3, 2, 1, 96),
              layer(8, 240, 28, 28, 240, 5, 1, 2, 240), layer(8, 144, 56, 56, 144, 5, 2, 2, 144)}};
+  const std::vector<Conv2d> implicit_checked = {layer(2, 3, 17, 19, 10, 7, 2, 3),
+                                                skewed(layer(1, 2, 21, 18, 9, 5, 3, 1), 2, 0, 2)};
   if (variant == "conv_implicit")
-    return {variant, ConvAlgo::ImplicitGemm, {P::Forward},
-            {layer(2, 3, 17, 19, 10, 7, 2, 3), skewed(layer(1, 2, 21, 18, 9, 5, 3, 1), 2, 0, 2)},
-            {layer(8, 3, 224, 224, 64, 7, 2, 3)}};
+    return {variant, ConvAlgo::ImplicitGemm, {P::Forward}, implicit_checked, {layer(8, 3, 224, 224, 64, 7, 2, 3)}};
+  if (variant == "conv_implicit_weights")
+    return {variant, ConvAlgo::ImplicitGemm, {P::BackwardWeights}, implicit_checked, {layer(8, 3, 224, 224, 64, 7, 2, 3)}};
   fail(ANYCL_ERROR_INVALID_ARGUMENT, "anycl-tune: family " + variant + " is not a convolution family it can tune");
 }
 

@@ -21,8 +21,9 @@ bool is_direct_shape(const Conv2d& d, const ConvThresholds& limits) {
   return d.groups > 1 && d.c / d.groups <= limits.direct_group_channels;
 }
 
-// Few input channels under a large or strided filter (the stem): im2col's columns would be
-// R*S/(sh*sw) times the input, for a GEMM that is thin in K (forward) or in N (backward-weights).
+// Few input channels under a 3x3 or larger or a strided filter (the stem, a first layer on RGB):
+// im2col's columns would be R*S/(sh*sw) times the input, for a GEMM that is thin in K (forward)
+// or in N (backward-weights).
 bool is_implicit_shape(ConvPass pass, const Conv2d& d, const ConvThresholds& limits) {
   return pass != ConvPass::BackwardData && d.c / d.groups <= limits.implicit_max_channels &&
          (d.r * d.s >= limits.implicit_min_taps || d.stride_h > 1 || d.stride_w > 1);
