@@ -10,6 +10,7 @@
 
 #include "opponents.hpp"
 #include "problem_call.hpp"
+#include "report.hpp"
 
 namespace anycl_bench {
 namespace {
@@ -29,10 +30,11 @@ std::string device_for_reproducer(const DriverOptions& o) {
 int usage(const std::string& why) {
   std::cerr << "anycl-bench run: " << why << "\n"
             << "usage: anycl-bench run [--mode=correctness|perf|both] [--repeats N] [--algo NAME] [--device SPEC]\n"
-            << "                       [--batch FILE] DESCRIPTOR...\n"
+            << "                       [--profile] [--batch FILE] DESCRIPTOR...\n"
             << "  DESCRIPTOR  gemm:s:RNT:m1000n37k513:lda1024  or  conv:fwd:n8c64h56w56k64r3s3:p1:s1:d1:g1\n"
             << "              (grammar: docs/reliability.md, \"Correctness driver\")\n"
-            << "  --algo      conv: auto|im2col|gemm1x1|direct|winograd; gemm: auto|anycl|clblast\n";
+            << "  --algo      conv: auto|im2col|gemm1x1|direct|winograd|implicit_gemm; gemm: auto|anycl|clblast\n"
+            << "  --profile   perf: each kernel's launches per call, median device time and share of the call\n";
   return 2;
 }
 
@@ -65,6 +67,7 @@ std::vector<std::string> parse_args(int argc, char** argv, DriverOptions& o) {
     else if (a == "--repeats" && has_value) o.repeats = positive(argv[++i], "--repeats");
     else if (a == "--algo" && has_value) o.algo = argv[++i];
     else if (a == "--device" && has_value) o.device = argv[++i];
+    else if (a == "--profile") o.profile = true;
     else if (a == "--batch" && has_value) for (const std::string& d : read_batch(argv[++i])) descriptors.push_back(d);
     else if (a == "--inject-error") o.inject_error = true;  // test-only, undocumented in usage
     else if (a.rfind("--", 0) == 0) throw DescriptorError("unknown or incomplete option " + a);
@@ -84,6 +87,7 @@ void print_perf(anycl::Runtime& rt, const std::string& descriptor, const Problem
   std::printf("perf %s: median %.3f ms, %.2f GFLOP/s (%d runs, first call %.1f ms)\n", descriptor.c_str(), t.median_ms,
               t.gflops, t.runs, t.first_call_ms);
   std::fflush(stdout);
+  if (o.profile) print_profile_row(stdout, profile_call(rt, descriptor, "run", call.run, call.flops, t.runs));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ struct DriverOptions {
   int repeats = 1;                   // correctness: runs per problem; perf: timed runs (at least 5)
   std::string algo = "auto";
   std::string device;                // "" = ANYCL_DEVICE, else the best single device
+  bool profile = false;              // perf: also each kernel's launches, device time and share
   bool inject_error = false;         // test-only: perturb one output element before comparing
 };
 

@@ -25,7 +25,7 @@ void print_usage(std::ostream& out) {
       << "       anycl-bench multi|peak|params ... [--rounds N]\n"
       << "       anycl-bench params ... [--layers A,B]\n"
       << "       anycl-bench run [--mode=correctness|perf|both] [--repeats N] [--algo NAME] [--device SPEC]\n"
-      << "                       [--batch FILE] DESCRIPTOR...\n"
+      << "                       [--profile] [--batch FILE] DESCRIPTOR...\n"
       << "       anycl-bench sweep [--seed S] [--cases N] [--device SPEC]\n"
       << "  gemm    SGEMM shapes: anycl vs CLBlast vs OpenBLAS (GFLOP/s)\n"
       << "  conv    convolution layers: each anycl algorithm vs CLBlast Convgemm vs oneDNN\n"

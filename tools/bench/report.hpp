@@ -82,6 +82,11 @@ class ProfileScope {
 nlohmann::json bench_train(anycl::Runtime& rt, const Options& opt);
 // `anycl-bench stages`: the same workloads with the kernel profile on (anycl/profile.hpp).
 nlohmann::json bench_stages(anycl::Runtime& rt, const Options& opt);
+// One workload with the kernel profile on: two untimed calls, then `reps` timed ones; the call's
+// median and, per kernel, launches, median device time and share (what `stages` prints a row of).
+nlohmann::json profile_call(anycl::Runtime& rt, const std::string& name, const char* kind,
+                            const std::function<void()>& call, double flops, int reps);
+void print_profile_row(std::FILE* table, const nlohmann::json& row);
 // `anycl-bench peak`: the device's measured fp32 peak vs a native FMA loop vs SGEMM 2048, per round.
 nlohmann::json bench_peak(anycl::Runtime& rt, const Options& opt);
 // `anycl-bench params`: issue 27's acceptance workloads on runtimes of the two ANYCL_PARAMS values

@@ -25,7 +25,54 @@ void print_header(std::FILE* table) {
                "ms per call", "share");
 }
 
-void print_row(std::FILE* table, const json& row) {
+// A workload that anycl refuses (a device without the needed support) is a row with the error.
+template <class Run>
+void add_row(json& rows, std::FILE* table, const std::string& name, Run run) {
+  try {
+    rows.push_back(run());
+    print_profile_row(table, rows.back());
+  } catch (const anycl::Error& e) {
+    rows.push_back({{"workload", name}, {"error", e.what()}});
+    std::fprintf(table, "%s: %s\n", name.c_str(), e.what());
+  }
+}
+
+void gemm_stages(anycl::Runtime& rt, const Options& opt, json& rows) {
+  for (const GemmShape& g : gemm_shapes(opt.quick)) {
+    const std::string name = "sgemm " + gemm_label(g);
+    if (name.find(opt.only) == std::string::npos) continue;
+    add_row(rows, opt.table, name,
+            [&] { return profile_call(rt, name, "gemm", anycl_gemm_call(rt, g), gemm_flops(g), opt.reps); });
+  }
+}
+
+// Forward with the selector's algorithm for every layer; backward-data and backward-weights for
+// the 3x3 layers, as `conv` times them.
+void conv_stages(anycl::Runtime& rt, const Options& opt, json& rows) {
+  using anycl::ConvPass;
+  for (const ConvShape& cs : conv_layers(opt.quick)) {
+    if (("conv " + conv_label(cs)).find(opt.only) == std::string::npos) continue;
+    const anycl::Conv2d d = to_desc(cs);
+    d.validate();
+    const ConvTensors t = random_tensors(rt, d);
+    std::vector<std::pair<ConvPass, const char*>> passes = {{ConvPass::Forward, "fwd"}};
+    if (cs.r == 3 && cs.groups == 1) passes.insert(passes.end(), {{ConvPass::BackwardData, "bwd-data"},
+                                                                  {ConvPass::BackwardWeights, "bwd-weights"}});
+    for (const auto& [pass, pass_name] : passes) {
+      const std::string name = "conv " + conv_label(cs) + " " + pass_name;
+      add_row(rows, opt.table, name, [&, pass = pass] {
+        json row = profile_call(rt, name, "conv", anycl_conv_call(rt, d, t, pass, anycl::ConvAlgo::Auto),
+                                conv_flops(cs), opt.reps);
+        if (pass == ConvPass::Forward) row["algorithm"] = anycl::to_string(anycl::conv2d_select(rt, d));
+        return row;
+      });
+    }
+  }
+}
+
+}  // namespace
+
+void print_profile_row(std::FILE* table, const json& row) {
   const double call = row["call_median_ms"].get<double>(), outside = row["outside_kernels_ms"].get<double>();
   const std::string algorithm = row.contains("algorithm") ? " (" + row["algorithm"].get<std::string>() + ")" : "";
   std::fprintf(table, "%s%s: %.3f ms per call, %.1f GFLOP/s\n", row["workload"].get<std::string>().c_str(),
@@ -67,53 +114,6 @@ json profile_call(anycl::Runtime& rt, const std::string& name, const char* kind,
   row["outside_kernels_ms"] = call_ms - in_kernels;
   return row;
 }
-
-// A workload that anycl refuses (a device without the needed support) is a row with the error.
-template <class Run>
-void add_row(json& rows, std::FILE* table, const std::string& name, Run run) {
-  try {
-    rows.push_back(run());
-    print_row(table, rows.back());
-  } catch (const anycl::Error& e) {
-    rows.push_back({{"workload", name}, {"error", e.what()}});
-    std::fprintf(table, "%s: %s\n", name.c_str(), e.what());
-  }
-}
-
-void gemm_stages(anycl::Runtime& rt, const Options& opt, json& rows) {
-  for (const GemmShape& g : gemm_shapes(opt.quick)) {
-    const std::string name = "sgemm " + gemm_label(g);
-    if (name.find(opt.only) == std::string::npos) continue;
-    add_row(rows, opt.table, name,
-            [&] { return profile_call(rt, name, "gemm", anycl_gemm_call(rt, g), gemm_flops(g), opt.reps); });
-  }
-}
-
-// Forward with the selector's algorithm for every layer; backward-data and backward-weights for
-// the 3x3 layers, as `conv` times them.
-void conv_stages(anycl::Runtime& rt, const Options& opt, json& rows) {
-  using anycl::ConvPass;
-  for (const ConvShape& cs : conv_layers(opt.quick)) {
-    if (("conv " + conv_label(cs)).find(opt.only) == std::string::npos) continue;
-    const anycl::Conv2d d = to_desc(cs);
-    d.validate();
-    const ConvTensors t = random_tensors(rt, d);
-    std::vector<std::pair<ConvPass, const char*>> passes = {{ConvPass::Forward, "fwd"}};
-    if (cs.r == 3 && cs.groups == 1) passes.insert(passes.end(), {{ConvPass::BackwardData, "bwd-data"},
-                                                                  {ConvPass::BackwardWeights, "bwd-weights"}});
-    for (const auto& [pass, pass_name] : passes) {
-      const std::string name = "conv " + conv_label(cs) + " " + pass_name;
-      add_row(rows, opt.table, name, [&, pass = pass] {
-        json row = profile_call(rt, name, "conv", anycl_conv_call(rt, d, t, pass, anycl::ConvAlgo::Auto),
-                                conv_flops(cs), opt.reps);
-        if (pass == ConvPass::Forward) row["algorithm"] = anycl::to_string(anycl::conv2d_select(rt, d));
-        return row;
-      });
-    }
-  }
-}
-
-}  // namespace
 
 json bench_stages(anycl::Runtime& rt, const Options& opt) {
   json rows = json::array();
