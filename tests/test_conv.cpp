@@ -112,15 +112,20 @@ void check_winograd_sweep(anycl::Runtime& rt, unsigned seed, bool weights) {
 // The Winograd filter transform takes a vector path when the GEMM's panel height MR is an
 // OpenCL vector width; MR = 3 has none and takes the scalar one. The products share the GEMM's
 // register tile: KU = 3 leaves a k-loop tail for most channel counts.
-TEST_CASE("conv2d Winograd with MR = 3 and KU = 3 matches the reference", "[conv]") {
+// Each Winograd family pins a tile of its own (the table sets it for the family), none the GEMM's.
+TEST_CASE("conv2d Winograd with MR = 3 and KU = 3 beside another GEMM tile matches the reference", "[conv]") {
   anycl_test::TempDir dir;
   for (int m : {2, 4}) {
     INFO("WINO_M " << m);
-    const auto rt = runtime_with_params(dir, R"({"gemm_packed_f32": {"MR": 3, "NR": 8, "VW": 4, "KU": 3},
-                                                  "conv_winograd": {"WINO_M": )" + std::to_string(m) + "}}");
+    const auto rt = runtime_with_params(dir, R"({"gemm_packed_f32": {"MR": 6, "NR": 16, "VW": 8, "KU": 2},
+                                                  "conv_winograd_weights": {"MR": 4, "NR": 8, "VW": 4, "KU": 1},
+                                                  "conv_winograd": {"MR": 3, "NR": 8, "VW": 4, "KU": 3, "WINO_M": )" +
+                                                 std::to_string(m) + "}}");
     const std::string options = anycl_test::build_options(*rt, "conv_winograd");
     REQUIRE(anycl_test::contains(options, "-DMR=3 "));  // the parameters really reached the build
     REQUIRE(anycl_test::contains(options, "-DKU=3 "));
+    REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "gemm_packed_f32"), "-DMR=6 "));
+    REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_winograd_weights"), "-DMR=4 "));
     REQUIRE(anycl_test::contains(options + " ", "-DWINO_M=" + std::to_string(m) + " "));
     check_winograd_sweep(*rt, 400, true);
   }

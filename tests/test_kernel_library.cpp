@@ -2,6 +2,7 @@
 // options, finding and expanding kernel sources, build failures with their log, and binary-only
 // loading of anycl-compile's output.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <set>
 
 #include "anycl/anycl.hpp"
@@ -106,6 +107,36 @@ TEST_CASE("plan_build: per-device JSON parameters reach the options and the sour
   // Changing an included header changes the hash (and so the cache key).
   anycl_test::spit(dir / "common.h", anycl_test::slurp(dir / "common.h") + "\n/* changed */\n");
   CHECK(anycl::detail::plan_build(ctx, fam, fake_device(), nullptr).source_hash != plan.source_hash);
+}
+
+TEST_CASE("plan_build: a family takes its layout_from program's tile unless the table pins its own",
+          "[kernel_library]") {
+  TempDir dir;
+  anycl_test::copy_kernel_dir(dir.path());
+  const auto& families = kernel_families();
+  const auto wino = std::find_if(families.begin(), families.end(), [](const auto& f) { return f.variant == "conv_winograd"; });
+  REQUIRE(wino != families.end());
+  REQUIRE(wino->layout_from == "gemm_packed_f32");
+  // The shared program's tile: values no table or .cl default holds.
+  anycl::detail::BuiltProgram shared;
+  shared.params = {{"VW", 4}, {"MR", 6}, {"NR", 12}, {"KU", 2}};
+  auto plan_with = [&](const std::string& entry_params) {
+    anycl_test::fs::create_directories(dir / "params");
+    anycl_test::spit(dir / "params/devices.json",
+                     R"({"entries": [{"name": "t", "match": {"device_name_prefix": "fake"}, "params": {"conv_winograd": )" +
+                         entry_params + "}}]}");
+    anycl::detail::ParamTable table(anycl::detail::ParamSources{dir.path(), ""});
+    anycl::detail::BuildContext ctx{dir.path(), &table, nullptr, false, ""};
+    return anycl::detail::plan_build(ctx, *wino, fake_device(), &shared).params;
+  };
+  const auto follows = plan_with(R"({"KC": 8})");
+  CHECK(follows.at("MR") == 6);
+  CHECK(follows.at("NR") == 12);
+  CHECK(follows.at("KC") == 8);
+  const auto pinned = plan_with(R"({"MR": 8, "NR": 16})");
+  CHECK(pinned.at("MR") == 8);    // pinned by the entry
+  CHECK(pinned.at("NR") == 16);
+  CHECK(pinned.at("KU") == 2);    // not pinned: still the shared program's
 }
 
 TEST_CASE("find_kernel_dir, read_kernel_file and expand_includes", "[kernel_library][kernel_source]") {

@@ -24,7 +24,7 @@ WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d) {
 std::size_t WinogradLayout::filter_bytes() const { return workspace_bytes({planes(), ustride, sizeof(float)}); }
 
 WinogradLayout::WinogradLayout(const DeviceSlot& slot, const WinogradPlan& w) {
-  const PackedLayout lay = packed_layout(slot);
+  const PackedLayout lay = tile_layout(slot, "conv_winograd");
   m = std::size_t(slot.program("conv_winograd").param("WINO_M"));
   mr = lay.mr, nr = lay.nr;
   tp = ceil_div(std::size_t(w.oh), m), tq = ceil_div(std::size_t(w.ow), m);

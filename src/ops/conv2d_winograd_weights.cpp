@@ -69,7 +69,7 @@ Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const
   const BuiltProgram& prog = slot.program("conv_winograd_weights");
   const bool stage = layout == ConvLayout::Nchw && prog.param("STAGE") == 2;
   const bool channels_last = layout == ConvLayout::Nhwc || stage;
-  const PackedLayout lay = packed_layout(slot);
+  const PackedLayout lay = tile_layout(slot, "conv_winograd_weights");
   const std::size_t tp = ceil_div(std::size_t(g.P), 2), tq = ceil_div(std::size_t(g.Q), 2), tiles = tp * tq;
   const std::size_t plane_bytes =
       workspace_bytes({16, round_up(std::size_t(g.K), lay.mr), round_up(std::size_t(g.C), lay.nr), sizeof(float)});

@@ -82,9 +82,13 @@ bool runs_packed(const DeviceSlot& slot, const GemmProblem& p, bool alpha_zero, 
   return !prefer_direct(p, slot.program(variant("gemm_direct", suffix)));
 }
 
-PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix) {
-  const BuiltProgram& prog = slot.program(variant("gemm_packed", suffix));
+PackedLayout tile_layout(const DeviceSlot& slot, const std::string& name) {
+  const BuiltProgram& prog = slot.program(name);
   return {std::size_t(prog.param("MR")), std::size_t(prog.param("NR"))};
+}
+
+PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix) {
+  return tile_layout(slot, variant("gemm_packed", suffix));
 }
 
 namespace {

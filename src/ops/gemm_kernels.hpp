@@ -38,6 +38,9 @@ struct PackedLayout {
   std::size_t b_panel_elems(std::size_t n, std::size_t k) const { return (n + nr - 1) / nr * nr * k; }
 };
 PackedLayout packed_layout(const DeviceSlot& slot, const char* suffix = "f32");
+// The MR x NR tile of `variant`'s program (a family with the packed panels' layout: its own
+// where the parameter table pins one, else gemm_packed's).
+PackedLayout tile_layout(const DeviceSlot& slot, const std::string& variant);
 
 // Whether enqueue_gemm runs this problem through the packed kernels (else the tiled family where
 // the device runs it, or the direct kernel);

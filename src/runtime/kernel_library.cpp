@@ -149,9 +149,11 @@ BuildPlan plan_build(const BuildContext& ctx, const FamilySpec& spec, const Devi
   plan.expanded = expand_includes(ctx.kernel_dir, plan.source);
   plan.source_hash = hash128_hex(plan.expanded);
   plan.params = ctx.params->resolve(device, spec.family, spec.variant, cl_defaults(plan.source));
+  // The shared program's layout wins unless the table sets the key for this family itself (a
+  // family whose kernels never read the shared program's panels may keep a tile of its own).
   if (shared)
     for (auto& [k, v] : plan.params)
-      if (shared->params.count(k)) v = shared->params.at(k);
+      if (shared->params.count(k) && !ctx.params->sets(device, spec.family, spec.variant, k)) v = shared->params.at(k);
   if (ctx.fixed)
     for (const auto& [k, v] : *ctx.fixed) {
       if (!plan.params.count(k))

@@ -192,6 +192,16 @@ std::vector<std::string> ParamTable::matching_entries(const DeviceInfo& device) 
   return names;
 }
 
+bool ParamTable::sets(const DeviceInfo& device, const std::string& family, const std::string& variant,
+                      const std::string& key) const {
+  for (const Entry* e : matches(device))
+    for (const std::string& name : {family, variant}) {
+      auto it = e->families.find(name);
+      if (it != e->families.end() && it->second.count(key)) return true;
+    }
+  return false;
+}
+
 ParamSet ParamTable::resolve(const DeviceInfo& device, const std::string& family,
                              const std::string& variant, const ParamSet& defaults) const {
   ParamSet out = defaults;

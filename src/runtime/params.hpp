@@ -42,6 +42,10 @@ class ParamTable {
   ParamSet resolve(const DeviceInfo& device, const std::string& family, const std::string& variant,
                    const ParamSet& defaults) const;
 
+  // Whether a matching entry sets `key` for `family` or `variant` (a value of its own, not a default).
+  bool sets(const DeviceInfo& device, const std::string& family, const std::string& variant,
+            const std::string& key) const;
+
   // Names of the entries that matched, most specific last (for anycl-query).
   std::vector<std::string> matching_entries(const DeviceInfo& device) const;
 
