@@ -1,8 +1,8 @@
 // Winograd F(2x2, 3x3) backward-weights: the packed GEMM's products in the transform domain, 16
 // of them over the tiles, fused with the transforms (conv_winograd_weights.cl says how). The
-// kernel reads x and dy in either layout; with the family's STAGE 2, NCHW tensors are first
-// staged channels-last in workspace, a chunk of images at a time, so that its transforms load a
-// tile position's channels as whole vectors instead of one scalar a channel.
+// kernel reads x and dy in either layout, NCHW along its rows; with the family's STAGE 2, NCHW
+// tensors are instead first staged channels-last in workspace, a chunk of images at a time (a
+// read and a write of both that the in-place transforms save).
 #include <algorithm>
 #include <memory>
 #include <string>
