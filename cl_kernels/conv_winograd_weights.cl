@@ -15,7 +15,7 @@
  *   STAGE    host: 1 reads NCHW x and dy in place (the transforms walk
  *            runs of tiles along input rows); 2 stages them channels-last in
  *            workspace first, where a tile position's channels are vector
- *            loads (the kernel takes either layout, channels_last)
+ *            loads (winograd_bwdw_tiles_nchw and winograd_bwdw_tiles)
  *   GROUP_ROWS  host: fewest output channels a work-group's products cover
  *            (more groups transform x more often; fewer hold more partial
  *            sums each)
@@ -65,8 +65,9 @@
  * a product whose reduction runs over the tiles. The tiles are the
  * forward's: tile (ty, tx) pairs dy rows 2ty, 2ty+1 (zero from P on) with x
  * rows 2ty-pt .. 2ty-pt+3, so any padding works. x and dy are NCHW (read
- * along rows, input_rows_vector) or, with channels_last, NHWC (a position's
- * channels adjacent: vector loads, input_tile_panel).
+ * along rows, input_rows_vector: winograd_bwdw_tiles_nchw) or NHWC (a
+ * position's channels adjacent: vector loads, input_tile_panel:
+ * winograd_bwdw_tiles).
  * winograd_bwdw_tiles: work-group (g, r, s) owns segment s of `seg`
  * consecutive tiles, the gcols channel panels from g*gcols and the output
  * channels of its work-items (the host gives as few groups along 0 and 1 as
@@ -329,11 +330,14 @@ dy_rows_panel(const __global REAL *dy, const int k0, const int t0, const int n, 
     }
 }
 
-__kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
-                                  __global const REAL *restrict dy, ulong dy_off,
-                                  int C, int H, int W, int K, int P, int Q, int pt, int pl,
-                                  int channels_last, int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
-                                  __global REAL *restrict mp, __local REAL *vl, __local REAL *yl)
+/* The tile kernels' body: channels_last (a constant in each kernel, so each
+ * compiles only its own transforms) picks NHWC x and dy or NCHW. No
+ * restrict here: inlined, it leaves scope intrinsics Oclgrind cannot run. */
+static inline __attribute__((always_inline)) void
+bwdw_tiles(const __global REAL *x, const __global REAL *dy, const int C, const int H, const int W,
+           const int K, const int P, const int Q, const int pt, const int pl, const int channels_last, const int tp,
+           const int tq, const int nimg, const int seg, const int tc, const int pad, const int gcols, const int add,
+           __global REAL *mp, __local REAL *vl, __local REAL *yl)
 {
     const int ip = get_global_id(1), s = get_global_id(2);
     const int lid = (int)get_local_id(1), lsize = (int)get_local_size(1);
@@ -351,14 +355,14 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
                 const int tt = i / ncols, jl = i - tt * ncols;
                 int b, ty, tx;
                 tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
-                input_tile_panel(x + x_off, xs, jp0 + jl, b, ty, tx, C, H, W, pt, pl, vl + jl * 16 * vplane + tt * NR,
+                input_tile_panel(x, xs, jp0 + jl, b, ty, tx, C, H, W, pt, pl, vl + jl * 16 * vplane + tt * NR,
                                  vplane);
             }
             for (int i = lid; i < n * lsize; i += lsize) {
                 const int tt = i / lsize, panel = i - tt * lsize;
                 int b, ty, tx;
                 tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
-                dy_tile_panel(dy + dy_off, ds, k0 + panel * MR, b, 2 * ty, 2 * tx, K, P, Q,
+                dy_tile_panel(dy, ds, k0 + panel * MR, b, 2 * ty, 2 * tx, K, P, Q,
                               yl + panel * 16 * yplane + tt * MR, yplane);
             }
         } else {
@@ -367,10 +371,10 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
             const int sub_tiles = 16, nvec = ncols * NV, nsub = (n + sub_tiles - 1) / sub_tiles;
             for (int i = lid; i < nvec * nsub; i += lsize) {
                 const int sub = i / nvec, v = i - sub * nvec, ts = sub * sub_tiles;
-                input_rows_vector(x + x_off, jp0 * NR + v * VW, t0 + ts, min(sub_tiles, n - ts), tp, tq, C, H, W, pt,
+                input_rows_vector(x, jp0 * NR + v * VW, t0 + ts, min(sub_tiles, n - ts), tp, tq, C, H, W, pt,
                                   pl, vl + v / NV * 16 * vplane + v % NV * VW + ts * NR, vplane);
             }
-            dy_rows_panel(dy + dy_off, k0 + lid * MR, t0, n, tp, tq, K, P, Q, yl + lid * 16 * yplane, yplane);
+            dy_rows_panel(dy, k0 + lid * MR, t0, n, tp, tq, K, P, Q, yl + lid * 16 * yplane, yplane);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (ip * MR >= K) continue;
@@ -385,6 +389,26 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
                         VSTORE(fresh ? acc[r][c] : acc[r][c] + VLOAD(mo + r * Cp + c * VW), mo + r * Cp + c * VW);
             }
     }
+}
+
+/* x and dy NHWC (channels-last calls, or NCHW ones staged so, STAGE 2). */
+__kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
+                                  __global const REAL *restrict dy, ulong dy_off,
+                                  int C, int H, int W, int K, int P, int Q, int pt, int pl,
+                                  int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
+                                  __global REAL *mp, __local REAL *vl, __local REAL *yl)
+{
+    bwdw_tiles(x + x_off, dy + dy_off, C, H, W, K, P, Q, pt, pl, 1, tp, tq, nimg, seg, tc, pad, gcols, add, mp, vl, yl);
+}
+
+/* x and dy NCHW, read in place. */
+__kernel void winograd_bwdw_tiles_nchw(__global const REAL *restrict x, ulong x_off,
+                                       __global const REAL *restrict dy, ulong dy_off,
+                                       int C, int H, int W, int K, int P, int Q, int pt, int pl,
+                                       int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
+                                       __global REAL *mp, __local REAL *vl, __local REAL *yl)
+{
+    bwdw_tiles(x + x_off, dy + dy_off, C, H, W, K, P, Q, pt, pl, 0, tp, tq, nimg, seg, tc, pad, gcols, add, mp, vl, yl);
 }
 
 /* dw[k][c] = G^T M[k][c] G, M the sum of the segments' partial sums in

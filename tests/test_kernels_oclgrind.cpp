@@ -20,8 +20,9 @@
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
 //                        chunks), and winograd_tiles_claimed; built for F(2x2) and F(4x4)
-//   conv_winograd_weights  winograd_bwdw_tiles (groups of rows, of channels, segments; NCHW
-//                        read in place or staged channels-last, NHWC calls), winograd_bwdw_output
+//   conv_winograd_weights  winograd_bwdw_tiles_nchw (NCHW read in place), winograd_bwdw_tiles
+//                        (NCHW staged channels-last, NHWC calls; both in groups of rows, of
+//                        channels, segments), winograd_bwdw_output
 //                        (KCRS and OHWI)
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
