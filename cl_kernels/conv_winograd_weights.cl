@@ -203,12 +203,20 @@ dy_tile_panel(const __global REAL *dy, const Strides ds, const int k0, const int
  * them gathered a position at a time, so its 16 stores a tile are whole
  * vectors as in the channels-last path. */
 
+/* g[l] = p[l*cs] for the `lanes` lanes, zero from lane nc on (loads stay on
+ * real channels). */
+static inline __attribute__((always_inline)) void
+gather_lanes(REAL *g, const __global REAL *p, const ulong cs, const int nc, const int lanes)
+{
+    for (int l = 0; l < lanes; ++l) g[l] = l < nc ? p[(ulong)min(l, max(nc - 1, 0)) * cs] : (REAL)0;
+}
+
 /* The VW channels from p, cs apart, as a vector; zero from lane nc on. */
 static inline __attribute__((always_inline)) REALV
 channel_vector(const __global REAL *p, const ulong cs, const int nc)
 {
     REAL g[VW];
-    for (int l = 0; l < VW; ++l) g[l] = l < nc ? p[(ulong)min(l, max(nc - 1, 0)) * cs] : (REAL)0;
+    gather_lanes(g, p, cs, nc, VW);
     return VLOAD(g);
 }
 
@@ -289,7 +297,7 @@ static inline __attribute__((always_inline)) realm
 lanes_m(const __global REAL *p, const ulong cs, const int nk)
 {
     REAL g[M_LANES];
-    for (int l = 0; l < M_LANES; ++l) g[l] = l < nk ? p[(ulong)min(l, max(nk - 1, 0)) * cs] : (REAL)0;
+    gather_lanes(g, p, cs, nk, M_LANES);
     return LOAD_M(g);
 }
 
