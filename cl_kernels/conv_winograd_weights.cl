@@ -12,10 +12,10 @@
  *   TC       most tiles a work-group transforms into local memory at a time
  *            (16*TC*(NR*panels + MR*rows) REALs); the host passes the count
  *            it uses, TC or less when local memory holds less
- *   STAGE    host: 2 stages NCHW x and dy channels-last in workspace, so
- *            the transforms load a tile position's channels as vectors; 1
- *            reads them in place, one scalar load a channel (the kernel takes
- *            either layout, channels_last)
+ *   STAGE    host: 1 reads NCHW x and dy in place (the transforms walk
+ *            runs of tiles along input rows); 2 stages them channels-last in
+ *            workspace first, where a tile position's channels are vector
+ *            loads (winograd_bwdw_tiles_nchw and winograd_bwdw_tiles)
  *   GROUP_ROWS  host: fewest output channels a work-group's products cover
  *            (more groups transform x more often; fewer hold more partial
  *            sums each)
@@ -41,7 +41,7 @@
 #define TC 8        /* most tiles per pass through local memory (host: read only) */
 #endif
 #ifndef STAGE
-#define STAGE 2     /* host: 2 stages NCHW x and dy channels-last, 1 not */
+#define STAGE 1     /* host: 1 reads NCHW x and dy in place, 2 stages them channels-last */
 #endif
 #ifndef GROUP_ROWS
 #define GROUP_ROWS 128 /* host: fewest output channels a work-group covers */
@@ -64,8 +64,10 @@
  *   M[xi] (K x C) = Y[xi] (K x T) V[xi]^T (T x C),  Y[xi] = (A dy A^T)[xi],
  * a product whose reduction runs over the tiles. The tiles are the
  * forward's: tile (ty, tx) pairs dy rows 2ty, 2ty+1 (zero from P on) with x
- * rows 2ty-pt .. 2ty-pt+3, so any padding works. x and dy are NCHW or, with
- * channels_last, NHWC (a position's channels adjacent: vector loads).
+ * rows 2ty-pt .. 2ty-pt+3, so any padding works. x and dy are NCHW (read
+ * along rows, input_rows_vector: winograd_bwdw_tiles_nchw) or NHWC (a
+ * position's channels adjacent: vector loads, input_tile_panel:
+ * winograd_bwdw_tiles).
  * winograd_bwdw_tiles: work-group (g, r, s) owns segment s of `seg`
  * consecutive tiles, the gcols channel panels from g*gcols and the output
  * channels of its work-items (the host gives as few groups along 0 and 1 as
@@ -194,11 +196,156 @@ dy_tile_panel(const __global REAL *dy, const Strides ds, const int k0, const int
     }
 }
 
-__kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
-                                  __global const REAL *restrict dy, ulong dy_off,
-                                  int C, int H, int W, int K, int P, int Q, int pt, int pl,
-                                  int channels_last, int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
-                                  __global REAL *restrict mp, __local REAL *vl, __local REAL *yl)
+/* NCHW in place, the way conv_winograd.cl's input_panel reads: a
+ * work-item walks a run of tiles on one tile row, so each input column is
+ * loaded and row-transformed once for the two tiles that share it, and its
+ * loads go along w. It does VW channels of x, MR of dy at once, a vector of
+ * them gathered a position at a time, so its 16 stores a tile are whole
+ * vectors as in the channels-last path. */
+
+/* g[l] = p[l*cs] for the `lanes` lanes, zero from lane nc on (loads stay on
+ * real channels). */
+static inline __attribute__((always_inline)) void
+gather_lanes(REAL *g, const __global REAL *p, const ulong cs, const int nc, const int lanes)
+{
+    for (int l = 0; l < lanes; ++l) g[l] = l < nc ? p[(ulong)min(l, max(nc - 1, 0)) * cs] : (REAL)0;
+}
+
+/* The VW channels from p, cs apart, as a vector; zero from lane nc on. */
+static inline __attribute__((always_inline)) REALV
+channel_vector(const __global REAL *p, const ulong cs, const int nc)
+{
+    REAL g[VW];
+    gather_lanes(g, p, cs, nc, VW);
+    return VLOAD(g);
+}
+
+/* B^T d of input column iw of the 4 rows for the VW channels (nc real). */
+static inline __attribute__((always_inline)) void
+column_rows_v(const __global REAL *const row[4], const bool inside[4], const int iw, const int W, const ulong cs,
+              const int nc, REALV u[4])
+{
+    const bool in_col = iw >= 0 && iw < W;
+    const int w = clamp(iw, 0, W - 1);
+    REALV d[4];
+    for (int k = 0; k < 4; ++k) d[k] = channel_vector(row[k] + w, cs, inside[k] && in_col ? nc : 0);
+    u[0] = d[0] - d[2];
+    u[1] = d[1] + d[2];
+    u[2] = d[2] - d[1];
+    u[3] = d[1] - d[3];
+}
+
+/* V of the VW channels from c0 (zero from C on) for the n tiles from t0:
+ * plane xi of tile tt at o + xi*vplane + tt*NR, whole vectors. */
+static inline __attribute__((always_inline)) void
+input_rows_vector(const __global REAL *x, const int c0, const int t0, const int n, const int tp, const int tq,
+                  const int C, const int H, const int W, const int pt, const int pl, __local REAL *o,
+                  const int vplane)
+{
+    const ulong cs = (ulong)H * W;
+    const int nc = min(VW, C - c0);
+    for (int tt = 0; tt < n;) {
+        int b, ty, tx;
+        tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
+        const int run = min(n - tt, tq - tx), h0 = 2 * ty - pt, w0 = 2 * tx - pl;
+        const __global REAL *xc = x + ((ulong)b * C + min(c0, C - 1)) * cs;
+        const __global REAL *row[4];
+        bool inside[4];
+        for (int k = 0; k < 4; ++k) {
+            row[k] = xc + clamp(h0 + k, 0, H - 1) * W;
+            inside[k] = h0 + k >= 0 && h0 + k < H;
+        }
+        REALV u0[4], u1[4];
+        column_rows_v(row, inside, w0, W, cs, nc, u0);
+        column_rows_v(row, inside, w0 + 1, W, cs, nc, u1);
+        for (int j = 0; j < run; ++j) {
+            REALV u2[4], u3[4];
+            column_rows_v(row, inside, w0 + 2 * j + 2, W, cs, nc, u2);
+            column_rows_v(row, inside, w0 + 2 * j + 3, W, cs, nc, u3);
+            __local REAL *ot = o + (tt + j) * NR;
+            for (int a = 0; a < 4; ++a) {
+                VSTORE(u0[a] - u2[a], ot + (a * 4 + 0) * vplane);
+                VSTORE(u1[a] + u2[a], ot + (a * 4 + 1) * vplane);
+                VSTORE(u2[a] - u1[a], ot + (a * 4 + 2) * vplane);
+                VSTORE(u1[a] - u3[a], ot + (a * 4 + 3) * vplane);
+                u0[a] = u2[a];
+                u1[a] = u3[a];
+            }
+        }
+        tt += run;
+    }
+}
+
+/* dy's MR output channels as one value: a vector when MR is a vector width,
+ * else one channel at a time. */
+#define WCAT_(a, b) a##b
+#define WCAT(a, b) WCAT_(a, b)
+#if MR == 2 || MR == 4 || MR == 8 || MR == 16
+typedef WCAT(REAL, MR) realm;
+#define M_LANES MR
+#define LOAD_M(p) WCAT(vload, MR)(0, (p))
+#define STORE_M(v, p) WCAT(vstore, MR)((v), 0, (p))
+#else
+typedef REAL realm;
+#define M_LANES 1
+#define LOAD_M(p) (*(p))
+#define STORE_M(v, p) (*(p) = (v))
+#endif
+
+/* The M_LANES output channels from p, cs apart; zero from lane nk on. */
+static inline __attribute__((always_inline)) realm
+lanes_m(const __global REAL *p, const ulong cs, const int nk)
+{
+    REAL g[M_LANES];
+    gather_lanes(g, p, cs, nk, M_LANES);
+    return LOAD_M(g);
+}
+
+/* Y of the MR output channels from k0 (zero from K on) for the n tiles from
+ * t0: A d A^T of each tile's 2x2 block, plane xi of tile tt at
+ * o + xi*yplane + tt*MR. */
+static inline __attribute__((always_inline)) void
+dy_rows_panel(const __global REAL *dy, const int k0, const int t0, const int n, const int tp, const int tq,
+              const int K, const int P, const int Q, __local REAL *o, const int yplane)
+{
+    const ulong cs = (ulong)P * Q;
+    for (int kl = 0; kl < MR; kl += M_LANES) {
+        const int nk = min(M_LANES, K - k0 - kl);
+        for (int tt = 0; tt < n;) {
+            int b, ty, tx;
+            tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
+            const int run = min(n - tt, tq - tx), p0 = 2 * ty;
+            const bool below = p0 + 1 < P;
+            const __global REAL *r0 = dy + ((ulong)b * K + clamp(k0 + kl, 0, K - 1)) * cs + p0 * Q;
+            const __global REAL *r1 = r0 + (below ? Q : 0);
+            for (int j = 0; j < run; ++j) {
+                const int q0 = 2 * (tx + j), q1 = min(q0 + 1, Q - 1);
+                const bool right = q0 + 1 < Q;
+                const realm d00 = lanes_m(r0 + q0, cs, nk), d01 = lanes_m(r0 + q1, cs, right ? nk : 0);
+                const realm d10 = lanes_m(r1 + q0, cs, below ? nk : 0);
+                const realm d11 = lanes_m(r1 + q1, cs, below && right ? nk : 0);
+                const realm u[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {-d10, -d11}};
+                __local REAL *ot = o + (tt + j) * MR + kl;
+                for (int a = 0; a < 4; ++a) {
+                    STORE_M(u[a][0], ot + (a * 4 + 0) * yplane);
+                    STORE_M(u[a][0] + u[a][1], ot + (a * 4 + 1) * yplane);
+                    STORE_M(u[a][0] - u[a][1], ot + (a * 4 + 2) * yplane);
+                    STORE_M(-u[a][1], ot + (a * 4 + 3) * yplane);
+                }
+            }
+            tt += run;
+        }
+    }
+}
+
+/* The tile kernels' body: channels_last (a constant in each kernel, so each
+ * compiles only its own transforms) picks NHWC x and dy or NCHW. No
+ * restrict here: inlined, it leaves scope intrinsics Oclgrind cannot run. */
+static inline __attribute__((always_inline)) void
+bwdw_tiles(const __global REAL *x, const __global REAL *dy, const int C, const int H, const int W,
+           const int K, const int P, const int Q, const int pt, const int pl, const int channels_last, const int tp,
+           const int tq, const int nimg, const int seg, const int tc, const int pad, const int gcols, const int add,
+           __global REAL *mp, __local REAL *vl, __local REAL *yl)
 {
     const int ip = get_global_id(1), s = get_global_id(2);
     const int lid = (int)get_local_id(1), lsize = (int)get_local_size(1);
@@ -211,19 +358,31 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
     for (int t0 = t_begin; t0 < t_end; t0 += tc) {
         const int n = min(tc, t_end - t0);
         barrier(CLK_LOCAL_MEM_FENCE); /* the last tiles' products are done with vl, yl */
-        for (int i = lid; i < n * ncols; i += lsize) {
-            const int tt = i / ncols, jl = i - tt * ncols;
-            int b, ty, tx;
-            tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
-            input_tile_panel(x + x_off, xs, jp0 + jl, b, ty, tx, C, H, W, pt, pl, vl + jl * 16 * vplane + tt * NR,
-                             vplane);
-        }
-        for (int i = lid; i < n * lsize; i += lsize) {
-            const int tt = i / lsize, panel = i - tt * lsize;
-            int b, ty, tx;
-            tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
-            dy_tile_panel(dy + dy_off, ds, k0 + panel * MR, b, 2 * ty, 2 * tx, K, P, Q,
-                          yl + panel * 16 * yplane + tt * MR, yplane);
+        if (channels_last) {
+            for (int i = lid; i < n * ncols; i += lsize) {
+                const int tt = i / ncols, jl = i - tt * ncols;
+                int b, ty, tx;
+                tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
+                input_tile_panel(x, xs, jp0 + jl, b, ty, tx, C, H, W, pt, pl, vl + jl * 16 * vplane + tt * NR,
+                                 vplane);
+            }
+            for (int i = lid; i < n * lsize; i += lsize) {
+                const int tt = i / lsize, panel = i - tt * lsize;
+                int b, ty, tx;
+                tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
+                dy_tile_panel(dy, ds, k0 + panel * MR, b, 2 * ty, 2 * tx, K, P, Q,
+                              yl + panel * 16 * yplane + tt * MR, yplane);
+            }
+        } else {
+            /* a unit: VW channels over at most 16 tiles, so that on a
+             * device running work-items in parallel more of them have one */
+            const int sub_tiles = 16, nvec = ncols * NV, nsub = (n + sub_tiles - 1) / sub_tiles;
+            for (int i = lid; i < nvec * nsub; i += lsize) {
+                const int sub = i / nvec, v = i - sub * nvec, ts = sub * sub_tiles;
+                input_rows_vector(x, jp0 * NR + v * VW, t0 + ts, min(sub_tiles, n - ts), tp, tq, C, H, W, pt,
+                                  pl, vl + v / NV * 16 * vplane + v % NV * VW + ts * NR, vplane);
+            }
+            dy_rows_panel(dy, k0 + lid * MR, t0, n, tp, tq, K, P, Q, yl + lid * 16 * yplane, yplane);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (ip * MR >= K) continue;
@@ -238,6 +397,26 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
                         VSTORE(fresh ? acc[r][c] : acc[r][c] + VLOAD(mo + r * Cp + c * VW), mo + r * Cp + c * VW);
             }
     }
+}
+
+/* x and dy NHWC (channels-last calls, or NCHW ones staged so, STAGE 2). */
+__kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
+                                  __global const REAL *restrict dy, ulong dy_off,
+                                  int C, int H, int W, int K, int P, int Q, int pt, int pl,
+                                  int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
+                                  __global REAL *mp, __local REAL *vl, __local REAL *yl)
+{
+    bwdw_tiles(x + x_off, dy + dy_off, C, H, W, K, P, Q, pt, pl, 1, tp, tq, nimg, seg, tc, pad, gcols, add, mp, vl, yl);
+}
+
+/* x and dy NCHW, read in place. */
+__kernel void winograd_bwdw_tiles_nchw(__global const REAL *restrict x, ulong x_off,
+                                       __global const REAL *restrict dy, ulong dy_off,
+                                       int C, int H, int W, int K, int P, int Q, int pt, int pl,
+                                       int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
+                                       __global REAL *mp, __local REAL *vl, __local REAL *yl)
+{
+    bwdw_tiles(x + x_off, dy + dy_off, C, H, W, K, P, Q, pt, pl, 0, tp, tq, nimg, seg, tc, pad, gcols, add, mp, vl, yl);
 }
 
 /* dw[k][c] = G^T M[k][c] G, M the sum of the segments' partial sums in

@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <vector>
@@ -128,6 +130,39 @@ TEST_CASE("conv2d Winograd with MR = 3 and KU = 3 beside another GEMM tile match
     REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_winograd_weights"), "-DMR=4 "));
     REQUIRE(anycl_test::contains(options + " ", "-DWINO_M=" + std::to_string(m) + " "));
     check_winograd_sweep(*rt, 400, true);
+  }
+}
+
+// Winograd backward-weights on NCHW tensors, read in place (STAGE 1: runs of tiles along the input
+// rows, VW channels a vector) and staged channels-last (STAGE 2, one image a chunk under a small
+// workspace limit), with 8 tiles a pass through local memory and 4 groups a compute unit, so the
+// tiles are cut into segments and passes that start mid-row and cross images: odd sizes,
+// asymmetric pads, channel counts off the vector and panel widths, rows longer than a run of 16
+// tiles. Each call is repeated and must give the same bits.
+TEST_CASE("conv2d Winograd backward-weights reads NCHW in place and staged alike", "[conv]") {
+  anycl_test::TempDir dir;
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc shapes[] = {{2, 21, 15, 30, 19, 3, 3, 1, 1, 2, 0, 1, 2, 1, 1, 1},
+                             {3, 40, 11, 9, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                             {1, 17, 28, 57, 9, 3, 3, 1, 1, 0, 1, 2, 0, 1, 1, 1}};
+  for (int stage : {1, 2}) {
+    INFO("STAGE " << stage);
+    const auto rt = runtime_with_params(
+        dir, R"({"conv_winograd_weights": {"TC": 8, "GROUPS_PER_CU": 4, "STAGE": )" + std::to_string(stage) + "}}");
+    REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_winograd_weights") + " ",
+                                 "-DSTAGE=" + std::to_string(stage) + " "));
+    if (stage == 2) anycl::set_conv_workspace_limit(*rt, 4096);  // one image a chunk
+    for (std::size_t i = 0; i < std::size(shapes); ++i) {
+      const ConvDesc& r = shapes[i];
+      INFO(describe(r));
+      check_backward_weights(r, ConvAlgo::Winograd, unsigned(900 + i), *rt);
+      const auto x = random_values(r.x_size(), unsigned(950 + i)), dy = random_values(r.y_size(), unsigned(960 + i));
+      std::vector<float> first(r.w_size()), again(r.w_size(), std::nanf(""));
+      const anycl::Conv2d d = to_anycl(r, false);
+      anycl::conv2d_backward_weights(*rt, d, x.data(), dy.data(), first.data(), nullptr, ConvAlgo::Winograd);
+      anycl::conv2d_backward_weights(*rt, d, x.data(), dy.data(), again.data(), nullptr, ConvAlgo::Winograd);
+      CHECK(std::memcmp(first.data(), again.data(), first.size() * sizeof(float)) == 0);
+    }
   }
 }
 

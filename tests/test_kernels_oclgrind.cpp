@@ -20,8 +20,9 @@
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
 //                        chunks), and winograd_tiles_claimed; built for F(2x2) and F(4x4)
-//   conv_winograd_weights  winograd_bwdw_tiles (groups of rows, of channels, segments; NCHW
-//                        read in place or staged channels-last, NHWC calls), winograd_bwdw_output
+//   conv_winograd_weights  winograd_bwdw_tiles_nchw (NCHW read in place), winograd_bwdw_tiles
+//                        (NCHW staged channels-last, NHWC calls; both in groups of rows, of
+//                        channels, segments), winograd_bwdw_output
 //                        (KCRS and OHWI)
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
@@ -511,17 +512,20 @@ TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; every p
   check_conv(kWinogradCols, ConvAlgo::Winograd, 530, Passes{false, false, true});
 }
 
-// winograd_bwdw_tiles reads either layout: NCHW in place (STAGE 1: one load a channel), NCHW
-// staged channels-last (the default), and a channels-last call read as it is, whose
+// winograd_bwdw_tiles reads either layout: NCHW in place (STAGE 1: runs of tiles along rows), NCHW
+// staged channels-last (STAGE 2), and a channels-last call read as it is, whose
 // winograd_bwdw_output writes OHWI and whose dbias is nhwc_dbias; small GROUP_ROWS and
-// GROUPS_PER_CU 4 split the 136 output channels over several groups of rows.
-TEST_CASE("oclgrind: conv Winograd backward-weights: NCHW gathers, channels-last reads and output",
+// GROUPS_PER_CU 4 split the 136 output channels over several groups of rows. kWinogradRuns: 2
+// images of 4 x 6 tiles, so runs of 16 tiles start mid-row and cross images, with a left pad of 2.
+TEST_CASE("oclgrind: conv Winograd backward-weights: NCHW rows, staged, channels-last reads and output",
           "[.oclgrind]") {
   anycl::Runtime& rt = runtime();
   Passes nhwc{false, false, true};
   nhwc.channels_last = true;
+  const ConvDesc kWinogradRuns{2, 3, 9, 11, 5, 3, 3, 1, 1, 1, 2, 0, 1, 1, 1, 1};
   anycl_test::install(rt, "conv_winograd_weights", {{"STAGE", 1}, {"GROUP_ROWS", 32}, {"GROUPS_PER_CU", 4}});
   check_conv(kWinogradOdd, ConvAlgo::Winograd, 540, Passes{false, false, true});
+  check_conv(kWinogradRuns, ConvAlgo::Winograd, 545, Passes{false, false, true});
   check_conv(kWinogradRows, ConvAlgo::Winograd, 550, Passes{false, false, true});
   check_conv(kWinogradOdd, ConvAlgo::Winograd, 560, nhwc);
   anycl_test::install(rt, "conv_winograd_weights", {{"STAGE", 2}, {"GROUP_ROWS", 32}, {"GROUPS_PER_CU", 4}});

@@ -236,7 +236,7 @@ TEST_CASE("anycl::tune checks every convolution family's defaults and passes the
       {"conv_im2col", R"({"values": {"I2C_VW": [4], "C2I_VW": [8], "DBIAS_LWS": [64]}})"},
       {"conv_direct", R"({"values": {"DIR_OQ": [16], "DIR_OW": [16], "DIR_RED_LWS": [64]}})"},
       {"conv_depthwise", R"({"values": {"DW_VW": [8], "DW_ROWS": [4], "DW_TAPS": [25], "DW_GROUPS_CU": [8], "DW_STRIP": [32]}})"},
-      {"conv_winograd_weights", R"({"values": {"TC": [8], "STAGE": [2], "GROUP_ROWS": [128], "GROUPS_PER_CU": [2]}})"},
+      {"conv_winograd_weights", R"({"values": {"TC": [8], "STAGE": [1], "GROUP_ROWS": [128], "GROUPS_PER_CU": [2]}})"},
       {"conv_implicit", R"({"values": {"VW": [4], "MR": [8], "TQ": [2], "TP": [1], "IG_WG": [1]}})"},
       {"conv_implicit_weights", R"({"values": {"VW": [4], "MR": [4], "NT": [4], "IGW_WG": [16], "IGW_SEGS_PER_CU": [4]}})"}};
   for (const auto& [family, space] : families) {

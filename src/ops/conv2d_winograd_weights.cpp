@@ -1,8 +1,8 @@
 // Winograd F(2x2, 3x3) backward-weights: the packed GEMM's products in the transform domain, 16
 // of them over the tiles, fused with the transforms (conv_winograd_weights.cl says how). The
-// kernel reads x and dy in either layout; with the family's STAGE 2, NCHW tensors are first
-// staged channels-last in workspace, a chunk of images at a time, so that its transforms load a
-// tile position's channels as whole vectors instead of one scalar a channel.
+// kernel reads x and dy in either layout, NCHW along its rows; with the family's STAGE 2, NCHW
+// tensors are instead first staged channels-last in workspace, a chunk of images at a time (a
+// read and a write of both that the in-place transforms save).
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -98,9 +98,9 @@ Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const
       transpose_images(slot, t.dy, dy_off, dys->mem(), 0, nimg, std::size_t(g.K), g.PQ);
       x = xs->mem(), dy = dys->mem(), x_off = dy_off = 0;
     }
-    run_kernel(slot, "conv_winograd_weights", "winograd_bwdw_tiles",
+    run_kernel(slot, "conv_winograd_weights", channels_last ? "winograd_bwdw_tiles" : "winograd_bwdw_tiles_nchw",
                {w.col_groups, w.group_rows * w.row_groups, segments}, {1, w.group_rows, 1}, x, x_off, dy, dy_off, g.C,
-               g.H, g.W, g.K, g.P, g.Q, g.pt, g.pl, cl_int(channels_last), cl_int(tp), cl_int(tq), cl_int(nimg),
+               g.H, g.W, g.K, g.P, g.Q, g.pt, g.pl, cl_int(tp), cl_int(tq), cl_int(nimg),
                cl_int(seg), w.tc, cl_int(kPlanePad), cl_int(w.group_cols), cl_int(b0 != 0), mp.mem(),
                LocalBytes{16 * (w.tc * lay.nr + kPlanePad) * w.group_cols * sizeof(float)},
                LocalBytes{16 * (w.tc * lay.mr + kPlanePad) * w.group_rows * sizeof(float)});
