@@ -9,6 +9,7 @@
 // anycl_test::winograd_factor).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -129,6 +130,36 @@ TEST_CASE("NHWC conv2d matches the reference in every pass and algorithm", "[con
   for (std::size_t i = 0; i < kCases.size(); ++i)
     for (ConvAlgo algo : anycl_test::algorithms_for(nhwc(kCases[i], false)))
       check_every_pass(runtime(), kCases[i], algo, unsigned(300 + 31 * i));
+}
+
+// Winograd forward and backward-data read NHWC x (dy) and OHWI filters and write NHWC y (dx) in
+// their own kernels, no transpose launched: output edges that cut tiles, channel counts that are
+// no multiple of the packed panels (and fewer input channels than work-items of a group, or more
+// than one pass through local memory holds), asymmetric pads up to 2, bias and ReLU (even seeds).
+TEST_CASE("NHWC Winograd forward and backward-data run natively and match the reference", "[conv][nhwc][winograd]") {
+  const std::vector<ConvDesc> cases = {
+      {2, 19, 11, 13, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // odd sizes, partial panels
+      {3, 9, 10, 7, 10, 3, 3, 1, 1, 2, 0, 1, 2, 1, 1, 1},    // asymmetric pads
+      {1, 6, 9, 14, 40, 3, 3, 1, 1, 0, 2, 2, 0, 1, 1, 1},    // asymmetric pads, few input channels
+      {2, 3, 5, 6, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // 3 input channels, many output
+      {2, 150, 6, 5, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // more channels than one local-memory pass
+      {8, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // several tile panels per image row
+  };
+  anycl::Runtime rt("");
+  anycl::set_kernel_profiling(rt, true);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    INFO(describe(cases[i]));
+    anycl::clear_kernel_profile(rt);
+    check_forward(rt, cases[i], ConvAlgo::Winograd, unsigned(800 + 2 * i));
+    check_forward(rt, cases[i], ConvAlgo::Winograd, unsigned(801 + 2 * i));
+    check_backward_data(rt, cases[i], ConvAlgo::Winograd, unsigned(850 + i));
+    const std::vector<anycl::KernelTime> profile = anycl::kernel_profile(rt);
+    const auto ran = [&](const std::string& kernel) {
+      return std::any_of(profile.begin(), profile.end(), [&](const anycl::KernelTime& k) { return k.kernel == kernel; });
+    };
+    CHECK(ran("winograd_tiles"));
+    CHECK_FALSE(ran("transpose_batched"));
+  }
 }
 
 // ImplicitGemm runs forward and backward-weights in channels-last between transposes (backward-data
