@@ -201,10 +201,31 @@ TEST_CASE("NHWC conv2d split over cpu/2 matches the reference", "[conv][nhwc][mu
     for (std::size_t i = 0; i < std::size(cases); ++i) {
       INFO("parallel mode " << int(mode) << " " << describe(cases[i]));
       const anycl::detail::Plan plan = anycl_test::conv_plan(rt, anycl::ConvPass::Forward, nhwc(cases[i], false));
-      REQUIRE(anycl_test::pieces_of(plan).size() == 2);  // never the NCHW-only shared Winograd pass
+      REQUIRE(anycl_test::pieces_of(plan).size() == 2);  // a forced mode: pieces, never the shared pass
       check_every_pass(rt, cases[i], ConvAlgo::Auto, unsigned(700 + 31 * i));
     }
   }
+}
+
+// Under Auto the sub-devices share one Winograd pass stage by stage (claiming tile panels, or split
+// by weight), reading and writing the channels-last tensors in place.
+TEST_CASE("NHWC Winograd shared by cpu/2 under Auto matches the reference", "[conv][nhwc][multi]") {
+  anycl::Runtime rt("cpu/2");
+  anycl::set_parallel(rt, anycl::Parallel::Auto);
+  const ConvDesc cases[] = {
+      {4, 32, 8, 8, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+      {3, 33, 9, 7, 44, 3, 3, 1, 1, 1, 0, 1, 2, 1, 1, 1},  // odd sizes, asymmetric padding
+  };
+  for (const auto& weights : {std::vector<double>{1, 1}, std::vector<double>{3, 1}})
+    for (std::size_t i = 0; i < std::size(cases); ++i) {
+      INFO(describe(cases[i]) << " weights " << weights[0] << ":" << weights[1]);
+      anycl::set_device_weights(rt, weights);
+      for (anycl::ConvPass pass : {anycl::ConvPass::Forward, anycl::ConvPass::BackwardData})
+        REQUIRE(anycl_test::shared_of(anycl_test::conv_plan(rt, pass, nhwc(cases[i], false))).size() == 2);
+      check_forward(rt, cases[i], ConvAlgo::Auto, unsigned(900 + 2 * i));      // bias + ReLU
+      check_forward(rt, cases[i], ConvAlgo::Auto, unsigned(901 + 2 * i));      // bias
+      check_backward_data(rt, cases[i], ConvAlgo::Auto, unsigned(950 + i));
+    }
 }
 
 TEST_CASE("NHWC conv2d on device buffers split over cpu/2 matches host pointers", "[conv][nhwc][multi]") {
