@@ -33,6 +33,8 @@
  * C_out = C) with winograd_filter_transform(flip = 1) and padding
  * (2-pt, 2-pl, 2-pb, 2-pr) (needs every pad <= 2), no bias, no ReLU.
  * Backward-weights: conv_winograd_weights.cl (F(2x2) whatever WINO_M).
+ * channels_last (a kernel argument): x and y are NHWC and the filters OHWI
+ * instead (docs/layouts.md); the same tiles, transforms and products.
  * All kernels guard their global ids, so global sizes may be rounded up. */
 #ifndef REAL
 #define REAL float  /* element type */
@@ -73,6 +75,7 @@
  * up + xi*ustride with ustride = ceil(M/MR)*MR*Kd; padded rows are written 0.
  *   flip = 0 (forward):        M = K, Kd = C, g = w[i][j][r][s]
  *   flip = 1 (backward-data):  M = C, Kd = K, g = w[j][i][2-r][2-s]
+ * (channels_last: w[i][r][s][j] and w[j][2-r][2-s][i], OHWI).
  * One work-item transforms the MR filters of one packed row, so its outputs
  * per plane are MR contiguous values (one filter a work-item would make
  * PLANES scattered stores per filter).
@@ -81,9 +84,11 @@
 #define WCAT(a, b) WCAT_(a, b)
 
 /* The 9 taps of filter row i (zero for a padding row i >= M), in forward order. */
-REAL filter_tap(const __global REAL *w, int i, int j, int M, int Kd, int flip, int e)
+REAL filter_tap(const __global REAL *w, int i, int j, int M, int Kd, int flip, int channels_last, int e)
 {
     if (i >= M) return (REAL)0;
+    if (channels_last)
+        return flip ? w[((ulong)j * 9 + (8 - e)) * M + i] : w[((ulong)i * 9 + e) * Kd + j];
     return flip ? w[((ulong)j * M + i) * 9 + (8 - e)] : w[((ulong)i * Kd + j) * 9 + e];
 }
 
@@ -97,7 +102,7 @@ typedef REAL realm;           /* odd MR: a scalar per filter (the loop below) */
 
 __kernel void winograd_filter_transform(__global const REAL *restrict w,
                                         __global REAL *restrict up, ulong ustride,
-                                        int M, int Kd, int flip)
+                                        int M, int Kd, int flip, int channels_last)
 {
     const int j = get_global_id(0), ip = get_global_id(1);
     if (j >= Kd || ip * MR >= M) return;
@@ -113,10 +118,10 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
         for (int e = 0; e < 9; ++e) {
 #if MR_IS_VECTOR
             REAL lane[MR];
-            for (int q = 0; q < MR; ++q) lane[q] = filter_tap(w, ip * MR + q, j, M, Kd, flip, e);
+            for (int q = 0; q < MR; ++q) lane[q] = filter_tap(w, ip * MR + q, j, M, Kd, flip, channels_last, e);
             g[e] = WCAT(vload, MR)(0, lane);
 #else
-            g[e] = filter_tap(w, ip * MR + r, j, M, Kd, flip, e);
+            g[e] = filter_tap(w, ip * MR + r, j, M, Kd, flip, channels_last, e);
 #endif
         }
         /* G g: ALPHA x 3, then (G g) G^T: ALPHA x ALPHA */
@@ -140,10 +145,13 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
  * Channel c of tile panel jp (its NR consecutive tiles) in the transform
  * domain: plane xi's NR values at o + xi*vstride; tiles t >= T are written 0.
  * The panel is cut into segments that stay on one tile row (b, ty), so row
- * validity is decided once per segment. */
+ * validity is decided once per segment. x's element (c, h, w) of an image is
+ * c*cs + h*hs + w*ws: the callers pass constants, so each layout gets its own
+ * inlined copy (NCHW's columns stay unit-stride). */
 static inline __attribute__((always_inline)) void
 input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __local REAL *o,
-            int vstride, int C, int H, int W, int tp, int tq, int pt, int pl, int nimg)
+            int vstride, int C, int H, int W, int tp, int tq, int pt, int pl, int nimg,
+            const ulong cs, const int hs, const int ws)
 {
     int b, ty, tx0;
     tile_at(jp * NR, tp, tq, &b, &ty, &tx0);
@@ -160,13 +168,13 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __lo
             for (int xi = 0; xi < WINO_PLANES; ++xi)
                 for (int t = 0; t < seg; ++t) ot[(ulong)xi * vstride + t] = (REAL)0;
         } else {
-            const __global REAL *xc = x + x_off + ((ulong)b * C + c) * H * W;
+            const __global REAL *xc = x + x_off + (ulong)b * C * H * W + c * cs;
             const int h0 = WINO_M * ty - pt, w0 = WINO_M * tx0 - pl;
             const __global REAL *row[WINO_ALPHA];
             bool inside[WINO_ALPHA]; /* select, not multiply by 0/1: 0*Inf would leak NaN from a real row */
 #pragma unroll
             for (int k = 0; k < WINO_ALPHA; ++k) {
-                row[k] = xc + clamp(h0 + k, 0, H - 1) * W;
+                row[k] = xc + (ulong)clamp(h0 + k, 0, H - 1) * hs;
                 inside[k] = h0 + k >= 0 && h0 + k < H;
             }
             const int ncol = WINO_M * seg + 2;
@@ -178,7 +186,7 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __lo
                 const int iw = w0 + e;
                 REAL d[WINO_ALPHA], r[WINO_ALPHA];
 #pragma unroll
-                for (int k = 0; k < WINO_ALPHA; ++k) d[k] = inside[k] ? row[k][iw] : (REAL)0;
+                for (int k = 0; k < WINO_ALPHA; ++k) d[k] = inside[k] ? row[k][(ulong)iw * ws] : (REAL)0;
                 wino_input_1d(d, r);
 #pragma unroll
                 for (int a = 0; a < WINO_ALPHA; ++a) u[a][e] = r[a];
@@ -248,12 +256,46 @@ wino_store_row(REAL o[WINO_OUTS][NR], const int t0, const int T, const REAL bv, 
     }
 }
 
+/* Channels-last: output channels i0.. (rows of them, at most MR) of the NR
+ * tiles from t0, MR adjacent floats a pixel, so the work-items of a group
+ * write neighbouring parts of each pixel's K channels. */
+static inline __attribute__((always_inline)) void
+wino_store_nhwc(REALV out[WINO_OUTS][MR][NV], const int t0, const int T, const int i0, const int rows,
+                __global const REAL *bias, const int has_bias, const int relu, __global REAL *y,
+                const int K, const int P, const int Q, const int tp, const int tq)
+{
+    REAL bv[MR];
+    for (int r = 0; r < MR; ++r) bv[r] = has_bias && r < rows ? bias[i0 + r] : (REAL)0;
+    const int n = min(NR, T - t0);
+    for (int e = 0; e < WINO_OUTS; ++e) {
+        REAL o[MR][NR];
+        for (int r = 0; r < MR; ++r)
+            for (int c = 0; c < NV; ++c) VSTORE(out[e][r][c], &o[r][c * VW]);
+        int b, ty, tx;
+        tile_at(t0, tp, tq, &b, &ty, &tx);
+        for (int t = 0; t < n; ++t) {
+            const int p = WINO_M * ty + e / WINO_M, q = WINO_M * tx + e % WINO_M;
+            if (p < P && q < Q) {
+                __global REAL *yo = y + (((ulong)b * P + p) * Q + q) * K + i0;
+                for (int r = 0; r < rows; ++r) {
+                    const REAL v = o[r][t] + bv[r];
+                    yo[r] = relu ? fmax(v, (REAL)0) : v;
+                }
+            }
+            if (++tx == tq) {
+                tx = 0;
+                if (++ty == tp) { ty = 0; ++b; }
+            }
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) void
 tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustride,
            const __global REAL *x, const ulong x_off, const int C, const int H, const int W,
            const int pt, const int pl, const int K, __global const REAL *bias, __global REAL *y,
            const ulong y_off, const int P, const int Q, const int tp, const int tq, const int nimg,
-           const int has_bias, const int relu, const int kc, __local REAL *vl)
+           const int has_bias, const int relu, const int channels_last, const int kc, __local REAL *vl)
 {
     const int T = nimg * tp * tq, i0 = ti * MR, t0 = tj * NR;
     if (t0 >= T) return; /* the whole group: its local size along tiles is 1 */
@@ -266,8 +308,18 @@ tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustr
     for (int c0 = 0; c0 < C; c0 += kc) {
         const int n = min(kc, C - c0);
         barrier(CLK_LOCAL_MEM_FENCE); /* the last chunk's products are done with vl */
-        for (int c = lid; c < n; c += lsize)
-            input_panel(c0 + c, tj, x, x_off, vl + c * NR, kc * NR, C, H, W, tp, tq, pt, pl, nimg);
+        if (channels_last) {
+            /* A run of neighbouring channels a work-item, so the cache lines of its
+             * rows (a pixel's channels) serve its next channel while still in L1. */
+            const int per = (n + lsize - 1) / lsize;
+            for (int c = lid * per; c < min(n, (lid + 1) * per); ++c)
+                input_panel(c0 + c, tj, x, x_off, vl + c * NR, kc * NR, C, H, W, tp, tq, pt, pl, nimg,
+                            1, W * C, C);
+        } else {
+            for (int c = lid; c < n; c += lsize)
+                input_panel(c0 + c, tj, x, x_off, vl + c * NR, kc * NR, C, H, W, tp, tq, pt, pl, nimg,
+                            (ulong)H * W, W, 1);
+        }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (i0 >= K) continue;
         REALV prod[WINO_PLANES][MR][NV];
@@ -299,6 +351,10 @@ tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustr
             }
     }
     if (i0 >= K) return;
+    if (channels_last) {
+        wino_store_nhwc(out, t0, T, i0, min(MR, K - i0), bias, has_bias, relu, y + y_off, K, P, Q, tp, tq);
+        return;
+    }
     const ulong image = (ulong)K * P * Q;
     for (int r = 0; r < min(MR, K - i0); ++r) {
         REAL o[WINO_OUTS][NR];
@@ -314,10 +370,11 @@ __kernel void winograd_tiles(__global const REAL *restrict up, ulong ustride,
                              __global const REAL *restrict x, ulong x_off, int C, int H, int W,
                              int pt, int pl, int K, __global const REAL *restrict bias,
                              __global REAL *restrict y, ulong y_off, int P, int Q, int tp, int tq,
-                             int nimg, int has_bias, int relu, int kc, __local REAL *vl)
+                             int nimg, int has_bias, int relu, int channels_last, int kc,
+                             __local REAL *vl)
 {
     tile_panel(get_global_id(0), get_global_id(1), up, ustride, x, x_off, C, H, W, pt, pl, K, bias,
-               y, y_off, P, Q, tp, tq, nimg, has_bias, relu, kc, vl);
+               y, y_off, P, Q, tp, tq, nimg, has_bias, relu, channels_last, kc, vl);
 }
 
 /* winograd_tiles with its tile panels claimed from claims[claim]: each
@@ -332,7 +389,8 @@ __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ust
                                      int W, int pt, int pl, int K,
                                      __global const REAL *restrict bias, __global REAL *restrict y,
                                      ulong y_off, int P, int Q, int tp, int tq, int nimg,
-                                     int has_bias, int relu, int kc, __local REAL *vl,
+                                     int has_bias, int relu, int channels_last, int kc,
+                                     __local REAL *vl,
                                      __global volatile int *claims, const int claim)
 {
     __local volatile int taken[2];
@@ -345,6 +403,6 @@ __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ust
         for (int i = first; i < end; ++i)
             tile_panel(i / row_groups, (i % row_groups) * (int)get_local_size(1) + (int)get_local_id(1),
                        up, ustride, x, x_off, C, H, W, pt, pl, K, bias, y, y_off, P, Q, tp, tq, nimg,
-                       has_bias, relu, kc, vl);
+                       has_bias, relu, channels_last, kc, vl);
     }
 }

@@ -9,6 +9,7 @@
 // anycl_test::winograd_factor).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -131,6 +132,36 @@ TEST_CASE("NHWC conv2d matches the reference in every pass and algorithm", "[con
       check_every_pass(runtime(), kCases[i], algo, unsigned(300 + 31 * i));
 }
 
+// Winograd forward and backward-data read NHWC x (dy) and OHWI filters and write NHWC y (dx) in
+// their own kernels, no transpose launched: output edges that cut tiles, channel counts that are
+// no multiple of the packed panels (and fewer input channels than work-items of a group, or more
+// than one pass through local memory holds), asymmetric pads up to 2, bias and ReLU (even seeds).
+TEST_CASE("NHWC Winograd forward and backward-data run natively and match the reference", "[conv][nhwc][winograd]") {
+  const std::vector<ConvDesc> cases = {
+      {2, 19, 11, 13, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // odd sizes, partial panels
+      {3, 9, 10, 7, 10, 3, 3, 1, 1, 2, 0, 1, 2, 1, 1, 1},    // asymmetric pads
+      {1, 6, 9, 14, 40, 3, 3, 1, 1, 0, 2, 2, 0, 1, 1, 1},    // asymmetric pads, few input channels
+      {2, 3, 5, 6, 70, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     // 3 input channels, many output
+      {2, 150, 6, 5, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // more channels than one local-memory pass
+      {8, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // several tile panels per image row
+  };
+  anycl::Runtime rt("");
+  anycl::set_kernel_profiling(rt, true);
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    INFO(describe(cases[i]));
+    anycl::clear_kernel_profile(rt);
+    check_forward(rt, cases[i], ConvAlgo::Winograd, unsigned(800 + 2 * i));
+    check_forward(rt, cases[i], ConvAlgo::Winograd, unsigned(801 + 2 * i));
+    check_backward_data(rt, cases[i], ConvAlgo::Winograd, unsigned(850 + i));
+    const std::vector<anycl::KernelTime> profile = anycl::kernel_profile(rt);
+    const auto ran = [&](const std::string& kernel) {
+      return std::any_of(profile.begin(), profile.end(), [&](const anycl::KernelTime& k) { return k.kernel == kernel; });
+    };
+    CHECK(ran("winograd_tiles"));
+    CHECK_FALSE(ran("transpose_batched"));
+  }
+}
+
 // ImplicitGemm runs forward and backward-weights in channels-last between transposes (backward-data
 // is not its): the stem's shape, batch 1 and several, stride 1 and 2, asymmetric pads, groups.
 TEST_CASE("NHWC conv2d ImplicitGemm forward and backward-weights match the reference", "[conv][nhwc][implicit]") {
@@ -170,10 +201,31 @@ TEST_CASE("NHWC conv2d split over cpu/2 matches the reference", "[conv][nhwc][mu
     for (std::size_t i = 0; i < std::size(cases); ++i) {
       INFO("parallel mode " << int(mode) << " " << describe(cases[i]));
       const anycl::detail::Plan plan = anycl_test::conv_plan(rt, anycl::ConvPass::Forward, nhwc(cases[i], false));
-      REQUIRE(anycl_test::pieces_of(plan).size() == 2);  // never the NCHW-only shared Winograd pass
+      REQUIRE(anycl_test::pieces_of(plan).size() == 2);  // a forced mode: pieces, never the shared pass
       check_every_pass(rt, cases[i], ConvAlgo::Auto, unsigned(700 + 31 * i));
     }
   }
+}
+
+// Under Auto the sub-devices share one Winograd pass stage by stage (claiming tile panels, or split
+// by weight), reading and writing the channels-last tensors in place.
+TEST_CASE("NHWC Winograd shared by cpu/2 under Auto matches the reference", "[conv][nhwc][multi]") {
+  anycl::Runtime rt("cpu/2");
+  anycl::set_parallel(rt, anycl::Parallel::Auto);
+  const ConvDesc cases[] = {
+      {4, 32, 8, 8, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+      {3, 33, 9, 7, 44, 3, 3, 1, 1, 1, 0, 1, 2, 1, 1, 1},  // odd sizes, asymmetric padding
+  };
+  for (const auto& weights : {std::vector<double>{1, 1}, std::vector<double>{3, 1}})
+    for (std::size_t i = 0; i < std::size(cases); ++i) {
+      INFO(describe(cases[i]) << " weights " << weights[0] << ":" << weights[1]);
+      anycl::set_device_weights(rt, weights);
+      for (anycl::ConvPass pass : {anycl::ConvPass::Forward, anycl::ConvPass::BackwardData})
+        REQUIRE(anycl_test::shared_of(anycl_test::conv_plan(rt, pass, nhwc(cases[i], false))).size() == 2);
+      check_forward(rt, cases[i], ConvAlgo::Auto, unsigned(900 + 2 * i));      // bias + ReLU
+      check_forward(rt, cases[i], ConvAlgo::Auto, unsigned(901 + 2 * i));      // bias
+      check_backward_data(rt, cases[i], ConvAlgo::Auto, unsigned(950 + i));
+    }
 }
 
 TEST_CASE("NHWC conv2d on device buffers split over cpu/2 matches host pointers", "[conv][nhwc][multi]") {

@@ -19,7 +19,8 @@
 //   conv_layout          transpose_batched, nhwc_bias_act, nhwc_dbias
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
-//                        chunks), and winograd_tiles_claimed; built for F(2x2) and F(4x4)
+//                        chunks), and winograd_tiles_claimed; built for F(2x2) and F(4x4);
+//                        NCHW and NHWC (also one image a launch)
 //   conv_winograd_weights  winograd_bwdw_tiles_nchw (NCHW read in place), winograd_bwdw_tiles
 //                        (NCHW staged channels-last, NHWC calls; both in groups of rows, of
 //                        channels, segments), winograd_bwdw_output
@@ -539,8 +540,9 @@ TEST_CASE("oclgrind: conv Winograd backward-weights: NCHW rows, staged, channels
 // other on one device, then whole with each tile panel's output channels shared by two
 // work-groups (winograd_row_groups' split); or with the tile panels claimed. 37 input channels take three chunks
 // through local memory (KC is 16 by default, the last chunk partial). Images of 3 x 2 tiles of the
-// device's m x m outputs.
-void check_winograd_stages(bool claimed) {
+// device's m x m outputs. channels_last: the same on NHWC x and y and OHWI filters, and unclaimed
+// also the tiles one image a launch, as the host runs a batch in chunks of images.
+void check_winograd_stages(bool claimed, bool channels_last = false) {
   using namespace anycl::detail;
   anycl::Runtime& rt = runtime();
   const DeviceSlot& slot = anycl::detail::engine(rt).slot(0);
@@ -548,7 +550,7 @@ void check_winograd_stages(bool claimed) {
   const int m = winograd_tile(rt);
   const ConvDesc r{2, claimed ? 37 : 5, 3 * m, 2 * m + 1, 2 * mr + 1, 3, 3, 1, 1, 1, 1, 1, 0, 1, 1, 1};
   const anycl::Conv2d d = to_anycl(r, true);
-  const WinogradPlan plan = winograd_forward_plan(ConvGeom(d));
+  const WinogradPlan plan = winograd_forward_plan(ConvGeom(d), channels_last ? anycl::ConvLayout::Nhwc : anycl::ConvLayout::Nchw);
   const WinogradLayout lay(slot, plan);
   REQUIRE(lay.row_panels == 3);
   // 2 images of 3 x 2 tiles: two tile panels when nr <= 8, the last one partial.
@@ -558,7 +560,10 @@ void check_winograd_stages(bool claimed) {
   const auto x = random_values<float>(r.x_size(), 520), w = random_values<float>(r.w_size(), 521);
   const auto bias = random_values<float>(std::size_t(r.k), 522);
   auto upload = [&](const std::vector<float>& v) { return anycl_test::upload(rt, v); };
-  const anycl::Buffer X = upload(x), W = upload(w), B = upload(bias), Y = rt.alloc(r.y_size() * sizeof(float));
+  const CallLayout call{channels_last};
+  const std::size_t hw = std::size_t(r.h) * r.w, pq = std::size_t(r.out_h()) * r.out_w();
+  const anycl::Buffer X = upload(call.in(x, r.n, r.c, hw)), W = upload(call.in(w, r.k, r.c, 9)), B = upload(bias);
+  const anycl::Buffer Y = rt.alloc(r.y_size() * sizeof(float));
   const anycl::Buffer U = rt.alloc(lay.planes() * lay.ustride * sizeof(float));
   const std::size_t tp = lay.tile_panels(d.n);
   const Range panels[] = {{0, 1}, {1, 1}, {1, 3}}, tiles[] = {{0, 1}, {1, 1}, {1, tp}};
@@ -577,17 +582,27 @@ void check_winograd_stages(bool claimed) {
   const auto expected = anycl_test::conv_forward(r, x, w, bias, true);
   const auto magnitude = anycl_test::conv_forward(r, abs_of(x), abs_of(w), abs_of(bias), false);
   std::vector<float> y(r.y_size(), std::nanf(""));
-  rt.read(Y, y.data(), y.size() * sizeof(float));
-  CHECK(count_bad(y, expected, magnitude, double(r.c) * 9, anycl_test::winograd_tile_factor(m)) == 0);
+  auto check_y = [&](const char* how) {
+    INFO(how << (channels_last ? ", NHWC" : ", NCHW"));
+    rt.read(Y, y.data(), y.size() * sizeof(float));
+    CHECK(count_bad(call.out(y, r.n, r.k, pq), expected, magnitude, double(r.c) * 9,
+                    anycl_test::winograd_tile_factor(m)) == 0);
+    std::fill(y.begin(), y.end(), std::nanf(""));
+    rt.write(Y, y.data(), y.size() * sizeof(float));
+  };
+  check_y(claimed ? "claimed" : "in parts");
   if (claimed) return;
   // The 3 row panels of each tile panel shared by 2 work-groups (2 work-items each, the last
   // past the output channels, helping only to transform), as few tile panels run.
-  std::fill(y.begin(), y.end(), std::nanf(""));
-  rt.write(Y, y.data(), y.size() * sizeof(float));
   winograd_tiles(slot, plan, lay, U.native(), X.native(), B.native(), Y.native(), 0, d.n, true, {0, tp}, nullptr, 2)
       .wait();
-  rt.read(Y, y.data(), y.size() * sizeof(float));
-  CHECK(count_bad(y, expected, magnitude, double(r.c) * 9, anycl_test::winograd_tile_factor(m)) == 0);
+  check_y("rows split");
+  if (!channels_last) return;
+  for (std::size_t b0 = 0; b0 < d.n; ++b0)
+    winograd_tiles(slot, plan, lay, U.native(), X.native(), B.native(), Y.native(), b0, 1, true,
+                   {0, lay.tile_panels(1)})
+        .wait();
+  check_y("one image a chunk");
 }
 
 TEST_CASE("oclgrind: conv Winograd stages in parts (filters by panel, tiles by panel, rows split)",
@@ -599,6 +614,17 @@ TEST_CASE("oclgrind: conv Winograd stages with the tile panels claimed", "[.oclg
   check_winograd_stages(true);
 }
 
+// Forward and backward-data read and write channels-last tensors (OHWI filters) themselves.
+TEST_CASE("oclgrind: conv Winograd NHWC: forward and backward-data; stages in parts, claimed, by image",
+          "[.oclgrind]") {
+  Passes nhwc{true, true, false};
+  nhwc.channels_last = true;
+  check_conv(kWinograd, ConvAlgo::Winograd, 590, nhwc);
+  check_conv(kWinogradOdd, ConvAlgo::Winograd, 595, nhwc);
+  check_winograd_stages(false, true);
+  check_winograd_stages(true, true);
+}
+
 // The same kernels built for F(4x4, 3x3) (6x6 input tiles, 36 products), whatever the device's
 // table picks; then rebuilt with the table's values for the cases after this one.
 TEST_CASE("oclgrind: conv Winograd F(4x4): forward and backward-data; stages in parts and claimed",
@@ -608,8 +634,12 @@ TEST_CASE("oclgrind: conv Winograd F(4x4): forward and backward-data; stages in 
   REQUIRE(winograd_tile(rt) == 4);
   check_conv(kWinograd, ConvAlgo::Winograd, 540, Passes{true, true, false});
   check_conv(kWinogradOdd, ConvAlgo::Winograd, 550, Passes{true, true, false});
+  Passes nhwc{true, true, false};
+  nhwc.channels_last = true;
+  check_conv(kWinogradOdd, ConvAlgo::Winograd, 555, nhwc);
   check_winograd_stages(false);
   check_winograd_stages(true);
+  check_winograd_stages(false, true);
   anycl_test::install(rt, "conv_winograd", {});
 }
 

@@ -1,7 +1,8 @@
 // Channels-last (NHWC, OHWI filters) convolution on one device. Pointwise layers are plain GEMMs
 // over pixel rows of channels in every pass, and depthwise layers run a channels-last kernel of
-// their own, with no copy at all; the other algorithms run their NCHW kernels between batched
-// transposes of the tensors into workspace (docs/layouts.md).
+// their own, and Winograd's panels form (every pass) reads and writes channels-last itself, with no
+// copy at all; the other algorithms run their NCHW kernels between batched transposes of the
+// tensors into workspace (docs/layouts.md).
 #include "ops/conv2d_nhwc.hpp"
 
 #include <climits>
@@ -10,6 +11,7 @@
 #include "ops/conv2d_depthwise.hpp"
 #include "ops/conv2d_algorithms.hpp"
 #include "ops/conv2d_select.hpp"
+#include "ops/conv2d_winograd.hpp"
 #include "ops/gemm_kernels.hpp"
 
 namespace anycl::detail {
@@ -136,6 +138,12 @@ Event enqueue_conv_nhwc(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, 
   // Winograd's backward-weights kernel reads channels-last x and dy and writes OHWI dw itself.
   if (algo == ConvAlgo::Winograd && pass == ConvPass::BackwardWeights)
     return backward_weights_winograd(slot, g, {set.nchw, set.nkpq, set.kcrs, set.kvec}, workspace_cap, ConvLayout::Nhwc);
+  // So do its forward and backward-data kernels (the panels form; the tiled form is NCHW only).
+  if (algo == ConvAlgo::Winograd && winograd_form(slot) == WinogradForm::Panels) {
+    if (pass == ConvPass::Forward)
+      return forward_winograd(slot, g, {set.nchw, set.kcrs, set.kvec, set.nkpq}, d.relu, ConvLayout::Nhwc);
+    return backward_data_winograd(slot, g, {set.nkpq, set.kcrs, set.nchw}, ConvLayout::Nhwc);
+  }
   return transposed(slot, pass, d, algo, workspace_cap, set);
 }
 

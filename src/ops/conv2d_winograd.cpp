@@ -11,14 +11,17 @@
 
 namespace anycl::detail {
 
-WinogradPlan winograd_forward_plan(const ConvGeom& g) { return {g.C, g.K, g.H, g.W, g.P, g.Q, g.pt, g.pl, false}; }
+WinogradPlan winograd_forward_plan(const ConvGeom& g, ConvLayout layout) {
+  return {g.C, g.K, g.H, g.W, g.P, g.Q, g.pt, g.pl, false, layout == ConvLayout::Nhwc};
+}
 
-WinogradPlan winograd_backward_data_plan(const ConvGeom& g) {
-  return {g.K, g.C, g.P, g.Q, g.H, g.W, 2 - g.pt, 2 - g.pl, true};
+WinogradPlan winograd_backward_data_plan(const ConvGeom& g, ConvLayout layout) {
+  return {g.K, g.C, g.P, g.Q, g.H, g.W, 2 - g.pt, 2 - g.pl, true, layout == ConvLayout::Nhwc};
 }
 
 WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d) {
-  return pass == ConvPass::Forward ? winograd_forward_plan(ConvGeom(d)) : winograd_backward_data_plan(ConvGeom(d));
+  return pass == ConvPass::Forward ? winograd_forward_plan(ConvGeom(d), d.layout)
+                                   : winograd_backward_data_plan(ConvGeom(d), d.layout);
 }
 
 std::size_t WinogradLayout::filter_bytes() const { return workspace_bytes({planes(), ustride, sizeof(float)}); }
@@ -44,7 +47,7 @@ void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const Winog
                       cl_mem u, Range panels) {
   run_kernel_part(slot, "conv_winograd", "winograd_filter_transform", {0, panels.begin, 0},
                   {std::size_t(w.cin), panels.size(), 1}, {1, 1, 1}, filter, u, cl_ulong(lay.ustride), w.cout, w.cin,
-                  cl_int(w.flip));
+                  cl_int(w.flip), cl_int(w.channels_last));
 }
 
 namespace {
@@ -103,7 +106,7 @@ Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
                               {groups, lay.row_panels, 1}, {1, group_rows, 1}, u, cl_ulong(lay.ustride), in,
                               cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl, w.cout, bias ? bias : out, out,
                               cl_ulong(b0 * out_image), w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq), cl_int(nimg),
-                              cl_int(bias != nullptr), cl_int(relu), kc,
+                              cl_int(bias != nullptr), cl_int(relu), cl_int(w.channels_last), kc,
                               LocalBytes{lay.planes() * lay.nr * kc * sizeof(float)}));
 }
 
@@ -132,12 +135,14 @@ bool is_winograd_shape(const Conv2d& d) {
          d.groups == 1;
 }
 
-Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu) {
-  return winograd(slot, winograd_forward_plan(g), g.n, t.x, t.w, t.bias, t.y, relu);
+Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
+                       ConvLayout layout) {
+  return winograd(slot, winograd_forward_plan(g, layout), g.n, t.x, t.w, t.bias, t.y, relu);
 }
 
-Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t) {
-  return winograd(slot, winograd_backward_data_plan(g), g.n, t.dy, t.w, nullptr, t.dx, false);
+Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t,
+                             ConvLayout layout) {
+  return winograd(slot, winograd_backward_data_plan(g, layout), g.n, t.dy, t.w, nullptr, t.dx, false);
 }
 
 }  // namespace anycl::detail

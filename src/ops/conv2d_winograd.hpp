@@ -13,15 +13,17 @@ namespace anycl::detail {
 struct Claim;  // runtime/launch.hpp
 
 // A stride-1 3x3 correlation from `in` (cin x ih x iw) to `out` (cout x oh x ow), the filter
-// taken forward or flipped (backward-data), with top/left padding pt/pl.
+// taken forward or flipped (backward-data), with top/left padding pt/pl; channels_last: the
+// tensors are NHWC and the filters OHWI (the panels form only).
 struct WinogradPlan {
   cl_int cin, cout, ih, iw, oh, ow, pt, pl;
   bool flip;
+  bool channels_last = false;
 };
 
-WinogradPlan winograd_forward_plan(const ConvGeom& g);
+WinogradPlan winograd_forward_plan(const ConvGeom& g, ConvLayout layout = ConvLayout::Nchw);
 // dx is the full correlation of dy with the rotated filter: padding becomes 2 - pad.
-WinogradPlan winograd_backward_data_plan(const ConvGeom& g);
+WinogradPlan winograd_backward_data_plan(const ConvGeom& g, ConvLayout layout = ConvLayout::Nchw);
 // The one of the two for a forward or backward-data pass.
 WinogradPlan winograd_plan(ConvPass pass, const Conv2d& d);
 

@@ -90,10 +90,7 @@ std::vector<Piece> gemm_pieces(const Planning& pl, const GemmCall& g) {
 // form of it: the panels form with the same packed-panel layout, its transformed filters within
 // one workspace, or the tiled form (GPU-class devices).
 SharedDevices shared_winograd(const Planning& pl, const ConvCall& c, ConvAlgo algo, std::size_t workspace_limit) {
-  // The stage split's kernels read and write the caller's tensors in NCHW.
-  if (pl.mode != Parallel::Auto || algo != ConvAlgo::Winograd || c.pass == ConvPass::BackwardWeights ||
-      c.d.layout != ConvLayout::Nchw)
-    return {};
+  if (pl.mode != Parallel::Auto || algo != ConvAlgo::Winograd || c.pass == ConvPass::BackwardWeights) return {};
   Engine& rt = pl.rt;
   SharedDevices out;
   for (std::size_t i = 0; i < rt.size(); ++i)
@@ -112,7 +109,8 @@ SharedDevices shared_winograd(const Planning& pl, const ConvCall& c, ConvAlgo al
   const WinogradForm form = winograd_form(home);
   for (std::size_t i : out.devices)
     if (!same_memory(home, rt.slot(i)) || winograd_form(rt.slot(i)) != form) return {};
-  if (form == WinogradForm::Tiled) return out;
+  // The tiled form's kernels read and write NCHW only; the panels form either layout.
+  if (form == WinogradForm::Tiled) return c.d.layout == ConvLayout::Nchw ? out : SharedDevices{};
   const PackedLayout layout = packed_layout(home);
   for (std::size_t i : out.devices) {
     const PackedLayout l = packed_layout(rt.slot(i));
