@@ -9,11 +9,13 @@
  *   DW_TAPS       backward-weights: filter taps accumulated a sweep over the data
  *   DW_GROUPS_CU  host: work-groups launched per compute unit (read only here)
  *   DW_STRIP      host: most output rows staged per pass through local memory
- *   DW_DIRECT     stride-1 planes whose output rows are at most this many
+ *   DW_DIRECT     forward planes whose output rows are at most this many
  *                 vectors (but the buffer's first and last plane) read their
  *                 input in place, lanes past the row masked, instead of
- *                 staging it (0: every plane staged); staging pays back on
- *                 wider rows, whose masked edge lanes are a smaller share
+ *                 staging it (0: every plane staged); in place, the interior
+ *                 row blocks are loads and FMAs alone (at stride 2, two loads
+ *                 and one permute a tap), where staging copies every input
+ *                 row through local memory first
  *
  * One work-item (work-group of one) runs a run of consecutive (image, channel)
  * planes: a plane of a depthwise layer is a few hundred outputs, too little to
@@ -23,8 +25,8 @@
  * load. At stride 2 along the width the forward staging splits each row into
  * its even and odd columns (one lane permute per staged vector, where
  * de-interleaving at the products takes one per tap and output row, as
- * backward-weights still does). Planes of narrow stride-1 rows skip the
- * staging (DW_DIRECT).
+ * backward-weights still does). Planes of rows up to DW_DIRECT vectors that
+ * are not upsampled skip the staging.
  *
  * Staged row layout (`lw` floats per row, dw_row_floats): column j holds input
  * column j - pl; rows hold input rows p0*sh - pt + i for the strip's first
@@ -52,12 +54,13 @@
 #define DW_STRIP 32  /* host: most output rows per staged strip */
 #endif
 #ifndef DW_DIRECT
-#define DW_DIRECT 1  /* widest output row (vectors) read in place at stride 1 */
+#define DW_DIRECT 8  /* widest output row (vectors) read in place at stride 1 */
 #endif
 
 #define DWCAT_(a, b) a##b
 #define DWCAT(a, b) DWCAT_(a, b)
 typedef DWCAT(REAL, DW_VW) realv;
+typedef DWCAT(int, DW_VW) intv;
 #if DW_VW == 16
 typedef DWCAT(REAL, 8) realh;
 #define VLOADH vload8
@@ -117,6 +120,7 @@ static void dw_stage_row(__local REAL *d, const __global REAL *src, ulong src_ro
 
 /* 0, 1, 2, ...: a lane's index. */
 __constant REAL dw_lane_index[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+__constant int dw_lane_int[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
 /* The lanes of v added in order. */
 static inline REAL dw_lane_sum(realv v)
@@ -244,10 +248,10 @@ static void dw_stage_strip_split(__local REAL *stage, const __global REAL *in, u
     }
 }
 
-/* The nv outputs of a block at `yo`, `room` floats before the plane ends: a
- * vector store when it stays in the plane (what it writes past the block
- * belongs to later rows, stored after it), else a float at a time (the next
- * plane may be another work-item's). */
+/* The nv outputs of a block at `yo`, `room` floats before what this
+ * work-item writes ends (its plane, or its run of planes): a vector store when
+ * it stays inside (what it writes past the block belongs to later rows, stored
+ * after it), else a float at a time (what follows is another work-item's). */
 static inline void dw_store(__global REAL *yo, realv acc, int nv, int room)
 {
     if (room >= DW_VW) {
@@ -304,55 +308,78 @@ static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp
     }
 }
 
-/* dw_rows at stride 1 on the plane `src` itself (H x W, not upsampled): each
- * tap is one vector load of an input row with the lanes outside the row, and
- * rows outside the plane, zeroed. The loads may reach pl floats before the
- * plane and a vector past it, which the caller keeps inside the buffer. */
+/* dw_rows on the plane `src` itself (H x W, not upsampled): each tap is one
+ * vector load of an input row (at stride 2 along the width, the even lanes of
+ * two), the lanes outside the row zeroed by a column mask that depends on the
+ * block and tap column only (hoisted out of the rows). Rows outside the plane are skipped, tested only when
+ * `check_rows` (the blocks at the top and bottom edges), so the interior
+ * blocks run loads and FMAs alone. The loads may reach pl floats before the
+ * plane and sw vectors past it, which the caller keeps inside the buffer.
+ * `run_room`: floats from the plane's first output to the end of the
+ * work-item's run of planes, which later planes of the run overwrite, so a
+ * vector store may cross a plane's end but that of the run. */
 static inline __attribute__((always_inline)) void dw_rows_global(const __global REAL *src, const __local REAL *wl,
                                                                  __global REAL *dst, realv b0, int p, int nr,
-                                                                 int oh, int ow, int H, int W, int pt, int pl,
-                                                                 int dh, int dw, int R, int S, int relu)
+                                                                 int ow, int H, int W, int sh, int sw, int pt,
+                                                                 int pl, int dh, int dw, int R, int S, int relu,
+                                                                 int check_rows, int run_room)
 {
-    const realv lane = VLOAD(0, dw_lane_index);
+    const intv lane = DWCAT(vload, DW_VW)(0, dw_lane_int) * sw; /* a lane's input column past the first */
+    const __global REAL *x0 = src + (long)(p * sh - pt) * W; /* the block's first input row */
     for (int q0 = (ow - 1) / DW_VW * DW_VW; q0 >= 0; q0 -= DW_VW) {
-        realv acc[DW_ROWS];
+        realv acc[DW_ROWS]; /* the row loops run to the literal DW_ROWS, nr tested inside */
 #pragma unroll
-        for (int j = 0; j < nr; ++j) acc[j] = b0;
+        for (int j = 0; j < DW_ROWS; ++j) acc[j] = b0;
 #pragma unroll
-        for (int r = 0; r < R; ++r) {
+        for (int s = 0; s < S; ++s) {
+            const int col = q0 * sw + s * dw - pl;
+            const intv in_row = lane >= (intv)(-col) && lane < (intv)(W - col);
 #pragma unroll
-            for (int j = 0; j < nr; ++j) {
-                const int v = p + j + r * dh - pt;
-                const __global REAL *xr = src + (ulong)clamp(v, 0, H - 1) * W;
-                const int wr = v >= 0 && v < H ? W : 0; /* no lane of a row outside */
+            for (int r = 0; r < R; ++r) {
+                const realv wv = (realv)wl[r * S + s];
 #pragma unroll
-                for (int s = 0; s < S; ++s) {
-                    const int col = q0 + s * dw - pl;
-                    const realv x = VLOAD(0, xr + col);
-                    const realv in_row = select((realv)0, x, lane >= (realv)(-col) && lane < (realv)(wr - col));
-                    acc[j] = fma((realv)wl[r * S + s], in_row, acc[j]);
+                for (int j = 0; j < DW_ROWS; ++j) {
+                    const int v = (p + j) * sh + r * dh - pt;
+                    if (j >= nr || (check_rows && (v < 0 || v >= H))) continue;
+                    const __global REAL *xr = x0 + (j * sh + r * dh) * W + col;
+                    const realv x = sw == 1 ? VLOAD(0, xr) : dw_even(VLOAD(0, xr), VLOAD(1, xr));
+                    acc[j] = fma(wv, select((realv)0, x, in_row), acc[j]);
                 }
             }
         }
-        dw_store_rows(dst, acc, p, nr, q0, oh, ow, relu);
+#pragma unroll
+        for (int j = 0; j < DW_ROWS; ++j) {
+            if (j >= nr) break;
+            const realv y = relu ? fmax(acc[j], (realv)0) : acc[j];
+            const int at = (p + j) * ow + q0;
+            dw_store(dst + at, y, min(DW_VW, ow - q0), run_room - at);
+        }
     }
 }
 
-/* Output rows 0 .. oh-1 of a stride-1 plane by dw_rows_global: DW_ROWS at
- * once, then two, then one. */
+/* Output rows 0 .. oh-1 of a plane by dw_rows_global: DW_ROWS at
+ * once, then two, then one; only the blocks reaching past the plane's top or
+ * bottom row test their rows. */
 static inline __attribute__((always_inline)) void dw_plane_global(const __global REAL *src, const __local REAL *wl,
                                                                   __global REAL *dst, realv b0, int oh, int ow,
-                                                                  int H, int W, int pt, int pl, int dh, int dw,
-                                                                  int R, int S, int relu)
+                                                                  int H, int W, int sh, int sw, int pt, int pl,
+                                                                  int dh, int dw, int R, int S, int relu,
+                                                                  int run_room)
 {
+    const int reach = (R - 1) * dh;
     int p = 0;
-    for (; p + DW_ROWS <= oh; p += DW_ROWS)
-        dw_rows_global(src, wl, dst, b0, p, DW_ROWS, oh, ow, H, W, pt, pl, dh, dw, R, S, relu);
+    for (; p + DW_ROWS <= oh; p += DW_ROWS) {
+        if (p * sh - pt >= 0 && (p + DW_ROWS - 1) * sh + reach - pt < H)
+            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, 0, run_room);
+        else
+            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, 1, run_room);
+    }
     if (DW_ROWS > 2 && p + 2 <= oh) {
-        dw_rows_global(src, wl, dst, b0, p, 2, oh, ow, H, W, pt, pl, dh, dw, R, S, relu);
+        dw_rows_global(src, wl, dst, b0, p, 2, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, 1, run_room);
         p += 2;
     }
-    for (; p < oh; ++p) dw_rows_global(src, wl, dst, b0, p, 1, oh, ow, H, W, pt, pl, dh, dw, R, S, relu);
+    for (; p < oh; ++p)
+        dw_rows_global(src, wl, dst, b0, p, 1, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, 1, run_room);
 }
 
 /* Output rows p0 .. p0+np-1 of a plane from its staged strip; `wl` holds the
@@ -403,16 +430,22 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
         for (int e = 0; e < R * S; ++e) wl[e] = wc[flip ? R * S - 1 - e : e];
         const realv b0 = (realv)(has_bias ? bias[c] : (REAL)0);
         __global REAL *dst = out + out_off + (ulong)pl_i * out_plane;
-        /* Reads from pl floats before the plane to a vector past its last row. */
+        /* Reads from pl floats before the plane to sw vectors past its last row. */
         const ulong at = (ulong)(src - in);
-        if (ow <= DW_DIRECT * DW_VW && sh == 1 && sw == 1 && up_h == 1 && up_w == 1 && at >= (ulong)pl &&
-            at + in_plane + (ulong)((ow + DW_VW - 1) / DW_VW * DW_VW + (S - 1) * dw) <= in_len) {
-            if (R == 3 && S == 3 && dh == 1 && dw == 1)
-                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, pt, pl, 1, 1, 3, 3, relu);
-            else if (R == 5 && S == 5 && dh == 1 && dw == 1)
-                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, pt, pl, 1, 1, 5, 5, relu);
+        if (ow <= DW_DIRECT * DW_VW && up_h == 1 && up_w == 1 && at >= (ulong)pl &&
+            at + in_plane + (ulong)((ow + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw + DW_VW) <= in_len) {
+            const int run_room = (int)min((ulong)(last - pl_i) * out_plane, (ulong)INT_MAX);
+            const int square = R == S && sh == sw && dh == 1 && dw == 1;
+            if (square && R == 3 && sw == 1)
+                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 3, 3, relu, run_room);
+            else if (square && R == 3 && sw == 2)
+                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 3, 3, relu, run_room);
+            else if (square && R == 5 && sw == 1)
+                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 5, 5, relu, run_room);
+            else if (square && R == 5 && sw == 2)
+                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 5, 5, relu, run_room);
             else
-                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, pt, pl, dh, dw, R, S, relu);
+                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, sh, sw, pt, pl, dh, dw, R, S, relu, run_room);
             continue;
         }
         for (int p0 = 0; p0 < oh; p0 += strip) {

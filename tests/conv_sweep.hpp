@@ -61,6 +61,12 @@ inline const std::vector<ConvDesc> kCases = {
     {2, 5, 8, 7, 3, 1, 1, 3, 2, 0, 0, 0, 0, 1, 1, 1},       // 1x1 stride 3x2
     {2, 6, 10, 10, 4, 1, 3, 2, 3, 0, 1, 0, 1, 1, 1, 2},     // 1x3 stride 2x3, groups 2
     {2, 5, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // 8x8 output: im2col's GEMM per image, not folded
+    // Depthwise with several planes a conv_depthwise work-item (a vector store crosses into the
+    // next plane of its run, not past the run): stride-1 planes read in place with interior row
+    // blocks, rows of 5 vectors with dilation 2, and rows past DW_DIRECT vectors (staged).
+    {1, 40, 11, 13, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40},  // depthwise batch 1, 40 planes, odd sizes
+    {2, 20, 12, 70, 20, 3, 3, 1, 1, 2, 1, 1, 2, 2, 2, 20},  // depthwise dilation 2, rows of 70
+    {2, 9, 10, 150, 9, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 9},    // depthwise 5x5, rows of 150 (staged)
 };
 
 // Few input channels under large or strided filters, where Auto runs ImplicitGemm: 1 to 4

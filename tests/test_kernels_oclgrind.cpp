@@ -311,6 +311,7 @@ const ConvDesc kDepthwiseDil{1, 2, 9, 18, 2, 3, 3, 1, 1, 2, 0, 0, 2, 1, 2, 2};  
 const ConvDesc kDepthwiseVectors{2, 9, 7, 13, 9, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 9}; // channel vectors + a partial one
 const ConvDesc kDepthwiseWideS2{1, 3, 5, 41, 3, 3, 3, 2, 2, 1, 2, 1, 2, 1, 1, 3};  // stride 2, right pads read
 const ConvDesc kDepthwiseInPlace{2, 3, 6, 7, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3};  // 5x5, planes read in place
+const ConvDesc kDepthwiseRuns{1, 20, 9, 7, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 20};  // several planes a work-item
 const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      // 1x1
 const ConvDesc kStrided3{1, 3, 32, 33, 4, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1};     // strides 3x2, pads past the taps, a plane phases run on
 const ConvDesc kPointwiseStrided{2, 4, 7, 6, 4, 1, 1, 2, 3, 0, 0, 0, 0, 1, 1, 2}; // 1x1 strides 2x3, groups 2
@@ -485,6 +486,7 @@ TEST_CASE("oclgrind: conv depthwise: conv_dw_fwd forward and backward-data (rota
   check_conv(kDepthwiseDil, ConvAlgo::Direct, 440);
   check_conv(kDepthwiseWideS2, ConvAlgo::Direct, 480);   // rows staged as even and odd columns
   check_conv(kDepthwiseInPlace, ConvAlgo::Direct, 490);  // stride-1 planes read without staging
+  check_conv(kDepthwiseRuns, ConvAlgo::Direct, 495);     // stores across a run's planes, interior row blocks
 }
 
 TEST_CASE("oclgrind: conv depthwise channels-last: conv_dwn_fwd (forward; backward-data on upsampled dy); "
