@@ -26,8 +26,10 @@
  *   NT     filter taps per work-item
  *   IGW_WG        host: work-items per work-group (tiles sharing a segment,
  *                 whose dy and staged x stay in cache between them)
- *   IGW_SEGS_PER_CU  host: row segments (work-groups along the reduction,
- *                 each one partial dw) per compute unit
+ *   IGW_SEG_ROWS  host: output rows a segment (a work-group along the
+ *                 reduction, one partial dw) sums; the count follows from
+ *                 the problem alone, so the result is the same bits on any
+ *                 device or sub-device
  *
  * Layouts: xs as above (Hs rows of sw phases of Ws floats a channel, Ws at
  * least Q rounded up to VW plus the widest tap offset), dy[n][K][P][Q],
@@ -47,8 +49,8 @@
 #ifndef IGW_WG
 #define IGW_WG 16   /* host: work-items per work-group */
 #endif
-#ifndef IGW_SEGS_PER_CU
-#define IGW_SEGS_PER_CU 4 /* host: row segments per compute unit */
+#ifndef IGW_SEG_ROWS
+#define IGW_SEG_ROWS 64 /* host: output rows a segment sums */
 #endif
 
 #include "common.h"

@@ -98,6 +98,27 @@ TEST_CASE("conv2d stem shapes: Auto picks ImplicitGemm (ungrouped) and both matc
   }
 }
 
+// A data-parallel replica on a sub-device must sum its dw as a whole device does (2 MPI ranks on
+// whole devices are bitwise cpu/2): the segments are fixed row counts, not a share per unit.
+TEST_CASE("conv2d ImplicitGemm backward-weights: the same bits on the whole device and a sub-device", "[conv][implicit]") {
+  anycl_test::ConvDesc stem = kStemCases[8];
+  stem.n = 3;
+  const anycl::Conv2d d = to_anycl(stem, false);
+  const auto x = anycl_test::random_values(stem.x_size(), 41), dy = anycl_test::random_values(stem.y_size(), 42);
+  auto dw_on = [&](anycl::Runtime& rt) {
+    const anycl::Buffer bx = anycl_test::upload(rt, x), bdy = anycl_test::upload(rt, dy);
+    const anycl::Buffer bdw = rt.alloc(stem.w_size() * sizeof(float), 0);
+    anycl::conv2d_backward_weights(rt, d, bx, bdy, bdw, nullptr, ConvAlgo::ImplicitGemm).wait();
+    std::vector<float> dw(stem.w_size());
+    rt.read(bdw, dw.data(), dw.size() * sizeof(float));
+    return dw;
+  };
+  anycl::Runtime halves("cpu/2");
+  REQUIRE(halves.device_count() == 2);
+  REQUIRE(halves.device(0).compute_units < runtime().device(0).compute_units);
+  CHECK(dw_on(runtime()) == dw_on(halves));
+}
+
 // Few channels under a 3x3 filter (an RGB first layer) run ImplicitGemm in both of its passes;
 // many channels, a 1x1 filter or a smaller one at stride 1 keep their algorithms.
 TEST_CASE("conv2d Auto keeps ImplicitGemm to few channels under 3x3 or larger or strided filters", "[conv][implicit]") {
@@ -128,7 +149,7 @@ TEST_CASE("conv2d ImplicitGemm with MR 3 VW 4 TQ 3 TP 2 matches the reference", 
                        "driver_version_prefix": "", "min_vector_width_float": 0, "min_local_mem_kb": 0},
                        "params": {"conv_implicit": {"MR": 3, "VW": 4, "TQ": 3, "TP": 2, "IG_WG": 5},
                                   "conv_implicit_weights": {"MR": 3, "NT": 5, "VW": 8, "IGW_WG": 5,
-                                                            "IGW_SEGS_PER_CU": 3}}}]})");
+                                                            "IGW_SEG_ROWS": 5}}}]})");
   anycl::RuntimeOptions opt = anycl::RuntimeOptions::from_env();
   opt.kernel_path = dir.path();
   opt.cache = false;

@@ -238,7 +238,7 @@ TEST_CASE("anycl::tune checks every convolution family's defaults and passes the
       {"conv_depthwise", R"({"values": {"DW_VW": [8], "DW_ROWS": [4], "DW_TAPS": [25], "DW_GROUPS_CU": [8], "DW_STRIP": [32]}})"},
       {"conv_winograd_weights", R"({"values": {"TC": [8], "STAGE": [1], "GROUP_ROWS": [128], "GROUPS_PER_CU": [2]}})"},
       {"conv_implicit", R"({"values": {"VW": [4], "MR": [8], "TQ": [2], "TP": [1], "IG_WG": [1]}})"},
-      {"conv_implicit_weights", R"({"values": {"VW": [4], "MR": [4], "NT": [4], "IGW_WG": [16], "IGW_SEGS_PER_CU": [4]}})"}};
+      {"conv_implicit_weights", R"({"values": {"VW": [4], "MR": [4], "NT": [4], "IGW_WG": [16], "IGW_SEG_ROWS": [64]}})"}};
   for (const auto& [family, space] : families) {
     INFO(family);
     anycl_test::spit(dir / "space.json", space);

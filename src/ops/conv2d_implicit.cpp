@@ -72,16 +72,16 @@ Event backward_weights_implicit(const DeviceSlot& slot, const ConvGeom& g, const
   // The row count nimg * P is a 32-bit kernel argument.
   const std::size_t chunk = std::min(images_per_chunk(g.n, workspace_bytes({per_image, sizeof(float)}), cap),
                                      std::size_t(0x7fffffff) / std::size_t(g.P));
-  const std::size_t wanted = std::size_t(std::max(1L, prog.param("IGW_SEGS_PER_CU"))) *
-                             std::max<std::size_t>(slot.info.compute_units, 1);
-  const std::size_t most_segments = std::min(wanted, chunk * std::size_t(g.P)), count = std::size_t(g.K) * g.CRS;
+  // Segments of a fixed row count, whatever the device: a data-parallel replica on a sub-device
+  // sums in the order a whole device does.
+  const std::size_t seg_rows = std::size_t(std::max(1L, prog.param("IGW_SEG_ROWS")));
+  const std::size_t most_segments = ceil_div(chunk * std::size_t(g.P), seg_rows), count = std::size_t(g.K) * g.CRS;
   Workspace xs(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, per_image, sizeof(float)}));
   Workspace part(*slot.workspace, *slot.context, slot.info, workspace_bytes({most_segments, count, sizeof(float)}));
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0), planes = nimg * std::size_t(g.C);
-    const std::size_t rows = nimg * std::size_t(g.P), seg_rows = ceil_div(rows, std::min(wanted, rows));
-    const std::size_t segments = ceil_div(rows, seg_rows);
+    const std::size_t rows = nimg * std::size_t(g.P), segments = ceil_div(rows, seg_rows);
     run_kernel(slot, "conv_implicit", "conv_ig_stage_x", {planes, std::size_t(Hs) * g.sw, 1}, {1, 16, 1}, t.x,
                cl_ulong(b0 * g.CHW), xs.mem(), g.H, g.W, Hs, Ws, g.sw, g.pt, g.pl, cl_int(planes));
     run_kernel(slot, "conv_implicit_weights", "conv_igw_tiles", {round_up(tiles, wg), segments, 1}, {wg, 1, 1},
