@@ -111,12 +111,13 @@ SharedDevices shared_winograd(const Planning& pl, const ConvCall& c, ConvAlgo al
     if (!same_memory(home, rt.slot(i)) || winograd_form(rt.slot(i)) != form) return {};
   // The tiled form's kernels read and write NCHW only; the panels form either layout.
   if (form == WinogradForm::Tiled) return c.d.layout == ConvLayout::Nchw ? out : SharedDevices{};
-  const PackedLayout layout = packed_layout(home);
+  // Every device reads and writes the home device's panels: the same tile size and register tile.
+  const WinogradPlan plan = winograd_plan(c.pass, c.d);
+  const WinogradLayout lay(home, plan);
   for (std::size_t i : out.devices) {
-    const PackedLayout l = packed_layout(rt.slot(i));
-    if (l.mr != layout.mr || l.nr != layout.nr) return {};
+    const WinogradLayout l(rt.slot(i), plan);
+    if (l.m != lay.m || l.mr != lay.mr || l.nr != lay.nr) return {};
   }
-  const WinogradLayout lay(home, winograd_plan(c.pass, c.d));
   if (lay.filter_bytes() > conv_workspace_cap(workspace_limit, home)) return {};
   out.claimed = std::all_of(out.devices.begin(), out.devices.end(),
                             [&](std::size_t i) { return can_claim(home, rt.slot(i), winograd_programs()); });
