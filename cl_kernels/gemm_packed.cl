@@ -170,8 +170,8 @@ __kernel void pack_b_claimed(const int n, const int k, const int trans_b,
 }
 
 /* pack_ab: pack_a and pack_b in one launch, one queue hand-off fewer for a
- * GEMM too small to hide it (~0.02 ms a launch on a CPU device, a tenth of
- * a 256^3 SGEMM). Rows gp < ceil(m/MR) of the index space pack A's panels,
+ * GEMM too small to hide it (on a CPU device a hand-off costs about a tenth
+ * of a 256^3 SGEMM). Rows gp < ceil(m/MR) of the index space pack A's panels,
  * the rest B's; batch items past batch_a (batch_b) leave A (B) alone, so a
  * shared operand (batch 1) is packed once.
  * Global: (ceil(k/PACK_KC) rounded up to local0, ceil(m/MR) + ceil(n/NR),
