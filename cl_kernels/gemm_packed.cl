@@ -169,6 +169,32 @@ __kernel void pack_b_claimed(const int n, const int k, const int trans_b,
                ldb, b_stride, Bp, bp_stride);
 }
 
+/* pack_ab: pack_a and pack_b in one launch, one queue hand-off fewer for a
+ * GEMM too small to hide it (on a CPU device a hand-off costs about a tenth
+ * of a 256^3 SGEMM). Rows gp < ceil(m/MR) of the index space pack A's panels,
+ * the rest B's; batch items past batch_a (batch_b) leave A (B) alone, so a
+ * shared operand (batch 1) is packed once.
+ * Global: (ceil(k/PACK_KC) rounded up to local0, ceil(m/MR) + ceil(n/NR),
+ *          max(batch_a, batch_b)). Local: as pack_a. k must be > 0. */
+__kernel void pack_ab(const int m, const int n, const int k, const int trans_a, const int trans_b,
+                      __global const REAL *restrict A, const ulong a_off, const int lda,
+                      const ulong a_stride, __global REAL *restrict Ap, const ulong ap_stride,
+                      const int batch_a,
+                      __global const REAL *restrict B, const ulong b_off, const int ldb,
+                      const ulong b_stride, __global REAL *restrict Bp, const ulong bp_stride,
+                      const int batch_b)
+{
+    const int gk = get_global_id(0), gp = get_global_id(1);
+    const ulong b = get_global_id(2);
+    const int a_panels = (m + MR - 1) / MR;
+    if (gp < a_panels) {
+        if (b < (ulong)batch_a)
+            pack_panel(gk, gp, b, MR, m, k, trans_a, A, a_off, lda, a_stride, Ap, ap_stride);
+    } else if (b < (ulong)batch_b) {
+        pack_panel(gk, gp - a_panels, b, NR, n, k, !trans_b, B, b_off, ldb, b_stride, Bp, bp_stride);
+    }
+}
+
 /* gemm_packed: C = alpha * Ap*Bp + beta*C on the real m x n (padding is
  * computed but never stored). Work-item (tj, ti, b) owns the MR x NR tile
  * at C rows ti*MR.., cols tj*NR.. of batch item b:

@@ -8,7 +8,7 @@
 //
 // Kernels reached, by family (the test case names say which):
 //   gemm_direct_f32/f64  gemm_direct
-//   gemm_packed_f32/f64  pack_a, pack_b, gemm_packed, and their _claimed twins
+//   gemm_packed_f32/f64  pack_ab, pack_a, pack_b, gemm_packed, and their _claimed twins
 //   conv_im2col          im2col_packed, im2col, col2im, im2col_t_packed, conv_pack_dy_a,
 //                        conv_pack_dy_b, conv_pack_x_1x1, conv_bias_act, conv_dbias,
 //                        conv_phase_filter, conv_phase_interleave
@@ -32,7 +32,8 @@
 // smallest transposed-B problems past DIRECT_TINY (m = MR + 1, n = NR + 1, k ~ 5800) run once per
 // precision. The rest of the packed coverage (op(B) not transposed, partial tiles, offsets,
 // shared-A batches) calls the family's three kernels directly through anycl::detail
-// (enqueue_pack_a, enqueue_pack_b, enqueue_packed_micro, as enqueue_packed does) on tiny shapes,
+// (enqueue_pack_ab or enqueue_pack_a and enqueue_pack_b, then enqueue_packed_micro, as
+// enqueue_packed does) on tiny shapes,
 // which the interpreter runs in moments.
 // `im2col` (the plain, unpacked layout) is launched directly here; its library caller, the
 // GPU-class path, and that path's own kernels (gemm_tiled, conv_direct_wg, conv_winograd_tiled,
@@ -175,12 +176,13 @@ const char* name_of(Transpose t) { return t == Transpose::Yes ? "T" : "N"; }
 
 // ---------------------------------------------------------------------------------------------
 // Packed family called piecewise (as enqueue_packed does): pack_a, pack_b, then gemm_packed.
+// With `fused`, pack_ab packs both operands in one launch instead (as enqueue_packed does).
 // With `claimed`, the claimed twins run as two devices sharing the call would (sched/claims.hpp),
 // each stage launched twice with one counter: the first launch takes every work-group, the
 // second finds them taken (beta != 0 would show a tile computed twice).
 template <typename T>
 void check_packed_pieces(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, std::size_t batch,
-                         bool shared_a, unsigned seed, bool claimed = false) {
+                         bool shared_a, unsigned seed, bool claimed = false, bool fused = false) {
 
   using namespace anycl::detail;
   anycl::Runtime& rt = runtime();
@@ -217,6 +219,10 @@ void check_packed_pieces(bool ta, bool tb, std::size_t m, std::size_t n, std::si
   const Claims claims(slot, 3);
   const Claim pack_a = claims.stage(0), pack_b = claims.stage(1), products = claims.stage(2);
   for (int launch = 0; launch < (claimed ? 2 : 1); ++launch) {
+    if (fused) {
+      enqueue_pack_ab<T>(slot, p, A.native(), Ap.native(), ap_elems, batch_a, B.native(), Bp.native(), bp_elems, batch);
+      continue;
+    }
     enqueue_pack_a<T>(slot, p, A.native(), Ap.native(), ap_elems, batch_a, claimed ? &pack_a : nullptr);
     enqueue_pack_b<T>(slot, p, B.native(), Bp.native(), bp_elems, batch, claimed ? &pack_b : nullptr);
   }
@@ -386,7 +392,7 @@ TEST_CASE("oclgrind: gemm_direct f32/f64; every transpose pair; both layouts; ba
   }
 }
 
-TEST_CASE("oclgrind: pack_a; pack_b; gemm_packed through the public API at the smallest shapes that go packed",
+TEST_CASE("oclgrind: pack_ab; gemm_packed through the public API at the smallest shapes that go packed",
           "[.oclgrind]") {
   // prefer_direct (src/ops/gemm.cpp): a transposed op(B) goes packed once m*n*k > DIRECT_TINY^3;
   // read the device's thresholds and tile so the shape stays the smallest packed one if they change.
@@ -406,19 +412,22 @@ TEST_CASE("oclgrind: pack_a; pack_b; gemm_packed through the public API at the s
   }
 }
 
-TEST_CASE("oclgrind: pack_a; pack_b; gemm_packed f32/f64; every transpose pair; partial tiles; batches",
+TEST_CASE("oclgrind: pack_a; pack_b; pack_ab; gemm_packed f32/f64; every transpose pair; partial tiles; batches",
           "[.oclgrind]") {
   // m, n not multiples of MR = 4 / NR = 8; k not a multiple of PACK_KC = 16 nor of VW = 4.
+  // Packed by pack_a and pack_b, then by pack_ab (both operands in one launch).
   unsigned seed = 100;
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) {
-      INFO("trans_a " << ta << " trans_b " << tb);
-      check_packed_pieces<float>(ta, tb, 9, 11, 21, 1, false, seed++);
-      check_packed_pieces<double>(ta, tb, 9, 11, 21, 1, false, seed++);
-    }
-  INFO("batch 2, own A / shared A");
-  check_packed_pieces<float>(true, false, 5, 13, 18, 2, false, seed++);
-  check_packed_pieces<double>(false, true, 5, 13, 18, 2, true, seed++);
+  for (bool fused : {false, true}) {
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        INFO("fused " << fused << " trans_a " << ta << " trans_b " << tb);
+        check_packed_pieces<float>(ta, tb, 9, 11, 21, 1, false, seed++, false, fused);
+        check_packed_pieces<double>(ta, tb, 9, 11, 21, 1, false, seed++, false, fused);
+      }
+    INFO("fused " << fused << " batch 2, own A / shared A");
+    check_packed_pieces<float>(true, false, 5, 13, 18, 2, false, seed++, false, fused);
+    check_packed_pieces<double>(false, true, 5, 13, 18, 2, true, seed++, false, fused);
+  }
 }
 
 TEST_CASE("oclgrind: pack_a_claimed; pack_b_claimed; gemm_packed_claimed; partial tiles; batches", "[.oclgrind]") {

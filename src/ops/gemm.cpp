@@ -62,8 +62,8 @@ cl_event enqueue_tiled(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl
 template <typename T>
 cl_event enqueue_packed(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   const PackedPanels panels(slot, p, packed_layout(slot, precision_suffix<T>()), sizeof(T));
-  enqueue_pack_a<T>(slot, p, a, panels.ap.mem(), panels.ap_elems, panels.batch_a);
-  enqueue_pack_b<T>(slot, p, b, panels.bp.mem(), panels.bp_elems, panels.batch_b);
+  enqueue_pack_ab<T>(slot, p, a, panels.ap.mem(), panels.ap_elems, panels.batch_a, b, panels.bp.mem(), panels.bp_elems,
+                     panels.batch_b);
   return enqueue_packed_micro<T>(slot, p.m, p.n, p.k, alpha, panels.ap.mem(), panels.ap_stride(), panels.bp.mem(),
                                  panels.bp_stride(), beta, c, p.c_off, p.ldc, p.stride_c, p.batch);
 }
@@ -107,6 +107,21 @@ void enqueue_pack(const DeviceSlot& slot, const char* name, std::size_t rows, st
 }
 
 }  // namespace
+
+// Both operands in one launch (pack_ab): on a CPU device every launch costs a queue hand-off.
+template <typename T>
+void enqueue_pack_ab(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_mem ap, std::size_t ap_stride,
+                     std::size_t batch_a, cl_mem b, cl_mem bp, std::size_t bp_stride, std::size_t batch_b) {
+  const std::string v = variant("gemm_packed", precision_suffix<T>());
+  const BuiltProgram& prog = slot.program(v);
+  const std::size_t panel_rows = ceil_div(p.m, prog.param("MR")) + ceil_div(p.n, prog.param("NR"));
+  clReleaseEvent(enqueue_kernel(slot, v, "pack_ab", nullptr, {0, 0, 0},
+                                {ceil_div(p.k, prog.param("PACK_KC")), panel_rows, std::max(batch_a, batch_b)},
+                                {std::size_t(prog.param("WG_PACK")), 1, 1}, cl_int(p.m), cl_int(p.n), cl_int(p.k),
+                                cl_int(p.trans_a), cl_int(p.trans_b), a, cl_ulong(p.a_off), cl_int(p.lda),
+                                cl_ulong(p.stride_a), ap, cl_ulong(ap_stride), cl_int(batch_a), b, cl_ulong(p.b_off),
+                                cl_int(p.ldb), cl_ulong(p.stride_b), bp, cl_ulong(bp_stride), cl_int(batch_b)));
+}
 
 template <typename T>
 void enqueue_pack_a(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_mem ap, std::size_t ap_stride,
@@ -158,6 +173,8 @@ cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_
   template cl_event enqueue_packed<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);        \
   template cl_event enqueue_tiled<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);         \
   template cl_event enqueue_direct<T>(const DeviceSlot&, const GemmProblem&, T, cl_mem, cl_mem, T, cl_mem);        \
+  template void enqueue_pack_ab<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t, \
+                                   cl_mem, cl_mem, std::size_t, std::size_t);                                      \
   template void enqueue_pack_a<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t,   \
                                   const Claim*);                                                                   \
   template void enqueue_pack_b<T>(const DeviceSlot&, const GemmProblem&, cl_mem, cl_mem, std::size_t, std::size_t,   \

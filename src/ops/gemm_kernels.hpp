@@ -57,6 +57,10 @@ struct PackedPanels {
   std::size_t bp_stride() const { return batch_b == 1 ? 0 : bp_elems; }
 };
 
+// pack_a and pack_b of one problem in one launch (each operand as its own call would pack it).
+template <typename T>
+void enqueue_pack_ab(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_mem ap, std::size_t ap_stride,
+                     std::size_t batch_a, cl_mem b, cl_mem bp, std::size_t bp_stride, std::size_t batch_b);
 template <typename T>
 void enqueue_pack_a(const DeviceSlot& slot, const GemmProblem& p, cl_mem a, cl_mem ap, std::size_t ap_stride,
                     std::size_t batch, const Claim* claim = nullptr);
