@@ -319,7 +319,9 @@ const ConvDesc kDepthwiseWideS2{1, 3, 5, 41, 3, 3, 3, 2, 2, 1, 2, 1, 2, 1, 1, 3}
 const ConvDesc kDepthwiseInPlace{2, 3, 6, 7, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3};  // 5x5, planes read in place
 const ConvDesc kDepthwiseRuns{1, 20, 9, 7, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 20};  // several planes a work-item
 const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      // 1x1
-const ConvDesc kStrided3{1, 3, 32, 33, 4, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1};     // strides 3x2, pads past the taps, a plane phases run on
+const ConvDesc kStrided3{1, 3, 32, 33, 4, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1};     // strides 3x2, pads past the taps
+const ConvDesc kStrided3Wide{1, 2, 128, 129, 3, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1}; // the same on a plane phases run on
+const ConvDesc kStrided2Wide{2, 2, 5, 41, 3, 3, 3, 2, 2, 1, 1, 1, 2, 1, 1, 1};   // stride 2: vector gathers, col2im by parity
 const ConvDesc kPointwiseStrided{2, 4, 7, 6, 4, 1, 1, 2, 3, 0, 0, 0, 0, 1, 1, 2}; // 1x1 strides 2x3, groups 2
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
 const ConvDesc kStem{2, 3, 11, 13, 5, 7, 7, 2, 2, 3, 3, 2, 3, 1, 1, 1};         // 7x7 stride 2, asym pad
@@ -446,6 +448,7 @@ TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack k
           "[.oclgrind]") {
   check_conv(kGroupedStrided, ConvAlgo::Im2col, 200);
   check_conv(kDilated, ConvAlgo::Im2col, 210);
+  check_conv(kStrided2Wide, ConvAlgo::Im2col, 215);
   {  // in batch chunks (beta = 1 accumulation of dw and dbias)
     const std::size_t old_limit = anycl::detail::engine(runtime()).ops.conv_workspace_limit;
     anycl::set_conv_workspace_limit(runtime(), 64);  // one image per chunk
@@ -458,6 +461,7 @@ TEST_CASE("oclgrind: conv Im2col strided: backward-data by phase (conv_phase_fil
           "phases run as Gemm1x1 and as im2col, phases no tap reaches",
           "[.oclgrind]") {
   check_conv(kStrided3, ConvAlgo::Im2col, 230);
+  check_conv(kStrided3Wide, ConvAlgo::Im2col, 235, Passes{false, true, false});
   check_conv(kPointwiseStrided, ConvAlgo::Im2col, 240);
 }
 
