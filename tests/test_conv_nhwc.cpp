@@ -162,20 +162,34 @@ TEST_CASE("NHWC Winograd forward and backward-data run natively and match the re
   }
 }
 
-// ImplicitGemm runs forward and backward-weights in channels-last between transposes (backward-data
-// is not its): the stem's shape, batch 1 and several, stride 1 and 2, asymmetric pads, groups.
+// ImplicitGemm's forward reads NHWC x and OHWI filters and writes NHWC y itself (no transpose
+// launched); its backward-weights runs between transposes (backward-data is not its): the stem's
+// shape, batch 1 and several, stride 1 and 2, asymmetric pads, groups, dilation, channel counts
+// that fill whole register tiles and rows that end inside a vector, bias and ReLU (even seeds).
 TEST_CASE("NHWC conv2d ImplicitGemm forward and backward-weights match the reference", "[conv][nhwc][implicit]") {
   const std::vector<ConvDesc> stems = {
       {1, 3, 15, 15, 8, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},    // 7x7 stride 2 pad 3, batch 1
       {3, 3, 17, 14, 10, 7, 7, 2, 2, 3, 2, 1, 3, 1, 1, 1},   // several images, asymmetric pads
       {2, 1, 12, 11, 5, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 1},    // 1 channel, 5x5 stride 1
       {2, 4, 13, 15, 6, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1, 2},    // groups 2
+      {2, 3, 40, 37, 32, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},   // whole channel blocks, 19 columns
+      {1, 2, 17, 16, 9, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1},    // dilation 2
   };
+  anycl::Runtime rt("");
+  anycl::set_kernel_profiling(rt, true);
   for (std::size_t i = 0; i < stems.size(); ++i) {
     INFO(describe(stems[i]));
-    check_forward(runtime(), stems[i], ConvAlgo::ImplicitGemm, unsigned(600 + 7 * i));
-    check_backward_weights(runtime(), stems[i], ConvAlgo::ImplicitGemm, unsigned(650 + 7 * i));
-    check_backward_weights(runtime(), stems[i], ConvAlgo::Auto, unsigned(680 + 7 * i));
+    anycl::clear_kernel_profile(rt);
+    check_forward(rt, stems[i], ConvAlgo::ImplicitGemm, unsigned(600 + 7 * i));
+    const std::vector<anycl::KernelTime> profile = anycl::kernel_profile(rt);
+    const auto ran = [&](const std::string& kernel) {
+      return std::any_of(profile.begin(), profile.end(), [&](const anycl::KernelTime& k) { return k.kernel == kernel; });
+    };
+    CHECK(ran("conv_ig_fwd"));
+    CHECK_FALSE(ran("transpose_batched"));
+    check_forward(rt, stems[i], ConvAlgo::Auto, unsigned(601 + 7 * i));
+    check_backward_weights(rt, stems[i], ConvAlgo::ImplicitGemm, unsigned(650 + 7 * i));
+    check_backward_weights(rt, stems[i], ConvAlgo::Auto, unsigned(680 + 7 * i));
   }
 }
 

@@ -494,6 +494,15 @@ TEST_CASE("oclgrind: conv ImplicitGemm: conv_ig_pack_w; conv_ig_stage_x; conv_ig
   anycl::set_conv_workspace_limit(runtime(), old_limit);
 }
 
+TEST_CASE("oclgrind: conv ImplicitGemm channels-last: conv_ig_stage_x from NHWC; conv_ig_pack_w from OHWI; "
+          "conv_ig_fwd storing NHWC",
+          "[.oclgrind]") {
+  Passes nhwc{true, false, false};
+  nhwc.channels_last = true;
+  check_conv(kStem, ConvAlgo::ImplicitGemm, 730, nhwc);
+  check_conv(kStemDilated, ConvAlgo::ImplicitGemm, 740, nhwc);
+}
+
 TEST_CASE("oclgrind: conv depthwise: conv_dw_fwd forward and backward-data (rotated filter)", "[.oclgrind]") {
   check_conv(kDepthwise5s2, ConvAlgo::Direct, 430);
   check_conv(kDepthwiseDil, ConvAlgo::Direct, 440);

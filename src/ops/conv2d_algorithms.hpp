@@ -20,9 +20,9 @@ Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ForwardTen
 Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
                        ConvLayout layout = ConvLayout::Nchw);
 // ImplicitGemm (conv2d_implicit.cpp), forward and backward-weights: the staged input is chunked
-// within `cap`.
+// within `cap`. Forward reads and writes either layout (NHWC: OHWI filters) itself.
 Event forward_implicit(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
-                       std::size_t cap);
+                       std::size_t cap, ConvLayout layout = ConvLayout::Nchw);
 Event backward_weights_implicit(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                                 std::size_t cap);
 

@@ -3,6 +3,8 @@
 // channels and a large or strided filter (the 7x7 stride-2 stem) runs forward and
 // backward-weights without im2col's column matrix, which is R*S/(sh*sw) times the input.
 #include <algorithm>
+#include <climits>
+#include <string>
 
 #include "ops/conv2d_algorithms.hpp"
 #include "ops/conv2d_packing.hpp"
@@ -32,26 +34,32 @@ struct ImplicitShape {
 }  // namespace
 
 Event forward_implicit(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
-                       std::size_t cap) {
+                       std::size_t cap, ConvLayout layout) {
+  const cl_int channels_last = cl_int(layout == ConvLayout::Nhwc);
   const ImplicitShape tile(slot.program("conv_implicit"), g);
   const std::size_t per_image = tile.staged_floats_per_image(g);
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({per_image, sizeof(float)}), cap);
+  // The filter panels, then one int a tap: its offset in a channel group's staged x.
+  if (std::size_t(g.Cg) * tile.staged_floats_per_image(g) / std::size_t(g.C) > std::size_t(INT_MAX))
+    fail(ANYCL_ERROR_UNSUPPORTED, "anycl::conv2d_forward: ImplicitGemm's staged input of " + std::to_string(g.Cg) +
+                                      " channels exceeds 2^31 - 1 floats on " + slot.where());
   Workspace wp(*slot.workspace, *slot.context, slot.info,
-               workspace_bytes({std::size_t(tile.blocks), g.CRS, tile.mr, sizeof(float)}));
+               workspace_bytes({std::size_t(tile.blocks) * tile.mr + 1, g.CRS, sizeof(float)}));
   Workspace xs(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, per_image, sizeof(float)}));
   run_kernel(slot, "conv_implicit", "conv_ig_pack_w", {g.CRS, std::size_t(tile.blocks), 1}, {16, 1, 1}, t.w, wp.mem(),
-             g.Kg, cl_int(g.CRS), tile.kblocks, tile.blocks);
+             g.Kg, cl_int(g.CRS), tile.kblocks, tile.blocks, g.R, g.S, g.sw, g.dh, g.dw, tile.Hs, tile.Ws, channels_last);
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0), planes = nimg * std::size_t(g.C);
     run_kernel(slot, "conv_implicit", "conv_ig_stage_x", {planes, std::size_t(tile.Hs) * g.sw, 1}, {1, 16, 1}, t.x,
-               cl_ulong(b0 * g.CHW), xs.mem(), g.H, g.W, tile.Hs, tile.Ws, g.sw, g.pt, g.pl, cl_int(planes));
+               cl_ulong(b0 * g.CHW), xs.mem(), g.C, g.H, g.W, tile.Hs, tile.Ws, g.sw, g.pt, g.pl, cl_int(planes),
+               channels_last);
     last = run_kernel(slot, "conv_implicit", "conv_ig_fwd",
                       {std::size_t(tile.qtiles), std::size_t(tile.blocks), nimg * std::size_t(tile.ptiles)},
                       {1, tile.wg, 1},
                       xs.mem(), wp.mem(), t.bias ? t.bias : t.w, t.y, cl_ulong(b0 * g.KPQ), g.C, g.Cg, g.K, g.Kg, g.R,
                       g.S, g.P, g.Q, g.sh, g.sw, g.dh, g.dw, tile.Hs, tile.Ws, tile.kblocks, tile.blocks, tile.ptiles,
-                      cl_int(t.bias != nullptr), cl_int(relu));
+                      cl_int(t.bias != nullptr), cl_int(relu), channels_last);
   }
   return last;
 }
@@ -83,7 +91,7 @@ Event backward_weights_implicit(const DeviceSlot& slot, const ConvGeom& g, const
     const std::size_t nimg = std::min(chunk, g.n - b0), planes = nimg * std::size_t(g.C);
     const std::size_t rows = nimg * std::size_t(g.P), segments = ceil_div(rows, seg_rows);
     run_kernel(slot, "conv_implicit", "conv_ig_stage_x", {planes, std::size_t(Hs) * g.sw, 1}, {1, 16, 1}, t.x,
-               cl_ulong(b0 * g.CHW), xs.mem(), g.H, g.W, Hs, Ws, g.sw, g.pt, g.pl, cl_int(planes));
+               cl_ulong(b0 * g.CHW), xs.mem(), g.C, g.H, g.W, Hs, Ws, g.sw, g.pt, g.pl, cl_int(planes), cl_int(0));
     run_kernel(slot, "conv_implicit_weights", "conv_igw_tiles", {round_up(tiles, wg), segments, 1}, {wg, 1, 1},
                xs.mem(), t.dy, cl_ulong(b0 * g.KPQ), part.mem(), g.C, g.Cg, g.K, g.Kg, g.R, g.S, g.P, g.Q, g.sh,
                g.sw, g.dh, g.dw, Hs, Ws, cl_int(kblocks), cl_int(tblocks), cl_int(tiles), cl_int(rows),

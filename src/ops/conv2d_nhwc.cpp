@@ -1,8 +1,8 @@
 // Channels-last (NHWC, OHWI filters) convolution on one device. Pointwise layers are plain GEMMs
 // over pixel rows of channels in every pass, and depthwise layers run a channels-last kernel of
-// their own, and Winograd's panels form (every pass) reads and writes channels-last itself, with no
-// copy at all; the other algorithms run their NCHW kernels between batched transposes of the
-// tensors into workspace (docs/layouts.md).
+// their own, and Winograd's panels form (every pass) and ImplicitGemm's forward read and write
+// channels-last themselves, with no copy at all; the other algorithms run their NCHW kernels
+// between batched transposes of the tensors into workspace (docs/layouts.md).
 #include "ops/conv2d_nhwc.hpp"
 
 #include <climits>
@@ -144,6 +144,10 @@ Event enqueue_conv_nhwc(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, 
       return forward_winograd(slot, g, {set.nchw, set.kcrs, set.kvec, set.nkpq}, d.relu, ConvLayout::Nhwc);
     return backward_data_winograd(slot, g, {set.nkpq, set.kcrs, set.nchw}, ConvLayout::Nhwc);
   }
+  // ImplicitGemm's forward stages NHWC x and writes NHWC y itself: the transposes would move the
+  // output, the largest of the stem's tensors, twice more.
+  if (algo == ConvAlgo::ImplicitGemm && pass == ConvPass::Forward)
+    return forward_implicit(slot, g, {set.nchw, set.kcrs, set.kvec, set.nkpq}, d.relu, workspace_cap, ConvLayout::Nhwc);
   return transposed(slot, pass, d, algo, workspace_cap, set);
 }
 
