@@ -74,7 +74,7 @@ using anycl_test::describe;
 using anycl_test::random_values;
 using anycl_test::to_anycl;
 
-anycl::Runtime& runtime() { return anycl_test::oclgrind_runtime(); }
+anycl::Runtime& runtime() { return anycl_test::oclgrind_runtime(anycl_test::OclgrindGemm::Cpu); }
 
 // ---------------------------------------------------------------------------------------------
 // GEMM reference: a plain loop in double over the stored (row- or column-major) matrices, with

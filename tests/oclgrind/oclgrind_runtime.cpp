@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <memory>
-#include <optional>
 
 #include "oclgrind/deferred_release.hpp"
 #include "runtime/search_space.hpp"
@@ -17,7 +16,7 @@ namespace {
 
 struct Held {
   std::unique_ptr<anycl::Runtime> rt;
-  OclgrindGemm gemm = OclgrindGemm::Auto;
+  OclgrindGemm gemm = OclgrindGemm::Cpu;
 };
 
 Held& held() {
@@ -43,8 +42,7 @@ anycl::Runtime& oclgrind_runtime(OclgrindGemm gemm) {
     return *h.rt;
   }
   const char* spec = std::getenv("ANYCL_TEST_OCLGRIND_SPEC");
-  std::optional<ScopedEnv> forced;
-  if (gemm == OclgrindGemm::Tiled) forced.emplace("ANYCL_GEMM_FAMILY", std::string("tiled"));
+  const ScopedEnv forced("ANYCL_GEMM_FAMILY", std::string(gemm == OclgrindGemm::Tiled ? "tiled" : "cpu"));
   h.rt = std::make_unique<anycl::Runtime>(spec ? spec : "oclgrind");
   h.gemm = gemm;
   return *h.rt;

@@ -13,12 +13,14 @@
 
 namespace anycl_test {
 
-enum class OclgrindGemm { Auto, Tiled };
+enum class OclgrindGemm { Cpu, Tiled };
 
-// `gemm` Tiled sets ANYCL_GEMM_FAMILY=tiled while the runtime is created, so it builds and runs
-// the GPU-class families on the simulator's device whatever it reports. Every call of one process must
+// `gemm` sets ANYCL_GEMM_FAMILY while the runtime is created: Cpu builds and runs the CPU-class
+// families (packed panels, im2col into them, Winograd panels) on the simulator's device, which
+// reports a GPU with dedicated local memory and so would get the GPU-class families by
+// capability; Tiled those GPU-class families. Every call of one process must
 // pass the same value (the first one creates the runtime; a different one later fails the test).
-anycl::Runtime& oclgrind_runtime(OclgrindGemm gemm = OclgrindGemm::Auto);
+anycl::Runtime& oclgrind_runtime(OclgrindGemm gemm);
 
 // The first configuration of `family`'s search space (cl_kernels/params/<family>.space.json) on
 // the runtime's device with every `want`ed value; fails the test when there is none.
