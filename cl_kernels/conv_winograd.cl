@@ -16,6 +16,14 @@
  *            a time (PLANES*KC*NR REALs, PLANES = (WINO_M+2)^2); the host
  *            passes the chunk it uses, KC or less when the device's local
  *            memory holds less
+ *   FC       input channels of filters winograd_tiles_fused transforms at a
+ *            time into its work-item's scratch (PLANES*FC*MR REALs, kept in
+ *            cache between the transform and the products)
+ *   WINOGRAD_FUSE_PANELS  host dispatch: the filter transform runs inside the
+ *            tile kernel (winograd_tiles_fused, U never in global memory)
+ *            while a pass has fewer tile panels than this (each panel
+ *            transforms every filter again: at two panels of a 512-channel
+ *            7x7 layer that already costs what U's traffic does); 1: never
  *
  * Pipeline (xi = 0..PLANES-1 indexes the transform domain, row-major):
  *   U[xi] = (G g G^T)[xi]     packed-A, M = K, K-dim = C   (filter transform)
@@ -56,6 +64,12 @@
 #endif
 #ifndef KC
 #define KC 16       /* most input channels per pass through local memory (host: read only) */
+#endif
+#ifndef FC
+#define FC 16       /* filter channels per fused transform step */
+#endif
+#ifndef WINOGRAD_FUSE_PANELS
+#define WINOGRAD_FUSE_PANELS 2 /* host dispatch: fuse the filter transform below this many tile panels */
 #endif
 #ifndef WINOGRAD_MIN_CHANNELS
 #define WINOGRAD_MIN_CHANNELS 32 /* host dispatch: Winograd once C and K are both >= this */
@@ -100,13 +114,12 @@ typedef WCAT(REAL, MR) realm; /* one value of the MR filters of a packed row */
 typedef REAL realm;           /* odd MR: a scalar per filter (the loop below) */
 #endif
 
-__kernel void winograd_filter_transform(__global const REAL *restrict w,
-                                        __global REAL *restrict up, ulong ustride,
-                                        int M, int Kd, int flip, int channels_last)
+/* U of the MR filters of packed row ip (rows ip*MR.., zero past M) at K-dim
+ * j: plane xi's MR values at o + xi*plane_stride. */
+static inline __attribute__((always_inline)) void
+filter_rows(const __global REAL *w, const int ip, const int j, const int M, const int Kd, const int flip,
+            const int channels_last, __global REAL *o, const ulong plane_stride)
 {
-    const int j = get_global_id(0), ip = get_global_id(1);
-    if (j >= Kd || ip * MR >= M) return;
-    __global REAL *o = up + (ulong)ip * Kd * MR + (ulong)j * MR;
 #if MR_IS_VECTOR
     const int lanes = 1;
 #else
@@ -133,12 +146,21 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
             for (int c = 0; c < WINO_ALPHA; ++c) {
                 const realm u = wino_g[c][0] * t[a][0] + wino_g[c][1] * t[a][1] + wino_g[c][2] * t[a][2];
 #if MR_IS_VECTOR
-                WCAT(vstore, MR)(u, 0, o + (ulong)(a * WINO_ALPHA + c) * ustride);
+                WCAT(vstore, MR)(u, 0, o + (ulong)(a * WINO_ALPHA + c) * plane_stride);
 #else
-                o[(ulong)(a * WINO_ALPHA + c) * ustride + r] = u;
+                o[(ulong)(a * WINO_ALPHA + c) * plane_stride + r] = u;
 #endif
             }
     }
+}
+
+__kernel void winograd_filter_transform(__global const REAL *restrict w,
+                                        __global REAL *restrict up, ulong ustride,
+                                        int M, int Kd, int flip, int channels_last)
+{
+    const int j = get_global_id(0), ip = get_global_id(1);
+    if (j >= Kd || ip * MR >= M) return;
+    filter_rows(w, ip, j, M, Kd, flip, channels_last, up + (ulong)ip * Kd * MR + (ulong)j * MR, ustride);
 }
 
 /* ---------------------------------------------------------------------------
@@ -295,7 +317,8 @@ tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustr
            const __global REAL *x, const ulong x_off, const int C, const int H, const int W,
            const int pt, const int pl, const int K, __global const REAL *bias, __global REAL *y,
            const ulong y_off, const int P, const int Q, const int tp, const int tq, const int nimg,
-           const int has_bias, const int relu, const int channels_last, const int kc, __local REAL *vl)
+           const int has_bias, const int relu, const int channels_last, const int kc, __local REAL *vl,
+           const int fused, const __global REAL *w, const int flip, __global REAL *us)
 {
     const int T = nimg * tp * tq, i0 = ti * MR, t0 = tj * NR;
     if (t0 >= T) return; /* the whole group: its local size along tiles is 1 */
@@ -323,8 +346,25 @@ tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustr
         barrier(CLK_LOCAL_MEM_FENCE);
         if (i0 >= K) continue;
         REALV prod[WINO_PLANES][MR][NV];
-        for (int xi = 0; xi < WINO_PLANES; ++xi)
-            micro_tile(prod[xi], up + xi * ustride + ((ulong)ti * C + c0) * MR, vl + xi * kc * NR, n);
+        if (fused) {
+            /* FC channels of this work-item's filters at a time into its scratch us
+             * (packed-A: plane xi at xi*FC*MR), each step's products added on in
+             * channel order, as the unfused kernel adds them. */
+            for (int s = 0; s < n; s += FC) {
+                const int ns = min(FC, n - s);
+                for (int c = 0; c < ns; ++c)
+                    filter_rows(w, ti, c0 + s + c, K, C, flip, channels_last, us + c * MR, FC * MR);
+                for (int xi = 0; xi < WINO_PLANES; ++xi) {
+                    if (s == 0)
+                        micro_tile(prod[xi], us + xi * FC * MR, vl + xi * kc * NR, ns);
+                    else
+                        micro_tile_add(prod[xi], us + xi * FC * MR, vl + xi * kc * NR + s * NR, ns);
+                }
+            }
+        } else {
+            for (int xi = 0; xi < WINO_PLANES; ++xi)
+                micro_tile(prod[xi], up + xi * ustride + ((ulong)ti * C + c0) * MR, vl + xi * kc * NR, n);
+        }
         for (int r = 0; r < MR; ++r)
             for (int c = 0; c < NV; ++c) {
                 /* A^T (prod) A: rows of the transform domain first, then columns */
@@ -374,7 +414,29 @@ __kernel void winograd_tiles(__global const REAL *restrict up, ulong ustride,
                              __local REAL *vl)
 {
     tile_panel(get_global_id(0), get_global_id(1), up, ustride, x, x_off, C, H, W, pt, pl, K, bias,
-               y, y_off, P, Q, tp, tq, nimg, has_bias, relu, channels_last, kc, vl);
+               y, y_off, P, Q, tp, tq, nimg, has_bias, relu, channels_last, kc, vl, 0, up, 0, 0);
+}
+
+/* winograd_tiles with the filter transform inside: each work-item transforms
+ * its own MR filters, FC channels at a time, into its slice of us (PLANES*FC*MR
+ * REALs at slice (gid0*gsize1 + gid1)), then runs their products, so U never
+ * goes to global memory: for a pass of few tile panels (a 7x7 layer at batch
+ * 8 is one), where U (PLANES*K*C REALs) would be written once and read once
+ * a panel, its traffic costs as much as the products. w and flip as
+ * winograd_filter_transform's (M = K, Kd = C). global and local as
+ * winograd_tiles'. */
+__kernel void winograd_tiles_fused(__global const REAL *restrict w, int flip,
+                                   __global REAL *restrict us,
+                                   __global const REAL *restrict x, ulong x_off, int C, int H, int W,
+                                   int pt, int pl, int K, __global const REAL *restrict bias,
+                                   __global REAL *restrict y, ulong y_off, int P, int Q, int tp, int tq,
+                                   int nimg, int has_bias, int relu, int channels_last, int kc,
+                                   __local REAL *vl)
+{
+    const ulong slice = (ulong)get_global_id(0) * get_global_size(1) + get_global_id(1);
+    tile_panel(get_global_id(0), get_global_id(1), w, 0, x, x_off, C, H, W, pt, pl, K, bias, y, y_off,
+               P, Q, tp, tq, nimg, has_bias, relu, channels_last, kc, vl, 1, w, flip,
+               us + slice * (WINO_PLANES * FC * MR));
 }
 
 /* winograd_tiles with its tile panels claimed from claims[claim]: each
@@ -403,6 +465,6 @@ __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ust
         for (int i = first; i < end; ++i)
             tile_panel(i / row_groups, (i % row_groups) * (int)get_local_size(1) + (int)get_local_id(1),
                        up, ustride, x, x_off, C, H, W, pt, pl, K, bias, y, y_off, P, Q, tp, tq, nimg,
-                       has_bias, relu, channels_last, kc, vl);
+                       has_bias, relu, channels_last, kc, vl, 0, up, 0, 0);
     }
 }

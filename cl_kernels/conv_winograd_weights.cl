@@ -81,7 +81,10 @@
  * which only it touches (add = 0: the first tc tiles overwrite them). Fused,
  * so that neither Y nor V reach global memory (26 MB each on a 64-channel
  * 56x56 layer at batch 8). winograd_bwdw_output then sums the segments in
- * order (deterministic) and folds M into dw = G^T M G.
+ * order (deterministic) and folds M into dw = G^T M G. With `direct` (one
+ * segment, one launch for the batch) the last pass folds its sums into dw
+ * itself (store_dw), the same values, and winograd_bwdw_output does not run:
+ * that saves the last write of the 16 planes and their read back.
  * Each plane of tc tiles in local memory is `pad` REALs longer than it needs:
  * planes a multiple of 4 KB apart made the transforms' 16 stores a tile
  * fight over one cache set.
@@ -338,6 +341,49 @@ dy_rows_panel(const __global REAL *dy, const int k0, const int t0, const int n, 
     }
 }
 
+/* dw[k][c..c+VW) = G^T v G, v the 4x4 sums of output channel k and the VW
+ * channels from c (those from C on skipped), G = [[1,0,0],[.5,.5,.5],
+ * [.5,-.5,.5],[0,0,1]]; dw is KCRS or, with dw_nhwc, KRSC. */
+static inline __attribute__((always_inline)) void
+store_taps(const REALV v[4][4], __global REAL *dw, const int k, const int c, const int C, const int dw_nhwc)
+{
+    REALV h[3][4]; /* G^T v */
+    for (int e = 0; e < 4; ++e) {
+        h[0][e] = v[0][e] + (REAL)0.5 * (v[1][e] + v[2][e]);
+        h[1][e] = (REAL)0.5 * (v[1][e] - v[2][e]);
+        h[2][e] = (REAL)0.5 * (v[1][e] + v[2][e]) + v[3][e];
+    }
+    REAL t[9][VW]; /* tap e of channel c + l */
+    for (int r = 0; r < 3; ++r) {
+        VSTORE(h[r][0] + (REAL)0.5 * (h[r][1] + h[r][2]), t[r * 3 + 0]);
+        VSTORE((REAL)0.5 * (h[r][1] - h[r][2]), t[r * 3 + 1]);
+        VSTORE((REAL)0.5 * (h[r][1] + h[r][2]) + h[r][3], t[r * 3 + 2]);
+    }
+    const int nc = min(VW, C - c);
+    __global REAL *o = dw + (ulong)k * C * 9;
+    if (dw_nhwc) {
+        for (int e = 0; e < 9; ++e)
+            for (int l = 0; l < nc; ++l) o[(ulong)e * C + c + l] = t[e][l];
+    } else {
+        for (int l = 0; l < nc; ++l)
+            for (int e = 0; e < 9; ++e) o[(ulong)(c + l) * 9 + e] = t[e][l];
+    }
+}
+
+/* The 16 sums of output channels k0.. (MR) and channels c0.. (NR) into dw,
+ * rows past K and channels past C skipped. */
+static inline __attribute__((always_inline)) void
+store_dw(REALV acc[16][MR][NV], __global REAL *dw, const int k0, const int c0, const int K, const int C,
+         const int dw_nhwc)
+{
+    for (int r = 0; r < min(MR, K - k0); ++r)
+        for (int cv = 0; cv < NV && c0 + cv * VW < C; ++cv) {
+            REALV v[4][4];
+            for (int xi = 0; xi < 16; ++xi) v[xi / 4][xi % 4] = acc[xi][r][cv];
+            store_taps(v, dw, k0 + r, c0 + cv * VW, C, dw_nhwc);
+        }
+}
+
 /* The tile kernels' body: channels_last (a constant in each kernel, so each
  * compiles only its own transforms) picks NHWC x and dy or NCHW. No
  * restrict here: inlined, it leaves scope intrinsics Oclgrind cannot run. */
@@ -345,7 +391,8 @@ static inline __attribute__((always_inline)) void
 bwdw_tiles(const __global REAL *x, const __global REAL *dy, const int C, const int H, const int W,
            const int K, const int P, const int Q, const int pt, const int pl, const int channels_last, const int tp,
            const int tq, const int nimg, const int seg, const int tc, const int pad, const int gcols, const int add,
-           __global REAL *mp, __local REAL *vl, __local REAL *yl)
+           __global REAL *mp, __local REAL *vl, __local REAL *yl, __global REAL *dw, const int direct,
+           const int dw_nhwc)
 {
     const int ip = get_global_id(1), s = get_global_id(2);
     const int lid = (int)get_local_id(1), lsize = (int)get_local_size(1);
@@ -387,6 +434,21 @@ bwdw_tiles(const __global REAL *x, const __global REAL *dy, const int C, const i
         barrier(CLK_LOCAL_MEM_FENCE);
         if (ip * MR >= K) continue;
         const bool fresh = t0 == t_begin && !add;
+        if (direct && t0 + tc >= t_end) {
+            /* the only segment's last pass: its sums folded straight into dw */
+            for (int jl = 0; jl < ncols; ++jl) {
+                REALV acc[16][MR][NV];
+                for (int xi = 0; xi < 16; ++xi) {
+                    const __global REAL *mo = mp + (((ulong)s * 16 + xi) * Kp + ip * MR) * Cp + (jp0 + jl) * NR;
+                    micro_tile(acc[xi], yl + (lid * 16 + xi) * yplane, vl + (jl * 16 + xi) * vplane, n);
+                    if (!fresh)
+                        for (int r = 0; r < MR; ++r)
+                            for (int c = 0; c < NV; ++c) acc[xi][r][c] += VLOAD(mo + r * Cp + c * VW);
+                }
+                store_dw(acc, dw, ip * MR, (jp0 + jl) * NR, K, C, dw_nhwc);
+            }
+            continue;
+        }
         for (int xi = 0; xi < 16; ++xi)
             for (int jl = 0; jl < ncols; ++jl) {
                 __global REAL *mo = mp + (((ulong)s * 16 + xi) * Kp + ip * MR) * Cp + (jp0 + jl) * NR;
@@ -404,9 +466,11 @@ __kernel void winograd_bwdw_tiles(__global const REAL *restrict x, ulong x_off,
                                   __global const REAL *restrict dy, ulong dy_off,
                                   int C, int H, int W, int K, int P, int Q, int pt, int pl,
                                   int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
-                                  __global REAL *mp, __local REAL *vl, __local REAL *yl)
+                                  __global REAL *mp, __local REAL *vl, __local REAL *yl, __global REAL *dw,
+                                  int direct, int dw_nhwc)
 {
-    bwdw_tiles(x + x_off, dy + dy_off, C, H, W, K, P, Q, pt, pl, 1, tp, tq, nimg, seg, tc, pad, gcols, add, mp, vl, yl);
+    bwdw_tiles(x + x_off, dy + dy_off, C, H, W, K, P, Q, pt, pl, 1, tp, tq, nimg, seg, tc, pad, gcols, add, mp, vl, yl,
+               dw, direct, dw_nhwc);
 }
 
 /* x and dy NCHW, read in place. */
@@ -414,39 +478,29 @@ __kernel void winograd_bwdw_tiles_nchw(__global const REAL *restrict x, ulong x_
                                        __global const REAL *restrict dy, ulong dy_off,
                                        int C, int H, int W, int K, int P, int Q, int pt, int pl,
                                        int tp, int tq, int nimg, int seg, int tc, int pad, int gcols, int add,
-                                       __global REAL *mp, __local REAL *vl, __local REAL *yl)
+                                       __global REAL *mp, __local REAL *vl, __local REAL *yl, __global REAL *dw,
+                                       int direct, int dw_nhwc)
 {
-    bwdw_tiles(x + x_off, dy + dy_off, C, H, W, K, P, Q, pt, pl, 0, tp, tq, nimg, seg, tc, pad, gcols, add, mp, vl, yl);
+    bwdw_tiles(x + x_off, dy + dy_off, C, H, W, K, P, Q, pt, pl, 0, tp, tq, nimg, seg, tc, pad, gcols, add, mp, vl, yl,
+               dw, direct, dw_nhwc);
 }
 
-/* dw[k][c] = G^T M[k][c] G, M the sum of the segments' partial sums in
- * segment order, G = [[1,0,0],[.5,.5,.5],[.5,-.5,.5],[0,0,1]]; dw is
- * KCRS or, with channels_last, KRSC.
- * global = (C, K). */
+/* dw[k][c] = G^T M[k][c] G (store_taps), M the sum of the segments' partial
+ * sums in segment order, VW channels a work-item; dw is KCRS or, with
+ * channels_last, KRSC.
+ * global = (ceil(C/VW), K). */
 __kernel void winograd_bwdw_output(__global const REAL *restrict mp, __global REAL *restrict dw,
                                    int K, int C, int segments, int channels_last)
 {
-    const int c = get_global_id(0), k = get_global_id(1);
+    const int c = get_global_id(0) * VW, k = get_global_id(1);
     if (c >= C || k >= K) return;
     const int Kp = (K + MR - 1) / MR * MR, Cp = (C + NR - 1) / NR * NR;
     const ulong plane = (ulong)Kp * Cp;
-    REAL v[4][4];
+    REALV v[4][4];
     for (int xi = 0; xi < 16; ++xi) {
-        REAL sum = (REAL)0;
-        for (int s = 0; s < segments; ++s) sum += mp[(s * 16 + xi) * plane + (ulong)k * Cp + c];
+        REALV sum = (REALV)0;
+        for (int s = 0; s < segments; ++s) sum += VLOAD(mp + (s * 16 + xi) * plane + (ulong)k * Cp + c);
         v[xi / 4][xi % 4] = sum;
     }
-    REAL h[3][4]; /* G^T v */
-    for (int e = 0; e < 4; ++e) {
-        h[0][e] = v[0][e] + (REAL)0.5 * (v[1][e] + v[2][e]);
-        h[1][e] = (REAL)0.5 * (v[1][e] - v[2][e]);
-        h[2][e] = (REAL)0.5 * (v[1][e] + v[2][e]) + v[3][e];
-    }
-    const int tap = channels_last ? C : 1; /* elements between neighbouring taps */
-    __global REAL *o = dw + (ulong)k * C * 9 + (channels_last ? c : c * 9);
-    for (int r = 0; r < 3; ++r) {
-        o[(r * 3 + 0) * tap] = h[r][0] + (REAL)0.5 * (h[r][1] + h[r][2]);
-        o[(r * 3 + 1) * tap] = (REAL)0.5 * (h[r][1] - h[r][2]);
-        o[(r * 3 + 2) * tap] = (REAL)0.5 * (h[r][1] + h[r][2]) + h[r][3];
-    }
+    store_taps(v, dw, k, c, C, channels_last);
 }

@@ -36,14 +36,10 @@ micro_tile_step(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_
     }
 }
 
-/* acc = sum over kk < k of the panels' outer products (acc is overwritten). */
+/* acc += sum over kk < k of the panels' outer products, in order of kk. */
 static inline __attribute__((always_inline)) void
-micro_tile(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
+micro_tile_add(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
 {
-#pragma unroll
-    for (int r = 0; r < MR; ++r)
-#pragma unroll
-        for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
     int kk = 0;
     for (; kk + KU <= k; kk += KU) {
 #pragma unroll
@@ -58,6 +54,17 @@ micro_tile(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPA
         a += MR;
         bp += NR;
     }
+}
+
+/* acc = sum over kk < k of the panels' outer products (acc is overwritten). */
+static inline __attribute__((always_inline)) void
+micro_tile(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
+{
+#pragma unroll
+    for (int r = 0; r < MR; ++r)
+#pragma unroll
+        for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
+    micro_tile_add(acc, a, bp, k);
 }
 
 #endif /* ANYCL_MICRO_TILE_H */

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <map>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -163,6 +164,21 @@ inline std::vector<std::string> list_dir(const std::string& dir) {
 inline void copy_kernel_dir(const std::string& to) {
   fs::create_directories(to);
   fs::copy(source_kernel_dir(), to, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+}
+
+// A runtime on a copy of the kernel directory with one more parameter entry, `params` (the
+// "params" object of a devices.json entry), that wins on any device: its match keys hold for every
+// device and outnumber any shipped entry's.
+inline std::unique_ptr<anycl::Runtime> runtime_with_params(const TempDir& dir, const std::string& params) {
+  copy_kernel_dir(dir.path());
+  spit(dir.path() + "/params/zz-test.json",
+       R"({"entries": [{"name": "test", "match": {"device_name_prefix": "",
+           "driver_version_prefix": "", "min_vector_width_float": 0, "min_local_mem_kb": 0},
+           "params": )" + params + "}]}");
+  anycl::RuntimeOptions opt = anycl::RuntimeOptions::from_env();
+  opt.kernel_path = dir.path();
+  opt.cache = false;
+  return std::make_unique<anycl::Runtime>(opt);
 }
 
 struct ProcessResult {

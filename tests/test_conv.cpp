@@ -79,20 +79,7 @@ TEST_CASE("conv2d backward-weights matches the reference for every algorithm", "
 
 namespace {
 
-// A runtime on a copy of the kernel directory with one more parameter entry, `params` (the
-// "params" object of a devices.json entry), that wins on any device: its match keys hold for every
-// device and outnumber any shipped entry's.
-std::unique_ptr<anycl::Runtime> runtime_with_params(const anycl_test::TempDir& dir, const std::string& params) {
-  anycl_test::copy_kernel_dir(dir.path());
-  anycl_test::spit(dir.path() + "/params/zz-test.json",
-                   R"({"entries": [{"name": "test", "match": {"device_name_prefix": "",
-                       "driver_version_prefix": "", "min_vector_width_float": 0, "min_local_mem_kb": 0},
-                       "params": )" + params + "}]}");
-  anycl::RuntimeOptions opt = anycl::RuntimeOptions::from_env();
-  opt.kernel_path = dir.path();
-  opt.cache = false;
-  return std::make_unique<anycl::Runtime>(opt);
-}
+using anycl_test::runtime_with_params;
 
 // Winograd forward, backward-data and (with `weights`) backward-weights on every case of the sweep
 // it applies to.
@@ -196,6 +183,38 @@ TEST_CASE("conv2d Winograd F(2x2) and F(4x4) both match the reference", "[conv]"
     std::printf("Winograd F(%dx%d): worst error / ((L + 2) eps sum|terms|) = %.3g\n", m, m,
                 anycl_test::worst_error_ratio());
   }
+}
+
+// The filter transform inside the tile kernel (winograd_tiles_fused, few tile panels) and apart
+// (winograd_filter_transform, then winograd_tiles), each forced by WINOGRAD_FUSE_PANELS, at both
+// tile sizes: FC 3 cuts each pass through local memory (KC) into steps of 3 channels of filters
+// with a partial last one; output channels split over work-groups (7x7), several channel chunks.
+TEST_CASE("conv2d Winograd transforms the filters in the tile kernel or apart alike", "[conv]") {
+  anycl_test::TempDir dir;
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc shapes[] = {{2, 72, 7, 7, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                             {2, 300, 10, 9, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                             {1, 40, 13, 14, 35, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 1}};
+  for (int m : {2, 4})
+    for (bool fused : {true, false}) {
+      INFO("WINO_M " << m << (fused ? ", fused" : ", apart"));
+      const auto rt = runtime_with_params(dir, R"({"conv_winograd": {"FC": 3, "WINO_M": )" + std::to_string(m) +
+                                                   R"(, "WINOGRAD_FUSE_PANELS": )" + (fused ? "4096" : "1") + "}}");
+      anycl::set_kernel_profiling(*rt, true);
+      for (std::size_t i = 0; i < std::size(shapes); ++i) {
+        INFO(describe(shapes[i]));
+        anycl::clear_kernel_profile(*rt);
+        check_forward(shapes[i], ConvAlgo::Winograd, unsigned(1000 + i), *rt);
+        check_backward_data(shapes[i], ConvAlgo::Winograd, unsigned(1010 + i), *rt);
+        bool ran_fused = false, ran_apart = false;
+        for (const anycl::KernelTime& k : anycl::kernel_profile(*rt)) {
+          ran_fused = ran_fused || k.kernel == "winograd_tiles_fused";
+          ran_apart = ran_apart || k.kernel == "winograd_filter_transform";
+        }
+        CHECK(ran_fused == fused);
+        CHECK(ran_apart == !fused);
+      }
+    }
 }
 
 // Tile panels too few for the compute units are shared by several work-groups, each taking a

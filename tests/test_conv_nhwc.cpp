@@ -145,20 +145,27 @@ TEST_CASE("NHWC Winograd forward and backward-data run natively and match the re
       {2, 150, 6, 5, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   // more channels than one local-memory pass
       {8, 32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // several tile panels per image row
   };
-  anycl::Runtime rt("");
-  anycl::set_kernel_profiling(rt, true);
-  for (std::size_t i = 0; i < cases.size(); ++i) {
-    INFO(describe(cases[i]));
-    anycl::clear_kernel_profile(rt);
-    check_forward(rt, cases[i], ConvAlgo::Winograd, unsigned(800 + 2 * i));
-    check_forward(rt, cases[i], ConvAlgo::Winograd, unsigned(801 + 2 * i));
-    check_backward_data(rt, cases[i], ConvAlgo::Winograd, unsigned(850 + i));
-    const std::vector<anycl::KernelTime> profile = anycl::kernel_profile(rt);
-    const auto ran = [&](const std::string& kernel) {
-      return std::any_of(profile.begin(), profile.end(), [&](const anycl::KernelTime& k) { return k.kernel == kernel; });
-    };
-    CHECK(ran("winograd_tiles"));
-    CHECK_FALSE(ran("transpose_batched"));
+  // Both forms of the filter transform: inside the tile kernel (FC 5: steps of 5 channels) and apart.
+  anycl_test::TempDir dir;
+  for (bool fused : {true, false}) {
+    INFO((fused ? "fused" : "apart"));
+    const auto rt = anycl_test::runtime_with_params(
+        dir, std::string(R"({"conv_winograd": {"FC": 5, "WINOGRAD_FUSE_PANELS": )") + (fused ? "4096" : "1") + "}}");
+    anycl::set_kernel_profiling(*rt, true);
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      INFO(describe(cases[i]));
+      anycl::clear_kernel_profile(*rt);
+      check_forward(*rt, cases[i], ConvAlgo::Winograd, unsigned(800 + 2 * i));
+      check_forward(*rt, cases[i], ConvAlgo::Winograd, unsigned(801 + 2 * i));
+      check_backward_data(*rt, cases[i], ConvAlgo::Winograd, unsigned(850 + i));
+      const std::vector<anycl::KernelTime> profile = anycl::kernel_profile(*rt);
+      const auto ran = [&](const std::string& kernel) {
+        return std::any_of(profile.begin(), profile.end(), [&](const anycl::KernelTime& k) { return k.kernel == kernel; });
+      };
+      CHECK(ran(fused ? "winograd_tiles_fused" : "winograd_tiles"));
+      CHECK(ran("winograd_filter_transform") == !fused);
+      CHECK_FALSE(ran("transpose_batched"));
+    }
   }
 }
 

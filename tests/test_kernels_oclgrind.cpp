@@ -20,7 +20,8 @@
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
 //                        offsets, as devices sharing one pass run them, over several channel
 //                        chunks), and winograd_tiles_claimed; built for F(2x2) and F(4x4);
-//                        NCHW and NHWC (also one image a launch)
+//                        NCHW and NHWC (also one image a launch); winograd_tiles_fused (the
+//                        filter transform inside the tile kernel)
 //   conv_winograd_weights  winograd_bwdw_tiles_nchw (NCHW read in place), winograd_bwdw_tiles
 //                        (NCHW staged channels-last, NHWC calls; both in groups of rows, of
 //                        channels, segments), winograd_bwdw_output
@@ -664,6 +665,26 @@ TEST_CASE("oclgrind: conv Winograd F(4x4): forward and backward-data; stages in 
   check_winograd_stages(false);
   check_winograd_stages(true);
   check_winograd_stages(false, true);
+  anycl_test::install(rt, "conv_winograd", {});
+}
+
+// winograd_tiles_fused: the filter transform inside the tile kernel, forced for any number of tile
+// panels (2 images: two panels of 2x2 tiles, one of 4x4), at both tile sizes, NCHW and NHWC: 20
+// channels take two passes through local memory (KC 16), the second partial, each cut into FC 3
+// channel steps with a partial last; 9 output channels leave the last row panel partial. (Which
+// kernels ran is checked on POCL, tests/test_conv.cpp: Oclgrind's queues report no kernel times.)
+TEST_CASE("oclgrind: conv Winograd winograd_tiles_fused: F(2x2) and F(4x4); NCHW and NHWC", "[.oclgrind]") {
+  anycl::Runtime& rt = runtime();
+  const ConvDesc kFused{2, 20, 5, 6, 9, 3, 3, 1, 1, 1, 1, 0, 2, 1, 1, 1};
+  Passes nhwc{true, true, false};
+  nhwc.channels_last = true;
+  for (int m : {2, 4}) {
+    INFO("WINO_M " << m);
+    anycl_test::install(rt, "conv_winograd", {{"WINO_M", m}, {"KC", 16}, {"FC", 3}, {"WINOGRAD_FUSE_PANELS", 4096}});
+    REQUIRE(winograd_tile(rt) == m);
+    check_conv(kFused, ConvAlgo::Winograd, 700 + unsigned(m), Passes{true, true, false});
+    check_conv(kFused, ConvAlgo::Winograd, 710 + unsigned(m), nhwc);
+  }
   anycl_test::install(rt, "conv_winograd", {});
 }
 

@@ -112,18 +112,50 @@ Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
 
 namespace {
 
+// The fused form's scratch: a slice of planes() x FC x mr floats for each work-item of its
+// launch over `tile_panels` panels (global sizes round up to whole groups, local ones may shrink).
+std::size_t fused_scratch_bytes(const DeviceSlot& slot, const WinogradLayout& lay, std::size_t tile_panels) {
+  const std::size_t fc = std::size_t(slot.program("conv_winograd").param("FC"));
+  const std::size_t group_rows =
+      ceil_div(lay.row_panels, winograd_row_groups(lay, tile_panels, slot.info.compute_units));
+  return workspace_bytes({tile_panels, lay.row_panels + group_rows, lay.planes() * fc * lay.mr, sizeof(float)});
+}
+
+// winograd_tiles with the filter transform inside (winograd_tiles_fused): each tile panel's
+// work-items transform their filters again, into `scratch`, instead of reading U.
+Event winograd_tiles_fused(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
+                           cl_mem scratch, cl_mem in, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg,
+                           bool relu) {
+  const std::size_t in_image = std::size_t(w.cin) * w.ih * w.iw, out_image = std::size_t(w.cout) * w.oh * w.ow;
+  const std::size_t panels = lay.tile_panels(nimg);
+  const std::size_t group_rows =
+      ceil_div(lay.row_panels, winograd_row_groups(lay, panels, slot.info.compute_units));
+  const cl_int kc = winograd_channel_chunk(slot, w, lay);
+  return run_kernel(slot, "conv_winograd", "winograd_tiles_fused", {panels, lay.row_panels, 1}, {1, group_rows, 1},
+                    filter, cl_int(w.flip), scratch, in, cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl,
+                    w.cout, bias ? bias : out, out, cl_ulong(b0 * out_image), w.oh, w.ow, cl_int(lay.tp),
+                    cl_int(lay.tq), cl_int(nimg), cl_int(bias != nullptr), cl_int(relu), cl_int(w.channels_last), kc,
+                    LocalBytes{lay.planes() * lay.nr * kc * sizeof(float)});
+}
+
 // One device, the whole pass. The kernel counts tiles in int: a batch of more than about 2^30
-// tiles runs in chunks of images.
+// tiles runs in chunks of images. A pass of fewer than WINOGRAD_FUSE_PANELS tile panels a chunk
+// transforms the filters inside the tile kernel: U, written once and read once a panel, would
+// cost as much as the products (a 512-channel 7x7 layer at batch 8: 38 MB, one panel).
 Event winograd(const DeviceSlot& slot, const WinogradPlan& w, std::size_t n, cl_mem in, cl_mem filter, cl_mem bias,
                cl_mem out, bool relu) {
   const WinogradLayout lay(slot, w);
-  Workspace u(*slot.workspace, *slot.context, slot.info, lay.filter_bytes());
-  winograd_filters(slot, w, lay, filter, u.mem(), {0, lay.row_panels});
   const std::size_t chunk = std::clamp<std::size_t>((std::size_t(1) << 30) / lay.tiles(1), 1, n);
+  const bool fused = lay.tile_panels(chunk) < std::size_t(slot.program("conv_winograd").param("WINOGRAD_FUSE_PANELS"));
+  Workspace scratch(*slot.workspace, *slot.context, slot.info,
+                    fused ? fused_scratch_bytes(slot, lay, lay.tile_panels(chunk)) : lay.filter_bytes());
+  if (!fused) winograd_filters(slot, w, lay, filter, scratch.mem(), {0, lay.row_panels});
   Event last;
   for (std::size_t b0 = 0; b0 < n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, n - b0);
-    last = winograd_tiles(slot, w, lay, u.mem(), in, bias, out, b0, nimg, relu, {0, lay.tile_panels(nimg)});
+    last = fused ? winograd_tiles_fused(slot, w, lay, filter, scratch.mem(), in, bias, out, b0, nimg, relu)
+                 : winograd_tiles(slot, w, lay, scratch.mem(), in, bias, out, b0, nimg, relu,
+                                  {0, lay.tile_panels(nimg)});
   }
   return last;
 }

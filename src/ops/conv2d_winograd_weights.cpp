@@ -61,9 +61,10 @@ WeightsGrid weights_grid(const DeviceSlot& slot, const PackedLayout& lay, const 
 }  // namespace
 
 // One fused kernel over segments of tiles into per-segment partial sums of the 16 planes, then
-// their ordered sum folded into dw. GROUPS_PER_CU work-groups a compute unit keep the cores busy:
-// output channels split (weights_grid), then the tiles into segments, each a set of partial sums
-// within the workspace cap, as are the channels-last copies of a chunk of images.
+// their ordered sum folded into dw (by the tile kernel itself for one segment in one launch).
+// GROUPS_PER_CU work-groups a compute unit keep the cores busy: output channels split
+// (weights_grid), then the tiles into segments, each a set of partial sums within the workspace
+// cap, as are the channels-last copies of a chunk of images.
 Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                                 std::size_t cap, ConvLayout layout) {
   const BuiltProgram& prog = slot.program("conv_winograd_weights");
@@ -89,6 +90,9 @@ Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const
     xs = std::make_unique<Workspace>(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, g.CHW, sizeof(float)}));
     dys = std::make_unique<Workspace>(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, g.KPQ, sizeof(float)}));
   }
+  // One segment and one launch: the tile kernel writes dw itself (its last pass, no output kernel).
+  const bool direct = segments == 1 && chunk >= g.n;
+  Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0);
     cl_mem x = t.x, dy = t.dy;
@@ -98,17 +102,20 @@ Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const
       transpose_images(slot, t.dy, dy_off, dys->mem(), 0, nimg, std::size_t(g.K), g.PQ);
       x = xs->mem(), dy = dys->mem(), x_off = dy_off = 0;
     }
-    run_kernel(slot, "conv_winograd_weights", channels_last ? "winograd_bwdw_tiles" : "winograd_bwdw_tiles_nchw",
-               {w.col_groups, w.group_rows * w.row_groups, segments}, {1, w.group_rows, 1}, x, x_off, dy, dy_off, g.C,
-               g.H, g.W, g.K, g.P, g.Q, g.pt, g.pl, cl_int(tp), cl_int(tq), cl_int(nimg),
-               cl_int(seg), w.tc, cl_int(kPlanePad), cl_int(w.group_cols), cl_int(b0 != 0), mp.mem(),
-               LocalBytes{16 * (w.tc * lay.nr + kPlanePad) * w.group_cols * sizeof(float)},
-               LocalBytes{16 * (w.tc * lay.mr + kPlanePad) * w.group_rows * sizeof(float)});
-    if (t.dbias && layout == ConvLayout::Nchw) dbias_im2col(slot, g, t.dy, b0, nimg, t.dbias);
+    last = run_kernel(slot, "conv_winograd_weights", channels_last ? "winograd_bwdw_tiles" : "winograd_bwdw_tiles_nchw",
+                      {w.col_groups, w.group_rows * w.row_groups, segments}, {1, w.group_rows, 1}, x, x_off, dy,
+                      dy_off, g.C, g.H, g.W, g.K, g.P, g.Q, g.pt, g.pl, cl_int(tp), cl_int(tq), cl_int(nimg),
+                      cl_int(seg), w.tc, cl_int(kPlanePad), cl_int(w.group_cols), cl_int(b0 != 0), mp.mem(),
+                      LocalBytes{16 * (w.tc * lay.nr + kPlanePad) * w.group_cols * sizeof(float)},
+                      LocalBytes{16 * (w.tc * lay.mr + kPlanePad) * w.group_rows * sizeof(float)}, t.dw,
+                      cl_int(direct), cl_int(layout == ConvLayout::Nhwc));
+    if (t.dbias && layout == ConvLayout::Nchw) last = dbias_im2col(slot, g, t.dy, b0, nimg, t.dbias);
   }
-  if (t.dbias && layout == ConvLayout::Nhwc) dbias_nhwc(slot, g, t.dy, t.dbias);
-  return run_kernel(slot, "conv_winograd_weights", "winograd_bwdw_output", {std::size_t(g.C), std::size_t(g.K), 1},
-                    {std::min<std::size_t>(std::size_t(g.C), 64), 1, 1}, mp.mem(), t.dw, g.K, g.C, cl_int(segments),
+  if (t.dbias && layout == ConvLayout::Nhwc) last = dbias_nhwc(slot, g, t.dy, t.dbias);
+  if (direct) return last;
+  const std::size_t vectors = ceil_div(std::size_t(g.C), std::size_t(prog.param("VW")));
+  return run_kernel(slot, "conv_winograd_weights", "winograd_bwdw_output", {vectors, std::size_t(g.K), 1},
+                    {std::min<std::size_t>(vectors, 64), 1, 1}, mp.mem(), t.dw, g.K, g.C, cl_int(segments),
                     cl_int(layout == ConvLayout::Nhwc));
 }
 
