@@ -112,13 +112,17 @@ Event winograd_tiles(const DeviceSlot& slot, const WinogradPlan& w, const Winogr
 
 namespace {
 
+// Row panels a work-group of the fused launch over `tile_panels` panels takes.
+std::size_t fused_group_rows(const DeviceSlot& slot, const WinogradLayout& lay, std::size_t tile_panels) {
+  return ceil_div(lay.row_panels, winograd_row_groups(lay, tile_panels, slot.info.compute_units));
+}
+
 // The fused form's scratch: a slice of planes() x FC x mr floats for each work-item of its
 // launch over `tile_panels` panels (global sizes round up to whole groups, local ones may shrink).
 std::size_t fused_scratch_bytes(const DeviceSlot& slot, const WinogradLayout& lay, std::size_t tile_panels) {
   const std::size_t fc = std::size_t(slot.program("conv_winograd").param("FC"));
-  const std::size_t group_rows =
-      ceil_div(lay.row_panels, winograd_row_groups(lay, tile_panels, slot.info.compute_units));
-  return workspace_bytes({tile_panels, lay.row_panels + group_rows, lay.planes() * fc * lay.mr, sizeof(float)});
+  return workspace_bytes({tile_panels, lay.row_panels + fused_group_rows(slot, lay, tile_panels),
+                          lay.planes() * fc * lay.mr, sizeof(float)});
 }
 
 // winograd_tiles with the filter transform inside (winograd_tiles_fused): each tile panel's
@@ -128,8 +132,7 @@ Event winograd_tiles_fused(const DeviceSlot& slot, const WinogradPlan& w, const 
                            bool relu) {
   const std::size_t in_image = std::size_t(w.cin) * w.ih * w.iw, out_image = std::size_t(w.cout) * w.oh * w.ow;
   const std::size_t panels = lay.tile_panels(nimg);
-  const std::size_t group_rows =
-      ceil_div(lay.row_panels, winograd_row_groups(lay, panels, slot.info.compute_units));
+  const std::size_t group_rows = fused_group_rows(slot, lay, panels);
   const cl_int kc = winograd_channel_chunk(slot, w, lay);
   return run_kernel(slot, "conv_winograd", "winograd_tiles_fused", {panels, lay.row_panels, 1}, {1, group_rows, 1},
                     filter, cl_int(w.flip), scratch, in, cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl,
