@@ -153,6 +153,34 @@ TEST_CASE("conv2d Winograd backward-weights reads NCHW in place and staged alike
   }
 }
 
+// A data-parallel replica on a sub-device must sum its dw as the whole device does (2 MPI ranks on
+// whole devices are bitwise one process on cpu/2): the tiles are cut into segments by the whole
+// device's compute units, so the shape below runs segments of several tile passes each (summed by
+// winograd_bwdw_output) on both.
+TEST_CASE("conv2d Winograd backward-weights: the same bits on the whole device and a sub-device", "[conv]") {
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc r{2, 40, 24, 24, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  const anycl::Conv2d d = to_anycl(r, false);
+  const auto x = random_values(r.x_size(), 970), dy = random_values(r.y_size(), 971);
+  auto dw_on = [&](anycl::Runtime& rt) {
+    anycl::set_kernel_profiling(rt, true);
+    std::vector<float> dw(r.w_size());
+    anycl::conv2d_backward_weights(rt, d, x.data(), dy.data(), dw.data(), nullptr, ConvAlgo::Winograd);
+    bool summed = false;
+    for (const anycl::KernelTime& k : anycl::kernel_profile(rt)) summed = summed || k.kernel == "winograd_bwdw_output";
+    CHECK(summed);
+    anycl::set_kernel_profiling(rt, false);
+    anycl::clear_kernel_profile(rt);
+    return dw;
+  };
+  anycl::Runtime halves("cpu/2");
+  REQUIRE(halves.device_count() == 2);
+  REQUIRE(halves.device(0).compute_units < runtime().device(0).compute_units);
+  check_backward_weights(r, ConvAlgo::Winograd, 972, runtime());
+  const std::vector<float> whole = dw_on(runtime()), half = dw_on(halves);
+  CHECK(std::memcmp(whole.data(), half.data(), whole.size() * sizeof(float)) == 0);
+}
+
 // Both output tile sizes on the device's own GEMM layout, forward and backward-data, each to its
 // own bound (16 and 128, anycl_test::winograd_factor): the table picks one per device, so each
 // runs here whatever it says.

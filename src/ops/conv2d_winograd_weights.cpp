@@ -62,7 +62,7 @@ WeightsGrid weights_grid(const DeviceSlot& slot, const PackedLayout& lay, const 
 
 // One fused kernel over segments of tiles into per-segment partial sums of the 16 planes, then
 // their ordered sum folded into dw (by the tile kernel itself for one segment in one launch).
-// GROUPS_PER_CU work-groups a compute unit keep the cores busy: output channels split
+// GROUPS_PER_CU work-groups a compute unit of the whole device keep the cores busy: output channels split
 // (weights_grid), then the tiles into segments, each a set of partial sums within the workspace
 // cap, as are the channels-last copies of a chunk of images.
 Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
@@ -78,8 +78,10 @@ Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const
   std::size_t chunk = std::min(g.n, std::size_t(0x7fffffff) / tiles);
   if (stage) chunk = std::min(chunk, images_per_chunk(g.n, workspace_bytes({g.CHW + g.KPQ, sizeof(float)}), cap));
   const std::size_t first_tiles = chunk * tiles;
+  // By the whole device's units: segments, and so the order of dw's sum, do not change with a
+  // sub-device (data-parallel replicas on cpu/2 sum as one process on the whole device).
   const std::size_t wanted = std::size_t(std::max(1L, prog.param("GROUPS_PER_CU"))) *
-                             std::max<std::size_t>(slot.info.compute_units, 1);
+                             std::max<std::size_t>(slot.root_compute_units, 1);
   const WeightsGrid w = weights_grid(slot, lay, g, wanted);
   const std::size_t most = std::max<std::size_t>(cap / plane_bytes, 1), groups = w.row_groups * w.col_groups;
   const std::size_t seg = round_up(ceil_div(first_tiles, std::min(ceil_div(wanted, groups), most)), std::size_t(w.tc));

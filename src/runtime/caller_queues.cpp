@@ -95,6 +95,7 @@ void RuntimeImpl::adopt_queues(cl_context context, const std::vector<cl_command_
     info.id = device_id(found, c.device, i);
     slots_.push_back({info, bc::device(c.device, true), shared, {}, {}, std::make_unique<WorkspacePool>()});
     DeviceSlot& s = slots_.back();
+    s.root_compute_units = root_compute_units(c.device);
     if (!c.out_of_order) {
       s.queue = bc::command_queue(c.queue, true);
       continue;

@@ -65,6 +65,13 @@ bool has_extension(const std::string& extensions, const char* name) {
 
 std::string device_label(const DeviceInfo& d) { return "device " + d.id + " '" + d.name + "'"; }
 
+unsigned root_compute_units(cl_device_id device) {
+  cl_device_id parent = nullptr;
+  while (clGetDeviceInfo(device, CL_DEVICE_PARENT_DEVICE, sizeof parent, &parent, nullptr) == CL_SUCCESS && parent)
+    device = parent;
+  return device_value<cl_uint>(device, CL_DEVICE_MAX_COMPUTE_UNITS);
+}
+
 DeviceInfo query_device(cl_device_id d, cl_platform_id p) {
   DeviceInfo info;
   info.name = device_string(d, CL_DEVICE_NAME);

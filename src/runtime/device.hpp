@@ -30,4 +30,7 @@ std::string device_label(const DeviceInfo& d);
 // Reads every DeviceInfo field of `device` (also used for sub-devices).
 DeviceInfo query_device(cl_device_id device, cl_platform_id platform);
 
+// The compute units of the root device `device` was cut from (its own for a whole device).
+unsigned root_compute_units(cl_device_id device);
+
 }  // namespace anycl::detail

@@ -110,6 +110,7 @@ void RuntimeImpl::open_devices(const std::string& spec) {
     const FoundDevice& fd = found.devices[sel.device];
     if (sel.sub_devices == 0) {
       slots_.push_back({fd.info, bc::device(fd.id), nullptr, {}, {}, std::make_unique<WorkspacePool>()});
+      slots_.back().root_compute_units = fd.info.compute_units;
     } else {
       const auto subs = partition(fd, sel.sub_devices);
       for (size_t s = 0; s < subs.size(); ++s) {
@@ -119,6 +120,7 @@ void RuntimeImpl::open_devices(const std::string& spec) {
         info.partition_index = unsigned(s);
         info.partition_count = unsigned(subs.size());
         slots_.push_back({info, bc::device(subs[s], false), nullptr, {}, {}, std::make_unique<WorkspacePool>()});
+        slots_.back().root_compute_units = fd.info.compute_units;
       }
     }
     while (slot_platform.size() < slots_.size()) {

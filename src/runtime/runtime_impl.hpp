@@ -33,6 +33,9 @@ struct DeviceSlot {
   // A caller's out-of-order queue: anycl runs on its own in-order `queue` beside it and marks
   // the end of each device-buffer call here (docs/interop.md).
   boost::compute::command_queue caller_queue = {};
+  // The compute units of the whole device a sub-device was cut from: work split by it (and so
+  // the order of a sum) is the same on the device and on each of its sub-devices.
+  unsigned root_compute_units = 0;
 
   const BuiltProgram& program(const std::string& variant) const;
   bool has_program(const std::string& variant) const { return programs.count(variant) > 0; }
