@@ -6,7 +6,7 @@
  *   REAL        element type (float)
  *   MR          row-panel height of packed A; must equal the GEMM's MR
  *   NR          column-panel width of packed B; must equal the GEMM's NR
- *   I2C_VW      vector width of the copies in im2col_packed and conv_pack_x_1x1
+ *   I2C_VW      vector width of the copies in im2col_packed and conv_pack_x_1x1_strided
  *   C2I_VW      dx elements along w produced by one col2im work-item
  *   DYA_PIX     pixels (columns of packed A) one conv_pack_dy_a work-item writes
  *   DBIAS_LWS   work-group size of conv_dbias (power of two, fixed by
@@ -305,18 +305,43 @@ __kernel void im2col_t_packed(__global const REAL *restrict x, ulong x_off,
 
 /* ---------------------------------------------------------------------------
  * Pointwise forward B operand with the batch folded into the columns:
- * B[c][b*P*Q + p*Q + q] = x[b][grp*Cg + c][p*sh][q*sw] (K = Cg, N = nimg*P*Q),
- * packed-B layout (1x1 filter, no padding, every sampled pixel inside x). One
- * GEMM then covers the chunk and only the last panel of the chunk is padded,
- * not the last panel of every image. One work-item copies the NR floats of
- * channel c in panel jp: runs that stay on one output row. The host passes a
- * stride-1 plane as one row (P = H = 1, Q = W = H*W), so its runs only break
- * between images.
- * global = (Cg, ceil(nimg*P*Q/NR), 1), channels fastest so a work-group's
- * stores are contiguous. */
+ * B[c][b*PQ + pq] = x[b][grp*Cg + c][pq] (K = Cg, N = nimg*PQ), packed-B
+ * layout. One GEMM then covers the chunk and only the last panel of the
+ * chunk is padded, not the last panel of every image. One work-item copies
+ * the NR floats of channel c in panel jp: runs that stay in one image.
+ * global = (Cg, ceil(nimg*PQ/NR), 1), channels fastest so a work-group's
+ * stores are contiguous. Stride 1 and no padding, so H*W == PQ. */
 __kernel void conv_pack_x_1x1(__global const REAL *restrict x, ulong x_off,
                               __global REAL *restrict bp,
-                              int C, int Cg, int grp, int H, int W, int P, int Q, int sh, int sw, int nimg)
+                              int C, int Cg, int grp, int PQ, int nimg)
+{
+    const int c = get_global_id(0), jp = get_global_id(1);
+    if (c >= Cg || jp * NR >= nimg * PQ) return;
+    const int j0 = jp * NR;
+    int b = j0 / PQ, pq = j0 - b * PQ;
+    __global REAL *out = bp + ((ulong)jp * Cg + c) * NR;
+    for (int jj = 0; jj < NR;) {
+        const int seg = min(NR - jj, PQ - pq);
+        if (b < nimg) {
+            const __global REAL *src = x + x_off + ((ulong)b * C + grp * Cg + c) * PQ + pq;
+            for (int t = 0; t < seg; ++t) out[jj + t] = src[t];
+        } else {
+            for (int t = 0; t < seg; ++t) out[jj + t] = (REAL)0;
+        }
+        jj += seg;
+        pq = 0;
+        ++b;
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * conv_pack_x_1x1 of a strided 1x1 filter without padding (every sampled pixel
+ * inside x): B[c][b*P*Q + p*Q + q] = x[b][grp*Cg + c][p*sh][q*sw], the same
+ * packed-B layout and launch. A work-item's NR floats are runs that stay on
+ * one output row. */
+__kernel void conv_pack_x_1x1_strided(__global const REAL *restrict x, ulong x_off,
+                                      __global REAL *restrict bp,
+                                      int C, int Cg, int grp, int H, int W, int P, int Q, int sh, int sw, int nimg)
 {
     const int c = get_global_id(0), jp = get_global_id(1);
     const int PQ = P * Q;

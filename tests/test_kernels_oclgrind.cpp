@@ -10,7 +10,7 @@
 //   gemm_direct_f32/f64  gemm_direct
 //   gemm_packed_f32/f64  pack_ab, pack_a, pack_b, gemm_packed, and their _claimed twins
 //   conv_im2col          im2col_packed, im2col, col2im, im2col_t_packed, conv_pack_dy_a,
-//                        conv_pack_dy_b, conv_pack_x_1x1, conv_pack_x_t_1x1, conv_bias_act, conv_dbias,
+//                        conv_pack_dy_b, conv_pack_x_1x1(_strided), conv_pack_x_t_1x1, conv_bias_act, conv_dbias,
 //                        conv_phase_filter, conv_phase_interleave
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
@@ -467,7 +467,7 @@ TEST_CASE("oclgrind: conv Im2col strided: backward-data by phase (conv_phase_fil
   check_conv(kPointwiseStrided, ConvAlgo::Im2col, 240);
 }
 
-TEST_CASE("oclgrind: conv strided 1x1: conv_pack_x_1x1 (forward) and conv_pack_x_t_1x1 (backward-weights) "
+TEST_CASE("oclgrind: conv strided 1x1: conv_pack_x_1x1_strided (forward) and conv_pack_x_t_1x1 (backward-weights) "
           "gathering every sw-th pixel",
           "[.oclgrind]") {
   const Passes forward_weights{true, false, true};
