@@ -337,8 +337,10 @@ __kernel void conv_pack_x_1x1(__global const REAL *restrict x, ulong x_off,
 /* ---------------------------------------------------------------------------
  * conv_pack_x_1x1 of a strided 1x1 filter without padding (every sampled pixel
  * inside x): B[c][b*P*Q + p*Q + q] = x[b][grp*Cg + c][p*sh][q*sw], the same
- * packed-B layout and launch. A work-item's NR floats are runs that stay on
- * one output row. */
+ * packed-B layout and global size. A work-item's NR floats are runs that stay
+ * on one output row. The host's work-groups are 16 panels of one channel, so
+ * a work-group reads neighbouring rows of one plane (16 channels of one panel
+ * a work-group measured 10-20% slower). */
 __kernel void conv_pack_x_1x1_strided(__global const REAL *restrict x, ulong x_off,
                                       __global REAL *restrict bp,
                                       int C, int Cg, int grp, int H, int W, int P, int Q, int sh, int sw, int nimg)
