@@ -6,8 +6,9 @@
  *   REAL        element type (float)
  *   MR          row-panel height of packed A; must equal the GEMM's MR
  *   NR          column-panel width of packed B; must equal the GEMM's NR
- *   I2C_VW      vector width of the contiguous copies in im2col_packed
+ *   I2C_VW      vector width of the copies in im2col_packed and conv_pack_x_1x1_strided
  *   C2I_VW      dx elements along w produced by one col2im work-item
+ *   DYA_PIX     pixels (columns of packed A) one conv_pack_dy_a work-item writes
  *   DBIAS_LWS   work-group size of conv_dbias (power of two, fixed by
  *               reqd_work_group_size, so the host must launch with it)
  *
@@ -35,6 +36,9 @@
 #endif
 #ifndef I2C_VW
 #define I2C_VW 4    /* vector width of im2col_packed copies: 1, 2, 4, 8 or 16 */
+#endif
+#ifndef DYA_PIX
+#define DYA_PIX 16  /* pixels a conv_pack_dy_a work-item transposes */
 #endif
 #ifndef DBIAS_LWS
 #define DBIAS_LWS 64 /* conv_dbias work-group size (power of two) */
@@ -331,24 +335,108 @@ __kernel void conv_pack_x_1x1(__global const REAL *restrict x, ulong x_off,
 }
 
 /* ---------------------------------------------------------------------------
+ * conv_pack_x_1x1 of a strided 1x1 filter without padding (every sampled pixel
+ * inside x): B[c][b*P*Q + p*Q + q] = x[b][grp*Cg + c][p*sh][q*sw], the same
+ * packed-B layout and global size. A work-item's NR floats are runs that stay
+ * on one output row. The host's work-groups are 16 panels of one channel, so
+ * a work-group reads neighbouring rows of one plane (16 channels of one panel
+ * a work-group measured 10-20% slower). */
+__kernel void conv_pack_x_1x1_strided(__global const REAL *restrict x, ulong x_off,
+                                      __global REAL *restrict bp,
+                                      int C, int Cg, int grp, int H, int W, int P, int Q, int sh, int sw, int nimg)
+{
+    const int c = get_global_id(0), jp = get_global_id(1);
+    const int PQ = P * Q;
+    if (c >= Cg || jp * NR >= nimg * PQ) return;
+    const int j0 = jp * NR;
+    int b = j0 / PQ, pq = j0 - b * PQ;
+    int p = pq / Q, q = pq - p * Q;
+    __global REAL *out = bp + ((ulong)jp * Cg + c) * NR;
+    const ulong plane = (ulong)H * W;
+    for (int jj = 0; jj < NR;) {
+        const int seg = min(NR - jj, Q - q);
+        __global REAL *o = out + jj;
+        if (b < nimg) {
+            const __global REAL *src =
+                x + x_off + ((ulong)b * C + grp * Cg + c) * plane + (ulong)p * sh * W + (ulong)q * sw;
+            int t = 0;
+            if (sw == 1) {
+                for (; t < seg; ++t) o[t] = src[t];
+            } else if (sw == 2) {
+                /* The even elements of 2*I2C_VW loaded ones; a vector load ends
+                 * before the run's last element, so it never reads past x. */
+                for (; t + I2C_VW < seg; t += I2C_VW) I2C_VSTORE(I2C_EVEN(src + 2 * t), 0, o + t);
+            }
+            for (; t < seg; ++t) o[t] = src[t * sw];
+        } else {
+            for (int t = 0; t < seg; ++t) o[t] = (REAL)0;
+        }
+        jj += seg;
+        q = 0;
+        if (++p == P) { p = 0; ++b; }
+    }
+}
+
+/* ---------------------------------------------------------------------------
+ * Pointwise backward-weights B operand (1x1 filter, no padding, every sampled
+ * pixel inside x): col^T, B[b*P*Q + p*Q + q][c] = x[b][grp*Cg + c][p*sh][q*sw]
+ * (K = nimg*P*Q, N = Cg), packed-B layout. One work-item writes output row p
+ * of image b in panel jp, Q*NR contiguous floats, pixel by pixel: each store
+ * run is a whole NR-float row of the panel, its loads NR channel rows read
+ * side by side (im2col_t_packed, for any filter, stores at stride NR).
+ * global = (nimg*P, ceil(Cg/NR), 1); output block at colp. */
+__kernel void conv_pack_x_t_1x1(__global const REAL *restrict x, ulong x_off,
+                                __global REAL *restrict colp,
+                                int C, int Cg, int grp, int H, int W, int P, int Q, int sh, int sw, int nimg)
+{
+    const int row = get_global_id(0), jp = get_global_id(1);
+    if (row >= nimg * P || jp * NR >= Cg) return;
+    const int b = row / P, p = row - b * P;
+    const ulong plane = (ulong)H * W;
+    const int nc = min(NR, Cg - jp * NR);
+    const __global REAL *xr =
+        x + x_off + ((ulong)b * C + grp * Cg + jp * NR) * plane + (ulong)p * sh * W;
+    __global REAL *out = colp + (ulong)jp * nimg * P * Q * NR + (ulong)row * Q * NR;
+    for (int q = 0; q < Q; ++q, out += NR) {
+        const __global REAL *xq = xr + q * sw;
+        for (int jj = 0; jj < nc; ++jj) out[jj] = xq[jj * plane];
+        for (int jj = nc; jj < NR; ++jj) out[jj] = (REAL)0;
+    }
+}
+
+/* ---------------------------------------------------------------------------
  * Backward-weights A operand: A[k][b*P*Q + pq] = dy[b][grp*Kg + k][pq]
- * (M = Kg, K = nimg*P*Q) in packed-A layout. One work-item writes the MR
- * contiguous floats of column kk in row panel ib.
- * global = (P*Q, ceil(Kg/MR), nimg). */
+ * (M = Kg, K = nimg*P*Q) in packed-A layout: a transpose of MR x DYA_PIX
+ * blocks. One work-item reads DYA_PIX contiguous pixels of each of the MR
+ * rows of panel ib and writes them as DYA_PIX*MR contiguous floats, so loads
+ * and stores are both runs (a work-item per pixel stored MR floats at stride
+ * MR from neighbouring work-items: scattered stores, 2x slower).
+ * global = (ceil(P*Q/DYA_PIX), ceil(Kg/MR), nimg). */
 __kernel void conv_pack_dy_a(__global const REAL *restrict dy, ulong dy_off,
                              __global REAL *restrict ap, ulong ap_off,
                              int K, int Kg, int grp, int PQ, int nimg)
 {
-    const int pq = get_global_id(0), ib = get_global_id(1), b = get_global_id(2);
-    if (pq >= PQ || ib * MR >= Kg || b >= nimg) return;
+    const int blk = get_global_id(0), ib = get_global_id(1), b = get_global_id(2);
+    const int pq0 = blk * DYA_PIX;
+    if (pq0 >= PQ || ib * MR >= Kg || b >= nimg) return;
     const ulong ktot = (ulong)nimg * PQ;
-    const ulong kk = (ulong)b * PQ + pq;
-    __global REAL *out = ap + ap_off + (ulong)ib * ktot * MR + kk * MR;
-    const __global REAL *src = dy + dy_off + ((ulong)b * K + grp * Kg) * PQ + pq;
-    for (int ii = 0; ii < MR; ++ii) {
-        const int k = ib * MR + ii;
-        out[ii] = k < Kg ? src[(ulong)k * PQ] : (REAL)0;
+    __global REAL *out = ap + ap_off + (ulong)ib * ktot * MR + ((ulong)b * PQ + pq0) * MR;
+    const __global REAL *src = dy + dy_off + ((ulong)b * K + grp * Kg + ib * MR) * PQ + pq0;
+    const int rows = min(MR, Kg - ib * MR), npix = min(DYA_PIX, PQ - pq0);
+    if (rows == MR && npix == DYA_PIX) {  /* whole block: fixed trip counts, unrolled */
+        REAL v[MR][DYA_PIX];
+#pragma unroll
+        for (int ii = 0; ii < MR; ++ii)
+#pragma unroll
+            for (int t = 0; t < DYA_PIX; ++t) v[ii][t] = src[(ulong)ii * PQ + t];
+#pragma unroll
+        for (int t = 0; t < DYA_PIX; ++t)
+#pragma unroll
+            for (int ii = 0; ii < MR; ++ii) out[t * MR + ii] = v[ii][t];
+        return;
     }
+    for (int t = 0; t < npix; ++t)
+        for (int ii = 0; ii < MR; ++ii) out[t * MR + ii] = ii < rows ? src[(ulong)ii * PQ + t] : (REAL)0;
 }
 
 /* ---------------------------------------------------------------------------

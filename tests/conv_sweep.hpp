@@ -59,6 +59,8 @@ inline const std::vector<ConvDesc> kCases = {
     {1, 3, 7, 8, 4, 5, 5, 2, 2, 4, 3, 4, 1, 1, 1, 1},       // 5x5 stride 2, pads 4 and 3
     {1, 3, 9, 10, 4, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 1},      // 2x2 stride 2
     {2, 5, 8, 7, 3, 1, 1, 3, 2, 0, 0, 0, 0, 1, 1, 1},       // 1x1 stride 3x2
+    {3, 5, 9, 23, 6, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1},      // 1x1 stride 2, rows of 12: pads no sample reaches
+    {2, 3, 8, 9, 4, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1},       // 1x1 stride 2 whose last row and column are padding
     {2, 6, 10, 10, 4, 1, 3, 2, 3, 0, 1, 0, 1, 1, 1, 2},     // 1x3 stride 2x3, groups 2
     {2, 5, 8, 8, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       // 8x8 output: im2col's GEMM per image, not folded
     // Depthwise with several planes a conv_depthwise work-item (a vector store crosses into the

@@ -10,7 +10,7 @@
 //   gemm_direct_f32/f64  gemm_direct
 //   gemm_packed_f32/f64  pack_ab, pack_a, pack_b, gemm_packed, and their _claimed twins
 //   conv_im2col          im2col_packed, im2col, col2im, im2col_t_packed, conv_pack_dy_a,
-//                        conv_pack_dy_b, conv_pack_x_1x1, conv_bias_act, conv_dbias,
+//                        conv_pack_dy_b, conv_pack_x_1x1(_strided), conv_pack_x_t_1x1, conv_bias_act, conv_dbias,
 //                        conv_phase_filter, conv_phase_interleave
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
@@ -324,6 +324,7 @@ const ConvDesc kStrided3{1, 3, 32, 33, 4, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1};     
 const ConvDesc kStrided3Wide{1, 2, 128, 129, 3, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1}; // the same on a plane phases run on
 const ConvDesc kStrided2Wide{2, 2, 5, 41, 3, 3, 3, 2, 2, 1, 1, 1, 2, 1, 1, 1};   // stride 2: vector gathers, col2im by parity
 const ConvDesc kPointwiseStrided{2, 4, 7, 6, 4, 1, 1, 2, 3, 0, 0, 0, 0, 1, 1, 2}; // 1x1 strides 2x3, groups 2
+const ConvDesc kPointwiseS2Rows{3, 5, 9, 23, 6, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1}; // 1x1 stride 2, rows of 12, pads unread
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
 const ConvDesc kStem{2, 3, 11, 13, 5, 7, 7, 2, 2, 3, 3, 2, 3, 1, 1, 1};         // 7x7 stride 2, asym pad
 const ConvDesc kStemDilated{1, 2, 9, 12, 4, 3, 5, 3, 2, 1, 2, 1, 0, 2, 2, 2};   // strides 3x2, dilation, groups
@@ -464,6 +465,18 @@ TEST_CASE("oclgrind: conv Im2col strided: backward-data by phase (conv_phase_fil
   check_conv(kStrided3, ConvAlgo::Im2col, 230);
   check_conv(kStrided3Wide, ConvAlgo::Im2col, 235, Passes{false, true, false});
   check_conv(kPointwiseStrided, ConvAlgo::Im2col, 240);
+}
+
+TEST_CASE("oclgrind: conv strided 1x1: conv_pack_x_1x1_strided (forward) and conv_pack_x_t_1x1 (backward-weights) "
+          "gathering every sw-th pixel",
+          "[.oclgrind]") {
+  const Passes forward_weights{true, false, true};
+  check_conv(kPointwiseStrided, ConvAlgo::Im2col, 250, forward_weights);
+  check_conv(kPointwiseS2Rows, ConvAlgo::Im2col, 255, forward_weights);  // vector gathers, panels across images
+  const std::size_t old_limit = anycl::detail::engine(runtime()).ops.conv_workspace_limit;
+  anycl::set_conv_workspace_limit(runtime(), 64);  // one image per chunk
+  check_conv(kPointwiseS2Rows, ConvAlgo::Im2col, 260, forward_weights);
+  anycl::set_conv_workspace_limit(runtime(), old_limit);
 }
 
 TEST_CASE("oclgrind: conv Gemm1x1 (forward conv_pack_x_1x1 + gemm_packed over column segments; backward-data "

@@ -25,15 +25,20 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
   const std::size_t chunk = std::min(images_per_chunk(g.n, per_image, cap), std::size_t(0x7fffffff) / g.PQ);
   Workspace ap(*slot.workspace, *slot.context, slot.info, workspace_bytes({round_up(g.Kg, lay.mr), g.PQ, chunk, sizeof(float)}));
   Workspace bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({round_up(g.CRS, lay.nr), g.PQ, chunk, sizeof(float)}));
+  const std::size_t dya_pix = std::size_t(slot.program("conv_im2col").param("DYA_PIX"));
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0);
     for (cl_int grp = 0; grp < g.groups; ++grp) {
-      run_kernel(slot, "conv_im2col", "conv_pack_dy_a", {g.PQ, ceil_div(std::size_t(g.Kg), lay.mr), nimg}, {16, 1, 1},
+      run_kernel(slot, "conv_im2col", "conv_pack_dy_a", {ceil_div(g.PQ, dya_pix), ceil_div(std::size_t(g.Kg), lay.mr), nimg}, {1, 1, 1},
                  t.dy, cl_ulong(b0 * g.KPQ), ap.mem(), cl_ulong(0), g.K, g.Kg, grp, cl_int(g.PQ), cl_int(nimg));
-      run_kernel(slot, "conv_im2col", "im2col_t_packed", {std::size_t(g.P), ceil_div(g.CRS, lay.nr), nimg}, {1, 1, 1},
-                 t.x, cl_ulong(b0 * g.CHW), bp.mem(), cl_ulong(0), g.C, g.H, g.W, g.Cg, grp, g.R, g.S, g.P, g.Q, g.sh,
-                 g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg));
+      if (samples_inside_1x1(g))
+        run_kernel(slot, "conv_im2col", "conv_pack_x_t_1x1", {nimg * g.P, ceil_div(g.CRS, lay.nr), 1}, {1, 1, 1}, t.x,
+                   cl_ulong(b0 * g.CHW), bp.mem(), g.C, g.Cg, grp, g.H, g.W, g.P, g.Q, g.sh, g.sw, cl_int(nimg));
+      else
+        run_kernel(slot, "conv_im2col", "im2col_t_packed", {std::size_t(g.P), ceil_div(g.CRS, lay.nr), nimg}, {1, 1, 1},
+                   t.x, cl_ulong(b0 * g.CHW), bp.mem(), cl_ulong(0), g.C, g.H, g.W, g.Cg, grp, g.R, g.S, g.P, g.Q,
+                   g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg));
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, g.CRS, nimg * g.PQ, 1.f, ap.mem(), 0, bp.mem(), 0,
                                                b0 == 0 ? 0.f : 1.f, t.dw, std::size_t(grp) * g.Kg * g.CRS, g.CRS, 0, 1));
     }

@@ -19,6 +19,9 @@ Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t 
 // column block too large to stay in cache).
 Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
                      ForwardOffsets off) {
+  // A strided 1x1 without padding only subsamples x: conv_pack_x_1x1_strided gathers it in work-groups
+  // of 16 panels with the batch folded into one GEMM (im2col_packed runs single-item work-groups).
+  if (samples_inside_1x1(g) && (g.sh > 1 || g.sw > 1)) return forward_gemm1x1(slot, g, t, relu, cap, off);
   const PackedLayout lay = packed_layout(slot);
   const bool fold = (round_up(g.PQ, lay.nr) - g.PQ) * 4 > g.PQ;
   const std::size_t col_stride = round_up(g.PQ, lay.nr) * g.CRS;
@@ -48,6 +51,7 @@ Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTen
 // One GEMM per chunk and group with the images side by side in N (n = nimg*PQ): per-image GEMMs
 // padded every image's last column panel (PQ = 196 wastes 12.5% of a 32-wide panel) and went to
 // the direct kernel once small. The micro-kernel's column segments scatter C back into NCHW.
+// Strided 1x1 without padding (samples_inside_1x1) runs here too.
 Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
                       ForwardOffsets off) {
   const PackedLayout lay = packed_layout(slot);
@@ -58,8 +62,13 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0), cols = nimg * g.PQ;
     for (cl_int grp = 0; grp < g.groups; ++grp) {
-      run_kernel(slot, "conv_im2col", "conv_pack_x_1x1", {std::size_t(g.Cg), ceil_div(cols, lay.nr), 1}, {16, 1, 1}, t.x,
-                 cl_ulong(b0 * g.CHW), bp.mem(), g.C, g.Cg, grp, cl_int(g.PQ), cl_int(nimg));
+      const Range3 global{std::size_t(g.Cg), ceil_div(cols, lay.nr), 1};
+      if (g.sh == 1 && g.sw == 1)
+        run_kernel(slot, "conv_im2col", "conv_pack_x_1x1", global, {16, 1, 1}, t.x, cl_ulong(b0 * g.CHW), bp.mem(), g.C,
+                   g.Cg, grp, cl_int(g.PQ), cl_int(nimg));
+      else
+        run_kernel(slot, "conv_im2col", "conv_pack_x_1x1_strided", global, {1, 16, 1}, t.x, cl_ulong(b0 * g.CHW),
+                   bp.mem(), g.C, g.Cg, grp, g.H, g.W, g.P, g.Q, g.sh, g.sw, cl_int(nimg));
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, cols, g.Cg, 1.f, filter.group(grp), 0, bp.mem(), 0, 0.f, t.y,
                                                off.y + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ,
                                                g.KPQ));

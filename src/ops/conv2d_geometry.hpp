@@ -31,6 +31,12 @@ inline std::size_t images_per_chunk(std::size_t n, std::size_t bytes_per_image, 
 
 inline std::size_t round_up(std::size_t a, std::size_t b) { return (a + b - 1) / b * b; }
 
+// A 1x1 filter whose sampled pixels (p*sh, q*sw) all lie inside x: its GEMM operand is x itself
+// (stride 1) or x subsampled, never padding.
+inline bool samples_inside_1x1(const ConvGeom& g) {
+  return g.R == 1 && g.S == 1 && g.pt == 0 && g.pl == 0 && (g.P - 1) * g.sh < g.H && (g.Q - 1) * g.sw < g.W;
+}
+
 // True when 1x1 convolution is a plain GEMM over the input (stride 1, no padding).
 bool is_pointwise(const Conv2d& d);
 bool is_winograd_shape(const Conv2d& d);
