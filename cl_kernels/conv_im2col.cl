@@ -186,6 +186,68 @@ __kernel void im2col(__global const REAL *restrict x, ulong x_off,
 }
 
 /* ---------------------------------------------------------------------------
+ * col2im for strides 2x2, dilation 1: every tap (r, s) reaches the dx columns
+ * of one parity from contiguous col entries, so one work-item sums two
+ * C2I_VW/2 vectors (even and odd columns) with a vector load per tap and
+ * interleaves them in one store; only runs at the plane's edges take masked
+ * scalar loads. Taps are summed in (r, s) order like col2im's, so both give
+ * bitwise the same dx. C2I_VW 4, 8 or 16 (other widths take col2im's loop). */
+#if C2I_VW == 4
+#define C2I_HV 2
+#define C2I_MIX (uint4)(0, 2, 1, 3)
+#elif C2I_VW == 8
+#define C2I_HV 4
+#define C2I_MIX (uint8)(0, 4, 1, 5, 2, 6, 3, 7)
+#elif C2I_VW == 16
+#define C2I_HV 8
+#define C2I_MIX (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15)
+#endif
+#ifdef C2I_HV
+#define C2I_HALF I2C_CAT(REAL, C2I_HV)
+#define C2I_VLOADH I2C_CAT(vload, C2I_HV)
+#define C2I_VSTORE I2C_CAT(vstore, C2I_VW)
+static void col2im_stride2(const __global REAL *restrict cc, __global REAL *restrict o, int ih, int iw0, int nw,
+                           int R, int S, int P, int Q, int pt, int pl, REAL beta)
+{
+    const int PQ = P * Q;
+    C2I_HALF even = (C2I_HALF)0, odd = (C2I_HALF)0;
+    /* Taps of the row's parity only; oh = ih + pt - r falls as r grows. */
+    for (int r = (ih + pt) & 1; r < R && ih + pt - r >= 0; r += 2) {
+        const int p = (ih + pt - r) >> 1;
+        if (p >= P) continue;
+        const __global REAL *row = cc + (ulong)(r * S) * PQ + (ulong)p * Q;
+        for (int s = 0; s < S; ++s, row += PQ) {
+            const int base = iw0 + pl - s;  /* ow of column 0 of the run */
+            const int par = base & 1, q0 = (base + par) >> 1;
+            C2I_HALF v;
+            if (nw == C2I_VW && q0 >= 0 && q0 + C2I_HV <= Q) {
+                v = C2I_VLOADH(0, row + q0);
+            } else {
+                const int u_lo = max(0, -q0), u_hi = min(min(C2I_HV, Q - q0), (nw - par + 1) / 2);
+                REAL t[C2I_HV];
+                for (int u = 0; u < C2I_HV; ++u) t[u] = u >= u_lo && u < u_hi ? row[q0 + u] : (REAL)0;
+                v = C2I_VLOADH(0, t);
+            }
+            if (par) odd += v;
+            else even += v;
+        }
+    }
+    const I2C_CAT(REAL, C2I_VW) mixed = shuffle2(even, odd, C2I_MIX);
+    if (nw == C2I_VW && beta == (REAL)0) {
+        C2I_VSTORE(mixed, 0, o);
+        return;
+    }
+    REAL acc[C2I_VW];
+    C2I_VSTORE(mixed, 0, acc);
+    if (beta == (REAL)0) {
+        for (int j = 0; j < nw; ++j) o[j] = acc[j];
+    } else {
+        for (int j = 0; j < nw; ++j) o[j] = acc[j] + beta * o[j];
+    }
+}
+#endif
+
+/* ---------------------------------------------------------------------------
  * Backward-data: dx[b][grp*Cg + c][ih][iw] = beta*dx + sum over the (r, s) taps
  * that map onto (ih, iw) of col[(c*R + r)*S + s][p*Q + q], with col the
  * row-major result of W_g^T * dy_g (ld = P*Q). Gather form: each dx element is
@@ -205,6 +267,13 @@ __kernel void col2im(__global const REAL *restrict col, ulong col_off, ulong col
     const int nw = min(C2I_VW, W - iw0);
     const int PQ = P * Q;
     const __global REAL *cc = col + col_off + (ulong)b * col_stride + (ulong)c * R * S * PQ;
+#ifdef C2I_HV
+    if (sh == 2 && sw == 2 && dh == 1 && dw == 1) {
+        col2im_stride2(cc, dx + dx_off + (ulong)b * C * H * W + (ulong)(grp * Cg + c) * H * W + (ulong)ih * W + iw0,
+                       ih, iw0, nw, R, S, P, Q, pt, pl, beta);
+        return;
+    }
+#endif
 
     REAL acc[C2I_VW];
     for (int j = 0; j < C2I_VW; ++j) acc[j] = (REAL)0;

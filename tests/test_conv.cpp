@@ -363,3 +363,26 @@ TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay unt
   CHECK(anycl_conv2d_forward(rt, &good, nullptr, w.data(), nullptr, y.data()) == ANYCL_ERROR_INVALID_ARGUMENT);
   anycl_runtime_destroy(rt);
 }
+
+// col2im at every width of its search space and at 6, a width its stride-2 vector path does not
+// take (the generic loop): wide stride-2 planes below the size where phases replace col2im, so
+// whole vector runs in the middle of the rows and masked ones at both edges and at the right end.
+TEST_CASE("conv2d Im2col backward-data by col2im matches the reference at every C2I_VW", "[conv]") {
+  anycl_test::TempDir dir;
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc shapes[] = {{2, 3, 9, 70, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},    // 3x3 pad 1, odd height
+                             {1, 4, 12, 61, 3, 3, 3, 2, 2, 0, 2, 1, 0, 1, 1, 1},   // asymmetric pads
+                             {2, 3, 13, 45, 4, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},   // 7x7
+                             {1, 4, 10, 50, 6, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 2},   // 4x4, groups 2
+                             {1, 3, 11, 40, 4, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1}};  // dilation 2: generic loop
+  for (int vw : {4, 6, 8, 16}) {
+    INFO("C2I_VW " << vw);
+    const auto rt = runtime_with_params(dir, R"({"conv_im2col": {"C2I_VW": )" + std::to_string(vw) + "}}");
+    REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_im2col") + " ",
+                                 "-DC2I_VW=" + std::to_string(vw) + " "));
+    for (std::size_t i = 0; i < std::size(shapes); ++i) {
+      INFO(describe(shapes[i]));
+      check_backward_data(shapes[i], ConvAlgo::Im2col, unsigned(900 + i), *rt);
+    }
+  }
+}

@@ -322,7 +322,7 @@ const ConvDesc kDepthwiseRuns{1, 20, 9, 7, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 20}
 const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      // 1x1
 const ConvDesc kStrided3{1, 3, 32, 33, 4, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1};     // strides 3x2, pads past the taps
 const ConvDesc kStrided3Wide{1, 2, 128, 129, 3, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1}; // the same on a plane phases run on
-const ConvDesc kStrided2Wide{2, 2, 5, 41, 3, 3, 3, 2, 2, 1, 1, 1, 2, 1, 1, 1};   // stride 2: vector gathers, col2im by parity
+const ConvDesc kStrided2Wide{2, 2, 5, 41, 3, 3, 3, 2, 2, 1, 1, 1, 2, 1, 1, 1};   // stride 2: vector gathers, col2im vector runs and edges
 const ConvDesc kPointwiseStrided{2, 4, 7, 6, 4, 1, 1, 2, 3, 0, 0, 0, 0, 1, 1, 2}; // 1x1 strides 2x3, groups 2
 const ConvDesc kPointwiseS2Rows{3, 5, 9, 23, 6, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1}; // 1x1 stride 2, rows of 12, pads unread
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
