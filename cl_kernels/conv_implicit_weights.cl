@@ -59,15 +59,28 @@
 #define INTV CONCAT(int, VW)
 #endif
 
+/* The lanes summed in halves (a fixed order): a few adds, not a serial chain of VW. */
 static inline REAL igw_lane_sum(const REALV v)
 {
 #if VW == 1
     return v;
 #else
-    REAL s = (REAL)0;
-#pragma unroll
-    for (int e = 0; e < VW; ++e) s += VELEM(v, e);
-    return s;
+#if VW == 16
+    const CONCAT(REAL, 8) v8 = v.lo + v.hi;
+#elif VW == 8
+    const CONCAT(REAL, 8) v8 = v;
+#endif
+#if VW >= 8
+    const CONCAT(REAL, 4) v4 = v8.lo + v8.hi;
+#elif VW == 4
+    const CONCAT(REAL, 4) v4 = v;
+#endif
+#if VW >= 4
+    const CONCAT(REAL, 2) v2 = v4.lo + v4.hi;
+#else
+    const CONCAT(REAL, 2) v2 = v;
+#endif
+    return v2.x + v2.y;
 #endif
 }
 
@@ -160,14 +173,14 @@ __kernel void conv_igw_tiles(__global const REAL *restrict xs, __global const RE
 #endif
     }
 
+    /* No early exit from these loops: every acc index stays a constant, so the
+     * compiler keeps the tile in registers across the rows instead of in memory. */
     __global REAL *out = part + (ulong)seg * K * taps;
 #pragma unroll
-    for (int i = 0; i < MR; ++i) {
-        if (kb * MR + i >= Kg) break;
+    for (int i = 0; i < MR; ++i)
 #pragma unroll
         for (int t = 0; t < NT; ++t)
-            if (t0 + t < taps) out[(ulong)(k0 + i) * taps + t0 + t] = igw_lane_sum(acc[i][t]);
-    }
+            if (kb * MR + i < Kg && t0 + t < taps) out[(ulong)(k0 + i) * taps + t0 + t] = igw_lane_sum(acc[i][t]);
 }
 
 /* dw[e] = (accumulate ? dw[e] : 0) + sum over seg < segments of part[seg][e], in
