@@ -323,6 +323,8 @@ const ConvDesc kPointwise{2, 4, 6, 5, 3, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};      
 const ConvDesc kStrided3{1, 3, 32, 33, 4, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1};     // strides 3x2, pads past the taps
 const ConvDesc kStrided3Wide{1, 2, 128, 129, 3, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1}; // the same on a plane phases run on
 const ConvDesc kStrided2Wide{2, 2, 5, 41, 3, 3, 3, 2, 2, 1, 1, 1, 2, 1, 1, 1};   // stride 2: vector gathers, col2im vector runs and edges
+const ConvDesc kPanels16{2, 5, 9, 37, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1};     // stride 2: two A and two B panels of 12 x 32
+const ConvDesc kPanels16s1{1, 4, 5, 18, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};   // stride 1, 18 columns: overlapping q blocks
 const ConvDesc kPointwiseStrided{2, 4, 7, 6, 4, 1, 1, 2, 3, 0, 0, 0, 0, 1, 1, 2}; // 1x1 strides 2x3, groups 2
 const ConvDesc kPointwiseS2Rows{3, 5, 9, 23, 6, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1}; // 1x1 stride 2, rows of 12, pads unread
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
@@ -457,6 +459,22 @@ TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack k
     check_conv(kGroupedStrided, ConvAlgo::Im2col, 220);
     anycl::set_conv_workspace_limit(runtime(), old_limit);
   }
+}
+
+// MR 12 and NR 32, the AVX-512 CPUs' packed tile: im2col_t_packed takes its 16-lane path (window
+// loads, register transposes; several rows a tile when Q < 16) instead of the per-element copies the
+// .cl defaults (NR 8) run.
+TEST_CASE("oclgrind: conv Im2col with 12 x 32 panels: im2col_t_packed transposes 16 x 16 tiles", "[.oclgrind]") {
+  anycl::Runtime& rt = runtime();
+  anycl_test::install(rt, "gemm_packed_f32", anycl_test::space_sample(rt, "gemm_packed", {{"MR", 12}, {"NR", 32}}));
+  anycl_test::install(rt, "conv_im2col", {});
+  check_conv(kPanels16, ConvAlgo::Im2col, 270);
+  check_conv(kPanels16s1, ConvAlgo::Im2col, 275);
+  check_conv(kStrided2Wide, ConvAlgo::Im2col, 280);
+  check_conv(kGroupedStrided, ConvAlgo::Im2col, 285);  // 5 output columns: 3 rows a tile, the last one short
+  check_conv(kDilated, ConvAlgo::Im2col, 290);
+  anycl_test::install(rt, "gemm_packed_f32", {});
+  anycl_test::install(rt, "conv_im2col", {});
 }
 
 TEST_CASE("oclgrind: conv Im2col strided: backward-data by phase (conv_phase_filter; conv_phase_interleave); "

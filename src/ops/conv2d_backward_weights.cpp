@@ -26,6 +26,9 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
   Workspace ap(*slot.workspace, *slot.context, slot.info, workspace_bytes({round_up(g.Kg, lay.mr), g.PQ, chunk, sizeof(float)}));
   Workspace bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({round_up(g.CRS, lay.nr), g.PQ, chunk, sizeof(float)}));
   const std::size_t dya_pix = std::size_t(slot.program("conv_im2col").param("DYA_PIX"));
+  // im2col_t_packed's output rows per work-item: with 16-wide panels, as many rows narrower than 16
+  // as fill its 16-pixel tile.
+  const std::size_t rows = lay.nr % 16 == 0 && g.Q < 16 ? 16 / std::size_t(g.Q) : 1;
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0);
@@ -36,9 +39,9 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
         run_kernel(slot, "conv_im2col", "conv_pack_x_t_1x1", {nimg * g.P, ceil_div(g.CRS, lay.nr), 1}, {1, 1, 1}, t.x,
                    cl_ulong(b0 * g.CHW), bp.mem(), g.C, g.Cg, grp, g.H, g.W, g.P, g.Q, g.sh, g.sw, cl_int(nimg));
       else
-        run_kernel(slot, "conv_im2col", "im2col_t_packed", {std::size_t(g.P), ceil_div(g.CRS, lay.nr), nimg}, {1, 1, 1},
-                   t.x, cl_ulong(b0 * g.CHW), bp.mem(), cl_ulong(0), g.C, g.H, g.W, g.Cg, grp, g.R, g.S, g.P, g.Q,
-                   g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg));
+        run_kernel(slot, "conv_im2col", "im2col_t_packed", {ceil_div(std::size_t(g.P), rows), ceil_div(g.CRS, lay.nr), nimg},
+                   {1, 1, 1}, t.x, cl_ulong(b0 * g.CHW), bp.mem(), cl_ulong(0), g.C, g.H, g.W, g.Cg, grp, g.R, g.S,
+                   g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(nimg), cl_int(rows));
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, g.CRS, nimg * g.PQ, 1.f, ap.mem(), 0, bp.mem(), 0,
                                                b0 == 0 ? 0.f : 1.f, t.dw, std::size_t(grp) * g.Kg * g.CRS, g.CRS, 0, 1));
     }
