@@ -34,7 +34,10 @@
 #define DIRECT_MAX 512 /* op(B) rows contiguous and m*n*k <= DIRECT_MAX^3: direct */
 #endif
 #ifndef DIRECT_NARROW
-#define DIRECT_NARROW 128 /* op(B) rows contiguous and min(m, n) <= DIRECT_NARROW: direct */
+#define DIRECT_NARROW 128 /* op(B) rows contiguous and n <= DIRECT_NARROW: direct */
+#endif
+#ifndef DIRECT_NARROW_M
+#define DIRECT_NARROW_M 128 /* op(B) rows contiguous and m <= DIRECT_NARROW_M: direct */
 #endif
 
 #include "common.h"

@@ -121,6 +121,16 @@ TEST_CASE("sgemm shapes that pick the packed kernels match CBLAS", "[gemm]") {
   }
 }
 
+// Past the packed kernel's KBLOCK on wide-SIMD CPUs (1024), where a work-group walks k in blocks:
+// blocks of 1024, a last partial one, row panels past MR = 12 not filling the last group.
+TEST_CASE("sgemm with a long reduction (k in blocks) matches CBLAS", "[gemm]") {
+  const Transpose ta = GENERATE(Transpose::No, Transpose::Yes);
+  for (auto [m, n, k] : {std::array<std::size_t, 3>{100, 150, 2500}, {203, 130, 3072}}) {
+    INFO("m " << m << " n " << n << " k " << k);
+    CHECK(run_case<float>(make_shape(Layout::RowMajor, ta, Transpose::No, m, n, k), 1.5f, 0.5f, unsigned(m + k)) == 0);
+  }
+}
+
 TEST_CASE("dgemm matches CBLAS", "[gemm][double]") {
   if (!runtime().device(0).fp64) {
     // Not a silent skip: the device has no fp64, so the API must say UNSUPPORTED.

@@ -29,7 +29,7 @@
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
 // transposed (64^3 = 262144 multiply-adds by default), or, with op(B) not transposed, m*n*k >
-// DIRECT_MAX^3 (512^3) and min(m, n) > DIRECT_NARROW: src/ops/gemm.cpp prefer_direct. The
+// DIRECT_MAX^3 (512^3), n > DIRECT_NARROW and m > DIRECT_NARROW_M: src/ops/gemm.cpp prefer_direct. The
 // smallest transposed-B problems past DIRECT_TINY (m = MR + 1, n = NR + 1, k ~ 5800) run once per
 // precision. The rest of the packed coverage (op(B) not transposed, partial tiles, offsets,
 // shared-A batches) calls the family's three kernels directly through anycl::detail
@@ -446,6 +446,23 @@ TEST_CASE("oclgrind: pack_a_claimed; pack_b_claimed; gemm_packed_claimed; partia
   INFO("batch 2, own A / shared A");
   check_packed_pieces<float>(true, false, 5, 13, 18, 2, false, seed++, true);
   check_packed_pieces<double>(false, true, 5, 13, 18, 2, true, seed++, true);
+}
+
+TEST_CASE("oclgrind: gemm_packed and gemm_packed_claimed walking k in blocks (KBLOCK); idle work-items",
+          "[.oclgrind]") {
+  // KBLOCK 8 splits k = 21 into 8 + 8 + 5 (k not a multiple of the block nor of KU); m = 35 makes
+  // 9 row panels of MR = 4, run as two work-groups of 5 rows: the last row of the second group has
+  // no tile but must still meet the group's barriers.
+  anycl_test::install(runtime(), "gemm_packed_f32", {{"KBLOCK", 8}});
+  anycl_test::install(runtime(), "gemm_packed_f64", {{"KBLOCK", 8}});
+  unsigned seed = 170;
+  for (bool claimed : {false, true}) {
+    INFO("claimed " << claimed);
+    check_packed_pieces<float>(false, true, 35, 11, 21, 1, false, seed++, claimed);
+    check_packed_pieces<double>(true, false, 35, 11, 21, 2, true, seed++, claimed);
+  }
+  anycl_test::install(runtime(), "gemm_packed_f32", {});
+  anycl_test::install(runtime(), "gemm_packed_f64", {});
 }
 
 TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack kernels; bias_act; dbias",

@@ -57,7 +57,7 @@ std::vector<Ladder> gemm_ladders(Runtime& rt, std::size_t device) {
   const std::string direct = std::string("gemm_direct_") + precision_suffix<T>();
   auto route = [&rt, device, direct](bool to_direct) {
     rebuild_with(rt, device, direct,
-                 to_direct ? ParamSet{{"DIRECT_TINY", kNever}} : ParamSet{{"DIRECT_TINY", 1}, {"DIRECT_MAX", 1}, {"DIRECT_NARROW", 1}});
+                 to_direct ? ParamSet{{"DIRECT_TINY", kNever}} : ParamSet{{"DIRECT_TINY", 1}, {"DIRECT_MAX", 1}, {"DIRECT_NARROW", 1}, {"DIRECT_NARROW_M", 1}});
   };
   auto timer = [&rt, device](std::function<GemmProblem(long)> shape) {
     return [&rt, device, shape](long point) {
@@ -75,6 +75,7 @@ std::vector<Ladder> gemm_ladders(Runtime& rt, std::size_t device) {
   };
   auto square = [](long s) { return dense_problem(std::size_t(s), std::size_t(s), std::size_t(s)); };
   auto narrow = [](long n) { return dense_problem(1024, std::size_t(n), 1024); };
+  auto short_c = [](long m) { return dense_problem(std::size_t(m), 1024, 1024); };
   auto square_bt = [](long s) {
     GemmProblem p = dense_problem(std::size_t(s), std::size_t(s), std::size_t(s));
     p.trans_b = true;
@@ -82,6 +83,7 @@ std::vector<Ladder> gemm_ladders(Runtime& rt, std::size_t device) {
   };
   return {{direct, "DIRECT_MAX", {128, 192, 256, 384, 512, 768, 1024}, true, 64, route, timer(square)},
           {direct, "DIRECT_NARROW", {16, 32, 64, 128, 256, 512}, true, 1, route, timer(narrow)},
+          {direct, "DIRECT_NARROW_M", {16, 32, 64, 128, 256, 512}, true, 1, route, timer(short_c)},
           {direct, "DIRECT_TINY", {16, 32, 48, 64, 96, 128, 192}, true, 1, route, timer(square_bt)}};
 }
 

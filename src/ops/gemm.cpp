@@ -15,13 +15,16 @@ std::string variant(const char* family, const char* suffix) { return std::string
 
 // The direct kernel reads the caller's matrices in place: it wins when packing cannot be paid
 // back (small problems, or one side too narrow to fill the machine with packed tiles), but reads
-// B with vector loads only when op(B) rows are contiguous. Thresholds are per-device parameters.
+// B with vector loads only when op(B) rows are contiguous. Thresholds are per-device parameters;
+// a narrow C (few columns) and a short C (few rows) have their own, since the direct kernel
+// spreads a narrow C's width over a group but walks a short C's long rows tile by tile.
 bool prefer_direct(const GemmProblem& p, const BuiltProgram& direct) {
   const double work = double(p.m) * double(p.n) * double(p.k);
   auto cube = [](long v) { return double(v) * double(v) * double(v); };
   if (work <= cube(direct.param("DIRECT_TINY"))) return true;
   if (p.trans_b) return false;
-  return work <= cube(direct.param("DIRECT_MAX")) || std::min(p.m, p.n) <= std::size_t(direct.param("DIRECT_NARROW"));
+  return work <= cube(direct.param("DIRECT_MAX")) || p.n <= std::size_t(direct.param("DIRECT_NARROW")) ||
+         p.m <= std::size_t(direct.param("DIRECT_NARROW_M"));
 }
 
 }  // namespace
