@@ -117,7 +117,7 @@ static inline void i2c_transpose16(i2c_v16 *a)
  * 1 and 2 read one window of 16*sw floats when it lies inside
  * [x_first, x_end) (lanes outside [lo, hi) are read and dropped), else, and
  * for other strides, one float per lane. */
-static inline i2c_v16 i2c_row16(__global const float *restrict x, ulong x_first, ulong x_end, ulong row,
+static inline i2c_v16 i2c_row16(__global const float *x, ulong x_first, ulong x_end, ulong row,
                                 int start, int sw, int lo, int hi)
 {
     const long first = (long)row + start;
@@ -266,7 +266,8 @@ __kernel void im2col(__global const REAL *restrict x, ulong x_off,
 #define C2I_HALF I2C_CAT(REAL, C2I_HV)
 #define C2I_VLOADH I2C_CAT(vload, C2I_HV)
 #define C2I_VSTORE I2C_CAT(vstore, C2I_VW)
-static void col2im_stride2(const __global REAL *restrict cc, __global REAL *restrict o, int ih, int iw0, int nw,
+/* No restrict on helpers: Oclgrind cannot build the noalias scopes their inlining adds. */
+static void col2im_stride2(const __global REAL *cc, __global REAL *o, int ih, int iw0, int nw,
                            int R, int S, int P, int Q, int pt, int pl, REAL beta)
 {
     const int PQ = P * Q;

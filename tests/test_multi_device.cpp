@@ -871,11 +871,11 @@ TEST_CASE("device weights: measured ones follow the fixed splits' timings, set o
   anycl::GemmShape s;
   // 537 MFLOP, worth splitting (over 1 ms) below 537 GFLOP/s a device: 512^3 (268 MFLOP) was
   // close to the limit once a sub-device calibrated at 214.7 GFLOP/s.
-  s.m = 128, s.n = 2048, s.k = 1024, s.lda = 1024, s.ldb = 2048, s.ldc = 2048;
-  const auto a = random_values(128 * 1024, 1), b = random_values(1024 * 2048, 2);
-  std::vector<float> c(128 * 2048);
-  // A narrow GEMM runs the direct kernel, which the devices split by weight: the call's timings
-  // move them.
+  s.m = 2048, s.n = 128, s.k = 1024, s.lda = 1024, s.ldb = 128, s.ldc = 128;
+  const auto a = random_values(2048 * 1024, 1), b = random_values(1024 * 128, 2);
+  std::vector<float> c(2048 * 128);
+  // A GEMM with a narrow C (n <= DIRECT_NARROW) runs the direct kernel, which the devices split
+  // by weight: the call's timings move them.
   REQUIRE(anycl_test::shared_of(anycl_test::gemm_plan<float>(rt, s)).empty());
   REQUIRE(anycl_test::pieces_of(anycl_test::gemm_plan<float>(rt, s)).size() == 2);
   anycl::gemm<float>(rt, s, 1.f, a.data(), b.data(), 0.f, c.data());
