@@ -25,9 +25,6 @@
 #ifndef PACK_KC
 #define PACK_KC 16 /* k-run length copied by one packing work-item */
 #endif
-#ifndef KBLOCK
-#define KBLOCK 1048576 /* k > KBLOCK: a work-group walks k in blocks of KBLOCK in step */
-#endif
 /* Host launch geometry (read by the host from the build options, unused by the code): */
 #ifndef WG_ROWS
 #define WG_ROWS 8 /* gemm_packed work-group (1, WG_ROWS): work-items sharing one Bp panel */
@@ -212,11 +209,6 @@ __kernel void pack_ab(const int m, const int n, const int k, const int trans_a, 
  *          walk down the same Bp panel, so it stays in L2 (POCL runs them
  *          back to back). L=8..16 on CPU; any size is correct. */
 static inline __attribute__((always_inline)) void
-store_tile(REALV acc[MR][NV], const int i0, const int j0, const ulong b, const int m, const int n,
-           const REAL alpha, const REAL beta, __global REAL *C, const ulong c_off, const int ldc,
-           const ulong c_stride, const int c_seg, const ulong c_seg_stride);
-
-static inline __attribute__((always_inline)) void
 gemm_tile(const int tj, const int ti, const ulong b, const int m, const int n, const int k,
           const REAL alpha, __global const REAL *Ap, const ulong ap_stride,
           __global const REAL *Bp, const ulong bp_stride, const REAL beta, __global REAL *C,
@@ -225,32 +217,14 @@ gemm_tile(const int tj, const int ti, const ulong b, const int m, const int n, c
 {
     const int i0 = ti * MR;
     const int j0 = tj * NR;
-    const int inside = i0 < m && j0 < n;
+    if (i0 >= m || j0 >= n) return;
 
     __global const REAL *a = Ap + b * ap_stride + (ulong)ti * k * MR;
     __global const REAL *bp = Bp + b * bp_stride + (ulong)tj * k * NR;
 
-    /* A long reduction: the group's work-items share one Bp panel, so they
-     * walk it a block at a time together (the barrier), which keeps the
-     * block in cache for all of them where a whole panel would not fit.
-     * Same order of sums as one pass. Every work-item, with a tile or not,
-     * runs the same blocks: no return before the last barrier, and the
-     * barrier in no branch (POCL 3.1 stored tiles twice with it under one). */
     REALV acc[MR][NV];
-    micro_tile(acc, a, bp, 0);
-    for (int k0 = 0; k0 < k; k0 += KBLOCK) {
-        if (inside) micro_tile_add(acc, a + (ulong)k0 * MR, bp + (ulong)k0 * NR, min(KBLOCK, k - k0));
-        barrier(CLK_GLOBAL_MEM_FENCE);
-    }
-    if (inside) store_tile(acc, i0, j0, b, m, n, alpha, beta, C, c_off, ldc, c_stride, c_seg, c_seg_stride);
-}
+    micro_tile(acc, a, bp, k);
 
-/* C's tile at rows i0.., cols j0.. of batch item b = alpha * acc + beta * C. */
-static inline __attribute__((always_inline)) void
-store_tile(REALV acc[MR][NV], const int i0, const int j0, const ulong b, const int m, const int n,
-           const REAL alpha, const REAL beta, __global REAL *C, const ulong c_off, const int ldc,
-           const ulong c_stride, const int c_seg, const ulong c_seg_stride)
-{
     const int seg = j0 / c_seg, seg_j0 = j0 - seg * c_seg;
     __global REAL *crow = C + c_off + b * c_stride + (ulong)seg * c_seg_stride + (ulong)i0 * ldc + seg_j0;
     const int rows = min(MR, m - i0);

@@ -448,23 +448,6 @@ TEST_CASE("oclgrind: pack_a_claimed; pack_b_claimed; gemm_packed_claimed; partia
   check_packed_pieces<double>(false, true, 5, 13, 18, 2, true, seed++, true);
 }
 
-TEST_CASE("oclgrind: gemm_packed and gemm_packed_claimed walking k in blocks (KBLOCK); idle work-items",
-          "[.oclgrind]") {
-  // KBLOCK 8 splits k = 21 into 8 + 8 + 5 (k not a multiple of the block nor of KU); m = 35 makes
-  // 9 row panels of MR = 4, run as two work-groups of 5 rows: the last row of the second group has
-  // no tile but must still meet the group's barriers.
-  anycl_test::install(runtime(), "gemm_packed_f32", {{"KBLOCK", 8}});
-  anycl_test::install(runtime(), "gemm_packed_f64", {{"KBLOCK", 8}});
-  unsigned seed = 170;
-  for (bool claimed : {false, true}) {
-    INFO("claimed " << claimed);
-    check_packed_pieces<float>(false, true, 35, 11, 21, 1, false, seed++, claimed);
-    check_packed_pieces<double>(true, false, 35, 11, 21, 2, true, seed++, claimed);
-  }
-  anycl_test::install(runtime(), "gemm_packed_f32", {});
-  anycl_test::install(runtime(), "gemm_packed_f64", {});
-}
-
 TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack kernels; bias_act; dbias",
           "[.oclgrind]") {
   check_conv(kGroupedStrided, ConvAlgo::Im2col, 200);

@@ -448,8 +448,7 @@ TEST_CASE("cpu/2: strided and pointer-array batches split too", "[multi]") {
 // Big enough that every layout and transpose pair runs packed (past DIRECT_MAX^3 with min(m, n) >
 // DIRECT_NARROW) and is worth splitting (0.33 GFLOP: over 1 ms below 330 GFLOP/s, whatever the
 // calibration measured), with edge tiles in m and n; then a strided batch and a batch that
-// shares A. A long reduction too: past KBLOCK a work-group walks k in blocks, in one order
-// whatever the sub-devices take.
+// shares A. A long reduction too, summed in one order whatever the sub-devices take.
 void check_claimed_gemm(anycl::Runtime& rt) {
   check_gemm_all<float>(rt, 601, 530, 523, true);
   check_gemm_all<float>(rt, 301, 260, 2100, true);
