@@ -110,7 +110,7 @@ Event backward_data_phases(const DeviceSlot& slot, const ConvGeom& g, const Back
   Workspace phases(*slot.workspace, *slot.context, slot.info, phases_bytes(g));
   const std::size_t sub_cap = cap - phases_bytes(g);
   // A 1x1 filter without padding reaches phase (0, 0) alone, with W^T as its filter: packed
-  // straight from w, no conv_phase_filter launch (a tenth of the pass on 14x14 dx, 256 channels).
+  // straight from w, no conv_phase_filter launch (a sixth of the pass on 14x14 dx, 256 channels).
   const ConvGeom tap_phase = phase_geom(g, phase_axis(0, g.pt, g.sh, g.R, g.H), phase_axis(0, g.pl, g.sw, g.S, g.W));
   if (samples_inside_1x1(g) && is_pointwise_geom(tap_phase))
     forward_gemm1x1_packed(slot, tap_phase, PackedFilter(slot, g, t.w, /*transposed=*/true),
