@@ -478,11 +478,12 @@ TEST_CASE("oclgrind: conv Im2col with 12 x 32 panels: im2col_t_packed transposes
 }
 
 TEST_CASE("oclgrind: conv Im2col strided: backward-data by phase (conv_phase_filter; conv_phase_interleave); "
-          "phases run as Gemm1x1 and as im2col, phases no tap reaches",
+          "phases run as Gemm1x1 and as im2col, phases no tap reaches, a 1x1's filter packed straight from w",
           "[.oclgrind]") {
   check_conv(kStrided3, ConvAlgo::Im2col, 230);
   check_conv(kStrided3Wide, ConvAlgo::Im2col, 235, Passes{false, true, false});
   check_conv(kPointwiseStrided, ConvAlgo::Im2col, 240);
+  check_conv(kPointwiseS2Rows, ConvAlgo::Im2col, 245, Passes{false, true, false});  // 1x1: W^T packed from w
 }
 
 TEST_CASE("oclgrind: conv strided 1x1: conv_pack_x_1x1_strided (forward) and conv_pack_x_t_1x1 (backward-weights) "

@@ -54,9 +54,14 @@ Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTen
 // Strided 1x1 without padding (samples_inside_1x1) runs here too.
 Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu, std::size_t cap,
                       ForwardOffsets off) {
+  const PackedFilter filter(slot, g, t.w, /*transposed=*/false, off.w);
+  return forward_gemm1x1_packed(slot, g, filter, t, relu, cap, off.y);
+}
+
+Event forward_gemm1x1_packed(const DeviceSlot& slot, const ConvGeom& g, const PackedFilter& filter,
+                             const ForwardTensors& t, bool relu, std::size_t cap, std::size_t y_off) {
   const PackedLayout lay = packed_layout(slot);
   const std::size_t chunk = images_per_chunk(g.n, g.PQ * g.Cg * sizeof(float), cap);
-  const PackedFilter filter(slot, g, t.w, /*transposed=*/false, off.w);
   Workspace bp(*slot.workspace, *slot.context, slot.info, lay.b_panel_elems(chunk * g.PQ, g.Cg) * sizeof(float));
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
@@ -70,10 +75,10 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
         run_kernel(slot, "conv_im2col", "conv_pack_x_1x1_strided", global, {1, 16, 1}, t.x, cl_ulong(b0 * g.CHW),
                    bp.mem(), g.C, g.Cg, grp, g.H, g.W, g.P, g.Q, g.sh, g.sw, cl_int(nimg));
       last = Event(enqueue_packed_micro<float>(slot, g.Kg, cols, g.Cg, 1.f, filter.group(grp), 0, bp.mem(), 0, 0.f, t.y,
-                                               off.y + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ,
+                                               y_off + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ,
                                                g.KPQ));
     }
-    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, off.y);
+    if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, y_off);
   }
   return last;
 }

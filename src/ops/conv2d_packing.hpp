@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ops/conv2d_geometry.hpp"
+#include "ops/conv2d_passes.hpp"
 #include "runtime/workspace.hpp"
 
 namespace anycl::detail {
@@ -21,6 +22,11 @@ class PackedFilter {
   std::unique_ptr<Workspace> all_;
   std::vector<std::unique_ptr<Workspace>> parts_;
 };
+
+// forward_gemm1x1 with its filter already packed (W_g, or W_g^T where a phase of backward-data
+// needs it); y starts y_off elements into its buffer.
+Event forward_gemm1x1_packed(const DeviceSlot& slot, const ConvGeom& g, const PackedFilter& filter,
+                             const ForwardTensors& t, bool relu, std::size_t cap, std::size_t y_off);
 
 // y[first..first+nimg) += bias, then ReLU, as flags say; y starts y_off elements into its buffer.
 Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t first_image, std::size_t nimg,
