@@ -330,20 +330,22 @@ static inline __attribute__((always_inline)) void dw_rows_global(const __global 
         realv acc[DW_ROWS]; /* the row loops run to the literal DW_ROWS, nr tested inside */
 #pragma unroll
         for (int j = 0; j < DW_ROWS; ++j) acc[j] = b0;
+        /* input row by input row: a loaded row serves every output row and tap that reads it, then dies */
 #pragma unroll
-        for (int s = 0; s < S; ++s) {
-            const int col = q0 * sw + s * dw - pl;
-            const intv in_row = lane >= (intv)(-col) && lane < (intv)(W - col);
+        for (int i = 0; i < (DW_ROWS - 1) * sh + (R - 1) * dh + 1; ++i) {
+            const int v = p * sh - pt + i;
+            if (check_rows && (v < 0 || v >= H)) continue;
 #pragma unroll
-            for (int r = 0; r < R; ++r) {
-                const realv wv = (realv)wl[r * S + s];
+            for (int s = 0; s < S; ++s) {
+                const int col = q0 * sw + s * dw - pl;
+                const intv in_row = lane >= (intv)(-col) && lane < (intv)(W - col);
 #pragma unroll
                 for (int j = 0; j < DW_ROWS; ++j) {
-                    const int v = (p + j) * sh + r * dh - pt;
-                    if (j >= nr || (check_rows && (v < 0 || v >= H))) continue;
-                    const __global REAL *xr = x0 + (j * sh + r * dh) * W + col;
+                    const int rd = i - j * sh; /* r * dh of output row j's tap on this row */
+                    if (j >= nr || rd < 0 || rd % dh != 0 || rd / dh >= R) continue;
+                    const __global REAL *xr = x0 + i * W + col;
                     const realv x = sw == 1 ? VLOAD(0, xr) : dw_even(VLOAD(0, xr), VLOAD(1, xr));
-                    acc[j] = fma(wv, select((realv)0, x, in_row), acc[j]);
+                    acc[j] = fma((realv)wl[rd / dh * S + s], select((realv)0, x, in_row), acc[j]);
                 }
             }
         }
