@@ -282,26 +282,35 @@ static inline __attribute__((always_inline)) void dw_store_rows(__global REAL *d
 }
 
 /* `nr` output rows from row p (staged row (p - p0)*sh on) at once, so the
- * rows share the staged vectors they read (CSE, once the geometry is literal).
+ * rows share the staged vectors they read (CSE, once the geometry is literal),
+ * input row by input row as dw_rows_global. Staged rows that hold zeros
+ * (padding, and at backward-data's stride every row between dy's rows: half
+ * the products at stride 2) are skipped: staged row i is virtual input row
+ * p*sh - pt + i of dw_stage_strip, of H real rows `up_h` apart.
  * The blocks of a row go from last to first: a partial last block runs into
  * the next row's first block, which is then stored after it. */
 static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp, const __local REAL *wl,
                                                           __global REAL *dst, realv b0, int p, int nr, int oh,
                                                           int ow, int sh, int lw, int dh, int dw, int R, int S,
-                                                          int sw, int relu)
+                                                          int sw, int pt, int up_h, int H, int relu)
 {
     for (int q0 = (ow - 1) / DW_VW * DW_VW; q0 >= 0; q0 -= DW_VW) {
         realv acc[DW_ROWS];
 #pragma unroll
         for (int j = 0; j < nr; ++j) acc[j] = b0;
 #pragma unroll
-        for (int r = 0; r < R; ++r) {
+        for (int i = 0; i < (nr - 1) * sh + (R - 1) * dh + 1; ++i) {
+            const int v = p * sh - pt + i;
+            if (v < 0 || v % up_h != 0 || v / up_h >= H) continue;
 #pragma unroll
             for (int s = 0; s < S; ++s) {
-                const realv wv = (realv)wl[r * S + s];
 #pragma unroll
-                for (int j = 0; j < nr; ++j)
-                    acc[j] = fma(wv, VLOAD(0, xp + (j * sh + r * dh) * lw + dw_col(q0, s, sw, dw, lw)), acc[j]);
+                for (int j = 0; j < nr; ++j) {
+                    const int rd = i - j * sh; /* r * dh of output row j's tap on this row */
+                    if (rd < 0 || rd % dh != 0 || rd / dh >= R) continue;
+                    acc[j] = fma((realv)wl[rd / dh * S + s], VLOAD(0, xp + i * lw + dw_col(q0, s, sw, dw, lw)),
+                                 acc[j]);
+                }
             }
         }
         dw_store_rows(dst, acc, p, nr, q0, oh, ow, relu);
@@ -330,20 +339,22 @@ static inline __attribute__((always_inline)) void dw_rows_global(const __global 
         realv acc[DW_ROWS]; /* the row loops run to the literal DW_ROWS, nr tested inside */
 #pragma unroll
         for (int j = 0; j < DW_ROWS; ++j) acc[j] = b0;
+        /* input row by input row: a loaded row serves every output row and tap that reads it, then dies */
 #pragma unroll
-        for (int s = 0; s < S; ++s) {
-            const int col = q0 * sw + s * dw - pl;
-            const intv in_row = lane >= (intv)(-col) && lane < (intv)(W - col);
+        for (int i = 0; i < (DW_ROWS - 1) * sh + (R - 1) * dh + 1; ++i) {
+            const int v = p * sh - pt + i;
+            if (check_rows && (v < 0 || v >= H)) continue;
 #pragma unroll
-            for (int r = 0; r < R; ++r) {
-                const realv wv = (realv)wl[r * S + s];
+            for (int s = 0; s < S; ++s) {
+                const int col = q0 * sw + s * dw - pl;
+                const intv in_row = lane >= (intv)(-col) && lane < (intv)(W - col);
 #pragma unroll
                 for (int j = 0; j < DW_ROWS; ++j) {
-                    const int v = (p + j) * sh + r * dh - pt;
-                    if (j >= nr || (check_rows && (v < 0 || v >= H))) continue;
-                    const __global REAL *xr = x0 + (j * sh + r * dh) * W + col;
+                    const int rd = i - j * sh; /* r * dh of output row j's tap on this row */
+                    if (j >= nr || rd < 0 || rd % dh != 0 || rd / dh >= R) continue;
+                    const __global REAL *xr = x0 + i * W + col;
                     const realv x = sw == 1 ? VLOAD(0, xr) : dw_even(VLOAD(0, xr), VLOAD(1, xr));
-                    acc[j] = fma(wv, select((realv)0, x, in_row), acc[j]);
+                    acc[j] = fma((realv)wl[rd / dh * S + s], select((realv)0, x, in_row), acc[j]);
                 }
             }
         }
@@ -388,17 +399,18 @@ static inline __attribute__((always_inline)) void dw_plane_global(const __global
 static inline __attribute__((always_inline)) void dw_strip(const __local REAL *stage, const __local REAL *wl,
                                                            __global REAL *dst, realv b0, int p0, int np, int oh,
                                                            int ow, int sh, int lw, int dh, int dw, int R, int S,
-                                                           int sw, int relu)
+                                                           int sw, int pt, int up_h, int H, int relu)
 {
     int p = p0;
     for (; p + DW_ROWS <= p0 + np; p += DW_ROWS)
-        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, DW_ROWS, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, DW_ROWS, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H,
+                relu);
     if (DW_ROWS > 2 && p + 2 <= p0 + np) {
-        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 2, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 2, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H, relu);
         p += 2;
     }
     for (; p < p0 + np; ++p)
-        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 1, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 1, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H, relu);
 }
 
 /* ---------------------------------------------------------------------------
@@ -456,15 +468,15 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
                 dw_stage_strip(stage, in, in_len, src, p0, np, ih_, iw_, up_h, up_w, R, sh, pt, pl, dh, lw);
             const int square = R == S && sh == sw && dh == 1 && dw == 1;
             if (square && R == 3 && sw == 1)
-                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 3, 3, 1, relu);
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 3, 3, 1, pt, up_h, ih_, relu);
             else if (square && R == 3 && sw == 2)
-                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 3, 3, 2, relu);
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 3, 3, 2, pt, up_h, ih_, relu);
             else if (square && R == 5 && sw == 1)
-                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 5, 5, 1, relu);
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 5, 5, 1, pt, up_h, ih_, relu);
             else if (square && R == 5 && sw == 2)
-                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 5, 5, 2, relu);
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 5, 5, 2, pt, up_h, ih_, relu);
             else
-                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, sh, lw, dh, dw, R, S, sw, relu);
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, ih_, relu);
         }
     }
 }
