@@ -12,6 +12,7 @@
 //   conv_im2col          im2col_packed, im2col, col2im, im2col_t_packed, conv_pack_dy_a,
 //                        conv_pack_dy_b, conv_pack_x_1x1(_strided), conv_pack_x_t_1x1, conv_bias_act, conv_dbias,
 //                        conv_phase_filter, conv_phase_interleave
+//   conv_im2col_gemm     conv_im2col_gemm (strided forward Im2col: gather into local memory + GEMM)
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
 //   conv_depthwise       conv_dw_fwd (forward; backward-data at stride 1 with the filter rotated)
@@ -468,6 +469,7 @@ TEST_CASE("oclgrind: conv Im2col with 12 x 32 panels: im2col_t_packed transposes
   anycl::Runtime& rt = runtime();
   anycl_test::install(rt, "gemm_packed_f32", anycl_test::space_sample(rt, "gemm_packed", {{"MR", 12}, {"NR", 32}}));
   anycl_test::install(rt, "conv_im2col", {});
+  anycl_test::install(rt, "conv_im2col_gemm", {});
   check_conv(kPanels16, ConvAlgo::Im2col, 270);
   check_conv(kPanels16s1, ConvAlgo::Im2col, 275);
   check_conv(kStrided2Wide, ConvAlgo::Im2col, 280);
@@ -475,6 +477,7 @@ TEST_CASE("oclgrind: conv Im2col with 12 x 32 panels: im2col_t_packed transposes
   check_conv(kDilated, ConvAlgo::Im2col, 290);
   anycl_test::install(rt, "gemm_packed_f32", {});
   anycl_test::install(rt, "conv_im2col", {});
+  anycl_test::install(rt, "conv_im2col_gemm", {});
 }
 
 TEST_CASE("oclgrind: conv Im2col strided: backward-data by phase (conv_phase_filter; conv_phase_interleave); "

@@ -23,6 +23,7 @@ const std::vector<FamilySpec>& kernel_families() {
       {"gemm_tiled_f32", "gemm_tiled", "gemm_tiled.cl", "float", false, "", true},
       {"gemm_tiled_f64", "gemm_tiled", "gemm_tiled.cl", "double", true, "", true},
       {"conv_im2col", "conv_im2col", "conv_im2col.cl", "float", false, "gemm_packed_f32"},
+      {"conv_im2col_gemm", "conv_im2col_gemm", "conv_im2col_gemm.cl", "float", false, "gemm_packed_f32"},
       {"conv_direct", "conv_direct", "conv_direct.cl", "float", false, ""},
       {"conv_direct_wg", "conv_direct_wg", "conv_direct_wg.cl", "float", false, "", true},
       {"conv_depthwise", "conv_depthwise", "conv_depthwise.cl", "float", false, ""},

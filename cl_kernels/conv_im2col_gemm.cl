@@ -1,0 +1,156 @@
+/* anycl convolution: forward im2col fused into the packed GEMM (NCHW, float).
+ * A work-group gathers one NR-wide column panel of the im2col matrix straight
+ * from x into local memory, then each of its work-items multiplies one packed
+ * filter panel (MR output channels) by it with the packed GEMM's register tile.
+ * The column matrix is never written to global memory: on ResNet-18's stride-2
+ * 3x3 layers writing it took the im2col path a sixth to a quarter of its time.
+ *
+ * Tunables (every one is a -D define; defaults are correct on any OpenCL 1.2
+ * device). VW, MR, NR and KU come from the packed GEMM's table (the filter is
+ * packed by its pack_a, so MR must match):
+ *   REAL       element type (float)
+ *   VW         vector width of the micro-tile's B loads and accumulators
+ *   MR         rows of a packed filter panel = output channels a work-item owns
+ *   NR         columns of the gathered panel = output pixels of a work-group
+ *   KU         k-loop unroll of the micro-tile
+ *   FUSED_WG   host: work-items of a work-group (filter panels sharing one
+ *              gathered panel); unused by the code
+ *
+ * Layouts: x[n][C][H][W], packed filter Ap[(i/MR)*K*MR + kk*MR + i%MR] =
+ * w_g[i][kk] (one group, kk = (c*R + r)*S + s), y[n][K][P][Q]. Output columns
+ * j = f*P*Q + p*Q + q run over the nimg images of the launch side by side. */
+#ifndef REAL
+#define REAL float
+#endif
+#ifndef VW
+#define VW 4
+#endif
+#ifndef MR
+#define MR 4
+#endif
+#ifndef NR
+#define NR 8
+#endif
+#ifndef KU
+#define KU 1
+#endif
+#ifndef FUSED_WG
+#define FUSED_WG 16
+#endif
+
+#define MICRO_TILE_B_SPACE __local
+#include "common.h"
+#include "micro_tile.h"
+
+/* Where each column of the panel reads x for each tap: offs[(r*S + s)*NR + jj] =
+ * the offset of x[b][0][p*sh + r*dh - pt][q*sw + s*dw - pl] from image 0,
+ * channel 0, for column jj's (b, p, q) (the panel's first is image b0, pixel
+ * (p0, q0)), or -1 where that is padding or past image nimg - 1. The taps are
+ * shared out over the work-group; columns are walked with counters, no division. */
+static void tap_offsets(__local int *offs, int lid, int lsize, int H, int W, int R, int S, int P, int Q,
+                        int sh, int sw, int pt, int pl, int dh, int dw, int b0, int p0, int q0, int nimg,
+                        int image)
+{
+    for (int rs = lid; rs < R * S; rs += lsize) {
+        const int r = rs / S, s = rs - r * S;
+        int b = b0, p = p0, q = q0;
+        for (int jj = 0; jj < NR; ++jj) {
+            const int ih = p * sh + r * dh - pt, iw = q * sw + s * dw - pl;
+            const int inside = b < nimg && ih >= 0 && ih < H && iw >= 0 && iw < W;
+            offs[rs * NR + jj] = inside ? b * image + ih * W + iw : -1;
+            if (++q == Q) {
+                q = 0;
+                if (++p == P) { p = 0; ++b; }
+            }
+        }
+    }
+}
+
+/* Channel c's R*S rows of the panel through the offset table: a fixed-length
+ * loop of unconditional loads (padding reads the channel's first element and
+ * is replaced by 0) that the compiler can vectorise: the table is built once
+ * a panel, whereas per-channel segment copies redo the geometry for every
+ * channel. xc is channel c of image 0. */
+static void gather_channel(__local REAL *out, const __global REAL *xc, const __local int *offs, int taps)
+{
+    for (int i = 0; i < taps * NR; ++i) {
+        const int o = offs[i];
+        const REAL v = xc[max(o, 0)];
+        out[i] = o >= 0 ? v : (REAL)0;
+    }
+}
+
+/* The MR x NR tile at output channels i0.., columns j0.. into y (channel 0 of
+ * image 0), masked to m channels and n columns; columns wrap into the next
+ * image every P*Q. */
+static inline __attribute__((always_inline)) void
+store_tile(REALV acc[MR][NV], __global REAL *y, const int m, const int n, const int i0, const int j0,
+           const int PQ, const ulong image)
+{
+    const int f = j0 / PQ, pq0 = j0 - f * PQ;
+    __global REAL *yrow = y + (ulong)f * image + (ulong)i0 * PQ + pq0;
+    const int rows = min(MR, m - i0), cols = min(NR, n - j0);
+    const int whole = cols == NR && pq0 + NR <= PQ;
+#pragma unroll
+    for (int r = 0; r < MR; ++r, yrow += PQ) {
+        if (r >= rows) break;
+        if (whole) {
+#pragma unroll
+            for (int c = 0; c < NV; ++c) VSTORE(acc[r][c], yrow + c * VW);
+            continue;
+        }
+        REAL tmp[NR];
+#pragma unroll
+        for (int c = 0; c < NV; ++c) VSTORE(acc[r][c], tmp + c * VW);
+        __global REAL *ys = yrow;
+        for (int j = 0, pq = pq0; j < cols; ++j, ++pq) {
+            if (pq == PQ) {
+                pq = 0;
+                ys += image - PQ;
+            }
+            ys[j] = tmp[j];
+        }
+    }
+}
+
+/* y_g = W_g * im2col(x_g) for group grp of nimg images. Work-group (jp, .)
+ * owns output columns [jp*NR, jp*NR + NR); its work-items first gather the
+ * panel's channels (channel c by local item c mod size), then item ti owns
+ * output channels [ti*MR, ti*MR + MR) of the group. panel holds Cg*R*S*NR
+ * floats, then R*S*NR ints (tap_offsets'); Ap is the group's packed filter;
+ * x (at most INT_MAX floats from x_off) and y start at image 0.
+ * global = (ceil(nimg*P*Q/NR), ceil(Kg/MR) rounded up to the local size, 1),
+ * local = (1, FUSED_WG, 1) or any (1, L, 1). */
+__kernel void conv_im2col_gemm(__global const REAL *restrict x, const ulong x_off,
+                               __global const REAL *restrict Ap, __global REAL *restrict y,
+                               const ulong y_off, __local REAL *panel, const int C, const int H,
+                               const int W, const int Cg, const int grp, const int R, const int S,
+                               const int P, const int Q, const int sh, const int sw, const int pt,
+                               const int pl, const int dh, const int dw, const int nimg, const int K,
+                               const int Kg)
+{
+    const int jp = get_global_id(0), ti = get_global_id(1);
+    const int lid = get_local_id(1), lsize = get_local_size(1);
+    const int PQ = P * Q, n = nimg * PQ, taps = Cg * R * S;
+    const ulong plane = (ulong)H * W;
+
+    const int j0 = jp * NR;
+    const int rs_taps = R * S;
+    __local int *offs = (__local int *)(panel + (ulong)taps * NR);
+    if (j0 < n) {  /* uniform over the work-group, so the barriers below are safe */
+        const int f0 = j0 / PQ, pq0 = j0 - f0 * PQ, p0 = pq0 / Q, q0 = pq0 - p0 * Q;
+        tap_offsets(offs, lid, lsize, H, W, R, S, P, Q, sh, sw, pt, pl, dh, dw, f0, p0, q0, nimg,
+                    C * (int)plane);
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (j0 < n)
+        for (int c = lid; c < Cg; c += lsize)
+            gather_channel(panel + (ulong)c * rs_taps * NR, x + x_off + (ulong)(grp * Cg + c) * plane, offs,
+                           rs_taps);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (j0 >= n || ti * MR >= Kg) return;
+
+    REALV acc[MR][NV];
+    micro_tile(acc, Ap + (ulong)ti * taps * MR, panel, taps);
+    store_tile(acc, y + y_off + (ulong)grp * Kg * PQ, Kg, n, ti * MR, j0, PQ, (ulong)K * PQ);
+}
