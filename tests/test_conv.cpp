@@ -386,3 +386,21 @@ TEST_CASE("conv2d Im2col backward-data by col2im matches the reference at every 
     }
   }
 }
+
+// Backward-weights over gathered x in launches of at most BWW_MAX_K reduction pixels: one image a
+// launch, uneven chunks (5 images of 64 pixels by 100: launches of 2, 2 and 1) and one launch;
+// each launch after the first adds to dw and dbias.
+TEST_CASE("conv2d Im2col backward-weights in reduction chunks of BWW_MAX_K matches the reference", "[conv]") {
+  anycl_test::TempDir dir;
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc shapes[] = {{5, 6, 15, 16, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},   // 3x3 stride 2, 8x8 dy
+                             {5, 4, 9, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}};  // stride 1, groups 2
+  for (int max_k : {1, 100, 1 << 20}) {
+    INFO("BWW_MAX_K " << max_k);
+    const auto rt = runtime_with_params(dir, R"({"conv_im2col": {"BWW_MAX_K": )" + std::to_string(max_k) + "}}");
+    for (std::size_t i = 0; i < std::size(shapes); ++i) {
+      INFO(describe(shapes[i]));
+      check_backward_weights(shapes[i], ConvAlgo::Im2col, unsigned(950 + i), *rt);
+    }
+  }
+}
