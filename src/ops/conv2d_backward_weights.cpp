@@ -27,8 +27,7 @@ std::size_t backward_weights_chunk(const DeviceSlot& slot, const ConvGeom& g, st
   std::size_t chunk = std::min(images_per_chunk(g.n, per_image, cap), std::size_t(0x7fffffff) / g.PQ);
   if (samples_inside_1x1(g)) return chunk;
   const std::size_t max_k = std::size_t(slot.program("conv_im2col").param("BWW_MAX_K"));
-  const std::size_t launches = ceil_div(g.n * g.PQ, std::max(max_k, std::size_t(1)));
-  return std::max<std::size_t>(1, std::min(chunk, ceil_div(g.n, launches)));
+  return std::min(chunk, even_chunk(g.n, max_k / g.PQ));
 }
 
 }  // namespace
