@@ -11,6 +11,12 @@
  *   DYA_PIX     pixels (columns of packed A) one conv_pack_dy_a work-item writes
  *   DBIAS_LWS   work-group size of conv_dbias (power of two, fixed by
  *               reqd_work_group_size, so the host must launch with it)
+ *   C2I_MAX_COL host: most col floats one backward-data chunk of images
+ *               writes before col2im reads them (unused by the code)
+ *   BWW_MAX_K   host: longest reduction (images x output pixels) of one
+ *               im2col backward-weights GEMM over gathered x; longer ones run
+ *               in chunks of images summed with beta = 1, so the work-items'
+ *               packed panels stay in L2 (unused by the code)
  *
  * Packed layouts (GEMM contract, all matrices row-major):
  *   Ap[(i/MR)*K*MR + kk*MR + i%MR] = A[i][kk], rows >= M zero-filled to MR
@@ -42,6 +48,12 @@
 #endif
 #ifndef DBIAS_LWS
 #define DBIAS_LWS 64 /* conv_dbias work-group size (power of two) */
+#endif
+#ifndef C2I_MAX_COL
+#define C2I_MAX_COL 4194304 /* host: col floats a backward-data chunk */
+#endif
+#ifndef BWW_MAX_K
+#define BWW_MAX_K 4096 /* host: longest backward-weights GEMM reduction a launch */
 #endif
 
 #define I2C_CAT_(a, b) a##b

@@ -386,3 +386,26 @@ TEST_CASE("conv2d Im2col backward-data by col2im matches the reference at every 
     }
   }
 }
+
+// Im2col backward passes in chunks of images bounded by C2I_MAX_COL (col floats) and BWW_MAX_K
+// (reduction pixels over gathered x): one image a chunk, uneven chunks (5 images by 2: 2, 2 and 1)
+// and one chunk; each backward-weights launch after the first adds to dw and dbias.
+TEST_CASE("conv2d Im2col backward passes in chunks of C2I_MAX_COL and BWW_MAX_K match the reference", "[conv]") {
+  anycl_test::TempDir dir;
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc shapes[] = {{5, 6, 15, 16, 7, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},   // 3x3 stride 2, 8x8 dy
+                             {5, 4, 9, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 2}};  // stride 1, groups 2
+  for (int images : {1, 2, 1 << 10}) {
+    INFO("images a chunk " << images);
+    for (std::size_t i = 0; i < std::size(shapes); ++i) {
+      const ConvDesc& r = shapes[i];
+      INFO(describe(r));
+      const std::size_t col = std::size_t(r.c / r.groups) * r.r * r.s * r.out_h() * r.out_w();
+      const std::size_t pixels = std::size_t(r.out_h()) * r.out_w();
+      const auto rt = runtime_with_params(dir, R"({"conv_im2col": {"C2I_MAX_COL": )" + std::to_string(col * images) +
+                                                   R"(, "BWW_MAX_K": )" + std::to_string(pixels * images) + "}}");
+      check_backward_data(r, ConvAlgo::Im2col, unsigned(950 + i), *rt);
+      check_backward_weights(r, ConvAlgo::Im2col, unsigned(960 + i), *rt);
+    }
+  }
+}

@@ -26,7 +26,12 @@ Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const Back
   // micro-kernel's column segments, so col2im is unchanged.
   const bool fold = (round_up(g.PQ, lay.nr) - g.PQ) * 8 > g.PQ;
   const std::size_t bp_stride = round_up(g.PQ, lay.nr) * g.Kg, col_stride = g.CRS * g.PQ;
-  const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({bp_stride + col_stride, sizeof(float)}), cap);
+  // At most C2I_MAX_COL floats of col a chunk (3x3 stride 2, 64 -> 128 channels on 56x56 dx, batch
+  // 32: 8 images a chunk rather than 32, 24.9 -> 18.5 ms).
+  const std::size_t max_col = std::size_t(slot.program("conv_im2col").param("C2I_MAX_COL"));
+  const std::size_t chunk =
+      std::min(images_per_chunk(g.n, workspace_bytes({bp_stride + col_stride, sizeof(float)}), cap),
+               even_chunk(g.n, max_col / col_stride));
   const PackedFilter filter(slot, g, t.w, /*transposed=*/true);
   Workspace bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, bp_stride, sizeof(float)}));
   Workspace col(*slot.workspace, *slot.context, slot.info, workspace_bytes({chunk, col_stride, sizeof(float)}));

@@ -29,6 +29,12 @@ inline std::size_t images_per_chunk(std::size_t n, std::size_t bytes_per_image, 
   return std::clamp<std::size_t>(cap / std::max<std::size_t>(bytes_per_image, 1), 1, n);
 }
 
+// At most max_chunk images a chunk, the n images in as few chunks as that allows, of equal size.
+inline std::size_t even_chunk(std::size_t n, std::size_t max_chunk) {
+  const std::size_t chunks = (n + std::max<std::size_t>(max_chunk, 1) - 1) / std::max<std::size_t>(max_chunk, 1);
+  return std::max<std::size_t>(1, (n + chunks - 1) / std::max<std::size_t>(chunks, 1));
+}
+
 inline std::size_t round_up(std::size_t a, std::size_t b) { return (a + b - 1) / b * b; }
 
 // A 1x1 filter whose sampled pixels (p*sh, q*sw) all lie inside x: its GEMM operand is x itself
