@@ -31,7 +31,7 @@ bool ran_kernel(const std::vector<anycl::KernelTime>& profile, const std::string
 // Auto on `r` picks `usual`; under ANYCL_CONV_ALGOS=`disabled` it picks im2col instead, runs no
 // kernel named `absent`, runs im2col_packed and matches the reference.
 void check_auto_falls_back(const anycl_test::ConvDesc& r, anycl::ConvAlgo usual, const std::string& disabled,
-                           const std::string& absent) {
+                           const std::string& absent, const std::string& im2col_kernel) {
   const anycl::Conv2d d = anycl_test::to_anycl(r, false);
   {
     anycl::Runtime plain("");
@@ -47,7 +47,7 @@ void check_auto_falls_back(const anycl_test::ConvDesc& r, anycl::ConvAlgo usual,
   anycl::conv2d_forward(rt, d, x.data(), w.data(), nullptr, y.data());
   const std::vector<anycl::KernelTime> profile = anycl::kernel_profile(rt);
   CHECK_FALSE(ran_kernel(profile, absent));
-  CHECK(ran_kernel(profile, "im2col_packed"));
+  CHECK(ran_kernel(profile, im2col_kernel));
   const std::vector<float> ref = anycl_test::conv_forward(r, x, w, {}, false);
   const std::vector<float> ref_abs = anycl_test::conv_forward(r, anycl_test::abs_of(x), anycl_test::abs_of(w), {}, false);
   CHECK(anycl_test::count_bad(y, ref, ref_abs, double(r.c * r.r * r.s + 1), 2) == 0);
@@ -56,14 +56,15 @@ void check_auto_falls_back(const anycl_test::ConvDesc& r, anycl::ConvAlgo usual,
 }  // namespace
 
 TEST_CASE("ANYCL_CONV_ALGOS=-winograd: Auto runs im2col and matches the reference", "[conv_algos]") {
-  check_auto_falls_back(winograd_shape(), anycl::ConvAlgo::Winograd, "-winograd,-direct", "winograd");
+  check_auto_falls_back(winograd_shape(), anycl::ConvAlgo::Winograd, "-winograd,-direct", "winograd", "im2col_packed");
 }
 
 TEST_CASE("ANYCL_CONV_ALGOS=-implicit_gemm: the stem runs im2col and matches the reference", "[conv_algos]") {
   anycl_test::ConvDesc r;  // the 7x7 stride-2 stem on 3 channels, small
   r.n = 2, r.c = 3, r.h = 23, r.w = 21, r.k = 12, r.r = r.s = 7, r.stride_h = r.stride_w = 2;
   r.pad_top = r.pad_left = r.pad_bottom = r.pad_right = 3;
-  check_auto_falls_back(r, anycl::ConvAlgo::ImplicitGemm, "-implicit_gemm", "conv_ig_");
+  // Strided, so im2col gathers its column panels inside the GEMM kernel.
+  check_auto_falls_back(r, anycl::ConvAlgo::ImplicitGemm, "-implicit_gemm", "conv_ig_", "conv_im2col_gemm");
 }
 
 TEST_CASE("ANYCL_CONV_ALGOS: forcing a disabled algorithm is UNSUPPORTED naming the variable", "[conv_algos]") {

@@ -234,6 +234,7 @@ TEST_CASE("anycl::tune checks every convolution family's defaults and passes the
   anycl::Runtime rt("pocl");
   const std::pair<const char*, const char*> families[] = {
       {"conv_im2col", R"({"values": {"I2C_VW": [4], "C2I_VW": [8], "DBIAS_LWS": [64]}})"},
+      {"conv_im2col_gemm", R"({"values": {"FUSED_WG": [16]}})"},
       {"conv_direct", R"({"values": {"DIR_OQ": [16], "DIR_OW": [16], "DIR_RED_LWS": [64]}})"},
       {"conv_depthwise", R"({"values": {"DW_VW": [8], "DW_ROWS": [4], "DW_TAPS": [25], "DW_GROUPS_CU": [8], "DW_STRIP": [32]}})"},
       {"conv_winograd_weights", R"({"values": {"TC": [8], "STAGE": [1], "GROUP_ROWS": [128], "GROUPS_PER_CU": [2]}})"},
@@ -249,6 +250,7 @@ TEST_CASE("anycl::tune checks every convolution family's defaults and passes the
     opts.conv_layers = {f == "conv_depthwise" ? layer(1, 16, 12, 16, 16) : f == "conv_direct" ? layer(1, 16, 12, 16, 4)
                     : f.rfind("conv_implicit", 0) == 0                                     ? layer(1, 3, 12, 8)
                                                                                            : layer(1, 8, 12, 8)};
+    if (f == "conv_im2col_gemm") opts.conv_layers[0].stride_h = opts.conv_layers[0].stride_w = 2;
     const anycl::TuneResult r = anycl::tune(rt, 0, opts);
     REQUIRE(r.trials.size() == 1);
     INFO(r.trials[0].message);

@@ -86,7 +86,7 @@ std::vector<std::string> default_families(const anycl::Runtime& rt) {
   std::vector<std::string> out;
   for (const char* f : {"gemm_packed_f32", "gemm_packed_f64", "gemm_direct_f32", "gemm_direct_f64", "gemm_tiled_f32",
                         "gemm_tiled_f64", "conv_direct_wg", "conv_winograd_tiled", "conv_winograd",
-                        "conv_winograd_weights", "conv_im2col", "conv_direct", "conv_depthwise", "conv_implicit",
+                        "conv_winograd_weights", "conv_im2col", "conv_im2col_gemm", "conv_direct", "conv_depthwise", "conv_implicit",
                         "conv_implicit_weights"})
     if (built(rt, f)) out.push_back(f);
   if (built(rt, "gemm_direct_f32")) out.push_back("dispatch_gemm_f32");

@@ -64,6 +64,10 @@ ConvFamilyUse family_use(const std::string& variant) {
     return {variant, ConvAlgo::Im2col, all,
             {layer(2, 7, 15, 13, 10, 3, 2, 1), skewed(layer(2, 37, 11, 13, 21, 3, 1, 1), 2, 0, 2)},
             {layer(8, 3, 224, 224, 64, 7, 2, 3), layer(8, 128, 28, 28, 128, 3, 1, 1)}};
+  if (variant == "conv_im2col_gemm")
+    return {variant, ConvAlgo::Im2col, {P::Forward},
+            {layer(2, 7, 15, 13, 10, 3, 2, 1), skewed(layer(1, 5, 17, 14, 9, 5, 3, 2), 1, 0, 2)},
+            {layer(8, 64, 56, 56, 128, 3, 2, 1), layer(8, 256, 14, 14, 512, 3, 2, 1)}};
   if (variant == "conv_direct") return {variant, ConvAlgo::Direct, all, direct_checked, direct_timed};
   if (variant == "conv_direct_wg") {
     // GPU-class Direct serves grouped and depthwise layers alike, forward and backward-data.
@@ -96,6 +100,7 @@ bool reaches_family(const DeviceSlot& slot, const std::string& variant, ConvPass
   if (variant == "conv_direct_wg") return wg;
   if (variant == "conv_depthwise") return !wg && depthwise_kernel_fits(slot, pass, g);
   if (variant == "conv_direct") return !wg && !depthwise_kernel_fits(slot, pass, g);
+  if (variant == "conv_im2col_gemm") return pass == ConvPass::Forward && !runs_tiled_gemm(slot) && im2col_gemm_fits(slot, g);
   return true;  // conv_im2col: its kernels run on both forms
 }
 

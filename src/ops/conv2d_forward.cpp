@@ -22,14 +22,6 @@ std::size_t im2col_gemm_local_bytes(const ConvGeom& g, std::size_t nr) {
   return (g.CRS * sizeof(float) + std::size_t(g.R) * g.S * sizeof(cl_int)) * nr;
 }
 
-// Strided layers with a kernel wider than 1 whose panel fits local memory run the fused gather +
-// GEMM: the column matrix never reaches global memory. Its offsets into x are ints.
-bool im2col_gemm_fits(const DeviceSlot& slot, const ConvGeom& g, std::size_t nr) {
-  const bool strided = g.sh > 1 || g.sw > 1, wide = g.R > 1 || g.S > 1;
-  return strided && wide && im2col_gemm_local_bytes(g, nr) <= slot.info.local_mem &&
-         g.n * g.CHW <= std::size_t(INT_MAX);
-}
-
 // y_g = W_g im2col(x_g) for each group, all images in one launch (no workspace but the packed filter).
 Event forward_im2col_gemm(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
                           ForwardOffsets off) {
@@ -53,6 +45,14 @@ Event forward_im2col_gemm(const DeviceSlot& slot, const ConvGeom& g, const Forwa
 
 }  // namespace
 
+// Its offsets into x are ints.
+bool im2col_gemm_fits(const DeviceSlot& slot, const ConvGeom& g) {
+  const bool strided = g.sh > 1 || g.sw > 1, wide = g.R > 1 || g.S > 1;
+  return strided && wide && slot.has_program("conv_im2col_gemm") &&
+         im2col_gemm_local_bytes(g, packed_layout(slot).nr) <= slot.info.local_mem &&
+         g.n * g.CHW <= std::size_t(INT_MAX);
+}
+
 // Images side by side in N, one GEMM per chunk and group, where padding every image's last column
 // panel would waste more than a quarter of the GEMM (P*Q = 49 fills 64 columns of NR = 32); else
 // one GEMM per image, whose blocks the batched micro-kernel shares out (folding P*Q = 784 made the
@@ -63,7 +63,7 @@ Event forward_im2col(const DeviceSlot& slot, const ConvGeom& g, const ForwardTen
   // of 16 panels with the batch folded into one GEMM (im2col_packed runs single-item work-groups).
   if (samples_inside_1x1(g) && (g.sh > 1 || g.sw > 1)) return forward_gemm1x1(slot, g, t, relu, cap, off);
   const PackedLayout lay = packed_layout(slot);
-  if (im2col_gemm_fits(slot, g, lay.nr)) return forward_im2col_gemm(slot, g, t, relu, off);
+  if (im2col_gemm_fits(slot, g)) return forward_im2col_gemm(slot, g, t, relu, off);
   const bool fold = (round_up(g.PQ, lay.nr) - g.PQ) * 4 > g.PQ;
   const std::size_t col_stride = round_up(g.PQ, lay.nr) * g.CRS;
   const std::size_t chunk = images_per_chunk(g.n, workspace_bytes({col_stride, sizeof(float)}), cap);
