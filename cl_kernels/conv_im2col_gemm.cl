@@ -118,12 +118,12 @@ store_tile(REALV acc[MR][NV], __global REAL *y, const int m, const int n, const 
  * panel's channels (channel c by local item c mod size), then item ti owns
  * output channels [ti*MR, ti*MR + MR) of the group. panel holds Cg*R*S*NR
  * floats, then R*S*NR ints (tap_offsets'); Ap is the group's packed filter;
- * x (at most INT_MAX floats from x_off) and y start at image 0.
+ * x (at most INT_MAX floats) and y start at image 0.
  * global = (ceil(nimg*P*Q/NR), ceil(Kg/MR) rounded up to the local size, 1),
  * local = (1, FUSED_WG, 1) or any (1, L, 1). */
-__kernel void conv_im2col_gemm(__global const REAL *restrict x, const ulong x_off,
-                               __global const REAL *restrict Ap, __global REAL *restrict y,
-                               const ulong y_off, __local REAL *panel, const int C, const int H,
+__kernel void conv_im2col_gemm(__global const REAL *restrict x, __global const REAL *restrict Ap,
+                               __global REAL *restrict y, const ulong y_off, __local REAL *panel,
+                               const int C, const int H,
                                const int W, const int Cg, const int grp, const int R, const int S,
                                const int P, const int Q, const int sh, const int sw, const int pt,
                                const int pl, const int dh, const int dw, const int nimg, const int K,
@@ -145,7 +145,7 @@ __kernel void conv_im2col_gemm(__global const REAL *restrict x, const ulong x_of
     barrier(CLK_LOCAL_MEM_FENCE);
     if (j0 < n)
         for (int c = lid; c < Cg; c += lsize)
-            gather_channel(panel + (ulong)c * rs_taps * NR, x + x_off + (ulong)(grp * Cg + c) * plane, offs,
+            gather_channel(panel + (ulong)c * rs_taps * NR, x + (ulong)(grp * Cg + c) * plane, offs,
                            rs_taps);
     barrier(CLK_LOCAL_MEM_FENCE);
     if (j0 >= n || ti * MR >= Kg) return;
