@@ -19,7 +19,13 @@ export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:strict_string_checks=1:dete
 export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export POCL_AFFINITY=1
-ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" -E "oclgrind|install_consumer" --timeout 900 ${ANYCL_CTEST_ARGS:-}
+# LeakSanitizer's walk of the main thread's dynamic TLS crashes at exit (tracer signal 11 on a DTLS
+# block at 0x1140) in the process whose runtime creation fails at an injected build failure; ASan
+# alone is clean there. That test runs without the TLS scan, which can only report more leaks.
+dtls_crash="clBuildProgram fails while a runtime is created"
+ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" -E "oclgrind|install_consumer|$dtls_crash" --timeout 900 \
+  ${ANYCL_CTEST_ARGS:-}
+LSAN_OPTIONS="$LSAN_OPTIONS:use_tls=0" ctest --test-dir "$dir" --output-on-failure -R "$dtls_crash" --timeout 900
 
 # ThreadSanitizer: test_threads (every case, and the two-POCL-device one) in build-tsan. POCL and
 # LLVM are not instrumented; no suppressions are needed (README "Sanitizers").
