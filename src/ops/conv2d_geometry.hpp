@@ -31,8 +31,8 @@ inline std::size_t images_per_chunk(std::size_t n, std::size_t bytes_per_image, 
 
 // At most max_chunk images a chunk, the n images in as few chunks as that allows, of equal size.
 inline std::size_t even_chunk(std::size_t n, std::size_t max_chunk) {
-  const std::size_t chunks = (n + std::max<std::size_t>(max_chunk, 1) - 1) / std::max<std::size_t>(max_chunk, 1);
-  return std::max<std::size_t>(1, (n + chunks - 1) / std::max<std::size_t>(chunks, 1));
+  const std::size_t chunks = std::max<std::size_t>(ceil_div(n, std::max<std::size_t>(max_chunk, 1)), 1);
+  return std::max<std::size_t>(ceil_div(n, chunks), 1);
 }
 
 inline std::size_t round_up(std::size_t a, std::size_t b) { return (a + b - 1) / b * b; }
