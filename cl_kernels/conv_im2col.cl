@@ -259,63 +259,101 @@ __kernel void im2col(__global const REAL *restrict x, ulong x_off,
 
 /* ---------------------------------------------------------------------------
  * col2im for strides 2x2, dilation 1: every tap (r, s) reaches the dx columns
- * of one parity from contiguous col entries, so one work-item sums two
- * C2I_VW/2 vectors (even and odd columns) with a vector load per tap and
- * interleaves them in one store; only runs at the plane's edges take masked
- * scalar loads. Taps are summed in (r, s) order like col2im's, so both give
- * bitwise the same dx. C2I_VW 4, 8 or 16 (other widths take col2im's loop). */
+ * of one parity from contiguous col entries, so a work-item sums, per block
+ * of 16 (C2I_VW 4 or 8: C2I_VW) columns, two half vectors (even and odd
+ * columns) with a vector load per tap and interleaves them in one store; runs
+ * at the plane's edges take the same loads with their outside lanes zeroed.
+ * C2I_VW a multiple of 16 gives a work-item C2I_VW/16 blocks, which share the
+ * tap loop's index work. Taps are summed in (r, s) order like col2im's, so
+ * both give bitwise the same dx. C2I_VW 4, 8 or a multiple of 16 (other
+ * widths take col2im's loop). */
 #if C2I_VW == 4
 #define C2I_HV 2
-#define C2I_MIX (uint4)(0, 2, 1, 3)
+#define C2I_BW 4
+#define C2I_LANES (int2)(0, 1)
+#define C2I_ZIP(e, o) ((float4)((e).s0, (o).s0, (e).s1, (o).s1))
 #elif C2I_VW == 8
 #define C2I_HV 4
-#define C2I_MIX (uint8)(0, 4, 1, 5, 2, 6, 3, 7)
-#elif C2I_VW == 16
+#define C2I_BW 8
+#define C2I_LANES (int4)(0, 1, 2, 3)
+#define C2I_ZIP(e, o) ((float8)((e).s0, (o).s0, (e).s1, (o).s1, (e).s2, (o).s2, (e).s3, (o).s3))
+#elif C2I_VW % 16 == 0
 #define C2I_HV 8
-#define C2I_MIX (uint16)(0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15)
+#define C2I_BW 16
+#define C2I_LANES (int8)(0, 1, 2, 3, 4, 5, 6, 7)
+#define C2I_ZIP(e, o) ((float16)((e).s0, (o).s0, (e).s1, (o).s1, (e).s2, (o).s2, (e).s3, (o).s3, \
+                                 (e).s4, (o).s4, (e).s5, (o).s5, (e).s6, (o).s6, (e).s7, (o).s7))
 #endif
 #ifdef C2I_HV
+#define C2I_NB (C2I_VW / (2 * C2I_HV))
 #define C2I_HALF I2C_CAT(REAL, C2I_HV)
+#define C2I_HMASK I2C_CAT(int, C2I_HV)
 #define C2I_VLOADH I2C_CAT(vload, C2I_HV)
-#define C2I_VSTORE I2C_CAT(vstore, C2I_VW)
+#define C2I_VSTOREB I2C_CAT(vstore, C2I_BW)
+/* Lanes u < C2I_HV: cc[at + u] for lo <= u < hi, else 0. One vector load when
+ * the window lies inside the channel's col block [0, end) (lanes outside
+ * [lo, hi) are read and dropped), else one float per lane. */
+static C2I_HALF col2im_tap(const __global REAL *cc, long at, long end, int lo, int hi)
+{
+    if (at >= 0 && at + C2I_HV <= end)
+        return select((C2I_HALF)0, C2I_VLOADH(0, cc + at), C2I_LANES >= (C2I_HMASK)lo && C2I_LANES < (C2I_HMASK)hi);
+    REAL t[C2I_HV];
+    for (int u = 0; u < C2I_HV; ++u) t[u] = u >= lo && u < hi ? cc[at + u] : (REAL)0;
+    return C2I_VLOADH(0, t);
+}
+
 /* No restrict on helpers: Oclgrind cannot build the noalias scopes their inlining adds. */
 static void col2im_stride2(const __global REAL *cc, __global REAL *o, int ih, int iw0, int nw,
                            int R, int S, int P, int Q, int pt, int pl, REAL beta)
 {
     const int PQ = P * Q;
-    C2I_HALF even = (C2I_HALF)0, odd = (C2I_HALF)0;
+    const long end = (long)R * S * PQ;
+    C2I_HALF even[C2I_NB], odd[C2I_NB];
+#pragma unroll
+    for (int k = 0; k < C2I_NB; ++k) even[k] = odd[k] = (C2I_HALF)0;
     /* Taps of the row's parity only; oh = ih + pt - r falls as r grows. */
     for (int r = (ih + pt) & 1; r < R && ih + pt - r >= 0; r += 2) {
         const int p = (ih + pt - r) >> 1;
         if (p >= P) continue;
-        const __global REAL *row = cc + (ulong)(r * S) * PQ + (ulong)p * Q;
-        for (int s = 0; s < S; ++s, row += PQ) {
+        long at = (long)(r * S) * PQ + (long)p * Q;
+        for (int s = 0; s < S; ++s, at += PQ) {
             const int base = iw0 + pl - s;  /* ow of column 0 of the run */
             const int par = base & 1, q0 = (base + par) >> 1;
-            C2I_HALF v;
-            if (nw == C2I_VW && q0 >= 0 && q0 + C2I_HV <= Q) {
-                v = C2I_VLOADH(0, row + q0);
+            const int lo = max(0, -q0), hi = min(Q - q0, (nw - par + 1) / 2);
+            C2I_HALF v[C2I_NB];
+            if (lo == 0 && hi == C2I_NB * C2I_HV) {
+#pragma unroll
+                for (int k = 0; k < C2I_NB; ++k) v[k] = C2I_VLOADH(0, cc + at + q0 + k * C2I_HV);
             } else {
-                const int u_lo = max(0, -q0), u_hi = min(min(C2I_HV, Q - q0), (nw - par + 1) / 2);
-                REAL t[C2I_HV];
-                for (int u = 0; u < C2I_HV; ++u) t[u] = u >= u_lo && u < u_hi ? row[q0 + u] : (REAL)0;
-                v = C2I_VLOADH(0, t);
+#pragma unroll
+                for (int k = 0; k < C2I_NB; ++k)
+                    v[k] = col2im_tap(cc, at + q0 + k * C2I_HV, end, lo - k * C2I_HV, hi - k * C2I_HV);
             }
-            if (par) odd += v;
-            else even += v;
+            if (par) {
+#pragma unroll
+                for (int k = 0; k < C2I_NB; ++k) odd[k] += v[k];
+            } else {
+#pragma unroll
+                for (int k = 0; k < C2I_NB; ++k) even[k] += v[k];
+            }
         }
     }
-    const I2C_CAT(REAL, C2I_VW) mixed = shuffle2(even, odd, C2I_MIX);
-    if (nw == C2I_VW && beta == (REAL)0) {
-        C2I_VSTORE(mixed, 0, o);
-        return;
-    }
-    REAL acc[C2I_VW];
-    C2I_VSTORE(mixed, 0, acc);
-    if (beta == (REAL)0) {
-        for (int j = 0; j < nw; ++j) o[j] = acc[j];
-    } else {
-        for (int j = 0; j < nw; ++j) o[j] = acc[j] + beta * o[j];
+#pragma unroll
+    for (int k = 0; k < C2I_NB; ++k) {
+        const int j0 = k * 2 * C2I_HV;
+        const I2C_CAT(REAL, C2I_BW) mixed = C2I_ZIP(even[k], odd[k]);
+        if (j0 + 2 * C2I_HV <= nw && beta == (REAL)0) {
+            C2I_VSTOREB(mixed, 0, o + j0);
+        } else if (j0 < nw) {
+            REAL acc[2 * C2I_HV];
+            C2I_VSTOREB(mixed, 0, acc);
+            const int n = min(nw - j0, 2 * C2I_HV);
+            if (beta == (REAL)0) {
+                for (int j = 0; j < n; ++j) o[j0 + j] = acc[j];
+            } else {
+                for (int j = 0; j < n; ++j) o[j0 + j] = acc[j] + beta * o[j0 + j];
+            }
+        }
     }
 }
 #endif

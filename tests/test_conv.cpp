@@ -364,9 +364,10 @@ TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay unt
   anycl_runtime_destroy(rt);
 }
 
-// col2im at every width of its search space and at 6, a width its stride-2 vector path does not
-// take (the generic loop): wide stride-2 planes below the size where phases replace col2im, so
-// whole vector runs in the middle of the rows and masked ones at both edges and at the right end.
+// col2im at every width of its search space, at 32 (two 16-column blocks a work-item) and at 6, a
+// width its stride-2 vector path does not take (the generic loop): wide stride-2 planes below the
+// size where phases replace col2im, so whole vector runs in the middle of the rows and masked ones
+// at both edges and at the right end.
 TEST_CASE("conv2d Im2col backward-data by col2im matches the reference at every C2I_VW", "[conv]") {
   anycl_test::TempDir dir;
   // n c h w k r s sh sw pt pl pb pr dh dw g
@@ -375,7 +376,7 @@ TEST_CASE("conv2d Im2col backward-data by col2im matches the reference at every 
                              {2, 3, 13, 45, 4, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},   // 7x7
                              {1, 4, 10, 50, 6, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 2},   // 4x4, groups 2
                              {1, 3, 11, 40, 4, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1}};  // dilation 2: generic loop
-  for (int vw : {4, 6, 8, 16}) {
+  for (int vw : {4, 6, 8, 16, 32}) {
     INFO("C2I_VW " << vw);
     const auto rt = runtime_with_params(dir, R"({"conv_im2col": {"C2I_VW": )" + std::to_string(vw) + "}}");
     REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_im2col") + " ",
