@@ -7,7 +7,8 @@
  *   MR          row-panel height of packed A; must equal the GEMM's MR
  *   NR          column-panel width of packed B; must equal the GEMM's NR
  *   I2C_VW      vector width of the copies in im2col_packed and conv_pack_x_1x1_strided
- *   C2I_VW      dx elements along w produced by one col2im work-item
+ *   C2I_VW      dx elements along w produced by one col2im work-item (its
+ *               stride-2 path: 4, 8 or a multiple of 16)
  *   DYA_PIX     pixels (columns of packed A) one conv_pack_dy_a work-item writes
  *   DBIAS_LWS   work-group size of conv_dbias (power of two, fixed by
  *               reqd_work_group_size, so the host must launch with it)
