@@ -272,17 +272,17 @@ __kernel void im2col(__global const REAL *restrict x, ulong x_off,
 #define C2I_HV 2
 #define C2I_BW 4
 #define C2I_LANES (int2)(0, 1)
-#define C2I_ZIP(e, o) ((float4)((e).s0, (o).s0, (e).s1, (o).s1))
+#define C2I_ZIP(e, o) ((I2C_CAT(REAL, 4))((e).s0, (o).s0, (e).s1, (o).s1))
 #elif C2I_VW == 8
 #define C2I_HV 4
 #define C2I_BW 8
 #define C2I_LANES (int4)(0, 1, 2, 3)
-#define C2I_ZIP(e, o) ((float8)((e).s0, (o).s0, (e).s1, (o).s1, (e).s2, (o).s2, (e).s3, (o).s3))
+#define C2I_ZIP(e, o) ((I2C_CAT(REAL, 8))((e).s0, (o).s0, (e).s1, (o).s1, (e).s2, (o).s2, (e).s3, (o).s3))
 #elif C2I_VW % 16 == 0
 #define C2I_HV 8
 #define C2I_BW 16
 #define C2I_LANES (int8)(0, 1, 2, 3, 4, 5, 6, 7)
-#define C2I_ZIP(e, o) ((float16)((e).s0, (o).s0, (e).s1, (o).s1, (e).s2, (o).s2, (e).s3, (o).s3, \
+#define C2I_ZIP(e, o) ((I2C_CAT(REAL, 16))((e).s0, (o).s0, (e).s1, (o).s1, (e).s2, (o).s2, (e).s3, (o).s3, \
                                  (e).s4, (o).s4, (e).s5, (o).s5, (e).s6, (o).s6, (e).s7, (o).s7))
 #endif
 #ifdef C2I_HV

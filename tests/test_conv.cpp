@@ -364,10 +364,10 @@ TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay unt
   anycl_runtime_destroy(rt);
 }
 
-// col2im at every width of its search space, at 32 (two 16-column blocks a work-item) and at 6, a
-// width its stride-2 vector path does not take (the generic loop): wide stride-2 planes below the
-// size where phases replace col2im, so whole vector runs in the middle of the rows and masked ones
-// at both edges and at the right end.
+// col2im at every width of its search space (32: two 16-column blocks a work-item) and at 6, a width
+// its stride-2 vector path does not take (the generic loop): wide stride-2 planes below the size
+// where phases replace col2im, so whole vector runs in the middle of the rows and masked ones at
+// both edges and at the right end.
 TEST_CASE("conv2d Im2col backward-data by col2im matches the reference at every C2I_VW", "[conv]") {
   anycl_test::TempDir dir;
   // n c h w k r s sh sw pt pl pb pr dh dw g
