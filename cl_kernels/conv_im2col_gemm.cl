@@ -66,19 +66,80 @@ static void tap_offsets(__local int *offs, int lid, int lsize, int H, int W, int
     }
 }
 
-/* Channel c's R*S rows of the panel through the offset table: a fixed-length
- * loop of unconditional loads (padding reads the channel's first element and
+/* `count` entries of a channel's panel rows through the offset table: a loop
+ * of unconditional loads (padding reads the channel's first element and
  * is replaced by 0) that the compiler can vectorise: the table is built once
  * a panel, whereas per-channel segment copies redo the geometry for every
  * channel. xc is channel c of image 0. */
-static void gather_channel(__local REAL *out, const __global REAL *xc, const __local int *offs, int taps)
+static void gather_scalar(__local REAL *out, const __global REAL *xc, const __local int *offs, int count)
 {
-    for (int i = 0; i < taps * NR; ++i) {
+    for (int i = 0; i < count; ++i) {
         const int o = offs[i];
         const REAL v = xc[max(o, 0)];
         out[i] = o >= 0 ? v : (REAL)0;
     }
 }
+
+#if (VW == 8 || VW == 16) && NR % VW == 0
+#define GATHER_INTV CONCAT(int, VW)
+#if VW == 8
+#define GATHER_LANES ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
+#define GATHER_LAST(v) ((v).s7)
+#define GATHER_EVENS(a, b) ((REALV)((a).s0, (a).s2, (a).s4, (a).s6, (b).s1, (b).s3, (b).s5, (b).s7))
+#else
+#define GATHER_LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define GATHER_LAST(v) ((v).sf)
+#define GATHER_EVENS(a, b) ((REALV)((a).s0, (a).s2, (a).s4, (a).s6, (a).s8, (a).sa, (a).sc, (a).se, \
+                                    (b).s1, (b).s3, (b).s5, (b).s7, (b).s9, (b).sb, (b).sd, (b).sf))
+#endif
+
+/* Lanes xc[at + u*sw], u < VW, for sw 1 or 2 (the even lanes of two loads,
+ * the second ending on the last one; lane by lane, as Oclgrind cannot run
+ * .even/.odd concatenated). */
+static REALV gather_run(const __global REAL *xc, int at, int sw)
+{
+    if (sw == 1) return VLOAD(xc + at);
+    const REALV a = VLOAD(xc + at), b = VLOAD(xc + at + VW - 1);
+    return GATHER_EVENS(a, b);
+}
+
+/* Channel c's R*S rows of the panel, VW columns at a time. With Q >= VW a
+ * block's columns lie on one or two output rows: where each inside column
+ * continues the stride-sw run through the block's first or its last column,
+ * the block is two strided vector loads and a select (one float a lane took a
+ * third of ResNet-18's 56x56 stride-2 forward layer); other blocks, and loads
+ * that would leave [lo, hi) (x around xc), take gather_scalar. */
+static void gather_channel(__local REAL *out, const __global REAL *xc, const __local int *offs, int taps, int sw,
+                           int Q, int lo, int hi)
+{
+    if (Q < VW || (sw != 1 && sw != 2)) {
+        gather_scalar(out, xc, offs, taps * NR);
+        return;
+    }
+    const int span = (VW - 1) * sw;
+    for (int i = 0; i < taps * NR; i += VW) {
+        const GATHER_INTV o = CONCAT(vload, VW)(0, offs + i);
+        const int head = o.s0 >= 0 ? o.s0 : GATHER_LAST(o) - span;
+        const int tail = GATHER_LAST(o) >= 0 ? GATHER_LAST(o) - span : head;
+        const GATHER_INTV inside = o >= 0;
+        const GATHER_INTV from_head = inside & (o == (GATHER_INTV)head + GATHER_LANES * sw);
+        const GATHER_INTV from_tail = inside & ~from_head & (o == (GATHER_INTV)tail + GATHER_LANES * sw);
+        const int fits = min(head, tail) >= lo && max(head, tail) + span < hi;
+        if (fits && all(from_head | from_tail | ~inside)) {
+            const REALV vh = gather_run(xc, head, sw), vt = gather_run(xc, tail, sw);
+            VSTORE(select(select((REALV)0, vt, from_tail), vh, from_head), out + i);
+        } else {
+            gather_scalar(out + i, xc, offs + i, VW);
+        }
+    }
+}
+#else
+static void gather_channel(__local REAL *out, const __global REAL *xc, const __local int *offs, int taps, int sw,
+                           int Q, int lo, int hi)
+{
+    gather_scalar(out, xc, offs, taps * NR);
+}
+#endif
 
 /* The MR x NR tile at output channels i0.., columns j0.. into y (channel 0 of
  * image 0), masked to m channels and n columns; columns wrap into the next
@@ -146,7 +207,7 @@ __kernel void conv_im2col_gemm(__global const REAL *restrict x, __global const R
     if (j0 < n)
         for (int c = lid; c < Cg; c += lsize)
             gather_channel(panel + (ulong)c * rs_taps * NR, x + (ulong)(grp * Cg + c) * plane, offs,
-                           rs_taps);
+                           rs_taps, sw, Q, -(grp * Cg + c) * (int)plane, (nimg * C - grp * Cg - c) * (int)plane);
     barrier(CLK_LOCAL_MEM_FENCE);
     if (j0 >= n || ti * MR >= Kg) return;
 

@@ -462,12 +462,14 @@ TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack k
   }
 }
 
-// MR 12 and NR 32, the AVX-512 CPUs' packed tile: im2col_t_packed takes its 16-lane path (window
-// loads, register transposes; several rows a tile when Q < 16) instead of the per-element copies the
-// .cl defaults (NR 8) run.
+// MR 12, NR 32 and VW 16, the AVX-512 CPUs' packed tile: im2col_t_packed takes its 16-lane path
+// (window loads, register transposes; several rows a tile when Q < 16) instead of the per-element
+// copies the .cl defaults (NR 8) run, and conv_im2col_gemm gathers 16-column blocks by strided
+// vector loads where Q >= 16 (kPanels16, kStrided2Wide).
 TEST_CASE("oclgrind: conv Im2col with 12 x 32 panels: im2col_t_packed transposes 16 x 16 tiles", "[.oclgrind]") {
   anycl::Runtime& rt = runtime();
-  anycl_test::install(rt, "gemm_packed_f32", anycl_test::space_sample(rt, "gemm_packed", {{"MR", 12}, {"NR", 32}}));
+  anycl_test::install(rt, "gemm_packed_f32",
+                      anycl_test::space_sample(rt, "gemm_packed", {{"MR", 12}, {"NR", 32}, {"VW", 16}}));
   anycl_test::install(rt, "conv_im2col", {});
   anycl_test::install(rt, "conv_im2col_gemm", {});
   check_conv(kPanels16, ConvAlgo::Im2col, 270);

@@ -17,6 +17,11 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
 // Strided layers with a filter wider than 1x1 whose column panel fits local memory: forward_im2col
 // runs them fused (conv_im2col_gemm.cl), the column matrix never written to global memory.
 bool im2col_gemm_fits(const DeviceSlot& slot, const ConvGeom& g);
+// Whether conv_im2col_gemm can run the problem at all (local memory, int offsets), whatever its
+// stride; forward_im2col_gemm runs it (the phases of strided backward-data use both).
+bool im2col_gemm_panel_fits(const DeviceSlot& slot, const ConvGeom& g);
+Event forward_im2col_gemm(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
+                          ForwardOffsets off);
 Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
 // Winograd's only workspace is the transformed filters (16 K x C), whatever the batch. The panels
 // form reads and writes either layout (NHWC: OHWI filters) itself, forward and backward-data.

@@ -22,6 +22,8 @@ std::size_t im2col_gemm_local_bytes(const ConvGeom& g, std::size_t nr) {
   return (g.CRS * sizeof(float) + std::size_t(g.R) * g.S * sizeof(cl_int)) * nr;
 }
 
+}  // namespace
+
 // y_g = W_g im2col(x_g) for each group, all images in one launch (no workspace but the packed filter).
 Event forward_im2col_gemm(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
                           ForwardOffsets off) {
@@ -43,14 +45,16 @@ Event forward_im2col_gemm(const DeviceSlot& slot, const ConvGeom& g, const Forwa
   return last;
 }
 
-}  // namespace
-
 // Its offsets into x are ints.
-bool im2col_gemm_fits(const DeviceSlot& slot, const ConvGeom& g) {
-  const bool strided = g.sh > 1 || g.sw > 1, wide = g.R > 1 || g.S > 1;
-  return strided && wide && slot.has_program("conv_im2col_gemm") &&
+bool im2col_gemm_panel_fits(const DeviceSlot& slot, const ConvGeom& g) {
+  return slot.has_program("conv_im2col_gemm") &&
          im2col_gemm_local_bytes(g, packed_layout(slot).nr) <= slot.info.local_mem &&
          g.n * g.CHW <= std::size_t(INT_MAX);
+}
+
+bool im2col_gemm_fits(const DeviceSlot& slot, const ConvGeom& g) {
+  const bool strided = g.sh > 1 || g.sw > 1, wide = g.R > 1 || g.S > 1;
+  return strided && wide && im2col_gemm_panel_fits(slot, g);
 }
 
 // Images side by side in N, one GEMM per chunk and group, where padding every image's last column
