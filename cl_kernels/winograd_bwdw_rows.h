@@ -6,9 +6,9 @@
 /* V of the VW channels from c0 (zero from C on) for the n tiles from t0:
  * plane xi of tile tt at o + xi*vplane + tt*NR, whole vectors. */
 static inline __attribute__((always_inline)) void
-ROWS_FN(input_rows_vector)(const __global REAL *x, const int c0, const int t0, const int n, const int tp, const int tq,
-                  const int C, const int H, const int W, const int pt, const int pl, ROWS_SPACE REAL *o,
-                  const int vplane)
+ROWS_FN(input_rows_vector)(const __global REAL *x, const int c0, const int t0, const int n, const int tp,
+                           const int tq, const int C, const int H, const int W, const int pt, const int pl,
+                           ROWS_SPACE REAL *o, const int vplane)
 {
     const ulong cs = (ulong)H * W;
     const int nc = min(VW, C - c0);
@@ -48,8 +48,8 @@ ROWS_FN(input_rows_vector)(const __global REAL *x, const int c0, const int t0, c
  * t0: A d A^T of each tile's 2x2 block, plane xi of tile tt at
  * o + xi*yplane + tt*MR. */
 static inline __attribute__((always_inline)) void
-ROWS_FN(dy_rows_panel)(const __global REAL *dy, const int k0, const int t0, const int n, const int tp, const int tq,
-              const int K, const int P, const int Q, ROWS_SPACE REAL *o, const int yplane)
+ROWS_FN(dy_rows_panel)(const __global REAL *dy, const int k0, const int t0, const int n, const int tp,
+                       const int tq, const int K, const int P, const int Q, ROWS_SPACE REAL *o, const int yplane)
 {
     const ulong cs = (ulong)P * Q;
     for (int kl = 0; kl < MR; kl += M_LANES) {

@@ -172,7 +172,8 @@ TEST_CASE("conv2d Winograd backward-weights on the packed path matches the refer
     anycl::set_kernel_profiling(*rt, true);
     check_backward_weights(r, ConvAlgo::Winograd, unsigned(980 + i), *rt);
     bool packed = false;
-    for (const anycl::KernelTime& k : anycl::kernel_profile(*rt)) packed = packed || k.kernel == "winograd_bwdw_products";
+    for (const anycl::KernelTime& k : anycl::kernel_profile(*rt))
+      packed = packed || k.kernel == "winograd_bwdw_products";
     CHECK(packed);
     anycl::set_kernel_profiling(*rt, false);
     anycl::clear_kernel_profile(*rt);

@@ -2,7 +2,8 @@
 // of them over the tiles, fused with the transforms (conv_winograd_weights.cl says how). The
 // kernel reads x and dy in either layout, NCHW along its rows; with the family's STAGE 2, NCHW
 // tensors are instead first staged channels-last in workspace, a chunk of images at a time (a
-// read and a write of both that the in-place transforms save).
+// read and a write of both that the in-place transforms save). Layers of many channels and output
+// channels (PACKED_MIN_CHANNELS) take the packed path instead (backward_weights_packed).
 #include <algorithm>
 #include <memory>
 #include <string>
