@@ -21,6 +21,9 @@
  *            sums each)
  *   GROUPS_PER_CU  host: work-groups (row groups times segments) a compute
  *            unit gets
+ *   PACKED_MIN_CHANNELS  host: fewest channels and output channels (each)
+ *            of an NCHW call that takes the packed path (winograd_bwdw_products)
+ *            when its panels fit the workspace
  * All kernels guard their global ids, so global sizes may be rounded up. */
 #ifndef REAL
 #define REAL float  /* element type */
@@ -48,6 +51,9 @@
 #endif
 #ifndef GROUPS_PER_CU
 #define GROUPS_PER_CU 2 /* host: work-groups a compute unit gets */
+#endif
+#ifndef PACKED_MIN_CHANNELS
+#define PACKED_MIN_CHANNELS 512 /* host: fewest of K and C each on the packed path */
 #endif
 
 /* Both operands of the products are in the work-group's local memory. */
@@ -238,47 +244,6 @@ column_rows_v(const __global REAL *const row[4], const bool inside[4], const int
     u[3] = d[1] - d[3];
 }
 
-/* V of the VW channels from c0 (zero from C on) for the n tiles from t0:
- * plane xi of tile tt at o + xi*vplane + tt*NR, whole vectors. */
-static inline __attribute__((always_inline)) void
-input_rows_vector(const __global REAL *x, const int c0, const int t0, const int n, const int tp, const int tq,
-                  const int C, const int H, const int W, const int pt, const int pl, __local REAL *o,
-                  const int vplane)
-{
-    const ulong cs = (ulong)H * W;
-    const int nc = min(VW, C - c0);
-    for (int tt = 0; tt < n;) {
-        int b, ty, tx;
-        tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
-        const int run = min(n - tt, tq - tx), h0 = 2 * ty - pt, w0 = 2 * tx - pl;
-        const __global REAL *xc = x + ((ulong)b * C + min(c0, C - 1)) * cs;
-        const __global REAL *row[4];
-        bool inside[4];
-        for (int k = 0; k < 4; ++k) {
-            row[k] = xc + clamp(h0 + k, 0, H - 1) * W;
-            inside[k] = h0 + k >= 0 && h0 + k < H;
-        }
-        REALV u0[4], u1[4];
-        column_rows_v(row, inside, w0, W, cs, nc, u0);
-        column_rows_v(row, inside, w0 + 1, W, cs, nc, u1);
-        for (int j = 0; j < run; ++j) {
-            REALV u2[4], u3[4];
-            column_rows_v(row, inside, w0 + 2 * j + 2, W, cs, nc, u2);
-            column_rows_v(row, inside, w0 + 2 * j + 3, W, cs, nc, u3);
-            __local REAL *ot = o + (tt + j) * NR;
-            for (int a = 0; a < 4; ++a) {
-                VSTORE(u0[a] - u2[a], ot + (a * 4 + 0) * vplane);
-                VSTORE(u1[a] + u2[a], ot + (a * 4 + 1) * vplane);
-                VSTORE(u2[a] - u1[a], ot + (a * 4 + 2) * vplane);
-                VSTORE(u1[a] - u3[a], ot + (a * 4 + 3) * vplane);
-                u0[a] = u2[a];
-                u1[a] = u3[a];
-            }
-        }
-        tt += run;
-    }
-}
-
 /* dy's MR output channels as one value: a vector when MR is a vector width,
  * else one channel at a time. */
 #define WCAT_(a, b) a##b
@@ -304,42 +269,18 @@ lanes_m(const __global REAL *p, const ulong cs, const int nk)
     return LOAD_M(g);
 }
 
-/* Y of the MR output channels from k0 (zero from K on) for the n tiles from
- * t0: A d A^T of each tile's 2x2 block, plane xi of tile tt at
- * o + xi*yplane + tt*MR. */
-static inline __attribute__((always_inline)) void
-dy_rows_panel(const __global REAL *dy, const int k0, const int t0, const int n, const int tp, const int tq,
-              const int K, const int P, const int Q, __local REAL *o, const int yplane)
-{
-    const ulong cs = (ulong)P * Q;
-    for (int kl = 0; kl < MR; kl += M_LANES) {
-        const int nk = min(M_LANES, K - k0 - kl);
-        for (int tt = 0; tt < n;) {
-            int b, ty, tx;
-            tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
-            const int run = min(n - tt, tq - tx), p0 = 2 * ty;
-            const bool below = p0 + 1 < P;
-            const __global REAL *r0 = dy + ((ulong)b * K + clamp(k0 + kl, 0, K - 1)) * cs + p0 * Q;
-            const __global REAL *r1 = r0 + (below ? Q : 0);
-            for (int j = 0; j < run; ++j) {
-                const int q0 = 2 * (tx + j), q1 = min(q0 + 1, Q - 1);
-                const bool right = q0 + 1 < Q;
-                const realm d00 = lanes_m(r0 + q0, cs, nk), d01 = lanes_m(r0 + q1, cs, right ? nk : 0);
-                const realm d10 = lanes_m(r1 + q0, cs, below ? nk : 0);
-                const realm d11 = lanes_m(r1 + q1, cs, below && right ? nk : 0);
-                const realm u[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {-d10, -d11}};
-                __local REAL *ot = o + (tt + j) * MR + kl;
-                for (int a = 0; a < 4; ++a) {
-                    STORE_M(u[a][0], ot + (a * 4 + 0) * yplane);
-                    STORE_M(u[a][0] + u[a][1], ot + (a * 4 + 1) * yplane);
-                    STORE_M(u[a][0] - u[a][1], ot + (a * 4 + 2) * yplane);
-                    STORE_M(-u[a][1], ot + (a * 4 + 3) * yplane);
-                }
-            }
-            tt += run;
-        }
-    }
-}
+/* The row transforms, once writing the work-group's local tiles (the fused
+ * kernels), once the packed global panels of winograd_bwdw_products. */
+#define ROWS_SPACE __local
+#define ROWS_FN(name) name
+#include "winograd_bwdw_rows.h"
+#undef ROWS_SPACE
+#undef ROWS_FN
+#define ROWS_SPACE __global
+#define ROWS_FN(name) name##_global
+#include "winograd_bwdw_rows.h"
+#undef ROWS_SPACE
+#undef ROWS_FN
 
 /* dw[k][c..c+VW) = G^T v G, v the 4x4 sums of output channel k and the VW
  * channels from c (those from C on skipped), G = [[1,0,0],[.5,.5,.5],
@@ -503,4 +444,89 @@ __kernel void winograd_bwdw_output(__global const REAL *restrict mp, __global RE
         v[xi / 4][xi % 4] = sum;
     }
     store_taps(v, dw, k, c, C, channels_last);
+}
+
+/* ---------------------------------------------------------------------------
+ * The packed path, for layers whose K x C sums outgrow what local memory's
+ * passes keep cheap: x and dy are transformed once into global panels packed
+ * for the products, then each work-item reduces over every tile in its
+ * registers and folds its sums straight into dw, so no partial sums are
+ * written and read back (on a 512-channel 7x7 layer, local memory held ~20
+ * tiles a pass, and each pass re-read and re-wrote 16 MB of them).
+ * Panels: V of channel panel jp, plane xi at vp + (jp*16 + xi)*T*NR (tile t's
+ * NR channels at t*NR); Y of output-channel panel ip, plane xi at
+ * yp + (ip*16 + xi)*T*MR. T: the tiles of the batch. */
+
+/* Tiles one work-item of the packing kernels transforms. */
+#define PACK_TILES 16
+
+/* V of every tile, packed; VW channels a work-item.
+ * global = (channel panels * NV, ceil(T / PACK_TILES)). */
+__kernel void winograd_bwdw_pack_x_nchw(__global const REAL *restrict x, ulong x_off, int C, int H, int W,
+                                        int pt, int pl, int tp, int tq, int T, __global REAL *restrict vp)
+{
+    const int v = get_global_id(0), t0 = get_global_id(1) * PACK_TILES;
+    if (v >= (C + NR - 1) / NR * NV || t0 >= T) return;
+    input_rows_vector_global(x + x_off, v * VW, t0, min(PACK_TILES, T - t0), tp, tq, C, H, W, pt, pl,
+                             vp + ((ulong)(v / NV) * 16 * T + t0) * NR + v % NV * VW, T * NR);
+}
+
+/* Y of every tile, packed; MR output channels a work-item.
+ * global = (output-channel panels, ceil(T / PACK_TILES)). */
+__kernel void winograd_bwdw_pack_dy_nchw(__global const REAL *restrict dy, ulong dy_off, int K, int P, int Q,
+                                         int tp, int tq, int T, __global REAL *restrict yp)
+{
+    const int ip = get_global_id(0), t0 = get_global_id(1) * PACK_TILES;
+    if (ip * MR >= K || t0 >= T) return;
+    dy_rows_panel_global(dy + dy_off, ip * MR, t0, min(PACK_TILES, T - t0), tp, tq, K, P, Q,
+                         yp + ((ulong)ip * 16 * T + t0) * MR, T * MR);
+}
+
+/* One tile: acc += a[0..MR) (x) bp[0..NR); micro_tile_step on global panels. */
+static inline __attribute__((always_inline)) void
+plane_step(REALV acc[MR][NV], const __global REAL *a, const __global REAL *bp)
+{
+    REALV bv[NV];
+#pragma unroll
+    for (int c = 0; c < NV; ++c) bv[c] = VLOAD(bp + c * VW);
+#pragma unroll
+    for (int r = 0; r < MR; ++r) {
+        const REALV av = (REALV)(a[r]);
+#pragma unroll
+        for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
+    }
+}
+
+/* acc = the sum over the n tiles of the packed panels' outer products, in
+ * tile order: micro_tile on global panels. */
+static inline __attribute__((always_inline)) void
+plane_product(REALV acc[MR][NV], const __global REAL *a, const __global REAL *bp, const int n)
+{
+#pragma unroll
+    for (int r = 0; r < MR; ++r)
+#pragma unroll
+        for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
+    int t = 0;
+    for (; t + KU <= n; t += KU) {
+#pragma unroll
+        for (int u = 0; u < KU; ++u, a += MR, bp += NR) plane_step(acc, a, bp);
+    }
+    for (; t < n; ++t, a += MR, bp += NR) plane_step(acc, a, bp);
+}
+
+/* dw of output-channel panel ip and channel panel jp from all 16 planes'
+ * products over the T tiles; dw is KCRS or, with dw_nhwc, KRSC.
+ * global = (channel panels, output-channel panels rounded up to the local
+ * size); local = (1, L): a group's work-items share their channel panel's V,
+ * and none run side by side in one vector (which local size 1 along 0 keeps
+ * POCL from doing). */
+__kernel void winograd_bwdw_products(__global const REAL *restrict yp, __global const REAL *restrict vp, int K,
+                                     int C, int T, __global REAL *restrict dw, int dw_nhwc)
+{
+    const int jp = get_global_id(0), ip = get_global_id(1);
+    if (ip * MR >= K || jp * NR >= C) return;
+    REALV acc[16][MR][NV];
+    for (int xi = 0; xi < 16; ++xi)
+        plane_product(acc[xi], yp + ((ulong)ip * 16 + xi) * T * MR, vp + ((ulong)jp * 16 + xi) * T * NR, T);
+    store_dw(acc, dw, ip * MR, jp * NR, K, C, dw_nhwc);
 }

@@ -153,6 +153,39 @@ TEST_CASE("conv2d Winograd backward-weights reads NCHW in place and staged alike
   }
 }
 
+// The packed path (PACKED_MIN_CHANNELS 1: every NCHW call takes it): x and dy transformed once into
+// panels of every tile, the products reducing over all of them. Odd sizes, asymmetric pads,
+// channel counts off the vector and panel widths, more tiles than a packing work-item's 16 and an
+// image row of tiles longer than that; with a bias. Each call is repeated and must give the same bits.
+TEST_CASE("conv2d Winograd backward-weights on the packed path matches the reference", "[conv]") {
+  anycl_test::TempDir dir;
+  const auto rt = runtime_with_params(dir, R"({"conv_winograd_weights": {"PACKED_MIN_CHANNELS": 1}})");
+  REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_winograd_weights") + " ",
+                               "-DPACKED_MIN_CHANNELS=1 "));
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc shapes[] = {{2, 21, 15, 30, 19, 3, 3, 1, 1, 2, 0, 1, 2, 1, 1, 1},
+                             {3, 40, 11, 9, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                             {1, 17, 28, 57, 9, 3, 3, 1, 1, 0, 1, 2, 0, 1, 1, 1}};
+  for (std::size_t i = 0; i < std::size(shapes); ++i) {
+    const ConvDesc& r = shapes[i];
+    INFO(describe(r));
+    anycl::set_kernel_profiling(*rt, true);
+    check_backward_weights(r, ConvAlgo::Winograd, unsigned(980 + i), *rt);
+    bool packed = false;
+    for (const anycl::KernelTime& k : anycl::kernel_profile(*rt))
+      packed = packed || k.kernel == "winograd_bwdw_products";
+    CHECK(packed);
+    anycl::set_kernel_profiling(*rt, false);
+    anycl::clear_kernel_profile(*rt);
+    const auto x = random_values(r.x_size(), unsigned(985 + i)), dy = random_values(r.y_size(), unsigned(990 + i));
+    std::vector<float> first(r.w_size()), again(r.w_size(), std::nanf(""));
+    const anycl::Conv2d d = to_anycl(r, false);
+    anycl::conv2d_backward_weights(*rt, d, x.data(), dy.data(), first.data(), nullptr, ConvAlgo::Winograd);
+    anycl::conv2d_backward_weights(*rt, d, x.data(), dy.data(), again.data(), nullptr, ConvAlgo::Winograd);
+    CHECK(std::memcmp(first.data(), again.data(), first.size() * sizeof(float)) == 0);
+  }
+}
+
 // A data-parallel replica on a sub-device must sum its dw as the whole device does (2 MPI ranks on
 // whole devices are bitwise one process on cpu/2): the tiles are cut into segments by the whole
 // device's compute units, so the shape below runs segments of several tile passes each (summed by

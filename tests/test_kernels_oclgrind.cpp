@@ -26,7 +26,8 @@
 //   conv_winograd_weights  winograd_bwdw_tiles_nchw (NCHW read in place), winograd_bwdw_tiles
 //                        (NCHW staged channels-last, NHWC calls; both in groups of rows, of
 //                        channels, segments), winograd_bwdw_output
-//                        (KCRS and OHWI)
+//                        (KCRS and OHWI); the packed path's winograd_bwdw_pack_x_nchw,
+//                        winograd_bwdw_pack_dy_nchw and winograd_bwdw_products
 //
 // The public GEMM API takes the packed path only when m*n*k > DIRECT_TINY^3 with op(B)
 // transposed (64^3 = 262144 multiply-adds by default), or, with op(B) not transposed, m*n*k >
@@ -594,6 +595,9 @@ TEST_CASE("oclgrind: conv Winograd backward-weights: NCHW rows, staged, channels
   anycl_test::install(rt, "conv_winograd_weights", {{"STAGE", 2}, {"GROUP_ROWS", 32}, {"GROUPS_PER_CU", 4}});
   check_conv(kWinogradRows, ConvAlgo::Winograd, 570, Passes{false, false, true});
   check_conv(kWinogradRows, ConvAlgo::Winograd, 580, nhwc);
+  anycl_test::install(rt, "conv_winograd_weights", {{"PACKED_MIN_CHANNELS", 1}});
+  check_conv(kWinogradOdd, ConvAlgo::Winograd, 590, Passes{false, false, true});
+  check_conv(kWinogradRuns, ConvAlgo::Winograd, 595, Passes{false, false, true});
   anycl_test::install(rt, "conv_winograd_weights", {});
 }
 

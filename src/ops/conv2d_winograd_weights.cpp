@@ -2,7 +2,8 @@
 // of them over the tiles, fused with the transforms (conv_winograd_weights.cl says how). The
 // kernel reads x and dy in either layout, NCHW along its rows; with the family's STAGE 2, NCHW
 // tensors are instead first staged channels-last in workspace, a chunk of images at a time (a
-// read and a write of both that the in-place transforms save).
+// read and a write of both that the in-place transforms save). Layers of many channels and output
+// channels (PACKED_MIN_CHANNELS) take the packed path instead (backward_weights_packed).
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -58,6 +59,38 @@ WeightsGrid weights_grid(const DeviceSlot& slot, const PackedLayout& lay, const 
   return w;
 }
 
+// The packed path (conv_winograd_weights.cl): x and dy transformed once into panels of every tile,
+// then each work-item's products reduce over all of them and fold into dw. NCHW read in place, the
+// whole batch at once (its sum is one ordered reduction); the fused kernel does everything else.
+bool packed_path_applies(const BuiltProgram& prog, const PackedLayout& lay, const ConvGeom& g, std::size_t tiles,
+                         std::size_t cap, ConvLayout layout) {
+  const long least = prog.param("PACKED_MIN_CHANNELS");
+  if (layout != ConvLayout::Nchw || prog.param("STAGE") == 2 || std::min(g.K, g.C) < least) return false;
+  if (g.n * tiles > std::size_t(0x7fffffff) / 64) return false;  // 16*T*NR: a 32-bit kernel index
+  const std::size_t panels = round_up(std::size_t(g.K), lay.mr) + round_up(std::size_t(g.C), lay.nr);
+  return workspace_bytes({16, g.n, tiles, panels, sizeof(float)}) <= cap;
+}
+
+Event backward_weights_packed(const DeviceSlot& slot, const PackedLayout& lay, const ConvGeom& g,
+                              const BackwardWeightsTensors& t, std::size_t tp, std::size_t tq) {
+  const BuiltProgram& prog = slot.program("conv_winograd_weights");
+  const std::size_t T = g.n * tp * tq, row_panels = ceil_div(std::size_t(g.K), lay.mr);
+  const std::size_t col_panels = ceil_div(std::size_t(g.C), lay.nr), nv = lay.nr / std::size_t(prog.param("VW"));
+  const std::size_t pack = ceil_div(T, std::size_t(16));  // PACK_TILES a work-item
+  Workspace vp(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, T, col_panels * lay.nr, sizeof(float)}));
+  Workspace yp(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, T, row_panels * lay.mr, sizeof(float)}));
+  run_kernel(slot, "conv_winograd_weights", "winograd_bwdw_pack_x_nchw", {col_panels * nv, pack, 1}, {1, 1, 1}, t.x,
+             cl_ulong(0), g.C, g.H, g.W, g.pt, g.pl, cl_int(tp), cl_int(tq), cl_int(T), vp.mem());
+  run_kernel(slot, "conv_winograd_weights", "winograd_bwdw_pack_dy_nchw", {row_panels, pack, 1}, {1, 1, 1}, t.dy,
+             cl_ulong(0), g.K, g.P, g.Q, cl_int(tp), cl_int(tq), cl_int(T), yp.mem());
+  const std::size_t group = std::min<std::size_t>(row_panels, 8);
+  Event last = run_kernel(slot, "conv_winograd_weights", "winograd_bwdw_products",
+                          {col_panels, round_up(row_panels, group), 1}, {1, group, 1}, yp.mem(), vp.mem(), g.K, g.C,
+                          cl_int(T), t.dw, cl_int(0));
+  if (t.dbias) last = dbias_im2col(slot, g, t.dy, 0, g.n, t.dbias);
+  return last;
+}
+
 }  // namespace
 
 // One fused kernel over segments of tiles into per-segment partial sums of the 16 planes, then
@@ -72,6 +105,7 @@ Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const
   const bool channels_last = layout == ConvLayout::Nhwc || stage;
   const PackedLayout lay = tile_layout(slot, "conv_winograd_weights");
   const std::size_t tp = ceil_div(std::size_t(g.P), 2), tq = ceil_div(std::size_t(g.Q), 2), tiles = tp * tq;
+  if (packed_path_applies(prog, lay, g, tiles, cap, layout)) return backward_weights_packed(slot, lay, g, t, tp, tq);
   const std::size_t plane_bytes =
       workspace_bytes({16, round_up(std::size_t(g.K), lay.mr), round_up(std::size_t(g.C), lay.nr), sizeof(float)});
   // The tile count nimg * tp * tq is a 32-bit kernel argument.
