@@ -482,37 +482,14 @@ __kernel void winograd_bwdw_pack_dy_nchw(__global const REAL *restrict dy, ulong
                          yp + ((ulong)ip * 16 * T + t0) * MR, T * MR);
 }
 
-/* One tile: acc += a[0..MR) (x) bp[0..NR); micro_tile_step on global panels. */
-static inline __attribute__((always_inline)) void
-plane_step(REALV acc[MR][NV], const __global REAL *a, const __global REAL *bp)
-{
-    REALV bv[NV];
-#pragma unroll
-    for (int c = 0; c < NV; ++c) bv[c] = VLOAD(bp + c * VW);
-#pragma unroll
-    for (int r = 0; r < MR; ++r) {
-        const REALV av = (REALV)(a[r]);
-#pragma unroll
-        for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
-    }
-}
-
-/* acc = the sum over the n tiles of the packed panels' outer products, in
- * tile order: micro_tile on global panels. */
-static inline __attribute__((always_inline)) void
-plane_product(REALV acc[MR][NV], const __global REAL *a, const __global REAL *bp, const int n)
-{
-#pragma unroll
-    for (int r = 0; r < MR; ++r)
-#pragma unroll
-        for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
-    int t = 0;
-    for (; t + KU <= n; t += KU) {
-#pragma unroll
-        for (int u = 0; u < KU; ++u, a += MR, bp += NR) plane_step(acc, a, bp);
-    }
-    for (; t < n; ++t, a += MR, bp += NR) plane_step(acc, a, bp);
-}
+/* The register tile again, over the global panels: micro_tile_global. */
+#undef MICRO_TILE_A_SPACE
+#undef MICRO_TILE_B_SPACE
+#undef MICRO_TILE_FN
+#define MICRO_TILE_A_SPACE __global
+#define MICRO_TILE_B_SPACE __global
+#define MICRO_TILE_FN(name) name##_global
+#include "micro_tile.h"
 
 /* dw of output-channel panel ip and channel panel jp from all 16 planes'
  * products over the T tiles; dw is KCRS or, with dw_nhwc, KRSC.
@@ -527,6 +504,6 @@ __kernel void winograd_bwdw_products(__global const REAL *restrict yp, __global 
     if (ip * MR >= K || jp * NR >= C) return;
     REALV acc[16][MR][NV];
     for (int xi = 0; xi < 16; ++xi)
-        plane_product(acc[xi], yp + ((ulong)ip * 16 + xi) * T * MR, vp + ((ulong)jp * 16 + xi) * T * NR, T);
+        micro_tile_global(acc[xi], yp + ((ulong)ip * 16 + xi) * T * MR, vp + ((ulong)jp * 16 + xi) * T * NR, T);
     store_dw(acc, dw, ip * MR, jp * NR, K, C, dw_nhwc);
 }

@@ -5,9 +5,12 @@
  * hardware prefetchers (and GPU coalescing across work-items) happy.
  * Expects REAL, VW, MR, NR, KU and common.h; MICRO_TILE_A_SPACE and
  * MICRO_TILE_B_SPACE name the address spaces of the packed-A and packed-B
- * panels (__global unless the includer says). */
-#ifndef ANYCL_MICRO_TILE_H
-#define ANYCL_MICRO_TILE_H
+ * panels (__global unless the includer says). A kernel that needs the tile
+ * over other address spaces too includes this file again with those spaces
+ * and MICRO_TILE_FN naming the second set of functions (name##_global, say). */
+#ifndef MICRO_TILE_FN
+#define MICRO_TILE_FN(name) name
+#endif
 
 #ifndef MICRO_TILE_A_SPACE
 #define MICRO_TILE_A_SPACE __global
@@ -19,11 +22,13 @@
 #if NR % VW != 0
 #error "NR must be a multiple of VW"
 #endif
+#ifndef NV
 #define NV (NR / VW) /* accumulator vectors per tile row */
+#endif
 
 /* One k step: acc += a[0..MR) (x) bp[0..NR). */
 static inline __attribute__((always_inline)) void
-micro_tile_step(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp)
+MICRO_TILE_FN(micro_tile_step)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp)
 {
     REALV bv[NV];
 #pragma unroll
@@ -38,19 +43,19 @@ micro_tile_step(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_
 
 /* acc += sum over kk < k of the panels' outer products, in order of kk. */
 static inline __attribute__((always_inline)) void
-micro_tile_add(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
+MICRO_TILE_FN(micro_tile_add)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
 {
     int kk = 0;
     for (; kk + KU <= k; kk += KU) {
 #pragma unroll
         for (int u = 0; u < KU; ++u) {
-            micro_tile_step(acc, a, bp);
+            MICRO_TILE_FN(micro_tile_step)(acc, a, bp);
             a += MR;
             bp += NR;
         }
     }
     for (; kk < k; ++kk) {
-        micro_tile_step(acc, a, bp);
+        MICRO_TILE_FN(micro_tile_step)(acc, a, bp);
         a += MR;
         bp += NR;
     }
@@ -58,13 +63,12 @@ micro_tile_add(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B
 
 /* acc = sum over kk < k of the panels' outer products (acc is overwritten). */
 static inline __attribute__((always_inline)) void
-micro_tile(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
+MICRO_TILE_FN(micro_tile)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
 {
 #pragma unroll
     for (int r = 0; r < MR; ++r)
 #pragma unroll
         for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
-    micro_tile_add(acc, a, bp, k);
+    MICRO_TILE_FN(micro_tile_add)(acc, a, bp, k);
 }
 
-#endif /* ANYCL_MICRO_TILE_H */
