@@ -23,6 +23,9 @@
  *            of its flipped (backward-data) filters, whose MR rows a channel
  *            lie a filter row of every channel apart, a stride hardware
  *            prefetchers miss; needs a clang-based compiler (else ignored)
+ *   FT_J     K-dims (consecutive j) one winograd_filter_transform work-item
+ *            covers, held in private memory (PLANES*FT_J*MR REALs) and
+ *            stored a plane at a time: FT_J*MR contiguous REALs a plane
  *   WINOGRAD_FUSE_PANELS  host dispatch: the filter transform runs inside the
  *            tile kernel (winograd_tiles_fused, U never in global memory)
  *            while a pass has fewer tile panels than this (each panel
@@ -78,6 +81,9 @@
 #ifndef WINO_PREFETCH
 #define WINO_PREFETCH 0 /* 1: prefetch the flipped filters' next FC channels (clang-built kernels only) */
 #endif
+#ifndef FT_J
+#define FT_J 1      /* K-dims j one winograd_filter_transform work-item transforms */
+#endif
 #ifndef WINOGRAD_MIN_CHANNELS
 #define WINOGRAD_MIN_CHANNELS 32 /* host dispatch: Winograd once C and K are both >= this */
 #endif
@@ -100,7 +106,7 @@
  * One work-item transforms the MR filters of one packed row, so its outputs
  * per plane are MR contiguous values (one filter a work-item would make
  * PLANES scattered stores per filter).
- * global = (Kd, ceil(M/MR)). */
+ * global = (ceil(Kd/FT_J), ceil(M/MR)). */
 #define WCAT_(a, b) a##b
 #define WCAT(a, b) WCAT_(a, b)
 
@@ -120,6 +126,10 @@ typedef WCAT(REAL, MR) realm; /* one value of the MR filters of a packed row */
 #else
 typedef REAL realm;           /* odd MR: a scalar per filter (the loop below) */
 #endif
+
+/* (G g)[a][b] and ((G g) G^T)[a][c], one expression each so both callers round alike. */
+#define WINO_G_ROWS(g, a, b) (wino_g[a][0] * g[b] + wino_g[a][1] * g[3 + b] + wino_g[a][2] * g[6 + b])
+#define WINO_G_COLS(t, a, c) (wino_g[c][0] * t[a][0] + wino_g[c][1] * t[a][1] + wino_g[c][2] * t[a][2])
 
 /* U of the MR filters of packed row ip (rows ip*MR.., zero past M) at K-dim
  * j: plane xi's MR values at o + xi*plane_stride. */
@@ -148,10 +158,10 @@ filter_rows(const __global REAL *w, const int ip, const int j, const int M, cons
         realm t[WINO_ALPHA][3];
         for (int a = 0; a < WINO_ALPHA; ++a)
             for (int b = 0; b < 3; ++b)
-                t[a][b] = wino_g[a][0] * g[b] + wino_g[a][1] * g[3 + b] + wino_g[a][2] * g[6 + b];
+                t[a][b] = WINO_G_ROWS(g, a, b);
         for (int a = 0; a < WINO_ALPHA; ++a)
             for (int c = 0; c < WINO_ALPHA; ++c) {
-                const realm u = wino_g[c][0] * t[a][0] + wino_g[c][1] * t[a][1] + wino_g[c][2] * t[a][2];
+                const realm u = WINO_G_COLS(t, a, c);
 #if MR_IS_VECTOR
                 WCAT(vstore, MR)(u, 0, o + (ulong)(a * WINO_ALPHA + c) * plane_stride);
 #else
@@ -161,13 +171,45 @@ filter_rows(const __global REAL *w, const int ip, const int j, const int M, cons
     }
 }
 
+#if MR_IS_VECTOR
+/* U of the MR filters of packed row ip at K-dim j into u[xi][jj]. */
+static inline __attribute__((always_inline)) void
+filter_points(const __global REAL *w, const int ip, const int j, const int M, const int Kd, const int flip,
+              const int channels_last, realm u[WINO_PLANES][FT_J], const int jj)
+{
+    realm g[9];
+    for (int e = 0; e < 9; ++e) {
+        REAL lane[MR];
+        for (int q = 0; q < MR; ++q) lane[q] = filter_tap(w, ip * MR + q, j, M, Kd, flip, channels_last, e);
+        g[e] = WCAT(vload, MR)(0, lane);
+    }
+    realm t[WINO_ALPHA][3];
+    for (int a = 0; a < WINO_ALPHA; ++a)
+        for (int b = 0; b < 3; ++b) t[a][b] = WINO_G_ROWS(g, a, b);
+    for (int a = 0; a < WINO_ALPHA; ++a)
+        for (int c = 0; c < WINO_ALPHA; ++c) u[a * WINO_ALPHA + c][jj] = WINO_G_COLS(t, a, c);
+}
+#endif
+
+/* Plane by plane stores: one K-dim's 36 scattered stores at a time ran at half
+ * the write rate on a 2-core AVX-512 EPYC. */
 __kernel void winograd_filter_transform(__global const REAL *restrict w,
                                         __global REAL *restrict up, ulong ustride,
                                         int M, int Kd, int flip, int channels_last)
 {
-    const int j = get_global_id(0), ip = get_global_id(1);
-    if (j >= Kd || ip * MR >= M) return;
-    filter_rows(w, ip, j, M, Kd, flip, channels_last, up + (ulong)ip * Kd * MR + (ulong)j * MR, ustride);
+    const int j0 = get_global_id(0) * FT_J, ip = get_global_id(1);
+    if (j0 >= Kd || ip * MR >= M) return;
+    __global REAL *o = up + (ulong)ip * Kd * MR + (ulong)j0 * MR;
+    const int nj = min(FT_J, Kd - j0);
+#if MR_IS_VECTOR
+    realm u[WINO_PLANES][FT_J];
+    for (int jj = 0; jj < nj; ++jj) filter_points(w, ip, j0 + jj, M, Kd, flip, channels_last, u, jj);
+    for (int xi = 0; xi < WINO_PLANES; ++xi)
+        for (int jj = 0; jj < nj; ++jj) WCAT(vstore, MR)(u[xi][jj], 0, o + (ulong)xi * ustride + jj * MR);
+#else
+    for (int jj = 0; jj < nj; ++jj)
+        filter_rows(w, ip, j0 + jj, M, Kd, flip, channels_last, o + jj * MR, ustride);
+#endif
 }
 
 /* Prefetches the flipped filter taps of rows ip*MR.. at K-dims j0 .. j0+FC-1

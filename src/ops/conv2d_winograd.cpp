@@ -45,8 +45,11 @@ double winograd_error_factor(const DeviceSlot& slot, ConvPass pass) {
 
 void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
                       cl_mem u, Range panels) {
+  // A work-item covers FT_J consecutive K-dims: one K-dim a work-item made the launch a few
+  // thousand one-item groups whose stores a plane were MR floats.
+  const std::size_t jw = std::size_t(slot.program("conv_winograd").param("FT_J"));
   run_kernel_part(slot, "conv_winograd", "winograd_filter_transform", {0, panels.begin, 0},
-                  {std::size_t(w.cin), panels.size(), 1}, {1, 1, 1}, filter, u, cl_ulong(lay.ustride), w.cout, w.cin,
+                  {ceil_div(std::size_t(w.cin), jw), panels.size(), 1}, {1, 1, 1}, filter, u, cl_ulong(lay.ustride), w.cout, w.cin,
                   cl_int(w.flip), cl_int(w.channels_last));
 }
 
