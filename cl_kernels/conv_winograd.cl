@@ -103,9 +103,9 @@
  *   flip = 0 (forward):        M = K, Kd = C, g = w[i][j][r][s]
  *   flip = 1 (backward-data):  M = C, Kd = K, g = w[j][i][2-r][2-s]
  * (channels_last: w[i][r][s][j] and w[j][2-r][2-s][i], OHWI).
- * One work-item transforms the MR filters of one packed row, so its outputs
- * per plane are MR contiguous values (one filter a work-item would make
- * PLANES scattered stores per filter).
+ * A work-item transforms the MR filters of one packed row at FT_J consecutive
+ * K-dims, so its outputs per plane are FT_J*MR contiguous values (one filter a
+ * work-item would make PLANES scattered stores per filter).
  * global = (ceil(Kd/FT_J), ceil(M/MR)). */
 #define WCAT_(a, b) a##b
 #define WCAT(a, b) WCAT_(a, b)
@@ -127,69 +127,50 @@ typedef WCAT(REAL, MR) realm; /* one value of the MR filters of a packed row */
 typedef REAL realm;           /* odd MR: a scalar per filter (the loop below) */
 #endif
 
-/* (G g)[a][b] and ((G g) G^T)[a][c], one expression each so both callers round alike. */
-#define WINO_G_ROWS(g, a, b) (wino_g[a][0] * g[b] + wino_g[a][1] * g[3 + b] + wino_g[a][2] * g[6 + b])
-#define WINO_G_COLS(t, a, c) (wino_g[c][0] * t[a][0] + wino_g[c][1] * t[a][1] + wino_g[c][2] * t[a][2])
+/* U at K-dim j of the MR filters of packed row ip (rows ip*MR.., zero past M;
+ * an MR that is no vector width: of filter row ip*MR + r alone), plane xi in u[xi]. */
+static inline __attribute__((always_inline)) void
+filter_points(const __global REAL *w, const int ip, const int r, const int j, const int M, const int Kd,
+              const int flip, const int channels_last, realm u[WINO_PLANES])
+{
+    realm g[9]; /* tap e of the filters */
+    for (int e = 0; e < 9; ++e) {
+#if MR_IS_VECTOR
+        REAL lane[MR];
+        for (int q = 0; q < MR; ++q) lane[q] = filter_tap(w, ip * MR + q, j, M, Kd, flip, channels_last, e);
+        g[e] = WCAT(vload, MR)(0, lane);
+#else
+        g[e] = filter_tap(w, ip * MR + r, j, M, Kd, flip, channels_last, e);
+#endif
+    }
+    /* G g: ALPHA x 3, then (G g) G^T: ALPHA x ALPHA */
+    realm t[WINO_ALPHA][3];
+    for (int a = 0; a < WINO_ALPHA; ++a)
+        for (int b = 0; b < 3; ++b)
+            t[a][b] = wino_g[a][0] * g[b] + wino_g[a][1] * g[3 + b] + wino_g[a][2] * g[6 + b];
+    for (int a = 0; a < WINO_ALPHA; ++a)
+        for (int c = 0; c < WINO_ALPHA; ++c)
+            u[a * WINO_ALPHA + c] = wino_g[c][0] * t[a][0] + wino_g[c][1] * t[a][1] + wino_g[c][2] * t[a][2];
+}
 
-/* U of the MR filters of packed row ip (rows ip*MR.., zero past M) at K-dim
- * j: plane xi's MR values at o + xi*plane_stride. */
+/* U of the MR filters of packed row ip at K-dim j: plane xi's MR values at
+ * o + xi*plane_stride. */
 static inline __attribute__((always_inline)) void
 filter_rows(const __global REAL *w, const int ip, const int j, const int M, const int Kd, const int flip,
             const int channels_last, __global REAL *o, const ulong plane_stride)
 {
 #if MR_IS_VECTOR
-    const int lanes = 1;
+    realm u[WINO_PLANES];
+    filter_points(w, ip, 0, j, M, Kd, flip, channels_last, u);
+    for (int xi = 0; xi < WINO_PLANES; ++xi) WCAT(vstore, MR)(u[xi], 0, o + (ulong)xi * plane_stride);
 #else
-    const int lanes = MR;
-#endif
-    for (int r = 0; r < lanes; ++r) {
-        /* g[e]: tap e of the MR filters (vector) or of filter row ip*MR + r (scalar) */
-        realm g[9];
-        for (int e = 0; e < 9; ++e) {
-#if MR_IS_VECTOR
-            REAL lane[MR];
-            for (int q = 0; q < MR; ++q) lane[q] = filter_tap(w, ip * MR + q, j, M, Kd, flip, channels_last, e);
-            g[e] = WCAT(vload, MR)(0, lane);
-#else
-            g[e] = filter_tap(w, ip * MR + r, j, M, Kd, flip, channels_last, e);
-#endif
-        }
-        /* G g: ALPHA x 3, then (G g) G^T: ALPHA x ALPHA */
-        realm t[WINO_ALPHA][3];
-        for (int a = 0; a < WINO_ALPHA; ++a)
-            for (int b = 0; b < 3; ++b)
-                t[a][b] = WINO_G_ROWS(g, a, b);
-        for (int a = 0; a < WINO_ALPHA; ++a)
-            for (int c = 0; c < WINO_ALPHA; ++c) {
-                const realm u = WINO_G_COLS(t, a, c);
-#if MR_IS_VECTOR
-                WCAT(vstore, MR)(u, 0, o + (ulong)(a * WINO_ALPHA + c) * plane_stride);
-#else
-                o[(ulong)(a * WINO_ALPHA + c) * plane_stride + r] = u;
-#endif
-            }
+    for (int r = 0; r < MR; ++r) {
+        realm u[WINO_PLANES];
+        filter_points(w, ip, r, j, M, Kd, flip, channels_last, u);
+        for (int xi = 0; xi < WINO_PLANES; ++xi) o[(ulong)xi * plane_stride + r] = u[xi];
     }
-}
-
-#if MR_IS_VECTOR
-/* U of the MR filters of packed row ip at K-dim j into u[xi][jj]. */
-static inline __attribute__((always_inline)) void
-filter_points(const __global REAL *w, const int ip, const int j, const int M, const int Kd, const int flip,
-              const int channels_last, realm u[WINO_PLANES][FT_J], const int jj)
-{
-    realm g[9];
-    for (int e = 0; e < 9; ++e) {
-        REAL lane[MR];
-        for (int q = 0; q < MR; ++q) lane[q] = filter_tap(w, ip * MR + q, j, M, Kd, flip, channels_last, e);
-        g[e] = WCAT(vload, MR)(0, lane);
-    }
-    realm t[WINO_ALPHA][3];
-    for (int a = 0; a < WINO_ALPHA; ++a)
-        for (int b = 0; b < 3; ++b) t[a][b] = WINO_G_ROWS(g, a, b);
-    for (int a = 0; a < WINO_ALPHA; ++a)
-        for (int c = 0; c < WINO_ALPHA; ++c) u[a * WINO_ALPHA + c][jj] = WINO_G_COLS(t, a, c);
-}
 #endif
+}
 
 /* Plane by plane stores: one K-dim's 36 scattered stores at a time ran at half
  * the write rate on a 2-core AVX-512 EPYC. */
@@ -202,10 +183,10 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
     __global REAL *o = up + (ulong)ip * Kd * MR + (ulong)j0 * MR;
     const int nj = min(FT_J, Kd - j0);
 #if MR_IS_VECTOR
-    realm u[WINO_PLANES][FT_J];
-    for (int jj = 0; jj < nj; ++jj) filter_points(w, ip, j0 + jj, M, Kd, flip, channels_last, u, jj);
+    realm u[FT_J][WINO_PLANES];
+    for (int jj = 0; jj < nj; ++jj) filter_points(w, ip, 0, j0 + jj, M, Kd, flip, channels_last, u[jj]);
     for (int xi = 0; xi < WINO_PLANES; ++xi)
-        for (int jj = 0; jj < nj; ++jj) WCAT(vstore, MR)(u[xi][jj], 0, o + (ulong)xi * ustride + jj * MR);
+        for (int jj = 0; jj < nj; ++jj) WCAT(vstore, MR)(u[jj][xi], 0, o + (ulong)xi * ustride + jj * MR);
 #else
     for (int jj = 0; jj < nj; ++jj)
         filter_rows(w, ip, j0 + jj, M, Kd, flip, channels_last, o + jj * MR, ustride);

@@ -692,11 +692,12 @@ TEST_CASE("oclgrind: conv Winograd NHWC: forward and backward-data; stages in pa
 }
 
 // The same kernels built for F(4x4, 3x3) (6x6 input tiles, 36 products), whatever the device's
-// table picks; then rebuilt with the table's values for the cases after this one.
+// table picks, the filter transform taking 2 K-dims a work-item (FT_J: 3 channels leave a partial
+// last one); then rebuilt with the table's values for the cases after this one.
 TEST_CASE("oclgrind: conv Winograd F(4x4): forward and backward-data; stages in parts and claimed",
           "[.oclgrind]") {
   anycl::Runtime& rt = runtime();
-  anycl_test::install(rt, "conv_winograd", {{"WINO_M", 4}});
+  anycl_test::install(rt, "conv_winograd", {{"WINO_M", 4}, {"FT_J", 2}});
   REQUIRE(winograd_tile(rt) == 4);
   check_conv(kWinograd, ConvAlgo::Winograd, 540, Passes{true, true, false});
   check_conv(kWinogradOdd, ConvAlgo::Winograd, 550, Passes{true, true, false});
