@@ -24,6 +24,8 @@
  *   PACKED_MIN_CHANNELS  host: fewest channels and output channels (each)
  *            of an NCHW call that takes the packed path (winograd_bwdw_products)
  *            when its panels fit the workspace
+ *   PACK_TILES  tiles a work-item of the packed path's packing kernels
+ *            transforms (the host sizes their launch by it)
  * All kernels guard their global ids, so global sizes may be rounded up. */
 #ifndef REAL
 #define REAL float  /* element type */
@@ -54,6 +56,9 @@
 #endif
 #ifndef PACKED_MIN_CHANNELS
 #define PACKED_MIN_CHANNELS 512 /* host: fewest of K and C each on the packed path */
+#endif
+#ifndef PACK_TILES
+#define PACK_TILES 16 /* tiles a packing work-item transforms */
 #endif
 
 /* Both operands of the products are in the work-group's local memory. */
@@ -456,9 +461,6 @@ __kernel void winograd_bwdw_output(__global const REAL *restrict mp, __global RE
  * Panels: V of channel panel jp, plane xi at vp + (jp*16 + xi)*T*NR (tile t's
  * NR channels at t*NR); Y of output-channel panel ip, plane xi at
  * yp + (ip*16 + xi)*T*MR. T: the tiles of the batch. */
-
-/* Tiles one work-item of the packing kernels transforms. */
-#define PACK_TILES 16
 
 /* V of every tile, packed; VW channels a work-item.
  * global = (channel panels * NV, ceil(T / PACK_TILES)). */

@@ -5,6 +5,7 @@
 // read and a write of both that the in-place transforms save). Layers of many channels and output
 // channels (PACKED_MIN_CHANNELS) take the packed path instead (backward_weights_packed).
 #include <algorithm>
+#include <climits>
 #include <memory>
 #include <string>
 
@@ -66,7 +67,8 @@ bool packed_path_applies(const BuiltProgram& prog, const PackedLayout& lay, cons
                          std::size_t cap, ConvLayout layout) {
   const long least = prog.param("PACKED_MIN_CHANNELS");
   if (layout != ConvLayout::Nchw || prog.param("STAGE") == 2 || std::min(g.K, g.C) < least) return false;
-  if (g.n * tiles > std::size_t(0x7fffffff) / 64) return false;  // 16*T*NR: a 32-bit kernel index
+  // The kernels step through a plane of the panels (T*NR or T*MR floats) in int.
+  if (g.n * tiles > std::size_t(INT_MAX) / std::max(lay.mr, lay.nr)) return false;
   const std::size_t panels = round_up(std::size_t(g.K), lay.mr) + round_up(std::size_t(g.C), lay.nr);
   return workspace_bytes({16, g.n, tiles, panels, sizeof(float)}) <= cap;
 }
@@ -76,7 +78,7 @@ Event backward_weights_packed(const DeviceSlot& slot, const PackedLayout& lay, c
   const BuiltProgram& prog = slot.program("conv_winograd_weights");
   const std::size_t T = g.n * tp * tq, row_panels = ceil_div(std::size_t(g.K), lay.mr);
   const std::size_t col_panels = ceil_div(std::size_t(g.C), lay.nr), nv = lay.nr / std::size_t(prog.param("VW"));
-  const std::size_t pack = ceil_div(T, std::size_t(16));  // PACK_TILES a work-item
+  const std::size_t pack = ceil_div(T, std::size_t(prog.param("PACK_TILES")));
   Workspace vp(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, T, col_panels * lay.nr, sizeof(float)}));
   Workspace yp(*slot.workspace, *slot.context, slot.info, workspace_bytes({16, T, row_panels * lay.mr, sizeof(float)}));
   run_kernel(slot, "conv_winograd_weights", "winograd_bwdw_pack_x_nchw", {col_panels * nv, pack, 1}, {1, 1, 1}, t.x,
@@ -85,7 +87,7 @@ Event backward_weights_packed(const DeviceSlot& slot, const PackedLayout& lay, c
              cl_ulong(0), g.K, g.P, g.Q, cl_int(tp), cl_int(tq), cl_int(T), yp.mem());
   const std::size_t group = std::min<std::size_t>(row_panels, 8);
   Event last = run_kernel(slot, "conv_winograd_weights", "winograd_bwdw_products",
-                          {col_panels, round_up(row_panels, group), 1}, {1, group, 1}, yp.mem(), vp.mem(), g.K, g.C,
+                          {col_panels, row_panels, 1}, {1, group, 1}, yp.mem(), vp.mem(), g.K, g.C,
                           cl_int(T), t.dw, cl_int(0));
   if (t.dbias) last = dbias_im2col(slot, g, t.dy, 0, g.n, t.dbias);
   return last;
@@ -109,7 +111,7 @@ Event backward_weights_winograd(const DeviceSlot& slot, const ConvGeom& g, const
   const std::size_t plane_bytes =
       workspace_bytes({16, round_up(std::size_t(g.K), lay.mr), round_up(std::size_t(g.C), lay.nr), sizeof(float)});
   // The tile count nimg * tp * tq is a 32-bit kernel argument.
-  std::size_t chunk = std::min(g.n, std::size_t(0x7fffffff) / tiles);
+  std::size_t chunk = std::min(g.n, std::size_t(INT_MAX) / tiles);
   if (stage) chunk = std::min(chunk, images_per_chunk(g.n, workspace_bytes({g.CHW + g.KPQ, sizeof(float)}), cap));
   const std::size_t first_tiles = chunk * tiles;
   // By the whole device's units: segments, and so the order of dw's sum, do not change with a
