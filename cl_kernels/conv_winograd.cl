@@ -26,6 +26,13 @@
  *   FT_J     K-dims (consecutive j) one winograd_filter_transform work-item
  *            covers, held in private memory (PLANES*FT_J*MR REALs) and
  *            stored a plane at a time: FT_J*MR contiguous REALs a plane
+ *   WINOGRAD_STAGED_CHANNELS  host dispatch: a single-device NCHW pass of
+ *            at least this many input and output channels and too many tile
+ *            panels to fuse runs staged (winograd_input_staged, one batched
+ *            GEMM for the products, winograd_output_staged): U is read once,
+ *            not once a tile panel, for V and M through global memory, a
+ *            trade that pays with channels (U grows as C*K, V and M as C+K);
+ *            4096: in effect never
  *   WINOGRAD_FUSE_PANELS  host dispatch: the filter transform runs inside the
  *            tile kernel (winograd_tiles_fused, U never in global memory)
  *            while a pass has fewer tile panels than this (each panel
@@ -77,6 +84,9 @@
 #endif
 #ifndef WINOGRAD_FUSE_PANELS
 #define WINOGRAD_FUSE_PANELS 2 /* host dispatch: fuse the filter transform below this many tile panels */
+#endif
+#ifndef WINOGRAD_STAGED_CHANNELS
+#define WINOGRAD_STAGED_CHANNELS 4096 /* host dispatch: staged from this many channels each way */
 #endif
 #ifndef WINO_PREFETCH
 #define WINO_PREFETCH 0 /* 1: prefetch the flipped filters' next FC channels (clang-built kernels only) */
@@ -176,20 +186,37 @@ filter_rows(const __global REAL *w, const int ip, const int j, const int M, cons
  * the write rate on a 2-core AVX-512 EPYC. */
 __kernel void winograd_filter_transform(__global const REAL *restrict w,
                                         __global REAL *restrict up, ulong ustride,
-                                        int M, int Kd, int flip, int channels_last)
+                                        int M, int Kd, int flip, int channels_last, int plain)
 {
     const int j0 = get_global_id(0) * FT_J, ip = get_global_id(1);
     if (j0 >= Kd || ip * MR >= M) return;
-    __global REAL *o = up + (ulong)ip * Kd * MR + (ulong)j0 * MR;
-    const int nj = min(FT_J, Kd - j0);
+    /* plain: each plane's U row-major (M x Kd, U[i][j] at i*Kd + j), the
+     * staged products' A operand; rows past M are not stored. A work-item's
+     * rows then take FT_J contiguous values a plane each. */
+    const ulong rstride = plain ? (ulong)Kd : 1, jstride = plain ? 1 : MR;
+    __global REAL *o = up + (ulong)ip * Kd * MR + (ulong)j0 * jstride;
+    const int rows = plain ? min(MR, M - ip * MR) : MR, nj = min(FT_J, Kd - j0);
 #if MR_IS_VECTOR
     realm u[FT_J][WINO_PLANES];
     for (int jj = 0; jj < nj; ++jj) filter_points(w, ip, 0, j0 + jj, M, Kd, flip, channels_last, u[jj]);
-    for (int xi = 0; xi < WINO_PLANES; ++xi)
-        for (int jj = 0; jj < nj; ++jj) WCAT(vstore, MR)(u[jj][xi], 0, o + (ulong)xi * ustride + jj * MR);
+    for (int xi = 0; xi < WINO_PLANES; ++xi) {
+        __global REAL *d = o + (ulong)xi * ustride;
+        if (!plain) {
+            for (int jj = 0; jj < nj; ++jj) WCAT(vstore, MR)(u[jj][xi], 0, d + jj * MR);
+            continue;
+        }
+        REAL lanes[FT_J][MR];
+        for (int jj = 0; jj < nj; ++jj) WCAT(vstore, MR)(u[jj][xi], 0, lanes[jj]);
+        for (int r = 0; r < rows; ++r)
+            for (int jj = 0; jj < nj; ++jj) d[r * rstride + jj] = lanes[jj][r];
+    }
 #else
     for (int jj = 0; jj < nj; ++jj)
-        filter_rows(w, ip, j0 + jj, M, Kd, flip, channels_last, o + jj * MR, ustride);
+        for (int r = 0; r < rows; ++r) {
+            realm u[WINO_PLANES];
+            filter_points(w, ip, r, j0 + jj, M, Kd, flip, channels_last, u);
+            for (int xi = 0; xi < WINO_PLANES; ++xi) o[(ulong)xi * ustride + r * rstride + jj * jstride] = u[xi];
+        }
 #endif
 }
 
@@ -305,6 +332,25 @@ input_panel(const int c, const int jp, const __global REAL *x, ulong x_off, __lo
 
 #define WINO_OUTS (WINO_M * WINO_M) /* outputs of a tile, e = i*m + j */
 
+/* A^T p A for one vector of tiles: their m*m outputs y[e] from the products p[xi] of the
+ * transform domain, rows first, then columns. */
+static inline __attribute__((always_inline)) void
+wino_output_tile(const REALV p[WINO_PLANES], REALV y[WINO_OUTS])
+{
+    REALV rows[WINO_ALPHA][WINO_M];
+#pragma unroll
+    for (int a = 0; a < WINO_ALPHA; ++a) wino_output_1d(p + a * WINO_ALPHA, rows[a]);
+#pragma unroll
+    for (int j = 0; j < WINO_M; ++j) {
+        REALV v[WINO_ALPHA], col[WINO_M];
+#pragma unroll
+        for (int a = 0; a < WINO_ALPHA; ++a) v[a] = rows[a][j];
+        wino_output_1d(v, col);
+#pragma unroll
+        for (int i = 0; i < WINO_M; ++i) y[i * WINO_M + j] = col[i];
+    }
+}
+
 /* Row r's m*m outputs of NR tiles (o[e], e = i*m + j) to y: tile t = (b*tp + ty)*tq + tx. */
 static inline __attribute__((always_inline)) void
 wino_store_row(REAL o[WINO_OUTS][NR], const int t0, const int T, const REAL bv, const int relu,
@@ -418,26 +464,14 @@ tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustr
         }
         for (int r = 0; r < MR; ++r)
             for (int c = 0; c < NV; ++c) {
-                /* A^T (prod) A: rows of the transform domain first, then columns */
-                REALV rows[WINO_ALPHA][WINO_M];
+                REALV p[WINO_PLANES], t[WINO_OUTS];
 #pragma unroll
-                for (int a = 0; a < WINO_ALPHA; ++a) {
-                    REALV v[WINO_ALPHA];
+                for (int xi = 0; xi < WINO_PLANES; ++xi) p[xi] = prod[xi][r][c];
+                wino_output_tile(p, t);
 #pragma unroll
-                    for (int b = 0; b < WINO_ALPHA; ++b) v[b] = prod[a * WINO_ALPHA + b][r][c];
-                    wino_output_1d(v, rows[a]);
-                }
-#pragma unroll
-                for (int j = 0; j < WINO_M; ++j) {
-                    REALV v[WINO_ALPHA], col[WINO_M];
-#pragma unroll
-                    for (int a = 0; a < WINO_ALPHA; ++a) v[a] = rows[a][j];
-                    wino_output_1d(v, col);
-#pragma unroll
-                    for (int i = 0; i < WINO_M; ++i) {
-                        if (c0 == 0) out[i * WINO_M + j][r][c] = col[i];
-                        else out[i * WINO_M + j][r][c] += col[i];
-                    }
+                for (int e = 0; e < WINO_OUTS; ++e) {
+                    if (c0 == 0) out[e][r][c] = t[e];
+                    else out[e][r][c] += t[e];
                 }
             }
     }
@@ -518,4 +552,51 @@ __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ust
                        up, ustride, x, x_off, C, H, W, pt, pl, K, bias, y, y_off, P, Q, tp, tq, nimg,
                        has_bias, relu, channels_last, kc, vl, 0, up, 0, 0);
     }
+}
+
+/* ---------------------------------------------------------------------------
+ * The staged form, for passes of many channels (the host's
+ * WINOGRAD_STAGED_CHANNELS): V and the products M in global memory, so the
+ * PLANES products are one batched GEMM (gemm_direct) that reads U once,
+ * where winograd_tiles reads all of U again for every tile panel.
+ * V of plane xi: C x tpad row-major at v + xi*C*tpad (tile t's value of
+ * channel c at c*tpad + t, zero for t >= T); M of plane xi: K x tpad at
+ * m + xi*K*tpad. NCHW x and y only. */
+
+/* V of channel c (gid 1) over the NR tiles of tile panel jp (gid 0),
+ * transformed through the work-item's PLANES*NR REALs of local memory.
+ * local = (1, 1). */
+__kernel void winograd_input_staged(__global const REAL *restrict x, ulong x_off, int C, int H, int W,
+                                    int pt, int pl, int tp, int tq, int nimg, int tpad,
+                                    __global REAL *restrict v, __local REAL *scratch)
+{
+    const int jp = get_global_id(0), c = get_global_id(1);
+    if (jp * NR >= tpad || c >= C) return;
+    input_panel(c, jp, x, x_off, scratch, NR, C, H, W, tp, tq, pt, pl, nimg, (ulong)H * W, W, 1);
+    for (int xi = 0; xi < WINO_PLANES; ++xi) {
+        __global REAL *d = v + ((ulong)xi * C + c) * tpad + jp * NR;
+        for (int q = 0; q < NV; ++q) VSTORE(VLOAD(scratch + xi * NR + q * VW), d + q * VW);
+    }
+}
+
+/* y of output channel k (gid 1) at the NR tiles of panel jp (gid 0) from
+ * M: A^T M A (+bias, ReLU), as winograd_tiles' last step. */
+__kernel void winograd_output_staged(__global const REAL *restrict m, int K, int tpad,
+                                     __global const REAL *restrict bias, int has_bias, int relu,
+                                     __global REAL *restrict y, ulong y_off, int P, int Q, int tp, int tq,
+                                     int T)
+{
+    const int jp = get_global_id(0), k = get_global_id(1), t0 = jp * NR;
+    if (t0 >= T || k >= K) return;
+    REAL o[WINO_OUTS][NR];
+    for (int q = 0; q < NV; ++q) {
+        REALV p[WINO_PLANES], t[WINO_OUTS];
+#pragma unroll
+        for (int xi = 0; xi < WINO_PLANES; ++xi) p[xi] = VLOAD(m + ((ulong)xi * K + k) * tpad + t0 + q * VW);
+        wino_output_tile(p, t);
+#pragma unroll
+        for (int e = 0; e < WINO_OUTS; ++e) VSTORE(t[e], &o[e][q * VW]);
+    }
+    wino_store_row(o, t0, T, has_bias ? bias[k] : (REAL)0, relu, y + y_off + (ulong)k * P * Q,
+                   (ulong)K * P * Q, P, Q, tp, tq);
 }

@@ -246,34 +246,43 @@ TEST_CASE("conv2d Winograd F(2x2) and F(4x4) both match the reference", "[conv]"
   }
 }
 
-// The filter transform inside the tile kernel (winograd_tiles_fused, few tile panels) and apart
-// (winograd_filter_transform, then winograd_tiles), each forced by WINOGRAD_FUSE_PANELS, at both
-// tile sizes: FC 3 cuts each pass through local memory (KC) into steps of 3 channels of filters
-// with a partial last one; output channels split over work-groups (7x7), several channel chunks.
-TEST_CASE("conv2d Winograd transforms the filters in the tile kernel or apart alike", "[conv]") {
+// The filter transform inside the tile kernel (winograd_tiles_fused, few tile panels), apart
+// (winograd_filter_transform, then winograd_tiles) and staged (the filters transformed plain, V and
+// the products through global memory, the products one batched GEMM), each forced by
+// WINOGRAD_FUSE_PANELS and WINOGRAD_STAGED_CHANNELS, at both tile sizes: FC 3 cuts each pass
+// through local memory (KC) into steps of 3 channels of filters with a partial last one; output
+// channels split over work-groups (7x7), several channel chunks; 35 output channels leave the
+// staged filter transform a partial row panel, and 300 input channels a partial FT_J block.
+TEST_CASE("conv2d Winograd transforms the filters in the tile kernel, apart or staged alike", "[conv]") {
   anycl_test::TempDir dir;
   // n c h w k r s sh sw pt pl pb pr dh dw g
   const ConvDesc shapes[] = {{2, 72, 7, 7, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
                              {2, 300, 10, 9, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
                              {1, 40, 13, 14, 35, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 1}};
+  enum class Form { Fused, Apart, Staged };
   for (int m : {2, 4})
-    for (bool fused : {true, false}) {
-      INFO("WINO_M " << m << (fused ? ", fused" : ", apart"));
-      const auto rt = runtime_with_params(dir, R"({"conv_winograd": {"FC": 3, "WINO_M": )" + std::to_string(m) +
-                                                   R"(, "WINOGRAD_FUSE_PANELS": )" + (fused ? "4096" : "1") + "}}");
+    for (Form form : {Form::Fused, Form::Apart, Form::Staged}) {
+      const char* name = form == Form::Fused ? "fused" : form == Form::Apart ? "apart" : "staged";
+      INFO("WINO_M " << m << ", " << name);
+      const auto rt = runtime_with_params(
+          dir, R"({"conv_winograd": {"FC": 3, "WINO_M": )" + std::to_string(m) + R"(, "WINOGRAD_FUSE_PANELS": )" +
+                   (form == Form::Fused ? "4096" : "1") + R"(, "WINOGRAD_STAGED_CHANNELS": )" +
+                   (form == Form::Staged ? "1" : "4096") + "}}");
       anycl::set_kernel_profiling(*rt, true);
       for (std::size_t i = 0; i < std::size(shapes); ++i) {
         INFO(describe(shapes[i]));
         anycl::clear_kernel_profile(*rt);
         check_forward(shapes[i], ConvAlgo::Winograd, unsigned(1000 + i), *rt);
         check_backward_data(shapes[i], ConvAlgo::Winograd, unsigned(1010 + i), *rt);
-        bool ran_fused = false, ran_apart = false;
+        bool ran_fused = false, ran_tiles = false, ran_staged = false;
         for (const anycl::KernelTime& k : anycl::kernel_profile(*rt)) {
           ran_fused = ran_fused || k.kernel == "winograd_tiles_fused";
-          ran_apart = ran_apart || k.kernel == "winograd_filter_transform";
+          ran_tiles = ran_tiles || k.kernel == "winograd_tiles";
+          ran_staged = ran_staged || k.kernel == "winograd_input_staged" || k.kernel == "winograd_output_staged";
         }
-        CHECK(ran_fused == fused);
-        CHECK(ran_apart == !fused);
+        CHECK(ran_fused == (form == Form::Fused));
+        CHECK(ran_tiles == (form == Form::Apart));
+        CHECK(ran_staged == (form == Form::Staged));
       }
     }
 }

@@ -710,6 +710,23 @@ TEST_CASE("oclgrind: conv Winograd F(4x4): forward and backward-data; stages in 
   anycl_test::install(rt, "conv_winograd", {});
 }
 
+// The staged form, forced (WINOGRAD_STAGED_CHANNELS 1, WINOGRAD_FUSE_PANELS 1) at both tile
+// sizes: the filter transform into plain rows (2 K-dims a work-item, so 3 output channels leave a
+// partial row panel and 2 input channels one block), winograd_input_staged and
+// winograd_output_staged (bias and ReLU forward) around the batched GEMM of the products. Run with
+// the race and bounds checks only (tests/CMakeLists.txt, "on pooled workspaces").
+TEST_CASE("oclgrind: conv Winograd staged on pooled workspaces: plain filters, input and output kernels",
+          "[.oclgrind]") {
+  anycl::Runtime& rt = runtime();
+  for (int m : {2, 4}) {
+    anycl_test::install(rt, "conv_winograd",
+                        {{"WINO_M", m}, {"FT_J", 2}, {"WINOGRAD_STAGED_CHANNELS", 1}, {"WINOGRAD_FUSE_PANELS", 1}});
+    check_conv(kWinograd, ConvAlgo::Winograd, unsigned(600 + m), Passes{true, true, false});
+    check_conv(kWinogradOdd, ConvAlgo::Winograd, unsigned(610 + m), Passes{true, true, false});
+  }
+  anycl_test::install(rt, "conv_winograd", {});
+}
+
 // winograd_tiles_fused: the filter transform inside the tile kernel, forced for any number of tile
 // panels (2 images: two panels of 2x2 tiles, one of 4x4), at both tile sizes, NCHW and NHWC: 20
 // channels take two passes through local memory (KC 16), the second partial, each cut into FC 3

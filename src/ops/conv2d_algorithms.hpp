@@ -23,10 +23,11 @@ bool im2col_gemm_panel_fits(const DeviceSlot& slot, const ConvGeom& g);
 Event forward_im2col_gemm(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
                           ForwardOffsets off);
 Event forward_direct(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu);
-// Winograd's only workspace is the transformed filters (16 K x C), whatever the batch. The panels
-// form reads and writes either layout (NHWC: OHWI filters) itself, forward and backward-data.
+// Winograd's workspace is the transformed filters ((m+2)^2 K x C), whatever the batch, unless
+// the pass runs staged (conv2d_winograd.cpp), whose V and M must then fit `cap`. The panels form
+// reads and writes either layout (NHWC: OHWI filters) itself, forward and backward-data.
 Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
-                       ConvLayout layout = ConvLayout::Nchw);
+                       std::size_t cap, ConvLayout layout = ConvLayout::Nchw);
 // ImplicitGemm (conv2d_implicit.cpp), forward and backward-weights: the staged input is chunked
 // within `cap`. Forward reads and writes either layout (NHWC: OHWI filters) itself.
 Event forward_implicit(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
@@ -38,7 +39,7 @@ Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const Back
 Event backward_data_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
 Event backward_data_direct(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t);
 Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t,
-                             ConvLayout layout = ConvLayout::Nchw);
+                             std::size_t cap, ConvLayout layout = ConvLayout::Nchw);
 // Strided backward-data (dilation 1) as one stride-1 forward convolution per output phase on the
 // packed family (conv2d_phases.cpp); backward_data_im2col runs it where its workspace fits `cap`.
 bool backward_data_phases_fit(const DeviceSlot& slot, const ConvGeom& g, std::size_t cap);

@@ -141,8 +141,9 @@ Event enqueue_conv_nhwc(const DeviceSlot& slot, ConvPass pass, const Conv2d& d, 
   // So do its forward and backward-data kernels (the panels form; the tiled form is NCHW only).
   if (algo == ConvAlgo::Winograd && winograd_form(slot) == WinogradForm::Panels) {
     if (pass == ConvPass::Forward)
-      return forward_winograd(slot, g, {set.nchw, set.kcrs, set.kvec, set.nkpq}, d.relu, ConvLayout::Nhwc);
-    return backward_data_winograd(slot, g, {set.nkpq, set.kcrs, set.nchw}, ConvLayout::Nhwc);
+      return forward_winograd(slot, g, {set.nchw, set.kcrs, set.kvec, set.nkpq}, d.relu, workspace_cap,
+                              ConvLayout::Nhwc);
+    return backward_data_winograd(slot, g, {set.nkpq, set.kcrs, set.nchw}, workspace_cap, ConvLayout::Nhwc);
   }
   // ImplicitGemm's forward stages NHWC x and writes NHWC y itself: the transposes would move the
   // output, the largest of the stem's tensors, twice more.

@@ -30,7 +30,7 @@ Event ConvForward::enqueue(const ForwardTensors& t) const {
     case ConvAlgo::ImplicitGemm: return forward_implicit(slot_, g_, t, relu_, cap_);
     case ConvAlgo::Winograd:
       return winograd_form(slot_) == WinogradForm::Tiled ? forward_winograd_tiled(slot_, g_, t, relu_, cap_)
-                                                         : forward_winograd(slot_, g_, t, relu_);
+                                                         : forward_winograd(slot_, g_, t, relu_, cap_);
     default:
       return runs_tiled_gemm(slot_) ? forward_im2col_tiled(slot_, g_, t, relu_, cap_)
                                     : forward_im2col(slot_, g_, t, relu_, cap_);
@@ -46,7 +46,7 @@ Event ConvBackwardData::enqueue(const BackwardDataTensors& t) const {
     case ConvAlgo::Direct: return backward_data_direct(slot_, g_, t);
     case ConvAlgo::Winograd:
       return winograd_form(slot_) == WinogradForm::Tiled ? backward_data_winograd_tiled(slot_, g_, t, cap_)
-                                                         : backward_data_winograd(slot_, g_, t);
+                                                         : backward_data_winograd(slot_, g_, t, cap_);
     default:
       return runs_tiled_gemm(slot_) ? backward_data_im2col_tiled(slot_, g_, t, cap_)
                                     : backward_data_im2col(slot_, g_, t, cap_);

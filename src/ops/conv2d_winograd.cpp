@@ -5,6 +5,7 @@
 #include "ops/conv2d_algorithms.hpp"
 
 #include <algorithm>
+#include <climits>
 
 #include "ops/gemm_kernels.hpp"
 #include "runtime/launch.hpp"
@@ -50,7 +51,7 @@ void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const Winog
   const std::size_t jw = std::size_t(slot.program("conv_winograd").param("FT_J"));
   run_kernel_part(slot, "conv_winograd", "winograd_filter_transform", {0, panels.begin, 0},
                   {ceil_div(std::size_t(w.cin), jw), panels.size(), 1}, {1, 1, 1}, filter, u, cl_ulong(lay.ustride), w.cout, w.cin,
-                  cl_int(w.flip), cl_int(w.channels_last));
+                  cl_int(w.flip), cl_int(w.channels_last), cl_int(0));
 }
 
 namespace {
@@ -144,15 +145,63 @@ Event winograd_tiles_fused(const DeviceSlot& slot, const WinogradPlan& w, const 
                     LocalBytes{lay.planes() * lay.nr * kc * sizeof(float)});
 }
 
+// The staged form's tiles padded to whole panels, and its scratch: U, V and M of every plane.
+struct StagedSizes {
+  std::size_t tpad, u, v, m;
+  StagedSizes(const WinogradPlan& w, const WinogradLayout& lay, std::size_t n)
+      : tpad(round_up(lay.tiles(n), lay.nr)),
+        u(lay.planes() * w.cin * w.cout),
+        v(lay.planes() * w.cin * tpad),
+        m(lay.planes() * w.cout * tpad) {}
+  std::size_t bytes() const { return workspace_bytes({u + v + m, sizeof(float)}); }
+};
+
+// winograd_tiles reads all of U once a tile panel (a 512-channel 7x7 layer at batch 32: four
+// panels, 38 MB of U each); from WINOGRAD_STAGED_CHANNELS channels each way an unfused pass runs
+// staged, its products one batched GEMM that reads U once, where V and M fit `cap` and the
+// kernels' int indices.
+bool staged_applies(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, std::size_t n,
+                    bool fused, std::size_t cap) {
+  const long least = slot.program("conv_winograd").param("WINOGRAD_STAGED_CHANNELS");
+  if (fused || w.channels_last || std::min(w.cin, w.cout) < least) return false;
+  const StagedSizes size(w, lay, n);
+  return size.tpad * std::max(w.cin, w.cout) <= std::size_t(INT_MAX) && size.bytes() <= cap;
+}
+
+// U (plain), V, the planes() products M = U V as one batched GEMM, then y from M.
+Event winograd_staged(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, std::size_t n,
+                      cl_mem in, cl_mem filter, cl_mem bias, cl_mem out, bool relu) {
+  const StagedSizes size(w, lay, n);
+  const std::size_t T = lay.tiles(n), planes = lay.planes(), panels = size.tpad / lay.nr;
+  Workspace u(*slot.workspace, *slot.context, slot.info, workspace_bytes({size.u, sizeof(float)}));
+  Workspace v(*slot.workspace, *slot.context, slot.info, workspace_bytes({size.v, sizeof(float)}));
+  Workspace m(*slot.workspace, *slot.context, slot.info, workspace_bytes({size.m, sizeof(float)}));
+  const std::size_t jw = std::size_t(slot.program("conv_winograd").param("FT_J"));
+  run_kernel(slot, "conv_winograd", "winograd_filter_transform", {ceil_div(std::size_t(w.cin), jw), lay.row_panels, 1},
+             {1, 1, 1}, filter, u.mem(), cl_ulong(std::size_t(w.cin) * w.cout), w.cout, w.cin, cl_int(w.flip),
+             cl_int(0), cl_int(1));
+  run_kernel(slot, "conv_winograd", "winograd_input_staged", {panels, std::size_t(w.cin), 1}, {1, 1, 1}, in,
+             cl_ulong(0), w.cin, w.ih, w.iw, w.pt, w.pl, cl_int(lay.tp), cl_int(lay.tq), cl_int(n),
+             cl_int(size.tpad), v.mem(), LocalBytes{planes * lay.nr * sizeof(float)});
+  GemmProblem p = dense_problem(std::size_t(w.cout), size.tpad, std::size_t(w.cin));
+  p.batch = planes, p.stride_a = size.u / planes, p.stride_b = size.v / planes, p.stride_c = size.m / planes;
+  (void)Event(enqueue_gemm<float>(slot, p, 1.f, u.mem(), v.mem(), 0.f, m.mem()));
+  return run_kernel(slot, "conv_winograd", "winograd_output_staged", {panels, std::size_t(w.cout), 1}, {1, 1, 1},
+                    m.mem(), w.cout, cl_int(size.tpad), bias ? bias : out, cl_int(bias != nullptr), cl_int(relu), out,
+                    cl_ulong(0), w.oh, w.ow, cl_int(lay.tp), cl_int(lay.tq), cl_int(T));
+}
+
 // One device, the whole pass. The kernel counts tiles in int: a batch of more than about 2^30
 // tiles runs in chunks of images. A pass of fewer than WINOGRAD_FUSE_PANELS tile panels a chunk
 // transforms the filters inside the tile kernel: U, written once and read once a panel, would
 // cost as much as the products (a 512-channel 7x7 layer at batch 8: 38 MB, one panel).
 Event winograd(const DeviceSlot& slot, const WinogradPlan& w, std::size_t n, cl_mem in, cl_mem filter, cl_mem bias,
-               cl_mem out, bool relu) {
+               cl_mem out, bool relu, std::size_t cap) {
   const WinogradLayout lay(slot, w);
   const std::size_t chunk = std::clamp<std::size_t>((std::size_t(1) << 30) / lay.tiles(1), 1, n);
   const bool fused = lay.tile_panels(chunk) < std::size_t(slot.program("conv_winograd").param("WINOGRAD_FUSE_PANELS"));
+  if (staged_applies(slot, w, lay, n, fused, cap))
+    return winograd_staged(slot, w, lay, n, in, filter, bias, out, relu);
   Workspace scratch(*slot.workspace, *slot.context, slot.info,
                     fused ? fused_scratch_bytes(slot, lay, lay.tile_panels(chunk)) : lay.filter_bytes());
   if (!fused) winograd_filters(slot, w, lay, filter, scratch.mem(), {0, lay.row_panels});
@@ -174,13 +223,13 @@ bool is_winograd_shape(const Conv2d& d) {
 }
 
 Event forward_winograd(const DeviceSlot& slot, const ConvGeom& g, const ForwardTensors& t, bool relu,
-                       ConvLayout layout) {
-  return winograd(slot, winograd_forward_plan(g, layout), g.n, t.x, t.w, t.bias, t.y, relu);
+                       std::size_t cap, ConvLayout layout) {
+  return winograd(slot, winograd_forward_plan(g, layout), g.n, t.x, t.w, t.bias, t.y, relu, cap);
 }
 
 Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t,
-                             ConvLayout layout) {
-  return winograd(slot, winograd_backward_data_plan(g, layout), g.n, t.dy, t.w, nullptr, t.dx, false);
+                             std::size_t cap, ConvLayout layout) {
+  return winograd(slot, winograd_backward_data_plan(g, layout), g.n, t.dy, t.w, nullptr, t.dx, false, cap);
 }
 
 }  // namespace anycl::detail
