@@ -557,7 +557,8 @@ __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ust
 /* ---------------------------------------------------------------------------
  * The staged form, for passes of many channels (the host's
  * WINOGRAD_STAGED_CHANNELS): V and the products M in global memory, so the
- * PLANES products are one batched GEMM (gemm_direct) that reads U once,
+ * PLANES products are one batched GEMM (the host's pick of GEMM kernel for
+ * the shape: U is each plane's M x Kd A, V its B) that reads U once,
  * where winograd_tiles reads all of U again for every tile panel.
  * V of plane xi: C x tpad row-major at v + xi*C*tpad (tile t's value of
  * channel c at c*tpad + t, zero for t >= T); M of plane xi: K x tpad at
