@@ -15,6 +15,10 @@
  *   KU         k-loop unroll of the micro-tile
  *   FUSED_WG   host: work-items of a work-group (filter panels sharing one
  *              gathered panel); unused by the code
+ *   GATHER_AHEAD  0: off; else a work-item prefetches, while it gathers a
+ *              channel, the cache lines of its channel this many turns on
+ *              (each channel's rows lie a plane apart, a stride hardware
+ *              prefetchers miss); needs a clang-based compiler (else ignored)
  *
  * Layouts: x[n][C][H][W], packed filter Ap[(i/MR)*K*MR + kk*MR + i%MR] =
  * w_g[i][kk] (one group, kk = (c*R + r)*S + s), y[n][K][P][Q]. Output columns
@@ -36,6 +40,9 @@
 #endif
 #ifndef FUSED_WG
 #define FUSED_WG 16
+#endif
+#ifndef GATHER_AHEAD
+#define GATHER_AHEAD 0 /* prefetch distance in a work-item's channels; 0: none */
 #endif
 
 #define MICRO_TILE_B_SPACE __local
@@ -141,6 +148,22 @@ static void gather_channel(__local REAL *out, const __global REAL *xc, const __l
 }
 #endif
 
+/* Prefetches the cache lines of channel xc that its panel's R*S taps read:
+ * per filter row, a line's worth of columns of its first tap at a time and
+ * its last tap's last column (the row's other taps read between them). */
+static void prefetch_channel(const __global REAL *xc, const __local int *offs, int R, int S, int sw)
+{
+#if GATHER_AHEAD && defined(__clang__)
+    const int step = max(1, 64 / (int)sizeof(REAL) / sw);
+    for (int r = 0; r < R; ++r) {
+        const __local int *first = offs + r * S * NR, *last = first + (S - 1) * NR;
+        for (int jj = 0; jj < NR; jj += step)
+            if (first[jj] >= 0) __builtin_prefetch(xc + first[jj]);
+        if (last[NR - 1] >= 0) __builtin_prefetch(xc + last[NR - 1]);
+    }
+#endif
+}
+
 /* The MR x NR tile at output channels i0.., columns j0.. into y (channel 0 of
  * image 0), masked to m channels and n columns; columns wrap into the next
  * image every P*Q. */
@@ -205,9 +228,13 @@ __kernel void conv_im2col_gemm(__global const REAL *restrict x, __global const R
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (j0 < n)
-        for (int c = lid; c < Cg; c += lsize)
+        for (int c = lid; c < Cg; c += lsize) {
+            const int ahead = c + GATHER_AHEAD * lsize;
+            if (GATHER_AHEAD && ahead < Cg)
+                prefetch_channel(x + (ulong)(grp * Cg + ahead) * plane, offs, R, S, sw);
             gather_channel(panel + (ulong)c * rs_taps * NR, x + (ulong)(grp * Cg + c) * plane, offs,
                            rs_taps, sw, Q, -(grp * Cg + c) * (int)plane, (nimg * C - grp * Cg - c) * (int)plane);
+        }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (j0 >= n || ti * MR >= Kg) return;
 
