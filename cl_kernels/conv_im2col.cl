@@ -9,6 +9,12 @@
  *   I2C_VW      vector width of the copies in im2col_packed and conv_pack_x_1x1_strided
  *   C2I_VW      dx elements along w produced by one col2im work-item (its
  *               stride-2 path: 4, 8 or a multiple of 16)
+ *   C2I_AHEAD   0: off; else col2im's stride-2 path prefetches, for each tap
+ *               it reads, the col row this many rows on, which the work-group
+ *               that many dx row pairs on reads (the R*S streams lie a plane
+ *               apart, more than hardware prefetchers follow); needs a
+ *               clang-based compiler (else ignored) whose runtime links
+ *               __builtin_prefetch (Oclgrind does not)
  *   DYA_PIX     pixels (columns of packed A) one conv_pack_dy_a work-item writes
  *   DBIAS_LWS   work-group size of conv_dbias (power of two, fixed by
  *               reqd_work_group_size, so the host must launch with it)
@@ -40,6 +46,9 @@
 #endif
 #ifndef C2I_VW
 #define C2I_VW 8    /* dx outputs along w per col2im work-item (even) */
+#endif
+#ifndef C2I_AHEAD
+#define C2I_AHEAD 0 /* col rows col2im prefetches ahead; 0: none */
 #endif
 #ifndef I2C_VW
 #define I2C_VW 4    /* vector width of im2col_packed copies: 1, 2, 4, 8 or 16 */
@@ -317,6 +326,14 @@ static void col2im_stride2(const __global REAL *cc, __global REAL *o, int ih, in
         const int p = (ih + pt - r) >> 1;
         if (p >= P) continue;
         long at = (long)(r * S) * PQ + (long)p * Q;
+#if C2I_AHEAD && defined(__clang__)
+        if (p + C2I_AHEAD < P)
+            for (int s = 0; s < S; ++s) {
+                const __global REAL *ahead = cc + at + (long)s * PQ + C2I_AHEAD * Q;
+                __builtin_prefetch(ahead);
+                __builtin_prefetch(ahead + Q - 1);
+            }
+#endif
         for (int s = 0; s < S; ++s, at += PQ) {
             const int base = iw0 + pl - s;  /* ow of column 0 of the run */
             const int par = base & 1, q0 = (base + par) >> 1;

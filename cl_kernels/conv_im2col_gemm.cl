@@ -19,6 +19,7 @@
  *              channel, the cache lines of its channel this many turns on
  *              (each channel's rows lie a plane apart, a stride hardware
  *              prefetchers miss); needs a clang-based compiler (else ignored)
+ *              whose runtime links __builtin_prefetch (Oclgrind does not)
  *
  * Layouts: x[n][C][H][W], packed filter Ap[(i/MR)*K*MR + kk*MR + i%MR] =
  * w_g[i][kk] (one group, kk = (c*R + r)*S + s), y[n][K][P][Q]. Output columns

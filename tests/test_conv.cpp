@@ -410,7 +410,7 @@ TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay unt
 // its stride-2 vector path does not take (the generic loop): wide stride-2 planes below the size
 // where phases replace col2im, so whole vector runs in the middle of the rows and masked ones at
 // both edges and at the right end.
-TEST_CASE("conv2d Im2col backward-data by col2im matches the reference at every C2I_VW", "[conv]") {
+TEST_CASE("conv2d Im2col backward-data by col2im matches the reference at every C2I_VW, prefetching ahead", "[conv]") {
   anycl_test::TempDir dir;
   // n c h w k r s sh sw pt pl pb pr dh dw g
   const ConvDesc shapes[] = {{2, 3, 9, 70, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},    // 3x3 pad 1, odd height
@@ -418,11 +418,15 @@ TEST_CASE("conv2d Im2col backward-data by col2im matches the reference at every 
                              {2, 3, 13, 45, 4, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, 1},   // 7x7
                              {1, 4, 10, 50, 6, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1, 2},   // 4x4, groups 2
                              {1, 3, 11, 40, 4, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1}};  // dilation 2: generic loop
-  for (int vw : {4, 6, 8, 16, 32}) {
-    INFO("C2I_VW " << vw);
-    const auto rt = runtime_with_params(dir, R"({"conv_im2col": {"C2I_VW": )" + std::to_string(vw) + "}}");
-    REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_im2col") + " ",
-                                 "-DC2I_VW=" + std::to_string(vw) + " "));
+  // C2I_AHEAD only prefetches, so each width runs with some distance: results must not change.
+  const std::pair<int, int> widths_and_ahead[] = {{4, 1}, {6, 2}, {8, 4}, {16, 1}, {32, 2}};
+  for (const auto& [vw, ahead] : widths_and_ahead) {
+    INFO("C2I_VW " << vw << ", C2I_AHEAD " << ahead);
+    const auto rt = runtime_with_params(dir, R"({"conv_im2col": {"C2I_VW": )" + std::to_string(vw) +
+                                                 R"(, "C2I_AHEAD": )" + std::to_string(ahead) + "}}");
+    const std::string options = anycl_test::build_options(*rt, "conv_im2col") + " ";
+    REQUIRE(anycl_test::contains(options, "-DC2I_VW=" + std::to_string(vw) + " "));
+    REQUIRE(anycl_test::contains(options, "-DC2I_AHEAD=" + std::to_string(ahead) + " "));
     for (std::size_t i = 0; i < std::size(shapes); ++i) {
       INFO(describe(shapes[i]));
       check_backward_data(shapes[i], ConvAlgo::Im2col, unsigned(900 + i), *rt);
