@@ -44,14 +44,25 @@ double winograd_error_factor(const DeviceSlot& slot, ConvPass pass) {
   return f4 ? 128 : 16;
 }
 
-void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
-                      cl_mem u, Range panels) {
+namespace {
+
+// winograd_filter_transform of the filters of `panels` into u: packed-A blocks `ustride` floats
+// apart, or (plain) row-major cout x cin planes, the staged GEMM's A operand.
+void filter_transform(const DeviceSlot& slot, const WinogradPlan& w, cl_mem filter, cl_mem u, Range panels,
+                      std::size_t ustride, bool plain) {
   // A work-item covers FT_J consecutive K-dims: one K-dim a work-item made the launch a few
   // thousand one-item groups whose stores a plane were MR floats.
   const std::size_t jw = std::size_t(slot.program("conv_winograd").param("FT_J"));
   run_kernel_part(slot, "conv_winograd", "winograd_filter_transform", {0, panels.begin, 0},
-                  {ceil_div(std::size_t(w.cin), jw), panels.size(), 1}, {1, 1, 1}, filter, u, cl_ulong(lay.ustride), w.cout, w.cin,
-                  cl_int(w.flip), cl_int(w.channels_last), cl_int(0));
+                  {ceil_div(std::size_t(w.cin), jw), panels.size(), 1}, {1, 1, 1}, filter, u, cl_ulong(ustride),
+                  w.cout, w.cin, cl_int(w.flip), cl_int(w.channels_last), cl_int(plain));
+}
+
+}  // namespace
+
+void winograd_filters(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
+                      cl_mem u, Range panels) {
+  filter_transform(slot, w, filter, u, panels, lay.ustride, false);
 }
 
 namespace {
@@ -176,10 +187,7 @@ Event winograd_staged(const DeviceSlot& slot, const WinogradPlan& w, const Winog
   Workspace u(*slot.workspace, *slot.context, slot.info, workspace_bytes({size.u, sizeof(float)}));
   Workspace v(*slot.workspace, *slot.context, slot.info, workspace_bytes({size.v, sizeof(float)}));
   Workspace m(*slot.workspace, *slot.context, slot.info, workspace_bytes({size.m, sizeof(float)}));
-  const std::size_t jw = std::size_t(slot.program("conv_winograd").param("FT_J"));
-  run_kernel(slot, "conv_winograd", "winograd_filter_transform", {ceil_div(std::size_t(w.cin), jw), lay.row_panels, 1},
-             {1, 1, 1}, filter, u.mem(), cl_ulong(std::size_t(w.cin) * w.cout), w.cout, w.cin, cl_int(w.flip),
-             cl_int(0), cl_int(1));
+  filter_transform(slot, w, filter, u.mem(), {0, lay.row_panels}, size.u / planes, true);
   run_kernel(slot, "conv_winograd", "winograd_input_staged", {panels, std::size_t(w.cin), 1}, {1, 1, 1}, in,
              cl_ulong(0), w.cin, w.ih, w.iw, w.pt, w.pl, cl_int(lay.tp), cl_int(lay.tq), cl_int(n),
              cl_int(size.tpad), v.mem(), LocalBytes{planes * lay.nr * sizeof(float)});
