@@ -15,6 +15,10 @@
  *               apart, more than hardware prefetchers follow); needs a
  *               clang-based compiler (else ignored) whose runtime links
  *               __builtin_prefetch (Oclgrind does not)
+ *   PACK_AHEAD  0: off; else conv_pack_x_1x1_strided prefetches its run of the
+ *               channel this many on, which a later work-group reads (a
+ *               group's rows are a short stream in one plane, too short for
+ *               hardware prefetchers); needs what C2I_AHEAD needs
  *   DYA_PIX     pixels (columns of packed A) one conv_pack_dy_a work-item writes
  *   DBIAS_LWS   work-group size of conv_dbias (power of two, fixed by
  *               reqd_work_group_size, so the host must launch with it)
@@ -49,6 +53,9 @@
 #endif
 #ifndef C2I_AHEAD
 #define C2I_AHEAD 0 /* col rows col2im prefetches ahead; 0: none */
+#endif
+#ifndef PACK_AHEAD
+#define PACK_AHEAD 0 /* channels conv_pack_x_1x1_strided prefetches ahead; 0: none */
 #endif
 #ifndef I2C_VW
 #define I2C_VW 4    /* vector width of im2col_packed copies: 1, 2, 4, 8 or 16 */
@@ -608,6 +615,11 @@ __kernel void conv_pack_x_1x1_strided(__global const REAL *restrict x, ulong x_o
             const __global REAL *src =
                 x + x_off + ((ulong)b * C + grp * Cg + c) * plane + (ulong)p * sh * W + (ulong)q * sw;
             int t = 0;
+#if PACK_AHEAD && defined(__clang__)
+            if (c + PACK_AHEAD < Cg)
+                for (int l = 0; l < seg * sw; l += 64 / (int)sizeof(REAL))
+                    __builtin_prefetch(src + PACK_AHEAD * plane + l);
+#endif
             if (sw == 1) {
                 for (; t < seg; ++t) o[t] = src[t];
             } else if (sw == 2) {
