@@ -73,6 +73,8 @@
 #define BWW_MAX_K 4096 /* host: longest backward-weights GEMM reduction a launch */
 #endif
 
+#include "prefetch.h"
+
 #define I2C_CAT_(a, b) a##b
 #define I2C_CAT(a, b) I2C_CAT_(a, b)
 #if I2C_VW == 1
@@ -333,12 +335,13 @@ static void col2im_stride2(const __global REAL *cc, __global REAL *o, int ih, in
         const int p = (ih + pt - r) >> 1;
         if (p >= P) continue;
         long at = (long)(r * S) * PQ + (long)p * Q;
-#if C2I_AHEAD && defined(__clang__)
+#if C2I_AHEAD
+        /* A row's first and last line: the hardware prefetchers stream between. */
         if (p + C2I_AHEAD < P)
             for (int s = 0; s < S; ++s) {
                 const __global REAL *ahead = cc + at + (long)s * PQ + C2I_AHEAD * Q;
-                __builtin_prefetch(ahead);
-                __builtin_prefetch(ahead + Q - 1);
+                prefetch_line(ahead);
+                prefetch_line(ahead + Q - 1);
             }
 #endif
         for (int s = 0; s < S; ++s, at += PQ) {
@@ -615,10 +618,8 @@ __kernel void conv_pack_x_1x1_strided(__global const REAL *restrict x, ulong x_o
             const __global REAL *src =
                 x + x_off + ((ulong)b * C + grp * Cg + c) * plane + (ulong)p * sh * W + (ulong)q * sw;
             int t = 0;
-#if PACK_AHEAD && defined(__clang__)
-            if (c + PACK_AHEAD < Cg)
-                for (int l = 0; l < seg * sw; l += 64 / (int)sizeof(REAL))
-                    __builtin_prefetch(src + PACK_AHEAD * plane + l);
+#if PACK_AHEAD
+            if (c + PACK_AHEAD < Cg) prefetch_run(src + PACK_AHEAD * plane, (seg - 1) * sw + 1);
 #endif
             if (sw == 1) {
                 for (; t < seg; ++t) o[t] = src[t];

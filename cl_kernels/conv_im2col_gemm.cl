@@ -49,6 +49,7 @@
 #define MICRO_TILE_B_SPACE __local
 #include "common.h"
 #include "micro_tile.h"
+#include "prefetch.h"
 
 /* Where each column of the panel reads x for each tap: offs[(r*S + s)*NR + jj] =
  * the offset of x[b][0][p*sh + r*dh - pt][q*sw + s*dw - pl] from image 0,
@@ -154,13 +155,13 @@ static void gather_channel(__local REAL *out, const __global REAL *xc, const __l
  * its last tap's last column (the row's other taps read between them). */
 static void prefetch_channel(const __global REAL *xc, const __local int *offs, int R, int S, int sw)
 {
-#if GATHER_AHEAD && defined(__clang__)
-    const int step = max(1, 64 / (int)sizeof(REAL) / sw);
+#if GATHER_AHEAD
+    const int step = max(1, LINE_REALS / sw);
     for (int r = 0; r < R; ++r) {
         const __local int *first = offs + r * S * NR, *last = first + (S - 1) * NR;
         for (int jj = 0; jj < NR; jj += step)
-            if (first[jj] >= 0) __builtin_prefetch(xc + first[jj]);
-        if (last[NR - 1] >= 0) __builtin_prefetch(xc + last[NR - 1]);
+            if (first[jj] >= 0) prefetch_line(xc + first[jj]);
+        if (last[NR - 1] >= 0) prefetch_line(xc + last[NR - 1]);
     }
 #endif
 }

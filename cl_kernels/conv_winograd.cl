@@ -106,6 +106,7 @@
 #include "winograd_tile.h"
 #include "winograd_transform.h"
 #include "micro_tile.h"
+#include "prefetch.h"
 
 /* ---------------------------------------------------------------------------
  * U[xi][i][j] in packed-A layout (rows i < M, K-dim j < Kd), block xi at
@@ -246,14 +247,12 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
 static inline void prefetch_flipped(const __global REAL *w, const int ip, const int j0, const int M,
                                     const int Kd, const int channels_last)
 {
-#if WINO_PREFETCH && defined(__clang__)
+#if WINO_PREFETCH
     for (int j = j0; j < min(j0 + FC, Kd); ++j) {
         if (channels_last) {
-            for (int e = 0; e < 9; ++e) __builtin_prefetch(w + ((ulong)j * 9 + e) * M + ip * MR);
+            for (int e = 0; e < 9; ++e) prefetch_line(w + ((ulong)j * 9 + e) * M + ip * MR);
         } else {
-            const __global REAL *p = w + ((ulong)j * M + ip * MR) * 9;
-            for (int l = 0; l < MR * 9; l += 64 / (int)sizeof(REAL)) __builtin_prefetch(p + l);
-            __builtin_prefetch(p + MR * 9 - 1);
+            prefetch_run(w + ((ulong)j * M + ip * MR) * 9, MR * 9);
         }
     }
 #endif
