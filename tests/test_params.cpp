@@ -152,7 +152,7 @@ TEST_CASE("bad entries are logged and skipped, good entries beside them still ap
       {R"({"name": "s", "params": {"fam": {"MR": "4"}}})", "not an integer"},
       {R"({"name": "f", "params": {"fam": {"MR": 4.5}}})", "not an integer"},
       {R"({"name": "b", "params": {"fam": {"MR": true}}})", "not an integer"},
-      {R"({"name": "z", "params": {"fam": {"MR": 0}}})", "outside"},
+      {R"({"name": "z", "params": {"fam": {"MR": 0}}})", "MR is 0, which only a switch"},
       {R"({"name": "n", "params": {"fam": {"MR": -3}}})", "outside"},
       {R"({"name": "h", "params": {"fam": {"MR": 5000}}})", "outside"},
       {R"({"name": "u", "params": {"fam": {"MR": 18446744073709551615}}})", "outside"},
@@ -170,6 +170,28 @@ TEST_CASE("bad entries are logged and skipped, good entries beside them still ap
     CHECK(p == ParamSet{{"MR", 4}, {"NR", 8}, {"VW", 4}, {"KU", 2}});
     CHECK(contains(log, why));
   }
+}
+
+TEST_CASE("0 sets a switch whose .cl default is 0 and is refused for every other tunable", "[params]") {
+  ScopedEnv verbose("ANYCL_LOG", std::string("warn"));
+  const ParamSet defaults{{"MR", 4}, {"AHEAD", 0}};
+  const auto resolve_with = [&](const std::string& params, std::string* log) {
+    anycl_test::StderrCapture capture;
+    ParamSet out = ParamTable(entries(R"({"name": "e", "params": {"fam": )" + params + "}}"), "test.json")
+                       .resolve(device("d"), "fam", "fam_f32", defaults);
+    *log = capture.text();
+    return out;
+  };
+  std::string log;
+  CHECK(resolve_with(R"({"AHEAD": 3})", &log) == ParamSet{{"MR", 4}, {"AHEAD", 3}});
+  CHECK(log.empty());
+  const ParamTable on(entries(R"({"name": "on", "params": {"fam": {"AHEAD": 3}}},
+                                 {"name": "off", "match": {"type": "cpu"}, "params": {"fam": {"AHEAD": 0}}})"),
+                      "test.json");
+  CHECK(on.resolve(device("d"), "fam", "fam_f32", defaults) == ParamSet{{"MR", 4}, {"AHEAD", 0}});
+  CHECK(resolve_with(R"({"MR": 0, "AHEAD": 2})", &log) == defaults);
+  CHECK(contains(log, "MR is 0, which only a switch"));
+  CHECK(contains(log, "'e'"));
 }
 
 TEST_CASE("combinations the kernels cannot honour are refused per entry", "[params]") {

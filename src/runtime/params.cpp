@@ -61,8 +61,8 @@ ParamSet parse_family(const json& j, const std::string& where) {
   for (auto& [key, value] : j.items()) {
     if (!value.is_number_integer()) throw std::runtime_error(where + "." + key + ": not an integer");
     const long v = value.get<long>();
-    if (v < 1 || v > kMaxParam)
-      throw std::runtime_error(where + "." + key + ": " + std::to_string(v) + " is outside 1.." +
+    if (v < 0 || v > kMaxParam)
+      throw std::runtime_error(where + "." + key + ": " + std::to_string(v) + " is outside 0.." +
                                std::to_string(kMaxParam));
     out[key] = v;
   }
@@ -213,6 +213,7 @@ ParamSet ParamTable::resolve(const DeviceInfo& device, const std::string& family
       std::string problem;
       for (const auto& [k, v] : it->second) {
         if (!defaults.count(k)) problem = "unknown parameter " + k;
+        else if (v == 0 && defaults.at(k) != 0) problem = k + " is 0, which only a switch (.cl default 0) may be";
         trial[k] = v;
       }
       if (problem.empty()) problem = check_combination(trial);
