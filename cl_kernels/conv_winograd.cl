@@ -432,7 +432,8 @@ tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustr
            const int pt, const int pl, const int K, __global const REAL *bias, __global REAL *y,
            const ulong y_off, const int P, const int Q, const int tp, const int tq, const int nimg,
            const int has_bias, const int relu, const int channels_last, const int kc, __local REAL *vl,
-           const int fused, const __global REAL *w, const int flip, __global REAL *us)
+           const int fused, const __global REAL *w, const int flip, __global REAL *us,
+           const __global REAL *vs, const int tpad)
 {
     const int T = nimg * tp * tq, i0 = ti * MR, t0 = tj * NR;
     if (t0 >= T) return; /* the whole group: its local size along tiles is 1 */
@@ -452,6 +453,14 @@ tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustr
             for (int c = lid * per; c < min(n, (lid + 1) * per); ++c)
                 input_panel(c0 + c, tj, x, x_off, vl + c * NR, kc * NR, C, H, W, tp, tq, pt, pl, nimg,
                             1, W * C, C);
+        } else if (tpad) {
+            /* V already transformed (winograd_input_staged's layout): copied in. */
+            for (int c = lid; c < n; c += lsize)
+                for (int xi = 0; xi < WINO_PLANES; ++xi) {
+                    const __global REAL *src = vs + ((ulong)xi * C + c0 + c) * tpad + tj * NR;
+                    __local REAL *dst = vl + xi * kc * NR + c * NR;
+                    for (int q = 0; q < NV; ++q) VSTORE(VLOAD(src + q * VW), dst + q * VW);
+                }
         } else {
             for (int c = lid; c < n; c += lsize)
                 input_panel(c0 + c, tj, x, x_off, vl + c * NR, kc * NR, C, H, W, tp, tq, pt, pl, nimg,
@@ -517,7 +526,7 @@ __kernel void winograd_tiles(__global const REAL *restrict up, ulong ustride,
                              __local REAL *vl)
 {
     tile_panel(get_global_id(0), get_global_id(1), up, ustride, x, x_off, C, H, W, pt, pl, K, bias,
-               y, y_off, P, Q, tp, tq, nimg, has_bias, relu, channels_last, kc, vl, 0, up, 0, 0);
+               y, y_off, P, Q, tp, tq, nimg, has_bias, relu, channels_last, kc, vl, 0, up, 0, 0, x, 0);
 }
 
 /* winograd_tiles with the filter transform inside: each work-item transforms
@@ -527,19 +536,21 @@ __kernel void winograd_tiles(__global const REAL *restrict up, ulong ustride,
  * 8 is one), where U (PLANES*K*C REALs) would be written once and read once
  * a panel, its traffic costs as much as the products. w and flip as
  * winograd_filter_transform's (M = K, Kd = C). global and local as
- * winograd_tiles'. */
+ * winograd_tiles'. tpad 0: each group transforms its panel's input; else
+ * vs holds V as winograd_input_staged writes it (tpad tiles a row, NCHW),
+ * which the host does once when several groups share a panel. */
 __kernel void winograd_tiles_fused(__global const REAL *restrict w, int flip,
                                    __global REAL *restrict us,
                                    __global const REAL *restrict x, ulong x_off, int C, int H, int W,
                                    int pt, int pl, int K, __global const REAL *restrict bias,
                                    __global REAL *restrict y, ulong y_off, int P, int Q, int tp, int tq,
                                    int nimg, int has_bias, int relu, int channels_last, int kc,
-                                   __local REAL *vl)
+                                   __local REAL *vl, __global const REAL *restrict vs, int tpad)
 {
     const ulong slice = (ulong)get_global_id(0) * get_global_size(1) + get_global_id(1);
     tile_panel(get_global_id(0), get_global_id(1), w, 0, x, x_off, C, H, W, pt, pl, K, bias, y, y_off,
                P, Q, tp, tq, nimg, has_bias, relu, channels_last, kc, vl, 1, w, flip,
-               us + slice * (WINO_PLANES * FC * MR));
+               us + slice * (WINO_PLANES * FC * MR), vs, tpad);
 }
 
 /* winograd_tiles with its tile panels claimed from claims[claim]: each
@@ -568,7 +579,7 @@ __kernel void winograd_tiles_claimed(__global const REAL *restrict up, ulong ust
         for (int i = first; i < end; ++i)
             tile_panel(i / row_groups, (i % row_groups) * (int)get_local_size(1) + (int)get_local_id(1),
                        up, ustride, x, x_off, C, H, W, pt, pl, K, bias, y, y_off, P, Q, tp, tq, nimg,
-                       has_bias, relu, channels_last, kc, vl, 0, up, 0, 0);
+                       has_bias, relu, channels_last, kc, vl, 0, up, 0, 0, x, 0);
     }
 }
 

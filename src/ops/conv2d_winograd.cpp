@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <optional>
 
 #include "ops/gemm_kernels.hpp"
 #include "runtime/launch.hpp"
@@ -140,20 +141,41 @@ std::size_t fused_scratch_bytes(const DeviceSlot& slot, const WinogradLayout& la
                           lay.planes() * fc * lay.mr, sizeof(float)});
 }
 
+// V of images b0 .. b0+nimg-1 (NCHW) into v: planes() x cin x tpad, tpad a whole number of panels,
+// tiles past the last zero.
+void winograd_input(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem in,
+                    std::size_t b0, std::size_t nimg, std::size_t tpad, cl_mem v) {
+  const std::size_t in_image = std::size_t(w.cin) * w.ih * w.iw;
+  run_kernel(slot, "conv_winograd", "winograd_input_staged", {tpad / lay.nr, std::size_t(w.cin), 1}, {1, 1, 1}, in,
+             cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl, cl_int(lay.tp), cl_int(lay.tq), cl_int(nimg),
+             cl_int(tpad), v, LocalBytes{lay.planes() * lay.nr * sizeof(float)});
+}
+
 // winograd_tiles with the filter transform inside (winograd_tiles_fused): each tile panel's
 // work-items transform their filters again, into `scratch`, instead of reading U.
 Event winograd_tiles_fused(const DeviceSlot& slot, const WinogradPlan& w, const WinogradLayout& lay, cl_mem filter,
                            cl_mem scratch, cl_mem in, cl_mem bias, cl_mem out, std::size_t b0, std::size_t nimg,
-                           bool relu) {
+                           bool relu, std::size_t cap) {
   const std::size_t in_image = std::size_t(w.cin) * w.ih * w.iw, out_image = std::size_t(w.cout) * w.oh * w.ow;
   const std::size_t panels = lay.tile_panels(nimg);
   const std::size_t group_rows = fused_group_rows(slot, lay, panels);
   const cl_int kc = winograd_channel_chunk(slot, w, lay);
+  // Channels split over several groups would each transform the panel's input again (in a group's
+  // work-item loop, about 3x the time of winograd_input_staged a channel): V is transformed once
+  // beforehand and copied in (NCHW only, as winograd_input_staged).
+  const std::size_t v_bytes = workspace_bytes({lay.planes(), std::size_t(w.cin), panels * lay.nr, sizeof(float)});
+  const bool stage_v = group_rows < lay.row_panels && !w.channels_last && v_bytes <= cap;
+  const std::size_t tpad = stage_v ? panels * lay.nr : 0;
+  std::optional<Workspace> v;
+  if (stage_v) {
+    v.emplace(*slot.workspace, *slot.context, slot.info, v_bytes);
+    winograd_input(slot, w, lay, in, b0, nimg, tpad, v->mem());
+  }
   return run_kernel(slot, "conv_winograd", "winograd_tiles_fused", {panels, lay.row_panels, 1}, {1, group_rows, 1},
                     filter, cl_int(w.flip), scratch, in, cl_ulong(b0 * in_image), w.cin, w.ih, w.iw, w.pt, w.pl,
                     w.cout, bias ? bias : out, out, cl_ulong(b0 * out_image), w.oh, w.ow, cl_int(lay.tp),
                     cl_int(lay.tq), cl_int(nimg), cl_int(bias != nullptr), cl_int(relu), cl_int(w.channels_last), kc,
-                    LocalBytes{lay.planes() * lay.nr * kc * sizeof(float)});
+                    LocalBytes{lay.planes() * lay.nr * kc * sizeof(float)}, v ? v->mem() : in, cl_int(tpad));
 }
 
 // The staged form's tiles padded to whole panels, and its scratch: U, V and M of every plane.
@@ -188,9 +210,7 @@ Event winograd_staged(const DeviceSlot& slot, const WinogradPlan& w, const Winog
   Workspace v(*slot.workspace, *slot.context, slot.info, workspace_bytes({size.v, sizeof(float)}));
   Workspace m(*slot.workspace, *slot.context, slot.info, workspace_bytes({size.m, sizeof(float)}));
   filter_transform(slot, w, filter, u.mem(), {0, lay.row_panels}, size.u / planes, true);
-  run_kernel(slot, "conv_winograd", "winograd_input_staged", {panels, std::size_t(w.cin), 1}, {1, 1, 1}, in,
-             cl_ulong(0), w.cin, w.ih, w.iw, w.pt, w.pl, cl_int(lay.tp), cl_int(lay.tq), cl_int(n),
-             cl_int(size.tpad), v.mem(), LocalBytes{planes * lay.nr * sizeof(float)});
+  winograd_input(slot, w, lay, in, 0, n, size.tpad, v.mem());
   GemmProblem p = dense_problem(std::size_t(w.cout), size.tpad, std::size_t(w.cin));
   p.batch = planes, p.stride_a = size.u / planes, p.stride_b = size.v / planes, p.stride_c = size.m / planes;
   (void)Event(enqueue_gemm<float>(slot, p, 1.f, u.mem(), v.mem(), 0.f, m.mem()));
@@ -216,7 +236,7 @@ Event winograd(const DeviceSlot& slot, const WinogradPlan& w, std::size_t n, cl_
   Event last;
   for (std::size_t b0 = 0; b0 < n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, n - b0);
-    last = fused ? winograd_tiles_fused(slot, w, lay, filter, scratch.mem(), in, bias, out, b0, nimg, relu)
+    last = fused ? winograd_tiles_fused(slot, w, lay, filter, scratch.mem(), in, bias, out, b0, nimg, relu, cap)
                  : winograd_tiles(slot, w, lay, scratch.mem(), in, bias, out, b0, nimg, relu,
                                   {0, lay.tile_panels(nimg)});
   }
