@@ -23,6 +23,11 @@
  *            of its flipped (backward-data) filters, whose MR rows a channel
  *            lie a filter row of every channel apart, a stride hardware
  *            prefetchers miss; needs a clang-based compiler (else ignored)
+ *   WINO_X_AHEAD  0: off; else a work-item staging an NCHW tile panel's
+ *            input prefetches the rows of the channel it stages that many
+ *            turns on (a plane apart, a stride hardware prefetchers miss);
+ *            needs what WINO_PREFETCH needs and a runtime that links
+ *            __builtin_prefetch (Oclgrind does not)
  *   FT_J     K-dims (consecutive j) one winograd_filter_transform work-item
  *            covers, held in private memory (PLANES*FT_J*MR REALs) and
  *            stored a plane at a time: FT_J*MR contiguous REALs a plane
@@ -90,6 +95,9 @@
 #endif
 #ifndef WINO_PREFETCH
 #define WINO_PREFETCH 0 /* 1: prefetch the flipped filters' next FC channels (clang-built kernels only) */
+#endif
+#ifndef WINO_X_AHEAD
+#define WINO_X_AHEAD 0 /* a work-item's channels ahead whose input rows it prefetches; 0: none */
 #endif
 #ifndef FT_J
 #define FT_J 1      /* K-dims j one winograd_filter_transform work-item transforms */
@@ -238,6 +246,23 @@ __kernel void winograd_filter_transform(__global const REAL *restrict w,
             for (int xi = 0; xi < WINO_PLANES; ++xi) o[(ulong)xi * ustride + r * rstride + jj * jstride] = u[xi];
         }
 #endif
+}
+
+/* Prefetches the rows of NCHW channel c that input_panel reads for tile
+ * panel jp, as one run (a plane's rows are contiguous): from its first
+ * tile row's first input row to its last tile row's last, in the panel's
+ * first image. */
+static inline void prefetch_panel_rows(const __global REAL *x, const ulong x_off, const int c, const int jp,
+                                       const int C, const int H, const int W, const int tp, const int tq,
+                                       const int pt, const int nimg)
+{
+    int b, ty, tx, bl, tyl, txl;
+    tile_at(jp * NR, tp, tq, &b, &ty, &tx);
+    tile_at(jp * NR + NR - 1, tp, tq, &bl, &tyl, &txl);
+    if (b >= nimg) return;
+    if (bl != b) tyl = tp - 1;
+    const int h0 = max(WINO_M * ty - pt, 0), h1 = min(WINO_M * tyl - pt + WINO_ALPHA, H);
+    if (h1 > h0) prefetch_run(x + x_off + ((ulong)b * C + c) * H * W + (ulong)h0 * W, (h1 - h0) * W);
 }
 
 /* Prefetches the flipped filter taps of rows ip*MR.. at K-dims j0 .. j0+FC-1
@@ -462,9 +487,14 @@ tile_panel(const int tj, const int ti, __global const REAL *up, const ulong ustr
                     for (int q = 0; q < NV; ++q) VSTORE(VLOAD(src + q * VW), dst + q * VW);
                 }
         } else {
-            for (int c = lid; c < n; c += lsize)
+            for (int c = lid; c < n; c += lsize) {
+#if WINO_X_AHEAD
+                if (c0 + c + WINO_X_AHEAD * lsize < C)
+                    prefetch_panel_rows(x, x_off, c0 + c + WINO_X_AHEAD * lsize, tj, C, H, W, tp, tq, pt, nimg);
+#endif
                 input_panel(c0 + c, tj, x, x_off, vl + c * NR, kc * NR, C, H, W, tp, tq, pt, pl, nimg,
                             (ulong)H * W, W, 1);
+            }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (i0 >= K) continue;
