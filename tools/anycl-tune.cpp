@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "anycl/anycl.hpp"
@@ -26,17 +27,45 @@ struct Args {
   bool emit_entry = false, quiet = false;
 };
 
+// Kernel families first, thresholds last: a crossover is measured on the tuned kernels.
+constexpr const char* kKernelFamilies[] = {
+    "gemm_packed_f32", "gemm_packed_f64", "gemm_direct_f32", "gemm_direct_f64", "gemm_tiled_f32",
+    "gemm_tiled_f64",  "conv_direct_wg",  "conv_winograd_tiled", "conv_winograd", "conv_winograd_weights",
+    "conv_im2col",     "conv_im2col_gemm", "conv_direct",     "conv_depthwise", "conv_implicit",
+    "conv_implicit_weights"};
+constexpr const char* kThresholdFamilies[] = {"dispatch_gemm_f32", "dispatch_gemm_f64", "dispatch_conv"};
+
+std::string joined(const char* const* first, const char* const* last) {
+  std::string out;
+  for (const char* const* p = first; p != last; ++p) out += std::string(out.empty() ? "" : ", ") + *p;
+  return out;
+}
+
+// The text's words in lines of at most `width` columns.
+std::string wrapped(const std::string& text, std::size_t width) {
+  std::istringstream words(text);
+  std::string out, line, word;
+  while (words >> word) {
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  return out + line + "\n";
+}
+
 int usage(const std::string& why) {
+  const std::string families = "Families: " + joined(std::begin(kKernelFamilies), std::end(kKernelFamilies)) +
+                               ", and the dispatch thresholds " +
+                               joined(std::begin(kThresholdFamilies), std::end(kThresholdFamilies)) +
+                               " (default: every one the device runs, in that order). A GPU-class family named on a "
+                               "device that does not run it is tuned with the tiled family forced "
+                               "(ANYCL_GEMM_FAMILY=tiled).";
   std::cerr << "anycl-tune: " << why << "\n"
             << "usage: anycl-tune [--device SPEC] [--family NAME]... [--budget SECONDS] [--seed N]\n"
             << "                  [--shape MxNxK[xBATCH]]... [--space FILE] [--out FILE] [--emit-entry] [--quiet]\n"
-            << "Families: gemm_packed_f32, gemm_packed_f64, gemm_direct_f32, gemm_direct_f64, gemm_tiled_f32,\n"
-            << "gemm_tiled_f64, conv_direct_wg, conv_winograd_tiled, conv_winograd, conv_winograd_weights,\n"
-            << "conv_im2col, conv_im2col_gemm, conv_direct, conv_depthwise, conv_implicit,\n"
-            << "conv_implicit_weights, and the dispatch thresholds dispatch_gemm_f32, dispatch_gemm_f64,\n"
-            << "dispatch_conv (default: every one the device runs, in that order). A GPU-class family\n"
-            << "named on a device that does not run it is tuned with the tiled family forced\n"
-            << "(ANYCL_GEMM_FAMILY=tiled).\n"
+            << wrapped(families, 100)
             << "The budget is shared by the families: each may spend what is left over the families left.\n"
             << "--shape applies to the GEMM families. --emit-entry prints the tuned entry for\n"
             << "cl_kernels/params/devices.json and tunes nothing.\n";
@@ -82,17 +111,14 @@ bool built(const anycl::Runtime& rt, const std::string& variant) {
   return false;
 }
 
-// Kernel families first, thresholds last: a crossover is measured on the tuned kernels.
+// Each threshold ladder needs the kernels whose crossover it measures.
 std::vector<std::string> default_families(const anycl::Runtime& rt) {
   std::vector<std::string> out;
-  for (const char* f : {"gemm_packed_f32", "gemm_packed_f64", "gemm_direct_f32", "gemm_direct_f64", "gemm_tiled_f32",
-                        "gemm_tiled_f64", "conv_direct_wg", "conv_winograd_tiled", "conv_winograd",
-                        "conv_winograd_weights", "conv_im2col", "conv_im2col_gemm", "conv_direct", "conv_depthwise", "conv_implicit",
-                        "conv_implicit_weights"})
+  for (const char* f : kKernelFamilies)
     if (built(rt, f)) out.push_back(f);
-  if (built(rt, "gemm_direct_f32")) out.push_back("dispatch_gemm_f32");
-  if (built(rt, "gemm_direct_f64")) out.push_back("dispatch_gemm_f64");
-  if (built(rt, "conv_winograd") && built(rt, "conv_direct")) out.push_back("dispatch_conv");
+  if (built(rt, "gemm_direct_f32")) out.push_back(kThresholdFamilies[0]);
+  if (built(rt, "gemm_direct_f64")) out.push_back(kThresholdFamilies[1]);
+  if (built(rt, "conv_winograd") && built(rt, "conv_direct")) out.push_back(kThresholdFamilies[2]);
   return out;
 }
 

@@ -160,12 +160,13 @@ Event winograd_tiles_fused(const DeviceSlot& slot, const WinogradPlan& w, const 
   const std::size_t panels = lay.tile_panels(nimg);
   const std::size_t group_rows = fused_group_rows(slot, lay, panels);
   const cl_int kc = winograd_channel_chunk(slot, w, lay);
-  // Channels split over several groups would each transform the panel's input again (in a group's
-  // work-item loop, about 3x the time of winograd_input_staged a channel): V is transformed once
-  // beforehand and copied in (NCHW only, as winograd_input_staged).
-  const std::size_t v_bytes = workspace_bytes({lay.planes(), std::size_t(w.cin), panels * lay.nr, sizeof(float)});
+  // Channels split over several groups would each transform the panel's input again (on the
+  // one-panel 7x7 passes this runs, 2-3x the time of winograd_input_staged a channel): V is
+  // transformed once beforehand and copied in (NCHW only, as winograd_input_staged).
+  const std::size_t padded_tiles = panels * lay.nr;
+  const std::size_t v_bytes = workspace_bytes({lay.planes(), std::size_t(w.cin), padded_tiles, sizeof(float)});
   const bool stage_v = group_rows < lay.row_panels && !w.channels_last && v_bytes <= cap;
-  const std::size_t tpad = stage_v ? panels * lay.nr : 0;
+  const std::size_t tpad = stage_v ? padded_tiles : 0;
   std::optional<Workspace> v;
   if (stage_v) {
     v.emplace(*slot.workspace, *slot.context, slot.info, v_bytes);
