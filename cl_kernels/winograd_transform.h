@@ -45,13 +45,14 @@ __constant REAL wino_at[4][6] = {{1, 1, 1, 1, 1, 0},
 
 #define WINO_PLANES (WINO_ALPHA * WINO_ALPHA) /* products, one per transform-domain point */
 
-/* o = B^T d along one dimension, zero entries skipped (sums start at the
- * first nonzero term, so no 0 + x is left for the compiler to keep). */
-static inline __attribute__((always_inline)) void wino_input_1d(const REAL d[WINO_ALPHA], REAL o[WINO_ALPHA])
+/* o = B^T d along one dimension for a vector of columns or tiles, zero
+ * entries skipped (sums start at the first nonzero term, so no 0 + x is left
+ * for the compiler to keep). */
+static inline __attribute__((always_inline)) void wino_input_1d(const REALV d[WINO_ALPHA], REALV o[WINO_ALPHA])
 {
 #pragma unroll
     for (int a = 0; a < WINO_ALPHA; ++a) {
-        REAL s = (REAL)0;
+        REALV s = (REALV)0;
         bool started = false;
 #pragma unroll
         for (int k = 0; k < WINO_ALPHA; ++k) {
