@@ -76,18 +76,19 @@
  * a product whose reduction runs over the tiles. The tiles are the
  * forward's: tile (ty, tx) pairs dy rows 2ty, 2ty+1 (zero from P on) with x
  * rows 2ty-pt .. 2ty-pt+3, so any padding works. x and dy are NCHW (read
- * along rows, input_rows_vector: winograd_bwdw_tiles_nchw) or NHWC (a
- * position's channels adjacent: vector loads, input_tile_panel:
- * winograd_bwdw_tiles).
+ * along rows, input_rows_lanes or input_rows_vector:
+ * winograd_bwdw_tiles_nchw) or NHWC (a position's channels adjacent: vector
+ * loads, input_tile_panel: winograd_bwdw_tiles).
  * winograd_bwdw_tiles: work-group (g, r, s) owns segment s of `seg`
  * consecutive tiles, the gcols channel panels from g*gcols and the output
  * channels of its work-items (the host gives as few groups along 0 and 1 as
  * keep the cores busy and local memory fits, so tiles are transformed few
  * times). It walks the segment tc tiles at a time, transforms x into local
  * vl[jl][xi][tt][cc] (channel (g*gcols + jl)*NR + cc) and dy into
- * yl[ip][xi][tt][kk] (output channel ip*MR + kk, its rows only), then
- * work-item ip adds its 16 x gcols products of MR x NR to its rows of the
- * segment's partial sums
+ * yl[ip][xi][tt][kk] (output channel ip*MR + kk, its rows only; on NCHW
+ * rows a vector wide or more, yl[ip][xi][kk][tt], whole vectors of tiles
+ * from the transform), then work-item ip adds its 16 x gcols products of
+ * MR x NR to its rows of the segment's partial sums
  *   mp[((s*16 + xi)*Kp + k)*Cp + c]   (Kp, Cp: K, C rounded up to MR, NR),
  * which only it touches (add = 0: the first tc tiles overwrite them). Fused,
  * so that neither Y nor V reach global memory (26 MB each on a 64-channel
@@ -210,12 +211,12 @@ dy_tile_panel(const __global REAL *dy, const Strides ds, const int k0, const int
     }
 }
 
-/* NCHW in place, the way conv_winograd.cl's input_panel reads: a
- * work-item walks a run of tiles on one tile row, so each input column is
- * loaded and row-transformed once for the two tiles that share it, and its
- * loads go along w. It does VW channels of x, MR of dy at once, a vector of
- * them gathered a position at a time, so its 16 stores a tile are whole
- * vectors as in the channels-last path. */
+/* NCHW in place, for rows narrower than a vector (the lanes path below
+ * would waste most of its lanes on them): a work-item walks a run of tiles
+ * on one tile row, so each input column is loaded and row-transformed once
+ * for the two tiles that share it. It does VW channels of x, MR of dy at
+ * once, a vector of them gathered a position at a time, so its 16 stores a
+ * tile are whole vectors as in the channels-last path. */
 
 /* g[l] = p[l*cs] for the `lanes` lanes, zero from lane nc on (loads stay on
  * real channels). */
@@ -274,6 +275,140 @@ lanes_m(const __global REAL *p, const ulong cs, const int nk)
     return LOAD_M(g);
 }
 
+/* NCHW rows at least VW wide (input_rows_lanes, dy_rows_lanes): the
+ * transforms run VW tiles of one tile row at a time, a channel at a time,
+ * the tiles in the lanes, so an input row loads as whole vectors (its even
+ * and odd columns split by permutes) where the gathers above load a lane a
+ * plane of H*W floats from the next. V's planes are then transposed into a
+ * vector of channels a tile; Y's are stored as they come, a row of tiles an
+ * output channel, which the products read as A's rows. */
+
+/* The even and the odd lanes of the 2*VW lanes (a, b), lane by lane: the
+ * compiler makes one two-source permute of each (a swizzle crashes Oclgrind's
+ * uninitialised-value check, shuffle2 compiles to a lane loop on POCL). */
+static inline REALV even_lanes(const REALV a, const REALV b)
+{
+#if VW == 1
+    return a;
+#elif VW == 2
+    return (REALV)(a.s0, b.s0);
+#elif VW == 4
+    return (REALV)(a.s0, a.s2, b.s0, b.s2);
+#elif VW == 8
+    return (REALV)(a.s0, a.s2, a.s4, a.s6, b.s0, b.s2, b.s4, b.s6);
+#else
+    return (REALV)(a.s0, a.s2, a.s4, a.s6, a.s8, a.sa, a.sc, a.se, b.s0, b.s2, b.s4, b.s6, b.s8, b.sa, b.sc, b.se);
+#endif
+}
+
+static inline REALV odd_lanes(const REALV a, const REALV b)
+{
+#if VW == 1
+    return b;
+#elif VW == 2
+    return (REALV)(a.s1, b.s1);
+#elif VW == 4
+    return (REALV)(a.s1, a.s3, b.s1, b.s3);
+#elif VW == 8
+    return (REALV)(a.s1, a.s3, a.s5, a.s7, b.s1, b.s3, b.s5, b.s7);
+#else
+    return (REALV)(a.s1, a.s3, a.s5, a.s7, a.s9, a.sb, a.sd, a.sf, b.s1, b.s3, b.s5, b.s7, b.s9, b.sb, b.sd, b.sf);
+#endif
+}
+
+/* r as a VW x VW matrix, transposed in place: log2(VW) rounds of splitting
+ * rows 2i and 2i+1 into their even lanes (row i) and odd lanes (row
+ * i + VW/2). */
+static inline __attribute__((always_inline)) void transpose_lanes(REALV r[VW])
+{
+#pragma unroll
+    for (int s = 1; s < VW; s *= 2) {
+        REALV z[VW];
+#pragma unroll
+        for (int i = 0; i < VW / 2; ++i) {
+            z[i] = even_lanes(r[2 * i], r[2 * i + 1]);
+            z[i + VW / 2] = odd_lanes(r[2 * i], r[2 * i + 1]);
+        }
+#pragma unroll
+        for (int i = 0; i < VW; ++i) r[i] = z[i];
+    }
+}
+
+/* Columns o .. o+VW-1 of a row of W >= VW, zero outside [0, W). Across an
+ * edge, the vector inside the row nearest o is moved into place through a
+ * zero-padded copy. */
+static inline __attribute__((always_inline)) REALV row_span(const __global REAL *row, const int o, const int W)
+{
+    if (o >= 0 && o + VW <= W) return VLOAD(row + o);
+    if (o >= W || o + VW <= 0) return (REALV)0;
+    const int inside = clamp(o, 0, W - VW);
+    REAL g[3 * VW];
+    VSTORE((REALV)0, g);
+    VSTORE(VLOAD(row + inside), g + VW);
+    VSTORE((REALV)0, g + 2 * VW);
+    return VLOAD(g + VW + o - inside);
+}
+
+/* Columns o + 2l (even) and o + 2l + 1 (odd) of a row, lane l. */
+static inline __attribute__((always_inline)) void
+row_pairs(const __global REAL *row, const int o, const int W, REALV *even, REALV *odd)
+{
+    const REALV a = row_span(row, o, W), b = row_span(row, o + VW, W);
+    *even = even_lanes(a, b);
+    *odd = odd_lanes(a, b);
+}
+
+/* V = B^T d B of the VW tiles whose patches start at row h0, columns
+ * w0 + 2l, of one channel's plane xc (zero outside H x W): v[a*4 + e]. */
+static inline __attribute__((always_inline)) void
+tiles_input(const __global REAL *xc, const int h0, const int w0, const int H, const int W, REALV v[16])
+{
+    REALV r[4][4]; /* d B of row k */
+#pragma unroll
+    for (int k = 0; k < 4; ++k) {
+        REALV d[4] = {(REALV)0, (REALV)0, (REALV)0, (REALV)0}; /* columns w0 + 2l + j */
+        if (h0 + k >= 0 && h0 + k < H) {
+            const __global REAL *row = xc + (h0 + k) * W;
+            row_pairs(row, w0, W, &d[0], &d[1]);
+            row_pairs(row, w0 + 2, W, &d[2], &d[3]);
+        }
+        r[k][0] = d[0] - d[2];
+        r[k][1] = d[1] + d[2];
+        r[k][2] = d[2] - d[1];
+        r[k][3] = d[1] - d[3];
+    }
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+        v[0 * 4 + e] = r[0][e] - r[2][e];
+        v[1 * 4 + e] = r[1][e] + r[2][e];
+        v[2 * 4 + e] = r[2][e] - r[1][e];
+        v[3 * 4 + e] = r[1][e] - r[3][e];
+    }
+}
+
+/* Y = A d A^T of the VW tiles whose 2x2 blocks start at row p0, columns
+ * q0 + 2l, of one output channel's plane dyk (zero outside P x Q), A the
+ * rows d0, d0 + d1, d0 - d1, -d1: y[a*4 + e]. */
+static inline __attribute__((always_inline)) void
+tiles_dy(const __global REAL *dyk, const int p0, const int q0, const int P, const int Q, REALV y[16])
+{
+    REALV d[2][2] = {{(REALV)0, (REALV)0}, {(REALV)0, (REALV)0}}; /* row p0 + r, columns q0 + 2l + j */
+#pragma unroll
+    for (int r = 0; r < 2; ++r)
+        if (p0 + r < P) row_pairs(dyk + (p0 + r) * Q, q0, Q, &d[r][0], &d[r][1]);
+    const REALV u[4][2] = {{d[0][0], d[0][1]},
+                           {d[0][0] + d[1][0], d[0][1] + d[1][1]},
+                           {d[0][0] - d[1][0], d[0][1] - d[1][1]},
+                           {-d[1][0], -d[1][1]}};
+#pragma unroll
+    for (int a = 0; a < 4; ++a) {
+        y[a * 4 + 0] = u[a][0];
+        y[a * 4 + 1] = u[a][0] + u[a][1];
+        y[a * 4 + 2] = u[a][0] - u[a][1];
+        y[a * 4 + 3] = -u[a][1];
+    }
+}
+
 /* The row transforms, once writing the work-group's local tiles (the fused
  * kernels), once the packed global panels of winograd_bwdw_products. */
 #define ROWS_SPACE __local
@@ -286,6 +421,74 @@ lanes_m(const __global REAL *p, const ulong cs, const int nk)
 #include "winograd_bwdw_rows.h"
 #undef ROWS_SPACE
 #undef ROWS_FN
+
+/* input_rows_vector's V, the tiles in the lanes: a run's planes come out a
+ * channel at a time and are transposed into a vector of channels a tile.
+ * Not inlined: inlined, POCL kept its private arrays per work-item in
+ * memory. */
+static __attribute__((noinline)) void
+input_rows_lanes(const __global REAL *x, const int c0, const int t0, const int n, const int tp, const int tq,
+                 const int C, const int H, const int W, const int pt, const int pl, __local REAL *o, const int vplane)
+{
+    const ulong cs = (ulong)H * W;
+    for (int tt = 0; tt < n;) {
+        int b, ty, tx;
+        tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
+        const int run = min(min(n - tt, tq - tx), VW);
+        REALV v[VW][16];
+        for (int cc = 0; cc < VW; ++cc) {
+            if (c0 + cc < C)
+                tiles_input(x + ((ulong)b * C + c0 + cc) * cs, 2 * ty - pt, 2 * tx - pl, H, W, v[cc]);
+            else
+#pragma unroll
+                for (int xi = 0; xi < 16; ++xi) v[cc][xi] = (REALV)0;
+        }
+        for (int xi = 0; xi < 16; ++xi) {
+            REALV t[VW];
+#pragma unroll
+            for (int cc = 0; cc < VW; ++cc) t[cc] = v[cc][xi];
+            transpose_lanes(t);
+            for (int l = 0; l < run; ++l) VSTORE(t[l], o + xi * vplane + (tt + l) * NR);
+        }
+        tt += run;
+    }
+}
+
+/* dy_rows_panel's Y, the tiles in the lanes, and laid out so: plane xi of
+ * channel k0 + kk at o + xi*yplane + kk*krow, tile tt at tt. A run's vector
+ * may spill past it into the slots of later runs, which overwrite them; the
+ * last run is stored lane by lane. */
+static __attribute__((noinline)) void
+dy_rows_lanes(const __global REAL *dy, const int k0, const int t0, const int n, const int tp, const int tq,
+              const int K, const int P, const int Q, __local REAL *o, const int yplane, const int krow)
+{
+    const ulong cs = (ulong)P * Q;
+    for (int tt = 0; tt < n;) {
+        int b, ty, tx;
+        tile_at(t0 + tt, tp, tq, &b, &ty, &tx);
+        const int run = min(min(n - tt, tq - tx), VW);
+        for (int kk = 0; kk < MR; ++kk) {
+            REALV y[16];
+            if (k0 + kk < K)
+                tiles_dy(dy + ((ulong)b * K + k0 + kk) * cs, 2 * ty, 2 * tx, P, Q, y);
+            else
+#pragma unroll
+                for (int xi = 0; xi < 16; ++xi) y[xi] = (REALV)0;
+            __local REAL *ok = o + kk * krow + tt;
+            if (tt + VW <= n) {
+#pragma unroll
+                for (int xi = 0; xi < 16; ++xi) VSTORE(y[xi], ok + xi * yplane);
+            } else {
+                for (int xi = 0; xi < 16; ++xi) {
+                    REAL g[VW];
+                    VSTORE(y[xi], g);
+                    for (int l = 0; l < run; ++l) ok[xi * yplane + l] = g[l];
+                }
+            }
+        }
+        tt += run;
+    }
+}
 
 /* dw[k][c..c+VW) = G^T v G, v the 4x4 sums of output channel k and the VW
  * channels from c (those from C on skipped), G = [[1,0,0],[.5,.5,.5],
@@ -348,6 +551,11 @@ bwdw_tiles(const __global REAL *x, const __global REAL *dy, const int C, const i
     const int vplane = tc * NR + pad, yplane = tc * MR + pad;
     const int jp0 = (int)get_group_id(0) * gcols, ncols = min(gcols, Cp / NR - jp0); /* the group's panels */
     const Strides xs = strides_of(channels_last, C, H, W), ds = strides_of(channels_last, K, P, Q);
+    /* NCHW rows at least a vector wide: the transforms take the tiles in the
+     * lanes, and Y's planes hold an output channel's tiles in a row (A's rows
+     * tc apart in the products); else a tile's MR channels are adjacent */
+    const bool rows_in_lanes = !channels_last && min(W, Q) >= VW;
+    const int y_rows = rows_in_lanes ? tc : 1, y_step = rows_in_lanes ? 1 : MR;
     for (int t0 = t_begin; t0 < t_end; t0 += tc) {
         const int n = min(tc, t_end - t0);
         barrier(CLK_LOCAL_MEM_FENCE); /* the last tiles' products are done with vl, yl */
@@ -372,10 +580,18 @@ bwdw_tiles(const __global REAL *x, const __global REAL *dy, const int C, const i
             const int sub_tiles = 16, nvec = ncols * NV, nsub = (n + sub_tiles - 1) / sub_tiles;
             for (int i = lid; i < nvec * nsub; i += lsize) {
                 const int sub = i / nvec, v = i - sub * nvec, ts = sub * sub_tiles;
-                input_rows_vector(x, jp0 * NR + v * VW, t0 + ts, min(sub_tiles, n - ts), tp, tq, C, H, W, pt,
-                                  pl, vl + v / NV * 16 * vplane + v % NV * VW + ts * NR, vplane);
+                __local REAL *o = vl + v / NV * 16 * vplane + v % NV * VW + ts * NR;
+                if (rows_in_lanes)
+                    input_rows_lanes(x, jp0 * NR + v * VW, t0 + ts, min(sub_tiles, n - ts), tp, tq, C, H, W, pt, pl,
+                                     o, vplane);
+                else
+                    input_rows_vector(x, jp0 * NR + v * VW, t0 + ts, min(sub_tiles, n - ts), tp, tq, C, H, W, pt,
+                                      pl, o, vplane);
             }
-            dy_rows_panel(dy, k0 + lid * MR, t0, n, tp, tq, K, P, Q, yl + lid * 16 * yplane, yplane);
+            if (rows_in_lanes)
+                dy_rows_lanes(dy, k0 + lid * MR, t0, n, tp, tq, K, P, Q, yl + lid * 16 * yplane, yplane, tc);
+            else
+                dy_rows_panel(dy, k0 + lid * MR, t0, n, tp, tq, K, P, Q, yl + lid * 16 * yplane, yplane);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (ip * MR >= K) continue;
@@ -386,7 +602,8 @@ bwdw_tiles(const __global REAL *x, const __global REAL *dy, const int C, const i
                 REALV acc[16][MR][NV];
                 for (int xi = 0; xi < 16; ++xi) {
                     const __global REAL *mo = mp + (((ulong)s * 16 + xi) * Kp + ip * MR) * Cp + (jp0 + jl) * NR;
-                    micro_tile(acc[xi], yl + (lid * 16 + xi) * yplane, vl + (jl * 16 + xi) * vplane, n);
+                    micro_tile_rows(acc[xi], yl + (lid * 16 + xi) * yplane, y_rows, y_step,
+                                    vl + (jl * 16 + xi) * vplane, n);
                     if (!fresh)
                         for (int r = 0; r < MR; ++r)
                             for (int c = 0; c < NV; ++c) acc[xi][r][c] += VLOAD(mo + r * Cp + c * VW);
@@ -399,7 +616,7 @@ bwdw_tiles(const __global REAL *x, const __global REAL *dy, const int C, const i
             for (int jl = 0; jl < ncols; ++jl) {
                 __global REAL *mo = mp + (((ulong)s * 16 + xi) * Kp + ip * MR) * Cp + (jp0 + jl) * NR;
                 REALV acc[MR][NV];
-                micro_tile(acc, yl + (lid * 16 + xi) * yplane, vl + (jl * 16 + xi) * vplane, n);
+                micro_tile_rows(acc, yl + (lid * 16 + xi) * yplane, y_rows, y_step, vl + (jl * 16 + xi) * vplane, n);
                 for (int r = 0; r < MR; ++r)
                     for (int c = 0; c < NV; ++c)
                         VSTORE(fresh ? acc[r][c] : acc[r][c] + VLOAD(mo + r * Cp + c * VW), mo + r * Cp + c * VW);

@@ -26,49 +26,75 @@
 #define NV (NR / VW) /* accumulator vectors per tile row */
 #endif
 
-/* One k step: acc += a[0..MR) (x) bp[0..NR). */
+/* One k step: acc += (a[0], a[rs], .., a[(MR-1)*rs]) (x) bp[0..NR). */
 static inline __attribute__((always_inline)) void
-MICRO_TILE_FN(micro_tile_step)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp)
+MICRO_TILE_FN(micro_tile_step_rows)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, const int rs,
+                                    MICRO_TILE_B_SPACE const REAL *bp)
 {
     REALV bv[NV];
 #pragma unroll
     for (int c = 0; c < NV; ++c) bv[c] = VLOAD(bp + c * VW);
 #pragma unroll
     for (int r = 0; r < MR; ++r) {
-        const REALV av = (REALV)(a[r]);
+        const REALV av = (REALV)(a[r * rs]);
 #pragma unroll
         for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
     }
 }
 
-/* acc += sum over kk < k of the panels' outer products, in order of kk. */
+/* One k step of a packed-A micro-panel (its MR values adjacent). */
 static inline __attribute__((always_inline)) void
-MICRO_TILE_FN(micro_tile_add)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
+MICRO_TILE_FN(micro_tile_step)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp)
+{
+    MICRO_TILE_FN(micro_tile_step_rows)(acc, a, 1, bp);
+}
+
+/* acc += sum over kk < k of the outer products, in order of kk: A's rows rs
+ * apart, its k steps ks apart (packed-A: 1 and MR; A row-major by k: its row
+ * length and 1). */
+static inline __attribute__((always_inline)) void
+MICRO_TILE_FN(micro_tile_add_rows)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, const int rs, const int ks,
+                                   MICRO_TILE_B_SPACE const REAL *bp, const int k)
 {
     int kk = 0;
     for (; kk + KU <= k; kk += KU) {
 #pragma unroll
         for (int u = 0; u < KU; ++u) {
-            MICRO_TILE_FN(micro_tile_step)(acc, a, bp);
-            a += MR;
+            MICRO_TILE_FN(micro_tile_step_rows)(acc, a, rs, bp);
+            a += ks;
             bp += NR;
         }
     }
     for (; kk < k; ++kk) {
-        MICRO_TILE_FN(micro_tile_step)(acc, a, bp);
-        a += MR;
+        MICRO_TILE_FN(micro_tile_step_rows)(acc, a, rs, bp);
+        a += ks;
         bp += NR;
     }
 }
 
-/* acc = sum over kk < k of the panels' outer products (acc is overwritten). */
+/* acc += sum over kk < k of the packed panels' outer products, in order of kk. */
 static inline __attribute__((always_inline)) void
-MICRO_TILE_FN(micro_tile)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
+MICRO_TILE_FN(micro_tile_add)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
+{
+    MICRO_TILE_FN(micro_tile_add_rows)(acc, a, 1, MR, bp, k);
+}
+
+/* acc = sum over kk < k of the outer products (acc is overwritten), A's rows
+ * rs apart and its k steps ks apart. */
+static inline __attribute__((always_inline)) void
+MICRO_TILE_FN(micro_tile_rows)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, const int rs, const int ks,
+                               MICRO_TILE_B_SPACE const REAL *bp, const int k)
 {
 #pragma unroll
     for (int r = 0; r < MR; ++r)
 #pragma unroll
         for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
-    MICRO_TILE_FN(micro_tile_add)(acc, a, bp, k);
+    MICRO_TILE_FN(micro_tile_add_rows)(acc, a, rs, ks, bp, k);
 }
 
+/* acc = sum over kk < k of the packed panels' outer products (acc is overwritten). */
+static inline __attribute__((always_inline)) void
+MICRO_TILE_FN(micro_tile)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, MICRO_TILE_B_SPACE const REAL *bp, const int k)
+{
+    MICRO_TILE_FN(micro_tile_rows)(acc, a, 1, MR, bp, k);
+}

@@ -153,6 +153,26 @@ TEST_CASE("conv2d Winograd backward-weights reads NCHW in place and staged alike
   }
 }
 
+// NCHW rows at least a vector wide take the tiles in the lanes (conv_winograd_weights.cl): rows
+// exactly 16 wide (the widest vector) and wider, pads on either side, channels and output channels
+// off the vector and panel widths; chunks of tiles (TC) a multiple of 16 and not, so that runs end
+// inside a vector at a tile row's end, at an image's and at the chunk's.
+TEST_CASE("conv2d Winograd backward-weights with the tiles in the lanes matches the reference", "[conv]") {
+  anycl_test::TempDir dir;
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc shapes[] = {{2, 19, 12, 16, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+                             {1, 35, 9, 47, 21, 3, 3, 1, 1, 0, 2, 1, 0, 1, 1, 1},
+                             {3, 8, 7, 33, 40, 3, 3, 1, 1, 2, 1, 0, 1, 1, 1, 1}};
+  for (int tc : {40, 64}) {
+    INFO("TC " << tc);
+    const auto rt = runtime_with_params(dir, R"({"conv_winograd_weights": {"TC": )" + std::to_string(tc) + "}}");
+    for (std::size_t i = 0; i < std::size(shapes); ++i) {
+      INFO(describe(shapes[i]));
+      check_backward_weights(shapes[i], ConvAlgo::Winograd, unsigned(970 + i), *rt);
+    }
+  }
+}
+
 // The packed path (PACKED_MIN_CHANNELS 1: every NCHW call takes it): x and dy transformed once into
 // panels of every tile, the products reducing over all of them. Odd sizes, asymmetric pads,
 // channel counts off the vector and panel widths, more tiles than a packing work-item's 16 and an

@@ -576,8 +576,9 @@ TEST_CASE("oclgrind: conv Winograd: filter; input and output transforms; every p
   check_conv(kWinogradCols, ConvAlgo::Winograd, 530, Passes{false, false, true});
 }
 
-// winograd_bwdw_tiles reads either layout: NCHW in place (STAGE 1: runs of tiles along rows), NCHW
-// staged channels-last (STAGE 2), and a channels-last call read as it is, whose
+// winograd_bwdw_tiles reads either layout: NCHW in place (STAGE 1: runs of tiles along rows, the
+// tiles in the lanes, or on rows narrower than a vector, kWinogradNarrow, channels gathered),
+// NCHW staged channels-last (STAGE 2), and a channels-last call read as it is, whose
 // winograd_bwdw_output writes OHWI and whose dbias is nhwc_dbias; small GROUP_ROWS and
 // GROUPS_PER_CU 4 split the 136 output channels over several groups of rows. kWinogradRuns: 2
 // images of 4 x 6 tiles, so runs of 16 tiles start mid-row and cross images, with a left pad of 2.
@@ -587,9 +588,11 @@ TEST_CASE("oclgrind: conv Winograd backward-weights: NCHW rows, staged, channels
   Passes nhwc{false, false, true};
   nhwc.channels_last = true;
   const ConvDesc kWinogradRuns{2, 3, 9, 11, 5, 3, 3, 1, 1, 1, 2, 0, 1, 1, 1, 1};
+  const ConvDesc kWinogradNarrow{2, 5, 6, 1, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
   anycl_test::install(rt, "conv_winograd_weights", {{"STAGE", 1}, {"GROUP_ROWS", 32}, {"GROUPS_PER_CU", 4}});
   check_conv(kWinogradOdd, ConvAlgo::Winograd, 540, Passes{false, false, true});
   check_conv(kWinogradRuns, ConvAlgo::Winograd, 545, Passes{false, false, true});
+  check_conv(kWinogradNarrow, ConvAlgo::Winograd, 548, Passes{false, false, true});
   check_conv(kWinogradRows, ConvAlgo::Winograd, 550, Passes{false, false, true});
   check_conv(kWinogradOdd, ConvAlgo::Winograd, 560, nhwc);
   anycl_test::install(rt, "conv_winograd_weights", {{"STAGE", 2}, {"GROUP_ROWS", 32}, {"GROUPS_PER_CU", 4}});
