@@ -299,21 +299,22 @@ TEST_CASE("threads: runtimes on two POCL devices and one runtime over both, bitw
   check_concurrent({{&first, 0}, {&second, 0}, {&both, 0}, {&both, 1}}, 8, 1);
 }
 
-// Bounds, after a warm-up that fills POCL's and the allocator's one-time state: the open file
-// descriptors must come back to exactly the same count, and resident memory may grow by at most
-// 16 MiB over 20 cycles (a leaked runtime costs several MiB of programs and queues, so a per-cycle
-// leak of one would blow it; allocator fragmentation stays well below). Under AddressSanitizer
-// freed memory sits in ASan's quarantine, so RSS says nothing there: LeakSanitizer's exit check
-// (scripts/sanitize.sh) replaces the RSS bound in that build.
+// Bounds, after a warm-up that fills POCL's and the allocator's one-time state (resident memory
+// still climbs by several MiB over the first ten cycles on some machines, then levels off): the
+// open file descriptors must come back to exactly the same count, and resident memory may grow by
+// at most 24 MiB over the next 30 cycles. A leaked runtime costs about 30 MiB of programs, queues
+// and buffers, so leaking one a cycle would grow it by hundreds of MiB, and any leak above 0.8 MiB
+// a cycle breaks the bound. Under AddressSanitizer freed memory sits in ASan's quarantine, so RSS
+// says nothing there: LeakSanitizer's exit check (scripts/sanitize.sh) replaces the RSS bound.
 TEST_CASE("threads: a runtime created and destroyed in a loop leaks no memory and no file handles") {
   const auto cycle = [] {
     anycl::Runtime rt;
     (void)rt.device(0);
     for (const Job& j : jobs()) (void)j.run(rt, 0);
   };
-  for (int i = 0; i < 3; ++i) cycle();
+  for (int i = 0; i < 10; ++i) cycle();
   const std::size_t fds = open_fds(), rss = resident_bytes();
-  const int cycles = 20;
+  const int cycles = 30;
   for (int i = 0; i < cycles; ++i) cycle();
   const std::size_t fds_after = open_fds(), rss_after = resident_bytes();
   INFO("open fds " << fds << " -> " << fds_after << ", RSS " << rss / 1024 << " KiB -> " << rss_after / 1024
@@ -322,7 +323,7 @@ TEST_CASE("threads: a runtime created and destroyed in a loop leaks no memory an
 #if defined(__SANITIZE_ADDRESS__)
   WARN("AddressSanitizer build: the RSS bound is replaced by LeakSanitizer's exit check");
 #else
-  CHECK(rss_after <= rss + (std::size_t(16) << 20));
+  CHECK(rss_after <= rss + (std::size_t(24) << 20));
 #endif
 }
 
