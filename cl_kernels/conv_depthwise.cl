@@ -16,6 +16,10 @@
  *                 row blocks are loads and FMAs alone (at stride 2, two loads
  *                 and one permute a tap), where staging copies every input
  *                 row through local memory first
+ *   DW_PREFETCH   floats of input the planes read in place prefetch ahead of
+ *                 the rows a block reads, across the work-item's planes (0:
+ *                 off; needs a clang-built runtime that links
+ *                 __builtin_prefetch, prefetch.h)
  *
  * One work-item (work-group of one) runs a run of consecutive (image, channel)
  * planes: a plane of a depthwise layer is a few hundred outputs, too little to
@@ -56,6 +60,11 @@
 #ifndef DW_DIRECT
 #define DW_DIRECT 8  /* widest output row (vectors) read in place at stride 1 */
 #endif
+
+#ifndef DW_PREFETCH
+#define DW_PREFETCH 0 /* floats of input prefetched ahead of the rows read in place (0: off) */
+#endif
+#include "prefetch.h"
 
 #define DWCAT_(a, b) a##b
 #define DWCAT(a, b) DWCAT_(a, b)
@@ -368,18 +377,36 @@ static inline __attribute__((always_inline)) void dw_rows_global(const __global 
     }
 }
 
+/* Prefetches [done, min(to, end)) and returns where prefetching has reached:
+ * rows read in place are each a short stream of a few cache lines, too short
+ * for the hardware prefetchers, so the input a block reads is prefetched
+ * DW_PREFETCH floats ahead, across planes up to the end of the work-item's run. */
+static inline const __global REAL *dw_prefetch_to(const __global REAL *done, const __global REAL *to,
+                                                  const __global REAL *end)
+{
+#if DW_PREFETCH
+    if (to > end) to = end;
+    if (to <= done) return done;
+    prefetch_run(done, (int)(to - done));
+    return to;
+#else
+    return done;
+#endif
+}
+
 /* Output rows 0 .. oh-1 of a plane by dw_rows_global: DW_ROWS at
  * once, then two, then one; only the blocks reaching past the plane's top or
- * bottom row test their rows. */
-static inline __attribute__((always_inline)) void dw_plane_global(const __global REAL *src, const __local REAL *wl,
-                                                                  __global REAL *dst, realv b0, int oh, int ow,
-                                                                  int H, int W, int sh, int sw, int pt, int pl,
-                                                                  int dh, int dw, int R, int S, int relu,
-                                                                  int run_room)
+ * bottom row test their rows. `pf`: how far the run's input is prefetched,
+ * `pf_end` the run's input end; returns the new `pf`. */
+static inline __attribute__((always_inline)) const __global REAL *
+dw_plane_global(const __global REAL *src, const __local REAL *wl, __global REAL *dst, realv b0, int oh, int ow, int H,
+                int W, int sh, int sw, int pt, int pl, int dh, int dw, int R, int S, int relu, int run_room,
+                const __global REAL *pf, const __global REAL *pf_end)
 {
     const int reach = (R - 1) * dh;
     int p = 0;
     for (; p + DW_ROWS <= oh; p += DW_ROWS) {
+        pf = dw_prefetch_to(pf, src + (long)((p + DW_ROWS - 1) * sh - pt + reach + 1) * W + DW_PREFETCH, pf_end);
         if (p * sh - pt >= 0 && (p + DW_ROWS - 1) * sh + reach - pt < H)
             dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, 0, run_room);
         else
@@ -391,6 +418,7 @@ static inline __attribute__((always_inline)) void dw_plane_global(const __global
     }
     for (; p < oh; ++p)
         dw_rows_global(src, wl, dst, b0, p, 1, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, 1, run_room);
+    return pf;
 }
 
 /* Output rows p0 .. p0+np-1 of a plane from its staged strip; `wl` holds the
@@ -435,6 +463,8 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
     const int last = min(planes, first + per_group);
     const int lw = dw_row_floats(ow, sw, S, dw, pl, iw_);
     const ulong in_plane = (ulong)ih_ * iw_, out_plane = (ulong)oh * ow;
+    const __global REAL *pf = in + in_off + (ulong)first * in_plane;
+    const __global REAL *pf_end = in + min(in_off + (ulong)last * in_plane, in_len);
     for (int pl_i = first; pl_i < last; ++pl_i) {
         const int c = pl_i % C;
         const __global REAL *src = in + in_off + (ulong)pl_i * in_plane;
@@ -449,15 +479,20 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
             const int run_room = (int)min((ulong)(last - pl_i) * out_plane, (ulong)INT_MAX);
             const int square = R == S && sh == sw && dh == 1 && dw == 1;
             if (square && R == 3 && sw == 1)
-                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 3, 3, relu, run_room);
+                pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 3, 3,
+                                     relu, run_room, pf, pf_end);
             else if (square && R == 3 && sw == 2)
-                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 3, 3, relu, run_room);
+                pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 3, 3,
+                                     relu, run_room, pf, pf_end);
             else if (square && R == 5 && sw == 1)
-                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 5, 5, relu, run_room);
+                pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 5, 5,
+                                     relu, run_room, pf, pf_end);
             else if (square && R == 5 && sw == 2)
-                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 5, 5, relu, run_room);
+                pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 5, 5,
+                                     relu, run_room, pf, pf_end);
             else
-                dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, sh, sw, pt, pl, dh, dw, R, S, relu, run_room);
+                pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, sh, sw, pt, pl, dh, dw, R, S,
+                                     relu, run_room, pf, pf_end);
             continue;
         }
         for (int p0 = 0; p0 < oh; p0 += strip) {
