@@ -16,10 +16,12 @@
  *                 row blocks are loads and FMAs alone (at stride 2, two loads
  *                 and one permute a tap), where staging copies every input
  *                 row through local memory first
- *   DW_PREFETCH   floats of input the planes read in place prefetch ahead of
- *                 the rows a block reads, across the work-item's planes (0:
- *                 off; needs a clang-built runtime that links
- *                 __builtin_prefetch, prefetch.h)
+ *   DW_PREFETCH   floats prefetched ahead of what is read: the input of
+ *                 planes read in place ahead of the rows a block reads, across
+ *                 the work-item's planes; staged rows ahead of the copy;
+ *                 backward-weights' dy ahead of its row (0: off; needs a
+ *                 clang-built runtime that links __builtin_prefetch,
+ *                 prefetch.h)
  *
  * One work-item (work-group of one) runs a run of consecutive (image, channel)
  * planes: a plane of a depthwise layer is a few hundred outputs, too little to
@@ -62,7 +64,7 @@
 #endif
 
 #ifndef DW_PREFETCH
-#define DW_PREFETCH 0 /* floats of input prefetched ahead of the rows read in place (0: off) */
+#define DW_PREFETCH 0 /* floats prefetched ahead of the input and dy read (0: off) */
 #endif
 #include "prefetch.h"
 
@@ -113,6 +115,9 @@ static void dw_stage_row(__local REAL *d, const __global REAL *src, ulong src_ro
     for (int j = 0; j < pl; j += DW_VW) VSTORE(zero, 0, d + j);
     const int step = DW_VW / up;
     for (int j = 0; j < W; j += step) {
+#if DW_PREFETCH
+        if ((ulong)j + DW_PREFETCH < src_room) prefetch_line(src + j + DW_PREFETCH);
+#endif
         if ((ulong)j + step > src_room) {
             for (int t = j; t < W; ++t) {
                 d[pl + t * up] = src[t];
@@ -550,6 +555,9 @@ static inline __attribute__((always_inline)) void dw_grad(__local REAL *stage, c
                         const ulong at = plane * P * Q + (ulong)p * Q + q0;
                         realv g;
                         if (at + DW_VW <= dy_len) {
+#if DW_PREFETCH
+                            if (at + DW_PREFETCH < dy_len) prefetch_line(dyp + p * Q + q0 + DW_PREFETCH);
+#endif
                             g = VLOAD(0, dyp + p * Q + q0);
                         } else {
                             REAL part[DW_VW];
