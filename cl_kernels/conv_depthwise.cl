@@ -22,6 +22,11 @@
  *                 backward-weights' dy ahead of its row (0: off; needs a
  *                 clang-built runtime that links __builtin_prefetch,
  *                 prefetch.h)
+ *   DW_STREAM     1: the forward kernel's whole-vector output stores are
+ *                 non-temporal when the host passes `stream` (outputs larger
+ *                 than the device's global memory cache whose rows are whole
+ *                 cache lines): they then skip reading every line they
+ *                 overwrite (needs clang's __builtin_nontemporal_store)
  *
  * One work-item (work-group of one) runs a run of consecutive (image, channel)
  * planes: a plane of a depthwise layer is a few hundred outputs, too little to
@@ -65,6 +70,9 @@
 
 #ifndef DW_PREFETCH
 #define DW_PREFETCH 0 /* floats prefetched ahead of the input and dy read (0: off) */
+#endif
+#ifndef DW_STREAM
+#define DW_STREAM 0 /* 1: store outputs non-temporally when the host asks (clang-built kernels only) */
 #endif
 #include "prefetch.h"
 
@@ -266,10 +274,24 @@ static void dw_stage_strip_split(__local REAL *stage, const __global REAL *in, u
  * work-item writes ends (its plane, or its run of planes): a vector store when
  * it stays inside (what it writes past the block belongs to later rows, stored
  * after it), else a float at a time (what follows is another work-item's). */
-static inline void dw_store(__global REAL *yo, realv acc, int nv, int room)
+/* A whole vector of outputs at yo; non-temporal when `stream` (outputs larger
+ * than the device's cache, in rows of whole cache lines: the host decides) and
+ * yo is aligned to it, so the store skips reading the line it overwrites. */
+static inline void dw_store_vector(__global REAL *yo, realv v, int stream)
+{
+#if DW_STREAM
+    if (stream && (ulong)yo % sizeof(realv) == 0) {
+        __builtin_nontemporal_store(v, (__global realv *)yo);
+        return;
+    }
+#endif
+    VSTORE(v, 0, yo);
+}
+
+static inline void dw_store(__global REAL *yo, realv acc, int nv, int room, int stream)
 {
     if (room >= DW_VW) {
-        VSTORE(acc, 0, yo);
+        dw_store_vector(yo, acc, stream);
     } else {
         REAL lane[DW_VW];
         VSTORE(acc, 0, lane);
@@ -281,17 +303,17 @@ static inline void dw_store(__global REAL *yo, realv acc, int nv, int room)
  * one test for the block (per-row branches let the compiler run each row's
  * taps as one dependent FMA chain after the previous row's store). */
 static inline __attribute__((always_inline)) void dw_store_rows(__global REAL *dst, realv *acc, int p, int nr,
-                                                               int q0, int oh, int ow, int relu)
+                                                               int q0, int oh, int ow, int relu, int stream)
 {
 #pragma unroll
     for (int j = 0; j < nr; ++j) acc[j] = relu ? fmax(acc[j], (realv)0) : acc[j];
     if ((oh - p - nr + 1) * ow - q0 >= DW_VW) {
 #pragma unroll
-        for (int j = 0; j < nr; ++j) VSTORE(acc[j], 0, dst + (ulong)(p + j) * ow + q0);
+        for (int j = 0; j < nr; ++j) dw_store_vector(dst + (ulong)(p + j) * ow + q0, acc[j], stream);
     } else {
 #pragma unroll
         for (int j = 0; j < nr; ++j)
-            dw_store(dst + (ulong)(p + j) * ow + q0, acc[j], min(DW_VW, ow - q0), (oh - p - j) * ow - q0);
+            dw_store(dst + (ulong)(p + j) * ow + q0, acc[j], min(DW_VW, ow - q0), (oh - p - j) * ow - q0, stream);
     }
 }
 
@@ -306,7 +328,8 @@ static inline __attribute__((always_inline)) void dw_store_rows(__global REAL *d
 static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp, const __local REAL *wl,
                                                           __global REAL *dst, realv b0, int p, int nr, int oh,
                                                           int ow, int sh, int lw, int dh, int dw, int R, int S,
-                                                          int sw, int pt, int up_h, int H, int relu)
+                                                          int sw, int pt, int up_h, int H, int relu,
+                                                          int stream)
 {
     for (int q0 = (ow - 1) / DW_VW * DW_VW; q0 >= 0; q0 -= DW_VW) {
         realv acc[DW_ROWS];
@@ -327,7 +350,7 @@ static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp
                 }
             }
         }
-        dw_store_rows(dst, acc, p, nr, q0, oh, ow, relu);
+        dw_store_rows(dst, acc, p, nr, q0, oh, ow, relu, stream);
     }
 }
 
@@ -344,7 +367,7 @@ static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp
 static inline __attribute__((always_inline)) void dw_rows_global(const __global REAL *src, const __local REAL *wl,
                                                                  __global REAL *dst, realv b0, int p, int nr,
                                                                  int ow, int H, int W, int sh, int sw, int pt,
-                                                                 int pl, int dh, int dw, int R, int S, int relu,
+                                                                 int pl, int dh, int dw, int R, int S, int relu, int stream,
                                                                  int check_rows, int run_room)
 {
     const intv lane = DWCAT(vload, DW_VW)(0, dw_lane_int) * sw; /* a lane's input column past the first */
@@ -377,7 +400,7 @@ static inline __attribute__((always_inline)) void dw_rows_global(const __global 
             if (j >= nr) break;
             const realv y = relu ? fmax(acc[j], (realv)0) : acc[j];
             const int at = (p + j) * ow + q0;
-            dw_store(dst + at, y, min(DW_VW, ow - q0), run_room - at);
+            dw_store(dst + at, y, min(DW_VW, ow - q0), run_room - at, stream);
         }
     }
 }
@@ -405,7 +428,7 @@ static inline const __global REAL *dw_prefetch_to(const __global REAL *done, con
  * `pf_end` the run's input end; returns the new `pf`. */
 static inline __attribute__((always_inline)) const __global REAL *
 dw_plane_global(const __global REAL *src, const __local REAL *wl, __global REAL *dst, realv b0, int oh, int ow, int H,
-                int W, int sh, int sw, int pt, int pl, int dh, int dw, int R, int S, int relu, int run_room,
+                int W, int sh, int sw, int pt, int pl, int dh, int dw, int R, int S, int relu, int stream, int run_room,
                 const __global REAL *pf, const __global REAL *pf_end)
 {
     const int reach = (R - 1) * dh;
@@ -413,16 +436,16 @@ dw_plane_global(const __global REAL *src, const __local REAL *wl, __global REAL 
     for (; p + DW_ROWS <= oh; p += DW_ROWS) {
         pf = dw_prefetch_to(pf, src + (long)((p + DW_ROWS - 1) * sh - pt + reach + 1) * W + DW_PREFETCH, pf_end);
         if (p * sh - pt >= 0 && (p + DW_ROWS - 1) * sh + reach - pt < H)
-            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, 0, run_room);
+            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 0, run_room);
         else
-            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, 1, run_room);
+            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 1, run_room);
     }
     if (DW_ROWS > 2 && p + 2 <= oh) {
-        dw_rows_global(src, wl, dst, b0, p, 2, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, 1, run_room);
+        dw_rows_global(src, wl, dst, b0, p, 2, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 1, run_room);
         p += 2;
     }
     for (; p < oh; ++p)
-        dw_rows_global(src, wl, dst, b0, p, 1, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, 1, run_room);
+        dw_rows_global(src, wl, dst, b0, p, 1, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 1, run_room);
     return pf;
 }
 
@@ -432,18 +455,19 @@ dw_plane_global(const __global REAL *src, const __local REAL *wl, __global REAL 
 static inline __attribute__((always_inline)) void dw_strip(const __local REAL *stage, const __local REAL *wl,
                                                            __global REAL *dst, realv b0, int p0, int np, int oh,
                                                            int ow, int sh, int lw, int dh, int dw, int R, int S,
-                                                           int sw, int pt, int up_h, int H, int relu)
+                                                           int sw, int pt, int up_h, int H, int relu,
+                                                          int stream)
 {
     int p = p0;
     for (; p + DW_ROWS <= p0 + np; p += DW_ROWS)
         dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, DW_ROWS, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H,
-                relu);
+                relu, stream);
     if (DW_ROWS > 2 && p + 2 <= p0 + np) {
-        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 2, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H, relu);
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 2, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H, relu, stream);
         p += 2;
     }
     for (; p < p0 + np; ++p)
-        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 1, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H, relu);
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 1, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H, relu, stream);
 }
 
 /* ---------------------------------------------------------------------------
@@ -454,6 +478,7 @@ static inline __attribute__((always_inline)) void dw_strip(const __local REAL *s
  * rotated and pads (R-1)*dh - pt, ...; ih_ x iw_ is dy's own size then.
  * Planes (b, c) = 0 .. planes-1 (planes = nimg*C), per_group of them a
  * work-group. in_len: floats of `in` from element 0 (bounds the vector copies).
+ * stream: store whole output vectors non-temporally (DW_STREAM).
  * wl: R*S floats of local memory for the plane's taps; stage: the strip.
  * global = (ceil(planes / per_group)), local = (1). */
 __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
@@ -462,7 +487,7 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
                  __global const REAL *restrict bias, __global REAL *restrict out, ulong out_off,
                  int C, int ih_, int iw_, int R, int S, int oh, int ow, int sh, int sw, int pt, int pl,
                  int dh, int dw, int up_h, int up_w, int planes, int per_group, int strip, int has_bias,
-                 int relu, __local REAL *wl, __local REAL *stage)
+                 int relu, int stream, __local REAL *wl, __local REAL *stage)
 {
     const int first = get_group_id(0) * per_group;
     const int last = min(planes, first + per_group);
@@ -485,19 +510,19 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
             const int square = R == S && sh == sw && dh == 1 && dw == 1;
             if (square && R == 3 && sw == 1)
                 pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 3, 3,
-                                     relu, run_room, pf, pf_end);
+                                     relu, stream, run_room, pf, pf_end);
             else if (square && R == 3 && sw == 2)
                 pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 3, 3,
-                                     relu, run_room, pf, pf_end);
+                                     relu, stream, run_room, pf, pf_end);
             else if (square && R == 5 && sw == 1)
                 pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 5, 5,
-                                     relu, run_room, pf, pf_end);
+                                     relu, stream, run_room, pf, pf_end);
             else if (square && R == 5 && sw == 2)
                 pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 5, 5,
-                                     relu, run_room, pf, pf_end);
+                                     relu, stream, run_room, pf, pf_end);
             else
                 pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, sh, sw, pt, pl, dh, dw, R, S,
-                                     relu, run_room, pf, pf_end);
+                                     relu, stream, run_room, pf, pf_end);
             continue;
         }
         for (int p0 = 0; p0 < oh; p0 += strip) {
@@ -508,15 +533,15 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
                 dw_stage_strip(stage, in, in_len, src, p0, np, ih_, iw_, up_h, up_w, R, sh, pt, pl, dh, lw);
             const int square = R == S && sh == sw && dh == 1 && dw == 1;
             if (square && R == 3 && sw == 1)
-                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 3, 3, 1, pt, up_h, ih_, relu);
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 3, 3, 1, pt, up_h, ih_, relu, stream);
             else if (square && R == 3 && sw == 2)
-                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 3, 3, 2, pt, up_h, ih_, relu);
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 3, 3, 2, pt, up_h, ih_, relu, stream);
             else if (square && R == 5 && sw == 1)
-                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 5, 5, 1, pt, up_h, ih_, relu);
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 1, lw, 1, 1, 5, 5, 1, pt, up_h, ih_, relu, stream);
             else if (square && R == 5 && sw == 2)
-                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 5, 5, 2, pt, up_h, ih_, relu);
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, 2, lw, 1, 1, 5, 5, 2, pt, up_h, ih_, relu, stream);
             else
-                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, ih_, relu);
+                dw_strip(stage, wl, dst, b0, p0, np, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, ih_, relu, stream);
         }
     }
 }

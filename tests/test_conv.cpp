@@ -399,6 +399,28 @@ TEST_CASE("conv2d in batch chunks under a small workspace cap gives the same res
                   anycl_test::conv_forward(pw, abs_of(xp), abs_of(wp), {}, false), 5, 2) == 0);
 }
 
+// Depthwise outputs larger than the device's cache, in rows of whole cache lines, are stored
+// non-temporally (DW_STREAM, conv_depthwise.cl): forward and backward-data at stride 2 with 64-wide
+// outputs (256-byte rows) over enough planes that the output outgrows the cache the device reports.
+TEST_CASE("conv2d depthwise outputs above the device's cache are stored non-temporally and match the reference", "[conv]") {
+  anycl_test::TempDir dir;
+  const auto rt = runtime_with_params(dir, R"({"conv_depthwise": {"DW_STREAM": 1}})");
+  REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_depthwise") + " ", "-DDW_STREAM=1 "));
+  const anycl::DeviceInfo& dev = rt->device(0);
+  INFO(dev.name << ": cache " << dev.global_mem_cache << " bytes, lines of " << dev.global_mem_cacheline);
+  REQUIRE(dev.global_mem_cache > 0);
+  REQUIRE(dev.global_mem_cacheline > 0);
+  REQUIRE(256 % dev.global_mem_cacheline == 0);
+  const int planes = int(dev.global_mem_cache / (64 * 64 * sizeof(float))) + 1, c = (planes + 1) / 2;
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc forward{2, c, 64, 64, c, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, c};
+  const ConvDesc strided{2, c, 64, 64, c, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, c};
+  REQUIRE(forward.y_size() * sizeof(float) > dev.global_mem_cache);
+  REQUIRE(strided.x_size() * sizeof(float) > dev.global_mem_cache);
+  check_forward(forward, ConvAlgo::Direct, 995, *rt);
+  check_backward_data(strided, ConvAlgo::Direct, 996, *rt);
+}
+
 TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay untouched", "[conv][errors]") {
   anycl_runtime* rt = nullptr;
   REQUIRE(anycl_runtime_create(nullptr, &rt) == ANYCL_SUCCESS);

@@ -74,6 +74,8 @@ TEST_CASE("DeviceInfo matches what OpenCL answers directly", "[device][opencl]")
     CHECK(info.clock_mhz == raw<cl_uint>(fd.id, CL_DEVICE_MAX_CLOCK_FREQUENCY));
     CHECK(info.global_mem == raw<cl_ulong>(fd.id, CL_DEVICE_GLOBAL_MEM_SIZE));
     CHECK(info.local_mem == raw<cl_ulong>(fd.id, CL_DEVICE_LOCAL_MEM_SIZE));
+    CHECK(info.global_mem_cache == raw<cl_ulong>(fd.id, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE));
+    CHECK(info.global_mem_cacheline == raw<cl_uint>(fd.id, CL_DEVICE_GLOBAL_MEM_CACHELINE_SIZE));
     CHECK(info.max_alloc == raw<cl_ulong>(fd.id, CL_DEVICE_MAX_MEM_ALLOC_SIZE));
     CHECK(info.max_work_group_size == raw<size_t>(fd.id, CL_DEVICE_MAX_WORK_GROUP_SIZE));
     CHECK(info.mem_base_addr_align_bytes * 8 == raw<cl_uint>(fd.id, CL_DEVICE_MEM_BASE_ADDR_ALIGN));

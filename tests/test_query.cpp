@@ -47,8 +47,8 @@ void check_device_fields(const json& d, bool with_kernels) {
   INFO(d.dump(2));
   for (const char* k : {"id", "name", "vendor", "type", "version", "driver_version", "opencl_c_version"})
     CHECK(d.at(k).is_string());
-  for (const char* k : {"compute_units", "clock_mhz", "global_mem_bytes", "local_mem_bytes", "max_alloc_bytes",
-                        "max_work_group_size"})
+  for (const char* k : {"compute_units", "clock_mhz", "global_mem_bytes", "local_mem_bytes", "global_mem_cache_bytes",
+                        "global_mem_cacheline_bytes", "max_alloc_bytes", "max_work_group_size"})
     CHECK(d.at(k).is_number_unsigned());
   for (const char* k : {"fp64", "fp16", "unified_memory", "compiler_available", "sub_device"})
     CHECK(d.at(k).is_boolean());
@@ -112,6 +112,11 @@ void cross_check_with_clinfo(const json& doc, const EnvChanges& env) {
     CHECK(std::stoull(c.at("CL_DEVICE_MAX_CLOCK_FREQUENCY")) == d.at("clock_mhz").get<std::uint64_t>());
     CHECK(std::stoull(c.at("CL_DEVICE_GLOBAL_MEM_SIZE")) == d.at("global_mem_bytes").get<std::uint64_t>());
     CHECK(std::stoull(c.at("CL_DEVICE_LOCAL_MEM_SIZE")) == d.at("local_mem_bytes").get<std::uint64_t>());
+    if (c.count("CL_DEVICE_GLOBAL_MEM_CACHE_SIZE")) {  // clinfo leaves both out for a device with no cache
+      CHECK(std::stoull(c.at("CL_DEVICE_GLOBAL_MEM_CACHE_SIZE")) == d.at("global_mem_cache_bytes").get<std::uint64_t>());
+      CHECK(std::stoull(c.at("CL_DEVICE_GLOBAL_MEM_CACHELINE_SIZE")) ==
+            d.at("global_mem_cacheline_bytes").get<std::uint64_t>());
+    }
     CHECK(std::stoull(c.at("CL_DEVICE_MAX_MEM_ALLOC_SIZE")) == d.at("max_alloc_bytes").get<std::uint64_t>());
     CHECK(std::stoull(c.at("CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT")) ==
           d.at("preferred_vector_width").at("float").get<std::uint64_t>());

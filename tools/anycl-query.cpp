@@ -41,6 +41,8 @@ json device_json(const anycl::DeviceInfo& d) {
           {"clock_mhz", d.clock_mhz},
           {"global_mem_bytes", d.global_mem},
           {"local_mem_bytes", d.local_mem},
+          {"global_mem_cache_bytes", d.global_mem_cache},
+          {"global_mem_cacheline_bytes", d.global_mem_cacheline},
           {"local_mem_dedicated", d.local_mem_dedicated},
           {"max_alloc_bytes", d.max_alloc},
           {"max_work_group_size", d.max_work_group_size},

@@ -49,6 +49,8 @@ struct DeviceInfo {
   std::string type;  // "gpu", "cpu", "accelerator", "custom"
   unsigned compute_units = 0, clock_mhz = 0;
   std::uint64_t global_mem = 0, local_mem = 0, max_alloc = 0;
+  std::uint64_t global_mem_cache = 0;  // CL_DEVICE_GLOBAL_MEM_CACHE_SIZE (0: none or not reported)
+  unsigned global_mem_cacheline = 0;   // CL_DEVICE_GLOBAL_MEM_CACHELINE_SIZE, bytes
   std::size_t max_work_group_size = 0;
   unsigned mem_base_addr_align_bytes = 0;
   bool fp64 = false, fp16 = false, unified_memory = false, compiler_available = false;

@@ -31,6 +31,8 @@ class DeviceInfo:
     global_mem: int
     local_mem: int
     max_alloc: int
+    global_mem_cache: int
+    global_mem_cacheline: int
     max_work_group_size: int
     mem_base_addr_align_bytes: int
     fp64: bool

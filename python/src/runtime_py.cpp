@@ -46,6 +46,8 @@ void bind_device_info(py::module_& m) {
       .def_readonly("type", &D::type).def_readonly("compute_units", &D::compute_units)
       .def_readonly("clock_mhz", &D::clock_mhz).def_readonly("global_mem", &D::global_mem)
       .def_readonly("local_mem", &D::local_mem).def_readonly("max_alloc", &D::max_alloc)
+      .def_readonly("global_mem_cache", &D::global_mem_cache)
+      .def_readonly("global_mem_cacheline", &D::global_mem_cacheline)
       .def_readonly("max_work_group_size", &D::max_work_group_size)
       .def_readonly("mem_base_addr_align_bytes", &D::mem_base_addr_align_bytes).def_readonly("fp64", &D::fp64)
       .def_readonly("fp16", &D::fp16).def_readonly("unified_memory", &D::unified_memory)
