@@ -544,6 +544,11 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
                 dw_strip(stage, wl, dst, b0, p0, np, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, ih_, relu, stream);
         }
     }
+#if DW_STREAM
+    /* Non-temporal stores are weakly ordered: a full fence, so they are out
+     * before anything this work-item does to signal its end. */
+    if (stream) __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
 }
 
 /* ---------------------------------------------------------------------------
