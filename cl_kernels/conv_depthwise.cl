@@ -270,10 +270,6 @@ static void dw_stage_strip_split(__local REAL *stage, const __global REAL *in, u
     }
 }
 
-/* The nv outputs of a block at `yo`, `room` floats before what this
- * work-item writes ends (its plane, or its run of planes): a vector store when
- * it stays inside (what it writes past the block belongs to later rows, stored
- * after it), else a float at a time (what follows is another work-item's). */
 /* A whole vector of outputs at yo; non-temporal when `stream` (outputs larger
  * than the device's cache, in rows of whole cache lines: the host decides) and
  * yo is aligned to it, so the store skips reading the line it overwrites. */
@@ -288,6 +284,10 @@ static inline void dw_store_vector(__global REAL *yo, realv v, int stream)
     VSTORE(v, 0, yo);
 }
 
+/* The nv outputs of a block at `yo`, `room` floats before what this
+ * work-item writes ends (its plane, or its run of planes): a vector store when
+ * it stays inside (what it writes past the block belongs to later rows, stored
+ * after it), else a float at a time (what follows is another work-item's). */
 static inline void dw_store(__global REAL *yo, realv acc, int nv, int room, int stream)
 {
     if (room >= DW_VW) {
@@ -367,8 +367,8 @@ static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp
 static inline __attribute__((always_inline)) void dw_rows_global(const __global REAL *src, const __local REAL *wl,
                                                                  __global REAL *dst, realv b0, int p, int nr,
                                                                  int ow, int H, int W, int sh, int sw, int pt,
-                                                                 int pl, int dh, int dw, int R, int S, int relu, int stream,
-                                                                 int check_rows, int run_room)
+                                                                 int pl, int dh, int dw, int R, int S, int relu,
+                                                                 int stream, int check_rows, int run_room)
 {
     const intv lane = DWCAT(vload, DW_VW)(0, dw_lane_int) * sw; /* a lane's input column past the first */
     const __global REAL *x0 = src + (long)(p * sh - pt) * W; /* the block's first input row */
@@ -436,9 +436,11 @@ dw_plane_global(const __global REAL *src, const __local REAL *wl, __global REAL 
     for (; p + DW_ROWS <= oh; p += DW_ROWS) {
         pf = dw_prefetch_to(pf, src + (long)((p + DW_ROWS - 1) * sh - pt + reach + 1) * W + DW_PREFETCH, pf_end);
         if (p * sh - pt >= 0 && (p + DW_ROWS - 1) * sh + reach - pt < H)
-            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 0, run_room);
+            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 0,
+                           run_room);
         else
-            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 1, run_room);
+            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 1,
+                           run_room);
     }
     if (DW_ROWS > 2 && p + 2 <= oh) {
         dw_rows_global(src, wl, dst, b0, p, 2, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 1, run_room);
@@ -456,18 +458,20 @@ static inline __attribute__((always_inline)) void dw_strip(const __local REAL *s
                                                            __global REAL *dst, realv b0, int p0, int np, int oh,
                                                            int ow, int sh, int lw, int dh, int dw, int R, int S,
                                                            int sw, int pt, int up_h, int H, int relu,
-                                                          int stream)
+                                                           int stream)
 {
     int p = p0;
     for (; p + DW_ROWS <= p0 + np; p += DW_ROWS)
         dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, DW_ROWS, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H,
                 relu, stream);
     if (DW_ROWS > 2 && p + 2 <= p0 + np) {
-        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 2, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H, relu, stream);
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 2, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H, relu,
+                stream);
         p += 2;
     }
     for (; p < p0 + np; ++p)
-        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 1, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H, relu, stream);
+        dw_rows(stage + (p - p0) * sh * lw, wl, dst, b0, p, 1, oh, ow, sh, lw, dh, dw, R, S, sw, pt, up_h, H, relu,
+                stream);
 }
 
 /* ---------------------------------------------------------------------------

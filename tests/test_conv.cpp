@@ -402,7 +402,8 @@ TEST_CASE("conv2d in batch chunks under a small workspace cap gives the same res
 // Depthwise outputs larger than the device's cache, in rows of whole cache lines, are stored
 // non-temporally (DW_STREAM, conv_depthwise.cl): forward and backward-data at stride 2 with 64-wide
 // outputs (256-byte rows) over enough planes that the output outgrows the cache the device reports.
-TEST_CASE("conv2d depthwise outputs above the device's cache are stored non-temporally and match the reference", "[conv]") {
+TEST_CASE("conv2d depthwise outputs above the device's cache are stored non-temporally and match the reference",
+          "[conv]") {
   anycl_test::TempDir dir;
   const auto rt = runtime_with_params(dir, R"({"conv_depthwise": {"DW_STREAM": 1}})");
   REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_depthwise") + " ", "-DDW_STREAM=1 "));

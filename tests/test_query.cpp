@@ -113,7 +113,8 @@ void cross_check_with_clinfo(const json& doc, const EnvChanges& env) {
     CHECK(std::stoull(c.at("CL_DEVICE_GLOBAL_MEM_SIZE")) == d.at("global_mem_bytes").get<std::uint64_t>());
     CHECK(std::stoull(c.at("CL_DEVICE_LOCAL_MEM_SIZE")) == d.at("local_mem_bytes").get<std::uint64_t>());
     if (c.count("CL_DEVICE_GLOBAL_MEM_CACHE_SIZE")) {  // clinfo leaves both out for a device with no cache
-      CHECK(std::stoull(c.at("CL_DEVICE_GLOBAL_MEM_CACHE_SIZE")) == d.at("global_mem_cache_bytes").get<std::uint64_t>());
+      CHECK(std::stoull(c.at("CL_DEVICE_GLOBAL_MEM_CACHE_SIZE")) ==
+            d.at("global_mem_cache_bytes").get<std::uint64_t>());
       CHECK(std::stoull(c.at("CL_DEVICE_GLOBAL_MEM_CACHELINE_SIZE")) ==
             d.at("global_mem_cacheline_bytes").get<std::uint64_t>());
     }

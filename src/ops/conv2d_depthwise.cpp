@@ -60,8 +60,9 @@ Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRu
   return run_kernel(slot, "conv_depthwise", "conv_dw_fwd", {ceil_div(planes, per_group), 1, 1}, {1, 1, 1}, in,
                     cl_ulong(0), cl_ulong(planes * run.ih * run.iw), w, cl_int(run.flip), bias ? bias : w, out,
                     cl_ulong(0), g.C, run.ih, run.iw, g.R, g.S, run.oh, run.ow, run.sh, run.sw, run.pt, run.pl, g.dh,
-                    g.dw, run.up_h, run.up_w, cl_int(planes), cl_int(per_group), strip, cl_int(bias != nullptr), cl_int(relu),
-                    cl_int(stream_output(slot, g, run)), LocalBytes{std::size_t(g.R) * g.S * sizeof(float)}, stage_bytes(g, run, vw, strip));
+                    g.dw, run.up_h, run.up_w, cl_int(planes), cl_int(per_group), strip, cl_int(bias != nullptr),
+                    cl_int(relu), cl_int(stream_output(slot, g, run)),
+                    LocalBytes{std::size_t(g.R) * g.S * sizeof(float)}, stage_bytes(g, run, vw, strip));
 }
 
 // The kernel de-interleaves at most stride 2 along the width.
