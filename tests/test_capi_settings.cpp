@@ -82,6 +82,8 @@ TEST_CASE("C API: device information matches OpenCL's answers", "[capi][opencl]"
   CHECK(info.global_mem_bytes == raw<cl_ulong>(dev, CL_DEVICE_GLOBAL_MEM_SIZE));
   CHECK(info.local_mem_bytes == raw<cl_ulong>(dev, CL_DEVICE_LOCAL_MEM_SIZE));
   CHECK(info.max_alloc_bytes == raw<cl_ulong>(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE));
+  CHECK(info.global_mem_cache_bytes == raw<cl_ulong>(dev, CL_DEVICE_GLOBAL_MEM_CACHE_SIZE));
+  CHECK(info.global_mem_cacheline_bytes == raw<cl_uint>(dev, CL_DEVICE_GLOBAL_MEM_CACHELINE_SIZE));
   CHECK(info.clock_mhz == raw<cl_uint>(dev, CL_DEVICE_MAX_CLOCK_FREQUENCY));
   CHECK((info.fp64 != 0) == (raw<cl_device_fp_config>(dev, CL_DEVICE_DOUBLE_FP_CONFIG) != 0));
   const cl_device_type type = raw<cl_device_type>(dev, CL_DEVICE_TYPE);

@@ -2,6 +2,7 @@
  * and the convolution calls with a chosen algorithm, from strict C99. Each function returns 0 on
  * success, else the number of the failed check (test_capi_settings.cpp reports it). */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,15 @@ int capi_device_info(const char* device_spec, anycl_device_info* info, char* id_
   if (anycl_runtime_create(device_spec, &rt) != ANYCL_SUCCESS) return 1;
   info->struct_size = sizeof *info - 1;
   if (anycl_runtime_device_info(rt, 0, info) != ANYCL_ERROR_INVALID_ARGUMENT) failed = 2;
+  info->struct_size = sizeof *info + 8;
+  if (!failed && anycl_runtime_device_info(rt, 0, info) != ANYCL_ERROR_UNSUPPORTED) failed = 11;
+  /* The first version's struct ended at is_sub_device: filled up to there, nothing past it. */
+  memset(info, 0xAB, sizeof *info);
+  info->struct_size = offsetof(anycl_device_info, global_mem_cache_bytes);
+  if (!failed && (anycl_runtime_device_info(rt, 0, info) != ANYCL_SUCCESS || info->compute_units == 0 ||
+                  info->global_mem_cache_bytes != 0xABABABABABABABABull ||
+                  info->global_mem_cacheline_bytes != 0xABABABABu))
+    failed = 12;
   info->struct_size = sizeof *info;
   if (!failed && anycl_runtime_device_info(rt, 1, info) != ANYCL_ERROR_INVALID_ARGUMENT) failed = 3;
   if (!failed && !strstr(anycl_last_error(), "out of range")) failed = 4;

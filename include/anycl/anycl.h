@@ -57,8 +57,9 @@ ANYCL_API anycl_status anycl_runtime_create_with_options(const anycl_runtime_opt
                                                          anycl_runtime** out);
 
 /* ---- Device information (anycl::DeviceInfo) ----
- * Set struct_size = sizeof(anycl_device_info) before the call; the strings live as long as the
- * runtime. */
+ * Set struct_size = sizeof(anycl_device_info) before the call (a caller built against an earlier
+ * anycl.h, whose struct ends at is_sub_device, passes that size and gets the fields it has); the
+ * strings live as long as the runtime. */
 typedef enum anycl_device_type {
   ANYCL_DEVICE_CPU = 0,
   ANYCL_DEVICE_GPU,
@@ -83,6 +84,8 @@ typedef struct anycl_device_info {
   int fp16;
   int unified_memory;
   int is_sub_device;
+  unsigned long long global_mem_cache_bytes; /* CL_DEVICE_GLOBAL_MEM_CACHE_SIZE (0: none reported) */
+  unsigned global_mem_cacheline_bytes;       /* CL_DEVICE_GLOBAL_MEM_CACHELINE_SIZE */
 } anycl_device_info;
 ANYCL_API anycl_status anycl_runtime_device_info(const anycl_runtime* rt, size_t device,
                                                  anycl_device_info* info);
