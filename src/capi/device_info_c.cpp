@@ -30,10 +30,8 @@ anycl_status anycl_runtime_device_info(const anycl_runtime* rt, size_t device, a
     const anycl::Runtime& r = anycl::capi::runtime_or_throw(rt, fn);
     if (!info) throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, std::string(fn) + ": info is NULL");
     const std::size_t size = info->struct_size;
-    if (size > sizeof(anycl_device_info))
-      throw anycl::Error(ANYCL_ERROR_UNSUPPORTED, std::string(fn) + ": info->struct_size " + std::to_string(size) +
-                                                      " is from a newer anycl.h than this library (" +
-                                                      anycl::version() + ") knows");
+    anycl::capi::check_struct_size(std::string(fn) + ": info->struct_size", size, kFirstInfoSize,
+                                   sizeof(anycl_device_info), "anycl_device_info", nullptr);
     if (size != sizeof(anycl_device_info) && size != kFirstInfoSize)
       throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, std::string(fn) + ": info->struct_size " +
                                                            std::to_string(size) + " is not sizeof(anycl_device_info) " +

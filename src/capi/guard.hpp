@@ -56,7 +56,8 @@ const anycl::Runtime& runtime_or_throw(const anycl_runtime* rt, const char* func
 
 // A versioned C struct's struct_size (`field` names it, e.g. "anycl_x: options->struct_size"):
 // smaller than its first version's `first` is ANYCL_ERROR_INVALID_ARGUMENT (pointing at `init`),
-// larger than the `known` size of this library's header ANYCL_ERROR_UNSUPPORTED.
+// larger than the `known` size of this library's header ANYCL_ERROR_UNSUPPORTED. `init` may be
+// NULL for a struct that has no init function.
 void check_struct_size(const std::string& field, std::size_t size, std::size_t first, std::size_t known,
                        const char* type, const char* init);
 

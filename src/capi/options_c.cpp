@@ -31,8 +31,9 @@ namespace anycl::capi {
 void check_struct_size(const std::string& field, std::size_t size, std::size_t first, std::size_t known,
                        const char* type, const char* init) {
   if (size < first)
-    throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT, field + " " + std::to_string(size) + " is less than sizeof(" + type +
-                                                         ") " + std::to_string(first) + "; call " + init + " first");
+    throw anycl::Error(ANYCL_ERROR_INVALID_ARGUMENT,
+                       field + " " + std::to_string(size) + " is less than sizeof(" + type + ") " +
+                           std::to_string(first) + (init ? std::string("; call ") + init + " first" : std::string()));
   if (size > known)
     throw anycl::Error(ANYCL_ERROR_UNSUPPORTED, field + " " + std::to_string(size) +
                                                     " is from a newer anycl.h than this library (" + anycl::version() +

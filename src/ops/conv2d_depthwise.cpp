@@ -41,10 +41,10 @@ LocalBytes stage_bytes(const ConvGeom& g, const DepthwiseRun& run, std::size_t v
 // Whether the output is stored non-temporally (DW_STREAM): when it outgrows the device's cache,
 // so it would leave the cache before anything reads it, and its rows are whole cache lines, so
 // every vector store covers lines of its own (a partial line stored so costs a read anyway).
-bool stream_output(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run) {
+bool stream_output(const DeviceSlot& slot, const BuiltProgram& prog, const ConvGeom& g, const DepthwiseRun& run) {
   const std::uint64_t cache = slot.info.global_mem_cache, line = slot.info.global_mem_cacheline;
   const std::uint64_t row_bytes = std::uint64_t(run.ow) * sizeof(float);
-  return slot.program("conv_depthwise").param("DW_STREAM") != 0 && cache > 0 && line > 0 &&
+  return prog.param("DW_STREAM") != 0 && cache > 0 && line > 0 &&
          row_bytes % line == 0 && g.n * std::uint64_t(g.C) * std::uint64_t(run.oh) * row_bytes > cache;
 }
 
@@ -61,7 +61,7 @@ Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRu
                     cl_ulong(0), cl_ulong(planes * run.ih * run.iw), w, cl_int(run.flip), bias ? bias : w, out,
                     cl_ulong(0), g.C, run.ih, run.iw, g.R, g.S, run.oh, run.ow, run.sh, run.sw, run.pt, run.pl, g.dh,
                     g.dw, run.up_h, run.up_w, cl_int(planes), cl_int(per_group), strip, cl_int(bias != nullptr),
-                    cl_int(relu), cl_int(stream_output(slot, g, run)),
+                    cl_int(relu), cl_int(stream_output(slot, prog, g, run)),
                     LocalBytes{std::size_t(g.R) * g.S * sizeof(float)}, stage_bytes(g, run, vw, strip));
 }
 
