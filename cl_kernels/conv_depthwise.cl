@@ -10,12 +10,12 @@
  *   DW_GROUPS_CU  host: work-groups launched per compute unit (read only here)
  *   DW_STRIP      host: most output rows staged per pass through local memory
  *   DW_DIRECT     forward planes whose output rows are at most this many
- *                 vectors (but the buffer's first and last plane) read their
- *                 input in place, lanes past the row masked, instead of
- *                 staging it (0: every plane staged); in place, the interior
- *                 row blocks are loads and FMAs alone (at stride 2, two loads
- *                 and one permute a tap), where staging copies every input
- *                 row through local memory first
+ *                 vectors (but the buffer's first and last plane, and filters
+ *                 of at most 5x5) read their input in place, lanes past the
+ *                 row masked, instead of staging it (0: every plane staged);
+ *                 in place, a tap is one load and FMA (at stride 2, two loads
+ *                 and one permute) with the taps and masks in registers, where
+ *                 staging copies every input row through local memory first
  *   DW_PREFETCH   floats prefetched ahead of what is read: the input of
  *                 planes read in place ahead of the rows a block reads, across
  *                 the work-item's planes; staged rows ahead of the copy;
@@ -319,7 +319,7 @@ static inline __attribute__((always_inline)) void dw_store_rows(__global REAL *d
 
 /* `nr` output rows from row p (staged row (p - p0)*sh on) at once, so the
  * rows share the staged vectors they read (CSE, once the geometry is literal),
- * input row by input row as dw_rows_global. Staged rows that hold zeros
+ * input row by input row as dw_plane_global. Staged rows that hold zeros
  * (padding, and at backward-data's stride every row between dy's rows: half
  * the products at stride 2) are skipped: staged row i is virtual input row
  * p*sh - pt + i of dw_stage_strip, of H real rows `up_h` apart.
@@ -354,57 +354,6 @@ static inline __attribute__((always_inline)) void dw_rows(const __local REAL *xp
     }
 }
 
-/* dw_rows on the plane `src` itself (H x W, not upsampled): each tap is one
- * vector load of an input row (at stride 2 along the width, the even lanes of
- * two), the lanes outside the row zeroed by a column mask that depends on the
- * block and tap column only (hoisted out of the rows). Rows outside the plane are skipped, tested only when
- * `check_rows` (the blocks at the top and bottom edges), so the interior
- * blocks run loads and FMAs alone. The loads may reach pl floats before the
- * plane and sw vectors past it, which the caller keeps inside the buffer.
- * `run_room`: floats from the plane's first output to the end of the
- * work-item's run of planes, which later planes of the run overwrite, so a
- * vector store may cross a plane's end but that of the run. */
-static inline __attribute__((always_inline)) void dw_rows_global(const __global REAL *src, const __local REAL *wl,
-                                                                 __global REAL *dst, realv b0, int p, int nr,
-                                                                 int ow, int H, int W, int sh, int sw, int pt,
-                                                                 int pl, int dh, int dw, int R, int S, int relu,
-                                                                 int stream, int check_rows, int run_room)
-{
-    const intv lane = DWCAT(vload, DW_VW)(0, dw_lane_int) * sw; /* a lane's input column past the first */
-    const __global REAL *x0 = src + (long)(p * sh - pt) * W; /* the block's first input row */
-    for (int q0 = (ow - 1) / DW_VW * DW_VW; q0 >= 0; q0 -= DW_VW) {
-        realv acc[DW_ROWS]; /* the row loops run to the literal DW_ROWS, nr tested inside */
-#pragma unroll
-        for (int j = 0; j < DW_ROWS; ++j) acc[j] = b0;
-        /* input row by input row: a loaded row serves every output row and tap that reads it, then dies */
-#pragma unroll
-        for (int i = 0; i < (DW_ROWS - 1) * sh + (R - 1) * dh + 1; ++i) {
-            const int v = p * sh - pt + i;
-            if (check_rows && (v < 0 || v >= H)) continue;
-#pragma unroll
-            for (int s = 0; s < S; ++s) {
-                const int col = q0 * sw + s * dw - pl;
-                const intv in_row = lane >= (intv)(-col) && lane < (intv)(W - col);
-#pragma unroll
-                for (int j = 0; j < DW_ROWS; ++j) {
-                    const int rd = i - j * sh; /* r * dh of output row j's tap on this row */
-                    if (j >= nr || rd < 0 || rd % dh != 0 || rd / dh >= R) continue;
-                    const __global REAL *xr = x0 + i * W + col;
-                    const realv x = sw == 1 ? VLOAD(0, xr) : dw_even(VLOAD(0, xr), VLOAD(1, xr));
-                    acc[j] = fma((realv)wl[rd / dh * S + s], select((realv)0, x, in_row), acc[j]);
-                }
-            }
-        }
-#pragma unroll
-        for (int j = 0; j < DW_ROWS; ++j) {
-            if (j >= nr) break;
-            const realv y = relu ? fmax(acc[j], (realv)0) : acc[j];
-            const int at = (p + j) * ow + q0;
-            dw_store(dst + at, y, min(DW_VW, ow - q0), run_room - at, stream);
-        }
-    }
-}
-
 /* Prefetches [done, min(to, end)) and returns where prefetching has reached:
  * rows read in place are each a short stream of a few cache lines, too short
  * for the hardware prefetchers, so the input a block reads is prefetched
@@ -422,32 +371,69 @@ static inline const __global REAL *dw_prefetch_to(const __global REAL *done, con
 #endif
 }
 
-/* Output rows 0 .. oh-1 of a plane by dw_rows_global: DW_ROWS at
- * once, then two, then one; only the blocks reaching past the plane's top or
- * bottom row test their rows. `pf`: how far the run's input is prefetched,
- * `pf_end` the run's input end; returns the new `pf`. */
+/* Most filter rows and columns of a plane read in place (its taps and column
+ * masks are registers); not a tunable. */
+#define DW_TAPS_IN_PLACE 5
+
+/* A plane at `src` (H x W, not upsampled) read in place, its taps `tap`
+ * (R, S <= DW_TAPS_IN_PLACE) in registers: column block by column block, last
+ * first, down the plane DW_ROWS output rows at once. Each tap is one vector
+ * load of an input row (at stride 2 along the width, the even lanes of two),
+ * shared by the output rows that read it, the lanes outside the row zeroed by
+ * the block's column masks (made once a block); input rows outside the plane
+ * are skipped. The loads may reach pl floats before the plane and sw vectors
+ * past it, which the caller keeps inside the buffer. Rows go first to last in
+ * a block and blocks last to first, so a partial last block's vector store,
+ * which runs into the next row's first block, is overwritten after it.
+ * `run_room`: floats from the plane's first output to the end of the
+ * work-item's run of planes (which later planes overwrite: a store may cross
+ * a plane's end, not the run's). `pf`: how far the run's input is
+ * prefetched, `pf_end` its end; returns the new `pf`. */
 static inline __attribute__((always_inline)) const __global REAL *
-dw_plane_global(const __global REAL *src, const __local REAL *wl, __global REAL *dst, realv b0, int oh, int ow, int H,
+dw_plane_global(const __global REAL *src, const realv *tap, __global REAL *dst, realv b0, int oh, int ow, int H,
                 int W, int sh, int sw, int pt, int pl, int dh, int dw, int R, int S, int relu, int stream, int run_room,
                 const __global REAL *pf, const __global REAL *pf_end)
 {
-    const int reach = (R - 1) * dh;
-    int p = 0;
-    for (; p + DW_ROWS <= oh; p += DW_ROWS) {
-        pf = dw_prefetch_to(pf, src + (long)((p + DW_ROWS - 1) * sh - pt + reach + 1) * W + DW_PREFETCH, pf_end);
-        if (p * sh - pt >= 0 && (p + DW_ROWS - 1) * sh + reach - pt < H)
-            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 0,
-                           run_room);
-        else
-            dw_rows_global(src, wl, dst, b0, p, DW_ROWS, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 1,
-                           run_room);
+    const intv lane = DWCAT(vload, DW_VW)(0, dw_lane_int) * sw; /* a lane's input column past the first */
+    const int rows = (DW_ROWS - 1) * sh + (R - 1) * dh + 1;     /* input rows a block of output rows reads */
+    for (int q0 = (ow - 1) / DW_VW * DW_VW; q0 >= 0; q0 -= DW_VW) {
+        intv in_row[DW_TAPS_IN_PLACE];
+#pragma unroll
+        for (int s = 0; s < S; ++s) {
+            const int col = q0 * sw + s * dw - pl;
+            in_row[s] = lane >= (intv)(-col) && lane < (intv)(W - col);
+        }
+        const __global REAL *xq = src + q0 * sw - pl;
+        for (int p = 0; p < oh; p += DW_ROWS) {
+            const int v0 = p * sh - pt;
+            pf = dw_prefetch_to(pf, src + (long)(v0 + rows) * W + DW_PREFETCH, pf_end);
+            realv acc[DW_ROWS];
+#pragma unroll
+            for (int j = 0; j < DW_ROWS; ++j) acc[j] = b0;
+#pragma unroll
+            for (int i = 0; i < rows; ++i) {
+                if (v0 + i < 0 || v0 + i >= H) continue;
+#pragma unroll
+                for (int s = 0; s < S; ++s) {
+                    const __global REAL *xr = xq + (v0 + i) * W + s * dw;
+                    const realv x = sw == 1 ? VLOAD(0, xr) : dw_even(VLOAD(0, xr), VLOAD(1, xr));
+                    const realv xm = select((realv)0, x, in_row[s]);
+#pragma unroll
+                    for (int j = 0; j < DW_ROWS; ++j) {
+                        const int rd = i - j * sh; /* r * dh of output row j's tap on this row */
+                        if (rd >= 0 && rd % dh == 0 && rd / dh < R) acc[j] = fma(tap[rd / dh * S + s], xm, acc[j]);
+                    }
+                }
+            }
+#pragma unroll
+            for (int j = 0; j < DW_ROWS; ++j) {
+                if (p + j >= oh) break;
+                const realv y = relu ? fmax(acc[j], (realv)0) : acc[j];
+                const int at = (p + j) * ow + q0;
+                dw_store(dst + at, y, min(DW_VW, ow - q0), run_room - at, stream);
+            }
+        }
     }
-    if (DW_ROWS > 2 && p + 2 <= oh) {
-        dw_rows_global(src, wl, dst, b0, p, 2, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 1, run_room);
-        p += 2;
-    }
-    for (; p < oh; ++p)
-        dw_rows_global(src, wl, dst, b0, p, 1, ow, H, W, sh, sw, pt, pl, dh, dw, R, S, relu, stream, 1, run_room);
     return pf;
 }
 
@@ -508,24 +494,27 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
         __global REAL *dst = out + out_off + (ulong)pl_i * out_plane;
         /* Reads from pl floats before the plane to sw vectors past its last row. */
         const ulong at = (ulong)(src - in);
-        if (ow <= DW_DIRECT * DW_VW && up_h == 1 && up_w == 1 && at >= (ulong)pl &&
+        if (ow <= DW_DIRECT * DW_VW && up_h == 1 && up_w == 1 && R <= DW_TAPS_IN_PLACE && S <= DW_TAPS_IN_PLACE &&
+            at >= (ulong)pl &&
             at + in_plane + (ulong)((ow + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw + DW_VW) <= in_len) {
             const int run_room = (int)min((ulong)(last - pl_i) * out_plane, (ulong)INT_MAX);
+            realv tap[DW_TAPS_IN_PLACE * DW_TAPS_IN_PLACE];
+            for (int e = 0; e < R * S; ++e) tap[e] = (realv)wl[e];
             const int square = R == S && sh == sw && dh == 1 && dw == 1;
             if (square && R == 3 && sw == 1)
-                pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 3, 3,
+                pf = dw_plane_global(src, tap, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 3, 3,
                                      relu, stream, run_room, pf, pf_end);
             else if (square && R == 3 && sw == 2)
-                pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 3, 3,
+                pf = dw_plane_global(src, tap, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 3, 3,
                                      relu, stream, run_room, pf, pf_end);
             else if (square && R == 5 && sw == 1)
-                pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 5, 5,
+                pf = dw_plane_global(src, tap, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 5, 5,
                                      relu, stream, run_room, pf, pf_end);
             else if (square && R == 5 && sw == 2)
-                pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 5, 5,
+                pf = dw_plane_global(src, tap, dst, b0, oh, ow, ih_, iw_, 2, 2, pt, pl, 1, 1, 5, 5,
                                      relu, stream, run_room, pf, pf_end);
             else
-                pf = dw_plane_global(src, wl, dst, b0, oh, ow, ih_, iw_, sh, sw, pt, pl, dh, dw, R, S,
+                pf = dw_plane_global(src, tap, dst, b0, oh, ow, ih_, iw_, sh, sw, pt, pl, dh, dw, R, S,
                                      relu, stream, run_room, pf, pf_end);
             continue;
         }

@@ -69,6 +69,9 @@ inline const std::vector<ConvDesc> kCases = {
     {1, 40, 11, 13, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 40},  // depthwise batch 1, 40 planes, odd sizes
     {2, 20, 12, 70, 20, 3, 3, 1, 1, 2, 1, 1, 2, 2, 2, 20},  // depthwise dilation 2, rows of 70
     {2, 9, 10, 150, 9, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 9},    // depthwise 5x5, rows of 150 (staged)
+    // Filters past the 5x5 a plane read in place keeps in registers (staged), and a 1x5 in place.
+    {2, 6, 13, 21, 6, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 6},     // depthwise 7x7 (staged)
+    {1, 5, 9, 30, 5, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 5},      // depthwise 1x5, in place
 };
 
 // Few input channels under large or strided filters, where Auto runs ImplicitGemm: 1 to 4
