@@ -7,6 +7,7 @@
  *   DW_VW         output columns per vector: 4, 8 or 16
  *   DW_ROWS       output rows computed at once (they share staged vectors)
  *   DW_TAPS       backward-weights: filter taps accumulated a sweep over the data
+ *                 (whole filter rows where a row fits)
  *   DW_GROUPS_CU  host: work-groups launched per compute unit (read only here)
  *   DW_STRIP      host: most output rows staged per pass through local memory
  *   DW_DIRECT     forward planes whose output rows are at most this many
@@ -544,13 +545,95 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
 #endif
 }
 
+/* DW_VW of dy's floats at `at` (of dy_len), the lanes past the row's
+ * `room` outputs zero. */
+static inline realv dw_dy_vector(const __global REAL *dy, ulong dy_len, ulong at, int room)
+{
+    const realv lane = VLOAD(0, dw_lane_index);
+    realv g;
+    if (at + DW_VW <= dy_len) {
+        g = VLOAD(0, dy + at);
+    } else {
+        REAL part[DW_VW];
+        for (int t = 0; t < DW_VW; ++t) part[t] = t < room && at + t < dy_len ? dy[at + t] : (REAL)0;
+        g = VLOAD(0, part);
+    }
+    return select((realv)0, g, lane < (realv)room);
+}
+
+/* Prefetches a work-item's planes of `buf` (plane b < nimg at (b*C + c)*hw,
+ * of buf_len floats) from `done` up to `to`, offsets counting its planes end
+ * to end, so prefetching runs on into the next image's plane; returns where it
+ * reached. */
+static inline ulong dw_prefetch_planes(const __global REAL *buf, ulong buf_len, ulong done, ulong to, ulong hw,
+                                       int C, int c, int nimg)
+{
+#if DW_PREFETCH
+    to = min(to, (ulong)nimg * hw);
+    for (; done < to; done += LINE_REALS) {
+        const ulong at = (done / hw * C + c) * hw + done % hw;
+        if (at < buf_len) prefetch_line(buf + at);
+    }
+#endif
+    return done;
+}
+
+/* Image b's plane of backward-weights for channel c (of C), x's plane read in
+ * place (as dw_plane_global reads the forward's input: column block by
+ * column block down the plane, the block's column masks in registers):
+ * for filter rows r0 .. r0+nr-1, acc[(r - r0)*S + s] += dy * x; accb += dy
+ * when with_bias. `pf_x`, `pf_dy`: how far
+ * the work-item's x and dy planes are prefetched (dw_prefetch_planes). */
+static inline __attribute__((always_inline)) void dw_grad_plane_global(const __global REAL *x, ulong x_len,
+                                                                       const __global REAL *dy, ulong dy_len,
+                                                                       int b, int C, int c, int nimg, realv *acc,
+                                                                       realv *accb, int with_bias, ulong *pf_x,
+                                                                       ulong *pf_dy, int r0, int nr, int H, int W,
+                                                                       int R, int S, int P, int Q, int sh, int sw,
+                                                                       int pt, int pl, int dh, int dw)
+{
+    const ulong hw = (ulong)H * W, pq = (ulong)P * Q, plane = (ulong)b * C + c;
+    const intv lane = DWCAT(vload, DW_VW)(0, dw_lane_int) * sw; /* a lane's input column past the first */
+    for (int q0 = 0; q0 < Q; q0 += DW_VW) {
+        intv in_row[DW_TAPS_IN_PLACE];
+#pragma unroll
+        for (int s = 0; s < S; ++s) {
+            const int col = q0 * sw + s * dw - pl;
+            in_row[s] = lane >= (intv)(-col) && lane < (intv)(W - col);
+        }
+        const __global REAL *xq = x + plane * hw + q0 * sw - pl;
+        for (int p = 0; p < P; ++p) {
+            const int ih0 = p * sh - pt;
+            *pf_x = dw_prefetch_planes(x, x_len, *pf_x, b * hw + (ulong)max(ih0 + (R - 1) * dh + 1, 0) * W + DW_PREFETCH,
+                                       hw, C, c, nimg);
+            *pf_dy = dw_prefetch_planes(dy, dy_len, *pf_dy, b * pq + (ulong)(p + 1) * Q + DW_PREFETCH, pq, C, c, nimg);
+            const realv g = dw_dy_vector(dy, dy_len, plane * pq + (ulong)p * Q + q0, Q - q0);
+            if (with_bias) *accb += g;
+#pragma unroll
+            for (int r = 0; r < DW_TAPS_IN_PLACE; ++r) {
+                const int ih = ih0 + (r0 + r) * dh;
+                if (r >= nr || ih < 0 || ih >= H) continue;
+#pragma unroll
+                for (int s = 0; s < S; ++s) {
+                    const __global REAL *xr = xq + ih * W + s * dw;
+                    const realv xv = sw == 1 ? VLOAD(0, xr) : dw_even(VLOAD(0, xr), VLOAD(1, xr));
+                    acc[r * S + s] = fma(g, select((realv)0, xv, in_row[s]), acc[r * S + s]);
+                }
+            }
+        }
+    }
+}
+
 /* ---------------------------------------------------------------------------
  * Backward-weights: dwt[c][r][s] = sum over b < nimg, p, q of dy[b][c][p][q] *
  * x[b][c][p*sh - pt + r*dh][q*sw - pl + s*dw], and dbias[c] = the sum of dy
- * (when has_dbias). One work-item a channel: it stages each image's x strip as
- * the forward does and keeps a vector accumulator per tap, DW_TAPS taps a
- * sweep (one sweep up to 5x5), summed over lanes in a fixed order at the end
- * => deterministic. x_len, dy_len: floats of x and dy (bound the vector loads).
+ * (when has_dbias). One work-item a channel, a vector accumulator per tap,
+ * DW_TAPS taps a sweep over the data (whole filter rows where a row fits),
+ * summed over lanes in a fixed order at the end => deterministic. An image's
+ * plane is read in place as the forward reads it when the filter is at most
+ * 5x5 and its rows at most DW_DIRECT vectors, else staged strip by strip as
+ * the forward stages it. x_len, dy_len: floats of x and dy (bound the vector
+ * loads).
  * global = (C), local = (1). */
 static inline __attribute__((always_inline)) void dw_grad(__local REAL *stage, const __global REAL *x, ulong x_len,
                                                           const __global REAL *dy, ulong dy_len,
@@ -559,35 +642,36 @@ static inline __attribute__((always_inline)) void dw_grad(__local REAL *stage, c
                                                           int pt, int pl, int dh, int dw, int nimg, int strip,
                                                           int has_dbias, int lw)
 {
-    const realv lane = VLOAD(0, dw_lane_index);
-    for (int e0 = 0; e0 < R * S; e0 += DW_TAPS) {
-        const int ne = min(DW_TAPS, R * S - e0);
+    const int in_place = Q <= DW_DIRECT * DW_VW && R <= DW_TAPS_IN_PLACE && S <= DW_TAPS_IN_PLACE && S <= DW_TAPS;
+    const int sweep = S <= DW_TAPS ? DW_TAPS / S * S : DW_TAPS; /* whole filter rows where they fit */
+    for (int e0 = 0; e0 < R * S; e0 += sweep) {
+        const int ne = min(sweep, R * S - e0);
         const int with_bias = has_dbias && e0 == 0;
         realv acc[DW_TAPS], accb = (realv)0;
 #pragma unroll
         for (int e = 0; e < ne; ++e) acc[e] = (realv)0;
+        ulong pf_x = 0, pf_dy = 0;
         for (int b = 0; b < nimg; ++b) {
             const ulong plane = (ulong)b * C + c;
-            const __global REAL *dyp = dy + plane * P * Q;
+            const ulong x_at = plane * H * W;
+            /* Reads from pl floats before the plane to sw vectors past its last row. */
+            if (in_place && x_at >= (ulong)pl &&
+                x_at + (ulong)H * W + (ulong)((Q + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw + DW_VW) <= x_len) {
+                dw_grad_plane_global(x, x_len, dy, dy_len, b, C, c, nimg, acc, &accb, with_bias, &pf_x, &pf_dy,
+                                     e0 / S, ne / S, H, W, R, S, P, Q, sh, sw, pt, pl, dh, dw);
+                continue;
+            }
             for (int p0 = 0; p0 < P; p0 += strip) {
                 const int np = min(strip, P - p0);
-                dw_stage_strip(stage, x, x_len, x + plane * H * W, p0, np, H, W, 1, 1, R, sh, pt, pl, dh, lw);
+                dw_stage_strip(stage, x, x_len, x + x_at, p0, np, H, W, 1, 1, R, sh, pt, pl, dh, lw);
                 for (int p = p0; p < p0 + np; ++p) {
                     const __local REAL *xp = stage + (p - p0) * sh * lw;
                     for (int q0 = 0; q0 < Q; q0 += DW_VW) {
                         const ulong at = plane * P * Q + (ulong)p * Q + q0;
-                        realv g;
-                        if (at + DW_VW <= dy_len) {
 #if DW_PREFETCH
-                            if (at + DW_PREFETCH < dy_len) prefetch_line(dyp + p * Q + q0 + DW_PREFETCH);
+                        if (at + DW_PREFETCH < dy_len) prefetch_line(dy + at + DW_PREFETCH);
 #endif
-                            g = VLOAD(0, dyp + p * Q + q0);
-                        } else {
-                            REAL part[DW_VW];
-                            for (int t = 0; t < DW_VW; ++t) part[t] = q0 + t < Q ? dyp[p * Q + q0 + t] : (REAL)0;
-                            g = VLOAD(0, part);
-                        }
-                        g = select((realv)0, g, lane < (realv)(Q - q0)); /* lanes past the row */
+                        const realv g = dw_dy_vector(dy, dy_len, at, Q - q0);
                         if (with_bias) accb += g;
 #pragma unroll
                         for (int e = 0; e < ne; ++e) {

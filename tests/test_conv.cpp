@@ -422,6 +422,27 @@ TEST_CASE("conv2d depthwise outputs above the device's cache are stored non-temp
   check_backward_data(strided, ConvAlgo::Direct, 996, *rt);
 }
 
+// Depthwise backward-weights in several sweeps over the data (DW_TAPS 9: one filter row of a
+// 5x5 a sweep, three of a 3x3 in one), on planes read in place and on rows past DW_DIRECT vectors
+// (staged).
+TEST_CASE("conv2d depthwise backward-weights in sweeps of filter rows matches the reference", "[conv]") {
+  anycl_test::TempDir dir;
+  const auto rt = runtime_with_params(dir, R"({"conv_depthwise": {"DW_TAPS": 9}})");
+  REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_depthwise") + " ", "-DDW_TAPS=9 "));
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc cases[] = {
+      {2, 5, 13, 21, 5, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 5},     // 5x5, in place
+      {2, 4, 15, 33, 4, 5, 5, 2, 2, 2, 1, 2, 2, 1, 1, 4},     // 5x5 stride 2, odd left pad
+      {1, 3, 9, 300, 3, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, 3},     // 5x5, rows past DW_DIRECT vectors (staged)
+      {3, 6, 11, 10, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 6},     // 3x3: one sweep
+  };
+  int seed = 997;
+  for (const ConvDesc& c : cases) {
+    INFO("c " << c.c << ", " << c.h << "x" << c.w << ", " << c.r << "x" << c.s << ", stride " << c.stride_h);
+    check_backward_weights(c, ConvAlgo::Direct, seed++, *rt);
+  }
+}
+
 TEST_CASE("bad convolution descriptors are INVALID_ARGUMENT and outputs stay untouched", "[conv][errors]") {
   anycl_runtime* rt = nullptr;
   REQUIRE(anycl_runtime_create(nullptr, &rt) == ANYCL_SUCCESS);
