@@ -38,7 +38,8 @@
  * its even and odd columns (one lane permute per staged vector, where
  * de-interleaving at the products takes one per tap and output row, as
  * backward-weights still does). Planes of rows up to DW_DIRECT vectors that
- * are not upsampled skip the staging.
+ * are not upsampled skip the staging, as do backward-data's planes at stride
+ * 2 both ways (dw_plane_up2: by output parity, no zeros upsampled).
  *
  * Staged row layout (`lw` floats per row, dw_row_floats): column j holds input
  * column j - pl; rows hold input rows p0*sh - pt + i for the strip's first
@@ -438,6 +439,95 @@ dw_plane_global(const __global REAL *src, const realv *tap, __global REAL *dst, 
     return pf;
 }
 
+/* Lanes 0 .. DW_VW/2-1 of e and o interleaved (e0, o0, e1, o1, ...), lane by
+ * lane as dw_even; dw_zip_hi the upper halves. */
+static inline realv dw_zip_lo(realv e, realv o)
+{
+#if DW_VW == 4
+    return (realv)(e.s0, o.s0, e.s1, o.s1);
+#elif DW_VW == 8
+    return (realv)(e.s0, o.s0, e.s1, o.s1, e.s2, o.s2, e.s3, o.s3);
+#else
+    return (realv)(e.s0, o.s0, e.s1, o.s1, e.s2, o.s2, e.s3, o.s3, e.s4, o.s4, e.s5, o.s5, e.s6, o.s6, e.s7, o.s7);
+#endif
+}
+
+static inline realv dw_zip_hi(realv e, realv o)
+{
+#if DW_VW == 4
+    return (realv)(e.s2, o.s2, e.s3, o.s3);
+#elif DW_VW == 8
+    return (realv)(e.s4, o.s4, e.s5, o.s5, e.s6, o.s6, e.s7, o.s7);
+#else
+    return (realv)(e.s8, o.s8, e.s9, o.s9, e.sa, o.sa, e.sb, o.sb, e.sc, o.sc, e.sd, o.sd, e.se, o.se, e.sf, o.sf);
+#endif
+}
+
+/* Output row i (of oh) at column j0 from its even and odd columns. */
+static inline __attribute__((always_inline)) void dw_store_zip(__global REAL *dst, realv even, realv odd, realv b0,
+                                                               int i, int j0, int oh, int ow, int relu, int stream,
+                                                               int run_room)
+{
+    if (i >= oh) return;
+    realv zipped[2] = {dw_zip_lo(even, odd), dw_zip_hi(even, odd)};
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+        const int j = j0 + h * DW_VW, at = i * ow + j;
+        if (j >= ow && i + 1 >= oh) break;
+        const realv y = relu ? fmax(zipped[h], (realv)0) : zipped[h];
+        dw_store(dst + at, y, clamp(ow - j, 0, DW_VW), run_room - at, stream);
+    }
+}
+
+/* Backward-data at stride 2 both ways, by output parity, dy (`src`, H x W)
+ * read in place where the staged path would upsample it with zeros (half of
+ * whose products are zero along each axis): output (i, j) takes tap (r, s)
+ * from dy (i - pt + r, j - pl + s) / 2 when both are even. Of a pair of output
+ * rows and 2*DW_VW output columns, the taps of one parity of r feed one row
+ * and those of one parity of s one column parity, each tap a DW_VW-wide load
+ * of a dy row and one FMA into one of four accumulators, the column parities
+ * interleaved at the store. Column masks as dw_plane_global's; blocks last to
+ * first, rows first to last, for the same reason, and the prefetch cursor
+ * `pf` as there. The loads reach up to DW_TAPS_IN_PLACE floats before the
+ * plane and 2*DW_VW past it. */
+static inline __attribute__((always_inline)) const __global REAL *
+dw_plane_up2(const __global REAL *src, const realv *tap, __global REAL *dst, realv b0, int oh, int ow, int H, int W,
+             int pt, int pl, int R, int S, int relu, int stream, int run_room, const __global REAL *pf,
+             const __global REAL *pf_end)
+{
+    const intv lane = DWCAT(vload, DW_VW)(0, dw_lane_int);
+    const int rp = pt & 1, cp = pl & 1; /* output row i + rp takes the even r, column j0 + a the s of parity a + cp */
+    for (int j0 = (ow - 1) / (2 * DW_VW) * (2 * DW_VW); j0 >= 0; j0 -= 2 * DW_VW) {
+        int col[DW_TAPS_IN_PLACE];
+        intv in_row[DW_TAPS_IN_PLACE];
+#pragma unroll
+        for (int s = 0; s < S; ++s) {
+            col[s] = (j0 + ((s + cp) & 1) - pl + s) / 2; /* an even numerator: exact */
+            in_row[s] = lane >= (intv)(-col[s]) && lane < (intv)(W - col[s]);
+        }
+        for (int i0 = 0; i0 < oh; i0 += 2) {
+            pf = dw_prefetch_to(pf, src + (long)((i0 + 1 - pt + R) / 2 + 1) * W + DW_PREFETCH, pf_end);
+            realv acc[2][2] = {{b0, b0}, {b0, b0}}; /* [r parity][s parity] */
+#pragma unroll
+            for (int r = 0; r < R; ++r) {
+                const int v = i0 + (r % 2 == 0 ? rp : 1 - rp) - pt + r; /* even */
+                if (v < 0 || v / 2 >= H) continue;
+                const __global REAL *row = src + (v / 2) * W;
+#pragma unroll
+                for (int s = 0; s < S; ++s)
+                    acc[r % 2][s % 2] =
+                        fma(tap[r * S + s], select((realv)0, VLOAD(0, row + col[s]), in_row[s]), acc[r % 2][s % 2]);
+            }
+            /* rows i0 + rp (even r) and i0 + 1 - rp; column parity 0 is s of parity cp */
+            const int first = rp; /* the r parity of row i0 */
+            dw_store_zip(dst, acc[first][cp], acc[first][1 - cp], b0, i0, j0, oh, ow, relu, stream, run_room);
+            dw_store_zip(dst, acc[1 - first][cp], acc[1 - first][1 - cp], b0, i0 + 1, j0, oh, ow, relu, stream,
+                         run_room);
+        }
+    }
+    return pf;
+}
+
 /* Output rows p0 .. p0+np-1 of a plane from its staged strip; `wl` holds the
  * plane's R*S taps in the order the products take them. The geometry is
  * literal at the common call sites, so the loops unroll there. */
@@ -517,6 +607,22 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
             else
                 pf = dw_plane_global(src, tap, dst, b0, oh, ow, ih_, iw_, sh, sw, pt, pl, dh, dw, R, S,
                                      relu, stream, run_room, pf, pf_end);
+            continue;
+        }
+        if (up_h == 2 && up_w == 2 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && R <= DW_TAPS_IN_PLACE &&
+            S <= DW_TAPS_IN_PLACE && at >= DW_TAPS_IN_PLACE && at + in_plane + 2 * DW_VW <= in_len) {
+            const int run_room = (int)min((ulong)(last - pl_i) * out_plane, (ulong)INT_MAX);
+            realv tap[DW_TAPS_IN_PLACE * DW_TAPS_IN_PLACE];
+            for (int e = 0; e < R * S; ++e) tap[e] = (realv)wl[e];
+            if (R == 3 && S == 3)
+                pf = dw_plane_up2(src, tap, dst, b0, oh, ow, ih_, iw_, pt, pl, 3, 3, relu, stream, run_room, pf,
+                                  pf_end);
+            else if (R == 5 && S == 5)
+                pf = dw_plane_up2(src, tap, dst, b0, oh, ow, ih_, iw_, pt, pl, 5, 5, relu, stream, run_room, pf,
+                                  pf_end);
+            else
+                pf = dw_plane_up2(src, tap, dst, b0, oh, ow, ih_, iw_, pt, pl, R, S, relu, stream, run_room, pf,
+                                  pf_end);
             continue;
         }
         for (int p0 = 0; p0 < oh; p0 += strip) {
@@ -604,8 +710,8 @@ static inline __attribute__((always_inline)) void dw_grad_plane_global(const __g
         const __global REAL *xq = x + plane * hw + q0 * sw - pl;
         for (int p = 0; p < P; ++p) {
             const int ih0 = p * sh - pt;
-            *pf_x = dw_prefetch_planes(x, x_len, *pf_x, b * hw + (ulong)max(ih0 + (R - 1) * dh + 1, 0) * W + DW_PREFETCH,
-                                       hw, C, c, nimg);
+            const ulong x_read = b * hw + (ulong)max(ih0 + (R - 1) * dh + 1, 0) * W; /* end of the rows read */
+            *pf_x = dw_prefetch_planes(x, x_len, *pf_x, x_read + DW_PREFETCH, hw, C, c, nimg);
             *pf_dy = dw_prefetch_planes(dy, dy_len, *pf_dy, b * pq + (ulong)(p + 1) * Q + DW_PREFETCH, pq, C, c, nimg);
             const realv g = dw_dy_vector(dy, dy_len, plane * pq + (ulong)p * Q + q0, Q - q0);
             if (with_bias) *accb += g;

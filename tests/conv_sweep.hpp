@@ -72,6 +72,10 @@ inline const std::vector<ConvDesc> kCases = {
     // Filters past the 5x5 a plane read in place keeps in registers (staged), and a 1x5 in place.
     {2, 6, 13, 21, 6, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1, 6},     // depthwise 7x7 (staged)
     {1, 5, 9, 30, 5, 1, 5, 1, 1, 0, 2, 0, 2, 1, 1, 5},      // depthwise 1x5, in place
+    // Backward-data at stride 2 by output parity: each parity of the rotated pads, a 4x4 filter.
+    {2, 4, 11, 40, 4, 3, 3, 2, 2, 0, 2, 1, 0, 1, 1, 4},     // depthwise stride 2, rotated pads even
+    {1, 3, 13, 50, 3, 5, 5, 2, 2, 1, 3, 2, 1, 1, 1, 3},     // depthwise 5x5 stride 2, rotated pads odd
+    {2, 3, 10, 37, 3, 4, 4, 2, 2, 1, 2, 2, 1, 1, 1, 3},     // depthwise 4x4 stride 2
 };
 
 // Few input channels under large or strided filters, where Auto runs ImplicitGemm: 1 to 4

@@ -15,7 +15,8 @@
 //   conv_im2col_gemm     conv_im2col_gemm (strided forward Im2col: gather into local memory + GEMM)
 //   conv_direct          conv_direct_fwd, conv_direct_bwd_data, conv_direct_bwd_weights,
 //                        conv_direct_dbias
-//   conv_depthwise       conv_dw_fwd (forward; backward-data at stride 1 with the filter rotated)
+//   conv_depthwise       conv_dw_fwd (forward; backward-data with the filter rotated, at stride 2
+//                        by output parity), conv_dw_bwd_weights
 //   conv_depthwise_nhwc  conv_dwn_fwd (forward; backward-data on upsampled dy), conv_dwn_bwd_weights
 //   conv_layout          transpose_batched, nhwc_bias_act, nhwc_dbias
 //   conv_winograd        winograd_filter_transform, winograd_tiles (also in parts with global
