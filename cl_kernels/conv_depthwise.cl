@@ -676,8 +676,11 @@ static inline ulong dw_prefetch_planes(const __global REAL *buf, ulong buf_len, 
 {
 #if DW_PREFETCH
     to = min(to, (ulong)nimg * hw);
-    for (; done < to; done += LINE_REALS) {
-        const ulong at = (done / hw * C + c) * hw + done % hw;
+    if (done >= to) return done;
+    ulong b = done / hw, off = done % hw; /* one division a call: they step on from here */
+    for (; done < to; done += LINE_REALS, off += LINE_REALS) {
+        if (off >= hw) off -= hw, ++b;
+        const ulong at = (b * C + c) * hw + off;
         if (at < buf_len) prefetch_line(buf + at);
     }
 #endif
@@ -693,8 +696,9 @@ static inline ulong dw_prefetch_planes(const __global REAL *buf, ulong buf_len, 
 static inline __attribute__((always_inline)) void dw_grad_plane_global(const __global REAL *x, ulong x_len,
                                                                        const __global REAL *dy, ulong dy_len,
                                                                        int b, int C, int c, int nimg, realv *acc,
-                                                                       realv *accb, int with_bias, ulong *pf_x,
-                                                                       ulong *pf_dy, int r0, int nr, int H, int W,
+                                                                       realv *accb, int with_bias, int prefetch,
+                                                                       ulong *pf_x, ulong *pf_dy, int r0, int nr,
+                                                                       int H, int W,
                                                                        int R, int S, int P, int Q, int sh, int sw,
                                                                        int pt, int pl, int dh, int dw)
 {
@@ -711,8 +715,11 @@ static inline __attribute__((always_inline)) void dw_grad_plane_global(const __g
         for (int p = 0; p < P; ++p) {
             const int ih0 = p * sh - pt;
             const ulong x_read = b * hw + (ulong)max(ih0 + (R - 1) * dh + 1, 0) * W; /* end of the rows read */
-            *pf_x = dw_prefetch_planes(x, x_len, *pf_x, x_read + DW_PREFETCH, hw, C, c, nimg);
-            *pf_dy = dw_prefetch_planes(dy, dy_len, *pf_dy, b * pq + (ulong)(p + 1) * Q + DW_PREFETCH, pq, C, c, nimg);
+            if (prefetch) {
+                *pf_x = dw_prefetch_planes(x, x_len, *pf_x, x_read + DW_PREFETCH, hw, C, c, nimg);
+                *pf_dy = dw_prefetch_planes(dy, dy_len, *pf_dy, b * pq + (ulong)(p + 1) * Q + DW_PREFETCH, pq, C, c,
+                                            nimg);
+            }
             const realv g = dw_dy_vector(dy, dy_len, plane * pq + (ulong)p * Q + q0, Q - q0);
             if (with_bias) *accb += g;
 #pragma unroll
@@ -739,14 +746,15 @@ static inline __attribute__((always_inline)) void dw_grad_plane_global(const __g
  * plane is read in place as the forward reads it when the filter is at most
  * 5x5 and its rows at most DW_DIRECT vectors, else staged strip by strip as
  * the forward stages it. x_len, dy_len: floats of x and dy (bound the vector
- * loads).
+ * loads). prefetch: prefetch the planes read in place DW_PREFETCH floats
+ * ahead (the host asks when x and dy outgrow the device's cache).
  * global = (C), local = (1). */
 static inline __attribute__((always_inline)) void dw_grad(__local REAL *stage, const __global REAL *x, ulong x_len,
                                                           const __global REAL *dy, ulong dy_len,
                                                           __global REAL *dwt, __global REAL *dbias, int c, int C,
                                                           int H, int W, int R, int S, int P, int Q, int sh, int sw,
                                                           int pt, int pl, int dh, int dw, int nimg, int strip,
-                                                          int has_dbias, int lw)
+                                                          int has_dbias, int prefetch, int lw)
 {
     const int in_place = Q <= DW_DIRECT * DW_VW && R <= DW_TAPS_IN_PLACE && S <= DW_TAPS_IN_PLACE && S <= DW_TAPS;
     const int sweep = S <= DW_TAPS ? DW_TAPS / S * S : DW_TAPS; /* whole filter rows where they fit */
@@ -763,7 +771,8 @@ static inline __attribute__((always_inline)) void dw_grad(__local REAL *stage, c
             /* Reads from pl floats before the plane to sw vectors past its last row. */
             if (in_place && x_at >= (ulong)pl &&
                 x_at + (ulong)H * W + (ulong)((Q + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw + DW_VW) <= x_len) {
-                dw_grad_plane_global(x, x_len, dy, dy_len, b, C, c, nimg, acc, &accb, with_bias, &pf_x, &pf_dy,
+                dw_grad_plane_global(x, x_len, dy, dy_len, b, C, c, nimg, acc, &accb, with_bias, prefetch, &pf_x,
+                                     &pf_dy,
                                      e0 / S, ne / S, H, W, R, S, P, Q, sh, sw, pt, pl, dh, dw);
                 continue;
             }
@@ -797,7 +806,8 @@ __kernel __attribute__((reqd_work_group_size(1, 1, 1)))
 void conv_dw_bwd_weights(__global const REAL *restrict x, ulong x_len, __global const REAL *restrict dy,
                          ulong dy_len, __global REAL *restrict dwt, __global REAL *restrict dbias,
                          int C, int H, int W, int R, int S, int P, int Q, int sh, int sw, int pt, int pl,
-                         int dh, int dw, int nimg, int strip, int has_dbias, __local REAL *stage)
+                         int dh, int dw, int nimg, int strip, int has_dbias, int prefetch,
+                         __local REAL *stage)
 {
     const int c = get_group_id(0);
     if (c >= C) return;
@@ -805,17 +815,17 @@ void conv_dw_bwd_weights(__global const REAL *restrict x, ulong x_len, __global 
     const int square = R == S && sh == sw && dh == 1 && dw == 1;
     if (square && R == 3 && sw == 1)
         dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 3, 3, P, Q, 1, 1, pt, pl, 1, 1, nimg, strip,
-                has_dbias, lw);
+                has_dbias, prefetch, lw);
     else if (square && R == 3 && sw == 2)
         dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 3, 3, P, Q, 2, 2, pt, pl, 1, 1, nimg, strip,
-                has_dbias, lw);
+                has_dbias, prefetch, lw);
     else if (square && R == 5 && sw == 1)
         dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 5, 5, P, Q, 1, 1, pt, pl, 1, 1, nimg, strip,
-                has_dbias, lw);
+                has_dbias, prefetch, lw);
     else if (square && R == 5 && sw == 2)
         dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, 5, 5, P, Q, 2, 2, pt, pl, 1, 1, nimg, strip,
-                has_dbias, lw);
+                has_dbias, prefetch, lw);
     else
         dw_grad(stage, x, x_len, dy, dy_len, dwt, dbias, c, C, H, W, R, S, P, Q, sh, sw, pt, pl, dh, dw, nimg, strip,
-                has_dbias, lw);
+                has_dbias, prefetch, lw);
 }

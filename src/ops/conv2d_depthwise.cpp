@@ -86,14 +86,19 @@ Event backward_data_depthwise(const DeviceSlot& slot, const ConvGeom& g, const B
 }
 
 // One work-item a channel, over the whole batch (no batch chunks: nothing to accumulate with beta).
+// Planes read in place are prefetched only when x and dy outgrow the device's cache: from the
+// cache, the hardware prefetchers keep up and the prefetches cost time (0.13 against 0.09 ms on
+// the 96-channel 112x112 stride-2 layer at batch 1 on a 2-core AVX-512 EPYC).
 Event backward_weights_depthwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t) {
   const std::size_t vw = std::size_t(slot.program("conv_depthwise").param("DW_VW"));
   const DepthwiseRun run = depthwise_forward_run(g);
   const cl_int strip = strip_rows(slot, g, run, vw, false);
+  const std::uint64_t cache = slot.info.global_mem_cache;
+  const bool prefetch = cache == 0 || (g.n * (g.CHW + g.KPQ)) * sizeof(float) > cache;
   return run_kernel(slot, "conv_depthwise", "conv_dw_bwd_weights", {std::size_t(g.C), 1, 1}, {1, 1, 1}, t.x,
                     cl_ulong(g.n * g.CHW), t.dy, cl_ulong(g.n * g.KPQ), t.dw, t.dbias ? t.dbias : t.dw, g.C, g.H, g.W,
                     g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n), strip,
-                    cl_int(t.dbias != nullptr), stage_bytes(g, run, vw, strip, false));
+                    cl_int(t.dbias != nullptr), cl_int(prefetch), stage_bytes(g, run, vw, strip, false));
 }
 
 }  // namespace anycl::detail
