@@ -439,9 +439,9 @@ dw_plane_global(const __global REAL *src, const realv *tap, __global REAL *dst, 
     return pf;
 }
 
-/* Lanes 0 .. DW_VW/2-1 of e and o interleaved (e0, o0, e1, o1, ...), lane by
- * lane as dw_even; dw_zip_hi the upper halves. */
-static inline realv dw_zip_lo(realv e, realv o)
+/* The lanes of e and o interleaved (e0, o0, e1, o1, ...), lane by lane as
+ * dw_even. */
+static inline realv dw_zip(realh e, realh o)
 {
 #if DW_VW == 4
     return (realv)(e.s0, o.s0, e.s1, o.s1);
@@ -452,24 +452,13 @@ static inline realv dw_zip_lo(realv e, realv o)
 #endif
 }
 
-static inline realv dw_zip_hi(realv e, realv o)
-{
-#if DW_VW == 4
-    return (realv)(e.s2, o.s2, e.s3, o.s3);
-#elif DW_VW == 8
-    return (realv)(e.s4, o.s4, e.s5, o.s5, e.s6, o.s6, e.s7, o.s7);
-#else
-    return (realv)(e.s8, o.s8, e.s9, o.s9, e.sa, o.sa, e.sb, o.sb, e.sc, o.sc, e.sd, o.sd, e.se, o.se, e.sf, o.sf);
-#endif
-}
-
 /* Output row i (of oh) at column j0 from its even and odd columns. */
 static inline __attribute__((always_inline)) void dw_store_zip(__global REAL *dst, realv even, realv odd, realv b0,
                                                                int i, int j0, int oh, int ow, int relu, int stream,
                                                                int run_room)
 {
     if (i >= oh) return;
-    realv zipped[2] = {dw_zip_lo(even, odd), dw_zip_hi(even, odd)};
+    realv zipped[2] = {dw_zip(even.lo, odd.lo), dw_zip(even.hi, odd.hi)};
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
         const int j = j0 + h * DW_VW, at = i * ow + j;
