@@ -20,7 +20,8 @@
  *   DW_PREFETCH   floats prefetched ahead of what is read: the input of
  *                 planes read in place ahead of the rows a block reads, across
  *                 the work-item's planes; staged rows ahead of the copy;
- *                 backward-weights' dy ahead of its row (0: off; needs a
+ *                 backward-weights' dy ahead of its row, and its x and dy
+ *                 planes read in place when the host asks (0: off; needs a
  *                 clang-built runtime that links __builtin_prefetch,
  *                 prefetch.h)
  *   DW_STREAM     1: the forward kernel's whole-vector output stores are
@@ -453,8 +454,8 @@ static inline realv dw_zip(realh e, realh o)
 }
 
 /* Output row i (of oh) at column j0 from its even and odd columns. */
-static inline __attribute__((always_inline)) void dw_store_zip(__global REAL *dst, realv even, realv odd, realv b0,
-                                                               int i, int j0, int oh, int ow, int relu, int stream,
+static inline __attribute__((always_inline)) void dw_store_zip(__global REAL *dst, realv even, realv odd, int i,
+                                                               int j0, int oh, int ow, int relu, int stream,
                                                                int run_room)
 {
     if (i >= oh) return;
@@ -509,9 +510,8 @@ dw_plane_up2(const __global REAL *src, const realv *tap, __global REAL *dst, rea
             }
             /* rows i0 + rp (even r) and i0 + 1 - rp; column parity 0 is s of parity cp */
             const int first = rp; /* the r parity of row i0 */
-            dw_store_zip(dst, acc[first][cp], acc[first][1 - cp], b0, i0, j0, oh, ow, relu, stream, run_room);
-            dw_store_zip(dst, acc[1 - first][cp], acc[1 - first][1 - cp], b0, i0 + 1, j0, oh, ow, relu, stream,
-                         run_room);
+            dw_store_zip(dst, acc[first][cp], acc[first][1 - cp], i0, j0, oh, ow, relu, stream, run_room);
+            dw_store_zip(dst, acc[1 - first][cp], acc[1 - first][1 - cp], i0 + 1, j0, oh, ow, relu, stream, run_room);
         }
     }
     return pf;
@@ -572,14 +572,20 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
         for (int e = 0; e < R * S; ++e) wl[e] = wc[flip ? R * S - 1 - e : e];
         const realv b0 = (realv)(has_bias ? bias[c] : (REAL)0);
         __global REAL *dst = out + out_off + (ulong)pl_i * out_plane;
-        /* Reads from pl floats before the plane to sw vectors past its last row. */
         const ulong at = (ulong)(src - in);
-        if (ow <= DW_DIRECT * DW_VW && up_h == 1 && up_w == 1 && R <= DW_TAPS_IN_PLACE && S <= DW_TAPS_IN_PLACE &&
-            at >= (ulong)pl &&
-            at + in_plane + (ulong)((ow + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw + DW_VW) <= in_len) {
-            const int run_room = (int)min((ulong)(last - pl_i) * out_plane, (ulong)INT_MAX);
-            realv tap[DW_TAPS_IN_PLACE * DW_TAPS_IN_PLACE];
+        const int taps_fit = R <= DW_TAPS_IN_PLACE && S <= DW_TAPS_IN_PLACE; /* in registers */
+        /* reads from pl floats before the plane to sw vectors past its last row */
+        const int in_place = taps_fit && ow <= DW_DIRECT * DW_VW && up_h == 1 && up_w == 1 && at >= (ulong)pl &&
+                             at + in_plane + (ulong)((ow + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw + DW_VW) <=
+                                 in_len;
+        /* backward-data at stride 2 both ways: reads up to DW_TAPS_IN_PLACE floats before the plane, 2 vectors past */
+        const int by_parity = taps_fit && up_h == 2 && up_w == 2 && sh == 1 && sw == 1 && dh == 1 && dw == 1 &&
+                              at >= DW_TAPS_IN_PLACE && at + in_plane + 2 * DW_VW <= in_len;
+        const int run_room = (int)min((ulong)(last - pl_i) * out_plane, (ulong)INT_MAX);
+        realv tap[DW_TAPS_IN_PLACE * DW_TAPS_IN_PLACE];
+        if (in_place || by_parity)
             for (int e = 0; e < R * S; ++e) tap[e] = (realv)wl[e];
+        if (in_place) {
             const int square = R == S && sh == sw && dh == 1 && dw == 1;
             if (square && R == 3 && sw == 1)
                 pf = dw_plane_global(src, tap, dst, b0, oh, ow, ih_, iw_, 1, 1, pt, pl, 1, 1, 3, 3,
@@ -598,11 +604,7 @@ void conv_dw_fwd(__global const REAL *restrict in, ulong in_off, ulong in_len,
                                      relu, stream, run_room, pf, pf_end);
             continue;
         }
-        if (up_h == 2 && up_w == 2 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && R <= DW_TAPS_IN_PLACE &&
-            S <= DW_TAPS_IN_PLACE && at >= DW_TAPS_IN_PLACE && at + in_plane + 2 * DW_VW <= in_len) {
-            const int run_room = (int)min((ulong)(last - pl_i) * out_plane, (ulong)INT_MAX);
-            realv tap[DW_TAPS_IN_PLACE * DW_TAPS_IN_PLACE];
-            for (int e = 0; e < R * S; ++e) tap[e] = (realv)wl[e];
+        if (by_parity) {
             if (R == 3 && S == 3)
                 pf = dw_plane_up2(src, tap, dst, b0, oh, ow, ih_, iw_, pt, pl, 3, 3, relu, stream, run_room, pf,
                                   pf_end);
@@ -680,16 +682,15 @@ static inline ulong dw_prefetch_planes(const __global REAL *buf, ulong buf_len, 
  * place (as dw_plane_global reads the forward's input: column block by
  * column block down the plane, the block's column masks in registers):
  * for filter rows r0 .. r0+nr-1, acc[(r - r0)*S + s] += dy * x; accb += dy
- * when with_bias. `pf_x`, `pf_dy`: how far
- * the work-item's x and dy planes are prefetched (dw_prefetch_planes). */
+ * when with_bias. When `prefetch`, `pf_x` and `pf_dy`: how far the
+ * work-item's x and dy planes are prefetched (dw_prefetch_planes). */
 static inline __attribute__((always_inline)) void dw_grad_plane_global(const __global REAL *x, ulong x_len,
                                                                        const __global REAL *dy, ulong dy_len,
                                                                        int b, int C, int c, int nimg, realv *acc,
                                                                        realv *accb, int with_bias, int prefetch,
                                                                        ulong *pf_x, ulong *pf_dy, int r0, int nr,
-                                                                       int H, int W,
-                                                                       int R, int S, int P, int Q, int sh, int sw,
-                                                                       int pt, int pl, int dh, int dw)
+                                                                       int H, int W, int R, int S, int P, int Q,
+                                                                       int sh, int sw, int pt, int pl, int dh, int dw)
 {
     const ulong hw = (ulong)H * W, pq = (ulong)P * Q, plane = (ulong)b * C + c;
     const intv lane = DWCAT(vload, DW_VW)(0, dw_lane_int) * sw; /* a lane's input column past the first */
