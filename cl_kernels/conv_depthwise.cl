@@ -453,7 +453,9 @@ static inline realv dw_zip(realh e, realh o)
 #endif
 }
 
-/* Output row i (of oh) at column j0 from its even and odd columns. */
+/* Output row i (of oh) at column j0 from its even and odd columns: a half
+ * that runs past the row's end runs into the next row's first block, stored
+ * after it (dw_plane_up2's order); one wholly past it is not stored. */
 static inline __attribute__((always_inline)) void dw_store_zip(__global REAL *dst, realv even, realv odd, int i,
                                                                int j0, int oh, int ow, int relu, int stream,
                                                                int run_room)
@@ -463,7 +465,7 @@ static inline __attribute__((always_inline)) void dw_store_zip(__global REAL *ds
 #pragma unroll
     for (int h = 0; h < 2; ++h) {
         const int j = j0 + h * DW_VW, at = i * ow + j;
-        if (j >= ow && i + 1 >= oh) break;
+        if (j >= ow) break; /* a half wholly past the row: nothing of it is the row's */
         const realv y = relu ? fmax(zipped[h], (realv)0) : zipped[h];
         dw_store(dst + at, y, clamp(ow - j, 0, DW_VW), run_room - at, stream);
     }
