@@ -440,6 +440,15 @@ dw_plane_global(const __global REAL *src, const realv *tap, __global REAL *dst, 
     return pf;
 }
 
+/* Which of a filter row's dy vectors (one column apart) tap t of it reads in
+ * dw_plane_up2, the rows' or columns' parity offset `par` (pt or pl mod 2):
+ * output j takes tap t from dy (j - pad + t) / 2, so taps t and t + 1 of the
+ * right parity read the same column. */
+static inline int dw_parity_k(int t, int par)
+{
+    return (t + ((t + par) & 1)) / 2;
+}
+
 /* The lanes of e and o interleaved (e0, o0, e1, o1, ...), lane by lane as
  * dw_even. */
 static inline realv dw_zip(realh e, realh o)
@@ -476,12 +485,13 @@ static inline __attribute__((always_inline)) void dw_store_zip(__global REAL *ds
  * whose products are zero along each axis): output (i, j) takes tap (r, s)
  * from dy (i - pt + r, j - pl + s) / 2 when both are even. Of a pair of output
  * rows and 2*DW_VW output columns, the taps of one parity of r feed one row
- * and those of one parity of s one column parity, each tap a DW_VW-wide load
- * of a dy row and one FMA into one of four accumulators, the column parities
- * interleaved at the store. Column masks as dw_plane_global's; blocks last to
- * first, rows first to last, for the same reason, and the prefetch cursor
- * `pf` as there. The loads reach up to DW_TAPS_IN_PLACE floats before the
- * plane and 2*DW_VW past it. */
+ * and those of one parity of s one column parity, each tap one FMA into one
+ * of four accumulators, the column parities interleaved at the store. The
+ * taps of a filter row read S/2 + 1 dy vectors one column apart (tap s the
+ * k-th, dw_parity_k), each loaded once. Column masks as dw_plane_global's;
+ * blocks last to first, rows first to last, for the same reason, and the
+ * prefetch cursor `pf` as there. The loads reach up to DW_TAPS_IN_PLACE
+ * floats before the plane and 2*DW_VW past it. */
 static inline __attribute__((always_inline)) const __global REAL *
 dw_plane_up2(const __global REAL *src, const realv *tap, __global REAL *dst, realv b0, int oh, int ow, int H, int W,
              int pt, int pl, int R, int S, int relu, int stream, int run_room, const __global REAL *pf,
@@ -489,31 +499,43 @@ dw_plane_up2(const __global REAL *src, const realv *tap, __global REAL *dst, rea
 {
     const intv lane = DWCAT(vload, DW_VW)(0, dw_lane_int);
     const int rp = pt & 1, cp = pl & 1; /* output row i + rp takes the even r, column j0 + a the s of parity a + cp */
+    const int kmax = dw_parity_k(S - 1, cp);
     for (int j0 = (ow - 1) / (2 * DW_VW) * (2 * DW_VW); j0 >= 0; j0 -= 2 * DW_VW) {
-        int col[DW_TAPS_IN_PLACE];
-        intv in_row[DW_TAPS_IN_PLACE];
+        const int c0 = (j0 - pl + cp) / 2; /* an even numerator: exact; tap s reads column c0 + dw_parity_k(s, cp) */
+        intv in_row[DW_TAPS_IN_PLACE / 2 + 1];
 #pragma unroll
-        for (int s = 0; s < S; ++s) {
-            col[s] = (j0 + ((s + cp) & 1) - pl + s) / 2; /* an even numerator: exact */
-            in_row[s] = lane >= (intv)(-col[s]) && lane < (intv)(W - col[s]);
-        }
+        for (int k = 0; k <= DW_TAPS_IN_PLACE / 2; ++k)
+            in_row[k] = lane >= (intv)(-(c0 + k)) && lane < (intv)(W - c0 - k);
         for (int i0 = 0; i0 < oh; i0 += 2) {
             pf = dw_prefetch_to(pf, src + (long)((i0 + 1 - pt + R) / 2 + 1) * W + DW_PREFETCH, pf_end);
             realv acc[2][2] = {{b0, b0}, {b0, b0}}; /* [r parity][s parity] */
 #pragma unroll
             for (int r = 0; r < R; ++r) {
-                const int v = i0 + (r % 2 == 0 ? rp : 1 - rp) - pt + r; /* even */
-                if (v < 0 || v / 2 >= H) continue;
-                const __global REAL *row = src + (v / 2) * W;
+                const int v = (i0 - pt + rp) / 2 + dw_parity_k(r, rp); /* even numerator */
+                if (v < 0 || v >= H) continue;
+                const __global REAL *row = src + v * W + c0;
+                realv x[DW_TAPS_IN_PLACE / 2 + 1];
 #pragma unroll
-                for (int s = 0; s < S; ++s)
-                    acc[r % 2][s % 2] =
-                        fma(tap[r * S + s], select((realv)0, VLOAD(0, row + col[s]), in_row[s]), acc[r % 2][s % 2]);
+                for (int k = 0; k <= S / 2; ++k)
+                    x[k] = k <= kmax ? select((realv)0, VLOAD(0, row + k), in_row[k]) : (realv)0;
+#pragma unroll
+                for (int s = 0; s < S; ++s) {
+                    /* dw_parity_k(s, cp) as constant indices: an index that is not a constant keeps x in memory */
+                    const realv xs = s % 2 == 0 ? x[s / 2] : cp ? x[(s - 1) / 2] : x[(s + 1) / 2];
+                    acc[r % 2][s % 2] = fma(tap[r * S + s], xs, acc[r % 2][s % 2]);
+                }
             }
-            /* rows i0 + rp (even r) and i0 + 1 - rp; column parity 0 is s of parity cp */
-            const int first = rp; /* the r parity of row i0 */
-            dw_store_zip(dst, acc[first][cp], acc[first][1 - cp], i0, j0, oh, ow, relu, stream, run_room);
-            dw_store_zip(dst, acc[1 - first][cp], acc[1 - first][1 - cp], i0 + 1, j0, oh, ow, relu, stream, run_room);
+            /* row i0 + rp takes the even r, column parity 0 the s of parity cp; picked by value, as acc[rp]
+             * would keep acc in memory */
+            realv row0[2], row1[2]; /* rows i0 and i0 + 1: [s parity] */
+#pragma unroll
+            for (int a = 0; a < 2; ++a) {
+                row0[a] = rp ? acc[1][a] : acc[0][a];
+                row1[a] = rp ? acc[0][a] : acc[1][a];
+            }
+            dw_store_zip(dst, cp ? row0[1] : row0[0], cp ? row0[0] : row0[1], i0, j0, oh, ow, relu, stream, run_room);
+            dw_store_zip(dst, cp ? row1[1] : row1[0], cp ? row1[0] : row1[1], i0 + 1, j0, oh, ow, relu, stream,
+                         run_room);
         }
     }
     return pf;
