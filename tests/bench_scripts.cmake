@@ -1,6 +1,7 @@
 # ctest -P script: `anycl-bench stages --quick` writes its JSON, and the scripts beside anycl-bench
 # read it: perf_table.py prints the stages table with the packed GEMM kernel, compare_runs.py
-# compares the document with itself (every ratio 1.000x).
+# compares the document with itself (every ratio 1.000x); then net, train, conv and
+# compare_kernels.py (anycl-bench run's profile, variant against variant).
 foreach(var BENCH PYTHON SCRIPTS WORK_DIR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "bench_scripts.cmake needs -D${var}=...")
@@ -86,3 +87,11 @@ message("${table}")
 set(pair "[0-9.]+ / [0-9.]+ \\| [0-9.]+x")
 expect("${table}" "\\*\\*Convolution, every pass\\*\\*")
 expect("${table}" "\\| 128ch 28x28 -> 128, 3x3 p1 \\| ${pair} \\| ${pair} \\| ${pair} \\| [0-9.]+x \\|")
+
+# compare_kernels.py: two variants of the same kernels (one through ANYCL_KERNEL_PATH), one round
+# of one timed call: a row per kernel and the wall row, each with both variants and the ratio.
+run(compared ${PYTHON} ${SCRIPTS}/compare_kernels.py --bench ${BENCH} --rounds 1 --repeats 1 --variant shipped
+    --variant copy:ANYCL_KERNEL_PATH=${SCRIPTS}/../../cl_kernels -- gemm:s:RNN:m64n64k64)
+message("${compared}")
+expect("${compared}" "\\| gemm:s:RNN:m64n64k64 \\| gemm_direct \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+x \\|")
+expect("${compared}" "\\| gemm:s:RNN:m64n64k64 \\| wall \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+x \\|")
