@@ -93,5 +93,5 @@ expect("${table}" "\\| 128ch 28x28 -> 128, 3x3 p1 \\| ${pair} \\| ${pair} \\| ${
 run(compared ${PYTHON} ${SCRIPTS}/compare_kernels.py --bench ${BENCH} --rounds 1 --repeats 1 --variant shipped
     --variant copy:ANYCL_KERNEL_PATH=${SCRIPTS}/../../cl_kernels -- gemm:s:RNN:m64n64k64)
 message("${compared}")
-expect("${compared}" "\\| gemm:s:RNN:m64n64k64 \\| gemm_direct \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+x \\|")
-expect("${compared}" "\\| gemm:s:RNN:m64n64k64 \\| wall \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+x \\|")
+expect("${compared}" "\\| gemm:s:RNN:m64n64k64 \\| gemm_direct \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+x / [0-9.]+x \\|")
+expect("${compared}" "\\| gemm:s:RNN:m64n64k64 \\| wall \\| [0-9.]+ \\| [0-9.]+ \\| [0-9.]+x / [0-9.]+x \\|")

@@ -5,7 +5,8 @@ Runs `anycl-bench run --mode=perf --profile` on the same descriptors once per va
 the variants' order reversed every other round (a slow spell of a shared machine then falls on
 all of them), and prints per descriptor and kernel each variant's device milliseconds per call
 over the rounds (lowest-highest), then the call's wall median likewise, and each variant's
-median over the rounds against the first variant's.
+median and lowest over the rounds against the first variant's (the lowest is what a variant does
+when the machine leaves it alone).
 
 A variant is LABEL or LABEL:ENV, ENV being space-separated NAME=VALUE assignments set for its
 runs: a copy of cl_kernels/ (ANYCL_KERNEL_PATH=DIR), or a cache folder whose params/ holds a
@@ -76,7 +77,7 @@ def spread(values):
 def table(descriptors, labels, rounds):
     """rounds: [{label: figures}] -> the markdown table's lines."""
     lines = ["| descriptor | kernel | " + " | ".join(labels) + " | " +
-             " | ".join(f"{label} / {labels[0]}" for label in labels[1:]) + " |",
+             " | ".join(f"{label} / {labels[0]} (median / lowest)" for label in labels[1:]) + " |",
              "|---|---|" + "---|" * (2 * len(labels) - 1)]
     for d in descriptors:
         names = sorted({k for r in rounds for label in labels for k in r[label].get(d, {}) if k != "wall"})
@@ -86,8 +87,9 @@ def table(descriptors, labels, rounds):
                 cells = [spread(v) if v else "absent" for v in per_label]
                 lines.append(f"| {d} | {name} | " + " | ".join(cells) + " |" + " |" * (len(labels) - 1))
                 continue
-            first = statistics.median(per_label[0])
-            ratios = [f"{statistics.median(v) / first:.2f}x" if first > 0 else "n/a" for v in per_label[1:]]
+            first, lowest = statistics.median(per_label[0]), min(per_label[0])
+            ratios = [f"{statistics.median(v) / first:.2f}x / {min(v) / lowest:.2f}x" if lowest > 0 else "n/a"
+                      for v in per_label[1:]]
             lines.append(f"| {d} | {name} | " + " | ".join(spread(v) for v in per_label) + " | " +
                          " | ".join(ratios) + " |")
     return lines
@@ -124,7 +126,7 @@ def main():
         rounds.append({label: run_once(args.bench, env, args.repeats, args.descriptors) for label, env in order})
     descriptors = list(dict.fromkeys(d for r in rounds for figures in r.values() for d in figures))
     print(f"device ms per call over {args.rounds} round(s) of {args.repeats} timed calls; "
-          "wall: the call's median; ratios: medians over the rounds")
+          "wall: the call's median; ratios: of the medians and of the lowest over the rounds")
     print("\n".join(table(descriptors, labels, rounds)))
 
 
