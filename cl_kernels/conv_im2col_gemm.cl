@@ -112,41 +112,68 @@ static REALV gather_run(const __global REAL *xc, int at, int sw)
     return GATHER_EVENS(a, b);
 }
 
-/* Channel c's R*S rows of the panel, VW columns at a time. With Q >= VW a
- * block's columns lie on one or two output rows: where each inside column
- * continues the stride-sw run through the block's first or its last column,
- * the block is two strided vector loads and a select (one float a lane took a
- * third of ResNet-18's 56x56 stride-2 forward layer); other blocks, and loads
- * that would leave [lo, hi) (x around xc), take gather_scalar. */
-static void gather_channel(__local REAL *out, const __global REAL *xc, const __local int *offs, int taps, int sw,
-                           int Q, int lo, int hi)
+/* How every channel reads VW-column block b of the panel's tap rows (the
+ * channels' offsets differ by their plane only), made once a panel: with
+ * Q >= VW a block's columns lie on one or two output rows; where each inside
+ * column continues the stride-sw run through the block's first or its last
+ * column, runs[2b] and runs[2b + 1] are those runs' first offsets and
+ * masks[2b*VW ..] and masks[(2b + 1)*VW ..] the lanes each gives; else
+ * runs[2b] = INT_MIN and the block is gathered a float at a time. */
+static void plan_block(__local int *runs, __local int *masks, const __local int *offs, int b, int sw, int Q)
 {
-    if (Q < VW || (sw != 1 && sw != 2)) {
-        gather_scalar(out, xc, offs, taps * NR);
-        return;
-    }
     const int span = (VW - 1) * sw;
-    for (int i = 0; i < taps * NR; i += VW) {
-        const GATHER_INTV o = CONCAT(vload, VW)(0, offs + i);
-        const int head = o.s0 >= 0 ? o.s0 : GATHER_LAST(o) - span;
-        const int tail = GATHER_LAST(o) >= 0 ? GATHER_LAST(o) - span : head;
-        const GATHER_INTV inside = o >= 0;
-        const GATHER_INTV from_head = inside & (o == (GATHER_INTV)head + GATHER_LANES * sw);
-        const GATHER_INTV from_tail = inside & ~from_head & (o == (GATHER_INTV)tail + GATHER_LANES * sw);
-        const int fits = min(head, tail) >= lo && max(head, tail) + span < hi;
-        if (fits && all(from_head | from_tail | ~inside)) {
+    const GATHER_INTV o = CONCAT(vload, VW)(0, offs + b * VW);
+    const int head = o.s0 >= 0 ? o.s0 : GATHER_LAST(o) - span;
+    const int tail = GATHER_LAST(o) >= 0 ? GATHER_LAST(o) - span : head;
+    const GATHER_INTV inside = o >= 0;
+    const GATHER_INTV from_head = inside & (o == (GATHER_INTV)head + GATHER_LANES * sw);
+    const GATHER_INTV from_tail = inside & ~from_head & (o == (GATHER_INTV)tail + GATHER_LANES * sw);
+    const int runs_only = Q >= VW && (sw == 1 || sw == 2) && all(from_head | from_tail | ~inside);
+    runs[2 * b] = runs_only ? head : INT_MIN;
+    runs[2 * b + 1] = tail;
+    CONCAT(vstore, VW)(from_head, 0, masks + 2 * b * VW);
+    CONCAT(vstore, VW)(from_tail, 0, masks + (2 * b + 1) * VW);
+}
+
+/* The blocks of the tap rows tap_offsets gave work-item lid (it wrote them:
+ * no barrier between). */
+static void plan_panel(__local int *runs, __local int *masks, const __local int *offs, int lid, int lsize,
+                       int taps, int sw, int Q)
+{
+    for (int rs = lid; rs < taps; rs += lsize)
+        for (int b = rs * NR / VW; b < (rs + 1) * NR / VW; ++b) plan_block(runs, masks, offs, b, sw, Q);
+}
+
+/* Channel c's R*S rows of the panel, VW columns at a time, as plan_block
+ * planned them: a planned block is two strided vector loads and a select (one
+ * float a lane took a third of ResNet-18's 56x56 stride-2 forward layer);
+ * other blocks, and loads that would leave [lo, hi) (x around xc), take
+ * gather_scalar. */
+static void gather_channel(__local REAL *out, const __global REAL *xc, const __local int *offs,
+                           const __local int *runs, const __local int *masks, int taps, int sw, int lo, int hi)
+{
+    const int span = (VW - 1) * sw;
+    for (int b = 0; b < taps * NR / VW; ++b) {
+        const int head = runs[2 * b], tail = runs[2 * b + 1];
+        if (head != INT_MIN && min(head, tail) >= lo && max(head, tail) + span < hi) {
+            const GATHER_INTV from_head = CONCAT(vload, VW)(0, masks + 2 * b * VW);
+            const GATHER_INTV from_tail = CONCAT(vload, VW)(0, masks + (2 * b + 1) * VW);
             const REALV vh = gather_run(xc, head, sw), vt = gather_run(xc, tail, sw);
-            VSTORE(select(select((REALV)0, vt, from_tail), vh, from_head), out + i);
+            VSTORE(select(select((REALV)0, vt, from_tail), vh, from_head), out + b * VW);
         } else {
-            gather_scalar(out + i, xc, offs + i, VW);
+            gather_scalar(out + b * VW, xc, offs + b * VW, VW);
         }
     }
 }
 #else
-static void gather_channel(__local REAL *out, const __global REAL *xc, const __local int *offs, int taps, int sw,
-                           int Q, int lo, int hi)
+static void gather_channel(__local REAL *out, const __global REAL *xc, const __local int *offs,
+                           const __local int *runs, const __local int *masks, int taps, int sw, int lo, int hi)
 {
     gather_scalar(out, xc, offs, taps * NR);
+}
+static void plan_panel(__local int *runs, __local int *masks, const __local int *offs, int lid, int lsize,
+                       int taps, int sw, int Q)
+{
 }
 #endif
 
@@ -203,7 +230,9 @@ store_tile(REALV acc[MR][NV], __global REAL *y, const int m, const int n, const 
  * owns output columns [jp*NR, jp*NR + NR); its work-items first gather the
  * panel's channels (channel c by local item c mod size), then item ti owns
  * output channels [ti*MR, ti*MR + MR) of the group. panel holds Cg*R*S*NR
- * floats, then R*S*NR ints (tap_offsets'); Ap is the group's packed filter;
+ * floats, then R*S*NR ints (tap_offsets'), then R*S*NR/VW blocks' plans:
+ * 2 ints each (runs) and 2*VW ints each (masks) (plan_block's); Ap is the
+ * group's packed filter;
  * x (at most INT_MAX floats) and y start at image 0.
  * global = (ceil(nimg*P*Q/NR), ceil(Kg/MR) rounded up to the local size, 1),
  * local = (1, FUSED_WG, 1) or any (1, L, 1). */
@@ -223,10 +252,12 @@ __kernel void conv_im2col_gemm(__global const REAL *restrict x, __global const R
     const int j0 = jp * NR;
     const int rs_taps = R * S;
     __local int *offs = (__local int *)(panel + (ulong)taps * NR);
+    __local int *runs = offs + rs_taps * NR, *masks = runs + 2 * rs_taps * NR / VW;
     if (j0 < n) {  /* uniform over the work-group, so the barriers below are safe */
         const int f0 = j0 / PQ, pq0 = j0 - f0 * PQ, p0 = pq0 / Q, q0 = pq0 - p0 * Q;
         tap_offsets(offs, lid, lsize, H, W, R, S, P, Q, sh, sw, pt, pl, dh, dw, f0, p0, q0, nimg,
                     C * (int)plane);
+        plan_panel(runs, masks, offs, lid, lsize, rs_taps, sw, Q);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (j0 < n)
@@ -234,8 +265,8 @@ __kernel void conv_im2col_gemm(__global const REAL *restrict x, __global const R
             const int ahead = c + GATHER_AHEAD * lsize;
             if (GATHER_AHEAD && ahead < Cg)
                 prefetch_channel(x + (ulong)(grp * Cg + ahead) * plane, offs, R, S, sw);
-            gather_channel(panel + (ulong)c * rs_taps * NR, x + (ulong)(grp * Cg + c) * plane, offs,
-                           rs_taps, sw, Q, -(grp * Cg + c) * (int)plane, (nimg * C - grp * Cg - c) * (int)plane);
+            gather_channel(panel + (ulong)c * rs_taps * NR, x + (ulong)(grp * Cg + c) * plane, offs, runs, masks,
+                           rs_taps, sw, -(grp * Cg + c) * (int)plane, (nimg * C - grp * Cg - c) * (int)plane);
         }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (j0 >= n || ti * MR >= Kg) return;

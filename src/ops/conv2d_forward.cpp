@@ -17,9 +17,12 @@ Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t 
 
 namespace {
 
-// The fused kernel's local memory: the gathered column panel (CRS x NR floats) and its tap offsets.
-std::size_t im2col_gemm_local_bytes(const ConvGeom& g, std::size_t nr) {
-  return (g.CRS * sizeof(float) + std::size_t(g.R) * g.S * sizeof(cl_int)) * nr;
+// The fused kernel's local memory: the gathered column panel (CRS x NR floats), its tap offsets
+// and the plans of its VW-column blocks (two runs and two VW-lane masks each).
+std::size_t im2col_gemm_local_bytes(const DeviceSlot& slot, const ConvGeom& g, std::size_t nr) {
+  const std::size_t vw = std::size_t(slot.program("conv_im2col_gemm").param("VW"));
+  const std::size_t taps = std::size_t(g.R) * g.S;
+  return (g.CRS * sizeof(float) + taps * sizeof(cl_int)) * nr + taps * (nr / vw) * (2 + 2 * vw) * sizeof(cl_int);
 }
 
 }  // namespace
@@ -39,7 +42,7 @@ Event forward_im2col_gemm(const DeviceSlot& slot, const ConvGeom& g, const Forwa
   Event last;
   for (cl_int grp = 0; grp < g.groups; ++grp)
     last = run_kernel(slot, "conv_im2col_gemm", "conv_im2col_gemm", global, {1, wg, 1}, t.x, filter.group(grp), t.y,
-                      cl_ulong(off.y), LocalBytes{im2col_gemm_local_bytes(g, lay.nr)}, g.C, g.H, g.W, g.Cg, grp, g.R,
+                      cl_ulong(off.y), LocalBytes{im2col_gemm_local_bytes(slot, g, lay.nr)}, g.C, g.H, g.W, g.Cg, grp, g.R,
                       g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n), g.K, g.Kg);
   if (t.bias || relu) last = bias_act(slot, g, t.y, 0, g.n, t.bias, relu, off.y);
   return last;
@@ -48,7 +51,7 @@ Event forward_im2col_gemm(const DeviceSlot& slot, const ConvGeom& g, const Forwa
 // Its offsets into x are ints.
 bool im2col_gemm_panel_fits(const DeviceSlot& slot, const ConvGeom& g) {
   return slot.has_program("conv_im2col_gemm") &&
-         im2col_gemm_local_bytes(g, packed_layout(slot).nr) <= slot.info.local_mem &&
+         im2col_gemm_local_bytes(slot, g, packed_layout(slot).nr) <= slot.info.local_mem &&
          g.n * g.CHW <= std::size_t(INT_MAX);
 }
 
