@@ -42,8 +42,8 @@ Event forward_im2col_gemm(const DeviceSlot& slot, const ConvGeom& g, const Forwa
   Event last;
   for (cl_int grp = 0; grp < g.groups; ++grp)
     last = run_kernel(slot, "conv_im2col_gemm", "conv_im2col_gemm", global, {1, wg, 1}, t.x, filter.group(grp), t.y,
-                      cl_ulong(off.y), LocalBytes{im2col_gemm_local_bytes(slot, g, lay.nr)}, g.C, g.H, g.W, g.Cg, grp, g.R,
-                      g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n), g.K, g.Kg);
+                      cl_ulong(off.y), LocalBytes{im2col_gemm_local_bytes(slot, g, lay.nr)}, g.C, g.H, g.W, g.Cg,
+                      grp, g.R, g.S, g.P, g.Q, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, cl_int(g.n), g.K, g.Kg);
   if (t.bias || relu) last = bias_act(slot, g, t.y, 0, g.n, t.bias, relu, off.y);
   return last;
 }
