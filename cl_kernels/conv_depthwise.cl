@@ -786,8 +786,7 @@ static inline __attribute__((always_inline)) void dw_grad(__local REAL *stage, c
             if (in_place && x_at >= (ulong)pl &&
                 x_at + (ulong)H * W + (ulong)((Q + DW_VW - 1) / DW_VW * DW_VW * sw + (S - 1) * dw + DW_VW) <= x_len) {
                 dw_grad_plane_global(x, x_len, dy, dy_len, b, C, c, nimg, acc, &accb, with_bias, prefetch, &pf_x,
-                                     &pf_dy,
-                                     e0 / S, ne / S, H, W, R, S, P, Q, sh, sw, pt, pl, dh, dw);
+                                     &pf_dy, e0 / S, ne / S, H, W, R, S, P, Q, sh, sw, pt, pl, dh, dw);
                 continue;
             }
             for (int p0 = 0; p0 < P; p0 += strip) {
