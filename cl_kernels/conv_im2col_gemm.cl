@@ -20,6 +20,9 @@
  *              (each channel's rows lie a plane apart, a stride hardware
  *              prefetchers miss); needs a clang-based compiler (else ignored)
  *              whose runtime links __builtin_prefetch (Oclgrind does not)
+ *   GATHER_RUNS  most strided runs (output rows) a VW-column block is
+ *              gathered from by vector loads; blocks over more rows, a float
+ *              at a time
  *
  * Layouts: x[n][C][H][W], packed filter Ap[(i/MR)*K*MR + kk*MR + i%MR] =
  * w_g[i][kk] (one group, kk = (c*R + r)*S + s), y[n][K][P][Q]. Output columns
@@ -45,6 +48,10 @@
 #ifndef GATHER_AHEAD
 #define GATHER_AHEAD 0 /* prefetch distance in a work-item's channels; 0: none */
 #endif
+#ifndef GATHER_RUNS
+#define GATHER_RUNS 4 /* most stride-sw runs a planned VW-column block reads */
+#endif
+#define GATHER_PLAN (GATHER_RUNS + 3) /* ints of a block's plan: count, lowest, highest, starts */
 
 #define MICRO_TILE_B_SPACE __local
 #include "common.h"
@@ -93,11 +100,9 @@ static void gather_scalar(__local REAL *out, const __global REAL *xc, const __lo
 #define GATHER_INTV CONCAT(int, VW)
 #if VW == 8
 #define GATHER_LANES ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
-#define GATHER_LAST(v) ((v).s7)
 #define GATHER_EVENS(a, b) ((REALV)((a).s0, (a).s2, (a).s4, (a).s6, (b).s1, (b).s3, (b).s5, (b).s7))
 #else
 #define GATHER_LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
-#define GATHER_LAST(v) ((v).sf)
 #define GATHER_EVENS(a, b) ((REALV)((a).s0, (a).s2, (a).s4, (a).s6, (a).s8, (a).sa, (a).sc, (a).se, \
                                     (b).s1, (b).s3, (b).s5, (b).s7, (b).s9, (b).sb, (b).sd, (b).sf))
 #endif
@@ -113,53 +118,68 @@ static REALV gather_run(const __global REAL *xc, int at, int sw)
 }
 
 /* How every channel reads VW-column block b of the panel's tap rows (the
- * channels' offsets differ by their plane only), made once a panel: with
- * Q >= VW a block's columns lie on one or two output rows; where each inside
- * column continues the stride-sw run through the block's first or its last
- * column, runs[2b] and runs[2b + 1] are those runs' first offsets and
- * masks[2b*VW ..] and masks[(2b + 1)*VW ..] the lanes each gives; else
- * runs[2b] = INT_MIN and the block is gathered a float at a time. */
-static void plan_block(__local int *runs, __local int *masks, const __local int *offs, int b, int sw, int Q)
+ * channels' offsets differ by their plane only), made once a panel: the
+ * block's inside columns as at most GATHER_RUNS stride-sw runs (a run per
+ * output row it touches), plan = runs + b*GATHER_PLAN: plan[0] the count,
+ * plan[1] and plan[2] the lowest and highest first offset, plan[3 + i] run
+ * i's first offset (that of lane 0, read or not) and masks[(b*GATHER_RUNS +
+ * i)*VW ..] the lanes it gives. plan[0] = -1 (more runs, or a stride other
+ * than 1 and 2): the block is gathered a float at a time. */
+static void plan_block(__local int *runs, __local int *masks, const __local int *offs, int b, int sw)
 {
-    const int span = (VW - 1) * sw;
-    const GATHER_INTV o = CONCAT(vload, VW)(0, offs + b * VW);
-    const int head = o.s0 >= 0 ? o.s0 : GATHER_LAST(o) - span;
-    const int tail = GATHER_LAST(o) >= 0 ? GATHER_LAST(o) - span : head;
-    const GATHER_INTV inside = o >= 0;
-    const GATHER_INTV from_head = inside & (o == (GATHER_INTV)head + GATHER_LANES * sw);
-    const GATHER_INTV from_tail = inside & ~from_head & (o == (GATHER_INTV)tail + GATHER_LANES * sw);
-    const int runs_only = Q >= VW && (sw == 1 || sw == 2) && all(from_head | from_tail | ~inside);
-    runs[2 * b] = runs_only ? head : INT_MIN;
-    runs[2 * b + 1] = tail;
-    CONCAT(vstore, VW)(from_head, 0, masks + 2 * b * VW);
-    CONCAT(vstore, VW)(from_tail, 0, masks + (2 * b + 1) * VW);
+    const __local int *o = offs + b * VW;
+    __local int *plan = runs + b * GATHER_PLAN;
+    int count = sw == 1 || sw == 2 ? 0 : -1, lowest = INT_MAX, highest = INT_MIN;
+    for (int u = 0; u < VW && count >= 0; ++u) {
+        const int at = o[u] - u * sw;
+        int i = 0;
+        while (i < count && plan[3 + i] != at) ++i;
+        if (o[u] < 0 || i < count) continue;
+        if (count == GATHER_RUNS) {
+            count = -1;
+        } else {
+            plan[3 + count++] = at;
+            lowest = min(lowest, at);
+            highest = max(highest, at);
+        }
+    }
+    plan[0] = count;
+    plan[1] = lowest;
+    plan[2] = highest;
+    const GATHER_INTV ov = CONCAT(vload, VW)(0, o);
+    for (int i = 0; i < count; ++i)
+        CONCAT(vstore, VW)((ov >= 0) & (ov == (GATHER_INTV)plan[3 + i] + GATHER_LANES * sw), 0,
+                           masks + (b * GATHER_RUNS + i) * VW);
 }
 
 /* The blocks of the tap rows tap_offsets gave work-item lid (it wrote them:
  * no barrier between). */
 static void plan_panel(__local int *runs, __local int *masks, const __local int *offs, int lid, int lsize,
-                       int taps, int sw, int Q)
+                       int taps, int sw)
 {
     for (int rs = lid; rs < taps; rs += lsize)
-        for (int b = rs * NR / VW; b < (rs + 1) * NR / VW; ++b) plan_block(runs, masks, offs, b, sw, Q);
+        for (int b = rs * NR / VW; b < (rs + 1) * NR / VW; ++b) plan_block(runs, masks, offs, b, sw);
 }
 
 /* Channel c's R*S rows of the panel, VW columns at a time, as plan_block
- * planned them: a planned block is two strided vector loads and a select (one
- * float a lane took a third of ResNet-18's 56x56 stride-2 forward layer);
- * other blocks, and loads that would leave [lo, hi) (x around xc), take
- * gather_scalar. */
+ * planned them: a planned block is a strided vector load (two for stride 2)
+ * and a select a run (one float a lane took a third of ResNet-18's 56x56
+ * stride-2 forward layer; a 16-lane hardware gather an eighth of its 14x14
+ * and 7x7 ones); other blocks, and loads that would leave [lo, hi) (x around
+ * xc), take gather_scalar. */
 static void gather_channel(__local REAL *out, const __global REAL *xc, const __local int *offs,
                            const __local int *runs, const __local int *masks, int taps, int sw, int lo, int hi)
 {
     const int span = (VW - 1) * sw;
     for (int b = 0; b < taps * NR / VW; ++b) {
-        const int head = runs[2 * b], tail = runs[2 * b + 1];
-        if (head != INT_MIN && min(head, tail) >= lo && max(head, tail) + span < hi) {
-            const GATHER_INTV from_head = CONCAT(vload, VW)(0, masks + 2 * b * VW);
-            const GATHER_INTV from_tail = CONCAT(vload, VW)(0, masks + (2 * b + 1) * VW);
-            const REALV vh = gather_run(xc, head, sw), vt = gather_run(xc, tail, sw);
-            VSTORE(select(select((REALV)0, vt, from_tail), vh, from_head), out + b * VW);
+        const __local int *plan = runs + b * GATHER_PLAN;
+        const int count = plan[0];
+        if (count >= 0 && plan[1] >= lo && plan[2] + span < hi) {
+            REALV v = (REALV)0;
+            for (int i = 0; i < count; ++i)
+                v = select(v, gather_run(xc, plan[3 + i], sw),
+                           CONCAT(vload, VW)(0, masks + (b * GATHER_RUNS + i) * VW));
+            VSTORE(v, out + b * VW);
         } else {
             gather_scalar(out + b * VW, xc, offs + b * VW, VW);
         }
@@ -172,7 +192,7 @@ static void gather_channel(__local REAL *out, const __global REAL *xc, const __l
     gather_scalar(out, xc, offs, taps * NR);
 }
 static void plan_panel(__local int *runs, __local int *masks, const __local int *offs, int lid, int lsize,
-                       int taps, int sw, int Q)
+                       int taps, int sw)
 {
 }
 #endif
@@ -231,8 +251,8 @@ store_tile(REALV acc[MR][NV], __global REAL *y, const int m, const int n, const 
  * panel's channels (channel c by local item c mod size), then item ti owns
  * output channels [ti*MR, ti*MR + MR) of the group. panel holds Cg*R*S*NR
  * floats, then R*S*NR ints (tap_offsets'), then R*S*NR/VW blocks' plans:
- * 2 ints each (runs) and 2*VW ints each (masks) (plan_block's); Ap is the
- * group's packed filter;
+ * GATHER_PLAN ints each (runs) and GATHER_RUNS*VW ints each (masks)
+ * (plan_block's); Ap is the group's packed filter;
  * x (at most INT_MAX floats) and y start at image 0.
  * global = (ceil(nimg*P*Q/NR), ceil(Kg/MR) rounded up to the local size, 1),
  * local = (1, FUSED_WG, 1) or any (1, L, 1). */
@@ -252,12 +272,12 @@ __kernel void conv_im2col_gemm(__global const REAL *restrict x, __global const R
     const int j0 = jp * NR;
     const int rs_taps = R * S;
     __local int *offs = (__local int *)(panel + (ulong)taps * NR);
-    __local int *runs = offs + rs_taps * NR, *masks = runs + 2 * rs_taps * NR / VW;
+    __local int *runs = offs + rs_taps * NR, *masks = runs + GATHER_PLAN * rs_taps * NR / VW;
     if (j0 < n) {  /* uniform over the work-group, so the barriers below are safe */
         const int f0 = j0 / PQ, pq0 = j0 - f0 * PQ, p0 = pq0 / Q, q0 = pq0 - p0 * Q;
         tap_offsets(offs, lid, lsize, H, W, R, S, P, Q, sh, sw, pt, pl, dh, dw, f0, p0, q0, nimg,
                     C * (int)plane);
-        plan_panel(runs, masks, offs, lid, lsize, rs_taps, sw, Q);
+        plan_panel(runs, masks, offs, lid, lsize, rs_taps, sw);
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (j0 < n)

@@ -328,6 +328,8 @@ const ConvDesc kStrided3Wide{1, 2, 128, 129, 3, 3, 3, 3, 2, 1, 2, 1, 0, 1, 1, 1}
 const ConvDesc kStrided2Wide{2, 2, 5, 41, 3, 3, 3, 2, 2, 1, 1, 1, 2, 1, 1, 1};   // stride 2: vector gathers, col2im vector runs and edges
 const ConvDesc kPanels16{2, 5, 9, 37, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1};     // stride 2: two A and two B panels of 12 x 32
 const ConvDesc kPanels16s1{1, 4, 5, 18, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};   // stride 1, 18 columns: overlapping q blocks
+const ConvDesc kPanelsRows7{2, 3, 13, 14, 14, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1}; // stride 2, 7x7 out: 16-column blocks over 3-4 rows
+const ConvDesc kPanelsRows3{3, 2, 6, 6, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1};     // stride 2, 3x3 out: blocks over 6 rows
 const ConvDesc kPointwiseStrided{2, 4, 7, 6, 4, 1, 1, 2, 3, 0, 0, 0, 0, 1, 1, 2}; // 1x1 strides 2x3, groups 2
 const ConvDesc kPointwiseS2Rows{3, 5, 9, 23, 6, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1}; // 1x1 stride 2, rows of 12, pads unread
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
@@ -467,7 +469,9 @@ TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack k
 // MR 12, NR 32 and VW 16, the AVX-512 CPUs' packed tile: im2col_t_packed takes its 16-lane path
 // (window loads, register transposes; several rows a tile when Q < 16) instead of the per-element
 // copies the .cl defaults (NR 8) run, and conv_im2col_gemm gathers 16-column blocks by strided
-// vector loads where Q >= 16 (kPanels16, kStrided2Wide).
+// vector loads, a run per output row the block touches: one or two where Q >= 16 (kPanels16,
+// kStrided2Wide), up to four where Q is 7 or 5 (kPanelsRows7, kGroupedStrided), and a float at a
+// time where a block touches more rows (kPanelsRows3).
 TEST_CASE("oclgrind: conv Im2col with 12 x 32 panels: im2col_t_packed transposes 16 x 16 tiles", "[.oclgrind]") {
   anycl::Runtime& rt = runtime();
   anycl_test::install(rt, "gemm_packed_f32",
@@ -479,6 +483,8 @@ TEST_CASE("oclgrind: conv Im2col with 12 x 32 panels: im2col_t_packed transposes
   check_conv(kStrided2Wide, ConvAlgo::Im2col, 280);
   check_conv(kGroupedStrided, ConvAlgo::Im2col, 285);  // 5 output columns: 3 rows a tile, the last one short
   check_conv(kDilated, ConvAlgo::Im2col, 290);
+  check_conv(kPanelsRows7, ConvAlgo::Im2col, 295, Passes{true, true, false});
+  check_conv(kPanelsRows3, ConvAlgo::Im2col, 296, Passes{true, false, false});
   anycl_test::install(rt, "gemm_packed_f32", {});
   anycl_test::install(rt, "conv_im2col", {});
   anycl_test::install(rt, "conv_im2col_gemm", {});

@@ -18,11 +18,13 @@ Event bias_act(const DeviceSlot& slot, const ConvGeom& g, cl_mem y, std::size_t 
 namespace {
 
 // The fused kernel's local memory: the gathered column panel (CRS x NR floats), its tap offsets
-// and the plans of its VW-column blocks (two runs and two VW-lane masks each).
+// and the plans of its VW-column blocks (a count, two bounds, GATHER_RUNS runs and a VW-lane mask
+// a run each).
 std::size_t im2col_gemm_local_bytes(const DeviceSlot& slot, const ConvGeom& g, std::size_t nr) {
-  const std::size_t vw = std::size_t(slot.program("conv_im2col_gemm").param("VW"));
+  const BuiltProgram& prog = slot.program("conv_im2col_gemm");
+  const std::size_t vw = std::size_t(prog.param("VW")), runs = std::size_t(prog.param("GATHER_RUNS"));
   const std::size_t taps = std::size_t(g.R) * g.S;
-  return (g.CRS * sizeof(float) + taps * sizeof(cl_int)) * nr + taps * (nr / vw) * (2 + 2 * vw) * sizeof(cl_int);
+  return (g.CRS * sizeof(float) + taps * sizeof(cl_int)) * nr + taps * (nr / vw) * (3 + runs + runs * vw) * sizeof(cl_int);
 }
 
 }  // namespace
