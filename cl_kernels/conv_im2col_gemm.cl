@@ -131,17 +131,18 @@ static void plan_block(__local int *runs, __local int *masks, const __local int 
     __local int *plan = runs + b * GATHER_PLAN;
     int count = sw == 1 || sw == 2 ? 0 : -1, lowest = INT_MAX, highest = INT_MIN;
     for (int u = 0; u < VW && count >= 0; ++u) {
+        if (o[u] < 0) continue;
         const int at = o[u] - u * sw;
         int i = 0;
         while (i < count && plan[3 + i] != at) ++i;
-        if (o[u] < 0 || i < count) continue;
+        if (i < count) continue;
         if (count == GATHER_RUNS) {
             count = -1;
-        } else {
-            plan[3 + count++] = at;
-            lowest = min(lowest, at);
-            highest = max(highest, at);
+            break;
         }
+        plan[3 + count++] = at;
+        lowest = min(lowest, at);
+        highest = max(highest, at);
     }
     plan[0] = count;
     plan[1] = lowest;

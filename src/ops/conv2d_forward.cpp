@@ -24,7 +24,8 @@ std::size_t im2col_gemm_local_bytes(const DeviceSlot& slot, const ConvGeom& g, s
   const BuiltProgram& prog = slot.program("conv_im2col_gemm");
   const std::size_t vw = std::size_t(prog.param("VW")), runs = std::size_t(prog.param("GATHER_RUNS"));
   const std::size_t taps = std::size_t(g.R) * g.S;
-  return (g.CRS * sizeof(float) + taps * sizeof(cl_int)) * nr + taps * (nr / vw) * (3 + runs + runs * vw) * sizeof(cl_int);
+  return (g.CRS * sizeof(float) + taps * sizeof(cl_int)) * nr +
+         taps * (nr / vw) * (3 + runs + runs * vw) * sizeof(cl_int);
 }
 
 }  // namespace
