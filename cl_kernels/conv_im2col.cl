@@ -578,6 +578,16 @@ __kernel void conv_pack_x_1x1(__global const REAL *restrict x, ulong x_off,
     const int j0 = jp * NR;
     int b = j0 / PQ, pq = j0 - b * PQ;
     __global REAL *out = bp + ((ulong)jp * Cg + c) * NR;
+#if NR % I2C_VW == 0
+    if (pq + NR <= PQ) {
+        /* The panel inside one image (every panel of a plane of at least NR
+         * pixels but its last): vector copies. */
+        const __global REAL *src = x + x_off + ((ulong)b * C + grp * Cg + c) * PQ + pq;
+#pragma unroll
+        for (int t = 0; t < NR; t += I2C_VW) I2C_VSTORE(I2C_VLOAD(0, src + t), 0, out + t);
+        return;
+    }
+#endif
     for (int jj = 0; jj < NR;) {
         const int seg = min(NR - jj, PQ - pq);
         if (b < nimg) {

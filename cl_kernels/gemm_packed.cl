@@ -1,7 +1,7 @@
 /* Packed GEMM (GotoBLAS style): pack_a / pack_b copy op(A) and op(B) into
  * zero-padded micro-panels, gemm_packed streams those panels through a
- * register tile. All matrices are row-major views (pack_a and pack_b below
- * give the layouts).
+ * register tile; gemm_rows_a reads A's rows in place instead. All matrices
+ * are row-major views (pack_a and pack_b below give the layouts).
  *
  * Tunables: every -D define is below with its default and meaning. The host
  * sets REAL to the family's element type and every other one from the tables
@@ -195,6 +195,46 @@ __kernel void pack_ab(const int m, const int n, const int k, const int trans_a, 
     }
 }
 
+/* Rows [r0, rows) of an MR x NR tile into C: crow is the tile's row 0 at its
+ * first column, seg_j0 that column's place in its column segment (below). */
+static inline __attribute__((always_inline)) void
+store_tile(REALV acc[MR][NV], __global REAL *crow, const int r0, const int rows, const int cols,
+           const REAL alpha, const REAL beta, const int ldc, const int seg_j0, const int c_seg,
+           const ulong c_seg_stride)
+{
+    const int whole = cols == NR && seg_j0 + NR <= c_seg;
+#pragma unroll
+    for (int r = 0; r < MR; ++r) {
+        if (r >= r0 && r < rows) {
+            if (whole) {
+#pragma unroll
+                for (int c = 0; c < NV; ++c) {
+                    REALV v = alpha * acc[r][c];
+                    if (beta != (REAL)0) v = fma((REALV)beta, VLOAD(crow + c * VW), v);
+                    VSTORE(v, crow + c * VW);
+                }
+            } else {
+                /* Edge tile or segment boundary: spill the row so columns
+                 * can be masked and placed one by one. */
+                REAL tmp[NR];
+#pragma unroll
+                for (int c = 0; c < NV; ++c) VSTORE(acc[r][c], tmp + c * VW);
+                __global REAL *cs = crow;
+                for (int j = 0, sj = seg_j0; j < cols; ++j, ++sj) {
+                    if (sj == c_seg) {
+                        sj = 0;
+                        cs += c_seg_stride - c_seg;
+                    }
+                    REAL v = alpha * tmp[j];
+                    if (beta != (REAL)0) v = fma(beta, cs[j], v);
+                    cs[j] = v;
+                }
+            }
+        }
+        crow += ldc;
+    }
+}
+
 /* gemm_packed: C = alpha * Ap*Bp + beta*C on the real m x n (padding is
  * computed but never stored). Work-item (tj, ti, b) owns the MR x NR tile
  * at C rows ti*MR.., cols tj*NR.. of batch item b:
@@ -227,39 +267,7 @@ gemm_tile(const int tj, const int ti, const ulong b, const int m, const int n, c
 
     const int seg = j0 / c_seg, seg_j0 = j0 - seg * c_seg;
     __global REAL *crow = C + c_off + b * c_stride + (ulong)seg * c_seg_stride + (ulong)i0 * ldc + seg_j0;
-    const int rows = min(MR, m - i0);
-    const int cols = min(NR, n - j0);
-    const int whole = cols == NR && seg_j0 + NR <= c_seg;
-#pragma unroll
-    for (int r = 0; r < MR; ++r) {
-        if (r < rows) {
-            if (whole) {
-#pragma unroll
-                for (int c = 0; c < NV; ++c) {
-                    REALV v = alpha * acc[r][c];
-                    if (beta != (REAL)0) v = fma((REALV)beta, VLOAD(crow + c * VW), v);
-                    VSTORE(v, crow + c * VW);
-                }
-            } else {
-                /* Edge tile or segment boundary: spill the row so columns
-                 * can be masked and placed one by one. */
-                REAL tmp[NR];
-#pragma unroll
-                for (int c = 0; c < NV; ++c) VSTORE(acc[r][c], tmp + c * VW);
-                __global REAL *cs = crow;
-                for (int j = 0, sj = seg_j0; j < cols; ++j, ++sj) {
-                    if (sj == c_seg) {
-                        sj = 0;
-                        cs += c_seg_stride - c_seg;
-                    }
-                    REAL v = alpha * tmp[j];
-                    if (beta != (REAL)0) v = fma(beta, cs[j], v);
-                    cs[j] = v;
-                }
-            }
-        }
-        crow += ldc;
-    }
+    store_tile(acc, crow, 0, min(MR, m - i0), min(NR, n - j0), alpha, beta, ldc, seg_j0, c_seg, c_seg_stride);
 }
 
 __kernel void gemm_packed(const int m, const int n, const int k, const REAL alpha,
@@ -287,4 +295,36 @@ __kernel void gemm_packed_claimed(const int m, const int n, const int k, const R
     if (g < 0) return;
     gemm_tile(claimed_id(g, 0), claimed_id(g, 1), claimed_id(g, 2), m, n, k, alpha, Ap, ap_stride,
               Bp, bp_stride, beta, C, c_off, ldc, c_stride, c_seg, c_seg_stride);
+}
+
+/* gemm_rows_a: C = A*Bp + beta*C, gemm_packed's tile (batch 1, alpha 1, plain
+ * row-major C) with A read in place from row-major runs instead of a packed
+ * copy: reduction index kk = s*seg + t (t < seg) of row i is
+ *   A[a_off + s*a_seg_stride + i*lda + t],
+ * e.g. backward-weights' dy[img][k][pq] (seg = P*Q, a_seg_stride = K*P*Q), so
+ * the tile's MR broadcasts a step read MR rows side by side. m >= MR: a last
+ * partial tile runs on rows m-MR.. (every read inside A) and stores only the
+ * rows the tile before it leaves. k is a multiple of seg.
+ * Global and local: gemm_packed's with batch 1. */
+__kernel void gemm_rows_a(const int m, const int n, const int k, const int seg,
+                          __global const REAL *restrict A, const ulong a_off, const int lda,
+                          const ulong a_seg_stride, __global const REAL *restrict Bp,
+                          const REAL beta, __global REAL *restrict C, const ulong c_off,
+                          const int ldc)
+{
+    const int i0 = get_global_id(1) * MR, j0 = get_global_id(0) * NR;
+    if (i0 >= m || j0 >= n) return;
+    const int a0 = min(i0, m - MR);
+    __global const REAL *a = A + a_off + (ulong)a0 * lda;
+    __global const REAL *bp = Bp + (ulong)j0 * k;
+
+    REALV acc[MR][NV];
+    micro_tile_rows(acc, a, lda, 1, bp, seg);
+    for (int kk = seg; kk < k; kk += seg) {
+        a += a_seg_stride;
+        bp += (ulong)seg * NR;
+        micro_tile_add_rows(acc, a, lda, 1, bp, seg);
+    }
+    store_tile(acc, C + c_off + (ulong)a0 * ldc + j0, i0 - a0, MR, min(NR, n - j0), (REAL)1, beta, ldc, j0, n,
+               0);
 }

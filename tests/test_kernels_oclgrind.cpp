@@ -8,7 +8,8 @@
 //
 // Kernels reached, by family (the test case names say which):
 //   gemm_direct_f32/f64  gemm_direct
-//   gemm_packed_f32/f64  pack_ab, pack_a, pack_b, gemm_packed, and their _claimed twins
+//   gemm_packed_f32/f64  pack_ab, pack_a, pack_b, gemm_packed, and their _claimed twins;
+//                        gemm_rows_a (f32: backward-weights' Im2col GEMM with dy read in place)
 //   conv_im2col          im2col_packed, im2col, col2im, im2col_t_packed, conv_pack_dy_a,
 //                        conv_pack_dy_b, conv_pack_x_1x1(_strided), conv_pack_x_t_1x1, conv_bias_act, conv_dbias,
 //                        conv_phase_filter, conv_phase_interleave
@@ -453,6 +454,9 @@ TEST_CASE("oclgrind: pack_a_claimed; pack_b_claimed; gemm_packed_claimed; partia
   check_packed_pieces<double>(false, true, 5, 13, 18, 2, true, seed++, true);
 }
 
+// Backward-weights' GEMM reads dy in place (gemm_rows_a) where Kg >= MR, here with the .cl's MR 4:
+// kPointwiseS2Rows (6 channels: a last tile on rows 2..5, chunked below), kPanels16 and kPanels16s1
+// with MR 12 (14 and 13 channels); the other shapes pack dy (conv_pack_dy_a).
 TEST_CASE("oclgrind: conv Im2col: im2col_packed; col2im; im2col_t_packed; pack kernels; bias_act; dbias",
           "[.oclgrind]") {
   check_conv(kGroupedStrided, ConvAlgo::Im2col, 200);
@@ -512,13 +516,17 @@ TEST_CASE("oclgrind: conv strided 1x1: conv_pack_x_1x1_strided (forward) and con
 }
 
 TEST_CASE("oclgrind: conv Gemm1x1 (forward conv_pack_x_1x1 + gemm_packed over column segments; backward-data "
-          "gemm_direct batched; backward-weights as im2col)",
+          "gemm_direct batched; backward-weights as im2col); Im2col's backward-data of a 1x1 into dx in place",
           "[.oclgrind]") {
   check_conv(kPointwise, ConvAlgo::Gemm1x1, 300);
   check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 310);
+  const Passes backward_data{false, true, false};
+  check_conv(kPointwise, ConvAlgo::Im2col, 330, backward_data);  // 30 pixels: vector copies, then a tail
+  check_conv(kPointwiseGroups, ConvAlgo::Im2col, 340, backward_data);
   const std::size_t old_limit = anycl::detail::engine(runtime()).ops.conv_workspace_limit;
   anycl::set_conv_workspace_limit(runtime(), 64);  // one image per chunk
   check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 320);
+  check_conv(kPointwise, ConvAlgo::Im2col, 350, backward_data);
   anycl::set_conv_workspace_limit(runtime(), old_limit);
 }
 

@@ -44,6 +44,9 @@ Event backward_data_winograd(const DeviceSlot& slot, const ConvGeom& g, const Ba
 // packed family (conv2d_phases.cpp); backward_data_im2col runs it where its workspace fits `cap`.
 bool backward_data_phases_fit(const DeviceSlot& slot, const ConvGeom& g, std::size_t cap);
 Event backward_data_phases(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t, std::size_t cap);
+// A 1x1 stride-1 filter without padding: dx = W_g^T dy_g, the GEMM writing dx in place
+// (conv2d_phases.cpp: the one phase such a filter has).
+Event backward_data_pointwise(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t, std::size_t cap);
 
 Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardWeightsTensors& t,
                               std::size_t cap);

@@ -18,6 +18,7 @@ Event col2im(const DeviceSlot& slot, const ConvGeom& g, cl_mem col, std::size_t 
 }
 
 Event backward_data_im2col(const DeviceSlot& slot, const ConvGeom& g, const BackwardDataTensors& t, std::size_t cap) {
+  if (samples_inside_1x1(g) && g.sh == 1 && g.sw == 1) return backward_data_pointwise(slot, g, t, cap);
   if (backward_data_phases_fit(slot, g, cap)) return backward_data_phases(slot, g, t, cap);
   const PackedLayout lay = packed_layout(slot);
   // Images side by side in the GEMM's N where per-image GEMMs pad more than an eighth of each

@@ -163,6 +163,18 @@ cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t
                         cl_ulong(c_stride), cl_int(c_seg ? c_seg : n), cl_ulong(c_seg_stride));
 }
 
+cl_event enqueue_rows_a_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k, std::size_t seg,
+                              cl_mem a, std::size_t a_off, std::size_t lda, std::size_t a_seg_stride, cl_mem bp,
+                              float beta, cl_mem c, std::size_t c_off, std::size_t ldc) {
+  const std::string v = variant("gemm_packed", precision_suffix<float>());
+  const BuiltProgram& prog = slot.program(v);
+  const std::size_t panels = ceil_div(m, prog.param("MR"));
+  return enqueue_kernel(slot, v, "gemm_rows_a", nullptr, {0, 0, 0}, {ceil_div(n, prog.param("NR")), panels, 1},
+                        {1, group_rows(panels, std::size_t(prog.param("WG_ROWS"))), 1}, cl_int(m), cl_int(n),
+                        cl_int(k), cl_int(seg), a, cl_ulong(a_off), cl_int(lda), cl_ulong(a_seg_stride), bp, beta, c,
+                        cl_ulong(c_off), cl_int(ldc));
+}
+
 template <typename T>
 cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   if (p.m == 0 || p.n == 0 || p.batch == 0) return enqueue_marker(slot);

@@ -79,4 +79,12 @@ template <typename T>
                                             std::size_t c_seg = 0, std::size_t c_seg_stride = 0,
                                             std::size_t first_panel = 0, const Claim* claim = nullptr);
 
+// Where A is rows in place rather than packed panels (gemm_rows_a, float, m >= MR): C (row-major,
+// ldc) = A * Bp + beta * C, row i's reduction index s*seg + t read at a[a_off + s*a_seg_stride +
+// i*lda + t]; Bp packed for the whole k. Backward-weights' dy needs no transposed copy so.
+[[nodiscard]] cl_event enqueue_rows_a_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k,
+                                            std::size_t seg, cl_mem a, std::size_t a_off, std::size_t lda,
+                                            std::size_t a_seg_stride, cl_mem bp, float beta, cl_mem c,
+                                            std::size_t c_off, std::size_t ldc);
+
 }  // namespace anycl::detail

@@ -11,7 +11,9 @@ when the machine leaves it alone).
 A variant is LABEL or LABEL:ENV, ENV being space-separated NAME=VALUE assignments set for its
 runs: a copy of cl_kernels/ (ANYCL_KERNEL_PATH=DIR), or a cache folder whose params/ holds a
 parameter layer (ANYCL_CACHE_DIR=DIR, docs/tuning.md). Kernel arguments the host passes must
-match across the copies: the binary is the same.
+match across the copies: the binary is the same, unless a variant also loads another build's
+library (LD_LIBRARY_PATH=DIR holding its libanycl.so.0, which the bench's RUNPATH yields to) with
+that build's kernels.
 
 usage: compare_kernels.py [--bench PATH] [--rounds N] [--repeats N]
                           --variant V --variant V [...] [--] DESCRIPTOR...
