@@ -328,3 +328,35 @@ __kernel void gemm_rows_a(const int m, const int n, const int k, const int seg,
     store_tile(acc, C + c_off + (ulong)a0 * ldc + j0, i0 - a0, MR, min(NR, n - j0), (REAL)1, beta, ldc, j0, n,
                0);
 }
+
+/* gemm_rows_b: C = Ap*B, gemm_packed's tile (batch 1, alpha 1, beta 0, column
+ * segments) with B read in place from row-major runs instead of a packed copy:
+ * column j = s*seg + t (t < seg) of reduction row kk is
+ *   B[b_off + s*b_seg_stride + kk*ldb + t],
+ * e.g. a 1x1 convolution's x[img][c][pq] (seg = ldb = P*Q, b_seg_stride =
+ * C*P*Q), so each k step loads the tile's NR columns from one row. seg is a
+ * multiple of NR: no tile straddles two segments or runs past B's last.
+ * C as gemm_packed's (c_seg, c_seg_stride). Global and local: gemm_packed's
+ * with batch 1. */
+__kernel void gemm_rows_b(const int m, const int n, const int k, __global const REAL *restrict Ap,
+                          __global const REAL *restrict B, const ulong b_off, const int ldb,
+                          const int seg, const ulong b_seg_stride, __global REAL *restrict C,
+                          const ulong c_off, const int ldc, const int c_seg, const ulong c_seg_stride)
+{
+    const int ti = get_global_id(1), i0 = ti * MR, j0 = get_global_id(0) * NR;
+    if (i0 >= m || j0 >= n) return;
+    const int s = j0 / seg;
+    __global const REAL *a = Ap + (ulong)ti * k * MR;
+    __global const REAL *bp = B + b_off + (ulong)s * b_seg_stride + (j0 - s * seg);
+
+    REALV acc[MR][NV];
+#pragma unroll
+    for (int r = 0; r < MR; ++r)
+#pragma unroll
+        for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
+    micro_tile_add_strided(acc, a, 1, MR, bp, ldb, k);
+
+    const int cs = j0 / c_seg, seg_j0 = j0 - cs * c_seg;
+    __global REAL *crow = C + c_off + (ulong)cs * c_seg_stride + (ulong)i0 * ldc + seg_j0;
+    store_tile(acc, crow, 0, min(MR, m - i0), NR, (REAL)1, (REAL)0, ldc, seg_j0, c_seg, c_seg_stride);
+}

@@ -51,10 +51,11 @@ MICRO_TILE_FN(micro_tile_step)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL 
 
 /* acc += sum over kk < k of the outer products, in order of kk: A's rows rs
  * apart, its k steps ks apart (packed-A: 1 and MR; A row-major by k: its row
- * length and 1). */
+ * length and 1); B's k steps bs apart (packed-B: NR; B row-major by k, read
+ * in place: its row length). */
 static inline __attribute__((always_inline)) void
-MICRO_TILE_FN(micro_tile_add_rows)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, const int rs, const int ks,
-                                   MICRO_TILE_B_SPACE const REAL *bp, const int k)
+MICRO_TILE_FN(micro_tile_add_strided)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, const int rs,
+                                      const int ks, MICRO_TILE_B_SPACE const REAL *bp, const int bs, const int k)
 {
     int kk = 0;
     for (; kk + KU <= k; kk += KU) {
@@ -62,14 +63,22 @@ MICRO_TILE_FN(micro_tile_add_rows)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const R
         for (int u = 0; u < KU; ++u) {
             MICRO_TILE_FN(micro_tile_step_rows)(acc, a, rs, bp);
             a += ks;
-            bp += NR;
+            bp += bs;
         }
     }
     for (; kk < k; ++kk) {
         MICRO_TILE_FN(micro_tile_step_rows)(acc, a, rs, bp);
         a += ks;
-        bp += NR;
+        bp += bs;
     }
+}
+
+/* The same over a packed-B micro-panel. */
+static inline __attribute__((always_inline)) void
+MICRO_TILE_FN(micro_tile_add_rows)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, const int rs, const int ks,
+                                   MICRO_TILE_B_SPACE const REAL *bp, const int k)
+{
+    MICRO_TILE_FN(micro_tile_add_strided)(acc, a, rs, ks, bp, NR, k);
 }
 
 /* acc += sum over kk < k of the packed panels' outer products, in order of kk. */

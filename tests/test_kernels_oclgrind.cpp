@@ -9,7 +9,8 @@
 // Kernels reached, by family (the test case names say which):
 //   gemm_direct_f32/f64  gemm_direct
 //   gemm_packed_f32/f64  pack_ab, pack_a, pack_b, gemm_packed, and their _claimed twins;
-//                        gemm_rows_a (f32: backward-weights' Im2col GEMM with dy read in place)
+//                        gemm_rows_a (f32: backward-weights' Im2col GEMM with dy read in place),
+//                        gemm_rows_b (f32: a 1x1's GEMM with x, or dy, read in place)
 //   conv_im2col          im2col_packed, im2col, col2im, im2col_t_packed, conv_pack_dy_a,
 //                        conv_pack_dy_b, conv_pack_x_1x1(_strided), conv_pack_x_t_1x1, conv_bias_act, conv_dbias,
 //                        conv_phase_filter, conv_phase_interleave
@@ -334,6 +335,9 @@ const ConvDesc kPanelsRows3{3, 2, 6, 6, 5, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1};    
 const ConvDesc kPointwiseStrided{2, 4, 7, 6, 4, 1, 1, 2, 3, 0, 0, 0, 0, 1, 1, 2}; // 1x1 strides 2x3, groups 2
 const ConvDesc kPointwiseS2Rows{3, 5, 9, 23, 6, 1, 1, 2, 2, 0, 0, 1, 1, 1, 1, 1}; // 1x1 stride 2, rows of 12, pads unread
 const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 1x1, groups 2
+const ConvDesc kPointwisePanels{2, 5, 4, 6, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};  // 1x1, 24 pixels: x read in place
+const ConvDesc kPointwisePanelsGroups{2, 6, 4, 4, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // the same, 16 pixels, groups 2
+const ConvDesc kPointwisePanels32{2, 3, 4, 8, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}; // 32 pixels: the 12 x 32 tile's
 const ConvDesc kStem{2, 3, 11, 13, 5, 7, 7, 2, 2, 3, 3, 2, 3, 1, 1, 1};         // 7x7 stride 2, asym pad
 const ConvDesc kStemDilated{1, 2, 9, 12, 4, 3, 5, 3, 2, 1, 2, 1, 0, 2, 2, 2};   // strides 3x2, dilation, groups
 const ConvDesc kWinograd{2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};       // 3x3 pad 1, even tiles
@@ -489,6 +493,8 @@ TEST_CASE("oclgrind: conv Im2col with 12 x 32 panels: im2col_t_packed transposes
   check_conv(kDilated, ConvAlgo::Im2col, 290);
   check_conv(kPanelsRows7, ConvAlgo::Im2col, 295, Passes{true, true, false});
   check_conv(kPanelsRows3, ConvAlgo::Im2col, 296, Passes{true, false, false});
+  check_conv(kPointwisePanels32, ConvAlgo::Gemm1x1, 297, Passes{true, false, false});  // gemm_rows_b
+  check_conv(kPointwisePanels32, ConvAlgo::Im2col, 298, Passes{false, true, false});
   anycl_test::install(rt, "gemm_packed_f32", {});
   anycl_test::install(rt, "conv_im2col", {});
   anycl_test::install(rt, "conv_im2col_gemm", {});
@@ -516,13 +522,19 @@ TEST_CASE("oclgrind: conv strided 1x1: conv_pack_x_1x1_strided (forward) and con
 }
 
 TEST_CASE("oclgrind: conv Gemm1x1 (forward conv_pack_x_1x1 + gemm_packed over column segments; backward-data "
-          "gemm_direct batched; backward-weights as im2col); Im2col's backward-data of a 1x1 into dx in place",
+          "gemm_direct batched; backward-weights as im2col); Im2col's backward-data of a 1x1 into dx in place; "
+          "gemm_rows_b on planes of whole panels",
           "[.oclgrind]") {
   check_conv(kPointwise, ConvAlgo::Gemm1x1, 300);
   check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 310);
   const Passes backward_data{false, true, false};
   check_conv(kPointwise, ConvAlgo::Im2col, 330, backward_data);  // 30 pixels: vector copies, then a tail
   check_conv(kPointwiseGroups, ConvAlgo::Im2col, 340, backward_data);
+  // Planes a multiple of NR (8 here) pixels: gemm_rows_b reads x (dy) in place.
+  check_conv(kPointwisePanels, ConvAlgo::Gemm1x1, 360, Passes{true, false, false});
+  check_conv(kPointwisePanelsGroups, ConvAlgo::Gemm1x1, 370, Passes{true, false, false});
+  check_conv(kPointwisePanels, ConvAlgo::Im2col, 380, backward_data);
+  check_conv(kPointwisePanelsGroups, ConvAlgo::Im2col, 390, backward_data);
   const std::size_t old_limit = anycl::detail::engine(runtime()).ops.conv_workspace_limit;
   anycl::set_conv_workspace_limit(runtime(), 64);  // one image per chunk
   check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 320);

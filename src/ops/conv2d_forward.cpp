@@ -1,6 +1,7 @@
 // Forward convolution: im2col + packed GEMM, 1x1 as a GEMM, direct, and (conv2d_winograd.cpp)
 // Winograd.
 #include <climits>
+#include <optional>
 
 #include "ops/conv2d_algorithms.hpp"
 #include "ops/conv2d_packing.hpp"
@@ -112,22 +113,35 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
 Event forward_gemm1x1_packed(const DeviceSlot& slot, const ConvGeom& g, const PackedFilter& filter,
                              const ForwardTensors& t, bool relu, std::size_t cap, std::size_t y_off) {
   const PackedLayout lay = packed_layout(slot);
-  const std::size_t chunk = images_per_chunk(g.n, g.PQ * g.Cg * sizeof(float), cap);
-  Workspace bp(*slot.workspace, *slot.context, slot.info, lay.b_panel_elems(chunk * g.PQ, g.Cg) * sizeof(float));
+  // x is the GEMM's B read in place (gemm_rows_b) where no column panel straddles two images
+  // (P*Q a multiple of NR, 56x56 with 32-wide panels): no packed copy of x.
+  const bool x_in_place = g.sh == 1 && g.sw == 1 && g.PQ % lay.nr == 0;
+  // The GEMM's n = nimg*PQ is a 32-bit kernel argument.
+  const std::size_t chunk = x_in_place ? std::min(g.n, std::size_t(INT_MAX) / g.PQ)
+                                       : images_per_chunk(g.n, g.PQ * g.Cg * sizeof(float), cap);
+  std::optional<Workspace> bp;
+  if (!x_in_place)
+    bp.emplace(*slot.workspace, *slot.context, slot.info, lay.b_panel_elems(chunk * g.PQ, g.Cg) * sizeof(float));
   Event last;
   for (std::size_t b0 = 0; b0 < g.n; b0 += chunk) {
     const std::size_t nimg = std::min(chunk, g.n - b0), cols = nimg * g.PQ;
     for (cl_int grp = 0; grp < g.groups; ++grp) {
+      const std::size_t y_at = y_off + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ;
+      if (x_in_place) {
+        last = Event(enqueue_rows_b_micro(slot, g.Kg, cols, g.Cg, filter.group(grp), t.x,
+                                          b0 * g.CHW + std::size_t(grp) * g.Cg * g.PQ, g.PQ, g.PQ, g.CHW, t.y, y_at,
+                                          g.PQ, g.PQ, g.KPQ));
+        continue;
+      }
       const Range3 global{std::size_t(g.Cg), ceil_div(cols, lay.nr), 1};
       if (g.sh == 1 && g.sw == 1)
-        run_kernel(slot, "conv_im2col", "conv_pack_x_1x1", global, {16, 1, 1}, t.x, cl_ulong(b0 * g.CHW), bp.mem(), g.C,
+        run_kernel(slot, "conv_im2col", "conv_pack_x_1x1", global, {16, 1, 1}, t.x, cl_ulong(b0 * g.CHW), bp->mem(), g.C,
                    g.Cg, grp, cl_int(g.PQ), cl_int(nimg));
       else
         run_kernel(slot, "conv_im2col", "conv_pack_x_1x1_strided", global, {1, 16, 1}, t.x, cl_ulong(b0 * g.CHW),
-                   bp.mem(), g.C, g.Cg, grp, g.H, g.W, g.P, g.Q, g.sh, g.sw, cl_int(nimg));
-      last = Event(enqueue_packed_micro<float>(slot, g.Kg, cols, g.Cg, 1.f, filter.group(grp), 0, bp.mem(), 0, 0.f, t.y,
-                                               y_off + b0 * g.KPQ + std::size_t(grp) * g.Kg * g.PQ, g.PQ, 0, 1, g.PQ,
-                                               g.KPQ));
+                   bp->mem(), g.C, g.Cg, grp, g.H, g.W, g.P, g.Q, g.sh, g.sw, cl_int(nimg));
+      last = Event(enqueue_packed_micro<float>(slot, g.Kg, cols, g.Cg, 1.f, filter.group(grp), 0, bp->mem(), 0, 0.f, t.y,
+                                               y_at, g.PQ, 0, 1, g.PQ, g.KPQ));
     }
     if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, y_off);
   }

@@ -175,6 +175,19 @@ cl_event enqueue_rows_a_micro(const DeviceSlot& slot, std::size_t m, std::size_t
                         cl_ulong(c_off), cl_int(ldc));
 }
 
+cl_event enqueue_rows_b_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k, cl_mem ap,
+                              cl_mem b, std::size_t b_off, std::size_t ldb, std::size_t seg, std::size_t b_seg_stride,
+                              cl_mem c, std::size_t c_off, std::size_t ldc, std::size_t c_seg,
+                              std::size_t c_seg_stride) {
+  const std::string v = variant("gemm_packed", precision_suffix<float>());
+  const BuiltProgram& prog = slot.program(v);
+  const std::size_t panels = ceil_div(m, prog.param("MR"));
+  return enqueue_kernel(slot, v, "gemm_rows_b", nullptr, {0, 0, 0}, {ceil_div(n, prog.param("NR")), panels, 1},
+                        {1, group_rows(panels, std::size_t(prog.param("WG_ROWS"))), 1}, cl_int(m), cl_int(n),
+                        cl_int(k), ap, b, cl_ulong(b_off), cl_int(ldb), cl_int(seg), cl_ulong(b_seg_stride), c,
+                        cl_ulong(c_off), cl_int(ldc), cl_int(c_seg), cl_ulong(c_seg_stride));
+}
+
 template <typename T>
 cl_event enqueue_gemm(const DeviceSlot& slot, const GemmProblem& p, T alpha, cl_mem a, cl_mem b, T beta, cl_mem c) {
   if (p.m == 0 || p.n == 0 || p.batch == 0) return enqueue_marker(slot);
