@@ -329,15 +329,32 @@ __kernel void gemm_rows_a(const int m, const int n, const int k, const int seg,
                0);
 }
 
+/* Lane masks of a tile whose columns cross from one B segment into the next
+ * at column u: all bits set in lanes before u, where the first segment's run
+ * supplies them. */
+#if REAL_IS_DOUBLE
+#define LANE_INT long
+#else
+#define LANE_INT int
+#endif
+#if VW == 1
+#define LANEV LANE_INT
+#else
+#define LANEV CONCAT(LANE_INT, VW)
+#endif
+
 /* gemm_rows_b: C = Ap*B, gemm_packed's tile (batch 1, alpha 1, beta 0, column
  * segments) with B read in place from row-major runs instead of a packed copy:
  * column j = s*seg + t (t < seg) of reduction row kk is
  *   B[b_off + s*b_seg_stride + kk*ldb + t],
  * e.g. a 1x1 convolution's x[img][c][pq] (seg = ldb = P*Q, b_seg_stride =
- * C*P*Q), so each k step loads the tile's NR columns from one row. seg is a
- * multiple of NR: no tile straddles two segments or runs past B's last.
- * C as gemm_packed's (c_seg, c_seg_stride). Global and local: gemm_packed's
- * with batch 1. */
+ * C*P*Q), so each k step loads the tile's NR columns from one row. A tile
+ * crossing into the next segment takes each vector's lanes from the two runs
+ * by a select (its loads reach past the first run's end and before the second
+ * run's start, inside B since both runs are rows of the same tensor). seg >=
+ * NR (a tile meets at most two segments) and n a multiple of NR (no tile runs
+ * past B's last column). C as gemm_packed's (c_seg, c_seg_stride). Global and
+ * local: gemm_packed's with batch 1. */
 __kernel void gemm_rows_b(const int m, const int n, const int k, __global const REAL *restrict Ap,
                           __global const REAL *restrict B, const ulong b_off, const int ldb,
                           const int seg, const ulong b_seg_stride, __global REAL *restrict C,
@@ -345,16 +362,31 @@ __kernel void gemm_rows_b(const int m, const int n, const int k, __global const 
 {
     const int ti = get_global_id(1), i0 = ti * MR, j0 = get_global_id(0) * NR;
     if (i0 >= m || j0 >= n) return;
-    const int s = j0 / seg;
+    const int s = j0 / seg, t0 = j0 - s * seg, u = seg - t0;
     __global const REAL *a = Ap + (ulong)ti * k * MR;
-    __global const REAL *bp = B + b_off + (ulong)s * b_seg_stride + (j0 - s * seg);
+    __global const REAL *b0 = B + b_off + (ulong)s * b_seg_stride + t0;
 
     REALV acc[MR][NV];
 #pragma unroll
     for (int r = 0; r < MR; ++r)
 #pragma unroll
         for (int c = 0; c < NV; ++c) acc[r][c] = (REALV)0;
-    micro_tile_add_strided(acc, a, 1, MR, bp, ldb, k);
+    if (u >= NR) {
+        micro_tile_add_strided(acc, a, 1, MR, b0, ldb, k);
+    } else {
+        __global const REAL *b1 = B + b_off + (ulong)(s + 1) * b_seg_stride - u;
+        LANE_INT lane[VW];
+        for (int e = 0; e < VW; ++e) lane[e] = e;
+        LANEV first[NV];
+#pragma unroll
+        for (int c = 0; c < NV; ++c) first[c] = VLOAD(lane) + (LANEV)(c * VW) < (LANEV)(u);
+        for (int kk = 0; kk < k; ++kk, a += MR, b0 += ldb, b1 += ldb) {
+            REALV bv[NV];
+#pragma unroll
+            for (int c = 0; c < NV; ++c) bv[c] = select(VLOAD(b1 + c * VW), VLOAD(b0 + c * VW), first[c]);
+            micro_tile_fma(acc, a, 1, bv);
+        }
+    }
 
     const int cs = j0 / c_seg, seg_j0 = j0 - cs * c_seg;
     __global REAL *crow = C + c_off + (ulong)cs * c_seg_stride + (ulong)i0 * ldc + seg_j0;

@@ -26,6 +26,19 @@
 #define NV (NR / VW) /* accumulator vectors per tile row */
 #endif
 
+/* One k step on B's NR values already loaded: acc += (a[0], a[rs], ..,
+ * a[(MR-1)*rs]) (x) bv. */
+static inline __attribute__((always_inline)) void
+MICRO_TILE_FN(micro_tile_fma)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, const int rs, const REALV bv[NV])
+{
+#pragma unroll
+    for (int r = 0; r < MR; ++r) {
+        const REALV av = (REALV)(a[r * rs]);
+#pragma unroll
+        for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
+    }
+}
+
 /* One k step: acc += (a[0], a[rs], .., a[(MR-1)*rs]) (x) bp[0..NR). */
 static inline __attribute__((always_inline)) void
 MICRO_TILE_FN(micro_tile_step_rows)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const REAL *a, const int rs,
@@ -34,12 +47,7 @@ MICRO_TILE_FN(micro_tile_step_rows)(REALV acc[MR][NV], MICRO_TILE_A_SPACE const 
     REALV bv[NV];
 #pragma unroll
     for (int c = 0; c < NV; ++c) bv[c] = VLOAD(bp + c * VW);
-#pragma unroll
-    for (int r = 0; r < MR; ++r) {
-        const REALV av = (REALV)(a[r * rs]);
-#pragma unroll
-        for (int c = 0; c < NV; ++c) acc[r][c] = fma(av, bv[c], acc[r][c]);
-    }
+    MICRO_TILE_FN(micro_tile_fma)(acc, a, rs, bv);
 }
 
 /* One k step of a packed-A micro-panel (its MR values adjacent). */

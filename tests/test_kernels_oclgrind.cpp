@@ -338,6 +338,9 @@ const ConvDesc kPointwiseGroups{2, 4, 5, 5, 4, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2};
 const ConvDesc kPointwisePanels{2, 5, 4, 6, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1};  // 1x1, 24 pixels: x read in place
 const ConvDesc kPointwisePanelsGroups{2, 6, 4, 4, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // the same, 16 pixels, groups 2
 const ConvDesc kPointwisePanels32{2, 3, 4, 8, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}; // 32 pixels: the 12 x 32 tile's
+const ConvDesc kPointwiseStraddle{2, 5, 4, 3, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}; // 12 pixels: a panel across images
+const ConvDesc kPointwiseStraddleGroups{4, 6, 2, 5, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 2}; // 10 pixels, groups 2
+const ConvDesc kPointwiseStraddle32{2, 3, 6, 8, 14, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1}; // 48 pixels, 32-wide panels
 const ConvDesc kStem{2, 3, 11, 13, 5, 7, 7, 2, 2, 3, 3, 2, 3, 1, 1, 1};         // 7x7 stride 2, asym pad
 const ConvDesc kStemDilated{1, 2, 9, 12, 4, 3, 5, 3, 2, 1, 2, 1, 0, 2, 2, 2};   // strides 3x2, dilation, groups
 const ConvDesc kWinograd{2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};       // 3x3 pad 1, even tiles
@@ -495,6 +498,7 @@ TEST_CASE("oclgrind: conv Im2col with 12 x 32 panels: im2col_t_packed transposes
   check_conv(kPanelsRows3, ConvAlgo::Im2col, 296, Passes{true, false, false});
   check_conv(kPointwisePanels32, ConvAlgo::Gemm1x1, 297, Passes{true, false, false});  // gemm_rows_b
   check_conv(kPointwisePanels32, ConvAlgo::Im2col, 298, Passes{false, true, false});
+  check_conv(kPointwiseStraddle32, ConvAlgo::Gemm1x1, 299, Passes{true, false, false});
   anycl_test::install(rt, "gemm_packed_f32", {});
   anycl_test::install(rt, "conv_im2col", {});
   anycl_test::install(rt, "conv_im2col_gemm", {});
@@ -523,18 +527,21 @@ TEST_CASE("oclgrind: conv strided 1x1: conv_pack_x_1x1_strided (forward) and con
 
 TEST_CASE("oclgrind: conv Gemm1x1 (forward conv_pack_x_1x1 + gemm_packed over column segments; backward-data "
           "gemm_direct batched; backward-weights as im2col); Im2col's backward-data of a 1x1 into dx in place; "
-          "gemm_rows_b on planes of whole panels",
+          "gemm_rows_b on batches of whole panels",
           "[.oclgrind]") {
   check_conv(kPointwise, ConvAlgo::Gemm1x1, 300);
   check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 310);
   const Passes backward_data{false, true, false};
   check_conv(kPointwise, ConvAlgo::Im2col, 330, backward_data);  // 30 pixels: vector copies, then a tail
   check_conv(kPointwiseGroups, ConvAlgo::Im2col, 340, backward_data);
-  // Planes a multiple of NR (8 here) pixels: gemm_rows_b reads x (dy) in place.
+  // Batches of whole NR-wide panels (8 here): gemm_rows_b reads x (dy) in place, a panel across
+  // two images by a select; kPointwise (60 pixels) packs.
   check_conv(kPointwisePanels, ConvAlgo::Gemm1x1, 360, Passes{true, false, false});
   check_conv(kPointwisePanelsGroups, ConvAlgo::Gemm1x1, 370, Passes{true, false, false});
+  check_conv(kPointwiseStraddle, ConvAlgo::Gemm1x1, 375, Passes{true, false, false});
   check_conv(kPointwisePanels, ConvAlgo::Im2col, 380, backward_data);
   check_conv(kPointwisePanelsGroups, ConvAlgo::Im2col, 390, backward_data);
+  check_conv(kPointwiseStraddleGroups, ConvAlgo::Im2col, 395, backward_data);
   const std::size_t old_limit = anycl::detail::engine(runtime()).ops.conv_workspace_limit;
   anycl::set_conv_workspace_limit(runtime(), 64);  // one image per chunk
   check_conv(kPointwiseGroups, ConvAlgo::Gemm1x1, 320);

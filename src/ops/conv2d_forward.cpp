@@ -113,12 +113,13 @@ Event forward_gemm1x1(const DeviceSlot& slot, const ConvGeom& g, const ForwardTe
 Event forward_gemm1x1_packed(const DeviceSlot& slot, const ConvGeom& g, const PackedFilter& filter,
                              const ForwardTensors& t, bool relu, std::size_t cap, std::size_t y_off) {
   const PackedLayout lay = packed_layout(slot);
-  // x is the GEMM's B read in place (gemm_rows_b) where no column panel straddles two images
-  // (P*Q a multiple of NR, 56x56 with 32-wide panels): no packed copy of x.
-  const bool x_in_place = g.sh == 1 && g.sw == 1 && g.PQ % lay.nr == 0;
-  // The GEMM's n = nimg*PQ is a 32-bit kernel argument.
-  const std::size_t chunk = x_in_place ? std::min(g.n, std::size_t(INT_MAX) / g.PQ)
-                                       : images_per_chunk(g.n, g.PQ * g.Cg * sizeof(float), cap);
+  // x is the GEMM's B read in place (gemm_rows_b), the whole batch one GEMM, where its columns
+  // are whole panels, each within two images (n*PQ a multiple of NR, PQ at least NR; the GEMM's n
+  // a 32-bit argument): no packed copy of x.
+  const std::size_t cols_all = g.n * g.PQ;
+  const bool x_in_place = g.sh == 1 && g.sw == 1 && g.PQ >= lay.nr && cols_all % lay.nr == 0 &&
+                          cols_all <= std::size_t(INT_MAX);
+  const std::size_t chunk = x_in_place ? g.n : images_per_chunk(g.n, g.PQ * g.Cg * sizeof(float), cap);
   std::optional<Workspace> bp;
   if (!x_in_place)
     bp.emplace(*slot.workspace, *slot.context, slot.info, lay.b_panel_elems(chunk * g.PQ, g.Cg) * sizeof(float));

@@ -87,7 +87,7 @@ template <typename T>
                                             std::size_t a_seg_stride, cl_mem bp, float beta, cl_mem c,
                                             std::size_t c_off, std::size_t ldc);
 
-// Where B is rows in place rather than packed panels (gemm_rows_b, float, seg a multiple of NR):
+// Where B is rows in place rather than packed panels (gemm_rows_b, float, seg >= NR, n a multiple of NR):
 // C = Ap * B with C's column segments as enqueue_packed_micro's, column s*seg + t of B's row kk
 // read at b[b_off + s*b_seg_stride + kk*ldb + t]. A 1x1 convolution's x needs no packed copy so.
 [[nodiscard]] cl_event enqueue_rows_b_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k,
