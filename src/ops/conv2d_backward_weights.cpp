@@ -42,7 +42,8 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
   const std::size_t per_image = workspace_bytes({a_rows + round_up(g.CRS, lay.nr), g.PQ, sizeof(float)});
   const std::size_t chunk = backward_weights_chunk(slot, g, per_image, cap);
   std::optional<Workspace> ap;
-  if (!dy_in_place) ap.emplace(*slot.workspace, *slot.context, slot.info, workspace_bytes({a_rows, g.PQ, chunk, sizeof(float)}));
+  if (!dy_in_place)
+    ap.emplace(*slot.workspace, *slot.context, slot.info, workspace_bytes({a_rows, g.PQ, chunk, sizeof(float)}));
   Workspace bp(*slot.workspace, *slot.context, slot.info, workspace_bytes({round_up(g.CRS, lay.nr), g.PQ, chunk, sizeof(float)}));
   const std::size_t dya_pix = std::size_t(slot.program("conv_im2col").param("DYA_PIX"));
   // im2col_t_packed's output rows per work-item: with 16-wide panels, as many rows narrower than 16
@@ -53,9 +54,9 @@ Event backward_weights_im2col(const DeviceSlot& slot, const ConvGeom& g, const B
     const std::size_t nimg = std::min(chunk, g.n - b0);
     for (cl_int grp = 0; grp < g.groups; ++grp) {
       if (!dy_in_place)
-        run_kernel(slot, "conv_im2col", "conv_pack_dy_a", {ceil_div(g.PQ, dya_pix), ceil_div(std::size_t(g.Kg), lay.mr), nimg},
-                   {1, 1, 1}, t.dy, cl_ulong(b0 * g.KPQ), ap->mem(), cl_ulong(0), g.K, g.Kg, grp, cl_int(g.PQ),
-                   cl_int(nimg));
+        run_kernel(slot, "conv_im2col", "conv_pack_dy_a",
+                   {ceil_div(g.PQ, dya_pix), ceil_div(std::size_t(g.Kg), lay.mr), nimg}, {1, 1, 1}, t.dy,
+                   cl_ulong(b0 * g.KPQ), ap->mem(), cl_ulong(0), g.K, g.Kg, grp, cl_int(g.PQ), cl_int(nimg));
       if (samples_inside_1x1(g))
         run_kernel(slot, "conv_im2col", "conv_pack_x_t_1x1", {nimg * g.P, ceil_div(g.CRS, lay.nr), 1}, {1, 1, 1}, t.x,
                    cl_ulong(b0 * g.CHW), bp.mem(), g.C, g.Cg, grp, g.H, g.W, g.P, g.Q, g.sh, g.sw, cl_int(nimg));

@@ -136,13 +136,13 @@ Event forward_gemm1x1_packed(const DeviceSlot& slot, const ConvGeom& g, const Pa
       }
       const Range3 global{std::size_t(g.Cg), ceil_div(cols, lay.nr), 1};
       if (g.sh == 1 && g.sw == 1)
-        run_kernel(slot, "conv_im2col", "conv_pack_x_1x1", global, {16, 1, 1}, t.x, cl_ulong(b0 * g.CHW), bp->mem(), g.C,
-                   g.Cg, grp, cl_int(g.PQ), cl_int(nimg));
+        run_kernel(slot, "conv_im2col", "conv_pack_x_1x1", global, {16, 1, 1}, t.x, cl_ulong(b0 * g.CHW), bp->mem(),
+                   g.C, g.Cg, grp, cl_int(g.PQ), cl_int(nimg));
       else
         run_kernel(slot, "conv_im2col", "conv_pack_x_1x1_strided", global, {1, 16, 1}, t.x, cl_ulong(b0 * g.CHW),
                    bp->mem(), g.C, g.Cg, grp, g.H, g.W, g.P, g.Q, g.sh, g.sw, cl_int(nimg));
-      last = Event(enqueue_packed_micro<float>(slot, g.Kg, cols, g.Cg, 1.f, filter.group(grp), 0, bp->mem(), 0, 0.f, t.y,
-                                               y_at, g.PQ, 0, 1, g.PQ, g.KPQ));
+      last = Event(enqueue_packed_micro<float>(slot, g.Kg, cols, g.Cg, 1.f, filter.group(grp), 0, bp->mem(), 0, 0.f,
+                                               t.y, y_at, g.PQ, 0, 1, g.PQ, g.KPQ));
     }
     if (t.bias || relu) last = bias_act(slot, g, t.y, b0, nimg, t.bias, relu, y_off);
   }
