@@ -345,6 +345,7 @@ const ConvDesc kStem{2, 3, 11, 13, 5, 7, 7, 2, 2, 3, 3, 2, 3, 1, 1, 1};         
 const ConvDesc kStemDilated{1, 2, 9, 12, 4, 3, 5, 3, 2, 1, 2, 1, 0, 2, 2, 2};   // strides 3x2, dilation, groups
 const ConvDesc kWinograd{2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};       // 3x3 pad 1, even tiles
 const ConvDesc kWinogradOdd{1, 2, 5, 7, 3, 3, 3, 1, 1, 2, 0, 1, 2, 1, 1, 1};    // odd output, asym pad
+const ConvDesc kWinogradWide{1, 5, 5, 6, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};   // C over a whole MR 4 panel
 const ConvDesc kWinogradRows{1, 2, 4, 4, 136, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}; // backward-weights: groups of rows
 // backward-weights: more channels than 32 KB of local memory holds for one tile, so groups of channels
 const ConvDesc kWinogradCols{1, 520, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1};
@@ -717,13 +718,15 @@ TEST_CASE("oclgrind: conv Winograd stages with the tile panels claimed", "[.oclg
   check_winograd_stages(true);
 }
 
-// Forward and backward-data read and write channels-last tensors (OHWI filters) themselves.
+// Forward and backward-data read and write channels-last tensors (OHWI filters) themselves; 5
+// channels take backward-data's flipped filters a whole MR panel at a time and a partial one.
 TEST_CASE("oclgrind: conv Winograd NHWC: forward and backward-data; stages in parts, claimed, by image",
           "[.oclgrind]") {
   Passes nhwc{true, true, false};
   nhwc.channels_last = true;
   check_conv(kWinograd, ConvAlgo::Winograd, 590, nhwc);
   check_conv(kWinogradOdd, ConvAlgo::Winograd, 595, nhwc);
+  check_conv(kWinogradWide, ConvAlgo::Winograd, 597, nhwc);
   check_winograd_stages(false, true);
   check_winograd_stages(true, true);
 }

@@ -146,6 +146,18 @@ namespace {
 std::size_t group_rows(std::size_t panels, std::size_t wg_rows) {
   return ceil_div(panels, std::max<std::size_t>(ceil_div(panels, wg_rows), 1));
 }
+
+// The launch every tile kernel of gemm_packed.cl shares: one work-item an MR x NR tile of an
+// m x n product (from panel first_panel on), the panels of a column spread by group_rows.
+template <typename T, typename... Args>
+cl_event enqueue_tiles(const DeviceSlot& slot, const char* kernel, std::size_t m, std::size_t n, std::size_t batch,
+                       std::size_t first_panel, const Claim* claim, const Args&... args) {
+  const std::string v = variant("gemm_packed", precision_suffix<T>());
+  const BuiltProgram& prog = slot.program(v);
+  const std::size_t panels = ceil_div(m, prog.param("MR")), rows = panels - std::min(first_panel, panels);
+  return enqueue_kernel(slot, v, kernel, claim, {0, first_panel, 0}, {ceil_div(n, prog.param("NR")), rows, batch},
+                        {1, group_rows(rows, std::size_t(prog.param("WG_ROWS"))), 1}, args...);
+}
 }  // namespace
 
 template <typename T>
@@ -154,38 +166,26 @@ cl_event enqueue_packed_micro(const DeviceSlot& slot, std::size_t m, std::size_t
                               std::size_t c_off, std::size_t ldc, std::size_t c_stride, std::size_t batch,
                               std::size_t c_seg, std::size_t c_seg_stride, std::size_t first_panel,
                               const Claim* claim) {
-  const std::string v = variant("gemm_packed", precision_suffix<T>());
-  const BuiltProgram& prog = slot.program(v);
-  const std::size_t panels = ceil_div(m, prog.param("MR")), rows = panels - std::min(first_panel, panels);
-  return enqueue_kernel(slot, v, "gemm_packed", claim, {0, first_panel, 0}, {ceil_div(n, prog.param("NR")), rows, batch},
-                        {1, group_rows(rows, std::size_t(prog.param("WG_ROWS"))), 1}, cl_int(m), cl_int(n), cl_int(k), alpha, ap,
-                        cl_ulong(ap_stride), bp, cl_ulong(bp_stride), beta, c, cl_ulong(c_off), cl_int(ldc),
-                        cl_ulong(c_stride), cl_int(c_seg ? c_seg : n), cl_ulong(c_seg_stride));
+  return enqueue_tiles<T>(slot, "gemm_packed", m, n, batch, first_panel, claim, cl_int(m), cl_int(n), cl_int(k), alpha,
+                          ap, cl_ulong(ap_stride), bp, cl_ulong(bp_stride), beta, c, cl_ulong(c_off), cl_int(ldc),
+                          cl_ulong(c_stride), cl_int(c_seg ? c_seg : n), cl_ulong(c_seg_stride));
 }
 
 cl_event enqueue_rows_a_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k, std::size_t seg,
                               cl_mem a, std::size_t a_off, std::size_t lda, std::size_t a_seg_stride, cl_mem bp,
                               float beta, cl_mem c, std::size_t c_off, std::size_t ldc) {
-  const std::string v = variant("gemm_packed", precision_suffix<float>());
-  const BuiltProgram& prog = slot.program(v);
-  const std::size_t panels = ceil_div(m, prog.param("MR"));
-  return enqueue_kernel(slot, v, "gemm_rows_a", nullptr, {0, 0, 0}, {ceil_div(n, prog.param("NR")), panels, 1},
-                        {1, group_rows(panels, std::size_t(prog.param("WG_ROWS"))), 1}, cl_int(m), cl_int(n),
-                        cl_int(k), cl_int(seg), a, cl_ulong(a_off), cl_int(lda), cl_ulong(a_seg_stride), bp, beta, c,
-                        cl_ulong(c_off), cl_int(ldc));
+  return enqueue_tiles<float>(slot, "gemm_rows_a", m, n, 1, 0, nullptr, cl_int(m), cl_int(n), cl_int(k), cl_int(seg),
+                              a, cl_ulong(a_off), cl_int(lda), cl_ulong(a_seg_stride), bp, beta, c, cl_ulong(c_off),
+                              cl_int(ldc));
 }
 
 cl_event enqueue_rows_b_micro(const DeviceSlot& slot, std::size_t m, std::size_t n, std::size_t k, cl_mem ap,
                               cl_mem b, std::size_t b_off, std::size_t ldb, std::size_t seg, std::size_t b_seg_stride,
                               cl_mem c, std::size_t c_off, std::size_t ldc, std::size_t c_seg,
                               std::size_t c_seg_stride) {
-  const std::string v = variant("gemm_packed", precision_suffix<float>());
-  const BuiltProgram& prog = slot.program(v);
-  const std::size_t panels = ceil_div(m, prog.param("MR"));
-  return enqueue_kernel(slot, v, "gemm_rows_b", nullptr, {0, 0, 0}, {ceil_div(n, prog.param("NR")), panels, 1},
-                        {1, group_rows(panels, std::size_t(prog.param("WG_ROWS"))), 1}, cl_int(m), cl_int(n),
-                        cl_int(k), ap, b, cl_ulong(b_off), cl_int(ldb), cl_int(seg), cl_ulong(b_seg_stride), c,
-                        cl_ulong(c_off), cl_int(ldc), cl_int(c_seg), cl_ulong(c_seg_stride));
+  return enqueue_tiles<float>(slot, "gemm_rows_b", m, n, 1, 0, nullptr, cl_int(m), cl_int(n), cl_int(k), ap, b,
+                              cl_ulong(b_off), cl_int(ldb), cl_int(seg), cl_ulong(b_seg_stride), c, cl_ulong(c_off),
+                              cl_int(ldc), cl_int(c_seg), cl_ulong(c_seg_stride));
 }
 
 template <typename T>
