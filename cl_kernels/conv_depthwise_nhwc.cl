@@ -10,6 +10,12 @@
  *   DWN_GROUPS_CU  host: work-groups launched per compute unit (read only here)
  *   DWN_SMAX       widest filter row backward-weights accumulates in registers
  *                  (the host runs wider filters between layout transforms)
+ *   DWN_STREAM     1: output blocks are stored non-temporally when the host
+ *                  passes `stream` (outputs larger than the device's cache, a
+ *                  block a whole cache line): no read of the lines they
+ *                  overwrite (clang's __builtin_nontemporal_store)
+ *   DWN_AHEAD      input pixels ahead of an interior block whose channel
+ *                  block's line is prefetched (clang-built kernels only); 0: off
  *
  * Channels are contiguous in NHWC, so a vector holds DWN_VW channels of one
  * pixel (as oneDNN's blocked layout has them): every tap of every output is
@@ -32,6 +38,14 @@
 #ifndef DWN_SMAX
 #define DWN_SMAX 7   /* widest filter row of backward-weights */
 #endif
+#ifndef DWN_STREAM
+#define DWN_STREAM 0 /* 1: whole-line output blocks stored non-temporally when the host asks */
+#endif
+#ifndef DWN_AHEAD
+#define DWN_AHEAD 0  /* input pixels prefetched ahead of an interior block (0: off) */
+#endif
+
+#include "prefetch.h"
 
 #define DWNCAT_(a, b) a##b
 #define DWNCAT(a, b) DWNCAT_(a, b)
@@ -50,8 +64,14 @@ static inline realv dwn_load(const __global REAL *p, int nc)
     return VLOAD(0, part);
 }
 
-static inline void dwn_store(__global REAL *p, realv v, int nc)
+static inline void dwn_store(__global REAL *p, realv v, int nc, int stream)
 {
+#if DWN_STREAM
+    if (stream && nc == DWN_VW && (ulong)p % sizeof(realv) == 0) {
+        __builtin_nontemporal_store(v, (__global realv *)p);
+        return;
+    }
+#endif
     if (nc == DWN_VW) {
         VSTORE(v, 0, p);
         return;
@@ -100,7 +120,8 @@ static inline __attribute__((always_inline)) realv dwn_edge(const __global REAL 
 static inline __attribute__((always_inline)) void dwn_row(const __global REAL *img, __global REAL *yrow,
                                                           const __local REAL *wl, realv b0, int p, int H, int W,
                                                           int C, int Q, int R, int S, int sh, int sw, int pt, int pl,
-                                                          int dh, int dw, int up_h, int up_w, int nc, int relu)
+                                                          int dh, int dw, int up_h, int up_w, int nc, int relu,
+                                                          int stream)
 {
     int qlo = Q, qhi = Q;
     if (up_w == 1) {
@@ -111,7 +132,7 @@ static inline __attribute__((always_inline)) void dwn_row(const __global REAL *i
     }
     for (int q = 0; q < qlo; ++q) {
         realv acc = dwn_edge(img, wl, b0, p, q, H, W, C, R, S, sh, sw, pt, pl, dh, dw, up_h, up_w, nc);
-        dwn_store(yrow + (ulong)q * C, relu ? fmax(acc, (realv)0) : acc, nc);
+        dwn_store(yrow + (ulong)q * C, relu ? fmax(acc, (realv)0) : acc, nc, stream);
     }
     int q = qlo;
     for (; q + DWN_QB <= qhi; q += DWN_QB) {
@@ -123,6 +144,11 @@ static inline __attribute__((always_inline)) void dwn_row(const __global REAL *i
             const int ih = dwn_source(p * sh - pt + r * dh, up_h, H);
             if (ih < 0) continue;
             const __global REAL *xr = img + ((ulong)ih * W + (q * sw - pl)) * C;
+#if DWN_AHEAD
+            /* this block's line of pixels to come, C floats apart: a stride the prefetchers miss */
+            for (int j = DWN_AHEAD; j < DWN_AHEAD + DWN_QB * sw && q * sw - pl + j < W; ++j)
+                prefetch_line(xr + (ulong)j * C);
+#endif
 #pragma unroll
             for (int s = 0; s < S; ++s) {
                 const realv wv = VLOAD(0, wl + (r * S + s) * DWN_VW);
@@ -133,11 +159,11 @@ static inline __attribute__((always_inline)) void dwn_row(const __global REAL *i
         }
 #pragma unroll
         for (int j = 0; j < DWN_QB; ++j)
-            dwn_store(yrow + (ulong)(q + j) * C, relu ? fmax(acc[j], (realv)0) : acc[j], nc);
+            dwn_store(yrow + (ulong)(q + j) * C, relu ? fmax(acc[j], (realv)0) : acc[j], nc, stream);
     }
     for (; q < Q; ++q) {
         realv acc = dwn_edge(img, wl, b0, p, q, H, W, C, R, S, sh, sw, pt, pl, dh, dw, up_h, up_w, nc);
-        dwn_store(yrow + (ulong)q * C, relu ? fmax(acc, (realv)0) : acc, nc);
+        dwn_store(yrow + (ulong)q * C, relu ? fmax(acc, (realv)0) : acc, nc, stream);
     }
 }
 
@@ -164,7 +190,7 @@ void conv_dwn_fwd(__global const REAL *restrict in, __global const REAL *restric
                   __global const REAL *restrict bias, __global REAL *restrict out,
                   int C, int ih_, int iw_, int R, int S, int oh, int ow, int sh, int sw, int pt, int pl,
                   int dh, int dw, int up_h, int up_w, int nimg, int per_group, int has_bias, int relu,
-                  __local REAL *wl)
+                  int stream, __local REAL *wl)
 {
     const int rows = nimg * oh;
     const int tasks = (C + DWN_VW - 1) / DWN_VW * rows;
@@ -187,19 +213,20 @@ void conv_dwn_fwd(__global const REAL *restrict in, __global const REAL *restric
         const int square = nc == DWN_VW && R == S && sh == sw && dh == 1 && dw == 1 && up_h == up_w;
         const int plain = square && up_w == 1, upsampled = square && up_w == 2 && sw == 1;
         if (upsampled && R == 3) /* backward-data at stride 2 */
-            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 3, 3, 1, 1, pt, pl, 1, 1, 2, 2, DWN_VW, relu);
+            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 3, 3, 1, 1, pt, pl, 1, 1, 2, 2, DWN_VW, relu, stream);
         else if (upsampled && R == 5)
-            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 5, 5, 1, 1, pt, pl, 1, 1, 2, 2, DWN_VW, relu);
+            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 5, 5, 1, 1, pt, pl, 1, 1, 2, 2, DWN_VW, relu, stream);
         else if (plain && R == 3 && sw == 1)
-            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 3, 3, 1, 1, pt, pl, 1, 1, 1, 1, DWN_VW, relu);
+            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 3, 3, 1, 1, pt, pl, 1, 1, 1, 1, DWN_VW, relu, stream);
         else if (plain && R == 3 && sw == 2)
-            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 3, 3, 2, 2, pt, pl, 1, 1, 1, 1, DWN_VW, relu);
+            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 3, 3, 2, 2, pt, pl, 1, 1, 1, 1, DWN_VW, relu, stream);
         else if (plain && R == 5 && sw == 1)
-            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 5, 5, 1, 1, pt, pl, 1, 1, 1, 1, DWN_VW, relu);
+            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 5, 5, 1, 1, pt, pl, 1, 1, 1, 1, DWN_VW, relu, stream);
         else if (plain && R == 5 && sw == 2)
-            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 5, 5, 2, 2, pt, pl, 1, 1, 1, 1, DWN_VW, relu);
+            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, 5, 5, 2, 2, pt, pl, 1, 1, 1, 1, DWN_VW, relu, stream);
         else
-            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, R, S, sh, sw, pt, pl, dh, dw, up_h, up_w, nc, relu);
+            dwn_row(img, yrow, wl, b0, p, ih_, iw_, C, ow, R, S, sh, sw, pt, pl, dh, dw, up_h, up_w, nc, relu,
+                    stream);
     }
 }
 

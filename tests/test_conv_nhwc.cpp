@@ -169,6 +169,31 @@ TEST_CASE("NHWC Winograd forward and backward-data run natively and match the re
   }
 }
 
+// Channels-last depthwise outputs larger than the device's cache, each pixel's channel blocks
+// whole cache lines, are stored non-temporally (DWN_STREAM): forward, and backward-data at
+// stride 2 (the upsampled rows), 64 channels over enough pixels to outgrow the cache.
+TEST_CASE("NHWC depthwise outputs above the device's cache are stored non-temporally and match the reference",
+          "[conv][nhwc]") {
+  anycl_test::TempDir dir;
+  const auto rt =
+      anycl_test::runtime_with_params(dir, R"({"conv_depthwise_nhwc": {"DWN_STREAM": 1, "DWN_VW": 16}})");
+  REQUIRE(anycl_test::contains(anycl_test::build_options(*rt, "conv_depthwise_nhwc") + " ", "-DDWN_STREAM=1 "));
+  const anycl::DeviceInfo& dev = rt->device(0);
+  INFO(dev.name << ": cache " << dev.global_mem_cache << " bytes, lines of " << dev.global_mem_cacheline);
+  REQUIRE(dev.global_mem_cache > 0);
+  REQUIRE(dev.global_mem_cacheline > 0);
+  REQUIRE(16 * sizeof(float) % dev.global_mem_cacheline == 0);
+  const int c = 64;
+  const int side = 8 + 8 * int(std::sqrt(double(dev.global_mem_cache) / (2.0 * c * sizeof(float))) / 8);
+  // n c h w k r s sh sw pt pl pb pr dh dw g
+  const ConvDesc forward{2, c, side, side, c, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, c};
+  const ConvDesc strided{2, c, side, side, c, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, c};
+  REQUIRE(forward.y_size() * sizeof(float) > dev.global_mem_cache);
+  REQUIRE(strided.x_size() * sizeof(float) > dev.global_mem_cache);
+  check_forward(*rt, forward, ConvAlgo::Direct, 1001);
+  check_backward_data(*rt, strided, ConvAlgo::Direct, 1002);
+}
+
 // ImplicitGemm's forward reads NHWC x and OHWI filters and writes NHWC y itself (no transpose
 // launched); its backward-weights runs between transposes (backward-data is not its): the stem's
 // shape, batch 1 and several, stride 1 and 2, asymmetric pads, groups, dilation, channel counts

@@ -19,6 +19,17 @@ std::size_t row_tasks(const DeviceSlot& slot, const ConvGeom& g, const Depthwise
   return channel_blocks(slot, g) * g.n * std::size_t(run.oh);
 }
 
+// Whether the output blocks are stored non-temporally (DWN_STREAM): when the output outgrows the
+// device's cache, so it would leave the cache before anything reads it, and every channel block
+// of every pixel is whole cache lines of its own (a partial line stored so costs a read anyway).
+bool stream_output(const DeviceSlot& slot, const BuiltProgram& prog, const ConvGeom& g, const DepthwiseRun& run) {
+  const std::uint64_t cache = slot.info.global_mem_cache, line = slot.info.global_mem_cacheline;
+  const std::uint64_t block_bytes = std::uint64_t(prog.param("DWN_VW")) * sizeof(float);
+  const std::uint64_t out_bytes = g.n * std::uint64_t(run.oh) * std::uint64_t(run.ow) * g.C * sizeof(float);
+  return prog.param("DWN_STREAM") != 0 && cache > 0 && line > 0 && block_bytes % line == 0 &&
+         (std::uint64_t(g.C) * sizeof(float)) % line == 0 && out_bytes > cache;
+}
+
 Event run_rows(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, cl_mem in, cl_mem w, cl_mem bias,
                cl_mem out, bool relu) {
   const BuiltProgram& prog = slot.program(kFamily);
@@ -30,7 +41,7 @@ Event run_rows(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& ru
   return run_kernel(slot, kFamily, "conv_dwn_fwd", {ceil_div(tasks, per_group), 1, 1}, {1, 1, 1}, in, w,
                     cl_int(run.flip), bias ? bias : w, out, g.C, run.ih, run.iw, g.R, g.S, run.oh, run.ow, run.sh,
                     run.sw, run.pt, run.pl, g.dh, g.dw, run.up_h, run.up_w, cl_int(g.n), cl_int(per_group),
-                    cl_int(bias != nullptr), cl_int(relu), taps);
+                    cl_int(bias != nullptr), cl_int(relu), cl_int(stream_output(slot, prog, g, run)), taps);
 }
 
 }  // namespace
