@@ -247,11 +247,24 @@ channels_m(const __global REAL *p, const ulong cs, const int nk)
     return cs == 1 && nk == M_LANES ? LOAD_M(p) : lanes_m(p, cs, nk);
 }
 
-/* Y of one tile for the MR output channels from k0, at o + xi*yplane: A d A^T
- * of each channel's 2x2 block of dy (zero past P, Q, K), A the rows
- * d0, d0 + d1, d0 - d1, -d1, on M_LANES channels at once, so a plane's values
- * are stored as a vector (the channels-last tile kernel: a value at a time,
- * 1.6x its NCHW time on a 64-channel 56x56 layer). */
+/* A d A^T of one tile's 2x2 block of dy (d00 d01 / d10 d11) for M_LANES
+ * channels, A the rows d0, d0 + d1, d0 - d1, -d1: plane xi in y[xi]. */
+static inline __attribute__((always_inline)) void
+dy_tile_transform(const realm d00, const realm d01, const realm d10, const realm d11, realm y[16])
+{
+    const realm u[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {-d10, -d11}};
+    for (int a = 0; a < 4; ++a) {
+        y[a * 4 + 0] = u[a][0];
+        y[a * 4 + 1] = u[a][0] + u[a][1];
+        y[a * 4 + 2] = u[a][0] - u[a][1];
+        y[a * 4 + 3] = -u[a][1];
+    }
+}
+
+/* Y of one tile for the MR output channels from k0, at o + xi*yplane (zero
+ * past P, Q, K), M_LANES channels at once, so a plane's values are stored as
+ * a vector (a value at a time, the channels-last tile kernel took 1.6x its
+ * NCHW time on a 64-channel 56x56 layer). */
 static inline __attribute__((always_inline)) void
 dy_tile_panel(const __global REAL *dy, const Strides ds, const int k0, const int b, const int p0, const int q0,
               const int K, const int P, const int Q, __local REAL *o, const int yplane)
@@ -265,13 +278,9 @@ dy_tile_panel(const __global REAL *dy, const Strides ds, const int k0, const int
         const realm d00 = channels_m(dk, ds.c, nk), d01 = channels_m(dk + ds.w, ds.c, right ? nk : 0);
         const realm d10 = channels_m(dk + ds.h, ds.c, below ? nk : 0);
         const realm d11 = channels_m(dk + ds.h + ds.w, ds.c, right && below ? nk : 0);
-        const realm u[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {-d10, -d11}};
-        for (int a = 0; a < 4; ++a) {
-            STORE_M(u[a][0], o + (a * 4 + 0) * yplane + kk);
-            STORE_M(u[a][0] + u[a][1], o + (a * 4 + 1) * yplane + kk);
-            STORE_M(u[a][0] - u[a][1], o + (a * 4 + 2) * yplane + kk);
-            STORE_M(-u[a][1], o + (a * 4 + 3) * yplane + kk);
-        }
+        realm y[16];
+        dy_tile_transform(d00, d01, d10, d11, y);
+        for (int xi = 0; xi < 16; ++xi) STORE_M(y[xi], o + xi * yplane + kk);
     }
 }
 

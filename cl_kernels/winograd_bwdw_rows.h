@@ -1,7 +1,7 @@
 /* The NCHW row transforms of conv_winograd_weights.cl, included once per
  * address space of their output: ROWS_SPACE names it, ROWS_FN(name) the
  * function's name for it. Expects that file's helpers (column_rows_v,
- * lanes_m, realm). No include guard: included twice on purpose. */
+ * lanes_m, dy_tile_transform, realm). No include guard: included twice on purpose. */
 
 /* V of the VW channels from c0 (zero from C on) for the n tiles from t0:
  * plane xi of tile tt at o + xi*vplane + tt*NR, whole vectors. */
@@ -67,14 +67,10 @@ ROWS_FN(dy_rows_panel)(const __global REAL *dy, const int k0, const int t0, cons
                 const realm d00 = lanes_m(r0 + q0, cs, nk), d01 = lanes_m(r0 + q1, cs, right ? nk : 0);
                 const realm d10 = lanes_m(r1 + q0, cs, below ? nk : 0);
                 const realm d11 = lanes_m(r1 + q1, cs, below && right ? nk : 0);
-                const realm u[4][2] = {{d00, d01}, {d00 + d10, d01 + d11}, {d00 - d10, d01 - d11}, {-d10, -d11}};
+                realm y[16];
+                dy_tile_transform(d00, d01, d10, d11, y);
                 ROWS_SPACE REAL *ot = o + (tt + j) * MR + kl;
-                for (int a = 0; a < 4; ++a) {
-                    STORE_M(u[a][0], ot + (a * 4 + 0) * yplane);
-                    STORE_M(u[a][0] + u[a][1], ot + (a * 4 + 1) * yplane);
-                    STORE_M(u[a][0] - u[a][1], ot + (a * 4 + 2) * yplane);
-                    STORE_M(-u[a][1], ot + (a * 4 + 3) * yplane);
-                }
+                for (int xi = 0; xi < 16; ++xi) STORE_M(y[xi], ot + xi * yplane);
             }
             tt += run;
         }
