@@ -38,14 +38,11 @@ LocalBytes stage_bytes(const ConvGeom& g, const DepthwiseRun& run, std::size_t v
   return {(rows * stage_row_floats(g, run, vw, split) + 2 * vw) * sizeof(float)};
 }
 
-// Whether the output is stored non-temporally (DW_STREAM): when it outgrows the device's cache,
-// so it would leave the cache before anything reads it, and its rows are whole cache lines, so
-// every vector store covers lines of its own (a partial line stored so costs a read anyway).
+// Non-temporal stores (DW_STREAM) cover whole output rows.
 bool stream_output(const DeviceSlot& slot, const BuiltProgram& prog, const ConvGeom& g, const DepthwiseRun& run) {
-  const std::uint64_t cache = slot.info.global_mem_cache, line = slot.info.global_mem_cacheline;
   const std::uint64_t row_bytes = std::uint64_t(run.ow) * sizeof(float);
-  return prog.param("DW_STREAM") != 0 && cache > 0 && line > 0 &&
-         row_bytes % line == 0 && g.n * std::uint64_t(g.C) * std::uint64_t(run.oh) * row_bytes > cache;
+  return prog.param("DW_STREAM") != 0 &&
+         streams_past_cache(slot, g.n * std::uint64_t(g.C) * std::uint64_t(run.oh) * row_bytes, {row_bytes});
 }
 
 Event run_depthwise(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, cl_mem in, cl_mem w,

@@ -1,7 +1,11 @@
 // What the depthwise kernel families (conv_depthwise.cl for NCHW, conv_depthwise_nhwc.cl for
-// channels-last) share: one correlation as their forward kernels see it, and which shapes each
-// pass can take.
+// channels-last) share: one correlation as their forward kernels see it, which shapes each pass
+// can take, and when an output is stored non-temporally.
 #pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
 
 #include "ops/conv2d_geometry.hpp"
 #include "ops/conv2d_passes.hpp"
@@ -30,6 +34,17 @@ inline bool depthwise_shape(ConvPass pass, const ConvGeom& g) {
   if (g.groups != g.C || g.K != g.C) return false;
   return pass != ConvPass::BackwardData ||
          (std::max(g.pt, g.pb) <= (g.R - 1) * g.dh && std::max(g.pl, g.pr) <= (g.S - 1) * g.dw);
+}
+
+// Whether an output of `bytes` is stored non-temporally (the families' DW_STREAM, DWN_STREAM): it
+// outgrows the device's cache, so it would leave the cache before anything reads it, and each of
+// `spans` (what one run of stores covers) is whole cache lines (a partial line stored so costs a
+// read anyway).
+inline bool streams_past_cache(const DeviceSlot& slot, std::uint64_t bytes,
+                               std::initializer_list<std::uint64_t> spans) {
+  const std::uint64_t cache = slot.info.global_mem_cache, line = slot.info.global_mem_cacheline;
+  if (cache == 0 || line == 0 || bytes <= cache) return false;
+  return std::all_of(spans.begin(), spans.end(), [&](std::uint64_t span) { return span % line == 0; });
 }
 
 // Channels-last depthwise in every pass with no layout transform (conv2d_depthwise_nhwc.cpp),

@@ -19,15 +19,13 @@ std::size_t row_tasks(const DeviceSlot& slot, const ConvGeom& g, const Depthwise
   return channel_blocks(slot, g) * g.n * std::size_t(run.oh);
 }
 
-// Whether the output blocks are stored non-temporally (DWN_STREAM): when the output outgrows the
-// device's cache, so it would leave the cache before anything reads it, and every channel block
-// of every pixel is whole cache lines of its own (a partial line stored so costs a read anyway).
+// Non-temporal stores (DWN_STREAM) cover a pixel's channel blocks, DWN_VW floats each, C floats apart.
 bool stream_output(const DeviceSlot& slot, const BuiltProgram& prog, const ConvGeom& g, const DepthwiseRun& run) {
-  const std::uint64_t cache = slot.info.global_mem_cache, line = slot.info.global_mem_cacheline;
   const std::uint64_t block_bytes = std::uint64_t(prog.param("DWN_VW")) * sizeof(float);
-  const std::uint64_t out_bytes = g.n * std::uint64_t(run.oh) * std::uint64_t(run.ow) * g.C * sizeof(float);
-  return prog.param("DWN_STREAM") != 0 && cache > 0 && line > 0 && block_bytes % line == 0 &&
-         (std::uint64_t(g.C) * sizeof(float)) % line == 0 && out_bytes > cache;
+  const std::uint64_t pixel_bytes = std::uint64_t(g.C) * sizeof(float);
+  return prog.param("DWN_STREAM") != 0 &&
+         streams_past_cache(slot, g.n * std::uint64_t(run.oh) * std::uint64_t(run.ow) * pixel_bytes,
+                            {block_bytes, pixel_bytes});
 }
 
 Event run_rows(const DeviceSlot& slot, const ConvGeom& g, const DepthwiseRun& run, cl_mem in, cl_mem w, cl_mem bias,
