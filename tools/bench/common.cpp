@@ -1,6 +1,7 @@
 #include <random>
 #include <vector>
 
+#include "opponent_detail.hpp"
 #include "report.hpp"
 
 namespace anycl_bench {
@@ -33,6 +34,29 @@ Timing time_anycl(const std::function<void()>& fn, double flops, int reps) {
   const double first = time_once_ms(fn);
   Timing t = summarize(run_timed(fn, 2, std::max(reps, 1)), flops, first);
   t.note = "anycl";
+  return t;
+}
+
+std::vector<Timing> time_contenders(const std::vector<Prepare>& contenders, double flops, int reps) {
+  std::vector<PreparedCall> ready;
+  std::vector<Timing> out(contenders.size());
+  for (std::size_t i = 0; i < contenders.size(); ++i) {
+    try {
+      ready.push_back(contenders[i]());
+    } catch (const std::exception& e) {
+      out[i] = unsupported(e.what());
+    }
+  }
+  const std::vector<Timing> timed = time_in_turns(ready, flops, detail::kWarmup, detail::clamp_reps(reps));
+  for (std::size_t i = 0, next = 0; i < out.size(); ++i)
+    if (out[i].supported) out[i] = timed[next++];
+  return out;
+}
+
+Timing unsupported(const std::string& why) {
+  Timing t;
+  t.supported = false;
+  t.note = why;
   return t;
 }
 

@@ -6,6 +6,7 @@
 // 4x4, the device's own and the other on a second runtime (winograd_tile.hpp).
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include "report.hpp"
@@ -79,19 +80,19 @@ std::function<void()> anycl_conv_call(anycl::Runtime& rt, const anycl::Conv2d& d
   return [&rt, d, t, algo] { anycl::conv2d_backward_weights(rt, d, t.x, t.y, t.w, nullptr, algo).wait(); };
 }
 
+PreparedCall prepare_anycl_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t,
+                                anycl::ConvPass pass, anycl::ConvAlgo algo) {
+  PreparedCall call;
+  call.run = anycl_conv_call(rt, d, t, pass, algo);
+  call.first_call_ms = time_once_ms(call.run);
+  const bool selected = algo == ConvAlgo::Auto && pass == anycl::ConvPass::Forward;
+  call.note = anycl::to_string(selected ? anycl::conv2d_select(rt, d) : algo);
+  return call;
+}
+
 Timing time_anycl_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t, anycl::ConvPass pass,
                        anycl::ConvAlgo algo, double flops, int reps) {
-  try {
-    Timing r = time_anycl(anycl_conv_call(rt, d, t, pass, algo), flops, reps);
-    const bool selected = algo == ConvAlgo::Auto && pass == anycl::ConvPass::Forward;
-    r.note = anycl::to_string(selected ? anycl::conv2d_select(rt, d) : algo);
-    return r;
-  } catch (const anycl::Error& e) {
-    Timing r;
-    r.supported = false;
-    r.note = e.what();
-    return r;
-  }
+  return time_contenders({[&] { return prepare_anycl_conv(rt, d, t, pass, algo); }}, flops, reps)[0];
 }
 
 // Each layer in every layout --layout asks for, one after the other (same-run ratios).
@@ -122,12 +123,23 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
     const ConvAlgo algos[] = {ConvAlgo::Auto,   ConvAlgo::Im2col,   ConvAlgo::Gemm1x1,
                               ConvAlgo::Direct, ConvAlgo::Winograd, ConvAlgo::ImplicitGemm};
     constexpr int kAlgos = sizeof(algos) / sizeof(algos[0]);
+    // anycl's algorithms and oneDNN's two layouts take turns (time_contenders).
+    std::vector<Prepare> forward;
+    for (const ConvAlgo algo : algos)
+      forward.push_back([&, algo] { return prepare_anycl_conv(rt, d, t, anycl::ConvPass::Forward, algo); });
+    for (const bool blocked_layout : {false, true})
+      forward.push_back([&, blocked_layout]() -> PreparedCall {
+        if (!cpu) throw std::runtime_error("oneDNN runs on CPU devices only");
+        return prepare_onednn_conv(ConvDirection::forward, cs, blocked_layout);
+      });
+    const std::vector<Timing> forward_times = time_contenders(forward, flops, opt.reps);
     double fwd[kAlgos];
     for (int i = 0; i < kAlgos; ++i) {
-      const Timing tm = time_anycl_conv(rt, d, t, anycl::ConvPass::Forward, algos[i], flops, opt.reps);
-      row["anycl_forward"][anycl::to_string(algos[i])] = to_json(tm);
-      fwd[i] = tm.supported ? tm.gflops : 0;
+      row["anycl_forward"][anycl::to_string(algos[i])] = to_json(forward_times[i]);
+      fwd[i] = forward_times[i].supported ? forward_times[i].gflops : 0;
     }
+    const Timing& nchw = forward_times[kAlgos];
+    const Timing& blocked = forward_times[kAlgos + 1];
     // Winograd with the other output tile (columns wino2x2 and wino4x4: fwd[4] is the device's).
     Timing alt;
     alt.supported = false;
@@ -148,31 +160,29 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
     Timing clb;  // CLBlast's Convgemm is NCHW only
     clb.supported = false;
     if (!cs.channels_last) clb = time_clblast_convgemm(q, cs, opt.reps);
-    Timing nchw, blocked;
-    nchw.supported = blocked.supported = false;
-    if (cpu) nchw = time_onednn_conv(cs, false, opt.reps), blocked = time_onednn_conv(cs, true, opt.reps);
     row["clblast_convgemm"] = to_json(clb);
     row["onednn_nchw"] = to_json(nchw);
     row["onednn_blocked"] = to_json(blocked);
     row["anycl_vs_onednn_nchw"] = nchw.supported ? fwd[0] / nchw.gflops : 0;
     row["anycl_vs_clblast"] = clb.supported ? fwd[0] / clb.gflops : 0;
-    // Backward passes: anycl, then oneDNN's best layout (blocked) for data and weights.
+    // Backward passes, in turns: anycl's, then oneDNN's in both layouts (the table shows blocked).
     double bwd[4] = {0, 0, 0, 0};
     if ((cs.r == 3 && cs.groups == 1) || cs.groups == cs.c) {
-      const Timing bd = time_anycl_conv(rt, d, t, anycl::ConvPass::BackwardData, ConvAlgo::Auto, flops, opt.reps);
-      const Timing bw = time_anycl_conv(rt, d, t, anycl::ConvPass::BackwardWeights, ConvAlgo::Auto, flops, opt.reps);
-      row["anycl_backward_data"] = to_json(bd);
-      row["anycl_backward_weights"] = to_json(bw);
-      bwd[0] = bd.supported ? bd.gflops : 0, bwd[1] = bw.supported ? bw.gflops : 0;
-      if (cpu) {
-        row["onednn_backward_data_nchw"] = to_json(time_onednn_conv_backward_data(cs, false, opt.reps));
-        row["onednn_backward_weights_nchw"] = to_json(time_onednn_conv_backward_weights(cs, false, opt.reps));
-        const Timing dbd = time_onednn_conv_backward_data(cs, true, opt.reps);
-        const Timing dbw = time_onednn_conv_backward_weights(cs, true, opt.reps);
-        row["onednn_backward_data_blocked"] = to_json(dbd);
-        row["onednn_backward_weights_blocked"] = to_json(dbw);
-        bwd[2] = dbd.supported ? dbd.gflops : 0, bwd[3] = dbw.supported ? dbw.gflops : 0;
-      }
+      std::vector<Prepare> backward;
+      for (const anycl::ConvPass pass : {anycl::ConvPass::BackwardData, anycl::ConvPass::BackwardWeights})
+        backward.push_back([&, pass] { return prepare_anycl_conv(rt, d, t, pass, ConvAlgo::Auto); });
+      if (cpu)
+        for (const bool blocked_layout : {false, true})
+          for (const ConvDirection dir : {ConvDirection::backward_data, ConvDirection::backward_weights})
+            backward.push_back([&, blocked_layout, dir] { return prepare_onednn_conv(dir, cs, blocked_layout); });
+      const std::vector<Timing> times = time_contenders(backward, flops, opt.reps);
+      const char* keys[] = {"anycl_backward_data", "anycl_backward_weights", "onednn_backward_data_nchw",
+                            "onednn_backward_weights_nchw", "onednn_backward_data_blocked",
+                            "onednn_backward_weights_blocked"};
+      for (std::size_t i = 0; i < times.size(); ++i) row[keys[i]] = to_json(times[i]);
+      const std::size_t shown[] = {0, 1, 4, 5};
+      for (int i = 0; i < 4; ++i)
+        if (shown[i] < times.size()) bwd[i] = times[shown[i]].supported ? times[shown[i]].gflops : 0;
     }
     std::fprintf(opt.table,
                  "%-36s %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f %8.1f | %8.1f %8.1f %8.1f | %7.1f %7.1f | %7.1f %7.1f\n",

@@ -1,8 +1,8 @@
 // anycl-bench net: every convolution of a network (ResNet-18 on 224x224 images) in forward,
 // backward-data and backward-weights, each timed with anycl (Auto), oneDNN (NCHW and blocked)
-// and PyTorch (net_torch.py in a child process). The four run one after another on each layer
-// and pass, so all see the same machine load. Per pass, the network's total is each layer's
-// median times how many convolutions of the network have its shape.
+// and PyTorch (net_torch.py in a child process). On each layer and pass anycl and oneDNN take
+// turns call by call, then PyTorch runs, so all see the same machine load. Per pass, the
+// network's total is each layer's median times how many convolutions of the network have its shape.
 #include <memory>
 #include <stdexcept>
 
@@ -44,13 +44,6 @@ constexpr PassKind kPasses[] = {{anycl::ConvPass::Forward, "forward"},
                                 {anycl::ConvPass::BackwardWeights, "backward_weights"}};
 constexpr const char* kSides[] = {"anycl", "onednn_nchw", "onednn_blocked", "pytorch"};
 
-Timing unsupported(const std::string& why) {
-  Timing t;
-  t.supported = false;
-  t.note = why;
-  return t;
-}
-
 // PyTorch through net_torch.py, started once and asked for one layer and pass at a time. After a
 // failure to start or a lost child every answer is `supported: false` with the reason.
 class TorchOpponent {
@@ -89,14 +82,9 @@ class TorchOpponent {
   std::string off_;
 };
 
-Timing time_onednn(const ConvShape& cs, anycl::ConvPass pass, bool blocked, int reps) {
-  try {
-    if (pass == anycl::ConvPass::Forward) return time_onednn_conv(cs, blocked, reps);
-    if (pass == anycl::ConvPass::BackwardData) return time_onednn_conv_backward_data(cs, blocked, reps);
-    return time_onednn_conv_backward_weights(cs, blocked, reps);
-  } catch (const std::exception& e) {
-    return unsupported(e.what());
-  }
+ConvDirection direction(anycl::ConvPass pass) {
+  if (pass == anycl::ConvPass::Forward) return ConvDirection::forward;
+  return pass == anycl::ConvPass::BackwardData ? ConvDirection::backward_data : ConvDirection::backward_weights;
 }
 
 json shape_json(const ConvShape& cs) {
@@ -104,7 +92,8 @@ json shape_json(const ConvShape& cs) {
           {"r", cs.r}, {"s", cs.s}, {"stride", cs.stride}, {"pad", cs.pad}};
 }
 
-// One layer: each pass, each side, in the order anycl, oneDNN NCHW, oneDNN blocked, PyTorch.
+// One layer: each pass, anycl and oneDNN's two layouts taking turns (time_contenders), then
+// PyTorch.
 json time_layer(anycl::Runtime& rt, const NetLayer& l, TorchOpponent& torch, bool cpu, int reps) {
   const anycl::Conv2d d = to_desc(l.shape);
   d.validate();
@@ -113,12 +102,15 @@ json time_layer(anycl::Runtime& rt, const NetLayer& l, TorchOpponent& torch, boo
   json row = {{"layer", l.name}, {"count", l.count}, {"shape", shape_json(l.shape)}, {"gflop", flops * 1e-9},
               {"input_layer", l.input_layer}};
   for (const PassKind& p : kPasses) {
-    const Timing sides[] = {
-        time_anycl_conv(rt, d, t, p.pass, anycl::ConvAlgo::Auto, flops, reps),
-        cpu ? time_onednn(l.shape, p.pass, false, reps) : unsupported("oneDNN runs on CPU devices only"),
-        cpu ? time_onednn(l.shape, p.pass, true, reps) : unsupported("oneDNN runs on CPU devices only"),
-        torch.time(l.shape, p.key, reps)};
-    for (int i = 0; i < 4; ++i) row[p.key][kSides[i]] = to_json(sides[i]);
+    std::vector<Prepare> sides = {[&] { return prepare_anycl_conv(rt, d, t, p.pass, anycl::ConvAlgo::Auto); }};
+    for (const bool blocked : {false, true})
+      sides.push_back([&, blocked]() -> PreparedCall {
+        if (!cpu) throw std::runtime_error("oneDNN runs on CPU devices only");
+        return prepare_onednn_conv(direction(p.pass), l.shape, blocked);
+      });
+    std::vector<Timing> times = time_contenders(sides, flops, reps);
+    times.push_back(torch.time(l.shape, p.key, reps));
+    for (int i = 0; i < 4; ++i) row[p.key][kSides[i]] = to_json(times[i]);
   }
   return row;
 }

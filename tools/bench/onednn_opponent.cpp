@@ -5,6 +5,7 @@
 #include <dnnl.hpp>
 
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "opponent_detail.hpp"
@@ -16,7 +17,7 @@ namespace {
 using dnnl::memory;
 using tag = dnnl::memory::format_tag;
 
-enum class Pass { forward, backward_data, backward_weights };
+using Pass = ConvDirection;
 
 // Plain (user) descriptors of one convolution.
 struct ConvDescs {
@@ -59,9 +60,22 @@ memory random_memory(const memory::desc& want, const memory::desc& plain, const 
   return m;
 }
 
-Timing time_conv_pass(Pass pass, const ConvShape& cs, bool blocked, int reps, OnednnAlgo algo) {
-  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  dnnl::stream strm(eng);
+// What a prepared call keeps alive between its runs.
+struct OnednnState {
+  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+  dnnl::stream strm{eng};
+  dnnl::primitive prim;
+  std::unordered_map<int, memory> args;
+};
+
+}  // namespace
+
+PreparedCall prepare_onednn_conv(ConvDirection pass, const ConvShape& cs, bool blocked, OnednnAlgo algo) {
+  const auto state = std::make_shared<OnednnState>();
+  const dnnl::engine& eng = state->eng;
+  dnnl::stream& strm = state->strm;
+  dnnl::primitive& prim = state->prim;
+  std::unordered_map<int, memory>& args = state->args;
   const ConvDescs p = plain_descs(cs);
   // Channels-last as oneDNN's users run it (PyTorch's channels_last): NHWC tensors, the filters in
   // the primitive's own layout (reordered once, untimed); plain OHWI filters fall back to its
@@ -72,9 +86,7 @@ Timing time_conv_pass(Pass pass, const ConvShape& cs, bool blocked, int reps, On
                                               : dnnl::algorithm::convolution_auto;
 
   // Setup (primitive descriptor + primitive creation, i.e. JIT) is part of first_call_ms.
-  dnnl::primitive prim;
   std::string impl;
-  std::unordered_map<int, memory> args;
   const auto create_forward_pd = [&](dnnl::prop_kind kind) {
     return dnnl::convolution_forward::primitive_desc(
         dnnl::convolution_forward::desc(kind, alg, src, wei, dst, p.strides, p.pad, p.pad), eng);
@@ -126,15 +138,21 @@ Timing time_conv_pass(Pass pass, const ConvShape& cs, bool blocked, int reps, On
     }
   }
 
-  auto run = [&] {
-    prim.execute(strm, args);
-    strm.wait();
+  PreparedCall call;
+  call.run = [state] {
+    state->prim.execute(state->strm, state->args);
+    state->strm.wait();
   };
-  const double first = setup_ms + time_once_ms(run);
-  Timing t = summarize(run_timed(run, detail::kWarmup, detail::clamp_reps(reps)), conv_flops(cs),
-                       first);
-  t.note = "onednn " + impl + (blocked ? " (format any)" : cs.channels_last ? " (nhwc, weights any)" : " (nchw)");
-  return t;
+  call.first_call_ms = setup_ms + time_once_ms(call.run);
+  call.note = "onednn " + impl + (blocked ? " (format any)" : cs.channels_last ? " (nhwc, weights any)" : " (nchw)");
+  return call;
+}
+
+namespace {
+
+Timing time_conv_pass(Pass pass, const ConvShape& cs, bool blocked, int reps, OnednnAlgo algo) {
+  return time_in_turns({prepare_onednn_conv(pass, cs, blocked, algo)}, conv_flops(cs), detail::kWarmup,
+                       detail::clamp_reps(reps))[0];
 }
 
 }  // namespace

@@ -53,6 +53,15 @@ struct Timing {
 };
 
 enum class OnednnAlgo { direct, automatic };  // dnnl::algorithm::convolution_direct / _auto
+enum class ConvDirection { forward, backward_data, backward_weights };
+
+// A call ready to be timed: run() executes it once and waits for it; first_call_ms is its setup
+// (compilation, JIT, primitive creation) and first run; note as Timing's.
+struct PreparedCall {
+  std::function<void()> run;
+  double first_call_ms = 0.0;
+  std::string note;
+};
 
 // --- opponents -------------------------------------------------------------------------------
 // CLBlast 1.5 on the device of `q` (as shipped: no tuning for unknown devices).
@@ -74,6 +83,9 @@ Timing time_onednn_conv_backward_data(const ConvShape& cs, bool blocked_layout, 
                                       OnednnAlgo algo = OnednnAlgo::direct);
 Timing time_onednn_conv_backward_weights(const ConvShape& cs, bool blocked_layout, int reps,
                                          OnednnAlgo algo = OnednnAlgo::direct);
+// The same convolution set up and run once, for time_in_turns.
+PreparedCall prepare_onednn_conv(ConvDirection direction, const ConvShape& cs, bool blocked_layout,
+                                 OnednnAlgo algo = OnednnAlgo::direct);
 
 // --- timing helpers --------------------------------------------------------------------------
 // Runs fn `warmup` times untimed, then `reps` times timed; returns milliseconds per run.
@@ -81,6 +93,10 @@ std::vector<double> run_timed(const std::function<void()>& fn, int warmup, int r
 double median(std::vector<double> v);
 // Builds a Timing from the timed runs: median, GFLOP/s for `flops` per run.
 Timing summarize(const std::vector<double>& runs_ms, double flops, double first_call_ms);
+// The calls take turns: `warmup` untimed rounds, then `reps` timed ones, each call running once a
+// round and the order reversed every other round, so a slow spell of a shared machine falls on
+// all of them alike; a Timing per call (the median of its runs), in the order of `calls`.
+std::vector<Timing> time_in_turns(const std::vector<PreparedCall>& calls, double flops, int warmup, int reps);
 // Measures one call of fn in milliseconds.
 double time_once_ms(const std::function<void()>& fn);
 

@@ -37,6 +37,15 @@ anycl::Buffer random_buffer(anycl::Runtime& rt, std::size_t elems, unsigned seed
 // Times `fn` (which must block until its device work is done) the way the opponents are timed.
 Timing time_anycl(const std::function<void()>& fn, double flops, int reps);
 
+// Sets up one contender of a comparison and makes its first call; throws when it cannot run.
+using Prepare = std::function<PreparedCall()>;
+// Prepares every contender, then times those that prepared in turns (time_in_turns, with the
+// opponents' warm-up), so their ratios hold on a shared machine; one whose preparation threw is
+// unsupported, its note the error.
+std::vector<Timing> time_contenders(const std::vector<Prepare>& contenders, double flops, int reps);
+// A Timing of a contender that does not run here, and why.
+Timing unsupported(const std::string& why);
+
 // The workloads of `gemm` and `conv`, which `stages` runs too.
 std::vector<GemmShape> gemm_shapes(bool quick);
 std::string gemm_label(const GemmShape& g);
@@ -53,8 +62,10 @@ ConvTensors random_tensors(anycl::Runtime& rt, const anycl::Conv2d& d);
 std::function<void()> anycl_gemm_call(anycl::Runtime& rt, const GemmShape& g);
 std::function<void()> anycl_conv_call(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t,
                                       anycl::ConvPass pass, anycl::ConvAlgo algo);
-// time_anycl of anycl_conv_call; the note is the algorithm (the selector's pick for a forward
-// Auto), or the error when the call fails (supported = false).
+// anycl_conv_call as a contender: the note is the algorithm (the selector's pick for a forward Auto).
+PreparedCall prepare_anycl_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t,
+                                anycl::ConvPass pass, anycl::ConvAlgo algo);
+// prepare_anycl_conv timed alone, or the error when the call fails (supported = false).
 Timing time_anycl_conv(anycl::Runtime& rt, const anycl::Conv2d& d, const ConvTensors& t, anycl::ConvPass pass,
                        anycl::ConvAlgo algo, double flops, int reps);
 

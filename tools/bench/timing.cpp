@@ -21,6 +21,23 @@ std::vector<double> run_timed(const std::function<void()>& fn, int warmup, int r
   return ms;
 }
 
+std::vector<Timing> time_in_turns(const std::vector<PreparedCall>& calls, double flops, int warmup, int reps) {
+  const std::size_t n = calls.size();
+  std::vector<std::vector<double>> ms(n);
+  for (int round = 0; round < warmup + reps; ++round)
+    for (std::size_t turn = 0; turn < n; ++turn) {
+      const std::size_t i = round % 2 ? n - 1 - turn : turn;
+      const double t = time_once_ms(calls[i].run);
+      if (round >= warmup) ms[i].push_back(t);
+    }
+  std::vector<Timing> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(summarize(ms[i], flops, calls[i].first_call_ms));
+    out.back().note = calls[i].note;
+  }
+  return out;
+}
+
 double median(std::vector<double> v) {
   if (v.empty()) return 0.0;
   std::sort(v.begin(), v.end());
