@@ -1,4 +1,5 @@
 #include <random>
+#include <stdexcept>
 #include <vector>
 
 #include "opponent_detail.hpp"
@@ -51,6 +52,13 @@ std::vector<Timing> time_contenders(const std::vector<Prepare>& contenders, doub
   for (std::size_t i = 0, next = 0; i < out.size(); ++i)
     if (out[i].supported) out[i] = timed[next++];
   return out;
+}
+
+Prepare onednn_contender(ConvDirection direction, const ConvShape& cs, bool blocked_layout, bool cpu) {
+  return [direction, cs, blocked_layout, cpu]() -> PreparedCall {
+    if (!cpu) throw std::runtime_error("oneDNN runs on CPU devices only");
+    return prepare_onednn_conv(direction, cs, blocked_layout);
+  };
 }
 
 Timing unsupported(const std::string& why) {

@@ -6,7 +6,6 @@
 // 4x4, the device's own and the other on a second runtime (winograd_tile.hpp).
 #include <chrono>
 #include <memory>
-#include <stdexcept>
 #include <vector>
 
 #include "report.hpp"
@@ -128,10 +127,7 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
     for (const ConvAlgo algo : algos)
       forward.push_back([&, algo] { return prepare_anycl_conv(rt, d, t, anycl::ConvPass::Forward, algo); });
     for (const bool blocked_layout : {false, true})
-      forward.push_back([&, blocked_layout]() -> PreparedCall {
-        if (!cpu) throw std::runtime_error("oneDNN runs on CPU devices only");
-        return prepare_onednn_conv(ConvDirection::forward, cs, blocked_layout);
-      });
+      forward.push_back(onednn_contender(ConvDirection::forward, cs, blocked_layout, cpu));
     const std::vector<Timing> forward_times = time_contenders(forward, flops, opt.reps);
     double fwd[kAlgos];
     for (int i = 0; i < kAlgos; ++i) {
@@ -174,7 +170,7 @@ nlohmann::json bench_conv(anycl::Runtime& rt, const Options& opt) {
       if (cpu)
         for (const bool blocked_layout : {false, true})
           for (const ConvDirection dir : {ConvDirection::backward_data, ConvDirection::backward_weights})
-            backward.push_back([&, blocked_layout, dir] { return prepare_onednn_conv(dir, cs, blocked_layout); });
+            backward.push_back(onednn_contender(dir, cs, blocked_layout, cpu));
       const std::vector<Timing> times = time_contenders(backward, flops, opt.reps);
       const char* keys[] = {"anycl_backward_data", "anycl_backward_weights", "onednn_backward_data_nchw",
                             "onednn_backward_weights_nchw", "onednn_backward_data_blocked",

@@ -104,10 +104,7 @@ json time_layer(anycl::Runtime& rt, const NetLayer& l, TorchOpponent& torch, boo
   for (const PassKind& p : kPasses) {
     std::vector<Prepare> sides = {[&] { return prepare_anycl_conv(rt, d, t, p.pass, anycl::ConvAlgo::Auto); }};
     for (const bool blocked : {false, true})
-      sides.push_back([&, blocked]() -> PreparedCall {
-        if (!cpu) throw std::runtime_error("oneDNN runs on CPU devices only");
-        return prepare_onednn_conv(direction(p.pass), l.shape, blocked);
-      });
+      sides.push_back(onednn_contender(direction(p.pass), l.shape, blocked, cpu));
     std::vector<Timing> times = time_contenders(sides, flops, reps);
     times.push_back(torch.time(l.shape, p.key, reps));
     for (int i = 0; i < 4; ++i) row[p.key][kSides[i]] = to_json(times[i]);

@@ -17,8 +17,6 @@ namespace {
 using dnnl::memory;
 using tag = dnnl::memory::format_tag;
 
-using Pass = ConvDirection;
-
 // Plain (user) descriptors of one convolution.
 struct ConvDescs {
   memory::desc src, wei, dst;
@@ -70,7 +68,7 @@ struct OnednnState {
 
 }  // namespace
 
-PreparedCall prepare_onednn_conv(ConvDirection pass, const ConvShape& cs, bool blocked, OnednnAlgo algo) {
+PreparedCall prepare_onednn_conv(ConvDirection direction, const ConvShape& cs, bool blocked, OnednnAlgo algo) {
   const auto state = std::make_shared<OnednnState>();
   const dnnl::engine& eng = state->eng;
   dnnl::stream& strm = state->strm;
@@ -92,8 +90,8 @@ PreparedCall prepare_onednn_conv(ConvDirection pass, const ConvShape& cs, bool b
         dnnl::convolution_forward::desc(kind, alg, src, wei, dst, p.strides, p.pad, p.pad), eng);
   };
   double setup_ms = 0.0;
-  switch (pass) {
-    case Pass::forward: {
+  switch (direction) {
+    case ConvDirection::forward: {
       dnnl::convolution_forward::primitive_desc pd;
       setup_ms = time_once_ms([&] {
         pd = create_forward_pd(dnnl::prop_kind::forward_inference);
@@ -105,7 +103,7 @@ PreparedCall prepare_onednn_conv(ConvDirection pass, const ConvShape& cs, bool b
               {DNNL_ARG_DST, memory(pd.dst_desc(), eng)}};
       break;
     }
-    case Pass::backward_data: {
+    case ConvDirection::backward_data: {
       dnnl::convolution_backward_data::primitive_desc pd;
       setup_ms = time_once_ms([&] {
         const auto hint = create_forward_pd(dnnl::prop_kind::forward_training);
@@ -120,7 +118,7 @@ PreparedCall prepare_onednn_conv(ConvDirection pass, const ConvShape& cs, bool b
               {DNNL_ARG_DIFF_SRC, memory(pd.diff_src_desc(), eng)}};
       break;
     }
-    case Pass::backward_weights: {
+    case ConvDirection::backward_weights: {
       dnnl::convolution_backward_weights::primitive_desc pd;
       setup_ms = time_once_ms([&] {
         const auto hint = create_forward_pd(dnnl::prop_kind::forward_training);
@@ -146,29 +144,6 @@ PreparedCall prepare_onednn_conv(ConvDirection pass, const ConvShape& cs, bool b
   call.first_call_ms = setup_ms + time_once_ms(call.run);
   call.note = "onednn " + impl + (blocked ? " (format any)" : cs.channels_last ? " (nhwc, weights any)" : " (nchw)");
   return call;
-}
-
-namespace {
-
-Timing time_conv_pass(Pass pass, const ConvShape& cs, bool blocked, int reps, OnednnAlgo algo) {
-  return time_in_turns({prepare_onednn_conv(pass, cs, blocked, algo)}, conv_flops(cs), detail::kWarmup,
-                       detail::clamp_reps(reps))[0];
-}
-
-}  // namespace
-
-Timing time_onednn_conv(const ConvShape& cs, bool blocked_layout, int reps, OnednnAlgo algo) {
-  return time_conv_pass(Pass::forward, cs, blocked_layout, reps, algo);
-}
-
-Timing time_onednn_conv_backward_data(const ConvShape& cs, bool blocked_layout, int reps,
-                                      OnednnAlgo algo) {
-  return time_conv_pass(Pass::backward_data, cs, blocked_layout, reps, algo);
-}
-
-Timing time_onednn_conv_backward_weights(const ConvShape& cs, bool blocked_layout, int reps,
-                                         OnednnAlgo algo) {
-  return time_conv_pass(Pass::backward_weights, cs, blocked_layout, reps, algo);
 }
 
 }  // namespace anycl_bench

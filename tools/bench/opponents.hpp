@@ -74,16 +74,9 @@ Timing time_clblast_convgemm(cl_command_queue q, const ConvShape& cs, int reps);
 // cblas_sgemm, row-major; batch > 1 loops over the batch.
 Timing time_openblas_sgemm(const GemmShape& g, int reps);
 
-// oneDNN (CPU engine) convolution. blocked_layout = false: plain NCHW / (G)OIHW tensors;
-// true: format_tag::any everywhere, i.e. oneDNN's preferred blocked layouts (the reorders into
-// them are setup, not timed).
-Timing time_onednn_conv(const ConvShape& cs, bool blocked_layout, int reps,
-                        OnednnAlgo algo = OnednnAlgo::direct);
-Timing time_onednn_conv_backward_data(const ConvShape& cs, bool blocked_layout, int reps,
-                                      OnednnAlgo algo = OnednnAlgo::direct);
-Timing time_onednn_conv_backward_weights(const ConvShape& cs, bool blocked_layout, int reps,
-                                         OnednnAlgo algo = OnednnAlgo::direct);
-// The same convolution set up and run once, for time_in_turns.
+// oneDNN (CPU engine) convolution, set up and run once, for time_in_turns. blocked_layout =
+// false: plain NCHW / (G)OIHW tensors; true: format_tag::any everywhere, i.e. oneDNN's preferred
+// blocked layouts (the reorders into them are setup, not timed).
 PreparedCall prepare_onednn_conv(ConvDirection direction, const ConvShape& cs, bool blocked_layout,
                                  OnednnAlgo algo = OnednnAlgo::direct);
 

@@ -45,6 +45,9 @@ using Prepare = std::function<PreparedCall()>;
 std::vector<Timing> time_contenders(const std::vector<Prepare>& contenders, double flops, int reps);
 // A Timing of a contender that does not run here, and why.
 Timing unsupported(const std::string& why);
+// oneDNN's convolution as a contender (prepare_onednn_conv); unsupported unless `cpu` (the
+// device under test is a CPU, whose cores oneDNN shares).
+Prepare onednn_contender(ConvDirection direction, const ConvShape& cs, bool blocked_layout, bool cpu);
 
 // The workloads of `gemm` and `conv`, which `stages` runs too.
 std::vector<GemmShape> gemm_shapes(bool quick);
